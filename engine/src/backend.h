@@ -1,0 +1,126 @@
+/* backend.h — the compute interface the model code runs on (CPU reference, CUDA fast path).
+ *
+ * Model code (encoder.c, adapter.c, decoder.c, stream.c) calls only these ops; it has no
+ * #ifdef for CUDA. A backend is chosen once at start (vox_backend_create) and owns all of
+ * its state (no globals), so two streams / two backends can live in one process.
+ *
+ * Buffers. Activations are float32, row-major, n rows × width. `float *` / `int32_t *`
+ * buffers returned by alloc are backend memory (host memory on the CPU backend, device
+ * memory on CUDA): model code never dereferences them, it passes them to ops or copies
+ * them with upload/download.
+ *
+ * Positions. The backend holds one "position register" pos0 (set_pos). Ops that need
+ * positions (rope, kv_write, attention) treat row i of their input as sequence position
+ * pos0 + i. On CUDA the register lives in device memory, so a captured decode-step graph
+ * replays correctly after set_pos changes it.
+ *
+ * Errors. Ops return 0 or a negative vox_err; the first failure's message is kept in
+ * be->err (per backend instance).
+ */
+#ifndef VOX_BACKEND_H
+#define VOX_BACKEND_H
+#include <stddef.h>
+#include <stdint.h>
+#include "vox.h"
+#include "weights.h"
+
+typedef struct vox_backend vox_backend_t;
+typedef struct vox_bweight vox_bweight_t;  /* a weight tensor owned by the backend */
+typedef struct vox_kv vox_kv_t;            /* a KV cache ring owned by the backend */
+typedef struct vox_graph vox_graph_t;      /* a captured op sequence (CUDA graphs) */
+
+typedef struct {
+    const char *name;                       /* "cpu" | "cuda" */
+    void (*destroy)(vox_backend_t *be);
+    const char *(*device_name)(vox_backend_t *be);     /* e.g. "NVIDIA H100 80GB HBM3 (sm_90)" */
+
+    /* --- memory --- */
+    float *(*alloc)(vox_backend_t *be, size_t n);           /* n floats; NULL + VOX_ENOMEM */
+    int32_t *(*alloc_i32)(vox_backend_t *be, size_t n);
+    void (*free)(vox_backend_t *be, void *p);
+    int (*upload)(vox_backend_t *be, void *dst, const void *src, size_t bytes);    /* host -> backend */
+    int (*download)(vox_backend_t *be, void *dst, const void *src, size_t bytes);  /* backend -> host (synchronous) */
+    int (*copy)(vox_backend_t *be, void *dst, const void *src, size_t bytes);      /* backend -> backend */
+
+    /* --- weights: converted/uploaded once at load --- */
+    int (*weight_upload)(vox_backend_t *be, const vox_tensor_t *t, vox_bweight_t **out);
+    void (*weight_free)(vox_backend_t *be, vox_bweight_t *w);
+
+    /* --- ops (n = number of rows) --- */
+    /* y[n,out] (+)= x[n,in] · Wᵀ (+ b). W is [out,in]; b [out] or NULL. accumulate=1 adds into y
+     * (fused residual). Weights are BF16 (also F16/F32 accepted); accumulation in FP32. */
+    int (*linear)(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w,
+                  const vox_bweight_t *b, int n, int accumulate);
+    /* y[n,dim] = x · rsqrt(mean(x²) + eps) · w · (1 + scale1p), scale1p [dim] backend buffer or NULL. */
+    int (*rmsnorm)(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w,
+                   const float *scale1p, int n, int dim, float eps);
+    /* In place, interleaved RoPE: in every head, dims (2j, 2j+1) rotate by angle
+     * pos · theta^(−2j/head_dim), pos = pos0 + row. x is [n, n_heads*head_dim]. */
+    int (*rope)(vox_backend_t *be, float *x, int n, int n_heads, int head_dim, float theta);
+    int (*gelu)(vox_backend_t *be, float *x, size_t n);                 /* exact erf GELU, in place */
+    int (*silu_mul)(vox_backend_t *be, float *a, const float *b, size_t n); /* a = silu(a) ⊙ b */
+    int (*add)(vox_backend_t *be, float *y, const float *x, size_t n);  /* y += x */
+    /* Conv1d (kernel 3) as im2col: cols[t, ci*3 + k] = x[t*stride + k, ci], t < n_out. x is
+     * [(n_out-1)*stride + 3, c_in] (the caller prepends the causal left context). Then
+     * linear() with the conv weight viewed as [c_out, c_in*3] gives the convolution. */
+    int (*im2col_k3)(vox_backend_t *be, float *cols, const float *x, int n_out, int c_in, int stride);
+    /* y[i,:] (+)= table[ids[i], :] for i < n; ids is a backend int32 buffer. */
+    int (*embed)(vox_backend_t *be, float *y, const vox_bweight_t *table, const int32_t *ids,
+                 int n, int accumulate);
+    /* out_id[i] = argmax_v logits[i, v] (lowest index on ties); out_id is a backend int32 buffer. */
+    int (*argmax)(vox_backend_t *be, int32_t *out_id, const float *logits, int n, int vocab);
+
+    /* --- KV cache: ring of `capacity` positions; position p lives in slot p % capacity --- */
+    vox_kv_t *(*kv_new)(vox_backend_t *be, int capacity, int n_kv_heads, int head_dim);
+    void (*kv_free)(vox_backend_t *be, vox_kv_t *kv);
+    /* Store k, v rows [n, n_kv_heads*head_dim] at positions pos0 .. pos0+n-1. */
+    int (*kv_write)(vox_backend_t *be, vox_kv_t *kv, const float *k, const float *v, int n);
+    /* out[n, n_heads*head_dim]: causal sliding-window attention of q rows (positions pos0+i)
+     * over the cache: query at position P sees keys at positions j with P-window < j <= P
+     * (and j >= 0). Scale 1/sqrt(head_dim). GQA: query head h reads kv head
+     * h / (n_heads / n_kv_heads). Needs capacity >= window + n - 1. */
+    int (*attention)(vox_backend_t *be, float *out, const float *q, const vox_kv_t *kv,
+                     int n, int n_heads, int window);
+
+    /* --- position register --- */
+    int (*set_pos)(vox_backend_t *be, int64_t pos0);
+
+    /* --- optional graph capture (NULL on backends without it) --- */
+    int (*graph_begin)(vox_backend_t *be);
+    int (*graph_end)(vox_backend_t *be, vox_graph_t **g);
+    int (*graph_launch)(vox_backend_t *be, vox_graph_t *g);
+    void (*graph_free)(vox_backend_t *be, vox_graph_t *g);
+
+    int (*sync)(vox_backend_t *be);                 /* wait for queued work (timing) */
+    size_t (*mem_used)(vox_backend_t *be);          /* device bytes in use (0 on CPU) */
+} vox_backend_ops;
+
+struct vox_backend {
+    const vox_backend_ops *ops;
+    void *impl;          /* backend private state */
+    vox_error_t err;     /* first failure of this backend instance */
+    int debug;           /* --debug: log choices, memory, fallbacks to stderr */
+};
+
+typedef struct {
+    const char *kind;    /* "auto" | "cpu" | "cuda" */
+    int threads;         /* CPU threads (0 = all cores) */
+    int device;          /* CUDA device index */
+    int debug;
+} vox_backend_opts;
+
+/* Create the backend asked for. "auto" tries CUDA and falls back to CPU, writing one
+ * `voxtral: note: ...` line to stderr that says why. "cuda" that cannot start is VOX_EDEVICE
+ * with the reason (no libcuda, no GPU, no kernels for this GPU, ...). */
+int vox_backend_create(const vox_backend_opts *o, vox_backend_t **out, vox_error_t *err);
+void vox_backend_destroy(vox_backend_t *be);
+
+/* Per-backend constructors (backend_cpu.c, cuda/context.c). */
+int vox_backend_cpu_create(const vox_backend_opts *o, vox_backend_t **out, vox_error_t *err);
+int vox_backend_cuda_create(const vox_backend_opts *o, vox_backend_t **out, vox_error_t *err);
+
+/* --info support: append the "cuda" JSON object (see the CLI contract) to buf. */
+int vox_cuda_probe_json(char *buf, size_t cap);
+/* Embedded GPU architectures, e.g. "sm_80,sm_86,sm_90" ("" when none were compiled in). */
+const char *vox_cuda_archs(void);
+#endif

@@ -1,0 +1,84 @@
+/* weights.h — consolidated.safetensors: mmap, validation, and the named tensor table.
+ *
+ * File layout (safetensors): u64 LE header length N, N bytes of JSON {name: {dtype, shape,
+ * data_offsets:[begin,end]}, "__metadata__": {...}}, then the data section. Validation:
+ * header length capped (and inside the file), JSON parses, dtype in {BF16, F16, F32},
+ * product(shape) * sizeof(dtype) == end - begin, offsets inside the data section and not
+ * overlapping, every tensor that params.json implies present with exactly that shape.
+ * Any violation -> VOX_EMODEL with a message naming the tensor and the fix. */
+#ifndef VOX_WEIGHTS_H
+#define VOX_WEIGHTS_H
+#include <stddef.h>
+#include <stdint.h>
+#include "vox.h"
+#include "params.h"
+
+typedef enum { VOX_DT_BF16 = 0, VOX_DT_F16 = 1, VOX_DT_F32 = 2 } vox_dtype;
+
+/* A view into the mmapped file (no copy). Linear weights are [out, in] row-major. */
+typedef struct {
+    const char *name;
+    vox_dtype dtype;
+    int ndim;
+    int64_t shape[4];
+    const void *data;   /* points into the mapping */
+    size_t nbytes;
+} vox_tensor_t;
+
+typedef struct {
+    void *map; size_t map_size;      /* whole file mapping */
+    vox_tensor_t *tensors; int n_tensors;
+    char *names;                      /* storage for tensor names */
+} vox_safetensors_t;
+
+/* Per encoder layer (Mistral names under W = mm_streams_embeddings.embedding_module.whisper_encoder.) */
+typedef struct {
+    const vox_tensor_t *attention_norm;      /* [enc_dim] */
+    const vox_tensor_t *wq, *bq;             /* [H*hd, enc_dim], [H*hd] */
+    const vox_tensor_t *wk;                  /* [KVH*hd, enc_dim] (no bias) */
+    const vox_tensor_t *wv, *bv;             /* [KVH*hd, enc_dim], [KVH*hd] */
+    const vox_tensor_t *wo, *bo;             /* [enc_dim, H*hd], [enc_dim] */
+    const vox_tensor_t *ffn_norm;            /* [enc_dim] */
+    const vox_tensor_t *w1, *w3;             /* [enc_hidden, enc_dim] */
+    const vox_tensor_t *w2, *b2;             /* [enc_dim, enc_hidden], [enc_dim] */
+} vox_enc_layer_w;
+
+/* Per decoder layer (names under layers.{i}.) */
+typedef struct {
+    const vox_tensor_t *attention_norm;      /* [dim] */
+    const vox_tensor_t *wq, *wk, *wv, *wo;   /* [H*hd,dim] [KVH*hd,dim] [KVH*hd,dim] [dim,H*hd] */
+    const vox_tensor_t *ffn_norm;            /* [dim] */
+    const vox_tensor_t *w1, *w3;             /* [hidden, dim] */
+    const vox_tensor_t *w2;                  /* [dim, hidden] */
+    const vox_tensor_t *ada_down;            /* ada_rms_norm_t_cond.0.weight [t_cond_dim, dim] */
+    const vox_tensor_t *ada_up;              /* ada_rms_norm_t_cond.2.weight [dim, t_cond_dim] */
+} vox_dec_layer_w;
+
+typedef struct {
+    vox_safetensors_t st;
+    const vox_tensor_t *conv0_w, *conv0_b;   /* [enc_dim, n_mels, 3], [enc_dim] */
+    const vox_tensor_t *conv1_w, *conv1_b;   /* [enc_dim, enc_dim, 3], [enc_dim] */
+    vox_enc_layer_w *enc;                    /* [enc_n_layers] */
+    const vox_tensor_t *enc_norm;            /* transformer.norm.weight [enc_dim] */
+    const vox_tensor_t *proj0;               /* audio_language_projection.0.weight [dim, 4*enc_dim] */
+    const vox_tensor_t *proj2;               /* audio_language_projection.2.weight [dim, dim] */
+    const vox_tensor_t *tok_embeddings;      /* [vocab, dim]; also the LM head (tied) */
+    vox_dec_layer_w *dec;                    /* [n_layers] */
+    const vox_tensor_t *norm;                /* final decoder norm [dim] */
+} vox_weights_t;
+
+/* mmap + validate DIR/consolidated.safetensors against p, fill every pointer above. */
+int vox_weights_load(const char *dir, const vox_params_t *p, vox_weights_t *w, vox_error_t *err);
+void vox_weights_free(vox_weights_t *w);
+
+/* Lower-level pieces (also used by the synthetic-model writer and tests). */
+int vox_safetensors_open(const char *path, vox_safetensors_t *st, vox_error_t *err);
+void vox_safetensors_close(vox_safetensors_t *st);
+const vox_tensor_t *vox_safetensors_find(const vox_safetensors_t *st, const char *name);
+size_t vox_dtype_size(vox_dtype dt);
+
+/* Element i of a tensor as f32, whatever its dtype (slow path; for small tensors/tests). */
+float vox_tensor_get_f32(const vox_tensor_t *t, size_t i);
+/* Convert a whole tensor (any dtype) to f32 (n = product of shape). */
+void vox_tensor_to_f32(const vox_tensor_t *t, float *out);
+#endif
