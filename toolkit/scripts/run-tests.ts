@@ -1,0 +1,48 @@
+// `npm test` after `tsc`: builds the engine when engine/Makefile exists, then runs every compiled
+// test file (dist/toolkit/test/**/*.test.js and dist/engine/tests/**/*.test.js) in one `node --test`
+// with the spec reporter, whose closing lines count tests, passes and failures.
+// Compiled files whose .ts source is gone are skipped (tsc never deletes stale output).
+// Usage: npm test [-- WORD... ] [-- --test-name-pattern=RE]; WORDs keep only files whose path contains one.
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
+import { join, relative } from "node:path";
+import { packageRoot } from "../src/lib/paths.js";
+
+const root = packageRoot();
+const TEST_DIRS = ["toolkit/test", "engine/tests"];
+
+function listTests(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && e.name.endsWith(".test.js"))
+    .map((e) => join(e.parentPath, e.name));
+}
+
+const args = process.argv.slice(2);
+const nodeFlags = args.filter((a) => a.startsWith("-"));
+const words = args.filter((a) => !a.startsWith("-"));
+
+if (existsSync(join(root, "engine", "Makefile"))) {
+  console.log("> make -C engine");
+  const make = spawnSync("make", ["-C", join(root, "engine")], { stdio: "inherit" });
+  if (make.status !== 0) {
+    console.error(`npm test: make -C engine failed (exit ${make.status ?? make.signal}); fix the engine build first.`);
+    process.exit(1);
+  }
+}
+
+const files = TEST_DIRS.flatMap((d) => listTests(join(root, "dist", d)))
+  .filter((f) => existsSync(join(root, relative(join(root, "dist"), f)).replace(/\.js$/, ".ts")))
+  .filter((f) => words.length === 0 || words.some((w) => f.includes(w)))
+  .sort();
+
+if (files.length === 0) {
+  console.error(`npm test: no test files found under dist/{${TEST_DIRS.join(",")}}${words.length ? ` matching ${words.join(" ")}` : ""}`);
+  process.exit(1);
+}
+console.log(`> node --test (${files.length} files)`);
+const run = spawnSync(process.execPath, ["--test", "--test-reporter=spec", ...nodeFlags, ...files.map((f) => relative(root, f))], {
+  stdio: "inherit",
+  cwd: root,
+});
+process.exit(run.status ?? 1);
