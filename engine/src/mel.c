@@ -1,0 +1,260 @@
+/* mel.c — streaming log-mel spectrogram; see mel.h for the exact definition.
+ *
+ * Numerics: the FFT runs in double precision (a mixed-radix decimation-in-time FFT over the
+ * factors of n_fft, 400 = 2·2·2·2·5·5), so the result is at least as accurate as the float32
+ * torch reference; the filter bank is built in double exactly as the Slaney formulas say and
+ * applied over each filter's non-zero bin range only.
+ *
+ * Buffering: `buf` holds the signal from absolute sample index `base` on. Frame t covers
+ * signal indices [t*hop - n_fft/2, t*hop + n_fft/2); indices < 0 reflect to -i, indices >= N
+ * (known only at finish) reflect to 2(N-1) - i. Samples no later frame can need are dropped.
+ */
+#include "mel.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef M_PI
+#define M_PI 3.14159265358979323846
+#endif
+
+typedef struct { double re, im; } cplx;
+
+struct vox_mel {
+    int n_mels, hop, n_fft, n_bins;   /* n_bins = n_fft/2 + 1 */
+    double log_floor;                 /* global_log_mel_max - 8 */
+    double *window;                   /* [n_fft] periodic Hann */
+    double *filters;                  /* [n_mels, n_bins] Slaney-normalised triangles */
+    int *f_lo, *f_hi;                 /* non-zero bin range [lo, hi) of each filter */
+    cplx *twiddle;                    /* [n_fft] e^{-2πik/n_fft} */
+    int factors[32], n_factors;
+    cplx *fft_in, *fft_out;           /* [n_fft] scratch */
+    double *power;                    /* [n_bins] scratch */
+
+    float *buf; size_t buf_len, buf_cap;  /* samples [base, base + buf_len) */
+    size_t base;                      /* absolute index of buf[0] */
+    size_t n_total;                   /* samples pushed so far */
+    size_t next_frame;                /* index of the next frame to compute */
+    int finished;
+
+    float *ready; size_t ready_len, ready_cap;  /* computed frames not yet taken, [k, n_mels] */
+};
+
+/* ---- Slaney mel scale (linear below 1 kHz, logarithmic above) ---- */
+static double hz_to_mel(double hz) {
+    const double logstep = 27.0 / log(6.4);
+    return hz < 1000.0 ? 3.0 * hz / 200.0 : 15.0 + log(hz / 1000.0) * logstep;
+}
+static double mel_to_hz(double mel) {
+    const double logstep = log(6.4) / 27.0;
+    return mel < 15.0 ? 200.0 * mel / 3.0 : 1000.0 * exp(logstep * (mel - 15.0));
+}
+
+/* Triangular filters between consecutive mel points, each scaled to unit area
+ * (Slaney norm: 2 / (f_{m+2} - f_m)), over the FFT bin frequencies linspace(0, sr/2, n_bins). */
+static int build_filters(struct vox_mel *m, double sample_rate) {
+    int n_pts = m->n_mels + 2;
+    double *pts = malloc(sizeof(double) * (size_t)n_pts);
+    if (!pts) return -1;
+    double mel_lo = hz_to_mel(0.0), mel_hi = hz_to_mel(sample_rate / 2.0);
+    for (int i = 0; i < n_pts; i++)
+        pts[i] = mel_to_hz(mel_lo + (mel_hi - mel_lo) * i / (n_pts - 1));
+    for (int f = 0; f < m->n_mels; f++) {
+        double lo = pts[f], mid = pts[f + 1], hi = pts[f + 2];
+        double enorm = 2.0 / (hi - lo);
+        m->f_lo[f] = m->n_bins; m->f_hi[f] = 0;
+        for (int b = 0; b < m->n_bins; b++) {
+            double hz = (sample_rate / 2.0) * b / (m->n_bins - 1);
+            double down = (hz - lo) / (mid - lo), up = (hi - hz) / (hi - mid);
+            double v = fmax(0.0, fmin(down, up)) * enorm;
+            m->filters[(size_t)f * m->n_bins + b] = v;
+            if (v > 0) {
+                if (b < m->f_lo[f]) m->f_lo[f] = b;
+                m->f_hi[f] = b + 1;
+            }
+        }
+        if (m->f_hi[f] == 0) m->f_lo[f] = 0;
+    }
+    free(pts);
+    return 0;
+}
+
+/* Recursive mixed-radix DIT FFT of n points read from in[0], in[stride], ...; writes out[0..n)
+ * in natural order. tw_step = n_fft / n maps this level's twiddle W_n^j to twiddle[j * tw_step]. */
+static void fft_rec(const struct vox_mel *m, const cplx *in, size_t stride, cplx *out, int n,
+                    const int *fac, int tw_step) {
+    int p = fac[0], sub = n / p;
+    if (sub == 1) {
+        for (int q = 0; q < p; q++) out[q] = in[(size_t)q * stride];
+    } else {
+        for (int q = 0; q < p; q++)
+            fft_rec(m, in + (size_t)q * stride, stride * (size_t)p, out + q * sub, sub, fac + 1, tw_step * p);
+    }
+    /* Butterflies: X[k + r*sub] = Σ_q W_n^{qk} · W_p^{qr} · Y_q[k]. */
+    cplx t[32];
+    for (int k = 0; k < sub; k++) {
+        for (int q = 0; q < p; q++) {
+            cplx y = out[q * sub + k], w = m->twiddle[(size_t)((q * k) % n) * tw_step];
+            t[q].re = y.re * w.re - y.im * w.im;
+            t[q].im = y.re * w.im + y.im * w.re;
+        }
+        for (int r = 0; r < p; r++) {
+            double re = 0, im = 0;
+            for (int q = 0; q < p; q++) {
+                cplx w = m->twiddle[(size_t)((q * r * sub) % n) * tw_step];
+                re += t[q].re * w.re - t[q].im * w.im;
+                im += t[q].re * w.im + t[q].im * w.re;
+            }
+            out[r * sub + k].re = re;
+            out[r * sub + k].im = im;
+        }
+    }
+}
+
+vox_mel_t *vox_mel_new(const vox_params_t *p) {
+    struct vox_mel *m = calloc(1, sizeof *m);
+    if (!m) return NULL;
+    m->n_mels = p->n_mels;
+    m->hop = p->hop_length;
+    m->n_fft = p->window_size;
+    m->n_bins = m->n_fft / 2 + 1;
+    m->log_floor = p->global_log_mel_max - 8.0;
+    m->window = malloc(sizeof(double) * (size_t)m->n_fft);
+    m->filters = calloc((size_t)m->n_mels * m->n_bins, sizeof(double));
+    m->f_lo = malloc(sizeof(int) * (size_t)m->n_mels);
+    m->f_hi = malloc(sizeof(int) * (size_t)m->n_mels);
+    m->twiddle = malloc(sizeof(cplx) * (size_t)m->n_fft);
+    m->fft_in = malloc(sizeof(cplx) * (size_t)m->n_fft);
+    m->fft_out = malloc(sizeof(cplx) * (size_t)m->n_fft);
+    m->power = malloc(sizeof(double) * (size_t)m->n_bins);
+    if (!m->window || !m->filters || !m->f_lo || !m->f_hi || !m->twiddle || !m->fft_in ||
+        !m->fft_out || !m->power || build_filters(m, (double)p->sampling_rate) != 0) {
+        vox_mel_free(m);
+        return NULL;
+    }
+    for (int i = 0; i < m->n_fft; i++) {
+        m->window[i] = 0.5 - 0.5 * cos(2.0 * M_PI * i / m->n_fft); /* periodic Hann */
+        m->twiddle[i].re = cos(-2.0 * M_PI * i / m->n_fft);
+        m->twiddle[i].im = sin(-2.0 * M_PI * i / m->n_fft);
+    }
+    /* Factor n_fft into small primes (radix 4 first would be faster; primes keep it simple). */
+    int n = m->n_fft;
+    for (int f = 2; n > 1 && m->n_factors < 32; ) {
+        if (n % f == 0) { m->factors[m->n_factors++] = f; n /= f; }
+        else f++;
+    }
+    if (n != 1 || m->n_factors == 0) { vox_mel_free(m); return NULL; }
+    for (int i = 0; i < m->n_factors; i++)
+        if (m->factors[i] > 32) { vox_mel_free(m); return NULL; } /* butterfly scratch is 32 */
+    return m;
+}
+
+void vox_mel_free(vox_mel_t *m) {
+    if (!m) return;
+    free(m->window); free(m->filters); free(m->f_lo); free(m->f_hi); free(m->twiddle);
+    free(m->fft_in); free(m->fft_out); free(m->power); free(m->buf); free(m->ready);
+    free(m);
+}
+
+int vox_mel_n_mels(const vox_mel_t *m) { return m->n_mels; }
+
+/* Sample at absolute signal index i (may be negative or >= N: reflection). */
+static double sample_at(const struct vox_mel *m, long long i) {
+    long long n = (long long)m->n_total;
+    if (i < 0) i = -i;
+    if (i >= n) i = 2 * (n - 1) - i;   /* only reached after finish */
+    if (i < 0) i = 0;                  /* degenerate very short input */
+    return m->buf[(size_t)i - m->base];
+}
+
+static int emit_frame(struct vox_mel *m, size_t t) {
+    if (m->ready_len + 1 > m->ready_cap) {
+        size_t cap = m->ready_cap ? m->ready_cap * 2 : 64;
+        float *r = realloc(m->ready, sizeof(float) * cap * (size_t)m->n_mels);
+        if (!r) return VOX_ENOMEM;
+        m->ready = r; m->ready_cap = cap;
+    }
+    long long start = (long long)t * m->hop - m->n_fft / 2;
+    for (int i = 0; i < m->n_fft; i++) {
+        m->fft_in[i].re = sample_at(m, start + i) * m->window[i];
+        m->fft_in[i].im = 0.0;
+    }
+    fft_rec(m, m->fft_in, 1, m->fft_out, m->n_fft, m->factors, 1);
+    for (int b = 0; b < m->n_bins; b++)
+        m->power[b] = m->fft_out[b].re * m->fft_out[b].re + m->fft_out[b].im * m->fft_out[b].im;
+    float *out = m->ready + m->ready_len * (size_t)m->n_mels;
+    for (int f = 0; f < m->n_mels; f++) {
+        const double *w = m->filters + (size_t)f * m->n_bins;
+        double e = 0.0;
+        for (int b = m->f_lo[f]; b < m->f_hi[f]; b++) e += w[b] * m->power[b];
+        double x = log10(fmax(e, 1e-10));
+        x = fmax(x, m->log_floor);
+        out[f] = (float)((x + 4.0) / 4.0);
+    }
+    m->ready_len++;
+    return 0;
+}
+
+/* Compute every frame whose samples are all known; before finish frame t needs indices up to
+ * t*hop + n_fft/2 - 1 and, for the left reflection, up to n_fft/2. */
+static int drain(struct vox_mel *m) {
+    size_t half = (size_t)m->n_fft / 2;
+    for (;;) {
+        size_t t = m->next_frame;
+        if (m->finished) {
+            if (t >= m->n_total / (size_t)m->hop) break;  /* the STFT's last frame is dropped */
+        } else {
+            size_t need = t * m->hop + half;              /* samples needed: [0, need) */
+            if (need < half + 1) need = half + 1;
+            if (m->n_total < need) break;
+        }
+        int rc = emit_frame(m, t);
+        if (rc) return rc;
+        m->next_frame++;
+    }
+    /* Drop samples no later frame reads (keep [0, half] while frame 0's reflection needs them). */
+    if (m->next_frame > 0 && !m->finished) {
+        size_t keep_from = m->next_frame * m->hop;
+        keep_from = keep_from > half ? keep_from - half : 0;
+        if (keep_from > m->base && keep_from - m->base > m->buf_len / 2) {
+            size_t drop = keep_from - m->base;
+            memmove(m->buf, m->buf + drop, sizeof(float) * (m->buf_len - drop));
+            m->buf_len -= drop;
+            m->base = keep_from;
+        }
+    }
+    return 0;
+}
+
+int vox_mel_push(vox_mel_t *m, const float *x, size_t n) {
+    if (m->finished) return VOX_EINTERNAL;
+    if (m->buf_len + n > m->buf_cap) {
+        size_t cap = m->buf_cap ? m->buf_cap : 4096;
+        while (cap < m->buf_len + n) cap *= 2;
+        float *b = realloc(m->buf, sizeof(float) * cap);
+        if (!b) return VOX_ENOMEM;
+        m->buf = b; m->buf_cap = cap;
+    }
+    memcpy(m->buf + m->buf_len, x, sizeof(float) * n);
+    m->buf_len += n;
+    m->n_total += n;
+    return drain(m);
+}
+
+int vox_mel_finish(vox_mel_t *m) {
+    if (m->finished) return 0;
+    m->finished = 1;
+    return drain(m);
+}
+
+size_t vox_mel_ready(const vox_mel_t *m) { return m->ready_len; }
+
+size_t vox_mel_take(vox_mel_t *m, float *out, size_t max) {
+    size_t k = m->ready_len < max ? m->ready_len : max;
+    size_t w = (size_t)m->n_mels;
+    memcpy(out, m->ready, sizeof(float) * k * w);
+    memmove(m->ready, m->ready + k * w, sizeof(float) * (m->ready_len - k) * w);
+    m->ready_len -= k;
+    return k;
+}
