@@ -23,6 +23,8 @@ typedef struct vox_json {
 /* Parse `len` bytes. On failure returns NULL and fills err (code VOX_EMODEL, message names
  * `what` (e.g. "params.json") and the byte offset). */
 vox_json *vox_json_parse(const char *text, size_t len, const char *what, vox_error_t *err);
+/* Read and parse a whole file of at most max_bytes (VOX_EMODEL when unreadable or larger). */
+vox_json *vox_json_parse_file(const char *path, const char *what, size_t max_bytes, vox_error_t *err);
 void vox_json_free(vox_json *j);
 const vox_json *vox_json_get(const vox_json *obj, const char *key);      /* NULL if absent */
 const vox_json *vox_json_path(const vox_json *obj, const char *dotted);  /* "a.b.c" */

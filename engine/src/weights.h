@@ -67,6 +67,20 @@ typedef struct {
     const vox_tensor_t *norm;                /* final decoder norm [dim] */
 } vox_weights_t;
 
+/* The tensors params.json implies, in a fixed order (711 for the real model). Shared by
+ * vox_weights_load (validation) and the synthetic-model writer (synth.c). */
+typedef enum { VOX_TK_LINEAR, VOX_TK_BIAS, VOX_TK_NORM, VOX_TK_EMBED } vox_tensor_kind;
+typedef struct {
+    char name[128];
+    int ndim;
+    int64_t shape[3];
+    vox_tensor_kind kind;        /* how the synthetic writer initialises it */
+    const vox_tensor_t **slot;   /* where vox_weights_load stores it (NULL when w was NULL) */
+} vox_tensor_spec_t;
+/* Fills *out (malloc'd, caller frees) and returns the count, or a negative vox_err. When w is
+ * non-NULL, w->enc and w->dec must already be allocated; slots then point into w. */
+int vox_weights_spec(const vox_params_t *p, vox_weights_t *w, vox_tensor_spec_t **out, vox_error_t *err);
+
 /* mmap + validate DIR/consolidated.safetensors against p, fill every pointer above. */
 int vox_weights_load(const char *dir, const vox_params_t *p, vox_weights_t *w, vox_error_t *err);
 void vox_weights_free(vox_weights_t *w);
