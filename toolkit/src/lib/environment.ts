@@ -1,0 +1,185 @@
+// The environment block every report carries (checks/schemas/environment.schema.json): toolkit and
+// engine versions and commits, GPUs, driver, CUDA and OS facts. Collection never throws: a missing
+// engine or nvidia-smi becomes null fields and an `error` in words, so a report can always be written.
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
+import { parseEngineJson, runEngine } from "./engine.js";
+import { runCommand } from "./exec.js";
+import { engineBinary, packageRoot } from "./paths.js";
+
+export interface Environment {
+  toolkit: { version: string; commit: string | null };
+  engine: {
+    path: string;
+    available: boolean;
+    version: string | null;
+    commit: string | null;
+    backends: string[];
+    cudaArchs: string[];
+    blas: string | null;
+    error: string | null;
+  };
+  gpus: Array<{ index: number; name: string; computeCapability: string | null; totalMb: number | null }>;
+  driver: { version: string | null; cudaVersion: string | null };
+  cuda: { available: boolean; reason: string | null; libcuda: string | null; cublasVersion: number | null; nvccVersion: string | null };
+  os: {
+    platform: string;
+    release: string;
+    distro: string | null;
+    wsl: number | null;
+    arch: string;
+    cpu: string;
+    cores: number;
+    memoryMb: number;
+    node: string;
+  };
+  host: string;
+}
+
+/** The subset of `voxtral --info` (engine CLI contract) read here. */
+export interface EngineInfo {
+  version?: string;
+  commit?: string;
+  backends?: string[];
+  cuda_archs?: string[];
+  blas?: string;
+  cuda?: {
+    available?: boolean;
+    reason?: string | null;
+    libcuda?: string | null;
+    driver_version?: number | null;
+    cublas_version?: number | null;
+    devices?: Array<{ index: number; name: string; cc: string; total_mb: number }>;
+  };
+}
+
+export interface RawFacts {
+  info: EngineInfo | null;
+  infoError: string | null;
+  enginePath: string;
+  /** `nvidia-smi --query-gpu=index,name,driver_version,compute_cap,memory.total --format=csv,noheader,nounits` */
+  smiCsv: string | null;
+  /** `nvidia-smi` plain output (for "CUDA Version: 13.0"). */
+  smiBanner: string | null;
+  nvccVersion: string | null;
+  toolkitVersion: string;
+  toolkitCommit: string | null;
+  procVersion: string | null;
+  osRelease: string | null;
+}
+
+/** `voxtral --info`, parsed; never throws. */
+export async function engineInfo(binary = engineBinary()): Promise<{ info: EngineInfo | null; error: string | null }> {
+  const r = await runEngine(["--info"], { binary, timeoutMs: 20_000 });
+  if (r.failure) return { info: null, error: r.failure };
+  try {
+    return { info: parseEngineJson<EngineInfo>(r), error: null };
+  } catch (e) {
+    return { info: null, error: (e as Error).message };
+  }
+}
+
+function readOrNull(p: string): string | null {
+  try {
+    return readFileSync(p, "utf8");
+  } catch {
+    return null;
+  }
+}
+
+function gitCommit(dir: string): string | null {
+  // Read .git/HEAD directly: no git binary needed, and a checkout without .git gives null.
+  const head = readOrNull(join(dir, ".git", "HEAD"))?.trim();
+  if (!head) return null;
+  if (!head.startsWith("ref: ")) return head;
+  const ref = head.slice(5);
+  const loose = readOrNull(join(dir, ".git", ref))?.trim();
+  if (loose) return loose;
+  const packed = readOrNull(join(dir, ".git", "packed-refs")) ?? "";
+  return packed.split("\n").find((l) => l.endsWith(` ${ref}`))?.split(" ")[0] ?? null;
+}
+
+/** Collects the raw facts (processes and files); `build` pure-maps them. */
+export async function collectRawFacts(binary = engineBinary()): Promise<RawFacts> {
+  const root = packageRoot();
+  const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string };
+  const [engine, smi, banner, nvcc] = await Promise.all([
+    existsSync(binary) ? engineInfo(binary) : Promise.resolve({ info: null, error: `engine not built (${binary} does not exist)` }),
+    runCommand("nvidia-smi", ["--query-gpu=index,name,driver_version,compute_cap,memory.total", "--format=csv,noheader,nounits"]),
+    runCommand("nvidia-smi", []),
+    runCommand(process.env.CUDA_HOME ? join(process.env.CUDA_HOME, "bin", "nvcc") : "nvcc", ["--version"]),
+  ]);
+  return {
+    info: engine.info,
+    infoError: engine.error,
+    enginePath: binary,
+    smiCsv: smi.exitCode === 0 ? smi.stdout : null,
+    smiBanner: banner.exitCode === 0 ? banner.stdout : null,
+    nvccVersion: nvcc.exitCode === 0 ? (/release ([\d.]+)/.exec(nvcc.stdout)?.[1] ?? null) : null,
+    toolkitVersion: pkg.version,
+    toolkitCommit: gitCommit(root),
+    procVersion: readOrNull("/proc/version"),
+    osRelease: readOrNull("/etc/os-release"),
+  };
+}
+
+/** Pure: raw facts -> the schema's environment block. */
+export function buildEnvironment(f: RawFacts): Environment {
+  const smiRows = (f.smiCsv ?? "")
+    .split("\n")
+    .map((l) => l.split(",").map((s) => s.trim()))
+    .filter((c) => c.length >= 5 && /^\d+$/.test(c[0]!));
+  const infoDevices = f.info?.cuda?.devices ?? [];
+  const gpus =
+    smiRows.length > 0
+      ? smiRows.map((c) => ({ index: Number(c[0]), name: c[1]!, computeCapability: c[3] || null, totalMb: Number(c[4]) || null }))
+      : infoDevices.map((d) => ({ index: d.index, name: d.name, computeCapability: d.cc ?? null, totalMb: d.total_mb ?? null }));
+  const driverNum = f.info?.cuda?.driver_version ?? null;
+  const bannerCuda = /CUDA Version:\s*([\d.]+)/.exec(f.smiBanner ?? "")?.[1] ?? null;
+  const wsl = /microsoft/i.test(f.procVersion ?? "") ? (/WSL2/i.test(f.procVersion ?? "") ? 2 : 1) : null;
+  const cpus = os.cpus();
+  return {
+    toolkit: { version: f.toolkitVersion, commit: f.toolkitCommit },
+    engine: {
+      path: f.enginePath,
+      available: f.info !== null,
+      version: f.info?.version ?? null,
+      commit: f.info?.commit ?? null,
+      backends: f.info?.backends ?? [],
+      cudaArchs: f.info?.cuda_archs ?? [],
+      blas: f.info?.blas ?? null,
+      error: f.infoError,
+    },
+    gpus,
+    driver: {
+      version: smiRows[0]?.[2] ?? null,
+      cudaVersion: bannerCuda ?? (driverNum ? `${Math.floor(driverNum / 1000)}.${(driverNum % 1000) / 10}` : null),
+    },
+    cuda: {
+      available: f.info?.cuda?.available ?? false,
+      reason: f.info?.cuda?.reason ?? (f.info ? null : "engine --info unavailable"),
+      libcuda: f.info?.cuda?.libcuda ?? null,
+      cublasVersion: f.info?.cuda?.cublas_version ?? null,
+      nvccVersion: f.nvccVersion,
+    },
+    os: {
+      platform: process.platform,
+      release: os.release(),
+      distro: /^PRETTY_NAME="?([^"\n]*)"?/m.exec(f.osRelease ?? "")?.[1] ?? null,
+      wsl,
+      arch: process.arch,
+      cpu: cpus[0]?.model.trim() ?? "unknown",
+      cores: cpus.length,
+      memoryMb: Math.round(os.totalmem() / 2 ** 20),
+      node: process.version,
+    },
+    host: createHash("sha256").update(os.hostname()).digest("hex").slice(0, 8),
+  };
+}
+
+/** Facts for a report header; never throws. */
+export async function collectEnvironment(binary = engineBinary()): Promise<Environment> {
+  return buildEnvironment(await collectRawFacts(binary));
+}
