@@ -28,7 +28,8 @@ void vox_audio_stream_close(vox_audio_stream_t *s);
 /* Streaming resampler (band-limited windowed sinc), used by both paths. */
 typedef struct vox_resampler vox_resampler_t;
 vox_resampler_t *vox_resampler_new(int in_rate, int out_rate);
-/* Feeds n input samples; appends output samples to *out (grown with realloc), returns count added. */
+/* Feeds n input samples; appends output samples to *out (grown with realloc), returns count added
+ * ((size_t)-1 when out of memory; push and flush alike). */
 size_t vox_resampler_push(vox_resampler_t *r, const float *in, size_t n, float **out, size_t *out_cap, size_t *out_n);
 /* Flushes the tail (call once at end of input). */
 size_t vox_resampler_flush(vox_resampler_t *r, float **out, size_t *out_cap, size_t *out_n);
