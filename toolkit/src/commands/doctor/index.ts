@@ -1,23 +1,68 @@
 // `vox-doctor` / `vox doctor`: is this machine ready to run the engine, and if not, what to fix.
+// I/O only: collect facts (or load a saved fact set), build the validated report, print it.
+import { readFileSync, writeFileSync } from "node:fs";
+
 import type { Argv } from "yargs";
-import { EXIT } from "../../lib/errors.js";
+import { execFileSync } from "node:child_process";
+import { join, resolve } from "node:path";
+import { packageRoot } from "../../lib/paths.js";
+import { InputError, UsageError } from "../../lib/errors.js";
+import type { Backend } from "./checks/types.js";
+import { collectFacts } from "./collect.js";
+import type { Facts } from "./facts.js";
+import { renderMarkdown, renderTable } from "./render.js";
+import { buildReport } from "./report.js";
 
 export interface DoctorArgs {
   model: string;
   json: boolean;
   markdown: boolean;
   strict: boolean;
+  backend: Backend;
+  facts?: string;
+  saveFacts?: string;
 }
 
 export function doctorOptions<T>(y: Argv<T>): Argv<T & DoctorArgs> {
   return y
     .option("model", { type: "string", default: "./voxtral-model", describe: "model folder to validate" })
     .option("json", { type: "boolean", default: false, describe: "print the report as JSON (schema-validated)" })
-    .option("markdown", { type: "boolean", default: false, describe: "print a Markdown report for bug reports (host names and GPU UUIDs removed)" })
-    .option("strict", { type: "boolean", default: false, describe: "exit 1 when there are warnings" });
+    .option("markdown", { type: "boolean", default: false, describe: "print Markdown for a bug report (host names, GPU UUIDs removed)" })
+    .option("strict", { type: "boolean", default: false, describe: "exit 1 when there are warnings" })
+    .option("backend", { choices: ["auto", "cpu", "cuda"] as const, default: "auto" as Backend, describe: "the backend to get ready; cpu skips the GPU checks" })
+    .option("save-facts", { type: "string", describe: "also write the collected raw facts to this JSON file (for bug reports and tests)" })
+    .option("facts", { type: "string", describe: "judge a saved fact set instead of this machine" }) as unknown as Argv<T & DoctorArgs>;
 }
 
-export async function runDoctor(_args: DoctorArgs): Promise<number> {
-  console.error("vox-doctor: error: not implemented yet. Track issue 3.");
-  return EXIT.usage;
+function loadFacts(path: string): Facts {
+  let f: Facts;
+  try {
+    f = JSON.parse(readFileSync(path, "utf8")) as Facts;
+  } catch (e) {
+    throw new InputError(`cannot read fact set ${path}: ${(e as Error).message}`, "Pass a file written by vox-doctor --save-facts.", true);
+  }
+  if (f.factsVersion !== 1) throw new InputError(`${path} is not a vox-doctor fact set (factsVersion ${String(f.factsVersion)})`, "Pass a file written by vox-doctor --save-facts.");
+  return f;
+}
+
+/** package.json version and git HEAD of this checkout (null outside git). */
+function toolkitIdentity(): { version: string; commit: string | null } {
+  const root = packageRoot();
+  const version = (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string }).version;
+  try {
+    return { version, commit: execFileSync("git", ["rev-parse", "HEAD"], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim() };
+  } catch {
+    return { version, commit: null };
+  }
+}
+
+export async function runDoctor(args: DoctorArgs): Promise<number> {
+  if (args.json && args.markdown) throw new UsageError("--json and --markdown cannot be combined", "Pick one output format.");
+  const facts = args.facts ? loadFacts(args.facts) : await collectFacts({ modelDir: args.model });
+  if (args.saveFacts) writeFileSync(resolve(args.saveFacts), `${JSON.stringify(facts, null, 2)}\n`);
+  const report = buildReport(facts, { backend: args.backend, strict: args.strict, toolkit: toolkitIdentity() });
+  if (args.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else if (args.markdown) process.stdout.write(renderMarkdown(report, facts.platform.hostname));
+  else process.stdout.write(`${renderTable(report)}\n`);
+  return report.exitCode;
 }

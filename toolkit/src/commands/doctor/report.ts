@@ -1,0 +1,78 @@
+// The doctor's report (checks/schemas/doctor.schema.json): checks + environment + summary + exit code.
+import { buildEnvironment, type Environment, type RawFacts } from "../../lib/environment.js";
+import { validateReport } from "../../lib/report.js";
+import { runChecks, type CheckResult } from "./checks/index.js";
+import type { Backend } from "./checks/types.js";
+import { engineInfo, gpus } from "./derive.js";
+import type { Facts } from "./facts.js";
+import { parseNvccVersion } from "./parse.js";
+
+export interface DoctorReport {
+  schemaVersion: 1;
+  kind: "doctor";
+  generatedAt: string;
+  environment: Environment;
+  options: { model: string; backend: Backend; strict: boolean };
+  checks: CheckResult[];
+  collectorErrors?: Record<string, string>;
+  summary: { passed: number; warnings: number; failed: number; skipped: number };
+  exitCode: 0 | 1 | 2;
+}
+
+/** The shared environment block (lib/environment.ts) from the doctor's facts, without asking the
+ *  machine again. */
+export function rawFactsOf(f: Facts, toolkit: { version: string; commit: string | null }): RawFacts {
+  let info: RawFacts["info"] = null;
+  let infoError: string | null = f.engine.exists ? (f.engine.info?.error ?? null) : `engine not built (${f.engine.path} does not exist)`;
+  try {
+    const parsed = engineInfo(f);
+    info = parsed ? { ...parsed, cuda: parsed.cuda ?? undefined } : null;
+  } catch (e) {
+    infoError = (e as Error).message;
+  }
+  let smiCsv: string | null = null;
+  try {
+    const list = gpus(f);
+    smiCsv = list.length ? list.map((g) => [g.index, g.name, g.driver, g.cc, g.totalMb].join(", ")).join("\n") : null;
+  } catch {
+    /* unparsable nvidia-smi output is the gpu check's to report */
+  }
+  return {
+    info,
+    infoError,
+    enginePath: f.engine.path,
+    smiCsv,
+    smiBanner: f.nvidiaSmiBanner?.exitCode === 0 ? f.nvidiaSmiBanner.stdout : null,
+    nvccVersion: f.nvcc.version ? parseNvccVersion(f.nvcc.version.stdout) : null,
+    toolkitVersion: toolkit.version,
+    toolkitCommit: toolkit.commit,
+    procVersion: f.platform.procVersion,
+    osRelease: f.platform.osRelease,
+  };
+}
+
+/** 2 when anything fails; 1 for warnings under --strict; else 0. */
+export function exitCodeFor(s: DoctorReport["summary"], strict: boolean): 0 | 1 | 2 {
+  if (s.failed > 0) return 2;
+  return strict && s.warnings > 0 ? 1 : 0;
+}
+
+/** Runs the checks over the facts and builds the report, validated against its schema. */
+export function buildReport(f: Facts, opts: { backend: Backend; strict: boolean; toolkit: { version: string; commit: string | null } }): DoctorReport {
+  const checks = runChecks(f, opts.backend);
+  const count = (s: string) => checks.filter((c) => c.status === s).length;
+  const summary = { passed: count("pass"), warnings: count("warn"), failed: count("fail"), skipped: count("skip") };
+  const report: DoctorReport = {
+    schemaVersion: 1,
+    kind: "doctor",
+    generatedAt: new Date().toISOString(),
+    environment: buildEnvironment(rawFactsOf(f, opts.toolkit)),
+    options: { model: f.model.dir, backend: opts.backend, strict: opts.strict },
+    checks,
+    ...(Object.keys(f.collectorErrors).length ? { collectorErrors: f.collectorErrors } : {}),
+    summary,
+    exitCode: exitCodeFor(summary, opts.strict),
+  };
+  validateReport("doctor", report);
+  return report;
+}
