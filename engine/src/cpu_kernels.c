@@ -1,0 +1,160 @@
+/* cpu_kernels.c — BF16 GEMV, BF16->F32 conversion, dot and axpy (AVX2+FMA and scalar).
+ * BF16 is the top 16 bits of an f32, so widening is a zero-extend and a 16-bit shift. The
+ * GEMV keeps two accumulators per input row (16 weights per iteration) so that the FMA
+ * latency does not cap the bandwidth at n = 1, where the decoder spends its time. */
+#include "cpu_kernels.h"
+
+#include <immintrin.h>
+#include "vox.h"
+
+int vox_cpu_has_avx2_fma(void) {
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
+
+/* ---------------- scalar ---------------- */
+
+static void gemv_bf16_scalar(const uint16_t *W, int in, const float *x, int nx, float *y, int ldy,
+                             int r0, int r1, const float *b, int acc) {
+    for (int r = r0; r < r1; r++) {
+        const uint16_t *w = W + (size_t)r * in;
+        for (int j = 0; j < nx; j++) {
+            const float *xj = x + (size_t)j * in;
+            float s = 0.0f;
+            for (int k = 0; k < in; k++) s += vox_bf16_to_f32(w[k]) * xj[k];
+            if (b) s += b[r];
+            float *out = y + (size_t)j * ldy + r;
+            *out = acc ? *out + s : s;
+        }
+    }
+}
+
+/* ---------------- AVX2 + FMA ---------------- */
+
+#define TGT __attribute__((target("avx2,fma")))
+
+TGT static inline __m256 load_bf16x8(const uint16_t *p) {
+    __m128i h = _mm_loadu_si128((const __m128i *)(const void *)p);
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+}
+
+TGT static inline float hsum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/* One weight row against up to 4 input rows. */
+TGT static inline void row_x4(const uint16_t *w, int in, const float *x, int nb, float *out) {
+    __m256 a0[4], a1[4];
+    for (int j = 0; j < 4; j++) a0[j] = a1[j] = _mm256_setzero_ps();
+    int k = 0;
+    for (; k + 16 <= in; k += 16) {
+        __m256 w0 = load_bf16x8(w + k), w1 = load_bf16x8(w + k + 8);
+        for (int j = 0; j < nb; j++) {
+            const float *xj = x + (size_t)j * in + k;
+            a0[j] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(xj), a0[j]);
+            a1[j] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(xj + 8), a1[j]);
+        }
+    }
+    for (int j = 0; j < nb; j++) {
+        float s = hsum(_mm256_add_ps(a0[j], a1[j]));
+        const float *xj = x + (size_t)j * in;
+        for (int kk = k; kk < in; kk++) s += vox_bf16_to_f32(w[kk]) * xj[kk];
+        out[j] = s;
+    }
+}
+
+/* The n = 1 case, unrolled further (32 weights per iteration, 4 accumulators). */
+TGT static inline float row_x1(const uint16_t *w, int in, const float *x) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    int k = 0;
+    for (; k + 32 <= in; k += 32) {
+        a0 = _mm256_fmadd_ps(load_bf16x8(w + k), _mm256_loadu_ps(x + k), a0);
+        a1 = _mm256_fmadd_ps(load_bf16x8(w + k + 8), _mm256_loadu_ps(x + k + 8), a1);
+        a2 = _mm256_fmadd_ps(load_bf16x8(w + k + 16), _mm256_loadu_ps(x + k + 16), a2);
+        a3 = _mm256_fmadd_ps(load_bf16x8(w + k + 24), _mm256_loadu_ps(x + k + 24), a3);
+    }
+    for (; k + 8 <= in; k += 8) a0 = _mm256_fmadd_ps(load_bf16x8(w + k), _mm256_loadu_ps(x + k), a0);
+    float s = hsum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+    for (; k < in; k++) s += vox_bf16_to_f32(w[k]) * x[k];
+    return s;
+}
+
+TGT static void gemv_bf16_avx2(const uint16_t *W, int in, const float *x, int nx, float *y, int ldy,
+                               int r0, int r1, const float *b, int acc) {
+    for (int r = r0; r < r1; r++) {
+        const uint16_t *w = W + (size_t)r * in;
+        float bias = b ? b[r] : 0.0f;
+        if (nx == 1) {
+            float s = row_x1(w, in, x) + bias;
+            y[r] = acc ? y[r] + s : s;
+            continue;
+        }
+        for (int j0 = 0; j0 < nx; j0 += 4) {
+            int nb = nx - j0 < 4 ? nx - j0 : 4;
+            float s[4];
+            row_x4(w, in, x + (size_t)j0 * in, nb, s);
+            for (int j = 0; j < nb; j++) {
+                float *out = y + (size_t)(j0 + j) * ldy + r;
+                *out = acc ? *out + s[j] + bias : s[j] + bias;
+            }
+        }
+    }
+}
+
+TGT static void bf16_to_f32_avx2(const uint16_t *src, float *dst, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(dst + i, load_bf16x8(src + i));
+    for (; i < n; i++) dst[i] = vox_bf16_to_f32(src[i]);
+}
+
+TGT static float dot_avx2(const float *a, const float *b, int n) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = s0;
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
+    }
+    float s = hsum(_mm256_add_ps(s0, s1));
+    for (; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+TGT static void axpy_avx2(float *y, float a, const float *x, int n) {
+    __m256 va = _mm256_set1_ps(a);
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+    for (; i < n; i++) y[i] += a * x[i];
+}
+
+/* ---------------- dispatch ---------------- */
+
+void vox_cpu_gemv_bf16(int avx2, const uint16_t *W, int in, const float *x, int nx, float *y, int ldy,
+                       int r0, int r1, const float *b, int acc) {
+    if (avx2) gemv_bf16_avx2(W, in, x, nx, y, ldy, r0, r1, b, acc);
+    else gemv_bf16_scalar(W, in, x, nx, y, ldy, r0, r1, b, acc);
+}
+
+void vox_cpu_bf16_to_f32(int avx2, const uint16_t *src, float *dst, size_t n) {
+    if (avx2) { bf16_to_f32_avx2(src, dst, n); return; }
+    for (size_t i = 0; i < n; i++) dst[i] = vox_bf16_to_f32(src[i]);
+}
+
+float vox_cpu_dot(int avx2, const float *a, const float *b, int n) {
+    if (avx2) return dot_avx2(a, b, n);
+    float s = 0.0f;
+    for (int i = 0; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+void vox_cpu_axpy(int avx2, float *y, float a, const float *x, int n) {
+    if (avx2) { axpy_avx2(y, a, x, n); return; }
+    for (int i = 0; i < n; i++) y[i] += a * x[i];
+}

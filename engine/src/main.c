@@ -1,0 +1,352 @@
+/* main.c — the voxtral CLI (contract: brief ENGINE_CLI.md; engine/README.md documents it).
+ * Parses the options once into a struct, runs one of: --help, --info, --write-synthetic, or a
+ * transcription (-i FILE offline, or --stdin streaming), and maps every failure to one stderr
+ * line `voxtral: error: <problem>. <fix>` and its exit code. */
+#define _POSIX_C_SOURCE 200809L
+#include <cblas.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "audio.h"
+#include "backend.h"
+#include "model.h"
+#include "npy.h"
+#include "stream.h"
+#include "synth.h"
+
+#ifndef VOX_COMMIT
+#define VOX_COMMIT "unknown"
+#endif
+
+typedef struct {
+    const char *model_dir, *input, *backend, *dump_dir, *synth_dir, *synth_size;
+    int use_stdin, delay_ms, threads, json, dump_steps, ignore_eos, debug, info, help;
+    unsigned long long seed;
+} cli_opts;
+
+static const char *USAGE =
+    "usage: voxtral -d MODEL_DIR (-i AUDIO.wav | --stdin) [options]\n"
+    "       voxtral --info\n"
+    "       voxtral --write-synthetic DIR [--synthetic-size full|tiny] [--seed N]\n"
+    "\n"
+    "  -d DIR              model folder: params.json, consolidated.safetensors, tekken.json\n"
+    "  -i FILE             WAV file (PCM 16/24/32-bit, float 32-bit; any rate and channel count)\n"
+    "  --stdin             read WAV or raw s16le 16 kHz mono from stdin; print text as it is decided\n"
+    "  --delay-ms N        transcription delay, 80..2400 in steps of 80 (default 480)\n"
+    "  --backend KIND      auto (default), cpu or cuda\n"
+    "  --threads N         CPU threads (default: all cores)\n"
+    "  --json              print one JSON object (text, tokens, timings, memory) at the end\n"
+    "  --dump DIR          write mel.npy, audio_embeds.npy, logits.npy, tokens.json (offline run)\n"
+    "  --dump-steps N      keep only the first N logits rows in logits.npy\n"
+    "  --ignore-eos        decode to the end of the audio whatever the model says\n"
+    "  --debug             log backend, device and timings to stderr\n"
+    "  --info              print the engine's build and CUDA facts as JSON (no model needed)\n"
+    "  -h, --help          this help\n"
+    "\n"
+    "exit codes: 0 ok, 2 usage, 3 model files, 4 audio input, 5 backend/device, 6 out of memory\n";
+
+/* ---------------- option parsing ---------------- */
+
+static int parse_int(const char *opt, const char *v, long lo, long hi, long *out, vox_error_t *err) {
+    char *end;
+    errno = 0;
+    long x = v ? strtol(v, &end, 10) : 0;
+    if (!v || !*v || *end || errno || x < lo || x > hi)
+        return vox_fail(err, VOX_EUSAGE, "%s needs an integer from %ld to %ld, got '%s'. Run voxtral --help", opt, lo, hi, v ? v : "");
+    *out = x;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, cli_opts *o, vox_error_t *err) {
+    memset(o, 0, sizeof *o);
+    o->delay_ms = 480;
+    o->backend = "auto";
+    o->dump_steps = -1;
+    o->synth_size = "full";
+    for (int i = 1; i < argc; i++) {
+        char name[64];
+        const char *a = argv[i], *val = NULL, *eq = strchr(a, '=');
+        if (a[0] == '-' && a[1] == '-' && eq && (size_t)(eq - a) < sizeof name) {
+            memcpy(name, a, (size_t)(eq - a));
+            name[eq - a] = 0;
+            a = name;
+            val = eq + 1;
+        }
+#define FLAG(s) (strcmp(a, s) == 0)
+#define VALUE() (val ? val : (i + 1 < argc ? argv[++i] : NULL))
+        long x;
+        if (FLAG("-h") || FLAG("--help")) o->help = 1;
+        else if (FLAG("--info")) o->info = 1;
+        else if (FLAG("--stdin")) o->use_stdin = 1;
+        else if (FLAG("--json")) o->json = 1;
+        else if (FLAG("--ignore-eos")) o->ignore_eos = 1;
+        else if (FLAG("--debug")) o->debug = 1;
+        else if (FLAG("-d") || FLAG("-i") || FLAG("--backend") || FLAG("--dump") || FLAG("--write-synthetic") ||
+                 FLAG("--synthetic-size")) {
+            const char *v = VALUE();
+            if (!v || !*v) return vox_fail(err, VOX_EUSAGE, "%s needs a value. Run voxtral --help", a);
+            if (FLAG("-d")) o->model_dir = v;
+            else if (FLAG("-i")) o->input = v;
+            else if (FLAG("--backend")) o->backend = v;
+            else if (FLAG("--dump")) o->dump_dir = v;
+            else if (FLAG("--write-synthetic")) o->synth_dir = v;
+            else o->synth_size = v;
+        } else if (FLAG("--delay-ms")) {
+            TRY(parse_int(a, VALUE(), 80, 2400, &x, err));
+            if (x % 80) return vox_fail(err, VOX_EUSAGE, "--delay-ms must be a multiple of 80 (one token is 80 ms), got %ld. Use e.g. 480", x);
+            o->delay_ms = (int)x;
+        } else if (FLAG("--threads")) {
+            TRY(parse_int(a, VALUE(), 0, 256, &x, err));
+            o->threads = (int)x;
+        } else if (FLAG("--dump-steps")) {
+            TRY(parse_int(a, VALUE(), 0, 1L << 30, &x, err));
+            o->dump_steps = (int)x;
+        } else if (FLAG("--seed")) {
+            TRY(parse_int(a, VALUE(), 0, 2147483647L, &x, err));
+            o->seed = (unsigned long long)x;
+        } else {
+            return vox_fail(err, VOX_EUSAGE, "unknown option '%s'. Run voxtral --help", argv[i]);
+        }
+#undef FLAG
+#undef VALUE
+    }
+    if (o->help || o->info || o->synth_dir) return 0;
+    if (strcmp(o->backend, "auto") && strcmp(o->backend, "cpu") && strcmp(o->backend, "cuda"))
+        return vox_fail(err, VOX_EUSAGE, "unknown backend '%s'. Use --backend auto, cpu or cuda", o->backend);
+    if (!o->model_dir) return vox_fail(err, VOX_EUSAGE, "no model folder given. Pass -d MODEL_DIR (run voxtral --help)");
+    if (!o->input == !o->use_stdin)
+        return vox_fail(err, VOX_EUSAGE, "give exactly one audio source. Pass -i AUDIO.wav or --stdin");
+    if (o->dump_dir && o->use_stdin)
+        return vox_fail(err, VOX_EUSAGE, "--dump records an offline run. Use it with -i AUDIO.wav");
+    return 0;
+}
+
+/* ---------------- output helpers ---------------- */
+
+/* A JSON string; invalid UTF-8 bytes become U+FFFD so the output always parses. */
+static void json_str(FILE *f, const unsigned char *s, size_t n) {
+    fputc('"', f);
+    for (size_t i = 0; i < n;) {
+        unsigned c = s[i];
+        if (c < 0x80) {
+            if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
+            else if (c == '\n') fputs("\\n", f);
+            else if (c == '\r') fputs("\\r", f);
+            else if (c == '\t') fputs("\\t", f);
+            else if (c < 0x20 || c == 0x7f) fprintf(f, "\\u%04x", c);
+            else fputc((int)c, f);
+            i++;
+            continue;
+        }
+        int len = c >= 0xf0 && c < 0xf5 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+        unsigned cp = len == 4 ? c & 7 : len == 3 ? c & 15 : c & 31;
+        int ok = len > 0 && i + (size_t)len <= n;
+        for (int k = 1; ok && k < len; k++) {
+            ok = (s[i + k] & 0xc0) == 0x80;
+            cp = cp << 6 | (s[i + k] & 0x3f);
+        }
+        if (ok) ok = !(len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp < 0xe000))) && !(len == 4 && (cp < 0x10000 || cp > 0x10ffff));
+        if (ok) { fwrite(s + i, 1, (size_t)len, f); i += (size_t)len; }
+        else { fputs("\\ufffd", f); i++; }
+    }
+    fputc('"', f);
+}
+
+static int print_info(void) {
+    char cuda[8192];
+    if (vox_cuda_probe_json(cuda, sizeof cuda) != 0) snprintf(cuda, sizeof cuda, "{\"available\":false,\"reason\":\"probe failed\"}");
+    const char *archs = vox_cuda_archs();
+    printf("{\"engine\":\"voxtral\",\"version\":\"%s\",\"commit\":\"%s\",\"backends\":[\"cpu\"%s],\"cuda_archs\":[",
+           VOX_VERSION, VOX_COMMIT, archs[0] ? ",\"cuda\"" : "");
+    for (const char *p = archs; *p;) {
+        size_t n = strcspn(p, ",");
+        printf("%s\"%.*s\"", p == archs ? "" : ",", (int)n, p);
+        p += n;
+        if (*p == ',') p++;
+    }
+    printf("],\"blas\":");
+    const char *blas = openblas_get_config();
+    json_str(stdout, (const unsigned char *)blas, strlen(blas));
+    printf(",\"cuda\":%s}\n", cuda);
+    return 0;
+}
+
+/* ---------------- transcription ---------------- */
+
+typedef struct {
+    const vox_model_t *m;
+    int print;                           /* plain mode: write text as tokens are decided */
+    unsigned char *text; size_t n_text, cap_text;
+} run_ctx;
+
+static void on_token(void *user, int token) {
+    run_ctx *r = user;
+    size_t len;
+    const unsigned char *b = vox_tokenizer_bytes(&r->m->tok, token, &len);
+    if (vox_tokenizer_is_control(&r->m->tok, token) || len == 0) return;
+    if (r->n_text + len > r->cap_text) {
+        size_t c = r->cap_text ? r->cap_text * 2 : 256;
+        while (c < r->n_text + len) c *= 2;
+        unsigned char *t = realloc(r->text, c);
+        if (!t) return;   /* text for JSON lost; tokens are still recorded by the stream */
+        r->text = t;
+        r->cap_text = c;
+    }
+    memcpy(r->text + r->n_text, b, len);
+    r->n_text += len;
+    if (r->print) {
+        fwrite(b, 1, len, stdout);
+        fflush(stdout);
+    }
+}
+
+static int write_dumps(const char *dir, const vox_model_t *m, const vox_stream_result *r, vox_error_t *err) {
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+        return vox_fail(err, VOX_EUSAGE, "cannot create the dump folder %s: %s. Choose a writable --dump folder", dir, strerror(errno));
+    char path[4096];
+    size_t s_mel[2] = {r->n_mel, (size_t)m->p.n_mels}, s_emb[2] = {r->n_embeds, (size_t)m->p.dim};
+    size_t s_log[2] = {r->n_logits, (size_t)m->p.vocab_size};
+    snprintf(path, sizeof path, "%s/mel.npy", dir);
+    TRY(vox_npy_write_f32(path, r->mel, 2, s_mel, err));
+    snprintf(path, sizeof path, "%s/audio_embeds.npy", dir);
+    TRY(vox_npy_write_f32(path, r->embeds, 2, s_emb, err));
+    snprintf(path, sizeof path, "%s/logits.npy", dir);
+    TRY(vox_npy_write_f32(path, r->logits, 2, s_log, err));
+    snprintf(path, sizeof path, "%s/tokens.json", dir);
+    FILE *f = fopen(path, "w");
+    if (!f) return vox_fail(err, VOX_EUSAGE, "cannot write %s: %s. Choose a writable --dump folder", path, strerror(errno));
+    fputs("{\"tokens\":[", f);
+    for (size_t i = 0; i < r->n_tokens; i++) fprintf(f, "%s%d", i ? "," : "", r->tokens[i]);
+    fputs("]}\n", f);
+    if (fclose(f) != 0) return vox_fail(err, VOX_EUSAGE, "cannot write %s. Choose a writable --dump folder", path);
+    return 0;
+}
+
+static void print_json(const cli_opts *o, const vox_model_t *m, const vox_stream_result *r, const run_ctx *rc,
+                       double load_ms, double wall_ms) {
+    vox_backend_t *be = m->be;
+    printf("{\"text\":");
+    json_str(stdout, rc->text, rc->n_text);
+    printf(",\"tokens\":[");
+    for (size_t i = 0; i < r->n_tokens; i++) printf("%s%d", i ? "," : "", r->tokens[i]);
+    const char *dev = be->ops->device_name(be);
+    printf("],\"n_audio\":%lld,\"audio_seconds\":%.4f,\"backend\":\"%s\",\"device\":", (long long)r->n_audio,
+           (double)r->n_samples / VOX_SAMPLE_RATE, be->ops->name);
+    json_str(stdout, (const unsigned char *)dev, strlen(dev));
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int threads = o->threads > 0 ? o->threads : (int)(cores > 0 ? cores : 1);
+    const vox_stream_timings *t = &r->t;
+    printf(",\"delay_ms\":%d,\"threads\":%d,\"timings_ms\":{\"load\":%.3f,\"mel\":%.3f,\"encoder\":%.3f,"
+           "\"adapter\":%.3f,\"prefill\":%.3f,\"decode\":%.3f,\"decode_per_step\":%.3f,\"first_token\":%.3f,"
+           "\"wall\":%.3f},\"n_steps\":%zu",
+           o->delay_ms, threads, load_ms, t->mel, t->encoder, t->adapter, t->prefill, t->decode,
+           r->n_tokens ? t->decode / (double)r->n_tokens : 0.0, t->first_token, wall_ms, r->n_tokens);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf(",\"peak_rss_mb\":%.1f,\"gpu_mem_mb\":", (double)ru.ru_maxrss / 1024.0);
+    if (strcmp(be->ops->name, "cpu") == 0) printf("null");
+    else printf("%.1f", (double)be->ops->mem_used(be) / (1024.0 * 1024.0));
+    printf("}\n");
+}
+
+/* Feed the audio: the whole file at once (offline), or stdin as it arrives. */
+static int feed_audio(const cli_opts *o, vox_stream_t *s, const float *samples, size_t n, vox_error_t *err) {
+    if (!o->use_stdin) return vox_stream_feed(s, samples, n, err);
+    vox_audio_stream_t *as;
+    TRY(vox_audio_stream_open(STDIN_FILENO, &as, err));
+    float buf[4096];
+    int rc = 0;
+    for (;;) {
+        long got = vox_audio_stream_read(as, buf, sizeof buf / sizeof *buf, err);
+        if (got < 0) { rc = (int)got; break; }
+        if (got == 0) break;
+        if ((rc = vox_stream_feed(s, buf, (size_t)got, err)) != 0) break;
+    }
+    vox_audio_stream_close(as);
+    return rc;
+}
+
+static int transcribe(const cli_opts *o, double t_start, vox_error_t *err) {
+    float *samples = NULL;
+    size_t n = 0;
+    if (o->input) {
+        TRY(vox_audio_load_file(o->input, &samples, &n, err));
+        if (n < VOX_SAMPLES_PER_TOKEN) {
+            free(samples);
+            return vox_fail(err, VOX_EAUDIO, "%s is shorter than one token: %zu samples at 16 kHz, at least %d (80 ms) are needed. Provide a longer recording",
+                            o->input, n, VOX_SAMPLES_PER_TOKEN);
+        }
+    }
+    vox_backend_t *be = NULL;
+    vox_model_t *m = NULL;
+    vox_stream_t *s = NULL;
+    run_ctx rc_ctx = {0};
+    vox_backend_opts bo = {o->backend, o->threads, 0, o->debug};
+    double t_load = vox_now_ms();
+    int rc = vox_backend_create(&bo, &be, err);
+    if (!rc) rc = vox_model_load(o->model_dir, be, &m, err);
+    double load_ms = vox_now_ms() - t_load;
+    if (!rc && o->debug)
+        fprintf(stderr, "voxtral: debug: backend %s on %s; model: dim %d, %d+%d layers, vocab %d; load %.0f ms\n",
+                be->ops->name, be->ops->device_name(be), m->p.dim, m->p.enc_n_layers, m->p.n_layers,
+                m->p.vocab_size, load_ms);
+    if (!rc) {
+        rc_ctx.m = m;
+        rc_ctx.print = !o->json;
+        vox_stream_opts so = {o->delay_ms, o->ignore_eos, o->dump_dir != NULL, o->dump_steps};
+        rc = vox_stream_new(m, &so, on_token, &rc_ctx, &s, err);
+    }
+    if (!rc) rc = feed_audio(o, s, samples, n, err);
+    if (!rc) rc = vox_stream_flush(s, err);
+    if (!rc) {
+        vox_stream_result r;
+        vox_stream_result_get(s, &r);
+        if (o->dump_dir) rc = write_dumps(o->dump_dir, m, &r, err);
+        if (!rc) {
+            if (o->json) print_json(o, m, &r, &rc_ctx, load_ms, vox_now_ms() - t_start);
+            else { fputc('\n', stdout); fflush(stdout); }
+        }
+        if (!rc && o->debug)
+            fprintf(stderr, "voxtral: debug: %lld positions, %zu steps; mel %.0f, encoder %.0f, adapter %.0f, prefill %.0f, decode %.0f ms (%.2f ms/step)\n",
+                    (long long)r.n_audio, r.n_tokens, r.t.mel, r.t.encoder, r.t.adapter, r.t.prefill, r.t.decode,
+                    r.n_tokens ? r.t.decode / (double)r.n_tokens : 0.0);
+    }
+    vox_stream_free(s);
+    vox_model_free(m);
+    vox_backend_destroy(be);
+    free(samples);
+    free(rc_ctx.text);
+    return rc;
+}
+
+int main(int argc, char **argv) {
+    double t_start = vox_now_ms();
+    signal(SIGPIPE, SIG_IGN);   /* a closed stdout must not kill us with a signal */
+    vox_error_t err = {0, ""};
+    cli_opts o;
+    int rc = parse_args(argc, argv, &o, &err);
+    if (!rc) {
+        if (o.help) { fputs(USAGE, stdout); return 0; }
+        if (o.info) return print_info();
+        if (o.synth_dir) {
+            if (strcmp(o.synth_size, "full") && strcmp(o.synth_size, "tiny"))
+                rc = vox_fail(&err, VOX_EUSAGE, "unknown --synthetic-size '%s'. Use full or tiny", o.synth_size);
+            else
+                rc = vox_synth_write(o.synth_dir, o.synth_size, o.seed, 1, &err);
+        } else {
+            rc = transcribe(&o, t_start, &err);
+        }
+    }
+    if (rc) {
+        if (!err.code) vox_fail(&err, rc, "unexpected failure (code %d). This is a bug; please report it", rc);
+        fprintf(stderr, "voxtral: error: %s\n", err.msg);
+        return vox_exit_code(err.code);
+    }
+    return 0;
+}

@@ -1,0 +1,117 @@
+/* model.c — load params + weights + tokenizer and upload every weight to the backend once. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+
+/* Upload one tensor; on failure copy the backend's message into err. */
+static int up(vox_model_t *m, const vox_tensor_t *t, vox_bweight_t **out, vox_error_t *err) {
+    if (m->be->ops->weight_upload(m->be, t, out) != 0)
+        return vox_fail(err, m->be->err.code ? m->be->err.code : VOX_EDEVICE, "%s", m->be->err.msg);
+    return 0;
+}
+
+/* A conv weight [c_out, c_in, 3] seen as the matrix [c_out, c_in*3] (same bytes). */
+static int up_conv(vox_model_t *m, const vox_tensor_t *t, vox_bweight_t **out, vox_error_t *err) {
+    vox_tensor_t v = *t;
+    v.ndim = 2;
+    v.shape[1] = t->shape[1] * t->shape[2];
+    v.shape[2] = 0;
+    return up(m, &v, out, err);
+}
+
+int vox_model_error(const vox_backend_t *be, int rc, vox_error_t *err) {
+    if (rc == 0) return 0;
+    if (be->err.code) return vox_fail(err, be->err.code, "%s", be->err.msg);
+    if (err && err->code) return err->code;
+    return vox_fail(err, rc, "backend operation failed (code %d) without a message. This is a bug; please report it", rc);
+}
+
+static void free_w(vox_model_t *m, vox_bweight_t *w) {
+    if (w) m->be->ops->weight_free(m->be, w);
+}
+
+int vox_model_load(const char *dir, vox_backend_t *be, vox_model_t **out, vox_error_t *err) {
+    *out = NULL;
+    vox_model_t *m = calloc(1, sizeof *m);
+    if (!m) return vox_fail(err, VOX_ENOMEM, "out of host memory loading the model. Use a machine with more RAM");
+    m->be = be;
+    int rc = vox_params_load(dir, &m->p, err);
+    if (rc == 0) rc = vox_weights_load(dir, &m->p, &m->w, err);
+    if (rc == 0) rc = vox_tokenizer_load(dir, m->p.vocab_size, &m->tok, err);
+    if (rc != 0) { vox_model_free(m); return rc; }
+    const vox_params_t *p = &m->p;
+    const vox_weights_t *w = &m->w;
+    m->enc = calloc((size_t)p->enc_n_layers, sizeof *m->enc);
+    m->dec = calloc((size_t)p->n_layers, sizeof *m->dec);
+    if (!m->enc || !m->dec) { vox_model_free(m); return vox_fail(err, VOX_ENOMEM, "out of host memory loading the model. Use a machine with more RAM"); }
+
+    rc = up_conv(m, w->conv0_w, &m->conv0_w, err);
+    if (!rc) rc = up(m, w->conv0_b, &m->conv0_b, err);
+    if (!rc) rc = up_conv(m, w->conv1_w, &m->conv1_w, err);
+    if (!rc) rc = up(m, w->conv1_b, &m->conv1_b, err);
+    for (int i = 0; i < p->enc_n_layers && !rc; i++) {
+        const vox_enc_layer_w *s = &w->enc[i];
+        vox_enc_layer_b *d = &m->enc[i];
+        rc = up(m, s->attention_norm, &d->attention_norm, err);
+        if (!rc) rc = up(m, s->wq, &d->wq, err);
+        if (!rc) rc = up(m, s->bq, &d->bq, err);
+        if (!rc) rc = up(m, s->wk, &d->wk, err);
+        if (!rc) rc = up(m, s->wv, &d->wv, err);
+        if (!rc) rc = up(m, s->bv, &d->bv, err);
+        if (!rc) rc = up(m, s->wo, &d->wo, err);
+        if (!rc) rc = up(m, s->bo, &d->bo, err);
+        if (!rc) rc = up(m, s->ffn_norm, &d->ffn_norm, err);
+        if (!rc) rc = up(m, s->w1, &d->w1, err);
+        if (!rc) rc = up(m, s->w2, &d->w2, err);
+        if (!rc) rc = up(m, s->b2, &d->b2, err);
+        if (!rc) rc = up(m, s->w3, &d->w3, err);
+    }
+    if (!rc) rc = up(m, w->enc_norm, &m->enc_norm, err);
+    if (!rc) rc = up(m, w->proj0, &m->proj0, err);
+    if (!rc) rc = up(m, w->proj2, &m->proj2, err);
+    if (!rc) rc = up(m, w->tok_embeddings, &m->tok_embeddings, err);
+    for (int i = 0; i < p->n_layers && !rc; i++) {
+        const vox_dec_layer_w *s = &w->dec[i];
+        vox_dec_layer_b *d = &m->dec[i];
+        rc = up(m, s->attention_norm, &d->attention_norm, err);
+        if (!rc) rc = up(m, s->wq, &d->wq, err);
+        if (!rc) rc = up(m, s->wk, &d->wk, err);
+        if (!rc) rc = up(m, s->wv, &d->wv, err);
+        if (!rc) rc = up(m, s->wo, &d->wo, err);
+        if (!rc) rc = up(m, s->ffn_norm, &d->ffn_norm, err);
+        if (!rc) rc = up(m, s->w1, &d->w1, err);
+        if (!rc) rc = up(m, s->w2, &d->w2, err);
+        if (!rc) rc = up(m, s->w3, &d->w3, err);
+    }
+    if (!rc) rc = up(m, w->norm, &m->norm, err);
+    if (rc) { vox_model_free(m); return rc; }
+    *out = m;
+    return 0;
+}
+
+void vox_model_free(vox_model_t *m) {
+    if (!m) return;
+    if (m->enc)
+        for (int i = 0; i < m->p.enc_n_layers; i++) {
+            vox_enc_layer_b *d = &m->enc[i];
+            vox_bweight_t *all[] = {d->attention_norm, d->wq, d->bq, d->wk, d->wv, d->bv, d->wo,
+                                    d->bo, d->ffn_norm, d->w1, d->w2, d->b2, d->w3};
+            for (size_t k = 0; k < sizeof all / sizeof *all; k++) free_w(m, all[k]);
+        }
+    if (m->dec)
+        for (int i = 0; i < m->p.n_layers; i++) {
+            vox_dec_layer_b *d = &m->dec[i];
+            vox_bweight_t *all[] = {d->attention_norm, d->wq, d->wk, d->wv, d->wo, d->ffn_norm,
+                                    d->w1, d->w2, d->w3};
+            for (size_t k = 0; k < sizeof all / sizeof *all; k++) free_w(m, all[k]);
+        }
+    vox_bweight_t *top[] = {m->conv0_w, m->conv0_b, m->conv1_w, m->conv1_b, m->enc_norm, m->proj0,
+                            m->proj2, m->tok_embeddings, m->norm};
+    for (size_t k = 0; k < sizeof top / sizeof *top; k++) free_w(m, top[k]);
+    free(m->enc);
+    free(m->dec);
+    vox_tokenizer_free(&m->tok);
+    vox_weights_free(&m->w);
+    free(m);
+}

@@ -1,0 +1,44 @@
+/* model.h — a loaded model: params.json, the mapped checkpoint, the tokenizer, and every weight
+ * uploaded once to the backend (BF16 stays BF16; the conv weights [c_out, c_in, 3] are handed
+ * to the backend as matrices [c_out, c_in*3], which is the im2col column order). */
+#ifndef VOX_MODEL_H
+#define VOX_MODEL_H
+#include "backend.h"
+#include "params.h"
+#include "tokenizer.h"
+#include "weights.h"
+
+typedef struct {
+    vox_bweight_t *attention_norm, *wq, *bq, *wk, *wv, *bv, *wo, *bo;
+    vox_bweight_t *ffn_norm, *w1, *w2, *b2, *w3;
+} vox_enc_layer_b;
+
+typedef struct {
+    vox_bweight_t *attention_norm, *wq, *wk, *wv, *wo, *ffn_norm, *w1, *w2, *w3;
+} vox_dec_layer_b;
+
+typedef struct {
+    vox_params_t p;
+    vox_weights_t w;          /* host views into the mapping (ada weights are read from here) */
+    vox_tokenizer_t tok;
+    vox_backend_t *be;        /* not owned */
+    vox_bweight_t *conv0_w, *conv0_b, *conv1_w, *conv1_b;   /* [enc_dim, n_mels*3], [enc_dim], ... */
+    vox_enc_layer_b *enc;     /* [enc_n_layers] */
+    vox_bweight_t *enc_norm;
+    vox_bweight_t *proj0, *proj2;       /* adapter [dim, 4*enc_dim], [dim, dim] */
+    vox_bweight_t *tok_embeddings;      /* [vocab, dim]: input embedding and LM head */
+    vox_dec_layer_b *dec;     /* [n_layers] */
+    vox_bweight_t *norm;
+} vox_model_t;
+
+/* Model code calls backend ops through TRY: the first failing op returns its code; the
+ * message stays in be->err (vox_model_error copies it to the caller). */
+#define TRY(call) do { int rc_ = (call); if (rc_) return rc_; } while (0)
+
+/* Copy the backend's first error (if any) into err; returns the code to propagate. */
+int vox_model_error(const vox_backend_t *be, int rc, vox_error_t *err);
+
+/* Load DIR (params.json, consolidated.safetensors, tekken.json) and upload the weights to be. */
+int vox_model_load(const char *dir, vox_backend_t *be, vox_model_t **out, vox_error_t *err);
+void vox_model_free(vox_model_t *m);
+#endif

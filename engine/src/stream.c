@@ -1,0 +1,237 @@
+/* stream.c — see stream.h for the pipeline and the schedule. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "adapter.h"
+#include "decoder.h"
+#include "encoder.h"
+#include "mel.h"
+#include "stream.h"
+
+struct vox_stream {
+    const vox_model_t *m;
+    vox_stream_opts o;
+    vox_token_fn cb;
+    void *user;
+    vox_mel_t *mel;
+    vox_encoder_t enc;
+    vox_adapter_t ad;
+    vox_decoder_t dec;
+    int delay_tokens;
+    float *frames;          /* host [2*CHUNK, n_mels] mel frames taken for one encoder call */
+    float *q;               /* backend [qcap, dim]: audio embeddings not yet decoded */
+    int qcap, qcount;       /* rows held; row 0 is decoder position qbase */
+    int64_t qbase, next;    /* next: next decoder position to run (L-1 after prefill) */
+    int prefilled, done, flushed;
+    size_t n_samples;
+    int64_t n_audio;
+    int32_t *tokens; size_t n_tokens, cap_tokens;
+    vox_stream_timings t;
+    double t0;
+    float *d_mel; size_t n_mel, cap_mel;         /* dumps (host) */
+    float *d_emb; size_t n_emb, cap_emb;
+    float *d_log; size_t n_log, cap_log;
+};
+
+/* Make room for `need` elements of `elem` bytes in *p (doubling). */
+static int grow(void *pp, size_t *cap, size_t need, size_t elem) {
+    void **p = pp;
+    if (need <= *cap) return 0;
+    size_t c = *cap ? *cap : 64;
+    while (c < need) c *= 2;
+    void *q = realloc(*p, c * elem);
+    if (!q) return VOX_ENOMEM;
+    *p = q;
+    *cap = c;
+    return 0;
+}
+
+static int oom(vox_error_t *err) {
+    return vox_fail(err, VOX_ENOMEM, "out of host memory while transcribing. Use a machine with more RAM");
+}
+
+int vox_stream_new(const vox_model_t *m, const vox_stream_opts *o, vox_token_fn cb, void *user,
+                   vox_stream_t **out, vox_error_t *err) {
+    *out = NULL;
+    vox_stream_t *s = calloc(1, sizeof *s);
+    if (!s) return oom(err);
+    s->t0 = vox_now_ms();
+    s->m = m;
+    s->o = *o;
+    s->cb = cb;
+    s->user = user;
+    s->delay_tokens = o->delay_ms / 80;
+    vox_backend_t *be = m->be;
+    int rc = vox_encoder_init(&s->enc, m, VOX_STREAM_CHUNK, err);
+    if (!rc) rc = vox_adapter_init(&s->ad, m, VOX_STREAM_CHUNK, err);
+    if (!rc) rc = vox_decoder_init(&s->dec, m, s->delay_tokens, err);
+    if (rc) { vox_stream_free(s); return rc; }
+    int g = m->p.downsample_factor;
+    s->qcap = s->dec.L - 1 + (VOX_STREAM_CHUNK + g - 1) / g;
+    s->q = be->ops->alloc(be, (size_t)s->qcap * m->p.dim);
+    s->mel = vox_mel_new(&m->p);
+    s->frames = malloc((size_t)2 * VOX_STREAM_CHUNK * m->p.n_mels * sizeof(float));
+    if (!s->q || !s->mel || !s->frames) {
+        vox_stream_free(s);
+        return be->err.code ? vox_model_error(be, be->err.code, err) : oom(err);
+    }
+    /* Left padding: 32 tokens of silence, pushed by the stream itself. */
+    float *zeros = calloc((size_t)VOX_LEFT_PAD_TOKENS * VOX_SAMPLES_PER_TOKEN, sizeof(float));
+    if (!zeros) { vox_stream_free(s); return oom(err); }
+    rc = vox_mel_push(s->mel, zeros, (size_t)VOX_LEFT_PAD_TOKENS * VOX_SAMPLES_PER_TOKEN);
+    free(zeros);
+    if (rc) { vox_stream_free(s); return oom(err); }
+    *out = s;
+    return 0;
+}
+
+static int emit(vox_stream_t *s, int token) {
+    if (grow(&s->tokens, &s->cap_tokens, s->n_tokens + 1, sizeof *s->tokens)) return VOX_ENOMEM;
+    if (s->n_tokens == 0) s->t.first_token = vox_now_ms() - s->t0;
+    s->tokens[s->n_tokens++] = token;
+    if (s->cb) s->cb(s->user, token);
+    if (token == s->m->tok.eos && !s->o.ignore_eos) s->done = 1;
+    return 0;
+}
+
+/* Run the decoder over every queued embedding (prefill first, once L-1 of them exist). */
+static int decode_queued(vox_stream_t *s, vox_error_t *err) {
+    vox_backend_t *be = s->m->be;
+    int dim = s->m->p.dim, L = s->dec.L, rc = 0;
+    if (!s->prefilled) {
+        if (s->qcount < L - 1 || s->done) return 0;
+        double t = vox_now_ms();
+        rc = vox_decoder_prefill(&s->dec, s->q);
+        be->ops->sync(be);
+        s->t.prefill += vox_now_ms() - t;
+        if (rc) return vox_model_error(be, rc, err);
+        s->prefilled = 1;
+        s->next = L - 1;
+    }
+    double t = vox_now_ms();
+    while (!s->done && s->next < s->qbase + s->qcount) {
+        int token;
+        rc = vox_decoder_step(&s->dec, s->q + (size_t)(s->next - s->qbase) * dim, s->next, &token);
+        if (rc) break;
+        if (s->o.dump && (s->o.dump_steps < 0 || s->n_log < (size_t)s->o.dump_steps)) {
+            size_t V = (size_t)s->m->p.vocab_size;
+            if (grow(&s->d_log, &s->cap_log, (s->n_log + 1) * V, sizeof(float))) { rc = oom(err); break; }
+            rc = be->ops->download(be, s->d_log + s->n_log * V, s->dec.logits, V * sizeof(float));
+            if (rc) break;
+            s->n_log++;
+        }
+        s->next++;
+        if (emit(s, token)) { rc = oom(err); break; }
+    }
+    s->t.decode += vox_now_ms() - t;
+    if (rc) return err && err->code ? err->code : vox_model_error(be, rc, err);
+    /* Everything queued is decoded (or no longer needed after EOS). */
+    s->qbase += s->qcount;
+    s->qcount = 0;
+    return 0;
+}
+
+/* Take ready mel frames through encoder + adapter into the queue, decoding as we go. */
+static int pump(vox_stream_t *s, vox_error_t *err) {
+    const vox_model_t *m = s->m;
+    vox_backend_t *be = m->be;
+    int nm = m->p.n_mels, dim = m->p.dim, rc;
+    for (;;) {
+        if (s->done && !s->o.dump) return 0;   /* after EOS only the dumps need more audio */
+        double t = vox_now_ms();
+        size_t k = vox_mel_take(s->mel, s->frames, (size_t)2 * VOX_STREAM_CHUNK);
+        s->t.mel += vox_now_ms() - t;
+        if (k == 0) return 0;
+        if (s->o.dump) {
+            if (grow(&s->d_mel, &s->cap_mel, (s->n_mel + k) * nm, sizeof(float))) return oom(err);
+            memcpy(s->d_mel + s->n_mel * nm, s->frames, k * nm * sizeof(float));
+            s->n_mel += k;
+        }
+        int n_enc, n_emb;
+        t = vox_now_ms();
+        rc = vox_encoder_push(&s->enc, s->frames, (int)k, vox_adapter_slot(&s->ad), &n_enc);
+        be->ops->sync(be);
+        s->t.encoder += vox_now_ms() - t;
+        if (rc) return vox_model_error(be, rc, err);
+        t = vox_now_ms();
+        float *dst = s->q + (size_t)s->qcount * dim;
+        rc = vox_adapter_push(&s->ad, n_enc, dst, &n_emb);
+        be->ops->sync(be);
+        s->t.adapter += vox_now_ms() - t;
+        if (rc) return vox_model_error(be, rc, err);
+        if (s->o.dump && n_emb > 0) {
+            if (grow(&s->d_emb, &s->cap_emb, (s->n_emb + n_emb) * dim, sizeof(float))) return oom(err);
+            rc = be->ops->download(be, s->d_emb + s->n_emb * dim, dst, (size_t)n_emb * dim * sizeof(float));
+            if (rc) return vox_model_error(be, rc, err);
+            s->n_emb += n_emb;
+        }
+        s->qcount += n_emb;
+        s->n_audio += n_emb;
+        TRY(decode_queued(s, err));
+    }
+}
+
+int vox_stream_feed(vox_stream_t *s, const float *x, size_t n, vox_error_t *err) {
+    if (s->flushed) return vox_fail(err, VOX_EINTERNAL, "samples fed after flush. This is a bug; please report it");
+    s->n_samples += n;
+    if (s->done && !s->o.dump) return 0;
+    double t = vox_now_ms();
+    int rc = vox_mel_push(s->mel, x, n);
+    s->t.mel += vox_now_ms() - t;
+    if (rc) return oom(err);
+    return pump(s, err);
+}
+
+int vox_stream_flush(vox_stream_t *s, vox_error_t *err) {
+    if (s->flushed) return 0;
+    s->flushed = 1;
+    if (s->n_samples < VOX_SAMPLES_PER_TOKEN)
+        return vox_fail(err, VOX_EAUDIO, "the audio is shorter than one token: %zu samples at 16 kHz, at least %d (80 ms) are needed. Provide a longer recording",
+                        s->n_samples, VOX_SAMPLES_PER_TOKEN);
+    size_t pad = (VOX_SAMPLES_PER_TOKEN - s->n_samples % VOX_SAMPLES_PER_TOKEN) % VOX_SAMPLES_PER_TOKEN +
+                 (size_t)(s->delay_tokens + 1 + VOX_RIGHT_PAD_TOKENS) * VOX_SAMPLES_PER_TOKEN;
+    float *zeros = calloc(pad, sizeof(float));
+    if (!zeros) return oom(err);
+    double t = vox_now_ms();
+    int rc = vox_mel_push(s->mel, zeros, pad);
+    if (!rc) rc = vox_mel_finish(s->mel);
+    s->t.mel += vox_now_ms() - t;
+    free(zeros);
+    if (rc) return oom(err);
+    TRY(pump(s, err));
+    if (!s->prefilled)
+        return vox_fail(err, VOX_EINTERNAL, "only %lld audio positions for a prompt of %d. This is a bug; please report it",
+                        (long long)s->n_audio, s->dec.L);
+    return 0;
+}
+
+void vox_stream_result_get(const vox_stream_t *s, vox_stream_result *r) {
+    memset(r, 0, sizeof *r);
+    r->tokens = s->tokens;
+    r->n_tokens = s->n_tokens;
+    r->n_samples = s->n_samples;
+    r->n_audio = s->n_audio;
+    r->t = s->t;
+    r->mel = s->d_mel;
+    r->n_mel = s->n_mel;
+    r->embeds = s->d_emb;
+    r->n_embeds = s->n_emb;
+    r->logits = s->d_log;
+    r->n_logits = s->n_log;
+}
+
+void vox_stream_free(vox_stream_t *s) {
+    if (!s) return;
+    vox_backend_t *be = s->m->be;
+    vox_decoder_free(&s->dec);
+    vox_adapter_free(&s->ad);
+    vox_encoder_free(&s->enc);
+    if (s->q) be->ops->free(be, s->q);
+    vox_mel_free(s->mel);
+    free(s->frames);
+    free(s->tokens);
+    free(s->d_mel);
+    free(s->d_emb);
+    free(s->d_log);
+    free(s);
+}

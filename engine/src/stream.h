@@ -1,0 +1,58 @@
+/* stream.h — the incremental pipeline: feed 16 kHz samples, get tokens as soon as they are
+ * decided. Offline transcription is feed(all) + flush().
+ *
+ *   samples -> mel (vox_mel) -> encoder (chunks of <= VOX_STREAM_CHUNK positions) -> adapter
+ *   -> queue of audio embeddings -> decoder (prefill once L-1 embeddings exist, then one
+ *   step per embedding) -> token callback
+ *
+ * Schedule (MODEL.md): the stream itself pushes 32 tokens (32*1280 samples) of silence first;
+ * flush() pushes zeros to the next multiple of 1280 samples and then (delay_tokens + 1 + 10)
+ * tokens more, finishes the mel, and decodes every remaining position. Decoding stops at EOS
+ * (unless ignore_eos). Every stage carries its state, so any chunking of the same samples
+ * gives the same tokens. */
+#ifndef VOX_STREAM_H
+#define VOX_STREAM_H
+#include <stddef.h>
+#include <stdint.h>
+#include "model.h"
+
+#define VOX_SAMPLES_PER_TOKEN 1280
+#define VOX_RIGHT_PAD_TOKENS 10
+#define VOX_STREAM_CHUNK 1024      /* max encoder positions per encoder call */
+
+typedef struct {
+    int delay_ms;       /* 80..2400, multiple of 80 (checked by the caller) */
+    int ignore_eos;     /* decode to the last position whatever the model says */
+    int dump;           /* keep mel frames, audio embeddings and logits on the host */
+    int dump_steps;     /* logits rows kept when dumping (< 0: all) */
+} vox_stream_opts;
+
+/* Called once per decided token (control tokens included), in order. */
+typedef void (*vox_token_fn)(void *user, int token);
+
+typedef struct {
+    double mel, encoder, adapter, prefill, decode;   /* ms spent in each stage */
+    double first_token;                              /* ms from stream start to the first token */
+} vox_stream_timings;
+
+typedef struct {
+    const int32_t *tokens; size_t n_tokens;          /* generated ids (EOS included when seen) */
+    size_t n_samples;                                /* user samples fed (16 kHz) */
+    int64_t n_audio;                                 /* audio embeddings (decoder positions) */
+    vox_stream_timings t;
+    const float *mel; size_t n_mel;                  /* dumps: [n_mel, n_mels] */
+    const float *embeds; size_t n_embeds;            /*        [n_embeds, dim] */
+    const float *logits; size_t n_logits;            /*        [n_logits, vocab] */
+} vox_stream_result;
+
+typedef struct vox_stream vox_stream_t;
+
+int vox_stream_new(const vox_model_t *m, const vox_stream_opts *o, vox_token_fn cb, void *user,
+                   vox_stream_t **out, vox_error_t *err);
+int vox_stream_feed(vox_stream_t *s, const float *x, size_t n, vox_error_t *err);
+/* End of input: right padding, finish the mel, decode the rest. Audio shorter than one token
+ * (1280 samples) is VOX_EAUDIO. */
+int vox_stream_flush(vox_stream_t *s, vox_error_t *err);
+void vox_stream_result_get(const vox_stream_t *s, vox_stream_result *r);
+void vox_stream_free(vox_stream_t *s);
+#endif
