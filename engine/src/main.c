@@ -228,6 +228,21 @@ static int write_dumps(const char *dir, const vox_model_t *m, const vox_stream_r
     return 0;
 }
 
+/* Peak resident set of this process in MB. VmHWM belongs to this program's address space; getrusage's
+ * ru_maxrss also keeps the parent's peak across fork+exec (a 500 MB Node parent would be reported). */
+static double peak_rss_mb(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmHWM: %ld kB", &kb) == 1) break;
+    if (f) fclose(f);
+    if (kb >= 0) return (double)kb / 1024.0;
+    struct rusage ru; /* no /proc (not Linux) */
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_maxrss / 1024.0;
+}
+
 static void print_json(const cli_opts *o, const vox_model_t *m, const vox_stream_result *r, const run_ctx *rc,
                        double load_ms, double wall_ms) {
     vox_backend_t *be = m->be;
@@ -247,9 +262,7 @@ static void print_json(const cli_opts *o, const vox_model_t *m, const vox_stream
            "\"wall\":%.3f},\"n_steps\":%zu",
            o->delay_ms, threads, load_ms, t->mel, t->encoder, t->adapter, t->prefill, t->decode,
            r->n_tokens ? t->decode / (double)r->n_tokens : 0.0, t->first_token, wall_ms, r->n_tokens);
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    printf(",\"peak_rss_mb\":%.1f,\"gpu_mem_mb\":", (double)ru.ru_maxrss / 1024.0);
+    printf(",\"peak_rss_mb\":%.1f,\"gpu_mem_mb\":", peak_rss_mb());
     if (strcmp(be->ops->name, "cpu") == 0) printf("null");
     else printf("%.1f", (double)be->ops->mem_used(be) / (1024.0 * 1024.0));
     printf("}\n");
