@@ -123,7 +123,7 @@ static int parse_header(vox_safetensors_t *st, const char *fname, uint64_t hlen,
     for (const vox_json *e = h->child; e; e = e->next) {
         if (!strcmp(e->key, "__metadata__")) continue;
         vox_tensor_t *t = &st->tensors[st->n_tensors];
-        uint64_t begin;
+        uint64_t begin = 0;
         if ((rc = parse_entry(e, fname, data_size, t, &begin, err))) goto done;
         size_t kl = strlen(e->key) + 1;
         memcpy(np, e->key, kl);
