@@ -1,10 +1,12 @@
 /* test_io.c — unit tests of the engine's input side: JSON, params.json, safetensors validation,
  * tekken.json (base64), WAV / raw PCM reading, resampling, .npy writing, the synthetic writer.
  * Every failure case asserts the exact error code and a substring of the message.
- * Usage: test_io [TMPDIR]  (default: a fresh folder under /tmp). Exit 0 when all pass. */
-#define _POSIX_C_SOURCE 200809L
+ * Usage: test_io [TMPDIR]  (default: a fresh folder under /tmp, removed when every test passes).
+ * Exit 0 when all pass. */
+#define _XOPEN_SOURCE 700
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -710,6 +712,11 @@ static void test_npy(void) {
     EXPECT_ERR("npy unwritable", rc, &e, VOX_EUSAGE, "cannot write");
 }
 
+static int remove_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw) {
+    (void)sb; (void)type; (void)ftw;
+    return remove(path);
+}
+
 int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
     if (argc > 1) snprintf(tmp, sizeof tmp, "%s", argv[1]);
@@ -730,5 +737,6 @@ int main(int argc, char **argv) {
     test_streams();
     test_npy();
     printf("test_io: %d passed, %d failed\n", n_pass, n_fail);
+    if (!n_fail && argc <= 1) nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     return n_fail ? 1 : 0;
 }
