@@ -1,0 +1,86 @@
+// Engine vs. golden fixtures: for every checks/fixtures/<name>/ (made by checks/reference/make_fixtures.py
+// with the Hugging Face port), run the CPU engine offline with --dump and compare:
+//   mel max abs error <= 1e-4; audio embeddings and per-step logits relative error ||a-b||/||b|| <= 1e-3;
+//   greedy tokens identical (and the --json tokens equal the dumped ones).
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import { parseEngineJson, runEngine } from "../../toolkit/src/lib/engine.js";
+import { readNpyF32, type NpyArray } from "../../toolkit/src/lib/npy.js";
+import { fixturesDir } from "../../toolkit/src/lib/paths.js";
+
+const MEL_MAX_ABS = 1e-4;
+const REL = 1e-3;
+
+interface FixtureJson { name: string; audio: string; delay_ms: number }
+interface EngineJson { text: string; tokens: number[]; n_audio: number; n_steps: number; backend: string }
+
+function maxAbs(a: NpyArray<Float32Array>, b: NpyArray<Float32Array>): number {
+  let m = 0;
+  for (let i = 0; i < a.data.length; i++) m = Math.max(m, Math.abs(a.data[i]! - b.data[i]!));
+  return m;
+}
+
+function relErr(a: NpyArray<Float32Array>, b: NpyArray<Float32Array>): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < a.data.length; i++) {
+    const d = a.data[i]! - b.data[i]!;
+    num += d * d;
+    den += b.data[i]! * b.data[i]!;
+  }
+  return Math.sqrt(num) / Math.sqrt(den);
+}
+
+const root = fixturesDir();
+const names = existsSync(root)
+  ? readdirSync(root).filter((n) => existsSync(join(root, n, "fixture.json"))).sort()
+  : [];
+const tmp = mkdtempSync(join(tmpdir(), "vox-fixtures-"));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+test("at least three golden fixtures are present", () => {
+  assert.ok(names.length >= 3, `expected >= 3 fixtures under ${root}, found ${names.join(", ") || "none"}`);
+});
+
+for (const name of names) {
+  describe(`fixture ${name}`, () => {
+    const dir = join(root, name);
+    const fx = JSON.parse(readFileSync(join(dir, "fixture.json"), "utf8")) as FixtureJson;
+    const dump = join(tmp, name);
+    let out: EngineJson;
+
+    test("engine runs offline with --dump --json", async () => {
+      const r = await runEngine(["-d", dir, "-i", join(dir, fx.audio), "--delay-ms", String(fx.delay_ms),
+        "--backend", "cpu", "--json", "--dump", dump]);
+      assert.equal(r.failure, null, `${r.command}\n${r.stderr}`);
+      out = parseEngineJson<EngineJson>(r);
+      assert.equal(out.backend, "cpu");
+    });
+
+    for (const [file, kind] of [["mel", "maxabs"], ["audio_embeds", "rel"], ["logits", "rel"]] as const) {
+      test(`${file}.npy matches the golden array (${kind === "maxabs" ? `max abs <= ${MEL_MAX_ABS}` : `rel <= ${REL}`})`, () => {
+        const a = readNpyF32(join(dump, `${file}.npy`));
+        const b = readNpyF32(join(dir, "golden", `${file}.npy`));
+        assert.deepEqual(a.shape, b.shape, `${file}: engine shape ${a.shape} vs golden ${b.shape}`);
+        if (kind === "maxabs") {
+          const e = maxAbs(a, b);
+          assert.ok(e <= MEL_MAX_ABS, `${file}: max abs error ${e.toExponential(3)} > ${MEL_MAX_ABS}`);
+        } else {
+          const e = relErr(a, b);
+          assert.ok(e <= REL, `${file}: relative error ${e.toExponential(3)} > ${REL}`);
+        }
+      });
+    }
+
+    test("greedy tokens are identical", () => {
+      const golden = (JSON.parse(readFileSync(join(dir, "golden", "tokens.json"), "utf8")) as { tokens: number[] }).tokens;
+      const dumped = (JSON.parse(readFileSync(join(dump, "tokens.json"), "utf8")) as { tokens: number[] }).tokens;
+      assert.deepEqual(dumped, golden);
+      assert.deepEqual(out.tokens, golden);
+      assert.equal(out.n_steps, golden.length);
+    });
+  });
+}
