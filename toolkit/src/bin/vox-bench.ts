@@ -1,6 +1,22 @@
 #!/usr/bin/env node
-// vox-bench: placeholder until the benchmark lands (issue 6); says so instead of pretending to run.
+// `npx vox-bench [options]` benches the engine; `npx vox-bench compare BASE.json NEW.json` judges a change.
+import yargs from "yargs";
+import { hideBin } from "yargs/helpers";
+import { exitWith } from "../cli.js";
+import { benchOptions, compareOptions, runBench, runCompare } from "../commands/bench/index.js";
 import { EXIT } from "../lib/errors.js";
 
-console.error("vox-bench: error: the benchmark is not implemented yet. Track issue 6.");
-process.exit(EXIT.usage);
+await yargs(hideBin(process.argv))
+  .scriptName("vox-bench")
+  .command("$0", "bench the engine per backend and clip length", benchOptions, (a) => exitWith("vox-bench", () => runBench(a)))
+  .command("compare <base> <new>", "compare two bench reports (ratio of medians, Welch's t-test); exit 2 on regressions", compareOptions, (a) =>
+    exitWith("vox-bench compare", () => runCompare(a)),
+  )
+  .strict()
+  .fail((msg, err) => {
+    if (err) throw err;
+    console.error(`vox-bench: error: ${msg} Run vox-bench --help.`);
+    process.exit(EXIT.usage);
+  })
+  .help()
+  .parseAsync();

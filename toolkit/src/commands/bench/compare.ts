@@ -1,0 +1,115 @@
+// `vox-bench compare BASE.json NEW.json`: for every backend x clip present in both reports and each
+// timing metric, the ratio of medians and Welch's t-test on the repetitions. A change beyond the
+// threshold that is significant (p < alpha), or that cannot be tested (fewer than two repetitions on
+// a side), is a regression or an improvement; a significant-looking change that fails the test is noise.
+import Table from "cli-table3";
+import { UsageError } from "../../lib/errors.js";
+import { median, welch } from "../../lib/stats.js";
+import type { BenchReport, Result, Sample } from "./types.js";
+
+export const COMPARED = ["wallMs", "msPerStep", "encoderAdapterMs", "prefillMs", "firstTokenMs"] as const;
+type Metric = (typeof COMPARED)[number];
+type Verdict = "regression" | "improvement" | "noise" | "same";
+
+export interface CompareRow {
+  backend: string; clip: string; metric: Metric; baseMedian: number; newMedian: number;
+  ratio: number | null; changePct: number | null; nBase: number; nNew: number;
+  t: number | null; df: number | null; p: number | null; verdict: Verdict;
+}
+
+export interface CompareReport {
+  schemaVersion: 1;
+  kind: "compare";
+  createdAt: string;
+  base: Side;
+  new: Side;
+  threshold: number;
+  alpha: number;
+  rows: CompareRow[];
+  unmatched: Array<{ backend: string; clip: string; onlyIn: "base" | "new" }>;
+  regressions: number;
+  improvements: number;
+}
+
+interface Side { path: string; createdAt: string; engineCommit: string | null; gpu: string | null }
+
+/** "5%" -> 0.05, "0.05" -> 0.05. */
+export function parseThreshold(s: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$/.exec(s);
+  const v = m ? Number(m[1]) / (m[2] ? 100 : 1) : NaN;
+  if (!m || !(v >= 0 && v < 1)) throw new UsageError(`--threshold wants a percentage like 5% or a fraction below 1 like 0.05, got "${s}"`);
+  return v;
+}
+
+const key = (r: Result) => `${r.backend}\u0000${r.clip.name}`;
+
+function verdictOf(ratio: number | null, p: number | null, threshold: number, alpha: number): Verdict {
+  if (ratio === null || Math.abs(ratio - 1) <= threshold) return "same";
+  if (p !== null && p >= alpha) return "noise";
+  return ratio > 1 ? "regression" : "improvement";
+}
+
+function side(path: string, r: BenchReport): Side {
+  return { path, createdAt: r.createdAt, engineCommit: r.environment.engine.commit, gpu: r.environment.gpus[0]?.name ?? null };
+}
+
+export function compareReports(
+  base: { path: string; report: BenchReport },
+  next: { path: string; report: BenchReport },
+  opts: { threshold: number; alpha: number; now?: Date },
+): CompareReport {
+  const baseBy = new Map(base.report.results.filter((r) => r.samples.length > 0).map((r) => [key(r), r]));
+  const newBy = new Map(next.report.results.filter((r) => r.samples.length > 0).map((r) => [key(r), r]));
+  const rows: CompareRow[] = [];
+  for (const [k, b] of baseBy) {
+    const n = newBy.get(k);
+    if (!n) continue;
+    for (const metric of COMPARED) {
+      const xs = b.samples.map((s: Sample) => s[metric]);
+      const ys = n.samples.map((s: Sample) => s[metric]);
+      const bm = median(xs);
+      const nm = median(ys);
+      const ratio = bm > 0 ? nm / bm : null;
+      const w = welch(xs, ys);
+      rows.push({
+        backend: b.backend, clip: b.clip.name, metric, baseMedian: bm, newMedian: nm,
+        ratio, changePct: ratio === null ? null : 100 * (ratio - 1), nBase: xs.length, nNew: ys.length,
+        t: w && Number.isFinite(w.t) ? w.t : null, df: w?.df ?? null, p: w?.p ?? null,
+        verdict: verdictOf(ratio, w?.p ?? null, opts.threshold, opts.alpha),
+      });
+    }
+  }
+  const unmatched = [
+    ...[...baseBy.values()].filter((r) => !newBy.has(key(r))).map((r) => ({ backend: r.backend, clip: r.clip.name, onlyIn: "base" as const })),
+    ...[...newBy.values()].filter((r) => !baseBy.has(key(r))).map((r) => ({ backend: r.backend, clip: r.clip.name, onlyIn: "new" as const })),
+  ];
+  return {
+    schemaVersion: 1,
+    kind: "compare",
+    createdAt: (opts.now ?? new Date()).toISOString(),
+    base: side(base.path, base.report),
+    new: side(next.path, next.report),
+    threshold: opts.threshold,
+    alpha: opts.alpha,
+    rows,
+    unmatched,
+    regressions: rows.filter((r) => r.verdict === "regression").length,
+    improvements: rows.filter((r) => r.verdict === "improvement").length,
+  };
+}
+
+export function renderCompare(c: CompareReport): string {
+  const t = new Table({ head: ["backend", "clip", "metric", "base", "new", "change", "p (Welch)", "verdict"], style: { head: [], border: [] } });
+  for (const r of c.rows) {
+    t.push([
+      r.backend, r.clip, r.metric, r.baseMedian.toFixed(2), r.newMedian.toFixed(2),
+      r.changePct === null ? "–" : `${r.changePct >= 0 ? "+" : ""}${r.changePct.toFixed(1)}%`,
+      r.p === null ? `– (n ${r.nBase}/${r.nNew})` : r.p < 1e-4 ? r.p.toExponential(1) : r.p.toFixed(4),
+      r.verdict === "regression" ? "REGRESSION" : r.verdict,
+    ]);
+  }
+  const lines = [`base ${c.base.path} (engine ${c.base.engineCommit?.slice(0, 10) ?? "?"}, ${c.base.gpu ?? "no GPU"})`, `new  ${c.new.path} (engine ${c.new.engineCommit?.slice(0, 10) ?? "?"}, ${c.new.gpu ?? "no GPU"})`, t.toString()];
+  for (const u of c.unmatched) lines.push(`only in ${u.onlyIn}: ${u.backend} ${u.clip}`);
+  lines.push(`${c.regressions} regression(s), ${c.improvements} improvement(s) beyond ${(100 * c.threshold).toFixed(1)}% at p < ${c.alpha}`);
+  return `${lines.join("\n")}\n`;
+}

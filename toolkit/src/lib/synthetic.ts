@@ -1,0 +1,101 @@
+// Synthetic models: `voxtral --write-synthetic DIR --synthetic-size full|tiny --seed N` writes a model
+// folder with real (full) or tiny shapes and deterministic random BF16 weights. Written once into the
+// user's cache ($XDG_CACHE_HOME or ~/.cache)/vox/synthetic-<size>-<seed>/ and reused while complete:
+// the engine writes into a sibling temporary folder that is renamed into place only after it succeeded
+// and a `complete.json` stamp (file sizes) is written, so an interrupted write is never reused.
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { startEngine } from "./engine.js";
+import { EngineUnavailableError, VoxError, EXIT } from "./errors.js";
+import { bf16WeightBytes, parseParams } from "./model.js";
+
+export type SyntheticSize = "full" | "tiny";
+export const MODEL_FILES = ["params.json", "consolidated.safetensors", "tekken.json"] as const;
+const STAMP = "complete.json";
+
+export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
+  const xdg = env.XDG_CACHE_HOME;
+  return join(xdg && xdg.length > 0 ? xdg : join(homedir(), ".cache"), "vox");
+}
+
+export function syntheticDir(size: SyntheticSize, seed: number, env: NodeJS.ProcessEnv = process.env): string {
+  return join(cacheRoot(env), `synthetic-${size}-${seed}`);
+}
+
+interface Stamp {
+  size: SyntheticSize;
+  seed: number;
+  engineCommit: string | null;
+  files: Record<string, number>;
+}
+
+/** True when `dir` holds a finished write: the stamp exists and every file has its recorded size. */
+export function isComplete(dir: string): boolean {
+  try {
+    const stamp = JSON.parse(readFileSync(join(dir, STAMP), "utf8")) as Stamp;
+    return MODEL_FILES.every((f) => stamp.files[f] !== undefined && statSync(join(dir, f)).size === stamp.files[f]);
+  } catch {
+    return false;
+  }
+}
+
+function sizeOr0(p: string): number {
+  try {
+    return statSync(p).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** Bytes the weights file will have once written (known once params.json exists); null before. */
+function expectedWeightBytes(dir: string): number | null {
+  try {
+    return bf16WeightBytes(parseParams(readFileSync(join(dir, "params.json"), "utf8")));
+  } catch {
+    return null;
+  }
+}
+
+export interface EnsureOptions {
+  size: SyntheticSize;
+  seed: number;
+  engine?: string;
+  engineCommit?: string | null;
+  env?: NodeJS.ProcessEnv;
+  /** Called about twice a second while writing, with bytes written and the expected total (null until known). */
+  onProgress?: (written: number, total: number | null) => void;
+}
+
+/** Returns the folder of a complete synthetic model, writing it first when needed. */
+export async function ensureSynthetic(o: EnsureOptions): Promise<{ dir: string; written: boolean }> {
+  const dir = syntheticDir(o.size, o.seed, o.env);
+  if (isComplete(dir)) return { dir, written: false };
+  const tmp = `${dir}.partial-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  const args = ["--write-synthetic", tmp, "--synthetic-size", o.size, "--seed", String(o.seed)];
+  const { result } = startEngine(args, { binary: o.engine, timeoutMs: 60 * 60 * 1000 });
+  const weights = join(tmp, "consolidated.safetensors");
+  const timer = o.onProgress ? setInterval(() => o.onProgress!(sizeOr0(weights), expectedWeightBytes(tmp)), 500) : null;
+  const r = await result.finally(() => timer && clearInterval(timer));
+  if (r.failure) {
+    rmSync(tmp, { recursive: true, force: true });
+    if (r.failureKind === "spawn") throw new EngineUnavailableError(r.failure);
+    throw new VoxError(`writing the synthetic ${o.size} model failed: ${r.failure}`, `Check free space in ${cacheRoot(o.env)} (full needs about 9 GB) or set XDG_CACHE_HOME to a larger disk.`, EXIT.failed);
+  }
+  const files: Record<string, number> = {};
+  for (const f of MODEL_FILES) {
+    if (!existsSync(join(tmp, f))) {
+      rmSync(tmp, { recursive: true, force: true });
+      throw new VoxError(`voxtral --write-synthetic succeeded but wrote no ${f}`, "This is an engine bug; report it with `voxtral --info`.", EXIT.failed);
+    }
+    files[f] = statSync(join(tmp, f)).size;
+  }
+  o.onProgress?.(files["consolidated.safetensors"]!, files["consolidated.safetensors"]!);
+  const stamp: Stamp = { size: o.size, seed: o.seed, engineCommit: o.engineCommit ?? null, files };
+  writeFileSync(join(tmp, STAMP), `${JSON.stringify(stamp, null, 2)}\n`);
+  rmSync(dir, { recursive: true, force: true }); // an incomplete earlier write
+  renameSync(tmp, dir);
+  return { dir, written: true };
+}
