@@ -1,5 +1,5 @@
 /* cuda_none.c — stands in for the CUDA backend when the engine is built without it
- * (the Makefile uses engine/src/cuda/*.c instead when engine/cuda.mk provides them). */
+ * (the Makefile uses the C files of engine/src/cuda/ instead when engine/cuda.mk provides them). */
 #include <stdio.h>
 
 #include "backend.h"
