@@ -3,7 +3,8 @@
 // answer different questions; rows are compared up to and including the first token difference,
 // and at most `maxSteps` rows.
 //   top-1 agreement: fraction of compared rows whose argmax is the same;
-//   relative error of a row: max_i |a_i - b_i| / max_i |a_i| (scale of the baseline row);
+//   relative error of a row: max_i |a_i - b_i| / max_i |a_i| (scale of the baseline row; the absolute
+//   error when the baseline row is all zeros, so the number stays finite for JSON);
 //   KL(P_baseline || P_candidate) of the softmaxed rows, in nats, computed in float64.
 
 export interface LogitsMatrix {
@@ -57,7 +58,7 @@ export function relativeError(baseline: Float32Array, candidate: Float32Array): 
     diff = Math.max(diff, Math.abs(baseline[i]! - candidate[i]!));
     scale = Math.max(scale, Math.abs(baseline[i]!));
   }
-  return scale === 0 ? (diff === 0 ? 0 : Infinity) : diff / scale;
+  return scale === 0 ? diff : diff / scale;
 }
 
 /** Compares the first min(steps, maxSteps, firstTokenDifference + 1) rows. Throws on a vocab mismatch. */

@@ -15,7 +15,7 @@ import { schemaPath } from "./paths.js";
 export const SCHEMA_VERSION = 1;
 
 /** Schemas other reports may $ref by file name. */
-const SHARED_SCHEMAS = ["environment"];
+const SHARED_SCHEMAS = ["environment", "build-info"];
 
 let ajv: Ajv2020 | undefined;
 const compiled = new Map<string, ValidateFunction>();

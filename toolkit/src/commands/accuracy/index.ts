@@ -1,0 +1,85 @@
+// `vox accuracy`: compare a candidate backend with a baseline (CPU run, golden fixture outputs or an
+// earlier report); print a table, write reports/accuracy-<time>.{json,md} (+ .csv), exit 2 over tolerance.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Argv } from "yargs";
+import { collectEnvironment } from "../../lib/environment.js";
+import { EXIT, UsageError } from "../../lib/errors.js";
+import { isFixture } from "../../lib/fixture.js";
+import { reportsDir, validateReport, writeReport } from "../../lib/report.js";
+import { isTier, TIERS, type TierName } from "../../lib/tolerance.js";
+import { accuracyMarkdown, accuracyRows, accuracyTable, caseDetails } from "./render.js";
+import { accuracyReport, type AccuracyReport, type Backend } from "./run.js";
+
+export interface AccuracyArgs {
+  model: string;
+  audio?: string[];
+  baseline?: string;
+  candidate: string;
+  tier: string;
+  "delay-ms"?: number;
+  "logit-steps": number;
+  timeout: number;
+  "keep-dumps": boolean;
+  "out-dir"?: string;
+  csv: boolean;
+  json: boolean;
+}
+
+export function accuracyOptions<T>(y: Argv<T>): Argv<T & AccuracyArgs> {
+  return y
+    .option("model", { type: "string", demandOption: true, describe: "model folder (a checks/fixtures/<name> folder enables --baseline golden)" })
+    .option("audio", { type: "string", array: true, describe: "WAV files to transcribe (default: the fixture's own audio)" })
+    .option("baseline", { type: "string", describe: "cpu | golden | PATH of an earlier accuracy report (default: golden for a fixture, else cpu)" })
+    .option("candidate", { type: "string", default: "auto", choices: ["cpu", "cuda", "auto"], describe: "backend under test" })
+    .option("tier", { type: "string", default: "strict", choices: Object.keys(TIERS), describe: "tolerance tier (see GATE.md)" })
+    .option("delay-ms", { type: "number", describe: "transcription delay (default: the fixture's, else the engine's)" })
+    .option("logit-steps", { type: "number", default: 64, describe: "compare logits over the first N decoder steps" })
+    .option("timeout", { type: "number", default: 600, describe: "seconds before an engine run is killed" })
+    .option("keep-dumps", { type: "boolean", default: false, describe: "keep the engine's --dump folders next to the report" })
+    .option("out-dir", { type: "string", describe: "report folder (default $VOX_REPORTS_DIR or ./reports)" })
+    .option("csv", { type: "boolean", default: false, describe: "also write a CSV" })
+    .option("json", { type: "boolean", default: false, describe: "print the report JSON instead of the table" }) as unknown as Argv<T & AccuracyArgs>;
+}
+
+/** Drops dump paths that will not exist after the run (temporary dumps). */
+function forgetDumps(r: AccuracyReport): AccuracyReport {
+  const drop = <X extends { dumpDir: string | null; backend: string | null } | null>(run: X): X => (run && run.backend !== null ? { ...run, dumpDir: null } : run);
+  return { ...r, cases: r.cases.map((c) => ({ ...c, baseline: drop(c.baseline), candidate: drop(c.candidate) })) };
+}
+
+export async function runAccuracy(a: AccuracyArgs): Promise<number> {
+  if (!isTier(a.tier)) throw new UsageError(`unknown tier ${a.tier}`);
+  if (!Number.isInteger(a["logit-steps"]) || a["logit-steps"] < 1) throw new UsageError("--logit-steps must be a positive integer");
+  const stamp = new Date();
+  const keep = a["keep-dumps"];
+  const dumpRoot = keep ? join(reportsDir(a["out-dir"]), `accuracy-dumps-${stamp.getTime()}`) : mkdtempSync(join(tmpdir(), "vox-accuracy-"));
+  let report: AccuracyReport;
+  try {
+    const full = await accuracyReport({
+      model: a.model,
+      audio: a.audio ?? [],
+      baseline: a.baseline ?? (isFixture(a.model) ? "golden" : "cpu"),
+      candidate: a.candidate as Backend,
+      tier: a.tier as TierName,
+      delayMs: a["delay-ms"],
+      logitSteps: a["logit-steps"],
+      timeoutMs: a.timeout * 1000,
+      dumpRoot,
+      environment: await collectEnvironment(),
+    });
+    report = keep ? full : forgetDumps(full);
+  } finally {
+    if (!keep) rmSync(dumpRoot, { recursive: true, force: true });
+  }
+  validateReport("accuracy", report);
+  const written = writeReport("accuracy", report, { command: "accuracy", outDir: a["out-dir"], csv: a.csv, rows: accuracyRows, extra: { md: accuracyMarkdown }, now: stamp });
+  if (a.json) console.log(JSON.stringify(report, null, 2));
+  else {
+    console.log(accuracyTable(report));
+    for (const c of report.cases) for (const l of caseDetails(c)) console.log(l);
+    console.log(`${report.summary.passed} passed, ${report.summary.failed} failed, ${report.summary.errors} errors (tier ${report.tier}); report: ${written.json}`);
+  }
+  return report.status === "pass" ? EXIT.ok : EXIT.failed;
+}

@@ -1,0 +1,107 @@
+// The accuracy comparison as a function: options in, a schema-shaped report out (not yet written).
+// `vox accuracy` prints and writes it; `vox gate` calls it once per configured entry.
+import { mkdirSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+import type { Environment } from "../../lib/environment.js";
+import { UsageError } from "../../lib/errors.js";
+import { isFixture, readFixture, type Fixture } from "../../lib/fixture.js";
+import { SCHEMA_VERSION } from "../../lib/report.js";
+import { TIERS, toleranceFor, type TierName, type Tolerance } from "../../lib/tolerance.js";
+import { compareCase, errorCase, summarize, type CaseRecord } from "./compare.js";
+import { engineSide, goldenSide, reportSide, type Obtained } from "./sources.js";
+
+export type Backend = "cpu" | "cuda" | "auto";
+
+export interface AccuracyOptions {
+  model: string;
+  /** empty: the fixture's own audio (fixture models only) */
+  audio: string[];
+  /** "cpu", "golden" or the path of an earlier accuracy report */
+  baseline: string;
+  candidate: Backend;
+  tier: TierName;
+  overrides?: Partial<Tolerance>;
+  delayMs?: number;
+  logitSteps: number;
+  timeoutMs: number;
+  /** folder for the engine's --dump output (one sub-folder per audio and side) */
+  dumpRoot: string;
+  environment: Environment;
+}
+
+export interface AccuracyReport {
+  schemaVersion: number;
+  kind: "accuracy";
+  createdAt: string;
+  environment: Environment;
+  model: string;
+  baseline: { kind: "cpu" | "golden" | "report"; source: string };
+  candidate: { backend: Backend };
+  tier: TierName;
+  tierMeaning: string;
+  tolerance: Tolerance;
+  cases: CaseRecord[];
+  summary: { cases: number; passed: number; failed: number; errors: number };
+  status: "pass" | "fail" | "error";
+}
+
+function baselineKind(b: string): "cpu" | "golden" | "report" {
+  return b === "cpu" || b === "golden" ? b : "report";
+}
+
+/** Audio list and delay, checked against the model kind (golden needs a fixture and its own audio). */
+export function resolveInputs(o: Pick<AccuracyOptions, "model" | "audio" | "baseline" | "delayMs">): { fixture: Fixture | null; audio: string[]; delayMs?: number } {
+  const fixture = isFixture(o.model) ? readFixture(o.model) : null;
+  if (baselineKind(o.baseline) === "golden" && !fixture) {
+    throw new UsageError(`--baseline golden needs a fixture folder (fixture.json + golden/), and ${o.model} is not one`, "Use --baseline cpu, or point --model at checks/fixtures/<name>.");
+  }
+  const audio = o.audio.length > 0 ? o.audio.map((a) => resolve(a)) : fixture ? [fixture.audio] : [];
+  if (audio.length === 0) throw new UsageError("no audio to compare", "Pass --audio FILE... (WAV files).");
+  if (baselineKind(o.baseline) === "golden" && fixture && audio.some((a) => a !== fixture.audio)) {
+    throw new UsageError(`golden outputs exist only for the fixture's own audio (${basename(fixture.audio)})`, "Drop --audio, or use --baseline cpu for other files.");
+  }
+  return { fixture, audio, delayMs: o.delayMs ?? fixture?.delayMs };
+}
+
+async function oneCase(o: AccuracyOptions, fixture: Fixture | null, audio: string, index: number, delayMs?: number): Promise<CaseRecord> {
+  const dir = (side: string) => {
+    const d = join(o.dumpRoot, `${index}-${basename(audio).replace(/\.[^.]+$/, "")}`, side);
+    mkdirSync(d, { recursive: true });
+    return d;
+  };
+  const side = { model: o.model, audio, delayMs, logitSteps: o.logitSteps, timeoutMs: o.timeoutMs };
+  const kind = baselineKind(o.baseline);
+  const base: Obtained =
+    kind === "golden"
+      ? goldenSide(fixture!)
+      : kind === "cpu"
+        ? await engineSide({ ...side, backend: "cpu", dumpDir: dir("baseline") })
+        : reportSide(o.baseline, audio);
+  if (!base.run) return errorCase(audio, `baseline: ${base.error}`);
+  const cand = await engineSide({ ...side, backend: o.candidate, dumpDir: dir("candidate") });
+  if (!cand.run) return errorCase(audio, `candidate: ${cand.error}`, base.run);
+  const logits = base.logits && cand.logits ? { baseline: base.logits, candidate: cand.logits, maxSteps: o.logitSteps } : null;
+  return compareCase(audio, base.run, cand.run, toleranceFor(o.tier, o.overrides), logits);
+}
+
+/** Runs both sides for every audio file and compares them. Throws only for bad options (UsageError). */
+export async function accuracyReport(o: AccuracyOptions): Promise<AccuracyReport> {
+  const { fixture, audio, delayMs } = resolveInputs(o);
+  const cases: CaseRecord[] = [];
+  for (const [i, a] of audio.entries()) cases.push(await oneCase(o, fixture, a, i, delayMs));
+  const kind = baselineKind(o.baseline);
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    kind: "accuracy",
+    createdAt: new Date().toISOString(),
+    environment: o.environment,
+    model: resolve(o.model),
+    baseline: { kind, source: kind === "golden" ? fixture!.golden.dir : kind === "cpu" ? "engine --backend cpu" : resolve(o.baseline) },
+    candidate: { backend: o.candidate },
+    tier: o.tier,
+    tierMeaning: TIERS[o.tier].meaning,
+    tolerance: toleranceFor(o.tier, o.overrides),
+    cases,
+    ...summarize(cases),
+  };
+}

@@ -1,0 +1,114 @@
+// The smoke checks, each one engine run (or two at once) on the same model and audio:
+//   file        -i AUDIO --json                      the reference run
+//   stdin-pcm   raw s16le 16 kHz mono on stdin       same token ids as the file run
+//   stdin-wav   the WAV bytes on stdin               same token ids
+//   ffmpeg      ffmpeg -i OGG -f s16le ... | --stdin decodes something (skipped without ffmpeg or the .ogg)
+//   concurrent  two file runs at the same time       both succeed with the reference's token ids
+//   bad-input   -i a text file                       exit 4 with one "voxtral: error: ..." line
+import { execa } from "execa";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { startEngine } from "../../lib/engine.js";
+import type { Environment } from "../../lib/environment.js";
+import { which } from "../../lib/exec.js";
+import { readTranscript, transcribe, transcribeArgs, type EngineTranscript } from "../../lib/transcribe.js";
+import { readWav } from "../../lib/wav.js";
+import { SCHEMA_VERSION } from "../../lib/report.js";
+import { expectedBackend, judgeTranscript, skipped, summarizeChecks, type SmokeCheck } from "./judge.js";
+
+export interface SmokeOptions {
+  model: string;
+  audio: string;
+  delayMs?: number;
+  backend: "cpu" | "cuda" | "auto";
+  /** an .ogg (or any ffmpeg-readable file) for the ffmpeg pipe; null: skip that check */
+  ffmpegAudio: string | null;
+  timeoutMs: number;
+  environment: Environment;
+}
+
+export interface SmokeReport {
+  schemaVersion: number;
+  kind: "smoke";
+  createdAt: string;
+  environment: Environment;
+  model: string;
+  audio: string;
+  backendRequested: "cpu" | "cuda" | "auto";
+  backendExpected: "cpu" | "cuda";
+  checks: SmokeCheck[];
+  summary: { passed: number; failed: number; skipped: number };
+  status: "pass" | "fail";
+}
+
+async function ffmpegCheck(o: SmokeOptions, expected: "cpu" | "cuda"): Promise<SmokeCheck> {
+  const title = "ffmpeg pipe into --stdin";
+  const ffmpeg = which("ffmpeg");
+  if (!ffmpeg) return skipped("ffmpeg", title, "ffmpeg is not on PATH (install it: sudo apt-get install ffmpeg)");
+  if (!o.ffmpegAudio || !existsSync(o.ffmpegAudio)) return skipped("ffmpeg", title, `no audio for the pipe (${o.ffmpegAudio ?? "none given"}); pass --ogg FILE`);
+  const args = transcribeArgs({ model: o.model, stdin: {}, backend: o.backend, delayMs: o.delayMs });
+  const dec = execa(ffmpeg, ["-nostdin", "-v", "error", "-i", o.ffmpegAudio, "-f", "s16le", "-ac", "1", "-ar", "16000", "-"], { reject: false, encoding: "buffer", stdout: "pipe", timeout: o.timeoutMs });
+  const eng = startEngine(args, { stdinPipe: true, timeoutMs: o.timeoutMs });
+  dec.stdout?.pipe(eng.process.stdin!);
+  dec.stdout?.on("error", () => undefined); // the engine may close its stdin early; its result says why
+  eng.process.stdin?.on("error", () => undefined);
+  const [d, r] = await Promise.all([dec, eng.result]);
+  const check = judgeTranscript("ffmpeg", title, readTranscript(r), expected, null);
+  check.command = `ffmpeg -i ${o.ffmpegAudio} -f s16le -ac 1 -ar 16000 - | ${r.command}`;
+  if (d.exitCode !== 0 && check.status === "pass") {
+    return { ...check, status: "fail", detail: `ffmpeg failed (exit ${d.exitCode ?? d.signal}): ${Buffer.from(d.stderr ?? "").toString().trim().split("\n")[0]}`, fix: "Check that ffmpeg can read the file." };
+  }
+  return check;
+}
+
+async function badInputCheck(o: SmokeOptions, dir: string): Promise<SmokeCheck> {
+  const title = "a non-audio file is refused with exit 4 and one error line";
+  const bogus = join(dir, "not-audio.wav");
+  writeFileSync(bogus, "this is not a WAV file\n");
+  const out = await transcribe({ model: o.model, audio: bogus, backend: o.backend, engine: { timeoutMs: o.timeoutMs } });
+  const r = out.run;
+  const lines = r.stderr.split("\n").filter((l) => /^voxtral: error: /.test(l));
+  const base = { id: "bad-input", title, durationMs: Math.round(r.durationMs), command: r.command, text: null, backend: null, timingsMs: null };
+  if (r.exitCode === 4 && lines.length === 1 && r.signal === null) return { ...base, status: "pass", detail: lines[0]!, fix: null };
+  return { ...base, status: "fail", detail: `expected exit 4 and one "voxtral: error:" line; got ${r.failure ?? "exit 0"} with ${lines.length} error lines`, fix: "The engine must report bad audio as exit 4 (engine CLI contract)." };
+}
+
+export async function smokeReport(o: SmokeOptions): Promise<SmokeReport> {
+  const expected = expectedBackend(o.backend, o.environment.cuda.available);
+  const common = { model: o.model, backend: o.backend, delayMs: o.delayMs, engine: { timeoutMs: o.timeoutMs } };
+  const dir = mkdtempSync(join(tmpdir(), "vox-smoke-"));
+  const checks: SmokeCheck[] = [];
+  try {
+    const fileOut = await transcribe({ ...common, audio: o.audio });
+    const file = judgeTranscript("file", "file transcription (-i)", fileOut, expected, null);
+    checks.push(file);
+    const ref: EngineTranscript | null = file.status === "pass" ? fileOut.transcript : null;
+    const pcm = readWav(o.audio);
+    const raw = join(dir, "audio.s16le");
+    writeFileSync(raw, Buffer.from(pcm.samples.buffer, pcm.samples.byteOffset, pcm.samples.byteLength));
+    if (pcm.sampleRate !== 16000) checks.push(skipped("stdin-pcm", "raw PCM on stdin", `${o.audio} is ${pcm.sampleRate} Hz; raw PCM must be 16 kHz`));
+    else checks.push(judgeTranscript("stdin-pcm", "raw PCM (s16le 16 kHz) on stdin", await transcribe({ ...common, stdin: { inputFile: raw } }), expected, ref));
+    checks.push(judgeTranscript("stdin-wav", "WAV on stdin", await transcribe({ ...common, stdin: { inputFile: o.audio } }), expected, ref));
+    checks.push(await ffmpegCheck(o, expected));
+    const [a, b] = await Promise.all([transcribe({ ...common, audio: o.audio }), transcribe({ ...common, audio: o.audio })]);
+    const ca = judgeTranscript("concurrent", "two engines at once", a, expected, ref);
+    const cb = judgeTranscript("concurrent", "two engines at once", b, expected, ref);
+    checks.push(ca.status !== "pass" ? ca : cb.status !== "pass" ? cb : { ...ca, detail: `both runs: ${ca.detail}`, durationMs: Math.max(ca.durationMs, cb.durationMs) });
+    checks.push(await badInputCheck(o, dir));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    kind: "smoke",
+    createdAt: new Date().toISOString(),
+    environment: o.environment,
+    model: resolve(o.model),
+    audio: resolve(o.audio),
+    backendRequested: o.backend,
+    backendExpected: expected,
+    checks,
+    ...summarizeChecks(checks),
+  };
+}

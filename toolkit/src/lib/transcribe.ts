@@ -1,0 +1,108 @@
+// One transcription through the engine with --json (and optionally --dump), its JSON checked against
+// the engine CLI contract. Used by smoke and accuracy; the engine itself is started by engine.ts.
+import { join } from "node:path";
+import { runEngine, type EngineOptions, type EngineResult } from "./engine.js";
+
+export const TIMING_KEYS = ["load", "mel", "encoder", "adapter", "prefill", "decode", "decode_per_step", "first_token", "wall"] as const;
+
+/** The engine's --json object (engine CLI contract). */
+export interface EngineTranscript {
+  text: string;
+  tokens: number[];
+  n_audio: number;
+  audio_seconds: number;
+  backend: "cpu" | "cuda";
+  device: string;
+  delay_ms: number;
+  threads: number;
+  timings_ms: Record<(typeof TIMING_KEYS)[number], number>;
+  n_steps: number;
+  peak_rss_mb: number;
+  gpu_mem_mb: number | null;
+}
+
+/** What is wrong with an engine --json object, as sentences (empty = matches the contract). */
+export function transcriptProblems(x: unknown): string[] {
+  if (typeof x !== "object" || x === null) return ["the engine's JSON is not an object"];
+  const o = x as Record<string, unknown>;
+  const problems: string[] = [];
+  if (typeof o.text !== "string") problems.push('"text" is not a string');
+  if (!Array.isArray(o.tokens) || !o.tokens.every((t) => Number.isInteger(t))) problems.push('"tokens" is not an array of integers');
+  if (o.backend !== "cpu" && o.backend !== "cuda") problems.push(`"backend" is ${JSON.stringify(o.backend)}, not cpu or cuda`);
+  for (const k of ["n_audio", "audio_seconds", "delay_ms", "n_steps", "threads"]) {
+    if (typeof o[k] !== "number") problems.push(`"${k}" is missing or not a number`);
+  }
+  const t = o.timings_ms as Record<string, unknown> | undefined;
+  if (typeof t !== "object" || t === null) problems.push('"timings_ms" is missing');
+  else {
+    const bad = TIMING_KEYS.filter((k) => typeof t[k] !== "number" || !Number.isFinite(t[k]) || (t[k] as number) < 0);
+    if (bad.length) problems.push(`timings_ms lacks non-negative numbers for ${bad.join(", ")}`);
+  }
+  return problems;
+}
+
+export interface TranscribeOptions {
+  model: string;
+  /** a file (-i); omit when `stdin` is given */
+  audio?: string;
+  /** bytes or a file to pipe with --stdin */
+  stdin?: { input?: Uint8Array; inputFile?: string };
+  backend?: string;
+  delayMs?: number;
+  dumpDir?: string;
+  dumpSteps?: number;
+  extraArgs?: string[];
+  engine?: EngineOptions;
+}
+
+export interface TranscribeOutcome {
+  run: EngineResult;
+  transcript: EngineTranscript | null;
+  /** null when the run succeeded and its JSON matches the contract; else what went wrong in words */
+  error: string | null;
+}
+
+export function transcribeArgs(o: TranscribeOptions): string[] {
+  const args = ["-d", o.model];
+  if (o.stdin) args.push("--stdin");
+  else if (o.audio) args.push("-i", o.audio);
+  if (o.backend) args.push("--backend", o.backend);
+  if (o.delayMs !== undefined) args.push("--delay-ms", String(o.delayMs));
+  args.push("--json");
+  if (o.dumpDir) args.push("--dump", o.dumpDir);
+  if (o.dumpDir && o.dumpSteps !== undefined) args.push("--dump-steps", String(o.dumpSteps));
+  return [...args, ...(o.extraArgs ?? [])];
+}
+
+/** Pure: an engine result -> transcript or error words. */
+export function readTranscript(run: EngineResult): TranscribeOutcome {
+  if (run.failure) return { run, transcript: null, error: run.failure };
+  // The whole stdout is the object; a last-line fallback tolerates text printed before it.
+  const out = run.stdout.trim();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(out);
+  } catch {
+    try {
+      parsed = JSON.parse(out.split("\n").at(-1) ?? "");
+    } catch {
+      parsed = undefined;
+    }
+  }
+  if (parsed === undefined) {
+    return { run, transcript: null, error: `engine exited 0 but printed no JSON object on stdout (starts ${JSON.stringify(run.stdout.slice(0, 120))})` };
+  }
+  const problems = transcriptProblems(parsed);
+  if (problems.length) return { run, transcript: null, error: `engine JSON breaks the CLI contract: ${problems.join("; ")}` };
+  return { run, transcript: parsed as EngineTranscript, error: null };
+}
+
+export async function transcribe(o: TranscribeOptions): Promise<TranscribeOutcome> {
+  const run = await runEngine(transcribeArgs(o), { ...o.engine, ...(o.stdin?.input ? { input: o.stdin.input } : {}), ...(o.stdin?.inputFile ? { inputFile: o.stdin.inputFile } : {}) });
+  return readTranscript(run);
+}
+
+/** Paths the engine's --dump DIR writes. */
+export function dumpFiles(dir: string): { logits: string; tokens: string; mel: string; audioEmbeds: string } {
+  return { logits: join(dir, "logits.npy"), tokens: join(dir, "tokens.json"), mel: join(dir, "mel.npy"), audioEmbeds: join(dir, "audio_embeds.npy") };
+}
