@@ -1,0 +1,45 @@
+/* elementwise.cu — pointwise ops over f32 activations, grid-stride loops.
+ *   vox_gelu      x[n] = x * 0.5 * (1 + erf(x / sqrt 2))        (exact GELU, in place)
+ *   vox_silu_mul  a[n] = a / (1 + exp(-a)) * b
+ *   vox_add       y[n] += x[n]
+ *   vox_bias_add  y[rows, cols] += b[cols]
+ *   vox_f32_to_bf16  out[n] = bf16(x[n])  (GEMM operand staging, round to nearest even)
+ *   vox_set_pos   *reg = pos  (the position register, written in stream order) */
+#include "common.cuh"
+
+VOX_KERNEL void vox_gelu(float *x, long long n) {
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n;
+         i += (long long)gridDim.x * blockDim.x) {
+        float v = x[i];
+        x[i] = 0.5f * v * (1.0f + erff(v * 0.70710678118654752f));
+    }
+}
+
+VOX_KERNEL void vox_silu_mul(float *a, const float *b, long long n) {
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n;
+         i += (long long)gridDim.x * blockDim.x) {
+        float v = a[i];
+        a[i] = v / (1.0f + expf(-v)) * b[i];
+    }
+}
+
+VOX_KERNEL void vox_add(float *y, const float *x, long long n) {
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n;
+         i += (long long)gridDim.x * blockDim.x)
+        y[i] += x[i];
+}
+
+VOX_KERNEL void vox_bias_add(float *y, const float *b, long long rows, int cols) {
+    long long n = rows * cols;
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n;
+         i += (long long)gridDim.x * blockDim.x)
+        y[i] += b[i % cols];
+}
+
+VOX_KERNEL void vox_f32_to_bf16(uint16_t *out, const float *x, long long n) {
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n;
+         i += (long long)gridDim.x * blockDim.x)
+        out[i] = f_bf16(x[i]);
+}
+
+VOX_KERNEL void vox_set_pos(long long *reg, long long pos) { *reg = pos; }

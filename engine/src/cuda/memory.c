@@ -1,0 +1,184 @@
+/* memory.c — device buffers, host<->device copies, weights (BF16 on the device), KV rings.
+ *
+ * Weights: matrices (ndim >= 2) are stored BF16 [rows, cols] with cols = product of the
+ * trailing dims (a conv weight [out, in, 3] becomes [out, in*3], matching im2col_k3); BF16
+ * tensors are copied as they are, F16/F32 ones rounded to BF16 once here. Vectors (norm
+ * weights, biases) are stored F32. Nothing is converted again after load. */
+#include "cuda_impl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void *vox_cuda_malloc(vox_backend_t *be, size_t bytes) {
+    vox_cuda_t *c = vox_cuda(be);
+    CUdeviceptr p = 0;
+    if (bytes == 0) bytes = 16;
+    if (c->capturing) {
+        vox_fail(&be->err, VOX_EINTERNAL, "device allocation of %zu bytes during graph capture. "
+                 "Allocate buffers before graph_begin", bytes);
+        return NULL;
+    }
+    CUresult r = c->api.cuCtxSetCurrent(c->ctx);
+    if (r == CUDA_SUCCESS) r = c->api.cuMemAlloc_v2(&p, bytes);
+    if (r != CUDA_SUCCESS) {
+        vox_cuda_fail_cu(be, r, "cuMemAlloc_v2", __FILE__, __LINE__);
+        return NULL;
+    }
+    c->bytes_in_use += bytes;
+    return (void *)(uintptr_t)p;
+}
+
+void vox_cuda_mfree(vox_backend_t *be, void *p) {
+    vox_cuda_t *c = vox_cuda(be);
+    if (!p) return;
+    CUdeviceptr base = 0;
+    size_t size = 0;
+    c->api.cuCtxSetCurrent(c->ctx);
+    if (c->api.cuMemGetAddressRange_v2(&base, &size, (CUdeviceptr)(uintptr_t)p) == CUDA_SUCCESS)
+        c->bytes_in_use -= size <= c->bytes_in_use ? size : c->bytes_in_use;
+    c->api.cuMemFree_v2((CUdeviceptr)(uintptr_t)p);
+}
+
+int vox_cuda_reserve(vox_backend_t *be, void **buf, size_t *cap_bytes, size_t need, const char *what) {
+    vox_cuda_t *c = vox_cuda(be);
+    if (need <= *cap_bytes) return 0;
+    if (c->capturing)
+        return vox_fail(&be->err, VOX_EINTERNAL, "%s needs %zu bytes more scratch during graph capture. "
+                        "Run the same step once before graph_begin", what, need);
+    CU_CHECK(be, c->api.cuStreamSynchronize(c->stream));   /* queued work may still read it */
+    vox_cuda_mfree(be, *buf);
+    *buf = NULL;
+    *cap_bytes = 0;
+    size_t bytes = need + need / 4;
+    if (!(*buf = vox_cuda_malloc(be, bytes))) return be->err.code;
+    *cap_bytes = bytes;
+    if (be->debug)
+        fprintf(stderr, "voxtral: debug: cuda: %s scratch grown to %zu KiB\n", what, bytes >> 10);
+    return 0;
+}
+
+float *vox_cuda_alloc(vox_backend_t *be, size_t n) { return vox_cuda_malloc(be, n * sizeof(float)); }
+int32_t *vox_cuda_alloc_i32(vox_backend_t *be, size_t n) { return vox_cuda_malloc(be, n * sizeof(int32_t)); }
+void vox_cuda_free(vox_backend_t *be, void *p) { vox_cuda_mfree(be, p); }
+
+/* Pageable source: the call returns once src has been staged, so the caller may reuse it. */
+int vox_cuda_upload(vox_backend_t *be, void *dst, const void *src, size_t bytes) {
+    vox_cuda_t *c = vox_cuda(be);
+    if (bytes == 0) return 0;
+    CU_CHECK(be, c->api.cuCtxSetCurrent(c->ctx));
+    CU_CHECK(be, c->api.cuMemcpyHtoDAsync_v2((CUdeviceptr)(uintptr_t)dst, src, bytes, c->stream));
+    return 0;
+}
+
+int vox_cuda_download(vox_backend_t *be, void *dst, const void *src, size_t bytes) {
+    vox_cuda_t *c = vox_cuda(be);
+    if (c->capturing)
+        return vox_fail(&be->err, VOX_EINTERNAL, "download during graph capture (it must wait for the "
+                        "device). Download after graph_launch");
+    if (bytes == 0) return 0;
+    CU_CHECK(be, c->api.cuCtxSetCurrent(c->ctx));
+    CU_CHECK(be, c->api.cuMemcpyDtoHAsync_v2(dst, (CUdeviceptr)(uintptr_t)src, bytes, c->stream));
+    CU_CHECK(be, c->api.cuStreamSynchronize(c->stream));
+    return 0;
+}
+
+int vox_cuda_copy(vox_backend_t *be, void *dst, const void *src, size_t bytes) {
+    vox_cuda_t *c = vox_cuda(be);
+    if (bytes == 0) return 0;
+    CU_CHECK(be, c->api.cuCtxSetCurrent(c->ctx));
+    CU_CHECK(be, c->api.cuMemcpyDtoDAsync_v2((CUdeviceptr)(uintptr_t)dst, (CUdeviceptr)(uintptr_t)src,
+                                             bytes, c->stream));
+    return 0;
+}
+
+static float elem_f32(const vox_tensor_t *t, size_t i) {
+    const uint16_t *h = t->data;
+    switch (t->dtype) {
+    case VOX_DT_BF16: return vox_bf16_to_f32(h[i]);
+    case VOX_DT_F16: return vox_f16_to_f32(h[i]);
+    default: return ((const float *)t->data)[i];
+    }
+}
+
+int vox_cuda_weight_upload(vox_backend_t *be, const vox_tensor_t *t, vox_bweight_t **out) {
+    *out = NULL;
+    vox_bweight_t *w = calloc(1, sizeof *w);
+    if (!w) return vox_fail(&be->err, VOX_ENOMEM, "out of host memory for weight %s. Free memory", t->name);
+    w->rows = t->shape[0];
+    w->cols = 1;
+    for (int i = 1; i < t->ndim; i++) w->cols *= t->shape[i];
+    w->is_f32 = t->ndim == 1;
+    size_t count = (size_t)w->rows * (size_t)w->cols;
+    size_t bytes = count * (w->is_f32 ? 4 : 2);
+    const void *src = t->data;
+    void *tmp = NULL;
+    if (w->is_f32 ? t->dtype != VOX_DT_F32 : t->dtype != VOX_DT_BF16) {
+        /* One conversion at load: vectors to F32, matrices to BF16 (round to nearest even). */
+        if (!(tmp = malloc(bytes))) {
+            free(w);
+            return vox_fail(&be->err, VOX_ENOMEM, "out of host memory converting %s. Free memory", t->name);
+        }
+        for (size_t i = 0; i < count; i++) {
+            float v = elem_f32(t, i);
+            if (w->is_f32) ((float *)tmp)[i] = v;
+            else ((uint16_t *)tmp)[i] = vox_f32_to_bf16(v);
+        }
+        src = tmp;
+        if (be->debug && !w->is_f32)
+            fprintf(stderr, "voxtral: debug: cuda: weight %s converted to bf16 at load\n", t->name);
+    }
+    int rc = 0;
+    if (!(w->d = vox_cuda_malloc(be, bytes))) rc = be->err.code;
+    else rc = vox_cuda_upload(be, w->d, src, bytes);
+    if (tmp) {
+        /* the staging copy of a pageable upload is done when cuMemcpyHtoDAsync returns */
+        free(tmp);
+    }
+    if (rc != 0) {
+        vox_cuda_weight_free(be, w);
+        return rc;
+    }
+    *out = w;
+    return 0;
+}
+
+void vox_cuda_weight_free(vox_backend_t *be, vox_bweight_t *w) {
+    if (!w) return;
+    vox_cuda_mfree(be, w->d);
+    free(w);
+}
+
+/* Attention split partials never exceed 4 * SMs * 16 rows * (head_dim + 2) floats (see
+ * attention.c), so reserving that here keeps attention free of allocation (graph capture). */
+vox_kv_t *vox_cuda_kv_new(vox_backend_t *be, int capacity, int n_kv_heads, int head_dim) {
+    vox_cuda_t *c = vox_cuda(be);
+    vox_kv_t *kv = calloc(1, sizeof *kv);
+    if (!kv) {
+        vox_fail(&be->err, VOX_ENOMEM, "out of host memory for a KV cache. Free memory");
+        return NULL;
+    }
+    kv->capacity = capacity;
+    kv->n_kv_heads = n_kv_heads;
+    kv->head_dim = head_dim;
+    size_t elems = (size_t)capacity * n_kv_heads * head_dim;
+    kv->k = vox_cuda_malloc(be, elems * 2);
+    kv->v = kv->k ? vox_cuda_malloc(be, elems * 2) : NULL;
+    size_t part = (size_t)4 * c->sm_count * 16 * (head_dim + 2) * sizeof(float);
+    if (!kv->v || vox_cuda_reserve(be, (void **)&c->attn_part, &c->attn_part_cap, part, "attention") != 0) {
+        vox_cuda_kv_free(be, kv);
+        return NULL;
+    }
+    if (be->debug)
+        fprintf(stderr, "voxtral: debug: cuda: KV ring %d positions x %d heads x %d (bf16), %zu MiB; "
+                "backend holds %zu MiB\n", capacity, n_kv_heads, head_dim, (elems * 4) >> 20,
+                c->bytes_in_use >> 20);
+    return kv;
+}
+
+void vox_cuda_kv_free(vox_backend_t *be, vox_kv_t *kv) {
+    if (!kv) return;
+    vox_cuda_mfree(be, kv->k);
+    vox_cuda_mfree(be, kv->v);
+    free(kv);
+}
