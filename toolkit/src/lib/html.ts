@@ -82,7 +82,8 @@ const DRAW = `
       el(bar, "title", {}, r.b.label + ": " + r.b.value.toPrecision(4) + " " + spec.unit);
       if (r.b.range) el(svg, "path", { class: "whisker", d: "M" + x(r.b.range[0]) + " " + (y + 11) + "H" + x(r.b.range[1]) });
       if (r.b.marker) el(svg, "path", { class: "marker", d: "M" + x(r.b.marker) + " " + (y + 1) + "V" + (y + rowH - 1) });
-      el(svg, "text", { x: x(r.b.value) + 4, y: y + 14 }, (+r.b.value.toPrecision(3)).toString());
+      var end = Math.max(r.b.value, r.b.range ? r.b.range[1] : 0);
+      el(svg, "text", { x: x(end) + 4, y: y + 14 }, (+r.b.value.toPrecision(3)).toString());
     });
     (spec.refs || []).forEach(function (r) {
       el(svg, "path", { class: "ref", d: "M" + x(r.value) + " " + (top - 8) + "V" + (H - 35) });

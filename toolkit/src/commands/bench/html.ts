@@ -2,7 +2,7 @@
 // min..max over repetitions, dashed line: 1x = real time) and decoder ms per step against the
 // bandwidth floor (red tick: decoder bytes per step / measured copy bandwidth). Pure.
 import { escapeHtml, htmlTable, renderPage, type ChartSpec } from "../../lib/html.js";
-import { environmentLine, HEAD, row, sustainedLine } from "./render.js";
+import { bytesText, environmentLine, HEAD, row, sustainedLine } from "./render.js";
 import type { BenchReport } from "./types.js";
 
 export function benchCharts(r: BenchReport): ChartSpec[] {
@@ -48,7 +48,7 @@ export function renderHtml(r: BenchReport): string {
     `<h1>vox-bench — ${e(r.createdAt)}</h1>`,
     `<p><code>${e(r.command)}</code></p>`,
     `<p><b>Environment:</b> ${e(environmentLine(r))}</p>`,
-    `<p><b>Model:</b> ${e(model)}; decoder reads ${(r.model.decoderBytesPerStep / 1e9).toFixed(2)} GB per step. ${r.settings.repeat} repetitions after ${r.settings.warmup} warm-up.</p>`,
+    `<p><b>Model:</b> ${e(model)}; decoder reads ${bytesText(r.model.decoderBytesPerStep)} per step. ${r.settings.repeat} repetitions after ${r.settings.warmup} warm-up.</p>`,
     `<h2>Times real time</h2><div class="chart" id="chart-xrt"></div>`,
     `<h2>Decoder ms per step against the bandwidth floor</h2><div class="chart" id="chart-step"></div>`,
     `<h2>Results (median ±stddev)</h2>`,

@@ -106,7 +106,7 @@ const mdEscape = (s: string) => s.replace(/\|/g, "\\|");
 export function renderMarkdown(r: BenchReport): string {
   const out = [`# vox-bench ${r.createdAt}`, "", `\`${mdEscape(r.command)}\``, "", `**Environment:** ${mdEscape(environmentLine(r))}`, ""];
   const model = r.model.source === "synthetic" ? `synthetic ${r.model.size} (seed ${r.model.seed})` : r.model.dir;
-  out.push(`**Model:** ${mdEscape(model)}; decoder reads ${(r.model.decoderBytesPerStep / 1e9).toFixed(2)} GB per step. Repetitions ${r.settings.repeat}, warm-up ${r.settings.warmup}${r.settings.ignoreEos ? ", --ignore-eos" : ""}. Values: median ±stddev.`, "");
+  out.push(`**Model:** ${mdEscape(model)}; decoder reads ${bytesText(r.model.decoderBytesPerStep)} per step. Repetitions ${r.settings.repeat}, warm-up ${r.settings.warmup}${r.settings.ignoreEos ? ", --ignore-eos" : ""}. Values: median ±stddev.`, "");
   out.push(`| ${HEAD.join(" | ")} |`, `|${HEAD.map(() => "---").join("|")}|`);
   for (const res of r.results) out.push(`| ${row(res).map(mdEscape).join(" | ")} |`);
   out.push("");
@@ -115,4 +115,11 @@ export function renderMarkdown(r: BenchReport): string {
   for (const s of r.sustained) out.push(`- ${mdEscape(sustainedLine(s))}`);
   for (const n of r.notes) out.push(`- note: ${mdEscape(n)}`);
   return `${out.join("\n")}\n`;
+}
+
+/** 6.86 GB, 663 kB: decimal units as the bandwidth figures use. */
+export function bytesText(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} GB`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)} MB`;
+  return `${(n / 1e3).toFixed(0)} kB`;
 }
