@@ -1,0 +1,16 @@
+// The engine's C unit tests of its input side (engine/tests/test_io.c: JSON, params.json,
+// safetensors validation, tekken.json, WAV / raw PCM, resampler, .npy, synthetic writer),
+// built and run through `make -C engine test`.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { test } from "node:test";
+import { packageRoot } from "../../toolkit/src/lib/paths.js";
+
+test("engine I/O unit tests (make -C engine test)", () => {
+  const r = spawnSync("make", ["-s", "-C", join(packageRoot(), "engine"), "test"], { encoding: "utf8", timeout: 300_000 });
+  const out = `${r.stdout}${r.stderr}`;
+  assert.equal(r.signal, null, `test_io died from ${r.signal}:\n${out}`);
+  assert.equal(r.status, 0, `make -C engine test failed:\n${out}`);
+  assert.match(r.stdout, /test_io: \d+ passed, 0 failed/, out);
+});
