@@ -75,3 +75,14 @@ export function formatError(err: unknown, prog = "vox"): string {
   const msg = err instanceof Error ? (err.stack ?? err.message) : String(err);
   return `${prog}: internal error: ${msg}`;
 }
+
+/** Runs a command body and exits with its code; typed errors print their one-line message and fix.
+ *  Every bin and every `vox <command>` handler ends through this. */
+export async function exitWith(prog: string, body: () => Promise<number>): Promise<never> {
+  try {
+    process.exit(await body());
+  } catch (err) {
+    console.error(formatError(err, prog));
+    process.exit(exitCodeOf(err));
+  }
+}

@@ -58,7 +58,7 @@ export const gpuCheck: Check = {
       findings.push(
         fail(
           `too little GPU memory: GPU ${best.index} has ${best.freeMb} MiB free, ${needText}`,
-          `Free GPU memory (close the programs nvidia-smi lists) or use a GPU with at least ${Math.ceil((need + HEADROOM_BYTES) / 1024 / MIB)} GiB; else --backend cpu.`,
+          `Free GPU memory (close the programs nvidia-smi lists) or use a GPU with at least ${Math.ceil((need + HEADROOM_BYTES) / 1024 / MIB)} GiB free; else --backend cpu.`,
         ),
       );
     } else if (!fits.includes(first)) {
