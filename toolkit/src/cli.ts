@@ -2,7 +2,12 @@
 // To add a command: create src/commands/<name>/index.ts exporting an options builder and a
 // `run...(args): Promise<number>` returning the exit code, then add one `.command(...)` below.
 import yargs from "yargs";
+import { accuracyOptions, runAccuracy } from "./commands/accuracy/index.js";
+import { buildOptions, runBuild } from "./commands/build/index.js";
 import { doctorOptions, runDoctor } from "./commands/doctor/index.js";
+import { gateOptions, runGate } from "./commands/gate/index.js";
+import { matrixCommands } from "./commands/matrix/index.js";
+import { runSmoke, smokeOptions } from "./commands/smoke/index.js";
 import { EXIT, formatError, exitCodeOf } from "./lib/errors.js";
 
 /** Runs a command body and exits with its code; typed errors print their one-line message and fix. */
@@ -21,6 +26,11 @@ export async function main(argv: string[]): Promise<void> {
     .command("doctor", "check that this machine can run the engine; print what to fix", doctorOptions, (a) =>
       exitWith("vox doctor", () => runDoctor(a)),
     )
+    .command("build", "doctor pre-checks, make (CPU, or CUDA kernels for chosen architectures), build-info.json", buildOptions, (a) => exitWith("vox build", () => runBuild(a)))
+    .command("smoke", "run the engine through every input path on a model (file, stdin PCM/WAV, ffmpeg, concurrent)", smokeOptions, (a) => exitWith("vox smoke", () => runSmoke(a)))
+    .command("accuracy", "compare a backend with a baseline (cpu, golden, or a report): token diff, WER/CER, logits", accuracyOptions, (a) => exitWith("vox accuracy", () => runAccuracy(a)))
+    .command("gate", "build + smoke + accuracy with the tolerances in ci/gate.json (for CI)", gateOptions, (a) => exitWith("vox gate", () => runGate(a)))
+    .command("matrix", "the tested-environments matrix: add REPORT... | render", (y) => matrixCommands(y, exitWith))
     .demandCommand(1, "Name a command (see --help).")
     .strict()
     .fail((msg, err) => {

@@ -6,7 +6,7 @@
 //   const paths = writeReport("smoke", report, { command: "smoke", csv: args.csv, rows: smokeRows });
 import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
 import { stringify } from "csv-stringify/sync";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { SchemaError } from "./errors.js";
 import { schemaPath } from "./paths.js";
@@ -84,7 +84,10 @@ export function writeReport<T>(schemaName: string, data: T, opts: ReportOptions<
   validateReport(schemaName, data);
   const dir = reportsDir(opts.outDir);
   mkdirSync(dir, { recursive: true });
-  const base = join(dir, `${opts.command}-${fileStamp(opts.now ?? new Date())}`);
+  // Two reports of one command in the same second get -2, -3, ... rather than overwriting each other.
+  const stem = join(dir, `${opts.command}-${fileStamp(opts.now ?? new Date())}`);
+  let base = stem;
+  for (let n = 2; existsSync(`${base}.json`); n++) base = `${stem}-${n}`;
   const json = `${base}.json`;
   writeFileSync(json, `${JSON.stringify(data, null, 2)}\n`);
   let csv: string | null = null;

@@ -10,7 +10,7 @@ import { isFixture } from "../../lib/fixture.js";
 import { reportsDir, validateReport, writeReport } from "../../lib/report.js";
 import { isTier, TIERS, type TierName } from "../../lib/tolerance.js";
 import { accuracyMarkdown, accuracyRows, accuracyTable, caseDetails } from "./render.js";
-import { accuracyReport, type AccuracyReport, type Backend } from "./run.js";
+import { accuracyReport, forgetDumps, type AccuracyReport, type Backend } from "./run.js";
 
 export interface AccuracyArgs {
   model: string;
@@ -41,12 +41,6 @@ export function accuracyOptions<T>(y: Argv<T>): Argv<T & AccuracyArgs> {
     .option("out-dir", { type: "string", describe: "report folder (default $VOX_REPORTS_DIR or ./reports)" })
     .option("csv", { type: "boolean", default: false, describe: "also write a CSV" })
     .option("json", { type: "boolean", default: false, describe: "print the report JSON instead of the table" }) as unknown as Argv<T & AccuracyArgs>;
-}
-
-/** Drops dump paths that will not exist after the run (temporary dumps). */
-function forgetDumps(r: AccuracyReport): AccuracyReport {
-  const drop = <X extends { dumpDir: string | null; backend: string | null } | null>(run: X): X => (run && run.backend !== null ? { ...run, dumpDir: null } : run);
-  return { ...r, cases: r.cases.map((c) => ({ ...c, baseline: drop(c.baseline), candidate: drop(c.candidate) })) };
 }
 
 export async function runAccuracy(a: AccuracyArgs): Promise<number> {

@@ -105,3 +105,9 @@ export async function accuracyReport(o: AccuracyOptions): Promise<AccuracyReport
     ...summarize(cases),
   };
 }
+
+/** Drops the engine runs' dump paths (temporary dumps deleted after the run); golden paths stay. */
+export function forgetDumps(r: AccuracyReport): AccuracyReport {
+  const drop = <X extends { dumpDir: string | null; backend: string | null } | null>(run: X): X => (run && run.backend !== null ? { ...run, dumpDir: null } : run);
+  return { ...r, cases: r.cases.map((c) => ({ ...c, baseline: drop(c.baseline), candidate: drop(c.candidate) })) };
+}

@@ -1,0 +1,77 @@
+// ci/gate.json: read, validate against checks/schemas/gate-config.schema.json, resolve paths
+// relative to the config file's folder, apply defaults.
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
+import { InputError } from "../../lib/errors.js";
+import { schemaErrors } from "../../lib/report.js";
+import type { Tolerance, TierName } from "../../lib/tolerance.js";
+import type { BuildBackend } from "../build/plan.js";
+
+export type Backend = "cpu" | "cuda" | "auto";
+
+export interface GateConfig {
+  path: string;
+  timeoutSeconds: number;
+  build: { skip: boolean; backend: BuildBackend; arch: string };
+  smoke: Array<{ model: string; audio?: string; backend: Backend }>;
+  accuracy: Array<{
+    name: string;
+    model: string;
+    audio: string[];
+    baseline: string;
+    candidate: Backend;
+    tier: TierName;
+    tolerance: Partial<Tolerance>;
+    logitSteps: number;
+  }>;
+}
+
+interface RawConfig {
+  timeoutSeconds?: number;
+  build?: { skip?: boolean; backend?: BuildBackend; arch?: string };
+  smoke?: Array<{ model: string; audio?: string; backend?: Backend }>;
+  accuracy: Array<{ name: string; model: string; audio?: string[]; baseline: string; candidate?: Backend; tier: TierName; tolerance?: Partial<Tolerance>; logitSteps?: number }>;
+}
+
+const FIX = "Edit the gate config to match checks/schemas/gate-config.schema.json (GATE.md shows an example).";
+
+/** Pure: validated raw JSON -> config with absolute paths and defaults. */
+export function normalizeConfig(raw: unknown, path: string): GateConfig {
+  const errors = schemaErrors("gate-config", raw);
+  if (errors.length) throw new InputError(`${path} is not a valid gate config: ${errors.slice(0, 5).join("; ")}`, FIX);
+  const c = raw as RawConfig;
+  const dir = dirname(resolve(path));
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(dir, p));
+  // A baseline is a keyword or a report path; only paths are resolved.
+  const baseline = (b: string) => (b === "cpu" || b === "golden" ? b : abs(b));
+  const names = c.accuracy.map((a) => a.name);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup) throw new InputError(`${path}: accuracy entry name "${dup}" is used twice`, "Give every accuracy entry its own name (it names its report).");
+  return {
+    path: resolve(path),
+    timeoutSeconds: c.timeoutSeconds ?? 300,
+    build: { skip: c.build?.skip ?? false, backend: c.build?.backend ?? "cpu", arch: c.build?.arch ?? "native" },
+    smoke: (c.smoke ?? []).map((s) => ({ model: abs(s.model), ...(s.audio ? { audio: abs(s.audio) } : {}), backend: s.backend ?? "auto" })),
+    accuracy: c.accuracy.map((a) => ({
+      name: a.name,
+      model: abs(a.model),
+      audio: (a.audio ?? []).map(abs),
+      baseline: baseline(a.baseline),
+      candidate: a.candidate ?? "auto",
+      tier: a.tier,
+      tolerance: a.tolerance ?? {},
+      logitSteps: a.logitSteps ?? 64,
+    })),
+  };
+}
+
+export function loadGateConfig(path: string): GateConfig {
+  if (!existsSync(path)) throw new InputError(`gate config ${path} not found`, "Pass --config FILE (see ci/gate.json in the vox repository).", true);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new InputError(`${path} is not valid JSON: ${(e as Error).message}`, FIX);
+  }
+  return normalizeConfig(raw, path);
+}

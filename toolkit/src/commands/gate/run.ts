@@ -1,0 +1,150 @@
+// `vox gate` as a function: build, then every smoke and accuracy entry of the config, each writing
+// its own report; the gate report lists the stages with their verdicts and worst metrics.
+// A failed build skips the rest (there is no engine to test); any failing stage fails the gate.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { collectEnvironment, type Environment } from "../../lib/environment.js";
+import { SCHEMA_VERSION, writeReport, type ReportOptions } from "../../lib/report.js";
+import { accuracyMarkdown, accuracyRows } from "../accuracy/render.js";
+import { accuracyReport, forgetDumps, type AccuracyReport } from "../accuracy/run.js";
+import { buildRows } from "../build/index.js";
+import { buildReport } from "../build/run.js";
+import { resolveSmokeInputs, smokeRows } from "../smoke/index.js";
+import { smokeReport } from "../smoke/run.js";
+import type { Backend, GateConfig } from "./config.js";
+
+export interface Stage {
+  stage: "build" | "smoke" | "accuracy";
+  name: string;
+  status: "pass" | "fail" | "error" | "skip";
+  detail: string;
+  report: string | null;
+  metrics: Record<string, number | string | null> | null;
+}
+
+export interface GateReport {
+  schemaVersion: number;
+  kind: "gate";
+  createdAt: string;
+  environment: Environment;
+  config: string;
+  candidateOverride: Backend | null;
+  stages: Stage[];
+  summary: { passed: number; failed: number; skipped: number };
+  status: "pass" | "fail";
+}
+
+export interface GateOptions {
+  config: GateConfig;
+  /** replaces every smoke backend and accuracy candidate (e.g. cuda on a GPU runner) */
+  candidate?: Backend;
+  /** replaces the config's build backend; skipBuild wins over both */
+  buildBackend?: "cpu" | "cuda" | "all";
+  arch?: string;
+  skipBuild?: boolean;
+  outDir?: string;
+  csv?: boolean;
+  /** progress lines (stderr in the CLI) */
+  log?: (line: string) => void;
+}
+
+/** Worst values over the cases: what a reader of the gate report wants first. */
+export function worstMetrics(r: AccuracyReport): Record<string, number | null> {
+  const max = (xs: Array<number | null | undefined>) => {
+    const v = xs.filter((x): x is number => typeof x === "number");
+    return v.length ? Math.max(...v) : null;
+  };
+  const min = (xs: Array<number | null | undefined>) => {
+    const v = xs.filter((x): x is number => typeof x === "number");
+    return v.length ? Math.min(...v) : null;
+  };
+  return {
+    tokenDiff: max(r.cases.map((c) => c.tokens?.fraction)),
+    wer: max(r.cases.map((c) => c.wer?.rate)),
+    cer: max(r.cases.map((c) => c.cer?.rate)),
+    top1: min(r.cases.map((c) => c.logits?.top1Agreement)),
+    maxKl: max(r.cases.map((c) => c.logits?.maxKl)),
+    maxRelativeError: max(r.cases.map((c) => c.logits?.maxRelativeError)),
+  };
+}
+
+function accuracyDetail(r: AccuracyReport): string {
+  const failing = r.cases.filter((c) => c.status !== "pass");
+  const head = `${r.summary.passed}/${r.summary.cases} cases within ${r.tier} (baseline ${r.baseline.kind}, candidate ${r.candidate.backend})`;
+  if (!failing.length) return head;
+  return `${head}; ${failing.map((c) => c.error ?? c.verdicts.filter((v) => v.status === "fail").map((v) => `${v.metric} ${v.value} > limit ${v.limit}`.replace(">", v.op === ">=" ? "<" : ">")).join(", ")).join("; ")}`;
+}
+
+export async function gateReport(o: GateOptions): Promise<GateReport> {
+  const c = o.config;
+  const log = o.log ?? (() => undefined);
+  const timeoutMs = c.timeoutSeconds * 1000;
+  const stages: Stage[] = [];
+  const write = <T>(schema: string, command: string, data: T, views: Pick<ReportOptions<T>, "rows" | "extra">) =>
+    writeReport(schema, data, { command, outDir: o.outDir, csv: o.csv, ...views }).json;
+
+  let buildOk = true;
+  if (o.skipBuild || c.build.skip) {
+    stages.push({ stage: "build", name: "build", status: "skip", detail: "skipped: using the engine as built", report: null, metrics: null });
+  } else {
+    const backend = o.buildBackend ?? c.build.backend;
+    log(`gate: build (${backend})`);
+    const b = await buildReport({ backend, arch: o.arch ?? c.build.arch });
+    buildOk = b.status === "pass";
+    stages.push({ stage: "build", name: `build ${backend}`, status: b.status, detail: b.error ?? `built: backends ${b.buildInfo?.backends.join(", ")}; kernels ${b.buildInfo?.archsEmbedded.join(", ") || "none"}`, report: write("build", "build", b, { rows: buildRows }), metrics: null });
+  }
+  const environment = await collectEnvironment();
+
+  for (const s of c.smoke) {
+    const backend = o.candidate ?? s.backend;
+    const name = `smoke ${s.model.split("/").at(-1)} (${backend})`;
+    if (!buildOk) {
+      stages.push({ stage: "smoke", name, status: "skip", detail: "skipped: the build failed", report: null, metrics: null });
+      continue;
+    }
+    log(`gate: ${name}`);
+    try {
+      const r = await smokeReport({ ...resolveSmokeInputs(s), backend, ffmpegAudio: null, timeoutMs, environment });
+      const failed = r.checks.filter((x) => x.status === "fail");
+      const detail = failed.length ? failed.map((x) => `${x.id}: ${x.detail}`).join("; ") : `${r.summary.passed} checks passed, ${r.summary.skipped} skipped`;
+      stages.push({ stage: "smoke", name, status: r.status, detail, report: write("smoke", "smoke", r, { rows: smokeRows }), metrics: null });
+    } catch (e) {
+      stages.push({ stage: "smoke", name, status: "error", detail: (e as Error).message, report: null, metrics: null });
+    }
+  }
+
+  for (const a of c.accuracy) {
+    const candidate = o.candidate ?? a.candidate;
+    const name = `${a.name} (${a.baseline === "cpu" || a.baseline === "golden" ? a.baseline : "report"} vs ${candidate}, ${a.tier})`;
+    if (!buildOk) {
+      stages.push({ stage: "accuracy", name, status: "skip", detail: "skipped: the build failed", report: null, metrics: null });
+      continue;
+    }
+    log(`gate: accuracy ${name}`);
+    const dumpRoot = mkdtempSync(join(tmpdir(), "vox-gate-"));
+    try {
+      const r = forgetDumps(await accuracyReport({ ...a, overrides: a.tolerance, candidate, timeoutMs, dumpRoot, environment }));
+      const report = write("accuracy", `accuracy-${a.name}`, r, { rows: accuracyRows, extra: { md: accuracyMarkdown } });
+      stages.push({ stage: "accuracy", name, status: r.status, detail: accuracyDetail(r), report, metrics: worstMetrics(r) });
+    } catch (e) {
+      stages.push({ stage: "accuracy", name, status: "error", detail: (e as Error).message, report: null, metrics: null });
+    } finally {
+      rmSync(dumpRoot, { recursive: true, force: true });
+    }
+  }
+
+  const n = (pred: (s: Stage) => boolean) => stages.filter(pred).length;
+  const summary = { passed: n((s) => s.status === "pass"), failed: n((s) => s.status === "fail" || s.status === "error"), skipped: n((s) => s.status === "skip") };
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    kind: "gate",
+    createdAt: new Date().toISOString(),
+    environment,
+    config: c.path,
+    candidateOverride: o.candidate ?? null,
+    stages,
+    summary,
+    status: summary.failed === 0 && summary.passed > 0 ? "pass" : "fail",
+  };
+}
