@@ -1,6 +1,6 @@
 /* cuda-probe.c: what the engine's loader will find, checked for real and printed as one JSON line.
- * dlopen("libcuda.so.1") -> real path, cuInit(0), cuDriverGetVersion, cuDeviceGetCount;
- * then libcublasLt / libcublas (.13, then .12) -> real path and cublas(Lt)GetProperty versions.
+ * libcuda as the engine's loader finds it -> real path, cuInit(0), cuDriverGetVersion, cuDeviceGetCount;
+ * then libcublasLt / libcublas in the engine's order -> real path and cublas(Lt)GetProperty versions.
  * Built and run by vox-doctor with the system C compiler; needs no CUDA headers. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -34,32 +34,53 @@ static void real_path(void *h, char *out) {
         snprintf(out, PATH_MAX, "%s", lm->l_name);
 }
 
-/* Loads the first of two sonames; prints "key":{"soname","path","major","minor","patch"} or an error. */
-static void probe_blas(const char *key, const char *a, const char *b, const char *prop_sym) {
-    const char *names[2] = {a, b};
-    printf(",\"%s\":", key);
-    for (int i = 0; i < 2; i++) {
+/* The engine's search lists (engine/src/cuda/loader.c): bare sonames use the normal search
+ * (LD_LIBRARY_PATH, ld.so.cache); absolute paths cover an unregistered toolkit and WSL2. */
+static const char *const cuda_names[] = {"libcuda.so.1", "libcuda.so", "/usr/lib/wsl/lib/libcuda.so.1", NULL};
+static const char *const lt_names[2][4] = {
+    {"libcublasLt.so.13", "/usr/local/cuda/lib64/libcublasLt.so.13", "/usr/local/cuda/targets/x86_64-linux/lib/libcublasLt.so.13", NULL},
+    {"libcublasLt.so.12", "/usr/local/cuda/lib64/libcublasLt.so.12", "/usr/local/cuda/targets/x86_64-linux/lib/libcublasLt.so.12", NULL}};
+static const char *const blas_names[2][4] = {
+    {"libcublas.so.13", "/usr/local/cuda/lib64/libcublas.so.13", "/usr/local/cuda/targets/x86_64-linux/lib/libcublas.so.13", NULL},
+    {"libcublas.so.12", "/usr/local/cuda/lib64/libcublas.so.12", "/usr/local/cuda/targets/x86_64-linux/lib/libcublas.so.12", NULL}};
+
+static void *open_first(const char *const *names, const char **which) {
+    for (int i = 0; names[i]; i++) {
         void *h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
-        if (!h) continue;
-        char path[PATH_MAX];
-        real_path(h, path);
-        int v[3] = {-1, -1, -1};
-        prop_fn prop = (prop_fn)dlsym(h, prop_sym);
-        for (int k = 0; prop && k < 3; k++) prop(k, &v[k]);
-        printf("{\"soname\":");
-        json_str(names[i]);
-        printf(",\"path\":");
-        json_str(path);
-        printf(",\"version\":[%d,%d,%d]}", v[0], v[1], v[2]);
+        if (h) {
+            *which = names[i];
+            return h;
+        }
+    }
+    return NULL;
+}
+
+/* Prints ,"key":{"soname","path","version"} for the library of list `m`, or {"error"}. */
+static void print_blas(const char *key, void *h, const char *name, const char *prop_sym) {
+    printf(",\"%s\":", key);
+    if (!h) {
+        printf("{\"error\":");
+        json_str(dlerror());
+        printf("}");
         return;
     }
-    printf("{\"error\":");
-    json_str(dlerror());
-    printf("}");
+    char path[PATH_MAX];
+    real_path(h, path);
+    int v[3] = {-1, -1, -1};
+    prop_fn prop = (prop_fn)dlsym(h, prop_sym);
+    for (int k = 0; prop && k < 3; k++) prop(k, &v[k]);
+    const char *base = strrchr(name, '/');
+    printf("{\"soname\":");
+    json_str(base ? base + 1 : name);
+    printf(",\"path\":");
+    json_str(path);
+    printf(",\"version\":[%d,%d,%d]}", v[0], v[1], v[2]);
 }
 
 int main(void) {
-    void *h = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+    const char *name = NULL;
+    void *h = open_first(cuda_names, &name);
+    int version = 0;
     if (!h) {
         printf("{\"libcuda\":{\"error\":");
         json_str(dlerror());
@@ -71,19 +92,30 @@ int main(void) {
         int_out_fn cu_version = (int_out_fn)dlsym(h, "cuDriverGetVersion");
         int_out_fn cu_count = (int_out_fn)dlsym(h, "cuDeviceGetCount");
         err_name_fn cu_err = (err_name_fn)dlsym(h, "cuGetErrorName");
-        int rc = cu_init ? cu_init(0) : -1, version = 0, count = 0;
+        int rc = cu_init ? cu_init(0) : -1, count = 0;
         if (cu_version) cu_version(&version);
         if (rc == 0 && cu_count) cu_count(&count);
-        const char *name = "?";
-        if (cu_err) cu_err(rc, &name);
+        const char *err_name = "?";
+        if (cu_err && rc >= 0) cu_err(rc, &err_name);
         printf("{\"libcuda\":{\"path\":");
         json_str(path);
         printf(",\"init\":%d,\"init_name\":", rc);
-        json_str(name);
+        json_str(err_name);
         printf(",\"driver_version\":%d,\"devices\":%d}", version, count);
     }
-    probe_blas("cublasLt", "libcublasLt.so.13", "libcublasLt.so.12", "cublasLtGetProperty");
-    probe_blas("cublas", "libcublas.so.13", "libcublas.so.12", "cublasGetProperty");
+    /* Like the engine: cuBLAS 13 needs a CUDA 13 driver, so an older driver tries .12 first;
+     * libcublas must then be the same major as the libcublasLt found. */
+    int first = version >= 13000 ? 0 : 1, major = -1;
+    const char *lt_name = NULL, *blas_name = NULL;
+    void *lt = NULL;
+    for (int k = 0; k < 2 && !lt; k++) {
+        int m = k == 0 ? first : 1 - first;
+        lt = open_first(lt_names[m], &lt_name);
+        if (lt) major = m;
+    }
+    print_blas("cublasLt", lt, lt_name, "cublasLtGetProperty");
+    void *blas = open_first(blas_names[major < 0 ? first : major], &blas_name);
+    print_blas("cublas", blas, blas_name, "cublasGetProperty");
     printf("}\n");
     return 0;
 }

@@ -9,16 +9,38 @@ export function summaryLine(r: DoctorReport): string {
   return `${s.passed} passed, ${s.warnings} warning${s.warnings === 1 ? "" : "s"}, ${s.failed} failed${s.skipped ? `, ${s.skipped} skipped` : ""}`;
 }
 
+/** Wraps text to `width` columns at spaces; words longer than a line (paths) are cut. */
+export function wrap(text: string, width: number): string {
+  const out: string[] = [];
+  for (const para of text.split("\n")) {
+    let line = "";
+    for (let word of para.split(" ")) {
+      while (word.length > width) {
+        if (line) out.push(line);
+        out.push(word.slice(0, width));
+        word = word.slice(width);
+        line = "";
+      }
+      if (line && line.length + 1 + word.length > width) {
+        out.push(line);
+        line = word;
+      } else line = line ? `${line} ${word}` : word;
+    }
+    out.push(line);
+  }
+  return out.join("\n");
+}
+
 export function renderTable(r: DoctorReport, width = process.stdout.columns ?? 120): string {
   const w = Math.max(80, Math.min(width, 160));
+  const detailW = Math.floor((w - 19) * 0.55);
+  const fixW = Math.floor((w - 19) * 0.45);
   const table = new Table({
     head: ["", "check", "finding", "fix"],
-    colWidths: [3, 10, Math.floor((w - 19) * 0.55), Math.floor((w - 19) * 0.45)],
-    wordWrap: true,
-    wrapOnWordBoundary: false,
+    colWidths: [3, 10, detailW, fixW],
     style: { head: [], border: [] },
   });
-  for (const c of r.checks) table.push([SYMBOL[c.status] ?? "?", c.id, c.detail, c.fix ?? ""]);
+  for (const c of r.checks) table.push([SYMBOL[c.status] ?? "?", c.id, wrap(c.detail, detailW - 2), wrap(c.fix ?? "", fixW - 2)]);
   return `${table.toString()}\n${summaryLine(r)}`;
 }
 

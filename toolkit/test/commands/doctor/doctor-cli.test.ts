@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { collectFacts } from "../../../src/commands/doctor/collect.js";
-import { renderMarkdown, renderTable } from "../../../src/commands/doctor/render.js";
+import { renderMarkdown, renderTable, wrap } from "../../../src/commands/doctor/render.js";
 import { buildReport, type DoctorReport } from "../../../src/commands/doctor/report.js";
 import { packageRoot } from "../../../src/lib/paths.js";
 import { schemaErrors } from "../../../src/lib/report.js";
@@ -100,4 +100,10 @@ test("a collector that throws or hangs is recorded; the others still collect", a
   assert.equal(f.collectorErrors.broken, "ldconfig exploded");
   assert.match(f.collectorErrors.hang!, /collector hang timed out after 200 ms/);
   assert.equal(f.platform.glibc, "9.99");
+});
+
+test("table cells wrap at spaces and cut paths longer than a line", () => {
+  assert.equal(wrap("aa bb cc", 5), "aa bb\ncc");
+  assert.equal(wrap("x /a/very/long/path", 6), "x\n/a/ver\ny/long\n/path");
+  assert.equal(wrap("one\ntwo", 10), "one\ntwo");
 });
