@@ -20,7 +20,7 @@ export interface Stage {
   status: "pass" | "fail" | "error" | "skip";
   detail: string;
   report: string | null;
-  metrics: Record<string, number | string | null> | null;
+  metrics: Record<string, number | null> | null;
 }
 
 export interface GateReport {
