@@ -2,9 +2,8 @@
 // `npx vox-bench [options]` benches the engine; `npx vox-bench compare BASE.json NEW.json` judges a change.
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { exitWith } from "../cli.js";
 import { benchOptions, compareOptions, runBench, runCompare } from "../commands/bench/index.js";
-import { EXIT } from "../lib/errors.js";
+import { EXIT, exitWith } from "../lib/errors.js";
 
 await yargs(hideBin(process.argv))
   .scriptName("vox-bench")

@@ -3,12 +3,12 @@
 // user's cache ($XDG_CACHE_HOME or ~/.cache)/vox/synthetic-<size>-<seed>/ and reused while complete:
 // the engine writes into a sibling temporary folder that is renamed into place only after it succeeded
 // and a `complete.json` stamp (file sizes) is written, so an interrupted write is never reused.
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { startEngine } from "./engine.js";
 import { EngineUnavailableError, VoxError, EXIT } from "./errors.js";
-import { bf16WeightBytes, parseParams } from "./model.js";
+import { bf16WeightBytes, parseParams, REAL_MODEL } from "./model.js";
 
 export type SyntheticSize = "full" | "tiny";
 export const MODEL_FILES = ["params.json", "consolidated.safetensors", "tekken.json"] as const;
@@ -40,16 +40,18 @@ export function isComplete(dir: string): boolean {
   }
 }
 
-function sizeOr0(p: string): number {
+/** Bytes written so far into the folder (the engine may write under a temporary name, then rename). */
+function bytesIn(dir: string): number {
   try {
-    return statSync(p).size;
+    return readdirSync(dir).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
   } catch {
     return 0;
   }
 }
 
-/** Bytes the weights file will have once written (known once params.json exists); null before. */
-function expectedWeightBytes(dir: string): number | null {
+/** Bytes the weights will take: the real shapes for full; for tiny, known once params.json exists. */
+function expectedWeightBytes(size: SyntheticSize, dir: string): number | null {
+  if (size === "full") return bf16WeightBytes(REAL_MODEL);
   try {
     return bf16WeightBytes(parseParams(readFileSync(join(dir, "params.json"), "utf8")));
   } catch {
@@ -63,7 +65,7 @@ export interface EnsureOptions {
   engine?: string;
   engineCommit?: string | null;
   env?: NodeJS.ProcessEnv;
-  /** Called about twice a second while writing, with bytes written and the expected total (null until known). */
+  /** Called about twice a second while writing, with bytes written and the expected weight bytes (null until known). */
   onProgress?: (written: number, total: number | null) => void;
 }
 
@@ -76,8 +78,7 @@ export async function ensureSynthetic(o: EnsureOptions): Promise<{ dir: string; 
   mkdirSync(tmp, { recursive: true });
   const args = ["--write-synthetic", tmp, "--synthetic-size", o.size, "--seed", String(o.seed)];
   const { result } = startEngine(args, { binary: o.engine, timeoutMs: 60 * 60 * 1000 });
-  const weights = join(tmp, "consolidated.safetensors");
-  const timer = o.onProgress ? setInterval(() => o.onProgress!(sizeOr0(weights), expectedWeightBytes(tmp)), 500) : null;
+  const timer = o.onProgress ? setInterval(() => o.onProgress!(bytesIn(tmp), expectedWeightBytes(o.size, tmp)), 500) : null;
   const r = await result.finally(() => timer && clearInterval(timer));
   if (r.failure) {
     rmSync(tmp, { recursive: true, force: true });
