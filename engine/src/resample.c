@@ -1,14 +1,16 @@
-/* resample.c — streaming band-limited resampler (Kaiser-windowed sinc), any rate pair.
+/* resample.c — streaming band-limited resampler (Kaiser-windowed sinc, polyphase), any rate pair.
  *
- * Output sample j sits at input time t_j = j · in_rate / out_rate (exact integer arithmetic,
- * no drift over hours). Its value is Σ_i x[i] · h(t_j − i) over the input samples within the
- * kernel's half width, with
+ * Output sample j sits at input time t_j = j · in_rate / out_rate (exact integer arithmetic, no
+ * drift over hours of audio). Its value is Σ_i x[i] · h(t_j − i) over the 2·hw input samples
+ * around t_j, with
  *   h(x) = 2·fc · sinc(2·fc·x) · kaiser(x / half_width),   fc = 0.95 · min(in, out) / 2 / in
- * (cutoff in cycles per input sample, 5% below Nyquist of the lower rate) and 32 zero
- * crossings of the sinc on each side. The kernel is symmetric (zero phase: no delay), its DC
- * gain is 1, and it is tabulated at 512 points per input sample with linear interpolation
- * (error ~1e-6, far below the 16-bit noise floor). Samples before the first input and
- * after the last (at flush) count as zero. */
+ * (cutoff in cycles per input sample, 5% below the Nyquist frequency of the lower rate) and 32
+ * zero crossings of the sinc on each side. The kernel is symmetric (zero phase: no delay) and
+ * its DC gain is 1. It is precomputed as a polyphase table: row r holds the 2·hw taps for the
+ * fractional position r / R. With R = the reduced out_rate (when <= 1024) every output uses one
+ * exact row, e.g. 160 rows for 44.1 -> 16 kHz; otherwise R = 1024 rows and the output blends
+ * the two nearest rows linearly (kernel error ~1e-7). Samples before the first input and after
+ * the last (at flush) count as zero. Output does not depend on how the input is chunked. */
 #include "audio.h"
 
 #include <math.h>
@@ -16,16 +18,15 @@
 #include <string.h>
 
 #define ZERO_CROSSINGS 32
-#define TABLE_RES 512           /* table points per input sample */
+#define MAX_ROWS 1024
 #define KAISER_BETA 8.0         /* ~ -80 dB stop band with 32 zero crossings */
 
 struct vox_resampler {
     uint64_t in_rate, out_rate; /* reduced by their gcd */
-    double half_width;          /* kernel half width, in input samples */
-    int hw;                     /* ceil(half_width) */
-    float *table;               /* h(k / TABLE_RES), k = 0 .. n_table-1 (h(x) = 0 beyond) */
-    int n_table;
-    float *buf;                 /* input samples buf_base .. buf_base + buf_n - 1 */
+    int hw;                     /* taps on each side of t_j */
+    int rows;                   /* R: table rows cover fractional positions r / R, r = 0 .. R */
+    float *table;               /* [(R + 1), 2·hw]: row r, tap k -> h((hw − 1 − k) + r / R) */
+    float *buf;                 /* input samples buf_base .. buf_base + buf_n − 1 */
     size_t buf_n, buf_cap;
     uint64_t buf_base;          /* absolute index of buf[0] */
     uint64_t n_in;              /* input samples seen so far */
@@ -54,19 +55,22 @@ vox_resampler_t *vox_resampler_new(int in_rate, int out_rate) {
     uint64_t g = gcd((uint64_t)in_rate, (uint64_t)out_rate);
     r->in_rate = (uint64_t)in_rate / g;
     r->out_rate = (uint64_t)out_rate / g;
-    double fc = 0.95 * 0.5 * (in_rate < out_rate ? 1.0 : (double)out_rate / in_rate);
-    r->half_width = ZERO_CROSSINGS / (2.0 * fc);
-    r->hw = (int)ceil(r->half_width);
-    r->n_table = (int)(r->half_width * TABLE_RES) + 2;
-    r->table = malloc((size_t)r->n_table * sizeof *r->table);
-    if (!r->table) { free(r); return NULL; }
+    if (r->in_rate == r->out_rate) return r;   /* identity: no table */
     const double pi = 3.14159265358979323846, i0b = bessel_i0(KAISER_BETA);
-    for (int k = 0; k < r->n_table; k++) {
-        double x = (double)k / TABLE_RES, u = x / r->half_width;
-        double s = x == 0 ? 1.0 : sin(pi * 2 * fc * x) / (pi * 2 * fc * x);
-        double w = u >= 1 ? 0.0 : bessel_i0(KAISER_BETA * sqrt(1 - u * u)) / i0b;
-        r->table[k] = (float)(2 * fc * s * w);
-    }
+    double fc = 0.95 * 0.5 * (in_rate < out_rate ? 1.0 : (double)out_rate / in_rate);
+    double half_width = ZERO_CROSSINGS / (2.0 * fc);
+    r->hw = (int)ceil(half_width);
+    r->rows = r->out_rate <= MAX_ROWS ? (int)r->out_rate : MAX_ROWS;
+    int taps = 2 * r->hw;
+    r->table = malloc((size_t)(r->rows + 1) * (size_t)taps * sizeof *r->table);
+    if (!r->table) { free(r); return NULL; }
+    for (int row = 0; row <= r->rows; row++)
+        for (int k = 0; k < taps; k++) {
+            double x = (r->hw - 1 - k) + (double)row / r->rows, u = fabs(x) / half_width;
+            double s = x == 0 ? 1.0 : sin(pi * 2 * fc * x) / (pi * 2 * fc * x);
+            double w = u >= 1 ? 0.0 : bessel_i0(KAISER_BETA * sqrt(1 - u * u)) / i0b;
+            r->table[(size_t)row * (size_t)taps + (size_t)k] = (float)(2 * fc * s * w);
+        }
     return r;
 }
 
@@ -75,14 +79,6 @@ void vox_resampler_free(vox_resampler_t *r) {
     free(r->table);
     free(r->buf);
     free(r);
-}
-
-static float kernel(const vox_resampler_t *r, double x) {
-    double p = fabs(x) * TABLE_RES;
-    int k = (int)p;
-    if (k >= r->n_table - 1) return 0.0f;
-    double f = p - k;
-    return (float)((1 - f) * r->table[k] + f * r->table[k + 1]);
 }
 
 static int grow(float **a, size_t *cap, size_t need) {
@@ -96,28 +92,47 @@ static int grow(float **a, size_t *cap, size_t need) {
     return 0;
 }
 
-/* Emit every output whose kernel support is inside the input seen so far (all of them when
- * flushing, with zeros past the end, up to the output that covers the last input). */
+/* Σ x[k] · h[k], four partial sums (the order is fixed, so results are reproducible). */
+static double dot(const float *x, const float *h, int n) {
+    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    int k = 0;
+    for (; k + 4 <= n; k += 4) {
+        s0 += x[k] * h[k];
+        s1 += x[k + 1] * h[k + 1];
+        s2 += x[k + 2] * h[k + 2];
+        s3 += x[k + 3] * h[k + 3];
+    }
+    for (; k < n; k++) s0 += x[k] * h[k];
+    return (double)s0 + s1 + s2 + s3;
+}
+
+/* Emit every output whose taps are inside the input seen so far (when flushing: every output
+ * up to the one at the last input's time, with zeros past the end). */
 static size_t produce(vox_resampler_t *r, int flushing, float **out, size_t *out_cap, size_t *out_n) {
+    const int taps = 2 * r->hw;
     size_t added = 0;
     for (;;) {
-        uint64_t num = r->next_out * r->in_rate;         /* t_j = num / out_rate */
-        uint64_t ti = num / r->out_rate;
-        double frac = (double)(num % r->out_rate) / (double)r->out_rate;
+        uint64_t num = r->next_out * r->in_rate;          /* t_j = num / out_rate */
+        uint64_t ti = num / r->out_rate, rem = num % r->out_rate;
         if (flushing ? ti >= r->n_in : ti + (uint64_t)r->hw >= r->n_in) break;
         if (grow(out, out_cap, *out_n + 1)) return (size_t)-1;
-        /* taps i in [ti-hw+1, ti+hw], clipped to the samples held (zeros elsewhere) */
-        int64_t lo = (int64_t)ti - r->hw + 1, hi = (int64_t)ti + r->hw;
-        if (lo < (int64_t)r->buf_base) lo = (int64_t)r->buf_base;
-        if (hi > (int64_t)r->n_in - 1) hi = (int64_t)r->n_in - 1;
-        const float *x = r->buf - (int64_t)r->buf_base;
-        double acc = 0;
-        for (int64_t i = lo; i <= hi; i++) acc += (double)x[i] * kernel(r, (double)((int64_t)ti - i) + frac);
+        /* row position: rem / out_rate of the way between input samples */
+        uint64_t pos = rem * (uint64_t)r->rows;
+        int row = (int)(pos / r->out_rate);
+        float f = (float)(pos % r->out_rate) / (float)r->out_rate;   /* 0 when rows == out_rate */
+        /* taps k cover inputs ti − hw + 1 + k; clip to the samples held (zeros elsewhere) */
+        int64_t first = (int64_t)ti - r->hw + 1;
+        int k0 = first < (int64_t)r->buf_base ? (int)((int64_t)r->buf_base - first) : 0;
+        int k1 = first + taps > (int64_t)r->n_in ? (int)((int64_t)r->n_in - first) : taps;
+        const float *x = r->buf + (first + k0 - (int64_t)r->buf_base);
+        const float *h = r->table + (size_t)row * (size_t)taps + (size_t)k0;
+        double acc = dot(x, h, k1 - k0);
+        if (f > 0) acc = (1 - f) * acc + f * dot(x, h + taps, k1 - k0);
         (*out)[(*out_n)++] = (float)acc;
         r->next_out++;
         added++;
     }
-    /* Drop input no future output can reach (everything below t_next − hw + 1). */
+    /* Drop input no future output can reach (below t_next − hw + 1). */
     uint64_t t_next = r->next_out * r->in_rate / r->out_rate;
     uint64_t keep_from = t_next + 1 > (uint64_t)r->hw ? t_next + 1 - (uint64_t)r->hw : 0;
     if (keep_from > r->buf_base) {

@@ -550,6 +550,16 @@ static void test_resample(void) {
         CHECK(rms < 1e-3, "10 kHz tone is filtered out (no aliasing at 6 kHz): rms %g", rms);
         free(out);
     }
+    /* 44101 Hz: 16000 phases, more than the table's 1024 rows, so rows are blended */
+    for (int i = 0; i < frames; i++) x[i] = 0.5f * sinf(2 * 3.14159265f * 1000.0f * (float)i / 44101);
+    wav_spec sodd = { 3, 32, 1, 44101, 0, 0, -1, 0 };
+    rc = load_wav(&sodd, x, (size_t)frames, &out, &n, &e);
+    CHECK(rc == 0 && n == (size_t)ceil(44100.0 * 16000 / 44101), "44101 -> 16k length %zu", n);
+    if (!rc) {
+        double a = tone_amp(out + 1000, 14000, 1000, 16000);
+        CHECK(fabs(a - 0.5) < 0.005, "1 kHz at 44101 Hz keeps amplitude: %g", a);
+        free(out);
+    }
     /* 8 kHz -> 16 kHz, s16 */
     for (int i = 0; i < 8000; i++) x[i] = 0.5f * sinf(2 * 3.14159265f * 440.0f * (float)i / 8000);
     wav_spec s8 = { 1, 16, 1, 8000, 0, 0, -1, 0 };
