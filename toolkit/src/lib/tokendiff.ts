@@ -1,8 +1,10 @@
-// Token-id comparison of a candidate run against a baseline, with the `diff` package (Myers diff).
-// A removed run followed by an added run is one replacement hunk; it counts max(removed, added)
-// differing tokens, so one swapped id counts 1 (not 2) and the fraction stays comparable to WER.
-// fraction = differing / max(baseline length, 1).
+// Token-id comparison of a candidate run against a baseline. The count is the edit distance
+// (substitutions + deletions + insertions, as WER counts words), fraction = differing / max(baseline
+// length, 1); the hunks shown come from the `diff` package (Myers diff, a removed run followed by an
+// added run forming one hunk). Myers alone would overcount: inside a run of repeated ids it may
+// report one substitution as a deletion here and an insertion there.
 import { diffArrays } from "diff";
+import { align } from "./wer.js";
 
 export interface TokenHunk {
   /** index in the baseline where the hunk starts */
@@ -49,7 +51,7 @@ export function diffTokens(baseline: readonly number[], candidate: readonly numb
       ci += c.count;
     }
   }
-  const differing = hunks.reduce((s, h) => s + Math.max(h.removed.length, h.added.length), 0);
+  const differing = align(baseline, candidate).filter((s) => s.op !== "equal").length;
   let firstDifference: number | null = null;
   const n = Math.min(baseline.length, candidate.length);
   for (let i = 0; i < n && firstDifference === null; i++) if (baseline[i] !== candidate[i]) firstDifference = i;

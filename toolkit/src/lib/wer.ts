@@ -19,12 +19,12 @@ export function normalizeText(s: string): string {
 
 export type EditOp = "equal" | "substitute" | "delete" | "insert";
 
-export interface AlignStep {
+export interface AlignStep<T = string> {
   op: EditOp;
   /** null for insertions */
-  ref: string | null;
+  ref: T | null;
   /** null for deletions */
-  hyp: string | null;
+  hyp: T | null;
 }
 
 export interface ErrorRate {
@@ -39,8 +39,9 @@ export interface ErrorRate {
   alignment: AlignStep[];
 }
 
-/** Minimal-edit alignment of two sequences. O(n·m) time and memory (fine for transcripts). */
-export function align(ref: readonly string[], hyp: readonly string[]): AlignStep[] {
+/** Minimal-edit alignment of two sequences (items compared with ===). O(n·m) time and memory
+ *  (fine for transcripts: 2,000 × 2,000 tokens is 16 MB). */
+export function align<T>(ref: readonly T[], hyp: readonly T[]): AlignStep<T>[] {
   const n = ref.length;
   const m = hyp.length;
   const w = m + 1;
@@ -55,7 +56,7 @@ export function align(ref: readonly string[], hyp: readonly string[]): AlignStep
       d[i * w + j] = Math.min(sub, del, ins);
     }
   }
-  const steps: AlignStep[] = [];
+  const steps: AlignStep<T>[] = [];
   let i = n;
   let j = m;
   while (i > 0 || j > 0) {
