@@ -1,0 +1,473 @@
+/* opcheck.c — every CUDA op against a plain CPU reference on fresh random inputs, then speed.
+ *
+ *   build/opcheck [--quick]     (make -C engine cuda opcheck; needs a GPU)
+ *
+ * Correctness: relative error ‖gpu − ref‖ / ‖ref‖ (reference in double from the same BF16
+ * weights / BF16 KV values the device holds); outputs are poisoned (NaN) first so an
+ * unwritten element fails. One line per check, "FAIL" when over its tolerance; exit 1 if any.
+ * Speed (captured CUDA graphs of repeated ops, so launch gaps are small): GEMV vs cuBLASLt at
+ * the decoder's shapes (GB/s of weights), GEMM at the encoder's (TFLOP/s), decode attention,
+ * device-to-device copy bandwidth (bytes read + written), the decode-step floor. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "cuda/cuda_impl.h"
+
+static vox_backend_t *be;
+static const vox_backend_ops *o;
+static int failures;
+static uint64_t rng = 88172645463325252ull;
+
+static float frand(void) {   /* uniform in [-1, 1) */
+    rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
+    return (float)((rng >> 11) * (1.0 / 9007199254740992.0)) * 2.f - 1.f;
+}
+static float bfr(float x) { return vox_bf16_to_f32(vox_f32_to_bf16(x)); }
+
+static void die_if(int rc, const char *what) {
+    if (rc) {
+        fprintf(stderr, "opcheck: %s failed: %s\n", what, be->err.msg);
+        exit(2);
+    }
+}
+
+static float *dev_from(const float *h, size_t n) {
+    float *d = o->alloc(be, n);
+    if (!d) die_if(1, "alloc");
+    die_if(o->upload(be, d, h, n * 4), "upload");
+    return d;
+}
+static float *dev_poison(size_t n) {
+    float *h = malloc(n * 4);
+    for (size_t i = 0; i < n; i++) h[i] = NAN;
+    float *d = dev_from(h, n);
+    free(h);
+    return d;
+}
+static float *host_of(const float *d, size_t n) {
+    float *h = malloc(n * 4);
+    die_if(o->download(be, h, d, n * 4), "download");
+    return h;
+}
+
+static void report(const char *what, const float *got, const double *ref, size_t n, double tol) {
+    double num = 0, den = 0;
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(got[i])) bad = 1;
+        double d = got[i] - ref[i];
+        num += d * d;
+        den += ref[i] * ref[i];
+    }
+    double rel = den > 0 ? sqrt(num / den) : sqrt(num);
+    int fail = bad || !(rel <= tol);
+    failures += fail;
+    printf("%-4s %-58s rel %.2e (tol %.0e)%s\n", fail ? "FAIL" : "ok", what, rel, tol,
+           bad ? " non-finite output" : "");
+}
+
+/* A host BF16 matrix [rows, cols] (and its values as float) wrapped as a tensor. */
+typedef struct { vox_tensor_t t; uint16_t *bits; float *val; } hmat;
+static hmat mat_new(int rows, int cols, float scale) {
+    hmat m;
+    memset(&m, 0, sizeof m);
+    size_t n = (size_t)rows * cols;
+    m.bits = malloc(n * 2);
+    m.val = malloc(n * 4);
+    for (size_t i = 0; i < n; i++) {
+        m.bits[i] = vox_f32_to_bf16(frand() * scale);
+        m.val[i] = vox_bf16_to_f32(m.bits[i]);
+    }
+    m.t.name = "opcheck";
+    m.t.dtype = VOX_DT_BF16;
+    m.t.ndim = 2;
+    m.t.shape[0] = rows;
+    m.t.shape[1] = cols;
+    m.t.data = m.bits;
+    m.t.nbytes = n * 2;
+    return m;
+}
+static vox_bweight_t *vec_upload(const float *v, int n) {
+    vox_tensor_t t;
+    memset(&t, 0, sizeof t);
+    t.name = "vec"; t.dtype = VOX_DT_F32; t.ndim = 1; t.shape[0] = n; t.data = v; t.nbytes = (size_t)n * 4;
+    vox_bweight_t *w;
+    die_if(o->weight_upload(be, &t, &w), "weight_upload");
+    return w;
+}
+static void mat_free(hmat *m) { free(m->bits); free(m->val); }
+
+static void check_linear(int n, int in, int out, int bias, int acc, int path) {
+    hmat W = mat_new(out, in, 1.f / sqrtf((float)in));
+    vox_bweight_t *w, *b = NULL;
+    die_if(o->weight_upload(be, &W.t, &w), "weight_upload");
+    float *bv = malloc((size_t)out * 4), *x = malloc((size_t)n * in * 4), *y0 = malloc((size_t)n * out * 4);
+    for (int i = 0; i < out; i++) bv[i] = frand();
+    for (size_t i = 0; i < (size_t)n * in; i++) x[i] = frand();
+    for (size_t i = 0; i < (size_t)n * out; i++) y0[i] = acc ? frand() : NAN;
+    if (bias) b = vec_upload(bv, out);
+    float *dx = dev_from(x, (size_t)n * in), *dy = dev_from(y0, (size_t)n * out);
+    die_if(vox_cuda_linear_path(be, dy, dx, w, b, n, acc, path), "linear");
+    float *got = host_of(dy, (size_t)n * out);
+    double *ref = malloc((size_t)n * out * 8);
+    for (int r = 0; r < n; r++)
+        for (int j = 0; j < out; j++) {
+            double s = (bias ? bv[j] : 0) + (acc ? y0[(size_t)r * out + j] : 0);
+            for (int k = 0; k < in; k++) s += (double)W.val[(size_t)j * in + k] * x[(size_t)r * in + k];
+            ref[(size_t)r * out + j] = s;
+        }
+    char what[128];
+    snprintf(what, sizeof what, "linear %-7s n=%d in=%d out=%d bias=%d acc=%d", path ? "gemv" : "cublasLt",
+             n, in, out, bias, acc);
+    report(what, got, ref, (size_t)n * out, path ? 1e-5 : 1e-2);
+    o->free(be, dx); o->free(be, dy); o->weight_free(be, w); o->weight_free(be, b);
+    free(bv); free(x); free(y0); free(got); free(ref); mat_free(&W);
+}
+
+static void check_pointwise(void) {
+    size_t n = 100003;
+    float *a = malloc(n * 4), *b = malloc(n * 4);
+    double *ref = malloc(n * 8);
+    for (size_t i = 0; i < n; i++) { a[i] = frand() * 4; b[i] = frand() * 4; }
+    float *da = dev_from(a, n), *db = dev_from(b, n), *got;
+    die_if(o->gelu(be, da, n), "gelu");
+    got = host_of(da, n);
+    for (size_t i = 0; i < n; i++) ref[i] = 0.5 * a[i] * (1 + erf(a[i] / sqrt(2.0)));
+    report("gelu (exact erf)", got, ref, n, 1e-6);
+    free(got);
+    die_if(o->upload(be, da, a, n * 4), "upload");
+    die_if(o->silu_mul(be, da, db, n), "silu_mul");
+    got = host_of(da, n);
+    for (size_t i = 0; i < n; i++) ref[i] = a[i] / (1 + exp(-(double)a[i])) * b[i];
+    report("silu_mul", got, ref, n, 1e-6);
+    free(got);
+    die_if(o->upload(be, da, a, n * 4), "upload");
+    die_if(o->add(be, da, db, n), "add");
+    got = host_of(da, n);
+    for (size_t i = 0; i < n; i++) ref[i] = (double)a[i] + b[i];
+    report("add", got, ref, n, 1e-7);
+    free(got);
+    o->free(be, da); o->free(be, db);
+    free(a); free(b); free(ref);
+}
+
+static void check_rmsnorm(int n, int dim, int ada) {
+    float *x = malloc((size_t)n * dim * 4), *w = malloc((size_t)dim * 4), *s = malloc((size_t)dim * 4);
+    for (size_t i = 0; i < (size_t)n * dim; i++) x[i] = frand() * 3;
+    for (int i = 0; i < dim; i++) { w[i] = frand(); s[i] = frand(); }
+    vox_bweight_t *bw = vec_upload(w, dim);
+    float *dx = dev_from(x, (size_t)n * dim), *ds = dev_from(s, dim), *dy = dev_poison((size_t)n * dim);
+    die_if(o->rmsnorm(be, dy, dx, bw, ada ? ds : NULL, n, dim, 1e-5f), "rmsnorm");
+    float *got = host_of(dy, (size_t)n * dim);
+    double *ref = malloc((size_t)n * dim * 8);
+    for (int r = 0; r < n; r++) {
+        double ss = 0;
+        for (int i = 0; i < dim; i++) ss += (double)x[(size_t)r * dim + i] * x[(size_t)r * dim + i];
+        double k = 1 / sqrt(ss / dim + 1e-5);
+        for (int i = 0; i < dim; i++)
+            ref[(size_t)r * dim + i] = x[(size_t)r * dim + i] * k * w[i] * (ada ? 1 + s[i] : 1);
+    }
+    char what[96];
+    snprintf(what, sizeof what, "rmsnorm n=%d dim=%d ada=%d", n, dim, ada);
+    report(what, got, ref, (size_t)n * dim, 1e-6);
+    o->free(be, dx); o->free(be, ds); o->free(be, dy); o->weight_free(be, bw);
+    free(x); free(w); free(s); free(got); free(ref);
+}
+
+static void check_rope(int n, int nh, int hd, long long pos0) {
+    size_t N = (size_t)n * nh * hd;
+    float *x = malloc(N * 4);
+    for (size_t i = 0; i < N; i++) x[i] = frand();
+    float *dx = dev_from(x, N);
+    die_if(o->set_pos(be, pos0), "set_pos");
+    die_if(o->rope(be, dx, n, nh, hd, 1e6f), "rope");
+    float *got = host_of(dx, N);
+    double *ref = malloc(N * 8);
+    for (int r = 0; r < n; r++)
+        for (int h = 0; h < nh; h++)
+            for (int j = 0; j < hd / 2; j++) {
+                double a = (double)(pos0 + r) * pow(1e6, -2.0 * j / hd), c = cos(a), s = sin(a);
+                size_t i = ((size_t)r * nh + h) * hd + 2 * j;
+                ref[i] = x[i] * c - x[i + 1] * s;
+                ref[i + 1] = x[i] * s + x[i + 1] * c;
+            }
+    char what[96];
+    snprintf(what, sizeof what, "rope n=%d heads=%d hd=%d pos0=%lld", n, nh, hd, pos0);
+    report(what, got, ref, N, 1e-6);
+    o->free(be, dx); free(x); free(got); free(ref);
+}
+
+static void check_im2col_embed_argmax(void) {
+    int n_out = 37, c_in = 40, stride = 2, rows = (n_out - 1) * stride + 3;
+    float *x = malloc((size_t)rows * c_in * 4);
+    for (int i = 0; i < rows * c_in; i++) x[i] = frand();
+    float *dx = dev_from(x, (size_t)rows * c_in), *dc = dev_poison((size_t)n_out * c_in * 3);
+    die_if(o->im2col_k3(be, dc, dx, n_out, c_in, stride), "im2col");
+    float *got = host_of(dc, (size_t)n_out * c_in * 3);
+    double *ref = malloc((size_t)n_out * c_in * 3 * 8);
+    for (int t = 0; t < n_out; t++)
+        for (int ci = 0; ci < c_in; ci++)
+            for (int k = 0; k < 3; k++) ref[((size_t)t * c_in + ci) * 3 + k] = x[(size_t)(t * stride + k) * c_in + ci];
+    report("im2col_k3 n_out=37 c_in=40 stride=2", got, ref, (size_t)n_out * c_in * 3, 0);
+    free(got); free(ref); o->free(be, dx); o->free(be, dc); free(x);
+
+    int vocab = 1000, dim = 96, n = 5;
+    hmat T = mat_new(vocab, dim, 1.f);
+    vox_bweight_t *tw;
+    die_if(o->weight_upload(be, &T.t, &tw), "weight_upload");
+    int32_t ids[5] = {0, 999, 17, 17, 500};
+    float *y0 = malloc((size_t)n * dim * 4);
+    for (int i = 0; i < n * dim; i++) y0[i] = frand();
+    int32_t *did = o->alloc_i32(be, n);
+    die_if(o->upload(be, did, ids, sizeof ids), "upload");
+    float *dy = dev_from(y0, (size_t)n * dim);
+    die_if(o->embed(be, dy, tw, did, n, 1), "embed");
+    got = host_of(dy, (size_t)n * dim);
+    ref = malloc((size_t)n * dim * 8);
+    for (int i = 0; i < n; i++)
+        for (int d = 0; d < dim; d++) ref[i * dim + d] = y0[i * dim + d] + T.val[(size_t)ids[i] * dim + d];
+    report("embed (accumulate) n=5 dim=96", got, ref, (size_t)n * dim, 0);
+    free(got); free(ref); free(y0); o->free(be, dy); o->weight_free(be, tw); mat_free(&T);
+
+    /* argmax: 70 rows (two launch groups) of 131072, planted maxima incl. a tie and a NaN */
+    int R = 70, V = 131072;
+    float *lg = malloc((size_t)R * V * 4);
+    for (size_t i = 0; i < (size_t)R * V; i++) lg[i] = frand();
+    int32_t want[70];
+    for (int r = 0; r < R; r++) {
+        want[r] = (int)((r * 7919u + 13) % (unsigned)V);
+        lg[(size_t)r * V + want[r]] = 5.f;
+    }
+    lg[(size_t)3 * V + V - 1] = 5.f;              /* tie after the planted index: lower wins */
+    lg[(size_t)4 * V + 1] = NAN;                   /* NaN never wins */
+    float *dl = dev_from(lg, (size_t)R * V);
+    int32_t *dout = o->alloc_i32(be, R), hout[70];
+    die_if(o->argmax(be, dout, dl, R, V), "argmax");
+    die_if(o->download(be, hout, dout, sizeof hout), "download");
+    int bad = 0;
+    for (int r = 0; r < R; r++) bad += hout[r] != want[r];
+    failures += bad != 0;
+    printf("%-4s %-58s %d of %d rows wrong\n", bad ? "FAIL" : "ok", "argmax 70 x 131072 (ties, NaN)", bad, R);
+    o->free(be, dl); o->free(be, dout); o->free(be, did); free(lg);
+}
+
+/* kv_write n rows at pos0, then attention; reference over the bf16-rounded K/V history. The
+ * ring already holds `hist` earlier positions written in chunks (exercises the wrap). */
+static void check_attention(int n, int H, int KVH, int hd, int window, long long pos0, int use_graph) {
+    int cap = window + n, kvd = KVH * hd;
+    vox_kv_t *kv = o->kv_new(be, cap, KVH, hd);
+    if (!kv) die_if(1, "kv_new");
+    long long first = pos0 - window + 1 > 0 ? pos0 - window + 1 : 0, total = pos0 + n - first;
+    float *K = malloc((size_t)total * kvd * 4), *Vv = malloc((size_t)total * kvd * 4);
+    for (size_t i = 0; i < (size_t)total * kvd; i++) { K[i] = frand(); Vv[i] = frand(); }
+    /* history first..pos0-1 in chunks of <= n rows (the ring holds window + n) */
+    float *dk = o->alloc(be, (size_t)n * kvd), *dv = o->alloc(be, (size_t)n * kvd);
+    for (long long p = first; p < pos0; p += n) {
+        int m = (int)(pos0 - p < n ? pos0 - p : n);
+        die_if(o->upload(be, dk, K + (size_t)(p - first) * kvd, (size_t)m * kvd * 4), "upload");
+        die_if(o->upload(be, dv, Vv + (size_t)(p - first) * kvd, (size_t)m * kvd * 4), "upload");
+        die_if(o->set_pos(be, p), "set_pos");
+        die_if(o->kv_write(be, kv, dk, dv, m), "kv_write");
+    }
+    size_t qn = (size_t)n * H * hd;
+    float *q = malloc(qn * 4);
+    for (size_t i = 0; i < qn; i++) q[i] = frand() * 2;
+    float *dq = dev_from(q, qn), *dout = dev_poison(qn);
+    die_if(o->upload(be, dk, K + (size_t)(pos0 - first) * kvd, (size_t)n * kvd * 4), "upload");
+    die_if(o->upload(be, dv, Vv + (size_t)(pos0 - first) * kvd, (size_t)n * kvd * 4), "upload");
+    die_if(o->set_pos(be, pos0), "set_pos");
+    if (use_graph) {   /* capture at a wrong position, then replay at pos0: the register must win */
+        vox_graph_t *g;
+        die_if(o->set_pos(be, pos0 + 12345), "set_pos");
+        die_if(o->graph_begin(be), "graph_begin");
+        die_if(o->kv_write(be, kv, dk, dv, n), "kv_write");
+        die_if(o->attention(be, dout, dq, kv, n, H, window), "attention");
+        die_if(o->graph_end(be, &g), "graph_end");
+        die_if(o->set_pos(be, pos0), "set_pos");
+        die_if(o->graph_launch(be, g), "graph_launch");
+        die_if(o->sync(be), "sync");
+        o->graph_free(be, g);
+    } else {
+        die_if(o->kv_write(be, kv, dk, dv, n), "kv_write");
+        die_if(o->attention(be, dout, dq, kv, n, H, window), "attention");
+    }
+    float *got = host_of(dout, qn);
+    double *ref = calloc(qn, 8), *sc = malloc((size_t)(window + 1) * 8);
+    int G = H / KVH;
+    for (int i = 0; i < n; i++)
+        for (int h = 0; h < H; h++) {
+            long long P = pos0 + i, lo = P - window + 1 > 0 ? P - window + 1 : 0;
+            int g = h / G;
+            double mx = -INFINITY, sum = 0;
+            for (long long j = lo; j <= P; j++) {
+                double s = 0;
+                for (int d = 0; d < hd; d++)
+                    s += (double)q[((size_t)i * H + h) * hd + d] * bfr(K[(size_t)(j - first) * kvd + g * hd + d]);
+                sc[j - lo] = s / sqrt((double)hd);
+                if (sc[j - lo] > mx) mx = sc[j - lo];
+            }
+            for (long long j = lo; j <= P; j++) { sc[j - lo] = exp(sc[j - lo] - mx); sum += sc[j - lo]; }
+            for (long long j = lo; j <= P; j++)
+                for (int d = 0; d < hd; d++)
+                    ref[((size_t)i * H + h) * hd + d] += sc[j - lo] / sum * bfr(Vv[(size_t)(j - first) * kvd + g * hd + d]);
+        }
+    char what[128];
+    snprintf(what, sizeof what, "attention n=%d H=%d KVH=%d hd=%d win=%d pos0=%lld%s", n, H, KVH, hd,
+             window, pos0, use_graph ? " graph" : "");
+    report(what, got, ref, qn, 1e-5);
+    o->free(be, dq); o->free(be, dout); o->free(be, dk); o->free(be, dv); o->kv_free(be, kv);
+    free(K); free(Vv); free(q); free(got); free(ref); free(sc);
+}
+
+/* ---- speed: a graph of `reps` repetitions of one op, median of 5 timed launches ---- */
+typedef int (*op_fn)(void *ctx);
+static double time_op(op_fn f, void *ctx, int reps) {
+    vox_graph_t *g;
+    die_if(f(ctx), "warm-up");
+    die_if(o->graph_begin(be), "graph_begin");
+    for (int i = 0; i < reps; i++) die_if(f(ctx), "captured op");
+    die_if(o->graph_end(be, &g), "graph_end");
+    double t[5];
+    die_if(o->graph_launch(be, g), "graph_launch");
+    die_if(o->sync(be), "sync");
+    for (int k = 0; k < 5; k++) {
+        double t0 = vox_now_ms();
+        die_if(o->graph_launch(be, g), "graph_launch");
+        die_if(o->sync(be), "sync");
+        t[k] = (vox_now_ms() - t0) / reps;
+    }
+    o->graph_free(be, g);
+    for (int a = 0; a < 5; a++)
+        for (int b = a + 1; b < 5; b++)
+            if (t[b] < t[a]) { double s = t[a]; t[a] = t[b]; t[b] = s; }
+    return t[2];
+}
+
+typedef struct { float *y, *x; vox_bweight_t *w; int n, path; } lin_ctx;
+static int lin_op(void *c) {
+    lin_ctx *l = c;
+    return vox_cuda_linear_path(be, l->y, l->x, l->w, NULL, l->n, 0, l->path);
+}
+typedef struct { float *a, *b; size_t bytes; } copy_ctx;
+static int copy_op(void *c) { copy_ctx *k = c; return o->copy(be, k->a, k->b, k->bytes); }
+typedef struct { float *out, *q; vox_kv_t *kv; int H, window; } att_ctx;
+static int att_op(void *c) { att_ctx *a = c; return o->attention(be, a->out, a->q, a->kv, 1, a->H, a->window); }
+
+static void speed(void) {
+    printf("\nspeed (%s)\n", o->device_name(be));
+    /* device-to-device copy: 1 GiB, bytes read + written */
+    size_t bytes = (size_t)1 << 30;
+    copy_ctx cc = {o->alloc(be, bytes / 4), o->alloc(be, bytes / 4), bytes};
+    if (!cc.a || !cc.b) die_if(1, "alloc");
+    double tc = time_op(copy_op, &cc, 5), copy_gbs = 2.0 * bytes / tc / 1e6;
+    printf("copy      1 GiB d2d: %.3f ms  %.0f GB/s (read + write)\n", tc, copy_gbs);
+    o->free(be, cc.a); o->free(be, cc.b);
+
+    struct { const char *name; int in, out; } shp[] = {
+        {"wq", 3072, 4096}, {"wk/wv", 3072, 1024}, {"wo", 4096, 3072}, {"w1/w3", 3072, 9216},
+        {"w2", 9216, 3072}, {"lm head", 3072, 131072}};
+    double step_ms = 0;
+    printf("decoder GEMV (n=1): weights GB/s, kernel vs cuBLASLt\n");
+    for (size_t s = 0; s < sizeof shp / sizeof *shp; s++) {
+        hmat W = mat_new(shp[s].out, shp[s].in, 0.02f);
+        vox_bweight_t *w;
+        die_if(o->weight_upload(be, &W.t, &w), "weight_upload");
+        mat_free(&W);
+        float *x = dev_poison(8 * (size_t)shp[s].in), *y = dev_poison(8 * (size_t)shp[s].out);
+        float *hx = malloc(8 * (size_t)shp[s].in * 4);
+        for (size_t i = 0; i < 8 * (size_t)shp[s].in; i++) hx[i] = frand();
+        die_if(o->upload(be, x, hx, 8 * (size_t)shp[s].in * 4), "upload");
+        free(hx);
+        double wb = 2.0 * shp[s].in * shp[s].out;
+        lin_ctx a = {y, x, w, 1, 1}, b = {y, x, w, 1, 0}, c8 = {y, x, w, 8, 1};
+        double tg = time_op(lin_op, &a, 20), tl = time_op(lin_op, &b, 20), t8 = time_op(lin_op, &c8, 20);
+        printf("  %-8s %5d -> %6d: gemv %7.1f us %5.0f GB/s | cublasLt %7.1f us %5.0f GB/s | gemv n=8 %7.1f us\n",
+               shp[s].name, shp[s].in, shp[s].out, tg * 1e3, wb / tg / 1e6, tl * 1e3, wb / tl / 1e6, t8 * 1e3);
+        int per_layer = s == 1 || s == 3 ? 2 : 1;
+        step_ms += (s == 5 ? 1 : 26 * per_layer) * (tg < tl ? tg : tl);
+        o->free(be, x); o->free(be, y); o->weight_free(be, w);
+    }
+    printf("  decoder GEMVs per step (26 layers + head): %.3f ms; floor 6.86 GB / copy bw = %.3f ms\n",
+           step_ms, 6.86e9 / (copy_gbs * 1e9) * 1e3);
+
+    /* encoder GEMMs, n = 1024 rows (one encoder chunk) */
+    struct { const char *name; int in, out; } enc[] = {{"enc wq", 1280, 2048}, {"enc w1", 1280, 5120},
+                                                       {"enc w2", 5120, 1280}, {"adapter", 5120, 3072}};
+    printf("encoder GEMM (n=1024, cuBLASLt incl. f32->bf16 staging)\n");
+    for (size_t s = 0; s < sizeof enc / sizeof *enc; s++) {
+        hmat W = mat_new(enc[s].out, enc[s].in, 0.02f);
+        vox_bweight_t *w;
+        die_if(o->weight_upload(be, &W.t, &w), "weight_upload");
+        mat_free(&W);
+        float *x = dev_poison(1024 * (size_t)enc[s].in), *y = dev_poison(1024 * (size_t)enc[s].out);
+        float *hx = malloc(1024 * (size_t)enc[s].in * 4);
+        for (size_t i = 0; i < 1024 * (size_t)enc[s].in; i++) hx[i] = frand();
+        die_if(o->upload(be, x, hx, 1024 * (size_t)enc[s].in * 4), "upload");
+        free(hx);
+        lin_ctx a = {y, x, w, 1024, 0};
+        double t = time_op(lin_op, &a, 10);
+        printf("  %-8s %5d -> %5d: %7.1f us %6.1f TFLOP/s\n", enc[s].name, enc[s].in, enc[s].out, t * 1e3,
+               2.0 * 1024 * enc[s].in * enc[s].out / t / 1e9);
+        o->free(be, x); o->free(be, y); o->weight_free(be, w);
+    }
+
+    /* decode attention: H 32 / KVH 8 / hd 128, window 8192, at 1000 and 8191 keys */
+    vox_kv_t *kv = o->kv_new(be, 8193, 8, 128);
+    float *q = dev_poison(32 * 128), *out = dev_poison(32 * 128);
+    float *zq = calloc(32 * 128, 4);
+    die_if(o->upload(be, q, zq, 32 * 128 * 4), "upload");
+    free(zq);
+    att_ctx ac = {out, q, kv, 32, 8192};
+    long long ps[] = {1000, 8191};
+    for (int i = 0; i < 2; i++) {
+        die_if(o->set_pos(be, ps[i]), "set_pos");
+        double t = time_op(att_op, &ac, 20);
+        double kvb = 2.0 * 2 * 8 * 128 * (ps[i] + 1);
+        printf("attention decode (32 q heads, 8 kv, hd 128) %5lld keys: %6.1f us  %5.0f GB/s of KV\n", ps[i] + 1,
+               t * 1e3, kvb / t / 1e6);
+    }
+    o->free(be, q); o->free(be, out); o->kv_free(be, kv);
+}
+
+int main(int argc, char **argv) {
+    int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+    vox_backend_opts opts = {"cuda", 0, 0, 1};
+    vox_error_t err = {0, ""};
+    if (vox_backend_cuda_create(&opts, &be, &err) != 0) {
+        fprintf(stderr, "opcheck: %s\n", err.msg);
+        return 2;
+    }
+    o = be->ops;
+    printf("device: %s\n", o->device_name(be));
+    int ns[] = {1, 2, 3, 8};
+    for (int i = 0; i < 4; i++) check_linear(ns[i], 3072, 1024, 0, 0, 1);
+    check_linear(1, 512, 300, 1, 1, 1);
+    check_linear(3, 100, 60, 1, 0, 1);   /* in % 8 != 0: scalar GEMV */
+    check_linear(1, 3072, 1024, 0, 0, 0);
+    check_linear(16, 384, 256, 1, 0, 0);
+    check_linear(100, 1280, 512, 1, 1, 0);
+    check_linear(37, 100, 60, 0, 1, 0);
+    check_pointwise();
+    check_rmsnorm(7, 3072, 0);
+    check_rmsnorm(5, 96, 1);
+    check_rope(3, 32, 128, 0);
+    check_rope(40, 4, 24, 12345);
+    check_rope(2, 8, 64, 2000000);
+    check_im2col_embed_argmax();
+    check_attention(1, 32, 8, 128, 8192, 3000, 0);      /* decode */
+    check_attention(1, 32, 8, 128, 8192, 9000, 1);      /* decode past the window, graph */
+    check_attention(39, 32, 8, 128, 8192, 0, 0);        /* prefill */
+    check_attention(200, 32, 32, 64, 750, 1300, 0);     /* encoder chunk, ring wrapped */
+    check_attention(64, 4, 4, 16, 16, 100, 0);          /* tiny small windows */
+    check_attention(30, 4, 4, 24, 750, 40, 0);          /* hd 24 */
+    check_attention(1, 6, 2, 16, 24, 77, 1);            /* GQA 3:1, hd 16, graph */
+    check_attention(1, 4, 2, 32, 24, 50, 0);
+    printf("%s: %d check(s) failed\n", failures ? "FAIL" : "PASS", failures);
+    if (!quick) speed();
+    o->destroy(be);
+    return failures ? 1 : 0;
+}

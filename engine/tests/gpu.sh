@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# engine/tests/gpu.sh — the CUDA backend's tests on a machine with an NVIDIA GPU (issue 4).
+#
+#   engine/tests/gpu.sh [--no-build] [--arch LIST] [--out DIR] [--speed WAV_DIR]
+#
+#   build      make -C engine cuda ARCH=LIST (default native) + opcheck + two_streams
+#   info       voxtral --info reports CUDA available
+#   opcheck    every CUDA op against a CPU reference (engine/dev/opcheck.c) + op speeds
+#   golden     every fixture in checks/fixtures on --backend cuda vs its golden arrays: per-step
+#              logits rel err <= 2e-2; tokens identical except at golden top-2 margin < 1e-2 (listed)
+#   cpu        CUDA vs CPU backend on every fixture (same rules)
+#   streaming  CUDA, audio on stdin in ragged chunks == the offline tokens
+#   2streams   two streams in one process (two threads, two backends) == offline
+#   2procs     two processes at once == offline
+#   memcheck / racecheck   compute-sanitizer on the shortest fixture, no errors
+#   speed      (--speed WAV_DIR: a folder with the 89/60/45 s sample WAVs) full-size synthetic model
+#              (random BF16, real shapes) on 180 s of audio, --ignore-eos: load, encoder+adapter,
+#              prefill, decoder ms/step, wall, x real time, and ms/step over the floor
+#              6.86 GB / measured device-to-device copy bandwidth.
+# Logs and a summary go to DIR (default reports/gpu). Exit status 0 when every check passed.
+# libcublas / libcublasLt are found through the normal library path; if the engine reports them
+# missing, this script looks under /usr/local/cuda* and python site-packages and adds the folder.
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=1 ARCH=native OUTDIR=$ROOT/reports/gpu SPEED_WAVS=""
+while [ $# -gt 0 ]; do
+  case $1 in
+    --no-build) BUILD=0 ;;
+    --arch) ARCH=$2; shift ;;
+    --out) OUTDIR=$2; shift ;;
+    --speed) SPEED_WAVS=$2; shift ;;
+    *) echo "usage: $0 [--no-build] [--arch LIST] [--out DIR] [--speed WAV_DIR]" >&2; exit 2 ;;
+  esac
+  shift
+done
+mkdir -p "$OUTDIR"
+LOG=$OUTDIR/gpu.log
+SUM=$OUTDIR/summary.txt
+: >"$LOG"
+: >"$SUM"
+BIN=$ROOT/engine/build
+VOX=$BIN/voxtral
+CMP="python3 $ROOT/engine/tests/gpu_compare.py"
+FX=$ROOT/checks/fixtures
+TMP=$(mktemp -d)
+FAILS=0
+
+say() { echo "$*" | tee -a "$SUM"; }
+log() { echo "== $*" >>"$LOG"; }
+# record NAME STATUS DETAIL
+record() {
+  say "$(printf '%-4s %-10s %s' "$2" "$1" "$3")"
+  [ "$2" = PASS ] || FAILS=$((FAILS + 1))
+}
+# Run a comparison command; its one-line verdict goes to the summary.
+verdict() {
+  local name=$1; shift
+  local line
+  line=$("$@" 2>&1 | tee -a "$LOG" | grep -E '^(PASS|FAIL)' | tail -n 1)
+  [ -n "$line" ] || line="FAIL no verdict (see gpu.log)"
+  record "$name" "${line%% *}" "${line#* }"
+}
+fixture_field() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$1/fixture.json" "$2"; }
+
+say "gpu.sh $(date -u +%Y-%m-%dT%H:%MZ) on $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null | head -n 1)"
+
+if [ $BUILD = 1 ]; then
+  log "build"
+  if make -C "$ROOT/engine" cuda ARCH="$ARCH" -j"$(nproc)" >>"$LOG" 2>&1 &&
+     make -C "$ROOT/engine" opcheck two_streams -j"$(nproc)" >>"$LOG" 2>&1; then
+    record build PASS "make -C engine cuda ARCH=$ARCH, opcheck, two_streams"
+  else
+    record build FAIL "see gpu.log"; echo "build failed" >&2; tail -n 30 "$LOG" >&2; exit 1
+  fi
+fi
+
+info=$("$VOX" --info 2>>"$LOG")
+if ! echo "$info" | grep -q '"libcublasLt": "'; then
+  lib=$(find /usr/local/cuda*/lib64 /usr/local/cuda*/targets/*/lib /usr/lib/x86_64-linux-gnu \
+        $(python3 -c 'import site; print(" ".join(site.getsitepackages()))' 2>/dev/null) \
+        -name 'libcublasLt.so.1[23]' 2>/dev/null | head -n 1)
+  if [ -n "$lib" ]; then
+    export LD_LIBRARY_PATH="$(dirname "$lib")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    log "added $(dirname "$lib") to LD_LIBRARY_PATH"
+    info=$("$VOX" --info 2>>"$LOG")
+  fi
+fi
+echo "$info" >"$OUTDIR/info.json"
+if echo "$info" | grep -q '"available": true'; then
+  record info PASS "$(echo "$info" | python3 -c 'import json,sys; c=json.load(sys.stdin)["cuda"]; d=c["devices"][0]; print(d["name"], "cc", d["cc"], "driver", c["driver_version"], "cublas", c["cublas_version"])')"
+else
+  record info FAIL "$(echo "$info" | python3 -c 'import json,sys; print(json.load(sys.stdin)["cuda"]["reason"])')"
+fi
+
+log "opcheck"
+if "$BIN/opcheck" >"$OUTDIR/opcheck.txt" 2>&1; then
+  record opcheck PASS "$(grep -c '^ok' "$OUTDIR/opcheck.txt") op checks ok (opcheck.txt)"
+else
+  record opcheck FAIL "$(grep -E '^FAIL' "$OUTDIR/opcheck.txt" | head -n 3 | tr '\n' ';') (opcheck.txt)"
+fi
+cat "$OUTDIR/opcheck.txt" >>"$LOG"
+
+shortest=""
+for dir in "$FX"/*/; do
+  dir=${dir%/}
+  [ -f "$dir/fixture.json" ] || continue
+  name=$(basename "$dir")
+  wav=$dir/$(fixture_field "$dir" audio)
+  delay=$(fixture_field "$dir" delay_ms)
+  [ -n "$shortest" ] || shortest=$name
+  [ "$(stat -c %s "$wav")" -lt "$(stat -c %s "$FX/$shortest/$(fixture_field "$FX/$shortest" audio)")" ] && shortest=$name
+  base=(-d "$dir" --delay-ms "$delay")
+  log "fixture $name"
+  "$VOX" "${base[@]}" -i "$wav" --backend cuda --json --dump "$TMP/$name.cuda" >"$TMP/$name.cuda.json" 2>>"$LOG" \
+    || record golden FAIL "$name: engine exit $? (gpu.log)"
+  "$VOX" "${base[@]}" -i "$wav" --backend cpu --json --dump "$TMP/$name.cpu" >"$TMP/$name.cpu.json" 2>>"$LOG"
+  verdict golden $CMP golden "$dir" "$TMP/$name.cuda" "$name cuda vs golden"
+  verdict cpu $CMP pair "$TMP/$name.cuda" "$TMP/$name.cpu" "$name cuda vs cpu"
+
+  # streaming: raw s16le on stdin in ragged chunks (1, 37, 160, 1280, 4096 samples ...)
+  python3 - "$wav" >"$TMP/$name.raw" <<'PY'
+import sys, wave
+w = wave.open(sys.argv[1]); assert w.getframerate() == 16000 and w.getnchannels() == 1 and w.getsampwidth() == 2
+sys.stdout.buffer.write(w.readframes(w.getnframes()))
+PY
+  python3 - "$TMP/$name.raw" <<'PY' | "$VOX" "${base[@]}" --stdin --backend cuda --json >"$TMP/$name.stream.json" 2>>"$LOG"
+import sys, time
+data = open(sys.argv[1], "rb").read(); sizes = [1, 37, 160, 1280, 4096, 3]; i = k = 0
+while i < len(data):
+    n = sizes[k % len(sizes)] * 2 + (1 if k % 7 == 3 else 0); k += 1
+    sys.stdout.buffer.write(data[i:i + n]); sys.stdout.buffer.flush(); i += n
+    if k % 50 == 0: time.sleep(0.001)
+PY
+  verdict streaming $CMP tokens "$name cuda stdin (ragged chunks) vs offline" "$TMP/$name.cuda.json" "$TMP/$name.stream.json"
+
+  "$BIN/two_streams" "$dir" "$wav" "$delay" >"$TMP/$name.two.json" 2>>"$LOG"
+  verdict 2streams $CMP tokens "$name two streams in one process vs offline" "$TMP/$name.cuda.json" "$TMP/$name.two.json"
+
+  "$VOX" "${base[@]}" -i "$wav" --backend cuda --json >"$TMP/$name.p1.json" 2>>"$LOG" &
+  p1=$!
+  "$VOX" "${base[@]}" -i "$wav" --backend cuda --json >"$TMP/$name.p2.json" 2>>"$LOG" &
+  p2=$!
+  wait $p1; wait $p2
+  verdict 2procs $CMP tokens "$name two processes at once vs offline" "$TMP/$name.cuda.json" "$TMP/$name.p1.json" "$TMP/$name.p2.json"
+done
+
+if command -v compute-sanitizer >/dev/null || [ -x /usr/local/cuda/bin/compute-sanitizer ]; then
+  CS=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
+  dir=$FX/$shortest
+  for tool in memcheck racecheck; do
+    log "compute-sanitizer $tool on $shortest"
+    "$CS" --tool $tool --error-exitcode 9 "$VOX" -d "$dir" -i "$dir/$(fixture_field "$dir" audio)" \
+      --delay-ms "$(fixture_field "$dir" delay_ms)" --backend cuda --json >"$OUTDIR/$tool.txt" 2>&1
+    rc=$?
+    summary=$(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$OUTDIR/$tool.txt" | tail -n 1)
+    if [ $rc = 0 ]; then record $tool PASS "$shortest: ${summary:-clean}"; else record $tool FAIL "$shortest: exit $rc ${summary}"; fi
+  done
+else
+  record memcheck FAIL "compute-sanitizer not found"
+fi
+
+if [ -n "$SPEED_WAVS" ]; then
+  log "speed"
+  MODEL=${VOX_SPEED_MODEL:-/tmp/vox-full}
+  t0=$(date +%s)
+  [ -f "$MODEL/consolidated.safetensors" ] || "$VOX" --write-synthetic "$MODEL" --synthetic-size full >>"$LOG" 2>&1
+  log "synthetic model ready in $(( $(date +%s) - t0 )) s: $(du -sh "$MODEL" | cut -f1)"
+  python3 - "$SPEED_WAVS" "$TMP/long.wav" <<'PY'
+import sys, wave, glob
+names = sorted(glob.glob(sys.argv[1] + "/89s_*.wav")) + sorted(glob.glob(sys.argv[1] + "/60s_*.wav")) + sorted(glob.glob(sys.argv[1] + "/45s_*.wav"))
+frames = b""
+for n in names:
+    w = wave.open(n); assert w.getframerate() == 16000 and w.getnchannels() == 1 and w.getsampwidth() == 2
+    frames += w.readframes(w.getnframes())
+frames = frames[: 180 * 16000 * 2]
+o = wave.open(sys.argv[2], "wb"); o.setnchannels(1); o.setsampwidth(2); o.setframerate(16000); o.writeframes(frames); o.close()
+print(f"long.wav: {len(frames) / 32000:.1f} s from {len(names)} files")
+PY
+  "$VOX" -d "$MODEL" -i "$TMP/long.wav" --backend cuda --ignore-eos --json --debug >"$OUTDIR/speed.json" 2>"$OUTDIR/speed.stderr"
+  rc=$?
+  copy=$(grep -oE 'copy +1 GiB d2d: [0-9.]+ ms +[0-9]+ GB/s' "$OUTDIR/opcheck.txt" | grep -oE '[0-9]+ GB/s' | cut -d' ' -f1)
+  if [ $rc = 0 ]; then
+    line=$(python3 - "$OUTDIR/speed.json" "${copy:-0}" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1])); t = r["timings_ms"]; bw = float(sys.argv[2])
+floor = 6.86e9 / (bw * 1e9) * 1e3 if bw > 0 else float("nan")
+ea = t["encoder"] + t["adapter"]
+print(f"load {t['load']:.0f} ms, encoder+adapter {ea:.1f} ms, prefill {t['prefill']:.1f} ms, "
+      f"decoder {t['decode_per_step']:.3f} ms/step x {r['n_steps']}, wall {t['wall']:.0f} ms, "
+      f"{r['audio_seconds'] / (t['wall'] / 1e3):.1f}x real time; copy {bw:.0f} GB/s -> floor {floor:.3f} ms/step, "
+      f"ratio {t['decode_per_step'] / floor:.2f}; gpu mem {r.get('gpu_mem_mb')} MB")
+PY
+)
+    record speed PASS "$line"
+  else
+    record speed FAIL "engine exit $rc: $(tail -n 1 "$OUTDIR/speed.stderr")"
+  fi
+fi
+
+rm -rf "$TMP"
+say "gpu.sh: $FAILS check(s) failed"
+[ $FAILS = 0 ]
