@@ -64,7 +64,7 @@ static int parse_entry(const vox_json *e, const char *fname, uint64_t data_size,
         if (json_u64(d, (uint64_t)1 << 40, &v))
             return vox_fail(err, VOX_EMODEL, "%s: tensor '%s' has an invalid shape entry. " REDOWNLOAD, fname, nm);
         t->shape[i] = (int64_t)v;
-        n = (v && n > ((uint64_t)1 << 62) / v) ? ((uint64_t)1 << 62) : n * v;   /* saturate, no overflow */
+        n = (v && n > ((uint64_t)1 << 60) / v) ? ((uint64_t)1 << 60) : n * v;   /* saturate: n * 4 cannot overflow */
     }
     if (json_u64(of->child, (uint64_t)1 << 53, &b) || json_u64(of->child->next, (uint64_t)1 << 53, &end) || end < b)
         return vox_fail(err, VOX_EMODEL, "%s: tensor '%s' has invalid data_offsets. " REDOWNLOAD, fname, nm);
