@@ -319,7 +319,7 @@ static int convert(vox_audio_stream_t *s, vox_error_t *err) {
 static int finish(vox_audio_stream_t *s, vox_error_t *err) {
     size_t rest = s->end - s->beg;
     if (s->data_bounded && s->data_left > 0 && s->is_file)
-        return vox_fail(err, VOX_EAUDIO, "%s: truncated WAV: the data chunk says %llu bytes but the file ends after %llu. "
+        return vox_fail(err, VOX_EAUDIO, "%s: truncated WAV: the data chunk says %llu bytes but the file ends after %llu of them. "
                         "The file was cut short (interrupted copy or recording); re-export it", s->name,
                         (unsigned long long)s->data_size, (unsigned long long)(s->data_read + rest));
     if (s->data_bounded && s->data_left == 0) rest = 0;   /* bytes after the data chunk are other chunks */
