@@ -34,7 +34,7 @@ export function row(r: Result): string[] {
     ms(s?.msPerStep, 2),
     ms(s?.firstTokenMs),
     ms(wall, 2),
-    f(s?.xRealTime.median, 1),
+    f(s?.xRealTime.median, s && s.xRealTime.median < 10 ? 2 : 1),
     f(s?.peakRssMb.max, 0),
     f(s?.gpuMemMb?.max, 0),
     f(d?.decoderGBps, 0),

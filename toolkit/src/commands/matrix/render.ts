@@ -9,7 +9,7 @@ function cells(r: MatrixRow): string[] {
   const mem = r.gpu?.memoryMb ? `${(r.gpu.memoryMb / 1024).toFixed(0)} GiB` : "–";
   const os = `${r.os.distro ?? "?"}, ${r.os.kernel}${r.os.wsl ? ` (WSL${r.os.wsl})` : ""}`;
   const b = r.bench;
-  const speed = b ? `${b.xRealTime.toFixed(1)}x (${b.backend}, ${b.clipSeconds} s, ${b.model})` : "–";
+  const speed = b ? `${b.xRealTime.toFixed(b.xRealTime < 10 ? 2 : 1)}x (${b.backend}, ${b.clipSeconds} s, ${b.model})` : "–";
   const step = b ? `${b.msPerStep.toFixed(2)}${b.floorMsPerStep ? ` (floor ${b.floorMsPerStep.toFixed(2)})` : ""}` : "–";
   return [gpu, mem, os, r.driver ?? "–", r.cudaDriver ?? "–", r.cudaToolkit ?? "–", r.cublas === null ? "–" : String(r.cublas), r.engineCommit?.slice(0, 10) ?? "–",
     SYMBOL[r.status.doctor], SYMBOL[r.status.build], SYMBOL[r.status.smoke], SYMBOL[r.status.accuracy], speed, step, r.addedAt.slice(0, 10)];
