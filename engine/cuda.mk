@@ -12,9 +12,17 @@
 #   make opcheck               build/opcheck: every CUDA op against a CPU reference + speed (dev/)
 #   make two_streams           build/two_streams: two streams in one process (tests/)
 
+# This file is read before the Makefile's first rule: keep `all` the default goal.
+ifeq ($(.DEFAULT_GOAL),)
+.DEFAULT_GOAL := all
+endif
+
 CUDA_HOST_SRCS := $(wildcard src/cuda/*.c)
 CUDA_CFLAGS := -I$(BUILD)
 
+comma := ,
+empty :=
+space := $(empty) $(empty)
 NVCC ?= $(shell command -v nvcc 2>/dev/null || { [ -x /usr/local/cuda/bin/nvcc ] && echo /usr/local/cuda/bin/nvcc; })
 NVCC_KNOWS = $(shell $(NVCC) --list-gpu-arch 2>/dev/null | grep -qx compute_$(1) && echo $(1))
 ARCH ?= 80 86 89 90 $(call NVCC_KNOWS,100) $(call NVCC_KNOWS,120)
@@ -23,18 +31,18 @@ CUDA_ARCH_LIST := $(shell nvidia-smi --query-gpu=compute_cap --format=csv,nohead
 else
 CUDA_ARCH_LIST := $(strip $(subst sm_,,$(subst $(comma), ,$(ARCH))))
 endif
-comma := ,
-empty :=
-space := $(empty) $(empty)
 CUDA_ARCHS := $(subst $(space),$(comma),$(patsubst %,sm_%,$(CUDA_ARCH_LIST)))
 GENCODE := $(foreach a,$(CUDA_ARCH_LIST),-gencode arch=compute_$(a),code=sm_$(a))
 KERNEL_SRCS := $(sort $(wildcard kernels/*.cu))
 
 .PHONY: cuda opcheck two_streams
 
-cuda: $(BUILD)/kernels_fatbin.h
-	$(MAKE) all
+# The kernel rules exist only inside `make cuda` (VOX_CUDA_EMBED=1), so a later plain `make`
+# reuses the embedded kernels as they are (no nvcc needed, archs unchanged).
+cuda:
+	$(MAKE) VOX_CUDA_EMBED=1 all
 
+ifeq ($(VOX_CUDA_EMBED),1)
 # The arch list is a prerequisite through a stamp that changes only when the list does.
 $(BUILD)/cuda_archs.txt: FORCE
 	@mkdir -p $(BUILD)
@@ -56,8 +64,9 @@ $(BUILD)/kernels_fatbin.h: $(BUILD)/kernels.fatbin
 	   echo "};"; } > $@.tmp && mv $@.tmp $@
 	@echo "cuda: embedded $$(stat -c %s $<) bytes of kernels for $(CUDA_ARCHS)"
 
-# fatbin.o embeds the header when it exists (recompiled when it changes).
-$(BUILD)/obj/src/cuda/fatbin.o: $(wildcard $(BUILD)/kernels_fatbin.h)
+# fatbin.o embeds the header (fatbin.c includes it when it exists).
+$(BUILD)/obj/src/cuda/fatbin.o: $(BUILD)/kernels_fatbin.h
+endif
 
 CUDA_TOOL_OBJS = $(BUILD)/obj/src/vox.o $(CUDA_HOST_SRCS:%.c=$(BUILD)/obj/%.o)
 
