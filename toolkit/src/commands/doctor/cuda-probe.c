@@ -72,6 +72,8 @@ static void print_blas(const char *key, void *h, const char *name, const char *p
     const char *base = strrchr(name, '/');
     printf("{\"soname\":");
     json_str(base ? base + 1 : name);
+    printf(",\"opened\":");
+    json_str(name);
     printf(",\"path\":");
     json_str(path);
     printf(",\"version\":[%d,%d,%d]}", v[0], v[1], v[2]);

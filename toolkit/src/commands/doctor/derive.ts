@@ -16,6 +16,8 @@ export function wsl(f: Facts): WslInfo {
 
 export interface ProbeLib {
   soname?: string;
+  /** The name dlopen succeeded with: a bare soname (loader search) or one of the engine's fixed paths. */
+  opened?: string;
   path?: string;
   version?: number[];
   error?: string;

@@ -249,3 +249,13 @@ test("a collector that failed makes the checks it feeds fail with the reason", (
   assert.match(v.gpu!.detail, /facts incomplete: collector gpu timed out after 20000 ms/);
   assert.equal(v.cublas!.status, "pass");
 });
+
+test("cuBLAS found only at the engine's fixed fallback path is noted (other programs may miss it)", () => {
+  const f = linuxH100();
+  const probeOut = JSON.parse(f.cudaProbe.run!.stdout);
+  probeOut.cublas.opened = "/usr/local/cuda/lib64/libcublas.so.13";
+  f.cudaProbe.run!.stdout = JSON.stringify(probeOut);
+  const v = verdicts(f).cublas!;
+  assert.equal(v.status, "pass");
+  assert.match(v.detail, /found at the fixed path \/usr\/local\/cuda\/lib64\/libcublas\.so\.13, not through the loader cache \(sudo ldconfig registers it\)/);
+});

@@ -14,7 +14,10 @@ function onDiskOnly(f: Facts, name: "cublas" | "cublasLt"): string[] {
 }
 
 function describe(lib: ProbeLib): string {
-  return `${lib.soname} -> ${lib.path}${lib.version && lib.version[0]! >= 0 ? ` (version ${lib.version.join(".")})` : ""}`;
+  const version = lib.version && lib.version[0]! >= 0 ? ` (version ${lib.version.join(".")})` : "";
+  // Found only through the engine's fixed fallback paths: vox works, other programs may not.
+  const fixed = lib.opened?.startsWith("/") ? `; found at the fixed path ${lib.opened}, not through the loader cache (sudo ldconfig registers it)` : "";
+  return `${lib.soname} -> ${lib.path}${version}${fixed}`;
 }
 
 export const cublasCheck: Check = {
