@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # engine/tests/gpu.sh — the CUDA backend's tests on a machine with an NVIDIA GPU (issue 4).
 #
-#   engine/tests/gpu.sh [--no-build] [--arch LIST] [--out DIR] [--speed WAV_DIR]
+#   engine/tests/gpu.sh [--no-build] [--no-sanitizer] [--arch LIST] [--out DIR] [--speed WAV_DIR]
 #
 #   build      make -C engine cuda ARCH=LIST (default native) + opcheck + two_streams
 #   info       voxtral --info reports CUDA available
@@ -22,14 +22,15 @@
 # missing, this script looks under /usr/local/cuda* and python site-packages and adds the folder.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=1 ARCH=native OUTDIR=$ROOT/reports/gpu SPEED_WAVS=""
+BUILD=1 SANITIZE=1 ARCH=native OUTDIR=$ROOT/reports/gpu SPEED_WAVS=""
 while [ $# -gt 0 ]; do
   case $1 in
     --no-build) BUILD=0 ;;
+    --no-sanitizer) SANITIZE=0 ;;
     --arch) ARCH=$2; shift ;;
     --out) OUTDIR=$2; shift ;;
     --speed) SPEED_WAVS=$2; shift ;;
-    *) echo "usage: $0 [--no-build] [--arch LIST] [--out DIR] [--speed WAV_DIR]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--no-build] [--no-sanitizer] [--arch LIST] [--out DIR] [--speed WAV_DIR]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -39,14 +40,14 @@ SUM=$OUTDIR/summary.txt
 : >"$LOG"
 : >"$SUM"
 BIN=$ROOT/engine/build
-VOX=$BIN/voxtral
+VOX="timeout 300 $BIN/voxtral"   # a hang fails its check instead of eating the session
 CMP="python3 $ROOT/engine/tests/gpu_compare.py"
 FX=$ROOT/checks/fixtures
 TMP=$(mktemp -d)
 FAILS=0
 
 say() { echo "$*" | tee -a "$SUM"; }
-log() { echo "== $*" >>"$LOG"; }
+log() { echo "== $(date +%T) $*" >>"$LOG"; }
 # record NAME STATUS DETAIL
 record() {
   say "$(printf '%-4s %-10s %s' "$2" "$1" "$3")"
@@ -74,7 +75,7 @@ if [ $BUILD = 1 ]; then
   fi
 fi
 
-info=$("$VOX" --info 2>>"$LOG")
+info=$($VOX --info 2>>"$LOG")
 if ! echo "$info" | grep -q '"libcublasLt": "'; then
   lib=$(find /usr/local/cuda*/lib64 /usr/local/cuda*/targets/*/lib /usr/lib/x86_64-linux-gnu \
         $(python3 -c 'import site; print(" ".join(site.getsitepackages()))' 2>/dev/null) \
@@ -82,7 +83,7 @@ if ! echo "$info" | grep -q '"libcublasLt": "'; then
   if [ -n "$lib" ]; then
     export LD_LIBRARY_PATH="$(dirname "$lib")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
     log "added $(dirname "$lib") to LD_LIBRARY_PATH"
-    info=$("$VOX" --info 2>>"$LOG")
+    info=$($VOX --info 2>>"$LOG")
   fi
 fi
 echo "$info" >"$OUTDIR/info.json"
@@ -93,7 +94,7 @@ else
 fi
 
 log "opcheck"
-if "$BIN/opcheck" >"$OUTDIR/opcheck.txt" 2>&1; then
+if timeout 300 "$BIN/opcheck" >"$OUTDIR/opcheck.txt" 2>&1; then
   record opcheck PASS "$(grep -c '^ok' "$OUTDIR/opcheck.txt") op checks ok (opcheck.txt)"
 else
   record opcheck FAIL "$(grep -E '^FAIL' "$OUTDIR/opcheck.txt" | head -n 3 | tr '\n' ';') (opcheck.txt)"
@@ -111,9 +112,9 @@ for dir in "$FX"/*/; do
   [ "$(stat -c %s "$wav")" -lt "$(stat -c %s "$FX/$shortest/$(fixture_field "$FX/$shortest" audio)")" ] && shortest=$name
   base=(-d "$dir" --delay-ms "$delay")
   log "fixture $name"
-  "$VOX" "${base[@]}" -i "$wav" --backend cuda --json --dump "$TMP/$name.cuda" >"$TMP/$name.cuda.json" 2>>"$LOG" \
+  $VOX "${base[@]}" -i "$wav" --backend cuda --json --dump "$TMP/$name.cuda" >"$TMP/$name.cuda.json" 2>>"$LOG" \
     || record golden FAIL "$name: engine exit $? (gpu.log)"
-  "$VOX" "${base[@]}" -i "$wav" --backend cpu --json --dump "$TMP/$name.cpu" >"$TMP/$name.cpu.json" 2>>"$LOG"
+  $VOX "${base[@]}" -i "$wav" --backend cpu --json --dump "$TMP/$name.cpu" >"$TMP/$name.cpu.json" 2>>"$LOG"
   verdict golden $CMP golden "$dir" "$TMP/$name.cuda" "$name cuda vs golden"
   verdict cpu $CMP pair "$TMP/$name.cuda" "$TMP/$name.cpu" "$name cuda vs cpu"
 
@@ -123,7 +124,7 @@ import sys, wave
 w = wave.open(sys.argv[1]); assert w.getframerate() == 16000 and w.getnchannels() == 1 and w.getsampwidth() == 2
 sys.stdout.buffer.write(w.readframes(w.getnframes()))
 PY
-  python3 - "$TMP/$name.raw" <<'PY' | "$VOX" "${base[@]}" --stdin --backend cuda --json >"$TMP/$name.stream.json" 2>>"$LOG"
+  python3 - "$TMP/$name.raw" <<'PY' | $VOX "${base[@]}" --stdin --backend cuda --json >"$TMP/$name.stream.json" 2>>"$LOG"
 import sys, time
 data = open(sys.argv[1], "rb").read(); sizes = [1, 37, 160, 1280, 4096, 3]; i = k = 0
 while i < len(data):
@@ -133,23 +134,25 @@ while i < len(data):
 PY
   verdict streaming $CMP tokens "$name cuda stdin (ragged chunks) vs offline" "$TMP/$name.cuda.json" "$TMP/$name.stream.json"
 
-  "$BIN/two_streams" "$dir" "$wav" "$delay" >"$TMP/$name.two.json" 2>>"$LOG"
+  timeout 300 "$BIN/two_streams" "$dir" "$wav" "$delay" >"$TMP/$name.two.json" 2>>"$LOG"
   verdict 2streams $CMP tokens "$name two streams in one process vs offline" "$TMP/$name.cuda.json" "$TMP/$name.two.json"
 
-  "$VOX" "${base[@]}" -i "$wav" --backend cuda --json >"$TMP/$name.p1.json" 2>>"$LOG" &
+  $VOX "${base[@]}" -i "$wav" --backend cuda --json >"$TMP/$name.p1.json" 2>>"$LOG" &
   p1=$!
-  "$VOX" "${base[@]}" -i "$wav" --backend cuda --json >"$TMP/$name.p2.json" 2>>"$LOG" &
+  $VOX "${base[@]}" -i "$wav" --backend cuda --json >"$TMP/$name.p2.json" 2>>"$LOG" &
   p2=$!
   wait $p1; wait $p2
   verdict 2procs $CMP tokens "$name two processes at once vs offline" "$TMP/$name.cuda.json" "$TMP/$name.p1.json" "$TMP/$name.p2.json"
 done
 
-if command -v compute-sanitizer >/dev/null || [ -x /usr/local/cuda/bin/compute-sanitizer ]; then
+if [ $SANITIZE = 0 ]; then
+  log "compute-sanitizer skipped (--no-sanitizer)"
+elif command -v compute-sanitizer >/dev/null || [ -x /usr/local/cuda/bin/compute-sanitizer ]; then
   CS=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
   dir=$FX/$shortest
   for tool in memcheck racecheck; do
     log "compute-sanitizer $tool on $shortest"
-    "$CS" --tool $tool --error-exitcode 9 "$VOX" -d "$dir" -i "$dir/$(fixture_field "$dir" audio)" \
+    timeout 400 "$CS" --tool $tool --error-exitcode 9 "$BIN/voxtral" -d "$dir" -i "$dir/$(fixture_field "$dir" audio)" \
       --delay-ms "$(fixture_field "$dir" delay_ms)" --backend cuda --json >"$OUTDIR/$tool.txt" 2>&1
     rc=$?
     summary=$(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$OUTDIR/$tool.txt" | tail -n 1)
@@ -163,7 +166,7 @@ if [ -n "$SPEED_WAVS" ]; then
   log "speed"
   MODEL=${VOX_SPEED_MODEL:-/tmp/vox-full}
   t0=$(date +%s)
-  [ -f "$MODEL/consolidated.safetensors" ] || "$VOX" --write-synthetic "$MODEL" --synthetic-size full >>"$LOG" 2>&1
+  [ -f "$MODEL/consolidated.safetensors" ] || $VOX --write-synthetic "$MODEL" --synthetic-size full >>"$LOG" 2>&1
   log "synthetic model ready in $(( $(date +%s) - t0 )) s: $(du -sh "$MODEL" | cut -f1)"
   python3 - "$SPEED_WAVS" "$TMP/long.wav" <<'PY'
 import sys, wave, glob
@@ -176,7 +179,7 @@ frames = frames[: 180 * 16000 * 2]
 o = wave.open(sys.argv[2], "wb"); o.setnchannels(1); o.setsampwidth(2); o.setframerate(16000); o.writeframes(frames); o.close()
 print(f"long.wav: {len(frames) / 32000:.1f} s from {len(names)} files")
 PY
-  "$VOX" -d "$MODEL" -i "$TMP/long.wav" --backend cuda --ignore-eos --json --debug >"$OUTDIR/speed.json" 2>"$OUTDIR/speed.stderr"
+  $VOX -d "$MODEL" -i "$TMP/long.wav" --backend cuda --ignore-eos --json --debug >"$OUTDIR/speed.json" 2>"$OUTDIR/speed.stderr"
   rc=$?
   copy=$(grep -oE 'copy +1 GiB d2d: [0-9.]+ ms +[0-9]+ GB/s' "$OUTDIR/opcheck.txt" | grep -oE '[0-9]+ GB/s' | cut -d' ' -f1)
   if [ $rc = 0 ]; then
