@@ -8,17 +8,7 @@ import { doctorOptions, runDoctor } from "./commands/doctor/index.js";
 import { gateOptions, runGate } from "./commands/gate/index.js";
 import { matrixCommands } from "./commands/matrix/index.js";
 import { runSmoke, smokeOptions } from "./commands/smoke/index.js";
-import { EXIT, formatError, exitCodeOf } from "./lib/errors.js";
-
-/** Runs a command body and exits with its code; typed errors print their one-line message and fix. */
-export async function exitWith(prog: string, body: () => Promise<number>): Promise<never> {
-  try {
-    process.exit(await body());
-  } catch (err) {
-    console.error(formatError(err, prog));
-    process.exit(exitCodeOf(err));
-  }
-}
+import { EXIT, exitWith } from "./lib/errors.js";
 
 export async function main(argv: string[]): Promise<void> {
   await yargs(argv)
