@@ -51,13 +51,13 @@ test("perturbed golden tokens: 1 of 57 fails strict and passes relaxed (2 %); 3 
 
 test("an engine crash and an engine hang are reported in words", async () => {
   const crash = await vox(["accuracy", "--model", fixture("tiny-real-windows"), "--candidate", "cpu"], { VOX_ENGINE: fakeEngine(SEGFAULT) });
-  assert.equal(crash.exitCode, 2);
+  assert.equal(crash.exitCode, 2, crash.stderr);
   const c = report<AccuracyReport>(crash, "accuracy-").cases[0]!;
   assert.equal(c.status, "error");
   assert.match(c.error ?? "", /candidate: cpu run: engine crashed: segmentation fault \(SIGSEGV, signal 11\)/);
   assert.match(crash.stdout, /segmentation fault/);
   const hang = await vox(["accuracy", "--model", fixture("tiny-real-windows"), "--candidate", "cpu", "--timeout", "1"], { VOX_ENGINE: fakeEngine(HANG) });
-  assert.equal(hang.exitCode, 2);
+  assert.equal(hang.exitCode, 2, hang.stderr);
   assert.match(report<AccuracyReport>(hang, "accuracy-").cases[0]!.error ?? "", /engine timed out after 1000 ms and was killed/);
 });
 

@@ -1,0 +1,34 @@
+// The report schemas of build, smoke, accuracy and gate, pinned: their required keys are part of
+// the contract with CI users (ci/gate.json, dashboards, vox matrix). Change them on purpose only,
+// with SCHEMA_VERSION bumped when old reports stop validating.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+import { schemaPath } from "../../../src/lib/paths.js";
+import { schemaErrors, SCHEMA_VERSION } from "../../../src/lib/report.js";
+
+const PINNED: Record<string, string[]> = {
+  environment: ["toolkit", "engine", "gpus", "driver", "cuda", "os", "host"],
+  "build-info": ["schemaVersion", "kind", "builtAt", "backend", "commit", "compiler", "nvcc", "cudaHome", "archsRequested", "archsEmbedded", "backends", "blas", "make", "flags"],
+  build: ["schemaVersion", "kind", "createdAt", "environment", "backend", "archs", "prechecks", "steps", "buildInfo", "status", "error"],
+  smoke: ["schemaVersion", "kind", "createdAt", "environment", "model", "audio", "backendRequested", "backendExpected", "checks", "summary", "status"],
+  accuracy: ["schemaVersion", "kind", "createdAt", "environment", "model", "baseline", "candidate", "tier", "tierMeaning", "tolerance", "cases", "summary", "status"],
+  gate: ["schemaVersion", "kind", "createdAt", "environment", "config", "candidateOverride", "stages", "summary", "status"],
+  "gate-config": ["accuracy"],
+};
+
+test("required keys of each schema are pinned, and each compiles under ajv strict mode", () => {
+  for (const [name, required] of Object.entries(PINNED)) {
+    const schema = JSON.parse(readFileSync(schemaPath(name), "utf8")) as { required: string[]; $id: string };
+    assert.deepEqual(schema.required, required, `${name}.schema.json required keys changed`);
+    assert.equal(schema.$id, `${name}.schema.json`);
+    assert.ok(schemaErrors(name, {}).length > 0 || name === "gate-config");
+  }
+  assert.equal(SCHEMA_VERSION, 1);
+});
+
+test("accuracy case shape is pinned (what the Markdown report and gate metrics read)", () => {
+  const s = JSON.parse(readFileSync(schemaPath("accuracy"), "utf8")) as { $defs: Record<string, { required: string[] }> };
+  assert.deepEqual(s.$defs.case!.required, ["audio", "status", "error", "baseline", "candidate", "tokens", "wer", "cer", "logits", "verdicts"]);
+  assert.deepEqual(s.$defs.tolerance!.required, ["maxTokenDiff", "maxWer", "maxCer", "minTop1", "maxKl", "maxRelativeError"]);
+});
