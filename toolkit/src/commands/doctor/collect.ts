@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { hostname, release, tmpdir } from "node:os";
 import { join } from "node:path";
 import { runEngine } from "../../lib/engine.js";
-import { runCommand, which, type CmdFact } from "../../lib/exec.js";
+import { runCommand, which } from "../../lib/exec.js";
 import { engineBinary, packageRoot } from "../../lib/paths.js";
 import { readSafetensorsHeader } from "../../lib/safetensors.js";
 import type { Facts, ModelFacts, TekkenFacts } from "./facts.js";
@@ -252,4 +252,4 @@ export async function collectFacts(opts: CollectOptions, only: Record<string, Co
 }
 
 export { collectors };
-export type { Collector, CmdFact };
+export type { Collector };
