@@ -45,6 +45,7 @@ typedef struct {
     float *scores[MAX_THREADS];    /* per-thread attention scores scratch */
     size_t scores_n;
     char name[160];
+    double ms_gemv, ms_tiles, ms_attention;   /* --debug: time per op family, printed at destroy */
 } cpu_t;
 
 static cpu_t *C(vox_backend_t *be) { return (cpu_t *)be->impl; }
@@ -148,8 +149,10 @@ static int cpu_linear(vox_backend_t *be, float *y, const float *x, const vox_bwe
     if (b && b->rows * b->cols != w->rows)
         return vox_fail(&be->err, VOX_EINTERNAL, "linear: bias of %d values for %d outputs. This is a bug; please report it", b->rows * b->cols, w->rows);
     lin_job j = {c, y, x, w, b ? (const float *)b->data : NULL, n, accumulate};
+    double t0 = be->debug ? vox_now_ms() : 0.0;
     if (w->dt == VOX_DT_BF16 && n <= GEMV_MAX_ROWS) {
         vox_pool_run(c->pool, gemv_worker, &j);
+        if (be->debug) c->ms_gemv += vox_now_ms() - t0;
         return 0;
     }
     size_t need = (size_t)TILE_ROWS * (size_t)w->cols;
@@ -162,6 +165,7 @@ static int cpu_linear(vox_backend_t *be, float *y, const float *x, const vox_bwe
         c->tile_n = need;
     }
     vox_pool_run(c->pool, tile_worker, &j);
+    if (be->debug) c->ms_tiles += vox_now_ms() - t0;
     return 0;
 }
 
@@ -361,7 +365,9 @@ static int cpu_attention(vox_backend_t *be, float *out, const float *q, const vo
         c->scores_n = (size_t)window;
     }
     att_job j = {c, out, q, kv, n, n_heads, window};
+    double t0 = be->debug ? vox_now_ms() : 0.0;
     vox_pool_run(c->pool, att_worker, &j);
+    if (be->debug) c->ms_attention += vox_now_ms() - t0;
     return 0;
 }
 
@@ -375,6 +381,9 @@ static const char *cpu_device_name(vox_backend_t *be) { return C(be)->name; }
 static void cpu_destroy(vox_backend_t *be) {
     if (!be) return;
     cpu_t *c = C(be);
+    if (c && be->debug)
+        fprintf(stderr, "voxtral: debug: CPU op time: linear GEMV (n <= %d) %.0f ms, linear tiles+sgemm %.0f ms, attention %.0f ms\n",
+                GEMV_MAX_ROWS, c->ms_gemv, c->ms_tiles, c->ms_attention);
     if (c) {
         vox_pool_free(c->pool);
         for (int t = 0; t < MAX_THREADS; t++) { free(c->tile[t]); free(c->scores[t]); }
