@@ -1,5 +1,5 @@
-// ci/gate.json: read, validate against checks/schemas/gate-config.schema.json, resolve paths
-// relative to the config file's folder, apply defaults.
+// ci/gate.json: read, validate against checks/schemas/gate-config.schema.json, expand ${VAR} in
+// paths, resolve them relative to the config file's folder, apply defaults.
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { InputError } from "../../lib/errors.js";
@@ -35,13 +35,25 @@ interface RawConfig {
 
 const FIX = "Edit the gate config to match checks/schemas/gate-config.schema.json (GATE.md shows an example).";
 
-/** Pure: validated raw JSON -> config with absolute paths and defaults. */
+/** `${VOX_MODEL}/x` -> the variable's value; an unset variable is an error (never an empty path). */
+export function expandVars(p: string, configPath: string, env: NodeJS.ProcessEnv = process.env): string {
+  return p.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
+    const v = env[name];
+    if (v === undefined || v === "") throw new InputError(`${configPath} uses \${${name}}, which is not set`, `Set ${name} (e.g. the runner's model folder) before running vox gate.`);
+    return v;
+  });
+}
+
+/** Pure: validated raw JSON -> config with absolute paths (${VAR} expanded) and defaults. */
 export function normalizeConfig(raw: unknown, path: string): GateConfig {
   const errors = schemaErrors("gate-config", raw);
   if (errors.length) throw new InputError(`${path} is not a valid gate config: ${errors.slice(0, 5).join("; ")}`, FIX);
   const c = raw as RawConfig;
   const dir = dirname(resolve(path));
-  const abs = (p: string) => (isAbsolute(p) ? p : resolve(dir, p));
+  const abs = (p: string) => {
+    const e = expandVars(p, path);
+    return isAbsolute(e) ? e : resolve(dir, e);
+  };
   // A baseline is a keyword or a report path; only paths are resolved.
   const baseline = (b: string) => (b === "cpu" || b === "golden" ? b : abs(b));
   const names = c.accuracy.map((a) => a.name);

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { loadGateConfig, normalizeConfig } from "../../../src/commands/gate/config.js";
+import { expandVars, loadGateConfig, normalizeConfig } from "../../../src/commands/gate/config.js";
 import { packageRoot } from "../../../src/lib/paths.js";
 
 test("ci/gate.json validates and its paths resolve next to the config", () => {
@@ -32,4 +32,9 @@ test("invalid configs name the problem", () => {
   assert.throws(() => normalizeConfig({ accuracy: [], extra: 1 }, "g.json"), /must NOT have additional properties/);
   const dup = { name: "a", model: "m", baseline: "cpu", tier: "strict" };
   assert.throws(() => normalizeConfig({ accuracy: [dup, dup] }, "g.json"), /"a" is used twice/);
+});
+
+test("${VAR} in paths expands from the environment; an unset variable is an error", () => {
+  assert.equal(expandVars("${VOX_T_MODEL}/x", "g.json", { VOX_T_MODEL: "/models/voxtral" }), "/models/voxtral/x");
+  assert.throws(() => expandVars("${VOX_T_UNSET}/x", "g.json", {}), /g\.json uses \$\{VOX_T_UNSET\}, which is not set/);
 });
