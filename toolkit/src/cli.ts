@@ -8,6 +8,7 @@ import { doctorOptions, runDoctor } from "./commands/doctor/index.js";
 import { gateOptions, runGate } from "./commands/gate/index.js";
 import { matrixCommands } from "./commands/matrix/index.js";
 import { runSmoke, smokeOptions } from "./commands/smoke/index.js";
+import { runTranscribe, transcribeOptions } from "./commands/transcribe/index.js";
 import { EXIT, exitWith } from "./lib/errors.js";
 
 export async function main(argv: string[]): Promise<void> {
@@ -15,6 +16,9 @@ export async function main(argv: string[]): Promise<void> {
     .scriptName("vox")
     .command("doctor", "check that this machine can run the engine; print what to fix", doctorOptions, (a) =>
       exitWith("vox doctor", () => runDoctor(a)),
+    )
+    .command("transcribe [audio]", "speech to text with the engine (default: the bundled tiny model and its clip)", transcribeOptions, (a) =>
+      exitWith("vox transcribe", () => runTranscribe(a)),
     )
     .command("build", "doctor pre-checks, make (CPU, or CUDA kernels for chosen architectures), build-info.json", buildOptions, (a) => exitWith("vox build", () => runBuild(a)))
     .command("smoke", "run the engine through every input path on a model (file, stdin PCM/WAV, ffmpeg, concurrent)", smokeOptions, (a) => exitWith("vox smoke", () => runSmoke(a)))
