@@ -27,7 +27,7 @@ export function accuracyRows(r: AccuracyReport): Array<Record<string, string | n
 }
 
 export function accuracyTable(r: AccuracyReport): string {
-  const t = new Table({ head: ["audio", "tokens differ", "WER", "CER", "top-1", "max KL", "max rel err", "result"] });
+  const t = new Table({ head: ["audio", "tokens differ", "WER", "CER", "top-1", "max KL", "max rel err", "result"], style: { head: [], border: [] } });
   for (const c of r.cases) {
     t.push([basename(c.audio), c.tokens ? `${c.tokens.differing}/${c.tokens.baselineLength} (${pct(c.tokens.fraction)})` : "-", pct(c.wer?.rate), pct(c.cer?.rate), pct(c.logits?.top1Agreement), num(c.logits?.maxKl), num(c.logits?.maxRelativeError), mark[c.status]]);
   }

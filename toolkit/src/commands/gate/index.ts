@@ -36,7 +36,7 @@ export function gateRows(r: GateReport): Array<Record<string, string | number | 
 }
 
 export function gateTable(r: GateReport): string {
-  const t = new Table({ head: ["stage", "name", "result", "detail"], colWidths: [10, 44, 9, 80], wordWrap: true });
+  const t = new Table({ head: ["stage", "name", "result", "detail"], colWidths: [10, 44, 9, 80], wordWrap: true, style: { head: [], border: [] } });
   const sym = { pass: "✔ pass", fail: "✖ fail", error: "✖ error", skip: "- skip" } as const;
   for (const s of r.stages) t.push([s.stage, s.name, sym[s.status], s.detail]);
   return t.toString();

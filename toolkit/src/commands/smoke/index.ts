@@ -47,7 +47,7 @@ export function smokeRows(r: SmokeReport): Array<Record<string, string | number 
 }
 
 export function smokeTable(r: SmokeReport): string {
-  const t = new Table({ head: ["check", "result", "detail"], colWidths: [14, 8, 90], wordWrap: true });
+  const t = new Table({ head: ["check", "result", "detail"], colWidths: [14, 8, 90], wordWrap: true, style: { head: [], border: [] } });
   const sym = { pass: "✔ pass", fail: "✖ fail", skip: "- skip" } as const;
   for (const c of r.checks) t.push([c.id, sym[c.status], c.fix && c.status === "fail" ? `${c.detail}\nfix: ${c.fix}` : c.detail]);
   return t.toString();
