@@ -10,7 +10,7 @@ import { accuracyMarkdown, accuracyRows } from "../accuracy/render.js";
 import { accuracyReport, forgetDumps, type AccuracyReport } from "../accuracy/run.js";
 import { buildRows } from "../build/index.js";
 import { buildReport } from "../build/run.js";
-import { resolveSmokeInputs, smokeRows } from "../smoke/index.js";
+import { defaultOgg, resolveSmokeInputs, smokeRows } from "../smoke/index.js";
 import { smokeReport } from "../smoke/run.js";
 import type { Backend, GateConfig } from "./config.js";
 
@@ -105,7 +105,7 @@ export async function gateReport(o: GateOptions): Promise<GateReport> {
     }
     log(`gate: ${name}`);
     try {
-      const r = await smokeReport({ ...resolveSmokeInputs(s), backend, ffmpegAudio: null, timeoutMs, environment });
+      const r = await smokeReport({ ...resolveSmokeInputs(s), backend, ffmpegAudio: defaultOgg(), timeoutMs, environment });
       const failed = r.checks.filter((x) => x.status === "fail");
       const detail = failed.length ? failed.map((x) => `${x.id}: ${x.detail}`).join("; ") : `${r.summary.passed} checks passed, ${r.summary.skipped} skipped`;
       stages.push({ stage: "smoke", name, status: r.status, detail, report: write("smoke", "smoke", r, { rows: smokeRows }), metrics: null });

@@ -4,7 +4,11 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { SmokeReport } from "../../../src/commands/smoke/run.js";
 import { schemaErrors } from "../../../src/lib/report.js";
-import { fakeEngine, report, SEGFAULT, vox } from "../vox-cli.js";
+import { chmodSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fixturesDir } from "../../../src/lib/paths.js";
+import { readWav } from "../../../src/lib/wav.js";
+import { fakeEngine, report, SEGFAULT, tempDir, vox } from "../vox-cli.js";
 
 test("every input path passes on the bundled fixture (ffmpeg skipped or passed)", async () => {
   const r = await vox(["smoke", "--backend", "cpu", "--csv"]);
@@ -31,4 +35,18 @@ test("a crashing engine is reported per check, in words", async () => {
   const file = report<SmokeReport>(r, "smoke-").checks[0]!;
   assert.equal(file.status, "fail");
   assert.match(file.detail, /engine crashed: segmentation fault/);
+});
+
+test("the ffmpeg pipe feeds the engine's stdin (a stand-in ffmpeg that prints the fixture's PCM)", async () => {
+  const dir = tempDir("vox-ffmpeg-");
+  const pcm = readWav(join(fixturesDir(), "tiny-real-windows", "test_speech.wav")).samples;
+  writeFileSync(join(dir, "speech.s16le"), Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength));
+  writeFileSync(join(dir, "ffmpeg"), `#!/bin/sh\nexec cat "${join(dir, "speech.s16le")}"\n`);
+  chmodSync(join(dir, "ffmpeg"), 0o755);
+  const r = await vox(["smoke", "--backend", "cpu", "--ogg", join(dir, "speech.s16le")], { PATH: `${dir}:${process.env.PATH ?? ""}` });
+  assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+  const ff = report<SmokeReport>(r, "smoke-").checks.find((c) => c.id === "ffmpeg")!;
+  assert.equal(ff.status, "pass", ff.detail);
+  assert.match(ff.detail, /^57 tokens on cpu/);
+  assert.match(ff.command ?? "", /^ffmpeg -i .* \| .*--stdin/);
 });
