@@ -6,9 +6,8 @@
  * call ever materialises a whole F32 copy of a matrix. A tile holds TILE_BYTES of f32 (64 rows of a
  * 3072-wide matrix): measured on the 2-core Xeon, 64-row tiles ran n=38 (the prefill) 1.8x and
  * n=512 1.5x faster than 128-row tiles. OpenBLAS runs single-threaded inside
- * our own pool (one level of parallelism). Attention: one (query row, head) pair per work item,
- * two passes over the window with a max-subtracted softmax. Everything else is single-threaded
- * and cheap next to the matrix products.
+ * our own pool (one level of parallelism). Attention: see att_worker. Everything else is
+ * single-threaded and cheap next to the matrix products.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <cblas.h>
@@ -327,6 +326,14 @@ static int cpu_kv_write(vox_backend_t *be, vox_kv_t *kv, const float *k, const f
     return 0;
 }
 
+/* Work item = (query head h, block of up to ATT_ROWS query rows), or for a single position
+ * (decode) the query heads of one kv head. The keys the block can see, positions lo..Pn, sit in
+ * the ring as at most two contiguous runs of slots; for each run
+ *   S[rows, run] = scale · Q_h[rows, hd] · K_run[run, hd]ᵀ            (cblas_sgemm)
+ * then per row a max-subtracted softmax over exactly its window (others set to 0), and
+ *   O_h[rows, hd] (+)= S[rows, run] · V_run[run, hd]                   (cblas_sgemm). */
+#define ATT_ROWS 64
+
 typedef struct {
     cpu_t *c;
     float *out;
@@ -335,30 +342,60 @@ typedef struct {
     int n, n_heads, window;
 } att_job;
 
+/* Positions lo..hi as runs of ring slots: returns the count (1 or 2), first slots and lengths. */
+static int ring_runs(const vox_kv_t *kv, int64_t lo, int64_t hi, int slot[2], int len[2]) {
+    int64_t span = hi - lo + 1, s0 = lo % kv->cap, first = kv->cap - s0 < span ? kv->cap - s0 : span;
+    slot[0] = (int)s0;
+    len[0] = (int)first;
+    slot[1] = 0;
+    len[1] = (int)(span - first);
+    return len[1] > 0 ? 2 : 1;
+}
+
+/* M query rows Q[M, hd] (row stride ldq) against kv head g; row m is at position
+ * P0 + m / per_pos. Writes O[M, hd] (row stride ldq). S is [M, span] scratch. */
+static void att_block(const att_job *j, float *S, const float *Q, float *O, int ldq, int M, int per_pos,
+                      int64_t P0, int g) {
+    const vox_kv_t *kv = j->kv;
+    int hd = kv->head_dim;
+    int64_t Pn = P0 + (M - 1) / per_pos, lo = P0 - j->window + 1 < 0 ? 0 : P0 - j->window + 1;
+    int span = (int)(Pn - lo + 1), slot[2], len[2], runs = ring_runs(kv, lo, Pn, slot, len);
+    size_t koff = (size_t)g * hd;
+    for (int r = 0, col = 0; r < runs; col += len[r], r++)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, len[r], hd, 1.0f / sqrtf((float)hd), Q, ldq,
+                    kv->k + (size_t)slot[r] * kv->width + koff, kv->width, 0.0f, S + col, span);
+    for (int m = 0; m < M; m++) {
+        int64_t P = P0 + m / per_pos, first = P - j->window + 1 < lo ? lo : P - j->window + 1;
+        int a = (int)(first - lo), b = (int)(P - lo);   /* this row's window: S[m, a..b] */
+        float *sr = S + (size_t)m * span, mx = -INFINITY;
+        for (int k = a; k <= b; k++) if (sr[k] > mx) mx = sr[k];
+        float inv = (float)(1.0 / vox_cpu_exp_sum(j->c->avx2, sr + a, b - a + 1, mx));
+        for (int k = a; k <= b; k++) sr[k] *= inv;
+        for (int k = 0; k < a; k++) sr[k] = 0.0f;
+        for (int k = b + 1; k < span; k++) sr[k] = 0.0f;
+    }
+    for (int r = 0, col = 0; r < runs; col += len[r], r++)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, hd, len[r], 1.0f, S + col, span,
+                    kv->v + (size_t)slot[r] * kv->width + koff, kv->width, r ? 1.0f : 0.0f, O, ldq);
+}
+
 static void att_worker(void *arg, int t, int nt) {
     att_job *j = arg;
-    const vox_kv_t *kv = j->kv;
-    int hd = kv->head_dim, group = j->n_heads / kv->n_kv_heads;
-    float scale = 1.0f / sqrtf((float)hd);
-    float *s = j->c->scores[t];
-    for (int item = t; item < j->n * j->n_heads; item += nt) {
-        int i = item / j->n_heads, h = item % j->n_heads;
-        int64_t P = j->c->pos0 + i, j0 = P - j->window + 1 < 0 ? 0 : P - j->window + 1;
-        const float *q = j->q + ((size_t)i * j->n_heads + h) * hd;
-        size_t koff = (size_t)(h / group) * hd;
-        float mx = -INFINITY;
-        for (int64_t p = j0; p <= P; p++) {
-            float v = vox_cpu_dot(j->c->avx2, q, kv->k + (size_t)(p % kv->cap) * kv->width + koff, hd) * scale;
-            s[p - j0] = v;
-            if (v > mx) mx = v;
-        }
-        double sum = 0.0;
-        for (int64_t p = j0; p <= P; p++) { s[p - j0] = expf(s[p - j0] - mx); sum += s[p - j0]; }
-        float inv = (float)(1.0 / sum);
-        float *o = j->out + ((size_t)i * j->n_heads + h) * hd;
-        memset(o, 0, (size_t)hd * sizeof(float));
-        for (int64_t p = j0; p <= P; p++)
-            vox_cpu_axpy(j->c->avx2, o, s[p - j0] * inv, kv->v + (size_t)(p % kv->cap) * kv->width + koff, hd);
+    int hd = j->kv->head_dim, group = j->n_heads / j->kv->n_kv_heads, ldq = j->n_heads * hd;
+    if (j->n == 1) {
+        /* One position (the decode step): the group's query heads are contiguous rows [group, hd],
+         * so each kv head's K/V is read once for all of them. */
+        for (int g = t; g < j->kv->n_kv_heads; g += nt)
+            att_block(j, j->c->scores[t], j->q + (size_t)g * group * hd, j->out + (size_t)g * group * hd, hd,
+                      group, group, j->c->pos0, g);
+        return;
+    }
+    int n_blocks = (j->n + ATT_ROWS - 1) / ATT_ROWS;
+    for (int item = t; item < n_blocks * j->n_heads; item += nt) {
+        int h = item % j->n_heads, i0 = (item / j->n_heads) * ATT_ROWS;
+        int rows = j->n - i0 < ATT_ROWS ? j->n - i0 : ATT_ROWS;
+        size_t off = (size_t)i0 * ldq + (size_t)h * hd;
+        att_block(j, j->c->scores[t], j->q + off, j->out + off, ldq, rows, 1, j->c->pos0 + i0, h / group);
     }
 }
 
@@ -368,13 +405,16 @@ static int cpu_attention(vox_backend_t *be, float *out, const float *q, const vo
     if (n <= 0) return 0;
     if (window + n - 1 > kv->cap || n_heads % kv->n_kv_heads != 0)
         return vox_fail(&be->err, VOX_EINTERNAL, "attention: %d rows, %d heads, window %d over a ring of %d slots and %d kv heads. This is a bug; please report it", n, n_heads, window, kv->cap, kv->n_kv_heads);
-    if ((size_t)window > c->scores_n) {
+    size_t group = (size_t)(n_heads / kv->n_kv_heads);
+    size_t rows = (size_t)(n < ATT_ROWS ? n : ATT_ROWS), need = rows * ((size_t)window + rows - 1);
+    if (n == 1) need = group * (size_t)window;
+    if (need > c->scores_n) {
         for (int t = 0; t < c->n_threads; t++) {
             free(c->scores[t]);
-            c->scores[t] = malloc((size_t)window * sizeof(float));
+            c->scores[t] = malloc(need * sizeof(float));
             if (!c->scores[t]) { c->scores_n = 0; return vox_fail(&be->err, VOX_ENOMEM, "out of host memory for attention scores. Use a machine with more RAM"); }
         }
-        c->scores_n = (size_t)window;
+        c->scores_n = need;
     }
     att_job j = {c, out, q, kv, n, n_heads, window};
     double t0 = be->debug ? vox_now_ms() : 0.0;

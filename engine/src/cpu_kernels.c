@@ -1,10 +1,11 @@
-/* cpu_kernels.c — BF16 GEMV, BF16->F32 conversion, dot and axpy (AVX2+FMA and scalar).
+/* cpu_kernels.c — BF16 GEMV, BF16->F32 conversion, softmax exp (AVX2+FMA and scalar).
  * BF16 is the top 16 bits of an f32, so widening is a zero-extend and a 16-bit shift. The
  * GEMV keeps two accumulators per input row (16 weights per iteration) so that the FMA
  * latency does not cap the bandwidth at n = 1, where the decoder spends its time. */
 #include "cpu_kernels.h"
 
 #include <immintrin.h>
+#include <math.h>
 #include "vox.h"
 
 int vox_cpu_has_avx2_fma(void) {
@@ -114,24 +115,34 @@ TGT static void bf16_to_f32_avx2(const uint16_t *src, float *dst, size_t n) {
     for (; i < n; i++) dst[i] = vox_bf16_to_f32(src[i]);
 }
 
-TGT static float dot_avx2(const float *a, const float *b, int n) {
-    __m256 s0 = _mm256_setzero_ps(), s1 = s0;
-    int i = 0;
-    for (; i + 16 <= n; i += 16) {
-        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
-        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
-    }
-    float s = hsum(_mm256_add_ps(s0, s1));
-    for (; i < n; i++) s += a[i] * b[i];
-    return s;
+/* exp(x) for x <= 0 (the softmax case; inputs are clamped at -87.3, where exp is ~1e-38). */
+TGT static inline __m256 exp_avx2(__m256 x) {
+    x = _mm256_max_ps(x, _mm256_set1_ps(-87.3f));
+    __m256 fx = _mm256_floor_ps(_mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), _mm256_set1_ps(0.5f)));
+    x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(0.693359375f), x);
+    x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(-2.12194440e-4f), x);
+    __m256 y = _mm256_set1_ps(1.9875691500e-4f);
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.3981999507e-3f));
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(8.3334519073e-3f));
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(4.1665795894e-2f));
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.6666665459e-1f));
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(5.0000001201e-1f));
+    y = _mm256_fmadd_ps(y, _mm256_mul_ps(x, x), _mm256_add_ps(x, _mm256_set1_ps(1.0f)));
+    __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(fx), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(y, _mm256_castsi256_ps(e));
 }
 
-TGT static void axpy_avx2(float *y, float a, const float *x, int n) {
-    __m256 va = _mm256_set1_ps(a);
+TGT static double exp_sum_avx2(float *x, int n, float mx) {
+    __m256 m = _mm256_set1_ps(mx), acc = _mm256_setzero_ps();
     int i = 0;
-    for (; i + 8 <= n; i += 8)
-        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
-    for (; i < n; i++) y[i] += a * x[i];
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = exp_avx2(_mm256_sub_ps(_mm256_loadu_ps(x + i), m));
+        _mm256_storeu_ps(x + i, v);
+        acc = _mm256_add_ps(acc, v);
+    }
+    double s = hsum(acc);
+    for (; i < n; i++) { x[i] = expf(x[i] - mx); s += x[i]; }
+    return s;
 }
 
 /* ---------------- dispatch ---------------- */
@@ -147,14 +158,9 @@ void vox_cpu_bf16_to_f32(int avx2, const uint16_t *src, float *dst, size_t n) {
     for (size_t i = 0; i < n; i++) dst[i] = vox_bf16_to_f32(src[i]);
 }
 
-float vox_cpu_dot(int avx2, const float *a, const float *b, int n) {
-    if (avx2) return dot_avx2(a, b, n);
-    float s = 0.0f;
-    for (int i = 0; i < n; i++) s += a[i] * b[i];
+double vox_cpu_exp_sum(int avx2, float *x, int n, float mx) {
+    if (avx2) return exp_sum_avx2(x, n, mx);
+    double s = 0.0;
+    for (int i = 0; i < n; i++) { x[i] = expf(x[i] - mx); s += x[i]; }
     return s;
-}
-
-void vox_cpu_axpy(int avx2, float *y, float a, const float *x, int n) {
-    if (avx2) { axpy_avx2(y, a, x, n); return; }
-    for (int i = 0; i < n; i++) y[i] += a * x[i];
 }

@@ -15,8 +15,7 @@ void vox_cpu_gemv_bf16(int avx2, const uint16_t *W, int in, const float *x, int 
                        int r0, int r1, const float *b, int acc);
 /* dst[i] = bf16 src[i] as f32, i < n. */
 void vox_cpu_bf16_to_f32(int avx2, const uint16_t *src, float *dst, size_t n);
-/* sum_i a[i] * b[i] */
-float vox_cpu_dot(int avx2, const float *a, const float *b, int n);
-/* y[i] += a * x[i] */
-void vox_cpu_axpy(int avx2, float *y, float a, const float *x, int n);
+/* x[i] = exp(x[i] - mx) for i < n; returns the sum (in double). The AVX2 exp is a Cephes-style
+ * range reduction + degree-6 polynomial (relative error ~2e-7), the scalar one is expf. */
+double vox_cpu_exp_sum(int avx2, float *x, int n, float mx);
 #endif
