@@ -7,7 +7,7 @@ import type { Argv } from "yargs";
 import { collectEnvironment } from "../../lib/environment.js";
 import { EXIT, UsageError } from "../../lib/errors.js";
 import { isFixture } from "../../lib/fixture.js";
-import { reportsDir, validateReport, writeReport } from "../../lib/report.js";
+import { reportsDir, writeReport } from "../../lib/report.js";
 import { isTier, TIERS, type TierName } from "../../lib/tolerance.js";
 import { accuracyMarkdown, accuracyRows, accuracyTable, caseDetails } from "./render.js";
 import { accuracyReport, forgetDumps, type AccuracyReport, type Backend } from "./run.js";
@@ -67,7 +67,6 @@ export async function runAccuracy(a: AccuracyArgs): Promise<number> {
   } finally {
     if (!keep) rmSync(dumpRoot, { recursive: true, force: true });
   }
-  validateReport("accuracy", report);
   const written = writeReport("accuracy", report, { command: "accuracy", outDir: a["out-dir"], csv: a.csv, rows: accuracyRows, extra: { md: accuracyMarkdown }, now: stamp });
   if (a.json) console.log(JSON.stringify(report, null, 2));
   else {

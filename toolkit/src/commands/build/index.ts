@@ -1,5 +1,6 @@
 // `vox build`: pre-checks with their fixes, make, build-info.json; prints a summary and writes
 // reports/build-<time>.json (+ .csv). Exit 2 when a pre-check or make fails.
+import Table from "cli-table3";
 import type { Argv } from "yargs";
 import { EXIT } from "../../lib/errors.js";
 import { writeReport } from "../../lib/report.js";
@@ -25,14 +26,16 @@ export function buildOptions<T>(y: Argv<T>): Argv<T & BuildArgs> {
     .option("out-dir", { type: "string", describe: "report folder (default $VOX_REPORTS_DIR or ./reports)" }) as unknown as Argv<T & BuildArgs>;
 }
 
-const SYM = { pass: "✔", warn: "!", fail: "✖", skip: "-" } as const;
+const SYM = { pass: "✔ pass", warn: "! warn", fail: "✖ fail", skip: "- skip" } as const;
 
-export function buildSummary(r: BuildReport): string[] {
-  const lines = r.prechecks.map((p) => `${SYM[p.status]} ${p.id}: ${p.detail.split("\n")[0]}${p.fix && p.status !== "pass" ? `\n    fix: ${p.fix}` : ""}`);
-  for (const s of r.steps) lines.push(`${SYM[s.status]} ${s.command} (${(s.durationMs / 1000).toFixed(1)} s)`);
-  if (r.buildInfo) lines.push(`engine: backends ${r.buildInfo.backends.join(", ")}; kernels ${r.buildInfo.archsEmbedded.join(", ") || "none"}; blas ${r.buildInfo.blas ?? "?"}`);
-  lines.push(r.error ? `build failed: ${r.error}` : "build passed");
-  return lines;
+/** One table row per pre-check and make step (fixes under failing checks), then the verdict. */
+export function buildSummary(r: BuildReport): string {
+  const t = new Table({ head: ["step", "result", "detail"], colWidths: [12, 8, 100], wordWrap: true, style: { head: [], border: [] } });
+  for (const p of r.prechecks) t.push([p.id, SYM[p.status], p.fix && p.status !== "pass" ? `${p.detail}\nfix: ${p.fix}` : p.detail]);
+  for (const s of r.steps) t.push(["make", SYM[s.status], `${s.command} (${(s.durationMs / 1000).toFixed(1)} s)${s.status === "fail" ? `\n${s.outputTail.split("\n").slice(-8).join("\n")}` : ""}`]);
+  const info = r.buildInfo;
+  const tail = info ? `engine: backends ${info.backends.join(", ")}; kernels ${info.archsEmbedded.join(", ") || "none"}; build-info: engine/build/build-info.json\n` : "";
+  return `${t.toString()}\n${tail}${r.error ? `build failed: ${r.error}` : "build passed"}`;
 }
 
 export function buildRows(r: BuildReport): Array<Record<string, string | number | null>> {
@@ -43,6 +46,6 @@ export async function runBuild(a: BuildArgs): Promise<number> {
   const report = await buildReport({ backend: a.backend, arch: a.arch, cudaHome: a["cuda-home"] });
   const written = writeReport("build", report, { command: "build", outDir: a["out-dir"], csv: a.csv, rows: buildRows });
   if (a.json) console.log(JSON.stringify(report, null, 2));
-  else console.log([...buildSummary(report), `report: ${written.json}`].join("\n"));
+  else console.log(`${buildSummary(report)}\nreport: ${written.json}`);
   return report.status === "pass" ? EXIT.ok : EXIT.failed;
 }
