@@ -41,6 +41,12 @@ export function transcriptProblems(x: unknown): string[] {
   return problems;
 }
 
+/** The backend a run must report: auto means cuda when the engine's CUDA loader found a device
+ *  (from --info), so an automatic fallback to the CPU is caught rather than passed silently. */
+export function expectedBackend(requested: "cpu" | "cuda" | "auto", cudaAvailable: boolean): "cpu" | "cuda" {
+  return requested === "auto" ? (cudaAvailable ? "cuda" : "cpu") : requested;
+}
+
 export interface TranscribeOptions {
   model: string;
   /** a file (-i); omit when `stdin` is given */

@@ -6,6 +6,7 @@ import type { Environment } from "../../lib/environment.js";
 import { UsageError } from "../../lib/errors.js";
 import { isFixture, readFixture, type Fixture } from "../../lib/fixture.js";
 import { SCHEMA_VERSION } from "../../lib/report.js";
+import { expectedBackend } from "../../lib/transcribe.js";
 import { TIERS, toleranceFor, type TierName, type Tolerance } from "../../lib/tolerance.js";
 import { compareCase, errorCase, summarize, type CaseRecord } from "./compare.js";
 import { engineSide, goldenSide, reportSide, type Obtained } from "./sources.js";
@@ -75,10 +76,11 @@ async function oneCase(o: AccuracyOptions, fixture: Fixture | null, audio: strin
     kind === "golden"
       ? goldenSide(fixture!)
       : kind === "cpu"
-        ? await engineSide({ ...side, backend: "cpu", dumpDir: dir("baseline") })
+        ? await engineSide({ ...side, backend: "cpu", expect: "cpu", dumpDir: dir("baseline") })
         : reportSide(o.baseline, audio);
   if (!base.run) return errorCase(audio, `baseline: ${base.error}`);
-  const cand = await engineSide({ ...side, backend: o.candidate, dumpDir: dir("candidate") });
+  const expect = expectedBackend(o.candidate, o.environment.cuda.available);
+  const cand = await engineSide({ ...side, backend: o.candidate, expect, dumpDir: dir("candidate") });
   if (!cand.run) return errorCase(audio, `candidate: ${cand.error}`, base.run);
   const logits = base.logits && cand.logits ? { baseline: base.logits, candidate: cand.logits, maxSteps: o.logitSteps } : null;
   return compareCase(audio, base.run, cand.run, toleranceFor(o.tier, o.overrides), logits);

@@ -31,13 +31,15 @@ export interface EngineSide {
   model: string;
   audio: string;
   backend: "cpu" | "cuda" | "auto";
+  /** what the engine must report (expectedBackend) */
+  expect: "cpu" | "cuda";
   delayMs?: number;
   dumpDir: string;
   logitSteps: number;
   timeoutMs: number;
 }
 
-/** Runs the engine with --json --dump; checks the backend it used is the one asked for. */
+/** Runs the engine with --json --dump; checks the backend it used is the one expected. */
 export async function engineSide(o: EngineSide): Promise<Obtained> {
   const out = await transcribe({
     model: o.model,
@@ -50,8 +52,8 @@ export async function engineSide(o: EngineSide): Promise<Obtained> {
   });
   if (!out.transcript) return { error: `${o.backend} run: ${out.error}` };
   const t = out.transcript;
-  if (o.backend !== "auto" && t.backend !== o.backend) {
-    return { error: `${o.backend} run: asked for backend ${o.backend}, the engine reported ${t.backend}` };
+  if (t.backend !== o.expect) {
+    return { error: `${o.backend} run: expected backend ${o.expect}, the engine reported ${t.backend} (${t.device})` };
   }
   const run: RunRecord = { text: t.text, tokens: t.tokens, backend: t.backend, dumpDir: o.dumpDir, timingsMs: { ...t.timings_ms } };
   return withLogits(run, dumpFiles(o.dumpDir).logits);

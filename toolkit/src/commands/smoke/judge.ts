@@ -1,6 +1,7 @@
 // Pure verdicts of `vox smoke`: a transcription outcome against what was asked (backend, a
 // reference run to agree with), and the expected backend for a request.
 import type { EngineTranscript, TranscribeOutcome } from "../../lib/transcribe.js";
+export { expectedBackend } from "../../lib/transcribe.js";
 
 export type SmokeStatus = "pass" | "fail" | "skip";
 
@@ -18,11 +19,6 @@ export interface SmokeCheck {
 }
 
 const FIX_ENGINE = "Run the command shown by hand to see the engine's full output; rebuild with npx vox build; if it persists, report it with the smoke report attached.";
-
-/** auto -> cuda when the engine's CUDA loader found a device, else cpu. */
-export function expectedBackend(requested: "cpu" | "cuda" | "auto", cudaAvailable: boolean): "cpu" | "cuda" {
-  return requested === "auto" ? (cudaAvailable ? "cuda" : "cpu") : requested;
-}
 
 /** Judges one --json transcription: ran, followed the contract, produced tokens, used the expected
  *  backend, and (when a reference is given) produced the same token ids as the reference. */

@@ -12,10 +12,10 @@ import { join, resolve } from "node:path";
 import { startEngine } from "../../lib/engine.js";
 import type { Environment } from "../../lib/environment.js";
 import { which } from "../../lib/exec.js";
-import { readTranscript, transcribe, transcribeArgs, type EngineTranscript } from "../../lib/transcribe.js";
+import { expectedBackend, readTranscript, transcribe, transcribeArgs, type EngineTranscript } from "../../lib/transcribe.js";
 import { readWav } from "../../lib/wav.js";
 import { SCHEMA_VERSION } from "../../lib/report.js";
-import { expectedBackend, judgeTranscript, skipped, summarizeChecks, type SmokeCheck } from "./judge.js";
+import { judgeTranscript, skipped, summarizeChecks, type SmokeCheck } from "./judge.js";
 
 export interface SmokeOptions {
   model: string;
