@@ -19,21 +19,65 @@
  * probabilities to shared memory, and each then accumulates HD/2/TPR dimension pairs of P·V. */
 #include "common.cuh"
 
+#include <type_traits>
+
 #define ATT_THREADS 128
 #define KT 64
+
+/* Shared-memory tile of K or V for one block. HDP <= 64: unpacked to f32 once at load (each
+ * element is then read by every row of the tile without re-unpacking); HDP = 128: bf16 pairs
+ * (f32 would not fit in 48 KB). Row stride is padded so the column reads of the score phase
+ * (one key per lane) hit distinct banks. */
+template <int HDP> struct kv_tile {
+    static constexpr bool F32 = HDP <= 64;
+    static constexpr int KSTRIDE = F32 ? HDP + 2 : HDP / 2 + 1;  /* floats | bf16-pair words */
+    static constexpr int VSTRIDE = F32 ? HDP : HDP / 2;
+    typedef typename std::conditional<F32, float, uint32_t>::type T;
+};
+
+/* (k, k') of key row `row`, dimension pair d2, as floats. */
+template <int HDP>
+__device__ __forceinline__ float2 pair_at(const typename kv_tile<HDP>::T *base, int d2) {
+    if constexpr (kv_tile<HDP>::F32) {
+        return *(const float2 *)(base + 2 * d2);
+    } else {
+        uint32_t w = base[d2];
+        return make_float2(bf16_lo(w), bf16_hi(w));
+    }
+}
+
+template <int HDP>
+__device__ __forceinline__ void put8(typename kv_tile<HDP>::T *dst, uint4 v) {   /* 8 bf16 values */
+    if constexpr (kv_tile<HDP>::F32) {
+        float2 *d = (float2 *)dst;
+        d[0] = make_float2(bf16_lo(v.x), bf16_hi(v.x)); d[1] = make_float2(bf16_lo(v.y), bf16_hi(v.y));
+        d[2] = make_float2(bf16_lo(v.z), bf16_hi(v.z)); d[3] = make_float2(bf16_lo(v.w), bf16_hi(v.w));
+    } else {
+        dst[0] = v.x; dst[1] = v.y; dst[2] = v.z; dst[3] = v.w;
+    }
+}
+template <int HDP>
+__device__ __forceinline__ void put2(typename kv_tile<HDP>::T *dst, uint32_t w) {   /* 2 bf16 values */
+    if constexpr (kv_tile<HDP>::F32) *(float2 *)dst = make_float2(bf16_lo(w), bf16_hi(w));
+    else dst[0] = w;
+}
 
 template <int HDP, int TQ>
 __device__ void attn_tile(float *out, float *part, const float *q, const uint16_t *kc,
                           const uint16_t *vc, const long long *pos_reg, int n, int H, int KVH,
                           int hd, int cap, int window, float scale_log2) {
+    typedef kv_tile<HDP> KV;
+    typedef typename KV::T T;
     constexpr int TPR = ATT_THREADS / TQ;   /* threads per row */
     constexpr int KPT = KT / TPR;           /* keys per thread when scoring */
     constexpr int NP = HDP / 2 / TPR;       /* dimension pairs per thread in P·V */
+    constexpr int EPW = KV::F32 ? 2 : 1;    /* tile elements per bf16 pair */
     static_assert(NP >= 1 && KPT >= 1, "tile shape");
     __shared__ float Qs[TQ][HDP + 4];
-    __shared__ uint32_t Ks[KT][HDP / 2 + 1];  /* odd row stride: conflict-free column reads */
-    __shared__ uint32_t Vs[KT][HDP / 2];
+    __shared__ __align__(16) T Ks[KT][KV::KSTRIDE];
+    __shared__ __align__(16) T Vs[KT][KV::VSTRIDE];
     __shared__ float Ps[TQ][KT + 1];
+    __shared__ long long soff[KT];          /* element offset of each key's row in kc/vc; -1: none */
 
     const int g = blockIdx.y, tile = blockIdx.x, split = blockIdx.z, nsplit = gridDim.z;
     const int G = H / KVH, nrows = n * G, hd2 = hd / 2, kvd = KVH * hd;
@@ -66,17 +110,36 @@ __device__ void attn_tile(float *out, float *part, const float *q, const uint16_
 
     for (long long kt0 = start; kt0 < end; kt0 += KT) {
         __syncthreads();   /* previous tile fully consumed (and Qs written, first time) */
-        for (int idx = tid; idx < KT * hd2; idx += ATT_THREADS) {
-            int kk = idx / hd2, w = idx % hd2;
-            long long j = kt0 + kk;
-            uint32_t kw = 0, vw = 0;
-            if (j < end) {
-                long long off = (j % cap) * kvd + (long long)g * hd;
-                kw = ((const uint32_t *)(kc + off))[w];
-                vw = ((const uint32_t *)(vc + off))[w];
+        if (tid < KT) {
+            long long j = kt0 + tid;
+            soff[tid] = j < end ? (j % cap) * kvd + (long long)g * hd : -1;
+        }
+        __syncthreads();
+        if ((hd & 7) == 0) {   /* 16-byte loads: 8 values per load */
+            const int c8 = hd >> 3;
+            for (int idx = tid; idx < KT * c8; idx += ATT_THREADS) {
+                int kk = idx / c8, w = idx - kk * c8;
+                long long off = soff[kk];
+                uint4 kv4 = make_uint4(0, 0, 0, 0), vv4 = kv4;
+                if (off >= 0) {
+                    kv4 = __ldg((const uint4 *)(kc + off) + w);
+                    vv4 = __ldg((const uint4 *)(vc + off) + w);
+                }
+                put8<HDP>(&Ks[kk][4 * EPW * w], kv4);
+                put8<HDP>(&Vs[kk][4 * EPW * w], vv4);
             }
-            Ks[kk][w] = kw;
-            Vs[kk][w] = vw;
+        } else {               /* any even hd: 4-byte loads */
+            for (int idx = tid; idx < KT * hd2; idx += ATT_THREADS) {
+                int kk = idx / hd2, w = idx - kk * hd2;
+                long long off = soff[kk];
+                uint32_t kw = 0, vw = 0;
+                if (off >= 0) {
+                    kw = __ldg((const uint32_t *)(kc + off) + w);
+                    vw = __ldg((const uint32_t *)(vc + off) + w);
+                }
+                put2<HDP>(&Ks[kk][EPW * w], kw);
+                put2<HDP>(&Vs[kk][EPW * w], vw);
+            }
         }
         __syncthreads();
 
@@ -87,8 +150,8 @@ __device__ void attn_tile(float *out, float *part, const float *q, const uint16_
             float2 qv = *(const float2 *)&Qs[r][2 * d2];
 #pragma unroll
             for (int jj = 0; jj < KPT; jj++) {
-                uint32_t kw = Ks[c + TPR * jj][d2];
-                sc[jj] = fmaf(qv.x, bf16_lo(kw), fmaf(qv.y, bf16_hi(kw), sc[jj]));
+                float2 kv = pair_at<HDP>(Ks[c + TPR * jj], d2);
+                sc[jj] = fmaf(qv.x, kv.x, fmaf(qv.y, kv.y, sc[jj]));
             }
         }
         float mx = -INFINITY;
@@ -126,9 +189,9 @@ __device__ void attn_tile(float *out, float *part, const float *q, const uint16_
             for (int jp = 0; jp < NP; jp++) {
                 int d2 = c + TPR * jp;
                 if (d2 < hd2) {
-                    uint32_t vw = Vs[kk][d2];
-                    acc[jp].x = fmaf(p, bf16_lo(vw), acc[jp].x);
-                    acc[jp].y = fmaf(p, bf16_hi(vw), acc[jp].y);
+                    float2 v = pair_at<HDP>(Vs[kk], d2);
+                    acc[jp].x = fmaf(p, v.x, acc[jp].x);
+                    acc[jp].y = fmaf(p, v.y, acc[jp].y);
                 }
             }
         }
@@ -171,25 +234,51 @@ ATTN_KERNEL(vox_attn_d128_q16, 128, 16)
 ATTN_KERNEL(vox_attn_d64_q4, 64, 4)
 ATTN_KERNEL(vox_attn_d128_q4, 128, 4)
 
-/* Merge the splits: one block per (query, head) row; out [n*H, hd]. */
-VOX_KERNEL void vox_attn_combine(float *out, const float *part, int rows, int hd, int nsplit) {
-    const long long row = blockIdx.x;
-    const long long stride = (long long)rows * (2 + hd);
-    const float *p0 = part + row * (2 + hd);
-    float M = -INFINITY;
-    for (int s = 0; s < nsplit; s++) M = fmaxf(M, p0[s * stride]);
-    float L = 0.f;
-    for (int s = 0; s < nsplit; s++) {
-        float ms = p0[s * stride];
-        if (ms != -INFINITY) L += p0[s * stride + 1] * exp2f(ms - M);
+/* Merge the splits: one block of 256 threads per (query, head) row; out [n*H, hd].
+ * Weights w_s = exp2(m_s - max m) / sum(l_s w_s) are formed once in shared memory by threads
+ * over the splits; then 256 / hd groups of threads each sum a share of the splits for every
+ * dimension (independent loads, many in flight), and the groups are added. nsplit <= 1024. */
+__device__ float block_reduce(float v, bool is_max, float *red) {
+    for (int o = 16; o > 0; o >>= 1) {
+        float u = __shfl_xor_sync(0xffffffffu, v, o);
+        v = is_max ? fmaxf(v, u) : v + u;
     }
-    float inv = L > 0.f ? 1.f / L : 0.f;
-    for (int d = threadIdx.x; d < hd; d += blockDim.x) {
-        float acc = 0.f;
-        for (int s = 0; s < nsplit; s++) {
-            float ms = p0[s * stride];
-            if (ms != -INFINITY) acc += p0[s * stride + 2 + d] * exp2f(ms - M);
-        }
-        out[row * hd + d] = acc * inv;
+    __syncthreads();   /* red may still be read by a previous call */
+    if ((threadIdx.x & 31) == 0) red[threadIdx.x >> 5] = v;
+    __syncthreads();
+    v = red[0];
+    for (int w = 1; w < (int)(blockDim.x >> 5); w++) v = is_max ? fmaxf(v, red[w]) : v + red[w];
+    return v;
+}
+
+VOX_KERNEL void __launch_bounds__(256)
+vox_attn_combine(float *out, const float *part, int rows, int hd, int nsplit) {
+    __shared__ float w[1024];
+    __shared__ float red[8];
+    __shared__ float acc_s[256];
+    const int tid = threadIdx.x;
+    const long long row = blockIdx.x, stride = (long long)rows * (2 + hd);
+    const float *p0 = part + row * (2 + hd);
+    float mx = -INFINITY;
+    for (int s = tid; s < nsplit; s += blockDim.x) mx = fmaxf(mx, p0[s * stride]);
+    mx = block_reduce(mx, true, red);
+    float lsum = 0.f;
+    for (int s = tid; s < nsplit; s += blockDim.x) {
+        float ms = p0[s * stride];
+        float ws = ms == -INFINITY ? 0.f : exp2f(ms - mx);
+        w[s] = ws;
+        lsum += p0[s * stride + 1] * ws;
+    }
+    lsum = block_reduce(lsum, false, red);   /* its barriers also publish w[] */
+    const int groups = blockDim.x / hd, d = tid % hd, grp = tid / hd;
+    float acc = 0.f;
+    if (grp < groups)
+        for (int s = grp; s < nsplit; s += groups) acc += w[s] * p0[s * stride + 2 + d];
+    acc_s[tid] = acc;
+    __syncthreads();
+    if (tid < hd) {
+        float sum = 0.f;
+        for (int k = 0; k < groups; k++) sum += acc_s[k * hd + tid];
+        out[row * hd + tid] = lsum > 0.f ? sum / lsum : 0.f;
     }
 }

@@ -1,12 +1,16 @@
-/* attention.c — host side of the sliding-window attention kernel (kernels/attention.cu).
+/* attention.c — host side of the sliding-window attention kernels.
  *
- * Tile shape: TQ = 4 rows (query, head) when a KV head has few rows (the decode step: one
- * query x G heads), else 16. The grid is (row tiles, KV heads, splits). When those tiles alone
- * cannot fill the GPU (under 2 blocks per SM), the key range is split too (flash-decoding) and
+ * Kernel: head_dim 64 / 128 with at least 64 rows (query, head) per KV head (encoder chunks,
+ * prefill) run on tensor cores (kernels/attention_tc.cu, tiles of 64 rows); everything else
+ * (the decode step, other head sizes) on the FP32 kernel (kernels/attention.cu) with TQ = 4
+ * rows when a KV head has few rows (the decode step: one query x G heads), else 16. The grid is (row tiles, KV heads, splits). When those tiles alone
+ * cannot fill the GPU (2 blocks per SM, 4 for TQ 4), the key range is split too (flash-decoding) and
  * vox_attn_combine merges the partial softmaxes. The split count depends only on n, the window
  * and the GPU, never on the position, so a captured decode step stays valid. Partials never
- * exceed 4 * SMs * 16 * (hd + 2) floats, which kv_new reserved. The caller keeps the ring's
- * capacity >= window + n - 1 (backend.h), so every key a query may see is still in it. */
+ * exceed 2 * target * TQ * (hd + 2) floats: for the FP32 kernel <= 4 * SMs * 16 * (hd + 2),
+ * which kv_new reserved (decode needs no allocation); the tensor-core path may grow it once.
+ * The caller keeps the ring's capacity >= window + n - 1 (backend.h), so every key a query
+ * may see is still in it. */
 #include "cuda_impl.h"
 
 #include <math.h>
@@ -21,17 +25,21 @@ int vox_cuda_attention(vox_backend_t *be, float *out, const float *q, const vox_
                         "(needs a multiple, even, <= 128)", n_heads, kvh, hd);
     int G = n_heads / kvh, rows = n * G;
     int hdp = hd <= 32 ? 32 : hd <= 64 ? 64 : 128;
-    int tq = (rows <= 8 && hdp >= 64) ? 4 : 16;
-    CUfunction f = tq == 4 ? (hdp == 64 ? c->k.k_attn_d64_q4 : c->k.k_attn_d128_q4)
+    int tc = (hd == 64 || hd == 128) && rows >= 64;
+    int tq = tc ? 64 : (rows <= 8 && hdp >= 64) ? 4 : 16;
+    CUfunction f = tc ? (hd == 64 ? c->k.k_attn_tc_d64 : c->k.k_attn_tc_d128)
+                 : tq == 4 ? (hdp == 64 ? c->k.k_attn_d64_q4 : c->k.k_attn_d128_q4)
                            : (hdp == 32 ? c->k.k_attn_d32_q16 : hdp == 64 ? c->k.k_attn_d64_q16
                                                                           : c->k.k_attn_d128_q16);
     int tiles = (rows + tq - 1) / tq;
-    long long base = (long long)tiles * kvh, target = 2LL * c->sm_count;
+    /* blocks wanted: 2 per SM; 4 for the light decode tiles (TQ 4), which wait on memory */
+    long long base = (long long)tiles * kvh, target = (tq == 4 ? 4LL : 2LL) * c->sm_count;
     int nsplit = 1;
     if (base < target) {
         long long by_keys = (window + tq + 63) / 64, by_fill = (target + base - 1) / base;
         nsplit = (int)(by_keys < by_fill ? by_keys : by_fill);
         if (nsplit < 1) nsplit = 1;
+        if (nsplit > 1024) nsplit = 1024;   /* vox_attn_combine's limit */
     }
     if (nsplit > 1) {
         size_t need = (size_t)nsplit * n * n_heads * (hd + 2) * sizeof(float);
@@ -46,5 +54,5 @@ int vox_cuda_attention(vox_backend_t *be, float *out, const float *q, const vox_
     if (rc || nsplit == 1) return rc;
     int orows = n * n_heads;
     void *cargs[] = {&out, &c->attn_part, &orows, &hd, &nsplit};
-    return vox_cuda_launch(be, c->k.k_attn_combine, (unsigned)orows, 1, 1, hd >= 64 ? 64 : 32, cargs);
+    return vox_cuda_launch(be, c->k.k_attn_combine, (unsigned)orows, 1, 1, 256, cargs);
 }

@@ -12,6 +12,7 @@
 /* Kernels of the embedded module, looked up by name at create. X(field, "symbol"). */
 #define VOX_KERNELS(X) \
     X(k_set_pos, "vox_set_pos") \
+    X(k_copy16, "vox_copy16") \
     X(k_gelu, "vox_gelu") \
     X(k_silu_mul, "vox_silu_mul") \
     X(k_add, "vox_add") \
@@ -31,7 +32,9 @@
     X(k_attn_d64_q16, "vox_attn_d64_q16") \
     X(k_attn_d128_q16, "vox_attn_d128_q16") \
     X(k_attn_d64_q4, "vox_attn_d64_q4") \
-    X(k_attn_d128_q4, "vox_attn_d128_q4")
+    X(k_attn_d128_q4, "vox_attn_d128_q4") \
+    X(k_attn_tc_d64, "vox_attn_tc_d64") \
+    X(k_attn_tc_d128, "vox_attn_tc_d128")
 
 #define VOX_K_FIELD(f, s) CUfunction f;
 typedef struct { VOX_KERNELS(VOX_K_FIELD) } vox_cuda_kernels;
