@@ -206,9 +206,16 @@ static void on_token(void *user, int token) {
     }
 }
 
+/* Create the --dump folder before any work, so a bad path fails fast. */
+static int make_dump_dir(const char *dir, vox_error_t *err) {
+    struct stat st;
+    if (mkdir(dir, 0755) != 0 && !(errno == EEXIST && stat(dir, &st) == 0 && S_ISDIR(st.st_mode)))
+        return vox_fail(err, VOX_EUSAGE, "cannot create the dump folder %s: %s. Choose a writable --dump folder", dir,
+                        errno == EEXIST ? "a file of that name exists" : strerror(errno));
+    return 0;
+}
+
 static int write_dumps(const char *dir, const vox_model_t *m, const vox_stream_result *r, vox_error_t *err) {
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-        return vox_fail(err, VOX_EUSAGE, "cannot create the dump folder %s: %s. Choose a writable --dump folder", dir, strerror(errno));
     char path[4096];
     size_t s_mel[2] = {r->n_mel, (size_t)m->p.n_mels}, s_emb[2] = {r->n_embeds, (size_t)m->p.dim};
     size_t s_log[2] = {r->n_logits, (size_t)m->p.vocab_size};
@@ -288,6 +295,7 @@ static int feed_audio(const cli_opts *o, vox_stream_t *s, const float *samples, 
 static int transcribe(const cli_opts *o, double t_start, vox_error_t *err) {
     float *samples = NULL;
     size_t n = 0;
+    if (o->dump_dir) TRY(make_dump_dir(o->dump_dir, err));
     if (o->input) {
         TRY(vox_audio_load_file(o->input, &samples, &n, err));
         if (n < VOX_SAMPLES_PER_TOKEN) {
