@@ -108,9 +108,9 @@ int vox_encoder_push(vox_encoder_t *e, const float *mel, int k, float *out, int 
         return vox_fail(&be->err, VOX_EINTERNAL, "encoder: %d mel frames in one push (max %d). This is a bug; please report it", k, 2 * e->chunk);
     TRY(conv_stem(e, mel, k, &n));
     if (n == 0) return 0;
+    TRY(o->set_pos(be, e->pos));   /* rows are encoder positions pos .. pos+n-1 in every layer */
     for (int l = 0; l < p->enc_n_layers; l++) {
         const vox_enc_layer_b *L = &m->enc[l];
-        TRY(o->set_pos(be, e->pos));
         TRY(o->rmsnorm(be, e->h, e->x, L->attention_norm, NULL, n, d, eps));
         TRY(o->linear(be, e->q, e->h, L->wq, L->bq, n, 0));
         TRY(o->linear(be, e->k, e->h, L->wk, NULL, n, 0));
