@@ -6,8 +6,8 @@
  * call ever materialises a whole F32 copy of a matrix. A tile holds TILE_BYTES of f32 (64 rows of a
  * 3072-wide matrix): measured on the 2-core Xeon, 64-row tiles ran n=38 (the prefill) 1.8x and
  * n=512 1.5x faster than 128-row tiles. OpenBLAS runs single-threaded inside
- * our own pool (one level of parallelism). Attention: see att_worker. Everything else is
- * single-threaded and cheap next to the matrix products.
+ * our own pool (one level of parallelism). KV rings and attention: cpu_attention.c. Everything
+ * else is single-threaded and cheap next to the matrix products.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <cblas.h>
@@ -19,7 +19,7 @@
 
 #include "backend.h"
 #include "cpu_kernels.h"
-#include "cpu_pool.h"
+#include "cpu_impl.h"
 
 #ifndef GEMV_MAX_ROWS          /* (overridable for engine/dev experiments) */
 #define GEMV_MAX_ROWS 8
@@ -27,33 +27,6 @@
 #ifndef TILE_BYTES            /* f32 weight tile per thread: sized to stay in a 1 MB L2 */
 #define TILE_BYTES (768 * 1024)
 #endif
-#define MAX_THREADS 256
-
-struct vox_bweight {
-    vox_dtype dt;          /* VOX_DT_BF16 (data in the mapping) or VOX_DT_F32 */
-    int rows, cols;        /* [rows, cols]; 1-D tensors are [n, 1] */
-    const void *data;
-    void *owned;           /* non-NULL when data was converted/copied at upload */
-};
-
-struct vox_kv {
-    int cap, n_kv_heads, head_dim, width;   /* ring slots; width = n_kv_heads*head_dim */
-    float *k, *v;          /* [cap, width] each */
-};
-
-typedef struct {
-    vox_pool_t *pool;
-    int n_threads, avx2;
-    int64_t pos0;
-    float *tile[MAX_THREADS];      /* per-thread f32 weight tile scratch */
-    size_t tile_n;
-    float *scores[MAX_THREADS];    /* per-thread attention scores scratch */
-    size_t scores_n;
-    char name[160];
-    double ms_gemv, ms_tiles, ms_attention;   /* --debug: time per op family, printed at destroy */
-} cpu_t;
-
-static cpu_t *C(vox_backend_t *be) { return (cpu_t *)be->impl; }
 
 /* ---------------- memory ---------------- */
 
@@ -155,7 +128,7 @@ static void tile_worker(void *arg, int t, int nt) {
 
 static int cpu_linear(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w,
                       const vox_bweight_t *b, int n, int accumulate) {
-    cpu_t *c = C(be);
+    cpu_t *c = vox_cpu(be);
     if (n <= 0) return 0;
     if (b && b->rows * b->cols != w->rows)
         return vox_fail(&be->err, VOX_EINTERNAL, "linear: bias of %d values for %d outputs. This is a bug; please report it", b->rows * b->cols, w->rows);
@@ -202,7 +175,7 @@ static int cpu_rmsnorm(vox_backend_t *be, float *y, const float *x, const vox_bw
 
 /* Angles as the reference computes them in f32: inv_freq_j = theta^(-2j/hd), angle = pos * inv_freq_j. */
 static int cpu_rope(vox_backend_t *be, float *x, int n, int n_heads, int head_dim, float theta) {
-    cpu_t *c = C(be);
+    cpu_t *c = vox_cpu(be);
     int half = head_dim / 2;
     float *cs = malloc((size_t)head_dim * sizeof(float));
     if (!cs) return vox_fail(&be->err, VOX_ENOMEM, "out of host memory. Use a machine with more RAM");
@@ -260,7 +233,7 @@ static int cpu_im2col_k3(vox_backend_t *be, float *cols, const float *x, int n_o
 
 static int cpu_embed(vox_backend_t *be, float *y, const vox_bweight_t *table, const int32_t *ids, int n,
                      int accumulate) {
-    cpu_t *c = C(be);
+    cpu_t *c = vox_cpu(be);
     int dim = table->cols;
     for (int i = 0; i < n; i++) {
         if (ids[i] < 0 || ids[i] >= table->rows)
@@ -290,149 +263,16 @@ static int cpu_argmax(vox_backend_t *be, int32_t *out_id, const float *logits, i
     return 0;
 }
 
-/* ---------------- KV cache + attention ---------------- */
-
-static vox_kv_t *cpu_kv_new(vox_backend_t *be, int capacity, int n_kv_heads, int head_dim) {
-    vox_kv_t *kv = calloc(1, sizeof *kv);
-    size_t n = (size_t)capacity * n_kv_heads * head_dim;
-    /* calloc: pages of slots never written are never touched, so RSS follows what is used. */
-    if (kv) { kv->k = calloc(n, sizeof(float)); kv->v = calloc(n, sizeof(float)); }
-    if (!kv || !kv->k || !kv->v) {
-        if (kv) { free(kv->k); free(kv->v); free(kv); }
-        vox_fail(&be->err, VOX_ENOMEM, "out of host memory for a KV cache of %d positions. Use a machine with more RAM", capacity);
-        return NULL;
-    }
-    kv->cap = capacity;
-    kv->n_kv_heads = n_kv_heads;
-    kv->head_dim = head_dim;
-    kv->width = n_kv_heads * head_dim;
-    return kv;
-}
-static void cpu_kv_free(vox_backend_t *be, vox_kv_t *kv) {
-    (void)be;
-    if (!kv) return;
-    free(kv->k);
-    free(kv->v);
-    free(kv);
-}
-
-static int cpu_kv_write(vox_backend_t *be, vox_kv_t *kv, const float *k, const float *v, int n) {
-    cpu_t *c = C(be);
-    for (int i = 0; i < n; i++) {
-        size_t slot = (size_t)((c->pos0 + i) % kv->cap);
-        memcpy(kv->k + slot * kv->width, k + (size_t)i * kv->width, (size_t)kv->width * sizeof(float));
-        memcpy(kv->v + slot * kv->width, v + (size_t)i * kv->width, (size_t)kv->width * sizeof(float));
-    }
-    return 0;
-}
-
-/* Work item = (query head h, block of up to ATT_ROWS query rows), or for a single position
- * (decode) the query heads of one kv head. The keys the block can see, positions lo..Pn, sit in
- * the ring as at most two contiguous runs of slots; for each run
- *   S[rows, run] = scale · Q_h[rows, hd] · K_run[run, hd]ᵀ            (cblas_sgemm)
- * then per row a max-subtracted softmax over exactly its window (others set to 0), and
- *   O_h[rows, hd] (+)= S[rows, run] · V_run[run, hd]                   (cblas_sgemm). */
-#define ATT_ROWS 64
-
-typedef struct {
-    cpu_t *c;
-    float *out;
-    const float *q;
-    const vox_kv_t *kv;
-    int n, n_heads, window;
-} att_job;
-
-/* Positions lo..hi as runs of ring slots: returns the count (1 or 2), first slots and lengths. */
-static int ring_runs(const vox_kv_t *kv, int64_t lo, int64_t hi, int slot[2], int len[2]) {
-    int64_t span = hi - lo + 1, s0 = lo % kv->cap, first = kv->cap - s0 < span ? kv->cap - s0 : span;
-    slot[0] = (int)s0;
-    len[0] = (int)first;
-    slot[1] = 0;
-    len[1] = (int)(span - first);
-    return len[1] > 0 ? 2 : 1;
-}
-
-/* M query rows Q[M, hd] (row stride ldq) against kv head g; row m is at position
- * P0 + m / per_pos. Writes O[M, hd] (row stride ldq). S is [M, span] scratch. */
-static void att_block(const att_job *j, float *S, const float *Q, float *O, int ldq, int M, int per_pos,
-                      int64_t P0, int g) {
-    const vox_kv_t *kv = j->kv;
-    int hd = kv->head_dim;
-    int64_t Pn = P0 + (M - 1) / per_pos, lo = P0 - j->window + 1 < 0 ? 0 : P0 - j->window + 1;
-    int span = (int)(Pn - lo + 1), slot[2], len[2], runs = ring_runs(kv, lo, Pn, slot, len);
-    size_t koff = (size_t)g * hd;
-    for (int r = 0, col = 0; r < runs; col += len[r], r++)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, len[r], hd, 1.0f / sqrtf((float)hd), Q, ldq,
-                    kv->k + (size_t)slot[r] * kv->width + koff, kv->width, 0.0f, S + col, span);
-    for (int m = 0; m < M; m++) {
-        int64_t P = P0 + m / per_pos, first = P - j->window + 1 < lo ? lo : P - j->window + 1;
-        int a = (int)(first - lo), b = (int)(P - lo);   /* this row's window: S[m, a..b] */
-        float *sr = S + (size_t)m * span, mx = -INFINITY;
-        for (int k = a; k <= b; k++) if (sr[k] > mx) mx = sr[k];
-        float inv = (float)(1.0 / vox_cpu_exp_sum(j->c->avx2, sr + a, b - a + 1, mx));
-        for (int k = a; k <= b; k++) sr[k] *= inv;
-        for (int k = 0; k < a; k++) sr[k] = 0.0f;
-        for (int k = b + 1; k < span; k++) sr[k] = 0.0f;
-    }
-    for (int r = 0, col = 0; r < runs; col += len[r], r++)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, hd, len[r], 1.0f, S + col, span,
-                    kv->v + (size_t)slot[r] * kv->width + koff, kv->width, r ? 1.0f : 0.0f, O, ldq);
-}
-
-static void att_worker(void *arg, int t, int nt) {
-    att_job *j = arg;
-    int hd = j->kv->head_dim, group = j->n_heads / j->kv->n_kv_heads, ldq = j->n_heads * hd;
-    if (j->n == 1) {
-        /* One position (the decode step): the group's query heads are contiguous rows [group, hd],
-         * so each kv head's K/V is read once for all of them. */
-        for (int g = t; g < j->kv->n_kv_heads; g += nt)
-            att_block(j, j->c->scores[t], j->q + (size_t)g * group * hd, j->out + (size_t)g * group * hd, hd,
-                      group, group, j->c->pos0, g);
-        return;
-    }
-    int n_blocks = (j->n + ATT_ROWS - 1) / ATT_ROWS;
-    for (int item = t; item < n_blocks * j->n_heads; item += nt) {
-        int h = item % j->n_heads, i0 = (item / j->n_heads) * ATT_ROWS;
-        int rows = j->n - i0 < ATT_ROWS ? j->n - i0 : ATT_ROWS;
-        size_t off = (size_t)i0 * ldq + (size_t)h * hd;
-        att_block(j, j->c->scores[t], j->q + off, j->out + off, ldq, rows, 1, j->c->pos0 + i0, h / group);
-    }
-}
-
-static int cpu_attention(vox_backend_t *be, float *out, const float *q, const vox_kv_t *kv, int n,
-                         int n_heads, int window) {
-    cpu_t *c = C(be);
-    if (n <= 0) return 0;
-    if (window + n - 1 > kv->cap || n_heads % kv->n_kv_heads != 0)
-        return vox_fail(&be->err, VOX_EINTERNAL, "attention: %d rows, %d heads, window %d over a ring of %d slots and %d kv heads. This is a bug; please report it", n, n_heads, window, kv->cap, kv->n_kv_heads);
-    size_t group = (size_t)(n_heads / kv->n_kv_heads);
-    size_t rows = (size_t)(n < ATT_ROWS ? n : ATT_ROWS), need = rows * ((size_t)window + rows - 1);
-    if (n == 1) need = group * (size_t)window;
-    if (need > c->scores_n) {
-        for (int t = 0; t < c->n_threads; t++) {
-            free(c->scores[t]);
-            c->scores[t] = malloc(need * sizeof(float));
-            if (!c->scores[t]) { c->scores_n = 0; return vox_fail(&be->err, VOX_ENOMEM, "out of host memory for attention scores. Use a machine with more RAM"); }
-        }
-        c->scores_n = need;
-    }
-    att_job j = {c, out, q, kv, n, n_heads, window};
-    double t0 = be->debug ? vox_now_ms() : 0.0;
-    vox_pool_run(c->pool, att_worker, &j);
-    if (be->debug) c->ms_attention += vox_now_ms() - t0;
-    return 0;
-}
-
 /* ---------------- misc ---------------- */
 
-static int cpu_set_pos(vox_backend_t *be, int64_t pos0) { C(be)->pos0 = pos0; return 0; }
+static int cpu_set_pos(vox_backend_t *be, int64_t pos0) { vox_cpu(be)->pos0 = pos0; return 0; }
 static int cpu_sync(vox_backend_t *be) { (void)be; return 0; }
 static size_t cpu_mem_used(vox_backend_t *be) { (void)be; return 0; }
-static const char *cpu_device_name(vox_backend_t *be) { return C(be)->name; }
+static const char *cpu_device_name(vox_backend_t *be) { return vox_cpu(be)->name; }
 
 static void cpu_destroy(vox_backend_t *be) {
     if (!be) return;
-    cpu_t *c = C(be);
+    cpu_t *c = vox_cpu(be);
     if (c && be->debug)
         fprintf(stderr, "voxtral: debug: CPU op time: linear GEMV (n <= %d) %.0f ms, linear tiles+sgemm %.0f ms, attention %.0f ms\n",
                 GEMV_MAX_ROWS, c->ms_gemv, c->ms_tiles, c->ms_attention);
@@ -465,10 +305,10 @@ static const vox_backend_ops cpu_ops = {
     .im2col_k3 = cpu_im2col_k3,
     .embed = cpu_embed,
     .argmax = cpu_argmax,
-    .kv_new = cpu_kv_new,
-    .kv_free = cpu_kv_free,
-    .kv_write = cpu_kv_write,
-    .attention = cpu_attention,
+    .kv_new = vox_cpu_kv_new,
+    .kv_free = vox_cpu_kv_free,
+    .kv_write = vox_cpu_kv_write,
+    .attention = vox_cpu_attention,
     .set_pos = cpu_set_pos,
     .graph_begin = NULL,
     .graph_end = NULL,
