@@ -517,6 +517,30 @@ static void speed(void) {
     time_encoder_layer();
 }
 
+/* First use of a GEMM shape (cuBLASLt heuristic + loading its kernel) vs the next call: the
+ * one-time cost each new shape adds to a cold encoder pass. Runs first, on a fresh process. */
+static void cold_shapes(void) {
+    struct { int n, in, out, acc; } sh[] = {{2048, 384, 1280, 0}, {1024, 3840, 1280, 0}, {1024, 1280, 2048, 0},
+                                             {1024, 2048, 1280, 1}, {1024, 1280, 5120, 0}, {1024, 5120, 1280, 1},
+                                             {935, 1280, 2048, 0}, {256, 5120, 3072, 0}};
+    printf("cold GEMM shapes (first call incl. plan vs second call, ms, synchronised)\n");
+    for (size_t i = 0; i < sizeof sh / sizeof *sh; i++) {
+        vox_bweight_t *w = rand_w(sh[i].out, sh[i].in);
+        float *x = dev_poison((size_t)sh[i].n * sh[i].in), *y = dev_poison((size_t)sh[i].n * sh[i].out);
+        double t[2];
+        for (int k = 0; k < 2; k++) {
+            die_if(o->sync(be), "sync");
+            double t0 = vox_now_ms();
+            die_if(vox_cuda_linear_path(be, y, x, w, NULL, sh[i].n, sh[i].acc, 0), "linear");
+            die_if(o->sync(be), "sync");
+            t[k] = vox_now_ms() - t0;
+        }
+        printf("  n=%4d %4d -> %4d acc=%d: first %6.2f  second %6.2f\n", sh[i].n, sh[i].in, sh[i].out, sh[i].acc,
+               t[0], t[1]);
+        o->free(be, x); o->free(be, y); o->weight_free(be, w);
+    }
+}
+
 int main(int argc, char **argv) {
     int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
     vox_backend_opts opts = {"cuda", 0, 0, 1};
@@ -527,6 +551,7 @@ int main(int argc, char **argv) {
     }
     o = be->ops;
     printf("device: %s\n", o->device_name(be));
+    cold_shapes();
     int ns[] = {1, 2, 3, 8};
     for (int i = 0; i < 4; i++) check_linear(ns[i], 3072, 1024, 0, 0, 1);
     check_linear(1, 512, 300, 1, 1, 1);

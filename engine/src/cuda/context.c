@@ -173,7 +173,7 @@ static int cuda_init_device(vox_backend_t *be, int index) {
     if (!(c->pos = vox_cuda_malloc(be, sizeof(int64_t)))) return be->err.code;
     if (!(c->argmax_part = vox_cuda_malloc(be, sizeof(float) * 2 * VOX_ARGMAX_ROWS * VOX_ARGMAX_CHUNKS)))
         return be->err.code;
-    return 0;
+    return vox_cuda_gemm_warmup(be);
 }
 
 int vox_backend_cuda_create(const vox_backend_opts *o, vox_backend_t **out, vox_error_t *err) {

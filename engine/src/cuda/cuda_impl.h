@@ -139,6 +139,8 @@ int vox_cuda_linear(vox_backend_t *be, float *y, const float *x, const vox_bweig
 int vox_cuda_linear_path(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w,
                          const vox_bweight_t *b, int n, int accumulate, int use_gemv);
 
+/* Run one small GEMM so cuBLASLt's one-time start-up happens at create (gemm.c). */
+int vox_cuda_gemm_warmup(vox_backend_t *be);
 /* Drop the cached cuBLASLt layouts/algorithms (gemm.c). */
 void vox_cuda_gemm_cache_clear(vox_backend_t *be);
 

@@ -51,6 +51,7 @@ static int make_plan(vox_backend_t *be, vox_gemm_plan *p, int out, int n, int in
     uint64_t ws = c->lt_ws_bytes;
     cublasLtMatmulHeuristicResult_t res;
     int found = 0;
+    double t0 = vox_now_ms();
     cublasStatus_t s = a->cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
                                                                &ws, sizeof ws);
     if (s == CUBLAS_STATUS_SUCCESS)
@@ -62,8 +63,8 @@ static int make_plan(vox_backend_t *be, vox_gemm_plan *p, int out, int n, int in
                         "on %s. Update the CUDA libraries (libcublasLt)", out, n, in, c->name);
     p->algo = res.algo;
     if (be->debug)
-        fprintf(stderr, "voxtral: debug: cuda: cuBLASLt plan out=%d n=%d in=%d beta=%d (workspace %zu KiB)\n",
-                out, n, in, accumulate, res.workspaceSize >> 10);
+        fprintf(stderr, "voxtral: debug: cuda: cuBLASLt plan out=%d n=%d in=%d beta=%d (workspace %zu KiB, "
+                "heuristic %.2f ms)\n", out, n, in, accumulate, res.workspaceSize >> 10, vox_now_ms() - t0);
     return 0;
 }
 
@@ -122,6 +123,28 @@ static int linear_lt(vox_backend_t *be, float *y, const float *x, const vox_bwei
         return vox_cuda_launch(be, c->k.k_bias_add, (unsigned)grid_for(c, (size_t)n * out), 1, 1, 256, bargs);
     }
     return 0;
+}
+
+/* One small BF16 GEMM at start-up: cuBLASLt initialises its heuristics and loads its first
+ * kernels here (model load) rather than inside the first encoder chunk. */
+int vox_cuda_gemm_warmup(vox_backend_t *be) {
+    vox_cuda_t *c = vox_cuda(be);
+    enum { D = 256 };
+    double t0 = vox_now_ms();
+    vox_bweight_t w = {NULL, 0, D, D};   /* contents never initialised: only the call matters */
+    float *xy = vox_cuda_malloc(be, sizeof(float) * 2 * D * D);
+    w.d = vox_cuda_malloc(be, 2 * D * D);
+    int rc = (xy && w.d) ? 0 : be->err.code;
+    if (!rc) rc = vox_cuda_linear_path(be, xy + D * D, xy, &w, NULL, D, 0, 0);
+    if (!rc) {
+        CUresult r = c->api.cuStreamSynchronize(c->stream);
+        if (r != CUDA_SUCCESS) rc = vox_cuda_fail_cu(be, r, "cuStreamSynchronize", __FILE__, __LINE__);
+    }
+    vox_cuda_mfree(be, xy);
+    vox_cuda_mfree(be, w.d);
+    if (!rc && be->debug)
+        fprintf(stderr, "voxtral: debug: cuda: cuBLASLt warm-up %.1f ms\n", vox_now_ms() - t0);
+    return rc;
 }
 
 int vox_cuda_linear_path(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w,
