@@ -17,6 +17,20 @@ const REL = 1e-3;
 interface FixtureJson { name: string; audio: string; delay_ms: number }
 interface EngineJson { text: string; tokens: number[]; n_audio: number; n_steps: number; backend: string }
 
+/** The --json contract (ENGINE_CLI.md): every key present with its type. */
+function assertJsonContract(o: Record<string, unknown>): void {
+  const types: Record<string, string> = {
+    text: "string", n_audio: "number", audio_seconds: "number", backend: "string", device: "string",
+    delay_ms: "number", threads: "number", n_steps: "number", peak_rss_mb: "number",
+  };
+  for (const [k, t] of Object.entries(types)) assert.equal(typeof o[k], t, `--json key ${k} should be a ${t}`);
+  assert.ok(Array.isArray(o.tokens), "--json tokens should be an array");
+  assert.ok(o.gpu_mem_mb === null || typeof o.gpu_mem_mb === "number", "--json gpu_mem_mb should be a number or null");
+  const t = o.timings_ms as Record<string, unknown>;
+  for (const k of ["load", "mel", "encoder", "adapter", "prefill", "decode", "decode_per_step", "first_token", "wall"])
+    assert.equal(typeof t[k], "number", `--json timings_ms.${k} should be a number`);
+}
+
 function maxAbs(a: NpyArray<Float32Array>, b: NpyArray<Float32Array>): number {
   let m = 0;
   for (let i = 0; i < a.data.length; i++) m = Math.max(m, Math.abs(a.data[i]! - b.data[i]!));
@@ -57,7 +71,9 @@ for (const name of names) {
         "--backend", "cpu", "--json", "--dump", dump]);
       assert.equal(r.failure, null, `${r.command}\n${r.stderr}`);
       out = parseEngineJson<EngineJson>(r);
+      assertJsonContract(out as unknown as Record<string, unknown>);
       assert.equal(out.backend, "cpu");
+      assert.equal((out as unknown as { delay_ms: number }).delay_ms, fx.delay_ms);
     });
 
     for (const [file, kind] of [["mel", "maxabs"], ["audio_embeds", "rel"], ["logits", "rel"]] as const) {
