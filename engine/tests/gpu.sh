@@ -206,13 +206,18 @@ import json, sys
 r = json.load(open(sys.argv[1])); t = r["timings_ms"]; bw = float(sys.argv[2])
 floor = 6.86e9 / (bw * 1e9) * 1e3 if bw > 0 else float("nan")
 ea = t["encoder"] + t["adapter"]
+ratio = t['decode_per_step'] / floor
 print(f"load {t['load']:.0f} ms, encoder+adapter {ea:.1f} ms, prefill {t['prefill']:.1f} ms, "
       f"decoder {t['decode_per_step']:.3f} ms/step x {r['n_steps']}, wall {t['wall']:.0f} ms, "
       f"{r['audio_seconds'] / (t['wall'] / 1e3):.1f}x real time; copy {bw:.0f} GB/s -> floor {floor:.3f} ms/step, "
-      f"ratio {t['decode_per_step'] / floor:.2f}; gpu mem {r.get('gpu_mem_mb')} MB")
+      f"ratio {ratio:.2f}; gpu mem {r.get('gpu_mem_mb')} MB")
+print(("PASS" if ratio <= 2 else "FAIL") + f" decoder {ratio:.2f}x the floor (bar: 2x)")
+print(("PASS" if ea <= 150 else "FAIL") + f" encoder+adapter {ea:.1f} ms for {r['audio_seconds']:.0f} s (bar: 150 ms)")
 PY
 )
-    record speed PASS "$line"
+    record speed PASS "$(echo "$line" | head -n 1)"
+    echo "$line" | tail -n 2 | while read -r st rest; do say "$(printf '%-4s %-10s %s' "$st" bar "$rest")"; done
+    FAILS=$((FAILS + $(echo "$line" | tail -n 2 | grep -c '^FAIL')))
   else
     record speed FAIL "engine exit $rc: $(tail -n 1 "$OUTDIR/speed.stderr")"
   fi

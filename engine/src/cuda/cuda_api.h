@@ -55,7 +55,9 @@ enum { CUBLAS_STATUS_SUCCESS = 0 };
 enum { CUDA_R_32F = 0, CUDA_R_16BF = 14 };          /* cudaDataType */
 enum { CUBLAS_COMPUTE_32F = 68 };                    /* cublasComputeType_t */
 enum { CUBLAS_OP_N = 0, CUBLAS_OP_T = 1 };           /* cublasOperation_t */
-enum { CUBLASLT_MATMUL_DESC_TRANSA = 3, CUBLASLT_MATMUL_DESC_TRANSB = 4 };
+enum { CUBLASLT_MATMUL_DESC_TRANSA = 3, CUBLASLT_MATMUL_DESC_TRANSB = 4,
+       CUBLASLT_MATMUL_DESC_EPILOGUE = 7, CUBLASLT_MATMUL_DESC_BIAS_POINTER = 8 };
+enum { CUBLASLT_EPILOGUE_BIAS = 4 };                 /* cublasLtEpilogue_t (uint32) */
 enum { CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES = 1 };
 enum { VOX_LIBPROP_MAJOR = 0, VOX_LIBPROP_MINOR = 1, VOX_LIBPROP_PATCH = 2 }; /* libraryPropertyType */
 

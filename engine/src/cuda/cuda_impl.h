@@ -48,7 +48,8 @@ typedef struct { VOX_KERNELS(VOX_K_FIELD) } vox_cuda_kernels;
 
 /* A cached cuBLASLt plan for one GEMM shape: y[n,out] (+)= x[n,in] · Wᵀ. */
 typedef struct {
-    int out, n, in, accumulate;
+    int out, n, in, accumulate, bias;    /* the key: shape, beta, bias given */
+    int fused_bias;                      /* 1: bias added by the GEMM epilogue, 0: by a kernel */
     cublasLtMatrixLayout_t la, lb, lc;   /* W (bf16), x (bf16), y (f32), column-major views */
     cublasLtMatmulAlgo_t algo;
 } vox_gemm_plan;
@@ -66,7 +67,7 @@ typedef struct {
 
     cublasLtHandle_t lt;
     void *lt_ws;  size_t lt_ws_bytes;     /* explicit workspace: capture-safe */
-    cublasLtMatmulDesc_t mm;              /* op(A) = Wᵀ, B = x, FP32 compute */
+    cublasLtMatmulDesc_t mm, mm_bias;     /* op(A) = Wᵀ, B = x, FP32 compute; + bias epilogue */
     vox_gemm_plan plans[VOX_GEMM_PLANS];  int n_plans, next_plan;
 
     int64_t *pos;           /* [1] device position register (set_pos) */
