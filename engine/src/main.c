@@ -15,6 +15,7 @@
 
 #include "audio.h"
 #include "backend.h"
+#include "bench.h"
 #include "model.h"
 #include "npy.h"
 #include "stream.h"
@@ -26,7 +27,7 @@
 
 typedef struct {
     const char *model_dir, *input, *backend, *dump_dir, *synth_dir, *synth_size;
-    int use_stdin, delay_ms, threads, json, dump_steps, ignore_eos, debug, info, help;
+    int use_stdin, delay_ms, threads, json, dump_steps, ignore_eos, debug, info, help, bench_copy_mb;
     unsigned long long seed;
 } cli_opts;
 
@@ -34,6 +35,7 @@ static const char *USAGE =
     "usage: voxtral -d MODEL_DIR (-i AUDIO.wav | --stdin) [options]\n"
     "       voxtral --info\n"
     "       voxtral --write-synthetic DIR [--synthetic-size full|tiny] [--seed N]\n"
+    "       voxtral --bench-copy [MB] [--backend KIND]\n"
     "\n"
     "  -d DIR              model folder: params.json, consolidated.safetensors, tekken.json\n"
     "  -i FILE             WAV file (PCM 16/24/32-bit, float 32-bit; any rate and channel count)\n"
@@ -47,6 +49,8 @@ static const char *USAGE =
     "  --ignore-eos        decode to the end of the audio whatever the model says\n"
     "  --debug             log backend, device and timings to stderr\n"
     "  --info              print the engine's build and CUDA facts as JSON (no model needed)\n"
+    "  --bench-copy [MB]   time a backend-to-backend copy of MB megabytes (default 1024); JSON with\n"
+    "                      GB/s counting bytes read + written: the memory-bandwidth ceiling\n"
     "  -h, --help          this help\n"
     "\n"
     "exit codes: 0 ok, 2 usage, 3 model files, 4 audio input, 5 backend/device, 6 out of memory\n";
@@ -83,6 +87,11 @@ static int parse_args(int argc, char **argv, cli_opts *o, vox_error_t *err) {
         long x;
         if (FLAG("-h") || FLAG("--help")) o->help = 1;
         else if (FLAG("--info")) o->info = 1;
+        else if (FLAG("--bench-copy")) {
+            o->bench_copy_mb = 1024;
+            const char *v = val ? val : (i + 1 < argc && argv[i + 1][0] != '-' ? argv[++i] : NULL);
+            if (v) { TRY(parse_int(a, v, 1, 65536, &x, err)); o->bench_copy_mb = (int)x; }
+        }
         else if (FLAG("--stdin")) o->use_stdin = 1;
         else if (FLAG("--json")) o->json = 1;
         else if (FLAG("--ignore-eos")) o->ignore_eos = 1;
@@ -119,6 +128,7 @@ static int parse_args(int argc, char **argv, cli_opts *o, vox_error_t *err) {
     if (o->help || o->info || o->synth_dir) return 0;
     if (strcmp(o->backend, "auto") && strcmp(o->backend, "cpu") && strcmp(o->backend, "cuda"))
         return vox_fail(err, VOX_EUSAGE, "unknown backend '%s'. Use --backend auto, cpu or cuda", o->backend);
+    if (o->bench_copy_mb) return 0;
     if (!o->model_dir) return vox_fail(err, VOX_EUSAGE, "no model folder given. Pass -d MODEL_DIR (run voxtral --help)");
     if (!o->input == !o->use_stdin)
         return vox_fail(err, VOX_EUSAGE, "give exactly one audio source. Pass -i AUDIO.wav or --stdin");
@@ -292,6 +302,21 @@ static int feed_audio(const cli_opts *o, vox_stream_t *s, const float *samples, 
     return rc;
 }
 
+/* --bench-copy: the backend's copy bandwidth as one JSON object (read + written bytes per second). */
+static int bench_copy(const cli_opts *o, vox_error_t *err) {
+    vox_backend_t *be = NULL;
+    vox_backend_opts bo = {o->backend, o->threads, 0, o->debug};
+    vox_copy_bench_t r;
+    int rc = vox_backend_create(&bo, &be, err);
+    if (!rc) rc = vox_bench_copy(be, (size_t)o->bench_copy_mb << 20, 20, &r, err);
+    if (!rc)
+        printf("{\"backend\":\"%s\",\"device\":\"%s\",\"bytes\":%zu,\"iterations\":%d,\"ms_median\":%.4f,"
+               "\"copy_gbps\":%.2f,\"counts\":\"bytes read + bytes written\"}\n",
+               be->ops->name, be->ops->device_name(be), r.bytes, r.iterations, r.ms_median, r.gbps);
+    if (be) vox_backend_destroy(be);
+    return rc;
+}
+
 static int transcribe(const cli_opts *o, double t_start, vox_error_t *err) {
     float *samples = NULL;
     size_t n = 0;
@@ -360,6 +385,8 @@ int main(int argc, char **argv) {
                 rc = vox_fail(&err, VOX_EUSAGE, "unknown --synthetic-size '%s'. Use full or tiny", o.synth_size);
             else
                 rc = vox_synth_write(o.synth_dir, o.synth_size, o.seed, 1, &err);
+        } else if (o.bench_copy_mb) {
+            rc = bench_copy(&o, &err);
         } else {
             rc = transcribe(&o, t_start, &err);
         }
