@@ -196,12 +196,16 @@ int vox_backend_cuda_create(const vox_backend_opts *o, vox_backend_t **out, vox_
     }
     CUresult r = c->api.cuInit(0);
     if (r != CUDA_SUCCESS) {
-        char es[200];
+        char es[200], path[sizeof c->api.path_cuda];
+        snprintf(path, sizeof path, "%s", c->api.path_cuda);
         vox_cu_errstr(&c->api, r, es, sizeof es);
         cuda_destroy(be);
         if (r == CUDA_ERROR_NO_DEVICE)
             return vox_fail(err, VOX_EDEVICE, "no CUDA GPU found (cuInit: %s). Check nvidia-smi; in a "
                             "container pass the GPU through (--gpus all)", es);
+        if (r == CUDA_ERROR_STUB_LIBRARY)
+            return vox_fail(err, VOX_EDEVICE, "%s is the CUDA toolkit's stub, not the driver (cuInit: %s). "
+                            "Remove its folder from LD_LIBRARY_PATH; on WSL2 put /usr/lib/wsl/lib first", path, es);
         return vox_fail(err, VOX_EDEVICE, "the CUDA driver did not start (cuInit: %s). Check nvidia-smi "
                         "and that the driver matches the kernel module", es);
     }

@@ -89,8 +89,12 @@ int vox_cuda_probe_json(char *buf, size_t cap) {
         if (r != CUDA_SUCCESS || count == 0) {
             char es[200];
             vox_cu_errstr(&drv, r, es, sizeof es);
-            snprintf(reason, sizeof reason, "no CUDA GPU usable (%s). Check nvidia-smi; in a container "
-                     "pass the GPU through (--gpus all)", r == CUDA_SUCCESS ? "0 devices" : es);
+            if (r == CUDA_ERROR_STUB_LIBRARY)
+                snprintf(reason, sizeof reason, "%.300s is the CUDA toolkit's stub, not the driver (%s). Remove "
+                         "its folder from LD_LIBRARY_PATH; on WSL2 put /usr/lib/wsl/lib first", drv.path_cuda, es);
+            else
+                snprintf(reason, sizeof reason, "no CUDA GPU usable (%s). Check nvidia-smi; in a container "
+                         "pass the GPU through (--gpus all)", r == CUDA_SUCCESS ? "0 devices" : es);
             count = 0;
         } else if (!have_full) {
             snprintf(reason, sizeof reason, "%s", blas_reason);
