@@ -66,6 +66,16 @@ $(BUILD)/kernels_fatbin.h: $(BUILD)/kernels.fatbin
 
 # fatbin.o embeds the header (fatbin.c includes it when it exists).
 $(BUILD)/obj/src/cuda/fatbin.o: $(BUILD)/kernels_fatbin.h
+else
+# Outside `make cuda`: kernels embedded earlier but older than kernels/ would not match the host
+# code. Then build without them (the backend then says: rebuild with make -C engine cuda).
+ifneq ($(wildcard $(BUILD)/kernels_fatbin.h),)
+ifneq ($(shell find kernels -newer $(BUILD)/kernels_fatbin.h 2>/dev/null | head -n 1),)
+$(warning build/kernels_fatbin.h is older than engine/kernels: building without CUDA kernels. Run make -C engine cuda)
+CUDA_CFLAGS += -DVOX_KERNELS_STALE
+$(BUILD)/obj/src/cuda/fatbin.o: FORCE
+endif
+endif
 endif
 
 CUDA_TOOL_OBJS = $(BUILD)/obj/src/vox.o $(CUDA_HOST_SRCS:%.c=$(BUILD)/obj/%.o)

@@ -1,14 +1,15 @@
 /* fatbin.c — the kernels module embedded in the binary.
  * `make -C engine cuda` compiles the kernels (engine/kernels, one .cu per op family) into one fatbin of SASS for the chosen
  * architectures and writes build/kernels_fatbin.h (a byte array + the arch list). Without it
- * (a plain `make` on a machine with no nvcc) the image is empty and the CUDA backend reports
- * that no kernels were embedded. */
+ * (a plain `make` on a machine with no nvcc, or kernels older than engine/kernels: cuda.mk
+ * defines VOX_KERNELS_STALE) the image is empty and the CUDA backend reports that no kernels
+ * were embedded. */
 #include "cuda_impl.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__has_include)
+#if defined(__has_include) && !defined(VOX_KERNELS_STALE)
 #if __has_include("kernels_fatbin.h")
 #include "kernels_fatbin.h"
 #define VOX_HAVE_KERNELS 1
