@@ -24,9 +24,11 @@ export const TIERS: Readonly<Record<TierName, { tolerance: Tolerance; meaning: s
       "Same numbers: identical token ids and text, logits equal up to float32 rounding. For the same build and backend run again (determinism) or against its own earlier report.",
   },
   strict: {
-    tolerance: { maxTokenDiff: 0, maxWer: 0, maxCer: 0, minTop1: 1, maxKl: 1e-3, maxRelativeError: 5e-2 },
+    // Calibrated on an H200 (CUDA 13.0): CUDA against CPU on the fixtures gave identical tokens,
+    // max KL 1.0e-3 nats and max relative error 1.4e-2 (BF16 tensor-core GEMMs); x5 / x3.5 headroom.
+    tolerance: { maxTokenDiff: 0, maxWer: 0, maxCer: 0, minTop1: 1, maxKl: 5e-3, maxRelativeError: 5e-2 },
     meaning:
-      "Same transcript: identical token ids and text, logits close (every compared argmax equal, KL at most 1e-3 nats). For a different backend or summation order: CUDA against CPU, CPU against the golden arrays.",
+      "Same transcript: identical token ids and text, logits close (every compared argmax equal, KL at most 5e-3 nats). For a different backend or summation order: CUDA against CPU, CPU against the golden arrays.",
   },
   relaxed: {
     tolerance: { maxTokenDiff: 0.02, maxWer: 0.05, maxCer: 0.03, minTop1: 0.95, maxKl: 0.1, maxRelativeError: 0.5 },

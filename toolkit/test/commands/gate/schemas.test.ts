@@ -4,7 +4,10 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { schemaPath } from "../../../src/lib/paths.js";
+import { join } from "node:path";
+import type { GateReport } from "../../../src/commands/gate/run.js";
+import { packageRoot, schemaPath } from "../../../src/lib/paths.js";
+import { evaluate, toleranceFor, type Measured } from "../../../src/lib/tolerance.js";
 import { schemaErrors, SCHEMA_VERSION } from "../../../src/lib/report.js";
 
 const PINNED: Record<string, string[]> = {
@@ -31,4 +34,21 @@ test("accuracy case shape is pinned (what the Markdown report and gate metrics r
   const s = JSON.parse(readFileSync(schemaPath("accuracy"), "utf8")) as { $defs: Record<string, { required: string[] }> };
   assert.deepEqual(s.$defs.case!.required, ["audio", "status", "error", "baseline", "candidate", "tokens", "wer", "cer", "logits", "verdicts"]);
   assert.deepEqual(s.$defs.tolerance!.required, ["maxTokenDiff", "maxWer", "maxCer", "minTop1", "maxKl", "maxRelativeError"]);
+});
+
+// A real gate report from the H200 (vox gate --backend cuda --arch 90 --candidate cuda), recorded
+// under the first strict KL limit (1e-3), which tiny-delay exceeded by 0.4 %.
+const H200 = JSON.parse(readFileSync(join(packageRoot(), "toolkit", "test", "fixtures", "gate", "h200-gate-cuda.json"), "utf8")) as GateReport;
+
+test("the H200 gate report validates; its CUDA metrics pass strict as calibrated and fail exact", () => {
+  assert.deepEqual(schemaErrors("gate", H200), []);
+  assert.equal(H200.environment.gpus[0]!.name, "NVIDIA H200");
+  const accuracy = H200.stages.filter((s) => s.stage === "accuracy");
+  assert.equal(accuracy.length, 4);
+  for (const s of accuracy) {
+    const m = s.metrics as unknown as Measured;
+    assert.equal(evaluate(m, toleranceFor("strict")).pass, true, s.name);
+    assert.equal(evaluate(m, toleranceFor("exact")).pass, false, s.name);
+  }
+  assert.equal(H200.stages.find((s) => s.stage === "smoke")!.status, "pass");
 });
