@@ -1,4 +1,4 @@
-// `npm test` after `tsc`: builds the engine when engine/Makefile exists, then runs every compiled
+// `npm test` after `tsc`: builds the engine when engine/Makefile exists (with the CUDA kernels when nvcc is there), then runs every compiled
 // test file (dist/toolkit/test/**/*.test.js and dist/engine/tests/**/*.test.js) in one `node --test`
 // with the spec reporter, whose closing lines count tests, passes and failures.
 // Compiled files whose .ts source is gone are skipped (tsc never deletes stale output).
@@ -22,11 +22,21 @@ const args = process.argv.slice(2);
 const nodeFlags = args.filter((a) => a.startsWith("-"));
 const words = args.filter((a) => !a.startsWith("-"));
 
+/** nvcc on PATH or in the usual CUDA folder: then the CUDA kernels are compiled (and embedded) too. */
+function findNvcc(): string | null {
+  const onPath = spawnSync("sh", ["-c", "command -v nvcc"], { encoding: "utf8" }).stdout.trim();
+  if (onPath) return onPath;
+  return existsSync("/usr/local/cuda/bin/nvcc") ? "/usr/local/cuda/bin/nvcc" : null;
+}
+
 if (existsSync(join(root, "engine", "Makefile"))) {
-  console.log("> make -C engine");
-  const make = spawnSync("make", ["-C", join(root, "engine")], { stdio: "inherit" });
+  const nvcc = findNvcc();
+  const target = nvcc ? ["cuda"] : [];
+  if (!nvcc) console.log("npm test: note: no nvcc on this machine, so the CUDA kernels are not compiled (host code is); install the CUDA toolkit to compile them too.");
+  console.log(`> make -C engine ${target.join(" ")}`);
+  const make = spawnSync("make", ["-C", join(root, "engine"), ...target], { stdio: "inherit" });
   if (make.status !== 0) {
-    console.error(`npm test: make -C engine failed (exit ${make.status ?? make.signal}); fix the engine build first.`);
+    console.error(`npm test: make -C engine ${target.join(" ")} failed (exit ${make.status ?? make.signal}); fix the engine build first.`);
     process.exit(1);
   }
 }
