@@ -3,9 +3,9 @@
 // + bytes written per second (a device-to-device copy of N bytes moves 2N), the usual convention.
 //
 // Order of methods, the one used is named in the report:
-//   1. `voxtral --bench-copy --backend B --json` (proposed engine flag; see toolkit/BENCH.md);
-//   2. cuda: PyTorch's device-to-device copy when python3 with torch is present;
-//      cpu: Node's Buffer.copy (memmove on one thread: a lower bound of what all cores reach).
+//   1. `voxtral --bench-copy --backend B` (the engine's own 1 GiB copy on that backend);
+//   2. only for an engine without it: cuda: PyTorch's device-to-device copy when python3 with torch
+//      is present; cpu: Node's Buffer.copy (memmove on one thread: a lower bound of all cores).
 import { performance } from "node:perf_hooks";
 import { runEngine } from "../../lib/engine.js";
 import { runCommand } from "../../lib/exec.js";
