@@ -134,7 +134,7 @@ export async function runBench(a: BenchArgs): Promise<number> {
       const bw = await measureBandwidth(b, engine);
       bandwidth.push(bw);
       progress.log(bw.gbps ? `${b} copy bandwidth: ${bw.gbps.toFixed(0)} GB/s (${bw.method})` : `${b} copy bandwidth not measured: ${bw.error}`);
-      if (bw.method !== "voxtral --bench-copy") notes.push(`${b} copy bandwidth: measured by ${bw.method}, as the engine has no --bench-copy.`);
+      if (bw.gbps === null) notes.push(`${b} copy bandwidth not measured (${bw.error}): no % of copy and no floor.`);
     }
     const raw = await runPlan(plan, progress);
     const sustained: Sustained[] = [];
