@@ -51,6 +51,11 @@ typedef struct {
      * (fused residual). Weights are BF16 (also F16/F32 accepted); accumulation in FP32. */
     int (*linear)(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w,
                   const vox_bweight_t *b, int n, int accumulate);
+    /* Optional (NULL: nothing to prepare): pay now, at model load, the one-time costs of later
+     * linear() calls with this weight, bias (given or NULL) and accumulate for every n in
+     * [min_rows, max_rows] (CUDA: choose and first-launch the cuBLASLt kernels). */
+    int (*prepare_linear)(vox_backend_t *be, const vox_bweight_t *w, const vox_bweight_t *b,
+                          int min_rows, int max_rows, int accumulate);
     /* y[n,dim] = x · rsqrt(mean(x²) + eps) · w · (1 + scale1p), scale1p [dim] backend buffer or NULL. */
     int (*rmsnorm)(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w,
                    const float *scale1p, int n, int dim, float eps);

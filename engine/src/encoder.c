@@ -51,6 +51,7 @@ int vox_encoder_init(vox_encoder_t *e, const vox_model_t *m, int chunk, vox_erro
 void vox_encoder_free(vox_encoder_t *e) {
     if (!e->m) return;
     vox_backend_t *be = e->m->be;
+    if (e->graph) be->ops->graph_free(be, e->graph);
     float *bufs[] = {e->mel_in, e->cols, e->c0, e->x, e->h, e->q, e->att, e->k, e->v, e->f1, e->f3};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
         if (bufs[i]) be->ops->free(be, bufs[i]);
@@ -96,19 +97,15 @@ static int conv_stem(vox_encoder_t *e, const float *mel, int k, int *n1) {
     return 0;
 }
 
-int vox_encoder_push(vox_encoder_t *e, const float *mel, int k, float *out, int *n_out) {
+/* Every layer over n rows of e->x at positions pos0.. (the caller has set the position
+ * register): no allocation, no host sync, so graph-capturable once the scratch has grown. */
+static int layers(vox_encoder_t *e, int n) {
     const vox_model_t *m = e->m;
     const vox_params_t *p = &m->p;
     vox_backend_t *be = m->be;
     const vox_backend_ops *o = be->ops;
-    int n, d = p->enc_dim, H = p->enc_n_heads, KVH = p->enc_n_kv_heads, hd = p->enc_head_dim;
+    int d = p->enc_dim, H = p->enc_n_heads, KVH = p->enc_n_kv_heads, hd = p->enc_head_dim;
     float eps = (float)p->enc_norm_eps, theta = (float)p->enc_rope_theta;
-    *n_out = 0;
-    if (k < 0 || k > 2 * e->chunk)
-        return vox_fail(&be->err, VOX_EINTERNAL, "encoder: %d mel frames in one push (max %d). This is a bug; please report it", k, 2 * e->chunk);
-    TRY(conv_stem(e, mel, k, &n));
-    if (n == 0) return 0;
-    TRY(o->set_pos(be, e->pos));   /* rows are encoder positions pos .. pos+n-1 in every layer */
     for (int l = 0; l < p->enc_n_layers; l++) {
         const vox_enc_layer_b *L = &m->enc[l];
         TRY(o->rmsnorm(be, e->h, e->x, L->attention_norm, NULL, n, d, eps));
@@ -126,7 +123,38 @@ int vox_encoder_push(vox_encoder_t *e, const float *mel, int k, float *out, int 
         TRY(o->silu_mul(be, e->f1, e->f3, (size_t)n * p->enc_hidden_dim));
         TRY(o->linear(be, e->x, e->f1, L->w2, L->b2, n, 1));
     }
-    TRY(o->rmsnorm(be, out, e->x, m->enc_norm, NULL, n, d, eps));
+    return 0;
+}
+
+int vox_encoder_push(vox_encoder_t *e, const float *mel, int k, float *out, int *n_out) {
+    const vox_model_t *m = e->m;
+    const vox_params_t *p = &m->p;
+    vox_backend_t *be = m->be;
+    const vox_backend_ops *o = be->ops;
+    int n;
+    *n_out = 0;
+    if (k < 0 || k > 2 * e->chunk)
+        return vox_fail(&be->err, VOX_EINTERNAL, "encoder: %d mel frames in one push (max %d). This is a bug; please report it", k, 2 * e->chunk);
+    TRY(conv_stem(e, mel, k, &n));
+    if (n == 0) return 0;
+    TRY(o->set_pos(be, e->pos));   /* rows are encoder positions pos .. pos+n-1 in every layer */
+    /* Full chunks (the offline run's common case): the first runs op by op (scratch grows,
+     * plans are made), the second is captured as a graph that every later one replays. */
+    if (n == e->chunk && o->graph_begin && e->full_chunks++ > 0) {
+        if (!e->graph) {
+            TRY(o->graph_begin(be));
+            int rc = layers(e, n);
+            vox_graph_t *g = NULL;
+            int rc2 = o->graph_end(be, &g);   /* always end the capture, even after a failure */
+            TRY(rc);
+            TRY(rc2);
+            e->graph = g;
+        }
+        TRY(o->graph_launch(be, e->graph));
+    } else {
+        TRY(layers(e, n));
+    }
+    TRY(o->rmsnorm(be, out, e->x, m->enc_norm, NULL, n, p->enc_dim, (float)p->enc_norm_eps));
     e->pos += n;
     *n_out = n;
     return 0;

@@ -29,6 +29,8 @@ typedef struct {
     float *f1, *f3;         /* backend [chunk, enc_hidden] */
     vox_kv_t **kv;          /* [enc_n_layers] */
     int64_t pos;            /* encoder positions produced so far */
+    int full_chunks;        /* pushes of exactly chunk positions so far */
+    vox_graph_t *graph;     /* the layers over a full chunk, captured (backends with graphs) */
 } vox_encoder_t;
 
 int vox_encoder_init(vox_encoder_t *e, const vox_model_t *m, int chunk, vox_error_t *err);

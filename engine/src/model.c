@@ -2,7 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decoder.h"
 #include "model.h"
+#include "stream.h"
 
 /* Upload one tensor; on failure copy the backend's message into err. */
 static int up(vox_model_t *m, const vox_tensor_t *t, vox_bweight_t **out, vox_error_t *err) {
@@ -25,6 +27,35 @@ int vox_model_error(const vox_backend_t *be, int rc, vox_error_t *err) {
     if (be->err.code) return vox_fail(err, be->err.code, "%s", be->err.msg);
     if (err && err->code) return err->code;
     return vox_fail(err, rc, "backend operation failed (code %d) without a message. This is a bug; please report it", rc);
+}
+
+/* Pay the backend's one-time GEMM costs now (timed as load), for the row counts the stream
+ * will use (stream.h / decoder.h): conv0 up to 2 mel frames per encoder position of a chunk,
+ * conv1 and the encoder layers up to a chunk, the adapter a chunk over the downsample factor,
+ * and the decoder's prefill its prompt (left padding + delay). Layer 0 stands for every layer:
+ * the costs are per shape. */
+static int prepare(vox_model_t *m, vox_error_t *err) {
+    vox_backend_t *be = m->be;
+    if (!be->ops->prepare_linear) return 0;
+    const vox_params_t *p = &m->p;
+    int C = VOX_STREAM_CHUNK, g = p->downsample_factor, lo = 1;
+    int pmin = VOX_LEFT_PAD_TOKENS + 1, pmax = VOX_LEFT_PAD_TOKENS + VOX_DELAY_MS_MAX / 80;
+    const vox_enc_layer_b *e = &m->enc[0];
+    const vox_dec_layer_b *d = &m->dec[0];
+    struct { const vox_bweight_t *w, *b; int min, max, acc; } all[] = {
+        {m->conv0_w, m->conv0_b, lo, 2 * C, 0}, {m->conv1_w, m->conv1_b, lo, C, 0},
+        {e->wq, e->bq, lo, C, 0}, {e->wk, NULL, lo, C, 0}, {e->wv, e->bv, lo, C, 0}, {e->wo, e->bo, lo, C, 1},
+        {e->w1, NULL, lo, C, 0}, {e->w3, NULL, lo, C, 0}, {e->w2, e->b2, lo, C, 1},
+        {m->proj0, NULL, lo, (C + g - 1) / g, 0}, {m->proj2, NULL, lo, (C + g - 1) / g, 0},
+        {d->wq, NULL, pmin, pmax, 0}, {d->wk, NULL, pmin, pmax, 0}, {d->wv, NULL, pmin, pmax, 0},
+        {d->wo, NULL, pmin, pmax, 1}, {d->w1, NULL, pmin, pmax, 0}, {d->w3, NULL, pmin, pmax, 0},
+        {d->w2, NULL, pmin, pmax, 1},
+    };
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++) {
+        int rc = be->ops->prepare_linear(be, all[i].w, all[i].b, all[i].min, all[i].max, all[i].acc);
+        if (rc) return vox_model_error(be, rc, err);
+    }
+    return 0;
 }
 
 static void free_w(vox_model_t *m, vox_bweight_t *w) {
@@ -85,6 +116,7 @@ int vox_model_load(const char *dir, vox_backend_t *be, vox_model_t **out, vox_er
         if (!rc) rc = up(m, s->w3, &d->w3, err);
     }
     if (!rc) rc = up(m, w->norm, &m->norm, err);
+    if (!rc && p->enc_n_layers > 0 && p->n_layers > 0) rc = prepare(m, err);
     if (rc) { vox_model_free(m); return rc; }
     *out = m;
     return 0;

@@ -19,9 +19,10 @@
 #define VOX_SAMPLES_PER_TOKEN 1280
 #define VOX_RIGHT_PAD_TOKENS 10
 #define VOX_STREAM_CHUNK 1024      /* max encoder positions per encoder call */
+#define VOX_DELAY_MS_MAX 2400      /* delay_ms range: 80 .. this */
 
 typedef struct {
-    int delay_ms;       /* 80..2400, multiple of 80 (checked by the caller) */
+    int delay_ms;       /* 80..VOX_DELAY_MS_MAX, multiple of 80 (checked by the caller) */
     int ignore_eos;     /* decode to the last position whatever the model says */
     int dump;           /* keep mel frames, audio embeddings and logits on the host */
     int dump_steps;     /* logits rows kept when dumping (< 0: all) */

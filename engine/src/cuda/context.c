@@ -88,6 +88,7 @@ static void cuda_destroy(vox_backend_t *be) {
             vox_cuda_mfree(be, c->attn_part);
             vox_cuda_mfree(be, c->argmax_part);
             vox_cuda_mfree(be, c->lt_ws);
+            for (int i = 0; i < c->n_retired; i++) vox_cuda_mfree(be, c->retired[i]);
             vox_cuda_gemm_cache_clear(be);
             if (c->lt) c->api.cublasLtDestroy(c->lt);
             if (c->module) c->api.cuModuleUnload(c->module);
@@ -113,6 +114,7 @@ static const vox_backend_ops k_cuda_ops = {
     .weight_upload = vox_cuda_weight_upload,
     .weight_free = vox_cuda_weight_free,
     .linear = vox_cuda_linear,
+    .prepare_linear = vox_cuda_prepare_linear,
     .rmsnorm = vox_cuda_rmsnorm,
     .rope = vox_cuda_rope,
     .gelu = vox_cuda_gelu,

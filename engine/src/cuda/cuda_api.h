@@ -119,6 +119,9 @@ enum { VOX_LIBPROP_MAJOR = 0, VOX_LIBPROP_MINOR = 1, VOX_LIBPROP_PATCH = 2 }; /*
     X(cublasLtMatmulAlgoGetHeuristic, cublasStatus_t, (cublasLtHandle_t h, cublasLtMatmulDesc_t d, \
         cublasLtMatrixLayout_t a, cublasLtMatrixLayout_t b, cublasLtMatrixLayout_t c, cublasLtMatrixLayout_t dd, \
         cublasLtMatmulPreference_t p, int requested, cublasLtMatmulHeuristicResult_t *res, int *returned)) \
+    X(cublasLtMatmulAlgoCheck, cublasStatus_t, (cublasLtHandle_t h, cublasLtMatmulDesc_t d, \
+        cublasLtMatrixLayout_t a, cublasLtMatrixLayout_t b, cublasLtMatrixLayout_t c, cublasLtMatrixLayout_t dd, \
+        const cublasLtMatmulAlgo_t *algo, cublasLtMatmulHeuristicResult_t *res)) \
     X(cublasLtMatmul, cublasStatus_t, (cublasLtHandle_t h, cublasLtMatmulDesc_t d, const void *alpha, \
         const void *A, cublasLtMatrixLayout_t a, const void *B, cublasLtMatrixLayout_t b, const void *beta, \
         const void *C, cublasLtMatrixLayout_t c, void *D, cublasLtMatrixLayout_t dd, \

@@ -55,6 +55,19 @@ typedef struct {
 } vox_gemm_plan;
 #define VOX_GEMM_PLANS 64
 
+/* The algorithm chosen once for a row bucket (n rounded up to a power of two, >= 16) of one
+ * weight shape: every n of the bucket runs the same cuBLASLt kernel, so a kernel is loaded
+ * (lazy module loading: milliseconds) once per bucket, and prepare_linear can do it at load. */
+typedef struct {
+    int out, rows, in, accumulate, bias;  /* the key: shape with n = the bucket's top */
+    int fused_bias;
+    cublasLtMatmulAlgo_t algo;
+} vox_gemm_algo;
+#define VOX_GEMM_ALGOS 256
+/* Scratch buffers outgrown while a captured graph may still point at them are kept (freed
+ * with the backend), at most this many times. */
+#define VOX_RETIRED_MAX 32
+
 typedef struct {
     vox_cu_api api;
     CUdevice dev;
@@ -69,6 +82,7 @@ typedef struct {
     void *lt_ws;  size_t lt_ws_bytes;     /* explicit workspace: capture-safe */
     cublasLtMatmulDesc_t mm, mm_bias;     /* op(A) = Wᵀ, B = x, FP32 compute; + bias epilogue */
     vox_gemm_plan plans[VOX_GEMM_PLANS];  int n_plans, next_plan;
+    vox_gemm_algo algos[VOX_GEMM_ALGOS];  int n_algos, next_algo;
 
     int64_t *pos;           /* [1] device position register (set_pos) */
     uint16_t *xbf;  size_t xbf_cap;       /* bf16 copy of a linear() input (elements) */
@@ -77,6 +91,8 @@ typedef struct {
 
     size_t bytes_in_use;    /* device bytes allocated by this backend */
     int capturing;          /* between graph_begin and graph_end */
+    int graphs;             /* captured graphs alive: they hold scratch pointers */
+    void *retired[VOX_RETIRED_MAX]; int n_retired;   /* scratch replaced while graphs were alive */
 } vox_cuda_t;
 
 struct vox_bweight {
@@ -119,7 +135,9 @@ void *vox_cuda_malloc(vox_backend_t *be, size_t bytes);
 void vox_cuda_mfree(vox_backend_t *be, void *p);
 /* Make the backend's context current on the calling thread (ops may come from any thread). */
 int vox_cuda_enter(vox_backend_t *be);
-/* Make sure a device scratch buffer holds `need` bytes; refused while capturing a graph. */
+/* Make sure a device scratch buffer holds `need` bytes; refused while capturing a graph. The
+ * outgrown buffer is freed, or kept until destroy while captured graphs exist (they replay
+ * with the pointers they were captured with). */
 int vox_cuda_reserve(vox_backend_t *be, void **buf, size_t *cap_bytes, size_t need, const char *what);
 
 /* Op implementations, by file (wired into the ops table in context.c). */
@@ -142,6 +160,10 @@ int vox_cuda_linear_path(vox_backend_t *be, float *y, const float *x, const vox_
 
 /* Run one small GEMM so cuBLASLt's one-time start-up happens at create (gemm.c). */
 int vox_cuda_gemm_warmup(vox_backend_t *be);
+/* ops->prepare_linear: choose and launch once the cuBLASLt kernel of every row bucket that
+ * meets [min_rows, max_rows] for this weight, bias and beta (gemm.c). */
+int vox_cuda_prepare_linear(vox_backend_t *be, const vox_bweight_t *w, const vox_bweight_t *b,
+                            int min_rows, int max_rows, int accumulate);
 /* Drop the cached cuBLASLt layouts/algorithms (gemm.c). */
 void vox_cuda_gemm_cache_clear(vox_backend_t *be);
 

@@ -5,8 +5,12 @@
  * Larger n (encoder, adapter, prefill): x is rounded to bf16 by a kernel, then cuBLASLt
  * computes with BF16 operands and FP32 accumulation into the f32 y (beta = 1 for the fused
  * residual). Row-major y[n,out] is column-major Y[out,n] = op(A)·B with A = W viewed
- * column-major [in, out] (transposed) and B = x viewed column-major [in, n]. The plan (layouts
- * + algorithm from the heuristic, with our explicit workspace) is cached per shape. Bias: the
+ * column-major [in, out] (transposed) and B = x viewed column-major [in, n]. Algorithms are
+ * chosen per row bucket (n rounded up to a power of two, >= 16; see vox_gemm_algo) so that a
+ * new n reuses an already loaded kernel: the first launch of a cuBLASLt kernel costs
+ * milliseconds (lazy module loading), which prepare_linear (called at model load) pays once
+ * per bucket. The plan (layouts for the exact n + the bucket's algorithm, checked by
+ * cublasLtMatmulAlgoCheck, with our explicit workspace) is cached per shape. Bias: the
  * GEMM's bias epilogue (D = A·B + beta·C + bias); where cuBLASLt offers no algorithm with it,
  * a broadcast-add kernel after the GEMM (logged with --debug). */
 #include "cuda_impl.h"
@@ -30,14 +34,16 @@ void vox_cuda_gemm_cache_clear(vox_backend_t *be) {
     vox_cuda_t *c = vox_cuda(be);
     for (int i = 0; i < c->n_plans; i++) plan_release(c, &c->plans[i]);
     c->n_plans = c->next_plan = 0;
+    c->n_algos = c->next_algo = 0;
     if (c->mm) c->api.cublasLtMatmulDescDestroy(c->mm);
     if (c->mm_bias) c->api.cublasLtMatmulDescDestroy(c->mm_bias);
     c->mm = c->mm_bias = NULL;
 }
 
-/* The heuristic's best algorithm for desc, or found = 0. */
-static int heuristic(vox_backend_t *be, cublasLtMatmulDesc_t desc, vox_gemm_plan *p, int *found,
-                     size_t *ws_needed) {
+/* The heuristic's best algorithm for desc over these layouts, or *found = 0. */
+static int heuristic(vox_backend_t *be, cublasLtMatmulDesc_t desc, cublasLtMatrixLayout_t la,
+                     cublasLtMatrixLayout_t lb, cublasLtMatrixLayout_t lc, cublasLtMatmulAlgo_t *algo,
+                     int *found) {
     vox_cuda_t *c = vox_cuda(be);
     vox_cu_api *a = &c->api;
     cublasLtMatmulPreference_t pref = NULL;
@@ -48,14 +54,11 @@ static int heuristic(vox_backend_t *be, cublasLtMatmulDesc_t desc, vox_gemm_plan
     cublasStatus_t s = a->cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
                                                                &ws, sizeof ws);
     if (s == CUBLAS_STATUS_SUCCESS)
-        s = a->cublasLtMatmulAlgoGetHeuristic(c->lt, desc, p->la, p->lb, p->lc, p->lc, pref, 1, &res, found);
+        s = a->cublasLtMatmulAlgoGetHeuristic(c->lt, desc, la, lb, lc, lc, pref, 1, &res, found);
     a->cublasLtMatmulPreferenceDestroy(pref);
     if (s == 15 /* CUBLAS_STATUS_NOT_SUPPORTED: no algorithm for this configuration */) *found = 0;
     else BLAS_CHECK(be, s);
-    if (*found > 0) {
-        p->algo = res.algo;
-        *ws_needed = res.workspaceSize;
-    }
+    if (*found > 0) *algo = res.algo;
     return 0;
 }
 
@@ -74,38 +77,104 @@ static int make_descs(vox_backend_t *be) {
     return 0;
 }
 
+/* Column-major views for y[n,out] (+)= x[n,in] · Wᵀ: W as [in, out], x as [in, n], y as [out, n]. */
+static int layouts(vox_backend_t *be, int out, int n, int in, cublasLtMatrixLayout_t *la,
+                   cublasLtMatrixLayout_t *lb, cublasLtMatrixLayout_t *lc) {
+    vox_cu_api *a = &vox_cuda(be)->api;
+    BLAS_CHECK(be, a->cublasLtMatrixLayoutCreate(la, CUDA_R_16BF, (uint64_t)in, (uint64_t)out, in));
+    BLAS_CHECK(be, a->cublasLtMatrixLayoutCreate(lb, CUDA_R_16BF, (uint64_t)in, (uint64_t)n, in));
+    BLAS_CHECK(be, a->cublasLtMatrixLayoutCreate(lc, CUDA_R_32F, (uint64_t)out, (uint64_t)n, out));
+    return 0;
+}
+
+/* Best algorithm for this shape: with the bias epilogue when bias is given and cuBLASLt has
+ * one (*fused = 1), else the plain GEMM (the bias then goes through a kernel). */
+static int choose(vox_backend_t *be, int out, int n, int in, const float *bias, cublasLtMatmulAlgo_t *algo,
+                  int *fused) {
+    vox_cuda_t *c = vox_cuda(be);
+    cublasLtMatrixLayout_t la = NULL, lb = NULL, lc = NULL;
+    int found = 0, rc = layouts(be, out, n, in, &la, &lb, &lc);
+    *fused = 0;
+    if (!rc && bias) {   /* the heuristic reads the bias pointer for its alignment */
+        cublasStatus_t s = c->api.cublasLtMatmulDescSetAttribute(c->mm_bias, CUBLASLT_MATMUL_DESC_BIAS_POINTER,
+                                                                 &bias, sizeof bias);
+        rc = s ? vox_cuda_fail_blas(be, s, "cublasLtMatmulDescSetAttribute", __FILE__, __LINE__)
+               : heuristic(be, c->mm_bias, la, lb, lc, algo, &found);
+        *fused = found > 0;
+        if (!rc && !found && be->debug)
+            fprintf(stderr, "voxtral: debug: cuda: fallback: no cuBLASLt bias epilogue for out=%d n=%d in=%d, "
+                    "bias added by a kernel\n", out, n, in);
+    }
+    if (!rc && !found) rc = heuristic(be, c->mm, la, lb, lc, algo, &found);
+    if (la) c->api.cublasLtMatrixLayoutDestroy(la);
+    if (lb) c->api.cublasLtMatrixLayoutDestroy(lb);
+    if (lc) c->api.cublasLtMatrixLayoutDestroy(lc);
+    if (!rc && found < 1)
+        rc = vox_fail(&be->err, VOX_EDEVICE, "cuBLASLt has no BF16 GEMM algorithm for out=%d n=%d in=%d "
+                      "on %s. Update the CUDA libraries (libcublasLt)", out, n, in, c->name);
+    return rc;
+}
+
+/* Rows of the bucket n falls in: the next power of two, at least 16. */
+static int bucket_rows(int n) {
+    int r = 16;
+    while (r < n && r < (1 << 30)) r *= 2;
+    return r;
+}
+
+/* The algorithm of n's row bucket for this weight shape (chosen on first use, at n = the top). */
+static int find_algo(vox_backend_t *be, int out, int n, int in, int accumulate, const float *bias,
+                     const vox_gemm_algo **ap) {
+    vox_cuda_t *c = vox_cuda(be);
+    int rows = bucket_rows(n), has_bias = bias != NULL;
+    for (int i = 0; i < c->n_algos; i++) {
+        const vox_gemm_algo *g = &c->algos[i];
+        if (g->out == out && g->rows == rows && g->in == in && g->accumulate == accumulate && g->bias == has_bias) {
+            *ap = g;
+            return 0;
+        }
+    }
+    double t0 = vox_now_ms();
+    vox_gemm_algo g = {out, rows, in, accumulate, has_bias, 0, {{0}}};
+    int rc = choose(be, out, rows, in, bias, &g.algo, &g.fused_bias);
+    if (rc) return rc;
+    int slot = c->n_algos < VOX_GEMM_ALGOS ? c->n_algos++ : (c->next_algo++ % VOX_GEMM_ALGOS);
+    c->algos[slot] = g;
+    *ap = &c->algos[slot];
+    if (be->debug)
+        fprintf(stderr, "voxtral: debug: cuda: cuBLASLt algorithm out=%d n<=%d in=%d beta=%d bias=%s "
+                "(heuristic %.2f ms)\n", out, rows, in, accumulate,
+                !bias ? "none" : g.fused_bias ? "epilogue" : "kernel", vox_now_ms() - t0);
+    return 0;
+}
+
+/* The plan for exactly n rows: its layouts and the bucket's algorithm, which cuBLASLt must
+ * accept for this n within our workspace; otherwise (logged) the heuristic's pick for n. */
 static int make_plan(vox_backend_t *be, vox_gemm_plan *p, int out, int n, int in, int accumulate,
                      const float *bias) {
     vox_cuda_t *c = vox_cuda(be);
     vox_cu_api *a = &c->api;
-    int rc0;
-    if (!c->mm && (rc0 = make_descs(be))) return rc0;
+    int rc;
+    if (!c->mm && (rc = make_descs(be))) return rc;
     memset(p, 0, sizeof *p);
     p->out = out; p->n = n; p->in = in; p->accumulate = accumulate; p->bias = bias != NULL;
-    BLAS_CHECK(be, a->cublasLtMatrixLayoutCreate(&p->la, CUDA_R_16BF, (uint64_t)in, (uint64_t)out, in));
-    BLAS_CHECK(be, a->cublasLtMatrixLayoutCreate(&p->lb, CUDA_R_16BF, (uint64_t)in, (uint64_t)n, in));
-    BLAS_CHECK(be, a->cublasLtMatrixLayoutCreate(&p->lc, CUDA_R_32F, (uint64_t)out, (uint64_t)n, out));
-    double t0 = vox_now_ms();
-    int found = 0, rc;
-    size_t ws = 0;
-    if (bias) {   /* the heuristic reads the bias pointer for its alignment */
-        BLAS_CHECK(be, a->cublasLtMatmulDescSetAttribute(c->mm_bias, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias,
-                                                         sizeof bias));
-        if ((rc = heuristic(be, c->mm_bias, p, &found, &ws))) return rc;
-        p->fused_bias = found > 0;
-        if (!found && be->debug)
-            fprintf(stderr, "voxtral: debug: cuda: fallback: no cuBLASLt bias epilogue for out=%d n=%d in=%d, "
-                    "bias added by a kernel\n", out, n, in);
+    if ((rc = layouts(be, out, n, in, &p->la, &p->lb, &p->lc))) return rc;
+    const vox_gemm_algo *g;
+    if ((rc = find_algo(be, out, n, in, accumulate, bias, &g))) return rc;
+    cublasLtMatmulDesc_t desc = g->fused_bias ? c->mm_bias : c->mm;
+    if (g->fused_bias)
+        BLAS_CHECK(be, a->cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof bias));
+    cublasLtMatmulHeuristicResult_t res;
+    cublasStatus_t s = a->cublasLtMatmulAlgoCheck(c->lt, desc, p->la, p->lb, p->lc, p->lc, &g->algo, &res);
+    if (s == CUBLAS_STATUS_SUCCESS && res.workspaceSize <= c->lt_ws_bytes) {
+        p->algo = g->algo;
+        p->fused_bias = g->fused_bias;
+        return 0;
     }
-    if (!found && (rc = heuristic(be, c->mm, p, &found, &ws))) return rc;
-    if (found < 1)
-        return vox_fail(&be->err, VOX_EDEVICE, "cuBLASLt has no BF16 GEMM algorithm for out=%d n=%d in=%d "
-                        "on %s. Update the CUDA libraries (libcublasLt)", out, n, in, c->name);
     if (be->debug)
-        fprintf(stderr, "voxtral: debug: cuda: cuBLASLt plan out=%d n=%d in=%d beta=%d bias=%s (workspace %zu KiB, "
-                "heuristic %.2f ms)\n", out, n, in, accumulate, !bias ? "none" : p->fused_bias ? "epilogue" : "kernel",
-                ws >> 10, vox_now_ms() - t0);
-    return 0;
+        fprintf(stderr, "voxtral: debug: cuda: fallback: the n<=%d algorithm does not fit out=%d n=%d in=%d "
+                "(%s), own heuristic\n", g->rows, out, n, in, s ? a->cublasLtGetStatusName(s) : "workspace");
+    return choose(be, out, n, in, bias, &p->algo, &p->fused_bias);
 }
 
 static int find_plan(vox_backend_t *be, int out, int n, int in, int accumulate, const float *bias,
@@ -189,6 +258,32 @@ int vox_cuda_gemm_warmup(vox_backend_t *be) {
     vox_cuda_mfree(be, w.d);
     if (!rc && be->debug)
         fprintf(stderr, "voxtral: debug: cuda: cuBLASLt warm-up %.1f ms\n", vox_now_ms() - t0);
+    return rc;
+}
+
+int vox_cuda_prepare_linear(vox_backend_t *be, const vox_bweight_t *w, const vox_bweight_t *b,
+                            int min_rows, int max_rows, int accumulate) {
+    vox_cuda_t *c = vox_cuda(be);
+    if (max_rows <= VOX_GEMV_MAX_ROWS) return 0;   /* the GEMV kernel: loaded at create */
+    int top = bucket_rows(max_rows);
+    int first = bucket_rows(min_rows > VOX_GEMV_MAX_ROWS ? min_rows : VOX_GEMV_MAX_ROWS + 1);
+    double t0 = vox_now_ms();
+    /* Scratch in and out, contents never initialised: only the kernels' first launch matters. */
+    float *x = vox_cuda_malloc(be, sizeof(float) * (size_t)top * (size_t)w->cols);
+    float *y = x ? vox_cuda_malloc(be, sizeof(float) * (size_t)top * (size_t)w->rows) : NULL;
+    int rc = y ? 0 : be->err.code;
+    for (int rows = first; !rc && rows <= top; rows *= 2)
+        rc = vox_cuda_linear_path(be, y, x, w, b, rows, accumulate, 0);
+    if (!rc) {
+        CUresult r = c->api.cuStreamSynchronize(c->stream);
+        if (r != CUDA_SUCCESS) rc = vox_cuda_fail_cu(be, r, "cuStreamSynchronize", __FILE__, __LINE__);
+    }
+    vox_cuda_mfree(be, x);
+    vox_cuda_mfree(be, y);
+    if (!rc && be->debug)
+        fprintf(stderr, "voxtral: debug: cuda: prepared GEMMs out=%lld in=%lld beta=%d bias=%s for n in %d..%d: %.1f ms\n",
+                (long long)w->rows, (long long)w->cols, accumulate ? 1 : 0, b ? "yes" : "no", first / 2 + 1, top,
+                vox_now_ms() - t0);
     return rc;
 }
 

@@ -1,8 +1,10 @@
-/* graph.c — CUDA graphs for the decode step: stream capture of everything the model queues
- * between graph_begin and graph_end, instantiated once and replayed with graph_launch.
+/* graph.c — CUDA graphs (the decode step, full encoder chunks): stream capture of everything
+ * the model queues between graph_begin and graph_end, instantiated once and replayed with
+ * graph_launch.
  * Thread-local capture mode: another backend capturing in another thread is unaffected.
  * During capture: no allocation (refused), no download, no set_pos (the position register is
- * device memory that the graph reads: set it before each graph_launch). */
+ * device memory that the graph reads: set it before each graph_launch). Scratch that grows
+ * later is reallocated without freeing the old buffer while graphs exist (memory.c). */
 #include "cuda_impl.h"
 
 #include <stdlib.h>
@@ -48,6 +50,7 @@ int vox_cuda_graph_end(vox_backend_t *be, vox_graph_t **g) {
     }
     out->graph = graph;
     out->exec = exec;
+    c->graphs++;
     *g = out;
     return 0;
 }
@@ -66,4 +69,5 @@ void vox_cuda_graph_free(vox_backend_t *be, vox_graph_t *g) {
     c->api.cuGraphExecDestroy(g->exec);
     c->api.cuGraphDestroy(g->graph);
     free(g);
+    c->graphs--;
 }

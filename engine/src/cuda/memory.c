@@ -47,7 +47,14 @@ int vox_cuda_reserve(vox_backend_t *be, void **buf, size_t *cap_bytes, size_t ne
         return vox_fail(&be->err, VOX_EINTERNAL, "%s needs %zu bytes more scratch during graph capture. "
                         "Run the same step once before graph_begin", what, need);
     CU_CHECK(be, c->api.cuStreamSynchronize(c->stream));   /* queued work may still read it */
-    vox_cuda_mfree(be, *buf);
+    if (c->graphs > 0 && *buf) {
+        if (c->n_retired == VOX_RETIRED_MAX)
+            return vox_fail(&be->err, VOX_EINTERNAL, "%s scratch regrown more than %d times while CUDA "
+                            "graphs exist. This is a bug; please report it", what, VOX_RETIRED_MAX);
+        c->retired[c->n_retired++] = *buf;
+    } else {
+        vox_cuda_mfree(be, *buf);
+    }
     *buf = NULL;
     *cap_bytes = 0;
     size_t bytes = need + need / 4;
