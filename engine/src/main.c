@@ -279,7 +279,9 @@ static void print_json(const cli_opts *o, const vox_model_t *m, const vox_stream
            "\"wall\":%.3f},\"n_steps\":%zu",
            o->delay_ms, threads, load_ms, t->mel, t->encoder, t->adapter, t->prefill, t->decode,
            r->n_tokens ? t->decode / (double)r->n_tokens : 0.0, t->first_token, wall_ms, r->n_tokens);
-    printf(",\"peak_rss_mb\":%.1f,\"gpu_mem_mb\":", peak_rss_mb());
+    printf(",\"step_ms\":[");
+    for (size_t i = 0; i < r->n_tokens; i++) printf("%s%.3f", i ? "," : "", r->step_ms[i]);
+    printf("],\"peak_rss_mb\":%.1f,\"gpu_mem_mb\":", peak_rss_mb());
     if (strcmp(be->ops->name, "cpu") == 0) printf("null");
     else printf("%.1f", (double)be->ops->mem_used(be) / (1024.0 * 1024.0));
     printf("}\n");

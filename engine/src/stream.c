@@ -26,6 +26,7 @@ struct vox_stream {
     size_t n_samples;
     int64_t n_audio;
     int32_t *tokens; size_t n_tokens, cap_tokens;
+    float *step_ms; size_t cap_step;             /* [n_tokens]: wall ms of each step (token on the host) */
     vox_stream_timings t;
     double t0;
     float *d_mel; size_t n_mel, cap_mel;         /* dumps (host) */
@@ -111,8 +112,11 @@ static int decode_queued(vox_stream_t *s, vox_error_t *err) {
     double t = vox_now_ms();
     while (!s->done && s->next < s->qbase + s->qcount) {
         int token;
+        double t_step = vox_now_ms();
         rc = vox_decoder_step(&s->dec, s->q + (size_t)(s->next - s->qbase) * dim, s->next, &token);
         if (rc) break;
+        if (grow(&s->step_ms, &s->cap_step, s->n_tokens + 1, sizeof *s->step_ms)) { rc = oom(err); break; }
+        s->step_ms[s->n_tokens] = (float)(vox_now_ms() - t_step);
         if (s->o.dump && (s->o.dump_steps < 0 || s->n_log < (size_t)s->o.dump_steps)) {
             size_t V = (size_t)s->m->p.vocab_size;
             if (grow(&s->d_log, &s->cap_log, (s->n_log + 1) * V, sizeof(float))) { rc = oom(err); break; }
@@ -209,6 +213,7 @@ void vox_stream_result_get(const vox_stream_t *s, vox_stream_result *r) {
     memset(r, 0, sizeof *r);
     r->tokens = s->tokens;
     r->n_tokens = s->n_tokens;
+    r->step_ms = s->step_ms;
     r->n_samples = s->n_samples;
     r->n_audio = s->n_audio;
     r->t = s->t;
@@ -230,6 +235,7 @@ void vox_stream_free(vox_stream_t *s) {
     vox_mel_free(s->mel);
     free(s->frames);
     free(s->tokens);
+    free(s->step_ms);
     free(s->d_mel);
     free(s->d_emb);
     free(s->d_log);

@@ -38,6 +38,7 @@ typedef struct {
 
 typedef struct {
     const int32_t *tokens; size_t n_tokens;          /* generated ids (EOS included when seen) */
+    const float *step_ms;                            /* [n_tokens] wall ms of each decoder step */
     size_t n_samples;                                /* user samples fed (16 kHz) */
     int64_t n_audio;                                 /* audio embeddings (decoder positions) */
     vox_stream_timings t;

@@ -25,6 +25,11 @@ function assertJsonContract(o: Record<string, unknown>): void {
   };
   for (const [k, t] of Object.entries(types)) assert.equal(typeof o[k], t, `--json key ${k} should be a ${t}`);
   assert.ok(Array.isArray(o.tokens), "--json tokens should be an array");
+  const steps = o.step_ms as unknown[];
+  assert.ok(Array.isArray(steps) && steps.length === (o.tokens as unknown[]).length, "--json step_ms has one entry per token");
+  assert.ok(steps.every((x) => typeof x === "number" && x >= 0), "--json step_ms entries are non-negative numbers");
+  const sum = (steps as number[]).reduce((a, b) => a + b, 0);
+  assert.ok(sum <= (o.timings_ms as { decode: number }).decode + 1, "--json step_ms sum fits inside timings_ms.decode");
   assert.ok(o.gpu_mem_mb === null || typeof o.gpu_mem_mb === "number", "--json gpu_mem_mb should be a number or null");
   const t = o.timings_ms as Record<string, unknown>;
   for (const k of ["load", "mel", "encoder", "adapter", "prefill", "decode", "decode_per_step", "first_token", "wall"])
