@@ -118,6 +118,8 @@ int vox_model_load(const char *dir, vox_backend_t *be, vox_model_t **out, vox_er
     if (!rc) rc = up(m, w->norm, &m->norm, err);
     if (!rc && p->enc_n_layers > 0 && p->n_layers > 0) rc = prepare(m, err);
     if (rc) { vox_model_free(m); return rc; }
+    /* The device holds its own copy now: wait for the uploads, then drop the host pages. */
+    if (be->ops->copies_weights && be->ops->sync(be) == 0) vox_weights_release_pages(&m->w);
     *out = m;
     return 0;
 }

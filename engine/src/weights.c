@@ -6,6 +6,7 @@
  * overlapping); then every tensor params.json implies must be present with exactly its shape.
  * Tensors are views into the read-only mapping: nothing is copied here. */
 #define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* madvise */
 #include "weights.h"
 
 #include <errno.h>
@@ -345,4 +346,10 @@ float vox_tensor_get_f32(const vox_tensor_t *t, size_t i) {
 void vox_tensor_to_f32(const vox_tensor_t *t, float *out) {
     size_t n = t->nbytes / vox_dtype_size(t->dtype);
     for (size_t i = 0; i < n; i++) out[i] = vox_tensor_get_f32(t, i);
+}
+
+void vox_weights_release_pages(vox_weights_t *w) {
+    /* MADV_DONTNEED on a read-only private file mapping only drops clean page-cache references;
+     * a failure here costs memory, never correctness, so it is not an error. */
+    if (w->st.map) (void)madvise(w->st.map, w->st.map_size, MADV_DONTNEED);
 }

@@ -113,6 +113,7 @@ static const vox_backend_ops k_cuda_ops = {
     .copy = vox_cuda_copy,
     .weight_upload = vox_cuda_weight_upload,
     .weight_free = vox_cuda_weight_free,
+    .copies_weights = 1,
     .linear = vox_cuda_linear,
     .prepare_linear = vox_cuda_prepare_linear,
     .rmsnorm = vox_cuda_rmsnorm,
