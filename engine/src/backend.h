@@ -45,8 +45,8 @@ typedef struct {
     /* --- weights: converted/uploaded once at load --- */
     int (*weight_upload)(vox_backend_t *be, const vox_tensor_t *t, vox_bweight_t **out);
     void (*weight_free)(vox_backend_t *be, vox_bweight_t *w);
-    /* 1 when weight_upload copies the data (device memory): the model then releases the host
-     * pages of the checkpoint mapping after load, so host RSS does not hold a second copy. */
+    /* 1 when weight_upload copies the data (device memory) and is done reading the host bytes when
+     * it returns: the model then releases each tensor's host pages right after its upload. */
     int copies_weights;
 
     /* --- ops (n = number of rows) --- */

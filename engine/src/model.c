@@ -10,6 +10,9 @@
 static int up(vox_model_t *m, const vox_tensor_t *t, vox_bweight_t **out, vox_error_t *err) {
     if (m->be->ops->weight_upload(m->be, t, out) != 0)
         return vox_fail(err, m->be->err.code ? m->be->err.code : VOX_EDEVICE, "%s", m->be->err.msg);
+    /* The device has its own copy once the upload returns (its host staging is done): drop the
+     * host pages now, so peak host memory stays near one tensor instead of the checkpoint. */
+    if (m->be->ops->copies_weights) vox_tensor_release_pages(t);
     return 0;
 }
 
@@ -118,8 +121,6 @@ int vox_model_load(const char *dir, vox_backend_t *be, vox_model_t **out, vox_er
     if (!rc) rc = up(m, w->norm, &m->norm, err);
     if (!rc && p->enc_n_layers > 0 && p->n_layers > 0) rc = prepare(m, err);
     if (rc) { vox_model_free(m); return rc; }
-    /* The device holds its own copy now: wait for the uploads, then drop the host pages. */
-    if (be->ops->copies_weights && be->ops->sync(be) == 0) vox_weights_release_pages(&m->w);
     *out = m;
     return 0;
 }

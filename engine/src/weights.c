@@ -348,8 +348,12 @@ void vox_tensor_to_f32(const vox_tensor_t *t, float *out) {
     for (size_t i = 0; i < n; i++) out[i] = vox_tensor_get_f32(t, i);
 }
 
-void vox_weights_release_pages(vox_weights_t *w) {
-    /* MADV_DONTNEED on a read-only private file mapping only drops clean page-cache references;
-     * a failure here costs memory, never correctness, so it is not an error. */
-    if (w->st.map) (void)madvise(w->st.map, w->st.map_size, MADV_DONTNEED);
+void vox_tensor_release_pages(const vox_tensor_t *t) {
+    /* Whole pages around the tensor (a neighbour's shared page is simply re-read if needed).
+     * MADV_DONTNEED on a read-only private file mapping only drops clean page-cache references;
+     * a failure costs memory, never correctness, so it is not an error. */
+    long page = sysconf(_SC_PAGESIZE);
+    uintptr_t a = (uintptr_t)t->data, mask = (uintptr_t)(page > 0 ? page : 4096) - 1;
+    uintptr_t lo = a & ~mask, hi = (a + t->nbytes + mask) & ~mask;
+    if (t->nbytes) (void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
 }

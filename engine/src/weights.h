@@ -84,9 +84,10 @@ int vox_weights_spec(const vox_params_t *p, vox_weights_t *w, vox_tensor_spec_t 
 /* mmap + validate DIR/consolidated.safetensors against p, fill every pointer above. */
 int vox_weights_load(const char *dir, const vox_params_t *p, vox_weights_t *w, vox_error_t *err);
 void vox_weights_free(vox_weights_t *w);
-/* Drop the mapping's resident pages (they are re-read from the file if touched again): for
- * backends that keep their own copy of the weights. */
-void vox_weights_release_pages(vox_weights_t *w);
+/* Drop the resident pages of one tensor's bytes in the mapping (re-read from the file if touched
+ * again): for backends that keep their own copy of the weights, so host memory never holds the
+ * whole checkpoint at once. */
+void vox_tensor_release_pages(const vox_tensor_t *t);
 
 /* Lower-level pieces (also used by the synthetic-model writer and tests). */
 int vox_safetensors_open(const char *path, vox_safetensors_t *st, vox_error_t *err);
