@@ -1,4 +1,4 @@
-/* main.c — the voxtral CLI (contract: brief ENGINE_CLI.md; engine/README.md documents it).
+/* main.c — the voxtral CLI (its contract is documented in engine/README.md, "Command line").
  * Parses the options once into a struct, runs one of: --help, --info, --write-synthetic, or a
  * transcription (-i FILE offline, or --stdin streaming), and maps every failure to one stderr
  * line `voxtral: error: <problem>. <fix>` and its exit code. */

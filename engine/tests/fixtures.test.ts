@@ -17,7 +17,7 @@ const REL = 1e-3;
 interface FixtureJson { name: string; audio: string; delay_ms: number }
 interface EngineJson { text: string; tokens: number[]; n_audio: number; n_steps: number; backend: string }
 
-/** The --json contract (ENGINE_CLI.md): every key present with its type. */
+/** The --json contract (engine/README.md, "Command line"): every key present with its type. */
 function assertJsonContract(o: Record<string, unknown>): void {
   const types: Record<string, string> = {
     text: "string", n_audio: "number", audio_seconds: "number", backend: "string", device: "string",
