@@ -5,21 +5,38 @@
  * torch reference; the filter bank is built in double exactly as the Slaney formulas say and
  * applied over each filter's non-zero bin range only.
  *
+ * Threads: frames only read immutable state and the sample buffer, so a large batch (an offline
+ * file pushed at once) is split over up to min(cores, 16) threads, each with its own scratch; the
+ * result is bit-identical to computing the frames one by one.
+ *
  * Buffering: `buf` holds the signal from absolute sample index `base` on. Frame t covers
  * signal indices [t*hop - n_fft/2, t*hop + n_fft/2); indices < 0 reflect to -i, indices >= N
  * (known only at finish) reflect to 2(N-1) - i. Samples no later frame can need are dropped.
  */
+#define _POSIX_C_SOURCE 200809L /* sysconf */
 #include "mel.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifndef M_PI
 #define M_PI 3.14159265358979323846
 #endif
 
 typedef struct { double re, im; } cplx;
+
+/* Per-thread working memory of one frame's computation. */
+typedef struct {
+    cplx *in, *out;     /* [n_fft] */
+    double *power;      /* [n_bins] */
+} frame_scratch;
+
+/* Frames computed in one go below this count stay on the calling thread (streaming pushes). */
+#define MEL_PARALLEL_MIN_FRAMES 256
+#define MEL_MAX_THREADS 16
 
 struct vox_mel {
     int n_mels, hop, n_fft, n_bins;   /* n_bins = n_fft/2 + 1 */
@@ -29,8 +46,7 @@ struct vox_mel {
     int *f_lo, *f_hi;                 /* non-zero bin range [lo, hi) of each filter */
     cplx *twiddle;                    /* [n_fft] e^{-2πik/n_fft} */
     int factors[32], n_factors;
-    cplx *fft_in, *fft_out;           /* [n_fft] scratch */
-    double *power;                    /* [n_bins] scratch */
+    int n_threads;                    /* frames are computed on up to this many threads */
 
     float *buf; size_t buf_len, buf_cap;  /* samples [base, base + buf_len) */
     size_t base;                      /* absolute index of buf[0] */
@@ -125,11 +141,10 @@ vox_mel_t *vox_mel_new(const vox_params_t *p) {
     m->f_lo = malloc(sizeof(int) * (size_t)m->n_mels);
     m->f_hi = malloc(sizeof(int) * (size_t)m->n_mels);
     m->twiddle = malloc(sizeof(cplx) * (size_t)m->n_fft);
-    m->fft_in = malloc(sizeof(cplx) * (size_t)m->n_fft);
-    m->fft_out = malloc(sizeof(cplx) * (size_t)m->n_fft);
-    m->power = malloc(sizeof(double) * (size_t)m->n_bins);
-    if (!m->window || !m->filters || !m->f_lo || !m->f_hi || !m->twiddle || !m->fft_in ||
-        !m->fft_out || !m->power || build_filters(m, (double)p->sampling_rate) != 0) {
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    m->n_threads = cores < 1 ? 1 : cores > MEL_MAX_THREADS ? MEL_MAX_THREADS : (int)cores;
+    if (!m->window || !m->filters || !m->f_lo || !m->f_hi || !m->twiddle ||
+        build_filters(m, (double)p->sampling_rate) != 0) {
         vox_mel_free(m);
         return NULL;
     }
@@ -153,7 +168,7 @@ vox_mel_t *vox_mel_new(const vox_params_t *p) {
 void vox_mel_free(vox_mel_t *m) {
     if (!m) return;
     free(m->window); free(m->filters); free(m->f_lo); free(m->f_hi); free(m->twiddle);
-    free(m->fft_in); free(m->fft_out); free(m->power); free(m->buf); free(m->ready);
+    free(m->buf); free(m->ready);
     free(m);
 }
 
@@ -168,31 +183,82 @@ static double sample_at(const struct vox_mel *m, long long i) {
     return m->buf[(size_t)i - m->base];
 }
 
-static int emit_frame(struct vox_mel *m, size_t t) {
-    if (m->ready_len + 1 > m->ready_cap) {
-        size_t cap = m->ready_cap ? m->ready_cap * 2 : 64;
-        float *r = realloc(m->ready, sizeof(float) * cap * (size_t)m->n_mels);
-        if (!r) return VOX_ENOMEM;
-        m->ready = r; m->ready_cap = cap;
-    }
+static int scratch_init(const struct vox_mel *m, frame_scratch *sc) {
+    sc->in = malloc(sizeof(cplx) * (size_t)m->n_fft);
+    sc->out = malloc(sizeof(cplx) * (size_t)m->n_fft);
+    sc->power = malloc(sizeof(double) * (size_t)m->n_bins);
+    return sc->in && sc->out && sc->power ? 0 : VOX_ENOMEM;
+}
+static void scratch_free(frame_scratch *sc) { free(sc->in); free(sc->out); free(sc->power); }
+
+/* One frame t into out[n_mels]. Reads only immutable state and the sample buffer, so frames can
+ * be computed on several threads at once, each with its own scratch, with identical results. */
+static void compute_frame(const struct vox_mel *m, frame_scratch *sc, size_t t, float *out) {
     long long start = (long long)t * m->hop - m->n_fft / 2;
     for (int i = 0; i < m->n_fft; i++) {
-        m->fft_in[i].re = sample_at(m, start + i) * m->window[i];
-        m->fft_in[i].im = 0.0;
+        sc->in[i].re = sample_at(m, start + i) * m->window[i];
+        sc->in[i].im = 0.0;
     }
-    fft_rec(m, m->fft_in, 1, m->fft_out, m->n_fft, m->factors, 1);
+    fft_rec(m, sc->in, 1, sc->out, m->n_fft, m->factors, 1);
     for (int b = 0; b < m->n_bins; b++)
-        m->power[b] = m->fft_out[b].re * m->fft_out[b].re + m->fft_out[b].im * m->fft_out[b].im;
-    float *out = m->ready + m->ready_len * (size_t)m->n_mels;
+        sc->power[b] = sc->out[b].re * sc->out[b].re + sc->out[b].im * sc->out[b].im;
     for (int f = 0; f < m->n_mels; f++) {
         const double *w = m->filters + (size_t)f * m->n_bins;
         double e = 0.0;
-        for (int b = m->f_lo[f]; b < m->f_hi[f]; b++) e += w[b] * m->power[b];
+        for (int b = m->f_lo[f]; b < m->f_hi[f]; b++) e += w[b] * sc->power[b];
         double x = log10(fmax(e, 1e-10));
         x = fmax(x, m->log_floor);
         out[f] = (float)((x + 4.0) / 4.0);
     }
-    m->ready_len++;
+}
+
+typedef struct {
+    const struct vox_mel *m;
+    size_t t0, t1;      /* frames [t0, t1) */
+    float *out;         /* row of frame t0 */
+    int rc;
+} frame_job;
+
+static void *run_frames(void *arg) {
+    frame_job *j = arg;
+    frame_scratch sc;
+    j->rc = scratch_init(j->m, &sc);
+    for (size_t t = j->t0; t < j->t1 && !j->rc; t++)
+        compute_frame(j->m, &sc, t, j->out + (t - j->t0) * (size_t)j->m->n_mels);
+    scratch_free(&sc);
+    return NULL;
+}
+
+/* Frames [t0, t1) appended to the ready queue; large batches (offline input) are split over
+ * threads, small ones (streaming) stay on this thread. */
+static int emit_frames(struct vox_mel *m, size_t t0, size_t t1) {
+    size_t n = t1 - t0, w = (size_t)m->n_mels;
+    if (m->ready_len + n > m->ready_cap) {
+        size_t cap = m->ready_cap ? m->ready_cap : 64;
+        while (cap < m->ready_len + n) cap *= 2;
+        float *r = realloc(m->ready, sizeof(float) * cap * w);
+        if (!r) return VOX_ENOMEM;
+        m->ready = r; m->ready_cap = cap;
+    }
+    float *out = m->ready + m->ready_len * w;
+    int nt = n >= MEL_PARALLEL_MIN_FRAMES ? m->n_threads : 1;
+    frame_job jobs[MEL_MAX_THREADS];
+    pthread_t tid[MEL_MAX_THREADS];
+    int started = 0, rc = 0;
+    for (int i = 0; i < nt; i++) {
+        size_t a = t0 + n * (size_t)i / (size_t)nt, b = t0 + n * (size_t)(i + 1) / (size_t)nt;
+        jobs[i] = (frame_job){m, a, b, out + (a - t0) * w, 0};
+        if (i > 0 && pthread_create(&tid[i], NULL, run_frames, &jobs[i]) == 0) { started |= 1 << i; continue; }
+        if (i > 0) jobs[i].rc = -1;          /* no thread: computed below on this one */
+    }
+    run_frames(&jobs[0]);
+    for (int i = 1; i < nt; i++) {
+        if (started & (1 << i)) pthread_join(tid[i], NULL);
+        else run_frames(&jobs[i]);
+    }
+    for (int i = 0; i < nt; i++) if (jobs[i].rc) rc = VOX_ENOMEM;
+    if (rc) return rc;
+    m->ready_len += n;
     return 0;
 }
 
@@ -200,18 +266,22 @@ static int emit_frame(struct vox_mel *m, size_t t) {
  * t*hop + n_fft/2 - 1 and, for the left reflection, up to n_fft/2. */
 static int drain(struct vox_mel *m) {
     size_t half = (size_t)m->n_fft / 2;
-    for (;;) {
-        size_t t = m->next_frame;
-        if (m->finished) {
-            if (t >= m->n_total / (size_t)m->hop) break;  /* the STFT's last frame is dropped */
-        } else {
-            size_t need = t * m->hop + half;              /* samples needed: [0, need) */
+    size_t end = m->next_frame;    /* frames [next_frame, end) can be computed now */
+    if (m->finished) {
+        end = m->n_total / (size_t)m->hop;                 /* the STFT's last frame is dropped */
+        if (end < m->next_frame) end = m->next_frame;
+    } else {
+        for (;;) {
+            size_t need = end * m->hop + half;             /* samples needed: [0, need) */
             if (need < half + 1) need = half + 1;
             if (m->n_total < need) break;
+            end++;
         }
-        int rc = emit_frame(m, t);
+    }
+    if (end > m->next_frame) {
+        int rc = emit_frames(m, m->next_frame, end);
         if (rc) return rc;
-        m->next_frame++;
+        m->next_frame = end;
     }
     /* Drop samples no later frame reads (keep [0, half] while frame 0's reflection needs them). */
     if (m->next_frame > 0 && !m->finished) {
