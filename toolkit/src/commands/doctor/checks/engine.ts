@@ -13,7 +13,7 @@ export const engineCheck: Check = {
     const e = f.engine;
     const override = f.env.VOX_ENGINE ? " (from VOX_ENGINE)" : "";
     if (!e.exists) {
-      return fail(`engine not built: ${e.path}${override} does not exist`, override ? "Point VOX_ENGINE at a built voxtral binary, or unset it." : "Build it: make -C engine (CPU), or npx vox build --backend cuda. README: Build.");
+      return fail(`engine not built: ${e.path}${override} does not exist`, override ? "Point VOX_ENGINE at a built voxtral binary, or unset it." : "Build it: make -C engine (CPU), or npx vox build --backend cuda. README: Quick start.");
     }
     const r = e.info;
     if (!r || r.exitCode !== 0) {

@@ -6,7 +6,7 @@ import type { ModelFacts } from "../facts.js";
 import { combine, fail, warn, type Check, type Verdict } from "./types.js";
 
 const DOWNLOAD = (dir: string) =>
-  `Download the model: hf download mistralai/Voxtral-Mini-4B-Realtime-2602 params.json consolidated.safetensors tekken.json --local-dir ${dir} (or pass --model DIR). README: Model.`;
+  `Download the model: hf download mistralai/Voxtral-Mini-4B-Realtime-2602 params.json consolidated.safetensors tekken.json --local-dir ${dir} (or pass --model DIR). README: The real model.`;
 
 const REQUIRED_SPECIALS: Array<[string, number]> = [["<s>", 1], ["</s>", 2], ["[STREAMING_PAD]", 32]];
 
