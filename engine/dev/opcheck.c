@@ -6,7 +6,8 @@
  * weights / BF16 KV values the device holds); outputs are poisoned (NaN) first so an
  * unwritten element fails. One line per check, "FAIL" when over its tolerance; exit 1 if any.
  * Speed (captured CUDA graphs of repeated ops, so launch gaps are small): GEMV vs cuBLASLt at
- * the decoder's shapes (GB/s of weights), GEMM at the encoder's (TFLOP/s), decode attention,
+ * the decoder's shapes (GB/s of weights), linear_multi (q/k/v, w1/w3 in one launch) vs separate
+ * calls, GEMM at the encoder's (TFLOP/s), decode attention,
  * device-to-device copy bandwidth (bytes read + written), the decode-step floor. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -126,6 +127,57 @@ static void check_linear(int n, int in, int out, int bias, int acc, int path) {
     report(what, got, ref, (size_t)n * out, path ? 1e-5 : 1e-2);
     o->free(be, dx); o->free(be, dy); o->weight_free(be, w); o->weight_free(be, b);
     free(bv); free(x); free(y0); free(got); free(ref); mat_free(&W);
+}
+
+/* linear_multi: `count` weights of width `in` on one x, vs the double reference; with n <= 8
+ * (one GEMV launch) also vs separate linear() calls, which must give the same bits. */
+static void check_linear_multi(int n, int in, int count, const int *outs) {
+    hmat W[8];
+    vox_bweight_t *w[8];
+    float *dy[8], *dy1[8];
+    float *x = malloc((size_t)n * in * 4);
+    for (size_t i = 0; i < (size_t)n * in; i++) x[i] = frand();
+    float *dx = dev_from(x, (size_t)n * in);
+    for (int i = 0; i < count; i++) {
+        W[i] = mat_new(outs[i], in, 1.f / sqrtf((float)in));
+        die_if(o->weight_upload(be, &W[i].t, &w[i]), "weight_upload");
+        dy[i] = dev_poison((size_t)n * outs[i]);
+        dy1[i] = dev_poison((size_t)n * outs[i]);
+        die_if(o->linear(be, dy1[i], dx, w[i], NULL, n, 0), "linear");
+    }
+    die_if(o->linear_multi(be, count, dy, dx, (const vox_bweight_t *const *)w, n), "linear_multi");
+    size_t total = 0;
+    for (int i = 0; i < count; i++) total += (size_t)n * outs[i];
+    float *got = malloc(total * 4);
+    double *ref = malloc(total * 8);
+    int differ = 0;
+    size_t at = 0;
+    for (int i = 0; i < count; i++) {
+        size_t m = (size_t)n * outs[i];
+        float *g = host_of(dy[i], m), *g1 = host_of(dy1[i], m);
+        memcpy(got + at, g, m * 4);
+        differ += memcmp(g, g1, m * 4) != 0;
+        for (int r = 0; r < n; r++)
+            for (int j = 0; j < outs[i]; j++) {
+                double acc = 0;
+                for (int k = 0; k < in; k++) acc += (double)W[i].val[(size_t)j * in + k] * x[(size_t)r * in + k];
+                ref[at + (size_t)r * outs[i] + j] = acc;
+            }
+        at += m;
+        free(g); free(g1);
+        o->free(be, dy[i]); o->free(be, dy1[i]); o->weight_free(be, w[i]); mat_free(&W[i]);
+    }
+    char what[128];
+    int len = snprintf(what, sizeof what, "linear_multi %-8s n=%d in=%d out=", n <= 8 ? "gemv" : "cublasLt", n, in);
+    for (int i = 0; i < count && len < (int)sizeof what - 8; i++)
+        len += snprintf(what + len, sizeof what - len, i ? "+%d" : "%d", outs[i]);
+    report(what, got, ref, total, n <= 8 ? 1e-5 : 1e-2);
+    if (n <= 8) {   /* same kernel, same per-row arithmetic: bit-identical to linear() */
+        failures += differ != 0;
+        printf("%-4s %-58s %d of %d outputs differ from linear()\n", differ ? "FAIL" : "ok",
+               "  ... bits vs separate linear()", differ, count);
+    }
+    o->free(be, dx); free(x); free(got); free(ref);
 }
 
 static void check_pointwise(void) {
@@ -355,6 +407,16 @@ static int lin_op(void *c) {
     lin_ctx *l = c;
     return vox_cuda_linear_path(be, l->y, l->x, l->w, NULL, l->n, 0, l->path);
 }
+typedef struct { float *y[3], *x; vox_bweight_t *w[3]; int count, multi; } multi_ctx;
+static int multi_op(void *c) {   /* linear_multi, or the same weights as separate linear() calls */
+    multi_ctx *m = c;
+    if (m->multi) return o->linear_multi(be, m->count, m->y, m->x, (const vox_bweight_t *const *)m->w, 1);
+    for (int i = 0; i < m->count; i++) {
+        int rc = o->linear(be, m->y[i], m->x, m->w[i], NULL, 1, 0);
+        if (rc) return rc;
+    }
+    return 0;
+}
 typedef struct { float *a, *b; size_t bytes; } copy_ctx;
 static int copy_op(void *c) { copy_ctx *k = c; return o->copy(be, k->a, k->b, k->bytes); }
 typedef struct { float *out, *q; vox_kv_t *kv; int n, H, window; } att_ctx;
@@ -458,8 +520,40 @@ static void speed(void) {
         step_ms += (s == 5 ? 1 : 26 * per_layer) * (tg < tl ? tg : tl);
         o->free(be, x); o->free(be, y); o->weight_free(be, w);
     }
-    printf("  decoder GEMVs per step (26 layers + head): %.3f ms; floor 6.86 GB / copy bw = %.3f ms\n",
+    printf("  decoder GEMVs per step (26 layers + head), separate: %.3f ms; floor 6.86 GB / copy bw = %.3f ms\n",
            step_ms, 6.86e9 / (copy_gbs * 1e9) * 1e3);
+
+    /* the decoder's groups on one input: one linear_multi launch vs separate linear() calls */
+    struct { const char *name; int count, outs[3]; } grp[] = {{"q/k/v", 3, {4096, 1024, 1024}},
+                                                             {"w1/w3", 2, {9216, 9216, 0}}};
+    double saved = 0;
+    printf("decoder linear_multi (n=1, in 3072): one GEMV launch vs separate linear() calls\n");
+    for (size_t g = 0; g < sizeof grp / sizeof *grp; g++) {
+        multi_ctx m;
+        memset(&m, 0, sizeof m);
+        m.count = grp[g].count;
+        float *hx = malloc(3072 * 4);
+        for (int i = 0; i < 3072; i++) hx[i] = frand();
+        m.x = dev_from(hx, 3072);
+        free(hx);
+        double wb = 0;
+        for (int i = 0; i < m.count; i++) {
+            m.w[i] = rand_w(grp[g].outs[i], 3072);
+            m.y[i] = dev_poison((size_t)grp[g].outs[i]);
+            wb += 2.0 * 3072 * grp[g].outs[i];
+        }
+        m.multi = 0;
+        double ts = time_op(multi_op, &m, 20);
+        m.multi = 1;
+        double tm = time_op(multi_op, &m, 20);
+        saved += ts - tm;
+        printf("  %-6s %.1f MB: multi %6.1f us %5.0f GB/s | separate %6.1f us %5.0f GB/s\n", grp[g].name, wb / 1e6,
+               tm * 1e3, wb / tm / 1e6, ts * 1e3, wb / ts / 1e6);
+        for (int i = 0; i < m.count; i++) { o->free(be, m.y[i]); o->weight_free(be, m.w[i]); }
+        o->free(be, m.x);
+    }
+    printf("  per step (26 layers): %.3f ms less; decoder GEMVs per step with linear_multi %.3f ms\n",
+           26 * saved, step_ms - 26 * saved);
 
     /* encoder GEMMs, n = 1024 rows (one encoder chunk) */
     struct { const char *name; int in, out; } enc[] = {{"enc wq", 1280, 2048}, {"enc w1", 1280, 5120},
@@ -560,6 +654,12 @@ int main(int argc, char **argv) {
     check_linear(16, 384, 256, 1, 0, 0);
     check_linear(100, 1280, 512, 1, 1, 0);
     check_linear(37, 100, 60, 0, 1, 0);
+    int qkv[] = {4096, 1024, 1024}, odd[] = {60, 17, 33}, five[] = {40, 8, 1, 70, 9}, big[] = {1024, 512};
+    check_linear_multi(1, 3072, 3, qkv);    /* the decode step's q/k/v */
+    check_linear_multi(8, 3072, 3, qkv);
+    check_linear_multi(3, 100, 3, odd);     /* scalar GEMV, segments ending mid-block */
+    check_linear_multi(2, 256, 5, five);    /* more weights than one launch takes */
+    check_linear_multi(38, 3072, 2, big);   /* prefill: a GEMM per weight */
     check_pointwise();
     check_rmsnorm(7, 3072, 0);
     check_rmsnorm(5, 96, 1);

@@ -1,4 +1,6 @@
-/* gemv.cu — y[n, out] (+)= x[n, in] · Wᵀ (+ b) for few rows (n <= 8, the decode step).
+/* gemv.cu — y[n, out] (+)= x[n, in] · Wᵀ (+ b) for few rows (n <= 8, the decode step), for up
+ * to VOX_GEMV_SEGS weights on the same x in one launch (gemv_args.cuh: linear = 1 segment,
+ * linear_multi = q/k/v or w1/w3 together; each row is computed the same way either way).
  * W bf16 [out, in] is read exactly once, so this is bound by memory bandwidth: one warp per
  * output row (8 rows per 256-thread block) streams its W row with 16-byte loads, four in
  * flight per lane, and dots it against all n input rows at once (x is tiny and stays in L1/L2).
@@ -8,8 +10,9 @@
  *   vox_gemv_bf16_vec     in % 8 == 0 and x 16-byte aligned (the usual case)
  *   vox_gemv_bf16_scalar  any in (tiny test models) */
 #include "common.cuh"
+#include "gemv_args.cuh"
 
-#define GEMV_WARPS 8
+#define GEMV_WARPS VOX_GEMV_WARPS
 
 __device__ __forceinline__ uint4 ld_stream(const uint4 *p) {
     uint4 r;
@@ -33,9 +36,23 @@ __device__ __forceinline__ void dot8(float (&s)[N], uint4 w, const float *x, int
     }
 }
 
+/* v[seg] with constant indices only, so the argument block stays in the parameter bank (no
+ * local copy), and is read where it is used (the outputs only at the store: fewer registers). */
+template <typename T>
+__device__ __forceinline__ T pick(const T (&v)[VOX_GEMV_SEGS], int seg) {
+    T r = v[0];
+#pragma unroll
+    for (int i = 1; i < VOX_GEMV_SEGS; i++)
+        if (seg == i) r = v[i];
+    return r;
+}
+
 template <int N>
-__device__ __forceinline__ void store_rows(float (&s)[N], float *y, const float *bias, int out,
-                                           int row, int accumulate) {
+__device__ __forceinline__ void store_rows(float (&s)[N], const vox_gemv_args &a, int seg, int row,
+                                           int accumulate) {
+    float *y = pick(a.y, seg);
+    const float *bias = pick(a.bias, seg);
+    int out = pick(a.out, seg);
 #pragma unroll
     for (int t = 0; t < N; t++) {
         float v = warp_sum(s[t]);
@@ -48,12 +65,10 @@ __device__ __forceinline__ void store_rows(float (&s)[N], float *y, const float 
 }
 
 template <int N>
-__device__ void gemv_vec(float *y, const float *x, const uint16_t *W, const float *bias, int out,
-                         int in, int accumulate) {
-    int row = blockIdx.x * GEMV_WARPS + (threadIdx.x >> 5), lane = threadIdx.x & 31;
-    if (row >= out) return;
+__device__ void gemv_vec(const vox_gemv_args &a, int seg, int row, const float *x, int in, int accumulate) {
+    int lane = threadIdx.x & 31;
     int in8 = in >> 3;
-    const uint4 *wr = (const uint4 *)(W + (long long)row * in);
+    const uint4 *wr = (const uint4 *)(pick(a.w, seg) + (long long)row * in);
     float s[N];
 #pragma unroll
     for (int t = 0; t < N; t++) s[t] = 0.f;
@@ -67,15 +82,14 @@ __device__ void gemv_vec(float *y, const float *x, const uint16_t *W, const floa
         dot8<N>(s, w3, x, in, c + 96);
     }
     for (; c < in8; c += 32) dot8<N>(s, ld_stream(wr + c), x, in, c);
-    store_rows<N>(s, y, bias, out, row, accumulate);
+    store_rows<N>(s, a, seg, row, accumulate);
 }
 
 template <int N>
-__device__ void gemv_scalar(float *y, const float *x, const uint16_t *W, const float *bias,
-                            int out, int in, int accumulate) {
-    int row = blockIdx.x * GEMV_WARPS + (threadIdx.x >> 5), lane = threadIdx.x & 31;
-    if (row >= out) return;
-    const uint16_t *wr = W + (long long)row * in;
+__device__ void gemv_scalar(const vox_gemv_args &a, int seg, int row, const float *x, int in,
+                            int accumulate) {
+    int lane = threadIdx.x & 31;
+    const uint16_t *wr = pick(a.w, seg) + (long long)row * in;
     float s[N];
 #pragma unroll
     for (int t = 0; t < N; t++) s[t] = 0.f;
@@ -84,30 +98,44 @@ __device__ void gemv_scalar(float *y, const float *x, const uint16_t *W, const f
 #pragma unroll
         for (int t = 0; t < N; t++) s[t] = fmaf(w, x[(long long)t * in + i], s[t]);
     }
-    store_rows<N>(s, y, bias, out, row, accumulate);
+    store_rows<N>(s, a, seg, row, accumulate);
 }
 
-/* Block: GEMV_WARPS*32 threads; grid: ceil(out / GEMV_WARPS). n in 1..8. */
-#define GEMV_DISPATCH(fn)                                                      \
-    switch (n) {                                                               \
-    case 1: fn<1>(y, x, W, bias, out, in, accumulate); break;                  \
-    case 2: fn<2>(y, x, W, bias, out, in, accumulate); break;                  \
-    case 3: fn<3>(y, x, W, bias, out, in, accumulate); break;                  \
-    case 4: fn<4>(y, x, W, bias, out, in, accumulate); break;                  \
-    case 5: fn<5>(y, x, W, bias, out, in, accumulate); break;                  \
-    case 6: fn<6>(y, x, W, bias, out, in, accumulate); break;                  \
-    case 7: fn<7>(y, x, W, bias, out, in, accumulate); break;                  \
-    default: fn<8>(y, x, W, bias, out, in, accumulate); break;                 \
+/* This block's segment: the last one whose blocks start at or before blockIdx.x. */
+__device__ __forceinline__ int find_seg(const vox_gemv_args &a, int *first) {
+    int seg = 0;
+    *first = 0;
+#pragma unroll
+    for (int i = 1; i < VOX_GEMV_SEGS; i++)
+        if (i < a.count && (int)blockIdx.x >= a.block_end[i - 1]) {
+            seg = i;
+            *first = a.block_end[i - 1];
+        }
+    return seg;
+}
+
+/* Block: GEMV_WARPS*32 threads; grid: a.block_end[a.count - 1]. n in 1..8. */
+#define GEMV_DISPATCH(fn)                                                          \
+    int first, seg = find_seg(a, &first);                                          \
+    int row = ((int)blockIdx.x - first) * GEMV_WARPS + (threadIdx.x >> 5);         \
+    if (row >= pick(a.out, seg)) return;                                           \
+    switch (n) {                                                                   \
+    case 1: fn<1>(a, seg, row, x, in, accumulate); break;                          \
+    case 2: fn<2>(a, seg, row, x, in, accumulate); break;                          \
+    case 3: fn<3>(a, seg, row, x, in, accumulate); break;                          \
+    case 4: fn<4>(a, seg, row, x, in, accumulate); break;                          \
+    case 5: fn<5>(a, seg, row, x, in, accumulate); break;                          \
+    case 6: fn<6>(a, seg, row, x, in, accumulate); break;                          \
+    case 7: fn<7>(a, seg, row, x, in, accumulate); break;                          \
+    default: fn<8>(a, seg, row, x, in, accumulate); break;                         \
     }
 
 VOX_KERNEL void __launch_bounds__(GEMV_WARPS * 32)
-vox_gemv_bf16_vec(float *y, const float *x, const uint16_t *W, const float *bias, int n, int out,
-                  int in, int accumulate) {
+vox_gemv_bf16_vec(vox_gemv_args a, const float *x, int n, int in, int accumulate) {
     GEMV_DISPATCH(gemv_vec)
 }
 
 VOX_KERNEL void __launch_bounds__(GEMV_WARPS * 32)
-vox_gemv_bf16_scalar(float *y, const float *x, const uint16_t *W, const float *bias, int n,
-                     int out, int in, int accumulate) {
+vox_gemv_bf16_scalar(vox_gemv_args a, const float *x, int n, int in, int accumulate) {
     GEMV_DISPATCH(gemv_scalar)
 }

@@ -54,6 +54,13 @@ typedef struct {
      * (fused residual). Weights are BF16 (also F16/F32 accepted); accumulation in FP32. */
     int (*linear)(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w,
                   const vox_bweight_t *b, int n, int accumulate);
+    /* y[i][n, out_i] = x[n, in] · W_iᵀ for i < count: several weights of the same input width on
+     * one input (no bias, no accumulate; the y[i] are distinct buffers, none is x). The same
+     * values as count linear() calls; mandatory. CUDA runs n <= 8 rows as ONE GEMV launch over
+     * the rows of all the weights (the decode step's q/k/v and w1/w3: a small matrix alone
+     * leaves part of the memory bandwidth idle), more rows as one GEMM per weight. */
+    int (*linear_multi)(vox_backend_t *be, int count, float *const *y, const float *x,
+                        const vox_bweight_t *const *w, int n);
     /* Optional (NULL: nothing to prepare): pay now, at model load, the one-time costs of later
      * linear() calls with this weight, bias (given or NULL) and accumulate for every n in
      * [min_rows, max_rows] (CUDA: choose and first-launch the cuBLASLt kernels). */

@@ -153,6 +153,19 @@ static int cpu_linear(vox_backend_t *be, float *y, const float *x, const vox_bwe
     return 0;
 }
 
+/* One linear() per weight: on the CPU each GEMV already spreads over every thread. */
+static int cpu_linear_multi(vox_backend_t *be, int count, float *const *y, const float *x,
+                            const vox_bweight_t *const *w, int n) {
+    for (int i = 0; i < count; i++) {
+        if (w[i]->cols != w[0]->cols)
+            return vox_fail(&be->err, VOX_EINTERNAL, "linear_multi: weight %d is %d wide, weight 0 %d. This is a bug; please report it",
+                            i, w[i]->cols, w[0]->cols);
+        int rc = cpu_linear(be, y[i], x, w[i], NULL, n, 0);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
 /* ---------------- element-wise ops ---------------- */
 
 static int cpu_rmsnorm(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w,
@@ -297,6 +310,7 @@ static const vox_backend_ops cpu_ops = {
     .weight_upload = cpu_weight_upload,
     .weight_free = cpu_weight_free,
     .linear = cpu_linear,
+    .linear_multi = cpu_linear_multi,
     .rmsnorm = cpu_rmsnorm,
     .rope = cpu_rope,
     .gelu = cpu_gelu,

@@ -102,18 +102,18 @@ static int layers(vox_decoder_t *d, int n) {
     float eps = (float)p->norm_eps, theta = (float)p->rope_theta;
     for (int l = 0; l < p->n_layers; l++) {
         const vox_dec_layer_b *L = &m->dec[l];
+        /* q/k/v and w1/w3 each read one input: one linear_multi (one GEMV launch on CUDA) */
+        const vox_bweight_t *qkv_w[3] = {L->wq, L->wk, L->wv}, *ffn_w[2] = {L->w1, L->w3};
+        float *qkv_y[3] = {d->q, d->k, d->v}, *ffn_y[2] = {d->f1, d->f3};
         TRY(o->rmsnorm(be, d->h, d->x, L->attention_norm, NULL, n, dim, eps));
-        TRY(o->linear(be, d->q, d->h, L->wq, NULL, n, 0));
-        TRY(o->linear(be, d->k, d->h, L->wk, NULL, n, 0));
-        TRY(o->linear(be, d->v, d->h, L->wv, NULL, n, 0));
+        TRY(o->linear_multi(be, 3, qkv_y, d->h, qkv_w, n));
         TRY(o->rope(be, d->q, n, H, hd, theta));
         TRY(o->rope(be, d->k, n, KVH, hd, theta));
         TRY(o->kv_write(be, d->kv[l], d->k, d->v, n));
         TRY(o->attention(be, d->att, d->q, d->kv[l], n, H, p->sliding_window));
         TRY(o->linear(be, d->x, d->att, L->wo, NULL, n, 1));
         TRY(o->rmsnorm(be, d->h, d->x, L->ffn_norm, d->ada[l], n, dim, eps));
-        TRY(o->linear(be, d->f1, d->h, L->w1, NULL, n, 0));
-        TRY(o->linear(be, d->f3, d->h, L->w3, NULL, n, 0));
+        TRY(o->linear_multi(be, 2, ffn_y, d->h, ffn_w, n));
         TRY(o->silu_mul(be, d->f1, d->f3, (size_t)n * p->hidden_dim));
         TRY(o->linear(be, d->x, d->f1, L->w2, NULL, n, 1));
     }

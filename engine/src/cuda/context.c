@@ -115,6 +115,7 @@ static const vox_backend_ops k_cuda_ops = {
     .weight_free = vox_cuda_weight_free,
     .copies_weights = 1,
     .linear = vox_cuda_linear,
+    .linear_multi = vox_cuda_linear_multi,
     .prepare_linear = vox_cuda_prepare_linear,
     .rmsnorm = vox_cuda_rmsnorm,
     .rope = vox_cuda_rope,

@@ -154,6 +154,9 @@ void vox_cuda_kv_free(vox_backend_t *be, vox_kv_t *kv);
 
 int vox_cuda_linear(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w,
                     const vox_bweight_t *b, int n, int accumulate);
+/* ops->linear_multi: one GEMV launch over all the weights' rows for n <= VOX_GEMV_MAX_ROWS. */
+int vox_cuda_linear_multi(vox_backend_t *be, int count, float *const *y, const float *x,
+                          const vox_bweight_t *const *w, int n);
 /* linear() with the path forced (engine/dev measures both): use_gemv 1 = GEMV kernel, 0 = cuBLASLt. */
 int vox_cuda_linear_path(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w,
                          const vox_bweight_t *b, int n, int accumulate, int use_gemv);

@@ -1,7 +1,10 @@
 /* gemm.c — linear(): y[n, out] (+)= x[n, in] · Wᵀ (+ b), W bf16 [out, in], x/y f32.
  *
  * n <= VOX_GEMV_MAX_ROWS (the decode step): the GEMV kernel (kernels/gemv.cu) reads W once
- * with 16-byte loads straight from f32 x: bandwidth-bound, no staging.
+ * with 16-byte loads straight from f32 x: bandwidth-bound, no staging. linear_multi (several
+ * weights on one x: q/k/v, w1/w3) is ONE GEMV launch over the rows of all of them; its kernel
+ * arguments carry the weight/output table (kernels/gemv_args.cuh), so a captured graph holds it
+ * by value and nothing is uploaded. With more rows it is one cuBLASLt GEMM per weight.
  * Larger n (encoder, adapter, prefill): x is rounded to bf16 by a kernel, then cuBLASLt
  * computes with BF16 operands and FP32 accumulation into the f32 y (beta = 1 for the fused
  * residual). Row-major y[n,out] is column-major Y[out,n] = op(A)·B with A = W viewed
@@ -14,6 +17,7 @@
  * GEMM's bias epilogue (D = A·B + beta·C + bias); where cuBLASLt offers no algorithm with it,
  * a broadcast-add kernel after the GEMM (logged with --debug). */
 #include "cuda_impl.h"
+#include "../../kernels/gemv_args.cuh"
 
 #include <stdio.h>
 #include <string.h>
@@ -199,14 +203,32 @@ static int find_plan(vox_backend_t *be, int out, int n, int in, int accumulate, 
     return 0;
 }
 
+/* One GEMV launch: y[i] (+)= x · w[i]ᵀ (+ bias[i]) for i < count (<= VOX_GEMV_SEGS), all w[i]
+ * `in` wide. The blocks of the weights follow each other in one grid (gemv_args.cuh). */
+static int gemv_launch(vox_backend_t *be, int count, float *const *y, const float *x,
+                       const vox_bweight_t *const *w, const float *const *bias, int n, int accumulate) {
+    vox_cuda_t *c = vox_cuda(be);
+    vox_gemv_args a;
+    memset(&a, 0, sizeof a);
+    int in = (int)w[0]->cols, blocks = 0;
+    for (int i = 0; i < count; i++) {
+        a.w[i] = w[i]->d;
+        a.y[i] = y[i];
+        a.bias[i] = bias ? bias[i] : NULL;
+        a.out[i] = (int)w[i]->rows;
+        blocks += (a.out[i] + VOX_GEMV_WARPS - 1) / VOX_GEMV_WARPS;
+        a.block_end[i] = blocks;
+    }
+    a.count = count;
+    int vec = in % 8 == 0 && ((uintptr_t)x & 15) == 0;
+    void *args[] = {&a, &x, &n, &in, &accumulate};
+    return vox_cuda_launch(be, vec ? c->k.k_gemv_vec : c->k.k_gemv_scalar, (unsigned)blocks, 1, 1,
+                           VOX_GEMV_WARPS * 32, args);
+}
+
 static int linear_gemv(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w,
                        const float *bias, int n, int accumulate) {
-    vox_cuda_t *c = vox_cuda(be);
-    int out = (int)w->rows, in = (int)w->cols;
-    int vec = in % 8 == 0 && ((uintptr_t)x & 15) == 0;
-    void *args[] = {&y, &x, (void *)&w->d, &bias, &n, &out, &in, &accumulate};
-    return vox_cuda_launch(be, vec ? c->k.k_gemv_vec : c->k.k_gemv_scalar, (unsigned)((out + 7) / 8), 1, 1,
-                           256, args);
+    return gemv_launch(be, 1, &y, x, &w, &bias, n, accumulate);
 }
 
 static int linear_lt(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w,
@@ -304,4 +326,20 @@ int vox_cuda_linear_path(vox_backend_t *be, float *y, const float *x, const vox_
 int vox_cuda_linear(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w,
                     const vox_bweight_t *b, int n, int accumulate) {
     return vox_cuda_linear_path(be, y, x, w, b, n, accumulate, n <= VOX_GEMV_MAX_ROWS);
+}
+
+int vox_cuda_linear_multi(vox_backend_t *be, int count, float *const *y, const float *x,
+                          const vox_bweight_t *const *w, int n) {
+    for (int i = 0; i < count; i++)
+        if (w[i]->is_f32 || w[i]->cols != w[0]->cols)
+            return vox_fail(&be->err, VOX_EINTERNAL, "linear_multi: weight %d is %s, not a matrix %lld wide",
+                            i, w[i]->is_f32 ? "a vector" : "of another width", (long long)w[0]->cols);
+    if (n <= 0) return 0;
+    int rc = 0;
+    if (n > VOX_GEMV_MAX_ROWS)   /* cuBLASLt: a GEMM per weight (each one fills the GPU) */
+        for (int i = 0; !rc && i < count; i++) rc = linear_lt(be, y[i], x, w[i], NULL, n, 0);
+    else                         /* up to VOX_GEMV_SEGS weights per GEMV launch */
+        for (int i = 0; !rc && i < count; i += VOX_GEMV_SEGS)
+            rc = gemv_launch(be, count - i < VOX_GEMV_SEGS ? count - i : VOX_GEMV_SEGS, y + i, x, w + i, NULL, n, 0);
+    return rc;
 }
