@@ -1,11 +1,11 @@
 /* fuzz_inputs.c — a deterministic mutation fuzzer for the engine's input parsers.
  *
  * Seeds: the fixture's params.json, tekken.json and consolidated.safetensors, plus WAV files
- * built here (s16 / s24 / f32 stereo / f64 / u8 / WAVE_FORMAT_EXTENSIBLE / odd LIST chunk /
- * "until EOF" data size) and raw s16le for the stdin reader. Each iteration makes one mutant per
+ * built here (s16 / s24 / f32 mono and stereo / f64 / u8 / WAVE_FORMAT_EXTENSIBLE / odd LIST chunk /
+ * "until EOF" data size, at 8 to 48 kHz) and raw s16le for the stdin reader. Each iteration makes one mutant per
  * target (1-4 stacked mutations: bit flips, interesting bytes and 16/32/64-bit values, truncation,
  * extension, range copies and deletions; JSON token splices and number swaps; WAV chunk-size and
- * fmt-field corruption; safetensors header-length corruption), writes it under the work folder
+ * fmt-field corruption and runs of extreme samples; safetensors header-length corruption), writes it under the work folder
  * and calls the real loader:
  *   params     vox_params_load                 tokenizer  vox_tokenizer_load (fixture vocab_size)
  *   weights    vox_weights_load (valid params)  wav-file   vox_audio_load_file
@@ -18,8 +18,7 @@
  *
  *   fuzz_inputs --fixture DIR [--iterations N] [--seed S] [--work DIR] [--only TARGET] [--verbose]
  *   fuzz_inputs --fixture DIR --replay TARGET FILE      (run one saved input)
- * Built with -DVOX_LIBFUZZER it is a libFuzzer target instead (first byte picks the target;
- * VOX_FUZZ_FIXTURE names the fixture folder). */
+ * Built with -DVOX_LIBFUZZER it is a libFuzzer target instead (see the end of the file). */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <math.h>
@@ -54,8 +53,9 @@ static const char *TARGET_FILES[N_TARGETS] = { "params.json", "tekken.json", "co
 
 static struct {
     char work[2048];
+    const char *fixture;
     vox_params_t params;                 /* the fixture's, for the weights and tokenizer targets */
-    buf_t seeds[N_TARGETS][8];
+    buf_t seeds[N_TARGETS][12];
     int n_seeds[N_TARGETS];
     char note[16384];                    /* which input is running: printed if the process dies */
 } G;
@@ -149,6 +149,7 @@ static void make_wav(buf_t *b, int tag, int bits, int ch, int rate, int frames, 
 
 static void load_seeds(const char *fixture) {
     char path[4096];
+    G.fixture = fixture;
     for (int t = 0; t < 3; t++) {
         snprintf(path, sizeof path, "%s/%s", fixture, TARGET_FILES[t]);
         read_file(path, &G.seeds[t][G.n_seeds[t]++]);
@@ -156,7 +157,7 @@ static void load_seeds(const char *fixture) {
     static const int W[][8] = {   /* tag, bits, channels, rate, frames, extensible, LIST, until EOF */
         { 1, 16, 1, 16000, 1600, 0, 0, 0 }, { 1, 24, 1, 44100, 1000, 0, 1, 0 }, { 3, 32, 2, 48000, 1200, 0, 0, 0 },
         { 1, 16, 2, 22050, 800, 1, 0, 0 },  { 3, 32, 1, 16000, 900, 1, 1, 0 },  { 1, 8, 1, 8000, 700, 0, 0, 0 },
-        { 3, 64, 1, 16000, 600, 0, 0, 1 },
+        { 3, 64, 1, 16000, 600, 0, 0, 1 },  { 3, 32, 1, 44100, 1100, 0, 0, 0 }, { 3, 64, 1, 22050, 500, 0, 0, 0 },
     };
     for (size_t i = 0; i < sizeof W / sizeof W[0]; i++) {
         make_wav(&G.seeds[T_WAV_FILE][i], W[i][0], W[i][1], W[i][2], W[i][3], W[i][4], W[i][5], W[i][6], W[i][7]);
@@ -308,10 +309,22 @@ static void mutate_json(buf_t *b, rng_t *r) {
     }
 }
 
-/* WAV: corrupt the RIFF size, a chunk size, or a fmt field, found by walking the chunks. */
+/* WAV samples: a run of extreme values (full scale, near FLT_MAX, infinity, NaN, denormal) with
+ * the sign flipping every few samples, at 16/32/64-bit widths, from byte `at` of the data. */
+static void extreme_samples(buf_t *b, size_t at, rng_t *r) {
+    static const uint64_t V[] = { 0x7fff, 0x8000, 0x7fffff, 0x7fffffff, 0x80000000u, 0x7f7fffff /* FLT_MAX */, 0x7ee1d8f8 /* 1.5e38 */,
+                                  0x7f800000 /* inf */, 0x7fc00000 /* NaN */, 0x00000001 /* denormal */, 0x7fefffffffffffffull };
+    int w = 2 << below(r, 3), block = 1 + (int)below(r, 8);
+    uint64_t v = V[below(r, COUNT(V))], sign = (uint64_t)1 << (8 * w - 1);
+    size_t count = 1 + below(r, 512);
+    for (size_t i = 0; i < count && at + (size_t)w <= b->n; i++, at += (size_t)w)
+        set_le(b->p + at, (i / (size_t)block) % 2 ? v | sign : v, w);
+}
+
+/* WAV: corrupt the RIFF size, a chunk size, a fmt field or the samples, found by walking the chunks. */
 static void mutate_wav_fields(buf_t *b, rng_t *r) {
     if (b->n < 12) return;
-    size_t offs[32]; int widths[32], n = 0;
+    size_t offs[32], data_at = 0; int widths[32], n = 0;
     offs[n] = 4; widths[n++] = 4;                                  /* RIFF size */
     for (size_t at = 12; at + 8 <= b->n && n < 24;) {
         uint32_t size = (uint32_t)get_le(b->p + at + 4, 4);
@@ -322,8 +335,12 @@ static void mutate_wav_fields(buf_t *b, rng_t *r) {
                 offs[n] = at + 8 + (size_t)F[i][0]; widths[n++] = F[i][1];
             }
         }
-        if (!memcmp(b->p + at, "data", 4)) break;
+        if (!memcmp(b->p + at, "data", 4)) { data_at = at + 8; break; }
         at += 8 + (size_t)size + (size & 1);
+    }
+    if (data_at && data_at < b->n && below(r, 4) == 0) {
+        extreme_samples(b, data_at + below(r, b->n - data_at) / 4 * 4, r);
+        return;
     }
     int i = (int)below(r, (size_t)n);
     uint64_t old = get_le(b->p + offs[i], widths[i]), v;
@@ -359,22 +376,15 @@ static void mutate_safetensors(buf_t *b, rng_t *r) {
     }
 }
 
-/* The mutant for (seed, target, iteration). */
-static void make_mutant(int target, uint64_t seed, uint64_t iter, buf_t *out) {
-    rng_t r = { seed * 0x100000001b3ull ^ (uint64_t)target << 56 ^ iter * 0x9e3779b97f4a7c15ull };
-    next(&r);
-    const buf_t *s = &G.seeds[target][below(&r, (size_t)G.n_seeds[target])];
-    out->n = 0;
-    put(out, s->p, s->n);
-    int k = 1 + (int)below(&r, 4);
+/* 1-4 stacked mutations, 6 in 10 of them format-aware. */
+static void mutate(int target, buf_t *b, rng_t *r) {
+    int k = 1 + (int)below(r, 4);
     for (int i = 0; i < k; i++) {
-        int structured = below(&r, 10) < 6;
-        if (target == T_WEIGHTS) {
-            if (structured || out->n > 16384) mutate_safetensors(out, &r);
-            else mutate_bytes(out, &r);
-        } else if (!structured) mutate_bytes(out, &r);
-        else if (target == T_PARAMS || target == T_TOKENIZER) mutate_json(out, &r);
-        else mutate_wav_fields(out, &r);
+        int structured = below(r, 10) < 6;
+        if (target == T_WEIGHTS) mutate_safetensors(b, r);   /* bytes of the header; data bytes are never parsed */
+        else if (!structured) mutate_bytes(b, r);
+        else if (target == T_PARAMS || target == T_TOKENIZER) mutate_json(b, r);
+        else mutate_wav_fields(b, r);
     }
 }
 
@@ -513,6 +523,58 @@ static int run_input(int target, const buf_t *b, uint64_t salt) {
     }
 }
 
+static void make_dirs(void) {
+    char d[2300];
+    mkdir(G.work, 0755);
+    for (int t = 0; t < N_TARGETS; t++) {
+        snprintf(d, sizeof d, "%s/%s", G.work, TARGET_NAMES[t]);
+        if (mkdir(d, 0755) != 0 && errno != EEXIST) die("cannot create %s: %s", d, strerror(errno));
+    }
+    snprintf(d, sizeof d, "%s/failures", G.work);
+    mkdir(d, 0755);
+}
+
+#ifndef VOX_LIBFUZZER
+/* The mutant for (seed, target, iteration): a seed of the target, mutated. */
+static void make_mutant(int target, uint64_t seed, uint64_t iter, buf_t *out) {
+    rng_t r = { seed * 0x100000001b3ull ^ (uint64_t)target << 56 ^ iter * 0x9e3779b97f4a7c15ull };
+    next(&r);
+    const buf_t *s = &G.seeds[target][below(&r, (size_t)G.n_seeds[target])];
+    out->n = 0;
+    put(out, s->p, s->n);
+    mutate(target, out, &r);
+}
+
+/* ---- regressions: inputs that once broke the contract, checked before every run ---- */
+
+/* Float WAV at 44.1 kHz with finite samples of +-3e38 in blocks of 3: the resampler's sums used to
+ * overflow to infinity, so the loaders returned non-finite samples (fixed in audio.c by clipping
+ * float samples to [-1, 1]). */
+static void regression_big_floats(buf_t *b) {
+    const int frames = 4410;
+    make_wav(b, 3, 32, 1, 44100, frames, 0, 0, 0);
+    unsigned char *data = b->p + b->n - (size_t)frames * 4;
+    for (int i = 0; i < frames; i++) {
+        float v = (i / 3) % 2 ? -3e38f : 3e38f;
+        uint32_t u;
+        memcpy(&u, &v, 4);
+        set_le(data + 4 * i, u, 4);
+    }
+}
+
+static int run_regressions(void) {
+    buf_t b = { 0 };
+    int failures = 0;
+    regression_big_floats(&b);
+    for (int t = T_WAV_FILE; t <= T_WAV_STREAM; t++)
+        if (run_input(t, &b, 1)) {
+            fprintf(stderr, "fuzz: FAIL regression big-floats (%s): %s\n", TARGET_NAMES[t], problem);
+            failures++;
+        }
+    free(b.p);
+    return failures;
+}
+
 /* ---- crash and hang reports ---- */
 
 static void print_note(void) {
@@ -534,23 +596,11 @@ static void on_abort(int sig) {
 
 static void set_note(const char *argv0, int target, uint64_t seed, uint64_t iter) {
     snprintf(G.note, sizeof G.note, "fuzz: the input running was target %s, iteration %llu of --seed %llu: %s/%s/%s\n"
-             "fuzz: reproduce: %s --fixture FIXTURE --replay %s %s/%s/%s\n", TARGET_NAMES[target], (unsigned long long)iter,
-             (unsigned long long)seed, G.work, TARGET_NAMES[target], TARGET_FILES[target], argv0, TARGET_NAMES[target],
+             "fuzz: reproduce: %s --fixture %s --replay %s %s/%s/%s\n", TARGET_NAMES[target], (unsigned long long)iter,
+             (unsigned long long)seed, G.work, TARGET_NAMES[target], TARGET_FILES[target], argv0, G.fixture, TARGET_NAMES[target],
              G.work, TARGET_NAMES[target], TARGET_FILES[target]);
 }
 
-static void make_dirs(void) {
-    char d[2300];
-    mkdir(G.work, 0755);
-    for (int t = 0; t < N_TARGETS; t++) {
-        snprintf(d, sizeof d, "%s/%s", G.work, TARGET_NAMES[t]);
-        if (mkdir(d, 0755) != 0 && errno != EEXIST) die("cannot create %s: %s", d, strerror(errno));
-    }
-    snprintf(d, sizeof d, "%s/failures", G.work);
-    mkdir(d, 0755);
-}
-
-#ifndef VOX_LIBFUZZER
 static int target_id(const char *name) {
     for (int t = 0; t < N_TARGETS; t++)
         if (!strcmp(name, TARGET_NAMES[t])) return t;
@@ -588,11 +638,13 @@ int main(int argc, char **argv) {
         buf_t b = { 0 };
         read_file(replay, &b);
         int failed = run_input(replay_target, &b, 1);
-        printf("fuzz: replay %s %s: %s\n", TARGET_NAMES[replay_target], replay, failed ? problem : "contract kept");
+        printf("fuzz: replay %s %s: %s (loader said: %s)\n", TARGET_NAMES[replay_target], replay,
+               failed ? problem : "contract kept", last_msg);
+        free(b.p);
         return failed;
     }
     double t0 = vox_now_ms();
-    uint64_t inputs = 0, failures = 0, accepted[N_TARGETS] = { 0 }, tried[N_TARGETS] = { 0 };
+    uint64_t inputs = 0, failures = (uint64_t)run_regressions(), accepted[N_TARGETS] = { 0 }, tried[N_TARGETS] = { 0 };
     buf_t m = { 0 };
     for (uint64_t it = 0; it < iterations; it++)
         for (int t = 0; t < N_TARGETS; t++) {
@@ -626,17 +678,39 @@ int main(int argc, char **argv) {
     return failures ? 1 : 0;
 }
 #else
-/* libFuzzer entry: clang -fsanitize=fuzzer,address,undefined -DVOX_LIBFUZZER -Isrc fuzz/fuzz_inputs.c <loader sources>. */
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+/* libFuzzer form: input = one byte picking the target + the file's bytes; mutations are ours
+ * (an empty input starts from a seed). Build with clang from engine/:
+ *   clang -g -O1 -fsanitize=fuzzer,address,undefined -DVOX_LIBFUZZER -Isrc fuzz/fuzz_inputs.c \
+ *     src/{vox,json,params,weights,tokenizer,audio,resample}.c -lm -lpthread -o build/fuzz_libfuzzer */
+static void setup(void) {
     static int ready;
-    if (!ready) {
-        const char *fx = getenv("VOX_FUZZ_FIXTURE");
-        snprintf(G.work, sizeof G.work, "/tmp/vox-libfuzzer-%ld", (long)getpid());
-        signal(SIGPIPE, SIG_IGN);
-        load_seeds(fx ? fx : "../checks/fixtures/tiny-small-windows");
-        make_dirs();
-        ready = 1;
-    }
+    if (ready) return;
+    const char *fx = getenv("VOX_FUZZ_FIXTURE");
+    snprintf(G.work, sizeof G.work, "/tmp/vox-libfuzzer-%ld", (long)getpid());
+    signal(SIGPIPE, SIG_IGN);
+    load_seeds(fx ? fx : "../checks/fixtures/tiny-small-windows");
+    make_dirs();
+    ready = 1;
+}
+
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed) {
+    setup();
+    rng_t r = { seed };
+    int t = size ? data[0] % N_TARGETS : (int)below(&r, N_TARGETS);
+    buf_t b = { 0 };
+    const buf_t *s = &G.seeds[t][below(&r, (size_t)G.n_seeds[t])];
+    if (size > 1) put(&b, data + 1, size - 1);
+    else put(&b, s->p, s->n);
+    mutate(t, &b, &r);
+    size_t n = b.n < max_size ? b.n : max_size - 1;
+    data[0] = (uint8_t)t;
+    if (n) memcpy(data + 1, b.p, n);
+    free(b.p);
+    return n + 1;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    setup();
     if (size == 0) return 0;
     buf_t b = { (unsigned char *)data + 1, size - 1, size - 1 };
     if (run_input(data[0] % N_TARGETS, &b, size)) {

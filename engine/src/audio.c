@@ -242,6 +242,11 @@ void vox_audio_stream_close(vox_audio_stream_t *s) {
 
 /* ---- samples ---- */
 
+/* Float samples beyond full scale are clipped to [-1, 1] (as any conversion to integer PCM does):
+ * finite values near FLT_MAX would otherwise overflow the resampler's sums to infinity. NaN and
+ * infinity pass through unchanged, so convert() refuses them. */
+static float clip(double d) { return isfinite(d) ? (float)(d > 1 ? 1 : d < -1 ? -1 : d) : (float)d; }
+
 static float sample_at(const vox_audio_stream_t *s, const unsigned char *p) {
     switch (s->bits) {
     case 8: return ((float)p[0] - 128.0f) / 128.0f;
@@ -252,14 +257,14 @@ static float sample_at(const vox_audio_stream_t *s, const unsigned char *p) {
             uint32_t u = le32(p);
             float f;
             memcpy(&f, &u, 4);
-            return f;
+            return clip(f);
         }
         return (float)((double)(int32_t)le32(p) / 2147483648.0);
     default: {   /* 64-bit float */
         uint64_t u = (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
         double d;
         memcpy(&d, &u, 8);
-        return (float)d;
+        return clip(d);
     }
     }
 }
