@@ -1,12 +1,12 @@
 /* fuzz_inputs.c — a deterministic mutation fuzzer for the engine's input parsers.
  *
- * Seeds: the fixture's params.json, tekken.json and consolidated.safetensors, plus WAV files
- * built here (s16 / s24 / f32 mono and stereo / f64 / u8 / WAVE_FORMAT_EXTENSIBLE / odd LIST chunk /
- * "until EOF" data size, at 8 to 48 kHz) and raw s16le for the stdin reader. Each iteration makes one mutant per
- * target (1-4 stacked mutations: bit flips, interesting bytes and 16/32/64-bit values, truncation,
- * extension, range copies and deletions; JSON token splices and number swaps; WAV chunk-size and
- * fmt-field corruption and runs of extreme samples; safetensors header-length corruption), writes it under the work folder
- * and calls the real loader:
+ * Seeds: the fixture's params.json, tekken.json and consolidated.safetensors, plus WAV files built
+ * here (s16 / s24 / f32 mono and stereo / f64 / u8 / WAVE_FORMAT_EXTENSIBLE / odd LIST chunk /
+ * "until EOF" data size, 8 to 48 kHz) and raw s16le for the stdin reader. Each iteration makes one
+ * mutant per target (1-4 stacked mutations: bit flips, interesting bytes and 16/32/64-bit values,
+ * truncation, extension, range copies and deletions; JSON token splices, number swaps and array
+ * edits; WAV chunk-size and fmt-field corruption and runs of extreme samples; safetensors
+ * header-length corruption), writes it under the work folder and calls the real loader:
  *   params     vox_params_load                 tokenizer  vox_tokenizer_load (fixture vocab_size)
  *   weights    vox_weights_load (valid params)  wav-file   vox_audio_load_file
  *   wav-stream vox_audio_stream_open/read/close over a pipe fed in random-sized pieces
@@ -14,9 +14,11 @@
  * VOX_ENOMEM) with a non-empty one-line message; a success yields usable data (every token's
  * bytes and every tensor readable, audio samples finite, stream reads <= cap). Crashes and
  * sanitizer reports (the build uses ASan + UBSan) print the input that caused them.
- * Mutants depend only on (seed, target, iteration), so a run is reproducible.
+ * Mutants depend only on (seed, target, iteration), so a run is reproducible. Inputs that once
+ * broke the contract (regressions, below) are checked first and count as failures too.
  *
- *   fuzz_inputs --fixture DIR [--iterations N] [--seed S] [--work DIR] [--only TARGET] [--verbose]
+ *   fuzz_inputs --fixture DIR [--iterations N] [--seed S] [--work DIR (build/fuzz/work)]
+ *               [--only TARGET] [--verbose: every input's outcome]
  *   fuzz_inputs --fixture DIR --replay TARGET FILE      (run one saved input)
  * Built with -DVOX_LIBFUZZER it is a libFuzzer target instead (see the end of the file). */
 #define _POSIX_C_SOURCE 200809L
@@ -612,7 +614,7 @@ int main(int argc, char **argv) {
     uint64_t iterations = 2000, seed = 1;
     const char *fixture = NULL, *replay = NULL;
     int only = -1, replay_target = -1, verbose = 0;
-    snprintf(G.work, sizeof G.work, "build/fuzz");
+    snprintf(G.work, sizeof G.work, "build/fuzz/work");
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--iterations") && v) iterations = strtoull(argv[++i], NULL, 10);
