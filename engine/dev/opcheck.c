@@ -7,7 +7,7 @@
  * unwritten element fails. One line per check, "FAIL" when over its tolerance; exit 1 if any.
  * Speed (captured CUDA graphs of repeated ops, so launch gaps are small): GEMV vs cuBLASLt at
  * the decoder's shapes (GB/s of weights), linear_multi (q/k/v, w1/w3 in one launch) vs separate
- * calls, GEMM at the encoder's (TFLOP/s), decode attention,
+ * calls, the GEMV grid's spread of rows over warps (even split vs one row per warp), GEMM at the encoder's (TFLOP/s), decode attention,
  * device-to-device copy bandwidth (bytes read + written), the decode-step floor. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -129,6 +129,9 @@ static void check_linear(int n, int in, int out, int bias, int acc, int path) {
     free(bv); free(x); free(y0); free(got); free(ref); mat_free(&W);
 }
 
+/* The GEMV launches' spread of rows over warps (VOX_GEMV_GRID_*; the engine's is EVEN). */
+static void set_gemv_grid(int grid) { vox_cuda(be)->gemv_grid = grid; }
+
 /* linear_multi: `count` weights of width `in` on one x, vs the double reference; with n <= 8
  * (one GEMV launch) also vs separate linear() calls, which must give the same bits. */
 static void check_linear_multi(int n, int in, int count, const int *outs) {
@@ -146,6 +149,15 @@ static void check_linear_multi(int n, int in, int count, const int *outs) {
         die_if(o->linear(be, dy1[i], dx, w[i], NULL, n, 0), "linear");
     }
     die_if(o->linear_multi(be, count, dy, dx, (const vox_bweight_t *const *)w, n), "linear_multi");
+    /* the same launch with the grid's other row-to-warp spreads (gemm.c: gemv_blocks) */
+    float *dg[2][8];
+    for (int s = 0; s < 2 && n <= 8; s++) {
+        for (int i = 0; i < count; i++) dg[s][i] = dev_poison((size_t)n * outs[i]);
+        set_gemv_grid(s ? VOX_GEMV_GRID_ALL_SLOTS : VOX_GEMV_GRID_ROW_PER_WARP);
+        die_if(o->linear_multi(be, count, dg[s], dx, (const vox_bweight_t *const *)w, n), "linear_multi");
+        set_gemv_grid(VOX_GEMV_GRID_EVEN);
+    }
+    int differ_grid = 0;
     size_t total = 0;
     for (int i = 0; i < count; i++) total += (size_t)n * outs[i];
     float *got = malloc(total * 4);
@@ -157,6 +169,12 @@ static void check_linear_multi(int n, int in, int count, const int *outs) {
         float *g = host_of(dy[i], m), *g1 = host_of(dy1[i], m);
         memcpy(got + at, g, m * 4);
         differ += memcmp(g, g1, m * 4) != 0;
+        for (int s = 0; s < 2 && n <= 8; s++) {
+            float *gs = host_of(dg[s][i], m);
+            differ_grid += memcmp(g, gs, m * 4) != 0;
+            free(gs);
+            o->free(be, dg[s][i]);
+        }
         for (int r = 0; r < n; r++)
             for (int j = 0; j < outs[i]; j++) {
                 double acc = 0;
@@ -176,6 +194,9 @@ static void check_linear_multi(int n, int in, int count, const int *outs) {
         failures += differ != 0;
         printf("%-4s %-58s %d of %d outputs differ from linear()\n", differ ? "FAIL" : "ok",
                "  ... bits vs separate linear()", differ, count);
+        failures += differ_grid != 0;
+        printf("%-4s %-58s %d of %d outputs differ\n", differ_grid ? "FAIL" : "ok",
+               "  ... bits vs one row per warp / all resident warps", differ_grid, 2 * count);
     }
     o->free(be, dx); free(x); free(got); free(ref);
 }
@@ -555,6 +576,41 @@ static void speed(void) {
     printf("  per step (26 layers): %.3f ms less; decoder GEMVs per step with linear_multi %.3f ms\n",
            26 * saved, step_ms - 26 * saved);
 
+    /* the grid's spread of rows over warps, on the launches with more rows than resident warps */
+    struct { const char *name; int count, outs[3], per_step; } big[] = {
+        {"q/k/v", 3, {4096, 1024, 1024}, 26}, {"w1/w3", 2, {9216, 9216, 0}, 26}, {"lm head", 1, {131072, 0, 0}, 1}};
+    const char *grid_name[] = {"even", "row/warp", "all warps"};
+    double gained = 0;
+    printf("GEMV grid (n=1, in 3072, %d resident warps): even split (the engine's) | one row per warp (before) | "
+           "all resident warps round-robin\n", vox_cuda(be)->gemv_slots);
+    for (size_t g = 0; g < sizeof big / sizeof *big; g++) {
+        multi_ctx m;
+        memset(&m, 0, sizeof m);
+        m.count = big[g].count;
+        m.multi = 1;
+        float *hx = malloc(3072 * 4);
+        for (int i = 0; i < 3072; i++) hx[i] = frand();
+        m.x = dev_from(hx, 3072);
+        free(hx);
+        double wb = 0, t[3];
+        for (int i = 0; i < m.count; i++) {
+            m.w[i] = rand_w(big[g].outs[i], 3072);
+            m.y[i] = dev_poison((size_t)big[g].outs[i]);
+            wb += 2.0 * 3072 * big[g].outs[i];
+        }
+        printf("  %-7s %6.1f MB:", big[g].name, wb / 1e6);
+        for (int k = 0; k < 3; k++) {
+            set_gemv_grid(k);
+            t[k] = time_op(multi_op, &m, 20);
+            printf(" %s %6.1f us %5.0f GB/s%s", grid_name[k], t[k] * 1e3, wb / t[k] / 1e6, k < 2 ? " |" : "\n");
+        }
+        set_gemv_grid(VOX_GEMV_GRID_EVEN);
+        gained += big[g].per_step * (t[VOX_GEMV_GRID_ROW_PER_WARP] - t[VOX_GEMV_GRID_EVEN]);
+        for (int i = 0; i < m.count; i++) { o->free(be, m.y[i]); o->weight_free(be, m.w[i]); }
+        o->free(be, m.x);
+    }
+    printf("  per step (26 layers + head): even split %.3f ms less than one row per warp\n", gained);
+
     /* encoder GEMMs, n = 1024 rows (one encoder chunk) */
     struct { const char *name; int in, out; } enc[] = {{"enc wq", 1280, 2048}, {"enc w1", 1280, 5120},
                                                        {"enc w2", 5120, 1280}, {"adapter", 5120, 3072}};
@@ -660,6 +716,10 @@ int main(int argc, char **argv) {
     check_linear_multi(3, 100, 3, odd);     /* scalar GEMV, segments ending mid-block */
     check_linear_multi(2, 256, 5, five);    /* more weights than one launch takes */
     check_linear_multi(38, 3072, 2, big);   /* prefill: a GEMM per weight */
+    int many[] = {20000, 13, 9001}, many2[] = {30000, 77};
+    check_linear_multi(1, 256, 3, many);    /* more rows than resident warps: several per warp */
+    check_linear_multi(5, 256, 3, many);
+    check_linear_multi(2, 100, 2, many2);   /* the same on the scalar GEMV */
     check_pointwise();
     check_rmsnorm(7, 3072, 0);
     check_rmsnorm(5, 96, 1);

@@ -2,11 +2,15 @@
  * to VOX_GEMV_SEGS weights on the same x in one launch (gemv_args.cuh: linear = 1 segment,
  * linear_multi = q/k/v or w1/w3 together; each row is computed the same way either way).
  * W bf16 [out, in] is read exactly once, so this is bound by memory bandwidth: one warp per
- * output row (8 rows per 256-thread block) streams its W row with 16-byte loads, four in
- * flight per lane, and dots it against all n input rows at once (x is tiny and stays in L1/L2).
- * FP32 accumulation; lane sums are combined with shuffles. (Measured on an H200: 4.1-4.4 TB/s
- * on the big matrices, ahead of cuBLASLt at n = 1 on every decoder shape; splitting a row over
- * several warps to even out the last wave was slower, see engine/README.md.)
+ * output row streams its W row with 16-byte loads, four in flight per lane, and dots it
+ * against all n input rows at once (x is tiny and stays in L1/L2). FP32 accumulation; lane
+ * sums are combined with shuffles. The grid is sized by the host (gemm.c) to at most the
+ * warps that fit on the GPU at once, and each warp takes rows round-robin (row g, g + warps,
+ * ...), so every warp gets the same number of rows, +-1, instead of a last partial wave of
+ * blocks. The per-row arithmetic does not depend on the grid: any grid gives the same bits.
+ * (ptxas, sm_90: 64 registers, so 4 blocks per SM; the n = 7 and 8 paths spill 8 bytes.)
+ * (Measured on an H200: 4.1-4.4 TB/s on the big matrices, ahead of cuBLASLt at n = 1 on every
+ * decoder shape; splitting a row over several warps was slower, see engine/README.md.)
  *   vox_gemv_bf16_vec     in % 8 == 0 and x 16-byte aligned (the usual case)
  *   vox_gemv_bf16_scalar  any in (tiny test models) */
 #include "common.cuh"
@@ -101,41 +105,49 @@ __device__ void gemv_scalar(const vox_gemv_args &a, int seg, int row, const floa
     store_rows<N>(s, a, seg, row, accumulate);
 }
 
-/* This block's segment: the last one whose blocks start at or before blockIdx.x. */
-__device__ __forceinline__ int find_seg(const vox_gemv_args &a, int *first) {
+/* Segment of global row g: the last one whose rows start at or before g; *first = its first row. */
+__device__ __forceinline__ int find_seg(const vox_gemv_args &a, int g, int *first) {
     int seg = 0;
     *first = 0;
 #pragma unroll
     for (int i = 1; i < VOX_GEMV_SEGS; i++)
-        if (i < a.count && (int)blockIdx.x >= a.block_end[i - 1]) {
+        if (i < a.count && g >= a.row_end[i - 1]) {
             seg = i;
-            *first = a.block_end[i - 1];
+            *first = a.row_end[i - 1];
         }
     return seg;
 }
 
-/* Block: GEMV_WARPS*32 threads; grid: a.block_end[a.count - 1]. n in 1..8. */
-#define GEMV_DISPATCH(fn)                                                          \
-    int first, seg = find_seg(a, &first);                                          \
-    int row = ((int)blockIdx.x - first) * GEMV_WARPS + (threadIdx.x >> 5);         \
-    if (row >= pick(a.out, seg)) return;                                           \
+/* The rows of this warp: g = its index in the grid, then every gridDim.x * GEMV_WARPS-th. */
+template <int N, bool VEC>
+__device__ __forceinline__ void gemv_rows(const vox_gemv_args &a, const float *x, int in, int accumulate) {
+    int warps = (int)gridDim.x * GEMV_WARPS;
+    for (int g = (int)blockIdx.x * GEMV_WARPS + (int)(threadIdx.x >> 5); g < a.rows; g += warps) {
+        int first, seg = find_seg(a, g, &first);
+        if (VEC) gemv_vec<N>(a, seg, g - first, x, in, accumulate);
+        else gemv_scalar<N>(a, seg, g - first, x, in, accumulate);
+    }
+}
+
+/* Block: GEMV_WARPS*32 threads; grid: any size (gemm.c picks it). n in 1..8. */
+#define GEMV_DISPATCH(vec)                                                         \
     switch (n) {                                                                   \
-    case 1: fn<1>(a, seg, row, x, in, accumulate); break;                          \
-    case 2: fn<2>(a, seg, row, x, in, accumulate); break;                          \
-    case 3: fn<3>(a, seg, row, x, in, accumulate); break;                          \
-    case 4: fn<4>(a, seg, row, x, in, accumulate); break;                          \
-    case 5: fn<5>(a, seg, row, x, in, accumulate); break;                          \
-    case 6: fn<6>(a, seg, row, x, in, accumulate); break;                          \
-    case 7: fn<7>(a, seg, row, x, in, accumulate); break;                          \
-    default: fn<8>(a, seg, row, x, in, accumulate); break;                         \
+    case 1: gemv_rows<1, vec>(a, x, in, accumulate); break;                        \
+    case 2: gemv_rows<2, vec>(a, x, in, accumulate); break;                        \
+    case 3: gemv_rows<3, vec>(a, x, in, accumulate); break;                        \
+    case 4: gemv_rows<4, vec>(a, x, in, accumulate); break;                        \
+    case 5: gemv_rows<5, vec>(a, x, in, accumulate); break;                        \
+    case 6: gemv_rows<6, vec>(a, x, in, accumulate); break;                        \
+    case 7: gemv_rows<7, vec>(a, x, in, accumulate); break;                        \
+    default: gemv_rows<8, vec>(a, x, in, accumulate); break;                       \
     }
 
 VOX_KERNEL void __launch_bounds__(GEMV_WARPS * 32)
 vox_gemv_bf16_vec(vox_gemv_args a, const float *x, int n, int in, int accumulate) {
-    GEMV_DISPATCH(gemv_vec)
+    GEMV_DISPATCH(true)
 }
 
 VOX_KERNEL void __launch_bounds__(GEMV_WARPS * 32)
 vox_gemv_bf16_scalar(vox_gemv_args a, const float *x, int n, int in, int accumulate) {
-    GEMV_DISPATCH(gemv_scalar)
+    GEMV_DISPATCH(false)
 }

@@ -4,6 +4,7 @@
  * Device work of one backend goes to its own non-blocking stream, so two backends (two
  * streams of audio) run side by side in one process. */
 #include "cuda_impl.h"
+#include "../../kernels/gemv_args.cuh"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,6 +172,10 @@ static int cuda_init_device(vox_backend_t *be, int index) {
 #define GETK(field, sym) CU_CHECK(be, a->cuModuleGetFunction(&c->k.field, c->module, sym));
     VOX_KERNELS(GETK)
 #undef GETK
+    int gemv_blocks_per_sm = 0;   /* register-bound: 4 blocks of 256 threads on sm_90 */
+    CU_CHECK(be, a->cuOccupancyMaxActiveBlocksPerMultiprocessor(&gemv_blocks_per_sm, c->k.k_gemv_vec,
+                                                                VOX_GEMV_WARPS * 32, 0));
+    c->gemv_slots = (gemv_blocks_per_sm > 0 ? gemv_blocks_per_sm : 1) * c->sm_count * VOX_GEMV_WARPS;
     BLAS_CHECK(be, a->cublasLtCreate(&c->lt));
     c->lt_ws_bytes = LT_WORKSPACE_BYTES;
     if (!(c->lt_ws = vox_cuda_malloc(be, c->lt_ws_bytes))) return be->err.code;

@@ -96,6 +96,8 @@ enum { VOX_LIBPROP_MAJOR = 0, VOX_LIBPROP_MINOR = 1, VOX_LIBPROP_PATCH = 2 }; /*
     X(cuModuleLoadData, CUresult, (CUmodule *m, const void *image)) \
     X(cuModuleUnload, CUresult, (CUmodule m)) \
     X(cuModuleGetFunction, CUresult, (CUfunction *f, CUmodule m, const char *name)) \
+    X(cuOccupancyMaxActiveBlocksPerMultiprocessor, CUresult, (int *blocks, CUfunction f, int block_size, \
+                                                              size_t dyn_smem)) \
     X(cuLaunchKernel, CUresult, (CUfunction f, unsigned gx, unsigned gy, unsigned gz, \
                                  unsigned bx, unsigned by, unsigned bz, unsigned smem, \
                                  CUstream s, void **params, void **extra))

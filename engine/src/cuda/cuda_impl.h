@@ -42,6 +42,9 @@ typedef struct { VOX_KERNELS(VOX_K_FIELD) } vox_cuda_kernels;
 
 /* Rows up to which linear() uses the bandwidth-bound GEMV kernel instead of cuBLASLt. */
 #define VOX_GEMV_MAX_ROWS 8
+/* How a GEMV launch spreads its output rows over warps (gemm.c, gemv_blocks): EVEN is what
+ * the engine uses; the other two exist for opcheck's speed and bit comparisons. */
+enum { VOX_GEMV_GRID_EVEN, VOX_GEMV_GRID_ROW_PER_WARP, VOX_GEMV_GRID_ALL_SLOTS };
 /* argmax: chunks per row of the first pass (vox_argmax_part), rows per launch. */
 #define VOX_ARGMAX_CHUNKS 32
 #define VOX_ARGMAX_ROWS 64
@@ -76,6 +79,8 @@ typedef struct {
     CUmodule module;        /* embedded kernels */
     vox_cuda_kernels k;
     int sm_count, cc_major, cc_minor;
+    int gemv_slots;         /* GEMV warps resident at once: SMs x blocks per SM x VOX_GEMV_WARPS */
+    int gemv_grid;          /* VOX_GEMV_GRID_*: EVEN (0) unless opcheck compares */
     char name[300];         /* "NVIDIA H100 80GB HBM3 (sm_90)" */
 
     cublasLtHandle_t lt;

@@ -1,7 +1,8 @@
 /* gemm.c — linear(): y[n, out] (+)= x[n, in] · Wᵀ (+ b), W bf16 [out, in], x/y f32.
  *
  * n <= VOX_GEMV_MAX_ROWS (the decode step): the GEMV kernel (kernels/gemv.cu) reads W once
- * with 16-byte loads straight from f32 x: bandwidth-bound, no staging. linear_multi (several
+ * with 16-byte loads straight from f32 x: bandwidth-bound, no staging; its grid spreads the
+ * rows evenly over the warps that fit on the GPU (gemv_blocks). linear_multi (several
  * weights on one x: q/k/v, w1/w3) is ONE GEMV launch over the rows of all of them; its kernel
  * arguments carry the weight/output table (kernels/gemv_args.cuh), so a captured graph holds it
  * by value and nothing is uploaded. With more rows it is one cuBLASLt GEMM per weight.
@@ -203,26 +204,45 @@ static int find_plan(vox_backend_t *be, int out, int n, int in, int accumulate, 
     return 0;
 }
 
+/* Blocks of a GEMV launch over `rows` output rows (the kernel's warps take rows round-robin).
+ * VOX_GEMV_GRID_EVEN: at most the warps resident at once (c->gemv_slots), as few as give each
+ * the same number of rows: per = ceil(rows / slots) rows for ceil(rows / per) warps. q/k/v
+ * (6144 rows on 4224 slots of an H200) is then 3072 warps of 2 rows, not a wave of 4224 warps
+ * and a second of 1920, w1/w3 (18432) 3687 warps of 5 rows, not 4.36 waves of blocks.
+ * The other shapes are opcheck's comparison: ROW_PER_WARP the launch before (a block per 8
+ * rows), ALL_SLOTS every resident warp (1 or 2 rows each for q/k/v). */
+static unsigned gemv_blocks(const vox_cuda_t *c, int rows) {
+    int slots = c->gemv_slots, warps = rows;
+    if (c->gemv_grid == VOX_GEMV_GRID_EVEN && rows > slots) {
+        int per = (rows + slots - 1) / slots;
+        warps = (rows + per - 1) / per;
+    } else if (c->gemv_grid == VOX_GEMV_GRID_ALL_SLOTS && rows > slots) {
+        warps = slots;
+    }
+    return (unsigned)((warps + VOX_GEMV_WARPS - 1) / VOX_GEMV_WARPS);
+}
+
 /* One GEMV launch: y[i] (+)= x · w[i]ᵀ (+ bias[i]) for i < count (<= VOX_GEMV_SEGS), all w[i]
- * `in` wide. The blocks of the weights follow each other in one grid (gemv_args.cuh). */
+ * `in` wide. The rows of the weights follow each other (gemv_args.cuh). */
 static int gemv_launch(vox_backend_t *be, int count, float *const *y, const float *x,
                        const vox_bweight_t *const *w, const float *const *bias, int n, int accumulate) {
     vox_cuda_t *c = vox_cuda(be);
     vox_gemv_args a;
     memset(&a, 0, sizeof a);
-    int in = (int)w[0]->cols, blocks = 0;
+    int in = (int)w[0]->cols, rows = 0;
     for (int i = 0; i < count; i++) {
         a.w[i] = w[i]->d;
         a.y[i] = y[i];
         a.bias[i] = bias ? bias[i] : NULL;
         a.out[i] = (int)w[i]->rows;
-        blocks += (a.out[i] + VOX_GEMV_WARPS - 1) / VOX_GEMV_WARPS;
-        a.block_end[i] = blocks;
+        rows += a.out[i];
+        a.row_end[i] = rows;
     }
+    a.rows = rows;
     a.count = count;
     int vec = in % 8 == 0 && ((uintptr_t)x & 15) == 0;
     void *args[] = {&a, &x, &n, &in, &accumulate};
-    return vox_cuda_launch(be, vec ? c->k.k_gemv_vec : c->k.k_gemv_scalar, (unsigned)blocks, 1, 1,
+    return vox_cuda_launch(be, vec ? c->k.k_gemv_vec : c->k.k_gemv_scalar, gemv_blocks(c, rows), 1, 1,
                            VOX_GEMV_WARPS * 32, args);
 }
 
