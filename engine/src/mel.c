@@ -172,8 +172,6 @@ void vox_mel_free(vox_mel_t *m) {
     free(m);
 }
 
-int vox_mel_n_mels(const vox_mel_t *m) { return m->n_mels; }
-
 /* Sample at absolute signal index i (may be negative or >= N: reflection). */
 static double sample_at(const struct vox_mel *m, long long i) {
     long long n = (long long)m->n_total;
@@ -317,8 +315,6 @@ int vox_mel_finish(vox_mel_t *m) {
     m->finished = 1;
     return drain(m);
 }
-
-size_t vox_mel_ready(const vox_mel_t *m) { return m->ready_len; }
 
 size_t vox_mel_take(vox_mel_t *m, float *out, size_t max) {
     size_t k = m->ready_len < max ? m->ready_len : max;

@@ -20,14 +20,11 @@ typedef struct vox_mel vox_mel_t;
 
 vox_mel_t *vox_mel_new(const vox_params_t *p);   /* NULL on out of memory */
 void vox_mel_free(vox_mel_t *m);
-int vox_mel_n_mels(const vox_mel_t *m);
 
 /* Feed n samples (16 kHz mono). Returns 0, or VOX_ENOMEM. */
 int vox_mel_push(vox_mel_t *m, const float *x, size_t n);
 /* End of input: no more samples will come. */
 int vox_mel_finish(vox_mel_t *m);
-/* Frames ready to be taken. */
-size_t vox_mel_ready(const vox_mel_t *m);
 /* Copy up to max ready frames ([k, n_mels] row-major) into out, remove them; returns k. */
 size_t vox_mel_take(vox_mel_t *m, float *out, size_t max);
 #endif
