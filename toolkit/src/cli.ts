@@ -9,7 +9,7 @@ import { gateOptions, runGate } from "./commands/gate/index.js";
 import { matrixCommands } from "./commands/matrix/index.js";
 import { runSmoke, smokeOptions } from "./commands/smoke/index.js";
 import { runTranscribe, transcribeOptions } from "./commands/transcribe/index.js";
-import { EXIT, exitWith } from "./lib/errors.js";
+import { exitWith, usageFailure } from "./lib/errors.js";
 
 export async function main(argv: string[]): Promise<void> {
   await yargs(argv)
@@ -27,11 +27,7 @@ export async function main(argv: string[]): Promise<void> {
     .command("matrix", "the tested-environments matrix: add REPORT... | render", (y) => matrixCommands(y, exitWith))
     .demandCommand(1, "Name a command (see --help).")
     .strict()
-    .fail((msg, err) => {
-      if (err) throw err;
-      console.error(`vox: error: ${msg} Run vox --help.`);
-      process.exit(EXIT.usage);
-    })
+    .fail(usageFailure("vox"))
     .help()
     .parseAsync();
 }

@@ -3,7 +3,7 @@
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { benchOptions, compareOptions, runBench, runCompare } from "../commands/bench/index.js";
-import { EXIT, exitWith } from "../lib/errors.js";
+import { exitWith, usageFailure } from "../lib/errors.js";
 
 await yargs(hideBin(process.argv))
   .scriptName("vox-bench")
@@ -12,10 +12,6 @@ await yargs(hideBin(process.argv))
     exitWith("vox-bench compare", () => runCompare(a)),
   )
   .strict()
-  .fail((msg, err) => {
-    if (err) throw err;
-    console.error(`vox-bench: error: ${msg} Run vox-bench --help.`);
-    process.exit(EXIT.usage);
-  })
+  .fail(usageFailure("vox-bench"))
   .help()
   .parseAsync();

@@ -86,3 +86,13 @@ export async function exitWith(prog: string, body: () => Promise<number>): Promi
     process.exit(exitCodeOf(err));
   }
 }
+
+/** The yargs `.fail()` handler of every bin: a bad command line is one line
+ *  `<prog>: error: <yargs message, newlines folded>. Run <prog> --help.` and exit 64. */
+export function usageFailure(prog: string): (msg: string | null | undefined, err: Error | undefined) => never {
+  return (msg, err) => {
+    if (err) throw err;
+    console.error(`${prog}: error: ${String(msg ?? "bad command line").replace(/\s*\n\s*/g, " ").replace(/\.$/, "")}. Run ${prog} --help.`);
+    process.exit(EXIT.usage);
+  };
+}
