@@ -1,9 +1,9 @@
 /* audio.h — audio input: WAV files, raw PCM, streaming from a file descriptor, resampling.
  * Output is always mono float32 at 16 kHz, nominally in [-1, 1] (float input is clipped to it;
  * the resampler can ring slightly past full scale).
- * WAV: RIFF/WAVE with fmt (PCM 16/24/32-bit integer, IEEE float 32-bit, WAVE_FORMAT_EXTENSIBLE
- * with those sub-formats), any channel count (downmixed by averaging), any sample rate
- * (resampled with a band-limited windowed-sinc resampler). Bad header, unsupported codec,
+ * WAV: RIFF/WAVE with fmt (PCM 8-bit unsigned / 16 / 24 / 32-bit integer, IEEE float 32 / 64-bit,
+ * WAVE_FORMAT_EXTENSIBLE with those sub-formats), any channel count (downmixed by averaging), any
+ * sample rate (resampled with a band-limited windowed-sinc resampler). Bad header, unsupported codec,
  * truncated data chunk, no samples, a directory -> VOX_EAUDIO naming the problem and the fix. */
 #ifndef VOX_AUDIO_H
 #define VOX_AUDIO_H
