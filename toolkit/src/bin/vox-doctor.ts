@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npx vox-doctor [--model DIR] [--json] [--markdown] [--strict]`
+// `npx vox-doctor [--model DIR] [--backend auto|cpu|cuda] [--json | --markdown] [--strict] [--save-facts FILE] [--facts FILE]`
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { doctorOptions, runDoctor } from "../commands/doctor/index.js";
