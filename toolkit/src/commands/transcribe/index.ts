@@ -68,6 +68,8 @@ export async function runTranscribe(a: TranscribeArgs): Promise<number> {
   process.stderr.write(run.stderr);
   if (run.failure) {
     console.error(`vox transcribe: ${run.failure}`);
+    // The engine's own exit code when it ran; 69 when it could not be started (as every vox command).
+    if (run.failureKind === "spawn") return EXIT.engineUnavailable;
     return run.exitCode && run.exitCode > 0 ? run.exitCode : EXIT.failed;
   }
   process.stdout.write(run.stdout.endsWith("\n") ? run.stdout : `${run.stdout}\n`);

@@ -30,4 +30,7 @@ test("a missing model folder or audio file is a clear error with a non-zero exit
   const noAudio = await vox(["transcribe", "/nonexistent/clip.wav", "--backend", "cpu"]);
   assert.equal(noAudio.exitCode, 4);
   assert.match(noAudio.stderr, /audio input error \(exit 4\)/);
+  const noEngine = await vox(["transcribe", "--backend", "cpu"], { VOX_ENGINE: "/nonexistent/voxtral" });
+  assert.equal(noEngine.exitCode, 69);
+  assert.match(noEngine.stderr, /engine could not be started \(\/nonexistent\/voxtral\).*set VOX_ENGINE/);
 });
