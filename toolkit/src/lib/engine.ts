@@ -7,7 +7,7 @@ import type { Readable } from "node:stream";
 import { engineBinary } from "./paths.js";
 
 /** The engine's exit codes (engine CLI contract). */
-export const ENGINE_EXIT_WORDS: Readonly<Record<number, string>> = {
+const ENGINE_EXIT_WORDS: Readonly<Record<number, string>> = {
   2: "usage",
   3: "model files",
   4: "audio input",

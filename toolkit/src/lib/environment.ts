@@ -102,7 +102,7 @@ function gitCommit(dir: string): string | null {
 }
 
 /** Collects the raw facts (processes and files); `build` pure-maps them. */
-export async function collectRawFacts(binary = engineBinary()): Promise<RawFacts> {
+async function collectRawFacts(binary = engineBinary()): Promise<RawFacts> {
   const root = packageRoot();
   const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string };
   const [engine, smi, banner, nvcc] = await Promise.all([

@@ -65,12 +65,12 @@ export class SchemaError extends VoxError {
 }
 
 /** Exit code for anything thrown: typed errors carry theirs, anything else is internal. */
-export function exitCodeOf(err: unknown): ExitCode {
+function exitCodeOf(err: unknown): ExitCode {
   return err instanceof VoxError ? err.exitCode : EXIT.internal;
 }
 
 /** One line for stderr: `vox: error: <message>. <fix>` (same shape as the engine's). */
-export function formatError(err: unknown, prog = "vox"): string {
+function formatError(err: unknown, prog = "vox"): string {
   if (err instanceof VoxError) return `${prog}: error: ${err.message.replace(/\.$/, "")}. ${err.fix}`;
   const msg = err instanceof Error ? (err.stack ?? err.message) : String(err);
   return `${prog}: internal error: ${msg}`;

@@ -60,7 +60,7 @@ export function which(name: string, pathVar: string | undefined = process.env.PA
   return null;
 }
 
-export function isExecutable(p: string): boolean {
+function isExecutable(p: string): boolean {
   try {
     if (!statSync(p).isFile()) return false;
     accessSync(p, constants.X_OK);

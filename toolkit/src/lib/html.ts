@@ -27,7 +27,7 @@ export function escapeHtml(s: string): string {
 }
 
 /** JSON safe inside <script type="application/json">: no "</script>", no HTML comment openers. */
-export function scriptJson(data: unknown): string {
+function scriptJson(data: unknown): string {
   return JSON.stringify(data).replace(/</g, "\\u003c").replace(/>/g, "\\u003e").replace(/&/g, "\\u0026");
 }
 

@@ -35,7 +35,7 @@ function headerField(header: string, key: string): string {
 }
 
 /** Parses .npy bytes. Throws NpyError for anything unsupported (big-endian, Fortran order, ...). */
-export function parseNpy(buf: Uint8Array, name = "array"): NpyArray {
+function parseNpy(buf: Uint8Array, name = "array"): NpyArray {
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   if (b.length < 10 || !b.subarray(0, 6).equals(MAGIC)) throw new NpyError(`${name}: not a .npy file (bad magic)`);
   const major = b[6]!;

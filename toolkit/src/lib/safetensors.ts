@@ -9,7 +9,7 @@ import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 /** Largest header accepted (the reference implementation caps it at 100 MB). */
 export const MAX_HEADER_BYTES = 100_000_000;
 
-export const DTYPE_BYTES: Readonly<Record<string, number>> = {
+const DTYPE_BYTES: Readonly<Record<string, number>> = {
   BOOL: 1, U8: 1, I8: 1, F8_E4M3: 1, F8_E5M2: 1,
   I16: 2, U16: 2, F16: 2, BF16: 2,
   I32: 4, U32: 4, F32: 4,

@@ -3,7 +3,7 @@
 import { join } from "node:path";
 import { runEngine, type EngineOptions, type EngineResult } from "./engine.js";
 
-export const TIMING_KEYS = ["load", "mel", "encoder", "adapter", "prefill", "decode", "decode_per_step", "first_token", "wall"] as const;
+const TIMING_KEYS = ["load", "mel", "encoder", "adapter", "prefill", "decode", "decode_per_step", "first_token", "wall"] as const;
 
 /** The engine's --json object (engine CLI contract). */
 export interface EngineTranscript {
@@ -22,7 +22,7 @@ export interface EngineTranscript {
 }
 
 /** What is wrong with an engine --json object, as sentences (empty = matches the contract). */
-export function transcriptProblems(x: unknown): string[] {
+function transcriptProblems(x: unknown): string[] {
   if (typeof x !== "object" || x === null) return ["the engine's JSON is not an object"];
   const o = x as Record<string, unknown>;
   const problems: string[] = [];

@@ -51,7 +51,7 @@ function baselineKind(b: string): "cpu" | "golden" | "report" {
 }
 
 /** Audio list and delay, checked against the model kind (golden needs a fixture and its own audio). */
-export function resolveInputs(o: Pick<AccuracyOptions, "model" | "audio" | "baseline" | "delayMs">): { fixture: Fixture | null; audio: string[]; delayMs?: number } {
+function resolveInputs(o: Pick<AccuracyOptions, "model" | "audio" | "baseline" | "delayMs">): { fixture: Fixture | null; audio: string[]; delayMs?: number } {
   const fixture = isFixture(o.model) ? readFixture(o.model) : null;
   if (baselineKind(o.baseline) === "golden" && !fixture) {
     throw new UsageError(`--baseline golden needs a fixture folder (fixture.json + golden/), and ${o.model} is not one`, "Use --baseline cpu, or point --model at checks/fixtures/<name>.");

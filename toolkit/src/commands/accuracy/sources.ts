@@ -12,7 +12,7 @@ import type { CaseRecord, RunRecord } from "./compare.js";
 export type Obtained = { run: RunRecord; logits: LogitsMatrix | null; error?: undefined } | { error: string; run?: undefined };
 
 /** A [steps, vocab] float32 .npy, or null when the file is absent. Throws on a malformed file. */
-export function loadLogits(path: string): LogitsMatrix | null {
+function loadLogits(path: string): LogitsMatrix | null {
   if (!existsSync(path)) return null;
   const a = readNpyF32(path);
   if (a.shape.length !== 2) throw new Error(`${path}: logits must be 2-D [steps, vocab], got shape [${a.shape.join(", ")}]`);

@@ -6,7 +6,7 @@ import { derive } from "./derive.js";
 import type { RawResult } from "./run.js";
 import { STAT_FIELDS, type Bandwidth, type Result, type Stats } from "./types.js";
 
-export function statsOf(samples: RawResult["samples"]): Stats | null {
+function statsOf(samples: RawResult["samples"]): Stats | null {
   if (samples.length === 0) return null;
   const out: Record<string, unknown> = {};
   for (const f of STAT_FIELDS) {

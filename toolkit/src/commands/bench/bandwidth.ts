@@ -8,7 +8,7 @@ import type { Backend, Bandwidth } from "./types.js";
 const METHOD = "voxtral --bench-copy";
 
 /** Parses `{"copy_gbps": f, "bytes": n, ...}` from the engine's stdout; null when it is not that. */
-export function parseCopyProbe(stdout: string): { gbps: number; bytes: number } | null {
+function parseCopyProbe(stdout: string): { gbps: number; bytes: number } | null {
   try {
     const j = JSON.parse(stdout) as { copy_gbps?: unknown; bytes?: unknown };
     if (typeof j.copy_gbps === "number" && j.copy_gbps > 0 && typeof j.bytes === "number") return { gbps: j.copy_gbps, bytes: j.bytes };

@@ -9,7 +9,7 @@ import { fixturesDir, packageRoot } from "../../lib/paths.js";
 import { readWav, writeWav, type Pcm } from "../../lib/wav.js";
 import type { Clip } from "./types.js";
 
-export const SAMPLE_RATE = 16000;
+const SAMPLE_RATE = 16000;
 
 export interface SpeechSource {
   path: string;
@@ -57,7 +57,7 @@ function wavsIn(dir: string, recursive: boolean): string[] {
 }
 
 /** The speech folders searched, in order. */
-export function speechDirs(env: NodeJS.ProcessEnv = process.env): string[] {
+function speechDirs(env: NodeJS.ProcessEnv = process.env): string[] {
   return [fixturesDir(), env.VOX_SAMPLES_DIR ?? join(dirname(packageRoot()), "shared", "samples")];
 }
 

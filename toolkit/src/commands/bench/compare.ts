@@ -7,7 +7,7 @@ import { UsageError } from "../../lib/errors.js";
 import { median, welch } from "../../lib/stats.js";
 import type { BenchReport, Result, Sample } from "./types.js";
 
-export const COMPARED = ["wallMs", "msPerStep", "encoderAdapterMs", "prefillMs", "firstTokenMs"] as const;
+const COMPARED = ["wallMs", "msPerStep", "encoderAdapterMs", "prefillMs", "firstTokenMs"] as const;
 type Metric = (typeof COMPARED)[number];
 type Verdict = "regression" | "improvement" | "noise" | "same";
 

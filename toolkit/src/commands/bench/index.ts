@@ -52,7 +52,7 @@ export function benchOptions<T>(y: Argv<T>): Argv<T & BenchArgs> {
 }
 
 /** "auto" | "cpu,cuda" -> the backends, checked against what the engine has. */
-export function resolveBackends(spec: string, env: Environment): Backend[] {
+function resolveBackends(spec: string, env: Environment): Backend[] {
   if (spec === "auto") return [env.cuda.available ? "cuda" : "cpu"];
   const list = [...new Set(spec.split(",").map((s) => s.trim()).filter(Boolean))];
   for (const b of list) if (b !== "cpu" && b !== "cuda") throw new UsageError(`unknown backend "${b}" in --backend ${spec}`, "Use --backend cpu, cuda or cpu,cuda.");
@@ -189,7 +189,7 @@ export function compareOptions<T>(y: Argv<T>): Argv<T & CompareArgs> {
 }
 
 /** Reads a bench report and checks it against the schema (a wrong file is the user's input error). */
-export function loadBenchReport(path: string): BenchReport {
+function loadBenchReport(path: string): BenchReport {
   let data: unknown;
   try {
     data = JSON.parse(readFileSync(path, "utf8"));

@@ -24,10 +24,10 @@ export interface Poll {
 }
 
 /** Allowed growth of the last quarter over the first before a run is called not flat. */
-export const FLAT_PCT = 10;
+const FLAT_PCT = 10;
 
 /** VmRSS of a live process in MB, null once it is gone. */
-export function readRssMb(pid: number): number | null {
+function readRssMb(pid: number): number | null {
   try {
     const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
     return m ? Number(m[1]) / 1024 : null;

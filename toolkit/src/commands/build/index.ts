@@ -29,7 +29,7 @@ export function buildOptions<T>(y: Argv<T>): Argv<T & BuildArgs> {
 const SYM = { pass: "✔ pass", warn: "! warn", fail: "✖ fail", skip: "- skip" } as const;
 
 /** One table row per pre-check and make step (fixes under failing checks), then the verdict. */
-export function buildSummary(r: BuildReport): string {
+function buildSummary(r: BuildReport): string {
   const t = new Table({ head: ["step", "result", "detail"], colWidths: [12, 8, 100], wordWrap: true, style: { head: [], border: [] } });
   for (const p of r.prechecks) t.push([p.id, SYM[p.status], p.fix && p.status !== "pass" ? `${p.detail}\nfix: ${p.fix}` : p.detail]);
   for (const s of r.steps) t.push(["make", SYM[s.status], `${s.command} (${(s.durationMs / 1000).toFixed(1)} s)${s.status === "fail" ? `\n${s.outputTail.split("\n").slice(-8).join("\n")}` : ""}`]);

@@ -72,7 +72,7 @@ async function runMake(name: string, args: string[], env: NodeJS.ProcessEnv): Pr
 }
 
 /** The environment make runs in: --cuda-home becomes CUDA_HOME and its bin/ goes first on PATH. */
-export function buildEnv(cudaHome: string | undefined, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+function buildEnv(cudaHome: string | undefined, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   if (!cudaHome) return { ...base };
   const home = resolve(cudaHome);
   return { ...base, CUDA_HOME: home, PATH: `${join(home, "bin")}${delimiter}${base.PATH ?? ""}` };

@@ -38,7 +38,7 @@ function listLibs(dir: string): string[] | null {
 }
 
 /** Directories the loader or the CUDA toolkit may take libcuda / libcublas from. */
-export function libDirsOfInterest(env: NodeJS.ProcessEnv): string[] {
+function libDirsOfInterest(env: NodeJS.ProcessEnv): string[] {
   const cudaHomes = [env.CUDA_HOME, env.CUDA_PATH, "/usr/local/cuda"].filter((d): d is string => !!d);
   const dirs = [
     "/usr/lib/wsl/lib",
@@ -205,7 +205,7 @@ export function collectModel(dir: string): ModelFacts {
   return { dir, exists, files, paramsText, safetensors, tekken };
 }
 
-export function summarizeTekken(text: string | null): TekkenFacts {
+function summarizeTekken(text: string | null): TekkenFacts {
   const empty = { vocabSize: null, defaultNumSpecialTokens: null, specialTokens: [] };
   if (text === null) return { parseError: "could not read the file", ...empty };
   let j: { vocab?: unknown; config?: { default_num_special_tokens?: unknown }; special_tokens?: unknown };

@@ -4,7 +4,7 @@ import type { DoctorReport } from "./report.js";
 
 const SYMBOL: Record<string, string> = { pass: "✓", warn: "!", fail: "✗", skip: "-" };
 
-export function summaryLine(r: DoctorReport): string {
+function summaryLine(r: DoctorReport): string {
   const s = r.summary;
   return `${s.passed} passed, ${s.warnings} warning${s.warnings === 1 ? "" : "s"}, ${s.failed} failed${s.skipped ? `, ${s.skipped} skipped` : ""}`;
 }
@@ -45,7 +45,7 @@ export function renderTable(r: DoctorReport, width = process.stdout.columns ?? 1
 }
 
 /** Removes what identifies the machine: host name, GPU UUIDs, PCI bus ids, the home folder. */
-export function redact(text: string, hostname: string, home: string | undefined): string {
+function redact(text: string, hostname: string, home: string | undefined): string {
   let out = text.replace(/GPU-[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}/g, "GPU-<uuid>");
   if (hostname && hostname.length >= 2) out = out.split(hostname).join("<host>");
   if (home && home.length > 1) out = out.split(home).join("~");

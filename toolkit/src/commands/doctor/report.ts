@@ -21,7 +21,7 @@ export interface DoctorReport {
 
 /** The shared environment block (lib/environment.ts) from the doctor's facts, without asking the
  *  machine again. */
-export function rawFactsOf(f: Facts, toolkit: { version: string; commit: string | null }): RawFacts {
+function rawFactsOf(f: Facts, toolkit: { version: string; commit: string | null }): RawFacts {
   let info: RawFacts["info"] = null;
   let infoError: string | null = f.engine.exists ? (f.engine.info?.error ?? null) : `engine not built (${f.engine.path} does not exist)`;
   try {
@@ -52,7 +52,7 @@ export function rawFactsOf(f: Facts, toolkit: { version: string; commit: string 
 }
 
 /** 2 when anything fails; 1 for warnings under --strict; else 0. */
-export function exitCodeFor(s: DoctorReport["summary"], strict: boolean): 0 | 1 | 2 {
+function exitCodeFor(s: DoctorReport["summary"], strict: boolean): 0 | 1 | 2 {
   if (s.failed > 0) return 2;
   return strict && s.warnings > 0 ? 1 : 0;
 }

@@ -31,11 +31,11 @@ export function gateOptions<T>(y: Argv<T>): Argv<T & GateArgs> {
     .option("out-dir", { type: "string", describe: "report folder (default $VOX_REPORTS_DIR or ./reports)" }) as unknown as Argv<T & GateArgs>;
 }
 
-export function gateRows(r: GateReport): Array<Record<string, string | number | null>> {
+function gateRows(r: GateReport): Array<Record<string, string | number | null>> {
   return r.stages.map((s) => ({ stage: s.stage, name: s.name, status: s.status, detail: s.detail, report: s.report, ...(s.metrics ?? {}) }));
 }
 
-export function gateTable(r: GateReport): string {
+function gateTable(r: GateReport): string {
   const t = new Table({ head: ["stage", "name", "result", "detail"], colWidths: [10, 44, 9, 80], wordWrap: true, style: { head: [], border: [] } });
   const sym = { pass: "✔ pass", fail: "✖ fail", error: "✖ error", skip: "- skip" } as const;
   for (const s of r.stages) t.push([s.stage, s.name, sym[s.status], s.detail]);

@@ -50,7 +50,7 @@ export interface GateOptions {
 }
 
 /** Worst values over the cases: what a reader of the gate report wants first. */
-export function worstMetrics(r: AccuracyReport): Record<string, number | null> {
+function worstMetrics(r: AccuracyReport): Record<string, number | null> {
   const max = (xs: Array<number | null | undefined>) => {
     const v = xs.filter((x): x is number => typeof x === "number");
     return v.length ? Math.max(...v) : null;

@@ -12,14 +12,14 @@ import { addRow, makeRow, type LoadedReport, type Matrix } from "./row.js";
 export interface MatrixArgs { file: string }
 export interface MatrixAddArgs extends MatrixArgs { reports: string[]; render: boolean }
 
-export const defaultMatrixFile = (): string => join(packageRoot(), "matrix", "matrix.json");
+const defaultMatrixFile = (): string => join(packageRoot(), "matrix", "matrix.json");
 
-export function matrixFileOption<T>(y: Argv<T>): Argv<T & MatrixArgs> {
+function matrixFileOption<T>(y: Argv<T>): Argv<T & MatrixArgs> {
   return y.option("file", { type: "string", default: defaultMatrixFile(), describe: "the matrix JSON (MATRIX.md is written beside it)" });
 }
 
 /** Reads a report and validates it against the schema of its kind (a bad file is an input error). */
-export function loadReport(path: string): LoadedReport {
+function loadReport(path: string): LoadedReport {
   let data: LoadedReport["data"];
   try {
     data = JSON.parse(readFileSync(path, "utf8")) as LoadedReport["data"];
@@ -33,7 +33,7 @@ export function loadReport(path: string): LoadedReport {
   return { name: basename(path), data };
 }
 
-export function readMatrix(file: string): Matrix {
+function readMatrix(file: string): Matrix {
   if (!existsSync(file)) return { schemaVersion: 1, rows: [] };
   const m = JSON.parse(readFileSync(file, "utf8")) as Matrix;
   const errors = schemaErrors("matrix", m);
@@ -47,7 +47,7 @@ function writeMarkdown(file: string, m: Matrix): string {
   return md;
 }
 
-export async function runMatrixAdd(a: MatrixAddArgs): Promise<number> {
+async function runMatrixAdd(a: MatrixAddArgs): Promise<number> {
   const reports = a.reports.map(loadReport);
   let row;
   try {
@@ -63,7 +63,7 @@ export async function runMatrixAdd(a: MatrixAddArgs): Promise<number> {
   return EXIT.ok;
 }
 
-export async function runMatrixRender(a: MatrixArgs): Promise<number> {
+async function runMatrixRender(a: MatrixArgs): Promise<number> {
   console.log(`matrix: wrote ${writeMarkdown(a.file, readMatrix(a.file))}`);
   return EXIT.ok;
 }

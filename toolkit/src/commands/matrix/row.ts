@@ -43,7 +43,7 @@ export function statusOf(r: LoadedReport["data"]): Status {
 }
 
 /** The environment facts that make a row distinct. */
-export function rowKey(e: Environment): string {
+function rowKey(e: Environment): string {
   const g = e.gpus[0];
   return [e.os.distro ?? e.os.platform, e.os.release, e.os.wsl ? `WSL${e.os.wsl}` : "", g ? `${g.name} ${g.computeCapability ?? ""}` : "no GPU", e.driver.version ?? "", e.cuda.nvccVersion ?? "", e.cuda.cublasVersion ?? "", e.engine.commit ?? ""].filter((x) => x !== "").join(" | ");
 }

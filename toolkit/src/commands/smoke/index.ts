@@ -11,7 +11,7 @@ import { fixturesDir, packageRoot } from "../../lib/paths.js";
 import { writeReport } from "../../lib/report.js";
 import { smokeReport, type SmokeReport } from "./run.js";
 
-export const DEFAULT_FIXTURE = "tiny-real-windows";
+const DEFAULT_FIXTURE = "tiny-real-windows";
 
 export interface SmokeArgs {
   model?: string;
@@ -46,7 +46,7 @@ export function smokeRows(r: SmokeReport): Array<Record<string, string | number 
   return r.checks.map((c) => ({ id: c.id, status: c.status, backend: c.backend, duration_ms: c.durationMs, wall_ms: c.timingsMs?.wall ?? null, detail: c.detail }));
 }
 
-export function smokeTable(r: SmokeReport): string {
+function smokeTable(r: SmokeReport): string {
   const t = new Table({ head: ["check", "result", "detail"], colWidths: [14, 8, 90], wordWrap: true, style: { head: [], border: [] } });
   const sym = { pass: "✔ pass", fail: "✖ fail", skip: "- skip" } as const;
   for (const c of r.checks) t.push([c.id, sym[c.status], c.fix && c.status === "fail" ? `${c.detail}\nfix: ${c.fix}` : c.detail]);

@@ -33,7 +33,7 @@ export function transcribeOptions<T>(y: Argv<T>): Argv<T & TranscribeArgs> {
 }
 
 /** Model folder, audio file and delay: explicit arguments first, then the bundled fixture's. */
-export function resolveTranscribeInputs(a: Pick<TranscribeArgs, "audio" | "model" | "delay-ms">): { model: string; audio: string; delayMs?: number; bundled: boolean } {
+function resolveTranscribeInputs(a: Pick<TranscribeArgs, "audio" | "model" | "delay-ms">): { model: string; audio: string; delayMs?: number; bundled: boolean } {
   const model = a.model ?? join(fixturesDir(), DEFAULT_MODEL);
   if (!existsSync(model)) {
     throw new InputError(`model folder ${model} does not exist`, "Pass --model DIR: a folder with params.json, consolidated.safetensors and tekken.json (see README, 'The real model').", true);

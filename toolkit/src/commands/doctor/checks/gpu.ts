@@ -6,10 +6,10 @@ import type { Facts } from "../facts.js";
 import { combine, fail, firstLine, mib, MIB, warn, type Check, type Verdict } from "./types.js";
 
 /** Headroom above weights + KV cache for the CUDA context, cuBLAS workspace and activations. */
-export const HEADROOM_BYTES = 1024 * MIB;
+const HEADROOM_BYTES = 1024 * MIB;
 
 /** The model's params (from --model when readable, else the real model) and weight bytes. */
-export function modelNeed(f: Facts): { params: ModelParams; weights: number; source: string } {
+function modelNeed(f: Facts): { params: ModelParams; weights: number; source: string } {
   let params = REAL_MODEL;
   let source = "the real 4B model";
   if (f.model.paramsText) {
