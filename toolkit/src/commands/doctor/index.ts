@@ -1,6 +1,6 @@
 // `vox-doctor` / `vox doctor`: is this machine ready to run the engine, and if not, what to fix.
 // I/O only: collect facts (or load a saved fact set), build the validated report, print it.
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 
 import type { Argv } from "yargs";
 import { execFileSync } from "node:child_process";
@@ -39,7 +39,7 @@ function loadFacts(path: string): Facts {
   try {
     f = JSON.parse(readFileSync(path, "utf8")) as Facts;
   } catch (e) {
-    throw new InputError(`cannot read fact set ${path}: ${(e as Error).message}`, "Pass a file written by vox-doctor --save-facts.", true);
+    throw new InputError(`cannot read fact set ${path}: ${(e as Error).message}`, "Pass a file written by vox-doctor --save-facts.", !existsSync(path));
   }
   if (f.factsVersion !== 1) throw new InputError(`${path} is not a vox-doctor fact set (factsVersion ${String(f.factsVersion)})`, "Pass a file written by vox-doctor --save-facts.");
   return f;

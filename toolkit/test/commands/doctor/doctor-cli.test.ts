@@ -2,7 +2,7 @@
 // schema, --strict, --markdown redaction, --save-facts / --facts, collectors that throw or hang.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -53,6 +53,10 @@ test("--save-facts then --facts replays the same verdicts", () => {
   const missing = doctor(["--facts", join(tmp, "nope.json")]);
   assert.equal(missing.status, 66);
   assert.match(missing.stderr, /cannot read fact set/);
+  writeFileSync(join(tmp, "broken.json"), "{");
+  const broken = doctor(["--facts", join(tmp, "broken.json")]);
+  assert.equal(broken.status, 65, "an existing file that is not JSON is bad input, not missing input");
+  assert.match(broken.stderr, /cannot read fact set .*broken\.json/);
 });
 
 test("healthy fact sets: exit 0; --strict turns warnings into exit 1; failures exit 2", () => {
