@@ -38,12 +38,6 @@ int vox_cuda_fail_blas(vox_backend_t *be, cublasStatus_t s, const char *call, co
                     call, file, line, name ? name : "error", s);
 }
 
-int vox_cuda_enter(vox_backend_t *be) {
-    vox_cuda_t *c = vox_cuda(be);
-    CU_CHECK(be, c->api.cuCtxSetCurrent(c->ctx));
-    return 0;
-}
-
 int vox_cuda_launch(vox_backend_t *be, CUfunction f, unsigned gx, unsigned gy, unsigned gz,
                     unsigned block, void **args) {
     vox_cuda_t *c = vox_cuda(be);

@@ -138,8 +138,6 @@ int vox_cuda_launch(vox_backend_t *be, CUfunction f, unsigned gx, unsigned gy, u
 /* cuMemAlloc with accounting; NULL and be->err (VOX_ENOMEM with numbers) on failure. */
 void *vox_cuda_malloc(vox_backend_t *be, size_t bytes);
 void vox_cuda_mfree(vox_backend_t *be, void *p);
-/* Make the backend's context current on the calling thread (ops may come from any thread). */
-int vox_cuda_enter(vox_backend_t *be);
 /* Make sure a device scratch buffer holds `need` bytes; refused while capturing a graph. The
  * outgrown buffer is freed, or kept until destroy while captured graphs exist (they replay
  * with the pointers they were captured with). */
