@@ -53,7 +53,10 @@ async function ffmpegCheck(o: SmokeOptions, expected: "cpu" | "cuda"): Promise<S
   dec.stdout?.pipe(eng.process.stdin!);
   dec.stdout?.on("error", () => undefined); // the engine may close its stdin early; its result says why
   eng.process.stdin?.on("error", () => undefined);
-  const [d, r] = await Promise.all([dec, eng.result]);
+  // An engine that exits early (no GPU, bad input) stops reading: end ffmpeg too, or it blocks on the full pipe.
+  const r = await eng.result;
+  if (dec.exitCode === null) dec.kill();
+  const d = await dec;
   const check = judgeTranscript("ffmpeg", title, readTranscript(r), expected, null);
   check.command = `ffmpeg -i ${o.ffmpegAudio} -f s16le -ac 1 -ar 16000 - | ${r.command}`;
   if (d.exitCode !== 0 && check.status === "pass") {
