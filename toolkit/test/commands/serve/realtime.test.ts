@@ -141,8 +141,8 @@ describe("vox serve: WS /v1/realtime", () => {
         send(ws, { type: "input_audio_buffer.commit" });
         send(ws, appendEvent(pcm.subarray(0, 16000 * (1 + (i % 3)))));
         ws.terminate();
+        await until(() => srv.health(), (h) => h.engine_streams === 0 && h.sessions === 0);
       }
-      await until(() => srv.health(), (h) => h.engine_streams === 0 && h.sessions === 0);
     };
     await warm(); // allocator pools and JIT settle before the baseline
     const h0 = await srv.health();
@@ -154,6 +154,8 @@ describe("vox serve: WS /v1/realtime", () => {
       send(ws, appendEvent(pcm.subarray(0, 16000 * (1 + (i % 3)))));
       if (i % 2) ws.terminate();
       else ws.close();
+      // one at a time: what is measured is what a dropped session leaves behind, not 50 at once
+      await until(() => srv.health(), (h) => h.engine_streams === 0 && h.sessions === 0);
     }
     const h1 = await until(() => srv.health(), (h) => h.engine_streams === 0 && h.sessions === 0);
     const engine1 = vmRssMb(Number(h1.engine_pid));
