@@ -18,6 +18,7 @@ import { audioClips, findSpeech, parseSeconds, writeClips } from "./clips.js";
 import { compareReports, parseThreshold, renderCompare } from "./compare.js";
 import { decoderBytesPerStep } from "./derive.js";
 import { renderHtml } from "./html.js";
+import { runLive } from "./live-run.js";
 import { Progress } from "./progress.js";
 import { csvRows, renderMarkdown, renderTable } from "./render.js";
 import { runPlan, type Plan } from "./run.js";
@@ -27,7 +28,7 @@ import type { Backend, BenchReport, ModelInfo, Sustained } from "./types.js";
 export interface BenchArgs {
   model?: string; synthetic?: string; seed: number; backend: string; audio?: string[]; seconds?: string;
   repeat: number; warmup: number; threads?: number; ignoreEos?: boolean; sustained?: number; timeout: number;
-  json: boolean; csv: boolean; markdown: boolean; html: boolean; out?: string;
+  json: boolean; csv: boolean; markdown: boolean; html: boolean; out?: string; live?: number;
 }
 
 export function benchOptions<T>(y: Argv<T>): Argv<T & BenchArgs> {
@@ -48,7 +49,8 @@ export function benchOptions<T>(y: Argv<T>): Argv<T & BenchArgs> {
     .option("csv", { type: "boolean", default: false, describe: "also write reports/bench-<time>.csv" })
     .option("markdown", { type: "boolean", default: false, describe: "also write reports/bench-<time>.md" })
     .option("html", { type: "boolean", default: false, describe: "also write reports/bench-<time>.html (charts, works offline)" })
-    .option("out", { type: "string", describe: "folder for the reports (default $VOX_REPORTS_DIR or ./reports)" });
+    .option("out", { type: "string", describe: "folder for the reports (default $VOX_REPORTS_DIR or ./reports)" })
+    .option("live", { type: "number", describe: "N concurrent real-time sessions through vox serve: delta latency, steps behind, first delta (live.ts)" });
 }
 
 /** "auto" | "cpu,cuda" -> the backends, checked against what the engine has. */
@@ -82,6 +84,7 @@ function readBuildInfo(engine: string): Record<string, unknown> | null {
 }
 
 export async function runBench(a: BenchArgs): Promise<number> {
+  if (a.live !== undefined) return runLive({ ...a, live: a.live });
   checkArgs(a);
   const progress = new Progress(!a.json);
   const engine = engineBinary();

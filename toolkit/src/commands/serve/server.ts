@@ -85,6 +85,11 @@ export class VoxServer {
     });
   }
 
+  /** The model names sessions may use (the first is the model folder's). */
+  get models(): readonly string[] {
+    return this.cfg.models;
+  }
+
   /** Sessions open now: WebSocket sessions and uploads being transcribed. */
   get sessions(): number {
     return this.#live.size + this.#uploads;
