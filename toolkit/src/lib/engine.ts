@@ -60,6 +60,8 @@ export interface EngineOptions {
   cwd?: string;
   /** Binary to run; default engineBinary() (VOX_ENGINE or engine/build/voxtral). */
   binary?: string;
+  /** false: stdout is not kept (the result's stdout is ""); read it from the live process instead */
+  bufferStdout?: boolean;
 }
 
 /** The last `voxtral: error: ...` line of stderr, else its last non-empty line. */
@@ -125,6 +127,7 @@ function spawn(args: readonly string[], opts: EngineOptions): { proc: ResultProm
     encoding: "utf8",
     stripFinalNewline: false,
     maxBuffer: 256 * 1024 * 1024,
+    buffer: { stdout: opts.bufferStdout ?? true, stderr: true },
     ...stdinOpt,
   });
   return { proc, binary, timeoutMs };
