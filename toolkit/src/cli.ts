@@ -17,7 +17,7 @@ export async function main(argv: string[]): Promise<void> {
     .command("doctor", "check that this machine can run the engine; print what to fix", doctorOptions, (a) =>
       exitWith("vox doctor", () => runDoctor(a)),
     )
-    .command("transcribe [audio]", "speech to text with the engine (default: the bundled tiny model and its clip)", transcribeOptions, (a) =>
+    .command("transcribe [audio..]", "speech to text as it is decided: files (any format ffmpeg reads), - for stdin, or --mic; txt, json, verbose_json, srt, vtt", transcribeOptions, (a) =>
       exitWith("vox transcribe", () => runTranscribe(a)),
     )
     .command("build", "doctor pre-checks, make (CPU, or CUDA kernels for chosen architectures), build-info.json", buildOptions, (a) => exitWith("vox build", () => runBuild(a)))
