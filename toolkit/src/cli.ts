@@ -8,11 +8,13 @@ import { doctorOptions, runDoctor } from "./commands/doctor/index.js";
 import { gateOptions, runGate } from "./commands/gate/index.js";
 import { matrixCommands } from "./commands/matrix/index.js";
 import { runSmoke, smokeOptions } from "./commands/smoke/index.js";
+import { STDIN_ARG } from "./commands/transcribe/inputs.js";
 import { runTranscribe, transcribeOptions } from "./commands/transcribe/index.js";
 import { exitWith, usageFailure } from "./lib/errors.js";
 
 export async function main(argv: string[]): Promise<void> {
-  await yargs(argv)
+  // yargs drops a bare "-" (stdin, for vox transcribe): it is passed on under a name yargs keeps.
+  await yargs(argv.map((x) => (x === "-" ? STDIN_ARG : x)))
     .scriptName("vox")
     .command("doctor", "check that this machine can run the engine; print what to fix", doctorOptions, (a) =>
       exitWith("vox doctor", () => runDoctor(a)),

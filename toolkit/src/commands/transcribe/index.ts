@@ -128,8 +128,9 @@ async function ensureEngine(): Promise<void> {
   }
 }
 
-// Control characters other than newline and tab would garble a terminal.
-const UNPRINTABLE = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
+// Control characters other than newline and tab would garble a terminal: shown as spaces (as in the
+// transcript's words).
+const UNPRINTABLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 
 /** Writes text and the progress line on the terminal without the two overwriting each other. */
 class Screen {
@@ -144,7 +145,7 @@ class Screen {
   }
 
   text(s: string): void {
-    let t = s.replace(UNPRINTABLE, "");
+    let t = s.replace(UNPRINTABLE, " ");
     if (!this.#started) t = t.trimStart();
     if (t.length === 0) return;
     this.#started = true;

@@ -10,6 +10,9 @@ import type { CaptureChoice } from "../../lib/capture.js";
 import { EXIT, InputError, UsageError, VoxError } from "../../lib/errors.js";
 import { runCommand, which } from "../../lib/exec.js";
 
+/** How the command line's "-" (stdin) reaches the command (yargs drops a bare "-"). */
+export const STDIN_ARG = "\u0000stdin";
+
 /** Bytes per millisecond of the engine's raw input: 16 kHz × 2 bytes. */
 export const RAW_BYTES_PER_MS = 32;
 
@@ -72,10 +75,11 @@ const stemOf = (path: string): string => basename(path, extname(path)) || basena
 /** The inputs named on the command line, checked before anything runs (missing files: exit 66;
  *  a non-WAV file without ffmpeg: exit 69 with the install command). */
 export async function resolveFileInputs(names: readonly string[]): Promise<Input[]> {
-  if (names.filter((n) => n === "-").length > 1) throw new UsageError("stdin (-) can be given only once");
+  const isStdin = (n: string) => n === "-" || n === STDIN_ARG;
+  if (names.filter(isStdin).length > 1) throw new UsageError("stdin (-) can be given only once");
   const out: Input[] = [];
   for (const name of names) {
-    if (name === "-") {
+    if (isStdin(name)) {
       out.push({ kind: "stdin", label: "stdin", stem: "stdin", durationMs: null });
       continue;
     }
