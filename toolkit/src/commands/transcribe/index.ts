@@ -149,7 +149,7 @@ class Screen {
     if (!this.#started) t = t.trimStart();
     if (t.length === 0) return;
     this.#started = true;
-    this.hide();
+    if (this.below) this.hide(); // the text goes where the progress line is
     process.stdout.write(t);
   }
 
