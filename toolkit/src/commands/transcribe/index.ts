@@ -268,6 +268,8 @@ export async function runTranscribe(a: TranscribeArgs): Promise<number> {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     screen.hide();
+    // Everything written to a pipe is out before the process exits (a long --json can be megabytes).
+    await new Promise<void>((done) => process.stdout.write("", () => done()));
   }
   if (p.bundled && exitCode === EXIT.ok && p.stdout === "live") {
     console.error(`vox: note: that was the bundled tiny random model (${DEFAULT_MODEL}): its text is meaningless by design; the pipeline ran end to end. Use --model DIR for the real model.`);
