@@ -8,10 +8,10 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { startEngine } from "./engine.js";
 import { EngineUnavailableError, VoxError, EXIT } from "./errors.js";
-import { bf16WeightBytes, parseParams, REAL_MODEL } from "./model.js";
+import { bf16WeightBytes, MODEL_FILES, parseParams, REAL_MODEL } from "./model.js";
 
 export type SyntheticSize = "full" | "tiny";
-export const MODEL_FILES = ["params.json", "consolidated.safetensors", "tekken.json"] as const;
+export { MODEL_FILES };
 const STAMP = "complete.json";
 
 export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {

@@ -1,9 +1,7 @@
 // `vox gate` as a function: build, then every smoke and accuracy entry of the config, each writing
 // its own report; the gate report lists the stages with their verdicts and worst metrics.
 // A failed build skips the rest (there is no engine to test); any failing stage fails the gate.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmTracked, trackedTempDir } from "../../lib/cleanup.js";
 import { collectEnvironment, type Environment } from "../../lib/environment.js";
 import { SCHEMA_VERSION, writeReport, type ReportOptions } from "../../lib/report.js";
 import { accuracyMarkdown, accuracyRows } from "../accuracy/render.js";
@@ -122,7 +120,7 @@ export async function gateReport(o: GateOptions): Promise<GateReport> {
       continue;
     }
     log(`gate: accuracy ${name}`);
-    const dumpRoot = mkdtempSync(join(tmpdir(), "vox-gate-"));
+    const dumpRoot = trackedTempDir("vox-gate-");
     try {
       const r = forgetDumps(await accuracyReport({ ...a, overrides: a.tolerance, candidate, timeoutMs, dumpRoot, environment }));
       const report = write("accuracy", `accuracy-${a.name}`, r, { rows: accuracyRows, extra: { md: accuracyMarkdown } });
@@ -130,7 +128,7 @@ export async function gateReport(o: GateOptions): Promise<GateReport> {
     } catch (e) {
       stages.push({ stage: "accuracy", name, status: "error", detail: (e as Error).message, report: null, metrics: null });
     } finally {
-      rmSync(dumpRoot, { recursive: true, force: true });
+      rmTracked(dumpRoot);
     }
   }
 

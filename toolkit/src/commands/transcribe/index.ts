@@ -8,6 +8,7 @@ import { runEngine } from "../../lib/engine.js";
 import { EngineUnavailableError, EXIT, InputError } from "../../lib/errors.js";
 import { runCommand } from "../../lib/exec.js";
 import { isFixture, readFixture } from "../../lib/fixture.js";
+import { checkAudioFile, checkModelDir } from "../../lib/inputs.js";
 import { engineBinary, fixturesDir, packageRoot } from "../../lib/paths.js";
 
 /** The bundled model used when --model is not given (a tiny random model: its text is meaningless). */
@@ -34,13 +35,11 @@ export function transcribeOptions<T>(y: Argv<T>): Argv<T & TranscribeArgs> {
 
 /** Model folder, audio file and delay: explicit arguments first, then the bundled fixture's. */
 function resolveTranscribeInputs(a: Pick<TranscribeArgs, "audio" | "model" | "delay-ms">): { model: string; audio: string; delayMs?: number; bundled: boolean } {
-  const model = a.model ?? join(fixturesDir(), DEFAULT_MODEL);
-  if (!existsSync(model)) {
-    throw new InputError(`model folder ${model} does not exist`, "Pass --model DIR: a folder with params.json, consolidated.safetensors and tekken.json (see README, 'The real model').", true);
-  }
+  const model = checkModelDir(a.model ?? join(fixturesDir(), DEFAULT_MODEL));
   const fx = isFixture(model) ? readFixture(model) : null;
   const audio = a.audio ?? fx?.audio;
   if (!audio) throw new InputError(`no audio file given for ${model}`, "Pass the audio file: vox transcribe FILE.wav --model DIR.", true);
+  checkAudioFile(audio);
   return { model, audio, delayMs: a["delay-ms"] ?? fx?.delayMs, bundled: a.model === undefined };
 }
 
