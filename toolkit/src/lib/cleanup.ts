@@ -8,9 +8,18 @@ import { join } from "node:path";
 import { EXIT } from "./errors.js";
 
 const paths = new Set<string>();
+const hooks = new Set<() => void>();
 let installed = false;
 
 function removeAll(): void {
+  for (const h of hooks) {
+    try {
+      h();
+    } catch {
+      // a hook that fails must not keep the files from being removed
+    }
+  }
+  hooks.clear();
   for (const p of paths) rmSync(p, { recursive: true, force: true });
   paths.clear();
 }
@@ -26,6 +35,14 @@ function install(): void {
       process.exit(code);
     });
   }
+}
+
+/** Runs `fn` (synchronously) at exit or on a signal, before the paths are removed — e.g. to kill a
+ *  child process still writing into them. Returns a function that unregisters it. */
+export function atExit(fn: () => void): () => void {
+  install();
+  hooks.add(fn);
+  return () => hooks.delete(fn);
 }
 
 /** Removes `path` (file or folder) when the process exits or is interrupted, unless keepOnExit(path). */

@@ -1,15 +1,14 @@
 // `vox transcribe [AUDIO] [--model DIR]`: the main job — speech in, text out — through the engine.
 // With no arguments it runs the bundled tiny test model on its own audio, so a fresh checkout can
 // show the whole pipeline working; the engine is built first (once) when it is missing.
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Argv } from "yargs";
+import { ensureEngineBuilt } from "../../lib/build-lock.js";
 import { runEngine } from "../../lib/engine.js";
-import { EngineUnavailableError, EXIT, InputError } from "../../lib/errors.js";
-import { runCommand } from "../../lib/exec.js";
+import { EXIT, InputError } from "../../lib/errors.js";
 import { isFixture, readFixture } from "../../lib/fixture.js";
 import { checkAudioFile, checkModelDir } from "../../lib/inputs.js";
-import { engineBinary, fixturesDir, packageRoot } from "../../lib/paths.js";
+import { fixturesDir } from "../../lib/paths.js";
 
 /** The bundled model used when --model is not given (a tiny random model: its text is meaningless). */
 export const DEFAULT_MODEL = "tiny-delay";
@@ -43,23 +42,9 @@ function resolveTranscribeInputs(a: Pick<TranscribeArgs, "audio" | "model" | "de
   return { model, audio, delayMs: a["delay-ms"] ?? fx?.delayMs, bundled: a.model === undefined };
 }
 
-/** Builds the CPU engine once when the binary is missing (says so; make's output on failure). */
-async function ensureEngine(): Promise<void> {
-  if (existsSync(engineBinary()) || process.env.VOX_ENGINE) return;
-  console.error("vox: note: the engine is not built yet; building it now with make -C engine (once).");
-  const make = await runCommand("make", ["-C", join(packageRoot(), "engine")], { timeoutMs: 15 * 60_000 });
-  if (make.exitCode !== 0) {
-    process.stderr.write(make.stderr.split("\n").slice(-15).join("\n"));
-    throw new EngineUnavailableError(
-      `make -C engine failed${make.error ? ` (${make.error})` : ""}`,
-      "Run npx vox-doctor --backend cpu: it names what is missing (usually: sudo apt-get install -y build-essential libopenblas-dev).",
-    );
-  }
-}
-
 export async function runTranscribe(a: TranscribeArgs): Promise<number> {
   const input = resolveTranscribeInputs(a);
-  await ensureEngine();
+  await ensureEngineBuilt({ note: (l) => console.error(l) });
   const args = ["-d", input.model, "-i", input.audio, "--backend", a.backend];
   if (input.delayMs !== undefined) args.push("--delay-ms", String(input.delayMs));
   if (a.json) args.push("--json");
