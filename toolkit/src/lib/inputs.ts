@@ -46,12 +46,12 @@ export function readAudioWav(path: string, flag = "audio file"): Pcm {
  *  vox-doctor's to judge). Missing folder or files: exit 66; a file instead of a folder: 65. */
 export function checkModelDir(dir: string, flag = "--model"): string {
   const k = kindOf(dir);
-  if (k === null) throw new InputError(`model folder ${dir} (${flag}) does not exist`, MODEL_FIX, true);
+  if (k === null) throw new InputError(`model folder ${dir} does not exist`, MODEL_FIX, true);
   if (k !== "dir") throw new InputError(`${flag} ${dir} is a file, not a model folder`, MODEL_FIX);
   const present = new Set(readdirSync(dir));
   const absent = MODEL_FILES.filter((f) => !present.has(f) || kindOf(join(dir, f)) !== "file");
   if (absent.length > 0) {
-    throw new InputError(`model folder ${dir} (${flag}) lacks ${absent.join(", ")}`, `${MODEL_FIX} npx vox-doctor --model ${dir} checks a folder.`, true);
+    throw new InputError(`model folder ${dir} lacks ${absent.join(", ")}`, `${MODEL_FIX} npx vox-doctor --model ${dir} checks a folder.`, true);
   }
   return dir;
 }

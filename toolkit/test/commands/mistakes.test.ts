@@ -63,7 +63,7 @@ const MISTAKES: Mistake[] = [
   { prog: "vox", args: ["matrix", "add", "--file", badMatrix, benchReport], code: EXIT.badInput, says: /matrix file .*truncated\.json is not valid JSON .*cut short/ },
   { prog: "vox", args: ["matrix", "render", "--file", emptyMatrix], code: EXIT.badInput, says: /matrix file .*empty\.json is not valid JSON/ },
   { prog: "vox", args: ["matrix", "render", "--file", join(work, "none.json")], code: EXIT.missingInput, says: /matrix file .* does not exist/ },
-  { prog: "vox", args: ["accuracy", "--model", "nope"], code: EXIT.missingInput, says: /model folder nope \(--model\) does not exist/ },
+  { prog: "vox", args: ["accuracy", "--model", "nope"], code: EXIT.missingInput, says: /model folder nope does not exist/ },
   { prog: "vox-bench", args: ["--synthetic", "full", "--seconds", "abc"], code: EXIT.usage, says: /--seconds wants a comma-separated list/ },
   { prog: "vox-bench", args: ["--model", tiny, "--timeout", "abc"], code: EXIT.usage, says: /--timeout must be a positive number/ },
   { prog: "vox", args: ["gate", "--arch", "9x", "--skip-build"], code: EXIT.usage, says: /--arch: "9x" is not an architecture/ },
@@ -83,8 +83,8 @@ const MISTAKES: Mistake[] = [
       ["smoke", "--model", emptyModel, "--audio", join(tiny, "test_speech.wav")],
       ["accuracy", "--model", emptyModel],
     ] as const
-  ).map((args): Mistake => ({ prog: "vox", args: [...args], code: EXIT.missingInput, says: /empty-model \(--model\) lacks params\.json, consolidated\.safetensors, tekken\.json/ })),
-  { prog: "vox-bench", args: ["--model", emptyModel], code: EXIT.missingInput, says: /empty-model \(--model\) lacks params\.json/ },
+  ).map((args): Mistake => ({ prog: "vox", args: [...args], code: EXIT.missingInput, says: /empty-model lacks params\.json, consolidated\.safetensors, tekken\.json/ })),
+  { prog: "vox-bench", args: ["--model", emptyModel], code: EXIT.missingInput, says: /empty-model lacks params\.json/ },
 ];
 
 describe("user mistakes: one line, the kind's exit code, nothing written, no engine run", () => {

@@ -28,8 +28,8 @@ test("a missing model folder or audio file is a clear error with a non-zero exit
   assert.equal(noModel.exitCode, 66);
   assert.match(noModel.stderr, /model folder \/nonexistent\/model does not exist\. Pass --model DIR/);
   const noAudio = await vox(["transcribe", "/nonexistent/clip.wav", "--backend", "cpu"]);
-  assert.equal(noAudio.exitCode, 4);
-  assert.match(noAudio.stderr, /audio input error \(exit 4\)/);
+  assert.equal(noAudio.exitCode, 66, "a missing input file is 66 in every command");
+  assert.match(noAudio.stderr, /^vox transcribe: error: audio file \/nonexistent\/clip\.wav does not exist\./);
   const noEngine = await vox(["transcribe", "--backend", "cpu"], { VOX_ENGINE: "/nonexistent/voxtral" });
   assert.equal(noEngine.exitCode, 69);
   assert.match(noEngine.stderr, /engine could not be started \(\/nonexistent\/voxtral\).*set VOX_ENGINE/);
