@@ -206,7 +206,8 @@ export function collectModel(dir: string): ModelFacts {
     }
   }
   const tekken = files["tekken.json"] !== null ? summarizeTekken(readText(join(dir, "tekken.json"))) : null;
-  return { dir, exists, files, paramsText, safetensors, tekken };
+  const isFile = exists && !statSync(dir).isDirectory();
+  return { dir, exists, ...(isFile ? { isFile } : {}), files, paramsText, safetensors, tekken };
 }
 
 function summarizeTekken(text: string | null): TekkenFacts {

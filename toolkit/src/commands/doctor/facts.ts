@@ -29,6 +29,8 @@ export interface CudaProbeFacts {
 export interface ModelFacts {
   dir: string;
   exists: boolean;
+  /** The path exists but is a file, not a folder (absent in fact sets saved by older versions). */
+  isFile?: boolean;
   /** Sizes of the three model files, null when missing. */
   files: Record<"params.json" | "consolidated.safetensors" | "tekken.json", number | null>;
   paramsText: string | null;

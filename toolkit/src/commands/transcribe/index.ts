@@ -4,15 +4,16 @@
 // formats asked for (text, json, verbose_json, srt, vtt), to stdout or to --output-dir.
 // With no arguments it runs the bundled tiny test model on its own audio, so a fresh checkout can
 // show the whole pipeline working; the engine is built first (once) when it is missing.
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Argv } from "yargs";
+import { ensureEngineBuilt } from "../../lib/build-lock.js";
 import { chooseCapture, collectCaptureFacts } from "../../lib/capture.js";
-import { EngineUnavailableError, EXIT, InputError, UsageError, VoxError } from "../../lib/errors.js";
+import { EXIT, InputError, UsageError, VoxError } from "../../lib/errors.js";
 import { timedToken, type EngineEvent } from "../../lib/events.js";
-import { runCommand } from "../../lib/exec.js";
 import { isFixture, readFixture } from "../../lib/fixture.js";
-import { engineBinary, fixturesDir, packageRoot } from "../../lib/paths.js";
+import { checkModelDir } from "../../lib/inputs.js";
+import { ensureWritableDir } from "../../lib/output.js";
+import { fixturesDir } from "../../lib/paths.js";
 import { transcribeLive, type LiveOutcome } from "../../lib/transcribe.js";
 import { buildTranscript, renderTranscript, type OutputFormat } from "../../lib/transcript.js";
 import { ffmpegProblem, micInput, openInput, RAW_BYTES_PER_MS, resolveFileInputs, type Input } from "./inputs.js";
@@ -27,9 +28,6 @@ export const DEFAULT_MODEL = "tiny-delay";
 const FORMAT_CHOICES = ["txt", "text", "json", "verbose_json", "srt", "vtt"] as const;
 type FormatChoice = (typeof FORMAT_CHOICES)[number];
 const toFormat = (f: FormatChoice): OutputFormat => (f === "txt" ? "text" : f);
-
-/** Exit status of a run stopped by Ctrl-C (128 + SIGINT), as shells report it. */
-const EXIT_INTERRUPTED = 130;
 
 export interface TranscribeArgs {
   audio?: string[];
@@ -75,10 +73,7 @@ interface Plan {
 
 /** Model, inputs and outputs from the arguments, checked before any engine starts. */
 async function plan(a: TranscribeArgs): Promise<Plan> {
-  const model = a.model ?? join(fixturesDir(), DEFAULT_MODEL);
-  if (!existsSync(model)) {
-    throw new InputError(`model folder ${model} does not exist`, "Pass --model DIR: a folder with params.json, consolidated.safetensors and tekken.json (see README, 'The real model').", true);
-  }
+  const model = checkModelDir(a.model ?? join(fixturesDir(), DEFAULT_MODEL));
   const fx = isFixture(model) ? readFixture(model) : null;
   const names = a.audio ?? [];
   if (a.mic && names.length > 0) throw new UsageError("--mic transcribes the microphone: give no audio files with it");
@@ -112,20 +107,6 @@ async function resolveMic(a: TranscribeArgs): Promise<Input> {
   const v = chooseCapture(await collectCaptureFacts(), a["mic-device"]);
   if (!v.ok) throw new VoxError(v.problem, v.fix, EXIT.engineUnavailable);
   return micInput(v.choice);
-}
-
-/** Builds the CPU engine once when the binary is missing (says so; make's output on failure). */
-async function ensureEngine(): Promise<void> {
-  if (existsSync(engineBinary()) || process.env.VOX_ENGINE) return;
-  console.error("vox: note: the engine is not built yet; building it now with make -C engine (once).");
-  const make = await runCommand("make", ["-C", join(packageRoot(), "engine")], { timeoutMs: 15 * 60_000 });
-  if (make.exitCode !== 0) {
-    process.stderr.write(make.stderr.split("\n").slice(-15).join("\n"));
-    throw new EngineUnavailableError(
-      `make -C engine failed${make.error ? ` (${make.error})` : ""}`,
-      "Run npx vox-doctor --backend cpu: it names what is missing (usually: sudo apt-get install -y build-essential libopenblas-dev).",
-    );
-  }
 }
 
 // Control characters other than newline and tab would garble a terminal: shown as spaces (as in the
@@ -241,18 +222,19 @@ async function runOne(p: Plan, a: TranscribeArgs, input: Input, abort: AbortCont
     const written = writeOutputs(a["output-dir"], input.stem, transcript, p.files, incompleteFile);
     if (incompleteFile) console.error(`vox transcribe: interrupted: wrote what was decided so far to ${written.join(", ")}`);
   }
-  return { outcome, exitCode: interrupted && input.kind !== "mic" ? EXIT_INTERRUPTED : EXIT.ok };
+  return { outcome, exitCode: interrupted && input.kind !== "mic" ? EXIT.interrupted : EXIT.ok };
 }
 
 export async function runTranscribe(a: TranscribeArgs): Promise<number> {
   const p = await plan(a);
-  await ensureEngine();
+  if (a["output-dir"] !== undefined) ensureWritableDir(a["output-dir"], "--output-dir");
+  await ensureEngineBuilt({ note: (l) => console.error(l) });
   const screen = new Screen(a.quiet, p.stdout === "live" || p.files.length > 0);
   const abort = new AbortController();
   // Ctrl-C: stop feeding; the engine decides what it has, the outputs are written (marked incomplete).
   // A second Ctrl-C leaves at once (the engine's stdin is closed and it is killed by its grace timer).
   const onSignal = () => {
-    if (abort.signal.aborted) process.exit(EXIT_INTERRUPTED);
+    if (abort.signal.aborted) process.exit(EXIT.interrupted);
     abort.abort();
   };
   process.on("SIGINT", onSignal);

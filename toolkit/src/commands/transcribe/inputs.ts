@@ -3,12 +3,13 @@
 // through ffmpeg) and the microphone (ffmpeg from PulseAudio or ALSA). Every source is a byte stream
 // into the engine's --stdin, so nothing is loaded whole: a three-hour file streams like a short one.
 import { execa, type ResultPromise } from "execa";
-import { closeSync, createReadStream, existsSync, openSync, readSync, statSync } from "node:fs";
+import { closeSync, createReadStream, openSync, readSync, statSync } from "node:fs";
 import { basename, extname, resolve } from "node:path";
 import { PassThrough, type Readable } from "node:stream";
 import type { CaptureChoice } from "../../lib/capture.js";
-import { EXIT, InputError, UsageError, VoxError } from "../../lib/errors.js";
+import { EXIT, UsageError, VoxError } from "../../lib/errors.js";
 import { runCommand, which } from "../../lib/exec.js";
+import { checkAudioFile } from "../../lib/inputs.js";
 
 /** How the command line's "-" (stdin) reaches the command (yargs drops a bare "-"). */
 export const STDIN_ARG = "\u0000stdin";
@@ -72,8 +73,8 @@ async function probeDurationMs(path: string): Promise<number | null> {
 
 const stemOf = (path: string): string => basename(path, extname(path)) || basename(path);
 
-/** The inputs named on the command line, checked before anything runs (missing files: exit 66;
- *  a non-WAV file without ffmpeg: exit 69 with the install command). */
+/** The inputs named on the command line, checked before anything runs (missing files: exit 66; a
+ *  folder or an empty file: 65; a non-WAV file without ffmpeg: exit 69 with the install command). */
 export async function resolveFileInputs(names: readonly string[]): Promise<Input[]> {
   const isStdin = (n: string) => n === "-" || n === STDIN_ARG;
   if (names.filter(isStdin).length > 1) throw new UsageError("stdin (-) can be given only once");
@@ -83,10 +84,8 @@ export async function resolveFileInputs(names: readonly string[]): Promise<Input
       out.push({ kind: "stdin", label: "stdin", stem: "stdin", durationMs: null });
       continue;
     }
-    const path = resolve(name);
-    if (!existsSync(path)) throw new InputError(`audio file ${name} does not exist`, "Check the path (vox transcribe FILE... | - | --mic).", true);
+    const path = resolve(checkAudioFile(name));
     const st = statSync(path);
-    if (!st.isFile()) throw new InputError(`${name} is not a file`, "Pass audio files (vox transcribe FILE...).", true);
     const head = readHead(path);
     if (isWavHeader(head)) {
       out.push({ kind: "wav", path, label: name, stem: stemOf(path), durationMs: wavDurationMs(head, st.size) });

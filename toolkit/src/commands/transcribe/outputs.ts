@@ -1,8 +1,11 @@
 // Files written by `vox transcribe --output-dir DIR`: <input name>.<ext> per format, each written to a
 // temporary name and renamed, so a file with the final name is always complete. A run cut short
 // (Ctrl-C) writes <input name>.incomplete.<ext> instead, and JSON / WebVTT say so inside too.
-import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+// (Not lib/output.ts's writeFileAtomic: it arms a Ctrl-C handler that exits at once, and a transcribe
+// run must keep going after Ctrl-C until the engine has decided what it was given.)
+import { renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { OutputError } from "../../lib/errors.js";
 import { FORMAT_EXTENSION, renderTranscript, type OutputFormat, type Transcript } from "../../lib/transcript.js";
 
 /** The path a format is written to. */
@@ -12,7 +15,6 @@ export function outputPath(dir: string, stem: string, format: OutputFormat, inco
 
 /** Writes every format (temp + rename); returns the paths. */
 export function writeOutputs(dir: string, stem: string, t: Transcript, formats: readonly OutputFormat[], incomplete: boolean): string[] {
-  mkdirSync(dir, { recursive: true });
   return formats.map((f) => {
     const path = outputPath(dir, stem, f, incomplete);
     const tmp = `${path}.tmp-${process.pid}`;
@@ -21,7 +23,7 @@ export function writeOutputs(dir: string, stem: string, t: Transcript, formats: 
       renameSync(tmp, path);
     } catch (e) {
       rmSync(tmp, { force: true });
-      throw e;
+      throw new OutputError(`cannot write ${path}: ${(e as Error).message}`, "Pass an --output-dir you can write to, or free some space.");
     }
     return path;
   });

@@ -2,8 +2,7 @@
 // schema, --strict, --markdown redaction, --save-facts / --facts, collectors that throw or hang.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { collectFacts } from "../../../src/commands/doctor/collect.js";
@@ -12,10 +11,11 @@ import { buildReport, type DoctorReport } from "../../../src/commands/doctor/rep
 import { packageRoot } from "../../../src/lib/paths.js";
 import { schemaErrors } from "../../../src/lib/report.js";
 import { linuxH100, wslRtx4090 } from "./scenarios.js";
+import { trackedTempDir } from "../../../src/lib/cleanup.js";
 
 const BIN = join(packageRoot(), "dist", "toolkit", "src", "bin", "vox-doctor.js");
 const TOOLKIT = { version: "0.1.0", commit: "0123456789abcdef0123456789abcdef01234567" };
-const tmp = mkdtempSync(join(tmpdir(), "vox-doctor-"));
+const tmp = trackedTempDir("vox-doctor-");
 
 function doctor(args: string[]) {
   return spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", cwd: tmp, timeout: 120_000 });

@@ -45,7 +45,7 @@ test("a missing model, a missing file, an engine that cannot start: one line eac
   assert.match(noModel.stderr, /model folder \/nonexistent\/model does not exist\. Pass --model DIR/);
   const noAudio = await vox(["transcribe", "/nonexistent/clip.wav", "--backend", "cpu"]);
   assert.equal(noAudio.exitCode, 66);
-  assert.equal(noAudio.stderr.trim(), "vox transcribe: error: audio file /nonexistent/clip.wav does not exist. Check the path (vox transcribe FILE... | - | --mic).");
+  assert.equal(noAudio.stderr.trim(), "vox transcribe: error: audio file /nonexistent/clip.wav does not exist. Check the path of the audio file.");
   const noEngine = await vox(["transcribe", "--backend", "cpu"], { VOX_ENGINE: "/nonexistent/voxtral" });
   assert.equal(noEngine.exitCode, 69);
   assert.match(noEngine.stderr, /engine could not be started \(\/nonexistent\/voxtral\).*set VOX_ENGINE/);
