@@ -28,6 +28,7 @@
 typedef struct {
     const char *model_dir, *input, *backend, *dump_dir, *synth_dir, *synth_size;
     int use_stdin, delay_ms, threads, json, dump_steps, ignore_eos, debug, info, help, bench_copy_mb;
+    int speculate, spec_guess;     /* --speculate K / --no-speculation (0 = default), --spec-guess ID */
     unsigned long long seed;
 } cli_opts;
 
@@ -47,6 +48,10 @@ static const char *USAGE =
     "  --dump DIR          write mel.npy, audio_embeds.npy, logits.npy, tokens.json (offline run)\n"
     "  --dump-steps N      keep only the first N logits rows in logits.npy\n"
     "  --ignore-eos        decode to the end of the audio whatever the model says\n"
+    "  --speculate K       decide up to K ready positions per decoder forward (exact; 1..8, default 8\n"
+    "                      on the CPU, 1 on CUDA until verified there)\n"
+    "  --no-speculation    one position per decoder forward (same as --speculate 1)\n"
+    "  --spec-guess ID     (tests) the token guessed for speculated rows instead of STREAMING_PAD\n"
     "  --debug             log backend, device and timings to stderr\n"
     "  --info              print the engine's build and CUDA facts as JSON (no model needed)\n"
     "  --bench-copy [MB]   time a backend-to-backend copy of MB megabytes (default 1024); JSON with\n"
@@ -117,6 +122,14 @@ static int parse_args(int argc, char **argv, cli_opts *o, vox_error_t *err) {
         } else if (FLAG("--dump-steps")) {
             TRY(parse_int(a, VALUE(), 0, 1L << 30, &x, err));
             o->dump_steps = (int)x;
+        } else if (FLAG("--speculate")) {     /* speculation (decoder.c, stream.c) */
+            TRY(parse_int(a, VALUE(), 1, VOX_MAX_ROWS, &x, err));
+            o->speculate = (int)x;
+        } else if (FLAG("--no-speculation")) {
+            o->speculate = 1;
+        } else if (FLAG("--spec-guess")) {
+            TRY(parse_int(a, VALUE(), 1, 1L << 30, &x, err));
+            o->spec_guess = (int)x;
         } else if (FLAG("--seed")) {
             TRY(parse_int(a, VALUE(), 0, 2147483647L, &x, err));
             o->seed = (unsigned long long)x;
@@ -282,7 +295,14 @@ static void print_json(const cli_opts *o, const vox_model_t *m, const vox_stream
            r->n_tokens ? t->decode / (double)r->n_tokens : 0.0, t->first_token, wall_ms, r->n_tokens);
     printf(",\"step_ms\":[");
     for (size_t i = 0; i < r->n_tokens; i++) printf("%s%.3f", i ? "," : "", r->step_ms[i]);
-    printf("],\"peak_rss_mb\":%.1f,\"gpu_mem_mb\":", peak_rss_mb());
+    const vox_spec_stats *sp = &r->spec;
+    printf("],\"speculation\":{\"k\":%d,\"guess\":%d,\"forwards\":%zu,\"decided\":%zu,"
+           "\"accepted_per_forward\":%.4f,\"accepted\":[", sp->k, sp->guess, sp->forwards, sp->decided,
+           sp->forwards ? (double)sp->decided / (double)sp->forwards : 0.0);
+    for (int a = 1; a <= sp->k; a++) printf("%s%zu", a > 1 ? "," : "", sp->accepted[a]);
+    printf("],\"pad_rate\":%.4f},\"kv_mb\":%.3f", sp->decided ? (double)sp->pad / (double)sp->decided : 0.0,
+           (double)r->kv_bytes / (1024.0 * 1024.0));
+    printf(",\"peak_rss_mb\":%.1f,\"gpu_mem_mb\":", peak_rss_mb());
     if (strcmp(be->ops->name, "cpu") == 0) printf("null");
     else printf("%.1f", (double)be->ops->mem_used(be) / (1024.0 * 1024.0));
     printf("}\n");
@@ -348,7 +368,12 @@ static int transcribe(const cli_opts *o, double t_start, vox_error_t *err) {
     if (!rc) {
         rc_ctx.m = m;
         rc_ctx.print = !o->json;
-        vox_stream_opts so = {o->delay_ms, o->ignore_eos, o->dump_dir != NULL, o->dump_steps};
+        vox_stream_opts so = {o->delay_ms, o->ignore_eos, o->dump_dir != NULL, o->dump_steps, o->speculate,
+                              o->spec_guess, 0};
+        if (!be->ops->rows_verified)
+            fprintf(stderr, "voxtral: note: the %s backend's multi-row decoder ops are built but not yet verified on this "
+                    "device, so %s (pass --speculate K to try them)\n", be->ops->name,
+                    o->speculate > 1 ? "--speculate runs unverified code" : "this run decides one position per step");
         rc = vox_stream_new(m, &so, on_token, &rc_ctx, &s, err);
     }
     if (!rc) rc = feed_audio(o, s, samples, n, err);
