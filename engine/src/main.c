@@ -65,6 +65,8 @@ static const char *USAGE =
     "exit codes: 0 ok, 2 usage, 3 model files, 4 audio input, 5 backend/device, 6 out of memory,\n"
     "            1 internal error (a bug)\n";
 
+static void note_rows(const vox_backend_t *be, const cli_opts *o);
+
 /* ---------------- option parsing ---------------- */
 
 static int parse_int(const char *opt, const char *v, long lo, long hi, long *out, vox_error_t *err) {
@@ -277,13 +279,8 @@ static void print_json(const cli_opts *o, const vox_model_t *m, const vox_stream
            r->n_tokens ? t->decode / (double)r->n_tokens : 0.0, t->first_token, wall_ms, r->n_tokens);
     printf(",\"step_ms\":[");
     for (size_t i = 0; i < r->n_tokens; i++) printf("%s%.3f", i ? "," : "", r->step_ms[i]);
-    const vox_spec_stats *sp = &r->spec;
-    printf("],\"speculation\":{\"k\":%d,\"guess\":%d,\"forwards\":%zu,\"decided\":%zu,"
-           "\"accepted_per_forward\":%.4f,\"accepted\":[", sp->k, sp->guess, sp->forwards, sp->decided,
-           sp->forwards ? (double)sp->decided / (double)sp->forwards : 0.0);
-    for (int a = 1; a <= sp->k; a++) printf("%s%zu", a > 1 ? "," : "", sp->accepted[a]);
-    printf("],\"pad_rate\":%.4f},\"kv_mb\":%.3f", sp->decided ? (double)sp->pad / (double)sp->decided : 0.0,
-           (double)r->kv_bytes / (1024.0 * 1024.0));
+    printf("]");
+    vox_stream_stats_json(stdout, r);
     printf(",\"peak_rss_mb\":%.1f,\"gpu_mem_mb\":", peak_rss_mb());
     if (strcmp(be->ops->name, "cpu") == 0) printf("null");
     else printf("%.1f", (double)be->ops->mem_used(be) / (1024.0 * 1024.0));
@@ -352,10 +349,7 @@ static int transcribe(const cli_opts *o, double t_start, vox_error_t *err) {
         rc_ctx.print = !o->json;
         vox_stream_opts so = {o->delay_ms, o->ignore_eos, o->dump_dir != NULL, o->dump_steps, o->speculate,
                               o->spec_guess, 0};
-        if (!be->ops->rows_verified)
-            fprintf(stderr, "voxtral: note: the %s backend's multi-row decoder ops are built but not yet verified on this "
-                    "device, so %s (pass --speculate K to try them)\n", be->ops->name,
-                    o->speculate > 1 ? "--speculate runs unverified code" : "this run decides one position per step");
+        note_rows(be, o);
         rc = vox_stream_new(m, &so, on_token, &rc_ctx, &s, err);
     }
     if (!rc) rc = feed_audio(o, s, samples, n, err);
@@ -381,6 +375,19 @@ static int transcribe(const cli_opts *o, double t_start, vox_error_t *err) {
     return rc;
 }
 
+/* The one note of a backend whose multi-row decoder ops (speculation, batched streams) are built but
+ * not yet verified: such runs keep one position per step (backend.h, rows_verified). */
+static void note_rows(const vox_backend_t *be, const cli_opts *o) {
+    if (be->ops->rows_verified) return;
+    if (o->serve)
+        fprintf(stderr, "voxtral: note: the %s backend's multi-row decoder ops are built but not yet verified, so the "
+                "streams are decoded one after another\n", be->ops->name);
+    else
+        fprintf(stderr, "voxtral: note: the %s backend's multi-row decoder ops are built but not yet verified, so %s\n",
+                be->ops->name, o->speculate > 1 ? "--speculate runs unverified code"
+                                                : "this run decides one position per step (--speculate K tries them)");
+}
+
 /* --serve: load once, then serve.c runs the streams until stdin ends. */
 static int serve(const cli_opts *o, vox_error_t *err) {
     vox_backend_t *be = NULL;
@@ -389,6 +396,7 @@ static int serve(const cli_opts *o, vox_error_t *err) {
     int rc = vox_backend_create(&bo, &be, err);
     if (!rc) rc = vox_model_load(o->model_dir, be, &m, err);
     if (!rc) {
+        note_rows(be, o);
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         vox_serve_opts so = {o->delay_ms, o->ignore_eos, o->threads > 0 ? o->threads : (int)(cores > 0 ? cores : 1)};
         rc = vox_serve_run(m, &so, STDIN_FILENO, stdout, err);

@@ -1,4 +1,5 @@
 /* stream.c — see stream.h for the pipeline and the schedule. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -330,4 +331,14 @@ void vox_stream_free(vox_stream_t *s) {
     free(s->d_emb);
     free(s->d_log);
     free(s);
+}
+
+void vox_stream_stats_json(FILE *f, const vox_stream_result *r) {
+    const vox_spec_stats *sp = &r->spec;
+    fprintf(f, ",\"speculation\":{\"k\":%d,\"guess\":%d,\"forwards\":%zu,\"decided\":%zu,"
+            "\"accepted_per_forward\":%.4f,\"accepted\":[", sp->k, sp->guess, sp->forwards, sp->decided,
+            sp->forwards ? (double)sp->decided / (double)sp->forwards : 0.0);
+    for (int a = 1; a <= sp->k; a++) fprintf(f, "%s%zu", a > 1 ? "," : "", sp->accepted[a]);
+    fprintf(f, "],\"pad_rate\":%.4f},\"kv_mb\":%.3f", sp->decided ? (double)sp->pad / (double)sp->decided : 0.0,
+            (double)r->kv_bytes / (1024.0 * 1024.0));
 }

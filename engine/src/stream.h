@@ -13,6 +13,7 @@
 #ifndef VOX_STREAM_H
 #define VOX_STREAM_H
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include "decoder.h"
 #include "model.h"
@@ -78,6 +79,10 @@ int vox_stream_feed(vox_stream_t *s, const float *x, size_t n, vox_error_t *err)
 int vox_stream_flush(vox_stream_t *s, vox_error_t *err);
 void vox_stream_result_get(const vox_stream_t *s, vox_stream_result *r);
 void vox_stream_free(vox_stream_t *s);
+
+/* The JSON fields `,"speculation":{k, guess, forwards, decided, accepted_per_forward, accepted[k],
+ * pad_rate},"kv_mb":X` of a result (--json, done events). */
+void vox_stream_stats_json(FILE *f, const vox_stream_result *r);
 
 /* For batch.c (streams stepped together): the next ready position of a deferred stream (1, with
  * its decoder, embedding and position) or 0 (not prefilled yet, nothing queued, or EOS seen). */

@@ -6,15 +6,18 @@
 // widest forward must have had B rows (they really shared forwards). With a stream closed mid-way
 // (freed without a flush) and one failing (audio shorter than one token, at its flush), the other
 // six are unchanged and the closed one got a prefix of its solo tokens. --rows 1 (streams one after
-// another, the path backends without verified multi-row ops take) gives the same tokens.
+// another, the path backends without verified multi-row ops take) gives the same tokens. And
+// `voxtral --serve` (which steps its streams with the same batched step on the CPU): three streams
+// with interleaved frames give their solo tokens, and --debug reports forwards shared by >= 2 streams.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { audioFrames, encodeFrame, openFrame } from "../../toolkit/src/commands/serve/frames.js";
 import { parseEngineJson, runEngine } from "../../toolkit/src/lib/engine.js";
-import { fixturesDir, packageRoot } from "../../toolkit/src/lib/paths.js";
+import { engineBinary, fixturesDir, packageRoot } from "../../toolkit/src/lib/paths.js";
 
 interface StreamSpec { wav: string; off: number; len: number; delay: number; start: number; chunk: number; close?: number }
 interface StreamOut { stream: number; status: string; tokens: number[]; error: string; kv_mb: number }
@@ -137,6 +140,33 @@ for (const name of names) {
           assert.deepEqual(s.tokens, solo[s.stream], `stream ${s.stream} changed`);
         }
       }
+    });
+
+    test("voxtral --serve: streams in batched forwards give their solo tokens", async () => {
+      const ids = [0, 3, 4];
+      const pcms = ids.map((i) => pcm16(join(tmp, `${name}-${i}.wav`)));
+      const frames: Buffer[] = ids.map((i, k) => openFrame(k + 1, { delay_ms: SPECS[i]!.delay }));
+      const off = pcms.map(() => 0);
+      for (let round = 0; pcms.some((p, k) => off[k]! < p.length); round++)
+        pcms.forEach((p, k) => {
+          const n = [6400, 3001, 12800][(round + k) % 3]!;
+          if (off[k]! < p.length) frames.push(...audioFrames(k + 1, p.subarray(off[k], off[k]! + n)));
+          off[k]! += n;
+        });
+      ids.forEach((_, k) => frames.push(encodeFrame("F", k + 1)));
+      const r = spawnSync(engineBinary(), ["-d", dir, "--serve", "--backend", "cpu", "--debug"],
+        { input: Buffer.concat(frames), encoding: "utf8", timeout: 300_000, maxBuffer: 64 << 20 });
+      assert.equal(r.status, 0, r.stderr);
+      const events = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { type: string; stream: number; [k: string]: unknown });
+      ids.forEach((i, k) => {
+        const tokens = events.filter((e) => e.type === "token" && e.stream === k + 1).map((e) => e.id as number);
+        assert.deepEqual(tokens, solo[i], `serve stream ${k + 1} differs from its solo run`);
+        const done = events.find((e) => e.type === "done" && e.stream === k + 1);
+        assert.ok(done && (done.kv_mb as number) > 0, `serve stream ${k + 1}: no done event with kv_mb`);
+      });
+      const m = /serve: (\d+) batched decoder forwards, the widest of (\d+) streams/.exec(r.stderr);
+      assert.ok(m, `no batch line in --debug output:\n${r.stderr}`);
+      assert.ok(Number(m[2]) >= 2, `serve never put two streams in one forward (widest ${m[2]})`);
     });
 
     test("--rows 1 (one stream per forward) gives the same tokens", () => {
