@@ -7,17 +7,28 @@
  * step, each repetition times, interleaved: a single step (vox_decoder_step), k-row speculation
  * forwards (vox_decoder_forward, k = 2, 4, 8) and B-stream steps (vox_decoder_step_rows,
  * B = 2, 4, 8), all at the first decoded positions. Prints one JSON line per measurement: median,
- * min and max wall ms over the repetitions, and the median per decided position. */
+ * min and max wall ms over the repetitions, the median per decided position, and the same for the
+ * process's CPU time (all threads). */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "backend.h"
 #include "decoder.h"
 #include "model.h"
 
 #define NB 8
+/* CPU time of the whole process (all threads), ms: the work of a forward even when other
+ * programs share the cores (wall time then includes waiting for them). */
+static double cpu_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static double median(double *v, int n);
 static int cmp(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
@@ -70,28 +81,35 @@ int main(int argc, char **argv) {
     enum { M = 7 };
     const char *what[M] = {"step", "forward", "forward", "forward", "streams", "streams", "streams"};
     int rowsof[M] = {1, 2, 4, 8, 2, 4, 8};
-    double *ms = calloc((size_t)M * reps, sizeof(double));
+    double *ms = calloc((size_t)M * reps, sizeof(double)), *cpu = calloc((size_t)M * reps, sizeof(double));
     for (int rep = 0; !rc && rep < reps; rep++)
         for (int k = 0; !rc && k < M; k++) {
-            double t = vox_now_ms();
+            double t = vox_now_ms(), c0 = cpu_ms();
             if (k == 0) rc = vox_decoder_step(d[0], e1, L - 1, &tok);
             else if (k < 4) rc = vox_decoder_forward(d[0], e1, L - 1, rowsof[k], m->tok.streaming_pad, out);
             else rc = vox_decoder_step_rows(&scratch, d, ep, pos, rowsof[k], out);
             ms[k * reps + rep] = vox_now_ms() - t;
+            cpu[k * reps + rep] = cpu_ms() - c0;
         }
     if (rc) { fprintf(stderr, "rowbench: error: %s\n", be->err.msg[0] ? be->err.msg : err.msg); return 1; }
     for (int k = 0; k < M; k++) {
-        double *v = ms + (size_t)k * reps;
-        qsort(v, (size_t)reps, sizeof *v, cmp);
-        double med = reps % 2 ? v[reps / 2] : (v[reps / 2 - 1] + v[reps / 2]) / 2;
+        double *v = ms + (size_t)k * reps, *c = cpu + (size_t)k * reps;
+        double med = median(v, reps), cmed = median(c, reps);
         printf("{\"what\":\"%s\",\"rows\":%d,\"reps\":%d,\"ms_median\":%.1f,\"ms_min\":%.1f,\"ms_max\":%.1f,"
-               "\"ms_per_row\":%.1f}\n", what[k], rowsof[k], reps, med, v[0], v[reps - 1], med / rowsof[k]);
+               "\"ms_per_row\":%.1f,\"cpu_ms_median\":%.1f,\"cpu_ms_min\":%.1f,\"cpu_ms_max\":%.1f}\n", what[k],
+               rowsof[k], reps, med, v[0], v[reps - 1], med / rowsof[k], cmed, c[0], c[reps - 1]);
     }
     for (int i = 0; i < NB; i++) vox_decoder_free(d[i]);
     vox_dec_bufs_free(&scratch, m);
     o->free(be, emb);
-    free(h); free(ms);
+    free(h); free(ms); free(cpu);
     vox_model_free(m);
     vox_backend_destroy(be);
     return 0;
+}
+
+/* Sorts v; the median. */
+static double median(double *v, int n) {
+    qsort(v, (size_t)n, sizeof *v, cmp);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
