@@ -21,8 +21,6 @@
 #define VOX_MS_PER_TOKEN 80            /* one decoder position = 1280 samples at 16 kHz */
 #define VOX_EVENTS_PROGRESS_MS 100.0   /* progress events at most every this many ms of wall time */
 
-/* A JSON string of n bytes; invalid UTF-8 becomes U+FFFD, so the output always parses. */
-void vox_events_write_str(FILE *f, const unsigned char *s, size_t n);
 
 /* End of the user-audio interval closed by step k, in ms (token_times_ms, end_ms). */
 static inline int64_t vox_events_end_ms(int64_t step) { return (step + 1) * VOX_MS_PER_TOKEN; }

@@ -158,7 +158,7 @@ export async function transcribeLive(o: LiveOptions): Promise<LiveOutcome> {
   if (o.backend) args.push("--backend", o.backend);
   if (o.delayMs !== undefined) args.push("--delay-ms", String(o.delayMs));
   args.push(...(o.extraArgs ?? []));
-  const { process: proc, result } = startEngine(args, { stdinPipe: true, timeoutMs: o.timeoutMs, bufferStdout: false });
+  const { process: proc, result } = startEngine(args, { stdinPipe: true, timeoutMs: o.timeoutMs, buffer: { stdout: false, stderr: true } });
   const tokens: TokenEvent[] = [];
   let done: DoneEvent | null = null;
   let progress: ProgressEvent | null = null;
