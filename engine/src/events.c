@@ -8,15 +8,18 @@
 
 
 
-static void begin(FILE *f, const char *type, long stream) {
+void vox_events_begin(FILE *f, const char *type, long stream) {
     fprintf(f, "{\"type\":\"%s\"", type);
     if (stream >= 0) fprintf(f, ",\"stream\":%ld", stream);
+    else if (stream == VOX_EVENTS_STREAM_NULL) fputs(",\"stream\":null", f);
 }
 
-static void end(FILE *f) {
+void vox_events_end(FILE *f) {
     fputs("}\n", f);
     fflush(f);
 }
+#define begin vox_events_begin
+#define end vox_events_end
 
 /* Length of the incomplete UTF-8 sequence at the end of b[0..n) (0 when it ends on a boundary or
  * the tail is invalid anyway: invalid bytes are written as U+FFFD, not held). */

@@ -14,10 +14,10 @@
 #include <unistd.h>
 
 #include "audio.h"
-#include "json.h"
 #include "backend.h"
 #include "bench.h"
 #include "events.h"
+#include "json.h"
 #include "model.h"
 #include "npy.h"
 #include "serve.h"
@@ -155,9 +155,9 @@ static int parse_args(int argc, char **argv, cli_opts *o, vox_error_t *err) {
     if (o->bench_copy_mb) return 0;
     if (!o->model_dir) return vox_fail(err, VOX_EUSAGE, "no model folder given. Pass -d MODEL_DIR (run voxtral --help)");
     if (o->serve) {
-        if (o->input || o->use_stdin || o->json || o->dump_dir)
+        if (o->input || o->use_stdin || o->json || o->events || o->dump_dir)
             return vox_fail(err, VOX_EUSAGE, "--serve reads framed audio for many streams on stdin and prints events. "
-                            "Drop -i, --stdin, --json and --dump");
+                            "Drop -i, --stdin, --json, --events and --dump");
         return 0;
     }
     if (!o->input == !o->use_stdin)
@@ -266,20 +266,6 @@ static int write_dumps(const char *dir, const vox_model_t *m, const vox_stream_r
     return 0;
 }
 
-/* Peak resident set of this process in MB. VmHWM belongs to this program's address space; getrusage's
- * ru_maxrss also keeps the parent's peak across fork+exec (a 500 MB Node parent would be reported). */
-static double peak_rss_mb(void) {
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kb = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmHWM: %ld kB", &kb) == 1) break;
-    if (f) fclose(f);
-    if (kb >= 0) return (double)kb / 1024.0;
-    struct rusage ru; /* no /proc (not Linux) */
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_maxrss / 1024.0;
-}
 
 static void print_result(const cli_opts *o, const vox_model_t *m, const vox_stream_result *r, const run_ctx *rc,
                          double load_ms, double wall_ms) {
@@ -289,7 +275,7 @@ static void print_result(const cli_opts *o, const vox_model_t *m, const vox_stre
         .text = rc->text, .n_text = rc->n_text, .r = r, .backend = be->ops->name, .device = be->ops->device_name(be),
         .gpu_mem_mb = strcmp(be->ops->name, "cpu") == 0 ? -1.0 : (double)be->ops->mem_used(be) / (1024.0 * 1024.0),
         .delay_ms = o->delay_ms, .threads = o->threads > 0 ? o->threads : (int)(cores > 0 ? cores : 1),
-        .interrupted = 0, .load_ms = load_ms, .wall_ms = wall_ms, .peak_rss_mb = peak_rss_mb(),
+        .interrupted = 0, .load_ms = load_ms, .wall_ms = wall_ms, .peak_rss_mb = vox_peak_rss_mb(),
     };
     if (o->events) {
         vox_events_done(stdout, -1, &sum);
@@ -418,15 +404,17 @@ static int serve(const cli_opts *o, vox_error_t *err) {
     vox_backend_t *be = NULL;
     vox_model_t *m = NULL;
     vox_backend_opts bo = {o->backend, o->threads, 0, o->debug};
+    double t_load = vox_now_ms();
     int rc = vox_backend_create(&bo, &be, err);
     if (!rc) rc = vox_model_load(o->model_dir, be, &m, err);
     if (!rc) {
         note_rows(be, o);
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
-        vox_serve_opts so = {o->delay_ms, o->ignore_eos, o->threads > 0 ? o->threads : (int)(cores > 0 ? cores : 1)};
+        vox_serve_opts so = {o->delay_ms, o->ignore_eos, o->threads > 0 ? o->threads : (int)(cores > 0 ? cores : 1),
+                             vox_now_ms() - t_load};
         rc = vox_serve_run(m, &so, STDIN_FILENO, stdout, err);
     } else {
-        vox_serve_error_event(stdout, err);
+        vox_events_error(stdout, VOX_EVENTS_STREAM_NULL, err);
     }
     vox_model_free(m);
     vox_backend_destroy(be);
