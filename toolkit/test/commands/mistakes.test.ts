@@ -3,7 +3,7 @@
 // before any work: the engine behind VOX_ENGINE here only records that it was started.
 import assert from "node:assert/strict";
 import { execa } from "execa";
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { EXIT } from "../../src/lib/errors.js";
@@ -32,6 +32,7 @@ interface Mistake {
 }
 
 async function commit(m: Mistake): Promise<{ code: number; stderr: string; reports: string[] }> {
+  rmSync(marker, { force: true });
   const reports = tempDir("vox-mistake-reports-");
   const cache = tempDir("vox-mistake-cache-");
   const r = await execa(process.execPath, [bin(m.prog), ...m.args], {
