@@ -105,3 +105,13 @@ describe("user mistakes: one line, the kind's exit code, nothing written, no eng
     });
   }
 });
+
+describe("vox build: flags and the report folder before any work", () => {
+  it("vox build --backend cuda --arch 9x -> 64; --out-dir README.md/sub -> 73", async () => {
+    const r = await commit({ prog: "vox", args: ["build", "--backend", "cuda", "--arch", "9x"], code: 64, says: /./ });
+    assert.equal(r.code, EXIT.usage, r.stderr);
+    assert.match(r.stderr, /^vox build: error: --arch: "9x" is not an architecture\./);
+    const o = await commit({ prog: "vox", args: ["build", "--out-dir", `${readme}/sub`], code: 73, says: /./ });
+    assert.equal(o.code, EXIT.cannotWrite, o.stderr);
+  });
+});
