@@ -52,7 +52,14 @@ const emptyMatrix = join(work, "empty.json");
 writeFileSync(emptyMatrix, "");
 const benchReport = fixture("bench", "report-cpu-tiny.json");
 
+const nullFacts = join(work, "null-facts.json");
+writeFileSync(nullFacts, "null");
+const partFacts = join(work, "part-facts.json");
+writeFileSync(partFacts, '{"factsVersion":1}');
+
 const MISTAKES: Mistake[] = [
+  { prog: "vox-doctor", args: ["--facts", nullFacts], code: EXIT.badInput, says: /is not a vox-doctor fact set/ },
+  { prog: "vox-doctor", args: ["--facts", partFacts], code: EXIT.badInput, says: /is not a complete fact set: platform, env/ },
   { prog: "vox", args: ["smoke", "--audio", readme], code: EXIT.badInput, says: /--audio .*README\.md cannot be used: not a RIFF\/WAVE file\. .*ffmpeg/ },
   { prog: "vox", args: ["smoke", "--audio", emptyWav], code: EXIT.badInput, says: /is empty \(0 bytes\)/ },
   { prog: "vox", args: ["smoke", "--audio", work], code: EXIT.badInput, says: /is a folder, not an audio file/ },
