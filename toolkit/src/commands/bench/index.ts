@@ -215,14 +215,14 @@ export async function runCompare(a: CompareArgs): Promise<number> {
   if (!(a.alpha > 0 && a.alpha < 1)) throw new UsageError(`--alpha must be between 0 and 1, got ${a.alpha}`);
   prepareReportsDir(a.out, "--out");
   const c = compareReports({ path: a.base, report: loadBenchReport(a.base) }, { path: a.new, report: loadBenchReport(a.new) }, { threshold, alpha: a.alpha });
+  if (c.rows.length === 0) {
+    throw new InputError("the two reports share no backend x clip with measurements", "Compare reports made with the same --backend and --seconds/--audio.");
+  }
   const written = writeReport("compare", c, { command: "compare", outDir: a.out });
   if (a.json) process.stdout.write(`${JSON.stringify(c, null, 2)}\n`);
   else {
     process.stdout.write(renderCompare(c));
     console.error(`report: ${written.json}`);
-  }
-  if (c.rows.length === 0) {
-    throw new InputError("the two reports share no backend x clip with measurements", "Compare reports made with the same --backend and --seconds/--audio.");
   }
   return c.regressions > 0 ? EXIT.failed : EXIT.ok;
 }

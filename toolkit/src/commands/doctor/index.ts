@@ -35,6 +35,9 @@ export function doctorOptions<T>(y: Argv<T>): Argv<T & DoctorArgs> {
     .option("facts", { type: "string", describe: "judge a saved fact set instead of this machine" }) as unknown as Argv<T & DoctorArgs>;
 }
 
+/** The parts of a fact set every check reads (always objects in what --save-facts writes). */
+const FACT_OBJECTS = ["platform", "env", "libDirs", "ldSoConf", "cudaProbe", "nvcc", "cc", "make", "openblas", "ffmpeg", "engine", "model", "collectorErrors"];
+
 function loadFacts(path: string): Facts {
   let f: Facts;
   try {
@@ -42,7 +45,9 @@ function loadFacts(path: string): Facts {
   } catch (e) {
     throw new InputError(`cannot read fact set ${path}: ${(e as Error).message}`, "Pass a file written by vox-doctor --save-facts.", !existsSync(path));
   }
-  if (f.factsVersion !== 1) throw new InputError(`${path} is not a vox-doctor fact set (factsVersion ${String(f.factsVersion)})`, "Pass a file written by vox-doctor --save-facts.");
+  if (typeof f !== "object" || f === null || f.factsVersion !== 1) throw new InputError(`${path} is not a vox-doctor fact set (factsVersion ${String(f?.factsVersion)})`, "Pass a file written by vox-doctor --save-facts.");
+  const missing = FACT_OBJECTS.filter((k) => typeof (f as unknown as Record<string, unknown>)[k] !== "object" || (f as unknown as Record<string, unknown>)[k] === null);
+  if (missing.length) throw new InputError(`${path} is not a complete fact set: ${missing.join(", ")} missing or not objects`, "Pass a file written by vox-doctor --save-facts, unedited.");
   return f;
 }
 
