@@ -7,7 +7,7 @@
 #   info       voxtral --info reports CUDA available
 #   opcheck    every CUDA op against a CPU reference (engine/dev/opcheck.c) + op speeds
 #   golden     every fixture in checks/fixtures on --backend cuda vs its golden arrays: per-step
-#              logits rel err <= 2e-2; tokens identical except at golden top-2 margin < 1e-2 (listed)
+#              logits normRelErr and token margin limits of checks/tolerances.json (listed)
 #   cpu        CUDA vs CPU backend on every fixture (same rules)
 #   streaming  CUDA, audio on stdin in ragged chunks == the offline tokens
 #   2streams   two streams in one process (two threads, two backends) == offline

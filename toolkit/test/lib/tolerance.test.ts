@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { evaluate, isTier, TIERS, toleranceFor } from "../../src/lib/tolerance.js";
 
-const perfect = { tokenDiff: 0, wer: 0, cer: 0, top1: 1, maxKl: 0, maxRelativeError: 0 };
+const perfect = { tokenDiff: 0, wer: 0, cer: 0, top1: 1, maxKl: 0, maxRelErr: 0 };
 
 test("tiers get looser from exact to relaxed and each says what it means", () => {
   const [e, s, r] = (["exact", "strict", "relaxed"] as const).map((t) => TIERS[t].tolerance);
@@ -24,9 +24,9 @@ test("a perfect match passes every tier; one differing token fails strict, passe
 });
 
 test("missing logits skip their metrics; overrides replace single limits", () => {
-  const v = evaluate({ ...perfect, top1: null, maxKl: null, maxRelativeError: null }, toleranceFor("exact"));
+  const v = evaluate({ ...perfect, top1: null, maxKl: null, maxRelErr: null }, toleranceFor("exact"));
   assert.equal(v.pass, true);
-  assert.deepEqual(v.verdicts.filter((x) => x.status === "skip").map((x) => x.metric), ["top1", "maxKl", "maxRelativeError"]);
+  assert.deepEqual(v.verdicts.filter((x) => x.status === "skip").map((x) => x.metric), ["top1", "maxKl", "maxRelErr"]);
   assert.equal(toleranceFor("strict", { maxTokenDiff: 0.1 }).maxTokenDiff, 0.1);
   assert.equal(evaluate({ ...perfect, tokenDiff: 0.05 }, toleranceFor("strict", { maxTokenDiff: 0.1 })).pass, true);
 });

@@ -65,7 +65,7 @@ function worstMetrics(r: AccuracyReport): Record<string, number | null> {
     cer: max(r.cases.map((c) => c.cer?.rate)),
     top1: min(r.cases.map((c) => c.logits?.top1Agreement)),
     maxKl: max(r.cases.map((c) => c.logits?.maxKl)),
-    maxRelativeError: max(r.cases.map((c) => c.logits?.maxRelativeError)),
+    maxRelErr: max(r.cases.map((c) => c.logits?.maxRelErr)),
   };
 }
 
