@@ -290,12 +290,18 @@ static int write_weights(const char *dir, const vox_params_t *p, uint64_t seed, 
     return rc;
 }
 
+int vox_synth_params(const char *size, vox_params_t *p, vox_error_t *err) {
+    if (!strcmp(size, "full")) real_params(p);
+    else if (!strcmp(size, "tiny")) tiny_params(p);
+    else return vox_fail(err, VOX_EUSAGE, "--synthetic-size is '%s'. Use full or tiny", size);
+    return 0;
+}
+
 int vox_synth_write(const char *dir, const char *size, uint64_t seed, int progress, vox_error_t *err) {
     vox_params_t p;
-    if (!strcmp(size, "full")) real_params(&p);
-    else if (!strcmp(size, "tiny")) tiny_params(&p);
-    else return vox_fail(err, VOX_EUSAGE, "--synthetic-size is '%s'. Use full or tiny", size);
-    int rc = make_dirs(dir, err);
+    int rc = vox_synth_params(size, &p, err);
+    if (rc) return rc;
+    rc = make_dirs(dir, err);
     if (rc) return rc;
     char path[4200];
     snprintf(path, sizeof path, "%s/params.json", dir);
