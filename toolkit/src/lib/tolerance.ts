@@ -3,36 +3,16 @@
 // entry may override single limits. Metrics that could not
 // be measured (no logit dumps) are "skip", never a silent pass of a missing number.
 import { readFileSync } from "node:fs";
+import type { TierLimits, TolerancesSchema } from "../generated/schemas.js";
 import { tolerancesPath } from "./paths.js";
 import { validateReport } from "./report.js";
 
 export type TierName = "exact" | "strict" | "relaxed";
 
 /** A tier's limits (checks/tolerances.json, `tiers.<name>.limits`). */
-export interface Tolerance {
-  /** fraction of differing token ids (tokendiff.ts), at most */
-  maxTokenDiff: number;
-  maxWer: number;
-  maxCer: number;
-  /** top-1 agreement over the compared logit rows, at least */
-  minTop1: number;
-  /** KL(baseline || candidate) of any compared row, nats, at most */
-  maxKl: number;
-  /** maxRelErr (max |a-b| / max |a|) of any compared row, at most */
-  maxRelErr: number;
-}
-
-interface ArrayLimits { maxAbs?: number; maxRelErr?: number; normRelErr?: number }
-
-/** checks/tolerances.json: every limit the checks apply (schema: checks/schemas/tolerances.schema.json). */
-export interface Tolerances {
-  golden: {
-    cpu: { limits: { mel: ArrayLimits; audioEmbeds: ArrayLimits; logits: ArrayLimits } };
-    cuda: { limits: { logits: ArrayLimits; tokenMargin: number } };
-  };
-  tiers: Record<TierName, { limits: Tolerance; meaning: string }>;
-  opcheck: { limits: Record<string, number> };
-}
+export type Tolerance = TierLimits;
+/** checks/tolerances.json: every limit the checks apply. */
+export type Tolerances = TolerancesSchema;
 
 /** checks/tolerances.json, validated against its schema (a vox bug, exit 70, when it does not match). */
 export function loadTolerances(path = tolerancesPath()): Tolerances {

@@ -10,7 +10,7 @@ import { collectEnvironment, type Environment } from "../../lib/environment.js";
 import { EngineUnavailableError, EXIT, InputError, UsageError, VoxError } from "../../lib/errors.js";
 import { parseParams } from "../../lib/model.js";
 import { engineBinary } from "../../lib/paths.js";
-import { schemaErrors, writeReport } from "../../lib/report.js";
+import { reportHeader, schemaErrors, writeReport } from "../../lib/report.js";
 import { ensureSynthetic, type SyntheticSize } from "../../lib/synthetic.js";
 import { bf16WeightBytes } from "../../lib/model.js";
 import { assemble } from "./assemble.js";
@@ -154,11 +154,8 @@ export async function runBench(a: BenchArgs): Promise<number> {
       }
     }
     const report: BenchReport = {
-      schemaVersion: 1,
-      kind: "bench",
-      createdAt: new Date().toISOString(),
+      ...reportHeader("bench", environment),
       command: ["vox-bench", ...process.argv.slice(2)].join(" "),
-      environment,
       engineBuild: readBuildInfo(engine),
       model: { ...model, weightsBytes: bf16WeightBytes(params), decoderBytesPerStep: bytesPerStep },
       settings: { repeat: a.repeat, warmup: a.warmup, backends, ignoreEos: plan.ignoreEos, threads: plan.threads },
