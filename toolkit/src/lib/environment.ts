@@ -5,38 +5,13 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
+import type { EnvironmentSchema } from "../generated/schemas.js";
 import { parseEngineJson, runEngine } from "./engine.js";
 import { runCommand } from "./exec.js";
 import { engineBinary, packageRoot } from "./paths.js";
 
-export interface Environment {
-  toolkit: { version: string; commit: string | null };
-  engine: {
-    path: string;
-    available: boolean;
-    version: string | null;
-    commit: string | null;
-    backends: string[];
-    cudaArchs: string[];
-    blas: string | null;
-    error: string | null;
-  };
-  gpus: Array<{ index: number; name: string; computeCapability: string | null; totalMb: number | null }>;
-  driver: { version: string | null; cudaVersion: string | null };
-  cuda: { available: boolean; reason: string | null; libcuda: string | null; cublasVersion: number | null; nvccVersion: string | null };
-  os: {
-    platform: string;
-    release: string;
-    distro: string | null;
-    wsl: number | null;
-    arch: string;
-    cpu: string;
-    cores: number;
-    memoryMb: number;
-    node: string;
-  };
-  host: string;
-}
+/** Generated from checks/schemas/environment.schema.json. */
+export type Environment = EnvironmentSchema;
 
 /** The subset of `voxtral --info` (engine CLI contract) read here. */
 export interface EngineInfo {

@@ -21,7 +21,7 @@ export function reportHeader<K extends string>(kind: K, environment: Environment
 }
 
 /** Schemas other reports may $ref by file name. */
-const SHARED_SCHEMAS = ["environment", "build-info"];
+const SHARED_SCHEMAS = ["environment", "build-info", "tolerances"];
 
 let ajv: Ajv2020 | undefined;
 const compiled = new Map<string, ValidateFunction>();

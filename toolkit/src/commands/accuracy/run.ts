@@ -11,6 +11,7 @@ import { TIERS, toleranceFor, type TierName, type Tolerance } from "../../lib/to
 import { compareCase, errorCase, summarize, type CaseRecord } from "./compare.js";
 import { engineSide, goldenSide, reportSide, type Obtained } from "./sources.js";
 import type { BackendChoice } from "../../lib/backend.js";
+import type { AccuracySchema } from "../../generated/schemas.js";
 
 
 export interface AccuracyOptions {
@@ -30,21 +31,8 @@ export interface AccuracyOptions {
   environment: Environment;
 }
 
-export interface AccuracyReport {
-  schemaVersion: number;
-  kind: "accuracy";
-  createdAt: string;
-  environment: Environment;
-  model: string;
-  baseline: { kind: "cpu" | "golden" | "report"; source: string };
-  candidate: { backend: BackendChoice };
-  tier: TierName;
-  tierMeaning: string;
-  tolerance: Tolerance;
-  cases: CaseRecord[];
-  summary: { cases: number; passed: number; failed: number; errors: number };
-  status: "pass" | "fail" | "error";
-}
+/** Generated from checks/schemas/accuracy.schema.json. */
+export type AccuracyReport = AccuracySchema;
 
 function baselineKind(b: string): "cpu" | "golden" | "report" {
   return b === "cpu" || b === "golden" ? b : "report";

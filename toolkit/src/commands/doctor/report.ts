@@ -1,23 +1,15 @@
 // The doctor's report (checks/schemas/doctor.schema.json): checks + environment + summary + exit code.
-import { buildEnvironment, type Environment, type RawFacts } from "../../lib/environment.js";
+import { buildEnvironment, type RawFacts } from "../../lib/environment.js";
 import { validateReport } from "../../lib/report.js";
-import { runChecks, type CheckResult } from "./checks/index.js";
+import { runChecks } from "./checks/index.js";
 import { engineInfo, gpus } from "./derive.js";
 import type { Facts } from "./facts.js";
 import { parseNvccVersion } from "./parse.js";
 import type { BackendChoice } from "../../lib/backend.js";
+import type { DoctorSchema } from "../../generated/schemas.js";
 
-export interface DoctorReport {
-  schemaVersion: 1;
-  kind: "doctor";
-  generatedAt: string;
-  environment: Environment;
-  options: { model: string; backend: BackendChoice; strict: boolean };
-  checks: CheckResult[];
-  collectorErrors?: Record<string, string>;
-  summary: { passed: number; warnings: number; failed: number; skipped: number };
-  exitCode: 0 | 1 | 2;
-}
+/** Generated from checks/schemas (the schema is the authority). */
+export type DoctorReport = DoctorSchema;
 
 /** The shared environment block (lib/environment.ts) from the doctor's facts, without asking the
  *  machine again. */

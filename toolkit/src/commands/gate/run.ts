@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { collectEnvironment, type Environment } from "../../lib/environment.js";
+import { collectEnvironment } from "../../lib/environment.js";
 import { reportHeader, writeReport, type ReportOptions } from "../../lib/report.js";
 import { accuracyMarkdown, accuracyRows } from "../accuracy/render.js";
 import { accuracyReport, forgetDumps, type AccuracyReport } from "../accuracy/run.js";
@@ -14,6 +14,7 @@ import { defaultOgg, resolveSmokeInputs, smokeRows } from "../smoke/index.js";
 import { smokeReport } from "../smoke/run.js";
 import type { GateConfig } from "./config.js";
 import type { BackendChoice, BuildBackend } from "../../lib/backend.js";
+import type { GateSchema } from "../../generated/schemas.js";
 
 export interface Stage {
   stage: "build" | "smoke" | "accuracy";
@@ -24,17 +25,8 @@ export interface Stage {
   metrics: Record<string, number | null> | null;
 }
 
-export interface GateReport {
-  schemaVersion: number;
-  kind: "gate";
-  createdAt: string;
-  environment: Environment;
-  config: string;
-  candidateOverride: BackendChoice | null;
-  stages: Stage[];
-  summary: { passed: number; failed: number; skipped: number };
-  status: "pass" | "fail";
-}
+/** Generated from checks/schemas (the schema is the authority). */
+export type GateReport = GateSchema;
 
 export interface GateOptions {
   config: GateConfig;

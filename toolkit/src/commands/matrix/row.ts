@@ -3,6 +3,7 @@
 // 180 s clip (else its longest), preferring the CUDA backend. Pure.
 import type { Environment } from "../../lib/environment.js";
 import type { BenchReport } from "../bench/types.js";
+import type { MatrixSchema } from "../../generated/schemas.js";
 
 export type Status = "pass" | "warn" | "fail" | "error" | "not run";
 const CHECKS = ["doctor", "build", "smoke", "accuracy"] as const;
@@ -23,10 +24,8 @@ export interface MatrixRow {
   reports: string[];
 }
 
-export interface Matrix {
-  schemaVersion: 1;
-  rows: MatrixRow[];
-}
+/** Generated from checks/schemas (the schema is the authority). */
+export type Matrix = MatrixSchema;
 
 export interface LoadedReport {
   name: string;

@@ -17,6 +17,7 @@ import { readWav } from "../../lib/wav.js";
 import { reportHeader } from "../../lib/report.js";
 import { judgeTranscript, skipped, summarizeChecks, type SmokeCheck } from "./judge.js";
 import type { Backend, BackendChoice } from "../../lib/backend.js";
+import type { SmokeSchema } from "../../generated/schemas.js";
 
 export interface SmokeOptions {
   model: string;
@@ -29,19 +30,8 @@ export interface SmokeOptions {
   environment: Environment;
 }
 
-export interface SmokeReport {
-  schemaVersion: number;
-  kind: "smoke";
-  createdAt: string;
-  environment: Environment;
-  model: string;
-  audio: string;
-  backendRequested: BackendChoice;
-  backendExpected: Backend;
-  checks: SmokeCheck[];
-  summary: { passed: number; failed: number; skipped: number };
-  status: "pass" | "fail";
-}
+/** Generated from checks/schemas (the schema is the authority). */
+export type SmokeReport = SmokeSchema;
 
 async function ffmpegCheck(o: SmokeOptions, expected: Backend): Promise<SmokeCheck> {
   const title = "ffmpeg pipe into --stdin";

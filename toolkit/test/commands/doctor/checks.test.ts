@@ -228,7 +228,7 @@ test("--backend cpu skips the CUDA checks", () => {
 });
 
 test("a check that throws is reported as failed and the others still run", () => {
-  const boom: Check = { id: "boom", title: "Boom", needs: "any", run: () => { throw new Error("kaboom"); } };
+  const boom: Check = { id: "boom" as Check["id"], title: "Boom", needs: "any", run: () => { throw new Error("kaboom"); } };
   const r = runChecks(linuxH100(), "auto", [boom, ...CHECKS]);
   assert.equal(r.length, CHECKS.length + 1);
   assert.equal(r[0]!.status, "fail");

@@ -12,6 +12,7 @@ import { platformCheck } from "./platform.js";
 import { toolkitCheck } from "./toolkit.js";
 import { skip, type Check, type Verdict } from "./types.js";
 import type { BackendChoice } from "../../../lib/backend.js";
+import type { DoctorSchema } from "../../../generated/schemas.js";
 
 export const CHECKS: readonly Check[] = [platformCheck, gpuCheck, libcudaCheck, cublasCheck, toolkitCheck, cpuCheck, ffmpegCheck, engineCheck, modelCheck];
 
@@ -21,11 +22,8 @@ const FEEDS: Record<string, string[]> = {
   toolkit: ["nvcc", "gpu"], cpu: ["cpuBuild", "libraries"], ffmpeg: ["ffmpeg"], engine: ["engine", "gpu"], model: ["model"],
 };
 
-export interface CheckResult extends Verdict {
-  id: string;
-  title: string;
-  durationMs: number;
-}
+/** A check's entry in the doctor report (checks/schemas/doctor.schema.json). */
+export type CheckResult = DoctorSchema["checks"][number];
 
 export function runChecks(f: Facts, backend: BackendChoice, checks: readonly Check[] = CHECKS): CheckResult[] {
   return checks.map((c) => {
