@@ -3,9 +3,8 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 
 import type { Argv } from "yargs";
-import { execFileSync } from "node:child_process";
-import { join, resolve } from "node:path";
-import { packageRoot } from "../../lib/paths.js";
+import { resolve } from "node:path";
+import { toolkitIdentity } from "../../lib/environment.js";
 import { InputError, UsageError } from "../../lib/errors.js";
 import { collectFacts } from "./collect.js";
 import type { Facts } from "./facts.js";
@@ -43,17 +42,6 @@ function loadFacts(path: string): Facts {
   }
   if (f.factsVersion !== 1) throw new InputError(`${path} is not a vox-doctor fact set (factsVersion ${String(f.factsVersion)})`, "Pass a file written by vox-doctor --save-facts.");
   return f;
-}
-
-/** package.json version and git HEAD of this checkout (null outside git). */
-function toolkitIdentity(): { version: string; commit: string | null } {
-  const root = packageRoot();
-  const version = (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string }).version;
-  try {
-    return { version, commit: execFileSync("git", ["rev-parse", "HEAD"], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim() };
-  } catch {
-    return { version, commit: null };
-  }
 }
 
 export async function runDoctor(args: DoctorArgs): Promise<number> {

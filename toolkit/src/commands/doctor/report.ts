@@ -2,7 +2,8 @@
 import { buildEnvironment, type RawFacts } from "../../lib/environment.js";
 import { validateReport } from "../../lib/report.js";
 import { runChecks } from "./checks/index.js";
-import { engineInfo, gpus } from "./derive.js";
+import { engineInfo } from "./derive.js";
+import { environmentSmiCsv } from "../../lib/nvidia-smi.js";
 import type { Facts } from "./facts.js";
 import { parseNvccVersion } from "./parse.js";
 import type { BackendChoice } from "../../lib/backend.js";
@@ -22,13 +23,7 @@ function rawFactsOf(f: Facts, toolkit: { version: string; commit: string | null 
   } catch (e) {
     infoError = (e as Error).message;
   }
-  let smiCsv: string | null = null;
-  try {
-    const list = gpus(f);
-    smiCsv = list.length ? list.map((g) => [g.index, g.name, g.driver, g.cc, g.totalMb].join(", ")).join("\n") : null;
-  } catch {
-    /* unparsable nvidia-smi output is the gpu check's to report */
-  }
+  const smiCsv = environmentSmiCsv(f.nvidiaSmi); // unparsable output is the gpu check's to report
   return {
     info,
     infoError,
