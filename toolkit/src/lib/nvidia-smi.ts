@@ -56,7 +56,7 @@ export async function collectNvidiaSmi(env: NodeJS.ProcessEnv = process.env): Pr
 /** The environment block's GPU lines ("index, name, driver, cc, totalMb") from the query; null when there is
  *  none or it cannot be parsed (the doctor's gpu check reports that). */
 export function environmentSmiCsv(query: CmdFact | null): string | null {
-  if (!query || query.exitCode !== 0) return null;
+  if (query?.exitCode !== 0) return null;
   try {
     const list = parseNvidiaSmi(query.stdout);
     return list.length ? list.map((g) => [g.index, g.name, g.driver, g.cc, g.totalMb].join(", ")).join("\n") : null;

@@ -24,11 +24,11 @@ function checkout(name: string): string {
 test("plain checkout: a loose ref, then a packed one, then a detached HEAD", () => {
   const root = checkout("plain");
   put(join(root, ".git", "HEAD"), "ref: refs/heads/main\n");
-  put(join(root, ".git", "packed-refs"), "# pack-refs\n" + "b".repeat(40) + " refs/heads/main\n");
+  put(join(root, ".git", "packed-refs"), `# pack-refs\n${"b".repeat(40)} refs/heads/main\n`);
   assert.deepEqual(toolkitIdentity(root), { version: "9.8.7", commit: "b".repeat(40) });
-  put(join(root, ".git", "refs", "heads", "main"), "a".repeat(40) + "\n");
+  put(join(root, ".git", "refs", "heads", "main"), `${"a".repeat(40)}\n`);
   assert.equal(toolkitIdentity(root).commit, "a".repeat(40));
-  put(join(root, ".git", "HEAD"), "c".repeat(40) + "\n");
+  put(join(root, ".git", "HEAD"), `${"c".repeat(40)}\n`);
   assert.equal(toolkitIdentity(root).commit, "c".repeat(40));
 });
 
@@ -37,7 +37,7 @@ test("linked worktree: .git is a file naming the worktree's git folder; refs liv
   const common = join(tmp, "main.git");
   put(join(common, "worktrees", "wt", "HEAD"), "ref: refs/heads/feature\n");
   put(join(common, "worktrees", "wt", "commondir"), "../..\n");
-  put(join(common, "refs", "heads", "feature"), "d".repeat(40) + "\n");
+  put(join(common, "refs", "heads", "feature"), `${"d".repeat(40)}\n`);
   put(join(root, ".git"), `gitdir: ${join(common, "worktrees", "wt")}\n`);
   assert.equal(toolkitIdentity(root).commit, "d".repeat(40));
 });

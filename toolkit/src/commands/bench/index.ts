@@ -8,7 +8,7 @@ import type { Argv } from "yargs";
 import { engineModelFacts } from "../../lib/engine-info.js";
 import { collectEnvironment, type Environment } from "../../lib/environment.js";
 import { EngineUnavailableError, EXIT, InputError, UsageError, VoxError } from "../../lib/errors.js";
-import { parseParams } from "../../lib/model.js";
+import { parseParams, type ModelParams } from "../../lib/model.js";
 import { engineBinary } from "../../lib/paths.js";
 import { reportHeader, schemaErrors, writeReport } from "../../lib/report.js";
 import { ensureSynthetic, type SyntheticSize } from "../../lib/synthetic.js";
@@ -111,7 +111,7 @@ export async function runBench(a: BenchArgs): Promise<number> {
     model = { source: "dir", dir: modelDir, size: null, seed: null };
   }
   const paramsText = readFileSync(join(modelDir, "params.json"), "utf8");
-  let params;
+  let params: ModelParams;
   try {
     params = parseParams(paramsText);
   } catch (e) {

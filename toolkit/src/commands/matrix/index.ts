@@ -7,7 +7,7 @@ import { EXIT, InputError } from "../../lib/errors.js";
 import { packageRoot, schemaPath } from "../../lib/paths.js";
 import { schemaErrors, validateReport } from "../../lib/report.js";
 import { renderMatrix } from "./render.js";
-import { addRow, makeRow, type LoadedReport, type Matrix } from "./row.js";
+import { addRow, makeRow, type LoadedReport, type Matrix, type MatrixRow } from "./row.js";
 
 export interface MatrixArgs { file: string }
 export interface MatrixAddArgs extends MatrixArgs { reports: string[]; render: boolean }
@@ -49,7 +49,7 @@ function writeMarkdown(file: string, m: Matrix): string {
 
 async function runMatrixAdd(a: MatrixAddArgs): Promise<number> {
   const reports = a.reports.map(loadReport);
-  let row;
+  let row: MatrixRow;
   try {
     row = makeRow(reports);
   } catch (e) {
