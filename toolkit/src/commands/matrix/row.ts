@@ -3,26 +3,12 @@
 // 180 s clip (else its longest), preferring the CUDA backend. Pure.
 import type { Environment } from "../../lib/environment.js";
 import type { BenchReport } from "../bench/types.js";
-import type { MatrixSchema } from "../../generated/schemas.js";
+import type { MatrixSchema, Row, Status } from "../../generated/schemas.js";
 
-export type Status = "pass" | "warn" | "fail" | "error" | "not run";
+export type { Status };
 const CHECKS = ["doctor", "build", "smoke", "accuracy"] as const;
 
-export interface MatrixRow {
-  key: string;
-  addedAt: string;
-  os: { distro: string | null; kernel: string; wsl: number | null; arch: string };
-  gpu: { name: string; computeCapability: string | null; memoryMb: number | null } | null;
-  driver: string | null;
-  cudaDriver: string | null;
-  cudaToolkit: string | null;
-  cublas: number | null;
-  engineCommit: string | null;
-  toolkitCommit: string | null;
-  status: Record<(typeof CHECKS)[number], Status>;
-  bench: { backend: string; model: string; clipSeconds: number; xRealTime: number; msPerStep: number; floorMsPerStep: number | null; encoderAdapterMs: number; repeat: number } | null;
-  reports: string[];
-}
+export type MatrixRow = Row;
 
 /** Generated from checks/schemas (the schema is the authority). */
 export type Matrix = MatrixSchema;
