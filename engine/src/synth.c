@@ -249,7 +249,7 @@ static char *make_header(const vox_tensor_spec_t *spec, int n, size_t *len) {
 
 static int write_weights(const char *dir, const vox_params_t *p, uint64_t seed, int progress, vox_error_t *err) {
     vox_tensor_spec_t *spec;
-    int n = vox_weights_spec(p, NULL, &spec, err);
+    int n = vox_weights_spec(p, NULL, NULL, &spec, err);
     if (n < 0) return n;
     uint64_t total = 0, done = 0;
     for (int i = 0; i < n; i++) total += numel(&spec[i]) * 2;
