@@ -19,6 +19,7 @@
 
 #include "backend.h"
 #include "cuda/cuda_impl.h"
+#include "../kernels/gemv_args.cuh"
 #include "json.h"
 #include "synth.h"
 #include "weights.h"
@@ -162,8 +163,29 @@ static void check_linear(int n, int in, int out, int bias, int acc, int path) {
     free(bv); free(x); free(y0); free(got); free(ref); mat_free(&W);
 }
 
-/* The GEMV launches' spread of rows over warps (VOX_GEMV_GRID_*; the engine's is EVEN). */
-static void set_gemv_grid(int grid) { vox_cuda(be)->gemv_grid = grid; }
+/* The GEMV launch's spread of rows over warps: EVEN is the engine's (gemv.c); ROW_PER_WARP is the
+ * launch before it (a block per 8 rows), ALL_SLOTS every resident warp (1 or 2 rows each for q/k/v).
+ * linear_multi with the spread chosen by set_gemv_grid; opcheck compares their speed and bits. */
+enum { VOX_GEMV_GRID_EVEN, VOX_GEMV_GRID_ROW_PER_WARP, VOX_GEMV_GRID_ALL_SLOTS };
+static int gemv_grid = VOX_GEMV_GRID_EVEN;
+static void set_gemv_grid(int grid) { gemv_grid = grid; }
+
+static unsigned grid_blocks(int rows) {
+    int slots = vox_cuda(be)->gemv_slots, warps = rows;
+    if (gemv_grid == VOX_GEMV_GRID_ALL_SLOTS && rows > slots) warps = slots;
+    return (unsigned)((warps + VOX_GEMV_WARPS - 1) / VOX_GEMV_WARPS);
+}
+
+static int linear_multi_grid(int count, float *const *y, const float *x, const vox_bweight_t *const *w, int n) {
+    if (gemv_grid == VOX_GEMV_GRID_EVEN || n > VOX_GEMV_MAX_ROWS) return o->linear_multi(be, count, y, x, w, n);
+    for (int i = 0; i < count; i += VOX_GEMV_SEGS) {
+        int k = count - i < VOX_GEMV_SEGS ? count - i : VOX_GEMV_SEGS, rows = 0;
+        for (int j = 0; j < k; j++) rows += (int)w[i + j]->rows;
+        int rc = vox_cuda_gemv(be, k, y + i, x, w + i, NULL, n, 0, grid_blocks(rows));
+        if (rc) return rc;
+    }
+    return 0;
+}
 
 /* linear_multi: `count` weights of width `in` on one x, vs the double reference; with n <= 8
  * (one GEMV launch) also vs separate linear() calls, which must give the same bits. */
@@ -182,12 +204,12 @@ static void check_linear_multi(int n, int in, int count, const int *outs) {
         die_if(o->linear(be, dy1[i], dx, w[i], NULL, n, 0), "linear");
     }
     die_if(o->linear_multi(be, count, dy, dx, (const vox_bweight_t *const *)w, n), "linear_multi");
-    /* the same launch with the grid's other row-to-warp spreads (gemm.c: gemv_blocks) */
+    /* the same launch with the grid's other row-to-warp spreads (gemv.c: gemv_blocks is EVEN) */
     float *dg[2][8];
     for (int s = 0; s < 2 && n <= 8; s++) {
         for (int i = 0; i < count; i++) dg[s][i] = dev_poison((size_t)n * outs[i]);
         set_gemv_grid(s ? VOX_GEMV_GRID_ALL_SLOTS : VOX_GEMV_GRID_ROW_PER_WARP);
-        die_if(o->linear_multi(be, count, dg[s], dx, (const vox_bweight_t *const *)w, n), "linear_multi");
+        die_if(linear_multi_grid(count, dg[s], dx, (const vox_bweight_t *const *)w, n), "linear_multi");
         set_gemv_grid(VOX_GEMV_GRID_EVEN);
     }
     int differ_grid = 0;
@@ -464,7 +486,7 @@ static int lin_op(void *c) {
 typedef struct { float *y[3], *x; vox_bweight_t *w[3]; int count, multi; } multi_ctx;
 static int multi_op(void *c) {   /* linear_multi, or the same weights as separate linear() calls */
     multi_ctx *m = c;
-    if (m->multi) return o->linear_multi(be, m->count, m->y, m->x, (const vox_bweight_t *const *)m->w, 1);
+    if (m->multi) return linear_multi_grid(m->count, m->y, m->x, (const vox_bweight_t *const *)m->w, 1);
     for (int i = 0; i < m->count; i++) {
         int rc = o->linear(be, m->y[i], m->x, m->w[i], NULL, 1, 0);
         if (rc) return rc;
