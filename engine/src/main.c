@@ -38,7 +38,7 @@ typedef struct {
 static const char *USAGE =
     "usage: voxtral -d MODEL_DIR (-i AUDIO.wav | --stdin) [options]\n"
     "       voxtral -d MODEL_DIR --serve [--delay-ms N] [--backend KIND] [--threads N] [--ignore-eos]\n"
-    "       voxtral --info\n"
+    "       voxtral --info [-d MODEL_DIR]\n"
     "       voxtral --write-synthetic DIR [--synthetic-size full|tiny] [--seed N]\n"
     "       voxtral --bench-copy [MB] [--backend KIND]\n"
     "\n"
@@ -59,7 +59,8 @@ static const char *USAGE =
     "  --no-speculation    one position per decoder forward (same as --speculate 1)\n"
     "  --spec-guess ID     (tests) the token guessed for speculated rows instead of STREAMING_PAD\n"
     "  --debug             log backend, device and timings to stderr\n"
-    "  --info              print the engine's build and CUDA facts as JSON (no model needed)\n"
+    "  --info              print the engine's build and CUDA facts as JSON (no model needed); with -d\n"
+    "                      also the model's facts from params.json (decoder_bytes_per_step)\n"
     "  --bench-copy [MB]   time a backend-to-backend copy of MB megabytes (default 1024); JSON with\n"
     "                      GB/s counting bytes read + written: the memory-bandwidth ceiling\n"
     "  -h, --help          this help\n"
@@ -169,7 +170,20 @@ static int parse_args(int argc, char **argv, cli_opts *o, vox_error_t *err) {
 
 /* ---------------- output helpers ---------------- */
 
-static int print_info(void) {
+/* `"model":{...}` facts of -d DIR for --info: what params.json implies, nothing loaded. */
+static int model_facts(const char *dir, char *out, size_t cap, vox_error_t *err) {
+    vox_params_t p;
+    int64_t bytes;
+    TRY(vox_params_load(dir, &p, err));
+    TRY(vox_weights_decoder_bytes_per_step(&p, &bytes, err));
+    snprintf(out, cap, "{\"decoder_bytes_per_step\":%lld,\"n_layers\":%d,\"dim\":%d,\"vocab_size\":%d}",
+             (long long)bytes, p.n_layers, p.dim, p.vocab_size);
+    return 0;
+}
+
+static int print_info(const cli_opts *o, vox_error_t *err) {
+    char model[256] = "";
+    if (o->model_dir) TRY(model_facts(o->model_dir, model, sizeof model, err));
     char cuda[8192];
     if (vox_cuda_probe_json(cuda, sizeof cuda) != 0) snprintf(cuda, sizeof cuda, "{\"available\":false,\"reason\":\"probe failed\"}");
     const char *archs = vox_cuda_archs();
@@ -184,7 +198,9 @@ static int print_info(void) {
     printf("],\"blas\":");
     const char *blas = openblas_get_config();
     vox_json_write_string(stdout, (const unsigned char *)blas, strlen(blas));
-    printf(",\"cuda\":%s}\n", cuda);
+    printf(",\"cuda\":%s", cuda);
+    if (model[0]) printf(",\"model\":%s", model);
+    printf("}\n");
     return 0;
 }
 
@@ -275,7 +291,7 @@ static void print_result(const cli_opts *o, const vox_model_t *m, const vox_stre
         .text = rc->text, .n_text = rc->n_text, .r = r, .backend = be->ops->name, .device = be->ops->device_name(be),
         .gpu_mem_mb = strcmp(be->ops->name, "cpu") == 0 ? -1.0 : (double)be->ops->mem_used(be) / (1024.0 * 1024.0),
         .delay_ms = o->delay_ms, .threads = o->threads > 0 ? o->threads : (int)(cores > 0 ? cores : 1),
-        .interrupted = 0, .load_ms = load_ms, .wall_ms = wall_ms, .peak_rss_mb = vox_peak_rss_mb(),
+        .interrupted = 0, .load_ms = load_ms, .wall_ms = wall_ms, .peak_rss_mb = vox_peak_rss_mb(), .params = &m->p,
     };
     if (o->events) {
         vox_events_done(stdout, -1, &sum);
@@ -431,8 +447,8 @@ int main(int argc, char **argv) {
     int rc = parse_args(argc, argv, &o, &err);
     if (!rc) {
         if (o.help) { fputs(USAGE, stdout); return 0; }
-        if (o.info) return print_info();
-        if (o.synth_dir) {
+        if (o.info) rc = print_info(&o, &err);
+        else if (o.synth_dir) {
             if (strcmp(o.synth_size, "full") && strcmp(o.synth_size, "tiny"))
                 rc = vox_fail(&err, VOX_EUSAGE, "unknown --synthetic-size '%s'. Use full or tiny", o.synth_size);
             else

@@ -249,7 +249,7 @@ static char *make_header(const vox_tensor_spec_t *spec, int n, size_t *len) {
 
 static int write_weights(const char *dir, const vox_params_t *p, uint64_t seed, int progress, vox_error_t *err) {
     vox_tensor_spec_t *spec;
-    int n = vox_weights_spec(p, NULL, &spec, err);
+    int n = vox_weights_spec(p, NULL, NULL, &spec, err);
     if (n < 0) return n;
     uint64_t total = 0, done = 0;
     for (int i = 0; i < n; i++) total += numel(&spec[i]) * 2;
@@ -290,12 +290,18 @@ static int write_weights(const char *dir, const vox_params_t *p, uint64_t seed, 
     return rc;
 }
 
+int vox_synth_params(const char *size, vox_params_t *p, vox_error_t *err) {
+    if (!strcmp(size, "full")) real_params(p);
+    else if (!strcmp(size, "tiny")) tiny_params(p);
+    else return vox_fail(err, VOX_EUSAGE, "--synthetic-size is '%s'. Use full or tiny", size);
+    return 0;
+}
+
 int vox_synth_write(const char *dir, const char *size, uint64_t seed, int progress, vox_error_t *err) {
     vox_params_t p;
-    if (!strcmp(size, "full")) real_params(&p);
-    else if (!strcmp(size, "tiny")) tiny_params(&p);
-    else return vox_fail(err, VOX_EUSAGE, "--synthetic-size is '%s'. Use full or tiny", size);
-    int rc = make_dirs(dir, err);
+    int rc = vox_synth_params(size, &p, err);
+    if (rc) return rc;
+    rc = make_dirs(dir, err);
     if (rc) return rc;
     char path[4200];
     snprintf(path, sizeof path, "%s/params.json", dir);

@@ -2,9 +2,10 @@
 """gpu_compare.py — the comparisons of engine/tests/gpu.sh (numpy only).
 
   gpu_compare.py golden FIXTURE_DIR DUMP_DIR LABEL
-      engine dump vs the fixture's golden arrays: per-step logits rel err <= 2e-2 (up to the first
-      token divergence), tokens identical except where the golden top-2 logit margin < 1e-2 (such a
-      step is listed; the sequences may differ after it, so the comparison stops there).
+      engine dump vs the fixture's golden arrays: per-step logits normRelErr within the CUDA limit of
+      checks/tolerances.json (up to the first token divergence), tokens identical except where the
+      golden top-2 logit margin is below its tokenMargin (such a step is listed; the sequences may
+      differ after it, so the comparison stops there).
   gpu_compare.py pair DUMP_A DUMP_B LABEL
       two engine dumps (e.g. CUDA vs CPU): same rules, B taken as the reference.
   gpu_compare.py tokens LABEL REF_JSON OTHER_JSON...
@@ -12,15 +13,19 @@
 Prints one line "PASS|FAIL <label>: <details>"; exit status 0 on PASS.
 """
 import json
+import os
 import sys
 
 import numpy as np
 
-LOGITS_REL = 2e-2
-MARGIN = 1e-2
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "checks", "tolerances.json")) as _f:
+    _CUDA = json.load(_f)["golden"]["cuda"]["limits"]
+LOGITS_REL = _CUDA["logits"]["normRelErr"]
+MARGIN = _CUDA["tokenMargin"]
 
 
 def rel(a, b):
+    """normRelErr: ||a - b|| / ||b||, b the reference."""
     d = np.linalg.norm(b)
     return float(np.linalg.norm(a - b) / d) if d > 0 else float(np.linalg.norm(a))
 
@@ -55,8 +60,8 @@ def compare_dumps(label, got_dir, ref_logits, ref_tokens):
         per = [rel(got[i], ref[i]) for i in range(upto)]
         worst = max(per) if per else 0.0
         if not worst <= LOGITS_REL:
-            problems.append(f"logits rel err {worst:.3g} > {LOGITS_REL} at step {int(np.argmax(per))}")
-    note = f"{len(got_tokens)} tokens, logits max per-step rel err {worst:.2e} over {upto} steps"
+            problems.append(f"logits normRelErr {worst:.3g} > {LOGITS_REL} at step {int(np.argmax(per))}")
+    note = f"{len(got_tokens)} tokens, logits max per-step normRelErr {worst:.2e} over {upto} steps"
     if first_diff is not None:
         note += f", diverges at step {first_diff}"
     if low:
@@ -75,7 +80,7 @@ def main(argv):
         ok = compare_dumps(label, dump, ref_logits, ref_tokens)
         ae, ae_ref = np.load(f"{dump}/audio_embeds.npy"), np.load(f"{fx}/golden/audio_embeds.npy")
         if ae.shape == ae_ref.shape:
-            print(f"     {label}: audio_embeds rel err {rel(ae.astype(np.float64), ae_ref.astype(np.float64)):.2e}")
+            print(f"     {label}: audio_embeds normRelErr {rel(ae.astype(np.float64), ae_ref.astype(np.float64)):.2e}")
         else:
             print(f"FAIL {label}: audio_embeds shape {ae.shape} vs golden {ae_ref.shape}")
             ok = False
