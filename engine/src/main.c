@@ -34,7 +34,7 @@ typedef struct {
 
 static const char *USAGE =
     "usage: voxtral -d MODEL_DIR (-i AUDIO.wav | --stdin) [options]\n"
-    "       voxtral --info\n"
+    "       voxtral --info [-d MODEL_DIR]\n"
     "       voxtral --write-synthetic DIR [--synthetic-size full|tiny] [--seed N] [--synthetic-pad-rate R]\n"
     "       voxtral --bench-copy [MB] [--backend KIND]\n"
     "\n"
@@ -49,7 +49,8 @@ static const char *USAGE =
     "  --dump-steps N      keep only the first N logits rows in logits.npy\n"
     "  --ignore-eos        decode to the end of the audio whatever the model says\n"
     "  --debug             log backend, device and timings to stderr\n"
-    "  --info              print the engine's build and CUDA facts as JSON (no model needed)\n"
+    "  --info              print the engine's build and CUDA facts as JSON (no model needed); with -d\n"
+    "                      also the model's facts from params.json (decoder_bytes_per_step)\n"
     "  --synthetic-pad-rate R  with --write-synthetic: [STREAMING_PAD] wins about a fraction R of the\n"
     "                      decoder steps (0 <= R < 1), as in real speech\n"
     "  --bench-copy [MB]   time a backend-to-backend copy of MB megabytes (default 1024); JSON with\n"
@@ -183,7 +184,20 @@ static void json_str(FILE *f, const unsigned char *s, size_t n) {
     fputc('"', f);
 }
 
-static int print_info(void) {
+/* `"model":{...}` facts of -d DIR for --info: what params.json implies, nothing loaded. */
+static int model_facts(const char *dir, char *out, size_t cap, vox_error_t *err) {
+    vox_params_t p;
+    int64_t bytes;
+    TRY(vox_params_load(dir, &p, err));
+    TRY(vox_weights_decoder_bytes_per_step(&p, &bytes, err));
+    snprintf(out, cap, "{\"decoder_bytes_per_step\":%lld,\"n_layers\":%d,\"dim\":%d,\"vocab_size\":%d}",
+             (long long)bytes, p.n_layers, p.dim, p.vocab_size);
+    return 0;
+}
+
+static int print_info(const cli_opts *o, vox_error_t *err) {
+    char model[256] = "";
+    if (o->model_dir) TRY(model_facts(o->model_dir, model, sizeof model, err));
     char cuda[8192];
     if (vox_cuda_probe_json(cuda, sizeof cuda) != 0) snprintf(cuda, sizeof cuda, "{\"available\":false,\"reason\":\"probe failed\"}");
     const char *archs = vox_cuda_archs();
@@ -198,7 +212,9 @@ static int print_info(void) {
     printf("],\"blas\":");
     const char *blas = openblas_get_config();
     json_str(stdout, (const unsigned char *)blas, strlen(blas));
-    printf(",\"cuda\":%s}\n", cuda);
+    printf(",\"cuda\":%s", cuda);
+    if (model[0]) printf(",\"model\":%s", model);
+    printf("}\n");
     return 0;
 }
 
@@ -294,6 +310,9 @@ static void print_json(const cli_opts *o, const vox_model_t *m, const vox_stream
            "\"wall\":%.3f},\"n_steps\":%zu",
            o->delay_ms, threads, load_ms, t->mel, t->encoder, t->adapter, t->prefill, t->decode,
            r->n_tokens ? t->decode / (double)r->n_tokens : 0.0, t->first_token, wall_ms, r->n_tokens);
+    int64_t bytes = 0;
+    vox_error_t ignored;
+    if (vox_weights_decoder_bytes_per_step(&m->p, &bytes, &ignored) == 0) printf(",\"decoder_bytes_per_step\":%lld", (long long)bytes);
     printf(",\"step_ms\":[");
     for (size_t i = 0; i < r->n_tokens; i++) printf("%s%.3f", i ? "," : "", r->step_ms[i]);
     printf("],\"peak_rss_mb\":%.1f,\"gpu_mem_mb\":", peak_rss_mb());
@@ -396,8 +415,8 @@ int main(int argc, char **argv) {
     int rc = parse_args(argc, argv, &o, &err);
     if (!rc) {
         if (o.help) { fputs(USAGE, stdout); return 0; }
-        if (o.info) return print_info();
-        if (o.synth_dir) {
+        if (o.info) rc = print_info(&o, &err);
+        else if (o.synth_dir) {
             if (strcmp(o.synth_size, "full") && strcmp(o.synth_size, "tiny"))
                 rc = vox_fail(&err, VOX_EUSAGE, "unknown --synthetic-size '%s'. Use full or tiny", o.synth_size);
             else

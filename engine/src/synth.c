@@ -381,13 +381,19 @@ static int write_pad_plan(const char *dir, const pad_plan_t *pl, vox_error_t *er
     return commit(dir, "synthetic-pad.json", err);
 }
 
+int vox_synth_params(const char *size, vox_params_t *p, vox_error_t *err) {
+    if (!strcmp(size, "full")) real_params(p);
+    else if (!strcmp(size, "tiny")) tiny_params(p);
+    else return vox_fail(err, VOX_EUSAGE, "--synthetic-size is '%s'. Use full or tiny", size);
+    return 0;
+}
+
 int vox_synth_write(const char *dir, const char *size, uint64_t seed, double pad_rate, int progress, vox_error_t *err) {
     vox_params_t p;
-    if (!strcmp(size, "full")) real_params(&p);
-    else if (!strcmp(size, "tiny")) tiny_params(&p);
-    else return vox_fail(err, VOX_EUSAGE, "--synthetic-size is '%s'. Use full or tiny", size);
+    int rc = vox_synth_params(size, &p, err);
+    if (rc) return rc;
     pad_plan_t pad;
-    int rc = pad_plan(&p, !strcmp(size, "full"), pad_rate, &pad, err);
+    rc = pad_plan(&p, !strcmp(size, "full"), pad_rate, &pad, err);
     if (rc) return rc;
     if ((rc = make_dirs(dir, err))) return rc;
     char path[4200];

@@ -20,7 +20,11 @@
 #ifndef VOX_SYNTH_H
 #define VOX_SYNTH_H
 #include <stdint.h>
+#include "params.h"
 #include "vox.h"
 
+/* The hyper-parameters of size "full" (the real model's params.json) or "tiny"; VOX_EUSAGE otherwise. */
+int vox_synth_params(const char *size, vox_params_t *p, vox_error_t *err);
 int vox_synth_write(const char *dir, const char *size, uint64_t seed, double pad_rate, int progress, vox_error_t *err);
+
 #endif

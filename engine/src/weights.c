@@ -277,6 +277,24 @@ int vox_weights_spec(const vox_params_t *p, vox_weights_t *w, vox_tensor_spec_t 
     return l.n;
 }
 
+int vox_weights_decoder_bytes_per_step(const vox_params_t *p, int64_t *bytes, vox_error_t *err) {
+    vox_tensor_spec_t *spec;
+    int n = vox_weights_spec(p, NULL, &spec, err);
+    if (n < 0) return n;
+    int64_t sum = 0;
+    for (int i = 0; i < n; i++) {
+        const vox_tensor_spec_t *s = &spec[i];
+        int decoder = strncmp(s->name, "layers.", 7) == 0 && !strstr(s->name, ".ada_rms_norm_t_cond.");
+        if (!decoder && s->kind != VOX_TK_EMBED && strcmp(s->name, "norm.weight") != 0) continue;
+        int64_t elems = 1;
+        for (int k = 0; k < s->ndim; k++) elems *= s->shape[k];
+        sum += 2 * elems;   /* BF16 */
+    }
+    free(spec);
+    *bytes = sum;
+    return 0;
+}
+
 static void shape_str(char *buf, size_t cap, int ndim, const int64_t *shape) {
     size_t n = (size_t)snprintf(buf, cap, "[");
     for (int i = 0; i < ndim && n < cap; i++)

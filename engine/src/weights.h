@@ -81,6 +81,12 @@ typedef struct {
  * non-NULL, w->enc and w->dec must already be allocated; slots then point into w. */
 int vox_weights_spec(const vox_params_t *p, vox_weights_t *w, vox_tensor_spec_t **out, vox_error_t *err);
 
+/* Bytes the decoder reads from memory per step, in BF16: each layer's linear weights (wq, wk, wv, wo,
+ * w1, w2, w3) and norms, the final norm and the LM head (the tied token embeddings); the ada-norm
+ * projections are constant over positions and excluded. Summed over vox_weights_spec's list (6.86e9
+ * for the real model). The floor of a decode step is this over the memory bandwidth. 0 or a vox_err. */
+int vox_weights_decoder_bytes_per_step(const vox_params_t *p, int64_t *bytes, vox_error_t *err);
+
 /* mmap + validate DIR/consolidated.safetensors against p, fill every pointer above. */
 int vox_weights_load(const char *dir, const vox_params_t *p, vox_weights_t *w, vox_error_t *err);
 void vox_weights_free(vox_weights_t *w);

@@ -9,21 +9,19 @@
 // a usage error. `--backend cpu` runs every check that needs no GPU (npm test does, on the tiny
 // fixtures); `--backend cuda` runs them all, CUDA against the CPU and compute-sanitizer included.
 // The comparisons are the toolkit's (runcheck.ts over tokendiff.ts and logits.ts), the limits a
-// tier of tolerance.ts, the decoder floor the bytes per step vox-bench derives from params.json
-// over the copy bandwidth `voxtral --bench-copy` measures in the same run.
+// tier or the golden limits of checks/tolerances.json, the decoder floor the engine's
+// decoder_bytes_per_step (--json) over the copy bandwidth `voxtral --bench-copy` measures in the same run.
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { Readable } from "node:stream";
 import { parseArgs } from "node:util";
 import { $, type Duration, type ProcessOutput } from "zx";
-import { decoderBytesPerStep } from "../src/commands/bench/derive.js";
 import { readFixture, type Fixture } from "../src/lib/fixture.js";
 import type { LogitsMatrix } from "../src/lib/logits.js";
-import { parseParams } from "../src/lib/model.js";
 import { readNpyF32 } from "../src/lib/npy.js";
 import { engineBinary, fixturesDir, packageRoot } from "../src/lib/paths.js";
-import { type CheckResult, judgeIdentical, judgeRun, type RunOutput, summaryLines } from "../src/lib/runcheck.js";
+import { type CheckResult, judgeGolden, judgeIdentical, judgeRun, type RunOutput, summaryLines } from "../src/lib/runcheck.js";
 import { readWav, writeWav } from "../src/lib/wav.js";
 
 const USAGE =
@@ -118,6 +116,7 @@ function failureOf(r: ProcessOutput): string | null {
 }
 
 interface EngineJson { tokens: number[]; text: string; n_steps: number; audio_seconds: number; gpu_mem_mb: number | null;
+  decoder_bytes_per_step: number;
   timings_ms: Record<string, number>; step_ms?: number[] }
 
 /** One offline engine run with --json (and --dump DIR when given). */
@@ -140,11 +139,13 @@ function logitsOf(path: string): LogitsMatrix {
 
 function readDump(dir: string): RunOutput {
   const tokens = (JSON.parse(readFileSync(join(dir, "tokens.json"), "utf8")) as { tokens: number[] }).tokens;
-  return { tokens, logits: logitsOf(join(dir, "logits.npy")) };
+  return { tokens, logits: logitsOf(join(dir, "logits.npy")), audioEmbeds: readNpyF32(join(dir, "audio_embeds.npy")).data };
 }
 
 function goldenOf(fx: Fixture): RunOutput {
-  return { tokens: fx.golden.tokens, logits: fx.golden.logits ? logitsOf(fx.golden.logits) : null };
+  const embeds = join(fx.golden.dir, "audio_embeds.npy");
+  return { tokens: fx.golden.tokens, logits: fx.golden.logits ? logitsOf(fx.golden.logits) : null,
+    ...(existsSync(embeds) ? { audioEmbeds: readNpyF32(embeds).data } : {}) };
 }
 
 function skip(name: string, why: string): void {
@@ -237,8 +238,7 @@ async function checkFixture(fx: Fixture, features: { help: string }): Promise<vo
     record({ name: "golden", status: "FAIL", detail: `${name} on ${BACKEND}: ${main.failure}` });
     return;
   }
-  // CPU against the golden arrays is the "strict" tier as CUDA is: the fixture test holds the CPU's tighter limit.
-  record(judgeRun("golden", `${name} ${BACKEND} vs golden`, goldenOf(fx), main.dump, "strict"));
+  record(judgeGolden(`${name} ${BACKEND} vs golden`, goldenOf(fx), main.dump, BACKEND));
   if (CUDA) {
     const cpu = await transcribe(fx.dir, fx.audio, fx.delayMs, "cpu", [], join(TMP, `${name}.cpu`));
     if (cpu.dump) record(judgeRun("cpu", `${name} cuda vs cpu`, cpu.dump, main.dump, "strict"));
@@ -350,7 +350,6 @@ async function checkSpeed(wavDir: string): Promise<void> {
   const model = resolve(opts["speed-model"] ?? join(tmpdir(), "vox-full"));
   const why = await writeSynthetic(model, null);
   if (why) return record({ name: "speed", status: "FAIL", detail: `writing the full synthetic model: ${why}` });
-  const bytesPerStep = decoderBytesPerStep(parseParams(readFileSync(join(model, "params.json"), "utf8")));
   const short = await transcribe(model, clips.short, null, BACKEND, ["--ignore-eos"]);
   if (short.json) console.log(`     30 s clip: ${timingLine(short.json)}`);
   const runs = [];
@@ -361,6 +360,7 @@ async function checkSpeed(wavDir: string): Promise<void> {
   const bad = runs.find((r) => !r.json);
   if (bad) return record({ name: "speed", status: "FAIL", detail: `full-size run: ${bad.failure}` });
   const [first, second] = runs.map((r) => r.json!) as [EngineJson, EngineJson];
+  const bytesPerStep = first.decoder_bytes_per_step; // the engine's count (from params.json), not a constant here
   const floor = copyGbps ? (bytesPerStep / (copyGbps * 1e9)) * 1e3 : null;
   const t = first.timings_ms;
   const ratio = floor ? t.decode_per_step! / floor : null;

@@ -1,11 +1,12 @@
 // The verdicts of the GPU check (toolkit/scripts/gpu-check.ts): one engine run against a reference
-// run (golden arrays, or another backend's dump), judged by the toolkit's own comparators
-// (tokendiff.ts for the ids, logits.ts for the per-step logits) and limits (a tier of tolerance.ts),
-// and token lists that must be identical (streaming, two streams, two processes, speculation).
-// Pure: no process is started here.
-import { compareLogits, type LogitsMatrix } from "./logits.js";
+// run, judged by the toolkit's own comparators (tokendiff.ts for the ids, logits.ts for the per-step
+// logits) and the limits of checks/tolerances.json (tolerance.ts): against the golden arrays the
+// backend's `golden` limits (per-row logits normRelErr / maxRelErr; on CUDA a token may differ only
+// where the golden top-2 margin is below tokenMargin), between two runs a tier; and token lists that
+// must be identical (streaming, two streams, two processes, speculation, serve). Pure: no process here.
+import { compareLogits, type LogitsMatrix, maxRelErr, normRelErr } from "./logits.js";
 import { diffTokens, formatTokenDiff } from "./tokendiff.js";
-import { evaluate, type TierName, toleranceFor } from "./tolerance.js";
+import { evaluate, type TierName, TOLERANCES, toleranceFor } from "./tolerance.js";
 
 export type CheckStatus = "PASS" | "FAIL" | "SKIP";
 
@@ -23,6 +24,8 @@ export interface RunOutput {
   tokens: number[];
   /** logits.npy of the run (rows = decoder steps); null when the run has no dump */
   logits: LogitsMatrix | null;
+  /** audio_embeds.npy, flat */
+  audioEmbeds?: Float32Array;
 }
 
 /** A candidate run against a reference run in a tolerance tier: token ids by edit distance, logits
@@ -37,7 +40,7 @@ export function judgeRun(name: string, label: string, ref: RunOutput, got: RunOu
       cer: 0,
       top1: cmp ? cmp.top1Agreement : null,
       maxKl: cmp ? cmp.maxKl : null,
-      maxRelativeError: cmp ? cmp.maxRelativeError : null,
+      maxRelErr: cmp ? cmp.maxRelErr : null,
     },
     toleranceFor(tier),
   );
@@ -45,7 +48,7 @@ export function judgeRun(name: string, label: string, ref: RunOutput, got: RunOu
   const skipped = verdicts.filter((v) => v.status === "skip").map((v) => v.metric);
   let detail = `${label}: ${got.tokens.length} tokens vs ${ref.tokens.length}, ${d.differing} differ`;
   if (cmp) {
-    detail += `, logits over ${cmp.comparedSteps} steps: maxRelErr ${fmt(cmp.maxRelativeError)}, max KL ${fmt(cmp.maxKl)}, `;
+    detail += `, logits over ${cmp.comparedSteps} steps: maxRelErr ${fmt(cmp.maxRelErr)}, max KL ${fmt(cmp.maxKl)}, `;
     detail += `top-1 ${(100 * cmp.top1Agreement).toFixed(1)} %`;
   }
   detail += ` (${tier} tier)`;
@@ -62,8 +65,73 @@ export function judgeRun(name: string, label: string, ref: RunOutput, got: RunOu
       referenceTokens: ref.tokens.length,
       differing: d.differing,
       firstDifference: d.firstDifference,
-      ...(cmp ? { maxRelErr: cmp.maxRelativeError, maxKl: cmp.maxKl, top1: cmp.top1Agreement, comparedSteps: cmp.comparedSteps } : {}),
+      ...(cmp ? { maxRelErr: cmp.maxRelErr, maxKl: cmp.maxKl, top1: cmp.top1Agreement, comparedSteps: cmp.comparedSteps } : {}),
     },
+  };
+}
+
+/** A run against the fixture's golden arrays with the limits `golden.<backend>` of checks/tolerances.json:
+ *  every limit given for the logits (normRelErr, maxRelErr: the worst row, over the rows up to and including
+ *  the first token difference) and for the audio embeddings; tokens identical, except that a first
+ *  difference at a step whose golden top-2 margin is below tokenMargin (where given) is listed, not failed. */
+export function judgeGolden(label: string, golden: RunOutput, got: RunOutput, backend: "cpu" | "cuda"): CheckResult {
+  const limits = TOLERANCES.golden[backend].limits as {
+    logits: Partial<Record<"normRelErr" | "maxRelErr", number>>;
+    audioEmbeds?: Partial<Record<"normRelErr" | "maxRelErr", number>>;
+    tokenMargin?: number;
+  };
+  const d = diffTokens(golden.tokens, got.tokens);
+  const problems: string[] = [];
+  const measured: Record<string, number> = {};
+  let note = `${label}: ${got.tokens.length} tokens vs ${golden.tokens.length}`;
+  let lowMargin = false;
+  if (golden.logits && got.logits) {
+    const G = golden.logits;
+    const n = Math.min(G.steps, got.logits.steps, d.firstDifference === null ? Infinity : d.firstDifference + 1);
+    let norm = 0;
+    let max = 0;
+    for (let s = 0; s < n; s++) {
+      const a = G.data.subarray(s * G.vocab, (s + 1) * G.vocab);
+      const b = got.logits.data.subarray(s * G.vocab, (s + 1) * G.vocab);
+      norm = Math.max(norm, normRelErr(a, b));
+      max = Math.max(max, maxRelErr(a, b));
+    }
+    measured.logitsNormRelErr = norm;
+    measured.logitsMaxRelErr = max;
+    note += `, logits over ${n} steps: normRelErr ${fmt(norm)}, maxRelErr ${fmt(max)}`;
+    if (limits.logits.normRelErr !== undefined && !(norm <= limits.logits.normRelErr))
+      problems.push(`logits normRelErr ${fmt(norm)} > ${limits.logits.normRelErr}`);
+    if (limits.logits.maxRelErr !== undefined && !(max <= limits.logits.maxRelErr))
+      problems.push(`logits maxRelErr ${fmt(max)} > ${limits.logits.maxRelErr}`);
+    if (d.firstDifference !== null && d.firstDifference < G.steps && limits.tokenMargin !== undefined) {
+      const row = Array.from(G.data.subarray(d.firstDifference * G.vocab, (d.firstDifference + 1) * G.vocab)).sort((x, y) => y - x);
+      lowMargin = row[0]! - row[1]! < limits.tokenMargin;
+    }
+  } else {
+    problems.push("no logits to compare");
+  }
+  if (golden.audioEmbeds && got.audioEmbeds) {
+    const e = normRelErr(golden.audioEmbeds, got.audioEmbeds);
+    const m = maxRelErr(golden.audioEmbeds, got.audioEmbeds);
+    measured.audioEmbedsNormRelErr = e;
+    note += `; audio embeddings normRelErr ${fmt(e)}`;
+    const lim = limits.audioEmbeds;
+    if (lim?.normRelErr !== undefined && !(e <= lim.normRelErr)) problems.push(`audio embeddings normRelErr ${fmt(e)} > ${lim.normRelErr}`);
+    if (lim?.maxRelErr !== undefined && !(m <= lim.maxRelErr)) problems.push(`audio embeddings maxRelErr ${fmt(m)} > ${lim.maxRelErr}`);
+  }
+  if (d.firstDifference !== null) {
+    const at = `tokens differ from step ${d.firstDifference}: ${formatTokenDiff(golden.tokens, d)[0] ?? ""}`;
+    if (lowMargin) note += `; ${at} (golden top-2 margin below ${limits.tokenMargin}: allowed)`;
+    else problems.push(at);
+  } else {
+    note += ", all identical";
+  }
+  note += ` (golden.${backend} limits)`;
+  return {
+    name: "golden",
+    status: problems.length ? "FAIL" : "PASS",
+    detail: problems.length ? `${note}; ${problems.join("; ")}` : note,
+    values: { ...measured, tokens: got.tokens.length, firstDifference: d.firstDifference, lowMargin },
   };
 }
 

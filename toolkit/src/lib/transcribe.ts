@@ -2,6 +2,7 @@
 // the engine CLI contract. Used by smoke and accuracy; the engine itself is started by engine.ts.
 import { join } from "node:path";
 import { runEngine, type EngineOptions, type EngineResult } from "./engine.js";
+import type { Backend, BackendChoice } from "./backend.js";
 
 const TIMING_KEYS = ["load", "mel", "encoder", "adapter", "prefill", "decode", "decode_per_step", "first_token", "wall"] as const;
 
@@ -11,7 +12,7 @@ export interface EngineTranscript {
   tokens: number[];
   n_audio: number;
   audio_seconds: number;
-  backend: "cpu" | "cuda";
+  backend: Backend;
   device: string;
   delay_ms: number;
   threads: number;
@@ -43,7 +44,7 @@ function transcriptProblems(x: unknown): string[] {
 
 /** The backend a run must report: auto means cuda when the engine's CUDA loader found a device
  *  (from --info), so an automatic fallback to the CPU is caught rather than passed silently. */
-export function expectedBackend(requested: "cpu" | "cuda" | "auto", cudaAvailable: boolean): "cpu" | "cuda" {
+export function expectedBackend(requested: BackendChoice, cudaAvailable: boolean): Backend {
   return requested === "auto" ? (cudaAvailable ? "cuda" : "cpu") : requested;
 }
 

@@ -84,7 +84,7 @@ export function compareCase(
       cer: cer.rate,
       top1: lc?.top1Agreement ?? null,
       maxKl: lc?.maxKl ?? null,
-      maxRelativeError: lc?.maxRelativeError ?? null,
+      maxRelErr: lc?.maxRelErr ?? null,
     },
     tolerance,
   );

@@ -5,18 +5,18 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { Argv } from "yargs";
+import { engineModelFacts } from "../../lib/engine-info.js";
 import { collectEnvironment, type Environment } from "../../lib/environment.js";
 import { EngineUnavailableError, EXIT, InputError, UsageError, VoxError } from "../../lib/errors.js";
 import { parseParams } from "../../lib/model.js";
 import { engineBinary } from "../../lib/paths.js";
-import { schemaErrors, writeReport } from "../../lib/report.js";
+import { reportHeader, schemaErrors, writeReport } from "../../lib/report.js";
 import { ensureSynthetic, type SyntheticSize } from "../../lib/synthetic.js";
 import { bf16WeightBytes } from "../../lib/model.js";
 import { assemble } from "./assemble.js";
 import { measureBandwidth } from "./bandwidth.js";
 import { audioClips, findSpeech, parseSeconds, writeClips } from "./clips.js";
 import { compareReports, parseThreshold, renderCompare } from "./compare.js";
-import { decoderBytesPerStep } from "./derive.js";
 import { renderHtml } from "./html.js";
 import { Progress } from "./progress.js";
 import { csvRows, renderMarkdown, renderTable } from "./render.js";
@@ -118,7 +118,12 @@ export async function runBench(a: BenchArgs): Promise<number> {
     throw new InputError((e as Error).message, "Check the model's params.json (npx vox-doctor --model DIR validates the folder).");
   }
   const encWindow = (JSON.parse(paramsText) as { multimodal?: { whisper_model_args?: { encoder_args?: { sliding_window?: number } } } }).multimodal?.whisper_model_args?.encoder_args?.sliding_window ?? 750;
-  const bytesPerStep = decoderBytesPerStep(params);
+  let bytesPerStep: number;
+  try {
+    bytesPerStep = (await engineModelFacts(modelDir, engine)).decoder_bytes_per_step;
+  } catch (e) {
+    throw new InputError((e as Error).message, "Check the model's params.json (npx vox-doctor --model DIR validates the folder).");
+  }
 
   const tmp = mkdtempSync(join(tmpdir(), "vox-bench-"));
   try {
@@ -149,11 +154,8 @@ export async function runBench(a: BenchArgs): Promise<number> {
       }
     }
     const report: BenchReport = {
-      schemaVersion: 1,
-      kind: "bench",
-      createdAt: new Date().toISOString(),
+      ...reportHeader("bench", environment),
       command: ["vox-bench", ...process.argv.slice(2)].join(" "),
-      environment,
       engineBuild: readBuildInfo(engine),
       model: { ...model, weightsBytes: bf16WeightBytes(params), decoderBytesPerStep: bytesPerStep },
       settings: { repeat: a.repeat, warmup: a.warmup, backends, ignoreEos: plan.ignoreEos, threads: plan.threads },

@@ -5,7 +5,7 @@ import { writeFileSync } from "node:fs";
 import { delimiter, join, resolve } from "node:path";
 import { collectEnvironment, type Environment } from "../../lib/environment.js";
 import { engineBinary, packageRoot } from "../../lib/paths.js";
-import { SCHEMA_VERSION, validateReport } from "../../lib/report.js";
+import { reportHeader, SCHEMA_VERSION, validateReport } from "../../lib/report.js";
 import { CHECKS, runChecks } from "../doctor/checks/index.js";
 import { collectFacts, collectors } from "../doctor/collect.js";
 import { gpus } from "../doctor/derive.js";
@@ -134,10 +134,7 @@ export async function buildReport(o: BuildOptions): Promise<BuildReport> {
     }
   }
   return {
-    schemaVersion: SCHEMA_VERSION,
-    kind: "build",
-    createdAt: new Date().toISOString(),
-    environment,
+    ...reportHeader("build", environment),
     backend: o.backend,
     archs,
     prechecks,

@@ -7,18 +7,18 @@ import { execFileSync } from "node:child_process";
 import { join, resolve } from "node:path";
 import { packageRoot } from "../../lib/paths.js";
 import { InputError, UsageError } from "../../lib/errors.js";
-import type { Backend } from "./checks/types.js";
 import { collectFacts } from "./collect.js";
 import type { Facts } from "./facts.js";
 import { renderMarkdown, renderTable } from "./render.js";
 import { buildReport } from "./report.js";
+import type { BackendChoice } from "../../lib/backend.js";
 
 export interface DoctorArgs {
   model: string;
   json: boolean;
   markdown: boolean;
   strict: boolean;
-  backend: Backend;
+  backend: BackendChoice;
   facts?: string;
   saveFacts?: string;
 }
@@ -29,7 +29,7 @@ export function doctorOptions<T>(y: Argv<T>): Argv<T & DoctorArgs> {
     .option("json", { type: "boolean", default: false, describe: "print the report as JSON (schema-validated)" })
     .option("markdown", { type: "boolean", default: false, describe: "print Markdown for a bug report (host names, GPU UUIDs removed)" })
     .option("strict", { type: "boolean", default: false, describe: "exit 1 when there are warnings" })
-    .option("backend", { choices: ["auto", "cpu", "cuda"] as const, default: "auto" as Backend, describe: "the backend to get ready; cpu skips the GPU checks" })
+    .option("backend", { choices: ["auto", "cpu", "cuda"] as const, default: "auto" as BackendChoice, describe: "the backend to get ready; cpu skips the GPU checks" })
     .option("save-facts", { type: "string", describe: "also write the collected raw facts to this JSON file (for bug reports and tests)" })
     .option("facts", { type: "string", describe: "judge a saved fact set instead of this machine" }) as unknown as Argv<T & DoctorArgs>;
 }

@@ -2,17 +2,17 @@
 import { buildEnvironment, type Environment, type RawFacts } from "../../lib/environment.js";
 import { validateReport } from "../../lib/report.js";
 import { runChecks, type CheckResult } from "./checks/index.js";
-import type { Backend } from "./checks/types.js";
 import { engineInfo, gpus } from "./derive.js";
 import type { Facts } from "./facts.js";
 import { parseNvccVersion } from "./parse.js";
+import type { BackendChoice } from "../../lib/backend.js";
 
 export interface DoctorReport {
   schemaVersion: 1;
   kind: "doctor";
   generatedAt: string;
   environment: Environment;
-  options: { model: string; backend: Backend; strict: boolean };
+  options: { model: string; backend: BackendChoice; strict: boolean };
   checks: CheckResult[];
   collectorErrors?: Record<string, string>;
   summary: { passed: number; warnings: number; failed: number; skipped: number };
@@ -58,7 +58,7 @@ function exitCodeFor(s: DoctorReport["summary"], strict: boolean): 0 | 1 | 2 {
 }
 
 /** Runs the checks over the facts and builds the report, validated against its schema. */
-export function buildReport(f: Facts, opts: { backend: Backend; strict: boolean; toolkit: { version: string; commit: string | null } }): DoctorReport {
+export function buildReport(f: Facts, opts: { backend: BackendChoice; strict: boolean; toolkit: { version: string; commit: string | null } }): DoctorReport {
   const checks = runChecks(f, opts.backend);
   const count = (s: string) => checks.filter((c) => c.status === s).length;
   const summary = { passed: count("pass"), warnings: count("warn"), failed: count("fail"), skipped: count("skip") };

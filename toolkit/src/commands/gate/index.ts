@@ -5,13 +5,14 @@ import Table from "cli-table3";
 import type { Argv } from "yargs";
 import { EXIT } from "../../lib/errors.js";
 import { writeReport } from "../../lib/report.js";
-import { loadGateConfig, type Backend } from "./config.js";
+import { loadGateConfig } from "./config.js";
 import { gateReport, type GateReport } from "./run.js";
+import type { BackendChoice, BuildBackend } from "../../lib/backend.js";
 
 export interface GateArgs {
   config: string;
-  candidate?: Backend;
-  backend?: "cpu" | "cuda" | "all";
+  candidate?: BackendChoice;
+  backend?: BuildBackend;
   arch?: string;
   "skip-build": boolean;
   json: boolean;

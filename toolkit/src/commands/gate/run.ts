@@ -5,14 +5,15 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { collectEnvironment, type Environment } from "../../lib/environment.js";
-import { SCHEMA_VERSION, writeReport, type ReportOptions } from "../../lib/report.js";
+import { reportHeader, writeReport, type ReportOptions } from "../../lib/report.js";
 import { accuracyMarkdown, accuracyRows } from "../accuracy/render.js";
 import { accuracyReport, forgetDumps, type AccuracyReport } from "../accuracy/run.js";
 import { buildRows } from "../build/index.js";
 import { buildReport } from "../build/run.js";
 import { defaultOgg, resolveSmokeInputs, smokeRows } from "../smoke/index.js";
 import { smokeReport } from "../smoke/run.js";
-import type { Backend, GateConfig } from "./config.js";
+import type { GateConfig } from "./config.js";
+import type { BackendChoice, BuildBackend } from "../../lib/backend.js";
 
 export interface Stage {
   stage: "build" | "smoke" | "accuracy";
@@ -29,7 +30,7 @@ export interface GateReport {
   createdAt: string;
   environment: Environment;
   config: string;
-  candidateOverride: Backend | null;
+  candidateOverride: BackendChoice | null;
   stages: Stage[];
   summary: { passed: number; failed: number; skipped: number };
   status: "pass" | "fail";
@@ -38,9 +39,9 @@ export interface GateReport {
 export interface GateOptions {
   config: GateConfig;
   /** replaces every smoke backend and accuracy candidate (e.g. cuda on a GPU runner) */
-  candidate?: Backend;
+  candidate?: BackendChoice;
   /** replaces the config's build backend; skipBuild wins over both */
-  buildBackend?: "cpu" | "cuda" | "all";
+  buildBackend?: BuildBackend;
   arch?: string;
   skipBuild?: boolean;
   outDir?: string;
@@ -65,7 +66,7 @@ function worstMetrics(r: AccuracyReport): Record<string, number | null> {
     cer: max(r.cases.map((c) => c.cer?.rate)),
     top1: min(r.cases.map((c) => c.logits?.top1Agreement)),
     maxKl: max(r.cases.map((c) => c.logits?.maxKl)),
-    maxRelativeError: max(r.cases.map((c) => c.logits?.maxRelativeError)),
+    maxRelErr: max(r.cases.map((c) => c.logits?.maxRelErr)),
   };
 }
 
@@ -137,10 +138,7 @@ export async function gateReport(o: GateOptions): Promise<GateReport> {
   const n = (pred: (s: Stage) => boolean) => stages.filter(pred).length;
   const summary = { passed: n((s) => s.status === "pass"), failed: n((s) => s.status === "fail" || s.status === "error"), skipped: n((s) => s.status === "skip") };
   return {
-    schemaVersion: SCHEMA_VERSION,
-    kind: "gate",
-    createdAt: new Date().toISOString(),
-    environment,
+    ...reportHeader("gate", environment),
     config: c.path,
     candidateOverride: o.candidate ?? null,
     stages,

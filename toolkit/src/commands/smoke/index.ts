@@ -10,13 +10,14 @@ import { isFixture, readFixture } from "../../lib/fixture.js";
 import { fixturesDir, packageRoot } from "../../lib/paths.js";
 import { writeReport } from "../../lib/report.js";
 import { smokeReport, type SmokeReport } from "./run.js";
+import type { BackendChoice } from "../../lib/backend.js";
 
 const DEFAULT_FIXTURE = "tiny-real-windows";
 
 export interface SmokeArgs {
   model?: string;
   audio?: string;
-  backend: "cpu" | "cuda" | "auto";
+  backend: BackendChoice;
   ogg?: string;
   timeout: number;
   json: boolean;

@@ -14,14 +14,15 @@ import type { Environment } from "../../lib/environment.js";
 import { which } from "../../lib/exec.js";
 import { expectedBackend, readTranscript, transcribe, transcribeArgs, type EngineTranscript } from "../../lib/transcribe.js";
 import { readWav } from "../../lib/wav.js";
-import { SCHEMA_VERSION } from "../../lib/report.js";
+import { reportHeader } from "../../lib/report.js";
 import { judgeTranscript, skipped, summarizeChecks, type SmokeCheck } from "./judge.js";
+import type { Backend, BackendChoice } from "../../lib/backend.js";
 
 export interface SmokeOptions {
   model: string;
   audio: string;
   delayMs?: number;
-  backend: "cpu" | "cuda" | "auto";
+  backend: BackendChoice;
   /** an .ogg (or any ffmpeg-readable file) for the ffmpeg pipe; null: skip that check */
   ffmpegAudio: string | null;
   timeoutMs: number;
@@ -35,14 +36,14 @@ export interface SmokeReport {
   environment: Environment;
   model: string;
   audio: string;
-  backendRequested: "cpu" | "cuda" | "auto";
-  backendExpected: "cpu" | "cuda";
+  backendRequested: BackendChoice;
+  backendExpected: Backend;
   checks: SmokeCheck[];
   summary: { passed: number; failed: number; skipped: number };
   status: "pass" | "fail";
 }
 
-async function ffmpegCheck(o: SmokeOptions, expected: "cpu" | "cuda"): Promise<SmokeCheck> {
+async function ffmpegCheck(o: SmokeOptions, expected: Backend): Promise<SmokeCheck> {
   const title = "ffmpeg pipe into --stdin";
   const ffmpeg = which("ffmpeg");
   if (!ffmpeg) return skipped("ffmpeg", title, "ffmpeg is not on PATH (install it: sudo apt-get install ffmpeg)");
@@ -103,10 +104,7 @@ export async function smokeReport(o: SmokeOptions): Promise<SmokeReport> {
     rmSync(dir, { recursive: true, force: true });
   }
   return {
-    schemaVersion: SCHEMA_VERSION,
-    kind: "smoke",
-    createdAt: new Date().toISOString(),
-    environment: o.environment,
+    ...reportHeader("smoke", o.environment),
     model: resolve(o.model),
     audio: resolve(o.audio),
     backendRequested: o.backend,

@@ -9,6 +9,7 @@ import { EngineUnavailableError, EXIT, InputError } from "../../lib/errors.js";
 import { runCommand } from "../../lib/exec.js";
 import { isFixture, readFixture } from "../../lib/fixture.js";
 import { engineBinary, fixturesDir, packageRoot } from "../../lib/paths.js";
+import type { BackendChoice } from "../../lib/backend.js";
 
 /** The bundled model used when --model is not given (a tiny random model: its text is meaningless). */
 export const DEFAULT_MODEL = "tiny-delay";
@@ -16,7 +17,7 @@ export const DEFAULT_MODEL = "tiny-delay";
 export interface TranscribeArgs {
   audio?: string;
   model?: string;
-  backend: "auto" | "cpu" | "cuda";
+  backend: BackendChoice;
   "delay-ms"?: number;
   json: boolean;
   timeout: number;

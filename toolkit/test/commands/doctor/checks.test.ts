@@ -3,16 +3,17 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { CHECKS, runChecks, type CheckResult } from "../../../src/commands/doctor/checks/index.js";
-import type { Backend, Check } from "../../../src/commands/doctor/checks/types.js";
+import type { Check } from "../../../src/commands/doctor/checks/types.js";
+import type { BackendChoice } from "../../../src/lib/backend.js";
 import { collectModel } from "../../../src/commands/doctor/collect.js";
 import type { Facts } from "../../../src/commands/doctor/facts.js";
 import { cmd, engineInfoCmd, linuxH100, probeOk, text, wslRtx4090 } from "./scenarios.js";
 
-function verdicts(f: Facts, backend: Backend = "auto"): Record<string, CheckResult> {
+function verdicts(f: Facts, backend: BackendChoice = "auto"): Record<string, CheckResult> {
   return Object.fromEntries(runChecks(f, backend).map((r) => [r.id, r]));
 }
 
-function statuses(f: Facts, backend: Backend = "auto"): Record<string, string> {
+function statuses(f: Facts, backend: BackendChoice = "auto"): Record<string, string> {
   return Object.fromEntries(runChecks(f, backend).map((r) => [r.id, r.status]));
 }
 

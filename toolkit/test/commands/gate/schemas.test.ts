@@ -33,7 +33,7 @@ test("required keys of each schema are pinned, and each compiles under ajv stric
 test("accuracy case shape is pinned (what the Markdown report and gate metrics read)", () => {
   const s = JSON.parse(readFileSync(schemaPath("accuracy"), "utf8")) as { $defs: Record<string, { required: string[] }> };
   assert.deepEqual(s.$defs.case!.required, ["audio", "status", "error", "baseline", "candidate", "tokens", "wer", "cer", "logits", "verdicts"]);
-  assert.deepEqual(s.$defs.tolerance!.required, ["maxTokenDiff", "maxWer", "maxCer", "minTop1", "maxKl", "maxRelativeError"]);
+  assert.deepEqual(s.$defs.tolerance!.required, ["maxTokenDiff", "maxWer", "maxCer", "minTop1", "maxKl", "maxRelErr"]);
 });
 
 // A real gate report from the H200 (vox gate --backend cuda --arch 90 --candidate cuda), recorded

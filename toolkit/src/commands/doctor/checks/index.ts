@@ -10,7 +10,8 @@ import { libcudaCheck } from "./libcuda.js";
 import { modelCheck } from "./model.js";
 import { platformCheck } from "./platform.js";
 import { toolkitCheck } from "./toolkit.js";
-import { skip, type Backend, type Check, type Verdict } from "./types.js";
+import { skip, type Check, type Verdict } from "./types.js";
+import type { BackendChoice } from "../../../lib/backend.js";
 
 export const CHECKS: readonly Check[] = [platformCheck, gpuCheck, libcudaCheck, cublasCheck, toolkitCheck, cpuCheck, ffmpegCheck, engineCheck, modelCheck];
 
@@ -26,7 +27,7 @@ export interface CheckResult extends Verdict {
   durationMs: number;
 }
 
-export function runChecks(f: Facts, backend: Backend, checks: readonly Check[] = CHECKS): CheckResult[] {
+export function runChecks(f: Facts, backend: BackendChoice, checks: readonly Check[] = CHECKS): CheckResult[] {
   return checks.map((c) => {
     const t0 = performance.now();
     let v: Verdict;
