@@ -14,10 +14,12 @@
 #include <unistd.h>
 
 #include "audio.h"
+#include "json.h"
 #include "backend.h"
 #include "bench.h"
 #include "model.h"
 #include "npy.h"
+#include "serve.h"
 #include "stream.h"
 #include "synth.h"
 
@@ -27,13 +29,15 @@
 
 typedef struct {
     const char *model_dir, *input, *backend, *dump_dir, *synth_dir, *synth_size;
-    int use_stdin, delay_ms, threads, json, dump_steps, ignore_eos, debug, info, help, bench_copy_mb;
+    int use_stdin, serve, delay_ms, threads, json, dump_steps, ignore_eos, debug, info, help, bench_copy_mb;
+    int speculate, spec_guess;     /* --speculate K / --no-speculation (0 = default), --spec-guess ID */
     unsigned long long seed;
     double pad_rate;   /* --synthetic-pad-rate; negative = off */
 } cli_opts;
 
 static const char *USAGE =
     "usage: voxtral -d MODEL_DIR (-i AUDIO.wav | --stdin) [options]\n"
+    "       voxtral -d MODEL_DIR --serve [--delay-ms N] [--backend KIND] [--threads N] [--ignore-eos]\n"
     "       voxtral --info [-d MODEL_DIR]\n"
     "       voxtral --write-synthetic DIR [--synthetic-size full|tiny] [--seed N] [--synthetic-pad-rate R]\n"
     "       voxtral --bench-copy [MB] [--backend KIND]\n"
@@ -41,6 +45,7 @@ static const char *USAGE =
     "  -d DIR              model folder: params.json, consolidated.safetensors, tekken.json\n"
     "  -i FILE             WAV file (PCM 8/16/24/32-bit, float 32/64-bit; any rate and channel count)\n"
     "  --stdin             read WAV or raw s16le 16 kHz mono from stdin; print text as it is decided\n"
+    "  --serve             many streams over framed stdin, JSON events on stdout (engine/README.md)\n"
     "  --delay-ms N        transcription delay, 80..2400 in steps of 80 (default 480)\n"
     "  --backend KIND      auto (default), cpu or cuda\n"
     "  --threads N         CPU threads (default: all cores)\n"
@@ -48,6 +53,10 @@ static const char *USAGE =
     "  --dump DIR          write mel.npy, audio_embeds.npy, logits.npy, tokens.json (offline run)\n"
     "  --dump-steps N      keep only the first N logits rows in logits.npy\n"
     "  --ignore-eos        decode to the end of the audio whatever the model says\n"
+    "  --speculate K       decide up to K ready positions per decoder forward (exact; 1..8, default 8\n"
+    "                      on the CPU, 1 on CUDA until verified there)\n"
+    "  --no-speculation    one position per decoder forward (same as --speculate 1)\n"
+    "  --spec-guess ID     (tests) the token guessed for speculated rows instead of STREAMING_PAD\n"
     "  --debug             log backend, device and timings to stderr\n"
     "  --info              print the engine's build and CUDA facts as JSON (no model needed); with -d\n"
     "                      also the model's facts from params.json (decoder_bytes_per_step)\n"
@@ -99,6 +108,7 @@ static int parse_args(int argc, char **argv, cli_opts *o, vox_error_t *err) {
             if (v) { TRY(parse_int(a, v, 1, 65536, &x, err)); o->bench_copy_mb = (int)x; }
         }
         else if (FLAG("--stdin")) o->use_stdin = 1;
+        else if (FLAG("--serve")) o->serve = 1;
         else if (FLAG("--json")) o->json = 1;
         else if (FLAG("--ignore-eos")) o->ignore_eos = 1;
         else if (FLAG("--debug")) o->debug = 1;
@@ -130,6 +140,14 @@ static int parse_args(int argc, char **argv, cli_opts *o, vox_error_t *err) {
                 return vox_fail(err, VOX_EUSAGE, "--synthetic-pad-rate needs a number from 0 to below 1, got '%s'. Use e.g. 0.75",
                                 v ? v : "");
             o->pad_rate = r;
+        } else if (FLAG("--speculate")) {     /* speculation (decoder.c, stream.c) */
+            TRY(parse_int(a, VALUE(), 1, VOX_MAX_ROWS, &x, err));
+            o->speculate = (int)x;
+        } else if (FLAG("--no-speculation")) {
+            o->speculate = 1;
+        } else if (FLAG("--spec-guess")) {
+            TRY(parse_int(a, VALUE(), 1, 1L << 30, &x, err));
+            o->spec_guess = (int)x;
         } else if (FLAG("--seed")) {
             TRY(parse_int(a, VALUE(), 0, 2147483647L, &x, err));
             o->seed = (unsigned long long)x;
@@ -146,6 +164,12 @@ static int parse_args(int argc, char **argv, cli_opts *o, vox_error_t *err) {
         return vox_fail(err, VOX_EUSAGE, "unknown backend '%s'. Use --backend auto, cpu or cuda", o->backend);
     if (o->bench_copy_mb) return 0;
     if (!o->model_dir) return vox_fail(err, VOX_EUSAGE, "no model folder given. Pass -d MODEL_DIR (run voxtral --help)");
+    if (o->serve) {
+        if (o->input || o->use_stdin || o->json || o->dump_dir)
+            return vox_fail(err, VOX_EUSAGE, "--serve reads framed audio for many streams on stdin and prints events. "
+                            "Drop -i, --stdin, --json and --dump");
+        return 0;
+    }
     if (!o->input == !o->use_stdin)
         return vox_fail(err, VOX_EUSAGE, "give exactly one audio source. Pass -i AUDIO.wav or --stdin");
     if (o->dump_dir && o->use_stdin)
@@ -154,35 +178,6 @@ static int parse_args(int argc, char **argv, cli_opts *o, vox_error_t *err) {
 }
 
 /* ---------------- output helpers ---------------- */
-
-/* A JSON string; invalid UTF-8 bytes become U+FFFD so the output always parses. */
-static void json_str(FILE *f, const unsigned char *s, size_t n) {
-    fputc('"', f);
-    for (size_t i = 0; i < n;) {
-        unsigned c = s[i];
-        if (c < 0x80) {
-            if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-            else if (c == '\n') fputs("\\n", f);
-            else if (c == '\r') fputs("\\r", f);
-            else if (c == '\t') fputs("\\t", f);
-            else if (c < 0x20 || c == 0x7f) fprintf(f, "\\u%04x", c);
-            else fputc((int)c, f);
-            i++;
-            continue;
-        }
-        int len = c >= 0xf0 && c < 0xf5 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
-        unsigned cp = len == 4 ? c & 7 : len == 3 ? c & 15 : c & 31;
-        int ok = len > 0 && i + (size_t)len <= n;
-        for (int k = 1; ok && k < len; k++) {
-            ok = (s[i + k] & 0xc0) == 0x80;
-            cp = cp << 6 | (s[i + k] & 0x3f);
-        }
-        if (ok) ok = !(len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp < 0xe000))) && !(len == 4 && (cp < 0x10000 || cp > 0x10ffff));
-        if (ok) { fwrite(s + i, 1, (size_t)len, f); i += (size_t)len; }
-        else { fputs("\\ufffd", f); i++; }
-    }
-    fputc('"', f);
-}
 
 /* `"model":{...}` facts of -d DIR for --info: what params.json implies, nothing loaded. */
 static int model_facts(const char *dir, char *out, size_t cap, vox_error_t *err) {
@@ -211,7 +206,7 @@ static int print_info(const cli_opts *o, vox_error_t *err) {
     }
     printf("],\"blas\":");
     const char *blas = openblas_get_config();
-    json_str(stdout, (const unsigned char *)blas, strlen(blas));
+    vox_json_write_string(stdout, (const unsigned char *)blas, strlen(blas));
     printf(",\"cuda\":%s", cuda);
     if (model[0]) printf(",\"model\":%s", model);
     printf("}\n");
@@ -295,13 +290,13 @@ static void print_json(const cli_opts *o, const vox_model_t *m, const vox_stream
                        double load_ms, double wall_ms) {
     vox_backend_t *be = m->be;
     printf("{\"text\":");
-    json_str(stdout, rc->text, rc->n_text);
+    vox_json_write_string(stdout, rc->text, rc->n_text);
     printf(",\"tokens\":[");
     for (size_t i = 0; i < r->n_tokens; i++) printf("%s%d", i ? "," : "", r->tokens[i]);
     const char *dev = be->ops->device_name(be);
     printf("],\"n_audio\":%lld,\"audio_seconds\":%.4f,\"backend\":\"%s\",\"device\":", (long long)r->n_audio,
            (double)r->n_samples / VOX_SAMPLE_RATE, be->ops->name);
-    json_str(stdout, (const unsigned char *)dev, strlen(dev));
+    vox_json_write_string(stdout, (const unsigned char *)dev, strlen(dev));
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     int threads = o->threads > 0 ? o->threads : (int)(cores > 0 ? cores : 1);
     const vox_stream_timings *t = &r->t;
@@ -315,7 +310,14 @@ static void print_json(const cli_opts *o, const vox_model_t *m, const vox_stream
     if (vox_weights_decoder_bytes_per_step(&m->p, &bytes, &ignored) == 0) printf(",\"decoder_bytes_per_step\":%lld", (long long)bytes);
     printf(",\"step_ms\":[");
     for (size_t i = 0; i < r->n_tokens; i++) printf("%s%.3f", i ? "," : "", r->step_ms[i]);
-    printf("],\"peak_rss_mb\":%.1f,\"gpu_mem_mb\":", peak_rss_mb());
+    const vox_spec_stats *sp = &r->spec;
+    printf("],\"speculation\":{\"k\":%d,\"guess\":%d,\"forwards\":%zu,\"decided\":%zu,"
+           "\"accepted_per_forward\":%.4f,\"accepted\":[", sp->k, sp->guess, sp->forwards, sp->decided,
+           sp->forwards ? (double)sp->decided / (double)sp->forwards : 0.0);
+    for (int a = 1; a <= sp->k; a++) printf("%s%zu", a > 1 ? "," : "", sp->accepted[a]);
+    printf("],\"pad_rate\":%.4f},\"kv_mb\":%.3f", sp->decided ? (double)sp->pad / (double)sp->decided : 0.0,
+           (double)r->kv_bytes / (1024.0 * 1024.0));
+    printf(",\"peak_rss_mb\":%.1f,\"gpu_mem_mb\":", peak_rss_mb());
     if (strcmp(be->ops->name, "cpu") == 0) printf("null");
     else printf("%.1f", (double)be->ops->mem_used(be) / (1024.0 * 1024.0));
     printf("}\n");
@@ -381,7 +383,12 @@ static int transcribe(const cli_opts *o, double t_start, vox_error_t *err) {
     if (!rc) {
         rc_ctx.m = m;
         rc_ctx.print = !o->json;
-        vox_stream_opts so = {o->delay_ms, o->ignore_eos, o->dump_dir != NULL, o->dump_steps};
+        vox_stream_opts so = {o->delay_ms, o->ignore_eos, o->dump_dir != NULL, o->dump_steps, o->speculate,
+                              o->spec_guess, 0};
+        if (!be->ops->rows_verified)
+            fprintf(stderr, "voxtral: note: the %s backend's multi-row decoder ops are built but not yet verified on this "
+                    "device, so %s (pass --speculate K to try them)\n", be->ops->name,
+                    o->speculate > 1 ? "--speculate runs unverified code" : "this run decides one position per step");
         rc = vox_stream_new(m, &so, on_token, &rc_ctx, &s, err);
     }
     if (!rc) rc = feed_audio(o, s, samples, n, err);
@@ -407,6 +414,25 @@ static int transcribe(const cli_opts *o, double t_start, vox_error_t *err) {
     return rc;
 }
 
+/* --serve: load once, then serve.c runs the streams until stdin ends. */
+static int serve(const cli_opts *o, vox_error_t *err) {
+    vox_backend_t *be = NULL;
+    vox_model_t *m = NULL;
+    vox_backend_opts bo = {o->backend, o->threads, 0, o->debug};
+    int rc = vox_backend_create(&bo, &be, err);
+    if (!rc) rc = vox_model_load(o->model_dir, be, &m, err);
+    if (!rc) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        vox_serve_opts so = {o->delay_ms, o->ignore_eos, o->threads > 0 ? o->threads : (int)(cores > 0 ? cores : 1)};
+        rc = vox_serve_run(m, &so, STDIN_FILENO, stdout, err);
+    } else {
+        vox_serve_error_event(stdout, err);
+    }
+    vox_model_free(m);
+    vox_backend_destroy(be);
+    return rc;
+}
+
 int main(int argc, char **argv) {
     double t_start = vox_now_ms();
     signal(SIGPIPE, SIG_IGN);   /* a closed stdout must not kill us with a signal */
@@ -421,6 +447,8 @@ int main(int argc, char **argv) {
                 rc = vox_fail(&err, VOX_EUSAGE, "unknown --synthetic-size '%s'. Use full or tiny", o.synth_size);
             else
                 rc = vox_synth_write(o.synth_dir, o.synth_size, o.seed, o.pad_rate, 1, &err);
+        } else if (o.serve) {
+            rc = serve(&o, &err);
         } else if (o.bench_copy_mb) {
             rc = bench_copy(&o, &err);
         } else {

@@ -58,6 +58,9 @@ export interface EngineOptions {
   /** Extra environment variables (added to the current environment). */
   env?: Record<string, string | undefined>;
   cwd?: string;
+  /** false: stdout / stderr are not collected into the result (a long-lived process such as
+   *  `--serve`, read through its streams); the result's stdout and stderr are then empty. */
+  buffer?: boolean;
   /** Binary to run; default engineBinary() (VOX_ENGINE or engine/build/voxtral). */
   binary?: string;
 }
@@ -125,6 +128,7 @@ function spawn(args: readonly string[], opts: EngineOptions): { proc: ResultProm
     encoding: "utf8",
     stripFinalNewline: false,
     maxBuffer: 256 * 1024 * 1024,
+    buffer: opts.buffer ?? true,
     ...stdinOpt,
   });
   return { proc, binary, timeoutMs };
