@@ -81,6 +81,7 @@ const facts: Record<string, unknown> = { backend: BACKEND, startedAt: new Date()
 
 const sh = $({ nothrow: true, quiet: true });
 const PAD_ID = 32; // [STREAMING_PAD]
+const SPECULATE = 8; // rows per speculating forward: the engine's most (VOX_MAX_ROWS)
 
 function log(text: string): void {
   writeFileSync(LOG, `${text.endsWith("\n") ? text : `${text}\n`}`, { flag: "a" });
@@ -180,9 +181,10 @@ async function checkBuild(): Promise<boolean> {
   const jobs = String(Math.max(2, Number((await sh`nproc`).stdout.trim()) || 2));
   const target = CUDA ? ["cuda", `ARCH=${opts.arch}`] : [];
   const a = await run("make", ["-C", join(ROOT, "engine"), ...target, `-j${jobs}`], { timeout: "900s" });
-  const b = a.exitCode === 0 ? await run("make", ["-C", join(ROOT, "engine"), "opcheck", "two_streams", `-j${jobs}`]) : a;
+  const tools = ["opcheck", "two_streams", "batch_streams", "rowbench"];
+  const b = a.exitCode === 0 ? await run("make", ["-C", join(ROOT, "engine"), ...tools, `-j${jobs}`]) : a;
   const why = failureOf(a) ?? failureOf(b);
-  record({ name: "build", status: why ? "FAIL" : "PASS", detail: why ?? `make -C engine ${target.join(" ")}, opcheck, two_streams` });
+  record({ name: "build", status: why ? "FAIL" : "PASS", detail: why ?? `make -C engine ${target.join(" ")}, ${tools.join(", ")}` });
   return !why;
 }
 
@@ -264,7 +266,46 @@ async function checkFixture(fx: Fixture, features: { help: string }): Promise<vo
     ? { name: "2procs", status: "FAIL", detail: `${name}: ${bad.failure}` }
     : judgeIdentical("2procs", `${name} two processes at once vs offline`, offline, procs.map((p) => p.json!.tokens)));
 
+  await checkSpeculation(fx, features);
+  await checkBatched(fx, offline, features);
   await checkServe(fx, offline, features);
+}
+
+/** Speculation (--speculate K decides up to K ready positions per forward, guessing [STREAMING_PAD]):
+ *  with it and without it (--no-speculation) the tokens must be identical, and the speculating run must
+ *  meet the golden limits; --spec-guess 2 (a guess that is never right) must change nothing either. */
+async function checkSpeculation(fx: Fixture, features: { help: string }): Promise<void> {
+  const name = basename(fx.dir);
+  if (!features.help.includes("--speculate")) return skip("speculate", `${name}: this engine has no --speculate yet`);
+  const runs = await Promise.all([["--no-speculation"], ["--speculate", String(SPECULATE)], ["--speculate", String(SPECULATE), "--spec-guess", "2"]]
+    .map((extra, i) => transcribe(fx.dir, fx.audio, fx.delayMs, BACKEND, extra, join(TMP, `${name}.spec${i}`))));
+  const bad = runs.find((r) => !r.dump);
+  if (bad) return record({ name: "speculate", status: "FAIL", detail: `${name}: ${bad.failure}` });
+  const [off, on, never] = runs.map((r) => r.dump!) as [RunOutput, RunOutput, RunOutput];
+  record(judgeIdentical("speculate", `${name} ${BACKEND} --speculate ${SPECULATE} (PAD guess; never-right guess) vs --no-speculation`,
+    off.tokens, [on.tokens, never.tokens]));
+  const g = judgeGolden(`${name} ${BACKEND} --speculate ${SPECULATE} vs golden`, goldenOf(fx), on, BACKEND);
+  record({ ...g, name: "spec-gold" });
+}
+
+/** The batched step: three streams of the fixture's audio opened at different ticks, fed in different
+ *  chunks and decoded together (engine/build/batch_streams, up to VOX_MAX_ROWS rows per forward) must
+ *  each give the solo offline tokens. */
+async function checkBatched(fx: Fixture, offline: number[], features: { help: string }): Promise<void> {
+  const name = basename(fx.dir);
+  const harness = join(BUILD_DIR, "batch_streams");
+  if (!features.help.includes("--speculate") || !existsSync(harness)) return skip("batched", `${name}: no batch_streams harness built`);
+  const spec = (start: number, chunk: number) => `wav=${fx.audio},off=0,len=-1,delay=${fx.delayMs},start=${start},chunk=${chunk}`;
+  const r = await run(harness, ["-d", fx.dir, "--backend", BACKEND, "--rows", "8", spec(0, 4099), spec(3, 1280), spec(7, 640)]);
+  const lines = r.stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const streams = lines.filter((l) => l.stream !== undefined) as unknown as { status: string; tokens: number[]; error?: string }[];
+  const counts = lines.find((l) => l.forwards !== undefined) as { forwards: number; widest: number; ticks: number } | undefined;
+  if (r.exitCode !== 0 || streams.length !== 3 || streams.some((x) => x.status !== "done")) {
+    return record({ name: "batched", status: "FAIL", detail: `${name}: ${failureOf(r) ?? streams.map((x) => x.error ?? x.status).join("; ")}` });
+  }
+  const res = judgeIdentical("batched", `${name} ${BACKEND} 3 streams stepped together (${counts?.forwards} forwards, ` +
+    `widest ${counts?.widest} rows) vs offline`, offline, streams.map((x) => x.tokens));
+  record(res);
 }
 
 /** `voxtral --serve` (binary frames on stdin, JSON lines out): one stream fed the fixture's audio in
@@ -301,10 +342,10 @@ function findSanitizer(): string | null {
   return r.stdout.trim() || null;
 }
 
-async function sanitize(tool: string, label: string, args: string[], file: string): Promise<void> {
+async function sanitize(tool: string, label: string, args: string[], file: string, binary = BIN): Promise<void> {
   const cs = findSanitizer();
   if (!cs) return record({ name: tool, status: "FAIL", detail: "compute-sanitizer not found" });
-  const r = await run(cs, ["--tool", tool, "--error-exitcode", "9", BIN, ...args], { timeout: "450s" });
+  const r = await run(cs, ["--tool", tool, "--error-exitcode", "9", binary, ...args], { timeout: "450s" });
   writeFileSync(join(OUT, file), r.stdout + r.stderr);
   const summary = (r.stdout + r.stderr).split("\n").filter((l) => /ERROR SUMMARY|RACECHECK SUMMARY/.test(l)).at(-1) ?? "";
   record({ name: tool, status: r.exitCode === 0 ? "PASS" : "FAIL", detail: `${label}: ${r.exitCode === 0 ? summary || "clean" : `${failureOf(r)} ${summary}`}` });
@@ -373,7 +414,49 @@ async function checkSpeed(wavDir: string): Promise<void> {
   // The bars of the CUDA issue that made this check: decoder within 2x its floor, encoder+adapter 150 ms for 180 s.
   record({ name: "bar", status: ratio !== null && ratio <= 2 ? "PASS" : "FAIL", detail: `decoder ${ratio?.toFixed(2) ?? "?"}x the floor (bar: 2x)` });
   record({ name: "bar", status: ea <= 150 ? "PASS" : "FAIL", detail: `encoder+adapter ${ea.toFixed(1)} ms for ${first.audio_seconds.toFixed(0)} s (bar: 150 ms)` });
+  if (CUDA) await checkRows(model);
   if (padRate !== null) await checkPadRate(padRate, clips, model);
+}
+
+/** Multi-row decoder forwards at full size (engine/build/rowbench): k-row speculation forwards against
+ *  k single steps (k = 1, 2, 4, 8) at the first position and with full KV windows, then ticks of B
+ *  streams with full windows: p50 / p95 tick time against B, the largest B within 80 ms p95, the
+ *  device memory each stream adds. */
+async function checkRows(model: string): Promise<void> {
+  const bench = join(BUILD_DIR, "rowbench");
+  if (!existsSync(bench)) return skip("rows", "no rowbench built");
+  const lines = (r: ProcessOutput) => r.stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, number | string>);
+  for (const pos of [null, 8300]) {
+    const r = await run(bench, ["-d", model, "--backend", BACKEND, "--reps", "30", ...(pos === null ? [] : ["--pos", String(pos)])]);
+    if (failureOf(r)) {
+      record({ name: "rows", status: "FAIL", detail: `rowbench${pos === null ? "" : ` --pos ${pos}`}: ${failureOf(r)}` });
+      continue;
+    }
+    const out = lines(r);
+    const step = Number(out.find((o) => o.what === "step")?.ms_median);
+    const parts = out.map((o) => `${o.what === "step" ? "step" : o.what === "forward" ? `k=${o.rows}` : `B=${o.rows}`} ${Number(o.ms_median).toFixed(2)} ms` +
+      (o.what === "step" ? "" : ` (${(Number(o.ms_median) / (Number(o.rows) * step)).toFixed(2)} of ${o.rows} steps)`));
+    record({ name: "rows", status: "PASS", values: { pos, results: out },
+      detail: `${pos === null ? "first decoded position" : `position ${pos} (full 8192 windows)`}: ${parts.join(", ")}` });
+  }
+  const ticks: Record<string, number | string>[] = [];
+  for (const B of [1, 8, 16, 32, 48, 64, 96, 128]) {
+    const r = await run(bench, ["-d", model, "--backend", BACKEND, "--streams", String(B), "--reps", "40"], { timeout: "240s" });
+    if (failureOf(r)) {
+      log(`streams ${B}: ${failureOf(r)}`);
+      ticks.push({ streams: B, error: failureOf(r)! });
+      break;
+    }
+    const t = lines(r)[0]!;
+    ticks.push(t);
+    if (Number(t.ms_p95) > 160) break; // twice the bar: larger B only costs time
+  }
+  const ok = ticks.filter((t) => t.ms_p95 !== undefined && Number(t.ms_p95) <= 80);
+  const best = ok.at(-1);
+  record({ name: "streams", status: ticks.some((t) => t.ms_p95 !== undefined) ? "PASS" : "FAIL", values: { ticks },
+    detail: `B streams at full KV windows, tick p50/p95 ms: ${ticks.map((t) => t.error ? `B=${t.streams} failed (${t.error})` :
+      `B=${t.streams} ${Number(t.ms_p50).toFixed(1)}/${Number(t.ms_p95).toFixed(1)}`).join(", ")}; largest measured B within 80 ms p95: ` +
+      `${best?.streams ?? "none"}; ${best ? `${Number(best.mem_mb_per_stream).toFixed(0)} MB of GPU memory per stream` : ""}` });
 }
 
 /** Writes a full-size synthetic model into `dir` unless one is there; the failure in words, or null. */
@@ -396,9 +479,20 @@ async function checkPadRate(rate: number, clips: { long: string; short: string }
   const plan = JSON.parse(readFileSync(join(model, "synthetic-pad.json"), "utf8")) as { constant: number; final_norm_at_column: number };
   const dump = join(TMP, "pad.dump");
   const short = await transcribe(model, clips.short, null, BACKEND, ["--ignore-eos", "--dump-steps", "400"], dump);
-  const long = await transcribe(model, clips.long, null, BACKEND, ["--ignore-eos"]);
+  const long = await transcribe(model, clips.long, null, BACKEND, ["--ignore-eos", "--no-speculation"]);
   if (!short.dump?.logits || !long.json) {
     return record({ name: "padrate", status: "FAIL", detail: `PAD-rate model runs: ${short.failure ?? long.failure}` });
+  }
+  // Offline at that rate, with and without speculation: tokens identical, x real time with and without the load.
+  const spec = await transcribe(model, clips.long, null, BACKEND, ["--ignore-eos", "--speculate", String(SPECULATE)]);
+  if (!spec.json) record({ name: "spec-full", status: "FAIL", detail: `--speculate ${SPECULATE} at full size: ${spec.failure}` });
+  else {
+    const x = (j: EngineJson) => `${(j.audio_seconds / (j.timings_ms.wall! / 1e3)).toFixed(1)}x real time ` +
+      `(${(j.audio_seconds / ((j.timings_ms.wall! - j.timings_ms.load!) / 1e3)).toFixed(1)}x without the ${j.timings_ms.load!.toFixed(0)} ms load), ` +
+      `decode ${j.timings_ms.decode!.toFixed(0)} ms`;
+    const same = judgeIdentical("spec-full", "", long.json.tokens, [spec.json.tokens]);
+    record({ name: "spec-full", status: same.status, values: { off: long.json.timings_ms, on: spec.json.timings_ms, audioSeconds: spec.json.audio_seconds },
+      detail: `180 s at PAD rate ${rate}: --speculate ${SPECULATE} ${x(spec.json)}; --no-speculation ${x(long.json)};${same.detail}` });
   }
   const L = short.dump.logits;
   const xs: number[] = [];
@@ -459,6 +553,18 @@ async function main(): Promise<number> {
     const shortest = [...fixtures].sort((a, b) => statSync(a.audio).size - statSync(b.audio).size)[0]!;
     const args = ["-d", shortest.dir, "-i", shortest.audio, "--delay-ms", String(shortest.delayMs), "--backend", "cuda", "--json"];
     for (const tool of ["memcheck", "racecheck"]) await sanitize(tool, basename(shortest.dir), args, `${tool}.txt`);
+    if (features.help.includes("--speculate")) {
+      // the row kernels: a speculating run and three streams stepped together
+      const spec = [...args, "--speculate", String(SPECULATE)];
+      const harness = join(BUILD_DIR, "batch_streams");
+      const st = (start: number, chunk: number) =>
+        `wav=${shortest.audio},off=0,len=-1,delay=${shortest.delayMs},start=${start},chunk=${chunk}`;
+      for (const tool of ["memcheck", "racecheck"]) {
+        await sanitize(tool, `${basename(shortest.dir)} --speculate ${SPECULATE}`, spec, `${tool}-spec.txt`);
+        await sanitize(tool, `${basename(shortest.dir)} batch_streams 3 streams`,
+          ["-d", shortest.dir, "--backend", "cuda", "--rows", "8", st(0, 4099), st(2, 1280), st(5, 640)], `${tool}-batch.txt`, harness);
+      }
+    }
   } else if (!CUDA) {
     skip("sanitizer", "compute-sanitizer memcheck and racecheck: need --backend cuda");
   }
