@@ -109,14 +109,21 @@ static double pad_win_rate(double k, double mu, double sd, int vocab) {
     return rate / wsum;
 }
 
+/* Full size, as measured on an H200 (CUDA, 30 s of speech, engine 8a3ab4e and a6947e4, two
+ * values of g): the hidden feature x̂₀ = 4.37 ± 0.165 (a row's mean logit is g·c·x̂₀); without PAD's
+ * advantage the best other id sits G = 96.75 above PAD, varying by 6.35 (sd) and with a covariance
+ * of 0.629 with x̂₀ (the random model's logits drift slowly with the audio, far less than the logit
+ * spread of 22.1: a step is no fresh Gaussian draw). So PAD wins when u·x̂₀ > G (u = g·d) with
+ * probability Φ((u·4.37 − G) / sd(u)), sd(u)² = 6.35² − 2u·0.629 + u²·0.165². */
+static double pad_rate_full(double u) {
+    double sd = sqrt(fmax(6.35 * 6.35 - 2 * u * 0.629 + u * u * 0.165 * 0.165, 1e-9));
+    return norm_cdf((u * 4.37 - 96.75) / sd);
+}
+
 /* The constant c = 2.5 · sqrt(0.36 + 4 · n_layers) (about 2.5 times a first guess at the rms of the
- * final hidden state). What the hidden state then holds at column 0 after the final norm was measured
- * (the mean logit of a row is g·c·x̂₀): full size x̂₀ = 4.37 ± 0.165 (H200, CUDA, 30 s of speech,
- * engine a6947e4), tiny 3.48 ± 0.10 (CPU). The logit spread s is the recipe's, 4 · 0.1 · sqrt(dim − 1)
- * less the share of the norm column 0 takes (measured 22.15 at full size, this formula 22.10), and
- * at full size the best of the other ids then sits 98 above PAD on average (measured 97): the
- * Gaussian picture holds there. The tiny model's logits are far from Gaussian (it repeats a few
- * ids), so its rate comes out near 0 or 1. */
+ * final hidden state). Full size: g from pad_rate_full. Tiny: the Gaussian picture (pad_win_rate,
+ * x̂₀ = 3.48 ± 0.10 measured on the CPU); its logits are far from Gaussian (it repeats a few ids), so
+ * its rate comes out near 0 or 1. The rate a run measures is the fact to report. */
 static int pad_plan(const vox_params_t *p, int full, double rate, pad_plan_t *pl, vox_error_t *err) {
     memset(pl, 0, sizeof *pl);
     if (rate < 0) return 0;
@@ -127,12 +134,14 @@ static int pad_plan(const vox_params_t *p, int full, double rate, pad_plan_t *pl
     pl->c = vox_bf16_to_f32(vox_f32_to_bf16((float)(2.5 * sqrt(0.36 + 4.0 * p->n_layers))));
     pl->d = vox_bf16_to_f32(vox_f32_to_bf16((float)(pl->c + EMBED_SCALE))) - pl->c;
     pl->s = FINAL_NORM * EMBED_SCALE * sqrt((p->dim - (pl->mu * pl->mu + pl->mu_sd * pl->mu_sd)));
-    double lo = 0, hi = 200, top = pad_win_rate(hi, pl->mu, pl->mu_sd, p->vocab_size);
+    double lo = 0, hi = 200;   /* k: PAD's advantage per unit of x̂₀, in logit spreads */
+    double top = full ? pad_rate_full(hi * pl->s) : pad_win_rate(hi, pl->mu, pl->mu_sd, p->vocab_size);
     if (top < rate)
         return vox_fail(err, VOX_EUSAGE, "--synthetic-pad-rate %g is more than this recipe reaches (%.3f). Use a lower rate", rate, top);
     for (int it = 0; it < 40; it++) {
         double mid = 0.5 * (lo + hi);
-        if (pad_win_rate(mid, pl->mu, pl->mu_sd, p->vocab_size) < rate) lo = mid; else hi = mid;
+        double r = full ? pad_rate_full(mid * pl->s) : pad_win_rate(mid, pl->mu, pl->mu_sd, p->vocab_size);
+        if (r < rate) lo = mid; else hi = mid;
     }
     pl->k = 0.5 * (lo + hi);
     pl->g = vox_bf16_to_f32(vox_f32_to_bf16((float)(pl->k * pl->s / pl->d)));
