@@ -33,13 +33,14 @@ typedef struct {
     int use_stdin, serve, delay_ms, threads, json, events, dump_steps, ignore_eos, debug, info, help, bench_copy_mb;
     int speculate, spec_guess;     /* --speculate K / --no-speculation (0 = default), --spec-guess ID */
     unsigned long long seed;
+    double pad_rate;   /* --synthetic-pad-rate; negative = off */
 } cli_opts;
 
 static const char *USAGE =
     "usage: voxtral -d MODEL_DIR (-i AUDIO.wav | --stdin) [options]\n"
     "       voxtral -d MODEL_DIR --serve [--delay-ms N] [--backend KIND] [--threads N] [--ignore-eos]\n"
     "       voxtral --info [-d MODEL_DIR]\n"
-    "       voxtral --write-synthetic DIR [--synthetic-size full|tiny] [--seed N]\n"
+    "       voxtral --write-synthetic DIR [--synthetic-size full|tiny] [--seed N] [--synthetic-pad-rate R]\n"
     "       voxtral --bench-copy [MB] [--backend KIND]\n"
     "\n"
     "  -d DIR              model folder: params.json, consolidated.safetensors, tekken.json\n"
@@ -61,6 +62,8 @@ static const char *USAGE =
     "  --debug             log backend, device and timings to stderr\n"
     "  --info              print the engine's build and CUDA facts as JSON (no model needed); with -d\n"
     "                      also the model's facts from params.json (decoder_bytes_per_step)\n"
+    "  --synthetic-pad-rate R  with --write-synthetic: [STREAMING_PAD] wins about a fraction R of the\n"
+    "                      decoder steps (0 <= R < 1), as in real speech\n"
     "  --bench-copy [MB]   time a backend-to-backend copy of MB megabytes (default 1024); JSON with\n"
     "                      GB/s counting bytes read + written: the memory-bandwidth ceiling\n"
     "  -h, --help          this help\n"
@@ -88,6 +91,7 @@ static int parse_args(int argc, char **argv, cli_opts *o, vox_error_t *err) {
     o->backend = "auto";
     o->dump_steps = -1;
     o->synth_size = "full";
+    o->pad_rate = -1;
     for (int i = 1; i < argc; i++) {
         char name[64];
         const char *a = argv[i], *val = NULL, *eq = strchr(a, '=');
@@ -133,6 +137,14 @@ static int parse_args(int argc, char **argv, cli_opts *o, vox_error_t *err) {
         } else if (FLAG("--dump-steps")) {
             TRY(parse_int(a, VALUE(), 0, 1L << 30, &x, err));
             o->dump_steps = (int)x;
+        } else if (FLAG("--synthetic-pad-rate")) {
+            const char *v = VALUE();
+            char *end = NULL;
+            double r = v ? strtod(v, &end) : -1;
+            if (!v || !*v || *end || !(r >= 0 && r < 1))
+                return vox_fail(err, VOX_EUSAGE, "--synthetic-pad-rate needs a number from 0 to below 1, got '%s'. Use e.g. 0.75",
+                                v ? v : "");
+            o->pad_rate = r;
         } else if (FLAG("--speculate")) {     /* speculation (decoder.c, stream.c) */
             TRY(parse_int(a, VALUE(), 1, VOX_MAX_ROWS, &x, err));
             o->speculate = (int)x;
@@ -150,6 +162,8 @@ static int parse_args(int argc, char **argv, cli_opts *o, vox_error_t *err) {
 #undef FLAG
 #undef VALUE
     }
+    if (o->pad_rate >= 0 && !o->synth_dir)
+        return vox_fail(err, VOX_EUSAGE, "--synthetic-pad-rate shapes a synthetic model. Use it with --write-synthetic DIR");
     if (o->help || o->info || o->synth_dir) return 0;
     if (strcmp(o->backend, "auto") && strcmp(o->backend, "cpu") && strcmp(o->backend, "cuda"))
         return vox_fail(err, VOX_EUSAGE, "unknown backend '%s'. Use --backend auto, cpu or cuda", o->backend);
@@ -452,7 +466,7 @@ int main(int argc, char **argv) {
             if (strcmp(o.synth_size, "full") && strcmp(o.synth_size, "tiny"))
                 rc = vox_fail(&err, VOX_EUSAGE, "unknown --synthetic-size '%s'. Use full or tiny", o.synth_size);
             else
-                rc = vox_synth_write(o.synth_dir, o.synth_size, o.seed, 1, &err);
+                rc = vox_synth_write(o.synth_dir, o.synth_size, o.seed, o.pad_rate, 1, &err);
         } else if (o.serve) {
             rc = serve(&o, &err);
         } else if (o.bench_copy_mb) {

@@ -780,9 +780,9 @@ int main(int argc, char **argv) {
     else snprintf(tmp, sizeof tmp, "/tmp/vox-test-io-%ld", (long)getpid());
     mkdir(tmp, 0777);
     vox_error_t e = {0};
-    if (vox_synth_write(path_in("tiny"), "tiny", 7, 0, &e)) { fprintf(stderr, "synthetic model: %s\n", e.msg); return 1; }
+    if (vox_synth_write(path_in("tiny"), "tiny", 7, -1, 0, &e)) { fprintf(stderr, "synthetic model: %s\n", e.msg); return 1; }
     memset(&e, 0, sizeof e);
-    EXPECT_ERR("bad size", vox_synth_write(path_in("x"), "huge", 1, 0, &e), &e, VOX_EUSAGE, "Use full or tiny");
+    EXPECT_ERR("bad size", vox_synth_write(path_in("x"), "huge", 1, -1, 0, &e), &e, VOX_EUSAGE, "Use full or tiny");
     test_vox();
     test_json();
     test_params();
