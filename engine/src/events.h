@@ -22,8 +22,6 @@
 #define VOX_EVENTS_PROGRESS_MS 100.0   /* progress events at most every this many ms of wall time */
 #define VOX_EVENTS_STREAM_NULL (-2)    /* stream id argument: write "stream":null */
 
-/* A JSON string of n bytes; invalid UTF-8 becomes U+FFFD, so the output always parses. */
-void vox_events_write_str(FILE *f, const unsigned char *s, size_t n);
 
 /* End of the user-audio interval closed by step k, in ms (token_times_ms, end_ms). */
 static inline int64_t vox_events_end_ms(int64_t step) { return (step + 1) * VOX_MS_PER_TOKEN; }
@@ -52,6 +50,7 @@ typedef struct {
     double gpu_mem_mb;                          /* < 0: null (the CPU backend) */
     int delay_ms, threads, interrupted;
     double load_ms, wall_ms, peak_rss_mb;
+    const vox_params_t *params;                 /* decoder_bytes_per_step comes from it (NULL: omitted) */
 } vox_run_summary;
 
 /* The summary's fields, `"text":…,…,"interrupted":b` without the braces. */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "audio.h"
+#include "batch.h"
 #include "decoder.h"
 #include "events.h"
 #include "json.h"
@@ -30,7 +31,7 @@ typedef struct {
     int L;                                    /* prompt length: step k is decoder position L-1+k */
     int16_t *pcm; size_t head, n_pcm, cap_pcm; /* waiting samples pcm[head..n_pcm) */
     int has_odd; unsigned char odd;           /* low byte of a sample split between two frames */
-    int finishing, ended;
+    int finishing, ended, flushed;   /* flushed: batched streams wait for their last positions */
     size_t n_fed, n_tok;
     double last_progress, t_open;
     vox_utf8_carry carry;                     /* a UTF-8 character split between two token events */
@@ -43,6 +44,7 @@ struct serve {
     sstream **st; size_t n_st, cap_st;
     size_t rr;          /* round-robin start of the next turn */
     size_t pending;     /* waiting samples over all streams */
+    vox_batch_t *batch; /* one decoder forward per step for every ready stream, or NULL */
 };
 
 /* ---------------- frames ---------------- */
@@ -124,7 +126,7 @@ static void ev_ready(const serve_t *S) {
     const char *dev = be->ops->device_name(be);
     vox_events_begin(S->out, "ready", VOX_EVENTS_STREAM_NULL);
     fprintf(S->out, ",\"version\":\"%s\",\"backend\":\"%s\",\"device\":", VOX_VERSION, be->ops->name);
-    vox_events_write_str(S->out, (const unsigned char *)dev, strlen(dev));
+    vox_json_write_string(S->out, (const unsigned char *)dev, strlen(dev));
     fprintf(S->out, ",\"sample_rate\":%d,\"delay_ms\":%d,\"max_payload\":%u,\"load_ms\":%.1f,\"model\":{\"dim\":%d,"
             "\"n_layers\":%d,\"enc_n_layers\":%d,\"vocab_size\":%d,\"sliding_window\":%d}",
             VOX_SAMPLE_RATE, S->o.delay_ms, VOX_SERVE_MAX_PAYLOAD, S->o.load_ms, m->p.dim, m->p.n_layers,
@@ -174,7 +176,7 @@ static void ev_done(sstream *x) {
         .backend = be->ops->name, .device = be->ops->device_name(be),
         .gpu_mem_mb = strcmp(be->ops->name, "cpu") == 0 ? -1.0 : (double)be->ops->mem_used(be) / (1024.0 * 1024.0),
         .delay_ms = x->o.delay_ms, .threads = S->o.threads, .interrupted = 0, .load_ms = S->o.load_ms,
-        .wall_ms = vox_now_ms() - x->t_open, .peak_rss_mb = vox_peak_rss_mb(),
+        .wall_ms = vox_now_ms() - x->t_open, .peak_rss_mb = vox_peak_rss_mb(), .params = &S->m->p,
     };
     vox_events_done(S->out, (long)x->id, &sum);
     free(text);
@@ -223,7 +225,7 @@ static int stream_open(serve_t *S, const vox_serve_frame *fr, vox_error_t *e) {
         stream_end(S, old);
         return e->code;
     }
-    vox_stream_opts so = {S->o.delay_ms, S->o.ignore_eos, 0, -1};
+    vox_stream_opts so = {S->o.delay_ms, S->o.ignore_eos, 0, -1, 0, 0, S->batch != NULL};
     TRY(vox_serve_open_parse(fr->payload, fr->len, &so, e));
     if (S->n_st == S->cap_st) {
         size_t c = S->cap_st ? 2 * S->cap_st : 16;
@@ -318,11 +320,13 @@ static void stream_turn(serve_t *S, sstream *x) {
         if (vox_now_ms() - x->last_progress >= VOX_EVENTS_PROGRESS_MS) ev_progress(x);
         return;
     }
-    if (!x->finishing) return;
+    if (!x->finishing || x->flushed) return;
     if (x->has_odd)
         vox_fail(&e, VOX_EAUDIO, "stream %u finished after an odd number of audio bytes (s16le samples are 2 bytes). "
                  "Send whole samples", x->id);
     else if (!vox_stream_flush(x->s, &e)) {
+        x->flushed = 1;
+        if (S->batch) return;   /* done once serve_step has decided its last positions */
         ev_done(x);
         stream_end(S, x);
         return;
@@ -330,15 +334,54 @@ static void stream_turn(serve_t *S, sstream *x) {
     stream_fail(S, x, &e);
 }
 
+/* Batched decoding: decide every ready position, one forward per step for all the streams that
+ * have one (vox_streams_step); then the flushed streams with nothing left are done. */
+static void batch_steps(serve_t *S) {
+    size_t n = S->n_st;
+    vox_stream_t **v = malloc((n ? n : 1) * sizeof *v);
+    sstream **who = malloc((n ? n : 1) * sizeof *who);
+    int *status = malloc((n ? n : 1) * sizeof *status);
+    vox_error_t *errs = malloc((n ? n : 1) * sizeof *errs);
+    if (!v || !who || !status || !errs) {
+        vox_error_t e = {0, ""};
+        vox_fail(&e, VOX_ENOMEM, "out of host memory stepping the streams. Close some streams");
+        for (size_t i = 0; i < n; i++) if (!S->st[i]->ended) stream_fail(S, S->st[i], &e);
+        free(v); free(who); free(status); free(errs);
+        return;
+    }
+    for (int decided = 1; decided > 0;) {
+        int k = 0;
+        for (size_t i = 0; i < n; i++)
+            if (!S->st[i]->ended) { who[k] = S->st[i]; v[k++] = S->st[i]->s; }
+        vox_error_t e = {0, ""};
+        if (k == 0) break;
+        if (vox_streams_step(S->batch, v, k, status, errs, &decided, &e)) {
+            for (int j = 0; j < k; j++) stream_fail(S, who[j], &e);   /* the shared forward failed */
+            break;
+        }
+        for (int j = 0; j < k; j++)
+            if (status[j]) stream_fail(S, who[j], &errs[j]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        sstream *x = S->st[i];
+        if (!x->ended && x->flushed && vox_stream_pending(x->s) == 0) {
+            ev_done(x);
+            stream_end(S, x);
+        }
+    }
+    free(v); free(who); free(status); free(errs);
+}
+
 /* One round over the open streams, starting one further each round: every stream with waiting
- * audio or a pending finish gets one turn. This is the one place the streams are stepped; a batched
- * decoder step over every ready stream replaces its body without touching the framing. */
+ * audio or a pending finish gets one turn (feeding it: encoder and prefill, and its decoding unless
+ * batched), then, batched, one decoder forward per step for all the streams with a ready position. */
 static void serve_step(serve_t *S) {
     size_t n = S->n_st;
     for (size_t k = 0; k < n; k++) {
         sstream *x = S->st[(S->rr + k) % n];
         if (!x->ended) stream_turn(S, x);
     }
+    if (S->batch) batch_steps(S);
     if (n) S->rr = (S->rr + 1) % n;
     sweep(S);
 }
@@ -350,10 +393,13 @@ static int has_work(const serve_t *S) {
 }
 
 int vox_serve_run(const vox_model_t *m, const vox_serve_opts *o, int in_fd, FILE *out, vox_error_t *err) {
-    serve_t S = {m, *o, out, NULL, 0, 0, 0, 0};
+    serve_t S = {m, *o, out, NULL, 0, 0, 0, 0, NULL};
     size_t cap = VOX_SERVE_HEADER + VOX_SERVE_MAX_PAYLOAD, n_in = 0;
+    /* Backends whose multi-row ops are verified step all ready streams in one forward; the
+     * others keep each stream decoding its own positions as its audio is fed. */
+    if (m->be->ops->rows_verified) TRY(vox_batch_new(m, 0, &S.batch, err));
     unsigned char *in = malloc(cap);
-    if (!in) return vox_fail(err, VOX_ENOMEM, "out of host memory starting serve mode. Free some memory and retry");
+    if (!in) { vox_batch_free(S.batch); return vox_fail(err, VOX_ENOMEM, "out of host memory starting serve mode. Free some memory and retry"); }
     ev_ready(&S);
     int eof = 0, rc = 0, truncated = 0;
     while (!rc) {
@@ -400,6 +446,13 @@ int vox_serve_run(const vox_model_t *m, const vox_serve_opts *o, int in_fd, FILE
     for (size_t i = 0; i < S.n_st; i++) stream_free(S.st[i]);
     free(S.st);
     free(in);
+    if (S.batch && m->be->debug) {
+        size_t forwards;
+        int widest;
+        vox_batch_counts(S.batch, &forwards, &widest);
+        fprintf(stderr, "voxtral: debug: serve: %zu batched decoder forwards, the widest of %d streams\n", forwards, widest);
+    }
+    vox_batch_free(S.batch);
     return rc ? rc : truncated;
 }
 

@@ -7,45 +7,36 @@
 //   bad-input   -i a text file                       exit 4 with one "voxtral: error: ..." line
 //   realtime    the audio through vox serve's WS /v1/realtime (vLLM protocol)   the file run's text and token count
 import { execa } from "execa";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
+import { rmTracked, trackedTempDir } from "../../lib/cleanup.js";
 import { startEngine } from "../../lib/engine.js";
 import type { Environment } from "../../lib/environment.js";
 import { which } from "../../lib/exec.js";
 import { expectedBackend, readTranscript, transcribe, transcribeArgs, type EngineTranscript } from "../../lib/transcribe.js";
 import { readWav } from "../../lib/wav.js";
-import { SCHEMA_VERSION } from "../../lib/report.js";
+import { reportHeader } from "../../lib/report.js";
 import { transcribeRealtime } from "../serve/client.js";
 import { startServer } from "../serve/index.js";
 import { judgeTranscript, skipped, summarizeChecks, type SmokeCheck } from "./judge.js";
+import type { Backend, BackendChoice } from "../../lib/backend.js";
+import type { SmokeSchema } from "../../generated/schemas.js";
 
 export interface SmokeOptions {
   model: string;
   audio: string;
   delayMs?: number;
-  backend: "cpu" | "cuda" | "auto";
+  backend: BackendChoice;
   /** an .ogg (or any ffmpeg-readable file) for the ffmpeg pipe; null: skip that check */
   ffmpegAudio: string | null;
   timeoutMs: number;
   environment: Environment;
 }
 
-export interface SmokeReport {
-  schemaVersion: number;
-  kind: "smoke";
-  createdAt: string;
-  environment: Environment;
-  model: string;
-  audio: string;
-  backendRequested: "cpu" | "cuda" | "auto";
-  backendExpected: "cpu" | "cuda";
-  checks: SmokeCheck[];
-  summary: { passed: number; failed: number; skipped: number };
-  status: "pass" | "fail";
-}
+/** Generated from checks/schemas (the schema is the authority). */
+export type SmokeReport = SmokeSchema;
 
-async function ffmpegCheck(o: SmokeOptions, expected: "cpu" | "cuda"): Promise<SmokeCheck> {
+async function ffmpegCheck(o: SmokeOptions, expected: Backend): Promise<SmokeCheck> {
   const title = "ffmpeg pipe into --stdin";
   const ffmpeg = which("ffmpeg");
   if (!ffmpeg) return skipped("ffmpeg", title, "ffmpeg is not on PATH (install it: sudo apt-get install ffmpeg)");
@@ -126,7 +117,7 @@ async function realtimeCheck(o: SmokeOptions, expected: "cpu" | "cuda", ref: Eng
 export async function smokeReport(o: SmokeOptions): Promise<SmokeReport> {
   const expected = expectedBackend(o.backend, o.environment.cuda.available);
   const common = { model: o.model, backend: o.backend, delayMs: o.delayMs, engine: { timeoutMs: o.timeoutMs } };
-  const dir = mkdtempSync(join(tmpdir(), "vox-smoke-"));
+  const dir = trackedTempDir("vox-smoke-");
   const checks: SmokeCheck[] = [];
   try {
     const fileOut = await transcribe({ ...common, audio: o.audio });
@@ -147,13 +138,10 @@ export async function smokeReport(o: SmokeOptions): Promise<SmokeReport> {
     checks.push(await badInputCheck(o, dir));
     checks.push(await realtimeCheck(o, expected, ref));
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    rmTracked(dir);
   }
   return {
-    schemaVersion: SCHEMA_VERSION,
-    kind: "smoke",
-    createdAt: new Date().toISOString(),
-    environment: o.environment,
+    ...reportHeader("smoke", o.environment),
     model: resolve(o.model),
     audio: resolve(o.audio),
     backendRequested: o.backend,

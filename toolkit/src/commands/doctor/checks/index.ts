@@ -1,6 +1,7 @@
 // All checks, in display order, and the runner that isolates them: a check that throws is
 // reported as failed (with the error) while the others still run.
 import type { Facts } from "../facts.js";
+import { captureCheck } from "./capture.js";
 import { cpuCheck } from "./cpu.js";
 import { cublasCheck } from "./cublas.js";
 import { engineCheck } from "./engine.js";
@@ -10,23 +11,22 @@ import { libcudaCheck } from "./libcuda.js";
 import { modelCheck } from "./model.js";
 import { platformCheck } from "./platform.js";
 import { toolkitCheck } from "./toolkit.js";
-import { skip, type Backend, type Check, type Verdict } from "./types.js";
+import { skip, type Check, type Verdict } from "./types.js";
+import type { BackendChoice } from "../../../lib/backend.js";
+import type { DoctorSchema } from "../../../generated/schemas.js";
 
-export const CHECKS: readonly Check[] = [platformCheck, gpuCheck, libcudaCheck, cublasCheck, toolkitCheck, cpuCheck, ffmpegCheck, engineCheck, modelCheck];
+export const CHECKS: readonly Check[] = [platformCheck, gpuCheck, libcudaCheck, cublasCheck, toolkitCheck, cpuCheck, ffmpegCheck, captureCheck, engineCheck, modelCheck];
 
 /** Collectors whose failure makes a check's facts incomplete. */
 const FEEDS: Record<string, string[]> = {
   platform: ["platform"], gpu: ["gpu", "model"], libcuda: ["libraries", "cudaProbe", "platform"], cublas: ["libraries", "cudaProbe"],
-  toolkit: ["nvcc", "gpu"], cpu: ["cpuBuild", "libraries"], ffmpeg: ["ffmpeg"], engine: ["engine", "gpu"], model: ["model"],
+  toolkit: ["nvcc", "gpu"], cpu: ["cpuBuild", "libraries"], ffmpeg: ["ffmpeg"], capture: ["capture"], engine: ["engine", "gpu"], model: ["model"],
 };
 
-export interface CheckResult extends Verdict {
-  id: string;
-  title: string;
-  durationMs: number;
-}
+/** A check's entry in the doctor report (checks/schemas/doctor.schema.json). */
+export type CheckResult = DoctorSchema["checks"][number];
 
-export function runChecks(f: Facts, backend: Backend, checks: readonly Check[] = CHECKS): CheckResult[] {
+export function runChecks(f: Facts, backend: BackendChoice, checks: readonly Check[] = CHECKS): CheckResult[] {
   return checks.map((c) => {
     const t0 = performance.now();
     let v: Verdict;

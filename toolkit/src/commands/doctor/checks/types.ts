@@ -1,5 +1,7 @@
 // The shape of a doctor check: a pure function over the collected facts.
 import type { Facts } from "../facts.js";
+import type { DoctorSchema } from "../../../generated/schemas.js";
+import type { BackendChoice } from "../../../lib/backend.js";
 
 export type Status = "pass" | "warn" | "fail" | "skip";
 
@@ -9,17 +11,21 @@ export interface Verdict {
   detail: string;
   /** For warn/fail: the command to run, the variable to set, or the README section. null on pass/skip. */
   fix: string | null;
+  /** Each warning or failure behind the verdict, with its own severity and fix (set by combine). */
+  findings?: Array<{ status: "warn" | "fail"; detail: string; fix: string }>;
 }
 
 /** Which backend the user wants ready: cpu skips the CUDA checks. */
-export type Backend = "auto" | "cpu" | "cuda";
+
+/** A check's id, as checks/schemas/doctor.schema.json lists them. */
+export type CheckId = DoctorSchema["checks"][number]["id"];
 
 export interface Check {
-  id: string;
+  id: CheckId;
   title: string;
   /** Which backend needs this check; "any" always runs. */
   needs: "any" | "cpu" | "cuda";
-  run(f: Facts, backend: Backend): Verdict;
+  run(f: Facts, backend: BackendChoice): Verdict;
 }
 
 export const pass = (detail: string): Verdict => ({ status: "pass", detail, fix: null });
@@ -39,6 +45,7 @@ export function combine(findings: Verdict[], passDetail: string): Verdict {
     status: worst,
     detail: [...ordered.map((v) => v.detail), passDetail].filter((d) => d).join("\n"),
     fix: [...new Set(ordered.map((v) => v.fix).filter((x): x is string => !!x))].join("\n"),
+    findings: ordered.map((v) => ({ status: v.status as "warn" | "fail", detail: v.detail, fix: v.fix ?? "" })),
   };
 }
 
