@@ -237,8 +237,8 @@ describe("vox serve: limits, engine death, shutdown, API key", () => {
     }
   });
 
-  test("SIGTERM: open sessions get transcription.done for what was decided, then the server exits 0", async () => {
-    const srv = await startServe();
+  for (const how of ["SIGTERM", "Ctrl-C (SIGINT to the process group)"] as const) test(`${how}: open sessions get transcription.done for what was decided, then the server exits 0`, async () => {
+    const srv = await startServe([], how !== "SIGTERM");
     const { ws, inbox } = await open(srv.ws);
     send(ws, { type: "session.update", model: MODEL });
     send(ws, { type: "input_audio_buffer.commit" });
@@ -247,14 +247,15 @@ describe("vox serve: limits, engine death, shutdown, API key", () => {
     await until(() => srv.health(), (h) => h.engine_streams === 1);
     const done = inbox.next((e) => e.type === "transcription.done");
     const closed = new Promise<number>((r) => ws.once("close", (c) => r(c)));
-    srv.proc.kill("SIGTERM");
+    if (how === "SIGTERM") srv.proc.kill("SIGTERM");
+    else process.kill(-srv.proc.pid!, "SIGINT"); // what a terminal does: the whole foreground group
     const d = await done;
     // what was decided: the text of the audio sent so far (the engine's run of that audio alone)
     const part = await runEngine(["-d", modelDir, "--stdin", "--backend", "cpu", "--json"], { input: half });
     assert.equal(d.text, parseEngineJson<{ text: string }>(part).text);
     assert.equal(await closed, 1001);
     assert.deepEqual(await srv.exited, { code: 0, signal: null });
-    assert.match(srv.stderr(), /SIGTERM: finishing 1 session/);
+    assert.match(srv.stderr(), how === "SIGTERM" ? /SIGTERM: finishing 1 session/ : /SIGINT: finishing 1 session/);
   });
 
   test("--api-key: 401 without the key on HTTP and WS; the key as Bearer or as a WS subprotocol works", async () => {

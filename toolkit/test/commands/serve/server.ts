@@ -20,9 +20,11 @@ export interface Running {
 export const MODEL = "tiny-small-windows";
 export const modelDir = join(fixturesDir(), MODEL);
 
-export async function startServe(extra: string[] = []): Promise<Running> {
+/** detached: vox serve in its own process group (so a test can send Ctrl-C's SIGINT to the group). */
+export async function startServe(extra: string[] = [], detached = false): Promise<Running> {
   const proc = spawn(process.execPath, [join(packageRoot(), "dist/toolkit/src/bin/vox.js"), "serve", "--model", modelDir, "--port", "0", "--backend", "cpu", ...extra], {
     stdio: ["ignore", "pipe", "pipe"],
+    detached,
   });
   let out = "";
   let err = "";
