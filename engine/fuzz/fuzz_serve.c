@@ -277,7 +277,7 @@ static int run_input(const buf_t *b, uint64_t salt, int verbose) {
     size_t n_out = 0;
     FILE *mem = open_memstream(&out, &n_out);
     if (!mem) die("open_memstream failed");
-    vox_serve_opts o = { 480, 0, 1 };
+    vox_serve_opts o = { 480, 0, 1, 0.0 };
     vox_error_t e = { 0, "" };
     int rc = vox_serve_run(G.m, &o, fds[0], mem, &e);
     close(fds[0]);

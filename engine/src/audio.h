@@ -29,6 +29,9 @@ void vox_audio_stream_close(vox_audio_stream_t *s);
 /* Streaming resampler (band-limited windowed sinc), used by both paths. */
 typedef struct vox_resampler vox_resampler_t;
 vox_resampler_t *vox_resampler_new(int in_rate, int out_rate);
+/* The same filter with another sinc length (zero crossings on each side; the engine uses 32).
+ * For tests of the filter itself (tests/test_resample.c). */
+vox_resampler_t *vox_resampler_new_width(int in_rate, int out_rate, int zero_crossings);
 /* Feeds n input samples; appends output samples to *out (grown with realloc), returns count added
  * ((size_t)-1 when out of memory; push and flush alike). */
 size_t vox_resampler_push(vox_resampler_t *r, const float *in, size_t n, float **out, size_t *out_cap, size_t *out_n);

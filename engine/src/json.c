@@ -328,8 +328,8 @@ vox_json *vox_json_parse_file(const char *path, const char *what, size_t max_byt
 
 /* ---------------- writing ---------------- */
 
-void vox_json_write_string(FILE *f, const unsigned char *s, size_t n) {
-    fputc('"', f);
+/* The escaped bytes of a JSON string, without the quotes. */
+void vox_json_write_chars(FILE *f, const unsigned char *s, size_t n) {
     for (size_t i = 0; i < n;) {
         unsigned c = s[i];
         if (c < 0x80) {
@@ -342,7 +342,7 @@ void vox_json_write_string(FILE *f, const unsigned char *s, size_t n) {
             i++;
             continue;
         }
-        int len = c >= 0xf0 && c < 0xf5 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+        int len = c >= 0xf0 && c < 0xf5 ? 4 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
         unsigned cp = len == 4 ? c & 7 : len == 3 ? c & 15 : c & 31;
         int ok = len > 0 && i + (size_t)len <= n;
         for (int k = 1; ok && k < len; k++) {
@@ -353,5 +353,10 @@ void vox_json_write_string(FILE *f, const unsigned char *s, size_t n) {
         if (ok) { fwrite(s + i, 1, (size_t)len, f); i += (size_t)len; }
         else { fputs("\\ufffd", f); i++; }
     }
+}
+
+void vox_json_write_string(FILE *f, const unsigned char *s, size_t n) {
+    fputc('"', f);
+    vox_json_write_chars(f, s, n);
     fputc('"', f);
 }

@@ -32,4 +32,6 @@ const vox_json *vox_json_path(const vox_json *obj, const char *dotted);  /* "a.b
 /* Write n bytes as a JSON string literal; invalid UTF-8 bytes become U+FFFD, so the output always
  * parses. */
 void vox_json_write_string(FILE *f, const unsigned char *s, size_t n);
+/* The same without the quotes (a string written in pieces that each end on a character boundary). */
+void vox_json_write_chars(FILE *f, const unsigned char *s, size_t n);
 #endif

@@ -14,9 +14,10 @@
 #include <unistd.h>
 
 #include "audio.h"
-#include "json.h"
 #include "backend.h"
 #include "bench.h"
+#include "events.h"
+#include "json.h"
 #include "model.h"
 #include "npy.h"
 #include "serve.h"
@@ -29,7 +30,7 @@
 
 typedef struct {
     const char *model_dir, *input, *backend, *dump_dir, *synth_dir, *synth_size;
-    int use_stdin, serve, delay_ms, threads, json, dump_steps, ignore_eos, debug, info, help, bench_copy_mb;
+    int use_stdin, serve, delay_ms, threads, json, events, dump_steps, ignore_eos, debug, info, help, bench_copy_mb;
     int speculate, spec_guess;     /* --speculate K / --no-speculation (0 = default), --spec-guess ID */
     unsigned long long seed;
 } cli_opts;
@@ -49,6 +50,7 @@ static const char *USAGE =
     "  --backend KIND      auto (default), cpu or cuda\n"
     "  --threads N         CPU threads (default: all cores)\n"
     "  --json              print one JSON object (text, tokens, timings, memory) at the end\n"
+    "  --events            JSON lines while it runs: token, progress, then done (or error)\n"
     "  --dump DIR          write mel.npy, audio_embeds.npy, logits.npy, tokens.json (offline run)\n"
     "  --dump-steps N      keep only the first N logits rows in logits.npy\n"
     "  --ignore-eos        decode to the end of the audio whatever the model says\n"
@@ -107,6 +109,7 @@ static int parse_args(int argc, char **argv, cli_opts *o, vox_error_t *err) {
         else if (FLAG("--stdin")) o->use_stdin = 1;
         else if (FLAG("--serve")) o->serve = 1;
         else if (FLAG("--json")) o->json = 1;
+        else if (FLAG("--events")) o->events = 1;
         else if (FLAG("--ignore-eos")) o->ignore_eos = 1;
         else if (FLAG("--debug")) o->debug = 1;
         else if (FLAG("-d") || FLAG("-i") || FLAG("--backend") || FLAG("--dump") || FLAG("--write-synthetic") ||
@@ -152,9 +155,9 @@ static int parse_args(int argc, char **argv, cli_opts *o, vox_error_t *err) {
     if (o->bench_copy_mb) return 0;
     if (!o->model_dir) return vox_fail(err, VOX_EUSAGE, "no model folder given. Pass -d MODEL_DIR (run voxtral --help)");
     if (o->serve) {
-        if (o->input || o->use_stdin || o->json || o->dump_dir)
+        if (o->input || o->use_stdin || o->json || o->events || o->dump_dir)
             return vox_fail(err, VOX_EUSAGE, "--serve reads framed audio for many streams on stdin and prints events. "
-                            "Drop -i, --stdin, --json and --dump");
+                            "Drop -i, --stdin, --json, --events and --dump");
         return 0;
     }
     if (!o->input == !o->use_stdin)
@@ -190,19 +193,39 @@ static int print_info(void) {
 typedef struct {
     const vox_model_t *m;
     int print;                           /* plain mode: write text as tokens are decided */
+    int events;                          /* --events: a token event per token, progress events */
+    int64_t first_pos;                   /* L-1: step k = pos - first_pos */
+    vox_utf8_carry carry;
+    size_t n_fed, n_decided;             /* user samples fed, tokens decided */
+    double last_progress;                /* wall ms of the last progress event */
+    int oom;                             /* the transcript text could not grow */
     unsigned char *text; size_t n_text, cap_text;
 } run_ctx;
 
-static void on_token(void *user, int token) {
+/* A progress event when VOX_EVENTS_PROGRESS_MS have passed since the last one (or at force). */
+static void progress(run_ctx *r, int force) {
+    double now = vox_now_ms();
+    if (!r->events || (!force && now - r->last_progress < VOX_EVENTS_PROGRESS_MS)) return;
+    r->last_progress = now;
+    vox_events_progress(stdout, -1, (double)r->n_fed * 1000.0 / VOX_SAMPLE_RATE, (double)r->n_decided * VOX_MS_PER_TOKEN);
+}
+
+static void on_token(void *user, int token, int64_t pos) {
     run_ctx *r = user;
     size_t len;
     const unsigned char *b = vox_tokenizer_bytes(&r->m->tok, token, &len);
-    if (vox_tokenizer_is_control(&r->m->tok, token) || len == 0) return;
+    int control = vox_tokenizer_is_control(&r->m->tok, token);
+    r->n_decided++;
+    if (r->events) {
+        vox_events_token(stdout, -1, &r->carry, token, b, control ? 0 : len, control, pos, pos - r->first_pos);
+        progress(r, 0);
+    }
+    if (control || len == 0) return;
     if (r->n_text + len > r->cap_text) {
         size_t c = r->cap_text ? r->cap_text * 2 : 256;
         while (c < r->n_text + len) c *= 2;
         unsigned char *t = realloc(r->text, c);
-        if (!t) return;   /* text for JSON lost; tokens are still recorded by the stream */
+        if (!t) { r->oom = 1; return; }   /* reported after the stream returns */
         r->text = t;
         r->cap_text = c;
     }
@@ -243,53 +266,34 @@ static int write_dumps(const char *dir, const vox_model_t *m, const vox_stream_r
     return 0;
 }
 
-/* Peak resident set of this process in MB. VmHWM belongs to this program's address space; getrusage's
- * ru_maxrss also keeps the parent's peak across fork+exec (a 500 MB Node parent would be reported). */
-static double peak_rss_mb(void) {
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kb = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmHWM: %ld kB", &kb) == 1) break;
-    if (f) fclose(f);
-    if (kb >= 0) return (double)kb / 1024.0;
-    struct rusage ru; /* no /proc (not Linux) */
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_maxrss / 1024.0;
-}
 
-static void print_json(const cli_opts *o, const vox_model_t *m, const vox_stream_result *r, const run_ctx *rc,
-                       double load_ms, double wall_ms) {
+static void print_result(const cli_opts *o, const vox_model_t *m, const vox_stream_result *r, const run_ctx *rc,
+                         double load_ms, double wall_ms) {
     vox_backend_t *be = m->be;
-    printf("{\"text\":");
-    vox_json_write_string(stdout, rc->text, rc->n_text);
-    printf(",\"tokens\":[");
-    for (size_t i = 0; i < r->n_tokens; i++) printf("%s%d", i ? "," : "", r->tokens[i]);
-    const char *dev = be->ops->device_name(be);
-    printf("],\"n_audio\":%lld,\"audio_seconds\":%.4f,\"backend\":\"%s\",\"device\":", (long long)r->n_audio,
-           (double)r->n_samples / VOX_SAMPLE_RATE, be->ops->name);
-    vox_json_write_string(stdout, (const unsigned char *)dev, strlen(dev));
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    int threads = o->threads > 0 ? o->threads : (int)(cores > 0 ? cores : 1);
-    const vox_stream_timings *t = &r->t;
-    printf(",\"delay_ms\":%d,\"threads\":%d,\"timings_ms\":{\"load\":%.3f,\"mel\":%.3f,\"encoder\":%.3f,"
-           "\"adapter\":%.3f,\"prefill\":%.3f,\"decode\":%.3f,\"decode_per_step\":%.3f,\"first_token\":%.3f,"
-           "\"wall\":%.3f},\"n_steps\":%zu",
-           o->delay_ms, threads, load_ms, t->mel, t->encoder, t->adapter, t->prefill, t->decode,
-           r->n_tokens ? t->decode / (double)r->n_tokens : 0.0, t->first_token, wall_ms, r->n_tokens);
-    printf(",\"step_ms\":[");
-    for (size_t i = 0; i < r->n_tokens; i++) printf("%s%.3f", i ? "," : "", r->step_ms[i]);
-    printf("]");
-    vox_stream_stats_json(stdout, r);
-    printf(",\"peak_rss_mb\":%.1f,\"gpu_mem_mb\":", peak_rss_mb());
-    if (strcmp(be->ops->name, "cpu") == 0) printf("null");
-    else printf("%.1f", (double)be->ops->mem_used(be) / (1024.0 * 1024.0));
-    printf("}\n");
+    vox_run_summary sum = {
+        .text = rc->text, .n_text = rc->n_text, .r = r, .backend = be->ops->name, .device = be->ops->device_name(be),
+        .gpu_mem_mb = strcmp(be->ops->name, "cpu") == 0 ? -1.0 : (double)be->ops->mem_used(be) / (1024.0 * 1024.0),
+        .delay_ms = o->delay_ms, .threads = o->threads > 0 ? o->threads : (int)(cores > 0 ? cores : 1),
+        .interrupted = 0, .load_ms = load_ms, .wall_ms = wall_ms, .peak_rss_mb = vox_peak_rss_mb(),
+    };
+    if (o->events) {
+        vox_events_done(stdout, -1, &sum);
+        return;
+    }
+    fputc('{', stdout);
+    vox_events_summary_fields(stdout, &sum);
+    fputs("}\n", stdout);
+    fflush(stdout);
 }
 
 /* Feed the audio: the whole file at once (offline), or stdin as it arrives. */
-static int feed_audio(const cli_opts *o, vox_stream_t *s, const float *samples, size_t n, vox_error_t *err) {
-    if (!o->use_stdin) return vox_stream_feed(s, samples, n, err);
+static int feed_audio(const cli_opts *o, vox_stream_t *s, run_ctx *rc_ctx, const float *samples, size_t n,
+                      vox_error_t *err) {
+    if (!o->use_stdin) {
+        rc_ctx->n_fed = n;
+        return vox_stream_feed(s, samples, n, err);
+    }
     vox_audio_stream_t *as;
     TRY(vox_audio_stream_open(STDIN_FILENO, &as, err));
     float buf[4096];
@@ -298,7 +302,9 @@ static int feed_audio(const cli_opts *o, vox_stream_t *s, const float *samples, 
         long got = vox_audio_stream_read(as, buf, sizeof buf / sizeof *buf, err);
         if (got < 0) { rc = (int)got; break; }
         if (got == 0) break;
+        rc_ctx->n_fed += (size_t)got;
         if ((rc = vox_stream_feed(s, buf, (size_t)got, err)) != 0) break;
+        progress(rc_ctx, 0);
     }
     vox_audio_stream_close(as);
     return rc;
@@ -346,20 +352,25 @@ static int transcribe(const cli_opts *o, double t_start, vox_error_t *err) {
                 m->p.vocab_size, load_ms);
     if (!rc) {
         rc_ctx.m = m;
-        rc_ctx.print = !o->json;
+        rc_ctx.print = !o->json && !o->events;
+        rc_ctx.events = o->events;
+        rc_ctx.last_progress = vox_now_ms();
         vox_stream_opts so = {o->delay_ms, o->ignore_eos, o->dump_dir != NULL, o->dump_steps, o->speculate,
                               o->spec_guess, 0};
         note_rows(be, o);
         rc = vox_stream_new(m, &so, on_token, &rc_ctx, &s, err);
+        if (!rc) rc_ctx.first_pos = vox_stream_first_pos(s);
     }
-    if (!rc) rc = feed_audio(o, s, samples, n, err);
+    if (!rc) rc = feed_audio(o, s, &rc_ctx, samples, n, err);
     if (!rc) rc = vox_stream_flush(s, err);
+    if (!rc && rc_ctx.oom) rc = vox_fail(err, VOX_ENOMEM, "out of host memory while keeping the transcript. Free some memory and retry");
+    if (!rc) progress(&rc_ctx, 1);
     if (!rc) {
         vox_stream_result r;
         vox_stream_result_get(s, &r);
         if (o->dump_dir) rc = write_dumps(o->dump_dir, m, &r, err);
         if (!rc) {
-            if (o->json) print_json(o, m, &r, &rc_ctx, load_ms, vox_now_ms() - t_start);
+            if (o->json || o->events) print_result(o, m, &r, &rc_ctx, load_ms, vox_now_ms() - t_start);
             else { fputc('\n', stdout); fflush(stdout); }
         }
         if (!rc && o->debug)
@@ -393,15 +404,17 @@ static int serve(const cli_opts *o, vox_error_t *err) {
     vox_backend_t *be = NULL;
     vox_model_t *m = NULL;
     vox_backend_opts bo = {o->backend, o->threads, 0, o->debug};
+    double t_load = vox_now_ms();
     int rc = vox_backend_create(&bo, &be, err);
     if (!rc) rc = vox_model_load(o->model_dir, be, &m, err);
     if (!rc) {
         note_rows(be, o);
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
-        vox_serve_opts so = {o->delay_ms, o->ignore_eos, o->threads > 0 ? o->threads : (int)(cores > 0 ? cores : 1)};
+        vox_serve_opts so = {o->delay_ms, o->ignore_eos, o->threads > 0 ? o->threads : (int)(cores > 0 ? cores : 1),
+                             vox_now_ms() - t_load};
         rc = vox_serve_run(m, &so, STDIN_FILENO, stdout, err);
     } else {
-        vox_serve_error_event(stdout, err);
+        vox_events_error(stdout, VOX_EVENTS_STREAM_NULL, err);
     }
     vox_model_free(m);
     vox_backend_destroy(be);
@@ -413,6 +426,8 @@ int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);   /* a closed stdout must not kill us with a signal */
     vox_error_t err = {0, ""};
     cli_opts o;
+    int events = 0;   /* known before parsing, so a usage error is an error event too */
+    for (int i = 1; i < argc; i++) events |= strcmp(argv[i], "--events") == 0;
     int rc = parse_args(argc, argv, &o, &err);
     if (!rc) {
         if (o.help) { fputs(USAGE, stdout); return 0; }
@@ -432,6 +447,7 @@ int main(int argc, char **argv) {
     }
     if (rc) {
         if (!err.code) vox_fail(&err, rc, "unexpected failure (code %d). This is a bug; please report it", rc);
+        if (events) vox_events_error(stdout, -1, &err);
         fprintf(stderr, "voxtral: error: %s\n", err.msg);
         return vox_exit_code(err.code);
     }

@@ -49,7 +49,11 @@ static uint64_t gcd(uint64_t a, uint64_t b) {
 }
 
 vox_resampler_t *vox_resampler_new(int in_rate, int out_rate) {
-    if (in_rate <= 0 || out_rate <= 0) return NULL;
+    return vox_resampler_new_width(in_rate, out_rate, ZERO_CROSSINGS);
+}
+
+vox_resampler_t *vox_resampler_new_width(int in_rate, int out_rate, int zero_crossings) {
+    if (in_rate <= 0 || out_rate <= 0 || zero_crossings <= 0) return NULL;
     vox_resampler_t *r = calloc(1, sizeof *r);
     if (!r) return NULL;
     uint64_t g = gcd((uint64_t)in_rate, (uint64_t)out_rate);
@@ -58,7 +62,7 @@ vox_resampler_t *vox_resampler_new(int in_rate, int out_rate) {
     if (r->in_rate == r->out_rate) return r;   /* identity: no table */
     const double pi = 3.14159265358979323846, i0b = bessel_i0(KAISER_BETA);
     double fc = 0.95 * 0.5 * (in_rate < out_rate ? 1.0 : (double)out_rate / in_rate);
-    double half_width = ZERO_CROSSINGS / (2.0 * fc);
+    double half_width = zero_crossings / (2.0 * fc);
     r->hw = (int)ceil(half_width);
     r->rows = r->out_rate <= MAX_ROWS ? (int)r->out_rate : MAX_ROWS;
     int taps = 2 * r->hw;

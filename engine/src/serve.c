@@ -14,12 +14,12 @@
 #include "audio.h"
 #include "batch.h"
 #include "decoder.h"
+#include "events.h"
 #include "json.h"
 #include "serve.h"
 
 #define TURN_SAMPLES (4 * VOX_SAMPLES_PER_TOKEN) /* samples one stream is fed per turn (320 ms) */
 #define PENDING_CAP ((size_t)30 * VOX_SAMPLE_RATE) /* waiting samples, all streams, before stdin pauses */
-#define PROGRESS_EVERY_MS 100.0
 
 typedef struct serve serve_t;
 
@@ -33,7 +33,8 @@ typedef struct {
     int has_odd; unsigned char odd;           /* low byte of a sample split between two frames */
     int finishing, ended, flushed;   /* flushed: batched streams wait for their last positions */
     size_t n_fed, n_tok;
-    double last_progress;
+    double last_progress, t_open;
+    vox_utf8_carry carry;                     /* a UTF-8 character split between two token events */
 } sstream;
 
 struct serve {
@@ -104,127 +105,81 @@ int vox_serve_open_parse(const unsigned char *p, size_t n, vox_stream_opts *o, v
     return rc;
 }
 
-/* ---------------- events ---------------- */
+/* ---------------- events (written by events.c; ready / opened / closed are serve mode's own) ---------------- */
 
-static const char *code_name(int code) {
-    switch (code) {
-    case VOX_EUSAGE: return "usage";
-    case VOX_EMODEL: return "model";
-    case VOX_EAUDIO: return "audio";
-    case VOX_EDEVICE: return "backend";
-    case VOX_ENOMEM: return "memory";
-    default: return "internal";
-    }
-}
-
-static void ev_begin(FILE *f, const char *type, const sstream *x, long long id) {
-    fprintf(f, "{\"type\":\"%s\",\"stream\":", type);
-    if (x) fprintf(f, "%u", x->id);
-    else if (id >= 0) fprintf(f, "%lld", id);
-    else fputs("null", f);
-}
-
-static void ev_end(FILE *f) {
-    fputs("}\n", f);
-    fflush(f);
-}
-
-/* id < 0: the error belongs to no stream (framing). */
+/* id < 0: the error belongs to no stream (framing): "stream": null. */
 static void ev_error(FILE *f, long long id, const vox_error_t *e) {
-    int code = e->code ? e->code : VOX_EINTERNAL;
-    ev_begin(f, "error", NULL, id);
-    fprintf(f, ",\"code\":\"%s\",\"exit_code\":%d,\"message\":", code_name(code), vox_exit_code(code));
-    const char *msg = e->msg[0] ? e->msg : "unexpected failure. This is a bug; please report it";
-    vox_json_write_string(f, (const unsigned char *)msg, strlen(msg));
-    ev_end(f);
+    vox_error_t x = *e;
+    if (!x.code) x.code = VOX_EINTERNAL;
+    if (!x.msg[0]) snprintf(x.msg, sizeof x.msg, "unexpected failure. This is a bug; please report it");
+    vox_events_error(f, id < 0 ? VOX_EVENTS_STREAM_NULL : (long)id, &x);
 }
 
 static void ev_simple(FILE *f, const char *type, uint32_t id) {
-    ev_begin(f, type, NULL, id);
-    ev_end(f);
+    vox_events_begin(f, type, (long)id);
+    vox_events_end(f);
 }
 
 static void ev_ready(const serve_t *S) {
     const vox_model_t *m = S->m;
     vox_backend_t *be = m->be;
     const char *dev = be->ops->device_name(be);
-    ev_begin(S->out, "ready", NULL, -1);
+    vox_events_begin(S->out, "ready", VOX_EVENTS_STREAM_NULL);
     fprintf(S->out, ",\"version\":\"%s\",\"backend\":\"%s\",\"device\":", VOX_VERSION, be->ops->name);
     vox_json_write_string(S->out, (const unsigned char *)dev, strlen(dev));
-    fprintf(S->out, ",\"sample_rate\":%d,\"delay_ms\":%d,\"max_payload\":%u,\"model\":{\"dim\":%d,\"n_layers\":%d,"
-            "\"enc_n_layers\":%d,\"vocab_size\":%d,\"sliding_window\":%d}",
-            VOX_SAMPLE_RATE, S->o.delay_ms, VOX_SERVE_MAX_PAYLOAD, m->p.dim, m->p.n_layers, m->p.enc_n_layers,
-            m->p.vocab_size, m->p.sliding_window);
-    ev_end(S->out);
-}
-
-static void on_token(void *user, int token) {
-    sstream *x = user;
-    const vox_tokenizer_t *tok = &x->srv->m->tok;
-    FILE *f = x->srv->out;
-    size_t len = 0, k = x->n_tok++;
-    int control = vox_tokenizer_is_control(tok, token);
-    const unsigned char *b = control ? NULL : vox_tokenizer_bytes(tok, token, &len);
-    ev_begin(f, "token", x, 0);
-    fprintf(f, ",\"id\":%d,\"text\":", token);
-    vox_json_write_string(f, b ? b : (const unsigned char *)"", b ? len : 0);
-    fprintf(f, ",\"control\":%s,\"pos\":%lld,\"step\":%zu,\"start_ms\":%lld,\"end_ms\":%lld", control ? "true" : "false",
-            (long long)(x->L - 1) + (long long)k, k, 80LL * (long long)k, 80LL * (long long)(k + 1));
-    ev_end(f);
+    fprintf(S->out, ",\"sample_rate\":%d,\"delay_ms\":%d,\"max_payload\":%u,\"load_ms\":%.1f,\"model\":{\"dim\":%d,"
+            "\"n_layers\":%d,\"enc_n_layers\":%d,\"vocab_size\":%d,\"sliding_window\":%d}",
+            VOX_SAMPLE_RATE, S->o.delay_ms, VOX_SERVE_MAX_PAYLOAD, S->o.load_ms, m->p.dim, m->p.n_layers,
+            m->p.enc_n_layers, m->p.vocab_size, m->p.sliding_window);
+    vox_events_end(S->out);
 }
 
 static void ev_progress(sstream *x) {
-    FILE *f = x->srv->out;
-    ev_begin(f, "progress", x, 0);
-    fprintf(f, ",\"consumed_ms\":%.1f,\"decoded_ms\":%lld", (double)x->n_fed * 1000.0 / VOX_SAMPLE_RATE,
-            80LL * (long long)x->n_tok);
-    ev_end(f);
+    vox_events_progress(x->srv->out, (long)x->id, (double)x->n_fed * 1000.0 / VOX_SAMPLE_RATE,
+                        (double)VOX_MS_PER_TOKEN * (double)x->n_tok);
     x->last_progress = vox_now_ms();
+}
+
+static void on_token(void *user, int token, int64_t pos) {
+    sstream *x = user;
+    const vox_tokenizer_t *tok = &x->srv->m->tok;
+    size_t len = 0;
+    int control = vox_tokenizer_is_control(tok, token);
+    const unsigned char *b = vox_tokenizer_bytes(tok, token, &len);
+    x->n_tok++;
+    vox_events_token(x->srv->out, (long)x->id, &x->carry, token, b, control ? 0 : len, control, pos,
+                     pos - (int64_t)(x->L - 1));
 }
 
 static void ev_done(sstream *x) {
     const serve_t *S = x->srv;
     const vox_model_t *m = S->m;
     vox_backend_t *be = m->be;
-    FILE *f = S->out;
     vox_stream_result r;
     vox_stream_result_get(x->s, &r);
-    size_t n_text = 0, cap = 0;
+    size_t n_text = 0, cap = 1;
     for (size_t i = 0; i < r.n_tokens; i++) {
         size_t len = 0;
-        if (!vox_tokenizer_is_control(&m->tok, r.tokens[i])) vox_tokenizer_bytes(&m->tok, r.tokens[i], &len);
-        cap += len;
+        vox_tokenizer_bytes(&m->tok, r.tokens[i], &len);
+        if (!vox_tokenizer_is_control(&m->tok, r.tokens[i])) cap += len;
     }
-    unsigned char *text = malloc(cap + 1);
+    unsigned char *text = malloc(cap);
     for (size_t i = 0; text && i < r.n_tokens; i++) {
         size_t len = 0;
-        if (vox_tokenizer_is_control(&m->tok, r.tokens[i])) continue;
         const unsigned char *b = vox_tokenizer_bytes(&m->tok, r.tokens[i], &len);
+        if (vox_tokenizer_is_control(&m->tok, r.tokens[i])) continue;
         memcpy(text + n_text, b, len);
         n_text += len;
     }
-    const char *dev = be->ops->device_name(be);
-    ev_begin(f, "done", x, 0);
-    fputs(",\"text\":", f);
-    vox_json_write_string(f, text ? text : (const unsigned char *)"", text ? n_text : 0);
+    vox_run_summary sum = {
+        .text = text ? text : (const unsigned char *)"", .n_text = text ? n_text : 0, .r = &r,
+        .backend = be->ops->name, .device = be->ops->device_name(be),
+        .gpu_mem_mb = strcmp(be->ops->name, "cpu") == 0 ? -1.0 : (double)be->ops->mem_used(be) / (1024.0 * 1024.0),
+        .delay_ms = x->o.delay_ms, .threads = S->o.threads, .interrupted = 0, .load_ms = S->o.load_ms,
+        .wall_ms = vox_now_ms() - x->t_open, .peak_rss_mb = vox_peak_rss_mb(),
+    };
+    vox_events_done(S->out, (long)x->id, &sum);
     free(text);
-    fputs(",\"tokens\":[", f);
-    for (size_t i = 0; i < r.n_tokens; i++) fprintf(f, "%s%d", i ? "," : "", r.tokens[i]);
-    fprintf(f, "],\"n_audio\":%lld,\"audio_seconds\":%.4f,\"backend\":\"%s\",\"device\":", (long long)r.n_audio,
-            (double)r.n_samples / VOX_SAMPLE_RATE, be->ops->name);
-    vox_json_write_string(f, (const unsigned char *)dev, strlen(dev));
-    const vox_stream_timings *t = &r.t;
-    fprintf(f, ",\"delay_ms\":%d,\"threads\":%d,\"timings_ms\":{\"mel\":%.3f,\"encoder\":%.3f,\"adapter\":%.3f,"
-            "\"prefill\":%.3f,\"decode\":%.3f,\"decode_per_step\":%.3f,\"first_token\":%.3f},\"n_steps\":%zu",
-            x->o.delay_ms, S->o.threads, t->mel, t->encoder, t->adapter, t->prefill, t->decode,
-            r.n_tokens ? t->decode / (double)r.n_tokens : 0.0, t->first_token, r.n_tokens);
-    fputs(",\"step_ms\":[", f);
-    for (size_t i = 0; i < r.n_tokens; i++) fprintf(f, "%s%.3f", i ? "," : "", r.step_ms[i]);
-    fputs("],\"token_times_ms\":[", f);
-    for (size_t i = 0; i < r.n_tokens; i++) fprintf(f, "%s%lld", i ? "," : "", 80LL * (long long)(i + 1));
-    fputs("],\"interrupted\":false", f);
-    vox_stream_stats_json(f, &r);
-    ev_end(f);
 }
 
 /* ---------------- streams ---------------- */
@@ -284,7 +239,8 @@ static int stream_open(serve_t *S, const vox_serve_frame *fr, vox_error_t *e) {
     x->id = fr->stream;
     x->srv = S;
     x->o = so;
-    x->L = 1 + VOX_LEFT_PAD_TOKENS + so.delay_ms / 80;
+    x->L = 1 + VOX_LEFT_PAD_TOKENS + so.delay_ms / VOX_MS_PER_TOKEN;
+    x->t_open = vox_now_ms();
     int rc = vox_stream_new(S->m, &so, on_token, x, &x->s, e);
     if (rc) { free(x); return rc; }
     S->st[S->n_st++] = x;
@@ -361,7 +317,7 @@ static void stream_turn(serve_t *S, sstream *x) {
         S->pending -= n;
         x->n_fed += n;
         if (vox_stream_feed(x->s, buf, n, &e)) { stream_fail(S, x, &e); return; }
-        if (vox_now_ms() - x->last_progress >= PROGRESS_EVERY_MS) ev_progress(x);
+        if (vox_now_ms() - x->last_progress >= VOX_EVENTS_PROGRESS_MS) ev_progress(x);
         return;
     }
     if (!x->finishing || x->flushed) return;
@@ -499,4 +455,3 @@ int vox_serve_run(const vox_model_t *m, const vox_serve_opts *o, int in_fd, FILE
     return rc ? rc : truncated;
 }
 
-void vox_serve_error_event(FILE *out, const vox_error_t *e) { ev_error(out, -1, e); }

@@ -52,11 +52,11 @@ typedef struct {
     int delay_ms;      /* default for streams whose open frame names none */
     int ignore_eos;
     int threads;       /* reported in done events */
+    double load_ms;    /* model load time, reported in ready and done events */
 } vox_serve_opts;
 
 /* Serve until stdin EOF (0) or an unrecoverable framing error (VOX_EUSAGE, already reported as an
  * event). Per-stream failures are events, never the return value. */
 int vox_serve_run(const vox_model_t *m, const vox_serve_opts *o, int in_fd, FILE *out, vox_error_t *err);
-/* The error event of a failure outside any stream (the model did not load): "stream": null. */
-void vox_serve_error_event(FILE *out, const vox_error_t *e);
+
 #endif

@@ -96,11 +96,11 @@ int vox_stream_new(const vox_model_t *m, const vox_stream_opts *o, vox_token_fn 
     return 0;
 }
 
-static int emit(vox_stream_t *s, int token) {
+static int emit(vox_stream_t *s, int token, int64_t pos) {
     if (grow(&s->tokens, &s->cap_tokens, s->n_tokens + 1, sizeof *s->tokens)) return VOX_ENOMEM;
     if (s->n_tokens == 0) s->t.first_token = vox_now_ms() - s->t0;
     s->tokens[s->n_tokens++] = token;
-    if (s->cb) s->cb(s->user, token);
+    if (s->cb) s->cb(s->user, token, pos);
     if (token == s->m->tok.eos && !s->o.ignore_eos) s->done = 1;
     return 0;
 }
@@ -120,7 +120,7 @@ static int record(vox_stream_t *s, int token, const float *logits, double ms, vo
     s->next++;
     s->spec.decided++;
     if (token == s->m->tok.streaming_pad) s->spec.pad++;
-    if (emit(s, token)) return oom(err);
+    if (emit(s, token, s->next - 1)) return oom(err);
     return 0;
 }
 
@@ -277,6 +277,8 @@ int vox_stream_flush(vox_stream_t *s, vox_error_t *err) {
                         (long long)s->n_audio, s->dec.L);
     return 0;
 }
+
+int64_t vox_stream_first_pos(const vox_stream_t *s) { return s->dec.L - 1; }
 
 void vox_stream_result_get(const vox_stream_t *s, vox_stream_result *r) {
     memset(r, 0, sizeof *r);

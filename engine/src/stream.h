@@ -48,8 +48,9 @@ typedef struct {
     size_t pad;                                      /* decided tokens that are STREAMING_PAD */
 } vox_spec_stats;
 
-/* Called once per decided token (control tokens included), in order. */
-typedef void (*vox_token_fn)(void *user, int token);
+/* Called once per decided token (control tokens included), in order, with the decoder position
+ * that decided it (L-1 for the first token; events.h turns it into a step and audio times). */
+typedef void (*vox_token_fn)(void *user, int token, int64_t pos);
 
 typedef struct {
     double mel, encoder, adapter, prefill, decode;   /* ms spent in each stage */
@@ -77,6 +78,8 @@ int vox_stream_feed(vox_stream_t *s, const float *x, size_t n, vox_error_t *err)
 /* End of input: right padding, finish the mel, decode the rest. Audio shorter than one token
  * (1280 samples) is VOX_EAUDIO. */
 int vox_stream_flush(vox_stream_t *s, vox_error_t *err);
+/* The first decoded position, L-1 (step k of a token = pos - this). */
+int64_t vox_stream_first_pos(const vox_stream_t *s);
 void vox_stream_result_get(const vox_stream_t *s, vox_stream_result *r);
 void vox_stream_free(vox_stream_t *s);
 

@@ -1,6 +1,6 @@
 // The engine's C unit tests of its input side (engine/tests/test_io.c: JSON, params.json,
 // safetensors validation, tekken.json, WAV / raw PCM, resampler, .npy, synthetic writer),
-// built and run through `make -C engine test`.
+// built and run through `make -C engine test`, which also runs engine/tests/test_resample.c.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
@@ -13,4 +13,6 @@ test("engine I/O unit tests (make -C engine test)", () => {
   assert.equal(r.signal, null, `test_io died from ${r.signal}:\n${out}`);
   assert.equal(r.status, 0, `make -C engine test failed:\n${out}`);
   assert.match(r.stdout, /test_io: \d+ passed, 0 failed/, out);
+  // tests/test_resample.c: the resampler as a filter (THD+N, pass band, stop band; a quarter-length filter fails).
+  assert.match(r.stdout, /test_resample: the engine's filter meets the limits; a quarter-length one does not/, out);
 });

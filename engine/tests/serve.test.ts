@@ -5,12 +5,14 @@
 // open JSON, unknown id, duplicate open, close mid-way, audio after finish, an odd last byte)
 // get their error event and leave the others' tokens unchanged; stdin EOF finishes every stream;
 // framing errors that cannot be stepped over end the process with a "stream": null error, exit 2.
+// Every event line is validated against checks/schemas/events.schema.json.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { test } from "node:test";
 import { audioFrames, encodeFrame, openFrame } from "../../toolkit/src/commands/serve/frames.js";
 import { parseEngineJson, runEngine } from "../../toolkit/src/lib/engine.js";
+import { parseEventLine } from "../../toolkit/src/lib/events.js";
 import { engineBinary, fixturesDir } from "../../toolkit/src/lib/paths.js";
 import { readWav } from "../../toolkit/src/lib/wav.js";
 
@@ -32,7 +34,8 @@ function serve(input: Buffer, extra: string[] = []): Promise<Served> {
     p.stderr.setEncoding("utf8").on("data", (d: string) => { err += d; });
     p.on("error", reject);
     p.on("close", (code, signal) => {
-      const events = out.split("\n").filter((l) => l.length > 0).map((l) => JSON.parse(l) as Event);
+      // Every line must be a valid event (checks/schemas/events.schema.json); parseEventLine throws otherwise.
+      const events = out.split("\n").filter((l) => l.length > 0).map((l) => parseEventLine(l) as unknown as Event);
       resolve({ code, signal, events, stderr: err });
     });
     p.stdin.end(input);
@@ -185,7 +188,7 @@ test("--serve refuses -i / --stdin / --json with a usage error (exit 2)", async 
   assert.match(r.stderr, /^voxtral: error: --serve reads framed audio/m);
   const m = await runEngine(["-d", join(dir, "nope"), "--serve", "--backend", "cpu"]);
   assert.equal(m.exitCode, 3);
-  const ev = JSON.parse(m.stdout.trim()) as Event;
+  const ev = parseEventLine(m.stdout.trim()) as unknown as Event;
   assert.equal(ev.type, "error");
   assert.equal(ev.stream, null);
   assert.equal(ev.code, "model");

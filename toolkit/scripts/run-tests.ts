@@ -2,9 +2,12 @@
 // test file (dist/toolkit/test/**/*.test.js and dist/engine/tests/**/*.test.js) in one `node --test`
 // with the spec reporter, whose closing lines count tests, passes and failures.
 // Compiled files whose .ts source is gone are skipped (tsc never deletes stale output).
+// The tests run with a private, empty TMPDIR; whatever is left in it afterwards is a leak: the run
+// fails naming each leftover (then the folder is removed), so every test cleans up after itself.
 // Usage: npm test [-- WORD... ] [-- --test-name-pattern=RE]; WORDs keep only files whose path contains one.
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { packageRoot } from "../src/lib/paths.js";
 
@@ -50,9 +53,29 @@ if (files.length === 0) {
   console.error(`npm test: no test files found under dist/{${TEST_DIRS.join(",")}}${words.length ? ` matching ${words.join(" ")}` : ""}`);
   process.exit(1);
 }
-console.log(`> node --test (${files.length} files)`);
+/** Leftovers in the private TMPDIR: top-level entries with their size. */
+function leftovers(dir: string): string[] {
+  const size = (p: string): number => {
+    const st = statSync(p, { throwIfNoEntry: false });
+    if (!st) return 0;
+    if (!st.isDirectory()) return st.size;
+    return readdirSync(p).reduce((n, e) => n + size(join(p, e)), 0);
+  };
+  return readdirSync(dir).sort().map((e) => `${e} (${size(join(dir, e))} bytes)`);
+}
+
+const privateTmp = mkdtempSync(join(tmpdir(), "vox-npm-test-"));
+console.log(`> node --test (${files.length} files), TMPDIR=${privateTmp}`);
 const run = spawnSync(process.execPath, ["--test", "--test-reporter=spec", ...nodeFlags, ...files.map((f) => relative(root, f))], {
   stdio: "inherit",
   cwd: root,
+  env: { ...process.env, TMPDIR: privateTmp },
 });
+const left = leftovers(privateTmp);
+rmSync(privateTmp, { recursive: true, force: true });
+if (left.length > 0) {
+  console.error(`npm test: the tests left ${left.length} entries in $TMPDIR (removed now); each test must remove what it creates:`);
+  for (const l of left) console.error(`  ${l}`);
+  process.exit(1);
+}
 process.exit(run.status ?? 1);

@@ -18,15 +18,19 @@ export interface EngineInfo {
   } | null;
 }
 
-/** Parses --info stdout; throws naming what is missing when it does not follow the contract. */
+/** --info output that does not follow the engine CLI contract. */
+export class EngineInfoError extends Error {}
+
+/** Parses --info stdout; throws EngineInfoError naming what is missing when it does not follow the contract. */
 export function parseEngineInfo(stdout: string): EngineInfo {
   let j: Partial<EngineInfo>;
   try {
     j = JSON.parse(stdout) as Partial<EngineInfo>;
   } catch {
-    throw new Error(`voxtral --info printed no JSON: ${JSON.stringify(stdout.slice(0, 120))}`);
+    throw new EngineInfoError(`voxtral --info printed no JSON: ${JSON.stringify(stdout.slice(0, 120))}`);
   }
-  if (!Array.isArray(j.backends)) throw new Error("voxtral --info: no 'backends' array");
+  if (typeof j !== "object" || j === null || Array.isArray(j)) throw new EngineInfoError("voxtral --info: the JSON is not an object");
+  if (!Array.isArray(j.backends)) throw new EngineInfoError("voxtral --info: no 'backends' array");
   return {
     engine: String(j.engine ?? "voxtral"),
     version: String(j.version ?? "?"),

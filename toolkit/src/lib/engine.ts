@@ -58,9 +58,9 @@ export interface EngineOptions {
   /** Extra environment variables (added to the current environment). */
   env?: Record<string, string | undefined>;
   cwd?: string;
-  /** false: stdout / stderr are not collected into the result (a long-lived process such as
-   *  `--serve`, read through its streams); the result's stdout and stderr are then empty. */
-  buffer?: boolean;
+  /** What is collected into the result: false = neither stdout nor stderr (a long-lived process such
+   *  as `--serve`, read through its streams), or per stream; what is not collected is "" in the result. */
+  buffer?: boolean | { stdout: boolean; stderr: boolean };
   /** Binary to run; default engineBinary() (VOX_ENGINE or engine/build/voxtral). */
   binary?: string;
 }

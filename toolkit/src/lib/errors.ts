@@ -1,5 +1,7 @@
 // Typed errors of the toolkit and the one table mapping them to process exit codes.
 // Every error carries `fix`: what the user should do next (a command, a variable, a README section).
+// One code per kind of mistake, the same in every command (README "Toolkit exit codes" lists them):
+// a missing input file or model folder is 66 everywhere, an unwritable report folder 73 everywhere.
 
 /** Toolkit exit codes (the engine's own codes are described in engine.ts). */
 export const EXIT = {
@@ -18,6 +20,11 @@ export const EXIT = {
   engineUnavailable: 69,
   /** A bug in vox itself, e.g. a report that violates its own schema (EX_SOFTWARE). */
   internal: 70,
+  /** An output file or folder cannot be created or written (EX_CANTCREAT). */
+  cannotWrite: 73,
+  /** Interrupted by Ctrl-C (SIGINT) / SIGTERM: 128 + the signal number, as shells report it. */
+  interrupted: 130,
+  terminated: 143,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -51,6 +58,13 @@ export class EngineUnavailableError extends VoxError {
   }
 }
 
+/** An output (report folder, report file, matrix, fact set) cannot be written. */
+export class OutputError extends VoxError {
+  constructor(message: string, fix: string) {
+    super(message, fix, EXIT.cannotWrite);
+  }
+}
+
 /** A report failed validation against its own schema: always a vox bug. */
 export class SchemaError extends VoxError {
   readonly errors: string[];
@@ -64,13 +78,31 @@ export class SchemaError extends VoxError {
   }
 }
 
+const READ_CALLS = new Set(["open", "read", "stat", "lstat", "scandir", "opendir", "access", "readlink"]);
+
+/** A file-system error from Node (errno, syscall, path) that escaped the command's own checks, as
+ *  the user's problem: reading a path that is missing or unreadable (66), or writing where one cannot (73).
+ *  null for anything else (a bug). Opening for writing shows as "open" too: EROFS/ENOSPC/EISDIR mark it. */
+export function fsErrorAsVox(err: unknown): VoxError | null {
+  if (!(err instanceof Error)) return null;
+  const e = err as NodeJS.ErrnoException & { dest?: string };
+  if (typeof e.code !== "string" || typeof e.syscall !== "string" || typeof e.path !== "string") return null;
+  const writing = !READ_CALLS.has(e.syscall) || ["EROFS", "ENOSPC", "EDQUOT", "EISDIR", "ETXTBSY"].includes(e.code);
+  const what = `${e.syscall} ${e.path}${e.dest ? ` -> ${e.dest}` : ""} failed: ${e.code}`;
+  if (writing) return new OutputError(`cannot write: ${what}`, "Check that the folder exists, is writable and has free space, or pass another path.");
+  return new InputError(`cannot read: ${what}`, "Check the path and its permissions.", true);
+}
+
 /** Exit code for anything thrown: typed errors carry theirs, anything else is internal. */
 function exitCodeOf(err: unknown): ExitCode {
-  return err instanceof VoxError ? err.exitCode : EXIT.internal;
+  if (err instanceof VoxError) return err.exitCode;
+  return fsErrorAsVox(err)?.exitCode ?? EXIT.internal;
 }
 
 /** One line for stderr: `vox: error: <message>. <fix>` (same shape as the engine's). */
 function formatError(err: unknown, prog = "vox"): string {
+  const fsErr = err instanceof VoxError ? null : fsErrorAsVox(err);
+  if (fsErr) return formatError(fsErr, prog);
   if (err instanceof VoxError) return `${prog}: error: ${err.message.replace(/\.$/, "")}. ${err.fix}`;
   const msg = err instanceof Error ? (err.stack ?? err.message) : String(err);
   return `${prog}: internal error: ${msg}`;

@@ -9,6 +9,9 @@ export interface ModelParams {
 }
 
 /** The real Voxtral Realtime 4B (MODEL.md), used when no params.json is given. */
+/** The three files of a model folder, as downloaded. */
+export const MODEL_FILES = ["params.json", "consolidated.safetensors", "tekken.json"] as const;
+
 export const REAL_MODEL: ModelParams = {
   dim: 3072, nLayers: 26, headDim: 128, hiddenDim: 9216, nHeads: 32, nKvHeads: 8, vocabSize: 131072,
   slidingWindow: 8192, adaTCondDim: 32,

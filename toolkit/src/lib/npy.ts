@@ -35,7 +35,7 @@ function headerField(header: string, key: string): string {
 }
 
 /** Parses .npy bytes. Throws NpyError for anything unsupported (big-endian, Fortran order, ...). */
-function parseNpy(buf: Uint8Array, name = "array"): NpyArray {
+export function parseNpy(buf: Uint8Array, name = "array"): NpyArray {
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   if (b.length < 10 || !b.subarray(0, 6).equals(MAGIC)) throw new NpyError(`${name}: not a .npy file (bad magic)`);
   const major = b[6]!;
@@ -65,7 +65,8 @@ function parseNpy(buf: Uint8Array, name = "array"): NpyArray {
       if (!Number.isSafeInteger(n) || n < 0) throw new NpyError(`${name}: bad shape ${shapeText}`);
       return n;
     });
-  const ctor = DTYPES[descr === "<u1" ? "|u1" : descr];
+  const key = descr === "<u1" ? "|u1" : descr;
+  const ctor = Object.hasOwn(DTYPES, key) ? DTYPES[key] : undefined;
   if (!ctor) throw new NpyError(`${name}: dtype '${descr}' is not supported (want one of ${Object.keys(DTYPES).join(", ")})`);
   const count = shape.reduce((a, n) => a * n, 1);
   const dataStart = start + headerLen;

@@ -2,13 +2,16 @@
 // shared environment.schema.json preloaded so reports can $ref it), then write
 // <outDir>/<command>-<time>.json and, on request, a CSV built from the validated JSON (csv-stringify)
 // and any extra text files (Markdown). Nothing is written when validation fails: a SchemaError is thrown.
+// Every file goes through writeFileAtomic (temporary name, then rename); commands call
+// prepareReportsDir() before any work, so an unwritable folder is found in a second, not after the run.
 //
 //   const paths = writeReport("smoke", report, { command: "smoke", csv: args.csv, rows: smokeRows });
 import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
 import { stringify } from "csv-stringify/sync";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { SchemaError } from "./errors.js";
+import { ensureWritableDir, writeFileAtomic } from "./output.js";
 import { schemaPath } from "./paths.js";
 
 /** Version of the report layout; bump when a schema changes incompatibly. */
@@ -79,28 +82,38 @@ export function reportsDir(outDir?: string): string {
   return resolve(outDir ?? process.env.VOX_REPORTS_DIR ?? "reports");
 }
 
+/** Where the option comes from, for messages: --out-dir DIR, $VOX_REPORTS_DIR, or ./reports. */
+function reportsDirSource(outDir?: string, flag = "--out-dir"): string {
+  return outDir !== undefined ? `report folder (${flag})` : process.env.VOX_REPORTS_DIR ? "report folder ($VOX_REPORTS_DIR)" : "report folder";
+}
+
+/** Creates the report folder and checks it is writable, before a command does any work.
+ *  Throws OutputError (exit 73). `flag` names the option in the message (vox-bench: --out). */
+export function prepareReportsDir(outDir?: string, flag = "--out-dir"): string {
+  return ensureWritableDir(reportsDir(outDir), reportsDirSource(outDir, flag));
+}
+
 /** Validates, then writes the report (and CSV / extras). Returns the paths written. */
 export function writeReport<T>(schemaName: string, data: T, opts: ReportOptions<T>): WrittenReport {
   validateReport(schemaName, data);
-  const dir = reportsDir(opts.outDir);
-  mkdirSync(dir, { recursive: true });
+  const dir = prepareReportsDir(opts.outDir);
   // Two reports of one command in the same second get -2, -3, ... rather than overwriting each other.
   const stem = join(dir, `${opts.command}-${fileStamp(opts.now ?? new Date())}`);
   let base = stem;
   for (let n = 2; existsSync(`${base}.json`); n++) base = `${stem}-${n}`;
   const json = `${base}.json`;
-  writeFileSync(json, `${JSON.stringify(data, null, 2)}\n`);
+  writeFileAtomic(json, `${JSON.stringify(data, null, 2)}\n`);
   let csv: string | null = null;
   if (opts.csv) {
     if (!opts.rows) throw new Error(`writeReport(${schemaName}): csv requested but no rows() given`);
     const rows = opts.rows(data);
     csv = `${base}.csv`;
-    writeFileSync(csv, stringify(rows, { header: true, columns: rows.length > 0 ? Object.keys(rows[0]!) : undefined }));
+    writeFileAtomic(csv, stringify(rows, { header: true, columns: rows.length > 0 ? Object.keys(rows[0]!) : undefined }));
   }
   const extra: Record<string, string> = {};
   for (const [ext, make] of Object.entries(opts.extra ?? {})) {
     extra[ext] = `${base}.${ext}`;
-    writeFileSync(extra[ext]!, make(data));
+    writeFileAtomic(extra[ext]!, make(data));
   }
   return { json, csv, extra };
 }

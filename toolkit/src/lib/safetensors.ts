@@ -76,8 +76,9 @@ export function validateSafetensors(h: SafetensorsHeader): SafetensorsValidation
 
   for (const [name, value] of Object.entries(header as Record<string, unknown>)) {
     if (name === "__metadata__") continue;
+    if (typeof value !== "object" || value === null || Array.isArray(value)) { errors.push(`${name}: not a tensor entry (${JSON.stringify(value)})`); continue; }
     const t = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    const size = typeof t.dtype === "string" ? DTYPE_BYTES[t.dtype] : undefined;
+    const size = typeof t.dtype === "string" && Object.hasOwn(DTYPE_BYTES, t.dtype) ? DTYPE_BYTES[t.dtype] : undefined;
     if (size === undefined) { errors.push(`${name}: unknown dtype ${JSON.stringify(t.dtype)}`); continue; }
     if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) { errors.push(`${name}: bad shape ${JSON.stringify(t.shape)}`); continue; }
     const off = t.data_offsets;

@@ -3,15 +3,18 @@
 // user's cache ($XDG_CACHE_HOME or ~/.cache)/vox/synthetic-<size>-<seed>/ and reused while complete:
 // the engine writes into a sibling temporary folder that is renamed into place only after it succeeded
 // and a `complete.json` stamp (file sizes) is written, so an interrupted write is never reused.
+// Ctrl-C during the write kills the engine and removes the partial folder; a partial folder left by
+// a run that was killed outright (SIGKILL, power loss) is removed by the next run.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { atExit, keepOnExit, removeOnExit, rmTracked } from "./cleanup.js";
 import { startEngine } from "./engine.js";
 import { EngineUnavailableError, VoxError, EXIT } from "./errors.js";
-import { bf16WeightBytes, parseParams, REAL_MODEL } from "./model.js";
+import { bf16WeightBytes, MODEL_FILES, parseParams, REAL_MODEL } from "./model.js";
 
 export type SyntheticSize = "full" | "tiny";
-export const MODEL_FILES = ["params.json", "consolidated.safetensors", "tekken.json"] as const;
+export { MODEL_FILES };
 const STAMP = "complete.json";
 
 export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
@@ -70,25 +73,60 @@ export interface EnsureOptions {
 }
 
 /** Returns the folder of a complete synthetic model, writing it first when needed. */
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Removes `<name>.partial-<pid>` folders in the cache whose process is gone (a killed earlier run);
+ *  returns the paths removed. A live run's folder is left alone. */
+export function removeStalePartials(env: NodeJS.ProcessEnv = process.env): string[] {
+  const root = cacheRoot(env);
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const n of names) {
+    const m = /^synthetic-.+\.partial-(\d+)$/.exec(n);
+    if (!m || (Number(m[1]) !== process.pid && pidAlive(Number(m[1])))) continue;
+    rmSync(join(root, n), { recursive: true, force: true });
+    removed.push(join(root, n));
+  }
+  return removed;
+}
+
 export async function ensureSynthetic(o: EnsureOptions): Promise<{ dir: string; written: boolean }> {
   const dir = syntheticDir(o.size, o.seed, o.env);
   if (isComplete(dir)) return { dir, written: false };
+  removeStalePartials(o.env);
   const tmp = `${dir}.partial-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
+  // Ctrl-C (or SIGTERM) while writing: stop the engine and remove the partial folder.
+  removeOnExit(tmp);
   const args = ["--write-synthetic", tmp, "--synthetic-size", o.size, "--seed", String(o.seed)];
-  const { result } = startEngine(args, { binary: o.engine, timeoutMs: 60 * 60 * 1000 });
+  const { process: child, result } = startEngine(args, { binary: o.engine, timeoutMs: 60 * 60 * 1000 });
+  const unhook = atExit(() => child.kill("SIGKILL"));
   const timer = o.onProgress ? setInterval(() => o.onProgress!(bytesIn(tmp), expectedWeightBytes(o.size, tmp)), 500) : null;
-  const r = await result.finally(() => timer && clearInterval(timer));
+  const r = await result.finally(() => {
+    if (timer) clearInterval(timer);
+    unhook();
+  });
   if (r.failure) {
-    rmSync(tmp, { recursive: true, force: true });
+    rmTracked(tmp);
     if (r.failureKind === "spawn") throw new EngineUnavailableError(r.failure);
     throw new VoxError(`writing the synthetic ${o.size} model failed: ${r.failure}`, `Check free space in ${cacheRoot(o.env)} (full needs about 9 GB) or set XDG_CACHE_HOME to a larger disk.`, EXIT.failed);
   }
   const files: Record<string, number> = {};
   for (const f of MODEL_FILES) {
     if (!existsSync(join(tmp, f))) {
-      rmSync(tmp, { recursive: true, force: true });
+      rmTracked(tmp);
       throw new VoxError(`voxtral --write-synthetic succeeded but wrote no ${f}`, "This is an engine bug; report it with `voxtral --info`.", EXIT.failed);
     }
     files[f] = statSync(join(tmp, f)).size;
@@ -98,5 +136,6 @@ export async function ensureSynthetic(o: EnsureOptions): Promise<{ dir: string; 
   writeFileSync(join(tmp, STAMP), `${JSON.stringify(stamp, null, 2)}\n`);
   rmSync(dir, { recursive: true, force: true }); // an incomplete earlier write
   renameSync(tmp, dir);
+  keepOnExit(tmp);
   return { dir, written: true };
 }

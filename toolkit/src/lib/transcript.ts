@@ -8,9 +8,10 @@
 // the last frame of the audio (never before the end of the word before it), so no word, segment or
 // cue ends after the audio does, and none overlaps the one before it.
 //
-// Words: a text token that starts with whitespace starts a new word; so does the first text token
-// after [STREAMING_WORD] (the model's word boundary, emitted when two words do not share a frame).
-// Other control tokens ([STREAMING_PAD], EOS, ...) carry no text and no boundary.
+// Words: whitespace in a token's text ends a word (a token starting with a space starts one); so does
+// [STREAMING_WORD] (the model's word boundary, emitted when two words do not share a frame). Other
+// control tokens ([STREAMING_PAD], EOS, ...) carry no text and no boundary. A word is also cut where
+// it would grow past a subtitle line or a cue's duration, or across a pause (text without spaces).
 //
 // Segments (also the subtitle cues): words are grouped in order; a segment ends after a word that
 // ends a sentence (. ! ? … and the CJK full stops), before a pause of PAUSE_MS or more, and before a
@@ -85,9 +86,16 @@ function clampInterval(t: TimedToken, audioMs: number): { startMs: number; endMs
   return { startMs: Math.max(0, audioMs - FRAME_MS), endMs: audioMs };
 }
 
+/** May `piece` (a token's text without whitespace, spanning endMs) extend word `w`? Not when the word
+ *  would grow past a subtitle line or a cue's duration, nor across a pause: then it is a new word. */
+function extends_(w: MsWord, piece: string, startMs: number, endMs: number): boolean {
+  return w.word.length + piece.length <= CUE_LINE_CHARS && endMs - w.startMs <= CUE_MAX_MS && startMs - w.endMs < PAUSE_MS;
+}
+
 function buildWords(tokens: readonly TimedToken[], audioMs: number): MsWord[] {
   const out: MsWord[] = [];
   let boundary = true;
+  let lead = "";
   for (const t of tokens) {
     if (t.control) {
       if (t.id === STREAMING_WORD_ID) boundary = true;
@@ -96,24 +104,25 @@ function buildWords(tokens: readonly TimedToken[], audioMs: number): MsWord[] {
     const text = t.text.replace(CONTROL_CHARS, " ");
     if (text.length === 0) continue;
     const { startMs, endMs } = clampInterval(t, audioMs);
-    const lead = /^\s*/u.exec(text)![0];
-    const body = text.slice(lead.length);
-    const cur = out.at(-1);
-    if (cur && !boundary && lead.length === 0) {
-      cur.word += body;
-      cur.endMs = Math.max(cur.endMs, endMs);
-      continue;
+    for (const piece of text.split(/(\s+)/u)) {
+      if (piece.length === 0) continue;
+      if (/^\s/u.test(piece)) {
+        lead += piece;
+        boundary = true;
+        continue;
+      }
+      const cur = out.at(-1);
+      if (cur && !boundary && extends_(cur, piece, startMs, endMs)) {
+        cur.word += piece;
+        cur.endMs = Math.max(cur.endMs, endMs);
+      } else {
+        // Clamping can pull a late token back over the word before it: words never overlap.
+        const from = Math.min(Math.max(startMs, cur?.endMs ?? 0), endMs);
+        out.push({ startMs: from, endMs, lead: cur ? lead : "", word: piece });
+      }
+      lead = "";
+      boundary = false;
     }
-    // Whitespace inside a token (" a b") splits into words that share the token's interval.
-    const parts = body.split(/\s+/u).filter((p) => p.length > 0);
-    if (parts.length === 0) {
-      boundary = true; // a whitespace-only token ends the word before it
-      continue;
-    }
-    // Clamping can pull a late token back over the word before it: words never overlap.
-    const from = Math.min(Math.max(startMs, cur?.endMs ?? 0), endMs);
-    for (const [i, p] of parts.entries()) out.push({ startMs: from, endMs, lead: i === 0 ? lead : " ", word: p });
-    boundary = /\s$/u.test(body);
   }
   return out;
 }
@@ -140,7 +149,20 @@ export function wrapCue(words: readonly string[], lineChars = CUE_LINE_CHARS, ma
   return best;
 }
 
-const spaced = (text: string): string[] => text.split(/\s+/u).filter((w) => w.length > 0);
+/** The units a cue is wrapped by: whitespace-separated words, a run longer than a line cut into
+ *  line-sized pieces (text without spaces, such as Chinese or Japanese, still wraps). */
+function cueUnits(text: string): string[] {
+  return text
+    .split(/\s+/u)
+    .filter((w) => w.length > 0)
+    .flatMap((w) => {
+      const chars = [...w];
+      if (chars.length <= CUE_LINE_CHARS) return [w];
+      const parts: string[] = [];
+      for (let i = 0; i < chars.length; i += CUE_LINE_CHARS) parts.push(chars.slice(i, i + CUE_LINE_CHARS).join(""));
+      return parts;
+    });
+}
 
 /** The text of a run of words as it was decided (each word keeps the whitespace before it). */
 const joinWords = (g: readonly MsWord[]): string => g.map((w, i) => (i === 0 ? w.word : w.lead + w.word)).join("");
@@ -153,7 +175,7 @@ function groupSegments(ws: readonly MsWord[]): MsWord[][] {
     if (last) {
       const pause = w.startMs - last.endMs >= PAUSE_MS;
       const tooLong = w.endMs - cur[0]!.startMs > CUE_MAX_MS;
-      if (pause || tooLong || wrapCue(spaced(joinWords([...cur, w]))).length === 0) {
+      if (pause || tooLong || wrapCue(cueUnits(joinWords([...cur, w]))).length === 0) {
         groups.push(cur);
         cur = [];
       }
@@ -194,7 +216,11 @@ export function timestamp(s: number, sep: "," | "."): string {
   return `${p(Math.floor(ms / 3_600_000))}:${p(Math.floor(ms / 60_000) % 60)}:${p(Math.floor(ms / 1000) % 60)}${sep}${p(ms % 1000, 3)}`;
 }
 
-const cueLines = (text: string): string[] => wrapCue(spaced(text));
+/** A segment's cue lines (never empty: a segment always fits, see groupSegments). */
+function cueLines(text: string): string[] {
+  const lines = wrapCue(cueUnits(text));
+  return lines.length > 0 ? lines : [text];
+}
 
 const vttEscape = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 

@@ -1,10 +1,11 @@
 // Shared by the command tests: run the real `vox` CLI (compiled) with reports in a temp folder,
 // copy a fixture to perturb it, and fake engines (shell scripts behind VOX_ENGINE) that crash or hang
-// on transcription while answering --info like the real engine.
+// on transcription while answering --info like the real engine. Every temporary folder made here is
+// removed when the test file's process exits (lib/cleanup.ts), so the suite leaves $TMPDIR as it was.
 import { execa } from "execa";
-import { chmodSync, cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, cpSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { trackedTempDir } from "../../src/lib/cleanup.js";
 import { engineBinary, fixturesDir, packageRoot } from "../../src/lib/paths.js";
 
 export interface CliRun {
@@ -17,7 +18,7 @@ export interface CliRun {
 }
 
 export function tempDir(prefix = "vox-test-"): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  return trackedTempDir(prefix);
 }
 
 export async function vox(args: string[], env: Record<string, string> = {}): Promise<CliRun> {

@@ -1,14 +1,14 @@
 // engine.ts against real processes: small shell scripts stand in for the engine so every exit path
 // (success, each engine exit code, a signal, a hang, a missing binary, stdin) is exercised for real.
 import assert from "node:assert/strict";
-import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { describeFailure, engineErrorLine, runEngine, startEngine } from "../../src/lib/engine.js";
 import { engineBinary } from "../../src/lib/paths.js";
+import { trackedTempDir } from "../../src/lib/cleanup.js";
 
-const dir = mkdtempSync(join(tmpdir(), "vox-engine-"));
+const dir = trackedTempDir("vox-engine-");
 function script(name: string, body: string): string {
   const p = join(dir, name);
   writeFileSync(p, `#!/bin/sh\n${body}\n`);

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { test } from "node:test";
 import { encodeNpyF32, NpyError, readNpy, readNpyF32, writeNpyF32 } from "../../src/lib/npy.js";
 import { fixture } from "../helpers.js";
+import { trackedTempDir } from "../../src/lib/cleanup.js";
 
 // The fixtures were written by numpy.save (see their names for dtype and shape).
 test("reads float32 2x3 written by numpy", () => {
@@ -39,7 +39,7 @@ test("rejects big-endian, Fortran order, wrong dtype and truncated files with a 
 
 test("writer output round-trips and is read back by numpy", () => {
   const data = new Float32Array([1, -2.5, 3.25, 1e-7, 0, 42]);
-  const path = join(mkdtempSync(join(tmpdir(), "vox-npy-")), "w.npy");
+  const path = join(trackedTempDir("vox-npy-"), "w.npy");
   writeNpyF32(path, [3, 2], data);
   assert.equal((10 + readFileSync(path).readUInt16LE(8)) % 64, 0, "data starts on a 64-byte boundary");
   assert.deepEqual(readNpyF32(path).data, data);
@@ -49,7 +49,7 @@ test("writer output round-trips and is read back by numpy", () => {
 });
 
 function writeTmp(name: string, bytes: Uint8Array): string {
-  const p = join(mkdtempSync(join(tmpdir(), "vox-npy-")), name);
+  const p = join(trackedTempDir("vox-npy-"), name);
   writeFileSync(p, bytes);
   return p;
 }

@@ -2,13 +2,12 @@
 // environment block built from captured facts (an H200 machine's nvidia-smi and engine --info).
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { buildEnvironment, type RawFacts } from "../../src/lib/environment.js";
 import { SchemaError } from "../../src/lib/errors.js";
 import { fileStamp, schemaErrors, writeReport } from "../../src/lib/report.js";
+import { trackedTempDir } from "../../src/lib/cleanup.js";
 
 const H200_INFO = {
   version: "0.1.0",
@@ -57,13 +56,13 @@ test("no engine and no nvidia-smi still give a valid block, the reason in words;
 });
 
 test("writeReport validates first: an invalid report is a SchemaError and nothing is written", () => {
-  const dir = mkdtempSync(join(tmpdir(), "vox-report-"));
+  const dir = trackedTempDir("vox-report-");
   assert.throws(() => writeReport("gate", { kind: "gate" }, { command: "gate", outDir: dir }), (e: unknown) => e instanceof SchemaError && /must have required property/.test(e.message));
   assert.deepEqual(readdirSync(dir), []);
 });
 
 test("JSON, CSV and extras are written; a second report in the same second gets -2", () => {
-  const dir = mkdtempSync(join(tmpdir(), "vox-report-"));
+  const dir = trackedTempDir("vox-report-");
   const env = buildEnvironment(facts());
   const data = { schemaVersion: 1, kind: "gate", createdAt: "2026-11-21T23:00:00Z", environment: env, config: "c", candidateOverride: null, stages: [], summary: { passed: 0, failed: 0, skipped: 0 }, status: "fail" };
   const now = new Date("2026-11-21T23:00:00.123Z");

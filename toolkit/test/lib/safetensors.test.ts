@@ -1,12 +1,12 @@
 // The safetensors rules on files built byte by byte here (and on the repository's fixtures).
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { MAX_HEADER_BYTES, readSafetensorsHeader, validateSafetensors } from "../../src/lib/safetensors.js";
+import { trackedTempDir } from "../../src/lib/cleanup.js";
 
-const dir = mkdtempSync(join(tmpdir(), "vox-st-"));
+const dir = trackedTempDir("vox-st-");
 
 /** Writes [u64 header length][header JSON][data] and returns the validation. */
 function check(header: object | string, dataBytes: number, name = "t.safetensors") {

@@ -55,6 +55,15 @@ test("segments split at sentence ends and at pauses of a second, not at shorter 
   assert.deepEqual(t.segments.map((s) => [s.text, s.start, s.end]), [["Yes.", 0, 0.08], ["No maybe", 0.08, 1.2], ["later", 2.4, 2.48]]);
 });
 
+test("text without spaces still makes words, lines and cues within the limits", () => {
+  const t = buildTranscript(tokens(0, Array.from({ length: 120 }, (_, i) => "日本語"[i % 3]!)), 20_000);
+  assert.ok(t.words.every((w) => w.word.length <= CUE_LINE_CHARS));
+  assert.equal(t.text, t.words.map((w) => w.word).join(""));
+  const cues = parseSrt(renderTranscript(t, "srt"));
+  assert.ok(cues.length >= 2);
+  for (const c of cues) assert.ok(c.lines.length <= 2 && c.lines.every((l) => l.length <= CUE_LINE_CHARS) && c.end - c.start <= 7);
+});
+
 test("cues stay within 2 lines of 42 characters and 7 seconds", () => {
   const many = Array.from({ length: 40 }, (_, i) => ` word${i}`);
   const t = buildTranscript(tokens(0, many), 60_000);
@@ -129,10 +138,11 @@ test("property: any token sequence gives ordered cues inside the audio, within t
     fc.constant<string | number>(STREAMING_WORD_ID),
     word.map((w) => ` ${w}`),
     word,
-    fc.constantFrom(",", ".", "?"),
+    word,
+    fc.constantFrom(",", ".", "?", "\r", " "),
   );
   fc.assert(
-    fc.property(fc.array(item, { maxLength: 300 }), fc.integer({ min: 80, max: 40_000 }), (items, audioMs) => {
+    fc.property(fc.array(item, { maxLength: 400 }), fc.integer({ min: 80, max: 40_000 }), (items, audioMs) => {
       const t = buildTranscript(tokens(0, items), audioMs);
       const srt = parseSrt(renderTranscript(t, "srt"));
       const vtt = parseVtt(renderTranscript(t, "vtt")).cues;
@@ -141,7 +151,8 @@ test("property: any token sequence gives ordered cues inside the audio, within t
       let prevEnd = 0;
       for (const c of srt) {
         assert.ok(c.start >= prevEnd - 1e-9 && c.start <= c.end && c.end <= audioMs / 1000 + 1e-9);
-        assert.ok(c.lines.length <= 2);
+        assert.ok(c.lines.length <= 2 && c.lines.every((l) => [...l].length <= CUE_LINE_CHARS), JSON.stringify(c.lines));
+        assert.ok(c.end - c.start <= CUE_MAX_MS / 1000 + 1e-9);
         prevEnd = c.end;
       }
       for (const w of t.words) assert.ok(w.start <= w.end && w.end <= audioMs / 1000 + 1e-9);

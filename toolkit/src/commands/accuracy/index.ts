@@ -1,13 +1,14 @@
 // `vox accuracy`: compare a candidate backend with a baseline (CPU run, golden fixture outputs or an
 // earlier report); print a table, write reports/accuracy-<time>.{json,md} (+ .csv), exit 2 over tolerance.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Argv } from "yargs";
+import { rmTracked, trackedTempDir } from "../../lib/cleanup.js";
 import { collectEnvironment } from "../../lib/environment.js";
-import { EXIT, UsageError } from "../../lib/errors.js";
+import { EXIT, InputError, UsageError } from "../../lib/errors.js";
+import { checkAudioFile, checkModelDir, checkPositive } from "../../lib/inputs.js";
 import { isFixture } from "../../lib/fixture.js";
-import { reportsDir, writeReport } from "../../lib/report.js";
+import { prepareReportsDir, reportsDir, writeReport } from "../../lib/report.js";
 import { isTier, TIERS, type TierName } from "../../lib/tolerance.js";
 import { accuracyMarkdown, accuracyRows, accuracyTable, caseDetails } from "./render.js";
 import { accuracyReport, forgetDumps, type AccuracyReport, type Backend } from "./run.js";
@@ -46,9 +47,18 @@ export function accuracyOptions<T>(y: Argv<T>): Argv<T & AccuracyArgs> {
 export async function runAccuracy(a: AccuracyArgs): Promise<number> {
   if (!isTier(a.tier)) throw new UsageError(`unknown tier ${a.tier}`);
   if (!Number.isInteger(a["logit-steps"]) || a["logit-steps"] < 1) throw new UsageError("--logit-steps must be a positive integer");
+  checkPositive("--timeout", a.timeout);
+  // Inputs and the report folder before any engine run: a typo costs a second and writes nothing.
+  checkModelDir(a.model);
+  for (const f of a.audio ?? []) checkAudioFile(f, "--audio");
+  const b = a.baseline;
+  if (b !== undefined && b !== "cpu" && b !== "golden" && !existsSync(b)) {
+    throw new InputError(`--baseline ${b} is neither cpu, golden nor an existing report file`, "Pass --baseline cpu, golden, or the path of an accuracy report JSON.", true);
+  }
+  prepareReportsDir(a["out-dir"]);
   const stamp = new Date();
   const keep = a["keep-dumps"];
-  const dumpRoot = keep ? join(reportsDir(a["out-dir"]), `accuracy-dumps-${stamp.getTime()}`) : mkdtempSync(join(tmpdir(), "vox-accuracy-"));
+  const dumpRoot = keep ? join(reportsDir(a["out-dir"]), `accuracy-dumps-${stamp.getTime()}`) : trackedTempDir("vox-accuracy-");
   let report: AccuracyReport;
   try {
     const full = await accuracyReport({
@@ -65,7 +75,7 @@ export async function runAccuracy(a: AccuracyArgs): Promise<number> {
     });
     report = keep ? full : forgetDumps(full);
   } finally {
-    if (!keep) rmSync(dumpRoot, { recursive: true, force: true });
+    if (!keep) rmTracked(dumpRoot);
   }
   const written = writeReport("accuracy", report, { command: "accuracy", outDir: a["out-dir"], csv: a.csv, rows: accuracyRows, extra: { md: accuracyMarkdown }, now: stamp });
   if (a.json) console.log(JSON.stringify(report, null, 2));

@@ -1,7 +1,9 @@
 // `vox-bench compare BASE.json NEW.json`: for every backend x clip present in both reports and each
-// timing metric, the ratio of medians and Welch's t-test on the repetitions. A change beyond the
-// threshold that is significant (p < alpha), or that cannot be tested (fewer than two repetitions on
-// a side), is a regression or an improvement; a significant-looking change that fails the test is noise.
+// timing metric, the ratio of medians and Welch's t-test on the repetitions. A change is a regression
+// or an improvement only when it is beyond the practical threshold (default 5 %) AND significant:
+// its p-value passes Holm's step-down correction at alpha over every test of the comparison (ten
+// metrics x clips at once would otherwise flag one in ten by chance). A change beyond the threshold
+// that fails the test, or cannot be tested (fewer than two repetitions on a side), is noise.
 import Table from "cli-table3";
 import { UsageError } from "../../lib/errors.js";
 import { median, welch } from "../../lib/stats.js";
@@ -43,9 +45,20 @@ export function parseThreshold(s: string): number {
 
 const key = (r: Result) => `${r.backend}\u0000${r.clip.name}`;
 
-function verdictOf(ratio: number | null, p: number | null, threshold: number, alpha: number): Verdict {
+/** Holm–Bonferroni: which of the p-values (null = untested) are significant at family-wise `alpha`. */
+export function holmSignificant(ps: ReadonlyArray<number | null>, alpha: number): boolean[] {
+  const tested = ps.map((p, i) => ({ p, i })).filter((x): x is { p: number; i: number } => x.p !== null).sort((a, b) => a.p - b.p);
+  const out = ps.map(() => false);
+  for (const [k, x] of tested.entries()) {
+    if (!(x.p < alpha / (tested.length - k))) break;
+    out[x.i] = true;
+  }
+  return out;
+}
+
+function verdictOf(ratio: number | null, significant: boolean, threshold: number): Verdict {
   if (ratio === null || Math.abs(ratio - 1) <= threshold) return "same";
-  if (p !== null && p >= alpha) return "noise";
+  if (!significant) return "noise";
   return ratio > 1 ? "regression" : "improvement";
 }
 
@@ -75,10 +88,12 @@ export function compareReports(
         backend: b.backend, clip: b.clip.name, metric, baseMedian: bm, newMedian: nm,
         ratio, changePct: ratio === null ? null : 100 * (ratio - 1), nBase: xs.length, nNew: ys.length,
         t: w && Number.isFinite(w.t) ? w.t : null, df: w?.df ?? null, p: w?.p ?? null,
-        verdict: verdictOf(ratio, w?.p ?? null, opts.threshold, opts.alpha),
+        verdict: "same",
       });
     }
   }
+  const significant = holmSignificant(rows.map((r) => r.p), opts.alpha);
+  for (const [i, r] of rows.entries()) r.verdict = verdictOf(r.ratio, significant[i]!, opts.threshold);
   const unmatched = [
     ...[...baseBy.values()].filter((r) => !newBy.has(key(r))).map((r) => ({ backend: r.backend, clip: r.clip.name, onlyIn: "base" as const })),
     ...[...newBy.values()].filter((r) => !baseBy.has(key(r))).map((r) => ({ backend: r.backend, clip: r.clip.name, onlyIn: "new" as const })),
@@ -110,6 +125,10 @@ export function renderCompare(c: CompareReport): string {
   }
   const lines = [`base ${c.base.path} (engine ${c.base.engineCommit?.slice(0, 10) ?? "?"}, ${c.base.gpu ?? "no GPU"})`, `new  ${c.new.path} (engine ${c.new.engineCommit?.slice(0, 10) ?? "?"}, ${c.new.gpu ?? "no GPU"})`, t.toString()];
   for (const u of c.unmatched) lines.push(`only in ${u.onlyIn}: ${u.backend} ${u.clip}`);
-  lines.push(`${c.regressions} regression(s), ${c.improvements} improvement(s) beyond ${(100 * c.threshold).toFixed(1)}% at p < ${c.alpha}`);
+  const pct = `${(100 * c.threshold).toFixed(1)}%`;
+  if (c.rows.length > 0 && c.regressions === 0 && c.improvements === 0) {
+    lines.push(`no change: no median moved beyond ${pct} with significance (Holm-corrected p < ${c.alpha} over ${c.rows.length} tests)`);
+  }
+  lines.push(`${c.regressions} regression(s), ${c.improvements} improvement(s) beyond ${pct} at Holm-corrected p < ${c.alpha}`);
   return `${lines.join("\n")}\n`;
 }

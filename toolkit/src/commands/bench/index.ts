@@ -1,15 +1,16 @@
 // `npx vox-bench`: how fast is the engine here, per backend and clip length, with statistics.
 // `npx vox-bench compare BASE.json NEW.json`: did it get slower. This file does the I/O and printing;
 // the work is in the modules beside it (clips, run, assemble, derive, render, html, compare, sustained).
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { Argv } from "yargs";
+import { rmTracked, trackedTempDir } from "../../lib/cleanup.js";
+import { checkAudioFile, checkModelDir, checkPositive } from "../../lib/inputs.js";
 import { collectEnvironment, type Environment } from "../../lib/environment.js";
 import { EngineUnavailableError, EXIT, InputError, UsageError, VoxError } from "../../lib/errors.js";
 import { parseParams } from "../../lib/model.js";
 import { engineBinary } from "../../lib/paths.js";
-import { schemaErrors, writeReport } from "../../lib/report.js";
+import { prepareReportsDir, schemaErrors, writeReport } from "../../lib/report.js";
 import { ensureSynthetic, type SyntheticSize } from "../../lib/synthetic.js";
 import { bf16WeightBytes } from "../../lib/model.js";
 import { assemble } from "./assemble.js";
@@ -70,6 +71,11 @@ function checkArgs(a: BenchArgs): void {
     if (!Number.isInteger(v) || v < min) throw new UsageError(`--${k} must be an integer >= ${min}, got ${v}`);
   }
   if (a.sustained !== undefined && !(a.sustained > 0)) throw new UsageError(`--sustained must be a positive number of seconds, got ${a.sustained}`);
+  checkPositive("--timeout", a.timeout);
+  checkPositive("--threads", a.threads, true);
+  if (a.seconds !== undefined) parseSeconds(a.seconds);
+  if (a.model !== undefined) checkModelDir(a.model);
+  for (const f of a.audio ?? []) checkAudioFile(f, "--audio");
 }
 
 function readBuildInfo(engine: string): Record<string, unknown> | null {
@@ -82,7 +88,9 @@ function readBuildInfo(engine: string): Record<string, unknown> | null {
 }
 
 export async function runBench(a: BenchArgs): Promise<number> {
+  // Every flag, input and the report folder before any work (the synthetic model alone is ~9 GB to write).
   checkArgs(a);
+  prepareReportsDir(a.out, "--out");
   const progress = new Progress(!a.json);
   const engine = engineBinary();
   if (!existsSync(engine)) throw new EngineUnavailableError(`engine binary ${engine} does not exist`);
@@ -105,9 +113,10 @@ export async function runBench(a: BenchArgs): Promise<number> {
     model = { source: "synthetic", dir, size, seed: a.seed };
   } else {
     modelDir = resolve(a.model ?? "voxtral-model");
-    if (!existsSync(join(modelDir, "params.json"))) {
-      throw new InputError(`no model in ${modelDir} (params.json missing)`, "Pass --model DIR with the downloaded model, or bench without a download: --synthetic full.", true);
+    if (a.model === undefined && !existsSync(modelDir)) {
+      throw new InputError(`no model in ${modelDir}`, "Pass --model DIR with the downloaded model, or bench without a download: --synthetic full.", true);
     }
+    checkModelDir(modelDir);
     model = { source: "dir", dir: modelDir, size: null, seed: null };
   }
   const paramsText = readFileSync(join(modelDir, "params.json"), "utf8");
@@ -120,7 +129,7 @@ export async function runBench(a: BenchArgs): Promise<number> {
   const encWindow = (JSON.parse(paramsText) as { multimodal?: { whisper_model_args?: { encoder_args?: { sliding_window?: number } } } }).multimodal?.whisper_model_args?.encoder_args?.sliding_window ?? 750;
   const bytesPerStep = decoderBytesPerStep(params);
 
-  const tmp = mkdtempSync(join(tmpdir(), "vox-bench-"));
+  const tmp = trackedTempDir("vox-bench-");
   try {
     const clips = a.audio ? audioClips(a.audio) : writeClips(parseSeconds(a.seconds ?? "3.6,11,180"), findSpeech(), tmp);
     const plan: Plan = {
@@ -172,7 +181,7 @@ export async function runBench(a: BenchArgs): Promise<number> {
     const failed = report.results.some((r) => r.failures.length > 0) || sustained.some((s) => s.failure);
     return failed ? EXIT.failed : EXIT.ok;
   } finally {
-    rmSync(tmp, { recursive: true, force: true });
+    rmTracked(tmp);
   }
 }
 
@@ -204,15 +213,16 @@ function loadBenchReport(path: string): BenchReport {
 export async function runCompare(a: CompareArgs): Promise<number> {
   const threshold = parseThreshold(a.threshold);
   if (!(a.alpha > 0 && a.alpha < 1)) throw new UsageError(`--alpha must be between 0 and 1, got ${a.alpha}`);
+  prepareReportsDir(a.out, "--out");
   const c = compareReports({ path: a.base, report: loadBenchReport(a.base) }, { path: a.new, report: loadBenchReport(a.new) }, { threshold, alpha: a.alpha });
+  if (c.rows.length === 0) {
+    throw new InputError("the two reports share no backend x clip with measurements", "Compare reports made with the same --backend and --seconds/--audio.");
+  }
   const written = writeReport("compare", c, { command: "compare", outDir: a.out });
   if (a.json) process.stdout.write(`${JSON.stringify(c, null, 2)}\n`);
   else {
     process.stdout.write(renderCompare(c));
     console.error(`report: ${written.json}`);
-  }
-  if (c.rows.length === 0) {
-    throw new InputError("the two reports share no backend x clip with measurements", "Compare reports made with the same --backend and --seconds/--audio.");
   }
   return c.regressions > 0 ? EXIT.failed : EXIT.ok;
 }

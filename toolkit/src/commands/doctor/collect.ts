@@ -4,6 +4,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { hostname, release, tmpdir } from "node:os";
 import { join } from "node:path";
+import { collectCaptureFacts } from "../../lib/capture.js";
 import { runEngine } from "../../lib/engine.js";
 import { runCommand, which } from "../../lib/exec.js";
 import { engineBinary, packageRoot } from "../../lib/paths.js";
@@ -155,6 +156,9 @@ const collectors: Record<string, Collector> = {
     f.ffmpeg.path = which("ffmpeg", env.PATH);
     if (f.ffmpeg.path) f.ffmpeg.version = await runCommand(f.ffmpeg.path, ["-hide_banner", "-version"]);
   },
+  async capture(f, env) {
+    f.capture = await collectCaptureFacts(env);
+  },
   async engine(f, env) {
     f.engine.path = engineBinary(env);
     f.engine.exists = existsSync(f.engine.path);
@@ -202,7 +206,8 @@ export function collectModel(dir: string): ModelFacts {
     }
   }
   const tekken = files["tekken.json"] !== null ? summarizeTekken(readText(join(dir, "tekken.json"))) : null;
-  return { dir, exists, files, paramsText, safetensors, tekken };
+  const isFile = exists && !statSync(dir).isDirectory();
+  return { dir, exists, ...(isFile ? { isFile } : {}), files, paramsText, safetensors, tekken };
 }
 
 function summarizeTekken(text: string | null): TekkenFacts {

@@ -1,6 +1,7 @@
 // The facts the doctor collects: plain JSON (raw command outputs, file listings, small file
 // contents), so a fact set can be saved (--save-facts), replayed (--facts) and kept as a test fixture.
 // Checks read only this; they never touch the machine.
+import type { CaptureFacts } from "../../lib/capture.js";
 import type { CmdFact } from "../../lib/exec.js";
 import type { SafetensorsHeader } from "../../lib/safetensors.js";
 
@@ -28,6 +29,8 @@ export interface CudaProbeFacts {
 export interface ModelFacts {
   dir: string;
   exists: boolean;
+  /** The path exists but is a file, not a folder (absent in fact sets saved by older versions). */
+  isFile?: boolean;
   /** Sizes of the three model files, null when missing. */
   files: Record<"params.json" | "consolidated.safetensors" | "tekken.json", number | null>;
   paramsText: string | null;
@@ -62,6 +65,8 @@ export interface Facts {
   make: { path: string | null };
   openblas: { pkgConfig: CmdFact | null; headers: string[] };
   ffmpeg: { path: string | null; version: CmdFact | null };
+  /** Microphone capture (PulseAudio / ALSA / ffmpeg input devices); absent in fact sets saved before it existed. */
+  capture?: CaptureFacts;
   engine: { path: string; exists: boolean; info: CmdFact | null };
   model: ModelFacts;
   /** Collectors that threw or timed out: name -> message. Their facts keep empty defaults. */

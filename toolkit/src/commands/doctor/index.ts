@@ -1,10 +1,11 @@
 // `vox-doctor` / `vox doctor`: is this machine ready to run the engine, and if not, what to fix.
 // I/O only: collect facts (or load a saved fact set), build the validated report, print it.
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 
 import type { Argv } from "yargs";
 import { execFileSync } from "node:child_process";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { ensureWritableDir, writeFileAtomic } from "../../lib/output.js";
 import { packageRoot } from "../../lib/paths.js";
 import { InputError, UsageError } from "../../lib/errors.js";
 import type { Backend } from "./checks/types.js";
@@ -34,6 +35,9 @@ export function doctorOptions<T>(y: Argv<T>): Argv<T & DoctorArgs> {
     .option("facts", { type: "string", describe: "judge a saved fact set instead of this machine" }) as unknown as Argv<T & DoctorArgs>;
 }
 
+/** The parts of a fact set every check reads (always objects in what --save-facts writes). */
+const FACT_OBJECTS = ["platform", "env", "libDirs", "ldSoConf", "cudaProbe", "nvcc", "cc", "make", "openblas", "ffmpeg", "engine", "model", "collectorErrors"];
+
 function loadFacts(path: string): Facts {
   let f: Facts;
   try {
@@ -41,7 +45,9 @@ function loadFacts(path: string): Facts {
   } catch (e) {
     throw new InputError(`cannot read fact set ${path}: ${(e as Error).message}`, "Pass a file written by vox-doctor --save-facts.", !existsSync(path));
   }
-  if (f.factsVersion !== 1) throw new InputError(`${path} is not a vox-doctor fact set (factsVersion ${String(f.factsVersion)})`, "Pass a file written by vox-doctor --save-facts.");
+  if (typeof f !== "object" || f === null || f.factsVersion !== 1) throw new InputError(`${path} is not a vox-doctor fact set (factsVersion ${String(f?.factsVersion)})`, "Pass a file written by vox-doctor --save-facts.");
+  const missing = FACT_OBJECTS.filter((k) => typeof (f as unknown as Record<string, unknown>)[k] !== "object" || (f as unknown as Record<string, unknown>)[k] === null);
+  if (missing.length) throw new InputError(`${path} is not a complete fact set: ${missing.join(", ")} missing or not objects`, "Pass a file written by vox-doctor --save-facts, unedited.");
   return f;
 }
 
@@ -58,8 +64,11 @@ function toolkitIdentity(): { version: string; commit: string | null } {
 
 export async function runDoctor(args: DoctorArgs): Promise<number> {
   if (args.json && args.markdown) throw new UsageError("--json and --markdown cannot be combined", "Pick one output format.");
+  // The fact file's folder is checked before the facts are collected (that takes seconds).
+  const save = args.saveFacts ? resolve(args.saveFacts) : null;
+  if (save) ensureWritableDir(dirname(save), "--save-facts folder", false);
   const facts = args.facts ? loadFacts(args.facts) : await collectFacts({ modelDir: args.model });
-  if (args.saveFacts) writeFileSync(resolve(args.saveFacts), `${JSON.stringify(facts, null, 2)}\n`);
+  if (save) writeFileAtomic(save, `${JSON.stringify(facts, null, 2)}\n`);
   const report = buildReport(facts, { backend: args.backend, strict: args.strict, toolkit: toolkitIdentity() });
   if (args.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else if (args.markdown) process.stdout.write(renderMarkdown(report, facts.platform.hostname));

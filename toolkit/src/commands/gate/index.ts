@@ -4,9 +4,10 @@
 import Table from "cli-table3";
 import type { Argv } from "yargs";
 import { EXIT } from "../../lib/errors.js";
-import { writeReport } from "../../lib/report.js";
+import { prepareReportsDir, writeReport } from "../../lib/report.js";
+import { parseArchs } from "../build/plan.js";
 import { loadGateConfig, type Backend } from "./config.js";
-import { gateReport, type GateReport } from "./run.js";
+import { gateReport, gateVerdict, type GateReport } from "./run.js";
 
 export interface GateArgs {
   config: string;
@@ -43,13 +44,17 @@ function gateTable(r: GateReport): string {
 }
 
 export async function runGate(a: GateArgs): Promise<number> {
+  if (a.arch !== undefined && a.arch !== "native") parseArchs(a.arch, []); // a typo fails now, not after the build
   const config = loadGateConfig(a.config);
+  prepareReportsDir(a["out-dir"]);
   const report = await gateReport({ config, candidate: a.candidate, buildBackend: a.backend, arch: a.arch, skipBuild: a["skip-build"], outDir: a["out-dir"], csv: a.csv, log: (l) => console.error(l) });
   const written = writeReport("gate", report, { command: "gate", outDir: a["out-dir"], csv: a.csv, rows: gateRows });
   if (a.json) console.log(JSON.stringify(report, null, 2));
   else {
     console.log(gateTable(report));
-    console.log(`gate ${report.status.toUpperCase()}: ${report.summary.passed} passed, ${report.summary.failed} failed, ${report.summary.skipped} skipped; report: ${written.json}`);
+    const failing = gateVerdict(report.stages).failing;
+    const which = failing.length ? ` (failed: ${failing.join("; ")})` : "";
+    console.log(`gate ${report.status.toUpperCase()}: ${report.summary.passed} passed, ${report.summary.failed} failed${which}, ${report.summary.skipped} skipped; report: ${written.json}`);
   }
   return report.status === "pass" ? EXIT.ok : EXIT.failed;
 }

@@ -1,9 +1,10 @@
 // `vox gate` as a function: build, then every smoke and accuracy entry of the config, each writing
 // its own report; the gate report lists the stages with their verdicts and worst metrics.
 // A failed build skips the rest (there is no engine to test); any failing stage fails the gate.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+// Each stage records the backend asked for and the one it really ran on: building for CUDA (config
+// build.backend or --backend cuda) asks the "auto" smoke and accuracy entries for cuda, so a machine
+// where CUDA cannot run fails the gate instead of passing on the CPU.
+import { rmTracked, trackedTempDir } from "../../lib/cleanup.js";
 import { collectEnvironment, type Environment } from "../../lib/environment.js";
 import { SCHEMA_VERSION, writeReport, type ReportOptions } from "../../lib/report.js";
 import { accuracyMarkdown, accuracyRows } from "../accuracy/render.js";
@@ -21,6 +22,26 @@ export interface Stage {
   detail: string;
   report: string | null;
   metrics: Record<string, number | null> | null;
+  /** the backend the stage asked for (build: the build backend) */
+  asked?: string;
+  /** the backends it really ran on (from the engine's own --json); empty when nothing ran */
+  ranOn?: string[];
+}
+
+/** The verdict over the stages: pass only when no stage failed or errored and at least one passed. */
+export function gateVerdict(stages: readonly Stage[]): { summary: GateReport["summary"]; status: GateReport["status"]; failing: string[] } {
+  const n = (pred: (s: Stage) => boolean) => stages.filter(pred).length;
+  const bad = stages.filter((s) => s.status === "fail" || s.status === "error");
+  const summary = { passed: n((s) => s.status === "pass"), failed: bad.length, skipped: n((s) => s.status === "skip") };
+  return { summary, status: summary.failed === 0 && summary.passed > 0 ? "pass" : "fail", failing: bad.map((s) => `${s.stage} ${s.name}`) };
+}
+
+/** "ran on cpu", "ran on cpu, asked for cuda: <why>" for a stage's detail. */
+function backendNote(asked: string, ranOn: string[], env: Environment): string {
+  const ran = ranOn.length ? `ran on ${ranOn.join(", ")}` : "ran on nothing";
+  if (asked === "auto" || (ranOn.length > 0 && ranOn.every((b) => b === asked))) return ran;
+  const why = asked === "cuda" && !env.cuda.available ? `: the engine cannot use CUDA here (${env.cuda.reason ?? "no CUDA device"})` : "";
+  return `${ran}, asked for ${asked}${why}`;
 }
 
 export interface GateReport {
@@ -92,12 +113,15 @@ export async function gateReport(o: GateOptions): Promise<GateReport> {
     log(`gate: build (${backend})`);
     const b = await buildReport({ backend, arch: o.arch ?? c.build.arch });
     buildOk = b.status === "pass";
-    stages.push({ stage: "build", name: `build ${backend}`, status: b.status, detail: b.error ?? `built: backends ${b.buildInfo?.backends.join(", ")}; kernels ${b.buildInfo?.archsEmbedded.join(", ") || "none"}`, report: write("build", "build", b, { rows: buildRows }), metrics: null });
+    stages.push({ stage: "build", name: `build ${backend}`, status: b.status, detail: b.error ?? `built: backends ${b.buildInfo?.backends.join(", ")}; kernels ${b.buildInfo?.archsEmbedded.join(", ") || "none"}`, report: write("build", "build", b, { rows: buildRows }), metrics: null, asked: backend, ranOn: b.buildInfo?.backends ?? [] });
   }
   const environment = await collectEnvironment();
+  // The backend built for is the one under test, unless an entry or --candidate names one.
+  const builtFor = o.skipBuild || c.build.skip ? o.buildBackend : (o.buildBackend ?? c.build.backend);
+  const askFor = (entry: Backend): Backend => o.candidate ?? (entry === "auto" && builtFor === "cuda" ? "cuda" : entry);
 
   for (const s of c.smoke) {
-    const backend = o.candidate ?? s.backend;
+    const backend = askFor(s.backend);
     const name = `smoke ${s.model.split("/").at(-1)} (${backend})`;
     if (!buildOk) {
       stages.push({ stage: "smoke", name, status: "skip", detail: "skipped: the build failed", report: null, metrics: null });
@@ -107,35 +131,38 @@ export async function gateReport(o: GateOptions): Promise<GateReport> {
     try {
       const r = await smokeReport({ ...resolveSmokeInputs(s), backend, ffmpegAudio: defaultOgg(), timeoutMs, environment });
       const failed = r.checks.filter((x) => x.status === "fail");
-      const detail = failed.length ? failed.map((x) => `${x.id}: ${x.detail}`).join("; ") : `${r.summary.passed} checks passed, ${r.summary.skipped} skipped`;
-      stages.push({ stage: "smoke", name, status: r.status, detail, report: write("smoke", "smoke", r, { rows: smokeRows }), metrics: null });
+      const ranOn = [...new Set(r.checks.flatMap((x) => (x.backend ? [x.backend] : [])))].sort();
+      const head = failed.length ? failed.map((x) => `${x.id}: ${x.detail}`).join("; ") : `${r.summary.passed} checks passed, ${r.summary.skipped} skipped`;
+      const detail = `${head} (${backendNote(backend, ranOn, environment)})`;
+      stages.push({ stage: "smoke", name, status: r.status, detail, report: write("smoke", "smoke", r, { rows: smokeRows }), metrics: null, asked: backend, ranOn });
     } catch (e) {
-      stages.push({ stage: "smoke", name, status: "error", detail: (e as Error).message, report: null, metrics: null });
+      stages.push({ stage: "smoke", name, status: "error", detail: (e as Error).message, report: null, metrics: null, asked: backend, ranOn: [] });
     }
   }
 
   for (const a of c.accuracy) {
-    const candidate = o.candidate ?? a.candidate;
+    const candidate = askFor(a.candidate);
     const name = `${a.name} (${a.baseline === "cpu" || a.baseline === "golden" ? a.baseline : "report"} vs ${candidate}, ${a.tier})`;
     if (!buildOk) {
       stages.push({ stage: "accuracy", name, status: "skip", detail: "skipped: the build failed", report: null, metrics: null });
       continue;
     }
     log(`gate: accuracy ${name}`);
-    const dumpRoot = mkdtempSync(join(tmpdir(), "vox-gate-"));
+    const dumpRoot = trackedTempDir("vox-gate-");
     try {
       const r = forgetDumps(await accuracyReport({ ...a, overrides: a.tolerance, candidate, timeoutMs, dumpRoot, environment }));
       const report = write("accuracy", `accuracy-${a.name}`, r, { rows: accuracyRows, extra: { md: accuracyMarkdown } });
-      stages.push({ stage: "accuracy", name, status: r.status, detail: accuracyDetail(r), report, metrics: worstMetrics(r) });
+      const ranOn = [...new Set(r.cases.flatMap((x) => (x.candidate?.backend ? [x.candidate.backend] : [])))].sort();
+      const detail = `${accuracyDetail(r)} (candidate ${backendNote(candidate, ranOn, environment)})`;
+      stages.push({ stage: "accuracy", name, status: r.status, detail, report, metrics: worstMetrics(r), asked: candidate, ranOn });
     } catch (e) {
-      stages.push({ stage: "accuracy", name, status: "error", detail: (e as Error).message, report: null, metrics: null });
+      stages.push({ stage: "accuracy", name, status: "error", detail: (e as Error).message, report: null, metrics: null, asked: candidate, ranOn: [] });
     } finally {
-      rmSync(dumpRoot, { recursive: true, force: true });
+      rmTracked(dumpRoot);
     }
   }
 
-  const n = (pred: (s: Stage) => boolean) => stages.filter(pred).length;
-  const summary = { passed: n((s) => s.status === "pass"), failed: n((s) => s.status === "fail" || s.status === "error"), skipped: n((s) => s.status === "skip") };
+  const { summary, status } = gateVerdict(stages);
   return {
     schemaVersion: SCHEMA_VERSION,
     kind: "gate",
@@ -145,6 +172,6 @@ export async function gateReport(o: GateOptions): Promise<GateReport> {
     candidateOverride: o.candidate ?? null,
     stages,
     summary,
-    status: summary.failed === 0 && summary.passed > 0 ? "pass" : "fail",
+    status,
   };
 }

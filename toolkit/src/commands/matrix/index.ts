@@ -1,11 +1,13 @@
 // `npx vox matrix add REPORT...`: one row for the machine the reports came from, into matrix/matrix.json
 // (schema-validated; a row of the same environment is replaced); `npx vox matrix render`: MATRIX.md.
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { Argv } from "yargs";
 import { EXIT, InputError } from "../../lib/errors.js";
-import { packageRoot, schemaPath } from "../../lib/paths.js";
-import { schemaErrors, validateReport } from "../../lib/report.js";
+import { writeFileAtomic } from "../../lib/output.js";
+import { packageRoot } from "../../lib/paths.js";
+import { validateReport } from "../../lib/report.js";
+import { parseMatrixText, parseReportText } from "./load.js";
 import { renderMatrix } from "./render.js";
 import { addRow, makeRow, type LoadedReport, type Matrix } from "./row.js";
 
@@ -20,51 +22,54 @@ function matrixFileOption<T>(y: Argv<T>): Argv<T & MatrixArgs> {
 
 /** Reads a report and validates it against the schema of its kind (a bad file is an input error). */
 function loadReport(path: string): LoadedReport {
-  let data: LoadedReport["data"];
+  let text: string;
   try {
-    data = JSON.parse(readFileSync(path, "utf8")) as LoadedReport["data"];
+    text = readFileSync(path, "utf8");
   } catch (e) {
-    throw new InputError(`cannot read ${path} as JSON (${(e as Error).message})`, "Pass reports written by vox (reports/<command>-<time>.json).", !existsSync(path));
+    throw new InputError(`cannot read report ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, "Pass reports written by vox (reports/<command>-<time>.json).", !existsSync(path));
   }
-  const kind = typeof data.kind === "string" ? data.kind : null;
-  if (!kind || !existsSync(schemaPath(kind))) throw new InputError(`${path} is not a vox report (kind ${JSON.stringify(data.kind)})`, "Pass doctor, build, smoke, accuracy or bench reports.");
-  const errors = schemaErrors(kind, data);
-  if (errors.length > 0) throw new InputError(`${path} does not match ${kind}.schema.json: ${errors.slice(0, 3).join("; ")}`, "Re-run the command with this vox version to get a valid report.");
-  return { name: basename(path), data };
+  return parseReportText(text, path, basename(path));
 }
 
-function readMatrix(file: string): Matrix {
-  if (!existsSync(file)) return { schemaVersion: 1, rows: [] };
-  const m = JSON.parse(readFileSync(file, "utf8")) as Matrix;
-  const errors = schemaErrors("matrix", m);
-  if (errors.length > 0) throw new InputError(`${file} does not match matrix.schema.json: ${errors.slice(0, 3).join("; ")}`, "Fix or remove the broken row by hand (git diff shows what changed).");
-  return m;
+function readMatrix(file: string, mustExist = false): Matrix {
+  if (!existsSync(file)) {
+    if (mustExist) throw new InputError(`matrix file ${file} does not exist`, "Pass --file with an existing matrix.json, or create one with vox matrix add REPORT....", true);
+    return { schemaVersion: 1, rows: [] };
+  }
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new InputError(`cannot read matrix file ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, "Pass --file with a matrix.json you can read.", true);
+  }
+  return parseMatrixText(text, file);
 }
 
 function writeMarkdown(file: string, m: Matrix): string {
   const md = join(dirname(file), "MATRIX.md");
-  writeFileSync(md, renderMatrix(m));
+  writeFileAtomic(md, renderMatrix(m));
   return md;
 }
 
 async function runMatrixAdd(a: MatrixAddArgs): Promise<number> {
   const reports = a.reports.map(loadReport);
+  const matrix = readMatrix(a.file); // a broken matrix file is found before anything is computed
   let row;
   try {
     row = makeRow(reports);
   } catch (e) {
     throw new InputError((e as Error).message, "Pass the reports of one machine: doctor, build, smoke, accuracy and bench JSON.");
   }
-  const m = addRow(readMatrix(a.file), row);
+  const m = addRow(matrix, row);
   validateReport("matrix", m);
-  writeFileSync(a.file, `${JSON.stringify(m, null, 2)}\n`);
+  writeFileAtomic(a.file, `${JSON.stringify(m, null, 2)}\n`);
   console.log(`matrix: ${m.rows.length} row(s) in ${a.file}; added ${row.key}`);
   if (a.render) console.log(`matrix: wrote ${writeMarkdown(a.file, m)}`);
   return EXIT.ok;
 }
 
 async function runMatrixRender(a: MatrixArgs): Promise<number> {
-  console.log(`matrix: wrote ${writeMarkdown(a.file, readMatrix(a.file))}`);
+  console.log(`matrix: wrote ${writeMarkdown(a.file, readMatrix(a.file, true))}`);
   return EXIT.ok;
 }
 

@@ -8,7 +8,8 @@ import { collectEnvironment } from "../../lib/environment.js";
 import { EXIT, InputError } from "../../lib/errors.js";
 import { isFixture, readFixture } from "../../lib/fixture.js";
 import { fixturesDir, packageRoot } from "../../lib/paths.js";
-import { writeReport } from "../../lib/report.js";
+import { checkModelDir, checkPositive, readAudioWav } from "../../lib/inputs.js";
+import { prepareReportsDir, writeReport } from "../../lib/report.js";
 import { smokeReport, type SmokeReport } from "./run.js";
 
 const DEFAULT_FIXTURE = "tiny-real-windows";
@@ -53,19 +54,21 @@ function smokeTable(r: SmokeReport): string {
   return t.toString();
 }
 
-/** Model and audio: the bundled fixture unless --model names another folder (then --audio is needed). */
+/** Model and audio: the bundled fixture unless --model names another folder (then --audio is needed).
+ *  Both are checked before any run (lib/inputs.ts: 66 missing, 65 unusable), the WAV read as smoke reads it. */
 export function resolveSmokeInputs(a: Pick<SmokeArgs, "model" | "audio">): { model: string; audio: string; delayMs?: number } {
-  const model = a.model ?? join(fixturesDir(), DEFAULT_FIXTURE);
-  if (!existsSync(model)) throw new InputError(`model folder ${model} does not exist`, "Pass --model DIR (a folder with params.json, consolidated.safetensors, tekken.json).", true);
+  const model = checkModelDir(a.model ?? join(fixturesDir(), DEFAULT_FIXTURE));
   const fx = isFixture(model) ? readFixture(model) : null;
   const audio = a.audio ?? fx?.audio;
   if (!audio) throw new InputError(`${model} is not a fixture, so there is no default audio`, "Pass --audio FILE.wav (16 kHz mono WAV).", true);
-  if (!existsSync(audio)) throw new InputError(`audio file ${audio} does not exist`, "Pass --audio FILE.wav.", true);
+  readAudioWav(audio, "--audio");
   return { model, audio, delayMs: fx?.delayMs };
 }
 
 export async function runSmoke(a: SmokeArgs): Promise<number> {
+  checkPositive("--timeout", a.timeout);
   const inputs = resolveSmokeInputs(a);
+  prepareReportsDir(a["out-dir"]);
   const report = await smokeReport({ ...inputs, backend: a.backend, ffmpegAudio: a.ogg ?? defaultOgg(), timeoutMs: a.timeout * 1000, environment: await collectEnvironment() });
   const written = writeReport("smoke", report, { command: "smoke", outDir: a["out-dir"], csv: a.csv, rows: smokeRows });
   if (a.json) console.log(JSON.stringify(report, null, 2));

@@ -6,9 +6,9 @@
 //   concurrent  two file runs at the same time       both succeed with the reference's token ids
 //   bad-input   -i a text file                       exit 4 with one "voxtral: error: ..." line
 import { execa } from "execa";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { rmTracked, trackedTempDir } from "../../lib/cleanup.js";
 import { startEngine } from "../../lib/engine.js";
 import type { Environment } from "../../lib/environment.js";
 import { which } from "../../lib/exec.js";
@@ -80,7 +80,7 @@ async function badInputCheck(o: SmokeOptions, dir: string): Promise<SmokeCheck> 
 export async function smokeReport(o: SmokeOptions): Promise<SmokeReport> {
   const expected = expectedBackend(o.backend, o.environment.cuda.available);
   const common = { model: o.model, backend: o.backend, delayMs: o.delayMs, engine: { timeoutMs: o.timeoutMs } };
-  const dir = mkdtempSync(join(tmpdir(), "vox-smoke-"));
+  const dir = trackedTempDir("vox-smoke-");
   const checks: SmokeCheck[] = [];
   try {
     const fileOut = await transcribe({ ...common, audio: o.audio });
@@ -100,7 +100,7 @@ export async function smokeReport(o: SmokeOptions): Promise<SmokeReport> {
     checks.push(ca.status !== "pass" ? ca : cb.status !== "pass" ? cb : { ...ca, detail: `both runs: ${ca.detail}`, durationMs: Math.max(ca.durationMs, cb.durationMs) });
     checks.push(await badInputCheck(o, dir));
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    rmTracked(dir);
   }
   return {
     schemaVersion: SCHEMA_VERSION,

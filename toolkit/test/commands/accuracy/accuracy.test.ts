@@ -5,8 +5,9 @@ import { test } from "node:test";
 import type { AccuracyReport } from "../../../src/commands/accuracy/run.js";
 import { fixturesDir } from "../../../src/lib/paths.js";
 import { schemaErrors } from "../../../src/lib/report.js";
-import { fakeEngine, HANG, perturbedFixture, report, SEGFAULT, vox } from "../vox-cli.js";
-import { existsSync } from "node:fs";
+import { fakeEngine, HANG, perturbedFixture, report, SEGFAULT, tempDir, vox } from "../vox-cli.js";
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 
 const fixture = (n: string) => `${fixturesDir()}/${n}`;
 
@@ -62,7 +63,9 @@ test("an engine crash and an engine hang are reported in words", async () => {
 });
 
 test("bad options are usage errors with a fix", async () => {
-  const r = await vox(["accuracy", "--model", "/nonexistent", "--baseline", "golden"]);
+  const notFixture = tempDir("vox-not-fixture-");
+  for (const f of ["params.json", "consolidated.safetensors", "tekken.json"]) writeFileSync(join(notFixture, f), "");
+  const r = await vox(["accuracy", "--model", notFixture, "--baseline", "golden"]);
   assert.equal(r.exitCode, 64);
   assert.match(r.stderr, /--baseline golden needs a fixture folder.*Use --baseline cpu/);
 });

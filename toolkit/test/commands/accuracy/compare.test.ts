@@ -60,3 +60,16 @@ test("the Markdown report shows the table, verdicts, token diff and text diff", 
   assert.match(md, /\| tokenDiff \| 0\.1 \| <= 0 \| fail \|/);
   assert.match(md, /```diff\n- the quick brown fox jumps\n\+ the quick brown box jumps\n```/);
 });
+
+test("mixed inputs: one passing and one failing case fail the report; one metric over its limit fails a case", () => {
+  const pass = compareCase("a.wav", base, base, toleranceFor("strict"), null);
+  const fail = compareCase("b.wav", base, run([1, 2, 3, 4, 99, 6, 7, 8, 9, 10], base.text), toleranceFor("strict"), null);
+  assert.deepEqual(summarize([pass, fail]), { summary: { cases: 2, passed: 1, failed: 1, errors: 0 }, status: "fail" });
+  assert.deepEqual(summarize([fail, pass]).status, "fail");
+  // Tokens within a loosened limit, the words not: the case fails on WER alone.
+  const words = compareCase("c.wav", base, run([1, 2, 3, 4, 99, 6, 7, 8, 9, 10], "a quick brown box jumps over"), toleranceFor("strict", { maxTokenDiff: 0.1 }), null);
+  assert.equal(words.status, "fail");
+  const failing = words.verdicts.filter((v) => v.status === "fail").map((v) => v.metric);
+  assert.ok(failing.length > 0 && !failing.includes("tokenDiff"), `failing metrics: ${failing.join(", ")}`);
+  assert.ok(words.verdicts.some((v) => v.metric === "tokenDiff" && v.status === "pass"));
+});

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { compareReports, parseThreshold, renderCompare } from "../../../src/commands/bench/compare.js";
+import { compareReports, holmSignificant, parseThreshold, renderCompare } from "../../../src/commands/bench/compare.js";
 import type { BenchReport } from "../../../src/commands/bench/types.js";
 import { packageRoot } from "../../../src/lib/paths.js";
 import { schemaErrors } from "../../../src/lib/report.js";
@@ -87,5 +87,47 @@ describe("bench compare", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+  it("two real runs of the same build (committed fixtures): no change, although Welch alone flags two rows", () => {
+    const load = (n: number) => JSON.parse(readFileSync(fixture("bench", `same-build-${n}.json`), "utf8")) as BenchReport;
+    const c = compareReports({ path: "1", report: load(1) }, { path: "2", report: load(2) }, { threshold: 0.05, alpha: 0.05 });
+    assert.equal(c.rows.length, 10);
+    assert.equal(c.regressions + c.improvements, 0);
+    assert.ok(c.rows.filter((r) => r.p !== null && r.p < 0.05 && Math.abs(r.ratio! - 1) > 0.05).length >= 1, "uncorrected, a row would be flagged");
+    assert.match(renderCompare(c), /no change: no median moved beyond 5\.0% with significance/);
+  });
+
+  it("synthetic sample sets: the same distribution is no change in (nearly) every trial; a 15 % slower one is a regression", () => {
+    let seed = 12345;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const normal = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
+    const samples = (mu: number, n = 5) => Array.from({ length: n }, () => mu * (1 + 0.03 * normal()));
+    const report = (mu: number): BenchReport => {
+      const r = captured();
+      for (const res of r.results) res.samples = res.samples.map((x) => ({ ...x, wallMs: 0, msPerStep: 0, encoderAdapterMs: 0, prefillMs: 0, firstTokenMs: 0 }));
+      for (const res of r.results) {
+        const k = { wallMs: samples(mu), msPerStep: samples(mu / 100), encoderAdapterMs: samples(mu / 5), prefillMs: samples(mu / 50), firstTokenMs: samples(mu / 2) };
+        res.samples = res.samples.map((x, i) => ({ ...x, wallMs: k.wallMs[i]!, msPerStep: k.msPerStep[i]!, encoderAdapterMs: k.encoderAdapterMs[i]!, prefillMs: k.prefillMs[i]!, firstTokenMs: k.firstTokenMs[i]! }));
+      }
+      return r;
+    };
+    let flagged = 0;
+    let caught = 0;
+    const trials = 200;
+    for (let t = 0; t < trials; t++) {
+      const same = compareReports({ path: "a", report: report(100) }, { path: "b", report: report(100) }, { threshold: 0.05, alpha: 0.05 });
+      if (same.regressions + same.improvements > 0) flagged++;
+      const slow = compareReports({ path: "a", report: report(100) }, { path: "b", report: report(115) }, { threshold: 0.05, alpha: 0.05 });
+      if (slow.regressions > 0 && slow.improvements === 0) caught++;
+    }
+    assert.ok(flagged <= 0.05 * trials, `same distribution flagged in ${flagged} of ${trials} comparisons`);
+    assert.ok(caught >= 0.95 * trials, `a 15 % slowdown caught in only ${caught} of ${trials}`);
+  });
+
+  it("Holm's step-down: each p against alpha / (tests left), stopping at the first that fails", () => {
+    assert.deepEqual(holmSignificant([0.01, 0.04, null, 0.03], 0.05), [true, false, false, false]); // 0.01 < 0.05/3, 0.03 >= 0.05/2
+    assert.deepEqual(holmSignificant([0.001, 0.02, 0.04], 0.05), [true, true, true]);
+    assert.deepEqual(holmSignificant([0.2, 0.001], 0.05), [false, true]);
+    assert.deepEqual(holmSignificant([], 0.05), []);
   });
 });

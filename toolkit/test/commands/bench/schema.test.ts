@@ -10,8 +10,8 @@ import { fixture } from "../../helpers.js";
 
 const PINNED: Record<string, string> = {
   bench: "fdebd9abf679c122",
-  compare: "aada8eb25325ba60",
-  matrix: "f057cb860c6780c5",
+  compare: "fdc37b6aabf8c837",
+  matrix: "467fa33890156c70",
 };
 
 describe("bench schemas", () => {

@@ -2,8 +2,7 @@
 // schema, --strict, --markdown redaction, --save-facts / --facts, collectors that throw or hang.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { collectFacts } from "../../../src/commands/doctor/collect.js";
@@ -12,10 +11,11 @@ import { buildReport, type DoctorReport } from "../../../src/commands/doctor/rep
 import { packageRoot } from "../../../src/lib/paths.js";
 import { schemaErrors } from "../../../src/lib/report.js";
 import { linuxH100, wslRtx4090 } from "./scenarios.js";
+import { trackedTempDir } from "../../../src/lib/cleanup.js";
 
 const BIN = join(packageRoot(), "dist", "toolkit", "src", "bin", "vox-doctor.js");
 const TOOLKIT = { version: "0.1.0", commit: "0123456789abcdef0123456789abcdef01234567" };
-const tmp = mkdtempSync(join(tmpdir(), "vox-doctor-"));
+const tmp = trackedTempDir("vox-doctor-");
 
 function doctor(args: string[]) {
   return spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", cwd: tmp, timeout: 120_000 });
@@ -26,7 +26,7 @@ test("the real command on this machine: a complete, schema-valid JSON report; ex
   assert.equal(r.status, 2, r.stderr);
   const report = JSON.parse(r.stdout) as DoctorReport;
   assert.deepEqual(schemaErrors("doctor", report), []);
-  assert.deepEqual(report.checks.map((c) => c.id), ["platform", "gpu", "libcuda", "cublas", "toolkit", "cpu", "ffmpeg", "engine", "model"]);
+  assert.deepEqual(report.checks.map((c) => c.id), ["platform", "gpu", "libcuda", "cublas", "toolkit", "cpu", "ffmpeg", "capture", "engine", "model"]);
   assert.equal(report.checks.find((c) => c.id === "model")?.status, "fail");
   for (const c of report.checks) if (c.status === "warn" || c.status === "fail") assert.ok(c.fix && c.fix.length > 10, `${c.id} has a fix`);
   assert.equal(report.exitCode, 2);
@@ -61,10 +61,10 @@ test("--save-facts then --facts replays the same verdicts", () => {
 
 test("healthy fact sets: exit 0; --strict turns warnings into exit 1; failures exit 2", () => {
   const ok = buildReport(linuxH100(), { backend: "auto", strict: true, toolkit: TOOLKIT });
-  assert.deepEqual(ok.summary, { passed: 9, warnings: 0, failed: 0, skipped: 0 });
+  assert.deepEqual(ok.summary, { passed: 10, warnings: 0, failed: 0, skipped: 0 });
   assert.equal(ok.exitCode, 0);
   assert.deepEqual(schemaErrors("doctor", ok), []);
-  assert.match(renderTable(ok), /\n9 passed, 0 warnings, 0 failed$/);
+  assert.match(renderTable(ok), /\n10 passed, 0 warnings, 0 failed$/);
   const f = wslRtx4090();
   f.ffmpeg = { path: null, version: null };
   assert.equal(buildReport(f, { backend: "auto", strict: false, toolkit: TOOLKIT }).exitCode, 0);
@@ -92,7 +92,7 @@ test("--markdown removes the host name, GPU UUIDs and the home folder", () => {
   assert.match(md, /<host> \(GPU-<uuid>\)/);
   assert.match(md, /~\/vox\/engine\/build\/voxtral/);
   assert.match(md, /\| ! warn \| gpu \| GPU 0 has 100 MiB free/);
-  assert.match(md, /\*\*8 passed, 1 warning, 0 failed\*\*/);
+  assert.match(md, /\*\*9 passed, 1 warning, 0 failed\*\*/);
 });
 
 test("a collector that throws or hangs is recorded; the others still collect", async () => {

@@ -1,18 +1,18 @@
 // The model check on the repository's real fixture model (checks/fixtures/tiny-delay, written by the
 // reference generator) and on copies broken the ways downloads break.
 import assert from "node:assert/strict";
-import { copyFileSync, mkdtempSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { modelCheck } from "../../../src/commands/doctor/checks/model.js";
 import { collectModel } from "../../../src/commands/doctor/collect.js";
 import { linuxH100, TINY_MODEL } from "./scenarios.js";
+import { trackedTempDir } from "../../../src/lib/cleanup.js";
 
 const FILES = ["params.json", "consolidated.safetensors", "tekken.json"];
 
 function copyModel(files = FILES): string {
-  const d = mkdtempSync(join(tmpdir(), "vox-model-"));
+  const d = trackedTempDir("vox-model-");
   for (const f of files) copyFileSync(join(TINY_MODEL, f), join(d, f));
   return d;
 }

@@ -3,14 +3,14 @@
 // stubs/libcuda.so, and a working one with cuBLAS 12 next to it.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { runChecks } from "../../../src/commands/doctor/checks/index.js";
 import { collectFacts, collectors } from "../../../src/commands/doctor/collect.js";
 import { probe } from "../../../src/commands/doctor/derive.js";
 import { which } from "../../../src/lib/exec.js";
+import { trackedTempDir } from "../../../src/lib/cleanup.js";
 
 const cc = which("cc") ?? which("gcc");
 
@@ -22,7 +22,7 @@ function sharedLib(dir: string, soname: string, source: string): void {
 }
 
 function fakeDriver(initResult: number, driverVersion: number): string {
-  const dir = mkdtempSync(join(tmpdir(), "vox-fakecuda-"));
+  const dir = trackedTempDir("vox-fakecuda-");
   sharedLib(dir, "libcuda.so.1", `
     int cuInit(unsigned f) { (void)f; return ${initResult}; }
     int cuDriverGetVersion(int *v) { *v = ${driverVersion}; return 0; }

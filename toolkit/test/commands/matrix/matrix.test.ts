@@ -80,4 +80,47 @@ describe("matrix", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+  it("per check the newest report by createdAt decides, whatever the order given", () => {
+    const at = (kind: string, status: string, createdAt: string) => check(kind, { status, createdAt });
+    const newFail = at("accuracy", "fail", "2026-11-02T00:00:00Z");
+    const oldPass = at("accuracy", "pass", "2026-11-01T00:00:00Z");
+    for (const order of [[newFail, oldPass], [oldPass, newFail]]) {
+      const row = makeRow([bench(), at("smoke", "pass", "2026-11-01T00:00:00Z"), ...order]);
+      assert.equal(row.status.accuracy, "fail", "the stale pass must not win");
+      assert.equal(row.status.smoke, "pass");
+      assert.equal(row.statusAt!.accuracy, "2026-11-02T00:00:00.000Z");
+    }
+    const doctorNew = check("doctor", { generatedAt: "2026-11-03T00:00:00Z", summary: { failed: 0, warnings: 0 } });
+    const doctorOld = check("doctor", { generatedAt: "2026-11-01T00:00:00Z", summary: { failed: 2, warnings: 0 } });
+    assert.equal(makeRow([doctorNew, doctorOld]).status.doctor, "pass", "doctor reports are dated by generatedAt");
+  });
+
+  it("a gate report carries its stages (worst per kind, skips carry nothing); newer single reports override it", () => {
+    const gate = check("gate", {
+      createdAt: "2026-11-05T00:00:00Z",
+      stages: [
+        { stage: "build", status: "skip" },
+        { stage: "smoke", status: "pass" },
+        { stage: "accuracy", status: "pass" },
+        { stage: "accuracy", status: "fail" },
+      ],
+    });
+    const row = makeRow([gate]);
+    assert.deepEqual(row.status, { doctor: "not run", build: "not run", smoke: "pass", accuracy: "fail" });
+    const later = makeRow([gate, check("accuracy", { status: "pass", createdAt: "2026-11-06T00:00:00Z" })]);
+    assert.equal(later.status.accuracy, "pass");
+  });
+
+  it("a partial report set updates only what it carries; an older report does not replace a newer status", () => {
+    const full = makeRow([bench(), check("doctor", { generatedAt: "2026-11-01T00:00:00Z", summary: { failed: 0, warnings: 0 } }), check("build", { status: "pass", createdAt: "2026-11-01T00:00:00Z" }), check("smoke", { status: "pass", createdAt: "2026-11-01T00:00:00Z" }), check("accuracy", { status: "pass", createdAt: "2026-11-01T00:00:00Z" })]);
+    const m1 = addRow({ schemaVersion: 1, rows: [] }, full);
+    const gateOnly = makeRow([check("gate", { createdAt: "2026-11-02T00:00:00Z", stages: [{ stage: "smoke", status: "fail" }] })]);
+    const m2 = addRow(m1, gateOnly);
+    assert.equal(m2.rows.length, 1);
+    assert.deepEqual(m2.rows[0]!.status, { doctor: "pass", build: "pass", smoke: "fail", accuracy: "pass" });
+    assert.notEqual(m2.rows[0]!.bench, null, "the bench stays");
+    assert.deepEqual(schemaErrors("matrix", m2), []);
+    const stale = makeRow([check("smoke", { status: "pass", createdAt: "2026-10-01T00:00:00Z" })]);
+    assert.equal(addRow(m2, stale).rows[0]!.status.smoke, "fail", "a stale report does not undo a newer failure");
+  });
 });

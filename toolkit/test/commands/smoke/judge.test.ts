@@ -41,3 +41,22 @@ test("auto expects cuda only when the engine found a GPU; skips never make a pas
   assert.equal(expectedBackend("cpu", true), "cpu");
   assert.equal(summarizeChecks([skipped("ffmpeg", "t", "no ffmpeg")]).status, "fail");
 });
+
+test("token count matters: a run that stops early (a prefix of the reference) or runs on fails", () => {
+  const out = readTranscript(result({}));
+  const ref = out.transcript!;
+  const shorter = readTranscript(result({ stdout: STDOUT.replace("[253,253,890,19]", "[253,253,890]").replace('"n_steps":4', '"n_steps":3') }));
+  const c = judgeTranscript("stdin-pcm", "t", shorter, "cpu", ref);
+  assert.equal(c.status, "fail", "three of four tokens, all equal to the reference's first three");
+  assert.match(c.detail, /token ids differ from the file transcription at index 3 \(3 vs 4 tokens\)/);
+  const longer = { ...ref, tokens: [253, 253, 890] };
+  assert.match(judgeTranscript("stdin-pcm", "t", out, "cpu", longer).detail, /at index 3 \(4 vs 3 tokens\)/);
+});
+
+test("mixed checks: one pass and one fail is a failed smoke; skips beside a pass are fine", () => {
+  const out = readTranscript(result({}));
+  const pass = judgeTranscript("file", "t", out, "cpu", null);
+  const fail = judgeTranscript("stdin-wav", "t", out, "cuda", null);
+  assert.deepEqual(summarizeChecks([pass, fail]), { summary: { passed: 1, failed: 1, skipped: 0 }, status: "fail" });
+  assert.deepEqual(summarizeChecks([pass, skipped("ffmpeg", "t", "no ffmpeg")]), { summary: { passed: 1, failed: 0, skipped: 1 }, status: "pass" });
+});

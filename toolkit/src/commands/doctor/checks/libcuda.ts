@@ -78,10 +78,14 @@ export const libcudaCheck: Check = {
     let probed = "";
     if (p) {
       const lc = p.libcuda;
-      if (lc.error && resolved) findings.push(fail(`dlopen("libcuda.so.1") failed: ${lc.error}`, isWsl ? WSL_CACHE_FIX : "Install the NVIDIA driver, or add its library folder to LD_LIBRARY_PATH."));
-      else if (lc.init !== 0) {
+      if (lc.error) {
+        // Not found at all is already a finding above; a library that is there but does not load is its own.
+        if (resolved || findings.length === 0) findings.push(fail(`dlopen("libcuda.so.1") failed: ${lc.error}`, isWsl ? WSL_CACHE_FIX : "Install the NVIDIA driver, or add its library folder to LD_LIBRARY_PATH."));
+      } else if (typeof lc.init !== "number") {
+        findings.push(warn(`the driver probe loaded ${lc.path ?? "libcuda.so.1"} but reported no cuInit result`, "Run npx vox-doctor --save-facts facts.json and report it with that file."));
+      } else if (lc.init !== 0) {
         const known = CU_ERRORS[lc.init ?? -1];
-        findings.push(fail(`cuInit failed with ${lc.init} (${known?.what ?? lc.init_name ?? "?"}) using ${lc.path}`, known?.fix ?? "Update the driver; check dmesg."));
+        findings.push(fail(`cuInit failed with ${lc.init} (${known?.what ?? lc.init_name ?? "an unlisted CUresult"}) using ${lc.path ?? "libcuda.so.1"}`, known?.fix ?? "Update the driver; check dmesg."));
       } else probed = `cuInit ok: ${lc.path}, driver supports CUDA ${cudaIntToVersion(lc.driver_version ?? 0)}, ${lc.devices} device(s)`;
       if (lc.path && /\/stubs\//.test(lc.path) && lc.init === 0) findings.push(fail(`loaded the stub ${lc.path}`, STUB_FIX(lc.path)));
     } else if (info?.cuda) {

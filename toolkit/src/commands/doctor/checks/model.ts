@@ -61,6 +61,7 @@ export const modelCheck: Check = {
   run(f) {
     const m = f.model;
     if (!m.exists) return fail(`model folder ${m.dir} not found`, DOWNLOAD(m.dir));
+    if (m.isFile) return fail(`${m.dir} is a file, not a model folder`, `Pass --model DIR: the folder holding the three model files. ${DOWNLOAD("voxtral-model")}`);
     const findings: Verdict[] = [];
     const notes: string[] = [];
     const absent = Object.entries(m.files).filter(([, s]) => s === null).map(([n]) => n);
@@ -76,6 +77,6 @@ export const modelCheck: Check = {
     }
     tensorFindings(m, params, findings, notes);
     tekkenFindings(m, findings, notes);
-    return combine(findings, [`${m.dir}: ${notes[0]}`, ...notes.slice(1)].join("\n"));
+    return combine(findings, [notes[0] ? `${m.dir}: ${notes[0]}` : m.dir, ...notes.slice(1)].join("\n"));
   },
 };

@@ -9,6 +9,8 @@ export interface Verdict {
   detail: string;
   /** For warn/fail: the command to run, the variable to set, or the README section. null on pass/skip. */
   fix: string | null;
+  /** Each warning or failure behind the verdict, with its own severity and fix (set by combine). */
+  findings?: Array<{ status: "warn" | "fail"; detail: string; fix: string }>;
 }
 
 /** Which backend the user wants ready: cpu skips the CUDA checks. */
@@ -39,6 +41,7 @@ export function combine(findings: Verdict[], passDetail: string): Verdict {
     status: worst,
     detail: [...ordered.map((v) => v.detail), passDetail].filter((d) => d).join("\n"),
     fix: [...new Set(ordered.map((v) => v.fix).filter((x): x is string => !!x))].join("\n"),
+    findings: ordered.map((v) => ({ status: v.status as "warn" | "fail", detail: v.detail, fix: v.fix ?? "" })),
   };
 }
 
