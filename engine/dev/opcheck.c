@@ -2,6 +2,8 @@
  *
  *   build/opcheck [--quick]     (make -C engine cuda opcheck; needs a GPU)
  *
+ * Row tables (the batched multi-stream step): kv_write_rows + attention_rows, rope_rows and
+ * rmsnorm_rows with per-row positions, rings and ada scales (check_rows).
  * Correctness: relative error ‖gpu − ref‖ / ‖ref‖ (reference in double from the same BF16
  * weights / BF16 KV values the device holds); outputs are poisoned (NaN) first so an
  * unwritten element fails. One line per check, "FAIL" when over its tolerance; exit 1 if any.
@@ -399,6 +401,110 @@ static void check_attention(int n, int H, int KVH, int hd, int window, long long
     free(K); free(Vv); free(q); free(got); free(ref); free(sc);
 }
 
+/* Row tables (a step of n streams): row i has its own ring (capacity window + 3i + 1), position
+ * and history. kv_write_rows + attention_rows against the double reference over the bf16 K/V;
+ * rope_rows and rmsnorm_rows (per-row ada scale, row 1 without) against theirs. */
+static void check_rows(int n, int H, int KVH, int hd, int window, long long pos_base) {
+    int kvd = KVH * hd, G = H / KVH, chunk = 256;
+    vox_kv_t *kv[VOX_MAX_ROWS];
+    int64_t pos[VOX_MAX_ROWS];
+    float *K[VOX_MAX_ROWS], *Vv[VOX_MAX_ROWS];
+    long long first[VOX_MAX_ROWS];
+    float *dk = o->alloc(be, (size_t)chunk * kvd), *dv = o->alloc(be, (size_t)chunk * kvd);
+    for (int i = 0; i < n; i++) {
+        pos[i] = pos_base + 997LL * i * (i % 2 ? 1 : 5);
+        kv[i] = o->kv_new(be, window + 3 * i + 1, KVH, hd);
+        if (!kv[i]) die_if(1, "kv_new");
+        first[i] = pos[i] - window + 1 > 0 ? pos[i] - window + 1 : 0;
+        long long total = pos[i] + 1 - first[i];
+        K[i] = malloc((size_t)total * kvd * 4);
+        Vv[i] = malloc((size_t)total * kvd * 4);
+        for (size_t e = 0; e < (size_t)total * kvd; e++) { K[i][e] = frand(); Vv[i][e] = frand(); }
+        for (long long p = first[i]; p < pos[i]; p += chunk) {
+            int m = (int)(pos[i] - p < chunk ? pos[i] - p : chunk);
+            die_if(o->upload(be, dk, K[i] + (size_t)(p - first[i]) * kvd, (size_t)m * kvd * 4), "upload");
+            die_if(o->upload(be, dv, Vv[i] + (size_t)(p - first[i]) * kvd, (size_t)m * kvd * 4), "upload");
+            die_if(o->set_pos(be, p), "set_pos");
+            die_if(o->kv_write(be, kv[i], dk, dv, m), "kv_write");
+        }
+    }
+    float *nk = malloc((size_t)n * kvd * 4), *nv = malloc((size_t)n * kvd * 4);
+    for (int i = 0; i < n; i++) {
+        memcpy(nk + (size_t)i * kvd, K[i] + (size_t)(pos[i] - first[i]) * kvd, (size_t)kvd * 4);
+        memcpy(nv + (size_t)i * kvd, Vv[i] + (size_t)(pos[i] - first[i]) * kvd, (size_t)kvd * 4);
+    }
+    float *dnk = dev_from(nk, (size_t)n * kvd), *dnv = dev_from(nv, (size_t)n * kvd);
+    size_t qn = (size_t)n * H * hd;
+    float *q = malloc(qn * 4);
+    for (size_t e = 0; e < qn; e++) q[e] = frand() * 2;
+    float *dq = dev_from(q, qn), *dout = dev_poison(qn);
+    die_if(o->set_rows(be, pos, n), "set_rows");
+    die_if(o->kv_write_rows(be, kv, dnk, dnv, n), "kv_write_rows");
+    die_if(o->attention_rows(be, dout, dq, kv, n, H, window), "attention_rows");
+    float *got = host_of(dout, qn);
+    double *ref = calloc(qn, 8), *sc = malloc((size_t)(window + 1) * 8);
+    for (int i = 0; i < n; i++)
+        for (int h = 0; h < H; h++) {
+            int g = h / G;
+            double mx = -INFINITY, sum = 0;
+            for (long long j = first[i]; j <= pos[i]; j++) {
+                double sv = 0;
+                for (int dd = 0; dd < hd; dd++)
+                    sv += (double)q[((size_t)i * H + h) * hd + dd] * bfr(K[i][(size_t)(j - first[i]) * kvd + g * hd + dd]);
+                sc[j - first[i]] = sv / sqrt((double)hd);
+                if (sc[j - first[i]] > mx) mx = sc[j - first[i]];
+            }
+            for (long long j = first[i]; j <= pos[i]; j++) { sc[j - first[i]] = exp(sc[j - first[i]] - mx); sum += sc[j - first[i]]; }
+            for (long long j = first[i]; j <= pos[i]; j++)
+                for (int dd = 0; dd < hd; dd++)
+                    ref[((size_t)i * H + h) * hd + dd] += sc[j - first[i]] / sum * bfr(Vv[i][(size_t)(j - first[i]) * kvd + g * hd + dd]);
+        }
+    char what[128];
+    snprintf(what, sizeof what, "kv_write_rows+attention_rows n=%d H=%d KVH=%d hd=%d win=%d", n, H, KVH, hd, window);
+    report(what, got, ref, qn, 1e-5);
+    free(got);
+    /* rope_rows on q */
+    float *dx = dev_from(q, qn);
+    die_if(o->rope_rows(be, dx, n, H, hd, 1e6f), "rope_rows");
+    got = host_of(dx, qn);
+    for (int i = 0; i < n; i++)
+        for (int h = 0; h < H; h++)
+            for (int j = 0; j < hd / 2; j++) {
+                double ang = (double)pos[i] * pow(1e6, -2.0 * j / hd), c = cos(ang), sn = sin(ang);
+                size_t e = ((size_t)i * H + h) * hd + 2 * j;
+                ref[e] = q[e] * c - q[e + 1] * sn;
+                ref[e + 1] = q[e] * sn + q[e + 1] * c;
+            }
+    snprintf(what, sizeof what, "rope_rows n=%d heads=%d hd=%d", n, H, hd);
+    report(what, got, ref, qn, 1e-6);
+    free(got);
+    /* rmsnorm_rows: dim = H*hd, per-row scales, row 1 none */
+    int dim = H * hd;
+    float *w = malloc((size_t)dim * 4), *scl = malloc((size_t)n * dim * 4);
+    for (int e = 0; e < dim; e++) w[e] = frand();
+    for (size_t e = 0; e < (size_t)n * dim; e++) scl[e] = frand();
+    vox_bweight_t *bw = vec_upload(w, dim);
+    float *ds = dev_from(scl, (size_t)n * dim), *dy = dev_poison(qn);
+    const float *sp[VOX_MAX_ROWS];
+    for (int i = 0; i < n; i++) sp[i] = i == 1 ? NULL : ds + (size_t)i * dim;
+    die_if(o->rmsnorm_rows(be, dy, dq, bw, sp, n, dim, 1e-5f), "rmsnorm_rows");
+    got = host_of(dy, qn);
+    for (int i = 0; i < n; i++) {
+        double ss = 0;
+        for (int e = 0; e < dim; e++) ss += (double)q[(size_t)i * dim + e] * q[(size_t)i * dim + e];
+        double k = 1 / sqrt(ss / dim + 1e-5);
+        for (int e = 0; e < dim; e++)
+            ref[(size_t)i * dim + e] = q[(size_t)i * dim + e] * k * w[e] * (i == 1 ? 1 : 1 + scl[(size_t)i * dim + e]);
+    }
+    snprintf(what, sizeof what, "rmsnorm_rows n=%d dim=%d (row 1 without ada)", n, dim);
+    report(what, got, ref, qn, 1e-6);
+    free(got);
+    o->free(be, dx); o->free(be, ds); o->free(be, dy); o->weight_free(be, bw); free(w); free(scl);
+    o->free(be, dq); o->free(be, dout); o->free(be, dk); o->free(be, dv); o->free(be, dnk); o->free(be, dnv);
+    for (int i = 0; i < n; i++) { o->kv_free(be, kv[i]); free(K[i]); free(Vv[i]); }
+    free(nk); free(nv); free(q); free(ref); free(sc);
+}
+
 /* ---- speed: a graph of `reps` repetitions of one op, median of 5 timed launches ---- */
 typedef int (*op_fn)(void *ctx);
 static double time_op(op_fn f, void *ctx, int reps) {
@@ -737,6 +843,10 @@ int main(int argc, char **argv) {
     check_attention(30, 4, 4, 24, 750, 40, 0);          /* hd 24 */
     check_attention(1, 6, 2, 16, 24, 77, 1);            /* GQA 3:1, hd 16, graph */
     check_attention(1, 4, 2, 32, 24, 50, 0);
+    check_attention(8, 32, 8, 128, 8192, 4000, 0);      /* a speculation block of 8 rows */
+    check_rows(8, 32, 8, 128, 8192, 40);                /* 8 streams, real shapes, rings wrapped */
+    check_rows(3, 6, 2, 16, 24, 77);                    /* tiny fixture shapes, small windows */
+    check_rows(2, 4, 2, 32, 8192, 38);
     printf("%s: %d check(s) failed\n", failures ? "FAIL" : "PASS", failures);
     if (!quick) speed();
     o->destroy(be);

@@ -16,8 +16,11 @@
 #include "audio.h"
 #include "backend.h"
 #include "bench.h"
+#include "events.h"
+#include "json.h"
 #include "model.h"
 #include "npy.h"
+#include "serve.h"
 #include "stream.h"
 #include "synth.h"
 
@@ -27,12 +30,14 @@
 
 typedef struct {
     const char *model_dir, *input, *backend, *dump_dir, *synth_dir, *synth_size;
-    int use_stdin, delay_ms, threads, json, dump_steps, ignore_eos, debug, info, help, bench_copy_mb;
+    int use_stdin, serve, delay_ms, threads, json, events, dump_steps, ignore_eos, debug, info, help, bench_copy_mb;
+    int speculate, spec_guess;     /* --speculate K / --no-speculation (0 = default), --spec-guess ID */
     unsigned long long seed;
 } cli_opts;
 
 static const char *USAGE =
     "usage: voxtral -d MODEL_DIR (-i AUDIO.wav | --stdin) [options]\n"
+    "       voxtral -d MODEL_DIR --serve [--delay-ms N] [--backend KIND] [--threads N] [--ignore-eos]\n"
     "       voxtral --info\n"
     "       voxtral --write-synthetic DIR [--synthetic-size full|tiny] [--seed N]\n"
     "       voxtral --bench-copy [MB] [--backend KIND]\n"
@@ -40,13 +45,19 @@ static const char *USAGE =
     "  -d DIR              model folder: params.json, consolidated.safetensors, tekken.json\n"
     "  -i FILE             WAV file (PCM 8/16/24/32-bit, float 32/64-bit; any rate and channel count)\n"
     "  --stdin             read WAV or raw s16le 16 kHz mono from stdin; print text as it is decided\n"
+    "  --serve             many streams over framed stdin, JSON events on stdout (engine/README.md)\n"
     "  --delay-ms N        transcription delay, 80..2400 in steps of 80 (default 480)\n"
     "  --backend KIND      auto (default), cpu or cuda\n"
     "  --threads N         CPU threads (default: all cores)\n"
     "  --json              print one JSON object (text, tokens, timings, memory) at the end\n"
+    "  --events            JSON lines while it runs: token, progress, then done (or error)\n"
     "  --dump DIR          write mel.npy, audio_embeds.npy, logits.npy, tokens.json (offline run)\n"
     "  --dump-steps N      keep only the first N logits rows in logits.npy\n"
     "  --ignore-eos        decode to the end of the audio whatever the model says\n"
+    "  --speculate K       decide up to K ready positions per decoder forward (exact; 1..8, default 8\n"
+    "                      on the CPU, 1 on CUDA until verified there)\n"
+    "  --no-speculation    one position per decoder forward (same as --speculate 1)\n"
+    "  --spec-guess ID     (tests) the token guessed for speculated rows instead of STREAMING_PAD\n"
     "  --debug             log backend, device and timings to stderr\n"
     "  --info              print the engine's build and CUDA facts as JSON (no model needed)\n"
     "  --bench-copy [MB]   time a backend-to-backend copy of MB megabytes (default 1024); JSON with\n"
@@ -55,6 +66,8 @@ static const char *USAGE =
     "\n"
     "exit codes: 0 ok, 2 usage, 3 model files, 4 audio input, 5 backend/device, 6 out of memory,\n"
     "            1 internal error (a bug)\n";
+
+static void note_rows(const vox_backend_t *be, const cli_opts *o);
 
 /* ---------------- option parsing ---------------- */
 
@@ -94,7 +107,9 @@ static int parse_args(int argc, char **argv, cli_opts *o, vox_error_t *err) {
             if (v) { TRY(parse_int(a, v, 1, 65536, &x, err)); o->bench_copy_mb = (int)x; }
         }
         else if (FLAG("--stdin")) o->use_stdin = 1;
+        else if (FLAG("--serve")) o->serve = 1;
         else if (FLAG("--json")) o->json = 1;
+        else if (FLAG("--events")) o->events = 1;
         else if (FLAG("--ignore-eos")) o->ignore_eos = 1;
         else if (FLAG("--debug")) o->debug = 1;
         else if (FLAG("-d") || FLAG("-i") || FLAG("--backend") || FLAG("--dump") || FLAG("--write-synthetic") ||
@@ -117,6 +132,14 @@ static int parse_args(int argc, char **argv, cli_opts *o, vox_error_t *err) {
         } else if (FLAG("--dump-steps")) {
             TRY(parse_int(a, VALUE(), 0, 1L << 30, &x, err));
             o->dump_steps = (int)x;
+        } else if (FLAG("--speculate")) {     /* speculation (decoder.c, stream.c) */
+            TRY(parse_int(a, VALUE(), 1, VOX_MAX_ROWS, &x, err));
+            o->speculate = (int)x;
+        } else if (FLAG("--no-speculation")) {
+            o->speculate = 1;
+        } else if (FLAG("--spec-guess")) {
+            TRY(parse_int(a, VALUE(), 1, 1L << 30, &x, err));
+            o->spec_guess = (int)x;
         } else if (FLAG("--seed")) {
             TRY(parse_int(a, VALUE(), 0, 2147483647L, &x, err));
             o->seed = (unsigned long long)x;
@@ -131,6 +154,12 @@ static int parse_args(int argc, char **argv, cli_opts *o, vox_error_t *err) {
         return vox_fail(err, VOX_EUSAGE, "unknown backend '%s'. Use --backend auto, cpu or cuda", o->backend);
     if (o->bench_copy_mb) return 0;
     if (!o->model_dir) return vox_fail(err, VOX_EUSAGE, "no model folder given. Pass -d MODEL_DIR (run voxtral --help)");
+    if (o->serve) {
+        if (o->input || o->use_stdin || o->json || o->events || o->dump_dir)
+            return vox_fail(err, VOX_EUSAGE, "--serve reads framed audio for many streams on stdin and prints events. "
+                            "Drop -i, --stdin, --json, --events and --dump");
+        return 0;
+    }
     if (!o->input == !o->use_stdin)
         return vox_fail(err, VOX_EUSAGE, "give exactly one audio source. Pass -i AUDIO.wav or --stdin");
     if (o->dump_dir && o->use_stdin)
@@ -139,35 +168,6 @@ static int parse_args(int argc, char **argv, cli_opts *o, vox_error_t *err) {
 }
 
 /* ---------------- output helpers ---------------- */
-
-/* A JSON string; invalid UTF-8 bytes become U+FFFD so the output always parses. */
-static void json_str(FILE *f, const unsigned char *s, size_t n) {
-    fputc('"', f);
-    for (size_t i = 0; i < n;) {
-        unsigned c = s[i];
-        if (c < 0x80) {
-            if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-            else if (c == '\n') fputs("\\n", f);
-            else if (c == '\r') fputs("\\r", f);
-            else if (c == '\t') fputs("\\t", f);
-            else if (c < 0x20 || c == 0x7f) fprintf(f, "\\u%04x", c);
-            else fputc((int)c, f);
-            i++;
-            continue;
-        }
-        int len = c >= 0xf0 && c < 0xf5 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
-        unsigned cp = len == 4 ? c & 7 : len == 3 ? c & 15 : c & 31;
-        int ok = len > 0 && i + (size_t)len <= n;
-        for (int k = 1; ok && k < len; k++) {
-            ok = (s[i + k] & 0xc0) == 0x80;
-            cp = cp << 6 | (s[i + k] & 0x3f);
-        }
-        if (ok) ok = !(len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp < 0xe000))) && !(len == 4 && (cp < 0x10000 || cp > 0x10ffff));
-        if (ok) { fwrite(s + i, 1, (size_t)len, f); i += (size_t)len; }
-        else { fputs("\\ufffd", f); i++; }
-    }
-    fputc('"', f);
-}
 
 static int print_info(void) {
     char cuda[8192];
@@ -183,7 +183,7 @@ static int print_info(void) {
     }
     printf("],\"blas\":");
     const char *blas = openblas_get_config();
-    json_str(stdout, (const unsigned char *)blas, strlen(blas));
+    vox_json_write_string(stdout, (const unsigned char *)blas, strlen(blas));
     printf(",\"cuda\":%s}\n", cuda);
     return 0;
 }
@@ -193,19 +193,39 @@ static int print_info(void) {
 typedef struct {
     const vox_model_t *m;
     int print;                           /* plain mode: write text as tokens are decided */
+    int events;                          /* --events: a token event per token, progress events */
+    int64_t first_pos;                   /* L-1: step k = pos - first_pos */
+    vox_utf8_carry carry;
+    size_t n_fed, n_decided;             /* user samples fed, tokens decided */
+    double last_progress;                /* wall ms of the last progress event */
+    int oom;                             /* the transcript text could not grow */
     unsigned char *text; size_t n_text, cap_text;
 } run_ctx;
 
-static void on_token(void *user, int token) {
+/* A progress event when VOX_EVENTS_PROGRESS_MS have passed since the last one (or at force). */
+static void progress(run_ctx *r, int force) {
+    double now = vox_now_ms();
+    if (!r->events || (!force && now - r->last_progress < VOX_EVENTS_PROGRESS_MS)) return;
+    r->last_progress = now;
+    vox_events_progress(stdout, -1, (double)r->n_fed * 1000.0 / VOX_SAMPLE_RATE, (double)r->n_decided * VOX_MS_PER_TOKEN);
+}
+
+static void on_token(void *user, int token, int64_t pos) {
     run_ctx *r = user;
     size_t len;
     const unsigned char *b = vox_tokenizer_bytes(&r->m->tok, token, &len);
-    if (vox_tokenizer_is_control(&r->m->tok, token) || len == 0) return;
+    int control = vox_tokenizer_is_control(&r->m->tok, token);
+    r->n_decided++;
+    if (r->events) {
+        vox_events_token(stdout, -1, &r->carry, token, b, control ? 0 : len, control, pos, pos - r->first_pos);
+        progress(r, 0);
+    }
+    if (control || len == 0) return;
     if (r->n_text + len > r->cap_text) {
         size_t c = r->cap_text ? r->cap_text * 2 : 256;
         while (c < r->n_text + len) c *= 2;
         unsigned char *t = realloc(r->text, c);
-        if (!t) return;   /* text for JSON lost; tokens are still recorded by the stream */
+        if (!t) { r->oom = 1; return; }   /* reported after the stream returns */
         r->text = t;
         r->cap_text = c;
     }
@@ -246,51 +266,34 @@ static int write_dumps(const char *dir, const vox_model_t *m, const vox_stream_r
     return 0;
 }
 
-/* Peak resident set of this process in MB. VmHWM belongs to this program's address space; getrusage's
- * ru_maxrss also keeps the parent's peak across fork+exec (a 500 MB Node parent would be reported). */
-static double peak_rss_mb(void) {
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kb = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmHWM: %ld kB", &kb) == 1) break;
-    if (f) fclose(f);
-    if (kb >= 0) return (double)kb / 1024.0;
-    struct rusage ru; /* no /proc (not Linux) */
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_maxrss / 1024.0;
-}
 
-static void print_json(const cli_opts *o, const vox_model_t *m, const vox_stream_result *r, const run_ctx *rc,
-                       double load_ms, double wall_ms) {
+static void print_result(const cli_opts *o, const vox_model_t *m, const vox_stream_result *r, const run_ctx *rc,
+                         double load_ms, double wall_ms) {
     vox_backend_t *be = m->be;
-    printf("{\"text\":");
-    json_str(stdout, rc->text, rc->n_text);
-    printf(",\"tokens\":[");
-    for (size_t i = 0; i < r->n_tokens; i++) printf("%s%d", i ? "," : "", r->tokens[i]);
-    const char *dev = be->ops->device_name(be);
-    printf("],\"n_audio\":%lld,\"audio_seconds\":%.4f,\"backend\":\"%s\",\"device\":", (long long)r->n_audio,
-           (double)r->n_samples / VOX_SAMPLE_RATE, be->ops->name);
-    json_str(stdout, (const unsigned char *)dev, strlen(dev));
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    int threads = o->threads > 0 ? o->threads : (int)(cores > 0 ? cores : 1);
-    const vox_stream_timings *t = &r->t;
-    printf(",\"delay_ms\":%d,\"threads\":%d,\"timings_ms\":{\"load\":%.3f,\"mel\":%.3f,\"encoder\":%.3f,"
-           "\"adapter\":%.3f,\"prefill\":%.3f,\"decode\":%.3f,\"decode_per_step\":%.3f,\"first_token\":%.3f,"
-           "\"wall\":%.3f},\"n_steps\":%zu",
-           o->delay_ms, threads, load_ms, t->mel, t->encoder, t->adapter, t->prefill, t->decode,
-           r->n_tokens ? t->decode / (double)r->n_tokens : 0.0, t->first_token, wall_ms, r->n_tokens);
-    printf(",\"step_ms\":[");
-    for (size_t i = 0; i < r->n_tokens; i++) printf("%s%.3f", i ? "," : "", r->step_ms[i]);
-    printf("],\"peak_rss_mb\":%.1f,\"gpu_mem_mb\":", peak_rss_mb());
-    if (strcmp(be->ops->name, "cpu") == 0) printf("null");
-    else printf("%.1f", (double)be->ops->mem_used(be) / (1024.0 * 1024.0));
-    printf("}\n");
+    vox_run_summary sum = {
+        .text = rc->text, .n_text = rc->n_text, .r = r, .backend = be->ops->name, .device = be->ops->device_name(be),
+        .gpu_mem_mb = strcmp(be->ops->name, "cpu") == 0 ? -1.0 : (double)be->ops->mem_used(be) / (1024.0 * 1024.0),
+        .delay_ms = o->delay_ms, .threads = o->threads > 0 ? o->threads : (int)(cores > 0 ? cores : 1),
+        .interrupted = 0, .load_ms = load_ms, .wall_ms = wall_ms, .peak_rss_mb = vox_peak_rss_mb(),
+    };
+    if (o->events) {
+        vox_events_done(stdout, -1, &sum);
+        return;
+    }
+    fputc('{', stdout);
+    vox_events_summary_fields(stdout, &sum);
+    fputs("}\n", stdout);
+    fflush(stdout);
 }
 
 /* Feed the audio: the whole file at once (offline), or stdin as it arrives. */
-static int feed_audio(const cli_opts *o, vox_stream_t *s, const float *samples, size_t n, vox_error_t *err) {
-    if (!o->use_stdin) return vox_stream_feed(s, samples, n, err);
+static int feed_audio(const cli_opts *o, vox_stream_t *s, run_ctx *rc_ctx, const float *samples, size_t n,
+                      vox_error_t *err) {
+    if (!o->use_stdin) {
+        rc_ctx->n_fed = n;
+        return vox_stream_feed(s, samples, n, err);
+    }
     vox_audio_stream_t *as;
     TRY(vox_audio_stream_open(STDIN_FILENO, &as, err));
     float buf[4096];
@@ -299,7 +302,9 @@ static int feed_audio(const cli_opts *o, vox_stream_t *s, const float *samples, 
         long got = vox_audio_stream_read(as, buf, sizeof buf / sizeof *buf, err);
         if (got < 0) { rc = (int)got; break; }
         if (got == 0) break;
+        rc_ctx->n_fed += (size_t)got;
         if ((rc = vox_stream_feed(s, buf, (size_t)got, err)) != 0) break;
+        progress(rc_ctx, 0);
     }
     vox_audio_stream_close(as);
     return rc;
@@ -347,18 +352,25 @@ static int transcribe(const cli_opts *o, double t_start, vox_error_t *err) {
                 m->p.vocab_size, load_ms);
     if (!rc) {
         rc_ctx.m = m;
-        rc_ctx.print = !o->json;
-        vox_stream_opts so = {o->delay_ms, o->ignore_eos, o->dump_dir != NULL, o->dump_steps};
+        rc_ctx.print = !o->json && !o->events;
+        rc_ctx.events = o->events;
+        rc_ctx.last_progress = vox_now_ms();
+        vox_stream_opts so = {o->delay_ms, o->ignore_eos, o->dump_dir != NULL, o->dump_steps, o->speculate,
+                              o->spec_guess, 0};
+        note_rows(be, o);
         rc = vox_stream_new(m, &so, on_token, &rc_ctx, &s, err);
+        if (!rc) rc_ctx.first_pos = vox_stream_first_pos(s);
     }
-    if (!rc) rc = feed_audio(o, s, samples, n, err);
+    if (!rc) rc = feed_audio(o, s, &rc_ctx, samples, n, err);
     if (!rc) rc = vox_stream_flush(s, err);
+    if (!rc && rc_ctx.oom) rc = vox_fail(err, VOX_ENOMEM, "out of host memory while keeping the transcript. Free some memory and retry");
+    if (!rc) progress(&rc_ctx, 1);
     if (!rc) {
         vox_stream_result r;
         vox_stream_result_get(s, &r);
         if (o->dump_dir) rc = write_dumps(o->dump_dir, m, &r, err);
         if (!rc) {
-            if (o->json) print_json(o, m, &r, &rc_ctx, load_ms, vox_now_ms() - t_start);
+            if (o->json || o->events) print_result(o, m, &r, &rc_ctx, load_ms, vox_now_ms() - t_start);
             else { fputc('\n', stdout); fflush(stdout); }
         }
         if (!rc && o->debug)
@@ -374,11 +386,48 @@ static int transcribe(const cli_opts *o, double t_start, vox_error_t *err) {
     return rc;
 }
 
+/* The one note of a backend whose multi-row decoder ops (speculation, batched streams) are built but
+ * not yet verified: such runs keep one position per step (backend.h, rows_verified). */
+static void note_rows(const vox_backend_t *be, const cli_opts *o) {
+    if (be->ops->rows_verified) return;
+    if (o->serve)
+        fprintf(stderr, "voxtral: note: the %s backend's multi-row decoder ops are built but not yet verified, so the "
+                "streams are decoded one after another\n", be->ops->name);
+    else
+        fprintf(stderr, "voxtral: note: the %s backend's multi-row decoder ops are built but not yet verified, so %s\n",
+                be->ops->name, o->speculate > 1 ? "--speculate runs unverified code"
+                                                : "this run decides one position per step (--speculate K tries them)");
+}
+
+/* --serve: load once, then serve.c runs the streams until stdin ends. */
+static int serve(const cli_opts *o, vox_error_t *err) {
+    vox_backend_t *be = NULL;
+    vox_model_t *m = NULL;
+    vox_backend_opts bo = {o->backend, o->threads, 0, o->debug};
+    double t_load = vox_now_ms();
+    int rc = vox_backend_create(&bo, &be, err);
+    if (!rc) rc = vox_model_load(o->model_dir, be, &m, err);
+    if (!rc) {
+        note_rows(be, o);
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        vox_serve_opts so = {o->delay_ms, o->ignore_eos, o->threads > 0 ? o->threads : (int)(cores > 0 ? cores : 1),
+                             vox_now_ms() - t_load};
+        rc = vox_serve_run(m, &so, STDIN_FILENO, stdout, err);
+    } else {
+        vox_events_error(stdout, VOX_EVENTS_STREAM_NULL, err);
+    }
+    vox_model_free(m);
+    vox_backend_destroy(be);
+    return rc;
+}
+
 int main(int argc, char **argv) {
     double t_start = vox_now_ms();
     signal(SIGPIPE, SIG_IGN);   /* a closed stdout must not kill us with a signal */
     vox_error_t err = {0, ""};
     cli_opts o;
+    int events = 0;   /* known before parsing, so a usage error is an error event too */
+    for (int i = 1; i < argc; i++) events |= strcmp(argv[i], "--events") == 0;
     int rc = parse_args(argc, argv, &o, &err);
     if (!rc) {
         if (o.help) { fputs(USAGE, stdout); return 0; }
@@ -388,6 +437,8 @@ int main(int argc, char **argv) {
                 rc = vox_fail(&err, VOX_EUSAGE, "unknown --synthetic-size '%s'. Use full or tiny", o.synth_size);
             else
                 rc = vox_synth_write(o.synth_dir, o.synth_size, o.seed, 1, &err);
+        } else if (o.serve) {
+            rc = serve(&o, &err);
         } else if (o.bench_copy_mb) {
             rc = bench_copy(&o, &err);
         } else {
@@ -396,6 +447,7 @@ int main(int argc, char **argv) {
     }
     if (rc) {
         if (!err.code) vox_fail(&err, rc, "unexpected failure (code %d). This is a bug; please report it", rc);
+        if (events) vox_events_error(stdout, -1, &err);
         fprintf(stderr, "voxtral: error: %s\n", err.msg);
         return vox_exit_code(err.code);
     }

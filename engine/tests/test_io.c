@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "audio.h"
+#include "events.h"
 #include "json.h"
 #include "npy.h"
 #include "params.h"
@@ -727,6 +728,52 @@ static int remove_entry(const char *path, const struct stat *sb, int type, struc
     return remove(path);
 }
 
+/* ---- events: token text across UTF-8 splits, escaping, stream ids ---- */
+static char *capture(void (*fn)(FILE *), size_t *n) {
+    char *buf = NULL;
+    FILE *f = open_memstream(&buf, n);
+    fn(f);
+    fclose(f);
+    return buf;
+}
+
+static void events_split(FILE *f) {
+    vox_utf8_carry c = {{0}, 0};
+    vox_events_token(f, -1, &c, 1, (const unsigned char *)" caf\xc3", 5, 0, 44, 0);   /* é split: c3 | a9 */
+    vox_events_token(f, -1, &c, 2, (const unsigned char *)"", 0, 1, 45, 1);             /* a control token between */
+    vox_events_token(f, -1, &c, 3, (const unsigned char *)"\xa9!\xf0\x9f", 4, 0, 46, 2); /* 😀 split 2 | 1 | 1 */
+    vox_events_token(f, -1, &c, 4, (const unsigned char *)"\x98", 1, 0, 47, 3);
+    vox_events_token(f, 7, &c, 5, (const unsigned char *)"\x80\"\n\xff", 4, 0, 48, 4);
+}
+
+static void events_misc(FILE *f) {
+    vox_error_t e = {0, ""};
+    vox_fail(&e, VOX_EAUDIO, "x.wav: \"bad\"");
+    vox_events_error(f, -1, &e);
+    vox_events_progress(f, 3, 1500.0, 80.0);
+}
+
+static void test_events(void) {
+    size_t n;
+    char *out = capture(events_split, &n);
+    const char *want =
+        "{\"type\":\"token\",\"id\":1,\"text\":\" caf\",\"control\":false,\"pos\":44,\"step\":0,\"start_ms\":0,\"end_ms\":80}\n"
+        "{\"type\":\"token\",\"id\":2,\"text\":\"\",\"control\":true,\"pos\":45,\"step\":1,\"start_ms\":80,\"end_ms\":160}\n"
+        "{\"type\":\"token\",\"id\":3,\"text\":\"\xc3\xa9!\",\"control\":false,\"pos\":46,\"step\":2,\"start_ms\":160,\"end_ms\":240}\n"
+        "{\"type\":\"token\",\"id\":4,\"text\":\"\",\"control\":false,\"pos\":47,\"step\":3,\"start_ms\":240,\"end_ms\":320}\n"
+        "{\"type\":\"token\",\"stream\":7,\"id\":5,\"text\":\"\xf0\x9f\x98\x80\\\"\\n\\ufffd\",\"control\":false,\"pos\":48,"
+        "\"step\":4,\"start_ms\":320,\"end_ms\":400}\n";
+    CHECK(out && !strcmp(out, want), "token events carry split UTF-8 to the next token:\n%s", out ? out : "(null)");
+    free(out);
+    out = capture(events_misc, &n);
+    want = "{\"type\":\"error\",\"code\":\"audio\",\"exit_code\":4,\"message\":\"x.wav: \\\"bad\\\"\"}\n"
+           "{\"type\":\"progress\",\"stream\":3,\"consumed_ms\":1500.0,\"decoded_ms\":80.0}\n";
+    CHECK(out && !strcmp(out, want), "error and progress events:\n%s", out ? out : "(null)");
+    free(out);
+    CHECK(!strcmp(vox_events_code_name(VOX_EDEVICE), "backend") && !strcmp(vox_events_code_name(VOX_ENOMEM), "memory") &&
+          !strcmp(vox_events_code_name(VOX_EINTERNAL), "internal"), "error code names");
+}
+
 int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
     if (argc > 1) snprintf(tmp, sizeof tmp, "%s", argv[1]);
@@ -746,6 +793,7 @@ int main(int argc, char **argv) {
     test_wav_errors();
     test_streams();
     test_npy();
+    test_events();
     printf("test_io: %d passed, %d failed\n", n_pass, n_fail);
     if (!n_fail && argc <= 1) nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     return n_fail ? 1 : 0;

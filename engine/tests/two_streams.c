@@ -25,7 +25,7 @@ typedef struct {
     int rc;
 } job_t;
 
-static void on_token(void *user, int token) { (void)user; (void)token; }
+static void on_token(void *user, int token, int64_t pos) { (void)user; (void)token; (void)pos; }
 
 static void *run(void *arg) {
     job_t *j = arg;

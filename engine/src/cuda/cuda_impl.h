@@ -34,7 +34,11 @@
     X(k_attn_d64_q4, "vox_attn_d64_q4") \
     X(k_attn_d128_q4, "vox_attn_d128_q4") \
     X(k_attn_tc_d64, "vox_attn_tc_d64") \
-    X(k_attn_tc_d128, "vox_attn_tc_d128")
+    X(k_attn_tc_d128, "vox_attn_tc_d128") \
+    X(k_rope_rows, "vox_rope_rows") \
+    X(k_kv_write_rows, "vox_kv_write_rows") \
+    X(k_rmsnorm_rows, "vox_rmsnorm_rows") \
+    X(k_attn_rows, "vox_attn_rows")
 
 #define VOX_K_FIELD(f, s) CUfunction f;
 typedef struct { VOX_KERNELS(VOX_K_FIELD) } vox_cuda_kernels;
@@ -90,6 +94,7 @@ typedef struct {
     vox_gemm_algo algos[VOX_GEMM_ALGOS];  int n_algos, next_algo;
 
     int64_t *pos;           /* [1] device position register (set_pos) */
+    int64_t rows_pos[VOX_MAX_ROWS];  int n_rows;   /* set_rows (host copy; rows.c) */
     uint16_t *xbf;  size_t xbf_cap;       /* bf16 copy of a linear() input (elements) */
     float *attn_part; size_t attn_part_cap; /* attention split partials (floats) */
     float *argmax_part;     /* [VOX_ARGMAX_ROWS * VOX_ARGMAX_CHUNKS * 2] (value, index) pairs */
@@ -186,6 +191,16 @@ int vox_cuda_argmax(vox_backend_t *be, int32_t *out_id, const float *logits, int
 int vox_cuda_kv_write(vox_backend_t *be, vox_kv_t *kv, const float *k, const float *v, int n);
 int vox_cuda_attention(vox_backend_t *be, float *out, const float *q, const vox_kv_t *kv,
                        int n, int n_heads, int window);
+
+/* rows.c: the row-table ops (per-row positions, rings, ada scales) and kv_bytes. */
+int vox_cuda_set_rows(vox_backend_t *be, const int64_t *pos, int n);
+int vox_cuda_rope_rows(vox_backend_t *be, float *x, int n, int n_heads, int head_dim, float theta);
+int vox_cuda_kv_write_rows(vox_backend_t *be, vox_kv_t *const *kv, const float *k, const float *v, int n);
+int vox_cuda_attention_rows(vox_backend_t *be, float *out, const float *q, vox_kv_t *const *kv, int n,
+                            int n_heads, int window);
+int vox_cuda_rmsnorm_rows(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w,
+                          const float *const *scale1p, int n, int dim, float eps);
+size_t vox_cuda_kv_bytes(vox_backend_t *be, const vox_kv_t *kv);
 
 int vox_cuda_graph_begin(vox_backend_t *be);
 int vox_cuda_graph_end(vox_backend_t *be, vox_graph_t **g);

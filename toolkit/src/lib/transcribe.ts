@@ -1,7 +1,10 @@
 // One transcription through the engine with --json (and optionally --dump), its JSON checked against
-// the engine CLI contract. Used by smoke and accuracy; the engine itself is started by engine.ts.
+// the engine CLI contract (used by smoke and accuracy), and a live one with --stdin --events (used by
+// vox transcribe). The engine itself is started by engine.ts.
 import { join } from "node:path";
-import { runEngine, type EngineOptions, type EngineResult } from "./engine.js";
+import type { Readable } from "node:stream";
+import { runEngine, startEngine, type EngineOptions, type EngineResult } from "./engine.js";
+import { LineSplitter, parseEventLine, type DoneEvent, type EngineEvent, type ErrorEvent, type ProgressEvent, type TokenEvent } from "./events.js";
 
 const TIMING_KEYS = ["load", "mel", "encoder", "adapter", "prefill", "decode", "decode_per_step", "first_token", "wall"] as const;
 
@@ -111,4 +114,108 @@ export async function transcribe(o: TranscribeOptions): Promise<TranscribeOutcom
 /** Paths the engine's --dump DIR writes. */
 export function dumpFiles(dir: string): { logits: string; tokens: string; mel: string; audioEmbeds: string } {
   return { logits: join(dir, "logits.npy"), tokens: join(dir, "tokens.json"), mel: join(dir, "mel.npy"), audioEmbeds: join(dir, "audio_embeds.npy") };
+}
+
+export interface LiveOptions {
+  model: string;
+  backend?: string;
+  delayMs?: number;
+  extraArgs?: string[];
+  timeoutMs?: number;
+  /** WAV or raw s16le 16 kHz mono bytes, piped into the engine's --stdin as they arrive */
+  input: Readable;
+  /** every event, in order, as soon as its line arrives */
+  onEvent?: (e: EngineEvent) => void;
+  /** after each chunk of input was handed to the engine: bytes so far */
+  onFed?: (totalBytes: number) => void;
+  /** each line the engine writes on stderr (notes, its error line) */
+  onStderr?: (line: string) => void;
+  /** abort = stop feeding: the engine's stdin is closed, so it decides what it has and ends with done */
+  signal?: AbortSignal;
+  /** after an abort, milliseconds before the engine is killed if it has not ended (default 10 s) */
+  graceMs?: number;
+}
+
+export interface LiveOutcome {
+  run: EngineResult;
+  /** the final done event; null when the engine failed or was killed */
+  done: DoneEvent | null;
+  tokens: TokenEvent[];
+  /** the last progress event (user audio fed when no done event came) */
+  progress: ProgressEvent | null;
+  /** the engine's error event, when it wrote one */
+  errorEvent: ErrorEvent | null;
+  /** null when the run ended with a done event; else what went wrong in words */
+  error: string | null;
+  /** the input was cut short by `signal` */
+  aborted: boolean;
+}
+
+/** One engine run with --stdin --events: input streamed in, events handed out as they are decided.
+ *  Memory stays flat: nothing of the input or of the engine's stdout is kept but the token events. */
+export async function transcribeLive(o: LiveOptions): Promise<LiveOutcome> {
+  const args = ["-d", o.model, "--stdin", "--events"];
+  if (o.backend) args.push("--backend", o.backend);
+  if (o.delayMs !== undefined) args.push("--delay-ms", String(o.delayMs));
+  args.push(...(o.extraArgs ?? []));
+  const { process: proc, result } = startEngine(args, { stdinPipe: true, timeoutMs: o.timeoutMs, buffer: { stdout: false, stderr: true } });
+  const tokens: TokenEvent[] = [];
+  let done: DoneEvent | null = null;
+  let progress: ProgressEvent | null = null;
+  let errorEvent: ErrorEvent | null = null;
+  let badLine: string | null = null;
+  const handle = (line: string) => {
+    let e: EngineEvent;
+    try {
+      e = parseEventLine(line);
+    } catch (err) {
+      badLine ??= (err as Error).message;
+      return;
+    }
+    if (e.type === "token") tokens.push(e);
+    else if (e.type === "done") done = e;
+    else if (e.type === "progress") progress = e;
+    else if (e.type === "error") errorEvent = e;
+    o.onEvent?.(e);
+  };
+  const out = new LineSplitter();
+  proc.stdout?.on("data", (chunk: Buffer) => {
+    for (const l of out.push(chunk)) handle(l);
+  });
+  const errLines = new LineSplitter();
+  proc.stderr?.on("data", (chunk: Buffer) => {
+    for (const l of errLines.push(chunk)) o.onStderr?.(l);
+  });
+  // Feed the input; an engine that exits early closes its stdin (EPIPE): stop reading the input then.
+  let fed = 0;
+  const stdin = proc.stdin!;
+  stdin.on("error", () => o.input.destroy());
+  const onData = (chunk: Buffer) => {
+    fed += chunk.length;
+    if (!stdin.write(chunk)) o.input.pause();
+    o.onFed?.(fed);
+  };
+  stdin.on("drain", () => o.input.resume());
+  o.input.on("data", onData);
+  o.input.on("end", () => stdin.end());
+  o.input.on("error", () => stdin.end());
+  let aborted = false;
+  let killTimer: NodeJS.Timeout | undefined;
+  const abort = () => {
+    aborted = true;
+    o.input.off("data", onData);
+    o.input.destroy();
+    stdin.end();
+    killTimer = setTimeout(() => proc.kill("SIGKILL"), o.graceMs ?? 10_000);
+  };
+  if (o.signal?.aborted) abort();
+  else o.signal?.addEventListener("abort", abort, { once: true });
+  const run = await result;
+  clearTimeout(killTimer);
+  o.signal?.removeEventListener("abort", abort);
+  o.input.destroy();
+  for (const l of out.end()) handle(l);
+  for (const l of errLines.end()) o.onStderr?.(l);
+  const error = run.failure ?? badLine ?? (done ? null : "engine exited without a done event");
+  return { run, done, tokens, progress, errorEvent, error, aborted };
 }

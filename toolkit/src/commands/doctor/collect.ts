@@ -4,6 +4,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { hostname, release, tmpdir } from "node:os";
 import { join } from "node:path";
+import { collectCaptureFacts } from "../../lib/capture.js";
 import { runEngine } from "../../lib/engine.js";
 import { runCommand, which } from "../../lib/exec.js";
 import { engineBinary, packageRoot } from "../../lib/paths.js";
@@ -154,6 +155,9 @@ const collectors: Record<string, Collector> = {
   async ffmpeg(f, env) {
     f.ffmpeg.path = which("ffmpeg", env.PATH);
     if (f.ffmpeg.path) f.ffmpeg.version = await runCommand(f.ffmpeg.path, ["-hide_banner", "-version"]);
+  },
+  async capture(f, env) {
+    f.capture = await collectCaptureFacts(env);
   },
   async engine(f, env) {
     f.engine.path = engineBinary(env);

@@ -1,6 +1,7 @@
 // The facts the doctor collects: plain JSON (raw command outputs, file listings, small file
 // contents), so a fact set can be saved (--save-facts), replayed (--facts) and kept as a test fixture.
 // Checks read only this; they never touch the machine.
+import type { CaptureFacts } from "../../lib/capture.js";
 import type { CmdFact } from "../../lib/exec.js";
 import type { SafetensorsHeader } from "../../lib/safetensors.js";
 
@@ -64,6 +65,8 @@ export interface Facts {
   make: { path: string | null };
   openblas: { pkgConfig: CmdFact | null; headers: string[] };
   ffmpeg: { path: string | null; version: CmdFact | null };
+  /** Microphone capture (PulseAudio / ALSA / ffmpeg input devices); absent in fact sets saved before it existed. */
+  capture?: CaptureFacts;
   engine: { path: string; exists: boolean; info: CmdFact | null };
   model: ModelFacts;
   /** Collectors that threw or timed out: name -> message. Their facts keep empty defaults. */

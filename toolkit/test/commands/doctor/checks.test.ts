@@ -6,6 +6,7 @@ import { CHECKS, runChecks, type CheckResult } from "../../../src/commands/docto
 import type { Backend, Check } from "../../../src/commands/doctor/checks/types.js";
 import { collectModel } from "../../../src/commands/doctor/collect.js";
 import type { Facts } from "../../../src/commands/doctor/facts.js";
+import { parseAlsaPcm, parseFfmpegDevices } from "../../../src/lib/capture.js";
 import { cmd, engineInfoCmd, linuxH100, probeOk, text, wslRtx4090 } from "./scenarios.js";
 
 function verdicts(f: Facts, backend: Backend = "auto"): Record<string, CheckResult> {
@@ -16,7 +17,7 @@ function statuses(f: Facts, backend: Backend = "auto"): Record<string, string> {
   return Object.fromEntries(runChecks(f, backend).map((r) => [r.id, r.status]));
 }
 
-const ALL_PASS = { platform: "pass", gpu: "pass", libcuda: "pass", cublas: "pass", toolkit: "pass", cpu: "pass", ffmpeg: "pass", engine: "pass", model: "pass" };
+const ALL_PASS = { platform: "pass", gpu: "pass", libcuda: "pass", cublas: "pass", toolkit: "pass", cpu: "pass", ffmpeg: "pass", capture: "pass", engine: "pass", model: "pass" };
 
 test("healthy Linux H100: every check passes, with the GPU's numbers", () => {
   const v = verdicts(linuxH100());
@@ -218,6 +219,40 @@ test("ffmpeg missing is a warning with the install command", () => {
   const v = verdicts(f).ffmpeg!;
   assert.equal(v.status, "warn");
   assert.equal(v.fix, "sudo apt-get install ffmpeg");
+});
+
+test("capture: WSLg's PulseAudio, a desktop's PulseAudio, ALSA; none is a warning with the fix", () => {
+  const wsl = verdicts(wslRtx4090()).capture!;
+  assert.equal(wsl.status, "pass");
+  assert.match(wsl.detail, /PulseAudio unix:\/mnt\/wslg\/PulseServer, source default/);
+  const linux = linuxH100();
+  assert.match(verdicts(linux).capture!.detail, /PulseAudio unix:\/run\/user\/1000\/pulse\/native/);
+  // An ffmpeg without the pulse input falls back to ALSA when there is a capture card.
+  linux.capture = { ...linux.capture!, ffmpegInputs: ["alsa", "lavfi"] };
+  assert.match(verdicts(linux).capture!.detail, /ALSA device default \(00-00: ALC887-VD Analog\)/);
+  // ... and warns when there is none.
+  linux.capture = { ...linux.capture, alsaCapture: [] };
+  let v = verdicts(linux).capture!;
+  assert.equal(v.status, "warn");
+  assert.match(v.detail, /no pulse input/);
+  linux.capture = { pulseServerEnv: null, wslgSocket: false, userPulseSocket: null, alsaCapture: null, ffmpegInputs: ["alsa", "pulse"] };
+  v = verdicts(linux).capture!;
+  assert.equal(v.status, "warn");
+  assert.match(v.detail, /^no capture device: .*only files can be transcribed/);
+  assert.match(v.fix!, /wsl --update/);
+  linux.capture = { ...linux.capture, ffmpegInputs: null };
+  assert.match(verdicts(linux).capture!.fix!, /sudo apt-get install ffmpeg/);
+  // Every other check is untouched by capture facts.
+  assert.deepEqual({ ...statuses(linux), capture: "pass" }, ALL_PASS);
+  delete linux.capture;
+  assert.equal(verdicts(linux).capture!.status, "skip");
+});
+
+test("capture facts are parsed from /proc/asound/pcm and ffmpeg -devices", () => {
+  const pcm = "00-00: ALC887-VD Analog : ALC887-VD Analog : playback 1 : capture 1\n00-01: ALC887-VD Digital : ALC887-VD Digital : playback 1\n01-03: HDMI 0 : HDMI 0 : playback 1\n";
+  assert.deepEqual(parseAlsaPcm(pcm), ["00-00: ALC887-VD Analog"]);
+  const devices = "Devices:\n D. = Demuxing supported\n .E = Muxing supported\n --\n DE alsa            ALSA audio output\n  E caca            caca\n D  lavfi           Libavfilter virtual input device\n DE pulse           Pulse audio output\n  E sdl,sdl2        SDL2 output device\n DE video4linux2,v4l2 Video4Linux2\n";
+  assert.deepEqual(parseFfmpegDevices(devices), ["alsa", "lavfi", "pulse", "video4linux2", "v4l2"]);
 });
 
 test("--backend cpu skips the CUDA checks", () => {

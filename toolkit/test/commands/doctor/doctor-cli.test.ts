@@ -26,7 +26,7 @@ test("the real command on this machine: a complete, schema-valid JSON report; ex
   assert.equal(r.status, 2, r.stderr);
   const report = JSON.parse(r.stdout) as DoctorReport;
   assert.deepEqual(schemaErrors("doctor", report), []);
-  assert.deepEqual(report.checks.map((c) => c.id), ["platform", "gpu", "libcuda", "cublas", "toolkit", "cpu", "ffmpeg", "engine", "model"]);
+  assert.deepEqual(report.checks.map((c) => c.id), ["platform", "gpu", "libcuda", "cublas", "toolkit", "cpu", "ffmpeg", "capture", "engine", "model"]);
   assert.equal(report.checks.find((c) => c.id === "model")?.status, "fail");
   for (const c of report.checks) if (c.status === "warn" || c.status === "fail") assert.ok(c.fix && c.fix.length > 10, `${c.id} has a fix`);
   assert.equal(report.exitCode, 2);
@@ -61,10 +61,10 @@ test("--save-facts then --facts replays the same verdicts", () => {
 
 test("healthy fact sets: exit 0; --strict turns warnings into exit 1; failures exit 2", () => {
   const ok = buildReport(linuxH100(), { backend: "auto", strict: true, toolkit: TOOLKIT });
-  assert.deepEqual(ok.summary, { passed: 9, warnings: 0, failed: 0, skipped: 0 });
+  assert.deepEqual(ok.summary, { passed: 10, warnings: 0, failed: 0, skipped: 0 });
   assert.equal(ok.exitCode, 0);
   assert.deepEqual(schemaErrors("doctor", ok), []);
-  assert.match(renderTable(ok), /\n9 passed, 0 warnings, 0 failed$/);
+  assert.match(renderTable(ok), /\n10 passed, 0 warnings, 0 failed$/);
   const f = wslRtx4090();
   f.ffmpeg = { path: null, version: null };
   assert.equal(buildReport(f, { backend: "auto", strict: false, toolkit: TOOLKIT }).exitCode, 0);
@@ -92,7 +92,7 @@ test("--markdown removes the host name, GPU UUIDs and the home folder", () => {
   assert.match(md, /<host> \(GPU-<uuid>\)/);
   assert.match(md, /~\/vox\/engine\/build\/voxtral/);
   assert.match(md, /\| ! warn \| gpu \| GPU 0 has 100 MiB free/);
-  assert.match(md, /\*\*8 passed, 1 warning, 0 failed\*\*/);
+  assert.match(md, /\*\*9 passed, 1 warning, 0 failed\*\*/);
 });
 
 test("a collector that throws or hangs is recorded; the others still collect", async () => {

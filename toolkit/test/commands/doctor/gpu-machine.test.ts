@@ -16,7 +16,7 @@ const byId = (f: Facts) => Object.fromEntries(runChecks(f, "auto").map((c) => [c
 test("H200 machine: everything passes but ffmpeg (not installed there)", () => {
   const v = byId(load());
   assert.deepEqual(Object.fromEntries(Object.entries(v).map(([k, c]) => [k, c.status])), {
-    platform: "pass", gpu: "pass", libcuda: "pass", cublas: "pass", toolkit: "pass", cpu: "pass", ffmpeg: "warn", engine: "pass", model: "pass",
+    platform: "pass", gpu: "pass", libcuda: "pass", cublas: "pass", toolkit: "pass", cpu: "pass", ffmpeg: "warn", capture: "skip", engine: "pass", model: "pass",
   });
   assert.match(v.gpu!.detail, /GPU 0: NVIDIA H200, cc 9\.0, driver 580\.159\.04 \(CUDA 13\.0\), 143771 MiB total, 143156 MiB free/);
   assert.match(v.libcuda!.detail, /libcuda\.so\.1 -> \/usr\/local\/nvidia\/lib64\/libcuda\.so\.1 \(LD_LIBRARY_PATH\)/);

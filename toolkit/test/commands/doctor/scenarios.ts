@@ -37,6 +37,7 @@ function common(): Omit<Facts, "platform" | "nvidiaSmi" | "nvidiaSmiBanner" | "l
     make: { path: "/usr/bin/make" },
     openblas: { pkgConfig: cmd("pkg-config --modversion --cflags --libs openblas", "0.3.26\n-I/usr/include/x86_64-linux-gnu/openblas-pthread/\n-lopenblas\n"), headers: ["/usr/include/x86_64-linux-gnu/openblas-pthread/cblas.h"] },
     ffmpeg: { path: "/usr/bin/ffmpeg", version: cmd("ffmpeg -version", "ffmpeg version 6.1.1-3ubuntu5 Copyright (c) 2000-2023 the FFmpeg developers\n") },
+    capture: { pulseServerEnv: null, wslgSocket: false, userPulseSocket: "/run/user/1000/pulse/native", alsaCapture: ["00-00: ALC887-VD Analog"], ffmpegInputs: ["alsa", "lavfi", "oss", "pulse", "x11grab"] },
     engine: { path: "/home/ada/vox/engine/build/voxtral", exists: true, info: engineInfoCmd(["cpu", "cuda"], ["sm_80", "sm_86", "sm_89", "sm_90", "sm_120"]) },
     model: collectModel(TINY_MODEL),
     collectorErrors: {},
@@ -75,6 +76,8 @@ export function wslRtx4090(): Facts {
       wslVersionOutput: text("wsl-version.txt"),
     },
     env: { PATH: "/usr/local/cuda/bin:/usr/bin:/bin:/usr/lib/wsl/lib", CUDA_HOME: "/usr/local/cuda" },
+    // WSLg: a PulseAudio socket, no ALSA sound cards.
+    capture: { pulseServerEnv: null, wslgSocket: true, userPulseSocket: null, alsaCapture: null, ffmpegInputs: ["alsa", "lavfi", "pulse"] },
     nvidiaSmi: cmd("nvidia-smi --query-gpu=...", text("smi-rtx4090-wsl.csv")),
     nvidiaSmiBanner: cmd("nvidia-smi", text("smi-rtx4090-wsl-banner.txt")),
     ldconfig: cmd("ldconfig -p", text("ldconfig-wsl2.txt")),

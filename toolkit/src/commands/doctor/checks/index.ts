@@ -1,6 +1,7 @@
 // All checks, in display order, and the runner that isolates them: a check that throws is
 // reported as failed (with the error) while the others still run.
 import type { Facts } from "../facts.js";
+import { captureCheck } from "./capture.js";
 import { cpuCheck } from "./cpu.js";
 import { cublasCheck } from "./cublas.js";
 import { engineCheck } from "./engine.js";
@@ -12,12 +13,12 @@ import { platformCheck } from "./platform.js";
 import { toolkitCheck } from "./toolkit.js";
 import { skip, type Backend, type Check, type Verdict } from "./types.js";
 
-export const CHECKS: readonly Check[] = [platformCheck, gpuCheck, libcudaCheck, cublasCheck, toolkitCheck, cpuCheck, ffmpegCheck, engineCheck, modelCheck];
+export const CHECKS: readonly Check[] = [platformCheck, gpuCheck, libcudaCheck, cublasCheck, toolkitCheck, cpuCheck, ffmpegCheck, captureCheck, engineCheck, modelCheck];
 
 /** Collectors whose failure makes a check's facts incomplete. */
 const FEEDS: Record<string, string[]> = {
   platform: ["platform"], gpu: ["gpu", "model"], libcuda: ["libraries", "cudaProbe", "platform"], cublas: ["libraries", "cudaProbe"],
-  toolkit: ["nvcc", "gpu"], cpu: ["cpuBuild", "libraries"], ffmpeg: ["ffmpeg"], engine: ["engine", "gpu"], model: ["model"],
+  toolkit: ["nvcc", "gpu"], cpu: ["cpuBuild", "libraries"], ffmpeg: ["ffmpeg"], capture: ["capture"], engine: ["engine", "gpu"], model: ["model"],
 };
 
 export interface CheckResult extends Verdict {
