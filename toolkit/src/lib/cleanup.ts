@@ -1,5 +1,7 @@
 // Temporary files and folders that must not outlive the process: removed when it exits normally,
-// and on Ctrl-C (SIGINT) or SIGTERM, after which the process exits 130 / 143 (one line on stderr).
+// and on Ctrl-C (SIGINT) or SIGTERM, after which the process exits 130 / 143 (one line on stderr) —
+// unless the command has its own handler for that signal: then it decides when to exit, and the
+// files go when it does.
 //   const dir = trackedTempDir("vox-bench-");   // mkdtemp in $TMPDIR, removed on exit and on signals
 //   removeOnExit(path) / keepOnExit(path)       // for paths made elsewhere (a .partial folder, a .tmp file)
 import { mkdtempSync, rmSync } from "node:fs";
@@ -30,6 +32,9 @@ function install(): void {
   process.on("exit", removeAll);
   for (const [sig, code] of [["SIGINT", EXIT.interrupted], ["SIGTERM", EXIT.terminated]] as const) {
     process.on(sig, () => {
+      // A command with its own handler for the signal (a graceful stop, e.g. vox transcribe deciding
+      // the audio it has) owns the shutdown; the files are then removed by the exit hook.
+      if (process.listenerCount(sig) > 1) return;
       removeAll();
       process.stderr.write(`vox: interrupted (${sig}); temporary files removed.\n`);
       process.exit(code);

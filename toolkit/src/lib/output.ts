@@ -79,7 +79,7 @@ let tmpCount = 0;
 
 /** Writes `data` to `path` through a temporary file in the same folder and a rename, so readers see
  *  the old file or the complete new one, never a partial one. Throws OutputError (exit 73). */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+export function writeFileAtomic(path: string, data: string | Uint8Array, fix = FIX): void {
   const tmp = `${path}.tmp-${process.pid}-${tmpCount++}`;
   try {
     removeOnExit(tmp);
@@ -87,7 +87,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
-    throw new OutputError(`cannot write ${path}: ${errnoWords(e)}`, FIX);
+    throw new OutputError(`cannot write ${path}: ${errnoWords(e)}`, fix);
   } finally {
     keepOnExit(tmp);
   }
