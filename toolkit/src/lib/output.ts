@@ -34,6 +34,16 @@ let probeCount = 0;
  *  `what` names the option in the message (e.g. "report folder"); create = false: the folder must exist.
  *  Throws OutputError (exit 73). */
 export function ensureWritableDir(dir: string, what = "output folder", create = true): string {
+  return writableDir(dir, what, create ? "create" : "exist");
+}
+
+/** Checks that `dir` could be created and written (its nearest existing folder takes a probe file)
+ *  without creating anything: for outputs written only if the work succeeds. OutputError (exit 73). */
+export function checkWritableDir(dir: string, what = "output folder"): string {
+  return writableDir(dir, what, "check");
+}
+
+function writableDir(dir: string, what: string, mode: "create" | "exist" | "check"): string {
   const abs = resolve(dir);
   const missing: string[] = [];
   let at = abs;
@@ -53,7 +63,9 @@ export function ensureWritableDir(dir: string, what = "output folder", create = 
     if (!st.isDirectory()) throw new OutputError(`${what} ${abs} cannot be created: ${at} is a file, not a folder`, FIX);
     break;
   }
-  if (!create && missing.length > 0) throw new OutputError(`${what} ${abs} does not exist`, "Create the folder first, or pass a path in an existing folder.");
+  if (mode === "exist" && missing.length > 0) throw new OutputError(`${what} ${abs} does not exist`, "Create the folder first, or pass a path in an existing folder.");
+  const probeIn = mode === "check" && missing.length > 0 ? dirname(missing[0]!) : abs;
+  if (mode === "check") return probeWrite(probeIn, abs, what);
   for (const d of missing) {
     try {
       mkdirSync(d);
@@ -62,13 +74,17 @@ export function ensureWritableDir(dir: string, what = "output folder", create = 
       throw new OutputError(`${what} ${abs} cannot be created: ${d}: ${errnoWords(e)}`, FIX);
     }
   }
-  // Permission bits do not tell (root, read-only mounts, /proc): write a probe file and remove it.
-  const probe = join(abs, `.vox-write-probe-${process.pid}-${probeCount++}`);
+  return probeWrite(abs, abs, what);
+}
+
+/** Permission bits do not tell (root, read-only mounts, /proc): write a probe file in `at` and remove it. */
+function probeWrite(at: string, abs: string, what: string): string {
+  const probe = join(at, `.vox-write-probe-${process.pid}-${probeCount++}`);
   try {
-    accessSync(abs, constants.W_OK);
+    accessSync(at, constants.W_OK);
     writeFileSync(probe, "");
   } catch (e) {
-    throw new OutputError(`${what} ${abs} is not writable: ${errnoWords(e)}`, FIX);
+    throw new OutputError(`${what} ${abs} ${at === abs ? "is not writable" : `cannot be created in ${at}`}: ${errnoWords(e)}`, FIX);
   } finally {
     rmSync(probe, { force: true });
   }
