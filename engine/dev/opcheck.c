@@ -1,16 +1,18 @@
 /* opcheck.c — every CUDA op against a plain CPU reference on fresh random inputs, then speed.
  *
- *   build/opcheck [--quick]     (make -C engine cuda opcheck; needs a GPU)
+ *   build/opcheck [--quick] [--tolerances FILE]     (make -C engine cuda opcheck; needs a GPU)
  *
  * Row tables (the batched multi-stream step): kv_write_rows + attention_rows, rope_rows and
  * rmsnorm_rows with per-row positions, rings and ada scales (check_rows).
- * Correctness: relative error ‖gpu − ref‖ / ‖ref‖ (reference in double from the same BF16
+ * Correctness: normRelErr ‖gpu − ref‖ / ‖ref‖ (reference in double from the same BF16
  * weights / BF16 KV values the device holds); outputs are poisoned (NaN) first so an
- * unwritten element fails. One line per check, "FAIL" when over its tolerance; exit 1 if any.
+ * unwritten element fails. One line per check, "FAIL" when over its limit (the "opcheck" limits of
+ * checks/tolerances.json, read at start; --tolerances names another file); exit 1 if any.
  * Speed (captured CUDA graphs of repeated ops, so launch gaps are small): GEMV vs cuBLASLt at
  * the decoder's shapes (GB/s of weights), linear_multi (q/k/v, w1/w3 in one launch) vs separate
  * calls, the GEMV grid's spread of rows over warps (even split vs one row per warp), GEMM at the encoder's (TFLOP/s), decode attention,
- * device-to-device copy bandwidth (bytes read + written), the decode-step floor. */
+ * device-to-device copy bandwidth (bytes read + written), the decode-step floor (the real model's
+ * decoder bytes per step, from the engine's tensor table, over the copy bandwidth). */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
@@ -19,11 +21,43 @@
 
 #include "backend.h"
 #include "cuda/cuda_impl.h"
+#include "../kernels/gemv_args.cuh"
+#include "json.h"
+#include "synth.h"
+#include "weights.h"
+
+#ifndef VOX_TOLERANCES_JSON
+#define VOX_TOLERANCES_JSON "../checks/tolerances.json"
+#endif
 
 static vox_backend_t *be;
 static const vox_backend_ops *o;
 static int failures;
 static uint64_t rng = 88172645463325252ull;
+/* normRelErr limits, checks/tolerances.json "opcheck.limits" */
+static struct { double fp32, tensor_core, elementwise, add, exact; } tol;
+
+static void load_tolerances(const char *path) {
+    vox_error_t err = {0, ""};
+    vox_json *j = vox_json_parse_file(path, "tolerances.json", 1 << 20, &err);
+    struct { const char *key; double *dst; } k[] = {
+        {"opcheck.limits.fp32", &tol.fp32}, {"opcheck.limits.tensorCore", &tol.tensor_core},
+        {"opcheck.limits.elementwise", &tol.elementwise}, {"opcheck.limits.add", &tol.add},
+        {"opcheck.limits.exact", &tol.exact}};
+    for (size_t i = 0; j && i < sizeof k / sizeof *k; i++) {
+        const vox_json *n = vox_json_path(j, k[i].key);
+        if (!n || n->type != VOX_JSON_NUMBER) {
+            fprintf(stderr, "opcheck: error: %s has no number at %s. Restore it from the repository\n", path, k[i].key);
+            exit(2);
+        }
+        *k[i].dst = n->number;
+    }
+    if (!j) {
+        fprintf(stderr, "opcheck: error: %s. Pass --tolerances with the repository's checks/tolerances.json\n", err.msg);
+        exit(2);
+    }
+    vox_json_free(j);
+}
 
 static float frand(void) {   /* uniform in [-1, 1) */
     rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
@@ -69,7 +103,7 @@ static void report(const char *what, const float *got, const double *ref, size_t
     double rel = den > 0 ? sqrt(num / den) : sqrt(num);
     int fail = bad || !(rel <= tol);
     failures += fail;
-    printf("%-4s %-58s rel %.2e (tol %.0e)%s\n", fail ? "FAIL" : "ok", what, rel, tol,
+    printf("%-4s %-58s normRelErr %.2e (limit %.0e)%s\n", fail ? "FAIL" : "ok", what, rel, tol,
            bad ? " non-finite output" : "");
 }
 
@@ -126,13 +160,34 @@ static void check_linear(int n, int in, int out, int bias, int acc, int path) {
     char what[128];
     snprintf(what, sizeof what, "linear %-7s n=%d in=%d out=%d bias=%d acc=%d", path ? "gemv" : "cublasLt",
              n, in, out, bias, acc);
-    report(what, got, ref, (size_t)n * out, path ? 1e-5 : 1e-2);
+    report(what, got, ref, (size_t)n * out, path ? tol.fp32 : tol.tensor_core);
     o->free(be, dx); o->free(be, dy); o->weight_free(be, w); o->weight_free(be, b);
     free(bv); free(x); free(y0); free(got); free(ref); mat_free(&W);
 }
 
-/* The GEMV launches' spread of rows over warps (VOX_GEMV_GRID_*; the engine's is EVEN). */
-static void set_gemv_grid(int grid) { vox_cuda(be)->gemv_grid = grid; }
+/* The GEMV launch's spread of rows over warps: EVEN is the engine's (gemv.c); ROW_PER_WARP is the
+ * launch before it (a block per 8 rows), ALL_SLOTS every resident warp (1 or 2 rows each for q/k/v).
+ * linear_multi with the spread chosen by set_gemv_grid; opcheck compares their speed and bits. */
+enum { VOX_GEMV_GRID_EVEN, VOX_GEMV_GRID_ROW_PER_WARP, VOX_GEMV_GRID_ALL_SLOTS };
+static int gemv_grid = VOX_GEMV_GRID_EVEN;
+static void set_gemv_grid(int grid) { gemv_grid = grid; }
+
+static unsigned grid_blocks(int rows) {
+    int slots = vox_cuda(be)->gemv_slots, warps = rows;
+    if (gemv_grid == VOX_GEMV_GRID_ALL_SLOTS && rows > slots) warps = slots;
+    return (unsigned)((warps + VOX_GEMV_WARPS - 1) / VOX_GEMV_WARPS);
+}
+
+static int linear_multi_grid(int count, float *const *y, const float *x, const vox_bweight_t *const *w, int n) {
+    if (gemv_grid == VOX_GEMV_GRID_EVEN || n > VOX_GEMV_MAX_ROWS) return o->linear_multi(be, count, y, x, w, n);
+    for (int i = 0; i < count; i += VOX_GEMV_SEGS) {
+        int k = count - i < VOX_GEMV_SEGS ? count - i : VOX_GEMV_SEGS, rows = 0;
+        for (int j = 0; j < k; j++) rows += (int)w[i + j]->rows;
+        int rc = vox_cuda_gemv(be, k, y + i, x, w + i, NULL, n, 0, grid_blocks(rows));
+        if (rc) return rc;
+    }
+    return 0;
+}
 
 /* linear_multi: `count` weights of width `in` on one x, vs the double reference; with n <= 8
  * (one GEMV launch) also vs separate linear() calls, which must give the same bits. */
@@ -151,12 +206,12 @@ static void check_linear_multi(int n, int in, int count, const int *outs) {
         die_if(o->linear(be, dy1[i], dx, w[i], NULL, n, 0), "linear");
     }
     die_if(o->linear_multi(be, count, dy, dx, (const vox_bweight_t *const *)w, n), "linear_multi");
-    /* the same launch with the grid's other row-to-warp spreads (gemm.c: gemv_blocks) */
+    /* the same launch with the grid's other row-to-warp spreads (gemv.c: gemv_blocks is EVEN) */
     float *dg[2][8];
     for (int s = 0; s < 2 && n <= 8; s++) {
         for (int i = 0; i < count; i++) dg[s][i] = dev_poison((size_t)n * outs[i]);
         set_gemv_grid(s ? VOX_GEMV_GRID_ALL_SLOTS : VOX_GEMV_GRID_ROW_PER_WARP);
-        die_if(o->linear_multi(be, count, dg[s], dx, (const vox_bweight_t *const *)w, n), "linear_multi");
+        die_if(linear_multi_grid(count, dg[s], dx, (const vox_bweight_t *const *)w, n), "linear_multi");
         set_gemv_grid(VOX_GEMV_GRID_EVEN);
     }
     int differ_grid = 0;
@@ -191,7 +246,7 @@ static void check_linear_multi(int n, int in, int count, const int *outs) {
     int len = snprintf(what, sizeof what, "linear_multi %-8s n=%d in=%d out=", n <= 8 ? "gemv" : "cublasLt", n, in);
     for (int i = 0; i < count && len < (int)sizeof what - 8; i++)
         len += snprintf(what + len, sizeof what - len, i ? "+%d" : "%d", outs[i]);
-    report(what, got, ref, total, n <= 8 ? 1e-5 : 1e-2);
+    report(what, got, ref, total, n <= 8 ? tol.fp32 : tol.tensor_core);
     if (n <= 8) {   /* same kernel, same per-row arithmetic: bit-identical to linear() */
         failures += differ != 0;
         printf("%-4s %-58s %d of %d outputs differ from linear()\n", differ ? "FAIL" : "ok",
@@ -212,19 +267,19 @@ static void check_pointwise(void) {
     die_if(o->gelu(be, da, n), "gelu");
     got = host_of(da, n);
     for (size_t i = 0; i < n; i++) ref[i] = 0.5 * a[i] * (1 + erf(a[i] / sqrt(2.0)));
-    report("gelu (exact erf)", got, ref, n, 1e-6);
+    report("gelu (exact erf)", got, ref, n, tol.elementwise);
     free(got);
     die_if(o->upload(be, da, a, n * 4), "upload");
     die_if(o->silu_mul(be, da, db, n), "silu_mul");
     got = host_of(da, n);
     for (size_t i = 0; i < n; i++) ref[i] = a[i] / (1 + exp(-(double)a[i])) * b[i];
-    report("silu_mul", got, ref, n, 1e-6);
+    report("silu_mul", got, ref, n, tol.elementwise);
     free(got);
     die_if(o->upload(be, da, a, n * 4), "upload");
     die_if(o->add(be, da, db, n), "add");
     got = host_of(da, n);
     for (size_t i = 0; i < n; i++) ref[i] = (double)a[i] + b[i];
-    report("add", got, ref, n, 1e-7);
+    report("add", got, ref, n, tol.add);
     free(got);
     o->free(be, da); o->free(be, db);
     free(a); free(b); free(ref);
@@ -248,7 +303,7 @@ static void check_rmsnorm(int n, int dim, int ada) {
     }
     char what[96];
     snprintf(what, sizeof what, "rmsnorm n=%d dim=%d ada=%d", n, dim, ada);
-    report(what, got, ref, (size_t)n * dim, 1e-6);
+    report(what, got, ref, (size_t)n * dim, tol.elementwise);
     o->free(be, dx); o->free(be, ds); o->free(be, dy); o->weight_free(be, bw);
     free(x); free(w); free(s); free(got); free(ref);
 }
@@ -272,7 +327,7 @@ static void check_rope(int n, int nh, int hd, long long pos0) {
             }
     char what[96];
     snprintf(what, sizeof what, "rope n=%d heads=%d hd=%d pos0=%lld", n, nh, hd, pos0);
-    report(what, got, ref, N, 1e-6);
+    report(what, got, ref, N, tol.elementwise);
     o->free(be, dx); free(x); free(got); free(ref);
 }
 
@@ -287,7 +342,7 @@ static void check_im2col_embed_argmax(void) {
     for (int t = 0; t < n_out; t++)
         for (int ci = 0; ci < c_in; ci++)
             for (int k = 0; k < 3; k++) ref[((size_t)t * c_in + ci) * 3 + k] = x[(size_t)(t * stride + k) * c_in + ci];
-    report("im2col_k3 n_out=37 c_in=40 stride=2", got, ref, (size_t)n_out * c_in * 3, 0);
+    report("im2col_k3 n_out=37 c_in=40 stride=2", got, ref, (size_t)n_out * c_in * 3, tol.exact);
     free(got); free(ref); o->free(be, dx); o->free(be, dc); free(x);
 
     int vocab = 1000, dim = 96, n = 5;
@@ -305,7 +360,7 @@ static void check_im2col_embed_argmax(void) {
     ref = malloc((size_t)n * dim * 8);
     for (int i = 0; i < n; i++)
         for (int d = 0; d < dim; d++) ref[i * dim + d] = y0[i * dim + d] + T.val[(size_t)ids[i] * dim + d];
-    report("embed (accumulate) n=5 dim=96", got, ref, (size_t)n * dim, 0);
+    report("embed (accumulate) n=5 dim=96", got, ref, (size_t)n * dim, tol.exact);
     free(got); free(ref); free(y0); o->free(be, dy); o->weight_free(be, tw); mat_free(&T);
 
     /* argmax: 70 rows (two launch groups) of 131072, planted maxima incl. a tie and a NaN */
@@ -396,7 +451,7 @@ static void check_attention(int n, int H, int KVH, int hd, int window, long long
     /* tensor-core path (hd 64/128, >= 64 rows per KV head): Q and P in bf16 */
     int tc = (hd == 64 || hd == 128) && n * (H / KVH) >= 64;
     if (tc) strcat(what, " [tc]");
-    report(what, got, ref, qn, tc ? 1e-2 : 1e-5);
+    report(what, got, ref, qn, tc ? tol.tensor_core : tol.fp32);
     o->free(be, dq); o->free(be, dout); o->free(be, dk); o->free(be, dv); o->kv_free(be, kv);
     free(K); free(Vv); free(q); free(got); free(ref); free(sc);
 }
@@ -537,7 +592,7 @@ static int lin_op(void *c) {
 typedef struct { float *y[3], *x; vox_bweight_t *w[3]; int count, multi; } multi_ctx;
 static int multi_op(void *c) {   /* linear_multi, or the same weights as separate linear() calls */
     multi_ctx *m = c;
-    if (m->multi) return o->linear_multi(be, m->count, m->y, m->x, (const vox_bweight_t *const *)m->w, 1);
+    if (m->multi) return linear_multi_grid(m->count, m->y, m->x, (const vox_bweight_t *const *)m->w, 1);
     for (int i = 0; i < m->count; i++) {
         int rc = o->linear(be, m->y[i], m->x, m->w[i], NULL, 1, 0);
         if (rc) return rc;
@@ -614,6 +669,14 @@ static void time_encoder_layer(void) {
 }
 
 static void speed(void) {
+    vox_params_t real;   /* the real model's shapes and its decoder bytes per step: the engine's own tables */
+    int64_t floor_bytes;
+    vox_error_t perr = {0, ""};
+    if (vox_synth_params("full", &real, &perr) || vox_weights_decoder_bytes_per_step(&real, &floor_bytes, &perr)) {
+        fprintf(stderr, "opcheck: error: %s\n", perr.msg);
+        exit(2);
+    }
+    const int L = real.n_layers;
     printf("\nspeed (%s)\n", o->device_name(be));
     /* device-to-device copy: 1 GiB, bytes read + written */
     size_t bytes = (size_t)1 << 30;
@@ -644,11 +707,11 @@ static void speed(void) {
         printf("  %-8s %5d -> %6d: gemv %7.1f us %5.0f GB/s | cublasLt %7.1f us %5.0f GB/s | gemv n=8 %7.1f us\n",
                shp[s].name, shp[s].in, shp[s].out, tg * 1e3, wb / tg / 1e6, tl * 1e3, wb / tl / 1e6, t8 * 1e3);
         int per_layer = s == 1 || s == 3 ? 2 : 1;
-        step_ms += (s == 5 ? 1 : 26 * per_layer) * (tg < tl ? tg : tl);
+        step_ms += (s == 5 ? 1 : L * per_layer) * (tg < tl ? tg : tl);
         o->free(be, x); o->free(be, y); o->weight_free(be, w);
     }
-    printf("  decoder GEMVs per step (26 layers + head), separate: %.3f ms; floor 6.86 GB / copy bw = %.3f ms\n",
-           step_ms, 6.86e9 / (copy_gbs * 1e9) * 1e3);
+    printf("  decoder GEMVs per step (%d layers + head), separate: %.3f ms; floor %.2f GB / copy bw = %.3f ms\n",
+           L, step_ms, (double)floor_bytes / 1e9, (double)floor_bytes / (copy_gbs * 1e9) * 1e3);
 
     /* the decoder's groups on one input: one linear_multi launch vs separate linear() calls */
     struct { const char *name; int count, outs[3]; } grp[] = {{"q/k/v", 3, {4096, 1024, 1024}},
@@ -679,12 +742,12 @@ static void speed(void) {
         for (int i = 0; i < m.count; i++) { o->free(be, m.y[i]); o->weight_free(be, m.w[i]); }
         o->free(be, m.x);
     }
-    printf("  per step (26 layers): %.3f ms less; decoder GEMVs per step with linear_multi %.3f ms\n",
-           26 * saved, step_ms - 26 * saved);
+    printf("  per step (%d layers): %.3f ms less; decoder GEMVs per step with linear_multi %.3f ms\n",
+           L, L * saved, step_ms - L * saved);
 
     /* the grid's spread of rows over warps, on the launches with more rows than resident warps */
     struct { const char *name; int count, outs[3], per_step; } big[] = {
-        {"q/k/v", 3, {4096, 1024, 1024}, 26}, {"w1/w3", 2, {9216, 9216, 0}, 26}, {"lm head", 1, {131072, 0, 0}, 1}};
+        {"q/k/v", 3, {4096, 1024, 1024}, L}, {"w1/w3", 2, {9216, 9216, 0}, L}, {"lm head", 1, {131072, 0, 0}, 1}};
     const char *grid_name[] = {"even", "row/warp", "all warps"};
     double gained = 0;
     printf("GEMV grid (n=1, in 3072, %d resident warps): even split (the engine's) | one row per warp (before) | "
@@ -715,7 +778,7 @@ static void speed(void) {
         for (int i = 0; i < m.count; i++) { o->free(be, m.y[i]); o->weight_free(be, m.w[i]); }
         o->free(be, m.x);
     }
-    printf("  per step (26 layers + head): even split %.3f ms less than one row per warp\n", gained);
+    printf("  per step (%d layers + head): even split %.3f ms less than one row per warp\n", L, gained);
 
     /* encoder GEMMs, n = 1024 rows (one encoder chunk) */
     struct { const char *name; int in, out; } enc[] = {{"enc wq", 1280, 2048}, {"enc w1", 1280, 5120},
@@ -798,7 +861,17 @@ static void cold_shapes(void) {
 }
 
 int main(int argc, char **argv) {
-    int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+    int quick = 0;
+    const char *tolerances = VOX_TOLERANCES_JSON;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--quick") == 0) quick = 1;
+        else if (strcmp(argv[i], "--tolerances") == 0 && i + 1 < argc) tolerances = argv[++i];
+        else {
+            fprintf(stderr, "opcheck: error: unknown argument '%s'. Usage: opcheck [--quick] [--tolerances FILE]\n", argv[i]);
+            return 2;
+        }
+    }
+    load_tolerances(tolerances);
     vox_backend_opts opts = {"cuda", 0, 0, 1};
     vox_error_t err = {0, ""};
     if (vox_backend_cuda_create(&opts, &be, &err) != 0) {

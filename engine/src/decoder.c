@@ -6,7 +6,7 @@
 #include "decoder.h"
 
 /* ada_l = U·gelu(D·t_cond) for one layer, on the host in double (64 KB of weights per layer). */
-static void compute_ada(const vox_dec_layer_w *w, int dim, int tdim, const double *tc, double *hid, float *out) {
+static void compute_ada(const vox_dec_layer_host_t *w, int dim, int tdim, const double *tc, double *hid, float *out) {
     for (int i = 0; i < tdim; i++) {
         double s = 0.0;
         for (int k = 0; k < dim; k++) s += (double)vox_tensor_get_f32(w->ada_down, (size_t)i * dim + k) * tc[k];
@@ -126,7 +126,7 @@ static int layers(const vox_model_t *m, vox_dec_bufs *b, int n, vox_decoder_t *d
     vox_kv_t *kvt[VOX_MAX_ROWS];
     const float *adat[VOX_MAX_ROWS];
     for (int l = 0; l < p->n_layers; l++) {
-        const vox_dec_layer_b *L = &m->dec[l];
+        const vox_dec_layer_backend_t *L = &m->dec[l];
         /* q/k/v and w1/w3 each read one input: one linear_multi (one GEMV launch on CUDA) */
         const vox_bweight_t *qkv_w[3] = {L->wq, L->wk, L->wv}, *ffn_w[2] = {L->w1, L->w3};
         float *qkv_y[3] = {b->q, b->k, b->v}, *ffn_y[2] = {b->f1, b->f3};

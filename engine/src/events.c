@@ -5,6 +5,7 @@
 
 #include "audio.h"
 #include "json.h"
+#include "weights.h"
 
 
 
@@ -104,6 +105,10 @@ void vox_events_summary_fields(FILE *f, const vox_run_summary *s) {
             "\"wall\":%.3f},\"n_steps\":%zu",
             s->delay_ms, s->threads, s->load_ms, t->mel, t->encoder, t->adapter, t->prefill, t->decode,
             r->n_tokens ? t->decode / (double)r->n_tokens : 0.0, t->first_token, s->wall_ms, r->n_tokens);
+    int64_t bytes = 0;
+    vox_error_t ignored;
+    if (s->params && vox_weights_decoder_bytes_per_step(s->params, &bytes, &ignored) == 0)
+        fprintf(f, ",\"decoder_bytes_per_step\":%lld", (long long)bytes);
     fputs(",\"step_ms\":[", f);
     for (size_t i = 0; i < r->n_tokens; i++) fprintf(f, "%s%.3f", i ? "," : "", r->step_ms[i]);
     fputc(']', f);

@@ -50,6 +50,7 @@ typedef struct {
     double gpu_mem_mb;                          /* < 0: null (the CPU backend) */
     int delay_ms, threads, interrupted;
     double load_ms, wall_ms, peak_rss_mb;
+    const vox_params_t *params;                 /* decoder_bytes_per_step comes from it (NULL: omitted) */
 } vox_run_summary;
 
 /* The summary's fields, `"text":…,…,"interrupted":b` without the braces. */

@@ -33,13 +33,14 @@ typedef struct {
     int use_stdin, serve, delay_ms, threads, json, events, dump_steps, ignore_eos, debug, info, help, bench_copy_mb;
     int speculate, spec_guess;     /* --speculate K / --no-speculation (0 = default), --spec-guess ID */
     unsigned long long seed;
+    double pad_rate;   /* --synthetic-pad-rate; negative = off */
 } cli_opts;
 
 static const char *USAGE =
     "usage: voxtral -d MODEL_DIR (-i AUDIO.wav | --stdin) [options]\n"
     "       voxtral -d MODEL_DIR --serve [--delay-ms N] [--backend KIND] [--threads N] [--ignore-eos]\n"
-    "       voxtral --info\n"
-    "       voxtral --write-synthetic DIR [--synthetic-size full|tiny] [--seed N]\n"
+    "       voxtral --info [-d MODEL_DIR]\n"
+    "       voxtral --write-synthetic DIR [--synthetic-size full|tiny] [--seed N] [--synthetic-pad-rate R]\n"
     "       voxtral --bench-copy [MB] [--backend KIND]\n"
     "\n"
     "  -d DIR              model folder: params.json, consolidated.safetensors, tekken.json\n"
@@ -59,7 +60,10 @@ static const char *USAGE =
     "  --no-speculation    one position per decoder forward (same as --speculate 1)\n"
     "  --spec-guess ID     (tests) the token guessed for speculated rows instead of STREAMING_PAD\n"
     "  --debug             log backend, device and timings to stderr\n"
-    "  --info              print the engine's build and CUDA facts as JSON (no model needed)\n"
+    "  --info              print the engine's build and CUDA facts as JSON (no model needed); with -d\n"
+    "                      also the model's facts from params.json (decoder_bytes_per_step)\n"
+    "  --synthetic-pad-rate R  with --write-synthetic: [STREAMING_PAD] wins about a fraction R of the\n"
+    "                      decoder steps (0 <= R < 1), as in real speech\n"
     "  --bench-copy [MB]   time a backend-to-backend copy of MB megabytes (default 1024); JSON with\n"
     "                      GB/s counting bytes read + written: the memory-bandwidth ceiling\n"
     "  -h, --help          this help\n"
@@ -87,6 +91,7 @@ static int parse_args(int argc, char **argv, cli_opts *o, vox_error_t *err) {
     o->backend = "auto";
     o->dump_steps = -1;
     o->synth_size = "full";
+    o->pad_rate = -1;
     for (int i = 1; i < argc; i++) {
         char name[64];
         const char *a = argv[i], *val = NULL, *eq = strchr(a, '=');
@@ -132,6 +137,14 @@ static int parse_args(int argc, char **argv, cli_opts *o, vox_error_t *err) {
         } else if (FLAG("--dump-steps")) {
             TRY(parse_int(a, VALUE(), 0, 1L << 30, &x, err));
             o->dump_steps = (int)x;
+        } else if (FLAG("--synthetic-pad-rate")) {
+            const char *v = VALUE();
+            char *end = NULL;
+            double r = v ? strtod(v, &end) : -1;
+            if (!v || !*v || *end || !(r >= 0 && r < 1))
+                return vox_fail(err, VOX_EUSAGE, "--synthetic-pad-rate needs a number from 0 to below 1, got '%s'. Use e.g. 0.75",
+                                v ? v : "");
+            o->pad_rate = r;
         } else if (FLAG("--speculate")) {     /* speculation (decoder.c, stream.c) */
             TRY(parse_int(a, VALUE(), 1, VOX_MAX_ROWS, &x, err));
             o->speculate = (int)x;
@@ -149,6 +162,8 @@ static int parse_args(int argc, char **argv, cli_opts *o, vox_error_t *err) {
 #undef FLAG
 #undef VALUE
     }
+    if (o->pad_rate >= 0 && !o->synth_dir)
+        return vox_fail(err, VOX_EUSAGE, "--synthetic-pad-rate shapes a synthetic model. Use it with --write-synthetic DIR");
     if (o->help || o->info || o->synth_dir) return 0;
     if (strcmp(o->backend, "auto") && strcmp(o->backend, "cpu") && strcmp(o->backend, "cuda"))
         return vox_fail(err, VOX_EUSAGE, "unknown backend '%s'. Use --backend auto, cpu or cuda", o->backend);
@@ -169,7 +184,20 @@ static int parse_args(int argc, char **argv, cli_opts *o, vox_error_t *err) {
 
 /* ---------------- output helpers ---------------- */
 
-static int print_info(void) {
+/* `"model":{...}` facts of -d DIR for --info: what params.json implies, nothing loaded. */
+static int model_facts(const char *dir, char *out, size_t cap, vox_error_t *err) {
+    vox_params_t p;
+    int64_t bytes;
+    TRY(vox_params_load(dir, &p, err));
+    TRY(vox_weights_decoder_bytes_per_step(&p, &bytes, err));
+    snprintf(out, cap, "{\"decoder_bytes_per_step\":%lld,\"n_layers\":%d,\"dim\":%d,\"vocab_size\":%d}",
+             (long long)bytes, p.n_layers, p.dim, p.vocab_size);
+    return 0;
+}
+
+static int print_info(const cli_opts *o, vox_error_t *err) {
+    char model[256] = "";
+    if (o->model_dir) TRY(model_facts(o->model_dir, model, sizeof model, err));
     char cuda[8192];
     if (vox_cuda_probe_json(cuda, sizeof cuda) != 0) snprintf(cuda, sizeof cuda, "{\"available\":false,\"reason\":\"probe failed\"}");
     const char *archs = vox_cuda_archs();
@@ -184,7 +212,9 @@ static int print_info(void) {
     printf("],\"blas\":");
     const char *blas = openblas_get_config();
     vox_json_write_string(stdout, (const unsigned char *)blas, strlen(blas));
-    printf(",\"cuda\":%s}\n", cuda);
+    printf(",\"cuda\":%s", cuda);
+    if (model[0]) printf(",\"model\":%s", model);
+    printf("}\n");
     return 0;
 }
 
@@ -275,7 +305,7 @@ static void print_result(const cli_opts *o, const vox_model_t *m, const vox_stre
         .text = rc->text, .n_text = rc->n_text, .r = r, .backend = be->ops->name, .device = be->ops->device_name(be),
         .gpu_mem_mb = strcmp(be->ops->name, "cpu") == 0 ? -1.0 : (double)be->ops->mem_used(be) / (1024.0 * 1024.0),
         .delay_ms = o->delay_ms, .threads = o->threads > 0 ? o->threads : (int)(cores > 0 ? cores : 1),
-        .interrupted = 0, .load_ms = load_ms, .wall_ms = wall_ms, .peak_rss_mb = vox_peak_rss_mb(),
+        .interrupted = 0, .load_ms = load_ms, .wall_ms = wall_ms, .peak_rss_mb = vox_peak_rss_mb(), .params = &m->p,
     };
     if (o->events) {
         vox_events_done(stdout, -1, &sum);
@@ -431,12 +461,12 @@ int main(int argc, char **argv) {
     int rc = parse_args(argc, argv, &o, &err);
     if (!rc) {
         if (o.help) { fputs(USAGE, stdout); return 0; }
-        if (o.info) return print_info();
-        if (o.synth_dir) {
+        if (o.info) rc = print_info(&o, &err);
+        else if (o.synth_dir) {
             if (strcmp(o.synth_size, "full") && strcmp(o.synth_size, "tiny"))
                 rc = vox_fail(&err, VOX_EUSAGE, "unknown --synthetic-size '%s'. Use full or tiny", o.synth_size);
             else
-                rc = vox_synth_write(o.synth_dir, o.synth_size, o.seed, 1, &err);
+                rc = vox_synth_write(o.synth_dir, o.synth_size, o.seed, o.pad_rate, 1, &err);
         } else if (o.serve) {
             rc = serve(&o, &err);
         } else if (o.bench_copy_mb) {

@@ -176,7 +176,7 @@ static void ev_done(sstream *x) {
         .backend = be->ops->name, .device = be->ops->device_name(be),
         .gpu_mem_mb = strcmp(be->ops->name, "cpu") == 0 ? -1.0 : (double)be->ops->mem_used(be) / (1024.0 * 1024.0),
         .delay_ms = x->o.delay_ms, .threads = S->o.threads, .interrupted = 0, .load_ms = S->o.load_ms,
-        .wall_ms = vox_now_ms() - x->t_open, .peak_rss_mb = vox_peak_rss_mb(),
+        .wall_ms = vox_now_ms() - x->t_open, .peak_rss_mb = vox_peak_rss_mb(), .params = &S->m->p,
     };
     vox_events_done(S->out, (long)x->id, &sum);
     free(text);

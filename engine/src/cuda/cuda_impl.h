@@ -46,9 +46,6 @@ typedef struct { VOX_KERNELS(VOX_K_FIELD) } vox_cuda_kernels;
 
 /* Rows up to which linear() uses the bandwidth-bound GEMV kernel instead of cuBLASLt. */
 #define VOX_GEMV_MAX_ROWS 8
-/* How a GEMV launch spreads its output rows over warps (gemm.c, gemv_blocks): EVEN is what
- * the engine uses; the other two exist for opcheck's speed and bit comparisons. */
-enum { VOX_GEMV_GRID_EVEN, VOX_GEMV_GRID_ROW_PER_WARP, VOX_GEMV_GRID_ALL_SLOTS };
 /* argmax: chunks per row of the first pass (vox_argmax_part), rows per launch. */
 #define VOX_ARGMAX_CHUNKS 32
 #define VOX_ARGMAX_ROWS 64
@@ -84,7 +81,6 @@ typedef struct {
     vox_cuda_kernels k;
     int sm_count, cc_major, cc_minor;
     int gemv_slots;         /* GEMV warps resident at once: SMs x blocks per SM x VOX_GEMV_WARPS */
-    int gemv_grid;          /* VOX_GEMV_GRID_*: EVEN (0) unless opcheck compares */
     char name[300];         /* "NVIDIA H100 80GB HBM3 (sm_90)" */
 
     cublasLtHandle_t lt;
@@ -168,6 +164,11 @@ int vox_cuda_linear_multi(vox_backend_t *be, int count, float *const *y, const f
 /* linear() with the path forced (engine/dev measures both): use_gemv 1 = GEMV kernel, 0 = cuBLASLt. */
 int vox_cuda_linear_path(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w,
                          const vox_bweight_t *b, int n, int accumulate, int use_gemv);
+
+/* One GEMV launch (gemv.c): y[i] (+)= x · w[i]ᵀ (+ bias[i]) for i < count (<= VOX_GEMV_SEGS), all w[i]
+ * `in` wide, n <= VOX_GEMV_MAX_ROWS rows. blocks 0 = the engine's grid; dev/opcheck passes others. */
+int vox_cuda_gemv(vox_backend_t *be, int count, float *const *y, const float *x, const vox_bweight_t *const *w,
+                  const float *const *bias, int n, int accumulate, unsigned blocks);
 
 /* Run one small GEMM so cuBLASLt's one-time start-up happens at create (gemm.c). */
 int vox_cuda_gemm_warmup(vox_backend_t *be);

@@ -5,13 +5,14 @@ import { basename, join, resolve } from "node:path";
 import type { Environment } from "../../lib/environment.js";
 import { UsageError } from "../../lib/errors.js";
 import { isFixture, readFixture, type Fixture } from "../../lib/fixture.js";
-import { SCHEMA_VERSION } from "../../lib/report.js";
+import { reportHeader } from "../../lib/report.js";
 import { expectedBackend } from "../../lib/transcribe.js";
 import { TIERS, toleranceFor, type TierName, type Tolerance } from "../../lib/tolerance.js";
 import { compareCase, errorCase, summarize, type CaseRecord } from "./compare.js";
 import { engineSide, goldenSide, reportSide, type Obtained } from "./sources.js";
+import type { BackendChoice } from "../../lib/backend.js";
+import type { AccuracySchema } from "../../generated/schemas.js";
 
-export type Backend = "cpu" | "cuda" | "auto";
 
 export interface AccuracyOptions {
   model: string;
@@ -19,7 +20,7 @@ export interface AccuracyOptions {
   audio: string[];
   /** "cpu", "golden" or the path of an earlier accuracy report */
   baseline: string;
-  candidate: Backend;
+  candidate: BackendChoice;
   tier: TierName;
   overrides?: Partial<Tolerance>;
   delayMs?: number;
@@ -30,21 +31,8 @@ export interface AccuracyOptions {
   environment: Environment;
 }
 
-export interface AccuracyReport {
-  schemaVersion: number;
-  kind: "accuracy";
-  createdAt: string;
-  environment: Environment;
-  model: string;
-  baseline: { kind: "cpu" | "golden" | "report"; source: string };
-  candidate: { backend: Backend };
-  tier: TierName;
-  tierMeaning: string;
-  tolerance: Tolerance;
-  cases: CaseRecord[];
-  summary: { cases: number; passed: number; failed: number; errors: number };
-  status: "pass" | "fail" | "error";
-}
+/** Generated from checks/schemas/accuracy.schema.json. */
+export type AccuracyReport = AccuracySchema;
 
 function baselineKind(b: string): "cpu" | "golden" | "report" {
   return b === "cpu" || b === "golden" ? b : "report";
@@ -93,10 +81,7 @@ export async function accuracyReport(o: AccuracyOptions): Promise<AccuracyReport
   for (const [i, a] of audio.entries()) cases.push(await oneCase(o, fixture, a, i, delayMs));
   const kind = baselineKind(o.baseline);
   return {
-    schemaVersion: SCHEMA_VERSION,
-    kind: "accuracy",
-    createdAt: new Date().toISOString(),
-    environment: o.environment,
+    ...reportHeader("accuracy", o.environment),
     model: resolve(o.model),
     baseline: { kind, source: kind === "golden" ? fixture!.golden.dir : kind === "cpu" ? "engine --backend cpu" : resolve(o.baseline) },
     candidate: { backend: o.candidate },
