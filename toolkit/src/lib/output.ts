@@ -34,16 +34,10 @@ let probeCount = 0;
  *  `what` names the option in the message (e.g. "report folder"); create = false: the folder must exist.
  *  Throws OutputError (exit 73). */
 export function ensureWritableDir(dir: string, what = "output folder", create = true): string {
-  return writableDir(dir, what, create ? "create" : "exist");
+  return writableDir(dir, what, create);
 }
 
-/** Checks that `dir` could be created and written (its nearest existing folder takes a probe file)
- *  without creating anything: for outputs written only if the work succeeds. OutputError (exit 73). */
-export function checkWritableDir(dir: string, what = "output folder"): string {
-  return writableDir(dir, what, "check");
-}
-
-function writableDir(dir: string, what: string, mode: "create" | "exist" | "check"): string {
+function writableDir(dir: string, what: string, create: boolean): string {
   const abs = resolve(dir);
   const missing: string[] = [];
   let at = abs;
@@ -63,9 +57,7 @@ function writableDir(dir: string, what: string, mode: "create" | "exist" | "chec
     if (!st.isDirectory()) throw new OutputError(`${what} ${abs} cannot be created: ${at} is a file, not a folder`, FIX);
     break;
   }
-  if (mode === "exist" && missing.length > 0) throw new OutputError(`${what} ${abs} does not exist`, "Create the folder first, or pass a path in an existing folder.");
-  const probeIn = mode === "check" && missing.length > 0 ? dirname(missing[0]!) : abs;
-  if (mode === "check") return probeWrite(probeIn, abs, what);
+  if (!create && missing.length > 0) throw new OutputError(`${what} ${abs} does not exist`, "Create the folder first, or pass a path in an existing folder.");
   for (const d of missing) {
     try {
       mkdirSync(d);

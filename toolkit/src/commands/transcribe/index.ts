@@ -12,7 +12,7 @@ import { EXIT, InputError, UsageError, VoxError } from "../../lib/errors.js";
 import { timedToken, type EngineEvent } from "../../lib/events.js";
 import { isFixture, readFixture } from "../../lib/fixture.js";
 import { checkModelDir, checkPositive } from "../../lib/inputs.js";
-import { checkWritableDir } from "../../lib/output.js";
+import { ensureWritableDir } from "../../lib/output.js";
 import { fixturesDir } from "../../lib/paths.js";
 import { transcribeLive, type LiveOutcome } from "../../lib/transcribe.js";
 import { buildTranscript, renderTranscript, type OutputFormat } from "../../lib/transcript.js";
@@ -230,7 +230,7 @@ export async function runTranscribe(a: TranscribeArgs): Promise<number> {
   checkPositive("--timeout", a.timeout);
   if (a["delay-ms"] !== undefined && !Number.isFinite(a["delay-ms"])) throw new UsageError("--delay-ms must be a number of milliseconds (80..2400, a multiple of 80)");
   const p = await plan(a);
-  if (a["output-dir"] !== undefined) checkWritableDir(a["output-dir"], "--output-dir"); // created when an output is written
+  if (a["output-dir"] !== undefined) ensureWritableDir(a["output-dir"], "--output-dir");
   await ensureEngineBuilt({ note: (l) => console.error(l) });
   const screen = new Screen(a.quiet, p.stdout === "live" || p.files.length > 0);
   const abort = new AbortController();

@@ -2,7 +2,7 @@
 // temporary name and renamed, so a file with the final name is always complete. A run cut short
 // (Ctrl-C) writes <input name>.incomplete.<ext> instead, and JSON / WebVTT say so inside too.
 import { join } from "node:path";
-import { ensureWritableDir, writeFileAtomic } from "../../lib/output.js";
+import { writeFileAtomic } from "../../lib/output.js";
 import { FORMAT_EXTENSION, renderTranscript, type OutputFormat, type Transcript } from "../../lib/transcript.js";
 
 /** The path a format is written to. */
@@ -12,7 +12,6 @@ export function outputPath(dir: string, stem: string, format: OutputFormat, inco
 
 /** Writes every format (temp + rename); returns the paths. */
 export function writeOutputs(dir: string, stem: string, t: Transcript, formats: readonly OutputFormat[], incomplete: boolean): string[] {
-  ensureWritableDir(dir, "--output-dir");
   return formats.map((f) => {
     const path = outputPath(dir, stem, f, incomplete);
     writeFileAtomic(path, renderTranscript(t, f, { incomplete }), "Pass an --output-dir you can write to, or free some space.");
