@@ -81,8 +81,11 @@ endif
 CUDA_TOOL_OBJS = $(BUILD)/obj/src/vox.o $(CUDA_HOST_SRCS:%.c=$(BUILD)/obj/%.o)
 
 opcheck: $(BUILD)/opcheck
-$(BUILD)/opcheck: dev/opcheck.c $(CUDA_TOOL_OBJS)
-	$(CC) $(CFLAGS_ALL) -Isrc -o $@ $^ -lm -ldl $(LDFLAGS)
+# opcheck's limits: checks/tolerances.json, found from the build folder (or opcheck --tolerances FILE);
+# the real model's shapes and decoder bytes per step: the engine's own tables (synth.c, weights.c).
+OPCHECK_OBJS = $(CUDA_TOOL_OBJS) $(addprefix $(BUILD)/obj/src/,json.o params.o synth.o weights.o)
+$(BUILD)/opcheck: dev/opcheck.c $(OPCHECK_OBJS)
+	$(CC) $(CFLAGS_ALL) -Isrc -DVOX_TOLERANCES_JSON='"$(abspath ../checks/tolerances.json)"' -o $@ $^ -lm -ldl $(LDFLAGS)
 
 # Links every engine object but main.o (the list is only known after this file is read).
 two_streams: $(BUILD)/two_streams

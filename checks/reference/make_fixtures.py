@@ -403,10 +403,19 @@ def make_fixture(fx, samples_dir, out_dir, n_seeds):
     print(f"  tokens {tokens}")
     print(f"  text {text!r}")
     print(f"  checks {json.dumps(checks)}")
-    bad = (checks["model_md_mel_max_abs"] > 1e-4 or checks["model_md_audio_embeds_rel"] > 1e-5
-           or checks["model_md_logits_rel"] > 1e-5 or not checks["model_md_tokens_equal"]
-           or checks["hf_cached_vs_full_logits_rel"] > 1e-5 or not checks["hf_cached_vs_full_tokens_equal"])
+    lim = reference_limits()
+    bad = (checks["model_md_mel_max_abs"] > lim["melMaxAbs"] or checks["model_md_audio_embeds_rel"] > lim["normRelErr"]
+           or checks["model_md_logits_rel"] > lim["normRelErr"] or not checks["model_md_tokens_equal"]
+           or checks["hf_cached_vs_full_logits_rel"] > lim["normRelErr"]
+           or not checks["hf_cached_vs_full_tokens_equal"])
     return not bad
+
+
+def reference_limits():
+    """The generator's cross-check limits (checks/tolerances.json, "reference"); *_rel values are normRelErr."""
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tolerances.json")
+    with open(path) as f:
+        return json.load(f)["reference"]["limits"]
 
 
 def main():

@@ -1,14 +1,18 @@
 /* opcheck.c — every CUDA op against a plain CPU reference on fresh random inputs, then speed.
  *
- *   build/opcheck [--quick]     (make -C engine cuda opcheck; needs a GPU)
+ *   build/opcheck [--quick] [--tolerances FILE]     (make -C engine cuda opcheck; needs a GPU)
  *
- * Correctness: relative error ‖gpu − ref‖ / ‖ref‖ (reference in double from the same BF16
+ * Row tables (the batched multi-stream step): kv_write_rows + attention_rows, rope_rows and
+ * rmsnorm_rows with per-row positions, rings and ada scales (check_rows).
+ * Correctness: normRelErr ‖gpu − ref‖ / ‖ref‖ (reference in double from the same BF16
  * weights / BF16 KV values the device holds); outputs are poisoned (NaN) first so an
- * unwritten element fails. One line per check, "FAIL" when over its tolerance; exit 1 if any.
+ * unwritten element fails. One line per check, "FAIL" when over its limit (the "opcheck" limits of
+ * checks/tolerances.json, read at start; --tolerances names another file); exit 1 if any.
  * Speed (captured CUDA graphs of repeated ops, so launch gaps are small): GEMV vs cuBLASLt at
  * the decoder's shapes (GB/s of weights), linear_multi (q/k/v, w1/w3 in one launch) vs separate
  * calls, the GEMV grid's spread of rows over warps (even split vs one row per warp), GEMM at the encoder's (TFLOP/s), decode attention,
- * device-to-device copy bandwidth (bytes read + written), the decode-step floor. */
+ * device-to-device copy bandwidth (bytes read + written), the decode-step floor (the real model's
+ * decoder bytes per step, from the engine's tensor table, over the copy bandwidth). */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
@@ -17,11 +21,43 @@
 
 #include "backend.h"
 #include "cuda/cuda_impl.h"
+#include "../kernels/gemv_args.cuh"
+#include "json.h"
+#include "synth.h"
+#include "weights.h"
+
+#ifndef VOX_TOLERANCES_JSON
+#define VOX_TOLERANCES_JSON "../checks/tolerances.json"
+#endif
 
 static vox_backend_t *be;
 static const vox_backend_ops *o;
 static int failures;
 static uint64_t rng = 88172645463325252ull;
+/* normRelErr limits, checks/tolerances.json "opcheck.limits" */
+static struct { double fp32, tensor_core, elementwise, add, exact; } tol;
+
+static void load_tolerances(const char *path) {
+    vox_error_t err = {0, ""};
+    vox_json *j = vox_json_parse_file(path, "tolerances.json", 1 << 20, &err);
+    struct { const char *key; double *dst; } k[] = {
+        {"opcheck.limits.fp32", &tol.fp32}, {"opcheck.limits.tensorCore", &tol.tensor_core},
+        {"opcheck.limits.elementwise", &tol.elementwise}, {"opcheck.limits.add", &tol.add},
+        {"opcheck.limits.exact", &tol.exact}};
+    for (size_t i = 0; j && i < sizeof k / sizeof *k; i++) {
+        const vox_json *n = vox_json_path(j, k[i].key);
+        if (!n || n->type != VOX_JSON_NUMBER) {
+            fprintf(stderr, "opcheck: error: %s has no number at %s. Restore it from the repository\n", path, k[i].key);
+            exit(2);
+        }
+        *k[i].dst = n->number;
+    }
+    if (!j) {
+        fprintf(stderr, "opcheck: error: %s. Pass --tolerances with the repository's checks/tolerances.json\n", err.msg);
+        exit(2);
+    }
+    vox_json_free(j);
+}
 
 static float frand(void) {   /* uniform in [-1, 1) */
     rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
@@ -67,7 +103,7 @@ static void report(const char *what, const float *got, const double *ref, size_t
     double rel = den > 0 ? sqrt(num / den) : sqrt(num);
     int fail = bad || !(rel <= tol);
     failures += fail;
-    printf("%-4s %-58s rel %.2e (tol %.0e)%s\n", fail ? "FAIL" : "ok", what, rel, tol,
+    printf("%-4s %-58s normRelErr %.2e (limit %.0e)%s\n", fail ? "FAIL" : "ok", what, rel, tol,
            bad ? " non-finite output" : "");
 }
 
@@ -124,13 +160,34 @@ static void check_linear(int n, int in, int out, int bias, int acc, int path) {
     char what[128];
     snprintf(what, sizeof what, "linear %-7s n=%d in=%d out=%d bias=%d acc=%d", path ? "gemv" : "cublasLt",
              n, in, out, bias, acc);
-    report(what, got, ref, (size_t)n * out, path ? 1e-5 : 1e-2);
+    report(what, got, ref, (size_t)n * out, path ? tol.fp32 : tol.tensor_core);
     o->free(be, dx); o->free(be, dy); o->weight_free(be, w); o->weight_free(be, b);
     free(bv); free(x); free(y0); free(got); free(ref); mat_free(&W);
 }
 
-/* The GEMV launches' spread of rows over warps (VOX_GEMV_GRID_*; the engine's is EVEN). */
-static void set_gemv_grid(int grid) { vox_cuda(be)->gemv_grid = grid; }
+/* The GEMV launch's spread of rows over warps: EVEN is the engine's (gemv.c); ROW_PER_WARP is the
+ * launch before it (a block per 8 rows), ALL_SLOTS every resident warp (1 or 2 rows each for q/k/v).
+ * linear_multi with the spread chosen by set_gemv_grid; opcheck compares their speed and bits. */
+enum { VOX_GEMV_GRID_EVEN, VOX_GEMV_GRID_ROW_PER_WARP, VOX_GEMV_GRID_ALL_SLOTS };
+static int gemv_grid = VOX_GEMV_GRID_EVEN;
+static void set_gemv_grid(int grid) { gemv_grid = grid; }
+
+static unsigned grid_blocks(int rows) {
+    int slots = vox_cuda(be)->gemv_slots, warps = rows;
+    if (gemv_grid == VOX_GEMV_GRID_ALL_SLOTS && rows > slots) warps = slots;
+    return (unsigned)((warps + VOX_GEMV_WARPS - 1) / VOX_GEMV_WARPS);
+}
+
+static int linear_multi_grid(int count, float *const *y, const float *x, const vox_bweight_t *const *w, int n) {
+    if (gemv_grid == VOX_GEMV_GRID_EVEN || n > VOX_GEMV_MAX_ROWS) return o->linear_multi(be, count, y, x, w, n);
+    for (int i = 0; i < count; i += VOX_GEMV_SEGS) {
+        int k = count - i < VOX_GEMV_SEGS ? count - i : VOX_GEMV_SEGS, rows = 0;
+        for (int j = 0; j < k; j++) rows += (int)w[i + j]->rows;
+        int rc = vox_cuda_gemv(be, k, y + i, x, w + i, NULL, n, 0, grid_blocks(rows));
+        if (rc) return rc;
+    }
+    return 0;
+}
 
 /* linear_multi: `count` weights of width `in` on one x, vs the double reference; with n <= 8
  * (one GEMV launch) also vs separate linear() calls, which must give the same bits. */
@@ -149,12 +206,12 @@ static void check_linear_multi(int n, int in, int count, const int *outs) {
         die_if(o->linear(be, dy1[i], dx, w[i], NULL, n, 0), "linear");
     }
     die_if(o->linear_multi(be, count, dy, dx, (const vox_bweight_t *const *)w, n), "linear_multi");
-    /* the same launch with the grid's other row-to-warp spreads (gemm.c: gemv_blocks) */
+    /* the same launch with the grid's other row-to-warp spreads (gemv.c: gemv_blocks is EVEN) */
     float *dg[2][8];
     for (int s = 0; s < 2 && n <= 8; s++) {
         for (int i = 0; i < count; i++) dg[s][i] = dev_poison((size_t)n * outs[i]);
         set_gemv_grid(s ? VOX_GEMV_GRID_ALL_SLOTS : VOX_GEMV_GRID_ROW_PER_WARP);
-        die_if(o->linear_multi(be, count, dg[s], dx, (const vox_bweight_t *const *)w, n), "linear_multi");
+        die_if(linear_multi_grid(count, dg[s], dx, (const vox_bweight_t *const *)w, n), "linear_multi");
         set_gemv_grid(VOX_GEMV_GRID_EVEN);
     }
     int differ_grid = 0;
@@ -189,7 +246,7 @@ static void check_linear_multi(int n, int in, int count, const int *outs) {
     int len = snprintf(what, sizeof what, "linear_multi %-8s n=%d in=%d out=", n <= 8 ? "gemv" : "cublasLt", n, in);
     for (int i = 0; i < count && len < (int)sizeof what - 8; i++)
         len += snprintf(what + len, sizeof what - len, i ? "+%d" : "%d", outs[i]);
-    report(what, got, ref, total, n <= 8 ? 1e-5 : 1e-2);
+    report(what, got, ref, total, n <= 8 ? tol.fp32 : tol.tensor_core);
     if (n <= 8) {   /* same kernel, same per-row arithmetic: bit-identical to linear() */
         failures += differ != 0;
         printf("%-4s %-58s %d of %d outputs differ from linear()\n", differ ? "FAIL" : "ok",
@@ -210,19 +267,19 @@ static void check_pointwise(void) {
     die_if(o->gelu(be, da, n), "gelu");
     got = host_of(da, n);
     for (size_t i = 0; i < n; i++) ref[i] = 0.5 * a[i] * (1 + erf(a[i] / sqrt(2.0)));
-    report("gelu (exact erf)", got, ref, n, 1e-6);
+    report("gelu (exact erf)", got, ref, n, tol.elementwise);
     free(got);
     die_if(o->upload(be, da, a, n * 4), "upload");
     die_if(o->silu_mul(be, da, db, n), "silu_mul");
     got = host_of(da, n);
     for (size_t i = 0; i < n; i++) ref[i] = a[i] / (1 + exp(-(double)a[i])) * b[i];
-    report("silu_mul", got, ref, n, 1e-6);
+    report("silu_mul", got, ref, n, tol.elementwise);
     free(got);
     die_if(o->upload(be, da, a, n * 4), "upload");
     die_if(o->add(be, da, db, n), "add");
     got = host_of(da, n);
     for (size_t i = 0; i < n; i++) ref[i] = (double)a[i] + b[i];
-    report("add", got, ref, n, 1e-7);
+    report("add", got, ref, n, tol.add);
     free(got);
     o->free(be, da); o->free(be, db);
     free(a); free(b); free(ref);
@@ -246,7 +303,7 @@ static void check_rmsnorm(int n, int dim, int ada) {
     }
     char what[96];
     snprintf(what, sizeof what, "rmsnorm n=%d dim=%d ada=%d", n, dim, ada);
-    report(what, got, ref, (size_t)n * dim, 1e-6);
+    report(what, got, ref, (size_t)n * dim, tol.elementwise);
     o->free(be, dx); o->free(be, ds); o->free(be, dy); o->weight_free(be, bw);
     free(x); free(w); free(s); free(got); free(ref);
 }
@@ -270,7 +327,7 @@ static void check_rope(int n, int nh, int hd, long long pos0) {
             }
     char what[96];
     snprintf(what, sizeof what, "rope n=%d heads=%d hd=%d pos0=%lld", n, nh, hd, pos0);
-    report(what, got, ref, N, 1e-6);
+    report(what, got, ref, N, tol.elementwise);
     o->free(be, dx); free(x); free(got); free(ref);
 }
 
@@ -285,7 +342,7 @@ static void check_im2col_embed_argmax(void) {
     for (int t = 0; t < n_out; t++)
         for (int ci = 0; ci < c_in; ci++)
             for (int k = 0; k < 3; k++) ref[((size_t)t * c_in + ci) * 3 + k] = x[(size_t)(t * stride + k) * c_in + ci];
-    report("im2col_k3 n_out=37 c_in=40 stride=2", got, ref, (size_t)n_out * c_in * 3, 0);
+    report("im2col_k3 n_out=37 c_in=40 stride=2", got, ref, (size_t)n_out * c_in * 3, tol.exact);
     free(got); free(ref); o->free(be, dx); o->free(be, dc); free(x);
 
     int vocab = 1000, dim = 96, n = 5;
@@ -303,7 +360,7 @@ static void check_im2col_embed_argmax(void) {
     ref = malloc((size_t)n * dim * 8);
     for (int i = 0; i < n; i++)
         for (int d = 0; d < dim; d++) ref[i * dim + d] = y0[i * dim + d] + T.val[(size_t)ids[i] * dim + d];
-    report("embed (accumulate) n=5 dim=96", got, ref, (size_t)n * dim, 0);
+    report("embed (accumulate) n=5 dim=96", got, ref, (size_t)n * dim, tol.exact);
     free(got); free(ref); free(y0); o->free(be, dy); o->weight_free(be, tw); mat_free(&T);
 
     /* argmax: 70 rows (two launch groups) of 131072, planted maxima incl. a tie and a NaN */
@@ -394,9 +451,113 @@ static void check_attention(int n, int H, int KVH, int hd, int window, long long
     /* tensor-core path (hd 64/128, >= 64 rows per KV head): Q and P in bf16 */
     int tc = (hd == 64 || hd == 128) && n * (H / KVH) >= 64;
     if (tc) strcat(what, " [tc]");
-    report(what, got, ref, qn, tc ? 1e-2 : 1e-5);
+    report(what, got, ref, qn, tc ? tol.tensor_core : tol.fp32);
     o->free(be, dq); o->free(be, dout); o->free(be, dk); o->free(be, dv); o->kv_free(be, kv);
     free(K); free(Vv); free(q); free(got); free(ref); free(sc);
+}
+
+/* Row tables (a step of n streams): row i has its own ring (capacity window + 3i + 1), position
+ * and history. kv_write_rows + attention_rows against the double reference over the bf16 K/V;
+ * rope_rows and rmsnorm_rows (per-row ada scale, row 1 without) against theirs. */
+static void check_rows(int n, int H, int KVH, int hd, int window, long long pos_base) {
+    int kvd = KVH * hd, G = H / KVH, chunk = 256;
+    vox_kv_t *kv[VOX_MAX_ROWS];
+    int64_t pos[VOX_MAX_ROWS];
+    float *K[VOX_MAX_ROWS], *Vv[VOX_MAX_ROWS];
+    long long first[VOX_MAX_ROWS];
+    float *dk = o->alloc(be, (size_t)chunk * kvd), *dv = o->alloc(be, (size_t)chunk * kvd);
+    for (int i = 0; i < n; i++) {
+        pos[i] = pos_base + 997LL * i * (i % 2 ? 1 : 5);
+        kv[i] = o->kv_new(be, window + 3 * i + 1, KVH, hd);
+        if (!kv[i]) die_if(1, "kv_new");
+        first[i] = pos[i] - window + 1 > 0 ? pos[i] - window + 1 : 0;
+        long long total = pos[i] + 1 - first[i];
+        K[i] = malloc((size_t)total * kvd * 4);
+        Vv[i] = malloc((size_t)total * kvd * 4);
+        for (size_t e = 0; e < (size_t)total * kvd; e++) { K[i][e] = frand(); Vv[i][e] = frand(); }
+        for (long long p = first[i]; p < pos[i]; p += chunk) {
+            int m = (int)(pos[i] - p < chunk ? pos[i] - p : chunk);
+            die_if(o->upload(be, dk, K[i] + (size_t)(p - first[i]) * kvd, (size_t)m * kvd * 4), "upload");
+            die_if(o->upload(be, dv, Vv[i] + (size_t)(p - first[i]) * kvd, (size_t)m * kvd * 4), "upload");
+            die_if(o->set_pos(be, p), "set_pos");
+            die_if(o->kv_write(be, kv[i], dk, dv, m), "kv_write");
+        }
+    }
+    float *nk = malloc((size_t)n * kvd * 4), *nv = malloc((size_t)n * kvd * 4);
+    for (int i = 0; i < n; i++) {
+        memcpy(nk + (size_t)i * kvd, K[i] + (size_t)(pos[i] - first[i]) * kvd, (size_t)kvd * 4);
+        memcpy(nv + (size_t)i * kvd, Vv[i] + (size_t)(pos[i] - first[i]) * kvd, (size_t)kvd * 4);
+    }
+    float *dnk = dev_from(nk, (size_t)n * kvd), *dnv = dev_from(nv, (size_t)n * kvd);
+    size_t qn = (size_t)n * H * hd;
+    float *q = malloc(qn * 4);
+    for (size_t e = 0; e < qn; e++) q[e] = frand() * 2;
+    float *dq = dev_from(q, qn), *dout = dev_poison(qn);
+    die_if(o->set_rows(be, pos, n), "set_rows");
+    die_if(o->kv_write_rows(be, kv, dnk, dnv, n), "kv_write_rows");
+    die_if(o->attention_rows(be, dout, dq, kv, n, H, window), "attention_rows");
+    float *got = host_of(dout, qn);
+    double *ref = calloc(qn, 8), *sc = malloc((size_t)(window + 1) * 8);
+    for (int i = 0; i < n; i++)
+        for (int h = 0; h < H; h++) {
+            int g = h / G;
+            double mx = -INFINITY, sum = 0;
+            for (long long j = first[i]; j <= pos[i]; j++) {
+                double sv = 0;
+                for (int dd = 0; dd < hd; dd++)
+                    sv += (double)q[((size_t)i * H + h) * hd + dd] * bfr(K[i][(size_t)(j - first[i]) * kvd + g * hd + dd]);
+                sc[j - first[i]] = sv / sqrt((double)hd);
+                if (sc[j - first[i]] > mx) mx = sc[j - first[i]];
+            }
+            for (long long j = first[i]; j <= pos[i]; j++) { sc[j - first[i]] = exp(sc[j - first[i]] - mx); sum += sc[j - first[i]]; }
+            for (long long j = first[i]; j <= pos[i]; j++)
+                for (int dd = 0; dd < hd; dd++)
+                    ref[((size_t)i * H + h) * hd + dd] += sc[j - first[i]] / sum * bfr(Vv[i][(size_t)(j - first[i]) * kvd + g * hd + dd]);
+        }
+    char what[128];
+    snprintf(what, sizeof what, "kv_write_rows+attention_rows n=%d H=%d KVH=%d hd=%d win=%d", n, H, KVH, hd, window);
+    report(what, got, ref, qn, 1e-5);
+    free(got);
+    /* rope_rows on q */
+    float *dx = dev_from(q, qn);
+    die_if(o->rope_rows(be, dx, n, H, hd, 1e6f), "rope_rows");
+    got = host_of(dx, qn);
+    for (int i = 0; i < n; i++)
+        for (int h = 0; h < H; h++)
+            for (int j = 0; j < hd / 2; j++) {
+                double ang = (double)pos[i] * pow(1e6, -2.0 * j / hd), c = cos(ang), sn = sin(ang);
+                size_t e = ((size_t)i * H + h) * hd + 2 * j;
+                ref[e] = q[e] * c - q[e + 1] * sn;
+                ref[e + 1] = q[e] * sn + q[e + 1] * c;
+            }
+    snprintf(what, sizeof what, "rope_rows n=%d heads=%d hd=%d", n, H, hd);
+    report(what, got, ref, qn, 1e-6);
+    free(got);
+    /* rmsnorm_rows: dim = H*hd, per-row scales, row 1 none */
+    int dim = H * hd;
+    float *w = malloc((size_t)dim * 4), *scl = malloc((size_t)n * dim * 4);
+    for (int e = 0; e < dim; e++) w[e] = frand();
+    for (size_t e = 0; e < (size_t)n * dim; e++) scl[e] = frand();
+    vox_bweight_t *bw = vec_upload(w, dim);
+    float *ds = dev_from(scl, (size_t)n * dim), *dy = dev_poison(qn);
+    const float *sp[VOX_MAX_ROWS];
+    for (int i = 0; i < n; i++) sp[i] = i == 1 ? NULL : ds + (size_t)i * dim;
+    die_if(o->rmsnorm_rows(be, dy, dq, bw, sp, n, dim, 1e-5f), "rmsnorm_rows");
+    got = host_of(dy, qn);
+    for (int i = 0; i < n; i++) {
+        double ss = 0;
+        for (int e = 0; e < dim; e++) ss += (double)q[(size_t)i * dim + e] * q[(size_t)i * dim + e];
+        double k = 1 / sqrt(ss / dim + 1e-5);
+        for (int e = 0; e < dim; e++)
+            ref[(size_t)i * dim + e] = q[(size_t)i * dim + e] * k * w[e] * (i == 1 ? 1 : 1 + scl[(size_t)i * dim + e]);
+    }
+    snprintf(what, sizeof what, "rmsnorm_rows n=%d dim=%d (row 1 without ada)", n, dim);
+    report(what, got, ref, qn, 1e-6);
+    free(got);
+    o->free(be, dx); o->free(be, ds); o->free(be, dy); o->weight_free(be, bw); free(w); free(scl);
+    o->free(be, dq); o->free(be, dout); o->free(be, dk); o->free(be, dv); o->free(be, dnk); o->free(be, dnv);
+    for (int i = 0; i < n; i++) { o->kv_free(be, kv[i]); free(K[i]); free(Vv[i]); }
+    free(nk); free(nv); free(q); free(ref); free(sc);
 }
 
 /* ---- speed: a graph of `reps` repetitions of one op, median of 5 timed launches ---- */
@@ -431,7 +592,7 @@ static int lin_op(void *c) {
 typedef struct { float *y[3], *x; vox_bweight_t *w[3]; int count, multi; } multi_ctx;
 static int multi_op(void *c) {   /* linear_multi, or the same weights as separate linear() calls */
     multi_ctx *m = c;
-    if (m->multi) return o->linear_multi(be, m->count, m->y, m->x, (const vox_bweight_t *const *)m->w, 1);
+    if (m->multi) return linear_multi_grid(m->count, m->y, m->x, (const vox_bweight_t *const *)m->w, 1);
     for (int i = 0; i < m->count; i++) {
         int rc = o->linear(be, m->y[i], m->x, m->w[i], NULL, 1, 0);
         if (rc) return rc;
@@ -508,6 +669,14 @@ static void time_encoder_layer(void) {
 }
 
 static void speed(void) {
+    vox_params_t real;   /* the real model's shapes and its decoder bytes per step: the engine's own tables */
+    int64_t floor_bytes;
+    vox_error_t perr = {0, ""};
+    if (vox_synth_params("full", &real, &perr) || vox_weights_decoder_bytes_per_step(&real, &floor_bytes, &perr)) {
+        fprintf(stderr, "opcheck: error: %s\n", perr.msg);
+        exit(2);
+    }
+    const int L = real.n_layers;
     printf("\nspeed (%s)\n", o->device_name(be));
     /* device-to-device copy: 1 GiB, bytes read + written */
     size_t bytes = (size_t)1 << 30;
@@ -538,11 +707,11 @@ static void speed(void) {
         printf("  %-8s %5d -> %6d: gemv %7.1f us %5.0f GB/s | cublasLt %7.1f us %5.0f GB/s | gemv n=8 %7.1f us\n",
                shp[s].name, shp[s].in, shp[s].out, tg * 1e3, wb / tg / 1e6, tl * 1e3, wb / tl / 1e6, t8 * 1e3);
         int per_layer = s == 1 || s == 3 ? 2 : 1;
-        step_ms += (s == 5 ? 1 : 26 * per_layer) * (tg < tl ? tg : tl);
+        step_ms += (s == 5 ? 1 : L * per_layer) * (tg < tl ? tg : tl);
         o->free(be, x); o->free(be, y); o->weight_free(be, w);
     }
-    printf("  decoder GEMVs per step (26 layers + head), separate: %.3f ms; floor 6.86 GB / copy bw = %.3f ms\n",
-           step_ms, 6.86e9 / (copy_gbs * 1e9) * 1e3);
+    printf("  decoder GEMVs per step (%d layers + head), separate: %.3f ms; floor %.2f GB / copy bw = %.3f ms\n",
+           L, step_ms, (double)floor_bytes / 1e9, (double)floor_bytes / (copy_gbs * 1e9) * 1e3);
 
     /* the decoder's groups on one input: one linear_multi launch vs separate linear() calls */
     struct { const char *name; int count, outs[3]; } grp[] = {{"q/k/v", 3, {4096, 1024, 1024}},
@@ -573,12 +742,12 @@ static void speed(void) {
         for (int i = 0; i < m.count; i++) { o->free(be, m.y[i]); o->weight_free(be, m.w[i]); }
         o->free(be, m.x);
     }
-    printf("  per step (26 layers): %.3f ms less; decoder GEMVs per step with linear_multi %.3f ms\n",
-           26 * saved, step_ms - 26 * saved);
+    printf("  per step (%d layers): %.3f ms less; decoder GEMVs per step with linear_multi %.3f ms\n",
+           L, L * saved, step_ms - L * saved);
 
     /* the grid's spread of rows over warps, on the launches with more rows than resident warps */
     struct { const char *name; int count, outs[3], per_step; } big[] = {
-        {"q/k/v", 3, {4096, 1024, 1024}, 26}, {"w1/w3", 2, {9216, 9216, 0}, 26}, {"lm head", 1, {131072, 0, 0}, 1}};
+        {"q/k/v", 3, {4096, 1024, 1024}, L}, {"w1/w3", 2, {9216, 9216, 0}, L}, {"lm head", 1, {131072, 0, 0}, 1}};
     const char *grid_name[] = {"even", "row/warp", "all warps"};
     double gained = 0;
     printf("GEMV grid (n=1, in 3072, %d resident warps): even split (the engine's) | one row per warp (before) | "
@@ -609,7 +778,7 @@ static void speed(void) {
         for (int i = 0; i < m.count; i++) { o->free(be, m.y[i]); o->weight_free(be, m.w[i]); }
         o->free(be, m.x);
     }
-    printf("  per step (26 layers + head): even split %.3f ms less than one row per warp\n", gained);
+    printf("  per step (%d layers + head): even split %.3f ms less than one row per warp\n", L, gained);
 
     /* encoder GEMMs, n = 1024 rows (one encoder chunk) */
     struct { const char *name; int in, out; } enc[] = {{"enc wq", 1280, 2048}, {"enc w1", 1280, 5120},
@@ -692,7 +861,17 @@ static void cold_shapes(void) {
 }
 
 int main(int argc, char **argv) {
-    int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+    int quick = 0;
+    const char *tolerances = VOX_TOLERANCES_JSON;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--quick") == 0) quick = 1;
+        else if (strcmp(argv[i], "--tolerances") == 0 && i + 1 < argc) tolerances = argv[++i];
+        else {
+            fprintf(stderr, "opcheck: error: unknown argument '%s'. Usage: opcheck [--quick] [--tolerances FILE]\n", argv[i]);
+            return 2;
+        }
+    }
+    load_tolerances(tolerances);
     vox_backend_opts opts = {"cuda", 0, 0, 1};
     vox_error_t err = {0, ""};
     if (vox_backend_cuda_create(&opts, &be, &err) != 0) {
@@ -737,6 +916,10 @@ int main(int argc, char **argv) {
     check_attention(30, 4, 4, 24, 750, 40, 0);          /* hd 24 */
     check_attention(1, 6, 2, 16, 24, 77, 1);            /* GQA 3:1, hd 16, graph */
     check_attention(1, 4, 2, 32, 24, 50, 0);
+    check_attention(8, 32, 8, 128, 8192, 4000, 0);      /* a speculation block of 8 rows */
+    check_rows(8, 32, 8, 128, 8192, 40);                /* 8 streams, real shapes, rings wrapped */
+    check_rows(3, 6, 2, 16, 24, 77);                    /* tiny fixture shapes, small windows */
+    check_rows(2, 4, 2, 32, 8192, 38);
     printf("%s: %d check(s) failed\n", failures ? "FAIL" : "PASS", failures);
     if (!quick) speed();
     o->destroy(be);

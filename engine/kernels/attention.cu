@@ -18,6 +18,7 @@
  * shared memory), the row's TPR threads agree on the running max with shuffles, write
  * probabilities to shared memory, and each then accumulates HD/2/TPR dimension pairs of P·V. */
 #include "common.cuh"
+#include "attn_window.cuh"
 
 #include <type_traits>
 
@@ -90,10 +91,8 @@ __device__ void attn_tile(float *out, float *part, const float *q, const uint16_
     const long long P = pos0 + qi;
 
     /* key range of the tile, then this block's share of it */
-    const int i_lo = tile * TQ / G, i_hi = min(n - 1, (tile * TQ + TQ - 1) / G);
-    const long long klo = max(0LL, pos0 + i_lo - window + 1), khi = pos0 + i_hi;
-    const long long per = (khi - klo + 1 + nsplit - 1) / nsplit;
-    const long long start = klo + split * per, end = min(khi + 1, start + per);
+    const vox_attn_span span = vox_attn_block_span(tile * TQ, TQ, G, n, pos0, window, split, nsplit);
+    const long long start = span.start, end = span.end;
 
     for (int idx = tid; idx < TQ * HDP; idx += ATT_THREADS) {
         int rr = idx / HDP, d = idx % HDP, RR = tile * TQ + rr;
@@ -112,7 +111,7 @@ __device__ void attn_tile(float *out, float *part, const float *q, const uint16_
         __syncthreads();   /* previous tile fully consumed (and Qs written, first time) */
         if (tid < KT) {
             long long j = kt0 + tid;
-            soff[tid] = j < end ? (j % cap) * kvd + (long long)g * hd : -1;
+            soff[tid] = j < end ? vox_kv_slot(j, cap, kvd, g, hd) : -1;
         }
         __syncthreads();
         if ((hd & 7) == 0) {   /* 16-byte loads: 8 values per load */
@@ -158,7 +157,7 @@ __device__ void attn_tile(float *out, float *part, const float *q, const uint16_
 #pragma unroll
         for (int jj = 0; jj < KPT; jj++) {
             long long j = kt0 + c + TPR * jj;
-            bool ok = row_ok && j < end && j <= P && j > P - window;
+            bool ok = row_ok && j < end && vox_attn_sees(j, P, window);
             sc[jj] = ok ? sc[jj] : -INFINITY;
             mx = fmaxf(mx, sc[jj]);
         }

@@ -13,6 +13,7 @@
  *                           V fragments by ldmatrix.trans
  * Numerics: Q and P rounded to bf16 (K/V are bf16 in the cache), sums in fp32. */
 #include "common.cuh"
+#include "attn_window.cuh"
 
 #define TC_ROWS 64
 #define TC_KT 64
@@ -56,10 +57,8 @@ __device__ void attn_tc(float *out, float *part, const float *q, const uint16_t 
         hh[k] = g * G + (ok[k] ? R[k] % G : 0);
         P[k] = pos0 + qi[k];
     }
-    const int i_lo = tile * TC_ROWS / G, i_hi = min(n - 1, (tile * TC_ROWS + TC_ROWS - 1) / G);
-    const long long klo = max(0LL, pos0 + i_lo - window + 1), khi = pos0 + i_hi;
-    const long long per = (khi - klo + 1 + nsplit - 1) / nsplit;
-    const long long start = klo + split * per, end = min(khi + 1, start + per);
+    const vox_attn_span span = vox_attn_block_span(tile * TC_ROWS, TC_ROWS, G, n, pos0, window, split, nsplit);
+    const long long start = span.start, end = span.end;
 
     /* Q fragments (A operand): regs {row grp | row grp+8} x {cols tig*2 | tig*2 + 8} */
     uint32_t qf[KS][4];
@@ -85,7 +84,7 @@ __device__ void attn_tc(float *out, float *part, const float *q, const uint16_t 
         __syncthreads();   /* the previous tile is consumed */
         if (tid < TC_KT) {
             long long j = kt0 + tid;
-            soff[tid] = j < end ? (j % cap) * kvd + (long long)g * hd : -1;
+            soff[tid] = j < end ? vox_kv_slot(j, cap, kvd, g, hd) : -1;
         }
         __syncthreads();
         for (int idx = tid; idx < TC_KT * (HD / 8); idx += 128) {
@@ -121,7 +120,7 @@ __device__ void attn_tc(float *out, float *part, const float *q, const uint16_t 
             for (int e = 0; e < 4; e++) {
                 int k = e >> 1;
                 long long j = kt0 + t * 8 + tig * 2 + (e & 1);
-                bool valid = ok[k] && j < end && j <= P[k] && j > P[k] - window;
+                bool valid = ok[k] && j < end && vox_attn_sees(j, P[k], window);
                 s[t][e] = valid ? s[t][e] : -INFINITY;
                 mx[k] = fmaxf(mx[k], s[t][e]);
             }

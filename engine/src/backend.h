@@ -14,6 +14,10 @@
  * pos0 + i. On CUDA the register lives in device memory, so a captured decode-step graph
  * replays correctly after set_pos changes it.
  *
+ * Row tables. For a step of several streams at once, set_rows gives every row its own position,
+ * and rope_rows / kv_write_rows / attention_rows / rmsnorm_rows take, per row, its own KV ring
+ * and ada scale (row i belongs to the stream whose ring is kv[i]). n <= VOX_MAX_ROWS there.
+ *
  * Errors. Ops return 0 or a negative vox_err; the first failure's message is kept in
  * be->err (per backend instance).
  */
@@ -23,6 +27,11 @@
 #include <stdint.h>
 #include "vox.h"
 #include "weights.h"
+
+/* The most rows of one multi-row decoder forward (a speculation block, a step of several
+ * streams). Up to this many rows the CPU backend computes every row exactly as it computes a
+ * row alone (GEMV, attention), so a row's results do not depend on the other rows. */
+#define VOX_MAX_ROWS 8
 
 typedef struct vox_backend vox_backend_t;
 typedef struct vox_bweight vox_bweight_t;  /* a weight tensor owned by the backend */
@@ -99,6 +108,26 @@ typedef struct {
 
     /* --- position register --- */
     int (*set_pos)(vox_backend_t *be, int64_t pos0);
+
+    /* --- row tables: n <= VOX_MAX_ROWS rows, row i at position pos[i] (set_rows) --- */
+    /* Copies pos[0..n) into the backend (call before the ops below, outside a capture). */
+    int (*set_rows)(vox_backend_t *be, const int64_t *pos, int n);
+    /* rope with row i at pos[i]. */
+    int (*rope_rows)(vox_backend_t *be, float *x, int n, int n_heads, int head_dim, float theta);
+    /* Row i of k, v stored in ring kv[i] at position pos[i]. */
+    int (*kv_write_rows)(vox_backend_t *be, vox_kv_t *const *kv, const float *k, const float *v, int n);
+    /* Row i of q (position pos[i]) over ring kv[i]: keys at positions j, pos[i]-window < j <= pos[i]. */
+    int (*attention_rows)(vox_backend_t *be, float *out, const float *q, vox_kv_t *const *kv, int n,
+                          int n_heads, int window);
+    /* rmsnorm with row i scaled by (1 + scale1p[i]) (scale1p[i] a backend [dim] buffer, or NULL). */
+    int (*rmsnorm_rows)(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w,
+                        const float *const *scale1p, int n, int dim, float eps);
+    /* Bytes a KV ring holds now (the CPU ring grows in blocks of positions up to its capacity). */
+    size_t (*kv_bytes)(vox_backend_t *be, const vox_kv_t *kv);
+    /* 1 when the multi-row decoder paths (speculation, several streams per step) have been
+     * verified on this backend against single steps; 0: callers keep one position per step
+     * unless asked explicitly (CUDA: built, not yet run on a GPU). */
+    int rows_verified;
 
     /* --- optional graph capture (NULL on backends without it) --- */
     int (*graph_begin)(vox_backend_t *be);

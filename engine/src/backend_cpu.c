@@ -22,7 +22,7 @@
 #include "cpu_impl.h"
 
 #ifndef GEMV_MAX_ROWS          /* (overridable for engine/dev experiments) */
-#define GEMV_MAX_ROWS 8
+#define GEMV_MAX_ROWS VOX_MAX_ROWS   /* rows computed independently, see backend.h */
 #endif
 #ifndef TILE_BYTES            /* f32 weight tile per thread: sized to stay in a 1 MB L2 */
 #define TILE_BYTES (768 * 1024)
@@ -186,17 +186,18 @@ static int cpu_rmsnorm(vox_backend_t *be, float *y, const float *x, const vox_bw
     return 0;
 }
 
-/* Angles as the reference computes them in f32: inv_freq_j = theta^(-2j/hd), angle = pos * inv_freq_j. */
-static int cpu_rope(vox_backend_t *be, float *x, int n, int n_heads, int head_dim, float theta) {
+/* Angles as the reference computes them in f32: inv_freq_j = theta^(-2j/hd), angle = pos * inv_freq_j.
+ * Row i is at pos[i] (pos given) or pos0 + i. */
+static int rope_at(vox_backend_t *be, float *x, int n, int n_heads, int head_dim, float theta, const int64_t *pos) {
     cpu_t *c = vox_cpu(be);
     int half = head_dim / 2;
     float *cs = malloc((size_t)head_dim * sizeof(float));
     if (!cs) return vox_fail(&be->err, VOX_ENOMEM, "out of host memory. Use a machine with more RAM");
     for (int i = 0; i < n; i++) {
-        float pos = (float)(c->pos0 + i);
+        float p = (float)(pos ? pos[i] : c->pos0 + i);
         for (int j = 0; j < half; j++) {
             float inv = (float)(1.0 / pow((double)theta, (double)(2 * j) / head_dim));
-            float ang = pos * inv;
+            float ang = p * inv;
             cs[2 * j] = (float)cos((double)ang);
             cs[2 * j + 1] = (float)sin((double)ang);
         }
@@ -211,6 +212,38 @@ static int cpu_rope(vox_backend_t *be, float *x, int n, int n_heads, int head_di
         }
     }
     free(cs);
+    return 0;
+}
+
+static int cpu_rope(vox_backend_t *be, float *x, int n, int n_heads, int head_dim, float theta) {
+    return rope_at(be, x, n, n_heads, head_dim, theta, NULL);
+}
+
+static int rows_check(vox_backend_t *be, const char *op, int n) {
+    if (n <= vox_cpu(be)->n_rows) return 0;
+    return vox_fail(&be->err, VOX_EINTERNAL, "%s: %d rows but set_rows gave %d positions. This is a bug; please report it", op, n, vox_cpu(be)->n_rows);
+}
+
+static int cpu_set_rows(vox_backend_t *be, const int64_t *pos, int n) {
+    cpu_t *c = vox_cpu(be);
+    if (n < 0 || n > VOX_MAX_ROWS)
+        return vox_fail(&be->err, VOX_EINTERNAL, "set_rows: %d rows, at most %d. This is a bug; please report it", n, VOX_MAX_ROWS);
+    memcpy(c->rows_pos, pos, (size_t)n * sizeof *pos);
+    c->n_rows = n;
+    return 0;
+}
+
+static int cpu_rope_rows(vox_backend_t *be, float *x, int n, int n_heads, int head_dim, float theta) {
+    int rc = rows_check(be, "rope_rows", n);
+    return rc ? rc : rope_at(be, x, n, n_heads, head_dim, theta, vox_cpu(be)->rows_pos);
+}
+
+static int cpu_rmsnorm_rows(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w,
+                            const float *const *scale1p, int n, int dim, float eps) {
+    for (int i = 0; i < n; i++) {
+        int rc = cpu_rmsnorm(be, y + (size_t)i * dim, x + (size_t)i * dim, w, scale1p[i], 1, dim, eps);
+        if (rc) return rc;
+    }
     return 0;
 }
 
@@ -324,6 +357,13 @@ static const vox_backend_ops cpu_ops = {
     .kv_write = vox_cpu_kv_write,
     .attention = vox_cpu_attention,
     .set_pos = cpu_set_pos,
+    .set_rows = cpu_set_rows,
+    .rope_rows = cpu_rope_rows,
+    .kv_write_rows = vox_cpu_kv_write_rows,
+    .attention_rows = vox_cpu_attention_rows,
+    .rmsnorm_rows = cpu_rmsnorm_rows,
+    .kv_bytes = vox_cpu_kv_bytes,
+    .rows_verified = 1,
     .graph_begin = NULL,
     .graph_end = NULL,
     .graph_launch = NULL,

@@ -11,11 +11,7 @@
 
 vox_kv_t *vox_cpu_kv_new(vox_backend_t *be, int capacity, int n_kv_heads, int head_dim) {
     vox_kv_t *kv = calloc(1, sizeof *kv);
-    size_t n = (size_t)capacity * n_kv_heads * head_dim;
-    /* calloc: pages of slots never written are never touched, so RSS follows what is used. */
-    if (kv) { kv->k = calloc(n, sizeof(float)); kv->v = calloc(n, sizeof(float)); }
-    if (!kv || !kv->k || !kv->v) {
-        if (kv) { free(kv->k); free(kv->v); free(kv); }
+    if (!kv) {
         vox_fail(&be->err, VOX_ENOMEM, "out of host memory for a KV cache of %d positions. Use a machine with more RAM", capacity);
         return NULL;
     }
@@ -23,7 +19,7 @@ vox_kv_t *vox_cpu_kv_new(vox_backend_t *be, int capacity, int n_kv_heads, int he
     kv->n_kv_heads = n_kv_heads;
     kv->head_dim = head_dim;
     kv->width = n_kv_heads * head_dim;
-    return kv;
+    return kv;   /* slots come with the positions (kv_reserve) */
 }
 void vox_cpu_kv_free(vox_backend_t *be, vox_kv_t *kv) {
     (void)be;
@@ -33,18 +29,59 @@ void vox_cpu_kv_free(vox_backend_t *be, vox_kv_t *kv) {
     free(kv);
 }
 
+size_t vox_cpu_kv_bytes(vox_backend_t *be, const vox_kv_t *kv) {
+    (void)be;
+    return (size_t)kv->alloc * (size_t)kv->width * sizeof(float) * 2;
+}
+
+/* Make slot `slot` exist: grow the allocation to the next multiple of KV_BLOCK slots (<= cap). */
+static int kv_reserve(vox_backend_t *be, vox_kv_t *kv, int slot) {
+    if (slot < kv->alloc) return 0;
+    int want = (slot / KV_BLOCK + 1) * KV_BLOCK;
+    if (want > kv->cap) want = kv->cap;
+    size_t n = (size_t)want * kv->width;
+    float *k = realloc(kv->k, n * sizeof(float));
+    if (k) kv->k = k;
+    float *v = k ? realloc(kv->v, n * sizeof(float)) : NULL;
+    if (!k || !v)
+        return vox_fail(&be->err, VOX_ENOMEM, "out of host memory growing a KV cache to %d positions. Use a machine with more RAM", want);
+    kv->v = v;
+    kv->alloc = want;
+    return 0;
+}
+
+static int kv_put(vox_backend_t *be, vox_kv_t *kv, int64_t pos, const float *k, const float *v) {
+    int slot = (int)(pos % kv->cap);
+    int rc = kv_reserve(be, kv, slot);
+    if (rc) return rc;
+    memcpy(kv->k + (size_t)slot * kv->width, k, (size_t)kv->width * sizeof(float));
+    memcpy(kv->v + (size_t)slot * kv->width, v, (size_t)kv->width * sizeof(float));
+    return 0;
+}
+
 int vox_cpu_kv_write(vox_backend_t *be, vox_kv_t *kv, const float *k, const float *v, int n) {
     cpu_t *c = vox_cpu(be);
     for (int i = 0; i < n; i++) {
-        size_t slot = (size_t)((c->pos0 + i) % kv->cap);
-        memcpy(kv->k + slot * kv->width, k + (size_t)i * kv->width, (size_t)kv->width * sizeof(float));
-        memcpy(kv->v + slot * kv->width, v + (size_t)i * kv->width, (size_t)kv->width * sizeof(float));
+        int rc = kv_put(be, kv, c->pos0 + i, k + (size_t)i * kv->width, v + (size_t)i * kv->width);
+        if (rc) return rc;
     }
     return 0;
 }
 
-/* Work item = (query head h, block of up to ATT_ROWS query rows), or for a single position
- * (decode) the query heads of one kv head. The keys the block can see, positions lo..Pn, sit in
+int vox_cpu_kv_write_rows(vox_backend_t *be, vox_kv_t *const *kv, const float *k, const float *v, int n) {
+    cpu_t *c = vox_cpu(be);
+    if (n > c->n_rows)
+        return vox_fail(&be->err, VOX_EINTERNAL, "kv_write_rows: %d rows but set_rows gave %d positions. This is a bug; please report it", n, c->n_rows);
+    for (int i = 0; i < n; i++) {
+        int rc = kv_put(be, kv[i], c->rows_pos[i], k + (size_t)i * kv[i]->width, v + (size_t)i * kv[i]->width);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* Work item = (query head h, block of up to ATT_ROWS query rows), or, for n <= VOX_MAX_ROWS
+ * rows (decode steps, speculation blocks, several streams), one (row, kv head): the row's query
+ * heads of that kv head against its own window, exactly as a single position is computed. The keys the block can see, positions lo..Pn, sit in
  * the ring as at most two contiguous runs of slots; for each run
  *   S[rows, run] = scale · Q_h[rows, hd] · K_run[run, hd]ᵀ            (cblas_sgemm)
  * then per row a max-subtracted softmax over exactly its window (others set to 0), and
@@ -55,7 +92,9 @@ typedef struct {
     cpu_t *c;
     float *out;
     const float *q;
-    const vox_kv_t *kv;
+    const vox_kv_t *kv;        /* every row's ring, or NULL: kvs[i] */
+    vox_kv_t *const *kvs;
+    const int64_t *pos;        /* per-row positions, or NULL: c->pos0 + i */
     int n, n_heads, window;
 } att_job;
 
@@ -71,9 +110,8 @@ static int ring_runs(const vox_kv_t *kv, int64_t lo, int64_t hi, int slot[2], in
 
 /* M query rows Q[M, hd] (row stride ldq) against kv head g; row m is at position
  * P0 + m / per_pos. Writes O[M, hd] (row stride ldq). S is [M, span] scratch. */
-static void att_block(const att_job *j, float *S, const float *Q, float *O, int ldq, int M, int per_pos,
-                      int64_t P0, int g) {
-    const vox_kv_t *kv = j->kv;
+static void att_block(const att_job *j, const vox_kv_t *kv, float *S, const float *Q, float *O, int ldq, int M,
+                      int per_pos, int64_t P0, int g) {
     int hd = kv->head_dim;
     int64_t Pn = P0 + (M - 1) / per_pos, lo = P0 - j->window + 1 < 0 ? 0 : P0 - j->window + 1;
     int span = (int)(Pn - lo + 1), slot[2], len[2], runs = ring_runs(kv, lo, Pn, slot, len);
@@ -98,13 +136,17 @@ static void att_block(const att_job *j, float *S, const float *Q, float *O, int 
 
 static void att_worker(void *arg, int t, int nt) {
     att_job *j = arg;
-    int hd = j->kv->head_dim, group = j->n_heads / j->kv->n_kv_heads, ldq = j->n_heads * hd;
-    if (j->n == 1) {
-        /* One position (the decode step): the group's query heads are contiguous rows [group, hd],
-         * so each kv head's K/V is read once for all of them. */
-        for (int g = t; g < j->kv->n_kv_heads; g += nt)
-            att_block(j, j->c->scores[t], j->q + (size_t)g * group * hd, j->out + (size_t)g * group * hd, hd,
-                      group, group, j->c->pos0, g);
+    const vox_kv_t *kv0 = j->kv ? j->kv : j->kvs[0];
+    int hd = kv0->head_dim, kvh = kv0->n_kv_heads, group = j->n_heads / kvh, ldq = j->n_heads * hd;
+    if (j->n <= VOX_MAX_ROWS) {
+        /* Row by row: the group's query heads of a row are contiguous [group, hd], so each kv
+         * head's K/V is read once for all of them. */
+        for (int item = t; item < j->n * kvh; item += nt) {
+            int i = item / kvh, g = item % kvh;
+            size_t off = (size_t)i * ldq + (size_t)g * group * hd;
+            att_block(j, j->kv ? j->kv : j->kvs[i], j->c->scores[t], j->q + off, j->out + off, hd, group, group,
+                      j->pos ? j->pos[i] : j->c->pos0 + i, g);
+        }
         return;
     }
     int n_blocks = (j->n + ATT_ROWS - 1) / ATT_ROWS;
@@ -112,19 +154,15 @@ static void att_worker(void *arg, int t, int nt) {
         int h = item % j->n_heads, i0 = (item / j->n_heads) * ATT_ROWS;
         int rows = j->n - i0 < ATT_ROWS ? j->n - i0 : ATT_ROWS;
         size_t off = (size_t)i0 * ldq + (size_t)h * hd;
-        att_block(j, j->c->scores[t], j->q + off, j->out + off, ldq, rows, 1, j->c->pos0 + i0, h / group);
+        att_block(j, j->kv, j->c->scores[t], j->q + off, j->out + off, ldq, rows, 1, j->c->pos0 + i0, h / group);
     }
 }
 
-int vox_cpu_attention(vox_backend_t *be, float *out, const float *q, const vox_kv_t *kv, int n,
-                         int n_heads, int window) {
+/* Scores scratch for n rows of a window (per thread). */
+static int scores_reserve(vox_backend_t *be, int n, size_t group, int window) {
     cpu_t *c = vox_cpu(be);
-    if (n <= 0) return 0;
-    if (window + n - 1 > kv->cap || n_heads % kv->n_kv_heads != 0)
-        return vox_fail(&be->err, VOX_EINTERNAL, "attention: %d rows, %d heads, window %d over a ring of %d slots and %d kv heads. This is a bug; please report it", n, n_heads, window, kv->cap, kv->n_kv_heads);
-    size_t group = (size_t)(n_heads / kv->n_kv_heads);
     size_t rows = (size_t)(n < ATT_ROWS ? n : ATT_ROWS), need = rows * ((size_t)window + rows - 1);
-    if (n == 1) need = group * (size_t)window;
+    if (n <= VOX_MAX_ROWS) need = group * (size_t)window;
     if (need > c->scores_n) {
         for (int t = 0; t < c->n_threads; t++) {
             free(c->scores[t]);
@@ -133,9 +171,42 @@ int vox_cpu_attention(vox_backend_t *be, float *out, const float *q, const vox_k
         }
         c->scores_n = need;
     }
-    att_job j = {c, out, q, kv, n, n_heads, window};
+    return 0;
+}
+
+static void att_run(vox_backend_t *be, att_job *j) {
+    cpu_t *c = vox_cpu(be);
     double t0 = be->debug ? vox_now_ms() : 0.0;
-    vox_pool_run(c->pool, att_worker, &j);
+    vox_pool_run(c->pool, att_worker, j);
     if (be->debug) c->ms_attention += vox_now_ms() - t0;
+}
+
+int vox_cpu_attention(vox_backend_t *be, float *out, const float *q, const vox_kv_t *kv, int n,
+                         int n_heads, int window) {
+    cpu_t *c = vox_cpu(be);
+    if (n <= 0) return 0;
+    if (window + n - 1 > kv->cap || n_heads % kv->n_kv_heads != 0)
+        return vox_fail(&be->err, VOX_EINTERNAL, "attention: %d rows, %d heads, window %d over a ring of %d slots and %d kv heads. This is a bug; please report it", n, n_heads, window, kv->cap, kv->n_kv_heads);
+    int rc = scores_reserve(be, n, (size_t)(n_heads / kv->n_kv_heads), window);
+    if (rc) return rc;
+    att_job j = {c, out, q, kv, NULL, NULL, n, n_heads, window};
+    att_run(be, &j);
+    return 0;
+}
+
+int vox_cpu_attention_rows(vox_backend_t *be, float *out, const float *q, vox_kv_t *const *kv, int n,
+                           int n_heads, int window) {
+    cpu_t *c = vox_cpu(be);
+    if (n <= 0) return 0;
+    if (n > c->n_rows)
+        return vox_fail(&be->err, VOX_EINTERNAL, "attention_rows: %d rows but set_rows gave %d positions. This is a bug; please report it", n, c->n_rows);
+    for (int i = 0; i < n; i++)
+        if (window > kv[i]->cap || n_heads % kv[i]->n_kv_heads != 0 || kv[i]->head_dim != kv[0]->head_dim ||
+            kv[i]->n_kv_heads != kv[0]->n_kv_heads)
+            return vox_fail(&be->err, VOX_EINTERNAL, "attention_rows: row %d: %d heads, window %d over a ring of %d slots and %d kv heads. This is a bug; please report it", i, n_heads, window, kv[i]->cap, kv[i]->n_kv_heads);
+    int rc = scores_reserve(be, n, (size_t)(n_heads / kv[0]->n_kv_heads), window);
+    if (rc) return rc;
+    att_job j = {c, out, q, NULL, kv, c->rows_pos, n, n_heads, window};
+    att_run(be, &j);
     return 0;
 }

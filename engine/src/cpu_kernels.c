@@ -1,7 +1,8 @@
 /* cpu_kernels.c — BF16 GEMV, BF16->F32 conversion, softmax exp (AVX2+FMA and scalar).
  * BF16 is the top 16 bits of an f32, so widening is a zero-extend and a 16-bit shift. The
- * GEMV keeps two accumulators per input row (16 weights per iteration) so that the FMA
- * latency does not cap the bandwidth at n = 1, where the decoder spends its time. */
+ * GEMV keeps four accumulators per input row (32 weights per iteration) so that the FMA
+ * latency does not cap the bandwidth at n = 1, and sums every input row the same way whatever
+ * the row count (rows are independent: bitwise the same result alone or in a batch). */
 #include "cpu_kernels.h"
 
 #include <immintrin.h>
@@ -50,28 +51,8 @@ TGT static inline float hsum(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
-/* One weight row against up to 4 input rows. */
-TGT static inline void row_x4(const uint16_t *w, int in, const float *x, int nb, float *out) {
-    __m256 a0[4], a1[4];
-    for (int j = 0; j < 4; j++) a0[j] = a1[j] = _mm256_setzero_ps();
-    int k = 0;
-    for (; k + 16 <= in; k += 16) {
-        __m256 w0 = load_bf16x8(w + k), w1 = load_bf16x8(w + k + 8);
-        for (int j = 0; j < nb; j++) {
-            const float *xj = x + (size_t)j * in + k;
-            a0[j] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(xj), a0[j]);
-            a1[j] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(xj + 8), a1[j]);
-        }
-    }
-    for (int j = 0; j < nb; j++) {
-        float s = hsum(_mm256_add_ps(a0[j], a1[j]));
-        const float *xj = x + (size_t)j * in;
-        for (int kk = k; kk < in; kk++) s += vox_bf16_to_f32(w[kk]) * xj[kk];
-        out[j] = s;
-    }
-}
-
-/* The n = 1 case, unrolled further (32 weights per iteration, 4 accumulators). */
+/* One weight row against one input row: 4 accumulators over 32 weights per iteration (enough
+ * FMA chains for the bandwidth at n = 1, where the decoder spends its time). */
 TGT static inline float row_x1(const uint16_t *w, int in, const float *x) {
     __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
     int k = 0;
@@ -87,23 +68,51 @@ TGT static inline float row_x1(const uint16_t *w, int in, const float *x) {
     return s;
 }
 
+/* One weight row against two input rows, each summed exactly as row_x1 sums it (same
+ * accumulators, same order, same tail): a row's result never depends on the other rows of the
+ * call, so a k-row decoder forward gives each row the bits of a single step. */
+TGT static inline void row_x2(const uint16_t *w, int in, const float *x, const float *z, float *sx, float *sz) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+    int k = 0;
+    for (; k + 32 <= in; k += 32) {
+        __m256 w0 = load_bf16x8(w + k), w1 = load_bf16x8(w + k + 8);
+        __m256 w2 = load_bf16x8(w + k + 16), w3 = load_bf16x8(w + k + 24);
+        a0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x + k), a0);
+        b0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(z + k), b0);
+        a1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x + k + 8), a1);
+        b1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(z + k + 8), b1);
+        a2 = _mm256_fmadd_ps(w2, _mm256_loadu_ps(x + k + 16), a2);
+        b2 = _mm256_fmadd_ps(w2, _mm256_loadu_ps(z + k + 16), b2);
+        a3 = _mm256_fmadd_ps(w3, _mm256_loadu_ps(x + k + 24), a3);
+        b3 = _mm256_fmadd_ps(w3, _mm256_loadu_ps(z + k + 24), b3);
+    }
+    for (; k + 8 <= in; k += 8) {
+        __m256 w0 = load_bf16x8(w + k);
+        a0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x + k), a0);
+        b0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(z + k), b0);
+    }
+    float s = hsum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+    float t = hsum(_mm256_add_ps(_mm256_add_ps(b0, b1), _mm256_add_ps(b2, b3)));
+    for (; k < in; k++) {
+        s += vox_bf16_to_f32(w[k]) * x[k];
+        t += vox_bf16_to_f32(w[k]) * z[k];
+    }
+    *sx = s;
+    *sz = t;
+}
+
 TGT static void gemv_bf16_avx2(const uint16_t *W, int in, const float *x, int nx, float *y, int ldy,
                                int r0, int r1, const float *b, int acc) {
     for (int r = r0; r < r1; r++) {
         const uint16_t *w = W + (size_t)r * in;
-        float bias = b ? b[r] : 0.0f;
-        if (nx == 1) {
-            float s = row_x1(w, in, x) + bias;
-            y[r] = acc ? y[r] + s : s;
-            continue;
-        }
-        for (int j0 = 0; j0 < nx; j0 += 4) {
-            int nb = nx - j0 < 4 ? nx - j0 : 4;
-            float s[4];
-            row_x4(w, in, x + (size_t)j0 * in, nb, s);
-            for (int j = 0; j < nb; j++) {
-                float *out = y + (size_t)(j0 + j) * ldy + r;
-                *out = acc ? *out + s[j] + bias : s[j] + bias;
+        float bias = b ? b[r] : 0.0f, s[2];
+        for (int j = 0; j < nx; j += 2) {
+            int nb = nx - j < 2 ? 1 : 2;
+            if (nb == 1) s[0] = row_x1(w, in, x + (size_t)j * in);
+            else row_x2(w, in, x + (size_t)j * in, x + (size_t)(j + 1) * in, &s[0], &s[1]);
+            for (int i = 0; i < nb; i++) {
+                float v = s[i] + bias, *out = y + (size_t)(j + i) * ldy + r;
+                *out = acc ? *out + v : v;
             }
         }
     }

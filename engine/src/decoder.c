@@ -6,7 +6,7 @@
 #include "decoder.h"
 
 /* ada_l = U·gelu(D·t_cond) for one layer, on the host in double (64 KB of weights per layer). */
-static void compute_ada(const vox_dec_layer_w *w, int dim, int tdim, const double *tc, double *hid, float *out) {
+static void compute_ada(const vox_dec_layer_host_t *w, int dim, int tdim, const double *tc, double *hid, float *out) {
     for (int i = 0; i < tdim; i++) {
         double s = 0.0;
         for (int k = 0; k < dim; k++) s += (double)vox_tensor_get_f32(w->ada_down, (size_t)i * dim + k) * tc[k];
@@ -19,6 +19,37 @@ static void compute_ada(const vox_dec_layer_w *w, int dim, int tdim, const doubl
     }
 }
 
+int vox_dec_bufs_init(vox_dec_bufs *b, const vox_model_t *m, int rows) {
+    const vox_params_t *p = &m->p;
+    vox_backend_t *be = m->be;
+    const vox_backend_ops *o = be->ops;
+    int n = rows, dim = p->dim, qw = p->n_heads * p->head_dim, kw = p->n_kv_heads * p->head_dim;
+    memset(b, 0, sizeof *b);
+    b->rows = rows;
+    b->x = o->alloc(be, (size_t)n * dim);
+    b->h = o->alloc(be, (size_t)n * dim);
+    b->q = o->alloc(be, (size_t)n * qw);
+    b->att = o->alloc(be, (size_t)n * qw);
+    b->k = o->alloc(be, (size_t)n * kw);
+    b->v = o->alloc(be, (size_t)n * kw);
+    b->f1 = o->alloc(be, (size_t)n * p->hidden_dim);
+    b->f3 = o->alloc(be, (size_t)n * p->hidden_dim);
+    b->logits = o->alloc(be, (size_t)VOX_MAX_ROWS * p->vocab_size);
+    b->in = o->alloc_i32(be, VOX_MAX_ROWS);
+    b->out = o->alloc_i32(be, VOX_MAX_ROWS);
+    if (b->x && b->h && b->q && b->att && b->k && b->v && b->f1 && b->f3 && b->logits && b->in && b->out) return 0;
+    vox_dec_bufs_free(b, m);
+    return be->err.code ? be->err.code : VOX_ENOMEM;
+}
+
+void vox_dec_bufs_free(vox_dec_bufs *b, const vox_model_t *m) {
+    vox_backend_t *be = m->be;
+    void *bufs[] = {b->x, b->h, b->q, b->att, b->k, b->v, b->f1, b->f3, b->logits, b->in, b->out};
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
+        if (bufs[i]) be->ops->free(be, bufs[i]);
+    memset(b, 0, sizeof *b);
+}
+
 int vox_decoder_init(vox_decoder_t *d, const vox_model_t *m, int delay_tokens, vox_error_t *err) {
     memset(d, 0, sizeof *d);
     const vox_params_t *p = &m->p;
@@ -26,26 +57,17 @@ int vox_decoder_init(vox_decoder_t *d, const vox_model_t *m, int delay_tokens, v
     const vox_backend_ops *o = be->ops;
     d->m = m;
     d->L = 1 + VOX_LEFT_PAD_TOKENS + delay_tokens;
-    int n = d->L - 1, dim = p->dim, qw = p->n_heads * p->head_dim, kw = p->n_kv_heads * p->head_dim;
+    int n = d->L - 1, dim = p->dim;
     d->prompt = malloc((size_t)d->L * sizeof(int32_t));
     d->ada = calloc((size_t)p->n_layers, sizeof *d->ada);
     d->kv = calloc((size_t)p->n_layers, sizeof *d->kv);
     double *tc = malloc((size_t)dim * sizeof(double));
     float *ada = malloc((size_t)dim * sizeof(float));
     double *hid = malloc((size_t)p->ada_t_cond_dim * sizeof(double));
-    d->x = o->alloc(be, (size_t)n * dim);
-    d->h = o->alloc(be, (size_t)n * dim);
-    d->q = o->alloc(be, (size_t)n * qw);
-    d->att = o->alloc(be, (size_t)n * qw);
-    d->k = o->alloc(be, (size_t)n * kw);
-    d->v = o->alloc(be, (size_t)n * kw);
-    d->f1 = o->alloc(be, (size_t)n * p->hidden_dim);
-    d->f3 = o->alloc(be, (size_t)n * p->hidden_dim);
-    d->logits = o->alloc(be, (size_t)p->vocab_size);
+    int bufs_rc = vox_dec_bufs_init(&d->b, m, n > VOX_MAX_ROWS ? n : VOX_MAX_ROWS);
     d->ids = o->alloc_i32(be, (size_t)d->L);
     d->tok = o->alloc_i32(be, 1);
-    int ok = d->prompt && d->ada && d->kv && tc && ada && hid && d->x && d->h && d->q && d->att && d->k &&
-             d->v && d->f1 && d->f3 && d->logits && d->ids && d->tok;
+    int ok = d->prompt && d->ada && d->kv && tc && ada && hid && !bufs_rc && d->ids && d->tok;
     if (ok) {
         d->prompt[0] = m->tok.bos;
         for (int i = 1; i < d->L; i++) d->prompt[i] = m->tok.streaming_pad;
@@ -79,9 +101,9 @@ void vox_decoder_free(vox_decoder_t *d) {
     vox_backend_t *be = d->m->be;
     const vox_backend_ops *o = be->ops;
     if (d->graph) o->graph_free(be, d->graph);
-    void *bufs[] = {d->x, d->h, d->q, d->att, d->k, d->v, d->f1, d->f3, d->logits, d->ids, d->tok};
-    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
-        if (bufs[i]) o->free(be, bufs[i]);
+    vox_dec_bufs_free(&d->b, d->m);
+    if (d->ids) o->free(be, d->ids);
+    if (d->tok) o->free(be, d->tok);
     for (int l = 0; l < d->m->p.n_layers; l++) {
         if (d->ada && d->ada[l]) o->free(be, d->ada[l]);
         if (d->kv && d->kv[l]) o->kv_free(be, d->kv[l]);
@@ -92,32 +114,53 @@ void vox_decoder_free(vox_decoder_t *d) {
     memset(d, 0, sizeof *d);
 }
 
-/* All layers over n rows of d->x at positions pos0.. (the caller has set the position register). */
-static int layers(vox_decoder_t *d, int n) {
-    const vox_model_t *m = d->m;
+/* All layers over n rows of b->x. rows == NULL: one decoder d, row i at position pos0 + i (the
+ * caller has set the position register). Else row i belongs to decoder rows[i], at the position
+ * set_rows gave it, with its own KV rings and ada scale. */
+static int layers(const vox_model_t *m, vox_dec_bufs *b, int n, vox_decoder_t *d, vox_decoder_t *const *rows) {
     const vox_params_t *p = &m->p;
     vox_backend_t *be = m->be;
     const vox_backend_ops *o = be->ops;
     int dim = p->dim, H = p->n_heads, KVH = p->n_kv_heads, hd = p->head_dim;
     float eps = (float)p->norm_eps, theta = (float)p->rope_theta;
+    vox_kv_t *kvt[VOX_MAX_ROWS];
+    const float *adat[VOX_MAX_ROWS];
     for (int l = 0; l < p->n_layers; l++) {
-        const vox_dec_layer_b *L = &m->dec[l];
+        const vox_dec_layer_backend_t *L = &m->dec[l];
         /* q/k/v and w1/w3 each read one input: one linear_multi (one GEMV launch on CUDA) */
         const vox_bweight_t *qkv_w[3] = {L->wq, L->wk, L->wv}, *ffn_w[2] = {L->w1, L->w3};
-        float *qkv_y[3] = {d->q, d->k, d->v}, *ffn_y[2] = {d->f1, d->f3};
-        TRY(o->rmsnorm(be, d->h, d->x, L->attention_norm, NULL, n, dim, eps));
-        TRY(o->linear_multi(be, 3, qkv_y, d->h, qkv_w, n));
-        TRY(o->rope(be, d->q, n, H, hd, theta));
-        TRY(o->rope(be, d->k, n, KVH, hd, theta));
-        TRY(o->kv_write(be, d->kv[l], d->k, d->v, n));
-        TRY(o->attention(be, d->att, d->q, d->kv[l], n, H, p->sliding_window));
-        TRY(o->linear(be, d->x, d->att, L->wo, NULL, n, 1));
-        TRY(o->rmsnorm(be, d->h, d->x, L->ffn_norm, d->ada[l], n, dim, eps));
-        TRY(o->linear_multi(be, 2, ffn_y, d->h, ffn_w, n));
-        TRY(o->silu_mul(be, d->f1, d->f3, (size_t)n * p->hidden_dim));
-        TRY(o->linear(be, d->x, d->f1, L->w2, NULL, n, 1));
+        float *qkv_y[3] = {b->q, b->k, b->v}, *ffn_y[2] = {b->f1, b->f3};
+        TRY(o->rmsnorm(be, b->h, b->x, L->attention_norm, NULL, n, dim, eps));
+        TRY(o->linear_multi(be, 3, qkv_y, b->h, qkv_w, n));
+        if (rows) {
+            for (int i = 0; i < n; i++) { kvt[i] = rows[i]->kv[l]; adat[i] = rows[i]->ada[l]; }
+            TRY(o->rope_rows(be, b->q, n, H, hd, theta));
+            TRY(o->rope_rows(be, b->k, n, KVH, hd, theta));
+            TRY(o->kv_write_rows(be, kvt, b->k, b->v, n));
+            TRY(o->attention_rows(be, b->att, b->q, kvt, n, H, p->sliding_window));
+        } else {
+            TRY(o->rope(be, b->q, n, H, hd, theta));
+            TRY(o->rope(be, b->k, n, KVH, hd, theta));
+            TRY(o->kv_write(be, d->kv[l], b->k, b->v, n));
+            TRY(o->attention(be, b->att, b->q, d->kv[l], n, H, p->sliding_window));
+        }
+        TRY(o->linear(be, b->x, b->att, L->wo, NULL, n, 1));
+        if (rows) TRY(o->rmsnorm_rows(be, b->h, b->x, L->ffn_norm, adat, n, dim, eps));
+        else TRY(o->rmsnorm(be, b->h, b->x, L->ffn_norm, d->ada[l], n, dim, eps));
+        TRY(o->linear_multi(be, 2, ffn_y, b->h, ffn_w, n));
+        TRY(o->silu_mul(be, b->f1, b->f3, (size_t)n * p->hidden_dim));
+        TRY(o->linear(be, b->x, b->f1, L->w2, NULL, n, 1));
     }
     return 0;
+}
+
+/* Final norm, LM head and argmax of n rows: b->logits [n, vocab], ids[i] = argmax of row i. */
+static int head(const vox_model_t *m, vox_dec_bufs *b, int n, int32_t *ids) {
+    vox_backend_t *be = m->be;
+    const vox_backend_ops *o = be->ops;
+    TRY(o->rmsnorm(be, b->h, b->x, m->norm, NULL, n, m->p.dim, (float)m->p.norm_eps));
+    TRY(o->linear(be, b->logits, b->h, m->tok_embeddings, NULL, n, 0));
+    return o->argmax(be, ids, b->logits, n, m->p.vocab_size);
 }
 
 int vox_decoder_prefill(vox_decoder_t *d, const float *emb) {
@@ -126,22 +169,19 @@ int vox_decoder_prefill(vox_decoder_t *d, const float *emb) {
     const vox_backend_ops *o = be->ops;
     int n = d->L - 1;
     TRY(o->set_pos(be, 0));
-    TRY(o->copy(be, d->x, emb, (size_t)n * m->p.dim * sizeof(float)));
-    TRY(o->embed(be, d->x, m->tok_embeddings, d->ids, n, 1));
-    return layers(d, n);
+    TRY(o->copy(be, d->b.x, emb, (size_t)n * m->p.dim * sizeof(float)));
+    TRY(o->embed(be, d->b.x, m->tok_embeddings, d->ids, n, 1));
+    return layers(m, &d->b, n, d, NULL);
 }
 
 /* The step body: no allocation, no host sync, positions from the register (graph-capturable).
- * In: d->x = audio embedding, d->tok = input token. Out: d->tok = argmax, d->logits. */
+ * In: d->b.x = audio embedding, d->tok = input token. Out: d->tok = argmax, d->b.logits row 0. */
 static int step_body(vox_decoder_t *d) {
     const vox_model_t *m = d->m;
     vox_backend_t *be = m->be;
-    const vox_backend_ops *o = be->ops;
-    TRY(o->embed(be, d->x, m->tok_embeddings, d->tok, 1, 1));
-    TRY(layers(d, 1));
-    TRY(o->rmsnorm(be, d->h, d->x, m->norm, NULL, 1, m->p.dim, (float)m->p.norm_eps));
-    TRY(o->linear(be, d->logits, d->h, m->tok_embeddings, NULL, 1, 0));
-    return o->argmax(be, d->tok, d->logits, 1, m->p.vocab_size);
+    TRY(be->ops->embed(be, d->b.x, m->tok_embeddings, d->tok, 1, 1));
+    TRY(layers(m, &d->b, 1, d, NULL));
+    return head(m, &d->b, 1, d->tok);
 }
 
 int vox_decoder_step(vox_decoder_t *d, const float *emb_row, int64_t pos, int *token) {
@@ -149,7 +189,7 @@ int vox_decoder_step(vox_decoder_t *d, const float *emb_row, int64_t pos, int *t
     vox_backend_t *be = m->be;
     const vox_backend_ops *o = be->ops;
     TRY(o->set_pos(be, pos));
-    TRY(o->copy(be, d->x, emb_row, (size_t)m->p.dim * sizeof(float)));
+    TRY(o->copy(be, d->b.x, emb_row, (size_t)m->p.dim * sizeof(float)));
     if (pos == d->L - 1) TRY(o->upload(be, d->tok, &d->prompt[d->L - 1], sizeof(int32_t)));
     if (o->graph_begin) {
         if (!d->graph) {
@@ -169,4 +209,58 @@ int vox_decoder_step(vox_decoder_t *d, const float *emb_row, int64_t pos, int *t
     TRY(o->download(be, &t, d->tok, sizeof t));
     *token = t;
     return 0;
+}
+
+int vox_decoder_forward(vox_decoder_t *d, const float *emb, int64_t pos, int k, int guess, int32_t *out) {
+    const vox_model_t *m = d->m;
+    vox_backend_t *be = m->be;
+    const vox_backend_ops *o = be->ops;
+    int32_t in[VOX_MAX_ROWS];
+    if (k < 1 || k > VOX_MAX_ROWS || pos < d->L - 1)
+        return vox_fail(&be->err, VOX_EINTERNAL, "decoder forward of %d rows at position %lld. This is a bug; please report it", k, (long long)pos);
+    for (int i = 1; i < k; i++) in[i] = guess;
+    TRY(o->set_pos(be, pos));
+    TRY(o->copy(be, d->b.x, emb, (size_t)k * m->p.dim * sizeof(float)));
+    if (pos == d->L - 1) TRY(o->upload(be, d->b.in, &d->prompt[d->L - 1], sizeof(int32_t)));
+    else TRY(o->copy(be, d->b.in, d->tok, sizeof(int32_t)));
+    if (k > 1) TRY(o->upload(be, d->b.in + 1, in + 1, (size_t)(k - 1) * sizeof(int32_t)));
+    TRY(o->embed(be, d->b.x, m->tok_embeddings, d->b.in, k, 1));
+    TRY(layers(m, &d->b, k, d, NULL));
+    TRY(head(m, &d->b, k, d->b.out));
+    return o->download(be, out, d->b.out, (size_t)k * sizeof(int32_t));
+}
+
+int vox_decoder_accept(vox_decoder_t *d, int a) {
+    vox_backend_t *be = d->m->be;
+    return be->ops->copy(be, d->tok, d->b.out + (a - 1), sizeof(int32_t));
+}
+
+int vox_decoder_step_rows(vox_dec_bufs *b, vox_decoder_t *const *d, const float *const *emb,
+                          const int64_t *pos, int n, int32_t *out) {
+    const vox_model_t *m = d[0]->m;
+    vox_backend_t *be = m->be;
+    const vox_backend_ops *o = be->ops;
+    size_t row = (size_t)m->p.dim * sizeof(float);
+    if (n < 1 || n > VOX_MAX_ROWS || n > b->rows)
+        return vox_fail(&be->err, VOX_EINTERNAL, "decoder step of %d streams. This is a bug; please report it", n);
+    TRY(o->set_rows(be, pos, n));
+    for (int i = 0; i < n; i++) {
+        if (pos[i] < d[i]->L - 1)
+            return vox_fail(&be->err, VOX_EINTERNAL, "stream %d stepped at position %lld before its prefill. This is a bug; please report it", i, (long long)pos[i]);
+        TRY(o->copy(be, b->x + (size_t)i * m->p.dim, emb[i], row));
+        if (pos[i] == d[i]->L - 1) TRY(o->upload(be, b->in + i, &d[i]->prompt[d[i]->L - 1], sizeof(int32_t)));
+        else TRY(o->copy(be, b->in + i, d[i]->tok, sizeof(int32_t)));
+    }
+    TRY(o->embed(be, b->x, m->tok_embeddings, b->in, n, 1));
+    TRY(layers(m, b, n, NULL, d));
+    TRY(head(m, b, n, b->out));
+    for (int i = 0; i < n; i++) TRY(o->copy(be, d[i]->tok, b->out + i, sizeof(int32_t)));
+    return o->download(be, out, b->out, (size_t)n * sizeof(int32_t));
+}
+
+size_t vox_decoder_kv_bytes(const vox_decoder_t *d) {
+    vox_backend_t *be = d->m->be;
+    size_t s = 0;
+    for (int l = 0; l < d->m->p.n_layers; l++) s += be->ops->kv_bytes ? be->ops->kv_bytes(be, d->kv[l]) : 0;
+    return s;
 }

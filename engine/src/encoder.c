@@ -107,7 +107,7 @@ static int layers(vox_encoder_t *e, int n) {
     int d = p->enc_dim, H = p->enc_n_heads, KVH = p->enc_n_kv_heads, hd = p->enc_head_dim;
     float eps = (float)p->enc_norm_eps, theta = (float)p->enc_rope_theta;
     for (int l = 0; l < p->enc_n_layers; l++) {
-        const vox_enc_layer_b *L = &m->enc[l];
+        const vox_enc_layer_backend_t *L = &m->enc[l];
         TRY(o->rmsnorm(be, e->h, e->x, L->attention_norm, NULL, n, d, eps));
         TRY(o->linear(be, e->q, e->h, L->wq, L->bq, n, 0));
         TRY(o->linear(be, e->k, e->h, L->wk, NULL, n, 0));

@@ -4,49 +4,23 @@
 #include <string.h>
 
 #include "audio.h"
+#include "json.h"
+#include "weights.h"
 
-/* The escaped bytes of a JSON string, without the quotes. */
-static void write_body(FILE *f, const unsigned char *s, size_t n) {
-    for (size_t i = 0; i < n;) {
-        unsigned c = s[i];
-        if (c < 0x80) {
-            if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-            else if (c == '\n') fputs("\\n", f);
-            else if (c == '\r') fputs("\\r", f);
-            else if (c == '\t') fputs("\\t", f);
-            else if (c < 0x20 || c == 0x7f) fprintf(f, "\\u%04x", c);
-            else fputc((int)c, f);
-            i++;
-            continue;
-        }
-        int len = c >= 0xf0 && c < 0xf5 ? 4 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
-        unsigned cp = len == 4 ? c & 7 : len == 3 ? c & 15 : c & 31;
-        int ok = len > 0 && i + (size_t)len <= n;
-        for (int k = 1; ok && k < len; k++) {
-            ok = (s[i + k] & 0xc0) == 0x80;
-            cp = cp << 6 | (s[i + k] & 0x3f);
-        }
-        if (ok) ok = !(len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp < 0xe000))) && !(len == 4 && (cp < 0x10000 || cp > 0x10ffff));
-        if (ok) { fwrite(s + i, 1, (size_t)len, f); i += (size_t)len; }
-        else { fputs("\\ufffd", f); i++; }
-    }
-}
 
-void vox_events_write_str(FILE *f, const unsigned char *s, size_t n) {
-    fputc('"', f);
-    write_body(f, s, n);
-    fputc('"', f);
-}
 
-static void begin(FILE *f, const char *type, long stream) {
+void vox_events_begin(FILE *f, const char *type, long stream) {
     fprintf(f, "{\"type\":\"%s\"", type);
     if (stream >= 0) fprintf(f, ",\"stream\":%ld", stream);
+    else if (stream == VOX_EVENTS_STREAM_NULL) fputs(",\"stream\":null", f);
 }
 
-static void end(FILE *f) {
+void vox_events_end(FILE *f) {
     fputs("}\n", f);
     fflush(f);
 }
+#define begin vox_events_begin
+#define end vox_events_end
 
 /* Length of the incomplete UTF-8 sequence at the end of b[0..n) (0 when it ends on a boundary or
  * the tail is invalid anyway: invalid bytes are written as U+FFFD, not held). */
@@ -83,8 +57,8 @@ void vox_events_token(FILE *f, long stream, vox_utf8_carry *c, int id, const uns
     }
     begin(f, "token", stream);
     fprintf(f, ",\"id\":%d,\"text\":\"", id);
-    write_body(f, head, n_head);
-    write_body(f, bytes + k, rest - hold);
+    vox_json_write_chars(f, head, n_head);
+    vox_json_write_chars(f, bytes + k, rest - hold);
     fprintf(f, "\",\"control\":%s,\"pos\":%lld,\"step\":%lld,\"start_ms\":%lld,\"end_ms\":%lld", control ? "true" : "false",
             (long long)pos, (long long)step, (long long)(step * VOX_MS_PER_TOKEN), (long long)vox_events_end_ms(step));
     end(f);
@@ -110,7 +84,7 @@ const char *vox_events_code_name(int code) {
 void vox_events_error(FILE *f, long stream, const vox_error_t *err) {
     begin(f, "error", stream);
     fprintf(f, ",\"code\":\"%s\",\"exit_code\":%d,\"message\":", vox_events_code_name(err->code), vox_exit_code(err->code));
-    vox_events_write_str(f, (const unsigned char *)err->msg, strlen(err->msg));
+    vox_json_write_string(f, (const unsigned char *)err->msg, strlen(err->msg));
     end(f);
 }
 
@@ -118,22 +92,28 @@ void vox_events_summary_fields(FILE *f, const vox_run_summary *s) {
     const vox_stream_result *r = s->r;
     const vox_stream_timings *t = &r->t;
     fputs("\"text\":", f);
-    vox_events_write_str(f, s->text, s->n_text);
+    vox_json_write_string(f, s->text, s->n_text);
     fputs(",\"tokens\":[", f);
     for (size_t i = 0; i < r->n_tokens; i++) fprintf(f, "%s%d", i ? "," : "", r->tokens[i]);
     fprintf(f, "],\"token_times_ms\":[");
     for (size_t i = 0; i < r->n_tokens; i++) fprintf(f, "%s%lld", i ? "," : "", (long long)vox_events_end_ms((int64_t)i));
     fprintf(f, "],\"n_audio\":%lld,\"audio_seconds\":%.4f,\"backend\":\"%s\",\"device\":", (long long)r->n_audio,
             (double)r->n_samples / VOX_SAMPLE_RATE, s->backend);
-    vox_events_write_str(f, (const unsigned char *)s->device, strlen(s->device));
+    vox_json_write_string(f, (const unsigned char *)s->device, strlen(s->device));
     fprintf(f, ",\"delay_ms\":%d,\"threads\":%d,\"timings_ms\":{\"load\":%.3f,\"mel\":%.3f,\"encoder\":%.3f,"
             "\"adapter\":%.3f,\"prefill\":%.3f,\"decode\":%.3f,\"decode_per_step\":%.3f,\"first_token\":%.3f,"
             "\"wall\":%.3f},\"n_steps\":%zu",
             s->delay_ms, s->threads, s->load_ms, t->mel, t->encoder, t->adapter, t->prefill, t->decode,
             r->n_tokens ? t->decode / (double)r->n_tokens : 0.0, t->first_token, s->wall_ms, r->n_tokens);
+    int64_t bytes = 0;
+    vox_error_t ignored;
+    if (s->params && vox_weights_decoder_bytes_per_step(s->params, &bytes, &ignored) == 0)
+        fprintf(f, ",\"decoder_bytes_per_step\":%lld", (long long)bytes);
     fputs(",\"step_ms\":[", f);
     for (size_t i = 0; i < r->n_tokens; i++) fprintf(f, "%s%.3f", i ? "," : "", r->step_ms[i]);
-    fprintf(f, "],\"peak_rss_mb\":%.1f,\"gpu_mem_mb\":", s->peak_rss_mb);
+    fputc(']', f);
+    vox_stream_stats_json(f, r);
+    fprintf(f, ",\"peak_rss_mb\":%.1f,\"gpu_mem_mb\":", s->peak_rss_mb);
     if (s->gpu_mem_mb < 0) fputs("null", f);
     else fprintf(f, "%.1f", s->gpu_mem_mb);
     fprintf(f, ",\"interrupted\":%s", s->interrupted ? "true" : "false");

@@ -8,7 +8,7 @@
  *   {"type":"error","code":"usage|model|audio|backend|memory|internal","exit_code":N,"message":"…"}
  *
  * Every writer takes a stream id: -1 for the CLI (no "stream" field), >= 0 adds "stream":ID (serve
- * mode). Timing rule: the token decided at decoder position pos is step k = pos - (L-1) (k = 0 at the
+ * mode), VOX_EVENTS_STREAM_NULL adds "stream":null (serve mode, an event about no stream). Timing rule: the token decided at decoder position pos is step k = pos - (L-1) (k = 0 at the
  * first decoded position) and closes the user-audio interval [80k, 80(k+1)) ms; the 32 tokens of
  * left padding are not user audio. Times are not clamped to the audio (tokens decided in the right
  * padding end past it). */
@@ -20,9 +20,8 @@
 
 #define VOX_MS_PER_TOKEN 80            /* one decoder position = 1280 samples at 16 kHz */
 #define VOX_EVENTS_PROGRESS_MS 100.0   /* progress events at most every this many ms of wall time */
+#define VOX_EVENTS_STREAM_NULL (-2)    /* stream id argument: write "stream":null */
 
-/* A JSON string of n bytes; invalid UTF-8 becomes U+FFFD, so the output always parses. */
-void vox_events_write_str(FILE *f, const unsigned char *s, size_t n);
 
 /* End of the user-audio interval closed by step k, in ms (token_times_ms, end_ms). */
 static inline int64_t vox_events_end_ms(int64_t step) { return (step + 1) * VOX_MS_PER_TOKEN; }
@@ -34,6 +33,10 @@ typedef struct { unsigned char held[4]; int n; } vox_utf8_carry;
 
 void vox_events_token(FILE *f, long stream, vox_utf8_carry *c, int id, const unsigned char *bytes, size_t n,
                       int control, int64_t pos, int64_t step);
+/* The opening `{"type":"TYPE"[,"stream":…]` and the closing `}` + newline + flush, for events with
+ * fields of their own (serve mode's ready / opened / closed). */
+void vox_events_begin(FILE *f, const char *type, long stream);
+void vox_events_end(FILE *f);
 void vox_events_progress(FILE *f, long stream, double consumed_ms, double decoded_ms);
 /* err->code -> "code" and "exit_code"; err->msg -> "message". */
 void vox_events_error(FILE *f, long stream, const vox_error_t *err);
@@ -47,6 +50,7 @@ typedef struct {
     double gpu_mem_mb;                          /* < 0: null (the CPU backend) */
     int delay_ms, threads, interrupted;
     double load_ms, wall_ms, peak_rss_mb;
+    const vox_params_t *params;                 /* decoder_bytes_per_step comes from it (NULL: omitted) */
 } vox_run_summary;
 
 /* The summary's fields, `"text":…,…,"interrupted":b` without the braces. */

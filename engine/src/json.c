@@ -325,3 +325,38 @@ vox_json *vox_json_parse_file(const char *path, const char *what, size_t max_byt
     free(buf);
     return j;
 }
+
+/* ---------------- writing ---------------- */
+
+/* The escaped bytes of a JSON string, without the quotes. */
+void vox_json_write_chars(FILE *f, const unsigned char *s, size_t n) {
+    for (size_t i = 0; i < n;) {
+        unsigned c = s[i];
+        if (c < 0x80) {
+            if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
+            else if (c == '\n') fputs("\\n", f);
+            else if (c == '\r') fputs("\\r", f);
+            else if (c == '\t') fputs("\\t", f);
+            else if (c < 0x20 || c == 0x7f) fprintf(f, "\\u%04x", c);
+            else fputc((int)c, f);
+            i++;
+            continue;
+        }
+        int len = c >= 0xf0 && c < 0xf5 ? 4 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+        unsigned cp = len == 4 ? c & 7 : len == 3 ? c & 15 : c & 31;
+        int ok = len > 0 && i + (size_t)len <= n;
+        for (int k = 1; ok && k < len; k++) {
+            ok = (s[i + k] & 0xc0) == 0x80;
+            cp = cp << 6 | (s[i + k] & 0x3f);
+        }
+        if (ok) ok = !(len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp < 0xe000))) && !(len == 4 && (cp < 0x10000 || cp > 0x10ffff));
+        if (ok) { fwrite(s + i, 1, (size_t)len, f); i += (size_t)len; }
+        else { fputs("\\ufffd", f); i++; }
+    }
+}
+
+void vox_json_write_string(FILE *f, const unsigned char *s, size_t n) {
+    fputc('"', f);
+    vox_json_write_chars(f, s, n);
+    fputc('"', f);
+}

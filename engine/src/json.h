@@ -4,6 +4,7 @@
 #ifndef VOX_JSON_H
 #define VOX_JSON_H
 #include <stddef.h>
+#include <stdio.h>
 #include "vox.h"
 
 typedef enum { VOX_JSON_NULL, VOX_JSON_BOOL, VOX_JSON_NUMBER, VOX_JSON_STRING,
@@ -28,4 +29,9 @@ vox_json *vox_json_parse_file(const char *path, const char *what, size_t max_byt
 void vox_json_free(vox_json *j);
 const vox_json *vox_json_get(const vox_json *obj, const char *key);      /* NULL if absent */
 const vox_json *vox_json_path(const vox_json *obj, const char *dotted);  /* "a.b.c" */
+/* Write n bytes as a JSON string literal; invalid UTF-8 bytes become U+FFFD, so the output always
+ * parses. */
+void vox_json_write_string(FILE *f, const unsigned char *s, size_t n);
+/* The same without the quotes (a string written in pieces that each end on a character boundary). */
+void vox_json_write_chars(FILE *f, const unsigned char *s, size_t n);
 #endif

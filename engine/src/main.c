@@ -17,8 +17,10 @@
 #include "backend.h"
 #include "bench.h"
 #include "events.h"
+#include "json.h"
 #include "model.h"
 #include "npy.h"
+#include "serve.h"
 #include "stream.h"
 #include "synth.h"
 
@@ -28,19 +30,23 @@
 
 typedef struct {
     const char *model_dir, *input, *backend, *dump_dir, *synth_dir, *synth_size;
-    int use_stdin, delay_ms, threads, json, events, dump_steps, ignore_eos, debug, info, help, bench_copy_mb;
+    int use_stdin, serve, delay_ms, threads, json, events, dump_steps, ignore_eos, debug, info, help, bench_copy_mb;
+    int speculate, spec_guess;     /* --speculate K / --no-speculation (0 = default), --spec-guess ID */
     unsigned long long seed;
+    double pad_rate;   /* --synthetic-pad-rate; negative = off */
 } cli_opts;
 
 static const char *USAGE =
     "usage: voxtral -d MODEL_DIR (-i AUDIO.wav | --stdin) [options]\n"
-    "       voxtral --info\n"
-    "       voxtral --write-synthetic DIR [--synthetic-size full|tiny] [--seed N]\n"
+    "       voxtral -d MODEL_DIR --serve [--delay-ms N] [--backend KIND] [--threads N] [--ignore-eos]\n"
+    "       voxtral --info [-d MODEL_DIR]\n"
+    "       voxtral --write-synthetic DIR [--synthetic-size full|tiny] [--seed N] [--synthetic-pad-rate R]\n"
     "       voxtral --bench-copy [MB] [--backend KIND]\n"
     "\n"
     "  -d DIR              model folder: params.json, consolidated.safetensors, tekken.json\n"
     "  -i FILE             WAV file (PCM 8/16/24/32-bit, float 32/64-bit; any rate and channel count)\n"
     "  --stdin             read WAV or raw s16le 16 kHz mono from stdin; print text as it is decided\n"
+    "  --serve             many streams over framed stdin, JSON events on stdout (engine/README.md)\n"
     "  --delay-ms N        transcription delay, 80..2400 in steps of 80 (default 480)\n"
     "  --backend KIND      auto (default), cpu or cuda\n"
     "  --threads N         CPU threads (default: all cores)\n"
@@ -49,14 +55,23 @@ static const char *USAGE =
     "  --dump DIR          write mel.npy, audio_embeds.npy, logits.npy, tokens.json (offline run)\n"
     "  --dump-steps N      keep only the first N logits rows in logits.npy\n"
     "  --ignore-eos        decode to the end of the audio whatever the model says\n"
+    "  --speculate K       decide up to K ready positions per decoder forward (exact; 1..8, default 8\n"
+    "                      on the CPU, 1 on CUDA until verified there)\n"
+    "  --no-speculation    one position per decoder forward (same as --speculate 1)\n"
+    "  --spec-guess ID     (tests) the token guessed for speculated rows instead of STREAMING_PAD\n"
     "  --debug             log backend, device and timings to stderr\n"
-    "  --info              print the engine's build and CUDA facts as JSON (no model needed)\n"
+    "  --info              print the engine's build and CUDA facts as JSON (no model needed); with -d\n"
+    "                      also the model's facts from params.json (decoder_bytes_per_step)\n"
+    "  --synthetic-pad-rate R  with --write-synthetic: [STREAMING_PAD] wins about a fraction R of the\n"
+    "                      decoder steps (0 <= R < 1), as in real speech\n"
     "  --bench-copy [MB]   time a backend-to-backend copy of MB megabytes (default 1024); JSON with\n"
     "                      GB/s counting bytes read + written: the memory-bandwidth ceiling\n"
     "  -h, --help          this help\n"
     "\n"
     "exit codes: 0 ok, 2 usage, 3 model files, 4 audio input, 5 backend/device, 6 out of memory,\n"
     "            1 internal error (a bug)\n";
+
+static void note_rows(const vox_backend_t *be, const cli_opts *o);
 
 /* ---------------- option parsing ---------------- */
 
@@ -76,6 +91,7 @@ static int parse_args(int argc, char **argv, cli_opts *o, vox_error_t *err) {
     o->backend = "auto";
     o->dump_steps = -1;
     o->synth_size = "full";
+    o->pad_rate = -1;
     for (int i = 1; i < argc; i++) {
         char name[64];
         const char *a = argv[i], *val = NULL, *eq = strchr(a, '=');
@@ -96,6 +112,7 @@ static int parse_args(int argc, char **argv, cli_opts *o, vox_error_t *err) {
             if (v) { TRY(parse_int(a, v, 1, 65536, &x, err)); o->bench_copy_mb = (int)x; }
         }
         else if (FLAG("--stdin")) o->use_stdin = 1;
+        else if (FLAG("--serve")) o->serve = 1;
         else if (FLAG("--json")) o->json = 1;
         else if (FLAG("--events")) o->events = 1;
         else if (FLAG("--ignore-eos")) o->ignore_eos = 1;
@@ -120,6 +137,22 @@ static int parse_args(int argc, char **argv, cli_opts *o, vox_error_t *err) {
         } else if (FLAG("--dump-steps")) {
             TRY(parse_int(a, VALUE(), 0, 1L << 30, &x, err));
             o->dump_steps = (int)x;
+        } else if (FLAG("--synthetic-pad-rate")) {
+            const char *v = VALUE();
+            char *end = NULL;
+            double r = v ? strtod(v, &end) : -1;
+            if (!v || !*v || *end || !(r >= 0 && r < 1))
+                return vox_fail(err, VOX_EUSAGE, "--synthetic-pad-rate needs a number from 0 to below 1, got '%s'. Use e.g. 0.75",
+                                v ? v : "");
+            o->pad_rate = r;
+        } else if (FLAG("--speculate")) {     /* speculation (decoder.c, stream.c) */
+            TRY(parse_int(a, VALUE(), 1, VOX_MAX_ROWS, &x, err));
+            o->speculate = (int)x;
+        } else if (FLAG("--no-speculation")) {
+            o->speculate = 1;
+        } else if (FLAG("--spec-guess")) {
+            TRY(parse_int(a, VALUE(), 1, 1L << 30, &x, err));
+            o->spec_guess = (int)x;
         } else if (FLAG("--seed")) {
             TRY(parse_int(a, VALUE(), 0, 2147483647L, &x, err));
             o->seed = (unsigned long long)x;
@@ -129,11 +162,19 @@ static int parse_args(int argc, char **argv, cli_opts *o, vox_error_t *err) {
 #undef FLAG
 #undef VALUE
     }
+    if (o->pad_rate >= 0 && !o->synth_dir)
+        return vox_fail(err, VOX_EUSAGE, "--synthetic-pad-rate shapes a synthetic model. Use it with --write-synthetic DIR");
     if (o->help || o->info || o->synth_dir) return 0;
     if (strcmp(o->backend, "auto") && strcmp(o->backend, "cpu") && strcmp(o->backend, "cuda"))
         return vox_fail(err, VOX_EUSAGE, "unknown backend '%s'. Use --backend auto, cpu or cuda", o->backend);
     if (o->bench_copy_mb) return 0;
     if (!o->model_dir) return vox_fail(err, VOX_EUSAGE, "no model folder given. Pass -d MODEL_DIR (run voxtral --help)");
+    if (o->serve) {
+        if (o->input || o->use_stdin || o->json || o->events || o->dump_dir)
+            return vox_fail(err, VOX_EUSAGE, "--serve reads framed audio for many streams on stdin and prints events. "
+                            "Drop -i, --stdin, --json, --events and --dump");
+        return 0;
+    }
     if (!o->input == !o->use_stdin)
         return vox_fail(err, VOX_EUSAGE, "give exactly one audio source. Pass -i AUDIO.wav or --stdin");
     if (o->dump_dir && o->use_stdin)
@@ -143,7 +184,20 @@ static int parse_args(int argc, char **argv, cli_opts *o, vox_error_t *err) {
 
 /* ---------------- output helpers ---------------- */
 
-static int print_info(void) {
+/* `"model":{...}` facts of -d DIR for --info: what params.json implies, nothing loaded. */
+static int model_facts(const char *dir, char *out, size_t cap, vox_error_t *err) {
+    vox_params_t p;
+    int64_t bytes;
+    TRY(vox_params_load(dir, &p, err));
+    TRY(vox_weights_decoder_bytes_per_step(&p, &bytes, err));
+    snprintf(out, cap, "{\"decoder_bytes_per_step\":%lld,\"n_layers\":%d,\"dim\":%d,\"vocab_size\":%d}",
+             (long long)bytes, p.n_layers, p.dim, p.vocab_size);
+    return 0;
+}
+
+static int print_info(const cli_opts *o, vox_error_t *err) {
+    char model[256] = "";
+    if (o->model_dir) TRY(model_facts(o->model_dir, model, sizeof model, err));
     char cuda[8192];
     if (vox_cuda_probe_json(cuda, sizeof cuda) != 0) snprintf(cuda, sizeof cuda, "{\"available\":false,\"reason\":\"probe failed\"}");
     const char *archs = vox_cuda_archs();
@@ -157,8 +211,10 @@ static int print_info(void) {
     }
     printf("],\"blas\":");
     const char *blas = openblas_get_config();
-    vox_events_write_str(stdout, (const unsigned char *)blas, strlen(blas));
-    printf(",\"cuda\":%s}\n", cuda);
+    vox_json_write_string(stdout, (const unsigned char *)blas, strlen(blas));
+    printf(",\"cuda\":%s", cuda);
+    if (model[0]) printf(",\"model\":%s", model);
+    printf("}\n");
     return 0;
 }
 
@@ -240,20 +296,6 @@ static int write_dumps(const char *dir, const vox_model_t *m, const vox_stream_r
     return 0;
 }
 
-/* Peak resident set of this process in MB. VmHWM belongs to this program's address space; getrusage's
- * ru_maxrss also keeps the parent's peak across fork+exec (a 500 MB Node parent would be reported). */
-static double peak_rss_mb(void) {
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kb = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmHWM: %ld kB", &kb) == 1) break;
-    if (f) fclose(f);
-    if (kb >= 0) return (double)kb / 1024.0;
-    struct rusage ru; /* no /proc (not Linux) */
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_maxrss / 1024.0;
-}
 
 static void print_result(const cli_opts *o, const vox_model_t *m, const vox_stream_result *r, const run_ctx *rc,
                          double load_ms, double wall_ms) {
@@ -263,7 +305,7 @@ static void print_result(const cli_opts *o, const vox_model_t *m, const vox_stre
         .text = rc->text, .n_text = rc->n_text, .r = r, .backend = be->ops->name, .device = be->ops->device_name(be),
         .gpu_mem_mb = strcmp(be->ops->name, "cpu") == 0 ? -1.0 : (double)be->ops->mem_used(be) / (1024.0 * 1024.0),
         .delay_ms = o->delay_ms, .threads = o->threads > 0 ? o->threads : (int)(cores > 0 ? cores : 1),
-        .interrupted = 0, .load_ms = load_ms, .wall_ms = wall_ms, .peak_rss_mb = peak_rss_mb(),
+        .interrupted = 0, .load_ms = load_ms, .wall_ms = wall_ms, .peak_rss_mb = vox_peak_rss_mb(), .params = &m->p,
     };
     if (o->events) {
         vox_events_done(stdout, -1, &sum);
@@ -343,7 +385,9 @@ static int transcribe(const cli_opts *o, double t_start, vox_error_t *err) {
         rc_ctx.print = !o->json && !o->events;
         rc_ctx.events = o->events;
         rc_ctx.last_progress = vox_now_ms();
-        vox_stream_opts so = {o->delay_ms, o->ignore_eos, o->dump_dir != NULL, o->dump_steps};
+        vox_stream_opts so = {o->delay_ms, o->ignore_eos, o->dump_dir != NULL, o->dump_steps, o->speculate,
+                              o->spec_guess, 0};
+        note_rows(be, o);
         rc = vox_stream_new(m, &so, on_token, &rc_ctx, &s, err);
         if (!rc) rc_ctx.first_pos = vox_stream_first_pos(s);
     }
@@ -372,6 +416,41 @@ static int transcribe(const cli_opts *o, double t_start, vox_error_t *err) {
     return rc;
 }
 
+/* The one note of a backend whose multi-row decoder ops (speculation, batched streams) are built but
+ * not yet verified: such runs keep one position per step (backend.h, rows_verified). */
+static void note_rows(const vox_backend_t *be, const cli_opts *o) {
+    if (be->ops->rows_verified) return;
+    if (o->serve)
+        fprintf(stderr, "voxtral: note: the %s backend's multi-row decoder ops are built but not yet verified, so the "
+                "streams are decoded one after another\n", be->ops->name);
+    else
+        fprintf(stderr, "voxtral: note: the %s backend's multi-row decoder ops are built but not yet verified, so %s\n",
+                be->ops->name, o->speculate > 1 ? "--speculate runs unverified code"
+                                                : "this run decides one position per step (--speculate K tries them)");
+}
+
+/* --serve: load once, then serve.c runs the streams until stdin ends. */
+static int serve(const cli_opts *o, vox_error_t *err) {
+    vox_backend_t *be = NULL;
+    vox_model_t *m = NULL;
+    vox_backend_opts bo = {o->backend, o->threads, 0, o->debug};
+    double t_load = vox_now_ms();
+    int rc = vox_backend_create(&bo, &be, err);
+    if (!rc) rc = vox_model_load(o->model_dir, be, &m, err);
+    if (!rc) {
+        note_rows(be, o);
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        vox_serve_opts so = {o->delay_ms, o->ignore_eos, o->threads > 0 ? o->threads : (int)(cores > 0 ? cores : 1),
+                             vox_now_ms() - t_load};
+        rc = vox_serve_run(m, &so, STDIN_FILENO, stdout, err);
+    } else {
+        vox_events_error(stdout, VOX_EVENTS_STREAM_NULL, err);
+    }
+    vox_model_free(m);
+    vox_backend_destroy(be);
+    return rc;
+}
+
 int main(int argc, char **argv) {
     double t_start = vox_now_ms();
     signal(SIGPIPE, SIG_IGN);   /* a closed stdout must not kill us with a signal */
@@ -382,12 +461,14 @@ int main(int argc, char **argv) {
     int rc = parse_args(argc, argv, &o, &err);
     if (!rc) {
         if (o.help) { fputs(USAGE, stdout); return 0; }
-        if (o.info) return print_info();
-        if (o.synth_dir) {
+        if (o.info) rc = print_info(&o, &err);
+        else if (o.synth_dir) {
             if (strcmp(o.synth_size, "full") && strcmp(o.synth_size, "tiny"))
                 rc = vox_fail(&err, VOX_EUSAGE, "unknown --synthetic-size '%s'. Use full or tiny", o.synth_size);
             else
-                rc = vox_synth_write(o.synth_dir, o.synth_size, o.seed, 1, &err);
+                rc = vox_synth_write(o.synth_dir, o.synth_size, o.seed, o.pad_rate, 1, &err);
+        } else if (o.serve) {
+            rc = serve(&o, &err);
         } else if (o.bench_copy_mb) {
             rc = bench_copy(&o, &err);
         } else {

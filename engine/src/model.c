@@ -7,7 +7,7 @@
 #include "stream.h"
 
 /* Upload one tensor; on failure copy the backend's message into err. */
-static int up(vox_model_t *m, const vox_tensor_t *t, vox_bweight_t **out, vox_error_t *err) {
+static int up_tensor(vox_model_t *m, const vox_tensor_t *t, vox_bweight_t **out, vox_error_t *err) {
     if (m->be->ops->weight_upload(m->be, t, out) != 0)
         return vox_fail(err, m->be->err.code ? m->be->err.code : VOX_EDEVICE, "%s", m->be->err.msg);
     /* The device has its own copy once the upload returns (its host staging is done): drop the
@@ -16,13 +16,16 @@ static int up(vox_model_t *m, const vox_tensor_t *t, vox_bweight_t **out, vox_er
     return 0;
 }
 
-/* A conv weight [c_out, c_in, 3] seen as the matrix [c_out, c_in*3] (same bytes). */
-static int up_conv(vox_model_t *m, const vox_tensor_t *t, vox_bweight_t **out, vox_error_t *err) {
+/* One entry of the tensor table; a conv weight [c_out, c_in, 3] goes up as the matrix [c_out, c_in*3]
+ * (same bytes). */
+static int up(vox_model_t *m, const vox_tensor_spec_t *s, vox_error_t *err) {
+    const vox_tensor_t *t = *s->slot;
+    if (!s->as_matrix) return up_tensor(m, t, s->dev, err);
     vox_tensor_t v = *t;
     v.ndim = 2;
     v.shape[1] = t->shape[1] * t->shape[2];
     v.shape[2] = 0;
-    return up(m, &v, out, err);
+    return up_tensor(m, &v, s->dev, err);
 }
 
 int vox_model_error(const vox_backend_t *be, int rc, vox_error_t *err) {
@@ -43,8 +46,8 @@ static int prepare(vox_model_t *m, vox_error_t *err) {
     const vox_params_t *p = &m->p;
     int C = VOX_STREAM_CHUNK, g = p->downsample_factor, lo = 1;
     int pmin = VOX_LEFT_PAD_TOKENS + 1, pmax = VOX_LEFT_PAD_TOKENS + VOX_DELAY_MS_MAX / 80;
-    const vox_enc_layer_b *e = &m->enc[0];
-    const vox_dec_layer_b *d = &m->dec[0];
+    const vox_enc_layer_backend_t *e = &m->enc[0];
+    const vox_dec_layer_backend_t *d = &m->dec[0];
     struct { const vox_bweight_t *w, *b; int min, max, acc; } all[] = {
         {m->conv0_w, m->conv0_b, lo, 2 * C, 0}, {m->conv1_w, m->conv1_b, lo, C, 0},
         {e->wq, e->bq, lo, C, 0}, {e->wk, NULL, lo, C, 0}, {e->wv, e->bv, lo, C, 0}, {e->wo, e->bo, lo, C, 1},
@@ -75,50 +78,15 @@ int vox_model_load(const char *dir, vox_backend_t *be, vox_model_t **out, vox_er
     if (rc == 0) rc = vox_tokenizer_load(dir, m->p.vocab_size, &m->tok, err);
     if (rc != 0) { vox_model_free(m); return rc; }
     const vox_params_t *p = &m->p;
-    const vox_weights_t *w = &m->w;
     m->enc = calloc((size_t)p->enc_n_layers, sizeof *m->enc);
     m->dec = calloc((size_t)p->n_layers, sizeof *m->dec);
     if (!m->enc || !m->dec) { vox_model_free(m); return vox_fail(err, VOX_ENOMEM, "out of host memory loading the model. Use a machine with more RAM"); }
 
-    rc = up_conv(m, w->conv0_w, &m->conv0_w, err);
-    if (!rc) rc = up(m, w->conv0_b, &m->conv0_b, err);
-    if (!rc) rc = up_conv(m, w->conv1_w, &m->conv1_w, err);
-    if (!rc) rc = up(m, w->conv1_b, &m->conv1_b, err);
-    for (int i = 0; i < p->enc_n_layers && !rc; i++) {
-        const vox_enc_layer_w *s = &w->enc[i];
-        vox_enc_layer_b *d = &m->enc[i];
-        rc = up(m, s->attention_norm, &d->attention_norm, err);
-        if (!rc) rc = up(m, s->wq, &d->wq, err);
-        if (!rc) rc = up(m, s->bq, &d->bq, err);
-        if (!rc) rc = up(m, s->wk, &d->wk, err);
-        if (!rc) rc = up(m, s->wv, &d->wv, err);
-        if (!rc) rc = up(m, s->bv, &d->bv, err);
-        if (!rc) rc = up(m, s->wo, &d->wo, err);
-        if (!rc) rc = up(m, s->bo, &d->bo, err);
-        if (!rc) rc = up(m, s->ffn_norm, &d->ffn_norm, err);
-        if (!rc) rc = up(m, s->w1, &d->w1, err);
-        if (!rc) rc = up(m, s->w2, &d->w2, err);
-        if (!rc) rc = up(m, s->b2, &d->b2, err);
-        if (!rc) rc = up(m, s->w3, &d->w3, err);
-    }
-    if (!rc) rc = up(m, w->enc_norm, &m->enc_norm, err);
-    if (!rc) rc = up(m, w->proj0, &m->proj0, err);
-    if (!rc) rc = up(m, w->proj2, &m->proj2, err);
-    if (!rc) rc = up(m, w->tok_embeddings, &m->tok_embeddings, err);
-    for (int i = 0; i < p->n_layers && !rc; i++) {
-        const vox_dec_layer_w *s = &w->dec[i];
-        vox_dec_layer_b *d = &m->dec[i];
-        rc = up(m, s->attention_norm, &d->attention_norm, err);
-        if (!rc) rc = up(m, s->wq, &d->wq, err);
-        if (!rc) rc = up(m, s->wk, &d->wk, err);
-        if (!rc) rc = up(m, s->wv, &d->wv, err);
-        if (!rc) rc = up(m, s->wo, &d->wo, err);
-        if (!rc) rc = up(m, s->ffn_norm, &d->ffn_norm, err);
-        if (!rc) rc = up(m, s->w1, &d->w1, err);
-        if (!rc) rc = up(m, s->w2, &d->w2, err);
-        if (!rc) rc = up(m, s->w3, &d->w3, err);
-    }
-    if (!rc) rc = up(m, w->norm, &m->norm, err);
+    m->n_spec = vox_weights_spec(p, &m->w, m, &m->spec, err);
+    rc = m->n_spec < 0 ? m->n_spec : 0;
+    if (rc) m->n_spec = 0;
+    for (int i = 0; i < m->n_spec && !rc; i++)
+        if (m->spec[i].dev) rc = up(m, &m->spec[i], err);
     if (!rc && p->enc_n_layers > 0 && p->n_layers > 0) rc = prepare(m, err);
     if (rc) { vox_model_free(m); return rc; }
     *out = m;
@@ -127,23 +95,9 @@ int vox_model_load(const char *dir, vox_backend_t *be, vox_model_t **out, vox_er
 
 void vox_model_free(vox_model_t *m) {
     if (!m) return;
-    if (m->enc)
-        for (int i = 0; i < m->p.enc_n_layers; i++) {
-            vox_enc_layer_b *d = &m->enc[i];
-            vox_bweight_t *all[] = {d->attention_norm, d->wq, d->bq, d->wk, d->wv, d->bv, d->wo,
-                                    d->bo, d->ffn_norm, d->w1, d->w2, d->b2, d->w3};
-            for (size_t k = 0; k < sizeof all / sizeof *all; k++) free_w(m, all[k]);
-        }
-    if (m->dec)
-        for (int i = 0; i < m->p.n_layers; i++) {
-            vox_dec_layer_b *d = &m->dec[i];
-            vox_bweight_t *all[] = {d->attention_norm, d->wq, d->wk, d->wv, d->wo, d->ffn_norm,
-                                    d->w1, d->w2, d->w3};
-            for (size_t k = 0; k < sizeof all / sizeof *all; k++) free_w(m, all[k]);
-        }
-    vox_bweight_t *top[] = {m->conv0_w, m->conv0_b, m->conv1_w, m->conv1_b, m->enc_norm, m->proj0,
-                            m->proj2, m->tok_embeddings, m->norm};
-    for (size_t k = 0; k < sizeof top / sizeof *top; k++) free_w(m, top[k]);
+    for (int i = 0; i < m->n_spec; i++)
+        if (m->spec[i].dev) free_w(m, *m->spec[i].dev);
+    free(m->spec);
     free(m->enc);
     free(m->dec);
     vox_tokenizer_free(&m->tok);

@@ -1,4 +1,5 @@
 /* stream.c — see stream.h for the pipeline and the schedule. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +33,7 @@ struct vox_stream {
     float *d_mel; size_t n_mel, cap_mel;         /* dumps (host) */
     float *d_emb; size_t n_emb, cap_emb;
     float *d_log; size_t n_log, cap_log;
+    vox_spec_stats spec;                         /* speculation: k, guess, counts */
 };
 
 /* Make room for `need` elements of `elem` bytes in *p (doubling). */
@@ -67,6 +69,14 @@ int vox_stream_new(const vox_model_t *m, const vox_stream_opts *o, vox_token_fn 
     if (!rc) rc = vox_adapter_init(&s->ad, m, VOX_STREAM_CHUNK, err);
     if (!rc) rc = vox_decoder_init(&s->dec, m, s->delay_tokens, err);
     if (rc) { vox_stream_free(s); return rc; }
+    s->spec.k = o->speculate > 0 ? o->speculate : be->ops->rows_verified ? VOX_SPECULATE_DEFAULT : 1;
+    if (s->spec.k > VOX_MAX_ROWS) s->spec.k = VOX_MAX_ROWS;
+    s->spec.guess = o->guess ? o->guess : m->tok.streaming_pad;
+    if (s->spec.guess < 0 || s->spec.guess >= m->p.vocab_size) {
+        vox_stream_free(s);
+        return vox_fail(err, VOX_EUSAGE, "the speculation guess %d is not a token of this model (0..%d). Pass a token id below %d",
+                        o->guess, m->p.vocab_size - 1, m->p.vocab_size);
+    }
     int g = m->p.downsample_factor;
     s->qcap = s->dec.L - 1 + (VOX_STREAM_CHUNK + g - 1) / g;
     s->q = be->ops->alloc(be, (size_t)s->qcap * m->p.dim);
@@ -95,10 +105,61 @@ static int emit(vox_stream_t *s, int token, int64_t pos) {
     return 0;
 }
 
+/* The token decided at position s->next: its step time, its logits row (dumps), the token. */
+static int record(vox_stream_t *s, int token, const float *logits, double ms, vox_error_t *err) {
+    vox_backend_t *be = s->m->be;
+    if (grow(&s->step_ms, &s->cap_step, s->n_tokens + 1, sizeof *s->step_ms)) return oom(err);
+    s->step_ms[s->n_tokens] = (float)ms;
+    if (s->o.dump && (s->o.dump_steps < 0 || s->n_log < (size_t)s->o.dump_steps)) {
+        size_t V = (size_t)s->m->p.vocab_size;
+        if (grow(&s->d_log, &s->cap_log, (s->n_log + 1) * V, sizeof(float))) return oom(err);
+        int rc = be->ops->download(be, s->d_log + s->n_log * V, logits, V * sizeof(float));
+        if (rc) return vox_model_error(be, rc, err);
+        s->n_log++;
+    }
+    s->next++;
+    s->spec.decided++;
+    if (token == s->m->tok.streaming_pad) s->spec.pad++;
+    if (emit(s, token, s->next - 1)) return oom(err);
+    return 0;
+}
+
+/* Decide the next ready position(s): one step, or with speculation one forward of k rows whose
+ * rows after the first guess spec.guess; rows are kept up to and including the first output that
+ * is not the guess (every later row was built on a guess that did not happen), so the tokens are
+ * plain greedy decoding's. Each kept token is charged the forward's time divided by the rows kept. */
+static int decide(vox_stream_t *s, vox_error_t *err) {
+    vox_backend_t *be = s->m->be;
+    int dim = s->m->p.dim, V = s->m->p.vocab_size;
+    int64_t ready = s->qbase + s->qcount - s->next;
+    int k = ready < s->spec.k ? (int)ready : s->spec.k, rc;
+    const float *emb = s->q + (size_t)(s->next - s->qbase) * dim;
+    double t = vox_now_ms();
+    if (k == 1) {
+        int token;
+        rc = vox_decoder_step(&s->dec, emb, s->next, &token);
+        if (rc) return vox_model_error(be, rc, err);
+        s->spec.forwards++;
+        s->spec.accepted[1]++;
+        return record(s, token, s->dec.b.logits, vox_now_ms() - t, err);
+    }
+    int32_t out[VOX_MAX_ROWS];
+    rc = vox_decoder_forward(&s->dec, emb, s->next, k, s->spec.guess, out);
+    int a = 1;
+    while (a < k && out[a - 1] == s->spec.guess) a++;
+    if (!rc) rc = vox_decoder_accept(&s->dec, a);
+    if (rc) return vox_model_error(be, rc, err);
+    double ms = (vox_now_ms() - t) / a;
+    s->spec.forwards++;
+    s->spec.accepted[a]++;
+    for (int i = 0; i < a && !s->done; i++) TRY(record(s, out[i], s->dec.b.logits + (size_t)i * V, ms, err));
+    return 0;
+}
+
 /* Run the decoder over every queued embedding (prefill first, once L-1 of them exist). */
 static int decode_queued(vox_stream_t *s, vox_error_t *err) {
     vox_backend_t *be = s->m->be;
-    int dim = s->m->p.dim, L = s->dec.L, rc = 0;
+    int L = s->dec.L, rc = 0;
     if (!s->prefilled) {
         if (s->qcount < L - 1 || s->done) return 0;
         double t = vox_now_ms();
@@ -109,29 +170,36 @@ static int decode_queued(vox_stream_t *s, vox_error_t *err) {
         s->prefilled = 1;
         s->next = L - 1;
     }
+    if (s->o.defer) return 0;   /* vox_streams_step decides the positions */
     double t = vox_now_ms();
-    while (!s->done && s->next < s->qbase + s->qcount) {
-        int token;
-        double t_step = vox_now_ms();
-        rc = vox_decoder_step(&s->dec, s->q + (size_t)(s->next - s->qbase) * dim, s->next, &token);
-        if (rc) break;
-        if (grow(&s->step_ms, &s->cap_step, s->n_tokens + 1, sizeof *s->step_ms)) { rc = oom(err); break; }
-        s->step_ms[s->n_tokens] = (float)(vox_now_ms() - t_step);
-        if (s->o.dump && (s->o.dump_steps < 0 || s->n_log < (size_t)s->o.dump_steps)) {
-            size_t V = (size_t)s->m->p.vocab_size;
-            if (grow(&s->d_log, &s->cap_log, (s->n_log + 1) * V, sizeof(float))) { rc = oom(err); break; }
-            rc = be->ops->download(be, s->d_log + s->n_log * V, s->dec.logits, V * sizeof(float));
-            if (rc) break;
-            s->n_log++;
-        }
-        s->next++;
-        if (emit(s, token, s->next - 1)) { rc = oom(err); break; }
-    }
+    while (!s->done && s->next < s->qbase + s->qcount)
+        if ((rc = decide(s, err)) != 0) break;
     s->t.decode += vox_now_ms() - t;
-    if (rc) return err && err->code ? err->code : vox_model_error(be, rc, err);
+    if (rc) return rc;
     /* Everything queued is decoded (or no longer needed after EOS). */
     s->qbase += s->qcount;
     s->qcount = 0;
+    return 0;
+}
+
+/* Room for `more` rows at the end of the queue. Only deferred streams keep rows across calls:
+ * decided rows are dropped and the buffer grows when the backlog needs it. */
+static int queue_room(vox_stream_t *s, int more, vox_error_t *err) {
+    if (s->qcount + more <= s->qcap) return 0;
+    vox_backend_t *be = s->m->be;
+    size_t row = (size_t)s->m->p.dim * sizeof(float);
+    int64_t drop = s->prefilled ? (s->done ? s->qcount : s->next - s->qbase) : 0;
+    int keep = s->qcount - (int)drop, cap = s->qcap;
+    while (keep + more > cap) cap *= 2;
+    float *q = be->ops->alloc(be, (size_t)cap * s->m->p.dim);
+    if (!q) return vox_model_error(be, VOX_ENOMEM, err);
+    if (keep > 0 && be->ops->copy(be, q, s->q + (size_t)drop * s->m->p.dim, (size_t)keep * row))
+        { be->ops->free(be, q); return vox_model_error(be, be->err.code, err); }
+    be->ops->free(be, s->q);
+    s->q = q;
+    s->qcap = cap;
+    s->qbase += drop;
+    s->qcount = keep;
     return 0;
 }
 
@@ -152,6 +220,7 @@ static int pump(vox_stream_t *s, vox_error_t *err) {
             s->n_mel += k;
         }
         int n_enc, n_emb;
+        TRY(queue_room(s, (VOX_STREAM_CHUNK + m->p.downsample_factor - 1) / m->p.downsample_factor, err));
         t = vox_now_ms();
         rc = vox_encoder_push(&s->enc, s->frames, (int)k, vox_adapter_slot(&s->ad), &n_enc);
         be->ops->sync(be);
@@ -225,6 +294,28 @@ void vox_stream_result_get(const vox_stream_t *s, vox_stream_result *r) {
     r->n_embeds = s->n_emb;
     r->logits = s->d_log;
     r->n_logits = s->n_log;
+    r->spec = s->spec;
+    r->kv_bytes = vox_decoder_kv_bytes(&s->dec);
+}
+
+int vox_stream_ready(vox_stream_t *s, vox_decoder_t **d, const float **emb, int64_t *pos) {
+    if (!s->prefilled || s->done || s->next >= s->qbase + s->qcount) return 0;
+    *d = &s->dec;
+    *emb = s->q + (size_t)(s->next - s->qbase) * s->m->p.dim;
+    *pos = s->next;
+    return 1;
+}
+
+int vox_stream_decided(vox_stream_t *s, int token, const float *logits, double ms, vox_error_t *err) {
+    s->t.decode += ms;
+    s->spec.forwards++;
+    s->spec.accepted[1]++;
+    return record(s, token, logits, ms, err);
+}
+
+int64_t vox_stream_pending(const vox_stream_t *s) {
+    if (s->done) return 0;
+    return s->prefilled ? s->qbase + s->qcount - s->next : s->qcount;
 }
 
 void vox_stream_free(vox_stream_t *s) {
@@ -242,4 +333,14 @@ void vox_stream_free(vox_stream_t *s) {
     free(s->d_emb);
     free(s->d_log);
     free(s);
+}
+
+void vox_stream_stats_json(FILE *f, const vox_stream_result *r) {
+    const vox_spec_stats *sp = &r->spec;
+    fprintf(f, ",\"speculation\":{\"k\":%d,\"guess\":%d,\"forwards\":%zu,\"decided\":%zu,"
+            "\"accepted_per_forward\":%.4f,\"accepted\":[", sp->k, sp->guess, sp->forwards, sp->decided,
+            sp->forwards ? (double)sp->decided / (double)sp->forwards : 0.0);
+    for (int a = 1; a <= sp->k; a++) fprintf(f, "%s%zu", a > 1 ? "," : "", sp->accepted[a]);
+    fprintf(f, "],\"pad_rate\":%.4f},\"kv_mb\":%.3f", sp->decided ? (double)sp->pad / (double)sp->decided : 0.0,
+            (double)r->kv_bytes / (1024.0 * 1024.0));
 }

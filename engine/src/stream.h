@@ -13,7 +13,9 @@
 #ifndef VOX_STREAM_H
 #define VOX_STREAM_H
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
+#include "decoder.h"
 #include "model.h"
 
 #define VOX_SAMPLES_PER_TOKEN 1280
@@ -26,7 +28,25 @@ typedef struct {
     int ignore_eos;     /* decode to the last position whatever the model says */
     int dump;           /* keep mel frames, audio embeddings and logits on the host */
     int dump_steps;     /* logits rows kept when dumping (< 0: all) */
+    /* Speculation (exact): up to `speculate` ready positions decided per decoder forward, rows
+     * after the first guessing the token `guess`, kept up to the first row whose output differs
+     * from the guess. 0 = the default (VOX_SPECULATE_DEFAULT where the backend's multi-row paths
+     * are verified, else 1), 1 = off, 2..VOX_MAX_ROWS. guess 0 = STREAMING_PAD (other values are
+     * for tests: the tiny models never emit PAD). */
+    int speculate, guess;
+    /* Batched serving: feed/flush run the encoder and the prefill but decode nothing; the
+     * positions wait for vox_streams_step (batch.h). */
+    int defer;
 } vox_stream_opts;
+
+#define VOX_SPECULATE_DEFAULT 8
+
+typedef struct {
+    int k, guess;                                    /* rows per forward (1 = off), guessed token */
+    size_t forwards, decided;                        /* decoder forwards, positions decided */
+    size_t accepted[VOX_MAX_ROWS + 1];               /* accepted[a]: forwards that kept a rows */
+    size_t pad;                                      /* decided tokens that are STREAMING_PAD */
+} vox_spec_stats;
 
 /* Called once per decided token (control tokens included), in order, with the decoder position
  * that decided it (L-1 for the first token; events.h turns it into a step and audio times). */
@@ -46,6 +66,8 @@ typedef struct {
     const float *mel; size_t n_mel;                  /* dumps: [n_mel, n_mels] */
     const float *embeds; size_t n_embeds;            /*        [n_embeds, dim] */
     const float *logits; size_t n_logits;            /*        [n_logits, vocab] */
+    vox_spec_stats spec;
+    size_t kv_bytes;                                 /* the decoder's KV rings now */
 } vox_stream_result;
 
 typedef struct vox_stream vox_stream_t;
@@ -60,4 +82,17 @@ int vox_stream_flush(vox_stream_t *s, vox_error_t *err);
 int64_t vox_stream_first_pos(const vox_stream_t *s);
 void vox_stream_result_get(const vox_stream_t *s, vox_stream_result *r);
 void vox_stream_free(vox_stream_t *s);
+
+/* The JSON fields `,"speculation":{k, guess, forwards, decided, accepted_per_forward, accepted[k],
+ * pad_rate},"kv_mb":X` of a result (--json, done events). */
+void vox_stream_stats_json(FILE *f, const vox_stream_result *r);
+
+/* For batch.c (streams stepped together): the next ready position of a deferred stream (1, with
+ * its decoder, embedding and position) or 0 (not prefilled yet, nothing queued, or EOS seen). */
+int vox_stream_ready(vox_stream_t *s, vox_decoder_t **d, const float **emb, int64_t *pos);
+/* Record the token decided at that position (logits: backend [vocab] row, for --dump); ms is
+ * the step's wall time. */
+int vox_stream_decided(vox_stream_t *s, int token, const float *logits, double ms, vox_error_t *err);
+/* Positions queued and not yet decided (0 once EOS is seen). */
+int64_t vox_stream_pending(const vox_stream_t *s);
 #endif

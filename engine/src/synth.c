@@ -75,6 +75,91 @@ static void tiny_params(vox_params_t *p) {
     p->enc_n_kv_heads = 4;
 }
 
+/* ---- [STREAMING_PAD] at a chosen rate (synth.h) ---- */
+
+#define PAD_ID 32
+#define EMBED_SCALE 0.1       /* scale_of(VOX_TK_EMBED) */
+#define FINAL_NORM 4.0        /* scale_of("norm.weight") */
+
+typedef struct {
+    int on;
+    double rate, c, d, g, mu, mu_sd, s, k;
+} pad_plan_t;
+
+static double norm_cdf(double x) { return 0.5 * erfc(-x / sqrt(2.0)); }
+static double norm_pdf(double x) { return exp(-0.5 * x * x) * 0.39894228040143268; }   /* 1 / sqrt(2 pi) */
+
+/* Expected fraction of steps PAD wins when its logit is k·x + Z and the other vocab−1 logits are
+ * N(0, 1) (all in units of the logit spread s), x ~ N(mu, sd²), Z ~ N(0, 1): the mean over x of
+ * P(k·x + Z > M), M the largest of the others, by quadrature on grids over x and M. */
+static double pad_win_rate(double k, double mu, double sd, int vocab) {
+    enum { NM = 601, NX = 61 };
+    const double m0 = -2.0, m1 = 10.0, dm = (m1 - m0) / (NM - 1), x0 = mu - 5.0 * sd, dx = 10.0 * sd / (NX - 1);
+    double rate = 0, wsum = 0;
+    for (int ix = 0; ix < NX; ix++) {
+        double x = x0 + ix * dx, w = norm_pdf((x - mu) / sd), inner = 0;
+        for (int im = 0; im < NM; im++) {
+            double m = m0 + im * dm;
+            double fm = (vocab - 1) * norm_pdf(m) * exp((vocab - 2) * log(fmax(norm_cdf(m), 1e-300)));
+            inner += fm * norm_cdf(k * x - m) * dm;
+        }
+        rate += w * inner;
+        wsum += w;
+    }
+    return rate / wsum;
+}
+
+/* Full size, as measured on an H200 (CUDA, 30 s of speech, engine 8a3ab4e and a6947e4, two
+ * values of g): the hidden feature x̂₀ = 4.37 ± 0.165 (a row's mean logit is g·c·x̂₀); without PAD's
+ * advantage the best other id sits G = 96.75 above PAD, varying by 6.35 (sd) and with a covariance
+ * of 0.629 with x̂₀ (the random model's logits drift slowly with the audio, far less than the logit
+ * spread of 22.1: a step is no fresh Gaussian draw). So PAD wins when u·x̂₀ > G (u = g·d) with
+ * probability Φ((u·4.37 − G) / sd(u)), sd(u)² = 6.35² − 2u·0.629 + u²·0.165². */
+static double pad_rate_full(double u) {
+    double sd = sqrt(fmax(6.35 * 6.35 - 2 * u * 0.629 + u * u * 0.165 * 0.165, 1e-9));
+    return norm_cdf((u * 4.37 - 96.75) / sd);
+}
+
+/* The constant c = 2.5 · sqrt(0.36 + 4 · n_layers) (about 2.5 times a first guess at the rms of the
+ * final hidden state). Full size: g from pad_rate_full. Tiny: the Gaussian picture (pad_win_rate,
+ * x̂₀ = 3.48 ± 0.10 measured on the CPU); its logits are far from Gaussian (it repeats a few ids), so
+ * its rate comes out near 0 or 1. The rate a run measures is the fact to report. */
+static int pad_plan(const vox_params_t *p, int full, double rate, pad_plan_t *pl, vox_error_t *err) {
+    memset(pl, 0, sizeof *pl);
+    if (rate < 0) return 0;
+    pl->on = 1;
+    pl->rate = rate;
+    pl->mu = full ? 4.37 : 3.48;
+    pl->mu_sd = full ? 0.165 : 0.10;
+    pl->c = vox_bf16_to_f32(vox_f32_to_bf16((float)(2.5 * sqrt(0.36 + 4.0 * p->n_layers))));
+    pl->d = vox_bf16_to_f32(vox_f32_to_bf16((float)(pl->c + EMBED_SCALE))) - pl->c;
+    pl->s = FINAL_NORM * EMBED_SCALE * sqrt((p->dim - (pl->mu * pl->mu + pl->mu_sd * pl->mu_sd)));
+    double lo = 0, hi = 200;   /* k: PAD's advantage per unit of x̂₀, in logit spreads */
+    double top = full ? pad_rate_full(hi * pl->s) : pad_win_rate(hi, pl->mu, pl->mu_sd, p->vocab_size);
+    if (top < rate)
+        return vox_fail(err, VOX_EUSAGE, "--synthetic-pad-rate %g is more than this recipe reaches (%.3f). Use a lower rate", rate, top);
+    for (int it = 0; it < 40; it++) {
+        double mid = 0.5 * (lo + hi);
+        double r = full ? pad_rate_full(mid * pl->s) : pad_win_rate(mid, pl->mu, pl->mu_sd, p->vocab_size);
+        if (r < rate) lo = mid; else hi = mid;
+    }
+    pl->k = 0.5 * (lo + hi);
+    pl->g = vox_bf16_to_f32(vox_f32_to_bf16((float)(pl->k * pl->s / pl->d)));
+    return 0;
+}
+
+/* Overrides the values of tensor `name` from element `first` on (m of them) as the plan says. */
+static void pad_apply(const pad_plan_t *pl, const vox_tensor_spec_t *t, uint64_t first, uint16_t *buf, size_t m) {
+    if (!pl->on) return;
+    if (t->kind == VOX_TK_EMBED) {   /* the token embeddings, also the LM head */
+        uint64_t dim = (uint64_t)t->shape[1];
+        for (uint64_t e = first + (dim - first % dim) % dim; e < first + m; e += dim)
+            buf[e - first] = vox_f32_to_bf16((float)(e / dim == PAD_ID ? pl->c + pl->d : pl->c));
+    } else if (!strcmp(t->name, "norm.weight") && first == 0 && m > 0) {
+        buf[0] = vox_f32_to_bf16((float)pl->g);
+    }
+}
+
 /* ---- file helpers ---- */
 
 static int write_fail(const char *path, vox_error_t *err) {
@@ -247,9 +332,10 @@ static char *make_header(const vox_tensor_spec_t *spec, int n, size_t *len) {
     return h;
 }
 
-static int write_weights(const char *dir, const vox_params_t *p, uint64_t seed, int progress, vox_error_t *err) {
+static int write_weights(const char *dir, const vox_params_t *p, uint64_t seed, const pad_plan_t *pad, int progress,
+                         vox_error_t *err) {
     vox_tensor_spec_t *spec;
-    int n = vox_weights_spec(p, NULL, &spec, err);
+    int n = vox_weights_spec(p, NULL, NULL, &spec, err);
     if (n < 0) return n;
     uint64_t total = 0, done = 0;
     for (int i = 0; i < n; i++) total += numel(&spec[i]) * 2;
@@ -271,6 +357,7 @@ static int write_weights(const char *dir, const vox_params_t *p, uint64_t seed, 
         for (uint64_t left = numel(&spec[i]); left > 0 && !rc;) {
             size_t m = left < CHUNK ? (size_t)left : CHUNK;
             for (size_t j = 0; j < m; j++) buf[j] = vox_f32_to_bf16(is_const ? scale : scale * rng_normal(&r));
+            pad_apply(pad, &spec[i], numel(&spec[i]) - left, buf, m);
             if (fwrite(buf, 2, m, f) != m) rc = write_fail(path, err);
             left -= m;
             done += m * 2;
@@ -290,18 +377,41 @@ static int write_weights(const char *dir, const vox_params_t *p, uint64_t seed, 
     return rc;
 }
 
-int vox_synth_write(const char *dir, const char *size, uint64_t seed, int progress, vox_error_t *err) {
-    vox_params_t p;
-    if (!strcmp(size, "full")) real_params(&p);
-    else if (!strcmp(size, "tiny")) tiny_params(&p);
+/* DIR/synthetic-pad.json: the plan, so a run's measured rate can be read beside it. */
+static int write_pad_plan(const char *dir, const pad_plan_t *pl, vox_error_t *err) {
+    char path[4200];
+    FILE *f = open_tmp(dir, "synthetic-pad.json", path, sizeof path, err);
+    if (!f) return VOX_EMODEL;
+    fprintf(f, "{\"pad_rate\": %g, \"pad_id\": %d, \"column\": 0, \"constant\": %g, \"pad_extra\": %g, "
+            "\"final_norm_at_column\": %g, \"assumed_xhat\": %g, \"assumed_xhat_sd\": %g, "
+            "\"logit_spread\": %.4f, \"advantage_per_xhat\": %.4f}\n",
+            pl->rate, PAD_ID, pl->c, pl->d, pl->g, pl->mu, pl->mu_sd, pl->s, pl->k);
+    if (ferror(f) | fclose(f)) return write_fail(path, err);
+    return commit(dir, "synthetic-pad.json", err);
+}
+
+int vox_synth_params(const char *size, vox_params_t *p, vox_error_t *err) {
+    if (!strcmp(size, "full")) real_params(p);
+    else if (!strcmp(size, "tiny")) tiny_params(p);
     else return vox_fail(err, VOX_EUSAGE, "--synthetic-size is '%s'. Use full or tiny", size);
-    int rc = make_dirs(dir, err);
+    return 0;
+}
+
+int vox_synth_write(const char *dir, const char *size, uint64_t seed, double pad_rate, int progress, vox_error_t *err) {
+    vox_params_t p;
+    int rc = vox_synth_params(size, &p, err);
     if (rc) return rc;
+    pad_plan_t pad;
+    rc = pad_plan(&p, !strcmp(size, "full"), pad_rate, &pad, err);
+    if (rc) return rc;
+    if ((rc = make_dirs(dir, err))) return rc;
     char path[4200];
     snprintf(path, sizeof path, "%s/params.json", dir);
     if (unlink(path) != 0 && errno != ENOENT) return write_fail(path, err);   /* the folder is not a model until the end */
-    if ((rc = write_weights(dir, &p, seed, progress, err)) || (rc = write_tekken(dir, &p, seed, err)) ||
-        (rc = write_params(dir, &p, err)))
+    snprintf(path, sizeof path, "%s/synthetic-pad.json", dir);
+    if (unlink(path) != 0 && errno != ENOENT) return write_fail(path, err);
+    if ((rc = write_weights(dir, &p, seed, &pad, progress, err)) || (rc = write_tekken(dir, &p, seed, err)) ||
+        (pad.on && (rc = write_pad_plan(dir, &pad, err))) || (rc = write_params(dir, &p, err)))
         return rc;
     if (progress) fprintf(stderr, "voxtral: wrote a %s synthetic model to %s (seed %llu)\n", size, dir, (unsigned long long)seed);
     return 0;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 
 int vox_fail(vox_error_t *err, int code, const char *fmt, ...) {
     if (!err || err->code != 0) return code;   /* first failure wins */
@@ -60,4 +61,19 @@ float vox_f16_to_f32(uint16_t h) {
     union { uint32_t u; float f; } v;
     v.u = bits;
     return v.f;
+}
+
+/* VmHWM belongs to this program's address space; getrusage's ru_maxrss also keeps the parent's peak
+ * across fork+exec (a 500 MB Node parent would be reported), so it is only the fallback. */
+double vox_peak_rss_mb(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmHWM: %ld kB", &kb) == 1) break;
+    if (f) fclose(f);
+    if (kb >= 0) return (double)kb / 1024.0;
+    struct rusage ru; /* no /proc (not Linux) */
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_maxrss / 1024.0;
 }

@@ -42,6 +42,9 @@ int vox_exit_code(int code);
 /* Monotonic wall clock in milliseconds. */
 double vox_now_ms(void);
 
+/* Peak resident memory of this process in MB (VmHWM from /proc, getrusage elsewhere). */
+double vox_peak_rss_mb(void);
+
 /* bf16 <-> f32 (bf16 is the top half of an IEEE f32; round-to-nearest-even on the way down). */
 static inline float vox_bf16_to_f32(uint16_t h) {
     union { uint32_t u; float f; } v;

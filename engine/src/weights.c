@@ -9,6 +9,8 @@
 #define _DEFAULT_SOURCE /* madvise */
 #include "weights.h"
 
+#include "model.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -204,10 +206,10 @@ const vox_tensor_t *vox_safetensors_find(const vox_safetensors_t *st, const char
 typedef struct { vox_tensor_spec_t *v; int n, cap; } spec_list;
 
 #if defined(__GNUC__)
-__attribute__((format(printf, 8, 9)))
+__attribute__((format(printf, 9, 10)))
 #endif
-static void add(spec_list *l, vox_tensor_kind kind, const vox_tensor_t **slot, int ndim, int64_t d0, int64_t d1,
-                int64_t d2, const char *fmt, ...) {
+static void add(spec_list *l, vox_tensor_kind kind, const vox_tensor_t **slot, struct vox_bweight **dev, int ndim,
+                int64_t d0, int64_t d1, int64_t d2, const char *fmt, ...) {
     vox_tensor_spec_t *s = &l->v[l->n++];
     memset(s, 0, sizeof *s);
     va_list ap;
@@ -216,6 +218,8 @@ static void add(spec_list *l, vox_tensor_kind kind, const vox_tensor_t **slot, i
     va_end(ap);
     s->kind = kind;
     s->slot = slot;
+    s->dev = dev;
+    s->as_matrix = ndim == 3;
     s->ndim = ndim;
     s->shape[0] = d0; s->shape[1] = d1; s->shape[2] = d2;
 }
@@ -224,57 +228,80 @@ static void add(spec_list *l, vox_tensor_kind kind, const vox_tensor_t **slot, i
 #define W E "whisper_encoder."
 #define WL W "transformer.layers.%d."
 
-int vox_weights_spec(const vox_params_t *p, vox_weights_t *w, vox_tensor_spec_t **out, vox_error_t *err) {
+int vox_weights_spec(const vox_params_t *p, vox_weights_t *w, struct vox_model *m, vox_tensor_spec_t **out,
+                     vox_error_t *err) {
     spec_list l = { NULL, 0, 9 + 13 * p->enc_n_layers + 11 * p->n_layers };
     l.v = malloc((size_t)l.cap * sizeof *l.v);
     if (!l.v) return vox_fail(err, VOX_ENOMEM, "out of memory listing the model tensors. Free some memory and retry");
 #define SLOT(x) (w ? &(x) : NULL)
+#define DEV(x) (m ? &(x) : NULL)
     const int64_t ed = p->enc_dim, eq = (int64_t)p->enc_n_heads * p->enc_head_dim,
                   ekv = (int64_t)p->enc_n_kv_heads * p->enc_head_dim, eh = p->enc_hidden_dim;
     const int64_t d = p->dim, q = (int64_t)p->n_heads * p->head_dim, kv = (int64_t)p->n_kv_heads * p->head_dim,
                   h = p->hidden_dim, tc = p->ada_t_cond_dim;
-    add(&l, VOX_TK_EMBED, SLOT(w->tok_embeddings), 2, p->vocab_size, d, 0, E "tok_embeddings.weight");
-    add(&l, VOX_TK_LINEAR, SLOT(w->conv0_w), 3, ed, p->n_mels, 3, W "conv_layers.0.conv.weight");
-    add(&l, VOX_TK_BIAS, SLOT(w->conv0_b), 1, ed, 0, 0, W "conv_layers.0.conv.bias");
-    add(&l, VOX_TK_LINEAR, SLOT(w->conv1_w), 3, ed, ed, 3, W "conv_layers.1.conv.weight");
-    add(&l, VOX_TK_BIAS, SLOT(w->conv1_b), 1, ed, 0, 0, W "conv_layers.1.conv.bias");
+    add(&l, VOX_TK_EMBED, SLOT(w->tok_embeddings), DEV(m->tok_embeddings), 2, p->vocab_size, d, 0, E "tok_embeddings.weight");
+    add(&l, VOX_TK_LINEAR, SLOT(w->conv0_w), DEV(m->conv0_w), 3, ed, p->n_mels, 3, W "conv_layers.0.conv.weight");
+    add(&l, VOX_TK_BIAS, SLOT(w->conv0_b), DEV(m->conv0_b), 1, ed, 0, 0, W "conv_layers.0.conv.bias");
+    add(&l, VOX_TK_LINEAR, SLOT(w->conv1_w), DEV(m->conv1_w), 3, ed, ed, 3, W "conv_layers.1.conv.weight");
+    add(&l, VOX_TK_BIAS, SLOT(w->conv1_b), DEV(m->conv1_b), 1, ed, 0, 0, W "conv_layers.1.conv.bias");
     for (int i = 0; i < p->enc_n_layers; i++) {
-        vox_enc_layer_w *x = w ? &w->enc[i] : NULL;
-        add(&l, VOX_TK_LINEAR, SLOT(x->wq), 2, eq, ed, 0, WL "attention.wq.weight", i);
-        add(&l, VOX_TK_BIAS, SLOT(x->bq), 1, eq, 0, 0, WL "attention.wq.bias", i);
-        add(&l, VOX_TK_LINEAR, SLOT(x->wk), 2, ekv, ed, 0, WL "attention.wk.weight", i);
-        add(&l, VOX_TK_LINEAR, SLOT(x->wv), 2, ekv, ed, 0, WL "attention.wv.weight", i);
-        add(&l, VOX_TK_BIAS, SLOT(x->bv), 1, ekv, 0, 0, WL "attention.wv.bias", i);
-        add(&l, VOX_TK_LINEAR, SLOT(x->wo), 2, ed, eq, 0, WL "attention.wo.weight", i);
-        add(&l, VOX_TK_BIAS, SLOT(x->bo), 1, ed, 0, 0, WL "attention.wo.bias", i);
-        add(&l, VOX_TK_NORM, SLOT(x->attention_norm), 1, ed, 0, 0, WL "attention_norm.weight", i);
-        add(&l, VOX_TK_LINEAR, SLOT(x->w1), 2, eh, ed, 0, WL "feed_forward.w1.weight", i);
-        add(&l, VOX_TK_LINEAR, SLOT(x->w2), 2, ed, eh, 0, WL "feed_forward.w2.weight", i);
-        add(&l, VOX_TK_BIAS, SLOT(x->b2), 1, ed, 0, 0, WL "feed_forward.w2.bias", i);
-        add(&l, VOX_TK_LINEAR, SLOT(x->w3), 2, eh, ed, 0, WL "feed_forward.w3.weight", i);
-        add(&l, VOX_TK_NORM, SLOT(x->ffn_norm), 1, ed, 0, 0, WL "ffn_norm.weight", i);
+        vox_enc_layer_host_t *x = w ? &w->enc[i] : NULL;
+        vox_enc_layer_backend_t *y = m ? &m->enc[i] : NULL;
+        add(&l, VOX_TK_LINEAR, SLOT(x->wq), DEV(y->wq), 2, eq, ed, 0, WL "attention.wq.weight", i);
+        add(&l, VOX_TK_BIAS, SLOT(x->bq), DEV(y->bq), 1, eq, 0, 0, WL "attention.wq.bias", i);
+        add(&l, VOX_TK_LINEAR, SLOT(x->wk), DEV(y->wk), 2, ekv, ed, 0, WL "attention.wk.weight", i);
+        add(&l, VOX_TK_LINEAR, SLOT(x->wv), DEV(y->wv), 2, ekv, ed, 0, WL "attention.wv.weight", i);
+        add(&l, VOX_TK_BIAS, SLOT(x->bv), DEV(y->bv), 1, ekv, 0, 0, WL "attention.wv.bias", i);
+        add(&l, VOX_TK_LINEAR, SLOT(x->wo), DEV(y->wo), 2, ed, eq, 0, WL "attention.wo.weight", i);
+        add(&l, VOX_TK_BIAS, SLOT(x->bo), DEV(y->bo), 1, ed, 0, 0, WL "attention.wo.bias", i);
+        add(&l, VOX_TK_NORM, SLOT(x->attention_norm), DEV(y->attention_norm), 1, ed, 0, 0, WL "attention_norm.weight", i);
+        add(&l, VOX_TK_LINEAR, SLOT(x->w1), DEV(y->w1), 2, eh, ed, 0, WL "feed_forward.w1.weight", i);
+        add(&l, VOX_TK_LINEAR, SLOT(x->w2), DEV(y->w2), 2, ed, eh, 0, WL "feed_forward.w2.weight", i);
+        add(&l, VOX_TK_BIAS, SLOT(x->b2), DEV(y->b2), 1, ed, 0, 0, WL "feed_forward.w2.bias", i);
+        add(&l, VOX_TK_LINEAR, SLOT(x->w3), DEV(y->w3), 2, eh, ed, 0, WL "feed_forward.w3.weight", i);
+        add(&l, VOX_TK_NORM, SLOT(x->ffn_norm), DEV(y->ffn_norm), 1, ed, 0, 0, WL "ffn_norm.weight", i);
     }
-    add(&l, VOX_TK_NORM, SLOT(w->enc_norm), 1, ed, 0, 0, W "transformer.norm.weight");
-    add(&l, VOX_TK_LINEAR, SLOT(w->proj0), 2, d, (int64_t)p->downsample_factor * ed, 0, E "audio_language_projection.0.weight");
-    add(&l, VOX_TK_LINEAR, SLOT(w->proj2), 2, d, d, 0, E "audio_language_projection.2.weight");
+    add(&l, VOX_TK_NORM, SLOT(w->enc_norm), DEV(m->enc_norm), 1, ed, 0, 0, W "transformer.norm.weight");
+    add(&l, VOX_TK_LINEAR, SLOT(w->proj0), DEV(m->proj0), 2, d, (int64_t)p->downsample_factor * ed, 0, E "audio_language_projection.0.weight");
+    add(&l, VOX_TK_LINEAR, SLOT(w->proj2), DEV(m->proj2), 2, d, d, 0, E "audio_language_projection.2.weight");
     for (int i = 0; i < p->n_layers; i++) {
-        vox_dec_layer_w *x = w ? &w->dec[i] : NULL;
-        add(&l, VOX_TK_NORM, SLOT(x->attention_norm), 1, d, 0, 0, "layers.%d.attention_norm.weight", i);
-        add(&l, VOX_TK_LINEAR, SLOT(x->wq), 2, q, d, 0, "layers.%d.attention.wq.weight", i);
-        add(&l, VOX_TK_LINEAR, SLOT(x->wk), 2, kv, d, 0, "layers.%d.attention.wk.weight", i);
-        add(&l, VOX_TK_LINEAR, SLOT(x->wv), 2, kv, d, 0, "layers.%d.attention.wv.weight", i);
-        add(&l, VOX_TK_LINEAR, SLOT(x->wo), 2, d, q, 0, "layers.%d.attention.wo.weight", i);
-        add(&l, VOX_TK_NORM, SLOT(x->ffn_norm), 1, d, 0, 0, "layers.%d.ffn_norm.weight", i);
-        add(&l, VOX_TK_LINEAR, SLOT(x->w1), 2, h, d, 0, "layers.%d.feed_forward.w1.weight", i);
-        add(&l, VOX_TK_LINEAR, SLOT(x->w2), 2, d, h, 0, "layers.%d.feed_forward.w2.weight", i);
-        add(&l, VOX_TK_LINEAR, SLOT(x->w3), 2, h, d, 0, "layers.%d.feed_forward.w3.weight", i);
-        add(&l, VOX_TK_LINEAR, SLOT(x->ada_down), 2, tc, d, 0, "layers.%d.ada_rms_norm_t_cond.0.weight", i);
-        add(&l, VOX_TK_LINEAR, SLOT(x->ada_up), 2, d, tc, 0, "layers.%d.ada_rms_norm_t_cond.2.weight", i);
+        vox_dec_layer_host_t *x = w ? &w->dec[i] : NULL;
+        vox_dec_layer_backend_t *y = m ? &m->dec[i] : NULL;
+        add(&l, VOX_TK_NORM, SLOT(x->attention_norm), DEV(y->attention_norm), 1, d, 0, 0, "layers.%d.attention_norm.weight", i);
+        add(&l, VOX_TK_LINEAR, SLOT(x->wq), DEV(y->wq), 2, q, d, 0, "layers.%d.attention.wq.weight", i);
+        add(&l, VOX_TK_LINEAR, SLOT(x->wk), DEV(y->wk), 2, kv, d, 0, "layers.%d.attention.wk.weight", i);
+        add(&l, VOX_TK_LINEAR, SLOT(x->wv), DEV(y->wv), 2, kv, d, 0, "layers.%d.attention.wv.weight", i);
+        add(&l, VOX_TK_LINEAR, SLOT(x->wo), DEV(y->wo), 2, d, q, 0, "layers.%d.attention.wo.weight", i);
+        add(&l, VOX_TK_NORM, SLOT(x->ffn_norm), DEV(y->ffn_norm), 1, d, 0, 0, "layers.%d.ffn_norm.weight", i);
+        add(&l, VOX_TK_LINEAR, SLOT(x->w1), DEV(y->w1), 2, h, d, 0, "layers.%d.feed_forward.w1.weight", i);
+        add(&l, VOX_TK_LINEAR, SLOT(x->w2), DEV(y->w2), 2, d, h, 0, "layers.%d.feed_forward.w2.weight", i);
+        add(&l, VOX_TK_LINEAR, SLOT(x->w3), DEV(y->w3), 2, h, d, 0, "layers.%d.feed_forward.w3.weight", i);
+        add(&l, VOX_TK_LINEAR, SLOT(x->ada_down), NULL, 2, tc, d, 0, "layers.%d.ada_rms_norm_t_cond.0.weight", i);
+        add(&l, VOX_TK_LINEAR, SLOT(x->ada_up), NULL, 2, d, tc, 0, "layers.%d.ada_rms_norm_t_cond.2.weight", i);
     }
-    add(&l, VOX_TK_NORM, SLOT(w->norm), 1, d, 0, 0, "norm.weight");
+    add(&l, VOX_TK_NORM, SLOT(w->norm), DEV(m->norm), 1, d, 0, 0, "norm.weight");
+#undef DEV
 #undef SLOT
     *out = l.v;
     return l.n;
+}
+
+int vox_weights_decoder_bytes_per_step(const vox_params_t *p, int64_t *bytes, vox_error_t *err) {
+    vox_tensor_spec_t *spec;
+    int n = vox_weights_spec(p, NULL, NULL, &spec, err);
+    if (n < 0) return n;
+    int64_t sum = 0;
+    for (int i = 0; i < n; i++) {
+        const vox_tensor_spec_t *s = &spec[i];
+        int decoder = strncmp(s->name, "layers.", 7) == 0 && !strstr(s->name, ".ada_rms_norm_t_cond.");
+        if (!decoder && s->kind != VOX_TK_EMBED && strcmp(s->name, "norm.weight") != 0) continue;
+        int64_t elems = 1;
+        for (int k = 0; k < s->ndim; k++) elems *= s->shape[k];
+        sum += 2 * elems;   /* BF16 */
+    }
+    free(spec);
+    *bytes = sum;
+    return 0;
 }
 
 static void shape_str(char *buf, size_t cap, int ndim, const int64_t *shape) {
@@ -297,7 +324,7 @@ int vox_weights_load(const char *dir, const vox_params_t *p, vox_weights_t *w, v
     w->enc = calloc((size_t)p->enc_n_layers, sizeof *w->enc);
     w->dec = calloc((size_t)p->n_layers, sizeof *w->dec);
     vox_tensor_spec_t *spec = NULL;
-    int n = (w->enc && w->dec) ? vox_weights_spec(p, w, &spec, err)
+    int n = (w->enc && w->dec) ? vox_weights_spec(p, w, NULL, &spec, err)
                                : vox_fail(err, VOX_ENOMEM, "out of memory loading the weights. Free some memory and retry");
     rc = n < 0 ? n : 0;
     for (int i = 0; i < n && !rc; i++) {

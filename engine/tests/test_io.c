@@ -299,7 +299,7 @@ static void test_safetensors(void) {
                           .vocab_size = 131072, .ada_t_cond_dim = 32, .enc_dim = 1280, .enc_n_layers = 32, .enc_head_dim = 64,
                           .enc_hidden_dim = 5120, .enc_n_heads = 32, .enc_n_kv_heads = 32, .n_mels = 128, .downsample_factor = 4 };
     vox_tensor_spec_t *spec;
-    int n = vox_weights_spec(&real, NULL, &spec, &e);
+    int n = vox_weights_spec(&real, NULL, NULL, &spec, &e);
     uint64_t params = 0;
     for (int i = 0; i < n; i++) {
         uint64_t k = 1;
@@ -780,9 +780,9 @@ int main(int argc, char **argv) {
     else snprintf(tmp, sizeof tmp, "/tmp/vox-test-io-%ld", (long)getpid());
     mkdir(tmp, 0777);
     vox_error_t e = {0};
-    if (vox_synth_write(path_in("tiny"), "tiny", 7, 0, &e)) { fprintf(stderr, "synthetic model: %s\n", e.msg); return 1; }
+    if (vox_synth_write(path_in("tiny"), "tiny", 7, -1, 0, &e)) { fprintf(stderr, "synthetic model: %s\n", e.msg); return 1; }
     memset(&e, 0, sizeof e);
-    EXPECT_ERR("bad size", vox_synth_write(path_in("x"), "huge", 1, 0, &e), &e, VOX_EUSAGE, "Use full or tiny");
+    EXPECT_ERR("bad size", vox_synth_write(path_in("x"), "huge", 1, -1, 0, &e), &e, VOX_EUSAGE, "Use full or tiny");
     test_vox();
     test_json();
     test_params();

@@ -1,10 +1,10 @@
-/* two_streams.c — two transcriptions at once in one process, each on its own CUDA backend
- * (own stream, cuBLASLt handle, buffers; same device, shared primary context), in two threads.
+/* two_streams.c — two transcriptions at once in one process, each on its own backend (CUDA by
+ * default: own stream, cuBLASLt handle, buffers; same device, shared primary context), in two threads.
  * Thread A feeds the audio in chunks of 1280 samples, thread B in chunks of 4099 samples.
  * Prints one JSON line per stream {"stream": i, "tokens": [...]} and exits 0 when both
  * finished and produced identical tokens (streaming == offline makes them equal), 1 otherwise.
  *
- *   build/two_streams MODEL_DIR AUDIO.wav DELAY_MS        (make -C engine cuda two_streams) */
+ *   build/two_streams MODEL_DIR AUDIO.wav DELAY_MS [cuda|cpu]   (make -C engine cuda two_streams) */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
 #include <stdio.h>
@@ -19,6 +19,7 @@
 typedef struct {
     const char *dir;
     const float *x; size_t n;
+    const char *backend;
     int delay_ms; size_t chunk;
     int32_t *tokens; size_t n_tokens;
     vox_error_t err;
@@ -29,7 +30,7 @@ static void on_token(void *user, int token, int64_t pos) { (void)user; (void)tok
 
 static void *run(void *arg) {
     job_t *j = arg;
-    vox_backend_opts bo = {"cuda", 0, 0, 0};
+    vox_backend_opts bo = {j->backend, 0, 0, 0};
     vox_backend_t *be = NULL;
     vox_model_t *m = NULL;
     vox_stream_t *s = NULL;
@@ -54,8 +55,9 @@ static void *run(void *arg) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 4) {
-        fprintf(stderr, "usage: two_streams MODEL_DIR AUDIO.wav DELAY_MS\n");
+    const char *backend = argc == 5 ? argv[4] : "cuda";
+    if ((argc != 4 && argc != 5) || (strcmp(backend, "cuda") != 0 && strcmp(backend, "cpu") != 0)) {
+        fprintf(stderr, "usage: two_streams MODEL_DIR AUDIO.wav DELAY_MS [cuda|cpu]\n");
         return 2;
     }
     vox_error_t err = {0, ""};
@@ -65,8 +67,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "two_streams: %s\n", err.msg);
         return 2;
     }
-    job_t jobs[2] = {{argv[1], x, n, atoi(argv[3]), 1280, NULL, 0, {0, ""}, 0},
-                     {argv[1], x, n, atoi(argv[3]), 4099, NULL, 0, {0, ""}, 0}};
+    job_t jobs[2] = {{argv[1], x, n, backend, atoi(argv[3]), 1280, NULL, 0, {0, ""}, 0},
+                     {argv[1], x, n, backend, atoi(argv[3]), 4099, NULL, 0, {0, ""}, 0}};
     pthread_t th[2];
     for (int i = 0; i < 2; i++) pthread_create(&th[i], NULL, run, &jobs[i]);
     for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);

@@ -7,6 +7,7 @@ import { buildOptions, runBuild } from "./commands/build/index.js";
 import { doctorOptions, runDoctor } from "./commands/doctor/index.js";
 import { gateOptions, runGate } from "./commands/gate/index.js";
 import { matrixCommands } from "./commands/matrix/index.js";
+import { runServe, serveOptions } from "./commands/serve/index.js";
 import { runSmoke, smokeOptions } from "./commands/smoke/index.js";
 import { STDIN_ARG } from "./commands/transcribe/inputs.js";
 import { runTranscribe, transcribeOptions } from "./commands/transcribe/index.js";
@@ -21,6 +22,9 @@ export async function main(argv: string[]): Promise<void> {
     )
     .command("transcribe [audio..]", "speech to text as it is decided: files (any format ffmpeg reads), - for stdin, or --mic; txt, json, verbose_json, srt, vtt", transcribeOptions, (a) =>
       exitWith("vox transcribe", () => runTranscribe(a)),
+    )
+    .command("serve", "live server: realtime WebSocket (vLLM protocol), OpenAI transcriptions, the microphone page", serveOptions, (a) =>
+      exitWith("vox serve", () => runServe(a)),
     )
     .command("build", "doctor pre-checks, make (CPU, or CUDA kernels for chosen architectures), build-info.json", buildOptions, (a) => exitWith("vox build", () => runBuild(a)))
     .command("smoke", "run the engine through every input path on a model (file, stdin PCM/WAV, ffmpeg, concurrent)", smokeOptions, (a) => exitWith("vox smoke", () => runSmoke(a)))

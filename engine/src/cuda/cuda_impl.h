@@ -34,7 +34,11 @@
     X(k_attn_d64_q4, "vox_attn_d64_q4") \
     X(k_attn_d128_q4, "vox_attn_d128_q4") \
     X(k_attn_tc_d64, "vox_attn_tc_d64") \
-    X(k_attn_tc_d128, "vox_attn_tc_d128")
+    X(k_attn_tc_d128, "vox_attn_tc_d128") \
+    X(k_rope_rows, "vox_rope_rows") \
+    X(k_kv_write_rows, "vox_kv_write_rows") \
+    X(k_rmsnorm_rows, "vox_rmsnorm_rows") \
+    X(k_attn_rows, "vox_attn_rows")
 
 #define VOX_K_FIELD(f, s) CUfunction f;
 typedef struct { VOX_KERNELS(VOX_K_FIELD) } vox_cuda_kernels;
@@ -42,9 +46,6 @@ typedef struct { VOX_KERNELS(VOX_K_FIELD) } vox_cuda_kernels;
 
 /* Rows up to which linear() uses the bandwidth-bound GEMV kernel instead of cuBLASLt. */
 #define VOX_GEMV_MAX_ROWS 8
-/* How a GEMV launch spreads its output rows over warps (gemm.c, gemv_blocks): EVEN is what
- * the engine uses; the other two exist for opcheck's speed and bit comparisons. */
-enum { VOX_GEMV_GRID_EVEN, VOX_GEMV_GRID_ROW_PER_WARP, VOX_GEMV_GRID_ALL_SLOTS };
 /* argmax: chunks per row of the first pass (vox_argmax_part), rows per launch. */
 #define VOX_ARGMAX_CHUNKS 32
 #define VOX_ARGMAX_ROWS 64
@@ -80,7 +81,6 @@ typedef struct {
     vox_cuda_kernels k;
     int sm_count, cc_major, cc_minor;
     int gemv_slots;         /* GEMV warps resident at once: SMs x blocks per SM x VOX_GEMV_WARPS */
-    int gemv_grid;          /* VOX_GEMV_GRID_*: EVEN (0) unless opcheck compares */
     char name[300];         /* "NVIDIA H100 80GB HBM3 (sm_90)" */
 
     cublasLtHandle_t lt;
@@ -90,6 +90,7 @@ typedef struct {
     vox_gemm_algo algos[VOX_GEMM_ALGOS];  int n_algos, next_algo;
 
     int64_t *pos;           /* [1] device position register (set_pos) */
+    int64_t rows_pos[VOX_MAX_ROWS];  int n_rows;   /* set_rows (host copy; rows.c) */
     uint16_t *xbf;  size_t xbf_cap;       /* bf16 copy of a linear() input (elements) */
     float *attn_part; size_t attn_part_cap; /* attention split partials (floats) */
     float *argmax_part;     /* [VOX_ARGMAX_ROWS * VOX_ARGMAX_CHUNKS * 2] (value, index) pairs */
@@ -164,6 +165,11 @@ int vox_cuda_linear_multi(vox_backend_t *be, int count, float *const *y, const f
 int vox_cuda_linear_path(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w,
                          const vox_bweight_t *b, int n, int accumulate, int use_gemv);
 
+/* One GEMV launch (gemv.c): y[i] (+)= x · w[i]ᵀ (+ bias[i]) for i < count (<= VOX_GEMV_SEGS), all w[i]
+ * `in` wide, n <= VOX_GEMV_MAX_ROWS rows. blocks 0 = the engine's grid; dev/opcheck passes others. */
+int vox_cuda_gemv(vox_backend_t *be, int count, float *const *y, const float *x, const vox_bweight_t *const *w,
+                  const float *const *bias, int n, int accumulate, unsigned blocks);
+
 /* Run one small GEMM so cuBLASLt's one-time start-up happens at create (gemm.c). */
 int vox_cuda_gemm_warmup(vox_backend_t *be);
 /* ops->prepare_linear: choose and launch once the cuBLASLt kernel of every row bucket that
@@ -186,6 +192,16 @@ int vox_cuda_argmax(vox_backend_t *be, int32_t *out_id, const float *logits, int
 int vox_cuda_kv_write(vox_backend_t *be, vox_kv_t *kv, const float *k, const float *v, int n);
 int vox_cuda_attention(vox_backend_t *be, float *out, const float *q, const vox_kv_t *kv,
                        int n, int n_heads, int window);
+
+/* rows.c: the row-table ops (per-row positions, rings, ada scales) and kv_bytes. */
+int vox_cuda_set_rows(vox_backend_t *be, const int64_t *pos, int n);
+int vox_cuda_rope_rows(vox_backend_t *be, float *x, int n, int n_heads, int head_dim, float theta);
+int vox_cuda_kv_write_rows(vox_backend_t *be, vox_kv_t *const *kv, const float *k, const float *v, int n);
+int vox_cuda_attention_rows(vox_backend_t *be, float *out, const float *q, vox_kv_t *const *kv, int n,
+                            int n_heads, int window);
+int vox_cuda_rmsnorm_rows(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w,
+                          const float *const *scale1p, int n, int dim, float eps);
+size_t vox_cuda_kv_bytes(vox_backend_t *be, const vox_kv_t *kv);
 
 int vox_cuda_graph_begin(vox_backend_t *be);
 int vox_cuda_graph_end(vox_backend_t *be, vox_graph_t **g);

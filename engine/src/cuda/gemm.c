@@ -1,11 +1,8 @@
-/* gemm.c — linear(): y[n, out] (+)= x[n, in] · Wᵀ (+ b), W bf16 [out, in], x/y f32.
+/* gemm.c — linear(): y[n, out] (+)= x[n, in] · Wᵀ (+ b), W bf16 [out, in], x/y f32; the cuBLASLt side.
  *
- * n <= VOX_GEMV_MAX_ROWS (the decode step): the GEMV kernel (kernels/gemv.cu) reads W once
- * with 16-byte loads straight from f32 x: bandwidth-bound, no staging; its grid spreads the
- * rows evenly over the warps that fit on the GPU (gemv_blocks). linear_multi (several
- * weights on one x: q/k/v, w1/w3) is ONE GEMV launch over the rows of all of them; its kernel
- * arguments carry the weight/output table (kernels/gemv_args.cuh), so a captured graph holds it
- * by value and nothing is uploaded. With more rows it is one cuBLASLt GEMM per weight.
+ * n <= VOX_GEMV_MAX_ROWS (the decode step) goes to the GEMV kernel (gemv.c); so does linear_multi
+ * (several weights on one x: q/k/v, w1/w3), as ONE GEMV launch over the rows of all of them. With
+ * more rows linear_multi is one cuBLASLt GEMM per weight.
  * Larger n (encoder, adapter, prefill): x is rounded to bf16 by a kernel, then cuBLASLt
  * computes with BF16 operands and FP32 accumulation into the f32 y (beta = 1 for the fused
  * residual). Row-major y[n,out] is column-major Y[out,n] = op(A)·B with A = W viewed
@@ -18,7 +15,7 @@
  * GEMM's bias epilogue (D = A·B + beta·C + bias); where cuBLASLt offers no algorithm with it,
  * a broadcast-add kernel after the GEMM (logged with --debug). */
 #include "cuda_impl.h"
-#include "../../kernels/gemv_args.cuh"
+#include "../../kernels/gemv_args.cuh"   /* VOX_GEMV_SEGS */
 
 #include <stdio.h>
 #include <string.h>
@@ -204,53 +201,6 @@ static int find_plan(vox_backend_t *be, int out, int n, int in, int accumulate, 
     return 0;
 }
 
-/* Blocks of a GEMV launch over `rows` output rows (the kernel's warps take rows round-robin).
- * VOX_GEMV_GRID_EVEN: at most the warps resident at once (c->gemv_slots), as few as give each
- * the same number of rows: per = ceil(rows / slots) rows for ceil(rows / per) warps. q/k/v
- * (6144 rows on 4224 slots of an H200) is then 3072 warps of 2 rows, not a wave of 4224 warps
- * and a second of 1920, w1/w3 (18432) 3687 warps of 5 rows, not 4.36 waves of blocks.
- * The other shapes are opcheck's comparison: ROW_PER_WARP the launch before (a block per 8
- * rows), ALL_SLOTS every resident warp (1 or 2 rows each for q/k/v). */
-static unsigned gemv_blocks(const vox_cuda_t *c, int rows) {
-    int slots = c->gemv_slots, warps = rows;
-    if (c->gemv_grid == VOX_GEMV_GRID_EVEN && rows > slots) {
-        int per = (rows + slots - 1) / slots;
-        warps = (rows + per - 1) / per;
-    } else if (c->gemv_grid == VOX_GEMV_GRID_ALL_SLOTS && rows > slots) {
-        warps = slots;
-    }
-    return (unsigned)((warps + VOX_GEMV_WARPS - 1) / VOX_GEMV_WARPS);
-}
-
-/* One GEMV launch: y[i] (+)= x · w[i]ᵀ (+ bias[i]) for i < count (<= VOX_GEMV_SEGS), all w[i]
- * `in` wide. The rows of the weights follow each other (gemv_args.cuh). */
-static int gemv_launch(vox_backend_t *be, int count, float *const *y, const float *x,
-                       const vox_bweight_t *const *w, const float *const *bias, int n, int accumulate) {
-    vox_cuda_t *c = vox_cuda(be);
-    vox_gemv_args a;
-    memset(&a, 0, sizeof a);
-    int in = (int)w[0]->cols, rows = 0;
-    for (int i = 0; i < count; i++) {
-        a.w[i] = w[i]->d;
-        a.y[i] = y[i];
-        a.bias[i] = bias ? bias[i] : NULL;
-        a.out[i] = (int)w[i]->rows;
-        rows += a.out[i];
-        a.row_end[i] = rows;
-    }
-    a.rows = rows;
-    a.count = count;
-    int vec = in % 8 == 0 && ((uintptr_t)x & 15) == 0;
-    void *args[] = {&a, &x, &n, &in, &accumulate};
-    return vox_cuda_launch(be, vec ? c->k.k_gemv_vec : c->k.k_gemv_scalar, gemv_blocks(c, rows), 1, 1,
-                           VOX_GEMV_WARPS * 32, args);
-}
-
-static int linear_gemv(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w,
-                       const float *bias, int n, int accumulate) {
-    return gemv_launch(be, 1, &y, x, &w, &bias, n, accumulate);
-}
-
 static int linear_lt(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w,
                      const float *bias, int n, int accumulate) {
     vox_cuda_t *c = vox_cuda(be);
@@ -339,7 +289,7 @@ int vox_cuda_linear_path(vox_backend_t *be, float *y, const float *x, const vox_
     if (n <= 0) return 0;
     const float *bias = b ? b->d : NULL;
     accumulate = accumulate ? 1 : 0;
-    if (use_gemv && n <= VOX_GEMV_MAX_ROWS) return linear_gemv(be, y, x, w, bias, n, accumulate);
+    if (use_gemv && n <= VOX_GEMV_MAX_ROWS) return vox_cuda_gemv(be, 1, &y, x, &w, &bias, n, accumulate, 0);
     return linear_lt(be, y, x, w, bias, n, accumulate);
 }
 
@@ -360,6 +310,6 @@ int vox_cuda_linear_multi(vox_backend_t *be, int count, float *const *y, const f
         for (int i = 0; !rc && i < count; i++) rc = linear_lt(be, y[i], x, w[i], NULL, n, 0);
     else                         /* up to VOX_GEMV_SEGS weights per GEMV launch */
         for (int i = 0; !rc && i < count; i += VOX_GEMV_SEGS)
-            rc = gemv_launch(be, count - i < VOX_GEMV_SEGS ? count - i : VOX_GEMV_SEGS, y + i, x, w + i, NULL, n, 0);
+            rc = vox_cuda_gemv(be, count - i < VOX_GEMV_SEGS ? count - i : VOX_GEMV_SEGS, y + i, x, w + i, NULL, n, 0, 0);
     return rc;
 }

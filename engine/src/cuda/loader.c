@@ -11,20 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Where to look, in order. Bare sonames use the normal search (LD_LIBRARY_PATH, ld.so.cache);
- * the absolute paths cover a CUDA toolkit that is installed but not registered, and WSL2. */
-static const char *const k_cuda_names[] = {
-    "libcuda.so.1", "libcuda.so", "/usr/lib/wsl/lib/libcuda.so.1", NULL};
-static const char *const k_lt_names[2][4] = {
-    {"libcublasLt.so.13", "/usr/local/cuda/lib64/libcublasLt.so.13",
-     "/usr/local/cuda/targets/x86_64-linux/lib/libcublasLt.so.13", NULL},
-    {"libcublasLt.so.12", "/usr/local/cuda/lib64/libcublasLt.so.12",
-     "/usr/local/cuda/targets/x86_64-linux/lib/libcublasLt.so.12", NULL}};
-static const char *const k_blas_names[2][4] = {
-    {"libcublas.so.13", "/usr/local/cuda/lib64/libcublas.so.13",
-     "/usr/local/cuda/targets/x86_64-linux/lib/libcublas.so.13", NULL},
-    {"libcublas.so.12", "/usr/local/cuda/lib64/libcublas.so.12",
-     "/usr/local/cuda/targets/x86_64-linux/lib/libcublas.so.12", NULL}};
+#include "libs.h"
+
+/* Where to look, in order (libs.h: shared with vox-doctor's probe). */
+static const char *const k_cuda_names[] = VOX_CUDA_LIBCUDA_NAMES;
+static const char *const k_lt_names[2][4] = VOX_CUDA_LIBCUBLASLT_NAMES;
+static const char *const k_blas_names[2][4] = VOX_CUDA_LIBCUBLAS_NAMES;
 
 static void *open_first(const char *const *names, char *path, size_t cap) {
     for (int i = 0; names[i]; i++) {

@@ -1,4 +1,8 @@
-// `voxtral --info` (engine CLI contract): the engine's build and what its CUDA loader found.
+// `voxtral --info` (engine CLI contract): the engine's build and what its CUDA loader found; with -d DIR
+// also what the engine derives from the model's params.json.
+import { parseEngineJson, runEngine } from "./engine.js";
+import { engineBinary } from "./paths.js";
+
 export interface EngineInfo {
   engine: string;
   version: string;
@@ -50,4 +54,24 @@ export function archRunsOn(arch: string, sm: number): boolean {
   const a = Number(m[1]);
   if (m[2] === "a") return a === sm;
   return Math.floor(a / 10) === Math.floor(sm / 10) && a % 10 <= sm % 10;
+}
+
+/** `voxtral --info -d DIR`'s "model" object: facts the engine derives from params.json (nothing is loaded). */
+export interface ModelFacts {
+  /** bytes the decoder reads per step (BF16 weights of every layer, final norm, tied LM head): the floor's numerator */
+  decoder_bytes_per_step: number;
+  n_layers: number;
+  dim: number;
+  vocab_size: number;
+}
+
+/** Asks the engine for the model's facts; throws Error with the engine's own error line when it refuses. */
+export async function engineModelFacts(modelDir: string, binary = engineBinary()): Promise<ModelFacts> {
+  const r = await runEngine(["--info", "-d", modelDir], { binary, timeoutMs: 20_000 });
+  if (r.failure) throw new Error(r.failure);
+  const facts = parseEngineJson<{ model?: ModelFacts }>(r).model;
+  if (typeof facts?.decoder_bytes_per_step !== "number") {
+    throw new Error(`${binary} --info -d gave no model.decoder_bytes_per_step (an engine older than this toolkit)`);
+  }
+  return facts;
 }

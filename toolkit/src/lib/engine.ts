@@ -58,10 +58,11 @@ export interface EngineOptions {
   /** Extra environment variables (added to the current environment). */
   env?: Record<string, string | undefined>;
   cwd?: string;
+  /** What is collected into the result: false = neither stdout nor stderr (a long-lived process such
+   *  as `--serve`, read through its streams), or per stream; what is not collected is "" in the result. */
+  buffer?: boolean | { stdout: boolean; stderr: boolean };
   /** Binary to run; default engineBinary() (VOX_ENGINE or engine/build/voxtral). */
   binary?: string;
-  /** false: stdout is not kept (the result's stdout is ""); read it from the live process instead */
-  bufferStdout?: boolean;
 }
 
 /** The last `voxtral: error: ...` line of stderr, else its last non-empty line. */
@@ -127,7 +128,7 @@ function spawn(args: readonly string[], opts: EngineOptions): { proc: ResultProm
     encoding: "utf8",
     stripFinalNewline: false,
     maxBuffer: 256 * 1024 * 1024,
-    buffer: { stdout: opts.bufferStdout ?? true, stderr: true },
+    buffer: opts.buffer ?? true,
     ...stdinOpt,
   });
   return { proc, binary, timeoutMs };

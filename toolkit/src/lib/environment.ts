@@ -4,39 +4,15 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import os from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import type { EnvironmentSchema } from "../generated/schemas.js";
 import { parseEngineJson, runEngine } from "./engine.js";
 import { runCommand } from "./exec.js";
+import { collectNvidiaSmi, environmentSmiCsv } from "./nvidia-smi.js";
 import { engineBinary, packageRoot } from "./paths.js";
 
-export interface Environment {
-  toolkit: { version: string; commit: string | null };
-  engine: {
-    path: string;
-    available: boolean;
-    version: string | null;
-    commit: string | null;
-    backends: string[];
-    cudaArchs: string[];
-    blas: string | null;
-    error: string | null;
-  };
-  gpus: Array<{ index: number; name: string; computeCapability: string | null; totalMb: number | null }>;
-  driver: { version: string | null; cudaVersion: string | null };
-  cuda: { available: boolean; reason: string | null; libcuda: string | null; cublasVersion: number | null; nvccVersion: string | null };
-  os: {
-    platform: string;
-    release: string;
-    distro: string | null;
-    wsl: number | null;
-    arch: string;
-    cpu: string;
-    cores: number;
-    memoryMb: number;
-    node: string;
-  };
-  host: string;
-}
+/** Generated from checks/schemas/environment.schema.json. */
+export type Environment = EnvironmentSchema;
 
 /** The subset of `voxtral --info` (engine CLI contract) read here. */
 export interface EngineInfo {
@@ -59,7 +35,7 @@ export interface RawFacts {
   info: EngineInfo | null;
   infoError: string | null;
   enginePath: string;
-  /** `nvidia-smi --query-gpu=index,name,driver_version,compute_cap,memory.total --format=csv,noheader,nounits` */
+  /** one line per GPU, "index, name, driver_version, compute_cap, memory.total" (lib/nvidia-smi.ts) */
   smiCsv: string | null;
   /** `nvidia-smi` plain output (for "CUDA Version: 13.0"). */
   smiBanner: string | null;
@@ -89,37 +65,47 @@ function readOrNull(p: string): string | null {
   }
 }
 
+/** The commit checked out in `dir`, read from its .git (no git binary needed; a linked worktree's .git file
+ *  and a shared refs folder are followed); null outside a git checkout. */
 function gitCommit(dir: string): string | null {
-  // Read .git/HEAD directly: no git binary needed, and a checkout without .git gives null.
-  const head = readOrNull(join(dir, ".git", "HEAD"))?.trim();
+  let gitDir = join(dir, ".git");
+  const link = /^gitdir: (.+)$/m.exec(readOrNull(gitDir) ?? "")?.[1]?.trim();
+  if (link) gitDir = resolve(dir, link);
+  const common = readOrNull(join(gitDir, "commondir"))?.trim();
+  const refsDir = common ? resolve(gitDir, common) : gitDir;
+  const head = readOrNull(join(gitDir, "HEAD"))?.trim();
   if (!head) return null;
   if (!head.startsWith("ref: ")) return head;
   const ref = head.slice(5);
-  const loose = readOrNull(join(dir, ".git", ref))?.trim();
+  const loose = readOrNull(join(refsDir, ref))?.trim();
   if (loose) return loose;
-  const packed = readOrNull(join(dir, ".git", "packed-refs")) ?? "";
+  const packed = readOrNull(join(refsDir, "packed-refs")) ?? "";
   return packed.split("\n").find((l) => l.endsWith(` ${ref}`))?.split(" ")[0] ?? null;
+}
+
+/** The toolkit's package.json version and the commit of its checkout (null outside git): every report's. */
+export function toolkitIdentity(root = packageRoot()): { version: string; commit: string | null } {
+  const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string };
+  return { version: pkg.version, commit: gitCommit(root) };
 }
 
 /** Collects the raw facts (processes and files); `build` pure-maps them. */
 async function collectRawFacts(binary = engineBinary()): Promise<RawFacts> {
-  const root = packageRoot();
-  const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string };
-  const [engine, smi, banner, nvcc] = await Promise.all([
+  const toolkit = toolkitIdentity();
+  const [engine, smi, nvcc] = await Promise.all([
     existsSync(binary) ? engineInfo(binary) : Promise.resolve({ info: null, error: `engine not built (${binary} does not exist)` }),
-    runCommand("nvidia-smi", ["--query-gpu=index,name,driver_version,compute_cap,memory.total", "--format=csv,noheader,nounits"]),
-    runCommand("nvidia-smi", []),
+    collectNvidiaSmi(),
     runCommand(process.env.CUDA_HOME ? join(process.env.CUDA_HOME, "bin", "nvcc") : "nvcc", ["--version"]),
   ]);
   return {
     info: engine.info,
     infoError: engine.error,
     enginePath: binary,
-    smiCsv: smi.exitCode === 0 ? smi.stdout : null,
-    smiBanner: banner.exitCode === 0 ? banner.stdout : null,
+    smiCsv: environmentSmiCsv(smi.query),
+    smiBanner: smi.banner?.exitCode === 0 ? smi.banner.stdout : null,
     nvccVersion: nvcc.exitCode === 0 ? (/release ([\d.]+)/.exec(nvcc.stdout)?.[1] ?? null) : null,
-    toolkitVersion: pkg.version,
-    toolkitCommit: gitCommit(root),
+    toolkitVersion: toolkit.version,
+    toolkitCommit: toolkit.commit,
     procVersion: readOrNull("/proc/version"),
     osRelease: readOrNull("/etc/os-release"),
   };

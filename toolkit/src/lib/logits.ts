@@ -3,8 +3,9 @@
 // answer different questions; rows are compared up to and including the first token difference,
 // and at most `maxSteps` rows.
 //   top-1 agreement: fraction of compared rows whose argmax is the same;
-//   relative error of a row: max_i |a_i - b_i| / max_i |a_i| (scale of the baseline row; the absolute
+//   maxRelErr of a row: max_i |a_i - b_i| / max_i |a_i| (scale of the baseline row; the absolute
 //   error when the baseline row is all zeros, so the number stays finite for JSON);
+//   normRelErr: ||a - b|| / ||a|| (the other metric of checks/tolerances.json, used against golden arrays);
 //   KL(P_baseline || P_candidate) of the softmaxed rows, in nats, computed in float64.
 
 export interface LogitsMatrix {
@@ -18,7 +19,7 @@ export interface LogitsComparison {
   top1Agreement: number;
   /** rows whose argmax differs (indices) */
   top1Mismatches: number[];
-  maxRelativeError: number;
+  maxRelErr: number;
   meanKl: number;
   maxKl: number;
   /** row of the largest KL */
@@ -51,7 +52,20 @@ export function klDivergence(baseline: Float32Array, candidate: Float32Array): n
   return Math.max(0, kl);
 }
 
-export function relativeError(baseline: Float32Array, candidate: Float32Array): number {
+/** ||a - b||_2 / ||a||_2, a the baseline (||a - b||_2 when the baseline is all zeros). */
+export function normRelErr(baseline: Float32Array, candidate: Float32Array): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < baseline.length; i++) {
+    const d = baseline[i]! - candidate[i]!;
+    num += d * d;
+    den += baseline[i]! * baseline[i]!;
+  }
+  return den === 0 ? Math.sqrt(num) : Math.sqrt(num / den);
+}
+
+/** max |a - b| / max |a|, a the baseline (the absolute error when the baseline is all zeros). */
+export function maxRelErr(baseline: Float32Array, candidate: Float32Array): number {
   let diff = 0;
   let scale = 0;
   for (let i = 0; i < baseline.length; i++) {
@@ -82,7 +96,7 @@ export function compareLogits(
     const a = baseline.data.subarray(s * V, (s + 1) * V);
     const b = candidate.data.subarray(s * V, (s + 1) * V);
     if (argmax(a) !== argmax(b)) mismatches.push(s);
-    maxRel = Math.max(maxRel, relativeError(a, b));
+    maxRel = Math.max(maxRel, maxRelErr(a, b));
     const kl = klDivergence(a, b);
     klSum += kl;
     if (kl > maxKl) {
@@ -94,7 +108,7 @@ export function compareLogits(
     comparedSteps: n,
     top1Agreement: n === 0 ? 1 : (n - mismatches.length) / n,
     top1Mismatches: mismatches,
-    maxRelativeError: maxRel,
+    maxRelErr: maxRel,
     meanKl: n === 0 ? 0 : klSum / n,
     maxKl,
     maxKlStep,

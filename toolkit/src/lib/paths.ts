@@ -33,6 +33,11 @@ export function schemaPath(name: string): string {
   return join(packageRoot(), "checks", "schemas", `${name}.schema.json`);
 }
 
+/** checks/tolerances.json: every limit of the checks, once. */
+export function tolerancesPath(): string {
+  return join(packageRoot(), "checks", "tolerances.json");
+}
+
 export function fixturesDir(): string {
   return join(packageRoot(), "checks", "fixtures");
 }

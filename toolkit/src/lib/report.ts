@@ -10,15 +10,21 @@ import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
 import { stringify } from "csv-stringify/sync";
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import type { Environment } from "./environment.js";
 import { SchemaError } from "./errors.js";
 import { ensureWritableDir, writeFileAtomic } from "./output.js";
 import { schemaPath } from "./paths.js";
 
 /** Version of the report layout; bump when a schema changes incompatibly. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 1 as const;
+
+/** The header every command report opens with: layout version, kind, creation time, where it was made. */
+export function reportHeader<K extends string>(kind: K, environment: Environment, now: Date = new Date()) {
+  return { schemaVersion: SCHEMA_VERSION, kind, createdAt: now.toISOString(), environment };
+}
 
 /** Schemas other reports may $ref by file name. */
-const SHARED_SCHEMAS = ["environment", "build-info"];
+const SHARED_SCHEMAS = ["environment", "build-info", "tolerances"];
 
 let ajv: Ajv2020 | undefined;
 const compiled = new Map<string, ValidateFunction>();

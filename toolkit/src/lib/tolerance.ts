@@ -1,40 +1,32 @@
 // Tolerance tiers for comparing a candidate run with a baseline, and the pass/fail verdicts.
-// A tier is a named set of limits; a gate entry may override single limits. Metrics that could not
+// Every limit lives in checks/tolerances.json (read here, once); a tier is a named set of limits and a gate
+// entry may override single limits. Metrics that could not
 // be measured (no logit dumps) are "skip", never a silent pass of a missing number.
+import { readFileSync } from "node:fs";
+import type { TierLimits, TolerancesSchema } from "../generated/schemas.js";
+import { tolerancesPath } from "./paths.js";
+import { validateReport } from "./report.js";
 
 export type TierName = "exact" | "strict" | "relaxed";
 
-export interface Tolerance {
-  /** fraction of differing token ids (tokendiff.ts), at most */
-  maxTokenDiff: number;
-  maxWer: number;
-  maxCer: number;
-  /** top-1 agreement over the compared logit rows, at least */
-  minTop1: number;
-  /** KL(baseline || candidate) of any compared row, nats, at most */
-  maxKl: number;
-  /** max |a-b| / max |a| of any compared row, at most */
-  maxRelativeError: number;
+/** A tier's limits (checks/tolerances.json, `tiers.<name>.limits`). */
+export type Tolerance = TierLimits;
+/** checks/tolerances.json: every limit the checks apply. */
+export type Tolerances = TolerancesSchema;
+
+/** checks/tolerances.json, validated against its schema (a vox bug, exit 70, when it does not match). */
+export function loadTolerances(path = tolerancesPath()): Tolerances {
+  const data = JSON.parse(readFileSync(path, "utf8")) as unknown;
+  validateReport("tolerances", data);
+  return data as Tolerances;
 }
 
+export const TOLERANCES: Readonly<Tolerances> = loadTolerances();
+
 export const TIERS: Readonly<Record<TierName, { tolerance: Tolerance; meaning: string }>> = {
-  exact: {
-    tolerance: { maxTokenDiff: 0, maxWer: 0, maxCer: 0, minTop1: 1, maxKl: 1e-6, maxRelativeError: 1e-4 },
-    meaning:
-      "Same numbers: identical token ids and text, logits equal up to float32 rounding. For the same build and backend run again (determinism) or against its own earlier report.",
-  },
-  strict: {
-    // Calibrated on an H200 (CUDA 13.0): CUDA against CPU on the fixtures gave identical tokens,
-    // max KL 1.0e-3 nats and max relative error 1.4e-2 (BF16 tensor-core GEMMs); x5 / x3.5 headroom.
-    tolerance: { maxTokenDiff: 0, maxWer: 0, maxCer: 0, minTop1: 1, maxKl: 5e-3, maxRelativeError: 5e-2 },
-    meaning:
-      "Same transcript: identical token ids and text, logits close (every compared argmax equal, KL at most 5e-3 nats). For a different backend or summation order: CUDA against CPU, CPU against the golden arrays.",
-  },
-  relaxed: {
-    tolerance: { maxTokenDiff: 0.02, maxWer: 0.05, maxCer: 0.03, minTop1: 0.95, maxKl: 0.1, maxRelativeError: 0.5 },
-    meaning:
-      "Same meaning: up to 2 % of token ids, 5 % of words and 3 % of characters may differ, 95 % of compared argmaxes agree. For long audio where one near-tie flips and the rest follows, or reduced-precision experiments.",
-  },
+  exact: { tolerance: TOLERANCES.tiers.exact.limits, meaning: TOLERANCES.tiers.exact.meaning },
+  strict: { tolerance: TOLERANCES.tiers.strict.limits, meaning: TOLERANCES.tiers.strict.meaning },
+  relaxed: { tolerance: TOLERANCES.tiers.relaxed.limits, meaning: TOLERANCES.tiers.relaxed.meaning },
 };
 
 export function isTier(s: string): s is TierName {
@@ -53,7 +45,7 @@ export interface Measured {
   /** null when either run has no logits dump */
   top1: number | null;
   maxKl: number | null;
-  maxRelativeError: number | null;
+  maxRelErr: number | null;
 }
 
 export interface MetricVerdict {
@@ -71,7 +63,7 @@ const RULES: ReadonlyArray<[keyof Measured, keyof Tolerance, "<=" | ">="]> = [
   ["cer", "maxCer", "<="],
   ["top1", "minTop1", ">="],
   ["maxKl", "maxKl", "<="],
-  ["maxRelativeError", "maxRelativeError", "<="],
+  ["maxRelErr", "maxRelErr", "<="],
 ];
 
 /** One verdict per metric; the case passes when none fails. */

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { runEngine, startEngine, type EngineOptions, type EngineResult } from "./engine.js";
 import { LineSplitter, parseEventLine, type DoneEvent, type EngineEvent, type ErrorEvent, type ProgressEvent, type TokenEvent } from "./events.js";
+import type { Backend, BackendChoice } from "./backend.js";
 
 const TIMING_KEYS = ["load", "mel", "encoder", "adapter", "prefill", "decode", "decode_per_step", "first_token", "wall"] as const;
 
@@ -14,7 +15,7 @@ export interface EngineTranscript {
   tokens: number[];
   n_audio: number;
   audio_seconds: number;
-  backend: "cpu" | "cuda";
+  backend: Backend;
   device: string;
   delay_ms: number;
   threads: number;
@@ -46,7 +47,7 @@ function transcriptProblems(x: unknown): string[] {
 
 /** The backend a run must report: auto means cuda when the engine's CUDA loader found a device
  *  (from --info), so an automatic fallback to the CPU is caught rather than passed silently. */
-export function expectedBackend(requested: "cpu" | "cuda" | "auto", cudaAvailable: boolean): "cpu" | "cuda" {
+export function expectedBackend(requested: BackendChoice, cudaAvailable: boolean): Backend {
   return requested === "auto" ? (cudaAvailable ? "cuda" : "cpu") : requested;
 }
 
@@ -158,7 +159,7 @@ export async function transcribeLive(o: LiveOptions): Promise<LiveOutcome> {
   if (o.backend) args.push("--backend", o.backend);
   if (o.delayMs !== undefined) args.push("--delay-ms", String(o.delayMs));
   args.push(...(o.extraArgs ?? []));
-  const { process: proc, result } = startEngine(args, { stdinPipe: true, timeoutMs: o.timeoutMs, bufferStdout: false });
+  const { process: proc, result } = startEngine(args, { stdinPipe: true, timeoutMs: o.timeoutMs, buffer: { stdout: false, stderr: true } });
   const tokens: TokenEvent[] = [];
   let done: DoneEvent | null = null;
   let progress: ProgressEvent | null = null;

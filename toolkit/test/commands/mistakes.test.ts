@@ -3,7 +3,7 @@
 // before any work: the engine behind VOX_ENGINE here only records that it was started.
 import assert from "node:assert/strict";
 import { execa } from "execa";
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { EXIT } from "../../src/lib/errors.js";
@@ -32,6 +32,7 @@ interface Mistake {
 }
 
 async function commit(m: Mistake): Promise<{ code: number; stderr: string; reports: string[] }> {
+  rmSync(marker, { force: true });
   const reports = tempDir("vox-mistake-reports-");
   const cache = tempDir("vox-mistake-cache-");
   const r = await execa(process.execPath, [bin(m.prog), ...m.args], {
@@ -51,7 +52,14 @@ const emptyMatrix = join(work, "empty.json");
 writeFileSync(emptyMatrix, "");
 const benchReport = fixture("bench", "report-cpu-tiny.json");
 
+const nullFacts = join(work, "null-facts.json");
+writeFileSync(nullFacts, "null");
+const partFacts = join(work, "part-facts.json");
+writeFileSync(partFacts, '{"factsVersion":1}');
+
 const MISTAKES: Mistake[] = [
+  { prog: "vox-doctor", args: ["--facts", nullFacts], code: EXIT.badInput, says: /is not a vox-doctor fact set/ },
+  { prog: "vox-doctor", args: ["--facts", partFacts], code: EXIT.badInput, says: /is not a complete fact set: platform, env/ },
   { prog: "vox", args: ["smoke", "--audio", readme], code: EXIT.badInput, says: /--audio .*README\.md cannot be used: not a RIFF\/WAVE file\. .*ffmpeg/ },
   { prog: "vox", args: ["smoke", "--audio", emptyWav], code: EXIT.badInput, says: /is empty \(0 bytes\)/ },
   { prog: "vox", args: ["smoke", "--audio", work], code: EXIT.badInput, says: /is a folder, not an audio file/ },
@@ -103,4 +111,14 @@ describe("user mistakes: one line, the kind's exit code, nothing written, no eng
       assert.equal(existsSync(marker), false, "the mistake is found before the engine runs");
     });
   }
+});
+
+describe("vox build: flags and the report folder before any work", () => {
+  it("vox build --backend cuda --arch 9x -> 64; --out-dir README.md/sub -> 73", async () => {
+    const r = await commit({ prog: "vox", args: ["build", "--backend", "cuda", "--arch", "9x"], code: 64, says: /./ });
+    assert.equal(r.code, EXIT.usage, r.stderr);
+    assert.match(r.stderr, /^vox build: error: --arch: "9x" is not an architecture\./);
+    const o = await commit({ prog: "vox", args: ["build", "--out-dir", `${readme}/sub`], code: 73, says: /./ });
+    assert.equal(o.code, EXIT.cannotWrite, o.stderr);
+  });
 });

@@ -20,3 +20,13 @@ for (const [prog, args, problem] of [
     assert.match(r.stderr, new RegExp(`^${prog}: error: ${problem}\\. Run ${prog} --help\\.$`));
   });
 }
+
+test("README's exit-code table lists exactly the codes of EXIT (lib/errors.ts), each once", async () => {
+  const { EXIT } = await import("../../src/lib/errors.js");
+  const { readFileSync } = await import("node:fs");
+  const readme = readFileSync(join(packageRoot(), "README.md"), "utf8");
+  const start = readme.indexOf("Toolkit exit codes");
+  const rows = readme.slice(start, readme.indexOf("\n\n", readme.indexOf("| code |", start))).split("\n").filter((l) => /^\| \d/.test(l));
+  const documented = rows.flatMap((l) => l.split("|")[1]!.split("/").map((c) => Number(c.trim())));
+  assert.deepEqual([...documented].sort((a, b) => a - b), [...new Set(Object.values(EXIT))].sort((a, b) => a - b));
+});

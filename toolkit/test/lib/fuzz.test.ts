@@ -6,7 +6,9 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
+import { runChecks } from "../../src/commands/doctor/checks/index.js";
 import { parseMatrixText, parseReportText } from "../../src/commands/matrix/load.js";
+import { linuxH100, wslRtx4090 } from "../commands/doctor/scenarios.js";
 import { EngineInfoError, parseEngineInfo } from "../../src/lib/engine-info.js";
 import { InputError } from "../../src/lib/errors.js";
 import { NpyError, parseNpy } from "../../src/lib/npy.js";
@@ -131,5 +133,18 @@ describe("fuzz: parsers throw only their typed errors", () => {
     fc.assert(fc.property(reportText, (t) => onlyTyped(() => parseReportText(t, "r.json"), InputError)), RUNS);
     const matrix = { schemaVersion: 1, rows: [] };
     fc.assert(fc.property(fc.oneof(fc.string(), fc.json(), mutate(matrix).map((v) => JSON.stringify(v) ?? "")), (t) => onlyTyped(() => parseMatrixText(t, "m.json"), InputError)), RUNS);
+  });
+
+  it("doctor: a saved fact set with any one field changed is judged (each check isolated), never a crash", () => {
+    for (const base of [linuxH100(), wslRtx4090()]) {
+      fc.assert(
+        fc.property(mutate(base).filter((f) => typeof f === "object" && f !== null && !Array.isArray(f) && "collectorErrors" in f && typeof (f as { collectorErrors: unknown }).collectorErrors === "object" && (f as { collectorErrors: unknown }).collectorErrors !== null), (f) => {
+          const results = runChecks(f as ReturnType<typeof linuxH100>, "auto");
+          assert.equal(results.length, 9);
+          for (const r of results) assert.ok(["pass", "warn", "fail", "skip"].includes(r.status));
+        }),
+        { ...RUNS, numRuns: 200 },
+      );
+    }
   });
 });

@@ -1,7 +1,7 @@
 // Logit metrics on synthetic arrays with known answers.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { compareLogits, klDivergence, relativeError, type LogitsMatrix } from "../../src/lib/logits.js";
+import { compareLogits, klDivergence, maxRelErr, normRelErr, type LogitsMatrix } from "../../src/lib/logits.js";
 
 function mat(rows: number[][]): LogitsMatrix {
   return { steps: rows.length, vocab: rows[0]!.length, data: Float32Array.from(rows.flat()) };
@@ -16,9 +16,17 @@ test("KL is 0 for equal rows and for a constant shift; matches a hand value", ()
   assert.ok(Math.abs(kl - (0.25 * Math.log(0.5) + 0.75 * Math.log(1.5))) < 1e-6);
 });
 
-test("relative error is scaled by the baseline row", () => {
-  assert.equal(relativeError(Float32Array.from([2, -4]), Float32Array.from([2, -3])), 0.25);
-  assert.equal(relativeError(Float32Array.from([0, 0]), Float32Array.from([0, 0])), 0);
+test("maxRelErr is scaled by the baseline row's largest magnitude", () => {
+  assert.equal(maxRelErr(Float32Array.from([2, -4]), Float32Array.from([2, -3])), 0.25);
+  assert.equal(maxRelErr(Float32Array.from([0, 0]), Float32Array.from([0, 0])), 0);
+});
+
+test("normRelErr is scaled by the baseline's 2-norm, and differs from maxRelErr on the same pair", () => {
+  const a = Float32Array.from([3, 4]);
+  const b = Float32Array.from([3, 5]);
+  assert.equal(normRelErr(a, b), 0.2); // |1| / 5
+  assert.equal(maxRelErr(a, b), 0.25); // |1| / 4
+  assert.equal(normRelErr(Float32Array.from([0, 0]), Float32Array.from([3, 4])), 5);
 });
 
 test("comparison stops after the first token difference and counts argmax flips", () => {

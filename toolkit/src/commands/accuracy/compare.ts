@@ -1,47 +1,17 @@
 // Pure: one baseline run and one candidate run (text, token ids, optional logits) -> one report case
 // with its metrics and verdicts under a tolerance. Logits are compared up to the first token
 // difference (see lib/logits.ts); WER/CER carry their alignment only when they are not 0.
+import type { Case, Rate, Run } from "../../generated/schemas.js";
 import { compareLogits, type LogitsComparison, type LogitsMatrix } from "../../lib/logits.js";
 import { diffTokens, formatTokenDiff } from "../../lib/tokendiff.js";
-import { evaluate, type MetricVerdict, type Tolerance } from "../../lib/tolerance.js";
+import { evaluate, type Tolerance } from "../../lib/tolerance.js";
 import { charErrorRate, formatAlignment, wordErrorRate, type ErrorRate } from "../../lib/wer.js";
 
-export interface RunRecord {
-  text: string;
-  tokens: number[];
-  backend: string | null;
-  dumpDir: string | null;
-  timingsMs: Record<string, number | null> | null;
-}
+export type RunRecord = Run;
 
-export interface RateRecord {
-  rate: number;
-  substitutions: number;
-  deletions: number;
-  insertions: number;
-  referenceLength: number;
-  alignment: string | null;
-}
+export type RateRecord = Rate;
 
-export interface CaseRecord {
-  audio: string;
-  status: "pass" | "fail" | "error";
-  error: string | null;
-  baseline: RunRecord | null;
-  candidate: RunRecord | null;
-  tokens: {
-    baselineLength: number;
-    candidateLength: number;
-    differing: number;
-    fraction: number;
-    firstDifference: number | null;
-    diff: string[];
-  } | null;
-  wer: RateRecord | null;
-  cer: RateRecord | null;
-  logits: LogitsComparison | null;
-  verdicts: MetricVerdict[];
-}
+export type CaseRecord = Case;
 
 function rateRecord(r: ErrorRate, sep: string): RateRecord {
   return {
@@ -84,7 +54,7 @@ export function compareCase(
       cer: cer.rate,
       top1: lc?.top1Agreement ?? null,
       maxKl: lc?.maxKl ?? null,
-      maxRelativeError: lc?.maxRelativeError ?? null,
+      maxRelErr: lc?.maxRelErr ?? null,
     },
     tolerance,
   );

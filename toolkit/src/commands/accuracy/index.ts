@@ -12,7 +12,8 @@ import { prepareReportsDir, reportsDir, writeReport } from "../../lib/report.js"
 import { isTier, TIERS, type TierName } from "../../lib/tolerance.js";
 import { accuracyMarkdown, accuracyRows, accuracyTable, caseDetails } from "./render.js";
 import { readManifest, referencePairs } from "./reference.js";
-import { accuracyReport, forgetDumps, type AccuracyReport, type Backend } from "./run.js";
+import { accuracyReport, forgetDumps, type AccuracyReport } from "./run.js";
+import type { BackendChoice } from "../../lib/backend.js";
 
 export interface AccuracyArgs {
   model: string;
@@ -78,7 +79,7 @@ export async function runAccuracy(a: AccuracyArgs): Promise<number> {
       model: a.model,
       audio: a.audio ?? [],
       baseline: a.baseline ?? (isFixture(a.model) ? "golden" : "cpu"),
-      candidate: a.candidate as Backend,
+      candidate: a.candidate as BackendChoice,
       tier: a.tier as TierName,
       delayMs: a["delay-ms"],
       logitSteps: a["logit-steps"],

@@ -21,15 +21,15 @@ export function accuracyRows(r: AccuracyReport): Array<Record<string, string | n
     cer: c.cer?.rate ?? null,
     top1: c.logits?.top1Agreement ?? null,
     max_kl: c.logits?.maxKl ?? null,
-    max_rel_err: c.logits?.maxRelativeError ?? null,
+    maxRelErr: c.logits?.maxRelErr ?? null,
     error: c.error,
   }));
 }
 
 export function accuracyTable(r: AccuracyReport): string {
-  const t = new Table({ head: ["audio", "tokens differ", "WER", "CER", "top-1", "max KL", "max rel err", "result"], style: { head: [], border: [] } });
+  const t = new Table({ head: ["audio", "tokens differ", "WER", "CER", "top-1", "max KL", "maxRelErr", "result"], style: { head: [], border: [] } });
   for (const c of r.cases) {
-    t.push([basename(c.audio), c.tokens ? `${c.tokens.differing}/${c.tokens.baselineLength} (${pct(c.tokens.fraction)})` : "-", pct(c.wer?.rate), pct(c.cer?.rate), pct(c.logits?.top1Agreement), num(c.logits?.maxKl), num(c.logits?.maxRelativeError), mark[c.status]]);
+    t.push([basename(c.audio), c.tokens ? `${c.tokens.differing}/${c.tokens.baselineLength} (${pct(c.tokens.fraction)})` : "-", pct(c.wer?.rate), pct(c.cer?.rate), pct(c.logits?.top1Agreement), num(c.logits?.maxKl), num(c.logits?.maxRelErr), mark[c.status]]);
   }
   return t.toString();
 }
@@ -54,9 +54,9 @@ export function accuracyMarkdown(r: AccuracyReport): string {
     `- tier: **${r.tier}**: ${r.tierMeaning}`,
     `- engine: ${r.environment.engine.commit ?? "unknown"}, toolkit: ${r.environment.toolkit.commit ?? "unknown"}, GPU: ${r.environment.gpus.map((g) => g.name).join(", ") || "none"}`,
     "",
-    "| audio | tokens differ | WER | CER | top-1 | max KL | max rel err | result |",
+    "| audio | tokens differ | WER | CER | top-1 | max KL | maxRelErr | result |",
     "|---|---|---|---|---|---|---|---|",
-    ...r.cases.map((c) => `| ${basename(c.audio)} | ${c.tokens ? `${c.tokens.differing}/${c.tokens.baselineLength}` : "-"} | ${pct(c.wer?.rate)} | ${pct(c.cer?.rate)} | ${pct(c.logits?.top1Agreement)} | ${num(c.logits?.maxKl)} | ${num(c.logits?.maxRelativeError)} | ${c.status} |`),
+    ...r.cases.map((c) => `| ${basename(c.audio)} | ${c.tokens ? `${c.tokens.differing}/${c.tokens.baselineLength}` : "-"} | ${pct(c.wer?.rate)} | ${pct(c.cer?.rate)} | ${pct(c.logits?.top1Agreement)} | ${num(c.logits?.maxKl)} | ${num(c.logits?.maxRelErr)} | ${c.status} |`),
     "",
   ];
   for (const c of r.cases) {

@@ -5,14 +5,15 @@ import { basename, join, resolve } from "node:path";
 import type { Environment } from "../../lib/environment.js";
 import { UsageError } from "../../lib/errors.js";
 import { isFixture, readFixture, type Fixture } from "../../lib/fixture.js";
-import { SCHEMA_VERSION } from "../../lib/report.js";
+import { reportHeader } from "../../lib/report.js";
 import { expectedBackend } from "../../lib/transcribe.js";
 import { TIERS, toleranceFor, type TierName, type Tolerance } from "../../lib/tolerance.js";
 import { compareCase, errorCase, summarize, type CaseRecord } from "./compare.js";
-import { pooled, readManifest, referenceCase, type Pooled, type ReferencePair } from "./reference.js";
+import { pooled, readManifest, referenceCase, type ReferencePair } from "./reference.js";
 import { engineSide, goldenSide, reportSide, type Obtained } from "./sources.js";
+import type { BackendChoice } from "../../lib/backend.js";
+import type { AccuracySchema } from "../../generated/schemas.js";
 
-export type Backend = "cpu" | "cuda" | "auto";
 
 export interface AccuracyOptions {
   model: string;
@@ -20,7 +21,7 @@ export interface AccuracyOptions {
   audio: string[];
   /** "cpu", "golden" or the path of an earlier accuracy report */
   baseline: string;
-  candidate: Backend;
+  candidate: BackendChoice;
   tier: TierName;
   overrides?: Partial<Tolerance>;
   delayMs?: number;
@@ -36,23 +37,8 @@ export interface AccuracyOptions {
   maxWer?: number | null;
 }
 
-export interface AccuracyReport {
-  schemaVersion: number;
-  kind: "accuracy";
-  createdAt: string;
-  environment: Environment;
-  model: string;
-  baseline: { kind: "cpu" | "golden" | "report" | "reference"; source: string };
-  candidate: { backend: Backend };
-  tier: TierName;
-  tierMeaning: string;
-  tolerance: Tolerance;
-  cases: CaseRecord[];
-  summary: { cases: number; passed: number; failed: number; errors: number };
-  status: "pass" | "fail" | "error";
-  /** reference mode: WER / CER pooled over every file */
-  pooled?: Pooled;
-}
+/** Generated from checks/schemas/accuracy.schema.json. */
+export type AccuracyReport = AccuracySchema;
 
 function baselineKind(b: string): "cpu" | "golden" | "report" {
   return b === "cpu" || b === "golden" ? b : "report";
@@ -111,10 +97,7 @@ async function referenceReport(o: AccuracyOptions): Promise<AccuracyReport> {
   const pool = pooled(cases, o.maxWer ?? null);
   const { summary, status } = summarize(cases);
   return {
-    schemaVersion: SCHEMA_VERSION,
-    kind: "accuracy",
-    createdAt: new Date().toISOString(),
-    environment: o.environment,
+    ...reportHeader("accuracy", o.environment),
     model: resolve(o.model),
     baseline: { kind: "reference", source: o.manifest ? resolve(o.manifest) : "--reference" },
     candidate: { backend: o.candidate },
@@ -137,10 +120,7 @@ export async function accuracyReport(o: AccuracyOptions): Promise<AccuracyReport
   for (const [i, a] of audio.entries()) cases.push(await oneCase(o, fixture, a, i, delayMs));
   const kind = baselineKind(o.baseline);
   return {
-    schemaVersion: SCHEMA_VERSION,
-    kind: "accuracy",
-    createdAt: new Date().toISOString(),
-    environment: o.environment,
+    ...reportHeader("accuracy", o.environment),
     model: resolve(o.model),
     baseline: { kind, source: kind === "golden" ? fixture!.golden.dir : kind === "cpu" ? "engine --backend cpu" : resolve(o.baseline) },
     candidate: { backend: o.candidate },

@@ -8,6 +8,7 @@ import type { LogitsMatrix } from "../../lib/logits.js";
 import { readNpyF32 } from "../../lib/npy.js";
 import { dumpFiles, transcribe } from "../../lib/transcribe.js";
 import type { CaseRecord, RunRecord } from "./compare.js";
+import type { Backend, BackendChoice } from "../../lib/backend.js";
 
 export type Obtained = { run: RunRecord; logits: LogitsMatrix | null; error?: undefined } | { error: string; run?: undefined };
 
@@ -30,9 +31,9 @@ function withLogits(run: RunRecord, logitsPath: string | null): Obtained {
 export interface EngineSide {
   model: string;
   audio: string;
-  backend: "cpu" | "cuda" | "auto";
+  backend: BackendChoice;
   /** what the engine must report (expectedBackend) */
-  expect: "cpu" | "cuda";
+  expect: Backend;
   delayMs?: number;
   dumpDir: string;
   logitSteps: number;

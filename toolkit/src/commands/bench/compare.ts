@@ -8,6 +8,7 @@ import Table from "cli-table3";
 import { UsageError } from "../../lib/errors.js";
 import { median, welch } from "../../lib/stats.js";
 import type { BenchReport, Result, Sample } from "./types.js";
+import type { CompareSchema } from "../../generated/schemas.js";
 
 const COMPARED = ["wallMs", "msPerStep", "encoderAdapterMs", "prefillMs", "firstTokenMs"] as const;
 type Metric = (typeof COMPARED)[number];
@@ -19,19 +20,8 @@ export interface CompareRow {
   t: number | null; df: number | null; p: number | null; verdict: Verdict;
 }
 
-export interface CompareReport {
-  schemaVersion: 1;
-  kind: "compare";
-  createdAt: string;
-  base: Side;
-  new: Side;
-  threshold: number;
-  alpha: number;
-  rows: CompareRow[];
-  unmatched: Array<{ backend: string; clip: string; onlyIn: "base" | "new" }>;
-  regressions: number;
-  improvements: number;
-}
+/** Generated from checks/schemas (the schema is the authority). */
+export type CompareReport = CompareSchema;
 
 interface Side { path: string; createdAt: string; engineCommit: string | null; gpu: string | null }
 

@@ -1,8 +1,6 @@
 // Work counts from params.json and the throughput they imply. Pure.
 //
-// Decoder bytes per step: every decode step reads each decoder layer's linear weights (wq, wk, wv,
-// wo, w1, w2, w3) and norms, the final norm and the LM head (the tied token embeddings), all BF16.
-// The ada-norm projections are constant over positions and excluded. Real model: 3.43 B params, 6.86 GB.
+// Decoder bytes per step come from the engine (`voxtral --info -d DIR`, model.decoder_bytes_per_step).
 //
 // Encoder FLOPs (2 per multiply-add) for n_audio decoder positions (8 mel frames = 4 encoder
 // positions each): conv stem (k=3: 128→enc over the mel frames, enc→enc at stride 2), per encoder
@@ -12,14 +10,6 @@ import type { ModelParams } from "../../lib/model.js";
 import type { Derived, Sample } from "./types.js";
 import type { Summary } from "../../lib/stats.js";
 
-const BF16 = 2;
-
-export function decoderBytesPerStep(p: ModelParams): number {
-  const q = p.nHeads * p.headDim;
-  const kv = p.nKvHeads * p.headDim;
-  const perLayer = 2 * p.dim * q + 2 * p.dim * kv + 3 * p.dim * p.hiddenDim + 2 * p.dim;
-  return (p.nLayers * perLayer + p.dim + p.vocabSize * p.dim) * BF16;
-}
 
 /** Σ_{i<n} min(i + 1, w): keys each query attends to over a causal window of w. */
 export function windowedPairs(n: number, w: number): number {

@@ -6,18 +6,18 @@ import { dirname, join, resolve } from "node:path";
 import type { Argv } from "yargs";
 import { rmTracked, trackedTempDir } from "../../lib/cleanup.js";
 import { checkAudioFile, checkModelDir, checkPositive } from "../../lib/inputs.js";
+import { engineModelFacts } from "../../lib/engine-info.js";
 import { collectEnvironment, type Environment } from "../../lib/environment.js";
 import { EngineUnavailableError, EXIT, InputError, UsageError, VoxError } from "../../lib/errors.js";
-import { parseParams } from "../../lib/model.js";
+import { parseParams, type ModelParams } from "../../lib/model.js";
 import { engineBinary } from "../../lib/paths.js";
-import { prepareReportsDir, schemaErrors, writeReport } from "../../lib/report.js";
+import { prepareReportsDir, reportHeader, schemaErrors, writeReport } from "../../lib/report.js";
 import { ensureSynthetic, type SyntheticSize } from "../../lib/synthetic.js";
 import { bf16WeightBytes } from "../../lib/model.js";
 import { assemble } from "./assemble.js";
 import { measureBandwidth } from "./bandwidth.js";
 import { audioClips, findSpeech, parseSeconds, writeClips } from "./clips.js";
 import { compareReports, parseThreshold, renderCompare } from "./compare.js";
-import { decoderBytesPerStep } from "./derive.js";
 import { renderHtml } from "./html.js";
 import { Progress } from "./progress.js";
 import { csvRows, renderMarkdown, renderTable } from "./render.js";
@@ -120,14 +120,19 @@ export async function runBench(a: BenchArgs): Promise<number> {
     model = { source: "dir", dir: modelDir, size: null, seed: null };
   }
   const paramsText = readFileSync(join(modelDir, "params.json"), "utf8");
-  let params;
+  let params: ModelParams;
   try {
     params = parseParams(paramsText);
   } catch (e) {
     throw new InputError((e as Error).message, "Check the model's params.json (npx vox-doctor --model DIR validates the folder).");
   }
   const encWindow = (JSON.parse(paramsText) as { multimodal?: { whisper_model_args?: { encoder_args?: { sliding_window?: number } } } }).multimodal?.whisper_model_args?.encoder_args?.sliding_window ?? 750;
-  const bytesPerStep = decoderBytesPerStep(params);
+  let bytesPerStep: number;
+  try {
+    bytesPerStep = (await engineModelFacts(modelDir, engine)).decoder_bytes_per_step;
+  } catch (e) {
+    throw new InputError((e as Error).message, "Check the model's params.json (npx vox-doctor --model DIR validates the folder).");
+  }
 
   const tmp = trackedTempDir("vox-bench-");
   try {
@@ -158,11 +163,8 @@ export async function runBench(a: BenchArgs): Promise<number> {
       }
     }
     const report: BenchReport = {
-      schemaVersion: 1,
-      kind: "bench",
-      createdAt: new Date().toISOString(),
+      ...reportHeader("bench", environment),
       command: ["vox-bench", ...process.argv.slice(2)].join(" "),
-      environment,
       engineBuild: readBuildInfo(engine),
       model: { ...model, weightsBytes: bf16WeightBytes(params), decoderBytesPerStep: bytesPerStep },
       settings: { repeat: a.repeat, warmup: a.warmup, backends, ignoreEos: plan.ignoreEos, threads: plan.threads },
@@ -215,14 +217,14 @@ export async function runCompare(a: CompareArgs): Promise<number> {
   if (!(a.alpha > 0 && a.alpha < 1)) throw new UsageError(`--alpha must be between 0 and 1, got ${a.alpha}`);
   prepareReportsDir(a.out, "--out");
   const c = compareReports({ path: a.base, report: loadBenchReport(a.base) }, { path: a.new, report: loadBenchReport(a.new) }, { threshold, alpha: a.alpha });
+  if (c.rows.length === 0) {
+    throw new InputError("the two reports share no backend x clip with measurements", "Compare reports made with the same --backend and --seconds/--audio.");
+  }
   const written = writeReport("compare", c, { command: "compare", outDir: a.out });
   if (a.json) process.stdout.write(`${JSON.stringify(c, null, 2)}\n`);
   else {
     process.stdout.write(renderCompare(c));
     console.error(`report: ${written.json}`);
-  }
-  if (c.rows.length === 0) {
-    throw new InputError("the two reports share no backend x clip with measurements", "Compare reports made with the same --backend and --seconds/--audio.");
   }
   return c.regressions > 0 ? EXIT.failed : EXIT.ok;
 }

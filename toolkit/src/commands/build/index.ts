@@ -3,8 +3,8 @@
 import Table from "cli-table3";
 import type { Argv } from "yargs";
 import { EXIT } from "../../lib/errors.js";
-import { writeReport } from "../../lib/report.js";
-import type { BuildBackend } from "./plan.js";
+import { prepareReportsDir, writeReport } from "../../lib/report.js";
+import { parseArchs, type BuildBackend } from "./plan.js";
 import { buildReport, type BuildReport } from "./run.js";
 
 export interface BuildArgs {
@@ -43,6 +43,9 @@ export function buildRows(r: BuildReport): Array<Record<string, string | number 
 }
 
 export async function runBuild(a: BuildArgs): Promise<number> {
+  // Flags and the report folder before the pre-checks and make (minutes with the CUDA kernels).
+  if (a.backend !== "cpu" && a.arch !== "native") parseArchs(a.arch, []);
+  prepareReportsDir(a["out-dir"]);
   const report = await buildReport({ backend: a.backend, arch: a.arch, cudaHome: a["cuda-home"] });
   const written = writeReport("build", report, { command: "build", outDir: a["out-dir"], csv: a.csv, rows: buildRows });
   if (a.json) console.log(JSON.stringify(report, null, 2));

@@ -3,7 +3,9 @@
 // exists); `make -C engine cuda ARCH="80 90"` also compiles the kernels into the embedded fatbin.
 import { UsageError } from "../../lib/errors.js";
 
-export type BuildBackend = "cpu" | "cuda" | "all";
+import type { BuildBackend } from "../../lib/backend.js";
+
+export type { BuildBackend };
 
 /** Doctor check ids that must not fail before building each backend. */
 export function precheckIds(backend: BuildBackend): string[] {

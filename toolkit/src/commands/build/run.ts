@@ -3,14 +3,15 @@
 import { execa } from "execa";
 import { writeFileSync } from "node:fs";
 import { delimiter, join, resolve } from "node:path";
-import { collectEnvironment, type Environment } from "../../lib/environment.js";
+import { collectEnvironment } from "../../lib/environment.js";
 import { engineBinary, packageRoot } from "../../lib/paths.js";
-import { SCHEMA_VERSION, validateReport } from "../../lib/report.js";
+import { reportHeader, SCHEMA_VERSION, validateReport } from "../../lib/report.js";
 import { CHECKS, runChecks } from "../doctor/checks/index.js";
 import { collectFacts, collectors } from "../doctor/collect.js";
 import { gpus } from "../doctor/derive.js";
 import { parseNvccVersion } from "../doctor/parse.js";
 import { blocking, makeSteps, missingArchs, parseArchs, precheckIds, type BuildBackend, type PrecheckVerdict } from "./plan.js";
+import type { BuildInfoSchema, BuildSchema } from "../../generated/schemas.js";
 
 export interface BuildOptions {
   backend: BuildBackend;
@@ -27,36 +28,10 @@ export interface StepRecord {
   outputTail: string;
 }
 
-export interface BuildInfo {
-  schemaVersion: number;
-  kind: "build-info";
-  builtAt: string;
-  backend: BuildBackend;
-  commit: string | null;
-  compiler: string | null;
-  nvcc: string | null;
-  cudaHome: string | null;
-  archsRequested: string[];
-  archsEmbedded: string[];
-  backends: string[];
-  blas: string | null;
-  make: Array<{ command: string; durationMs: number }>;
-  flags: string | null;
-}
+export type BuildInfo = BuildInfoSchema;
 
-export interface BuildReport {
-  schemaVersion: number;
-  kind: "build";
-  createdAt: string;
-  environment: Environment;
-  backend: BuildBackend;
-  archs: string[];
-  prechecks: PrecheckVerdict[];
-  steps: StepRecord[];
-  buildInfo: BuildInfo | null;
-  status: "pass" | "fail";
-  error: string | null;
-}
+/** Generated from checks/schemas (the schema is the authority). */
+export type BuildReport = BuildSchema;
 
 function tail(text: string, lines = 30): string {
   return text.split("\n").slice(-lines).join("\n").trim();
@@ -134,10 +109,7 @@ export async function buildReport(o: BuildOptions): Promise<BuildReport> {
     }
   }
   return {
-    schemaVersion: SCHEMA_VERSION,
-    kind: "build",
-    createdAt: new Date().toISOString(),
-    environment,
+    ...reportHeader("build", environment),
     backend: o.backend,
     archs,
     prechecks,

@@ -10,7 +10,7 @@ import { runCommand, which } from "../../lib/exec.js";
 import { engineBinary, packageRoot } from "../../lib/paths.js";
 import { readSafetensorsHeader } from "../../lib/safetensors.js";
 import type { Facts, ModelFacts, TekkenFacts } from "./facts.js";
-import { SMI_FIELDS } from "./parse.js";
+import { collectNvidiaSmi } from "../../lib/nvidia-smi.js";
 
 export interface CollectOptions {
   modelDir: string;
@@ -96,10 +96,9 @@ const collectors: Record<string, Collector> = {
     }
   },
   async gpu(f, env) {
-    const smi = which("nvidia-smi", env.PATH) ?? (existsSync("/usr/lib/wsl/lib/nvidia-smi") ? "/usr/lib/wsl/lib/nvidia-smi" : null);
-    if (!smi) return;
-    f.nvidiaSmi = await runCommand(smi, [`--query-gpu=${SMI_FIELDS.join(",")}`, "--format=csv,noheader,nounits"], { timeoutMs: 15_000 });
-    f.nvidiaSmiBanner = await runCommand(smi, [], { timeoutMs: 15_000 });
+    const smi = await collectNvidiaSmi(env);
+    f.nvidiaSmi = smi.query;
+    f.nvidiaSmiBanner = smi.banner;
   },
   async libraries(f, env) {
     const ldconfig = which("ldconfig", `${env.PATH ?? ""}:/sbin:/usr/sbin`);
@@ -120,7 +119,8 @@ const collectors: Record<string, Collector> = {
     try {
       const src = join(packageRoot(), "toolkit", "src", "commands", "doctor", "cuda-probe.c");
       const exe = join(dir, "cuda-probe");
-      const build = await runCommand(cc, ["-O1", "-o", exe, src, "-ldl"], { timeoutMs: 30_000 });
+      const libs = join(packageRoot(), "engine", "src", "cuda"); // libs.h: the engine's library search lists
+      const build = await runCommand(cc, ["-O1", "-I", libs, "-o", exe, src, "-ldl"], { timeoutMs: 30_000 });
       if (build.exitCode !== 0) {
         f.cudaProbe = { run: null, skipped: `probe did not compile: ${(build.stderr || build.error || "").trim().split("\n")[0]}` };
         return;

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "libs.h"
+
 typedef int (*init_fn)(unsigned int);
 typedef int (*int_out_fn)(int *);
 typedef int (*err_name_fn)(int, const char **);
@@ -34,15 +36,10 @@ static void real_path(void *h, char *out) {
         snprintf(out, PATH_MAX, "%s", lm->l_name);
 }
 
-/* The engine's search lists (engine/src/cuda/loader.c): bare sonames use the normal search
- * (LD_LIBRARY_PATH, ld.so.cache); absolute paths cover an unregistered toolkit and WSL2. */
-static const char *const cuda_names[] = {"libcuda.so.1", "libcuda.so", "/usr/lib/wsl/lib/libcuda.so.1", NULL};
-static const char *const lt_names[2][4] = {
-    {"libcublasLt.so.13", "/usr/local/cuda/lib64/libcublasLt.so.13", "/usr/local/cuda/targets/x86_64-linux/lib/libcublasLt.so.13", NULL},
-    {"libcublasLt.so.12", "/usr/local/cuda/lib64/libcublasLt.so.12", "/usr/local/cuda/targets/x86_64-linux/lib/libcublasLt.so.12", NULL}};
-static const char *const blas_names[2][4] = {
-    {"libcublas.so.13", "/usr/local/cuda/lib64/libcublas.so.13", "/usr/local/cuda/targets/x86_64-linux/lib/libcublas.so.13", NULL},
-    {"libcublas.so.12", "/usr/local/cuda/lib64/libcublas.so.12", "/usr/local/cuda/targets/x86_64-linux/lib/libcublas.so.12", NULL}};
+/* The engine's search lists, from its own header (engine/src/cuda/libs.h; the doctor passes -I). */
+static const char *const cuda_names[] = VOX_CUDA_LIBCUDA_NAMES;
+static const char *const lt_names[2][4] = VOX_CUDA_LIBCUBLASLT_NAMES;
+static const char *const blas_names[2][4] = VOX_CUDA_LIBCUBLAS_NAMES;
 
 static void *open_first(const char *const *names, const char **which) {
     for (int i = 0; names[i]; i++) {

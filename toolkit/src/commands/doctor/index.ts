@@ -3,23 +3,22 @@
 import { existsSync, readFileSync } from "node:fs";
 
 import type { Argv } from "yargs";
-import { execFileSync } from "node:child_process";
-import { dirname, join, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { ensureWritableDir, writeFileAtomic } from "../../lib/output.js";
-import { packageRoot } from "../../lib/paths.js";
+import { toolkitIdentity } from "../../lib/environment.js";
 import { InputError, UsageError } from "../../lib/errors.js";
-import type { Backend } from "./checks/types.js";
 import { collectFacts } from "./collect.js";
 import type { Facts } from "./facts.js";
 import { renderMarkdown, renderTable } from "./render.js";
 import { buildReport } from "./report.js";
+import type { BackendChoice } from "../../lib/backend.js";
 
 export interface DoctorArgs {
   model: string;
   json: boolean;
   markdown: boolean;
   strict: boolean;
-  backend: Backend;
+  backend: BackendChoice;
   facts?: string;
   saveFacts?: string;
 }
@@ -30,10 +29,13 @@ export function doctorOptions<T>(y: Argv<T>): Argv<T & DoctorArgs> {
     .option("json", { type: "boolean", default: false, describe: "print the report as JSON (schema-validated)" })
     .option("markdown", { type: "boolean", default: false, describe: "print Markdown for a bug report (host names, GPU UUIDs removed)" })
     .option("strict", { type: "boolean", default: false, describe: "exit 1 when there are warnings" })
-    .option("backend", { choices: ["auto", "cpu", "cuda"] as const, default: "auto" as Backend, describe: "the backend to get ready; cpu skips the GPU checks" })
+    .option("backend", { choices: ["auto", "cpu", "cuda"] as const, default: "auto" as BackendChoice, describe: "the backend to get ready; cpu skips the GPU checks" })
     .option("save-facts", { type: "string", describe: "also write the collected raw facts to this JSON file (for bug reports and tests)" })
     .option("facts", { type: "string", describe: "judge a saved fact set instead of this machine" }) as unknown as Argv<T & DoctorArgs>;
 }
+
+/** The parts of a fact set every check reads (always objects in what --save-facts writes). */
+const FACT_OBJECTS = ["platform", "env", "libDirs", "ldSoConf", "cudaProbe", "nvcc", "cc", "make", "openblas", "ffmpeg", "engine", "model", "collectorErrors"];
 
 function loadFacts(path: string): Facts {
   let f: Facts;
@@ -42,19 +44,10 @@ function loadFacts(path: string): Facts {
   } catch (e) {
     throw new InputError(`cannot read fact set ${path}: ${(e as Error).message}`, "Pass a file written by vox-doctor --save-facts.", !existsSync(path));
   }
-  if (f.factsVersion !== 1) throw new InputError(`${path} is not a vox-doctor fact set (factsVersion ${String(f.factsVersion)})`, "Pass a file written by vox-doctor --save-facts.");
+  if (typeof f !== "object" || f === null || f.factsVersion !== 1) throw new InputError(`${path} is not a vox-doctor fact set (factsVersion ${String(f?.factsVersion)})`, "Pass a file written by vox-doctor --save-facts.");
+  const missing = FACT_OBJECTS.filter((k) => typeof (f as unknown as Record<string, unknown>)[k] !== "object" || (f as unknown as Record<string, unknown>)[k] === null);
+  if (missing.length) throw new InputError(`${path} is not a complete fact set: ${missing.join(", ")} missing or not objects`, "Pass a file written by vox-doctor --save-facts, unedited.");
   return f;
-}
-
-/** package.json version and git HEAD of this checkout (null outside git). */
-function toolkitIdentity(): { version: string; commit: string | null } {
-  const root = packageRoot();
-  const version = (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string }).version;
-  try {
-    return { version, commit: execFileSync("git", ["rev-parse", "HEAD"], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim() };
-  } catch {
-    return { version, commit: null };
-  }
 }
 
 export async function runDoctor(args: DoctorArgs): Promise<number> {

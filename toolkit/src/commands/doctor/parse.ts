@@ -1,32 +1,6 @@
 // Pure parsers for the raw outputs kept in the facts.
 
-/** The query the gpu collector runs; parseNvidiaSmi expects these columns in this order. */
-export const SMI_FIELDS = ["index", "name", "uuid", "driver_version", "compute_cap", "memory.total", "memory.free", "pci.bus_id"] as const;
-
-export interface SmiGpu {
-  index: number;
-  name: string;
-  uuid: string;
-  driver: string;
-  cc: string; // "9.0"
-  totalMb: number;
-  freeMb: number;
-  busId: string;
-}
-
-/** `nvidia-smi --query-gpu=<SMI_FIELDS> --format=csv,noheader,nounits` -> one record per GPU. */
-export function parseNvidiaSmi(csv: string): SmiGpu[] {
-  return csv
-    .split("\n")
-    .map((l) => l.trim())
-    .filter((l) => l.length > 0)
-    .map((line) => {
-      const c = line.split(",").map((s) => s.trim());
-      if (c.length < SMI_FIELDS.length) throw new Error(`unexpected nvidia-smi line: ${line}`);
-      const num = (s: string) => (/^\d+(\.\d+)?$/.test(s) ? Number(s) : NaN);
-      return { index: num(c[0]!), name: c[1]!, uuid: c[2]!, driver: c[3]!, cc: c[4]!, totalMb: num(c[5]!), freeMb: num(c[6]!), busId: c[7]! };
-    });
-}
+export { parseNvidiaSmi, SMI_FIELDS, type SmiGpu } from "../../lib/nvidia-smi.js";
 
 /** "CUDA Version: 13.0" from nvidia-smi's banner (the newest CUDA the driver supports). */
 export function parseSmiCudaVersion(banner: string): string | null {

@@ -1,23 +1,16 @@
 // The doctor's report (checks/schemas/doctor.schema.json): checks + environment + summary + exit code.
-import { buildEnvironment, type Environment, type RawFacts } from "../../lib/environment.js";
+import { buildEnvironment, type RawFacts } from "../../lib/environment.js";
 import { validateReport } from "../../lib/report.js";
-import { runChecks, type CheckResult } from "./checks/index.js";
-import type { Backend } from "./checks/types.js";
-import { engineInfo, gpus } from "./derive.js";
+import { runChecks } from "./checks/index.js";
+import { engineInfo } from "./derive.js";
+import { environmentSmiCsv } from "../../lib/nvidia-smi.js";
 import type { Facts } from "./facts.js";
 import { parseNvccVersion } from "./parse.js";
+import type { BackendChoice } from "../../lib/backend.js";
+import type { DoctorSchema } from "../../generated/schemas.js";
 
-export interface DoctorReport {
-  schemaVersion: 1;
-  kind: "doctor";
-  generatedAt: string;
-  environment: Environment;
-  options: { model: string; backend: Backend; strict: boolean };
-  checks: CheckResult[];
-  collectorErrors?: Record<string, string>;
-  summary: { passed: number; warnings: number; failed: number; skipped: number };
-  exitCode: 0 | 1 | 2;
-}
+/** Generated from checks/schemas (the schema is the authority). */
+export type DoctorReport = DoctorSchema;
 
 /** The shared environment block (lib/environment.ts) from the doctor's facts, without asking the
  *  machine again. */
@@ -30,13 +23,7 @@ function rawFactsOf(f: Facts, toolkit: { version: string; commit: string | null 
   } catch (e) {
     infoError = (e as Error).message;
   }
-  let smiCsv: string | null = null;
-  try {
-    const list = gpus(f);
-    smiCsv = list.length ? list.map((g) => [g.index, g.name, g.driver, g.cc, g.totalMb].join(", ")).join("\n") : null;
-  } catch {
-    /* unparsable nvidia-smi output is the gpu check's to report */
-  }
+  const smiCsv = environmentSmiCsv(f.nvidiaSmi); // unparsable output is the gpu check's to report
   return {
     info,
     infoError,
@@ -58,7 +45,7 @@ function exitCodeFor(s: DoctorReport["summary"], strict: boolean): 0 | 1 | 2 {
 }
 
 /** Runs the checks over the facts and builds the report, validated against its schema. */
-export function buildReport(f: Facts, opts: { backend: Backend; strict: boolean; toolkit: { version: string; commit: string | null } }): DoctorReport {
+export function buildReport(f: Facts, opts: { backend: BackendChoice; strict: boolean; toolkit: { version: string; commit: string | null } }): DoctorReport {
   const checks = runChecks(f, opts.backend);
   const count = (s: string) => checks.filter((c) => c.status === s).length;
   const summary = { passed: count("pass"), warnings: count("warn"), failed: count("fail"), skipped: count("skip") };

@@ -6,20 +6,20 @@ import { InputError } from "../../lib/errors.js";
 import { schemaErrors } from "../../lib/report.js";
 import type { Tolerance, TierName } from "../../lib/tolerance.js";
 import type { BuildBackend } from "../build/plan.js";
+import type { BackendChoice } from "../../lib/backend.js";
 
-export type Backend = "cpu" | "cuda" | "auto";
 
 export interface GateConfig {
   path: string;
   timeoutSeconds: number;
   build: { skip: boolean; backend: BuildBackend; arch: string };
-  smoke: Array<{ model: string; audio?: string; backend: Backend }>;
+  smoke: Array<{ model: string; audio?: string; backend: BackendChoice }>;
   accuracy: Array<{
     name: string;
     model: string;
     audio: string[];
     baseline: string;
-    candidate: Backend;
+    candidate: BackendChoice;
     tier: TierName;
     tolerance: Partial<Tolerance>;
     logitSteps: number;
@@ -32,8 +32,8 @@ export interface GateConfig {
 interface RawConfig {
   timeoutSeconds?: number;
   build?: { skip?: boolean; backend?: BuildBackend; arch?: string };
-  smoke?: Array<{ model: string; audio?: string; backend?: Backend }>;
-  accuracy: Array<{ name: string; model: string; audio?: string[]; baseline: string; candidate?: Backend; tier: TierName; tolerance?: Partial<Tolerance>; logitSteps?: number; manifest?: string; maxWer?: number }>;
+  smoke?: Array<{ model: string; audio?: string; backend?: BackendChoice }>;
+  accuracy: Array<{ name: string; model: string; audio?: string[]; baseline: string; candidate?: BackendChoice; tier: TierName; tolerance?: Partial<Tolerance>; logitSteps?: number; manifest?: string; maxWer?: number }>;
 }
 
 const FIX = "Edit the gate config to match checks/schemas/gate-config.schema.json (GATE.md shows an example).";

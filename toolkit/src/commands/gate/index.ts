@@ -6,13 +6,14 @@ import type { Argv } from "yargs";
 import { EXIT } from "../../lib/errors.js";
 import { prepareReportsDir, writeReport } from "../../lib/report.js";
 import { parseArchs } from "../build/plan.js";
-import { loadGateConfig, type Backend } from "./config.js";
+import { loadGateConfig } from "./config.js";
 import { gateReport, gateVerdict, type GateReport } from "./run.js";
+import type { BackendChoice, BuildBackend } from "../../lib/backend.js";
 
 export interface GateArgs {
   config: string;
-  candidate?: Backend;
-  backend?: "cpu" | "cuda" | "all";
+  candidate?: BackendChoice;
+  backend?: BuildBackend;
   arch?: string;
   "skip-build": boolean;
   json: boolean;

@@ -6,27 +6,19 @@
 // where CUDA cannot run fails the gate instead of passing on the CPU.
 import { rmTracked, trackedTempDir } from "../../lib/cleanup.js";
 import { collectEnvironment, type Environment } from "../../lib/environment.js";
-import { SCHEMA_VERSION, writeReport, type ReportOptions } from "../../lib/report.js";
+import { reportHeader, writeReport, type ReportOptions } from "../../lib/report.js";
 import { accuracyMarkdown, accuracyRows } from "../accuracy/render.js";
 import { accuracyReport, forgetDumps, type AccuracyReport } from "../accuracy/run.js";
 import { buildRows } from "../build/index.js";
 import { buildReport } from "../build/run.js";
 import { defaultOgg, resolveSmokeInputs, smokeRows } from "../smoke/index.js";
 import { smokeReport } from "../smoke/run.js";
-import type { Backend, GateConfig } from "./config.js";
+import type { GateConfig } from "./config.js";
+import type { BackendChoice, BuildBackend } from "../../lib/backend.js";
+import type { GateSchema } from "../../generated/schemas.js";
 
-export interface Stage {
-  stage: "build" | "smoke" | "accuracy";
-  name: string;
-  status: "pass" | "fail" | "error" | "skip";
-  detail: string;
-  report: string | null;
-  metrics: Record<string, number | null> | null;
-  /** the backend the stage asked for (build: the build backend) */
-  asked?: string;
-  /** the backends it really ran on (from the engine's own --json); empty when nothing ran */
-  ranOn?: string[];
-}
+/** One stage of the verdict (the schema's stage entry). */
+export type Stage = GateSchema["stages"][number];
 
 /** The verdict over the stages: pass only when no stage failed or errored and at least one passed. */
 export function gateVerdict(stages: readonly Stage[]): { summary: GateReport["summary"]; status: GateReport["status"]; failing: string[] } {
@@ -44,24 +36,15 @@ function backendNote(asked: string, ranOn: string[], env: Environment): string {
   return `${ran}, asked for ${asked}${why}`;
 }
 
-export interface GateReport {
-  schemaVersion: number;
-  kind: "gate";
-  createdAt: string;
-  environment: Environment;
-  config: string;
-  candidateOverride: Backend | null;
-  stages: Stage[];
-  summary: { passed: number; failed: number; skipped: number };
-  status: "pass" | "fail";
-}
+/** Generated from checks/schemas (the schema is the authority). */
+export type GateReport = GateSchema;
 
 export interface GateOptions {
   config: GateConfig;
   /** replaces every smoke backend and accuracy candidate (e.g. cuda on a GPU runner) */
-  candidate?: Backend;
+  candidate?: BackendChoice;
   /** replaces the config's build backend; skipBuild wins over both */
-  buildBackend?: "cpu" | "cuda" | "all";
+  buildBackend?: BuildBackend;
   arch?: string;
   skipBuild?: boolean;
   outDir?: string;
@@ -86,7 +69,7 @@ function worstMetrics(r: AccuracyReport): Record<string, number | null> {
     cer: max(r.cases.map((c) => c.cer?.rate)),
     top1: min(r.cases.map((c) => c.logits?.top1Agreement)),
     maxKl: max(r.cases.map((c) => c.logits?.maxKl)),
-    maxRelativeError: max(r.cases.map((c) => c.logits?.maxRelativeError)),
+    maxRelErr: max(r.cases.map((c) => c.logits?.maxRelErr)),
   };
 }
 
@@ -123,7 +106,7 @@ export async function gateReport(o: GateOptions): Promise<GateReport> {
   const environment = await collectEnvironment();
   // The backend built for is the one under test, unless an entry or --candidate names one.
   const builtFor = o.skipBuild || c.build.skip ? o.buildBackend : (o.buildBackend ?? c.build.backend);
-  const askFor = (entry: Backend): Backend => o.candidate ?? (entry === "auto" && builtFor === "cuda" ? "cuda" : entry);
+  const askFor = (entry: BackendChoice): BackendChoice => o.candidate ?? (entry === "auto" && builtFor === "cuda" ? "cuda" : entry);
 
   for (const s of c.smoke) {
     const backend = askFor(s.backend);
@@ -169,10 +152,7 @@ export async function gateReport(o: GateOptions): Promise<GateReport> {
 
   const { summary, status } = gateVerdict(stages);
   return {
-    schemaVersion: SCHEMA_VERSION,
-    kind: "gate",
-    createdAt: new Date().toISOString(),
-    environment,
+    ...reportHeader("gate", environment),
     config: c.path,
     candidateOverride: o.candidate ?? null,
     stages,

@@ -9,7 +9,7 @@ import { packageRoot } from "../../lib/paths.js";
 import { validateReport } from "../../lib/report.js";
 import { parseMatrixText, parseReportText } from "./load.js";
 import { renderMatrix } from "./render.js";
-import { addRow, makeRow, type LoadedReport, type Matrix } from "./row.js";
+import { addRow, makeRow, type LoadedReport, type Matrix, type MatrixRow } from "./row.js";
 
 export interface MatrixArgs { file: string }
 export interface MatrixAddArgs extends MatrixArgs { reports: string[]; render: boolean }
@@ -54,7 +54,7 @@ function writeMarkdown(file: string, m: Matrix): string {
 async function runMatrixAdd(a: MatrixAddArgs): Promise<number> {
   const reports = a.reports.map(loadReport);
   const matrix = readMatrix(a.file); // a broken matrix file is found before anything is computed
-  let row;
+  let row: MatrixRow;
   try {
     row = makeRow(reports);
   } catch (e) {

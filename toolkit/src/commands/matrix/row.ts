@@ -7,32 +7,15 @@
 // environment's earlier row's status (addRow), so a partial report set updates only what it carries.
 import type { Environment } from "../../lib/environment.js";
 import type { BenchReport } from "../bench/types.js";
+import type { MatrixSchema, Row, Status } from "../../generated/schemas.js";
 
-export type Status = "pass" | "warn" | "fail" | "error" | "not run";
+export type { Status };
 const CHECKS = ["doctor", "build", "smoke", "accuracy"] as const;
 
-export interface MatrixRow {
-  key: string;
-  addedAt: string;
-  os: { distro: string | null; kernel: string; wsl: number | null; arch: string };
-  gpu: { name: string; computeCapability: string | null; memoryMb: number | null } | null;
-  driver: string | null;
-  cudaDriver: string | null;
-  cudaToolkit: string | null;
-  cublas: number | null;
-  engineCommit: string | null;
-  toolkitCommit: string | null;
-  status: Record<(typeof CHECKS)[number], Status>;
-  /** When each status was measured (the deciding report's time); absent for "not run". */
-  statusAt?: Partial<Record<(typeof CHECKS)[number], string>>;
-  bench: { backend: string; model: string; clipSeconds: number; xRealTime: number; msPerStep: number; floorMsPerStep: number | null; encoderAdapterMs: number; repeat: number } | null;
-  reports: string[];
-}
+export type MatrixRow = Row;
 
-export interface Matrix {
-  schemaVersion: 1;
-  rows: MatrixRow[];
-}
+/** Generated from checks/schemas (the schema is the authority). */
+export type Matrix = MatrixSchema;
 
 export interface LoadedReport {
   name: string;

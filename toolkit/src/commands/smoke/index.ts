@@ -11,13 +11,14 @@ import { fixturesDir, packageRoot } from "../../lib/paths.js";
 import { checkModelDir, checkPositive, readAudioWav } from "../../lib/inputs.js";
 import { prepareReportsDir, writeReport } from "../../lib/report.js";
 import { smokeReport, type SmokeReport } from "./run.js";
+import type { BackendChoice } from "../../lib/backend.js";
 
 const DEFAULT_FIXTURE = "tiny-real-windows";
 
 export interface SmokeArgs {
   model?: string;
   audio?: string;
-  backend: "cpu" | "cuda" | "auto";
+  backend: BackendChoice;
   ogg?: string;
   timeout: number;
   json: boolean;

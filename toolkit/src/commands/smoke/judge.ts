@@ -1,6 +1,7 @@
 // Pure verdicts of `vox smoke`: a transcription outcome against what was asked (backend, a
 // reference run to agree with), and the expected backend for a request.
 import type { EngineTranscript, TranscribeOutcome } from "../../lib/transcribe.js";
+import type { Backend } from "../../lib/backend.js";
 export { expectedBackend } from "../../lib/transcribe.js";
 
 export type SmokeStatus = "pass" | "fail" | "skip";
@@ -26,7 +27,7 @@ export function judgeTranscript(
   id: string,
   title: string,
   out: TranscribeOutcome,
-  expected: "cpu" | "cuda",
+  expected: Backend,
   reference: EngineTranscript | null,
 ): SmokeCheck {
   const base = { id, title, durationMs: Math.round(out.run.durationMs), command: out.run.command };

@@ -14,35 +14,26 @@ import type { Environment } from "../../lib/environment.js";
 import { which } from "../../lib/exec.js";
 import { expectedBackend, readTranscript, transcribe, transcribeArgs, type EngineTranscript } from "../../lib/transcribe.js";
 import { readWav } from "../../lib/wav.js";
-import { SCHEMA_VERSION } from "../../lib/report.js";
+import { reportHeader } from "../../lib/report.js";
 import { judgeTranscript, skipped, summarizeChecks, type SmokeCheck } from "./judge.js";
+import type { Backend, BackendChoice } from "../../lib/backend.js";
+import type { SmokeSchema } from "../../generated/schemas.js";
 
 export interface SmokeOptions {
   model: string;
   audio: string;
   delayMs?: number;
-  backend: "cpu" | "cuda" | "auto";
+  backend: BackendChoice;
   /** an .ogg (or any ffmpeg-readable file) for the ffmpeg pipe; null: skip that check */
   ffmpegAudio: string | null;
   timeoutMs: number;
   environment: Environment;
 }
 
-export interface SmokeReport {
-  schemaVersion: number;
-  kind: "smoke";
-  createdAt: string;
-  environment: Environment;
-  model: string;
-  audio: string;
-  backendRequested: "cpu" | "cuda" | "auto";
-  backendExpected: "cpu" | "cuda";
-  checks: SmokeCheck[];
-  summary: { passed: number; failed: number; skipped: number };
-  status: "pass" | "fail";
-}
+/** Generated from checks/schemas (the schema is the authority). */
+export type SmokeReport = SmokeSchema;
 
-async function ffmpegCheck(o: SmokeOptions, expected: "cpu" | "cuda"): Promise<SmokeCheck> {
+async function ffmpegCheck(o: SmokeOptions, expected: Backend): Promise<SmokeCheck> {
   const title = "ffmpeg pipe into --stdin";
   const ffmpeg = which("ffmpeg");
   if (!ffmpeg) return skipped("ffmpeg", title, "ffmpeg is not on PATH (install it: sudo apt-get install ffmpeg)");
@@ -103,10 +94,7 @@ export async function smokeReport(o: SmokeOptions): Promise<SmokeReport> {
     rmTracked(dir);
   }
   return {
-    schemaVersion: SCHEMA_VERSION,
-    kind: "smoke",
-    createdAt: new Date().toISOString(),
-    environment: o.environment,
+    ...reportHeader("smoke", o.environment),
     model: resolve(o.model),
     audio: resolve(o.audio),
     backendRequested: o.backend,

@@ -20,6 +20,7 @@ import { ffmpegProblem, micInput, openInput, RAW_BYTES_PER_MS, resolveFileInputs
 import { ArrivalClock, micSummary, summarizeLatency } from "./latency.js";
 import { outputPath, writeOutputs } from "./outputs.js";
 import { clearProgress, drawProgress, progressLine } from "./progress.js";
+import type { BackendChoice } from "../../lib/backend.js";
 
 /** The bundled model used when --model is not given (a tiny random model: its text is meaningless). */
 export const DEFAULT_MODEL = "tiny-delay";
@@ -32,7 +33,7 @@ const toFormat = (f: FormatChoice): OutputFormat => (f === "txt" ? "text" : f);
 export interface TranscribeArgs {
   audio?: string[];
   model?: string;
-  backend: "auto" | "cpu" | "cuda";
+  backend: BackendChoice;
   "delay-ms"?: number;
   json: boolean;
   format?: FormatChoice[];

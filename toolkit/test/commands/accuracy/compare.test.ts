@@ -14,7 +14,7 @@ test("identical runs pass every tier with logits skipped when absent", () => {
   assert.equal(c.status, "pass");
   assert.equal(c.tokens?.differing, 0);
   assert.equal(c.wer?.alignment, null);
-  assert.deepEqual(c.verdicts.filter((v) => v.status === "skip").map((v) => v.metric), ["top1", "maxKl", "maxRelativeError"]);
+  assert.deepEqual(c.verdicts.filter((v) => v.status === "skip").map((v) => v.metric), ["top1", "maxKl", "maxRelErr"]);
 });
 
 test("a changed token and word fail strict with the diff and alignment kept", () => {

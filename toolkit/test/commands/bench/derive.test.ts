@@ -1,19 +1,12 @@
-// Work counts against MODEL.md's "Sizes that set the speed limits": 3.43 B decoder params read per
-// step (6.86 GB in BF16) and about 19 TFLOP of encoder work for 180 s of audio.
+// Work counts: about 19 TFLOP of encoder work for 180 s of audio (the decoder's bytes per step come from
+// the engine: test/lib/engine-info.test.ts).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { REAL_MODEL } from "../../../src/lib/model.js";
-import { decoderBytesPerStep, derive, encoderFlops, windowedPairs } from "../../../src/commands/bench/derive.js";
+import { derive, encoderFlops, windowedPairs } from "../../../src/commands/bench/derive.js";
 import { summarize } from "../../../src/lib/stats.js";
 
 describe("bench derive", () => {
-  it("decoder bytes per step of the real model: 6.86 GB", () => {
-    // layers: 26 x (2*3072*4096 + 2*3072*1024 + 3*3072*9216 + 2*3072) ; + final norm ; + LM head 131072*3072
-    const params = 26 * (2 * 3072 * 4096 + 2 * 3072 * 1024 + 3 * 3072 * 9216 + 2 * 3072) + 3072 + 131072 * 3072;
-    assert.equal(decoderBytesPerStep(REAL_MODEL), 2 * params);
-    assert.ok(Math.abs(decoderBytesPerStep(REAL_MODEL) / 1e9 - 6.86) < 0.005);
-  });
-
   it("windowed attention pairs", () => {
     assert.equal(windowedPairs(3, 10), 6); // 1+2+3
     assert.equal(windowedPairs(5, 2), 1 + 2 + 2 + 2 + 2);
@@ -28,12 +21,12 @@ describe("bench derive", () => {
   it("throughput from medians: GB/s, % of copy, floor, TFLOP/s", () => {
     const s = (xs: number[]) => summarize(xs);
     const d = derive({
-      params: REAL_MODEL, encoderWindow: 750, bytesPerStep: 6.86e9, copyGBps: 3000,
-      samples: [{ nAudio: 100 } as never], msPerStep: s([3.43, 3.43, 3.5]), encoderAdapterMs: s([10, 10, 12]),
+      params: REAL_MODEL, encoderWindow: 750, bytesPerStep: 6e9, copyGBps: 3000,
+      samples: [{ nAudio: 100 } as never], msPerStep: s([3, 3, 3.1]), encoderAdapterMs: s([10, 10, 12]),
     });
     assert.ok(Math.abs(d.decoderGBps! - 2000) < 1e-9);
     assert.ok(Math.abs(d.pctOfCopy! - 66.6666666667) < 1e-6);
-    assert.ok(Math.abs(d.floorMsPerStep! - 6.86e9 / 3e12 * 1e3) < 1e-12);
+    assert.ok(Math.abs(d.floorMsPerStep! - 6e9 / 3e12 * 1e3) < 1e-12);
     assert.ok(Math.abs(d.encoderTflops! - d.encoderTflop / 0.01) < 1e-9);
     const none = derive({ params: REAL_MODEL, encoderWindow: 750, bytesPerStep: 1, copyGBps: null, samples: [], msPerStep: s([1]), encoderAdapterMs: s([0]) });
     assert.deepEqual([none.copyGBps, none.pctOfCopy, none.floorMsPerStep, none.encoderTflops], [null, null, null, null]);

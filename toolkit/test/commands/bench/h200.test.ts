@@ -6,14 +6,13 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { compareReports } from "../../../src/commands/bench/compare.js";
-import { decoderBytesPerStep } from "../../../src/commands/bench/derive.js";
 import type { BenchReport } from "../../../src/commands/bench/types.js";
 import { renderMatrix } from "../../../src/commands/matrix/render.js";
 import type { Matrix } from "../../../src/commands/matrix/row.js";
 import { REAL_MODEL } from "../../../src/lib/model.js";
 import { packageRoot } from "../../../src/lib/paths.js";
 import { schemaErrors } from "../../../src/lib/report.js";
-import { fixture } from "../../helpers.js";
+import { decoderTensorBytes, fixture } from "../../helpers.js";
 
 const h200 = (): BenchReport => JSON.parse(readFileSync(fixture("bench", "report-h200-full.json"), "utf8")) as BenchReport;
 
@@ -21,7 +20,7 @@ describe("captured H200 report and the committed matrix", () => {
   it("validates and its derived numbers follow from the samples", () => {
     const r = h200();
     assert.deepEqual(schemaErrors("bench", r), []);
-    assert.equal(r.model.decoderBytesPerStep, decoderBytesPerStep(REAL_MODEL));
+    assert.equal(r.model.decoderBytesPerStep, decoderTensorBytes(REAL_MODEL));
     const [res] = r.results;
     assert.equal(res!.backend, "cuda");
     const ms = res!.stats!.msPerStep.median;

@@ -3,17 +3,18 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { CHECKS, runChecks, type CheckResult } from "../../../src/commands/doctor/checks/index.js";
-import type { Backend, Check } from "../../../src/commands/doctor/checks/types.js";
+import type { Check } from "../../../src/commands/doctor/checks/types.js";
+import type { BackendChoice } from "../../../src/lib/backend.js";
 import { collectModel } from "../../../src/commands/doctor/collect.js";
 import type { Facts } from "../../../src/commands/doctor/facts.js";
 import { parseAlsaPcm, parseFfmpegDevices } from "../../../src/lib/capture.js";
 import { cmd, engineInfoCmd, linuxH100, probeOk, text, wslRtx4090 } from "./scenarios.js";
 
-function verdicts(f: Facts, backend: Backend = "auto"): Record<string, CheckResult> {
+function verdicts(f: Facts, backend: BackendChoice = "auto"): Record<string, CheckResult> {
   return Object.fromEntries(runChecks(f, backend).map((r) => [r.id, r]));
 }
 
-function statuses(f: Facts, backend: Backend = "auto"): Record<string, string> {
+function statuses(f: Facts, backend: BackendChoice = "auto"): Record<string, string> {
   return Object.fromEntries(runChecks(f, backend).map((r) => [r.id, r.status]));
 }
 
@@ -262,7 +263,7 @@ test("--backend cpu skips the CUDA checks", () => {
 });
 
 test("a check that throws is reported as failed and the others still run", () => {
-  const boom: Check = { id: "boom", title: "Boom", needs: "any", run: () => { throw new Error("kaboom"); } };
+  const boom: Check = { id: "boom" as Check["id"], title: "Boom", needs: "any", run: () => { throw new Error("kaboom"); } };
   const r = runChecks(linuxH100(), "auto", [boom, ...CHECKS]);
   assert.equal(r.length, CHECKS.length + 1);
   assert.equal(r[0]!.status, "fail");

@@ -31,9 +31,13 @@ test("required keys of each schema are pinned, and each compiles under ajv stric
 });
 
 test("accuracy case shape is pinned (what the Markdown report and gate metrics read)", () => {
-  const s = JSON.parse(readFileSync(schemaPath("accuracy"), "utf8")) as { $defs: Record<string, { required: string[] }> };
+  type Defs = { $defs: Record<string, { required: string[]; $ref?: string }> };
+  const s = JSON.parse(readFileSync(schemaPath("accuracy"), "utf8")) as Defs;
   assert.deepEqual(s.$defs.case!.required, ["audio", "status", "error", "baseline", "candidate", "tokens", "wer", "cer", "logits", "verdicts"]);
-  assert.deepEqual(s.$defs.tolerance!.required, ["maxTokenDiff", "maxWer", "maxCer", "minTop1", "maxKl", "maxRelativeError"]);
+  // the report's tolerance is the tier's limits of checks/tolerances.json, defined once in its schema
+  assert.equal(s.$defs.tolerance!.$ref, "tolerances.schema.json#/$defs/tierLimits");
+  const t = JSON.parse(readFileSync(schemaPath("tolerances"), "utf8")) as Defs;
+  assert.deepEqual(t.$defs.tierLimits!.required, ["maxTokenDiff", "maxWer", "maxCer", "minTop1", "maxKl", "maxRelErr"]);
 });
 
 // A real gate report from the H200 (vox gate --backend cuda --arch 90 --candidate cuda), recorded

@@ -11,7 +11,9 @@ import { libcudaCheck } from "./libcuda.js";
 import { modelCheck } from "./model.js";
 import { platformCheck } from "./platform.js";
 import { toolkitCheck } from "./toolkit.js";
-import { skip, type Backend, type Check, type Verdict } from "./types.js";
+import { skip, type Check, type Verdict } from "./types.js";
+import type { BackendChoice } from "../../../lib/backend.js";
+import type { DoctorSchema } from "../../../generated/schemas.js";
 
 export const CHECKS: readonly Check[] = [platformCheck, gpuCheck, libcudaCheck, cublasCheck, toolkitCheck, cpuCheck, ffmpegCheck, captureCheck, engineCheck, modelCheck];
 
@@ -21,13 +23,10 @@ const FEEDS: Record<string, string[]> = {
   toolkit: ["nvcc", "gpu"], cpu: ["cpuBuild", "libraries"], ffmpeg: ["ffmpeg"], capture: ["capture"], engine: ["engine", "gpu"], model: ["model"],
 };
 
-export interface CheckResult extends Verdict {
-  id: string;
-  title: string;
-  durationMs: number;
-}
+/** A check's entry in the doctor report (checks/schemas/doctor.schema.json). */
+export type CheckResult = DoctorSchema["checks"][number];
 
-export function runChecks(f: Facts, backend: Backend, checks: readonly Check[] = CHECKS): CheckResult[] {
+export function runChecks(f: Facts, backend: BackendChoice, checks: readonly Check[] = CHECKS): CheckResult[] {
   return checks.map((c) => {
     const t0 = performance.now();
     let v: Verdict;

@@ -1,5 +1,7 @@
 // The shape of a doctor check: a pure function over the collected facts.
 import type { Facts } from "../facts.js";
+import type { DoctorSchema } from "../../../generated/schemas.js";
+import type { BackendChoice } from "../../../lib/backend.js";
 
 export type Status = "pass" | "warn" | "fail" | "skip";
 
@@ -14,14 +16,16 @@ export interface Verdict {
 }
 
 /** Which backend the user wants ready: cpu skips the CUDA checks. */
-export type Backend = "auto" | "cpu" | "cuda";
+
+/** A check's id, as checks/schemas/doctor.schema.json lists them. */
+export type CheckId = DoctorSchema["checks"][number]["id"];
 
 export interface Check {
-  id: string;
+  id: CheckId;
   title: string;
   /** Which backend needs this check; "any" always runs. */
   needs: "any" | "cpu" | "cuda";
-  run(f: Facts, backend: Backend): Verdict;
+  run(f: Facts, backend: BackendChoice): Verdict;
 }
 
 export const pass = (detail: string): Verdict => ({ status: "pass", detail, fix: null });

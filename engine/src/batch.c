@@ -1,0 +1,87 @@
+/* batch.c — see batch.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch.h"
+
+struct vox_batch {
+    const vox_model_t *m;
+    int rows;               /* streams per forward */
+    vox_dec_bufs b;         /* scratch of `rows` rows */
+    size_t forwards;
+    int widest;
+};
+
+int vox_batch_new(const vox_model_t *m, int rows, vox_batch_t **out, vox_error_t *err) {
+    *out = NULL;
+    vox_backend_t *be = m->be;
+    if (rows <= 0) rows = be->ops->rows_verified ? VOX_MAX_ROWS : 1;
+    if (rows > VOX_MAX_ROWS) rows = VOX_MAX_ROWS;
+    vox_batch_t *b = calloc(1, sizeof *b);
+    if (!b) return vox_fail(err, VOX_ENOMEM, "out of host memory for the stream batch. Use a machine with more RAM");
+    b->m = m;
+    b->rows = rows;
+    int rc = rows > 1 ? vox_dec_bufs_init(&b->b, m, rows) : 0;
+    if (rc) {
+        free(b);
+        return vox_model_error(be, rc, err);
+    }
+    *out = b;
+    return 0;
+}
+
+void vox_batch_free(vox_batch_t *b) {
+    if (!b) return;
+    if (b->rows > 1) vox_dec_bufs_free(&b->b, b->m);
+    free(b);
+}
+
+void vox_batch_counts(const vox_batch_t *b, size_t *forwards, int *widest) {
+    *forwards = b->forwards;
+    *widest = b->widest;
+}
+
+int vox_streams_step(vox_batch_t *b, vox_stream_t *const *s, int n, int *status, vox_error_t *errs,
+                     int *decided, vox_error_t *err) {
+    vox_backend_t *be = b->m->be;
+    size_t V = (size_t)b->m->p.vocab_size;
+    int count = 0;
+    if (status) memset(status, 0, (size_t)n * sizeof *status);
+    for (int i0 = 0; i0 < n;) {
+        /* The next group: up to b->rows streams with a ready position. */
+        vox_decoder_t *d[VOX_MAX_ROWS];
+        const float *emb[VOX_MAX_ROWS];
+        int64_t pos[VOX_MAX_ROWS];
+        int idx[VOX_MAX_ROWS], k = 0;
+        for (; i0 < n && k < b->rows; i0++)
+            if (vox_stream_ready(s[i0], &d[k], &emb[k], &pos[k])) idx[k++] = i0;
+        if (k == 0) break;
+        int32_t out[VOX_MAX_ROWS];
+        const float *logits = b->b.logits;
+        double t = vox_now_ms();
+        int rc;
+        if (k == 1) {   /* the single-step path (captured graph on CUDA) */
+            int tok;
+            rc = vox_decoder_step(d[0], emb[0], pos[0], &tok);
+            out[0] = tok;
+            logits = d[0]->b.logits;
+        } else {
+            rc = vox_decoder_step_rows(&b->b, d, emb, pos, k, out);
+        }
+        if (rc) return vox_model_error(be, rc, err);
+        double ms = vox_now_ms() - t;
+        b->forwards++;
+        if (k > b->widest) b->widest = k;
+        for (int j = 0; j < k; j++) {
+            vox_error_t e = {0, ""};
+            int rc2 = vox_stream_decided(s[idx[j]], out[j], logits + (size_t)j * V, ms, &e);
+            if (rc2) {
+                if (status) status[idx[j]] = rc2;
+                if (errs) errs[idx[j]] = e;
+            }
+        }
+        count += k;
+    }
+    if (decided) *decided = count;
+    return 0;
+}

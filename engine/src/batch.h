@@ -1,0 +1,28 @@
+/* batch.h — several streams of one model decoded together: one decoder forward per step for
+ * every stream with a ready position, so the weights are read once per step for all of them.
+ *
+ * Streams opened with vox_stream_opts.defer = 1 run their encoder and prefill as audio arrives
+ * (vox_stream_feed / vox_stream_flush) but decide no position; vox_streams_step then decides one
+ * ready position of each, up to VOX_MAX_ROWS streams per forward, each row at its own position
+ * over its own KV rings and with its own delay's ada scale. Streams join and leave between steps
+ * (pass whichever are open). The tokens of every stream are exactly its solo tokens (on the CPU
+ * a row's arithmetic does not depend on the other rows). */
+#ifndef VOX_BATCH_H
+#define VOX_BATCH_H
+#include "stream.h"
+
+typedef struct vox_batch vox_batch_t;
+
+/* rows: the most streams per forward, 0 = VOX_MAX_ROWS where the backend's multi-row ops are
+ * verified (rows_verified), else 1 (streams stepped one after another, the single-step path). */
+int vox_batch_new(const vox_model_t *m, int rows, vox_batch_t **out, vox_error_t *err);
+void vox_batch_free(vox_batch_t *b);
+/* Decide one ready position (vox_stream_ready) of each of s[0..n). status[i] (may be NULL) gets 0
+ * or the failure of recording stream i's token, with its message in errs[i] (may be NULL); such a
+ * stream should be freed, the others are unaffected. *decided (may be NULL) = positions decided.
+ * Returns 0, or the failure of a forward (a backend error), in err. */
+int vox_streams_step(vox_batch_t *b, vox_stream_t *const *s, int n, int *status, vox_error_t *errs,
+                     int *decided, vox_error_t *err);
+/* Forwards run so far and the rows of the widest one (for tests and --debug). */
+void vox_batch_counts(const vox_batch_t *b, size_t *forwards, int *widest);
+#endif

@@ -1,0 +1,48 @@
+/* gemv.c — linear() for n <= VOX_GEMV_MAX_ROWS (the decode step): the host side of the GEMV kernel.
+ *
+ * kernels/gemv.cu reads W once with 16-byte loads straight from f32 x: bandwidth-bound, no
+ * staging; its grid spreads the rows evenly over the warps that fit on the GPU (gemv_blocks).
+ * One launch covers up to VOX_GEMV_SEGS weights on one x (linear_multi: q/k/v, w1/w3): its kernel
+ * arguments carry the weight/output table (kernels/gemv_args.cuh), so a captured graph holds it
+ * by value and nothing is uploaded. gemm.c routes here and holds the cuBLASLt side. */
+#include "cuda_impl.h"
+#include "../../kernels/gemv_args.cuh"
+
+#include <string.h>
+
+/* Blocks of a GEMV launch over `rows` output rows (the kernel's warps take rows round-robin):
+ * at most the warps resident at once (c->gemv_slots), as few as give each the same number of
+ * rows: per = ceil(rows / slots) rows for ceil(rows / per) warps. q/k/v (6144 rows on 4224
+ * slots of an H200) is then 3072 warps of 2 rows, not a wave of 4224 warps and a second of
+ * 1920, w1/w3 (18432) 3687 warps of 5 rows, not 4.36 waves of blocks. (dev/opcheck times the
+ * other spreads against this one.) */
+static unsigned gemv_blocks(const vox_cuda_t *c, int rows) {
+    int slots = c->gemv_slots, warps = rows;
+    if (rows > slots) {
+        int per = (rows + slots - 1) / slots;
+        warps = (rows + per - 1) / per;
+    }
+    return (unsigned)((warps + VOX_GEMV_WARPS - 1) / VOX_GEMV_WARPS);
+}
+
+int vox_cuda_gemv(vox_backend_t *be, int count, float *const *y, const float *x, const vox_bweight_t *const *w,
+                  const float *const *bias, int n, int accumulate, unsigned blocks) {
+    vox_cuda_t *c = vox_cuda(be);
+    vox_gemv_args a;
+    memset(&a, 0, sizeof a);
+    int in = (int)w[0]->cols, rows = 0;
+    for (int i = 0; i < count; i++) {
+        a.w[i] = w[i]->d;
+        a.y[i] = y[i];
+        a.bias[i] = bias ? bias[i] : NULL;
+        a.out[i] = (int)w[i]->rows;
+        rows += a.out[i];
+        a.row_end[i] = rows;
+    }
+    a.rows = rows;
+    a.count = count;
+    int vec = in % 8 == 0 && ((uintptr_t)x & 15) == 0;
+    void *args[] = {&a, &x, &n, &in, &accumulate};
+    if (!blocks) blocks = gemv_blocks(c, rows);
+    return vox_cuda_launch(be, vec ? c->k.k_gemv_vec : c->k.k_gemv_scalar, blocks, 1, 1, VOX_GEMV_WARPS * 32, args);
+}

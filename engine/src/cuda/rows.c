@@ -1,0 +1,112 @@
+/* rows.c — the CUDA backend's row-table ops (backend.h: set_rows, rope_rows, kv_write_rows,
+ * attention_rows, rmsnorm_rows) and kv_bytes. Each launch carries a vox_rows_args block by value
+ * (kernels/rows_args.cuh) built from the positions set_rows kept on the host and the rings or
+ * scales of the call, so these ops refuse to run inside a graph capture (a captured launch would
+ * freeze the positions). Built, and checked by dev/opcheck.c against a CPU reference in double;
+ * the engine keeps them off on CUDA (rows_verified = 0) until a GPU run has verified them. */
+#include <math.h>
+#include <string.h>
+
+#include "cuda_impl.h"
+#include "../../kernels/rows_args.cuh"
+
+#if VOX_ROWS_ARGS_MAX != VOX_MAX_ROWS
+#error "kernels/rows_args.cuh VOX_ROWS_ARGS_MAX must equal VOX_MAX_ROWS (backend.h)"
+#endif
+
+static int rows_args(vox_backend_t *be, const char *op, int n, vox_rows_args *a) {
+    vox_cuda_t *c = vox_cuda(be);
+    if (c->capturing)
+        return vox_fail(&be->err, VOX_EINTERNAL, "%s inside a graph capture (its positions travel by value). This is a bug; please report it", op);
+    if (n < 1 || n > c->n_rows)
+        return vox_fail(&be->err, VOX_EINTERNAL, "%s: %d rows but set_rows gave %d positions. This is a bug; please report it", op, n, c->n_rows);
+    memset(a, 0, sizeof *a);
+    a->n = n;
+    for (int i = 0; i < n; i++) a->pos[i] = c->rows_pos[i];
+    return 0;
+}
+
+static unsigned grid_of(vox_cuda_t *c, size_t n) {
+    size_t b = (n + 255) / 256, cap = (size_t)c->sm_count * 8;
+    return (unsigned)(b < cap ? b : cap);
+}
+
+int vox_cuda_set_rows(vox_backend_t *be, const int64_t *pos, int n) {
+    vox_cuda_t *c = vox_cuda(be);
+    if (n < 0 || n > VOX_MAX_ROWS)
+        return vox_fail(&be->err, VOX_EINTERNAL, "set_rows: %d rows, at most %d. This is a bug; please report it", n, VOX_MAX_ROWS);
+    for (int i = 0; i < n; i++) c->rows_pos[i] = pos[i];
+    c->n_rows = n;
+    return 0;
+}
+
+int vox_cuda_rope_rows(vox_backend_t *be, float *x, int n, int n_heads, int head_dim, float theta) {
+    vox_cuda_t *c = vox_cuda(be);
+    vox_rows_args a;
+    int rc = rows_args(be, "rope_rows", n, &a);
+    if (rc) return rc;
+    if (head_dim % 2) return vox_fail(&be->err, VOX_EINTERNAL, "rope_rows: odd head_dim %d", head_dim);
+    void *args[] = {&x, &a, &n_heads, &head_dim, &theta};
+    return vox_cuda_launch(be, c->k.k_rope_rows, grid_of(c, (size_t)n * n_heads * head_dim / 2), 1, 1, 256, args);
+}
+
+int vox_cuda_kv_write_rows(vox_backend_t *be, vox_kv_t *const *kv, const float *k, const float *v, int n) {
+    vox_cuda_t *c = vox_cuda(be);
+    vox_rows_args a;
+    int rc = rows_args(be, "kv_write_rows", n, &a);
+    if (rc) return rc;
+    int kvd = kv[0]->n_kv_heads * kv[0]->head_dim;
+    for (int i = 0; i < n; i++) {
+        if (kv[i]->n_kv_heads * kv[i]->head_dim != kvd)
+            return vox_fail(&be->err, VOX_EINTERNAL, "kv_write_rows: ring %d is %d wide, ring 0 %d. This is a bug; please report it",
+                            i, kv[i]->n_kv_heads * kv[i]->head_dim, kvd);
+        a.k[i] = kv[i]->k;
+        a.v[i] = kv[i]->v;
+        a.cap[i] = kv[i]->capacity;
+    }
+    void *args[] = {&a, &k, &v, &kvd};
+    return vox_cuda_launch(be, c->k.k_kv_write_rows, grid_of(c, (size_t)n * kvd), 1, 1, 256, args);
+}
+
+int vox_cuda_attention_rows(vox_backend_t *be, float *out, const float *q, vox_kv_t *const *kv, int n,
+                            int n_heads, int window) {
+    vox_cuda_t *c = vox_cuda(be);
+    vox_rows_args a;
+    int rc = rows_args(be, "attention_rows", n, &a);
+    if (rc) return rc;
+    int kvh = kv[0]->n_kv_heads, hd = kv[0]->head_dim;
+    if (n_heads % kvh || hd > 128)
+        return vox_fail(&be->err, VOX_EINTERNAL, "attention_rows: %d heads over %d KV heads, head_dim %d (needs a multiple, <= 128)",
+                        n_heads, kvh, hd);
+    for (int i = 0; i < n; i++) {
+        if (kv[i]->n_kv_heads != kvh || kv[i]->head_dim != hd || kv[i]->capacity < window)
+            return vox_fail(&be->err, VOX_EINTERNAL, "attention_rows: ring %d (%d slots, %d x %d) for window %d. This is a bug; please report it",
+                            i, kv[i]->capacity, kv[i]->n_kv_heads, kv[i]->head_dim, window);
+        a.k[i] = kv[i]->k;
+        a.v[i] = kv[i]->v;
+        a.cap[i] = kv[i]->capacity;
+    }
+    float scale = (float)(1.0 / sqrt((double)hd));
+    void *args[] = {&out, &q, &a, &n_heads, &kvh, &hd, &window, &scale};
+    return vox_cuda_launch(be, c->k.k_attn_rows, (unsigned)n, (unsigned)n_heads, 1, 256, args);
+}
+
+int vox_cuda_rmsnorm_rows(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w,
+                          const float *const *scale1p, int n, int dim, float eps) {
+    vox_cuda_t *c = vox_cuda(be);
+    if (!w->is_f32 || w->rows != dim)
+        return vox_fail(&be->err, VOX_EINTERNAL, "rmsnorm_rows: weight of %lld values for dim %d", (long long)w->rows, dim);
+    if (n < 1 || n > VOX_MAX_ROWS)
+        return vox_fail(&be->err, VOX_EINTERNAL, "rmsnorm_rows: %d rows, at most %d. This is a bug; please report it", n, VOX_MAX_ROWS);
+    vox_rows_args a;
+    memset(&a, 0, sizeof a);
+    a.n = n;
+    for (int i = 0; i < n; i++) a.scale[i] = scale1p[i];
+    void *args[] = {&y, &x, (void *)&w->d, &a, &dim, &eps};
+    return vox_cuda_launch(be, c->k.k_rmsnorm_rows, (unsigned)n, 1, 1, dim >= 1024 ? 512 : 128, args);
+}
+
+size_t vox_cuda_kv_bytes(vox_backend_t *be, const vox_kv_t *kv) {
+    (void)be;
+    return (size_t)kv->capacity * kv->n_kv_heads * kv->head_dim * 2 * 2;   /* bf16 K and V, whole ring */
+}
