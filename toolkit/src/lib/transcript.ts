@@ -2,9 +2,9 @@
 // server's transcription endpoint: text, json, verbose_json (OpenAI's shape), SRT and WebVTT.
 //
 // Times: the engine gives each decided token the 80 ms of user audio it closes ([start_ms, end_ms),
-// see the engine's event stream). Words take the start of their first token and the end of their last,
-// so word times are approximate (to one 80 ms frame, plus however far the model's emission drifts from
-// the speech). Everything is clamped to the audio: a token decided in the right padding is moved into
+// see the engine's event stream). A word starts with its first token's frame and lasts until the next
+// word starts (or, before a pause, until its last token's frame ends), so word times are approximate:
+// to about one 80 ms frame, plus however far the model's emission drifts from the speech. Everything is clamped to the audio: a token decided in the right padding is moved into
 // the last frame of the audio (never before the end of the word before it), so no word, segment or
 // cue ends after the audio does, and none overlaps the one before it.
 //
@@ -123,6 +123,12 @@ function buildWords(tokens: readonly TimedToken[], audioMs: number): MsWord[] {
       lead = "";
       boundary = false;
     }
+  }
+  // A word is spoken until the next one starts, unless a pause comes between them.
+  for (let i = 0; i + 1 < out.length; i++) {
+    const w = out[i]!;
+    const next = out[i + 1]!;
+    if (next.startMs - w.endMs < PAUSE_MS && next.startMs > w.endMs) w.endMs = next.startMs;
   }
   return out;
 }

@@ -29,8 +29,9 @@ function tokens(fromStep: number, items: Array<string | number>): TimedToken[] {
 test("words: a leading space starts a word, [STREAMING_WORD] marks a boundary, control tokens carry no text", () => {
   const t = buildTranscript(tokens(0, [PAD, " Hel", "lo", ",", PAD, " wor", "ld", STREAMING_WORD_ID, "again", 2]), 10_000);
   assert.deepEqual(t.words, [
-    { start: 0.08, end: 0.32, word: "Hello," },
-    { start: 0.4, end: 0.56, word: "world" },
+    // A word lasts until the next one starts (no pause between them here).
+    { start: 0.08, end: 0.4, word: "Hello," },
+    { start: 0.4, end: 0.64, word: "world" },
     { start: 0.64, end: 0.72, word: "again" },
   ]);
   // The text is what was decided: no space is invented at a [STREAMING_WORD] boundary.
@@ -75,7 +76,7 @@ test("cues stay within 2 lines of 42 characters and 7 seconds", () => {
   assert.equal(t.segments.map((s) => s.text).join(" "), many.join("").trim());
   // Slow words (one every 0.8 s): the 7 s limit cuts before the character limit does.
   const slow = buildTranscript(many.slice(0, 12).flatMap((w, i) => tokens(i * 10, [w])), 60_000);
-  assert.deepEqual(slow.segments.map((s) => [s.start, s.end]), [[0, 6.48], [7.2, 8.88]]);
+  assert.deepEqual(slow.segments.map((s) => [s.start, s.end]), [[0, 6.4], [6.4, 8.88]]);
 });
 
 test("wrapCue balances two lines, keeps an over-long word whole, and refuses what needs three lines", () => {

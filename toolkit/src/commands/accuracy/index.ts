@@ -11,6 +11,7 @@ import { isFixture } from "../../lib/fixture.js";
 import { prepareReportsDir, reportsDir, writeReport } from "../../lib/report.js";
 import { isTier, TIERS, type TierName } from "../../lib/tolerance.js";
 import { accuracyMarkdown, accuracyRows, accuracyTable, caseDetails } from "./render.js";
+import { readManifest, referencePairs } from "./reference.js";
 import { accuracyReport, forgetDumps, type AccuracyReport } from "./run.js";
 import type { BackendChoice } from "../../lib/backend.js";
 
@@ -27,6 +28,9 @@ export interface AccuracyArgs {
   "out-dir"?: string;
   csv: boolean;
   json: boolean;
+  reference?: string[];
+  manifest?: string;
+  "max-wer"?: number;
 }
 
 export function accuracyOptions<T>(y: Argv<T>): Argv<T & AccuracyArgs> {
@@ -42,7 +46,10 @@ export function accuracyOptions<T>(y: Argv<T>): Argv<T & AccuracyArgs> {
     .option("keep-dumps", { type: "boolean", default: false, describe: "keep the engine's --dump folders next to the report" })
     .option("out-dir", { type: "string", describe: "report folder (default $VOX_REPORTS_DIR or ./reports)" })
     .option("csv", { type: "boolean", default: false, describe: "also write a CSV" })
-    .option("json", { type: "boolean", default: false, describe: "print the report JSON instead of the table" }) as unknown as Argv<T & AccuracyArgs>;
+    .option("json", { type: "boolean", default: false, describe: "print the report JSON instead of the table" })
+    .option("reference", { type: "string", array: true, describe: "human transcript (text file) of each --audio file, in order: WER/CER against it" })
+    .option("manifest", { type: "string", describe: 'JSONL of {"audio": "a.wav", "text": "..."} per line: WER/CER against each text' })
+    .option("max-wer", { type: "number", describe: "with --reference/--manifest: the highest pooled WER that passes (exit 2 above)" }) as unknown as Argv<T & AccuracyArgs>;
 }
 
 export async function runAccuracy(a: AccuracyArgs): Promise<number> {
@@ -51,6 +58,12 @@ export async function runAccuracy(a: AccuracyArgs): Promise<number> {
   checkPositive("--timeout", a.timeout);
   // Inputs and the report folder before any engine run: a typo costs a second and writes nothing.
   checkModelDir(a.model);
+  const referenceMode = a.reference !== undefined || a.manifest !== undefined;
+  if (referenceMode && a.baseline !== undefined) throw new UsageError("--reference/--manifest compare with human transcripts: drop --baseline");
+  if (a.manifest !== undefined && (a.reference !== undefined || a.audio !== undefined)) throw new UsageError("--manifest names the audio and texts itself: drop --audio/--reference");
+  if (a["max-wer"] !== undefined && !referenceMode) throw new UsageError("--max-wer needs --reference or --manifest");
+  if (a["max-wer"] !== undefined && !(a["max-wer"] >= 0)) throw new UsageError("--max-wer must be a number >= 0 (0.1 = 10 %)");
+  const references = a.reference !== undefined ? referencePairs(a.audio ?? [], a.reference) : a.manifest !== undefined ? readManifest(a.manifest) : undefined;
   for (const f of a.audio ?? []) checkAudioFile(f, "--audio");
   const b = a.baseline;
   if (b !== undefined && b !== "cpu" && b !== "golden" && !existsSync(b)) {
@@ -73,6 +86,9 @@ export async function runAccuracy(a: AccuracyArgs): Promise<number> {
       timeoutMs: a.timeout * 1000,
       dumpRoot,
       environment: await collectEnvironment(),
+      references,
+      manifest: a.manifest,
+      maxWer: a["max-wer"] ?? null,
     });
     report = keep ? full : forgetDumps(full);
   } finally {
@@ -83,7 +99,12 @@ export async function runAccuracy(a: AccuracyArgs): Promise<number> {
   else {
     console.log(accuracyTable(report));
     for (const c of report.cases) for (const l of caseDetails(c)) console.log(l);
-    console.log(`${report.summary.passed} passed, ${report.summary.failed} failed, ${report.summary.errors} errors (tier ${report.tier}); report: ${written.json}`);
+    if (report.pooled) {
+      const p = report.pooled;
+      for (const c of report.cases) if (c.wer?.alignment && c.wer.rate > 0) console.log(`${c.audio}:\n${c.wer.alignment}`);
+      const judged = p.maxWer === null ? "not judged (no --max-wer)" : `limit ${p.maxWer}: ${p.status}`;
+      console.log(`pooled WER ${(100 * p.words.rate).toFixed(2)} % (${p.words.errors} errors / ${p.words.referenceLength} reference words), CER ${(100 * p.chars.rate).toFixed(2)} %; ${judged}; report: ${written.json}`);
+    } else console.log(`${report.summary.passed} passed, ${report.summary.failed} failed, ${report.summary.errors} errors (tier ${report.tier}); report: ${written.json}`);
   }
   return report.status === "pass" ? EXIT.ok : EXIT.failed;
 }

@@ -9,6 +9,7 @@ import { reportHeader } from "../../lib/report.js";
 import { expectedBackend } from "../../lib/transcribe.js";
 import { TIERS, toleranceFor, type TierName, type Tolerance } from "../../lib/tolerance.js";
 import { compareCase, errorCase, summarize, type CaseRecord } from "./compare.js";
+import { pooled, readManifest, referenceCase, type ReferencePair } from "./reference.js";
 import { engineSide, goldenSide, reportSide, type Obtained } from "./sources.js";
 import type { BackendChoice } from "../../lib/backend.js";
 import type { AccuracySchema } from "../../generated/schemas.js";
@@ -29,6 +30,11 @@ export interface AccuracyOptions {
   /** folder for the engine's --dump output (one sub-folder per audio and side) */
   dumpRoot: string;
   environment: Environment;
+  /** against human transcripts instead of a baseline run: these pairs, or the pairs of a manifest */
+  references?: ReferencePair[];
+  manifest?: string;
+  /** limit on the pooled WER against the references (null/absent: reported, not judged) */
+  maxWer?: number | null;
 }
 
 /** Generated from checks/schemas/accuracy.schema.json. */
@@ -74,8 +80,41 @@ async function oneCase(o: AccuracyOptions, fixture: Fixture | null, audio: strin
   return compareCase(audio, base.run, cand.run, toleranceFor(o.tier, o.overrides), logits);
 }
 
-/** Runs both sides for every audio file and compares them. Throws only for bad options (UsageError). */
+/** Reference mode: the candidate backend on each file, its text against the human transcript. */
+async function referenceReport(o: AccuracyOptions): Promise<AccuracyReport> {
+  const pairs = o.references ?? readManifest(o.manifest!);
+  const fixture = isFixture(o.model) ? readFixture(o.model) : null;
+  const delayMs = o.delayMs ?? fixture?.delayMs;
+  const expect = expectedBackend(o.candidate, o.environment.cuda.available);
+  const cases: CaseRecord[] = [];
+  for (const [i, p] of pairs.entries()) {
+    const dumpDir = join(o.dumpRoot, `${i}-${basename(p.audio).replace(/\.[^.]+$/, "")}`);
+    mkdirSync(dumpDir, { recursive: true });
+    const side = { model: o.model, audio: p.audio, delayMs, logitSteps: 1, timeoutMs: o.timeoutMs, dumpDir };
+    const cand = await engineSide({ ...side, backend: o.candidate, expect });
+    cases.push(cand.run ? referenceCase(p.audio, p.text, cand.run) : errorCase(p.audio, `candidate: ${cand.error}`));
+  }
+  const pool = pooled(cases, o.maxWer ?? null);
+  const { summary, status } = summarize(cases);
+  return {
+    ...reportHeader("accuracy", o.environment),
+    model: resolve(o.model),
+    baseline: { kind: "reference", source: o.manifest ? resolve(o.manifest) : "--reference" },
+    candidate: { backend: o.candidate },
+    tier: o.tier,
+    tierMeaning: TIERS[o.tier].meaning,
+    tolerance: toleranceFor(o.tier, o.overrides),
+    cases,
+    summary,
+    status: status === "error" ? "error" : pool.status === "fail" ? "fail" : "pass",
+    pooled: pool,
+  };
+}
+
+/** Runs both sides for every audio file and compares them (or, with references, the candidate against
+ *  human transcripts). Throws only for bad options (UsageError). */
 export async function accuracyReport(o: AccuracyOptions): Promise<AccuracyReport> {
+  if (o.references || o.manifest) return referenceReport(o);
   const { fixture, audio, delayMs } = resolveInputs(o);
   const cases: CaseRecord[] = [];
   for (const [i, a] of audio.entries()) cases.push(await oneCase(o, fixture, a, i, delayMs));

@@ -23,6 +23,9 @@ export interface GateConfig {
     tier: TierName;
     tolerance: Partial<Tolerance>;
     logitSteps: number;
+    /** baseline "reference": the manifest of human transcripts and the pooled-WER limit */
+    manifest?: string;
+    maxWer?: number;
   }>;
 }
 
@@ -30,7 +33,7 @@ interface RawConfig {
   timeoutSeconds?: number;
   build?: { skip?: boolean; backend?: BuildBackend; arch?: string };
   smoke?: Array<{ model: string; audio?: string; backend?: BackendChoice }>;
-  accuracy: Array<{ name: string; model: string; audio?: string[]; baseline: string; candidate?: BackendChoice; tier: TierName; tolerance?: Partial<Tolerance>; logitSteps?: number }>;
+  accuracy: Array<{ name: string; model: string; audio?: string[]; baseline: string; candidate?: BackendChoice; tier: TierName; tolerance?: Partial<Tolerance>; logitSteps?: number; manifest?: string; maxWer?: number }>;
 }
 
 const FIX = "Edit the gate config to match checks/schemas/gate-config.schema.json (GATE.md shows an example).";
@@ -55,7 +58,9 @@ export function normalizeConfig(raw: unknown, path: string): GateConfig {
     return isAbsolute(e) ? e : resolve(dir, e);
   };
   // A baseline is a keyword or a report path; only paths are resolved.
-  const baseline = (b: string) => (b === "cpu" || b === "golden" ? b : abs(b));
+  const baseline = (b: string) => (b === "cpu" || b === "golden" || b === "reference" ? b : abs(b));
+  const noManifest = c.accuracy.find((a) => (a.baseline === "reference") !== (a.manifest !== undefined));
+  if (noManifest) throw new InputError(`${path}: accuracy entry "${noManifest.name}" needs both "baseline": "reference" and "manifest", or neither`, FIX);
   const names = c.accuracy.map((a) => a.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) throw new InputError(`${path}: accuracy entry name "${dup}" is used twice`, "Give every accuracy entry its own name (it names its report).");
@@ -73,6 +78,8 @@ export function normalizeConfig(raw: unknown, path: string): GateConfig {
       tier: a.tier,
       tolerance: a.tolerance ?? {},
       logitSteps: a.logitSteps ?? 64,
+      ...(a.manifest !== undefined ? { manifest: abs(a.manifest) } : {}),
+      ...(a.maxWer !== undefined ? { maxWer: a.maxWer } : {}),
     })),
   };
 }

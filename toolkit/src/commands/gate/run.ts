@@ -74,6 +74,11 @@ function worstMetrics(r: AccuracyReport): Record<string, number | null> {
 }
 
 function accuracyDetail(r: AccuracyReport): string {
+  if (r.pooled) {
+    const p = r.pooled;
+    const limit = p.maxWer === null ? "not judged" : `limit ${p.maxWer}`;
+    return `pooled WER ${p.words.rate.toFixed(4)} (${p.words.errors}/${p.words.referenceLength} words, ${limit}) over ${r.summary.cases} files against references; ${r.summary.errors} errors`;
+  }
   const failing = r.cases.filter((c) => c.status !== "pass");
   const head = `${r.summary.passed}/${r.summary.cases} cases within ${r.tier} (baseline ${r.baseline.kind}, candidate ${r.candidate.backend})`;
   if (!failing.length) return head;
@@ -125,7 +130,7 @@ export async function gateReport(o: GateOptions): Promise<GateReport> {
 
   for (const a of c.accuracy) {
     const candidate = askFor(a.candidate);
-    const name = `${a.name} (${a.baseline === "cpu" || a.baseline === "golden" ? a.baseline : "report"} vs ${candidate}, ${a.tier})`;
+    const name = `${a.name} (${a.baseline === "cpu" || a.baseline === "golden" || a.baseline === "reference" ? a.baseline : "report"} vs ${candidate}, ${a.tier})`;
     if (!buildOk) {
       stages.push({ stage: "accuracy", name, status: "skip", detail: "skipped: the build failed", report: null, metrics: null });
       continue;

@@ -122,8 +122,9 @@ class Screen {
   #started = false;
   #last = 0;
 
-  constructor(quiet: boolean, live: boolean) {
-    this.progress = !quiet && process.stderr.isTTY === true && live;
+  /** `files`: the inputs are files or stdin (the microphone has no length to show progress against) */
+  constructor(quiet: boolean, files: boolean) {
+    this.progress = !quiet && process.stderr.isTTY === true && files;
   }
 
   text(s: string): void {
@@ -232,7 +233,7 @@ export async function runTranscribe(a: TranscribeArgs): Promise<number> {
   const p = await plan(a);
   if (a["output-dir"] !== undefined) ensureWritableDir(a["output-dir"], "--output-dir");
   await ensureEngineBuilt({ note: (l) => console.error(l) });
-  const screen = new Screen(a.quiet, p.stdout === "live" || p.files.length > 0);
+  const screen = new Screen(a.quiet, !a.mic);
   const abort = new AbortController();
   // Ctrl-C: stop feeding; the engine decides what it has, the outputs are written (marked incomplete).
   // A second Ctrl-C leaves at once (the engine's stdin is closed and it is killed by its grace timer).
