@@ -26,6 +26,7 @@ typedef struct {
     int ignore_eos;     /* decode to the last position whatever the model says */
     int dump;           /* keep mel frames, audio embeddings and logits on the host */
     int dump_steps;     /* logits rows kept when dumping (< 0: all) */
+    int drop_tokens;    /* keep no token ids and step times (a plain text stream: memory stays flat) */
 } vox_stream_opts;
 
 /* Called once per decided token (control tokens included), in order, with the decoder position
@@ -38,8 +39,8 @@ typedef struct {
 } vox_stream_timings;
 
 typedef struct {
-    const int32_t *tokens; size_t n_tokens;          /* generated ids (EOS included when seen) */
-    const float *step_ms;                            /* [n_tokens] wall ms of each decoder step */
+    const int32_t *tokens; size_t n_tokens;          /* generated ids (EOS included when seen); NULL with drop_tokens */
+    const float *step_ms;                            /* [n_tokens] wall ms of each decoder step; NULL with drop_tokens */
     size_t n_samples;                                /* user samples fed (16 kHz) */
     int64_t n_audio;                                 /* audio embeddings (decoder positions) */
     vox_stream_timings t;
