@@ -186,19 +186,23 @@ static int cpu_rmsnorm(vox_backend_t *be, float *y, const float *x, const vox_bw
     return 0;
 }
 
-/* Angles as the reference computes them in f32: inv_freq_j = theta^(-2j/hd), angle = pos * inv_freq_j. */
+/* inv_freq_j = theta^(-2j/hd) rounded to f32 as in the reference; the angle pos * inv_freq_j is formed
+ * in double (exact: a position below 2^29 times a 24-bit mantissa) and reduced modulo 2*pi before
+ * cos/sin, so it stays accurate at any position (f32 `pos * inv` loses ~pos * 6e-8 rad). */
 static int cpu_rope(vox_backend_t *be, float *x, int n, int n_heads, int head_dim, float theta) {
     cpu_t *c = vox_cpu(be);
     int half = head_dim / 2;
     float *cs = malloc((size_t)head_dim * sizeof(float));
     if (!cs) return vox_fail(&be->err, VOX_ENOMEM, "out of host memory. Use a machine with more RAM");
+    const double two_pi = 6.283185307179586;
     for (int i = 0; i < n; i++) {
-        float pos = (float)(c->pos0 + i);
+        double pos = (double)(c->pos0 + i + be->rope_offset);
         for (int j = 0; j < half; j++) {
             float inv = (float)(1.0 / pow((double)theta, (double)(2 * j) / head_dim));
-            float ang = pos * inv;
-            cs[2 * j] = (float)cos((double)ang);
-            cs[2 * j + 1] = (float)sin((double)ang);
+            double ang = pos * (double)inv;
+            ang -= two_pi * floor(ang / two_pi);
+            cs[2 * j] = (float)cos(ang);
+            cs[2 * j + 1] = (float)sin(ang);
         }
         float *row = x + (size_t)i * n_heads * head_dim;
         for (int h = 0; h < n_heads; h++) {

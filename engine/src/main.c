@@ -31,6 +31,7 @@ typedef struct {
     const char *model_dir, *input, *backend, *dump_dir, *synth_dir, *synth_size;
     int use_stdin, delay_ms, threads, json, events, dump_steps, ignore_eos, debug, info, help, bench_copy_mb;
     unsigned long long seed;
+    long long position_offset;           /* test-only: added to every RoPE position */
 } cli_opts;
 
 static const char *USAGE =
@@ -51,6 +52,7 @@ static const char *USAGE =
     "  --dump-steps N      keep only the first N logits rows in logits.npy\n"
     "  --ignore-eos        decode to the end of the audio whatever the model says\n"
     "  --debug             log backend, device and timings to stderr\n"
+    "  --position-offset N test only: run as if the stream had run N positions (RoPE), 0..10^12\n"
     "  --info              print the engine's build and CUDA facts as JSON (no model needed)\n"
     "  --bench-copy [MB]   time a backend-to-backend copy of MB megabytes (default 1024); JSON with\n"
     "                      GB/s counting bytes read + written: the memory-bandwidth ceiling\n"
@@ -121,6 +123,9 @@ static int parse_args(int argc, char **argv, cli_opts *o, vox_error_t *err) {
         } else if (FLAG("--dump-steps")) {
             TRY(parse_int(a, VALUE(), 0, 1L << 30, &x, err));
             o->dump_steps = (int)x;
+        } else if (FLAG("--position-offset")) {
+            TRY(parse_int(a, VALUE(), 0, 1000000000000L, &x, err));
+            o->position_offset = x;
         } else if (FLAG("--seed")) {
             TRY(parse_int(a, VALUE(), 0, 2147483647L, &x, err));
             o->seed = (unsigned long long)x;
@@ -431,6 +436,7 @@ static int transcribe(const cli_opts *o, double t_start, vox_error_t *err) {
     vox_backend_opts bo = {o->backend, o->threads, 0, o->debug};
     double t_load = vox_now_ms();
     int rc = vox_backend_create(&bo, &be, err);
+    if (!rc) be->rope_offset = o->position_offset;
     if (!rc) rc = vox_model_load(o->model_dir, be, &m, err);
     double load_ms = vox_now_ms() - t_load;
     if (!rc && o->debug)
