@@ -41,7 +41,8 @@ static const char *USAGE =
     "       voxtral --bench-copy [MB] [--backend KIND]\n"
     "\n"
     "  -d DIR              model folder: params.json, consolidated.safetensors, tekken.json\n"
-    "  -i FILE             WAV file (PCM 8/16/24/32-bit, float 32/64-bit; any rate and channel count)\n"
+    "  -i FILE             WAV file (PCM 8/16/24/32-bit, float 32/64-bit; any rate and channel count),\n"
+    "                      read in pieces as it is decoded\n"
     "  --stdin             read WAV or raw s16le 16 kHz mono from stdin; print text as it is decided\n"
     "  --delay-ms N        transcription delay, 80..2400 in steps of 80 (default 480)\n"
     "  --backend KIND      auto (default), cpu or cuda\n"
@@ -59,7 +60,8 @@ static const char *USAGE =
     "  -h, --help          this help\n"
     "\n"
     "exit codes: 0 ok, 2 usage, 3 model files, 4 audio input, 5 backend/device, 6 out of memory,\n"
-    "            1 internal error (a bug)\n";
+    "            1 internal error (a bug); 130 / 143 stopped by SIGINT / SIGTERM (what was read is\n"
+    "            transcribed and printed first)\n";
 
 /* ---------------- option parsing ---------------- */
 
