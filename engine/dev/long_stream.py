@@ -9,6 +9,7 @@ prints a summary and an ASCII plot of RSS and ms/position against hours of audio
 
   python3 engine/dev/long_stream.py --hours 24 --model checks/fixtures/tiny-delay --delay-ms 960 \
       --backend cpu --csv long_stream.csv
+  python3 engine/dev/long_stream.py --summarize long_stream.csv   # summary + plots of a CSV (or .partial)
 
 Only the Python standard library. The audio source is the model folder's fixture WAV (fixture.json
 "audio"), so any fixture works; the text is ignored (plain mode: the engine keeps no per-token state).
@@ -77,7 +78,10 @@ def main():
     ap.add_argument("--engine", default="engine/build/voxtral")
     ap.add_argument("--interval", type=float, default=10.0, help="seconds between samples")
     ap.add_argument("--csv", default="long_stream.csv")
+    ap.add_argument("--summarize", metavar="CSV", help="print the summary and plots of a CSV this script wrote")
     a = ap.parse_args()
+    if a.summarize:
+        return summarize(read_csv(a.summarize))
 
     fx = json.load(open(os.path.join(a.model, "fixture.json")))
     speech = pcm16(os.path.join(a.model, fx["audio"]))
@@ -119,22 +123,33 @@ def main():
     os.replace(a.csv + ".partial", a.csv)
     if rc != 0:
         raise SystemExit(f"long_stream.py: error: the engine exited {rc}. Run it by hand: {' '.join(cmd)}")
-    warm = [r for r in rows if r[1] >= min(1.0, a.hours / 4)]
-    if not warm:
-        raise SystemExit("long_stream.py: error: too few samples. Use a smaller --interval")
+    summarize(rows)
+
+
+def summarize(rows):
+    hours = rows[-1][1]
+    warm = [r for r in rows if r[1] >= min(1.0, hours / 4)]
+    if len(warm) < 4:
+        raise SystemExit("long_stream.py: error: too few samples after warm-up. Use a smaller --interval")
     rss = [r[3] for r in warm]
     ms = sorted(r[4] for r in warm if r[4] == r[4])
-    q = len(warm) // 4 or 1
-    first, lastq = warm[:q], warm[-q:]
+    q = len(warm) // 4
     mean = lambda xs: sum(xs) / len(xs)
-    print(f"{a.hours} h of audio in {rows[-1][0] / 60:.1f} min ({a.hours * 3600 / rows[-1][0]:.1f}x real time), "
-          f"{rows[-1][2]} positions")
-    print(f"RSS after warm-up: min {min(rss):.1f} MB, max {max(rss):.1f} MB")
-    print(f"ms/position: median {ms[len(ms) // 2]:.4f}; first quarter {mean([r[4] for r in first]):.4f}, "
-          f"last quarter {mean([r[4] for r in lastq]):.4f}")
+    print(f"{hours:.2f} h of audio in {rows[-1][0] / 60:.1f} min ({hours * 3600 / rows[-1][0]:.1f}x real time), "
+          f"{int(rows[-1][2])} positions")
+    print(f"RSS after warm-up (from {warm[0][1]:.2f} h): min {min(rss):.1f} MB, max {max(rss):.1f} MB")
+    print(f"ms/position after warm-up: median {ms[len(ms) // 2]:.3f}, p10 {ms[len(ms) // 10]:.3f}, "
+          f"p90 {ms[len(ms) * 9 // 10]:.3f}; first quarter mean {mean([r[4] for r in warm[:q]]):.3f}, "
+          f"last quarter mean {mean([r[4] for r in warm[-q:]]):.3f}")
     xs = [r[1] for r in rows]
     print(ascii_plot(xs, [r[3] for r in rows], "RSS (MB) vs hours of audio"))
     print(ascii_plot(xs, [r[4] if r[4] == r[4] else 0.0 for r in rows], "ms per position vs hours of audio"))
+
+
+def read_csv(path):
+    with open(path) as f:
+        next(f)
+        return [tuple(float(x) for x in line.split(",")) for line in f if line.strip()]
 
 
 if __name__ == "__main__":
