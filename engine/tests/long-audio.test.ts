@@ -3,7 +3,7 @@
 // peak_rss_mb, VmHWM) is printed and must stay below 64 MB and within 8 MB of the peak for the 11 s
 // clip. LONG_S is 10 minutes (19 MB of PCM16; loading it whole would add 38 MB of float samples plus
 // the read buffer's doublings, which fails the 8 MB limit) so that `npm test` stays short on 2 cores;
-// engine/README.md has the same measurement on an hour (run with LONG_S = 3600: 19.2 MB).
+// engine/README.md has the same measurement on an hour (LONG_S = 3600: 19.0 MB).
 import assert from "node:assert/strict";
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
