@@ -42,6 +42,8 @@ KERNEL_SRCS := $(sort $(wildcard kernels/*.cu))
 cuda:
 	$(MAKE) VOX_CUDA_EMBED=1 all
 
+FATBIN_OBJS := $(BUILD)/obj/src/cuda/fatbin.o $(BUILD)/debug/obj/src/cuda/fatbin.o
+
 ifeq ($(VOX_CUDA_EMBED),1)
 # The arch list is a prerequisite through a stamp that changes only when the list does.
 $(BUILD)/cuda_archs.txt: FORCE
@@ -64,8 +66,8 @@ $(BUILD)/kernels_fatbin.h: $(BUILD)/kernels.fatbin
 	   echo "};"; } > $@.tmp && mv $@.tmp $@
 	@echo "cuda: embedded $$(stat -c %s $<) bytes of kernels for $(CUDA_ARCHS)"
 
-# fatbin.o embeds the header (fatbin.c includes it when it exists).
-$(BUILD)/obj/src/cuda/fatbin.o: $(BUILD)/kernels_fatbin.h
+# fatbin.o embeds the header (fatbin.c includes it when it exists): the release and the debug object.
+$(FATBIN_OBJS): $(BUILD)/kernels_fatbin.h
 else
 # Outside `make cuda`: kernels embedded earlier but older than kernels/ would not match the host
 # code. Then build without them (the backend then says: rebuild with make -C engine cuda).
@@ -73,7 +75,11 @@ ifneq ($(wildcard $(BUILD)/kernels_fatbin.h),)
 ifneq ($(shell find kernels -newer $(BUILD)/kernels_fatbin.h 2>/dev/null | head -n 1),)
 $(warning build/kernels_fatbin.h is older than engine/kernels: building without CUDA kernels. Run make -C engine cuda)
 CUDA_CFLAGS += -DVOX_KERNELS_STALE
-$(BUILD)/obj/src/cuda/fatbin.o: FORCE
+$(FATBIN_OBJS): FORCE
+else
+# A header embedded after an object was compiled without it (say, `make debug` before `make cuda`):
+# the object's dependency file does not name it yet, so name it here.
+$(FATBIN_OBJS): $(BUILD)/kernels_fatbin.h
 endif
 endif
 endif

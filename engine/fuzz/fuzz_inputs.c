@@ -680,25 +680,68 @@ int main(int argc, char **argv) {
     return failures ? 1 : 0;
 }
 #else
-/* libFuzzer form: input = one byte picking the target + the file's bytes; mutations are ours
- * (an empty input starts from a seed). Build with clang from engine/:
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -DVOX_LIBFUZZER -Isrc fuzz/fuzz_inputs.c \
- *     src/{vox,json,params,weights,tokenizer,audio,resample}.c -lm -lpthread -o build/fuzz_libfuzzer */
+/* libFuzzer form: input = one byte picking the target + the file's bytes. Each mutation is either
+ * libFuzzer's own (LLVMFuzzerMutate on the file's bytes, the target byte kept) or ours (an empty input
+ * starts from a seed), half and half. It runs from any folder: the fixture is found from the
+ * binary's own path (<engine>/build/fuzz_libfuzzer -> <repo>/checks/fixtures/tiny-small-windows;
+ * VOX_FUZZ_FIXTURE=DIR overrides), the work folder is <engine>/build/fuzz/libfuzzer-<pid> and is
+ * removed at exit. VOX_FUZZ_TARGET=NAME (params, tokenizer, weights, wav-file, wav-stream) keeps
+ * every input on one target. `make -C engine fuzz-libfuzzer` builds it with clang and runs each
+ * target for LIBFUZZER_SECONDS; by hand, from anywhere:
+ *   engine/build/fuzz_libfuzzer -max_len=1048576 -max_total_time=60 -timeout=20 -print_final_stats=1
+ * (-max_len must exceed the largest seed, the 692608-byte consolidated.safetensors.) */
+size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
+static int locked = -1;   /* VOX_FUZZ_TARGET */
+
+static void cleanup(void) {
+    char p[2600];
+    for (int t = 0; t < N_TARGETS; t++) {
+        snprintf(p, sizeof p, "%s/%s/%s", G.work, TARGET_NAMES[t], TARGET_FILES[t]);
+        unlink(p);
+        snprintf(p, sizeof p, "%s/%s", G.work, TARGET_NAMES[t]);
+        rmdir(p);
+    }
+    snprintf(p, sizeof p, "%s/failures", G.work);
+    rmdir(p);
+    rmdir(G.work);
+}
+
 static void setup(void) {
     static int ready;
+    static char fixture[2048];
     if (ready) return;
+    char exe[1600] = "";
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) die("cannot find this binary's path (/proc/self/exe). Set VOX_FUZZ_FIXTURE=DIR");
+    exe[n] = 0;
+    char *slash = strrchr(exe, '/');
+    *slash = 0;   /* exe = <engine>/build */
     const char *fx = getenv("VOX_FUZZ_FIXTURE");
-    snprintf(G.work, sizeof G.work, "/tmp/vox-libfuzzer-%ld", (long)getpid());
+    snprintf(fixture, sizeof fixture, "%s", fx ? fx : exe);
+    if (!fx) snprintf(fixture, sizeof fixture, "%s/../../checks/fixtures/tiny-small-windows", exe);
+    char d[1700];
+    snprintf(d, sizeof d, "%s/fuzz", exe);
+    mkdir(d, 0755);
+    snprintf(G.work, sizeof G.work, "%s/libfuzzer-%ld", d, (long)getpid());
+    const char *only = getenv("VOX_FUZZ_TARGET");
+    for (int t = 0; only && t < N_TARGETS; t++)
+        if (!strcmp(only, TARGET_NAMES[t])) locked = t;
+    if (only && locked < 0) die("unknown VOX_FUZZ_TARGET '%s'. Use params, tokenizer, weights, wav-file or wav-stream", only);
     signal(SIGPIPE, SIG_IGN);
-    load_seeds(fx ? fx : "../checks/fixtures/tiny-small-windows");
+    load_seeds(fixture);
     make_dirs();
+    atexit(cleanup);
     ready = 1;
 }
 
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed) {
     setup();
     rng_t r = { seed };
-    int t = size ? data[0] % N_TARGETS : (int)below(&r, N_TARGETS);
+    int t = locked >= 0 ? locked : size ? data[0] % N_TARGETS : (int)below(&r, N_TARGETS);
+    if (size > 1 && (seed & 1)) {   /* libFuzzer's own mutations on the file's bytes */
+        data[0] = (uint8_t)t;
+        return 1 + LLVMFuzzerMutate(data + 1, size - 1, max_size - 1);
+    }
     buf_t b = { 0 };
     const buf_t *s = &G.seeds[t][below(&r, (size_t)G.n_seeds[t])];
     if (size > 1) put(&b, data + 1, size - 1);
@@ -715,8 +758,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     setup();
     if (size == 0) return 0;
     buf_t b = { (unsigned char *)data + 1, size - 1, size - 1 };
-    if (run_input(data[0] % N_TARGETS, &b, size)) {
-        fprintf(stderr, "fuzz: FAIL %s: %s\n", TARGET_NAMES[data[0] % N_TARGETS], problem);
+    int t = locked >= 0 ? locked : data[0] % N_TARGETS;
+    if (run_input(t, &b, size)) {
+        fprintf(stderr, "fuzz: FAIL %s: %s\n", TARGET_NAMES[t], problem);
         abort();
     }
     return 0;

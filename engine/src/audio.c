@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,11 @@ struct vox_audio_stream {
     size_t beg, end;
     int eof;                     /* read() returned 0 */
     int done;                    /* flushed: every later read returns 0 */
+    int own_fd;                  /* opened by vox_audio_file_open: closed with the stream */
+    const volatile sig_atomic_t *stop;   /* when *stop != 0: end the input where it is */
+    int stopped;
+    uint64_t bytes_in;           /* bytes read from fd so far */
+    vox_error_t tail;            /* a fault at the very end (cut sample), reported after the samples */
     /* format */
     int is_wav, codec, bits, channels, rate, frame_bytes;
     int data_bounded;            /* data chunk has a real size */
@@ -60,8 +66,14 @@ static int fill(vox_audio_stream_t *s, vox_error_t *err) {
     }
     if (s->eof || s->end == BUF_SIZE) return s->eof ? 0 : 1;
     for (;;) {
+        if (s->stop && *s->stop) { s->stopped = s->eof = 1; return 0; }
+        if (s->stop && !s->is_file) {   /* wait in slices, so a stop request is seen while the pipe is idle */
+            struct pollfd pfd = {s->fd, POLLIN, 0};
+            int pr = poll(&pfd, 1, 100);
+            if (pr == 0 || (pr < 0 && errno == EINTR)) continue;
+        }
         ssize_t r = read(s->fd, s->buf + s->end, BUF_SIZE - s->end);
-        if (r > 0) { s->end += (size_t)r; return 1; }
+        if (r > 0) { s->end += (size_t)r; s->bytes_in += (uint64_t)r; return 1; }
         if (r == 0) { s->eof = 1; return 0; }
         if (errno != EINTR)
             return vox_fail(err, VOX_EAUDIO, "cannot read %s: %s. Check the file or the pipe feeding stdin", s->name,
@@ -212,10 +224,12 @@ static int detect(vox_audio_stream_t *s, vox_error_t *err) {
     return 0;
 }
 
-static int stream_open(int fd, const char *name, int is_file, vox_audio_stream_t **out, vox_error_t *err) {
+static int stream_open(int fd, const char *name, int is_file, const volatile sig_atomic_t *stop,
+                       vox_audio_stream_t **out, vox_error_t *err) {
     vox_audio_stream_t *s = calloc(1, sizeof *s);
     if (!s) return vox_fail(err, VOX_ENOMEM, "out of memory opening %s. Free some memory and retry", name);
     s->fd = fd;
+    s->stop = stop;
     s->name = name;
     s->is_file = is_file;
     int rc = detect(s, err);
@@ -227,13 +241,25 @@ static int stream_open(int fd, const char *name, int is_file, vox_audio_stream_t
 }
 
 int vox_audio_stream_open(int fd, vox_audio_stream_t **s, vox_error_t *err) {
-    return stream_open(fd, "stdin", 0, s, err);
+    return stream_open(fd, "stdin", 0, NULL, s, err);
+}
+
+int vox_audio_stream_open_stoppable(int fd, const volatile sig_atomic_t *stop, vox_audio_stream_t **s, vox_error_t *err) {
+    return stream_open(fd, "stdin", 0, stop, s, err);
 }
 
 const char *vox_audio_stream_format(const vox_audio_stream_t *s) { return s->is_wav ? "wav" : "raw-s16le"; }
 
+void vox_audio_stream_stop_on(vox_audio_stream_t *s, const volatile sig_atomic_t *stop) { s->stop = stop; }
+
+long long vox_audio_stream_expected(const vox_audio_stream_t *s) {
+    if (!s->is_wav || !s->data_bounded) return -1;
+    return (long long)((s->data_size / (uint64_t)s->frame_bytes) * (uint64_t)VOX_SAMPLE_RATE / (uint64_t)s->rate);
+}
+
 void vox_audio_stream_close(vox_audio_stream_t *s) {
     if (!s) return;
+    if (s->own_fd) close(s->fd);
     vox_resampler_free(s->rs);
     free(s->pend);
     free(s->mono);
@@ -323,18 +349,25 @@ static int convert(vox_audio_stream_t *s, vox_error_t *err) {
 /* End of input: check for a cut, flush the resampler. */
 static int finish(vox_audio_stream_t *s, vox_error_t *err) {
     size_t rest = s->end - s->beg;
+    if (s->stopped) {   /* stopped on request: a partial frame is dropped, the rest is audio as usual */
+        s->done = 1;
+        return emit(s, NULL, 0, err);
+    }
     if (s->data_bounded && s->data_left > 0 && s->is_file)
         return vox_fail(err, VOX_EAUDIO, "%s: truncated WAV: the data chunk says %llu bytes but the file ends after %llu of them. "
                         "The file was cut short (interrupted copy or recording); re-export it", s->name,
                         (unsigned long long)s->data_size, (unsigned long long)(s->data_read + rest));
     if (s->data_bounded && s->data_left == 0) rest = 0;   /* bytes after the data chunk are other chunks */
     if (rest) {   /* convert() took every whole frame: what is left is a cut sample */
+        /* The samples before the cut are good: they are returned first, the error after them. */
+        vox_error_t *te = &s->tail;
         if (!s->is_wav)
-            return vox_fail(err, VOX_EAUDIO, "stdin: raw s16le input ended after an odd number of bytes (%llu); the stream "
+            vox_fail(te, VOX_EAUDIO, "stdin: raw s16le input ended after an odd number of bytes (%llu); the stream "
                             "was cut mid-sample. Send whole 16-bit samples, e.g. ffmpeg -i INPUT -f s16le -ar 16000 -ac 1 -",
                             (unsigned long long)(s->data_read + rest));
-        return vox_fail(err, VOX_EAUDIO, "%s: the WAV data ends mid-frame (%zu stray bytes; frames are %d bytes). "
-                        "The audio was cut short; re-export it", s->name, rest, s->frame_bytes);
+        else
+            vox_fail(te, VOX_EAUDIO, "%s: the WAV data ends mid-frame (%zu stray bytes; frames are %d bytes). "
+                     "The audio was cut short; re-export it", s->name, rest, s->frame_bytes);
     }
     s->done = 1;
     return emit(s, NULL, 0, err);
@@ -344,7 +377,11 @@ long vox_audio_stream_read(vox_audio_stream_t *s, float *out, size_t cap, vox_er
     while (s->pend_pos == s->pend_n) {
         s->pend_pos = s->pend_n = 0;
         if (s->done) {
-            if (s->total_out == 0)
+            if (s->tail.code) {
+                vox_fail(err, s->tail.code, "%s", s->tail.msg);
+                return s->tail.code;
+            }
+            if (s->total_out == 0 && !s->stopped)
                 return vox_fail(err, VOX_EAUDIO, "%s: the audio has no samples. %s", s->name,
                                 s->is_file ? "Pass a WAV file with audio in it" :
                                 "Pipe a WAV or raw s16le 16 kHz mono audio into --stdin");
@@ -365,9 +402,8 @@ long vox_audio_stream_read(vox_audio_stream_t *s, float *out, size_t cap, vox_er
     return (long)n;
 }
 
-int vox_audio_load_file(const char *path, float **samples, size_t *n, vox_error_t *err) {
-    *samples = NULL;
-    *n = 0;
+int vox_audio_file_open(const char *path, vox_audio_stream_t **out, vox_error_t *err) {
+    *out = NULL;
     struct stat sb;
     if (stat(path, &sb) != 0)
         return vox_fail(err, VOX_EAUDIO, "cannot open audio file %s: %s. Check the path given to -i", path, strerror(errno));
@@ -377,7 +413,27 @@ int vox_audio_load_file(const char *path, float **samples, size_t *n, vox_error_
     if (fd < 0)
         return vox_fail(err, VOX_EAUDIO, "cannot open audio file %s: %s. Check the path and its permissions", path, strerror(errno));
     vox_audio_stream_t *s = NULL;
-    int rc = stream_open(fd, path, 1, &s, err);
+    int rc = stream_open(fd, path, 1, NULL, &s, err);
+    if (rc) { close(fd); return rc; }
+    s->own_fd = 1;
+    /* A data chunk longer than the file: refused now, before any work (a regular file's size is known). */
+    uint64_t at = s->bytes_in - (uint64_t)(s->end - s->beg);
+    if (S_ISREG(sb.st_mode) && s->data_bounded && at + s->data_size > (uint64_t)sb.st_size) {
+        rc = vox_fail(err, VOX_EAUDIO, "%s: truncated WAV: the data chunk says %llu bytes but the file ends after %llu of them. "
+                      "The file was cut short (interrupted copy or recording); re-export it", path,
+                      (unsigned long long)s->data_size, (unsigned long long)((uint64_t)sb.st_size - at));
+        vox_audio_stream_close(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+int vox_audio_load_file(const char *path, float **samples, size_t *n, vox_error_t *err) {
+    *samples = NULL;
+    *n = 0;
+    vox_audio_stream_t *s = NULL;
+    int rc = vox_audio_file_open(path, &s, err);
     size_t cap = 0;
     float *buf = NULL;
     while (!rc) {
@@ -393,7 +449,6 @@ int vox_audio_load_file(const char *path, float **samples, size_t *n, vox_error_
         *n += (size_t)got;
     }
     vox_audio_stream_close(s);
-    close(fd);
     if (rc) { free(buf); *n = 0; return rc; }
     *samples = buf;
     return 0;

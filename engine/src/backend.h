@@ -144,6 +144,7 @@ struct vox_backend {
     void *impl;          /* backend private state */
     vox_error_t err;     /* first failure of this backend instance */
     int debug;           /* --debug: log choices, memory, fallbacks to stderr */
+    int64_t rope_offset; /* test-only (--position-offset N): added to every RoPE position, 0 otherwise */
 };
 
 typedef struct {

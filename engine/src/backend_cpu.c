@@ -186,20 +186,24 @@ static int cpu_rmsnorm(vox_backend_t *be, float *y, const float *x, const vox_bw
     return 0;
 }
 
-/* Angles as the reference computes them in f32: inv_freq_j = theta^(-2j/hd), angle = pos * inv_freq_j.
- * Row i is at pos[i] (pos given) or pos0 + i. */
+/* inv_freq_j = theta^(-2j/hd) rounded to f32 as in the reference; the angle pos * inv_freq_j is formed
+ * in double (exact: a position below 2^29 times a 24-bit mantissa) and reduced modulo 2*pi before
+ * cos/sin, so it stays accurate at any position (f32 `pos * inv` loses ~pos * 6e-8 rad).
+ * Row i is at pos[i] (pos given) or pos0 + i; --position-offset adds be->rope_offset (tests). */
 static int rope_at(vox_backend_t *be, float *x, int n, int n_heads, int head_dim, float theta, const int64_t *pos) {
     cpu_t *c = vox_cpu(be);
     int half = head_dim / 2;
     float *cs = malloc((size_t)head_dim * sizeof(float));
     if (!cs) return vox_fail(&be->err, VOX_ENOMEM, "out of host memory. Use a machine with more RAM");
+    const double two_pi = 6.283185307179586;
     for (int i = 0; i < n; i++) {
-        float p = (float)(pos ? pos[i] : c->pos0 + i);
+        double p = (double)((pos ? pos[i] : c->pos0 + i) + be->rope_offset);
         for (int j = 0; j < half; j++) {
             float inv = (float)(1.0 / pow((double)theta, (double)(2 * j) / head_dim));
-            float ang = p * inv;
-            cs[2 * j] = (float)cos((double)ang);
-            cs[2 * j + 1] = (float)sin((double)ang);
+            double ang = p * (double)inv;
+            ang -= two_pi * floor(ang / two_pi);
+            cs[2 * j] = (float)cos(ang);
+            cs[2 * j + 1] = (float)sin(ang);
         }
         float *row = x + (size_t)i * n_heads * head_dim;
         for (int h = 0; h < n_heads; h++) {

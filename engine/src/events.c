@@ -97,7 +97,7 @@ void vox_events_summary_fields(FILE *f, const vox_run_summary *s) {
     for (size_t i = 0; i < r->n_tokens; i++) fprintf(f, "%s%d", i ? "," : "", r->tokens[i]);
     fprintf(f, "],\"token_times_ms\":[");
     for (size_t i = 0; i < r->n_tokens; i++) fprintf(f, "%s%lld", i ? "," : "", (long long)vox_events_end_ms((int64_t)i));
-    fprintf(f, "],\"n_audio\":%lld,\"audio_seconds\":%.4f,\"backend\":\"%s\",\"device\":", (long long)r->n_audio,
+    fprintf(f, "],\"n_audio\":%lld,\"audio_seconds\":%.7f,\"backend\":\"%s\",\"device\":", (long long)r->n_audio,
             (double)r->n_samples / VOX_SAMPLE_RATE, s->backend);
     vox_json_write_string(f, (const unsigned char *)s->device, strlen(s->device));
     fprintf(f, ",\"delay_ms\":%d,\"threads\":%d,\"timings_ms\":{\"load\":%.3f,\"mel\":%.3f,\"encoder\":%.3f,"

@@ -5,6 +5,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <cblas.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,7 @@ typedef struct {
     int speculate, spec_guess;     /* --speculate K / --no-speculation (0 = default), --spec-guess ID */
     unsigned long long seed;
     double pad_rate;   /* --synthetic-pad-rate; negative = off */
+    long long position_offset;           /* test-only: added to every RoPE position */
 } cli_opts;
 
 static const char *USAGE =
@@ -44,7 +46,8 @@ static const char *USAGE =
     "       voxtral --bench-copy [MB] [--backend KIND]\n"
     "\n"
     "  -d DIR              model folder: params.json, consolidated.safetensors, tekken.json\n"
-    "  -i FILE             WAV file (PCM 8/16/24/32-bit, float 32/64-bit; any rate and channel count)\n"
+    "  -i FILE             WAV file (PCM 8/16/24/32-bit, float 32/64-bit; any rate and channel count),\n"
+    "                      read in pieces as it is decoded\n"
     "  --stdin             read WAV or raw s16le 16 kHz mono from stdin; print text as it is decided\n"
     "  --serve             many streams over framed stdin, JSON events on stdout (engine/README.md)\n"
     "  --delay-ms N        transcription delay, 80..2400 in steps of 80 (default 480)\n"
@@ -60,6 +63,8 @@ static const char *USAGE =
     "  --no-speculation    one position per decoder forward (same as --speculate 1)\n"
     "  --spec-guess ID     (tests) the token guessed for speculated rows instead of STREAMING_PAD\n"
     "  --debug             log backend, device and timings to stderr\n"
+    "  --position-offset N test only: run as if the stream had run N positions (RoPE), 0..10^12\n"
+    "  --info              print the engine's build and CUDA facts as JSON (no model needed)\n"
     "  --info              print the engine's build and CUDA facts as JSON (no model needed); with -d\n"
     "                      also the model's facts from params.json (decoder_bytes_per_step)\n"
     "  --synthetic-pad-rate R  with --write-synthetic: [STREAMING_PAD] wins about a fraction R of the\n"
@@ -69,7 +74,8 @@ static const char *USAGE =
     "  -h, --help          this help\n"
     "\n"
     "exit codes: 0 ok, 2 usage, 3 model files, 4 audio input, 5 backend/device, 6 out of memory,\n"
-    "            1 internal error (a bug)\n";
+    "            1 internal error (a bug); 130 / 143 stopped by SIGINT / SIGTERM (what was read is\n"
+    "            transcribed and printed first)\n";
 
 static void note_rows(const vox_backend_t *be, const cli_opts *o);
 
@@ -153,6 +159,9 @@ static int parse_args(int argc, char **argv, cli_opts *o, vox_error_t *err) {
         } else if (FLAG("--spec-guess")) {
             TRY(parse_int(a, VALUE(), 1, 1L << 30, &x, err));
             o->spec_guess = (int)x;
+        } else if (FLAG("--position-offset")) {
+            TRY(parse_int(a, VALUE(), 0, 1000000000000L, &x, err));
+            o->position_offset = x;
         } else if (FLAG("--seed")) {
             TRY(parse_int(a, VALUE(), 0, 2147483647L, &x, err));
             o->seed = (unsigned long long)x;
@@ -228,6 +237,7 @@ typedef struct {
     vox_utf8_carry carry;
     size_t n_fed, n_decided;             /* user samples fed, tokens decided */
     double last_progress;                /* wall ms of the last progress event */
+    int keep_text;                       /* --json / --events / --dump: the result needs the text */
     int oom;                             /* the transcript text could not grow */
     unsigned char *text; size_t n_text, cap_text;
 } run_ctx;
@@ -251,6 +261,11 @@ static void on_token(void *user, int token, int64_t pos) {
         progress(r, 0);
     }
     if (control || len == 0) return;
+    if (r->print) {
+        fwrite(b, 1, len, stdout);
+        fflush(stdout);
+    }
+    if (!r->keep_text) return;   /* a plain stream keeps nothing: memory stays flat */
     if (r->n_text + len > r->cap_text) {
         size_t c = r->cap_text ? r->cap_text * 2 : 256;
         while (c < r->n_text + len) c *= 2;
@@ -261,51 +276,62 @@ static void on_token(void *user, int token, int64_t pos) {
     }
     memcpy(r->text + r->n_text, b, len);
     r->n_text += len;
-    if (r->print) {
-        fwrite(b, 1, len, stdout);
-        fflush(stdout);
-    }
 }
 
-/* Create the --dump folder before any work, so a bad path fails fast. */
+/* Create the --dump folder and prove it writable (a probe file, created and removed) before any work. */
 static int make_dump_dir(const char *dir, vox_error_t *err) {
     struct stat st;
     if (mkdir(dir, 0755) != 0 && !(errno == EEXIST && stat(dir, &st) == 0 && S_ISDIR(st.st_mode)))
         return vox_fail(err, VOX_EUSAGE, "cannot create the dump folder %s: %s. Choose a writable --dump folder", dir,
                         errno == EEXIST ? "a file of that name exists" : strerror(errno));
+    char probe[4096];
+    snprintf(probe, sizeof probe, "%s/.voxtral-probe-%ld", dir, (long)getpid());
+    int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0)
+        return vox_fail(err, VOX_EUSAGE, "the dump folder %s is not writable: %s. Choose a writable --dump folder", dir, strerror(errno));
+    close(fd);
+    unlink(probe);
     return 0;
 }
 
-static int write_dumps(const char *dir, const vox_model_t *m, const vox_stream_result *r, vox_error_t *err) {
-    char path[4096];
-    size_t s_mel[2] = {r->n_mel, (size_t)m->p.n_mels}, s_emb[2] = {r->n_embeds, (size_t)m->p.dim};
-    size_t s_log[2] = {r->n_logits, (size_t)m->p.vocab_size};
-    snprintf(path, sizeof path, "%s/mel.npy", dir);
-    TRY(vox_npy_write_f32(path, r->mel, 2, s_mel, err));
-    snprintf(path, sizeof path, "%s/audio_embeds.npy", dir);
-    TRY(vox_npy_write_f32(path, r->embeds, 2, s_emb, err));
-    snprintf(path, sizeof path, "%s/logits.npy", dir);
-    TRY(vox_npy_write_f32(path, r->logits, 2, s_log, err));
-    snprintf(path, sizeof path, "%s/tokens.json", dir);
-    FILE *f = fopen(path, "w");
-    if (!f) return vox_fail(err, VOX_EUSAGE, "cannot write %s: %s. Choose a writable --dump folder", path, strerror(errno));
+static int write_tokens_json(FILE *f, const void *ctx) {
+    const vox_stream_result *r = ctx;
     fputs("{\"tokens\":[", f);
     for (size_t i = 0; i < r->n_tokens; i++) fprintf(f, "%s%d", i ? "," : "", r->tokens[i]);
     fputs("]}\n", f);
-    if (fclose(f) != 0) return vox_fail(err, VOX_EUSAGE, "cannot write %s. Choose a writable --dump folder", path);
     return 0;
+}
+
+/* The four dump files, each written under a temporary name and renamed when complete. When one
+ * fails, the ones this run already wrote are removed too, so the folder never holds a mixed set. */
+static int write_dumps(const char *dir, const vox_model_t *m, const vox_stream_result *r, vox_error_t *err) {
+    static const char *names[4] = {"mel.npy", "audio_embeds.npy", "logits.npy", "tokens.json"};
+    char path[4][4096];
+    size_t s_mel[2] = {r->n_mel, (size_t)m->p.n_mels}, s_emb[2] = {r->n_embeds, (size_t)m->p.dim};
+    size_t s_log[2] = {r->n_logits, (size_t)m->p.vocab_size};
+    int rc = 0, i;
+    for (i = 0; i < 4 && !rc; i++) {
+        snprintf(path[i], sizeof path[i], "%s/%s", dir, names[i]);
+        if (i == 0) rc = vox_npy_write_f32(path[i], r->mel, 2, s_mel, err);
+        else if (i == 1) rc = vox_npy_write_f32(path[i], r->embeds, 2, s_emb, err);
+        else if (i == 2) rc = vox_npy_write_f32(path[i], r->logits, 2, s_log, err);
+        else rc = vox_file_write_atomic(path[i], write_tokens_json, r, err);
+    }
+    if (rc)
+        for (int k = 0; k < i - 1; k++) unlink(path[k]);
+    return rc;
 }
 
 
 static void print_result(const cli_opts *o, const vox_model_t *m, const vox_stream_result *r, const run_ctx *rc,
-                         double load_ms, double wall_ms) {
+                         double load_ms, double wall_ms, int interrupted) {
     vox_backend_t *be = m->be;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     vox_run_summary sum = {
         .text = rc->text, .n_text = rc->n_text, .r = r, .backend = be->ops->name, .device = be->ops->device_name(be),
         .gpu_mem_mb = strcmp(be->ops->name, "cpu") == 0 ? -1.0 : (double)be->ops->mem_used(be) / (1024.0 * 1024.0),
         .delay_ms = o->delay_ms, .threads = o->threads > 0 ? o->threads : (int)(cores > 0 ? cores : 1),
-        .interrupted = 0, .load_ms = load_ms, .wall_ms = wall_ms, .peak_rss_mb = vox_peak_rss_mb(), .params = &m->p,
+        .interrupted = interrupted, .load_ms = load_ms, .wall_ms = wall_ms, .peak_rss_mb = vox_peak_rss_mb(), .params = &m->p,
     };
     if (o->events) {
         vox_events_done(stdout, -1, &sum);
@@ -317,27 +343,24 @@ static void print_result(const cli_opts *o, const vox_model_t *m, const vox_stre
     fflush(stdout);
 }
 
-/* Feed the audio: the whole file at once (offline), or stdin as it arrives. */
-static int feed_audio(const cli_opts *o, vox_stream_t *s, run_ctx *rc_ctx, const float *samples, size_t n,
-                      vox_error_t *err) {
-    if (!o->use_stdin) {
-        rc_ctx->n_fed = n;
-        return vox_stream_feed(s, samples, n, err);
-    }
-    vox_audio_stream_t *as;
-    TRY(vox_audio_stream_open(STDIN_FILENO, &as, err));
+/* Feed the audio as it is read (-i and --stdin alike: memory does not grow with the input). A read
+ * error after at least one token of samples (a cut last sample, WAV data ending mid-frame) is kept
+ * in *late: what was read is still decided and printed, then the run fails with it. */
+static int feed_audio(vox_audio_stream_t *as, vox_stream_t *s, run_ctx *rc_ctx, vox_error_t *late, vox_error_t *err) {
     float buf[4096];
-    int rc = 0;
     for (;;) {
         long got = vox_audio_stream_read(as, buf, sizeof buf / sizeof *buf, err);
-        if (got < 0) { rc = (int)got; break; }
-        if (got == 0) break;
+        if (got < 0) {
+            if (got != VOX_EAUDIO || rc_ctx->n_fed < VOX_SAMPLES_PER_TOKEN) return (int)got;
+            *late = *err;
+            memset(err, 0, sizeof *err);
+            return 0;
+        }
+        if (got == 0) return 0;
         rc_ctx->n_fed += (size_t)got;
-        if ((rc = vox_stream_feed(s, buf, (size_t)got, err)) != 0) break;
+        TRY(vox_stream_feed(s, buf, (size_t)got, err));
         progress(rc_ctx, 0);
     }
-    vox_audio_stream_close(as);
-    return rc;
 }
 
 /* --bench-copy: the backend's copy bandwidth as one JSON object (read + written bytes per second). */
@@ -355,15 +378,96 @@ static int bench_copy(const cli_opts *o, vox_error_t *err) {
     return rc;
 }
 
+/* ---------------- signals and model files ----------------
+ * The only process-wide state of the CLI: what the signal handlers touch. The first SIGINT / SIGTERM
+ * ends the input (what was read is decided and printed, exit 128 + signal); a second one exits at
+ * once. SIGBUS means a mapped model file shrank under us: one line (and an error event), exit 3. */
+static volatile sig_atomic_t stop_signal;
+static volatile int stop_taken;   /* test-and-set: two signals handled at once on two threads still count as two */
+static char bus_line[1536], bus_event[2048];
+static size_t bus_line_len, bus_event_len;
+
+static void on_stop(int sig) {
+    if (__sync_lock_test_and_set(&stop_taken, 1)) _exit(128 + sig);
+    stop_signal = sig;
+}
+
+static void on_bus(int sig) {
+    (void)sig;
+    if (bus_event_len && write(STDOUT_FILENO, bus_event, bus_event_len) < 0) bus_event_len = 0;
+    if (write(STDERR_FILENO, bus_line, bus_line_len) < 0) bus_line_len = 0;
+    _exit(3);
+}
+
+static void install_handlers(const cli_opts *o) {
+    vox_error_t e = {0, ""};
+    vox_fail(&e, VOX_EMODEL, "model file %s/consolidated.safetensors changed or was truncated while in use. Leave the "
+             "model files alone while voxtral runs; re-download the file if it is damaged", o->model_dir);
+    int n = snprintf(bus_line, sizeof bus_line, "voxtral: error: %s\n", e.msg);
+    bus_line_len = n < 0 ? 0 : (size_t)n < sizeof bus_line ? (size_t)n : sizeof bus_line - 1;
+    if (o->events) {
+        FILE *f = fmemopen(bus_event, sizeof bus_event, "w");
+        if (f) {
+            vox_events_error(f, -1, &e);
+            long at = ftell(f);
+            fclose(f);
+            bus_event_len = at > 0 && (size_t)at < sizeof bus_event ? (size_t)at : 0;
+        }
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_bus;
+    sigaction(SIGBUS, &sa, NULL);
+    sa.sa_handler = on_stop;   /* SA_RESTART: stdout writes resume; the stdin reader polls the flag */
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* Size, modification time and inode of the model files, to say when one changed during the run. */
+static const char *MODEL_FILES[3] = {"params.json", "consolidated.safetensors", "tekken.json"};
+typedef struct { struct stat st[3]; int ok[3]; } model_stamp;
+
+static void stamp_model(const char *dir, model_stamp *ms) {
+    char path[4096];
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, MODEL_FILES[i]);
+        ms->ok[i] = stat(path, &ms->st[i]) == 0;
+    }
+}
+
+static void note_model_changes(const char *dir, const model_stamp *before) {
+    model_stamp now;
+    stamp_model(dir, &now);
+    for (int i = 0; i < 3; i++) {
+        const struct stat *a = &before->st[i], *b = &now.st[i];
+        if (!before->ok[i]) continue;
+        const char *what = !now.ok[i] ? "was removed" : a->st_ino != b->st_ino || a->st_dev != b->st_dev ? "was replaced (new inode)"
+                         : a->st_size != b->st_size ? "changed size"
+                         : a->st_mtim.tv_sec != b->st_mtim.tv_sec || a->st_mtim.tv_nsec != b->st_mtim.tv_nsec ? "was modified"
+                         : NULL;
+        if (what)
+            fprintf(stderr, "voxtral: note: model file %s/%s %s while voxtral ran; this result may mix old and new "
+                    "contents. Run again to use the new file\n", dir, MODEL_FILES[i], what);
+    }
+}
+
+/* ---------------- transcription ---------------- */
+
 static int transcribe(const cli_opts *o, double t_start, vox_error_t *err) {
-    float *samples = NULL;
-    size_t n = 0;
+    vox_audio_stream_t *as = NULL;
     if (o->dump_dir) TRY(make_dump_dir(o->dump_dir, err));
-    if (o->input) {
-        TRY(vox_audio_load_file(o->input, &samples, &n, err));
-        if (n < VOX_SAMPLES_PER_TOKEN) {
-            free(samples);
-            return vox_fail(err, VOX_EAUDIO, "%s is shorter than one token: %zu samples at 16 kHz, at least %d (80 ms) are needed. Provide a longer recording",
+    if (o->input) {   /* header (and a data chunk longer than the file) checked before any work */
+        TRY(vox_audio_file_open(o->input, &as, err));
+        long long n = vox_audio_stream_expected(as);
+        if (n == 0) {
+            vox_audio_stream_close(as);
+            return vox_fail(err, VOX_EAUDIO, "%s: the audio has no samples. Pass a WAV file with audio in it", o->input);
+        }
+        if (n > 0 && n < VOX_SAMPLES_PER_TOKEN) {
+            vox_audio_stream_close(as);
+            return vox_fail(err, VOX_EAUDIO, "%s is shorter than one token: %lld samples at 16 kHz, at least %d (80 ms) are needed. Provide a longer recording",
                             o->input, n, VOX_SAMPLES_PER_TOKEN);
         }
     }
@@ -371,47 +475,60 @@ static int transcribe(const cli_opts *o, double t_start, vox_error_t *err) {
     vox_model_t *m = NULL;
     vox_stream_t *s = NULL;
     run_ctx rc_ctx = {0};
+    vox_error_t late = {0, ""};
+    model_stamp stamp;
+    stamp_model(o->model_dir, &stamp);
     vox_backend_opts bo = {o->backend, o->threads, 0, o->debug};
     double t_load = vox_now_ms();
     int rc = vox_backend_create(&bo, &be, err);
+    if (!rc) be->rope_offset = o->position_offset;
     if (!rc) rc = vox_model_load(o->model_dir, be, &m, err);
     double load_ms = vox_now_ms() - t_load;
     if (!rc && o->debug)
         fprintf(stderr, "voxtral: debug: backend %s on %s; model: dim %d, %d+%d layers, vocab %d; load %.0f ms\n",
                 be->ops->name, be->ops->device_name(be), m->p.dim, m->p.enc_n_layers, m->p.n_layers,
                 m->p.vocab_size, load_ms);
+    int keep = o->json || o->events || o->dump_dir;   /* the result needs the tokens and the text */
     if (!rc) {
         rc_ctx.m = m;
         rc_ctx.print = !o->json && !o->events;
+        rc_ctx.keep_text = keep;
         rc_ctx.events = o->events;
         rc_ctx.last_progress = vox_now_ms();
-        vox_stream_opts so = {o->delay_ms, o->ignore_eos, o->dump_dir != NULL, o->dump_steps, o->speculate,
-                              o->spec_guess, 0};
+        vox_stream_opts so = {.delay_ms = o->delay_ms, .ignore_eos = o->ignore_eos, .dump = o->dump_dir != NULL,
+                              .dump_steps = o->dump_steps, .speculate = o->speculate, .guess = o->spec_guess,
+                              .drop_tokens = !keep};
         note_rows(be, o);
         rc = vox_stream_new(m, &so, on_token, &rc_ctx, &s, err);
         if (!rc) rc_ctx.first_pos = vox_stream_first_pos(s);
     }
-    if (!rc) rc = feed_audio(o, s, &rc_ctx, samples, n, err);
-    if (!rc) rc = vox_stream_flush(s, err);
+    if (!rc && !as) rc = vox_audio_stream_open_stoppable(STDIN_FILENO, &stop_signal, &as, err);
+    if (!rc) {
+        vox_audio_stream_stop_on(as, &stop_signal);
+        rc = feed_audio(as, s, &rc_ctx, &late, err);
+    }
+    /* Interrupted before a token of audio arrived: nothing to decide, an empty result. */
+    int empty = stop_signal && rc_ctx.n_fed < VOX_SAMPLES_PER_TOKEN;
+    if (!rc && !empty) rc = vox_stream_flush(s, err);
     if (!rc && rc_ctx.oom) rc = vox_fail(err, VOX_ENOMEM, "out of host memory while keeping the transcript. Free some memory and retry");
     if (!rc) progress(&rc_ctx, 1);
     if (!rc) {
         vox_stream_result r;
         vox_stream_result_get(s, &r);
+        if (o->json || o->events) print_result(o, m, &r, &rc_ctx, load_ms, vox_now_ms() - t_start, stop_signal != 0);
+        else { fputc('\n', stdout); fflush(stdout); }
         if (o->dump_dir) rc = write_dumps(o->dump_dir, m, &r, err);
-        if (!rc) {
-            if (o->json || o->events) print_result(o, m, &r, &rc_ctx, load_ms, vox_now_ms() - t_start);
-            else { fputc('\n', stdout); fflush(stdout); }
-        }
         if (!rc && o->debug)
             fprintf(stderr, "voxtral: debug: %lld positions, %zu steps; mel %.0f, encoder %.0f, adapter %.0f, prefill %.0f, decode %.0f ms (%.2f ms/step)\n",
                     (long long)r.n_audio, r.n_tokens, r.t.mel, r.t.encoder, r.t.adapter, r.t.prefill, r.t.decode,
                     r.n_tokens ? r.t.decode / (double)r.n_tokens : 0.0);
     }
+    if (m) note_model_changes(o->model_dir, &stamp);
+    if (!rc && late.code) rc = vox_fail(err, late.code, "%s", late.msg);
+    vox_audio_stream_close(as);
     vox_stream_free(s);
     vox_model_free(m);
     vox_backend_destroy(be);
-    free(samples);
     free(rc_ctx.text);
     return rc;
 }
@@ -472,6 +589,7 @@ int main(int argc, char **argv) {
         } else if (o.bench_copy_mb) {
             rc = bench_copy(&o, &err);
         } else {
+            install_handlers(&o);
             rc = transcribe(&o, t_start, &err);
         }
     }
@@ -480,6 +598,11 @@ int main(int argc, char **argv) {
         if (events) vox_events_error(stdout, -1, &err);
         fprintf(stderr, "voxtral: error: %s\n", err.msg);
         return vox_exit_code(err.code);
+    }
+    if (stop_signal) {
+        fprintf(stderr, "voxtral: note: stopped by %s; the audio read before it was transcribed\n",
+                stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
+        return 128 + stop_signal;
     }
     return 0;
 }

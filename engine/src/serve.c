@@ -225,7 +225,8 @@ static int stream_open(serve_t *S, const vox_serve_frame *fr, vox_error_t *e) {
         stream_end(S, old);
         return e->code;
     }
-    vox_stream_opts so = {S->o.delay_ms, S->o.ignore_eos, 0, -1, 0, 0, S->batch != NULL};
+    vox_stream_opts so = {.delay_ms = S->o.delay_ms, .ignore_eos = S->o.ignore_eos, .dump_steps = -1,
+                          .defer = S->batch != NULL};
     TRY(vox_serve_open_parse(fr->payload, fr->len, &so, e));
     if (S->n_st == S->cap_st) {
         size_t c = S->cap_st ? 2 * S->cap_st : 16;

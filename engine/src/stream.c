@@ -97,9 +97,12 @@ int vox_stream_new(const vox_model_t *m, const vox_stream_opts *o, vox_token_fn 
 }
 
 static int emit(vox_stream_t *s, int token, int64_t pos) {
-    if (grow(&s->tokens, &s->cap_tokens, s->n_tokens + 1, sizeof *s->tokens)) return VOX_ENOMEM;
+    if (!s->o.drop_tokens) {
+        if (grow(&s->tokens, &s->cap_tokens, s->n_tokens + 1, sizeof *s->tokens)) return VOX_ENOMEM;
+        s->tokens[s->n_tokens] = token;
+    }
     if (s->n_tokens == 0) s->t.first_token = vox_now_ms() - s->t0;
-    s->tokens[s->n_tokens++] = token;
+    s->n_tokens++;
     if (s->cb) s->cb(s->user, token, pos);
     if (token == s->m->tok.eos && !s->o.ignore_eos) s->done = 1;
     return 0;
@@ -108,8 +111,10 @@ static int emit(vox_stream_t *s, int token, int64_t pos) {
 /* The token decided at position s->next: its step time, its logits row (dumps), the token. */
 static int record(vox_stream_t *s, int token, const float *logits, double ms, vox_error_t *err) {
     vox_backend_t *be = s->m->be;
-    if (grow(&s->step_ms, &s->cap_step, s->n_tokens + 1, sizeof *s->step_ms)) return oom(err);
-    s->step_ms[s->n_tokens] = (float)ms;
+    if (!s->o.drop_tokens) {
+        if (grow(&s->step_ms, &s->cap_step, s->n_tokens + 1, sizeof *s->step_ms)) return oom(err);
+        s->step_ms[s->n_tokens] = (float)ms;
+    }
     if (s->o.dump && (s->o.dump_steps < 0 || s->n_log < (size_t)s->o.dump_steps)) {
         size_t V = (size_t)s->m->p.vocab_size;
         if (grow(&s->d_log, &s->cap_log, (s->n_log + 1) * V, sizeof(float))) return oom(err);

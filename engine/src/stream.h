@@ -37,6 +37,7 @@ typedef struct {
     /* Batched serving: feed/flush run the encoder and the prefill but decode nothing; the
      * positions wait for vox_streams_step (batch.h). */
     int defer;
+    int drop_tokens;    /* keep no token ids and step times (a plain text stream: memory stays flat) */
 } vox_stream_opts;
 
 #define VOX_SPECULATE_DEFAULT 8
@@ -58,8 +59,8 @@ typedef struct {
 } vox_stream_timings;
 
 typedef struct {
-    const int32_t *tokens; size_t n_tokens;          /* generated ids (EOS included when seen) */
-    const float *step_ms;                            /* [n_tokens] wall ms of each decoder step */
+    const int32_t *tokens; size_t n_tokens;          /* generated ids (EOS included when seen); NULL with drop_tokens */
+    const float *step_ms;                            /* [n_tokens] wall ms of each decoder step; NULL with drop_tokens */
     size_t n_samples;                                /* user samples fed (16 kHz) */
     int64_t n_audio;                                 /* audio embeddings (decoder positions) */
     vox_stream_timings t;

@@ -244,8 +244,9 @@ describe("bad audio exits 4", () => {
   for (const [name, make, problem] of cases) {
     test(name, async () => assertFails(await run(["-d", source, "-i", make()]), 4, problem));
   }
+  // Shorter than one token, so nothing is decided (a longer cut stream prints its result first: signals.test.ts).
   test("raw stdin with an odd byte count", async () =>
-    assertFails(await run(["-d", source, "--stdin"], Buffer.alloc(32001)), 4, "odd number of bytes (32001)"));
+    assertFails(await run(["-d", source, "--stdin"], Buffer.alloc(301)), 4, "odd number of bytes (301)"));
   test("empty stdin", async () => assertFails(await run(["-d", source, "--stdin"], Buffer.alloc(0)), 4, /no samples|shorter than one token/));
   test("stdin shorter than one token", async () =>
     assertFails(await run(["-d", source, "--stdin"], Buffer.alloc(300)), 4, "shorter than one token"));

@@ -123,7 +123,7 @@ int main(int argc, char **argv) {
         for (int i = 0; i < n; i++) {
             job_t *j = &jobs[i];
             if (j->state == 0 && tick >= j->start) {
-                vox_stream_opts so = {(int)j->delay, 0, 0, 0, 1, 0, 1};
+                vox_stream_opts so = {.delay_ms = (int)j->delay, .speculate = 1, .defer = 1};
                 int r = vox_stream_new(m, &so, NULL, NULL, &j->s, &j->err);
                 j->state = r ? 5 : 1;
             }

@@ -36,7 +36,7 @@ static void *run(void *arg) {
     vox_stream_t *s = NULL;
     j->rc = vox_backend_create(&bo, &be, &j->err);
     if (!j->rc) j->rc = vox_model_load(j->dir, be, &m, &j->err);
-    vox_stream_opts so = {j->delay_ms, 0, 0, 0};
+    vox_stream_opts so = {.delay_ms = j->delay_ms};   /* tokens kept: they are compared */
     if (!j->rc) j->rc = vox_stream_new(m, &so, on_token, NULL, &s, &j->err);
     for (size_t off = 0; !j->rc && off < j->n; off += j->chunk)
         j->rc = vox_stream_feed(s, j->x + off, j->n - off < j->chunk ? j->n - off : j->chunk, &j->err);

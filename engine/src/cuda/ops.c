@@ -42,7 +42,8 @@ int vox_cuda_rope(vox_backend_t *be, float *x, int n, int n_heads, int head_dim,
     vox_cuda_t *c = vox_cuda(be);
     if (head_dim % 2)
         return vox_fail(&be->err, VOX_EINTERNAL, "rope: odd head_dim %d", head_dim);
-    void *args[] = {&x, &c->pos, &n, &n_heads, &head_dim, &theta};
+    long long off = (long long)be->rope_offset;
+    void *args[] = {&x, &c->pos, &off, &n, &n_heads, &head_dim, &theta};
     return vox_cuda_launch(be, c->k.k_rope, grid_for(c, (size_t)n * n_heads * head_dim / 2), 1, 1, 256, args);
 }
 
