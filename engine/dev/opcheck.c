@@ -516,7 +516,7 @@ static void check_rows(int n, int H, int KVH, int hd, int window, long long pos_
         }
     char what[128];
     snprintf(what, sizeof what, "kv_write_rows+attention_rows n=%d H=%d KVH=%d hd=%d win=%d", n, H, KVH, hd, window);
-    report(what, got, ref, qn, 1e-5);
+    report(what, got, ref, qn, tol.fp32);
     free(got);
     /* rope_rows on q */
     float *dx = dev_from(q, qn);
@@ -531,7 +531,7 @@ static void check_rows(int n, int H, int KVH, int hd, int window, long long pos_
                 ref[e + 1] = q[e] * sn + q[e + 1] * c;
             }
     snprintf(what, sizeof what, "rope_rows n=%d heads=%d hd=%d", n, H, hd);
-    report(what, got, ref, qn, 1e-6);
+    report(what, got, ref, qn, tol.elementwise);
     free(got);
     /* rmsnorm_rows: dim = H*hd, per-row scales, row 1 none */
     int dim = H * hd;
@@ -552,7 +552,7 @@ static void check_rows(int n, int H, int KVH, int hd, int window, long long pos_
             ref[(size_t)i * dim + e] = q[(size_t)i * dim + e] * k * w[e] * (i == 1 ? 1 : 1 + scl[(size_t)i * dim + e]);
     }
     snprintf(what, sizeof what, "rmsnorm_rows n=%d dim=%d (row 1 without ada)", n, dim);
-    report(what, got, ref, qn, 1e-6);
+    report(what, got, ref, qn, tol.elementwise);
     free(got);
     o->free(be, dx); o->free(be, ds); o->free(be, dy); o->weight_free(be, bw); free(w); free(scl);
     o->free(be, dq); o->free(be, dout); o->free(be, dk); o->free(be, dv); o->free(be, dnk); o->free(be, dnv);

@@ -434,6 +434,7 @@ int vox_serve_run(const vox_model_t *m, const vox_serve_opts *o, int in_fd, FILE
                         off += (size_t)k;
                     }
                     if (k < 0) rc = (int)k;
+                    sweep(&S);   /* streams ended by these frames (close, errors) are freed now */
                     memmove(in, in + off, n_in - off);
                     n_in -= off;
                 }

@@ -64,7 +64,7 @@ static void finish(job_t *j, int state) {
     vox_stream_result r;
     vox_stream_result_get(j->s, &r);
     j->tokens = malloc((r.n_tokens + 1) * sizeof *j->tokens);
-    if (j->tokens) memcpy(j->tokens, r.tokens, r.n_tokens * sizeof *j->tokens);
+    if (j->tokens && r.n_tokens) memcpy(j->tokens, r.tokens, r.n_tokens * sizeof *j->tokens);
     j->n_tokens = j->tokens ? r.n_tokens : 0;
     j->kv_mb = (double)r.kv_bytes / (1024.0 * 1024.0);
     vox_stream_free(j->s);

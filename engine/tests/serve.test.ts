@@ -8,6 +8,7 @@
 // Every event line is validated against checks/schemas/events.schema.json.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { audioFrames, encodeFrame, openFrame } from "../../toolkit/src/commands/serve/frames.js";
@@ -192,4 +193,37 @@ test("--serve refuses -i / --stdin / --json with a usage error (exit 2)", async 
   assert.equal(ev.type, "error");
   assert.equal(ev.stream, null);
   assert.equal(ev.code, "model");
+});
+
+test("streams opened, fed and closed one after another are freed at once: engine memory stays flat", async () => {
+  const p = spawn(engineBinary(), ["-d", dir, "--serve", "--backend", "cpu"]);
+  const waiting: ((e: Event) => void)[] = [];
+  const queued: Event[] = [];
+  let buf = "";
+  p.stdout.setEncoding("utf8").on("data", (d: string) => {
+    buf += d;
+    const lines = buf.split("\n");
+    buf = lines.pop() ?? "";
+    for (const l of lines) if (l) queued.push(parseEventLine(l) as unknown as Event);
+    while (queued.length && waiting.length) waiting.shift()!(queued.shift()!);
+  });
+  const nextEvent = () => new Promise<Event>((r) => {
+    const e = queued.shift();
+    if (e) r(e);
+    else waiting.push(r);
+  });
+  const rssMb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p.pid}/status`, "utf8"))?.[1]) / 1024;
+  assert.equal((await nextEvent()).type, "ready");
+  let at30 = 0;
+  for (let i = 1; i <= 150; i++) {
+    p.stdin.write(Buffer.concat([openFrame(i), ...audioFrames(i, pcm.subarray(0, 32000 * (1 + (i % 3)))), encodeFrame("C", i)]));
+    assert.equal((await nextEvent()).type, "opened");
+    assert.deepEqual(await nextEvent(), { type: "closed", stream: i });
+    if (i === 30) at30 = rssMb();
+  }
+  const at150 = rssMb();
+  p.stdin.end();
+  await new Promise((r) => p.on("close", r));
+  // Before closed streams were freed at once they piled up until the next decoding turn (~3 MB each).
+  assert.ok(at150 - at30 < 8, `engine RSS after 30 streams ${at30.toFixed(1)} MB, after 150 ${at150.toFixed(1)} MB`);
 });

@@ -5,7 +5,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { keepOnExit, removeOnExit } from "./cleanup.js";
+import { keepOnExit, removeOnSignal } from "./cleanup.js";
 import { EngineUnavailableError } from "./errors.js";
 import { runCommand } from "./exec.js";
 import { engineBinary, packageRoot } from "./paths.js";
@@ -49,7 +49,7 @@ function tryLock(lock: string): boolean {
       const fd = openSync(lock, "wx");
       writeSync(fd, `${process.pid}\n`);
       closeSync(fd);
-      removeOnExit(lock);
+      removeOnSignal(lock);
       return true;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;

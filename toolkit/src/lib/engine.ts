@@ -61,6 +61,9 @@ export interface EngineOptions {
   /** What is collected into the result: false = neither stdout nor stderr (a long-lived process such
    *  as `--serve`, read through its streams), or per stream; what is not collected is "" in the result. */
   buffer?: boolean | { stdout: boolean; stderr: boolean };
+  /** true: the engine gets its own process group, so a terminal's Ctrl-C (SIGINT to the foreground
+   *  group) reaches only the parent, which ends the engine in order (`vox serve`). */
+  detached?: boolean;
   /** Binary to run; default engineBinary() (VOX_ENGINE or engine/build/voxtral). */
   binary?: string;
 }
@@ -129,6 +132,7 @@ function spawn(args: readonly string[], opts: EngineOptions): { proc: ResultProm
     stripFinalNewline: false,
     maxBuffer: 256 * 1024 * 1024,
     buffer: opts.buffer ?? true,
+    detached: opts.detached ?? false,
     ...stdinOpt,
   });
   return { proc, binary, timeoutMs };

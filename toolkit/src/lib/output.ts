@@ -34,6 +34,10 @@ let probeCount = 0;
  *  `what` names the option in the message (e.g. "report folder"); create = false: the folder must exist.
  *  Throws OutputError (exit 73). */
 export function ensureWritableDir(dir: string, what = "output folder", create = true): string {
+  return writableDir(dir, what, create);
+}
+
+function writableDir(dir: string, what: string, create: boolean): string {
   const abs = resolve(dir);
   const missing: string[] = [];
   let at = abs;
@@ -62,13 +66,17 @@ export function ensureWritableDir(dir: string, what = "output folder", create = 
       throw new OutputError(`${what} ${abs} cannot be created: ${d}: ${errnoWords(e)}`, FIX);
     }
   }
-  // Permission bits do not tell (root, read-only mounts, /proc): write a probe file and remove it.
-  const probe = join(abs, `.vox-write-probe-${process.pid}-${probeCount++}`);
+  return probeWrite(abs, abs, what);
+}
+
+/** Permission bits do not tell (root, read-only mounts, /proc): write a probe file in `at` and remove it. */
+function probeWrite(at: string, abs: string, what: string): string {
+  const probe = join(at, `.vox-write-probe-${process.pid}-${probeCount++}`);
   try {
-    accessSync(abs, constants.W_OK);
+    accessSync(at, constants.W_OK);
     writeFileSync(probe, "");
   } catch (e) {
-    throw new OutputError(`${what} ${abs} is not writable: ${errnoWords(e)}`, FIX);
+    throw new OutputError(`${what} ${abs} ${at === abs ? "is not writable" : `cannot be created in ${at}`}: ${errnoWords(e)}`, FIX);
   } finally {
     rmSync(probe, { force: true });
   }
@@ -79,7 +87,7 @@ let tmpCount = 0;
 
 /** Writes `data` to `path` through a temporary file in the same folder and a rename, so readers see
  *  the old file or the complete new one, never a partial one. Throws OutputError (exit 73). */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+export function writeFileAtomic(path: string, data: string | Uint8Array, fix = FIX): void {
   const tmp = `${path}.tmp-${process.pid}-${tmpCount++}`;
   try {
     removeOnExit(tmp);
@@ -87,7 +95,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
-    throw new OutputError(`cannot write ${path}: ${errnoWords(e)}`, FIX);
+    throw new OutputError(`cannot write ${path}: ${errnoWords(e)}`, fix);
   } finally {
     keepOnExit(tmp);
   }

@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { atExit, keepOnExit, removeOnExit, rmTracked } from "./cleanup.js";
+import { atExit, keepOnExit, removeOnSignal, rmTracked } from "./cleanup.js";
 import { startEngine } from "./engine.js";
 import { EngineUnavailableError, VoxError, EXIT } from "./errors.js";
 import { bf16WeightBytes, MODEL_FILES, parseParams, REAL_MODEL } from "./model.js";
@@ -109,7 +109,7 @@ export async function ensureSynthetic(o: EnsureOptions): Promise<{ dir: string; 
   const tmp = `${dir}.partial-${process.pid}`;
   mkdirSync(tmp, { recursive: true });
   // Ctrl-C (or SIGTERM) while writing: stop the engine and remove the partial folder.
-  removeOnExit(tmp);
+  removeOnSignal(tmp);
   const args = ["--write-synthetic", tmp, "--synthetic-size", o.size, "--seed", String(o.seed)];
   const { process: child, result } = startEngine(args, { binary: o.engine, timeoutMs: 60 * 60 * 1000 });
   const unhook = atExit(() => child.kill("SIGKILL"));

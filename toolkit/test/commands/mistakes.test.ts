@@ -74,6 +74,9 @@ const MISTAKES: Mistake[] = [
   { prog: "vox", args: ["accuracy", "--model", "nope"], code: EXIT.missingInput, says: /model folder nope does not exist/ },
   { prog: "vox-bench", args: ["--synthetic", "full", "--seconds", "abc"], code: EXIT.usage, says: /--seconds wants a comma-separated list/ },
   { prog: "vox-bench", args: ["--model", tiny, "--timeout", "abc"], code: EXIT.usage, says: /--timeout must be a positive number/ },
+  { prog: "vox", args: ["transcribe", "--timeout", "abc"], code: EXIT.usage, says: /--timeout must be a positive number/ },
+  { prog: "vox", args: ["transcribe", "--delay-ms", "abc"], code: EXIT.usage, says: /--delay-ms must be a number/ },
+  { prog: "vox", args: ["transcribe", "--output-dir", `${readme}/sub`], code: EXIT.cannotWrite, says: /--output-dir .*README\.md is a file, not a folder/ },
   { prog: "vox", args: ["gate", "--arch", "9x", "--skip-build"], code: EXIT.usage, says: /--arch: "9x" is not an architecture/ },
   { prog: "vox", args: ["accuracy", "--model", tiny, "--baseline", join(work, "old.json")], code: EXIT.missingInput, says: /--baseline .*old\.json is neither cpu, golden nor an existing report/ },
   // The same mistake, the same code in every command: a missing audio file, an empty model folder.

@@ -52,7 +52,7 @@ export function perturbedFixture(name: string, indices: number[]): string {
   return dir;
 }
 
-/** A fake engine: `--info` (with its arguments, e.g. `-d MODEL`) is answered by the real engine; anything else runs `body` (sh). */
+/** A fake engine: `--info [...]` is answered by the real engine; anything else runs `body` (sh). */
 export function fakeEngine(body: string): string {
   const p = join(tempDir("vox-fake-engine-"), "voxtral");
   writeFileSync(p, `#!/bin/sh\nif [ "$1" = "--info" ]; then exec "${engineBinary({})}" "$@"; fi\n${body}\n`);

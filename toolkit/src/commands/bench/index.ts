@@ -19,6 +19,7 @@ import { measureBandwidth } from "./bandwidth.js";
 import { audioClips, findSpeech, parseSeconds, writeClips } from "./clips.js";
 import { compareReports, parseThreshold, renderCompare } from "./compare.js";
 import { renderHtml } from "./html.js";
+import { runLive } from "./live-run.js";
 import { Progress } from "./progress.js";
 import { csvRows, renderMarkdown, renderTable } from "./render.js";
 import { runPlan, type Plan } from "./run.js";
@@ -28,7 +29,7 @@ import type { Backend, BenchReport, ModelInfo, Sustained } from "./types.js";
 export interface BenchArgs {
   model?: string; synthetic?: string; seed: number; backend: string; audio?: string[]; seconds?: string;
   repeat: number; warmup: number; threads?: number; ignoreEos?: boolean; sustained?: number; timeout: number;
-  json: boolean; csv: boolean; markdown: boolean; html: boolean; out?: string;
+  json: boolean; csv: boolean; markdown: boolean; html: boolean; out?: string; live?: number;
 }
 
 export function benchOptions<T>(y: Argv<T>): Argv<T & BenchArgs> {
@@ -49,7 +50,8 @@ export function benchOptions<T>(y: Argv<T>): Argv<T & BenchArgs> {
     .option("csv", { type: "boolean", default: false, describe: "also write reports/bench-<time>.csv" })
     .option("markdown", { type: "boolean", default: false, describe: "also write reports/bench-<time>.md" })
     .option("html", { type: "boolean", default: false, describe: "also write reports/bench-<time>.html (charts, works offline)" })
-    .option("out", { type: "string", describe: "folder for the reports (default $VOX_REPORTS_DIR or ./reports)" });
+    .option("out", { type: "string", describe: "folder for the reports (default $VOX_REPORTS_DIR or ./reports)" })
+    .option("live", { type: "number", describe: "N concurrent real-time sessions through vox serve: delta latency, steps behind, first delta (live.ts)" });
 }
 
 /** "auto" | "cpu,cuda" -> the backends, checked against what the engine has. */
@@ -88,6 +90,7 @@ function readBuildInfo(engine: string): Record<string, unknown> | null {
 }
 
 export async function runBench(a: BenchArgs): Promise<number> {
+  if (a.live !== undefined) return runLive({ ...a, live: a.live });
   // Every flag, input and the report folder before any work (the synthetic model alone is ~9 GB to write).
   checkArgs(a);
   prepareReportsDir(a.out, "--out");

@@ -1,7 +1,6 @@
 // `vox build` as a function: pre-checks (the doctor's checks for the backend), make, then
 // engine/build/build-info.json. Returns the schema-shaped report; make's output streams to stderr.
 import { execa } from "execa";
-import { writeFileSync } from "node:fs";
 import { delimiter, join, resolve } from "node:path";
 import { collectEnvironment } from "../../lib/environment.js";
 import { engineBinary, packageRoot } from "../../lib/paths.js";
@@ -11,6 +10,7 @@ import { collectFacts, collectors } from "../doctor/collect.js";
 import { gpus } from "../doctor/derive.js";
 import { parseNvccVersion } from "../doctor/parse.js";
 import { blocking, makeSteps, missingArchs, parseArchs, precheckIds, type BuildBackend, type PrecheckVerdict } from "./plan.js";
+import { writeFileAtomic } from "../../lib/output.js";
 import type { BuildInfoSchema, BuildSchema } from "../../generated/schemas.js";
 
 export interface BuildOptions {
@@ -105,7 +105,7 @@ export async function buildReport(o: BuildOptions): Promise<BuildReport> {
         flags: flags.exitCode === 0 && typeof flags.stdout === "string" ? flags.stdout.trim() : null,
       };
       validateReport("build-info", buildInfo);
-      writeFileSync(join(engineDir, "build", "build-info.json"), `${JSON.stringify(buildInfo, null, 2)}\n`);
+      writeFileAtomic(join(engineDir, "build", "build-info.json"), `${JSON.stringify(buildInfo, null, 2)}\n`);
     }
   }
   return {

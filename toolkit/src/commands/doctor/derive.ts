@@ -34,7 +34,11 @@ export function probe(f: Facts): ProbeResult | null {
   const run = f.cudaProbe.run;
   if (!run || run.exitCode !== 0) return null;
   try {
-    return JSON.parse(run.stdout) as ProbeResult;
+    const p = JSON.parse(run.stdout) as Partial<ProbeResult> | null;
+    // Each part must be an object (a probe cut short, or edited facts, may lack one).
+    const obj = (x: unknown) => (typeof x === "object" && x !== null && !Array.isArray(x) ? x : { error: "the probe reported nothing for it" });
+    if (typeof p !== "object" || p === null) return null;
+    return { ...p, libcuda: obj(p.libcuda), cublasLt: obj(p.cublasLt), cublas: obj(p.cublas) } as ProbeResult;
   } catch {
     return null;
   }

@@ -127,6 +127,7 @@ export class EngineClient {
       stdinPipe: true,
       buffer: false,
       timeoutMs: 0,
+      detached: true, // Ctrl-C goes to vox serve, which ends the sessions and then the engine
       binary: this.o.binary,
     });
     this.#proc = proc;

@@ -2,9 +2,11 @@
 // and the HTTP / WebSocket server, prints where it listens, and on SIGINT / SIGTERM ends every
 // session with transcription.done for what was decided before exiting 0.
 import { existsSync } from "node:fs";
+import type { AddressInfo } from "node:net";
 import { basename, join, resolve } from "node:path";
 import type { Argv } from "yargs";
 import { EngineUnavailableError, EXIT, InputError, UsageError, VoxError } from "../../lib/errors.js";
+import type { ReadyEvent } from "../../lib/events.js";
 import { isFixture, readFixture } from "../../lib/fixture.js";
 import { engineBinary, fixturesDir, packageRoot } from "../../lib/paths.js";
 import { DEFAULT_MODEL } from "../transcribe/index.js";
@@ -51,6 +53,57 @@ function checkArgs(a: ServeArgs): void {
   if (a["api-key"] !== undefined && a["api-key"].trim().length === 0) throw new UsageError("--api-key is empty", "Pass a non-empty key, or leave --api-key out.");
 }
 
+export interface StartOptions {
+  model: string;
+  backend: "auto" | "cpu" | "cuda";
+  delayMs?: number;
+  host: string;
+  port: number;
+  maxSessions: number;
+  apiKey: string | null;
+  maxBodyBytes: number;
+}
+
+/** The engine process, then the server listening: what `vox serve` runs (and `vox smoke`'s realtime
+ *  check, on a free port). Typed errors for an engine that does not start and a port in use. */
+export async function startServer(o: StartOptions): Promise<{ server: VoxServer; engine: EngineClient; ready: ReadyEvent; addr: AddressInfo; delay: number }> {
+  const engine = new EngineClient({ model: o.model, backend: o.backend, delayMs: o.delayMs });
+  let ready: ReadyEvent;
+  try {
+    ready = await engine.start();
+  } catch (e) {
+    if (!(e instanceof EngineStartError)) throw e;
+    if (e.exitCode === null) throw new EngineUnavailableError(e.message);
+    // The engine's own line was printed by it; its exit code is passed on (as vox transcribe does).
+    throw new VoxError(`the engine did not start: ${e.message}`, "Fix what the engine names above and start again.", e.exitCode as typeof EXIT.failed);
+  }
+  const delay = typeof ready.delay_ms === "number" ? ready.delay_ms : (o.delayMs ?? 480);
+  const server = new VoxServer(
+    {
+      host: o.host,
+      port: o.port,
+      models: [basename(o.model), HF_MODEL_ID],
+      maxSessions: o.maxSessions,
+      apiKey: o.apiKey,
+      maxBodyBytes: o.maxBodyBytes,
+      maxMessageBytes: 8 * 1048576,
+      webDir: join(packageRoot(), "toolkit", "web"),
+      promptTokens: 1 + LEFT_PAD_TOKENS + delay / 80,
+      log: (l) => console.error(l),
+    },
+    engine,
+  );
+  try {
+    return { server, engine, ready, addr: await server.listen(), delay };
+  } catch (e) {
+    await engine.stop();
+    const code = (e as { code?: string }).code;
+    if (code === "EADDRINUSE") throw new UsageError(`port ${o.port} on ${o.host} is in use`, "Pass another --port, or stop the program using it.");
+    if (code === "EADDRNOTAVAIL") throw new UsageError(`${o.host} is not an address of this machine`, "Pass --host 127.0.0.1 or an address this machine has.");
+    throw e;
+  }
+}
+
 export async function runServe(a: ServeArgs): Promise<number> {
   checkArgs(a);
   const model = resolve(a.model ?? join(fixturesDir(), DEFAULT_MODEL));
@@ -59,42 +112,16 @@ export async function runServe(a: ServeArgs): Promise<number> {
   }
   if (!existsSync(engineBinary())) throw new EngineUnavailableError(`the engine binary ${engineBinary()} does not exist`);
   const delayMs = a["delay-ms"] ?? (isFixture(model) ? readFixture(model).delayMs : undefined);
-  const engine = new EngineClient({ model, backend: a.backend, delayMs });
-  let ready: Awaited<ReturnType<EngineClient["start"]>>;
-  try {
-    ready = await engine.start();
-  } catch (e) {
-    if (!(e instanceof EngineStartError)) throw e;
-    if (e.exitCode === null) throw new EngineUnavailableError(e.message);
-    // The engine's own line was printed by it; its exit code is passed on (as vox transcribe does).
-    throw new VoxError(`the engine did not start: ${e.message}`, "Fix what the engine names above and start vox serve again.", e.exitCode as typeof EXIT.failed);
-  }
-  const effectiveDelay = typeof ready.delay_ms === "number" ? ready.delay_ms : (delayMs ?? 480);
-  const server = new VoxServer(
-    {
-      host: a.host,
-      port: a.port,
-      models: [basename(model), HF_MODEL_ID],
-      maxSessions: a["max-sessions"],
-      apiKey: a["api-key"] ?? null,
-      maxBodyBytes: Math.floor(a["max-body-mb"] * 1048576),
-      maxMessageBytes: 8 * 1048576,
-      webDir: join(packageRoot(), "toolkit", "web"),
-      promptTokens: 1 + LEFT_PAD_TOKENS + effectiveDelay / 80,
-      log: (l) => console.error(l),
-    },
-    engine,
-  );
-  let addr: Awaited<ReturnType<VoxServer["listen"]>>;
-  try {
-    addr = await server.listen();
-  } catch (e) {
-    await engine.stop();
-    const code = (e as { code?: string }).code;
-    if (code === "EADDRINUSE") throw new UsageError(`port ${a.port} on ${a.host} is in use`, "Pass another --port, or stop the program using it.");
-    if (code === "EADDRNOTAVAIL") throw new UsageError(`${a.host} is not an address of this machine`, "Pass --host 127.0.0.1 or an address this machine has.");
-    throw e;
-  }
+  const { server, ready, addr, delay: effectiveDelay } = await startServer({
+    model,
+    backend: a.backend,
+    delayMs,
+    host: a.host,
+    port: a.port,
+    maxSessions: a["max-sessions"],
+    apiKey: a["api-key"] ?? null,
+    maxBodyBytes: Math.floor(a["max-body-mb"] * 1048576),
+  });
   const shown = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
   console.log(`vox serve: listening on http://${shown}:${addr.port}/ (model ${basename(model)}, ${String(ready.backend)} on ${String(ready.device)}, delay ${effectiveDelay} ms)`);
   console.log(`vox serve: page http://${shown}:${addr.port}/, realtime ws://${shown}:${addr.port}/v1/realtime, OpenAI POST /v1/audio/transcriptions`);

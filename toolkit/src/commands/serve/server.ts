@@ -68,7 +68,7 @@ export class VoxServer {
     const index = this.#static.get("/index.html");
     if (index) this.#static.set("/", index);
     this.#http = createServer((req, res) => {
-      this.#route(req, res).catch((e: unknown) => this.#fail(res, e));
+      this.#route(req, res).catch((e: unknown) => this.#fail(req, res, e));
     });
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: cfg.maxMessageBytes });
     this.#http.on("upgrade", (req, socket, head) => {
@@ -83,6 +83,11 @@ export class VoxServer {
       }
       this.#wss.handleUpgrade(req, socket, head, (ws) => this.#connect(ws));
     });
+  }
+
+  /** The model names sessions may use (the first is the model folder's). */
+  get models(): readonly string[] {
+    return this.cfg.models;
   }
 
   /** Sessions open now: WebSocket sessions and uploads being transcribed. */
@@ -171,7 +176,9 @@ export class VoxServer {
     res.end(s);
   }
 
-  #fail(res: ServerResponse, e: unknown): void {
+  /** The error response, once the request body is read to its end (answering while the client
+   *  is still sending would break its upload with EPIPE instead of showing it the error). */
+  #fail(req: IncomingMessage, res: ServerResponse, e: unknown): void {
     const err = e instanceof ApiError ? e : new ApiError(500, `Internal error in vox serve: ${(e as Error)?.message ?? String(e)}`);
     if (!(e instanceof ApiError)) this.cfg.log(`vox serve: internal error: ${(e as Error)?.stack ?? String(e)}`);
     if (res.headersSent) {
@@ -179,8 +186,19 @@ export class VoxServer {
       return;
     }
     const body = errorBody(err);
-    res.writeHead(err.status, { "content-type": "application/json", "content-length": Buffer.byteLength(body), connection: "close" });
-    res.end(body);
+    let sent = false;
+    const send = () => {
+      if (sent || res.destroyed) return;
+      sent = true;
+      res.writeHead(err.status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+      res.end(body);
+    };
+    if (req.readableEnded) send();
+    else {
+      req.removeAllListeners("data");
+      req.on("end", send);
+      req.resume();
+    }
   }
 
   #readBody(req: IncomingMessage): Promise<Buffer> {
@@ -197,9 +215,8 @@ export class VoxServer {
       req.on("data", (c: Buffer) => {
         n += c.length;
         if (n > limit) {
-          req.removeAllListeners("data");
-          req.resume();
-          reject(tooBig());
+          chunks.length = 0;
+          reject(tooBig()); // #fail reads the rest of the body, then answers 413
           return;
         }
         chunks.push(c);

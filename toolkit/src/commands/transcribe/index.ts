@@ -11,7 +11,7 @@ import { chooseCapture, collectCaptureFacts } from "../../lib/capture.js";
 import { EXIT, InputError, UsageError, VoxError } from "../../lib/errors.js";
 import { timedToken, type EngineEvent } from "../../lib/events.js";
 import { isFixture, readFixture } from "../../lib/fixture.js";
-import { checkModelDir } from "../../lib/inputs.js";
+import { checkModelDir, checkPositive } from "../../lib/inputs.js";
 import { ensureWritableDir } from "../../lib/output.js";
 import { fixturesDir } from "../../lib/paths.js";
 import { transcribeLive, type LiveOutcome } from "../../lib/transcribe.js";
@@ -228,6 +228,8 @@ async function runOne(p: Plan, a: TranscribeArgs, input: Input, abort: AbortCont
 }
 
 export async function runTranscribe(a: TranscribeArgs): Promise<number> {
+  checkPositive("--timeout", a.timeout);
+  if (a["delay-ms"] !== undefined && !Number.isFinite(a["delay-ms"])) throw new UsageError("--delay-ms must be a number of milliseconds (80..2400, a multiple of 80)");
   const p = await plan(a);
   if (a["output-dir"] !== undefined) ensureWritableDir(a["output-dir"], "--output-dir");
   await ensureEngineBuilt({ note: (l) => console.error(l) });

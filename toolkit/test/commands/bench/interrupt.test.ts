@@ -19,7 +19,12 @@ test("vox-bench interrupted while the engine runs leaves nothing in $TMPDIR", as
     env: { TMPDIR: tmp, VOX_ENGINE: engine, VOX_REPORTS_DIR: join(work, "reports") },
   });
   const clips = () => readdirSync(tmp).filter((d) => d.startsWith("vox-bench-"));
-  while (!(clips().length === 1 && existsSync(join(tmp, clips()[0]!, "clip-2s.wav")))) await sleep(50);
+  let exited = false;
+  void child.finally(() => {
+    exited = true;
+  });
+  while (!exited && !(clips().length === 1 && existsSync(join(tmp, clips()[0]!, "clip-2s.wav")))) await sleep(50);
+  assert.equal(exited, false, "the bench ended before it was interrupted");
   child.kill("SIGINT");
   const r = await child;
   assert.equal(r.exitCode, 130, String(r.stderr));

@@ -124,6 +124,14 @@ const FINDINGS: Finding[] = [
     check: "libcuda", status: "warn", detail: /the driver probe loaded \/usr\/lib\/x86_64-linux-gnu\/libcuda\.so\.1 but reported no cuInit result/, fix: /--save-facts/,
   },
   {
+    name: "the probe printed an empty object (cut short): named, not a crash of the check",
+    facts: linux((f) => {
+      f.cudaProbe.run = cmd("cuda-probe", "{}");
+    }),
+    check: "libcuda", status: "fail", detail: /dlopen\("libcuda\.so\.1"\) failed: the probe reported nothing for it/, fix: /Install the NVIDIA driver/,
+    alsoFails: ["cublas"],
+  },
+  {
     name: "WSL 1",
     facts: wsl((f) => {
       f.platform.kernel = "4.4.0-22621-Microsoft";

@@ -15,10 +15,11 @@ test("every input path passes on the bundled fixture (ffmpeg skipped or passed)"
   assert.equal(r.exitCode, 0, r.stdout + r.stderr);
   const rep = report<SmokeReport>(r, "smoke-");
   assert.deepEqual(schemaErrors("smoke", rep), []);
-  assert.deepEqual(rep.checks.map((c) => c.id), ["file", "stdin-pcm", "stdin-wav", "ffmpeg", "concurrent", "bad-input"]);
+  assert.deepEqual(rep.checks.map((c) => c.id), ["file", "stdin-pcm", "stdin-wav", "ffmpeg", "concurrent", "bad-input", "realtime"]);
   for (const c of rep.checks.filter((x) => x.id !== "ffmpeg")) assert.equal(c.status, "pass", `${c.id}: ${c.detail}`);
   assert.ok(rep.checks.find((c) => c.id === "file")!.timingsMs!.wall! > 0);
-  assert.match(r.stdout, /5 passed|6 passed/);
+  assert.match(r.stdout, /6 passed|7 passed/);
+  assert.match(rep.checks.find((c) => c.id === "realtime")!.detail, /same text and token count as the file run/);
 });
 
 test("asking for CUDA where the engine has none fails with the engine's reason", async (t) => {
