@@ -7,6 +7,7 @@ import { schemaErrors } from "../../lib/report.js";
 import type { Tolerance, TierName } from "../../lib/tolerance.js";
 import type { BuildBackend } from "../build/plan.js";
 import type { BackendChoice } from "../../lib/backend.js";
+import type { GateConfigSchema } from "../../generated/schemas.js";
 
 
 export interface GateConfig {
@@ -29,12 +30,8 @@ export interface GateConfig {
   }>;
 }
 
-interface RawConfig {
-  timeoutSeconds?: number;
-  build?: { skip?: boolean; backend?: BuildBackend; arch?: string };
-  smoke?: Array<{ model: string; audio?: string; backend?: BackendChoice }>;
-  accuracy: Array<{ name: string; model: string; audio?: string[]; baseline: string; candidate?: BackendChoice; tier: TierName; tolerance?: Partial<Tolerance>; logitSteps?: number; manifest?: string; maxWer?: number }>;
-}
+/** The file as the schema describes it (generated from gate-config.schema.json). */
+type RawConfig = GateConfigSchema;
 
 const FIX = "Edit the gate config to match checks/schemas/gate-config.schema.json (GATE.md shows an example).";
 
