@@ -95,18 +95,22 @@ test("judgeGolden: the real dump passes; one row 1 % off, or a token changed at 
   assert.equal(r2.status, "FAIL");
   assert.match(r2.detail, /tokens differ from step 20/);
 
-  // The golden row at that step made a near-tie (top-2 margin 1e-3 < tokenMargin): CUDA's rule lists it.
+  // The golden row at that step made a near-tie (top-2 margin 1e-3 < tokenMargin), the same change in the
+  // candidate's row so the logits still agree: CUDA's rule lists the changed token, the CPU's fails it.
   const tied = new Float32Array(golden.logits!.data);
+  const mine = new Float32Array(got.logits!.data);
   const row = tied.subarray(step * V, (step + 1) * V);
   let best = 0;
   for (let i = 1; i < V; i++) if (row[i]! > row[best]!) best = i;
-  const other = best === 7 ? 8 : 7;
-  row[other] = row[best]! - 1e-3;
+  let second = best === 0 ? 1 : 0;
+  for (let i = 0; i < V; i++) if (i !== best && row[i]! > row[second]!) second = i;
+  row[best] = row[second]! + 1e-3;
+  mine[step * V + best] = row[best]!;
   const narrow = { ...golden, logits: { ...golden.logits!, data: tied } };
-  const r3 = judgeGolden("near-tie", narrow, { ...got, tokens }, "cuda");
+  const r3 = judgeGolden("near-tie", narrow, { ...got, tokens, logits: { ...got.logits!, data: mine } }, "cuda");
   assert.equal(r3.status, "PASS", r3.detail);
   assert.match(r3.detail, /golden top-2 margin below 0\.01: allowed/);
-  assert.equal(judgeGolden("near-tie", narrow, { ...got, tokens }, "cpu").status, "FAIL");
+  assert.equal(judgeGolden("near-tie", narrow, { ...got, tokens, logits: { ...got.logits!, data: mine } }, "cpu").status, "FAIL");
 });
 
 test("judgeIdentical: one identical run and one that differs at step 3 fail, naming the second", () => {
