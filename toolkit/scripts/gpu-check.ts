@@ -589,7 +589,7 @@ async function checkSpeed(wavDir: string): Promise<void> {
       `wall ${second.timings_ms.wall!.toFixed(0)} ms; copy ${copyGbps?.toFixed(0) ?? "?"} GB/s -> ` +
       `floor ${floor?.toFixed(3) ?? "?"} ms/step (${(bytesPerStep / 1e9).toFixed(2)} GB/step)`,
   });
-  // The bars of the CUDA issue that made this check: decoder within 2x its floor, encoder+adapter 150 ms for 180 s.
+  // The CUDA backend's bars: decoder within 2x its floor, encoder+adapter within 150 ms for 180 s.
   record({
     name: "bar",
     status: ratio !== null && ratio <= 2 ? "PASS" : "FAIL",
