@@ -11,10 +11,10 @@
  * min and max wall ms over the repetitions, and the median per decided position, and the same for the
  * process's CPU time (all threads). --pos P times every
  * measurement at decoder position P instead (P >= sliding_window: every attention reads a full window;
- * the ring slots hold whatever was there, which costs the same; CUDA only, whose rings are allocated whole). --streams B instead times
- * ticks of B streams: each of `reps` ticks steps every stream once at position P (+ the tick), as
- * vox_streams_step does, in forwards of at most VOX_MAX_ROWS rows; prints p50 / p95 / max tick ms and
- * the device memory in use with the B decoders (and with none). */
+ * the ring slots hold whatever was there, which costs the same; CUDA only, whose rings are allocated
+ * whole). --streams B instead times ticks of B streams: each of `reps` ticks steps every stream once
+ * at position P (default a full window; + the tick), as vox_streams_step does, in forwards of at most
+ * VOX_MAX_ROWS rows; prints p50 / p95 / max tick ms and the device memory per stream. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,7 +74,8 @@ static int bench_streams(vox_backend_t *be, vox_model_t *m, int B, int reps, lon
         double t0 = vox_now_ms();
         for (int i = 0; i < B; i++) pos[i] = P + (t < 0 ? 0 : t);
         for (int i = 0; !rc && i < B; i += VOX_MAX_ROWS)
-            rc = vox_decoder_step_rows(&scratch, d + i, ep + i, pos + i, B - i < VOX_MAX_ROWS ? B - i : VOX_MAX_ROWS, out);
+            rc = vox_decoder_step_rows(&scratch, d + i, ep + i, pos + i, B - i < VOX_MAX_ROWS ? B - i : VOX_MAX_ROWS,
+                                       out);
         if (t >= 0) ms[t] = vox_now_ms() - t0;
     }
     if (rc) {

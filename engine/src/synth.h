@@ -13,10 +13,11 @@
  * steps, as real speech does (a random model never emits it): column 0 of the token embeddings
  * becomes a constant c for every id (so the final hidden state carries a positive feature, about
  * c / its rms), the PAD row gets c + d there, and the final norm's weight at column 0 is raised to g,
- * which gives PAD's logit an advantage g·d·x̂₀ over every other id. g is solved so that the expected
- * win rate, under Gaussian logits (every id's logit ~ N(0, s²), s from the recipe; x̂₀ ~ N(μ, 1)),
- * is pad_rate. Every other value is the plain model's (same seed, same stream of random numbers).
- * DIR/synthetic-pad.json records c, d, g, μ and s; the rate a run measures is the fact to report. */
+ * which gives PAD's logit an advantage g·d·x̂₀ over every other id. g is solved from a picture of the
+ * full model's logits measured on a GPU (synth.c); the tiny model uses a Gaussian one. The random
+ * model is bistable (the token fed back boosts its own next logit), so a run lands near one of the
+ * two ends rather than at an intermediate rate: the rate a run measures is the fact to report.
+ * DIR/synthetic-pad.json records c, d, g and the picture used. */
 #ifndef VOX_SYNTH_H
 #define VOX_SYNTH_H
 #include <stdint.h>

@@ -11,7 +11,16 @@
 // The comparisons are the toolkit's (runcheck.ts over tokendiff.ts and logits.ts), the limits a
 // tier or the golden limits of checks/tolerances.json, the decoder floor the engine's
 // decoder_bytes_per_step (--json) over the copy bandwidth `voxtral --bench-copy` measures in the same run.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { Readable } from "node:stream";
@@ -21,7 +30,14 @@ import { readFixture, type Fixture } from "../src/lib/fixture.js";
 import type { LogitsMatrix } from "../src/lib/logits.js";
 import { readNpyF32 } from "../src/lib/npy.js";
 import { engineBinary, fixturesDir, packageRoot } from "../src/lib/paths.js";
-import { type CheckResult, judgeGolden, judgeIdentical, judgeRun, type RunOutput, summaryLines } from "../src/lib/runcheck.js";
+import {
+  type CheckResult,
+  judgeGolden,
+  judgeIdentical,
+  judgeRun,
+  type RunOutput,
+  summaryLines,
+} from "../src/lib/runcheck.js";
 import { readWav, writeWav } from "../src/lib/wav.js";
 
 const USAGE =
@@ -66,7 +82,8 @@ const BACKEND = opts.backend;
 const CUDA = BACKEND === "cuda";
 if (opts.speed !== undefined && !existsSync(opts.speed)) usage(`--speed folder ${opts.speed} does not exist`);
 const padRate = opts["pad-rate"] === undefined ? null : Number(opts["pad-rate"]);
-if (padRate !== null && !(padRate >= 0 && padRate < 1)) usage(`--pad-rate is '${opts["pad-rate"]}'; give a number in [0, 1)`);
+if (padRate !== null && !(padRate >= 0 && padRate < 1))
+  usage(`--pad-rate is '${opts["pad-rate"]}'; give a number in [0, 1)`);
 
 const ROOT = packageRoot();
 const BIN = engineBinary();
@@ -102,9 +119,18 @@ function writeJsonLog(): void {
 }
 
 /** Runs a command (zx), logs it with its stderr; never throws. */
-async function run(cmd: string, args: readonly string[], o: { timeout?: Duration; input?: Buffer | Readable } = {}): Promise<ProcessOutput> {
+async function run(
+  cmd: string,
+  args: readonly string[],
+  o: { timeout?: Duration; input?: Buffer | Readable } = {},
+): Promise<ProcessOutput> {
   const t0 = Date.now();
-  const r = await $({ nothrow: true, quiet: true, timeout: o.timeout ?? "300s", ...(o.input ? { input: o.input } : {}) })`${cmd} ${args}`;
+  const r = await $({
+    nothrow: true,
+    quiet: true,
+    timeout: o.timeout ?? "300s",
+    ...(o.input ? { input: o.input } : {}),
+  })`${cmd} ${args}`;
   log(`$ ${cmd} ${args.join(" ")}  # exit ${r.exitCode ?? r.signal} in ${Date.now() - t0} ms`);
   if (r.stderr.trim()) log(r.stderr.trimEnd().split("\n").slice(-40).join("\n"));
   return r;
@@ -112,17 +138,35 @@ async function run(cmd: string, args: readonly string[], o: { timeout?: Duration
 
 function failureOf(r: ProcessOutput): string | null {
   if (r.exitCode === 0) return null;
-  const last = r.stderr.trim().split("\n").filter((l) => l.trim()).at(-1) ?? "";
+  const last =
+    r.stderr
+      .trim()
+      .split("\n")
+      .filter((l) => l.trim())
+      .at(-1) ?? "";
   return `exit ${r.exitCode ?? r.signal}${last ? `: ${last}` : ""}`;
 }
 
-interface EngineJson { tokens: number[]; text: string; n_steps: number; audio_seconds: number; gpu_mem_mb: number | null;
+interface EngineJson {
+  tokens: number[];
+  text: string;
+  n_steps: number;
+  audio_seconds: number;
+  gpu_mem_mb: number | null;
   decoder_bytes_per_step: number;
-  timings_ms: Record<string, number>; step_ms?: number[] }
+  timings_ms: Record<string, number>;
+  step_ms?: number[];
+}
 
 /** One offline engine run with --json (and --dump DIR when given). */
-async function transcribe(model: string, audio: string, delayMs: number | null, backend: string, extra: string[] = [],
-  dump?: string): Promise<{ json: EngineJson | null; failure: string | null; dump: RunOutput | null }> {
+async function transcribe(
+  model: string,
+  audio: string,
+  delayMs: number | null,
+  backend: string,
+  extra: string[] = [],
+  dump?: string,
+): Promise<{ json: EngineJson | null; failure: string | null; dump: RunOutput | null }> {
   const args = ["-d", model, "-i", audio, "--backend", backend, "--json", ...extra];
   if (delayMs !== null) args.push("--delay-ms", String(delayMs));
   if (dump) args.push("--dump", dump);
@@ -140,13 +184,20 @@ function logitsOf(path: string): LogitsMatrix {
 
 function readDump(dir: string): RunOutput {
   const tokens = (JSON.parse(readFileSync(join(dir, "tokens.json"), "utf8")) as { tokens: number[] }).tokens;
-  return { tokens, logits: logitsOf(join(dir, "logits.npy")), audioEmbeds: readNpyF32(join(dir, "audio_embeds.npy")).data };
+  return {
+    tokens,
+    logits: logitsOf(join(dir, "logits.npy")),
+    audioEmbeds: readNpyF32(join(dir, "audio_embeds.npy")).data,
+  };
 }
 
 function goldenOf(fx: Fixture): RunOutput {
   const embeds = join(fx.golden.dir, "audio_embeds.npy");
-  return { tokens: fx.golden.tokens, logits: fx.golden.logits ? logitsOf(fx.golden.logits) : null,
-    ...(existsSync(embeds) ? { audioEmbeds: readNpyF32(embeds).data } : {}) };
+  return {
+    tokens: fx.golden.tokens,
+    logits: fx.golden.logits ? logitsOf(fx.golden.logits) : null,
+    ...(existsSync(embeds) ? { audioEmbeds: readNpyF32(embeds).data } : {}),
+  };
 }
 
 function skip(name: string, why: string): void {
@@ -184,18 +235,35 @@ async function checkBuild(): Promise<boolean> {
   const tools = ["opcheck", "two_streams", "batch_streams", "rowbench"];
   const b = a.exitCode === 0 ? await run("make", ["-C", join(ROOT, "engine"), ...tools, `-j${jobs}`]) : a;
   const why = failureOf(a) ?? failureOf(b);
-  record({ name: "build", status: why ? "FAIL" : "PASS", detail: why ?? `make -C engine ${target.join(" ")}, ${tools.join(", ")}` });
+  record({
+    name: "build",
+    status: why ? "FAIL" : "PASS",
+    detail: why ?? `make -C engine ${target.join(" ")}, ${tools.join(", ")}`,
+  });
   return !why;
 }
 
 /** --info: on CUDA the device must be there (libcublasLt searched for when the loader missed it). */
 async function checkInfo(): Promise<boolean> {
   let r = await run(BIN, ["--info"]);
-  let info = JSON.parse(r.stdout || "{}") as { commit?: string; cuda?: { available: boolean; reason: string | null;
-    libcublasLt: string | null; driver_version: number; cublas_version: number; devices: { name: string; cc: string }[] } | null };
+  let info = JSON.parse(r.stdout || "{}") as {
+    commit?: string;
+    cuda?: {
+      available: boolean;
+      reason: string | null;
+      libcublasLt: string | null;
+      driver_version: number;
+      cublas_version: number;
+      devices: { name: string; cc: string }[];
+    } | null;
+  };
   if (CUDA && info.cuda && !info.cuda.libcublasLt) {
     const py = await sh`python3 -c ${"import site; print(' '.join(site.getsitepackages()))"}`;
-    const dirs = ["/usr/local/cuda/lib64", "/usr/lib/x86_64-linux-gnu", ...py.stdout.trim().split(/\s+/).filter(Boolean)];
+    const dirs = [
+      "/usr/local/cuda/lib64",
+      "/usr/lib/x86_64-linux-gnu",
+      ...py.stdout.trim().split(/\s+/).filter(Boolean),
+    ];
     const found = await sh`find ${dirs} -name ${"libcublasLt.so.1[23]"}`;
     const lib = found.stdout.trim().split("\n")[0];
     if (lib) {
@@ -209,17 +277,29 @@ async function checkInfo(): Promise<boolean> {
   writeFileSync(join(OUT, "info.json"), r.stdout);
   facts.engineCommit = info.commit ?? null;
   if (!CUDA) {
-    record({ name: "info", status: r.exitCode === 0 ? "PASS" : "FAIL", detail: `engine ${info.commit ?? "?"}, CPU backend` });
+    record({
+      name: "info",
+      status: r.exitCode === 0 ? "PASS" : "FAIL",
+      detail: `engine ${info.commit ?? "?"}, CPU backend`,
+    });
     return r.exitCode === 0;
   }
   const c = info.cuda;
   if (!c?.available) {
-    record({ name: "info", status: "FAIL", detail: `CUDA not available: ${c?.reason ?? failureOf(r) ?? "no cuda object"}` });
+    record({
+      name: "info",
+      status: "FAIL",
+      detail: `CUDA not available: ${c?.reason ?? failureOf(r) ?? "no cuda object"}`,
+    });
     return false;
   }
   const d = c.devices[0]!;
   facts.device = d.name;
-  record({ name: "info", status: "PASS", detail: `${d.name} cc ${d.cc} driver ${c.driver_version} cublas ${c.cublas_version}, engine ${info.commit}` });
+  record({
+    name: "info",
+    status: "PASS",
+    detail: `${d.name} cc ${d.cc} driver ${c.driver_version} cublas ${c.cublas_version}, engine ${info.commit}`,
+  });
   return true;
 }
 
@@ -229,8 +309,14 @@ async function checkOpcheck(): Promise<void> {
   writeFileSync(join(OUT, "opcheck.txt"), r.stdout + r.stderr);
   const ok = r.stdout.split("\n").filter((l) => l.startsWith("ok")).length;
   const bad = r.stdout.split("\n").filter((l) => l.startsWith("FAIL"));
-  record({ name: "opcheck", status: r.exitCode === 0 && bad.length === 0 ? "PASS" : "FAIL",
-    detail: r.exitCode === 0 ? `${ok} op checks ok (opcheck.txt)` : `${failureOf(r)}; ${bad.slice(0, 3).join("; ")} (opcheck.txt)` });
+  record({
+    name: "opcheck",
+    status: r.exitCode === 0 && bad.length === 0 ? "PASS" : "FAIL",
+    detail:
+      r.exitCode === 0
+        ? `${ok} op checks ok (opcheck.txt)`
+        : `${failureOf(r)}; ${bad.slice(0, 3).join("; ")} (opcheck.txt)`,
+  });
 }
 
 async function checkFixture(fx: Fixture, features: { help: string }): Promise<void> {
@@ -248,23 +334,39 @@ async function checkFixture(fx: Fixture, features: { help: string }): Promise<vo
   }
   const offline = main.json.tokens;
 
-  const st = await run(BIN, ["-d", fx.dir, "--stdin", "--delay-ms", String(fx.delayMs), "--backend", BACKEND, "--json"],
-    { input: raggedStdin(fx.audio) });
+  const st = await run(
+    BIN,
+    ["-d", fx.dir, "--stdin", "--delay-ms", String(fx.delayMs), "--backend", BACKEND, "--json"],
+    { input: raggedStdin(fx.audio) },
+  );
   const stTokens = st.exitCode === 0 ? (JSON.parse(st.stdout) as EngineJson).tokens : null;
-  if (stTokens) record(judgeIdentical("streaming", `${name} ${BACKEND} stdin (ragged chunks) vs offline`, offline, [stTokens]));
+  if (stTokens)
+    record(judgeIdentical("streaming", `${name} ${BACKEND} stdin (ragged chunks) vs offline`, offline, [stTokens]));
   else record({ name: "streaming", status: "FAIL", detail: `${name}: ${failureOf(st)}` });
 
   const two = await run(join(BUILD_DIR, "two_streams"), [fx.dir, fx.audio, String(fx.delayMs), BACKEND]);
-  const twoTokens = two.stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => (JSON.parse(l) as { tokens: number[] }).tokens);
-  record(two.exitCode === 0
-    ? judgeIdentical("2streams", `${name} two streams in one process vs offline`, offline, twoTokens)
-    : { name: "2streams", status: "FAIL", detail: `${name}: ${failureOf(two)}` });
+  const twoTokens = two.stdout
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => (JSON.parse(l) as { tokens: number[] }).tokens);
+  record(
+    two.exitCode === 0
+      ? judgeIdentical("2streams", `${name} two streams in one process vs offline`, offline, twoTokens)
+      : { name: "2streams", status: "FAIL", detail: `${name}: ${failureOf(two)}` },
+  );
 
   const procs = await Promise.all([0, 1].map(() => transcribe(fx.dir, fx.audio, fx.delayMs, BACKEND)));
   const bad = procs.find((p) => p.failure);
-  record(bad
-    ? { name: "2procs", status: "FAIL", detail: `${name}: ${bad.failure}` }
-    : judgeIdentical("2procs", `${name} two processes at once vs offline`, offline, procs.map((p) => p.json!.tokens)));
+  record(
+    bad
+      ? { name: "2procs", status: "FAIL", detail: `${name}: ${bad.failure}` }
+      : judgeIdentical(
+          "2procs",
+          `${name} two processes at once vs offline`,
+          offline,
+          procs.map((p) => p.json!.tokens),
+        ),
+  );
 
   await checkSpeculation(fx, features);
   await checkBatched(fx, offline, features);
@@ -277,13 +379,24 @@ async function checkFixture(fx: Fixture, features: { help: string }): Promise<vo
 async function checkSpeculation(fx: Fixture, features: { help: string }): Promise<void> {
   const name = basename(fx.dir);
   if (!features.help.includes("--speculate")) return skip("speculate", `${name}: this engine has no --speculate yet`);
-  const runs = await Promise.all([["--no-speculation"], ["--speculate", String(SPECULATE)], ["--speculate", String(SPECULATE), "--spec-guess", "2"]]
-    .map((extra, i) => transcribe(fx.dir, fx.audio, fx.delayMs, BACKEND, extra, join(TMP, `${name}.spec${i}`))));
+  const runs = await Promise.all(
+    [
+      ["--no-speculation"],
+      ["--speculate", String(SPECULATE)],
+      ["--speculate", String(SPECULATE), "--spec-guess", "2"],
+    ].map((extra, i) => transcribe(fx.dir, fx.audio, fx.delayMs, BACKEND, extra, join(TMP, `${name}.spec${i}`))),
+  );
   const bad = runs.find((r) => !r.dump);
   if (bad) return record({ name: "speculate", status: "FAIL", detail: `${name}: ${bad.failure}` });
   const [off, on, never] = runs.map((r) => r.dump!) as [RunOutput, RunOutput, RunOutput];
-  record(judgeIdentical("speculate", `${name} ${BACKEND} --speculate ${SPECULATE} (PAD guess; never-right guess) vs --no-speculation`,
-    off.tokens, [on.tokens, never.tokens]));
+  record(
+    judgeIdentical(
+      "speculate",
+      `${name} ${BACKEND} --speculate ${SPECULATE} (PAD guess; never-right guess) vs --no-speculation`,
+      off.tokens,
+      [on.tokens, never.tokens],
+    ),
+  );
   const g = judgeGolden(`${name} ${BACKEND} --speculate ${SPECULATE} vs golden`, goldenOf(fx), on, BACKEND);
   record({ ...g, name: "spec-gold" });
 }
@@ -294,17 +407,47 @@ async function checkSpeculation(fx: Fixture, features: { help: string }): Promis
 async function checkBatched(fx: Fixture, offline: number[], features: { help: string }): Promise<void> {
   const name = basename(fx.dir);
   const harness = join(BUILD_DIR, "batch_streams");
-  if (!features.help.includes("--speculate") || !existsSync(harness)) return skip("batched", `${name}: no batch_streams harness built`);
-  const spec = (start: number, chunk: number) => `wav=${fx.audio},off=0,len=-1,delay=${fx.delayMs},start=${start},chunk=${chunk}`;
-  const r = await run(harness, ["-d", fx.dir, "--backend", BACKEND, "--rows", "8", spec(0, 4099), spec(3, 1280), spec(7, 640)]);
-  const lines = r.stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
-  const streams = lines.filter((l) => l.stream !== undefined) as unknown as { status: string; tokens: number[]; error?: string }[];
-  const counts = lines.find((l) => l.forwards !== undefined) as { forwards: number; widest: number; ticks: number } | undefined;
+  if (!features.help.includes("--speculate") || !existsSync(harness))
+    return skip("batched", `${name}: no batch_streams harness built`);
+  const spec = (start: number, chunk: number) =>
+    `wav=${fx.audio},off=0,len=-1,delay=${fx.delayMs},start=${start},chunk=${chunk}`;
+  const r = await run(harness, [
+    "-d",
+    fx.dir,
+    "--backend",
+    BACKEND,
+    "--rows",
+    "8",
+    spec(0, 4099),
+    spec(3, 1280),
+    spec(7, 640),
+  ]);
+  const lines = r.stdout
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const streams = lines.filter((l) => l.stream !== undefined) as unknown as {
+    status: string;
+    tokens: number[];
+    error?: string;
+  }[];
+  const counts = lines.find((l) => l.forwards !== undefined) as
+    | { forwards: number; widest: number; ticks: number }
+    | undefined;
   if (r.exitCode !== 0 || streams.length !== 3 || streams.some((x) => x.status !== "done")) {
-    return record({ name: "batched", status: "FAIL", detail: `${name}: ${failureOf(r) ?? streams.map((x) => x.error ?? x.status).join("; ")}` });
+    return record({
+      name: "batched",
+      status: "FAIL",
+      detail: `${name}: ${failureOf(r) ?? streams.map((x) => x.error ?? x.status).join("; ")}`,
+    });
   }
-  const res = judgeIdentical("batched", `${name} ${BACKEND} 3 streams stepped together (${counts?.forwards} forwards, ` +
-    `widest ${counts?.widest} rows) vs offline`, offline, streams.map((x) => x.tokens));
+  const res = judgeIdentical(
+    "batched",
+    `${name} ${BACKEND} 3 streams stepped together (${counts?.forwards} forwards, ` +
+      `widest ${counts?.widest} rows) vs offline`,
+    offline,
+    streams.map((x) => x.tokens),
+  );
   record(res);
 }
 
@@ -326,7 +469,10 @@ async function checkServe(fx: Fixture, offline: number[], features: { help: stri
   for (let i = 0; i < bytes.length; i += 4000) frames.push(frame("A", 7, bytes.subarray(i, i + 4000)));
   frames.push(frame("F", 7, Buffer.alloc(0)));
   const r = await run(BIN, ["-d", fx.dir, "--serve", "--backend", BACKEND], { input: Buffer.concat(frames) });
-  const events = r.stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const events = r.stdout
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   const tokens = events.filter((e) => e.type === "token" && e.stream === 7).map((e) => e.id as number);
   const done = events.some((e) => e.type === "done" && e.stream === 7);
   if (r.exitCode !== 0 || !done) {
@@ -347,13 +493,25 @@ async function sanitize(tool: string, label: string, args: string[], file: strin
   if (!cs) return record({ name: tool, status: "FAIL", detail: "compute-sanitizer not found" });
   const r = await run(cs, ["--tool", tool, "--error-exitcode", "9", binary, ...args], { timeout: "450s" });
   writeFileSync(join(OUT, file), r.stdout + r.stderr);
-  const summary = (r.stdout + r.stderr).split("\n").filter((l) => /ERROR SUMMARY|RACECHECK SUMMARY/.test(l)).at(-1) ?? "";
-  record({ name: tool, status: r.exitCode === 0 ? "PASS" : "FAIL", detail: `${label}: ${r.exitCode === 0 ? summary || "clean" : `${failureOf(r)} ${summary}`}` });
+  const summary =
+    (r.stdout + r.stderr)
+      .split("\n")
+      .filter((l) => /ERROR SUMMARY|RACECHECK SUMMARY/.test(l))
+      .at(-1) ?? "";
+  record({
+    name: tool,
+    status: r.exitCode === 0 ? "PASS" : "FAIL",
+    detail: `${label}: ${r.exitCode === 0 ? summary || "clean" : `${failureOf(r)} ${summary}`}`,
+  });
 }
 
 /** 180 s and 30 s WAVs from the 89, 60 and 45 s samples of WAV_DIR (16 kHz mono). */
 function speedClips(dir: string): { long: string; short: string; mid: string } {
-  const names = ["89s_", "60s_", "45s_"].flatMap((p) => readdirSync(dir).filter((f) => f.startsWith(p) && f.endsWith(".wav")).sort());
+  const names = ["89s_", "60s_", "45s_"].flatMap((p) =>
+    readdirSync(dir)
+      .filter((f) => f.startsWith(p) && f.endsWith(".wav"))
+      .sort(),
+  );
   if (names.length < 3) throw new Error(`${dir} lacks the 89s_/60s_/45s_ sample WAVs`);
   const parts = names.map((n) => readWav(join(dir, n)).samples);
   const all = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
@@ -384,8 +542,12 @@ async function checkSpeed(wavDir: string): Promise<void> {
       record({ name: "long", status: "FAIL", detail: `180 s on tiny-real-windows: ${a.failure ?? b?.failure}` });
     }
     if (CUDA && !opts["no-sanitizer"]) {
-      await sanitize("memcheck", "60 s on tiny-real-windows (encoder graph captured and replayed)",
-        ["-d", lfx, "-i", clips.mid, "--backend", "cuda", "--json"], "memcheck-long.txt");
+      await sanitize(
+        "memcheck",
+        "60 s on tiny-real-windows (encoder graph captured and replayed)",
+        ["-d", lfx, "-i", clips.mid, "--backend", "cuda", "--json"],
+        "memcheck-long.txt",
+      );
     }
   }
   const model = resolve(opts["speed-model"] ?? join(tmpdir(), "vox-full"));
@@ -406,14 +568,38 @@ async function checkSpeed(wavDir: string): Promise<void> {
   const t = first.timings_ms;
   const ratio = floor ? t.decode_per_step! / floor : null;
   const ea = t.encoder! + t.adapter!;
-  const values = { bytesPerStep, copyGbps, floorMsPerStep: floor, ratio, run1: first.timings_ms, run2: second.timings_ms,
-    steps: first.n_steps, audioSeconds: first.audio_seconds, gpuMemMb: first.gpu_mem_mb, xRealTime: first.audio_seconds / (t.wall! / 1e3) };
-  record({ name: "speed", status: "PASS", values,
-    detail: `${timingLine(first)}; repeat ${second.timings_ms.decode_per_step!.toFixed(3)} ms/step, wall ${second.timings_ms.wall!.toFixed(0)} ms; ` +
-      `copy ${copyGbps?.toFixed(0) ?? "?"} GB/s -> floor ${floor?.toFixed(3) ?? "?"} ms/step (${(bytesPerStep / 1e9).toFixed(2)} GB/step)` });
-  // The bars of the CUDA issue that made this check: decoder within 2x its floor, encoder+adapter 150 ms for 180 s.
-  record({ name: "bar", status: ratio !== null && ratio <= 2 ? "PASS" : "FAIL", detail: `decoder ${ratio?.toFixed(2) ?? "?"}x the floor (bar: 2x)` });
-  record({ name: "bar", status: ea <= 150 ? "PASS" : "FAIL", detail: `encoder+adapter ${ea.toFixed(1)} ms for ${first.audio_seconds.toFixed(0)} s (bar: 150 ms)` });
+  const values = {
+    bytesPerStep,
+    copyGbps,
+    floorMsPerStep: floor,
+    ratio,
+    run1: first.timings_ms,
+    run2: second.timings_ms,
+    steps: first.n_steps,
+    audioSeconds: first.audio_seconds,
+    gpuMemMb: first.gpu_mem_mb,
+    xRealTime: first.audio_seconds / (t.wall! / 1e3),
+  };
+  record({
+    name: "speed",
+    status: "PASS",
+    values,
+    detail:
+      `${timingLine(first)}; repeat ${second.timings_ms.decode_per_step!.toFixed(3)} ms/step, ` +
+      `wall ${second.timings_ms.wall!.toFixed(0)} ms; copy ${copyGbps?.toFixed(0) ?? "?"} GB/s -> ` +
+      `floor ${floor?.toFixed(3) ?? "?"} ms/step (${(bytesPerStep / 1e9).toFixed(2)} GB/step)`,
+  });
+  // The CUDA backend's bars: decoder within 2x its floor, encoder+adapter within 150 ms for 180 s.
+  record({
+    name: "bar",
+    status: ratio !== null && ratio <= 2 ? "PASS" : "FAIL",
+    detail: `decoder ${ratio?.toFixed(2) ?? "?"}x the floor (bar: 2x)`,
+  });
+  record({
+    name: "bar",
+    status: ea <= 150 ? "PASS" : "FAIL",
+    detail: `encoder+adapter ${ea.toFixed(1)} ms for ${first.audio_seconds.toFixed(0)} s (bar: 150 ms)`,
+  });
   if (CUDA) await checkRows(model);
   if (padRate !== null) await checkPadRate(padRate, clips, model);
 }
@@ -425,23 +611,51 @@ async function checkSpeed(wavDir: string): Promise<void> {
 async function checkRows(model: string): Promise<void> {
   const bench = join(BUILD_DIR, "rowbench");
   if (!existsSync(bench)) return skip("rows", "no rowbench built");
-  const lines = (r: ProcessOutput) => r.stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, number | string>);
+  const lines = (r: ProcessOutput) =>
+    r.stdout
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as Record<string, number | string>);
   for (const pos of [null, 8300]) {
-    const r = await run(bench, ["-d", model, "--backend", BACKEND, "--reps", "30", ...(pos === null ? [] : ["--pos", String(pos)])]);
+    const r = await run(bench, [
+      "-d",
+      model,
+      "--backend",
+      BACKEND,
+      "--reps",
+      "30",
+      ...(pos === null ? [] : ["--pos", String(pos)]),
+    ]);
     if (failureOf(r)) {
-      record({ name: "rows", status: "FAIL", detail: `rowbench${pos === null ? "" : ` --pos ${pos}`}: ${failureOf(r)}` });
+      record({
+        name: "rows",
+        status: "FAIL",
+        detail: `rowbench${pos === null ? "" : ` --pos ${pos}`}: ${failureOf(r)}`,
+      });
       continue;
     }
     const out = lines(r);
     const step = Number(out.find((o) => o.what === "step")?.ms_median);
-    const parts = out.map((o) => `${o.what === "step" ? "step" : o.what === "forward" ? `k=${o.rows}` : `B=${o.rows}`} ${Number(o.ms_median).toFixed(2)} ms` +
-      (o.what === "step" ? "" : ` (${(Number(o.ms_median) / (Number(o.rows) * step)).toFixed(2)} of ${o.rows} steps)`));
-    record({ name: "rows", status: "PASS", values: { pos, results: out },
-      detail: `${pos === null ? "first decoded position" : `position ${pos} (full 8192 windows)`}: ${parts.join(", ")}` });
+    const parts = out.map(
+      (o) =>
+        `${o.what === "step" ? "step" : o.what === "forward" ? `k=${o.rows}` : `B=${o.rows}`} ` +
+        `${Number(o.ms_median).toFixed(2)} ms` +
+        (o.what === "step"
+          ? ""
+          : ` (${(Number(o.ms_median) / (Number(o.rows) * step)).toFixed(2)} of ${o.rows} steps)`),
+    );
+    record({
+      name: "rows",
+      status: "PASS",
+      values: { pos, results: out },
+      detail: `${pos === null ? "first decoded position" : `position ${pos} (full 8192 windows)`}: ${parts.join(", ")}`,
+    });
   }
   const ticks: Record<string, number | string>[] = [];
   for (const B of [1, 8, 16, 32, 48, 64, 96, 128]) {
-    const r = await run(bench, ["-d", model, "--backend", BACKEND, "--streams", String(B), "--reps", "40"], { timeout: "240s" });
+    const r = await run(bench, ["-d", model, "--backend", BACKEND, "--streams", String(B), "--reps", "40"], {
+      timeout: "240s",
+    });
     if (failureOf(r)) {
       log(`streams ${B}: ${failureOf(r)}`);
       ticks.push({ streams: B, error: failureOf(r)! });
@@ -453,18 +667,38 @@ async function checkRows(model: string): Promise<void> {
   }
   const ok = ticks.filter((t) => t.ms_p95 !== undefined && Number(t.ms_p95) <= 80);
   const best = ok.at(-1);
-  record({ name: "streams", status: ticks.some((t) => t.ms_p95 !== undefined) ? "PASS" : "FAIL", values: { ticks },
-    detail: `B streams at full KV windows, tick p50/p95 ms: ${ticks.map((t) => t.error ? `B=${t.streams} failed (${t.error})` :
-      `B=${t.streams} ${Number(t.ms_p50).toFixed(1)}/${Number(t.ms_p95).toFixed(1)}`).join(", ")}; largest measured B within 80 ms p95: ` +
-      `${best?.streams ?? "none"}; ${best ? `${Number(best.mem_mb_per_stream).toFixed(0)} MB of GPU memory per stream` : ""}` });
+  record({
+    name: "streams",
+    status: ticks.some((t) => t.ms_p95 !== undefined) ? "PASS" : "FAIL",
+    values: { ticks },
+    detail:
+      `B streams at full KV windows, tick p50/p95 ms: ${ticks
+        .map((t) =>
+          t.error
+            ? `B=${t.streams} failed (${t.error})`
+            : `B=${t.streams} ${Number(t.ms_p50).toFixed(1)}/${Number(t.ms_p95).toFixed(1)}`,
+        )
+        .join(", ")}; largest measured B within 80 ms p95: ` +
+      `${best?.streams ?? "none"}; ` +
+      `${best ? `${Number(best.mem_mb_per_stream).toFixed(0)} MB of GPU memory per stream` : ""}`,
+  });
 }
 
 /** Writes a full-size synthetic model into `dir` unless one is there; the failure in words, or null. */
 async function writeSynthetic(dir: string, rate: number | null): Promise<string | null> {
   if (existsSync(join(dir, "params.json"))) return null;
   const t0 = Date.now();
-  const w = await run(BIN, ["--write-synthetic", dir, "--synthetic-size", "full",
-    ...(rate === null ? [] : ["--synthetic-pad-rate", String(rate)])], { timeout: "900s" });
+  const w = await run(
+    BIN,
+    [
+      "--write-synthetic",
+      dir,
+      "--synthetic-size",
+      "full",
+      ...(rate === null ? [] : ["--synthetic-pad-rate", String(rate)]),
+    ],
+    { timeout: "900s" },
+  );
   log(`synthetic model ${dir} written in ${Date.now() - t0} ms`);
   return failureOf(w);
 }
@@ -476,7 +710,10 @@ async function checkPadRate(rate: number, clips: { long: string; short: string }
   const model = `${plain}-pad${rate}`;
   const why = await writeSynthetic(model, rate);
   if (why) return record({ name: "padrate", status: "FAIL", detail: `writing the PAD-rate model: ${why}` });
-  const plan = JSON.parse(readFileSync(join(model, "synthetic-pad.json"), "utf8")) as { constant: number; final_norm_at_column: number };
+  const plan = JSON.parse(readFileSync(join(model, "synthetic-pad.json"), "utf8")) as {
+    constant: number;
+    final_norm_at_column: number;
+  };
   const dump = join(TMP, "pad.dump");
   const short = await transcribe(model, clips.short, null, BACKEND, ["--ignore-eos", "--dump-steps", "400"], dump);
   const long = await transcribe(model, clips.long, null, BACKEND, ["--ignore-eos", "--no-speculation"]);
@@ -485,14 +722,23 @@ async function checkPadRate(rate: number, clips: { long: string; short: string }
   }
   // Offline at that rate, with and without speculation: tokens identical, x real time with and without the load.
   const spec = await transcribe(model, clips.long, null, BACKEND, ["--ignore-eos", "--speculate", String(SPECULATE)]);
-  if (!spec.json) record({ name: "spec-full", status: "FAIL", detail: `--speculate ${SPECULATE} at full size: ${spec.failure}` });
+  if (!spec.json)
+    record({ name: "spec-full", status: "FAIL", detail: `--speculate ${SPECULATE} at full size: ${spec.failure}` });
   else {
-    const x = (j: EngineJson) => `${(j.audio_seconds / (j.timings_ms.wall! / 1e3)).toFixed(1)}x real time ` +
-      `(${(j.audio_seconds / ((j.timings_ms.wall! - j.timings_ms.load!) / 1e3)).toFixed(1)}x without the ${j.timings_ms.load!.toFixed(0)} ms load), ` +
+    const x = (j: EngineJson) =>
+      `${(j.audio_seconds / (j.timings_ms.wall! / 1e3)).toFixed(1)}x real time ` +
+      `(${(j.audio_seconds / ((j.timings_ms.wall! - j.timings_ms.load!) / 1e3)).toFixed(1)}x ` +
+      `without the ${j.timings_ms.load!.toFixed(0)} ms load), ` +
       `decode ${j.timings_ms.decode!.toFixed(0)} ms`;
     const same = judgeIdentical("spec-full", "", long.json.tokens, [spec.json.tokens]);
-    record({ name: "spec-full", status: same.status, values: { off: long.json.timings_ms, on: spec.json.timings_ms, audioSeconds: spec.json.audio_seconds },
-      detail: `180 s at PAD rate ${rate}: --speculate ${SPECULATE} ${x(spec.json)}; --no-speculation ${x(long.json)};${same.detail}` });
+    record({
+      name: "spec-full",
+      status: same.status,
+      values: { off: long.json.timings_ms, on: spec.json.timings_ms, audioSeconds: spec.json.audio_seconds },
+      detail:
+        `180 s at PAD rate ${rate}: --speculate ${SPECULATE} ${x(spec.json)}; ` +
+        `--no-speculation ${x(long.json)};${same.detail}`,
+    });
   }
   const L = short.dump.logits;
   const xs: number[] = [];
@@ -518,32 +764,57 @@ async function checkPadRate(rate: number, clips: { long: string; short: string }
   const tokens = long.json.tokens;
   const measured = tokens.filter((x) => x === PAD_ID).length / Math.max(tokens.length, 1);
   const shortRate = short.dump.tokens.filter((x) => x === PAD_ID).length / Math.max(short.dump.tokens.length, 1);
-  const values = { asked: rate, measured, measured30s: shortRate, distinctIds: new Set(tokens).size, xhat0Mean: avg(xs), xhat0Sd: sd(xs),
-    logitSpread: avg(spreads), gapMean: avg(gaps), gapSd: sd(gaps), timings: long.json.timings_ms, steps: long.json.n_steps };
-  record({ name: "padrate", status: "PASS", values,
-    detail: `asked ${rate}, measured ${measured.toFixed(3)} on 180 s (${tokens.length} tokens, ${values.distinctIds} distinct ids; ` +
-      `30 s: ${shortRate.toFixed(3)}); x̂₀ ${avg(xs).toFixed(2)} ± ${sd(xs).toFixed(2)}, logit spread ${avg(spreads).toFixed(2)}, ` +
-      `best other − PAD ${avg(gaps).toFixed(2)} ± ${sd(gaps).toFixed(2)}; ${timingLine(long.json)}` });
+  const values = {
+    asked: rate,
+    measured,
+    measured30s: shortRate,
+    distinctIds: new Set(tokens).size,
+    xhat0Mean: avg(xs),
+    xhat0Sd: sd(xs),
+    logitSpread: avg(spreads),
+    gapMean: avg(gaps),
+    gapSd: sd(gaps),
+    timings: long.json.timings_ms,
+    steps: long.json.n_steps,
+  };
+  record({
+    name: "padrate",
+    status: "PASS",
+    values,
+    detail:
+      `asked ${rate}, measured ${measured.toFixed(3)} on 180 s (${tokens.length} tokens, ` +
+      `${values.distinctIds} distinct ids; 30 s: ${shortRate.toFixed(3)}); ` +
+      `x̂₀ ${avg(xs).toFixed(2)} ± ${sd(xs).toFixed(2)}, logit spread ${avg(spreads).toFixed(2)}, ` +
+      `best other − PAD ${avg(gaps).toFixed(2)} ± ${sd(gaps).toFixed(2)}; ${timingLine(long.json)}`,
+  });
 }
 
 function timingLine(j: EngineJson): string {
   const t = j.timings_ms;
-  return `load ${t.load!.toFixed(0)} ms, encoder+adapter ${(t.encoder! + t.adapter!).toFixed(1)} ms, prefill ${t.prefill!.toFixed(1)} ms, ` +
+  return (
+    `load ${t.load!.toFixed(0)} ms, encoder+adapter ${(t.encoder! + t.adapter!).toFixed(1)} ms, ` +
+    `prefill ${t.prefill!.toFixed(1)} ms, ` +
     `decoder ${t.decode_per_step!.toFixed(3)} ms/step x ${j.n_steps}, wall ${t.wall!.toFixed(0)} ms, ` +
-    `${(j.audio_seconds / (t.wall! / 1e3)).toFixed(1)}x real time, gpu mem ${j.gpu_mem_mb ?? "-"} MB`;
+    `${(j.audio_seconds / (t.wall! / 1e3)).toFixed(1)}x real time, gpu mem ${j.gpu_mem_mb ?? "-"} MB`
+  );
 }
 
 async function main(): Promise<number> {
   const smi = await sh`nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader`;
-  console.log(`gpu-check ${new Date().toISOString()} backend ${BACKEND}${smi.exitCode === 0 ? ` on ${smi.stdout.trim().split("\n")[0]}` : ""}`);
+  console.log(
+    `gpu-check ${new Date().toISOString()} backend ${BACKEND}` +
+      `${smi.exitCode === 0 ? ` on ${smi.stdout.trim().split("\n")[0]}` : ""}`,
+  );
   if (opts.build && !(await checkBuild())) return 1;
   if (!existsSync(BIN)) usage(`no engine binary at ${BIN}; build it with make -C engine (or pass --build)`);
   if (!(await checkInfo())) return 1;
   const features = await engineFeatures();
   await checkOpcheck();
   const wanted = opts.fixtures?.split(",").filter(Boolean);
-  const names = readdirSync(fixturesDir()).filter((n) => existsSync(join(fixturesDir(), n, "fixture.json")))
-    .filter((n) => !wanted || wanted.includes(n)).sort();
+  const names = readdirSync(fixturesDir())
+    .filter((n) => existsSync(join(fixturesDir(), n, "fixture.json")))
+    .filter((n) => !wanted || wanted.includes(n))
+    .sort();
   const missing = wanted?.filter((n) => !names.includes(n)) ?? [];
   if (missing.length) usage(`no fixture named ${missing.join(", ")} under ${fixturesDir()}`);
   const fixtures = names.map((n) => readFixture(join(fixturesDir(), n)));
@@ -551,7 +822,17 @@ async function main(): Promise<number> {
   if (opts.speed) await checkSpeed(opts.speed);
   if (CUDA && !opts["no-sanitizer"]) {
     const shortest = [...fixtures].sort((a, b) => statSync(a.audio).size - statSync(b.audio).size)[0]!;
-    const args = ["-d", shortest.dir, "-i", shortest.audio, "--delay-ms", String(shortest.delayMs), "--backend", "cuda", "--json"];
+    const args = [
+      "-d",
+      shortest.dir,
+      "-i",
+      shortest.audio,
+      "--delay-ms",
+      String(shortest.delayMs),
+      "--backend",
+      "cuda",
+      "--json",
+    ];
     for (const tool of ["memcheck", "racecheck"]) await sanitize(tool, basename(shortest.dir), args, `${tool}.txt`);
     if (features.help.includes("--speculate")) {
       // the row kernels: a speculating run and three streams stepped together
@@ -561,8 +842,13 @@ async function main(): Promise<number> {
         `wav=${shortest.audio},off=0,len=-1,delay=${shortest.delayMs},start=${start},chunk=${chunk}`;
       for (const tool of ["memcheck", "racecheck"]) {
         await sanitize(tool, `${basename(shortest.dir)} --speculate ${SPECULATE}`, spec, `${tool}-spec.txt`);
-        await sanitize(tool, `${basename(shortest.dir)} batch_streams 3 streams`,
-          ["-d", shortest.dir, "--backend", "cuda", "--rows", "8", st(0, 4099), st(2, 1280), st(5, 640)], `${tool}-batch.txt`, harness);
+        await sanitize(
+          tool,
+          `${basename(shortest.dir)} batch_streams 3 streams`,
+          ["-d", shortest.dir, "--backend", "cuda", "--rows", "8", st(0, 4099), st(2, 1280), st(5, 640)],
+          `${tool}-batch.txt`,
+          harness,
+        );
       }
     }
   } else if (!CUDA) {

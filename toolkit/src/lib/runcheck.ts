@@ -32,7 +32,10 @@ export interface RunOutput {
  *  row by row up to the first token difference; every metric of the tier must pass. */
 export function judgeRun(name: string, label: string, ref: RunOutput, got: RunOutput, tier: TierName): CheckResult {
   const d = diffTokens(ref.tokens, got.tokens);
-  const cmp = ref.logits && got.logits ? compareLogits(ref.logits, got.logits, { firstTokenDifference: d.firstDifference }) : null;
+  const cmp =
+    ref.logits && got.logits
+      ? compareLogits(ref.logits, got.logits, { firstTokenDifference: d.firstDifference })
+      : null;
   const { pass, verdicts } = evaluate(
     {
       tokenDiff: d.fraction,
@@ -44,7 +47,9 @@ export function judgeRun(name: string, label: string, ref: RunOutput, got: RunOu
     },
     toleranceFor(tier),
   );
-  const failed = verdicts.filter((v) => v.status === "fail").map((v) => `${v.metric} ${fmt(v.value)} (limit ${v.op} ${v.limit})`);
+  const failed = verdicts
+    .filter((v) => v.status === "fail")
+    .map((v) => `${v.metric} ${fmt(v.value)} (limit ${v.op} ${v.limit})`);
   const skipped = verdicts.filter((v) => v.status === "skip").map((v) => v.metric);
   let detail = `${label}: ${got.tokens.length} tokens vs ${ref.tokens.length}, ${d.differing} differ`;
   if (cmp) {
@@ -52,7 +57,8 @@ export function judgeRun(name: string, label: string, ref: RunOutput, got: RunOu
     detail += `top-1 ${(100 * cmp.top1Agreement).toFixed(1)} %`;
   }
   detail += ` (${tier} tier)`;
-  if (d.firstDifference !== null) detail += `; first difference at step ${d.firstDifference}: ${formatTokenDiff(ref.tokens, d)[0] ?? ""}`;
+  if (d.firstDifference !== null)
+    detail += `; first difference at step ${d.firstDifference}: ${formatTokenDiff(ref.tokens, d)[0] ?? ""}`;
   if (skipped.length) detail += `; not measured: ${skipped.join(", ")}`;
   if (failed.length) detail += `; over the limit: ${failed.join(", ")}`;
   return {
@@ -65,7 +71,9 @@ export function judgeRun(name: string, label: string, ref: RunOutput, got: RunOu
       referenceTokens: ref.tokens.length,
       differing: d.differing,
       firstDifference: d.firstDifference,
-      ...(cmp ? { maxRelErr: cmp.maxRelErr, maxKl: cmp.maxKl, top1: cmp.top1Agreement, comparedSteps: cmp.comparedSteps } : {}),
+      ...(cmp
+        ? { maxRelErr: cmp.maxRelErr, maxKl: cmp.maxKl, top1: cmp.top1Agreement, comparedSteps: cmp.comparedSteps }
+        : {}),
     },
   };
 }
@@ -104,7 +112,9 @@ export function judgeGolden(label: string, golden: RunOutput, got: RunOutput, ba
     if (limits.logits.maxRelErr !== undefined && !(max <= limits.logits.maxRelErr))
       problems.push(`logits maxRelErr ${fmt(max)} > ${limits.logits.maxRelErr}`);
     if (d.firstDifference !== null && d.firstDifference < G.steps && limits.tokenMargin !== undefined) {
-      const row = Array.from(G.data.subarray(d.firstDifference * G.vocab, (d.firstDifference + 1) * G.vocab)).sort((x, y) => y - x);
+      const row = Array.from(G.data.subarray(d.firstDifference * G.vocab, (d.firstDifference + 1) * G.vocab)).sort(
+        (x, y) => y - x,
+      );
       lowMargin = row[0]! - row[1]! < limits.tokenMargin;
     }
   } else {
@@ -116,8 +126,10 @@ export function judgeGolden(label: string, golden: RunOutput, got: RunOutput, ba
     measured.audioEmbedsNormRelErr = e;
     note += `; audio embeddings normRelErr ${fmt(e)}`;
     const lim = limits.audioEmbeds;
-    if (lim?.normRelErr !== undefined && !(e <= lim.normRelErr)) problems.push(`audio embeddings normRelErr ${fmt(e)} > ${lim.normRelErr}`);
-    if (lim?.maxRelErr !== undefined && !(m <= lim.maxRelErr)) problems.push(`audio embeddings maxRelErr ${fmt(m)} > ${lim.maxRelErr}`);
+    if (lim?.normRelErr !== undefined && !(e <= lim.normRelErr))
+      problems.push(`audio embeddings normRelErr ${fmt(e)} > ${lim.normRelErr}`);
+    if (lim?.maxRelErr !== undefined && !(m <= lim.maxRelErr))
+      problems.push(`audio embeddings maxRelErr ${fmt(m)} > ${lim.maxRelErr}`);
   }
   if (d.firstDifference !== null) {
     const at = `tokens differ from step ${d.firstDifference}: ${formatTokenDiff(golden.tokens, d)[0] ?? ""}`;
@@ -136,17 +148,25 @@ export function judgeGolden(label: string, golden: RunOutput, got: RunOutput, ba
 }
 
 /** Every run's tokens must equal the reference's exactly (streaming == offline and the like). */
-export function judgeIdentical(name: string, label: string, ref: readonly number[], runs: readonly (readonly number[])[]): CheckResult {
+export function judgeIdentical(
+  name: string,
+  label: string,
+  ref: readonly number[],
+  runs: readonly (readonly number[])[],
+): CheckResult {
   const bad: string[] = [];
   runs.forEach((t, i) => {
     const d = diffTokens(ref, t);
-    if (d.differing > 0 || t.length !== ref.length) bad.push(`run ${i}: ${d.differing} differ, first at ${d.firstDifference}`);
+    if (d.differing > 0 || t.length !== ref.length)
+      bad.push(`run ${i}: ${d.differing} differ, first at ${d.firstDifference}`);
   });
   if (runs.length === 0) bad.push("no run produced tokens");
   return {
     name,
     status: bad.length ? "FAIL" : "PASS",
-    detail: `${label}: ${runs.length} run(s) vs ${ref.length} reference tokens, ${bad.length ? bad.join("; ") : "all identical"}`,
+    detail:
+      `${label}: ${runs.length} run(s) vs ${ref.length} reference tokens, ` +
+      `${bad.length ? bad.join("; ") : "all identical"}`,
     values: { runs: runs.length, referenceTokens: ref.length, failures: bad },
   };
 }
