@@ -124,10 +124,11 @@ typedef struct {
                         const float *const *scale1p, int n, int dim, float eps);
     /* Bytes a KV ring holds now (the CPU ring grows in blocks of positions up to its capacity). */
     size_t (*kv_bytes)(vox_backend_t *be, const vox_kv_t *kv);
-    /* 1 when the multi-row decoder paths (speculation, several streams per step) have been
-     * verified on this backend against single steps; 0: callers keep one position per step
-     * unless asked explicitly (CUDA: built, not yet run on a GPU). */
-    int rows_verified;
+    /* 1 when the multi-row decoder paths (speculation, several streams per step) are the default on
+     * this backend; 0: callers keep one position per step unless asked (--speculate K). CUDA: verified
+     * on the H200 (tokens identical to single steps, sanitizers clean) but slower there as measured
+     * (the row attention reads a full window per row; engine/PERF.md), so off by default. */
+    int rows_by_default;
 
     /* --- optional graph capture (NULL on backends without it) --- */
     int (*graph_begin)(vox_backend_t *be);

@@ -15,7 +15,7 @@ struct vox_batch {
 int vox_batch_new(const vox_model_t *m, int rows, vox_batch_t **out, vox_error_t *err) {
     *out = NULL;
     vox_backend_t *be = m->be;
-    if (rows <= 0) rows = be->ops->rows_verified ? VOX_MAX_ROWS : 1;
+    if (rows <= 0) rows = be->ops->rows_by_default ? VOX_MAX_ROWS : 1;
     if (rows > VOX_MAX_ROWS) rows = VOX_MAX_ROWS;
     vox_batch_t *b = calloc(1, sizeof *b);
     if (!b) return vox_fail(err, VOX_ENOMEM, "out of host memory for the stream batch. Use a machine with more RAM");

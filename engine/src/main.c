@@ -533,17 +533,13 @@ static int transcribe(const cli_opts *o, double t_start, vox_error_t *err) {
     return rc;
 }
 
-/* The one note of a backend whose multi-row decoder ops (speculation, batched streams) are built but
- * not yet verified: such runs keep one position per step (backend.h, rows_verified). */
+/* --debug: why a backend whose multi-row decoder ops are not its default (backend.h, rows_by_default)
+ * decides one position per step. */
 static void note_rows(const vox_backend_t *be, const cli_opts *o) {
-    if (be->ops->rows_verified) return;
-    if (o->serve)
-        fprintf(stderr, "voxtral: note: the %s backend's multi-row decoder ops are built but not yet verified, so the "
-                "streams are decoded one after another\n", be->ops->name);
-    else
-        fprintf(stderr, "voxtral: note: the %s backend's multi-row decoder ops are built but not yet verified, so %s\n",
-                be->ops->name, o->speculate > 1 ? "--speculate runs unverified code"
-                                                : "this run decides one position per step (--speculate K tries them)");
+    if (be->ops->rows_by_default || !o->debug) return;
+    fprintf(stderr, "voxtral: debug: the %s backend decides one position per %s by default (its multi-row ops "
+            "measured slower)%s\n", be->ops->name, o->serve ? "stream and forward" : "forward",
+            o->serve ? "" : "; --speculate K turns speculation on");
 }
 
 /* --serve: load once, then serve.c runs the streams until stdin ends. */

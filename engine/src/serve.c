@@ -398,7 +398,7 @@ int vox_serve_run(const vox_model_t *m, const vox_serve_opts *o, int in_fd, FILE
     size_t cap = VOX_SERVE_HEADER + VOX_SERVE_MAX_PAYLOAD, n_in = 0;
     /* Backends whose multi-row ops are verified step all ready streams in one forward; the
      * others keep each stream decoding its own positions as its audio is fed. */
-    if (m->be->ops->rows_verified) TRY(vox_batch_new(m, 0, &S.batch, err));
+    if (m->be->ops->rows_by_default) TRY(vox_batch_new(m, 0, &S.batch, err));
     unsigned char *in = malloc(cap);
     if (!in) { vox_batch_free(S.batch); return vox_fail(err, VOX_ENOMEM, "out of host memory starting serve mode. Free some memory and retry"); }
     ev_ready(&S);

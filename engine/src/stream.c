@@ -69,7 +69,7 @@ int vox_stream_new(const vox_model_t *m, const vox_stream_opts *o, vox_token_fn 
     if (!rc) rc = vox_adapter_init(&s->ad, m, VOX_STREAM_CHUNK, err);
     if (!rc) rc = vox_decoder_init(&s->dec, m, s->delay_tokens, err);
     if (rc) { vox_stream_free(s); return rc; }
-    s->spec.k = o->speculate > 0 ? o->speculate : be->ops->rows_verified ? VOX_SPECULATE_DEFAULT : 1;
+    s->spec.k = o->speculate > 0 ? o->speculate : be->ops->rows_by_default ? VOX_SPECULATE_DEFAULT : 1;
     if (s->spec.k > VOX_MAX_ROWS) s->spec.k = VOX_MAX_ROWS;
     s->spec.guess = o->guess ? o->guess : m->tok.streaming_pad;
     if (s->spec.guess < 0 || s->spec.guess >= m->p.vocab_size) {
