@@ -40,10 +40,14 @@ static struct { double fp32, tensor_core, elementwise, add, exact; } tol;
 static void load_tolerances(const char *path) {
     vox_error_t err = {0, ""};
     vox_json *j = vox_json_parse_file(path, "tolerances.json", 1 << 20, &err);
-    struct { const char *key; double *dst; } k[] = {
-        {"opcheck.limits.fp32", &tol.fp32}, {"opcheck.limits.tensorCore", &tol.tensor_core},
-        {"opcheck.limits.elementwise", &tol.elementwise}, {"opcheck.limits.add", &tol.add},
-        {"opcheck.limits.exact", &tol.exact}};
+    struct {
+        const char *key;
+        double *dst;
+    } k[] = {{"opcheck.limits.fp32", &tol.fp32},
+             {"opcheck.limits.tensorCore", &tol.tensor_core},
+             {"opcheck.limits.elementwise", &tol.elementwise},
+             {"opcheck.limits.add", &tol.add},
+             {"opcheck.limits.exact", &tol.exact}};
     for (size_t i = 0; j && i < sizeof k / sizeof *k; i++) {
         const vox_json *n = vox_json_path(j, k[i].key);
         if (!n || n->type != VOX_JSON_NUMBER) {
@@ -53,14 +57,17 @@ static void load_tolerances(const char *path) {
         *k[i].dst = n->number;
     }
     if (!j) {
-        fprintf(stderr, "opcheck: error: %s. Pass --tolerances with the repository's checks/tolerances.json\n", err.msg);
+        fprintf(stderr, "opcheck: error: %s. Pass --tolerances with the repository's checks/tolerances.json\n",
+                err.msg);
         exit(2);
     }
     vox_json_free(j);
 }
 
-static float frand(void) {   /* uniform in [-1, 1) */
-    rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
+static float frand(void) { /* uniform in [-1, 1) */
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
     return (float)((rng >> 11) * (1.0 / 9007199254740992.0)) * 2.f - 1.f;
 }
 static float bfr(float x) { return vox_bf16_to_f32(vox_f32_to_bf16(x)); }
@@ -108,7 +115,11 @@ static void report(const char *what, const float *got, const double *ref, size_t
 }
 
 /* A host BF16 matrix [rows, cols] (and its values as float) wrapped as a tensor. */
-typedef struct { vox_tensor_t t; uint16_t *bits; float *val; } hmat;
+typedef struct {
+    vox_tensor_t t;
+    uint16_t *bits;
+    float *val;
+} hmat;
 static hmat mat_new(int rows, int cols, float scale) {
     hmat m;
     memset(&m, 0, sizeof m);
@@ -131,12 +142,20 @@ static hmat mat_new(int rows, int cols, float scale) {
 static vox_bweight_t *vec_upload(const float *v, int n) {
     vox_tensor_t t;
     memset(&t, 0, sizeof t);
-    t.name = "vec"; t.dtype = VOX_DT_F32; t.ndim = 1; t.shape[0] = n; t.data = v; t.nbytes = (size_t)n * 4;
+    t.name = "vec";
+    t.dtype = VOX_DT_F32;
+    t.ndim = 1;
+    t.shape[0] = n;
+    t.data = v;
+    t.nbytes = (size_t)n * 4;
     vox_bweight_t *w;
     die_if(o->weight_upload(be, &t, &w), "weight_upload");
     return w;
 }
-static void mat_free(hmat *m) { free(m->bits); free(m->val); }
+static void mat_free(hmat *m) {
+    free(m->bits);
+    free(m->val);
+}
 
 static void check_linear(int n, int in, int out, int bias, int acc, int path) {
     hmat W = mat_new(out, in, 1.f / sqrtf((float)in));
@@ -158,11 +177,19 @@ static void check_linear(int n, int in, int out, int bias, int acc, int path) {
             ref[(size_t)r * out + j] = s;
         }
     char what[128];
-    snprintf(what, sizeof what, "linear %-7s n=%d in=%d out=%d bias=%d acc=%d", path ? "gemv" : "cublasLt",
-             n, in, out, bias, acc);
+    snprintf(what, sizeof what, "linear %-7s n=%d in=%d out=%d bias=%d acc=%d", path ? "gemv" : "cublasLt", n, in, out,
+             bias, acc);
     report(what, got, ref, (size_t)n * out, path ? tol.fp32 : tol.tensor_core);
-    o->free(be, dx); o->free(be, dy); o->weight_free(be, w); o->weight_free(be, b);
-    free(bv); free(x); free(y0); free(got); free(ref); mat_free(&W);
+    o->free(be, dx);
+    o->free(be, dy);
+    o->weight_free(be, w);
+    o->weight_free(be, b);
+    free(bv);
+    free(x);
+    free(y0);
+    free(got);
+    free(ref);
+    mat_free(&W);
 }
 
 /* The GEMV launch's spread of rows over warps: EVEN is the engine's (gemv.c); ROW_PER_WARP is the
@@ -239,15 +266,19 @@ static void check_linear_multi(int n, int in, int count, const int *outs) {
                 ref[at + (size_t)r * outs[i] + j] = acc;
             }
         at += m;
-        free(g); free(g1);
-        o->free(be, dy[i]); o->free(be, dy1[i]); o->weight_free(be, w[i]); mat_free(&W[i]);
+        free(g);
+        free(g1);
+        o->free(be, dy[i]);
+        o->free(be, dy1[i]);
+        o->weight_free(be, w[i]);
+        mat_free(&W[i]);
     }
     char what[128];
     int len = snprintf(what, sizeof what, "linear_multi %-8s n=%d in=%d out=", n <= 8 ? "gemv" : "cublasLt", n, in);
     for (int i = 0; i < count && len < (int)sizeof what - 8; i++)
         len += snprintf(what + len, sizeof what - len, i ? "+%d" : "%d", outs[i]);
     report(what, got, ref, total, n <= 8 ? tol.fp32 : tol.tensor_core);
-    if (n <= 8) {   /* same kernel, same per-row arithmetic: bit-identical to linear() */
+    if (n <= 8) { /* same kernel, same per-row arithmetic: bit-identical to linear() */
         failures += differ != 0;
         printf("%-4s %-58s %d of %d outputs differ from linear()\n", differ ? "FAIL" : "ok",
                "  ... bits vs separate linear()", differ, count);
@@ -255,14 +286,20 @@ static void check_linear_multi(int n, int in, int count, const int *outs) {
         printf("%-4s %-58s %d of %d outputs differ\n", differ_grid ? "FAIL" : "ok",
                "  ... bits vs one row per warp / all resident warps", differ_grid, 2 * count);
     }
-    o->free(be, dx); free(x); free(got); free(ref);
+    o->free(be, dx);
+    free(x);
+    free(got);
+    free(ref);
 }
 
 static void check_pointwise(void) {
     size_t n = 100003;
     float *a = malloc(n * 4), *b = malloc(n * 4);
     double *ref = malloc(n * 8);
-    for (size_t i = 0; i < n; i++) { a[i] = frand() * 4; b[i] = frand() * 4; }
+    for (size_t i = 0; i < n; i++) {
+        a[i] = frand() * 4;
+        b[i] = frand() * 4;
+    }
     float *da = dev_from(a, n), *db = dev_from(b, n), *got;
     die_if(o->gelu(be, da, n), "gelu");
     got = host_of(da, n);
@@ -281,14 +318,20 @@ static void check_pointwise(void) {
     for (size_t i = 0; i < n; i++) ref[i] = (double)a[i] + b[i];
     report("add", got, ref, n, tol.add);
     free(got);
-    o->free(be, da); o->free(be, db);
-    free(a); free(b); free(ref);
+    o->free(be, da);
+    o->free(be, db);
+    free(a);
+    free(b);
+    free(ref);
 }
 
 static void check_rmsnorm(int n, int dim, int ada) {
     float *x = malloc((size_t)n * dim * 4), *w = malloc((size_t)dim * 4), *s = malloc((size_t)dim * 4);
     for (size_t i = 0; i < (size_t)n * dim; i++) x[i] = frand() * 3;
-    for (int i = 0; i < dim; i++) { w[i] = frand(); s[i] = frand(); }
+    for (int i = 0; i < dim; i++) {
+        w[i] = frand();
+        s[i] = frand();
+    }
     vox_bweight_t *bw = vec_upload(w, dim);
     float *dx = dev_from(x, (size_t)n * dim), *ds = dev_from(s, dim), *dy = dev_poison((size_t)n * dim);
     die_if(o->rmsnorm(be, dy, dx, bw, ada ? ds : NULL, n, dim, 1e-5f), "rmsnorm");
@@ -304,8 +347,15 @@ static void check_rmsnorm(int n, int dim, int ada) {
     char what[96];
     snprintf(what, sizeof what, "rmsnorm n=%d dim=%d ada=%d", n, dim, ada);
     report(what, got, ref, (size_t)n * dim, tol.elementwise);
-    o->free(be, dx); o->free(be, ds); o->free(be, dy); o->weight_free(be, bw);
-    free(x); free(w); free(s); free(got); free(ref);
+    o->free(be, dx);
+    o->free(be, ds);
+    o->free(be, dy);
+    o->weight_free(be, bw);
+    free(x);
+    free(w);
+    free(s);
+    free(got);
+    free(ref);
 }
 
 static void check_rope(int n, int nh, int hd, long long pos0) {
@@ -328,7 +378,10 @@ static void check_rope(int n, int nh, int hd, long long pos0) {
     char what[96];
     snprintf(what, sizeof what, "rope n=%d heads=%d hd=%d pos0=%lld", n, nh, hd, pos0);
     report(what, got, ref, N, tol.elementwise);
-    o->free(be, dx); free(x); free(got); free(ref);
+    o->free(be, dx);
+    free(x);
+    free(got);
+    free(ref);
 }
 
 static void check_im2col_embed_argmax(void) {
@@ -343,7 +396,11 @@ static void check_im2col_embed_argmax(void) {
         for (int ci = 0; ci < c_in; ci++)
             for (int k = 0; k < 3; k++) ref[((size_t)t * c_in + ci) * 3 + k] = x[(size_t)(t * stride + k) * c_in + ci];
     report("im2col_k3 n_out=37 c_in=40 stride=2", got, ref, (size_t)n_out * c_in * 3, tol.exact);
-    free(got); free(ref); o->free(be, dx); o->free(be, dc); free(x);
+    free(got);
+    free(ref);
+    o->free(be, dx);
+    o->free(be, dc);
+    free(x);
 
     int vocab = 1000, dim = 96, n = 5;
     hmat T = mat_new(vocab, dim, 1.f);
@@ -361,7 +418,12 @@ static void check_im2col_embed_argmax(void) {
     for (int i = 0; i < n; i++)
         for (int d = 0; d < dim; d++) ref[i * dim + d] = y0[i * dim + d] + T.val[(size_t)ids[i] * dim + d];
     report("embed (accumulate) n=5 dim=96", got, ref, (size_t)n * dim, tol.exact);
-    free(got); free(ref); free(y0); o->free(be, dy); o->weight_free(be, tw); mat_free(&T);
+    free(got);
+    free(ref);
+    free(y0);
+    o->free(be, dy);
+    o->weight_free(be, tw);
+    mat_free(&T);
 
     /* argmax: 70 rows (two launch groups) of 131072, planted maxima incl. a tie and a NaN */
     int R = 70, V = 131072;
@@ -372,8 +434,8 @@ static void check_im2col_embed_argmax(void) {
         want[r] = (int)((r * 7919u + 13) % (unsigned)V);
         lg[(size_t)r * V + want[r]] = 5.f;
     }
-    lg[(size_t)3 * V + V - 1] = 5.f;              /* tie after the planted index: lower wins */
-    lg[(size_t)4 * V + 1] = NAN;                   /* NaN never wins */
+    lg[(size_t)3 * V + V - 1] = 5.f; /* tie after the planted index: lower wins */
+    lg[(size_t)4 * V + 1] = NAN;     /* NaN never wins */
     float *dl = dev_from(lg, (size_t)R * V);
     int32_t *dout = o->alloc_i32(be, R), hout[70];
     die_if(o->argmax(be, dout, dl, R, V), "argmax");
@@ -382,7 +444,10 @@ static void check_im2col_embed_argmax(void) {
     for (int r = 0; r < R; r++) bad += hout[r] != want[r];
     failures += bad != 0;
     printf("%-4s %-58s %d of %d rows wrong\n", bad ? "FAIL" : "ok", "argmax 70 x 131072 (ties, NaN)", bad, R);
-    o->free(be, dl); o->free(be, dout); o->free(be, did); free(lg);
+    o->free(be, dl);
+    o->free(be, dout);
+    o->free(be, did);
+    free(lg);
 }
 
 /* kv_write n rows at pos0, then attention; reference over the bf16-rounded K/V history. The
@@ -393,7 +458,10 @@ static void check_attention(int n, int H, int KVH, int hd, int window, long long
     if (!kv) die_if(1, "kv_new");
     long long first = pos0 - window + 1 > 0 ? pos0 - window + 1 : 0, total = pos0 + n - first;
     float *K = malloc((size_t)total * kvd * 4), *Vv = malloc((size_t)total * kvd * 4);
-    for (size_t i = 0; i < (size_t)total * kvd; i++) { K[i] = frand(); Vv[i] = frand(); }
+    for (size_t i = 0; i < (size_t)total * kvd; i++) {
+        K[i] = frand();
+        Vv[i] = frand();
+    }
     /* history first..pos0-1 in chunks of <= n rows (the ring holds window + n) */
     float *dk = o->alloc(be, (size_t)n * kvd), *dv = o->alloc(be, (size_t)n * kvd);
     for (long long p = first; p < pos0; p += n) {
@@ -410,7 +478,7 @@ static void check_attention(int n, int H, int KVH, int hd, int window, long long
     die_if(o->upload(be, dk, K + (size_t)(pos0 - first) * kvd, (size_t)n * kvd * 4), "upload");
     die_if(o->upload(be, dv, Vv + (size_t)(pos0 - first) * kvd, (size_t)n * kvd * 4), "upload");
     die_if(o->set_pos(be, pos0), "set_pos");
-    if (use_graph) {   /* capture at a wrong position, then replay at pos0: the register must win */
+    if (use_graph) { /* capture at a wrong position, then replay at pos0: the register must win */
         vox_graph_t *g;
         die_if(o->set_pos(be, pos0 + 12345), "set_pos");
         die_if(o->graph_begin(be), "graph_begin");
@@ -440,20 +508,33 @@ static void check_attention(int n, int H, int KVH, int hd, int window, long long
                 sc[j - lo] = s / sqrt((double)hd);
                 if (sc[j - lo] > mx) mx = sc[j - lo];
             }
-            for (long long j = lo; j <= P; j++) { sc[j - lo] = exp(sc[j - lo] - mx); sum += sc[j - lo]; }
+            for (long long j = lo; j <= P; j++) {
+                sc[j - lo] = exp(sc[j - lo] - mx);
+                sum += sc[j - lo];
+            }
             for (long long j = lo; j <= P; j++)
                 for (int d = 0; d < hd; d++)
-                    ref[((size_t)i * H + h) * hd + d] += sc[j - lo] / sum * bfr(Vv[(size_t)(j - first) * kvd + g * hd + d]);
+                    ref[((size_t)i * H + h) * hd + d] +=
+                        sc[j - lo] / sum * bfr(Vv[(size_t)(j - first) * kvd + g * hd + d]);
         }
     char what[128];
-    snprintf(what, sizeof what, "attention n=%d H=%d KVH=%d hd=%d win=%d pos0=%lld%s", n, H, KVH, hd,
-             window, pos0, use_graph ? " graph" : "");
+    snprintf(what, sizeof what, "attention n=%d H=%d KVH=%d hd=%d win=%d pos0=%lld%s", n, H, KVH, hd, window, pos0,
+             use_graph ? " graph" : "");
     /* tensor-core path (hd 64/128, >= 64 rows per KV head): Q and P in bf16 */
     int tc = (hd == 64 || hd == 128) && n * (H / KVH) >= 64;
     if (tc) strcat(what, " [tc]");
     report(what, got, ref, qn, tc ? tol.tensor_core : tol.fp32);
-    o->free(be, dq); o->free(be, dout); o->free(be, dk); o->free(be, dv); o->kv_free(be, kv);
-    free(K); free(Vv); free(q); free(got); free(ref); free(sc);
+    o->free(be, dq);
+    o->free(be, dout);
+    o->free(be, dk);
+    o->free(be, dv);
+    o->kv_free(be, kv);
+    free(K);
+    free(Vv);
+    free(q);
+    free(got);
+    free(ref);
+    free(sc);
 }
 
 /* Row tables (a step of n streams): row i has its own ring (capacity window + 3i + 1), position
@@ -474,7 +555,10 @@ static void check_rows(int n, int H, int KVH, int hd, int window, long long pos_
         long long total = pos[i] + 1 - first[i];
         K[i] = malloc((size_t)total * kvd * 4);
         Vv[i] = malloc((size_t)total * kvd * 4);
-        for (size_t e = 0; e < (size_t)total * kvd; e++) { K[i][e] = frand(); Vv[i][e] = frand(); }
+        for (size_t e = 0; e < (size_t)total * kvd; e++) {
+            K[i][e] = frand();
+            Vv[i][e] = frand();
+        }
         for (long long p = first[i]; p < pos[i]; p += chunk) {
             int m = (int)(pos[i] - p < chunk ? pos[i] - p : chunk);
             die_if(o->upload(be, dk, K[i] + (size_t)(p - first[i]) * kvd, (size_t)m * kvd * 4), "upload");
@@ -505,14 +589,19 @@ static void check_rows(int n, int H, int KVH, int hd, int window, long long pos_
             for (long long j = first[i]; j <= pos[i]; j++) {
                 double sv = 0;
                 for (int dd = 0; dd < hd; dd++)
-                    sv += (double)q[((size_t)i * H + h) * hd + dd] * bfr(K[i][(size_t)(j - first[i]) * kvd + g * hd + dd]);
+                    sv += (double)q[((size_t)i * H + h) * hd + dd] *
+                          bfr(K[i][(size_t)(j - first[i]) * kvd + g * hd + dd]);
                 sc[j - first[i]] = sv / sqrt((double)hd);
                 if (sc[j - first[i]] > mx) mx = sc[j - first[i]];
             }
-            for (long long j = first[i]; j <= pos[i]; j++) { sc[j - first[i]] = exp(sc[j - first[i]] - mx); sum += sc[j - first[i]]; }
+            for (long long j = first[i]; j <= pos[i]; j++) {
+                sc[j - first[i]] = exp(sc[j - first[i]] - mx);
+                sum += sc[j - first[i]];
+            }
             for (long long j = first[i]; j <= pos[i]; j++)
                 for (int dd = 0; dd < hd; dd++)
-                    ref[((size_t)i * H + h) * hd + dd] += sc[j - first[i]] / sum * bfr(Vv[i][(size_t)(j - first[i]) * kvd + g * hd + dd]);
+                    ref[((size_t)i * H + h) * hd + dd] +=
+                        sc[j - first[i]] / sum * bfr(Vv[i][(size_t)(j - first[i]) * kvd + g * hd + dd]);
         }
     char what[128];
     snprintf(what, sizeof what, "kv_write_rows+attention_rows n=%d H=%d KVH=%d hd=%d win=%d", n, H, KVH, hd, window);
@@ -554,10 +643,28 @@ static void check_rows(int n, int H, int KVH, int hd, int window, long long pos_
     snprintf(what, sizeof what, "rmsnorm_rows n=%d dim=%d (row 1 without ada)", n, dim);
     report(what, got, ref, qn, tol.elementwise);
     free(got);
-    o->free(be, dx); o->free(be, ds); o->free(be, dy); o->weight_free(be, bw); free(w); free(scl);
-    o->free(be, dq); o->free(be, dout); o->free(be, dk); o->free(be, dv); o->free(be, dnk); o->free(be, dnv);
-    for (int i = 0; i < n; i++) { o->kv_free(be, kv[i]); free(K[i]); free(Vv[i]); }
-    free(nk); free(nv); free(q); free(ref); free(sc);
+    o->free(be, dx);
+    o->free(be, ds);
+    o->free(be, dy);
+    o->weight_free(be, bw);
+    free(w);
+    free(scl);
+    o->free(be, dq);
+    o->free(be, dout);
+    o->free(be, dk);
+    o->free(be, dv);
+    o->free(be, dnk);
+    o->free(be, dnv);
+    for (int i = 0; i < n; i++) {
+        o->kv_free(be, kv[i]);
+        free(K[i]);
+        free(Vv[i]);
+    }
+    free(nk);
+    free(nv);
+    free(q);
+    free(ref);
+    free(sc);
 }
 
 /* ---- speed: a graph of `reps` repetitions of one op, median of 5 timed launches ---- */
@@ -580,17 +687,29 @@ static double time_op(op_fn f, void *ctx, int reps) {
     o->graph_free(be, g);
     for (int a = 0; a < 5; a++)
         for (int b = a + 1; b < 5; b++)
-            if (t[b] < t[a]) { double s = t[a]; t[a] = t[b]; t[b] = s; }
+            if (t[b] < t[a]) {
+                double s = t[a];
+                t[a] = t[b];
+                t[b] = s;
+            }
     return t[2];
 }
 
-typedef struct { float *y, *x; vox_bweight_t *w; int n, path; } lin_ctx;
+typedef struct {
+    float *y, *x;
+    vox_bweight_t *w;
+    int n, path;
+} lin_ctx;
 static int lin_op(void *c) {
     lin_ctx *l = c;
     return vox_cuda_linear_path(be, l->y, l->x, l->w, NULL, l->n, 0, l->path);
 }
-typedef struct { float *y[3], *x; vox_bweight_t *w[3]; int count, multi; } multi_ctx;
-static int multi_op(void *c) {   /* linear_multi, or the same weights as separate linear() calls */
+typedef struct {
+    float *y[3], *x;
+    vox_bweight_t *w[3];
+    int count, multi;
+} multi_ctx;
+static int multi_op(void *c) { /* linear_multi, or the same weights as separate linear() calls */
     multi_ctx *m = c;
     if (m->multi) return linear_multi_grid(m->count, m->y, m->x, (const vox_bweight_t *const *)m->w, 1);
     for (int i = 0; i < m->count; i++) {
@@ -599,10 +718,23 @@ static int multi_op(void *c) {   /* linear_multi, or the same weights as separat
     }
     return 0;
 }
-typedef struct { float *a, *b; size_t bytes; } copy_ctx;
-static int copy_op(void *c) { copy_ctx *k = c; return o->copy(be, k->a, k->b, k->bytes); }
-typedef struct { float *out, *q; vox_kv_t *kv; int n, H, window; } att_ctx;
-static int att_op(void *c) { att_ctx *a = c; return o->attention(be, a->out, a->q, a->kv, a->n, a->H, a->window); }
+typedef struct {
+    float *a, *b;
+    size_t bytes;
+} copy_ctx;
+static int copy_op(void *c) {
+    copy_ctx *k = c;
+    return o->copy(be, k->a, k->b, k->bytes);
+}
+typedef struct {
+    float *out, *q;
+    vox_kv_t *kv;
+    int n, H, window;
+} att_ctx;
+static int att_op(void *c) {
+    att_ctx *a = c;
+    return o->attention(be, a->out, a->q, a->kv, a->n, a->H, a->window);
+}
 
 /* One encoder layer at the real shapes over a chunk of 1024 positions (the model's sequence). */
 typedef struct {
@@ -648,19 +780,32 @@ static void time_encoder_layer(void) {
     size_t n = 1024;
     float *hx = malloc(n * 5120 * 4);
     for (size_t i = 0; i < n * 5120; i++) hx[i] = frand();
-    e.x = dev_from(hx, n * 1280); e.h = dev_from(hx, n * 1280);
-    e.q = dev_from(hx, n * 2048); e.k = dev_from(hx, n * 2048); e.v = dev_from(hx, n * 2048);
-    e.att = dev_from(hx, n * 2048); e.f1 = dev_from(hx, n * 5120); e.f3 = dev_from(hx, n * 5120);
+    e.x = dev_from(hx, n * 1280);
+    e.h = dev_from(hx, n * 1280);
+    e.q = dev_from(hx, n * 2048);
+    e.k = dev_from(hx, n * 2048);
+    e.v = dev_from(hx, n * 2048);
+    e.att = dev_from(hx, n * 2048);
+    e.f1 = dev_from(hx, n * 5120);
+    e.f3 = dev_from(hx, n * 5120);
     free(hx);
     e.norm = rand_v(1280, 1.f);
-    e.wq = rand_w(2048, 1280); e.bq = rand_v(2048, 0.f); e.wk = rand_w(2048, 1280);
-    e.wv = rand_w(2048, 1280); e.bv = rand_v(2048, 0.f); e.wo = rand_w(1280, 2048); e.bo = rand_v(1280, 0.f);
-    e.w1 = rand_w(5120, 1280); e.w3 = rand_w(5120, 1280); e.w2 = rand_w(1280, 5120); e.b2 = rand_v(1280, 0.f);
+    e.wq = rand_w(2048, 1280);
+    e.bq = rand_v(2048, 0.f);
+    e.wk = rand_w(2048, 1280);
+    e.wv = rand_w(2048, 1280);
+    e.bv = rand_v(2048, 0.f);
+    e.wo = rand_w(1280, 2048);
+    e.bo = rand_v(1280, 0.f);
+    e.w1 = rand_w(5120, 1280);
+    e.w3 = rand_w(5120, 1280);
+    e.w2 = rand_w(1280, 5120);
+    e.b2 = rand_v(1280, 0.f);
     e.kv = o->kv_new(be, 750 + 1024, 32, 64);
     die_if(o->set_pos(be, 5000), "set_pos");
     double t = time_op(enc_layer_op, &e, 3);
-    printf("encoder layer (1024 positions, real shapes): %.3f ms; x 32 layers x 9 chunks (180 s) = %.1f ms\n",
-           t, t * 32 * 9.0);
+    printf("encoder layer (1024 positions, real shapes): %.3f ms; x 32 layers x 9 chunks (180 s) = %.1f ms\n", t,
+           t * 32 * 9.0);
     float *bufs[] = {e.x, e.h, e.q, e.k, e.v, e.att, e.f1, e.f3};
     for (int i = 0; i < 8; i++) o->free(be, bufs[i]);
     vox_bweight_t *ws[] = {e.norm, e.wq, e.bq, e.wk, e.wv, e.bv, e.wo, e.bo, e.w1, e.w3, e.w2, e.b2};
@@ -669,7 +814,7 @@ static void time_encoder_layer(void) {
 }
 
 static void speed(void) {
-    vox_params_t real;   /* the real model's shapes and its decoder bytes per step: the engine's own tables */
+    vox_params_t real; /* the real model's shapes and its decoder bytes per step: the engine's own tables */
     int64_t floor_bytes;
     vox_error_t perr = {0, ""};
     if (vox_synth_params("full", &real, &perr) || vox_weights_decoder_bytes_per_step(&real, &floor_bytes, &perr)) {
@@ -684,11 +829,14 @@ static void speed(void) {
     if (!cc.a || !cc.b) die_if(1, "alloc");
     double tc = time_op(copy_op, &cc, 5), copy_gbs = 2.0 * bytes / tc / 1e6;
     printf("copy      1 GiB d2d: %.3f ms  %.0f GB/s (read + write)\n", tc, copy_gbs);
-    o->free(be, cc.a); o->free(be, cc.b);
+    o->free(be, cc.a);
+    o->free(be, cc.b);
 
-    struct { const char *name; int in, out; } shp[] = {
-        {"wq", 3072, 4096}, {"wk/wv", 3072, 1024}, {"wo", 4096, 3072}, {"w1/w3", 3072, 9216},
-        {"w2", 9216, 3072}, {"lm head", 3072, 131072}};
+    struct {
+        const char *name;
+        int in, out;
+    } shp[] = {{"wq", 3072, 4096},    {"wk/wv", 3072, 1024}, {"wo", 4096, 3072},
+               {"w1/w3", 3072, 9216}, {"w2", 9216, 3072},    {"lm head", 3072, 131072}};
     double step_ms = 0;
     printf("decoder GEMV (n=1): weights GB/s, kernel vs cuBLASLt\n");
     for (size_t s = 0; s < sizeof shp / sizeof *shp; s++) {
@@ -708,14 +856,18 @@ static void speed(void) {
                shp[s].name, shp[s].in, shp[s].out, tg * 1e3, wb / tg / 1e6, tl * 1e3, wb / tl / 1e6, t8 * 1e3);
         int per_layer = s == 1 || s == 3 ? 2 : 1;
         step_ms += (s == 5 ? 1 : L * per_layer) * (tg < tl ? tg : tl);
-        o->free(be, x); o->free(be, y); o->weight_free(be, w);
+        o->free(be, x);
+        o->free(be, y);
+        o->weight_free(be, w);
     }
-    printf("  decoder GEMVs per step (%d layers + head), separate: %.3f ms; floor %.2f GB / copy bw = %.3f ms\n",
-           L, step_ms, (double)floor_bytes / 1e9, (double)floor_bytes / (copy_gbs * 1e9) * 1e3);
+    printf("  decoder GEMVs per step (%d layers + head), separate: %.3f ms; floor %.2f GB / copy bw = %.3f ms\n", L,
+           step_ms, (double)floor_bytes / 1e9, (double)floor_bytes / (copy_gbs * 1e9) * 1e3);
 
     /* the decoder's groups on one input: one linear_multi launch vs separate linear() calls */
-    struct { const char *name; int count, outs[3]; } grp[] = {{"q/k/v", 3, {4096, 1024, 1024}},
-                                                             {"w1/w3", 2, {9216, 9216, 0}}};
+    struct {
+        const char *name;
+        int count, outs[3];
+    } grp[] = {{"q/k/v", 3, {4096, 1024, 1024}}, {"w1/w3", 2, {9216, 9216, 0}}};
     double saved = 0;
     printf("decoder linear_multi (n=1, in 3072): one GEMV launch vs separate linear() calls\n");
     for (size_t g = 0; g < sizeof grp / sizeof *grp; g++) {
@@ -739,19 +891,26 @@ static void speed(void) {
         saved += ts - tm;
         printf("  %-6s %.1f MB: multi %6.1f us %5.0f GB/s | separate %6.1f us %5.0f GB/s\n", grp[g].name, wb / 1e6,
                tm * 1e3, wb / tm / 1e6, ts * 1e3, wb / ts / 1e6);
-        for (int i = 0; i < m.count; i++) { o->free(be, m.y[i]); o->weight_free(be, m.w[i]); }
+        for (int i = 0; i < m.count; i++) {
+            o->free(be, m.y[i]);
+            o->weight_free(be, m.w[i]);
+        }
         o->free(be, m.x);
     }
-    printf("  per step (%d layers): %.3f ms less; decoder GEMVs per step with linear_multi %.3f ms\n",
-           L, L * saved, step_ms - L * saved);
+    printf("  per step (%d layers): %.3f ms less; decoder GEMVs per step with linear_multi %.3f ms\n", L, L * saved,
+           step_ms - L * saved);
 
     /* the grid's spread of rows over warps, on the launches with more rows than resident warps */
-    struct { const char *name; int count, outs[3], per_step; } big[] = {
+    struct {
+        const char *name;
+        int count, outs[3], per_step;
+    } big[] = {
         {"q/k/v", 3, {4096, 1024, 1024}, L}, {"w1/w3", 2, {9216, 9216, 0}, L}, {"lm head", 1, {131072, 0, 0}, 1}};
     const char *grid_name[] = {"even", "row/warp", "all warps"};
     double gained = 0;
     printf("GEMV grid (n=1, in 3072, %d resident warps): even split (the engine's) | one row per warp (before) | "
-           "all resident warps round-robin\n", vox_cuda(be)->gemv_slots);
+           "all resident warps round-robin\n",
+           vox_cuda(be)->gemv_slots);
     for (size_t g = 0; g < sizeof big / sizeof *big; g++) {
         multi_ctx m;
         memset(&m, 0, sizeof m);
@@ -775,14 +934,19 @@ static void speed(void) {
         }
         set_gemv_grid(VOX_GEMV_GRID_EVEN);
         gained += big[g].per_step * (t[VOX_GEMV_GRID_ROW_PER_WARP] - t[VOX_GEMV_GRID_EVEN]);
-        for (int i = 0; i < m.count; i++) { o->free(be, m.y[i]); o->weight_free(be, m.w[i]); }
+        for (int i = 0; i < m.count; i++) {
+            o->free(be, m.y[i]);
+            o->weight_free(be, m.w[i]);
+        }
         o->free(be, m.x);
     }
     printf("  per step (%d layers + head): even split %.3f ms less than one row per warp\n", L, gained);
 
     /* encoder GEMMs, n = 1024 rows (one encoder chunk) */
-    struct { const char *name; int in, out; } enc[] = {{"enc wq", 1280, 2048}, {"enc w1", 1280, 5120},
-                                                       {"enc w2", 5120, 1280}, {"adapter", 5120, 3072}};
+    struct {
+        const char *name;
+        int in, out;
+    } enc[] = {{"enc wq", 1280, 2048}, {"enc w1", 1280, 5120}, {"enc w2", 5120, 1280}, {"adapter", 5120, 3072}};
     printf("encoder GEMM (n=1024, cuBLASLt incl. f32->bf16 staging)\n");
     for (size_t s = 0; s < sizeof enc / sizeof *enc; s++) {
         hmat W = mat_new(enc[s].out, enc[s].in, 0.02f);
@@ -798,7 +962,9 @@ static void speed(void) {
         double t = time_op(lin_op, &a, 10);
         printf("  %-8s %5d -> %5d: %7.1f us %6.1f TFLOP/s\n", enc[s].name, enc[s].in, enc[s].out, t * 1e3,
                2.0 * 1024 * enc[s].in * enc[s].out / t / 1e9);
-        o->free(be, x); o->free(be, y); o->weight_free(be, w);
+        o->free(be, x);
+        o->free(be, y);
+        o->weight_free(be, w);
     }
 
     /* decode attention: H 32 / KVH 8 / hd 128, window 8192, at 1000 and 8191 keys */
@@ -816,7 +982,9 @@ static void speed(void) {
         printf("attention decode (32 q heads, 8 kv, hd 128) %5lld keys: %6.1f us  %5.0f GB/s of KV\n", ps[i] + 1,
                t * 1e3, kvb / t / 1e6);
     }
-    o->free(be, q); o->free(be, out); o->kv_free(be, kv);
+    o->free(be, q);
+    o->free(be, out);
+    o->kv_free(be, kv);
 
     /* encoder chunk: 1024 queries, 32 heads, hd 64, window 750, at position 5000 */
     size_t qn = (size_t)1024 * 32 * 64;
@@ -831,17 +999,21 @@ static void speed(void) {
     die_if(o->set_pos(be, 5000), "set_pos");
     double t = time_op(att_op, &ec, 5);
     printf("attention encoder chunk (1024 q, 32 heads, hd 64, window 750): %7.1f us; x 32 layers x 9 chunks "
-           "(180 s) = %.1f ms\n", t * 1e3, t * 32 * 9);
-    o->free(be, q); o->free(be, out); o->kv_free(be, kv);
+           "(180 s) = %.1f ms\n",
+           t * 1e3, t * 32 * 9);
+    o->free(be, q);
+    o->free(be, out);
+    o->kv_free(be, kv);
     time_encoder_layer();
 }
 
 /* First use of a GEMM shape (cuBLASLt heuristic + loading its kernel) vs the next call: the
  * one-time cost each new shape adds to a cold encoder pass. Runs first, on a fresh process. */
 static void cold_shapes(void) {
-    struct { int n, in, out, acc; } sh[] = {{2048, 384, 1280, 0}, {1024, 3840, 1280, 0}, {1024, 1280, 2048, 0},
-                                             {1024, 2048, 1280, 1}, {1024, 1280, 5120, 0}, {1024, 5120, 1280, 1},
-                                             {935, 1280, 2048, 0}, {256, 5120, 3072, 0}};
+    struct {
+        int n, in, out, acc;
+    } sh[] = {{2048, 384, 1280, 0},  {1024, 3840, 1280, 0}, {1024, 1280, 2048, 0}, {1024, 2048, 1280, 1},
+              {1024, 1280, 5120, 0}, {1024, 5120, 1280, 1}, {935, 1280, 2048, 0},  {256, 5120, 3072, 0}};
     printf("cold GEMM shapes (first call incl. plan vs second call, ms, synchronised)\n");
     for (size_t i = 0; i < sizeof sh / sizeof *sh; i++) {
         vox_bweight_t *w = rand_w(sh[i].out, sh[i].in);
@@ -854,9 +1026,11 @@ static void cold_shapes(void) {
             die_if(o->sync(be), "sync");
             t[k] = vox_now_ms() - t0;
         }
-        printf("  n=%4d %4d -> %4d acc=%d: first %6.2f  second %6.2f\n", sh[i].n, sh[i].in, sh[i].out, sh[i].acc,
-               t[0], t[1]);
-        o->free(be, x); o->free(be, y); o->weight_free(be, w);
+        printf("  n=%4d %4d -> %4d acc=%d: first %6.2f  second %6.2f\n", sh[i].n, sh[i].in, sh[i].out, sh[i].acc, t[0],
+               t[1]);
+        o->free(be, x);
+        o->free(be, y);
+        o->weight_free(be, w);
     }
 }
 
@@ -864,10 +1038,13 @@ int main(int argc, char **argv) {
     int quick = 0;
     const char *tolerances = VOX_TOLERANCES_JSON;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--quick") == 0) quick = 1;
-        else if (strcmp(argv[i], "--tolerances") == 0 && i + 1 < argc) tolerances = argv[++i];
+        if (strcmp(argv[i], "--quick") == 0)
+            quick = 1;
+        else if (strcmp(argv[i], "--tolerances") == 0 && i + 1 < argc)
+            tolerances = argv[++i];
         else {
-            fprintf(stderr, "opcheck: error: unknown argument '%s'. Usage: opcheck [--quick] [--tolerances FILE]\n", argv[i]);
+            fprintf(stderr, "opcheck: error: unknown argument '%s'. Usage: opcheck [--quick] [--tolerances FILE]\n",
+                    argv[i]);
             return 2;
         }
     }
@@ -884,21 +1061,21 @@ int main(int argc, char **argv) {
     int ns[] = {1, 2, 3, 8};
     for (int i = 0; i < 4; i++) check_linear(ns[i], 3072, 1024, 0, 0, 1);
     check_linear(1, 512, 300, 1, 1, 1);
-    check_linear(3, 100, 60, 1, 0, 1);   /* in % 8 != 0: scalar GEMV */
+    check_linear(3, 100, 60, 1, 0, 1); /* in % 8 != 0: scalar GEMV */
     check_linear(1, 3072, 1024, 0, 0, 0);
     check_linear(16, 384, 256, 1, 0, 0);
     check_linear(100, 1280, 512, 1, 1, 0);
     check_linear(37, 100, 60, 0, 1, 0);
     int qkv[] = {4096, 1024, 1024}, odd[] = {60, 17, 33}, five[] = {40, 8, 1, 70, 9}, big[] = {1024, 512};
-    check_linear_multi(1, 3072, 3, qkv);    /* the decode step's q/k/v */
+    check_linear_multi(1, 3072, 3, qkv); /* the decode step's q/k/v */
     check_linear_multi(8, 3072, 3, qkv);
-    check_linear_multi(3, 100, 3, odd);     /* scalar GEMV, segments ending mid-block */
-    check_linear_multi(2, 256, 5, five);    /* more weights than one launch takes */
-    check_linear_multi(38, 3072, 2, big);   /* prefill: a GEMM per weight */
+    check_linear_multi(3, 100, 3, odd);   /* scalar GEMV, segments ending mid-block */
+    check_linear_multi(2, 256, 5, five);  /* more weights than one launch takes */
+    check_linear_multi(38, 3072, 2, big); /* prefill: a GEMM per weight */
     int many[] = {20000, 13, 9001}, many2[] = {30000, 77};
-    check_linear_multi(1, 256, 3, many);    /* more rows than resident warps: several per warp */
+    check_linear_multi(1, 256, 3, many); /* more rows than resident warps: several per warp */
     check_linear_multi(5, 256, 3, many);
-    check_linear_multi(2, 100, 2, many2);   /* the same on the scalar GEMV */
+    check_linear_multi(2, 100, 2, many2); /* the same on the scalar GEMV */
     check_pointwise();
     check_rmsnorm(7, 3072, 0);
     check_rmsnorm(5, 96, 1);
@@ -906,19 +1083,19 @@ int main(int argc, char **argv) {
     check_rope(40, 4, 24, 12345);
     check_rope(2, 8, 64, 2000000);
     check_im2col_embed_argmax();
-    check_attention(1, 32, 8, 128, 8192, 3000, 0);      /* decode */
-    check_attention(1, 32, 8, 128, 8192, 9000, 1);      /* decode past the window, graph */
-    check_attention(39, 32, 8, 128, 8192, 0, 0);        /* prefill */
-    check_attention(200, 32, 32, 64, 750, 1300, 0);     /* encoder chunk, ring wrapped */
-    check_attention(16, 32, 8, 128, 8192, 5000, 0);     /* tensor cores + key splits */
-    check_attention(60, 8, 8, 64, 100, 30, 0);          /* rows < 64: FP32 kernel, hd 64 */
-    check_attention(64, 4, 4, 16, 16, 100, 0);          /* tiny small windows */
-    check_attention(30, 4, 4, 24, 750, 40, 0);          /* hd 24 */
-    check_attention(1, 6, 2, 16, 24, 77, 1);            /* GQA 3:1, hd 16, graph */
+    check_attention(1, 32, 8, 128, 8192, 3000, 0);  /* decode */
+    check_attention(1, 32, 8, 128, 8192, 9000, 1);  /* decode past the window, graph */
+    check_attention(39, 32, 8, 128, 8192, 0, 0);    /* prefill */
+    check_attention(200, 32, 32, 64, 750, 1300, 0); /* encoder chunk, ring wrapped */
+    check_attention(16, 32, 8, 128, 8192, 5000, 0); /* tensor cores + key splits */
+    check_attention(60, 8, 8, 64, 100, 30, 0);      /* rows < 64: FP32 kernel, hd 64 */
+    check_attention(64, 4, 4, 16, 16, 100, 0);      /* tiny small windows */
+    check_attention(30, 4, 4, 24, 750, 40, 0);      /* hd 24 */
+    check_attention(1, 6, 2, 16, 24, 77, 1);        /* GQA 3:1, hd 16, graph */
     check_attention(1, 4, 2, 32, 24, 50, 0);
-    check_attention(8, 32, 8, 128, 8192, 4000, 0);      /* a speculation block of 8 rows */
-    check_rows(8, 32, 8, 128, 8192, 40);                /* 8 streams, real shapes, rings wrapped */
-    check_rows(3, 6, 2, 16, 24, 77);                    /* tiny fixture shapes, small windows */
+    check_attention(8, 32, 8, 128, 8192, 4000, 0); /* a speculation block of 8 rows */
+    check_rows(8, 32, 8, 128, 8192, 40);           /* 8 streams, real shapes, rings wrapped */
+    check_rows(3, 6, 2, 16, 24, 77);               /* tiny fixture shapes, small windows */
     check_rows(2, 4, 2, 32, 8192, 38);
     printf("%s: %d check(s) failed\n", failures ? "FAIL" : "PASS", failures);
     if (!quick) speed();

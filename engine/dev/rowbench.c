@@ -59,7 +59,9 @@ static int bench_streams(vox_backend_t *be, vox_model_t *m, int B, int reps, lon
     float *h = malloc((size_t)L * dim * sizeof(float)), *emb = o->alloc(be, (size_t)L * dim);
     uint64_t r = 88172645463325252ull;
     for (size_t i = 0; h && i < (size_t)L * dim; i++) {
-        r ^= r << 13; r ^= r >> 7; r ^= r << 17;
+        r ^= r << 13;
+        r ^= r >> 7;
+        r ^= r << 17;
         h[i] = (float)((r >> 11) * (1.0 / 9007199254740992.0)) * 0.2f - 0.1f;
     }
     rc = rc || !h || !emb || o->upload(be, emb, h, (size_t)L * dim * sizeof(float));
@@ -70,7 +72,7 @@ static int bench_streams(vox_backend_t *be, vox_model_t *m, int B, int reps, lon
         ep[n] = emb + (size_t)(L - 1) * dim;
     }
     size_t mem1 = o->mem_used ? o->mem_used(be) : 0;
-    for (int t = -2; !rc && t < reps; t++) {   /* two warm-up ticks */
+    for (int t = -2; !rc && t < reps; t++) { /* two warm-up ticks */
         double t0 = vox_now_ms();
         for (int i = 0; i < B; i++) pos[i] = P + (t < 0 ? 0 : t);
         for (int i = 0; !rc && i < B; i += VOX_MAX_ROWS)
@@ -84,13 +86,18 @@ static int bench_streams(vox_backend_t *be, vox_model_t *m, int B, int reps, lon
         qsort(ms, (size_t)reps, sizeof *ms, cmp);
         double p50 = ms[reps / 2], p95 = ms[(int)(0.95 * (reps - 1))];
         printf("{\"what\":\"streams_tick\",\"streams\":%d,\"pos\":%ld,\"ticks\":%d,\"ms_p50\":%.2f,\"ms_p95\":%.2f,"
-               "\"ms_max\":%.2f,\"ms_min\":%.2f,\"mem_mb_model\":%.1f,\"mem_mb_per_stream\":%.2f}\n", B, P, reps, p50, p95,
-               ms[reps - 1], ms[0], mem0 / 1048576.0, (double)(mem1 - mem0) / B / 1048576.0);
+               "\"ms_max\":%.2f,\"ms_min\":%.2f,\"mem_mb_model\":%.1f,\"mem_mb_per_stream\":%.2f}\n",
+               B, P, reps, p50, p95, ms[reps - 1], ms[0], mem0 / 1048576.0, (double)(mem1 - mem0) / B / 1048576.0);
     }
     for (int i = 0; i < n; i++) vox_decoder_free(d[i]);
     if (!rc || scratch.rows) vox_dec_bufs_free(&scratch, m);
     if (emb) o->free(be, emb);
-    free(h); free(ms); free(pos); free(ep); free(d); free(dec);
+    free(h);
+    free(ms);
+    free(pos);
+    free(ep);
+    free(d);
+    free(dec);
     vox_model_free(m);
     vox_backend_destroy(be);
     return rc ? 1 : 0;
@@ -101,15 +108,23 @@ int main(int argc, char **argv) {
     int reps = 5, threads = 0, streams = 0;
     long at = -1;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-d") && i + 1 < argc) dir = argv[++i];
-        else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--backend") && i + 1 < argc) backend = argv[++i];
-        else if (!strcmp(argv[i], "--pos") && i + 1 < argc) at = atol(argv[++i]);
-        else if (!strcmp(argv[i], "--streams") && i + 1 < argc) streams = atoi(argv[++i]);
+        if (!strcmp(argv[i], "-d") && i + 1 < argc)
+            dir = argv[++i];
+        else if (!strcmp(argv[i], "--reps") && i + 1 < argc)
+            reps = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
+            threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--backend") && i + 1 < argc)
+            backend = argv[++i];
+        else if (!strcmp(argv[i], "--pos") && i + 1 < argc)
+            at = atol(argv[++i]);
+        else if (!strcmp(argv[i], "--streams") && i + 1 < argc)
+            streams = atoi(argv[++i]);
         else {
-            fprintf(stderr, "rowbench: error: unknown option '%s'. Use -d DIR [--reps N] [--threads N] [--backend cpu|cuda] "
-                    "[--pos P] [--streams B]\n", argv[i]);
+            fprintf(stderr,
+                    "rowbench: error: unknown option '%s'. Use -d DIR [--reps N] [--threads N] [--backend cpu|cuda] "
+                    "[--pos P] [--streams B]\n",
+                    argv[i]);
             return 2;
         }
     }
@@ -118,7 +133,8 @@ int main(int argc, char **argv) {
         return 2;
     }
     if (!strcmp(backend, "cpu") && (at >= 0 || streams)) {
-        fprintf(stderr, "rowbench: error: --pos and --streams need --backend cuda (a CPU KV ring grows only as positions are "
+        fprintf(stderr,
+                "rowbench: error: --pos and --streams need --backend cuda (a CPU KV ring grows only as positions are "
                 "written, so a jump ahead reads unallocated slots)\n");
         return 2;
     }
@@ -141,7 +157,9 @@ int main(int argc, char **argv) {
     float *h = malloc((size_t)rows * dim * sizeof(float)), *emb = o->alloc(be, (size_t)rows * dim);
     uint64_t r = 88172645463325252ull;
     for (size_t i = 0; i < (size_t)rows * dim; i++) {
-        r ^= r << 13; r ^= r >> 7; r ^= r << 17;
+        r ^= r << 13;
+        r ^= r >> 7;
+        r ^= r << 17;
         h[i] = (float)((r >> 11) * (1.0 / 9007199254740992.0)) * 0.2f - 0.1f;
     }
     rc = rc || !emb || o->upload(be, emb, h, (size_t)rows * dim * sizeof(float));
@@ -154,10 +172,13 @@ int main(int argc, char **argv) {
     const float *e1 = emb + (size_t)(L - 1) * dim, *ep[NB];
     int64_t pos[NB];
     int64_t P = at >= 0 ? at : L - 1;
-    for (int i = 0; i < NB; i++) { ep[i] = e1; pos[i] = P; }
+    for (int i = 0; i < NB; i++) {
+        ep[i] = e1;
+        pos[i] = P;
+    }
     int tok;
     int32_t out[NB];
-    if (!rc) rc = vox_decoder_step(d[0], e1, P, &tok);   /* warm-up: weights paged in */
+    if (!rc) rc = vox_decoder_step(d[0], e1, P, &tok); /* warm-up: weights paged in */
     enum { M = 7 };
     const char *what[M] = {"step", "forward", "forward", "forward", "streams", "streams", "streams"};
     int rowsof[M] = {1, 2, 4, 8, 2, 4, 8};
@@ -165,24 +186,32 @@ int main(int argc, char **argv) {
     for (int rep = 0; !rc && rep < reps; rep++)
         for (int k = 0; !rc && k < M; k++) {
             double t = vox_now_ms(), c0 = cpu_ms();
-            if (k == 0) rc = vox_decoder_step(d[0], e1, P, &tok);
-            else if (k < 4) rc = vox_decoder_forward(d[0], e1, P, rowsof[k], m->tok.streaming_pad, out);
-            else rc = vox_decoder_step_rows(&scratch, d, ep, pos, rowsof[k], out);
+            if (k == 0)
+                rc = vox_decoder_step(d[0], e1, P, &tok);
+            else if (k < 4)
+                rc = vox_decoder_forward(d[0], e1, P, rowsof[k], m->tok.streaming_pad, out);
+            else
+                rc = vox_decoder_step_rows(&scratch, d, ep, pos, rowsof[k], out);
             ms[k * reps + rep] = vox_now_ms() - t;
             cpu[k * reps + rep] = cpu_ms() - c0;
         }
-    if (rc) { fprintf(stderr, "rowbench: error: %s\n", be->err.msg[0] ? be->err.msg : err.msg); return 1; }
+    if (rc) {
+        fprintf(stderr, "rowbench: error: %s\n", be->err.msg[0] ? be->err.msg : err.msg);
+        return 1;
+    }
     for (int k = 0; k < M; k++) {
         double *v = ms + (size_t)k * reps, *c = cpu + (size_t)k * reps;
         double med = median(v, reps), cmed = median(c, reps);
         printf("{\"what\":\"%s\",\"rows\":%d,\"reps\":%d,\"ms_median\":%.1f,\"ms_min\":%.1f,\"ms_max\":%.1f,"
-               "\"ms_per_row\":%.1f,\"cpu_ms_median\":%.1f,\"cpu_ms_min\":%.1f,\"cpu_ms_max\":%.1f}\n", what[k],
-               rowsof[k], reps, med, v[0], v[reps - 1], med / rowsof[k], cmed, c[0], c[reps - 1]);
+               "\"ms_per_row\":%.1f,\"cpu_ms_median\":%.1f,\"cpu_ms_min\":%.1f,\"cpu_ms_max\":%.1f}\n",
+               what[k], rowsof[k], reps, med, v[0], v[reps - 1], med / rowsof[k], cmed, c[0], c[reps - 1]);
     }
     for (int i = 0; i < NB; i++) vox_decoder_free(d[i]);
     vox_dec_bufs_free(&scratch, m);
     o->free(be, emb);
-    free(h); free(ms); free(cpu);
+    free(h);
+    free(ms);
+    free(cpu);
     vox_model_free(m);
     vox_backend_destroy(be);
     return 0;

@@ -43,28 +43,33 @@
 const char *__ubsan_default_options(void) { return "print_stacktrace=1:abort_on_error=1"; }
 #endif
 
-#define TIMEOUT_S 20   /* one input taking longer than this is a hang */
+#define TIMEOUT_S 20 /* one input taking longer than this is a hang */
 
-typedef struct { unsigned char *p; size_t n, cap; } buf_t;
-typedef struct { uint64_t s; } rng_t;
+typedef struct {
+    unsigned char *p;
+    size_t n, cap;
+} buf_t;
+typedef struct {
+    uint64_t s;
+} rng_t;
 
 enum { T_PARAMS, T_TOKENIZER, T_WEIGHTS, T_WAV_FILE, T_WAV_STREAM, N_TARGETS };
-static const char *TARGET_NAMES[N_TARGETS] = { "params", "tokenizer", "weights", "wav-file", "wav-stream" };
-static const char *TARGET_FILES[N_TARGETS] = { "params.json", "tekken.json", "consolidated.safetensors", "input.wav",
-                                               "input.bin" };
+static const char *TARGET_NAMES[N_TARGETS] = {"params", "tokenizer", "weights", "wav-file", "wav-stream"};
+static const char *TARGET_FILES[N_TARGETS] = {"params.json", "tekken.json", "consolidated.safetensors", "input.wav",
+                                              "input.bin"};
 
 static struct {
     char work[2048];
     const char *fixture;
-    vox_params_t params;                 /* the fixture's, for the weights and tokenizer targets */
+    vox_params_t params; /* the fixture's, for the weights and tokenizer targets */
     buf_t seeds[N_TARGETS][12];
     int n_seeds[N_TARGETS];
-    char note[16384];                    /* which input is running: printed if the process dies */
+    char note[16384]; /* which input is running: printed if the process dies */
 } G;
 
 /* ---- small helpers ---- */
 
-static uint64_t next(rng_t *r) {   /* splitmix64 */
+static uint64_t next(rng_t *r) { /* splitmix64 */
     uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
@@ -90,11 +95,21 @@ static void reserve(buf_t *b, size_t n) {
     b->p = p;
     b->cap = cap;
 }
-static void put(buf_t *b, const void *src, size_t n) { if (!n) return; reserve(b, b->n + n); memcpy(b->p + b->n, src, n); b->n += n; }
-static void put_le(buf_t *b, uint64_t v, int bytes) {
-    for (int i = 0; i < bytes; i++) { unsigned char c = (unsigned char)(v >> (8 * i)); put(b, &c, 1); }
+static void put(buf_t *b, const void *src, size_t n) {
+    if (!n) return;
+    reserve(b, b->n + n);
+    memcpy(b->p + b->n, src, n);
+    b->n += n;
 }
-static void set_le(unsigned char *p, uint64_t v, int bytes) { for (int i = 0; i < bytes; i++) p[i] = (unsigned char)(v >> (8 * i)); }
+static void put_le(buf_t *b, uint64_t v, int bytes) {
+    for (int i = 0; i < bytes; i++) {
+        unsigned char c = (unsigned char)(v >> (8 * i));
+        put(b, &c, 1);
+    }
+}
+static void set_le(unsigned char *p, uint64_t v, int bytes) {
+    for (int i = 0; i < bytes; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
 static uint64_t get_le(const unsigned char *p, int bytes) {
     uint64_t v = 0;
     for (int i = bytes - 1; i >= 0; i--) v = v << 8 | p[i];
@@ -110,8 +125,10 @@ static void splice(buf_t *b, size_t at, size_t del, const void *src, size_t n) {
 
 static void read_file(const char *path, buf_t *b) {
     FILE *f = fopen(path, "rb");
-    if (!f) die("cannot read %s: %s. Pass --fixture with a folder holding params.json, tekken.json and "
-                "consolidated.safetensors (e.g. checks/fixtures/tiny-small-windows)", path, strerror(errno));
+    if (!f)
+        die("cannot read %s: %s. Pass --fixture with a folder holding params.json, tekken.json and "
+            "consolidated.safetensors (e.g. checks/fixtures/tiny-small-windows)",
+            path, strerror(errno));
     unsigned char tmp[65536];
     size_t k;
     b->n = 0;
@@ -120,7 +137,8 @@ static void read_file(const char *path, buf_t *b) {
 }
 static void write_file(const char *path, const buf_t *b) {
     FILE *f = fopen(path, "wb");
-    if (!f || (b->n && fwrite(b->p, 1, b->n, f) != b->n) || fclose(f) != 0) die("cannot write %s: %s", path, strerror(errno));
+    if (!f || (b->n && fwrite(b->p, 1, b->n, f) != b->n) || fclose(f) != 0)
+        die("cannot write %s: %s", path, strerror(errno));
 }
 
 /* ---- seeds ---- */
@@ -128,24 +146,52 @@ static void write_file(const char *path, const buf_t *b) {
 /* A short 440 Hz tone as a WAV. tag 1 = PCM, 3 = float; ext = WAVE_FORMAT_EXTENSIBLE; list =
  * an odd-sized LIST chunk before data; until_eof = data size 0xFFFFFFFF (what pipes write). */
 static void make_wav(buf_t *b, int tag, int bits, int ch, int rate, int frames, int ext, int list, int until_eof) {
-    static const unsigned char guid_tail[14] = { 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xaa, 0x00, 0x38, 0x9b, 0x71 };
+    static const unsigned char guid_tail[14] = {0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80,
+                                                0x00, 0x00, 0xaa, 0x00, 0x38, 0x9b, 0x71};
     int bps = bits / 8, fmt_n = ext ? 40 : 16;
     uint32_t data_n = (uint32_t)(frames * ch * bps);
     b->n = 0;
-    put(b, "RIFF", 4); put_le(b, 4 + 8 + fmt_n + (list ? 8 + 6 : 0) + 8 + data_n, 4); put(b, "WAVE", 4);
-    put(b, "fmt ", 4); put_le(b, fmt_n, 4);
-    put_le(b, ext ? 0xFFFE : tag, 2); put_le(b, ch, 2); put_le(b, rate, 4);
-    put_le(b, rate * ch * bps, 4); put_le(b, ch * bps, 2); put_le(b, bits, 2);
-    if (ext) { put_le(b, 22, 2); put_le(b, bits, 2); put_le(b, ch == 2 ? 3 : 4, 4); put_le(b, tag, 2); put(b, guid_tail, 14); }
-    if (list) { put(b, "LIST", 4); put_le(b, 5, 4); put(b, "INFO\0\0", 6); }   /* 5 bytes + 1 pad byte */
-    put(b, "data", 4); put_le(b, until_eof ? 0xFFFFFFFFu : data_n, 4);
+    put(b, "RIFF", 4);
+    put_le(b, 4 + 8 + fmt_n + (list ? 8 + 6 : 0) + 8 + data_n, 4);
+    put(b, "WAVE", 4);
+    put(b, "fmt ", 4);
+    put_le(b, fmt_n, 4);
+    put_le(b, ext ? 0xFFFE : tag, 2);
+    put_le(b, ch, 2);
+    put_le(b, rate, 4);
+    put_le(b, rate * ch * bps, 4);
+    put_le(b, ch * bps, 2);
+    put_le(b, bits, 2);
+    if (ext) {
+        put_le(b, 22, 2);
+        put_le(b, bits, 2);
+        put_le(b, ch == 2 ? 3 : 4, 4);
+        put_le(b, tag, 2);
+        put(b, guid_tail, 14);
+    }
+    if (list) {
+        put(b, "LIST", 4);
+        put_le(b, 5, 4);
+        put(b, "INFO\0\0", 6);
+    } /* 5 bytes + 1 pad byte */
+    put(b, "data", 4);
+    put_le(b, until_eof ? 0xFFFFFFFFu : data_n, 4);
     for (int f = 0; f < frames; f++)
         for (int c = 0; c < ch; c++) {
             double x = 0.5 * sin(2 * 3.14159265358979 * 440 * f / rate + c);
-            if (tag == 3 && bits == 32) { float v = (float)x; uint32_t u; memcpy(&u, &v, 4); put_le(b, u, 4); }
-            else if (tag == 3) { uint64_t u; memcpy(&u, &x, 8); put_le(b, u, 8); }
-            else if (bits == 8) put_le(b, (uint64_t)(int)(128 + 127 * x), 1);
-            else put_le(b, (uint64_t)(int64_t)(x * (double)((1ll << (bits - 1)) - 1)), bps);
+            if (tag == 3 && bits == 32) {
+                float v = (float)x;
+                uint32_t u;
+                memcpy(&u, &v, 4);
+                put_le(b, u, 4);
+            } else if (tag == 3) {
+                uint64_t u;
+                memcpy(&u, &x, 8);
+                put_le(b, u, 8);
+            } else if (bits == 8)
+                put_le(b, (uint64_t)(int)(128 + 127 * x), 1);
+            else
+                put_le(b, (uint64_t)(int64_t)(x * (double)((1ll << (bits - 1)) - 1)), bps);
         }
 }
 
@@ -156,10 +202,11 @@ static void load_seeds(const char *fixture) {
         snprintf(path, sizeof path, "%s/%s", fixture, TARGET_FILES[t]);
         read_file(path, &G.seeds[t][G.n_seeds[t]++]);
     }
-    static const int W[][8] = {   /* tag, bits, channels, rate, frames, extensible, LIST, until EOF */
-        { 1, 16, 1, 16000, 1600, 0, 0, 0 }, { 1, 24, 1, 44100, 1000, 0, 1, 0 }, { 3, 32, 2, 48000, 1200, 0, 0, 0 },
-        { 1, 16, 2, 22050, 800, 1, 0, 0 },  { 3, 32, 1, 16000, 900, 1, 1, 0 },  { 1, 8, 1, 8000, 700, 0, 0, 0 },
-        { 3, 64, 1, 16000, 600, 0, 0, 1 },  { 3, 32, 1, 44100, 1100, 0, 0, 0 }, { 3, 64, 1, 22050, 500, 0, 0, 0 },
+    static const int W[][8] = {
+        /* tag, bits, channels, rate, frames, extensible, LIST, until EOF */
+        {1, 16, 1, 16000, 1600, 0, 0, 0}, {1, 24, 1, 44100, 1000, 0, 1, 0}, {3, 32, 2, 48000, 1200, 0, 0, 0},
+        {1, 16, 2, 22050, 800, 1, 0, 0},  {3, 32, 1, 16000, 900, 1, 1, 0},  {1, 8, 1, 8000, 700, 0, 0, 0},
+        {3, 64, 1, 16000, 600, 0, 0, 1},  {3, 32, 1, 44100, 1100, 0, 0, 0}, {3, 64, 1, 22050, 500, 0, 0, 0},
     };
     for (size_t i = 0; i < sizeof W / sizeof W[0]; i++) {
         make_wav(&G.seeds[T_WAV_FILE][i], W[i][0], W[i][1], W[i][2], W[i][3], W[i][4], W[i][5], W[i][6], W[i][7]);
@@ -167,54 +214,150 @@ static void load_seeds(const char *fixture) {
         put(s, G.seeds[T_WAV_FILE][i].p, G.seeds[T_WAV_FILE][i].n);
     }
     G.n_seeds[T_WAV_FILE] = G.n_seeds[T_WAV_STREAM] = (int)(sizeof W / sizeof W[0]);
-    buf_t *raw = &G.seeds[T_WAV_STREAM][G.n_seeds[T_WAV_STREAM]++];   /* raw s16le for --stdin */
-    rng_t r = { 7 };
+    buf_t *raw = &G.seeds[T_WAV_STREAM][G.n_seeds[T_WAV_STREAM]++]; /* raw s16le for --stdin */
+    rng_t r = {7};
     for (int i = 0; i < 2000; i++) put_le(raw, (uint64_t)(int64_t)((int)below(&r, 20000) - 10000), 2);
-    vox_error_t err = { 0 };
+    vox_error_t err = {0};
     if (vox_params_load(fixture, &G.params, &err)) die("the fixture's params.json does not load: %s", err.msg);
 }
 
 /* ---- mutations ---- */
 
-static const uint64_t INTERESTING[] = { 0, 1, 2, 3, 4, 7, 8, 16, 0x7f, 0x80, 0xff, 0x100, 0x7fff, 0x8000, 0xffff, 0x10000,
-                                        0x7fffffff, 0x80000000u, 0xfffffffeu, 0xffffffffu, 0x100000000ull,
-                                        0x7fffffffffffffffull, 0x8000000000000000ull, 0xffffffffffffffffull };
+static const uint64_t INTERESTING[] = {0,
+                                       1,
+                                       2,
+                                       3,
+                                       4,
+                                       7,
+                                       8,
+                                       16,
+                                       0x7f,
+                                       0x80,
+                                       0xff,
+                                       0x100,
+                                       0x7fff,
+                                       0x8000,
+                                       0xffff,
+                                       0x10000,
+                                       0x7fffffff,
+                                       0x80000000u,
+                                       0xfffffffeu,
+                                       0xffffffffu,
+                                       0x100000000ull,
+                                       0x7fffffffffffffffull,
+                                       0x8000000000000000ull,
+                                       0xffffffffffffffffull};
 #define N_INTERESTING (sizeof INTERESTING / sizeof INTERESTING[0])
 
 static void mutate_bytes(buf_t *b, rng_t *r) {
-    static const unsigned char BYTES[] = { 0, 0xff, 0x7f, 0x80, 0x01, 0xfe, '"', '\\', '\n' };
+    static const unsigned char BYTES[] = {0, 0xff, 0x7f, 0x80, 0x01, 0xfe, '"', '\\', '\n'};
     size_t at = below(r, b->n);
     switch (below(r, 8)) {
-    case 0: if (b->n) b->p[at] ^= (unsigned char)(1u << below(r, 8)); break;
-    case 1: if (b->n) b->p[at] = BYTES[below(r, sizeof BYTES)]; break;
-    case 2: if (b->n) b->p[at] = (unsigned char)next(r); break;
-    case 3: b->n = below(r, b->n + 1); break;                                    /* truncate */
-    case 4: { size_t k = 1 + below(r, 64); reserve(b, b->n + k);                  /* extend */
-              for (size_t i = 0; i < k; i++) b->p[b->n++] = (unsigned char)next(r);
-              break; }
-    case 5: { size_t k = below(r, b->n - at + 1); if (k > 256) k = 256; splice(b, at, k, NULL, 0); break; }   /* delete */
-    case 6: { if (!b->n) break;                                                  /* copy a range elsewhere */
-              size_t from = below(r, b->n), k = 1 + below(r, 64);
-              if (k > b->n - from) k = b->n - from;
-              unsigned char tmp[64]; memcpy(tmp, b->p + from, k);
-              splice(b, below(r, b->n + 1), 0, tmp, k); break; }
-    default: { int w = 1 << (1 + below(r, 3));                                   /* 2/4/8-byte value */
-               if (b->n >= (size_t)w) set_le(b->p + below(r, b->n - (size_t)w + 1), INTERESTING[below(r, N_INTERESTING)], w); }
+    case 0:
+        if (b->n) b->p[at] ^= (unsigned char)(1u << below(r, 8));
+        break;
+    case 1:
+        if (b->n) b->p[at] = BYTES[below(r, sizeof BYTES)];
+        break;
+    case 2:
+        if (b->n) b->p[at] = (unsigned char)next(r);
+        break;
+    case 3: b->n = below(r, b->n + 1); break; /* truncate */
+    case 4: {
+        size_t k = 1 + below(r, 64);
+        reserve(b, b->n + k); /* extend */
+        for (size_t i = 0; i < k; i++) b->p[b->n++] = (unsigned char)next(r);
+        break;
+    }
+    case 5: {
+        size_t k = below(r, b->n - at + 1);
+        if (k > 256) k = 256;
+        splice(b, at, k, NULL, 0);
+        break;
+    } /* delete */
+    case 6: {
+        if (!b->n) break; /* copy a range elsewhere */
+        size_t from = below(r, b->n), k = 1 + below(r, 64);
+        if (k > b->n - from) k = b->n - from;
+        unsigned char tmp[64];
+        memcpy(tmp, b->p + from, k);
+        splice(b, below(r, b->n + 1), 0, tmp, k);
+        break;
+    }
+    default: {
+        int w = 1 << (1 + below(r, 3)); /* 2/4/8-byte value */
+        if (b->n >= (size_t)w) set_le(b->p + below(r, b->n - (size_t)w + 1), INTERESTING[below(r, N_INTERESTING)], w);
+    }
     }
 }
 
 static const char *JSON_TOKENS[] = {
-    "{", "}", "[", "]", ",", ":", "\"", "null", "true", "false", "0", "-1", "-0", "0.5", "1e999", "-1e999", "1e-400",
-    "2147483648", "4294967296", "9007199254740993", "1e308", "65537", "\"\"", "\"\\u0000\"", "\"\\ud800\"", "\"\\udc00\"",
-    "\"\\ud800\\udc00\"", "\"\\n\"", "\\", "\\u12", "\"__metadata__\"", "\"BF16\"", "\"F64\"", "{\"a\":", "[[[[[[[[",
-    "\xef\xbb\xbf", "\xff\xfe",
+    "{",
+    "}",
+    "[",
+    "]",
+    ",",
+    ":",
+    "\"",
+    "null",
+    "true",
+    "false",
+    "0",
+    "-1",
+    "-0",
+    "0.5",
+    "1e999",
+    "-1e999",
+    "1e-400",
+    "2147483648",
+    "4294967296",
+    "9007199254740993",
+    "1e308",
+    "65537",
+    "\"\"",
+    "\"\\u0000\"",
+    "\"\\ud800\"",
+    "\"\\udc00\"",
+    "\"\\ud800\\udc00\"",
+    "\"\\n\"",
+    "\\",
+    "\\u12",
+    "\"__metadata__\"",
+    "\"BF16\"",
+    "\"F64\"",
+    "{\"a\":",
+    "[[[[[[[[",
+    "\xef\xbb\xbf",
+    "\xff\xfe",
 };
-static const char *JSON_NUMBERS[] = { "0", "-1", "1", "2", "3", "-0", "0.5", "1e999", "-1e999", "1e-400", "2147483647",
-                                      "2147483648", "4294967295", "4294967296", "9007199254740993", "1099511627777",
-                                      "1e308", "65537", "1025", "16001", "1.0000000001", "NaN", "1e19" };
+static const char *JSON_NUMBERS[] = {"0",
+                                     "-1",
+                                     "1",
+                                     "2",
+                                     "3",
+                                     "-0",
+                                     "0.5",
+                                     "1e999",
+                                     "-1e999",
+                                     "1e-400",
+                                     "2147483647",
+                                     "2147483648",
+                                     "4294967295",
+                                     "4294967296",
+                                     "9007199254740993",
+                                     "1099511627777",
+                                     "1e308",
+                                     "65537",
+                                     "1025",
+                                     "16001",
+                                     "1.0000000001",
+                                     "NaN",
+                                     "1e19"};
 #define COUNT(a) (sizeof a / sizeof a[0])
 
-static int is_num_char(unsigned char c) { return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E'; }
+static int is_num_char(unsigned char c) {
+    return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
+}
 
 /* A random position near a JSON structural character (where tokens begin and end). */
 static size_t json_boundary(const buf_t *b, rng_t *r) {
@@ -229,7 +372,11 @@ static int flat_array_from(const buf_t *b, size_t at, size_t *s, size_t *e) {
         if (b->p[at] != '[') continue;
         size_t k = at + 1;
         while (k < b->n && b->p[k] != '[' && b->p[k] != ']') k++;
-        if (k < b->n && b->p[k] == ']') { *s = at; *e = k + 1; return 1; }
+        if (k < b->n && b->p[k] == ']') {
+            *s = at;
+            *e = k + 1;
+            return 1;
+        }
     }
     return 0;
 }
@@ -243,18 +390,19 @@ static void mutate_json_array(buf_t *b, rng_t *r) {
     size_t s, e, s2, e2;
     if (!flat_array(b, r, &s, &e)) return;
     switch (below(r, 3)) {
-    case 0: {           /* copy another array over this one: a random one, or the next entry's same field
+    case 0: { /* copy another array over this one: a random one, or the next entry's same field
                          * (two arrays on in a safetensors header: shape, data_offsets, shape, ...) */
         if (below(r, 2) ? !flat_array(b, r, &s2, &e2)
-                        : !flat_array_from(b, e, &s2, &e2) || !flat_array_from(b, e2, &s2, &e2)) return;
-        buf_t t = { 0 };
+                        : !flat_array_from(b, e, &s2, &e2) || !flat_array_from(b, e2, &s2, &e2))
+            return;
+        buf_t t = {0};
         put(&t, b->p + s2, e2 - s2);
         splice(b, s, e - s, t.p, t.n);
         free(t.p);
         break;
     }
-    case 1: {           /* reverse the elements ([32, 64] -> [64, 32]) */
-        buf_t t = { 0 };
+    case 1: { /* reverse the elements ([32, 64] -> [64, 32]) */
+        buf_t t = {0};
         put(&t, "[", 1);
         size_t end = e - 1;
         for (size_t k = e - 1; k-- > s;)
@@ -268,7 +416,7 @@ static void mutate_json_array(buf_t *b, rng_t *r) {
         free(t.p);
         break;
     }
-    default: {          /* append elements (an extra dimension of 1, or five) */
+    default: { /* append elements (an extra dimension of 1, or five) */
         const char *add = below(r, 2) ? ",1" : ",1,1,1,1,1";
         splice(b, e - 1, 0, add, strlen(add));
     }
@@ -278,7 +426,8 @@ static void mutate_json_array(buf_t *b, rng_t *r) {
 static void mutate_json(buf_t *b, rng_t *r) {
     switch (below(r, 6)) {
     case 5: mutate_json_array(b, r); break;
-    case 0: case 1: {   /* swap a number for an interesting one */
+    case 0:
+    case 1: { /* swap a number for an interesting one */
         size_t at = below(r, b->n + 1);
         while (at < b->n && !(b->p[at] >= '0' && b->p[at] <= '9')) at++;
         if (at >= b->n) break;
@@ -289,12 +438,12 @@ static void mutate_json(buf_t *b, rng_t *r) {
         splice(b, s, e - s, v, strlen(v));
         break;
     }
-    case 2: {           /* insert a token */
+    case 2: { /* insert a token */
         const char *t = JSON_TOKENS[below(r, COUNT(JSON_TOKENS))];
         splice(b, json_boundary(b, r), 0, t, strlen(t));
         break;
     }
-    case 3: {           /* replace the text between two boundaries with a token (drops a key or a value) */
+    case 3: { /* replace the text between two boundaries with a token (drops a key or a value) */
         size_t s = json_boundary(b, r);
         if (s >= b->n) break;
         size_t e = s + 1;
@@ -303,7 +452,7 @@ static void mutate_json(buf_t *b, rng_t *r) {
         splice(b, s, e - s, t, below(r, 2) ? strlen(t) : 0);
         break;
     }
-    default: {          /* nesting deeper than the parser's limit (64) */
+    default: { /* nesting deeper than the parser's limit (64) */
         char deep[80];
         memset(deep, below(r, 2) ? '[' : '{', sizeof deep);
         splice(b, json_boundary(b, r), 0, deep, 60 + below(r, 20));
@@ -314,8 +463,17 @@ static void mutate_json(buf_t *b, rng_t *r) {
 /* WAV samples: a run of extreme values (full scale, near FLT_MAX, infinity, NaN, denormal) with
  * the sign flipping every few samples, at 16/32/64-bit widths, from byte `at` of the data. */
 static void extreme_samples(buf_t *b, size_t at, rng_t *r) {
-    static const uint64_t V[] = { 0x7fff, 0x8000, 0x7fffff, 0x7fffffff, 0x80000000u, 0x7f7fffff /* FLT_MAX */, 0x7ee1d8f8 /* 1.5e38 */,
-                                  0x7f800000 /* inf */, 0x7fc00000 /* NaN */, 0x00000001 /* denormal */, 0x7fefffffffffffffull };
+    static const uint64_t V[] = {0x7fff,
+                                 0x8000,
+                                 0x7fffff,
+                                 0x7fffffff,
+                                 0x80000000u,
+                                 0x7f7fffff /* FLT_MAX */,
+                                 0x7ee1d8f8 /* 1.5e38 */,
+                                 0x7f800000 /* inf */,
+                                 0x7fc00000 /* NaN */,
+                                 0x00000001 /* denormal */,
+                                 0x7fefffffffffffffull};
     int w = 2 << below(r, 3), block = 1 + (int)below(r, 8);
     uint64_t v = V[below(r, COUNT(V))], sign = (uint64_t)1 << (8 * w - 1);
     size_t count = 1 + below(r, 512);
@@ -326,18 +484,25 @@ static void extreme_samples(buf_t *b, size_t at, rng_t *r) {
 /* WAV: corrupt the RIFF size, a chunk size, a fmt field or the samples, found by walking the chunks. */
 static void mutate_wav_fields(buf_t *b, rng_t *r) {
     if (b->n < 12) return;
-    size_t offs[32], data_at = 0; int widths[32], n = 0;
-    offs[n] = 4; widths[n++] = 4;                                  /* RIFF size */
+    size_t offs[32], data_at = 0;
+    int widths[32], n = 0;
+    offs[n] = 4;
+    widths[n++] = 4; /* RIFF size */
     for (size_t at = 12; at + 8 <= b->n && n < 24;) {
         uint32_t size = (uint32_t)get_le(b->p + at + 4, 4);
-        offs[n] = at + 4; widths[n++] = 4;                         /* chunk size */
+        offs[n] = at + 4;
+        widths[n++] = 4; /* chunk size */
         if (!memcmp(b->p + at, "fmt ", 4) && at + 8 + 16 <= b->n) {
-            static const int F[][2] = { { 0, 2 }, { 2, 2 }, { 4, 4 }, { 12, 2 }, { 14, 2 }, { 16, 2 }, { 24, 2 } };
+            static const int F[][2] = {{0, 2}, {2, 2}, {4, 4}, {12, 2}, {14, 2}, {16, 2}, {24, 2}};
             for (size_t i = 0; i < COUNT(F) && at + 8 + (size_t)F[i][0] + (size_t)F[i][1] <= b->n; i++) {
-                offs[n] = at + 8 + (size_t)F[i][0]; widths[n++] = F[i][1];
+                offs[n] = at + 8 + (size_t)F[i][0];
+                widths[n++] = F[i][1];
             }
         }
-        if (!memcmp(b->p + at, "data", 4)) { data_at = at + 8; break; }
+        if (!memcmp(b->p + at, "data", 4)) {
+            data_at = at + 8;
+            break;
+        }
         at += 8 + (size_t)size + (size & 1);
     }
     if (data_at && data_at < b->n && below(r, 4) == 0) {
@@ -348,28 +513,34 @@ static void mutate_wav_fields(buf_t *b, rng_t *r) {
     uint64_t old = get_le(b->p + offs[i], widths[i]), v;
     switch (below(r, 3)) {
     case 0: v = INTERESTING[below(r, N_INTERESTING)]; break;
-    case 1: v = old + (uint64_t)((int)below(r, 17) - 8); break;    /* off by a few */
-    default: v = b->n - below(r, 64); break;                       /* near the file size */
+    case 1: v = old + (uint64_t)((int)below(r, 17) - 8); break; /* off by a few */
+    default: v = b->n - below(r, 64); break;                    /* near the file size */
     }
     set_le(b->p + offs[i], v, widths[i]);
 }
 
 /* safetensors: mutate the JSON header (then usually fix the length field) or the length itself. */
 static void mutate_safetensors(buf_t *b, rng_t *r) {
-    if (b->n < 8) { mutate_bytes(b, r); return; }
+    if (b->n < 8) {
+        mutate_bytes(b, r);
+        return;
+    }
     uint64_t hlen = get_le(b->p, 8);
-    if (hlen > b->n - 8) { mutate_bytes(b, r); return; }
+    if (hlen > b->n - 8) {
+        mutate_bytes(b, r);
+        return;
+    }
     size_t k = below(r, 10);
     if (k == 0) {
         uint64_t v = below(r, 2) ? INTERESTING[below(r, N_INTERESTING)] : hlen + (uint64_t)((int)below(r, 17) - 8);
         set_le(b->p, below(r, 4) ? v : b->n - 8 + below(r, 3), 8);
-    } else if (k <= 2) {                                             /* one header byte, same length */
+    } else if (k <= 2) { /* one header byte, same length */
         unsigned char *p = b->p + 8 + below(r, (size_t)hlen);
         if (hlen) *p = below(r, 2) ? (unsigned char)(*p ^ (1u << below(r, 8))) : (unsigned char)next(r);
     } else if (k == 3) {
-        b->n = 8 + below(r, b->n - 7);                               /* cut the data section or the header */
+        b->n = 8 + below(r, b->n - 7); /* cut the data section or the header */
     } else {
-        buf_t h = { 0 };
+        buf_t h = {0};
         put(&h, b->p + 8, (size_t)hlen);
         mutate_json(&h, r);
         if (below(r, 10)) set_le(b->p, h.n, 8);
@@ -383,19 +554,23 @@ static void mutate(int target, buf_t *b, rng_t *r) {
     int k = 1 + (int)below(r, 4);
     for (int i = 0; i < k; i++) {
         int structured = below(r, 10) < 6;
-        if (target == T_WEIGHTS) mutate_safetensors(b, r);   /* bytes of the header; data bytes are never parsed */
-        else if (!structured) mutate_bytes(b, r);
-        else if (target == T_PARAMS || target == T_TOKENIZER) mutate_json(b, r);
-        else mutate_wav_fields(b, r);
+        if (target == T_WEIGHTS)
+            mutate_safetensors(b, r); /* bytes of the header; data bytes are never parsed */
+        else if (!structured)
+            mutate_bytes(b, r);
+        else if (target == T_PARAMS || target == T_TOKENIZER)
+            mutate_json(b, r);
+        else
+            mutate_wav_fields(b, r);
     }
 }
 
 /* ---- running one input ---- */
 
-static char problem[2048];   /* why the last input failed its check */
-static int last_rc;          /* the last loader result, for the accepted/rejected counts */
-static char last_msg[1024];  /* and its message (--verbose) */
-static volatile float sink;  /* reads of loaded data go here, so they are not optimised away */
+static char problem[2048];  /* why the last input failed its check */
+static int last_rc;         /* the last loader result, for the accepted/rejected counts */
+static char last_msg[1024]; /* and its message (--verbose) */
+static volatile float sink; /* reads of loaded data go here, so they are not optimised away */
 
 static int bad(const char *fmt, ...) {
     va_list ap;
@@ -410,7 +585,8 @@ static int check_rc(const char *call, int rc, const vox_error_t *err, int family
     last_rc = rc;
     snprintf(last_msg, sizeof last_msg, "%s", rc ? err->msg : "ok");
     if (rc == 0) return err->code ? bad("%s returned 0 but recorded error %d: %s", call, err->code, err->msg) : 0;
-    if (rc != family && rc != VOX_ENOMEM) return bad("%s returned %d, expected 0, %d or %d (ENOMEM)", call, rc, family, VOX_ENOMEM);
+    if (rc != family && rc != VOX_ENOMEM)
+        return bad("%s returned %d, expected 0, %d or %d (ENOMEM)", call, rc, family, VOX_ENOMEM);
     if (err->code != rc) return bad("%s returned %d but the recorded code is %d", call, rc, err->code);
     if (!memchr(err->msg, 0, sizeof err->msg)) return bad("%s: message not NUL-terminated", call);
     if (!err->msg[0]) return bad("%s returned %d with an empty message", call, rc);
@@ -424,7 +600,11 @@ static int check_samples(const float *x, size_t n, const char *call) {
     return 0;
 }
 
-typedef struct { int fd; const buf_t *b; rng_t r; } feeder_t;
+typedef struct {
+    int fd;
+    const buf_t *b;
+    rng_t r;
+} feeder_t;
 
 /* Writes the input into the pipe in random-sized pieces, then closes it (EPIPE: the reader quit). */
 static void *feed(void *arg) {
@@ -444,23 +624,26 @@ static void *feed(void *arg) {
 static int run_stream(const buf_t *b, uint64_t salt) {
     int fds[2];
     if (pipe(fds) != 0) die("pipe: %s", strerror(errno));
-    feeder_t f = { fds[1], b, { salt } };
+    feeder_t f = {fds[1], b, {salt}};
     pthread_t th;
     if (pthread_create(&th, NULL, feed, &f) != 0) die("pthread_create failed");
-    vox_error_t err = { 0 };
+    vox_error_t err = {0};
     vox_audio_stream_t *s = NULL;
     int rc = vox_audio_stream_open(fds[0], &s, &err), failed = check_rc("vox_audio_stream_open", rc, &err, VOX_EAUDIO);
     if (!rc && !failed) {
         const char *fmt = vox_audio_stream_format(s);
         if (strcmp(fmt, "wav") && strcmp(fmt, "raw-s16le")) failed = bad("vox_audio_stream_format returned '%s'", fmt);
         float out[4096];
-        rng_t r = { salt ^ 0x5555 };
+        rng_t r = {salt ^ 0x5555};
         for (long got = 1; got > 0 && !failed;) {
             size_t cap = 1 + below(&r, sizeof out / sizeof out[0]);
             got = vox_audio_stream_read(s, out, cap, &err);
-            if (got < 0) failed = check_rc("vox_audio_stream_read", (int)got, &err, VOX_EAUDIO);
-            else if ((size_t)got > cap) failed = bad("vox_audio_stream_read returned %ld samples for a cap of %zu", got, cap);
-            else failed = check_samples(out, (size_t)got, "vox_audio_stream_read");
+            if (got < 0)
+                failed = check_rc("vox_audio_stream_read", (int)got, &err, VOX_EAUDIO);
+            else if ((size_t)got > cap)
+                failed = bad("vox_audio_stream_read returned %ld samples for a cap of %zu", got, cap);
+            else
+                failed = check_samples(out, (size_t)got, "vox_audio_stream_read");
         }
     }
     vox_audio_stream_close(s);
@@ -475,7 +658,7 @@ static int run_input(int target, const buf_t *b, uint64_t salt) {
     snprintf(dir, sizeof dir, "%s/%s", G.work, TARGET_NAMES[target]);
     snprintf(path, sizeof path, "%s/%s", dir, TARGET_FILES[target]);
     write_file(path, b);
-    vox_error_t err = { 0 };
+    vox_error_t err = {0};
     int rc;
     switch (target) {
     case T_PARAMS: {
@@ -488,7 +671,7 @@ static int run_input(int target, const buf_t *b, uint64_t salt) {
         rc = vox_tokenizer_load(dir, G.params.vocab_size, &t, &err);
         if (check_rc("vox_tokenizer_load", rc, &err, VOX_EMODEL)) return 1;
         if (rc) return 0;
-        for (int id = -1; id <= t.n_vocab; id++) {   /* every id's bytes readable (ASan checks the reads) */
+        for (int id = -1; id <= t.n_vocab; id++) { /* every id's bytes readable (ASan checks the reads) */
             size_t len;
             const unsigned char *p = vox_tokenizer_bytes(&t, id, &len);
             for (size_t i = 0; i < len; i++) sink += p[i];
@@ -503,7 +686,7 @@ static int run_input(int target, const buf_t *b, uint64_t salt) {
         rc = vox_weights_load(dir, &G.params, &w, &err);
         if (check_rc("vox_weights_load", rc, &err, VOX_EMODEL)) return 1;
         if (rc) return 0;
-        for (int i = 0; i < w.st.n_tensors; i++) {   /* first and last element of every tensor readable */
+        for (int i = 0; i < w.st.n_tensors; i++) { /* first and last element of every tensor readable */
             const vox_tensor_t *t = &w.st.tensors[i];
             size_t n = t->nbytes / vox_dtype_size(t->dtype);
             if (n) sink += vox_tensor_get_f32(t, 0) + vox_tensor_get_f32(t, n - 1);
@@ -516,12 +699,13 @@ static int run_input(int target, const buf_t *b, uint64_t salt) {
         size_t n = 0;
         rc = vox_audio_load_file(path, &x, &n, &err);
         int failed = check_rc("vox_audio_load_file", rc, &err, VOX_EAUDIO);
-        if (!failed && !rc) failed = n == 0 ? bad("vox_audio_load_file returned 0 samples") : check_samples(x, n, "vox_audio_load_file");
+        if (!failed && !rc)
+            failed =
+                n == 0 ? bad("vox_audio_load_file returned 0 samples") : check_samples(x, n, "vox_audio_load_file");
         free(x);
         return failed;
     }
-    default:
-        return run_stream(b, salt);
+    default: return run_stream(b, salt);
     }
 }
 
@@ -539,7 +723,7 @@ static void make_dirs(void) {
 #ifndef VOX_LIBFUZZER
 /* The mutant for (seed, target, iteration): a seed of the target, mutated. */
 static void make_mutant(int target, uint64_t seed, uint64_t iter, buf_t *out) {
-    rng_t r = { seed * 0x100000001b3ull ^ (uint64_t)target << 56 ^ iter * 0x9e3779b97f4a7c15ull };
+    rng_t r = {seed * 0x100000001b3ull ^ (uint64_t)target << 56 ^ iter * 0x9e3779b97f4a7c15ull};
     next(&r);
     const buf_t *s = &G.seeds[target][below(&r, (size_t)G.n_seeds[target])];
     out->n = 0;
@@ -565,7 +749,7 @@ static void regression_big_floats(buf_t *b) {
 }
 
 static int run_regressions(void) {
-    buf_t b = { 0 };
+    buf_t b = {0};
     int failures = 0;
     regression_big_floats(&b);
     for (int t = T_WAV_FILE; t <= T_WAV_STREAM; t++)
@@ -597,10 +781,12 @@ static void on_abort(int sig) {
 }
 
 static void set_note(const char *argv0, int target, uint64_t seed, uint64_t iter) {
-    snprintf(G.note, sizeof G.note, "fuzz: the input running was target %s, iteration %llu of --seed %llu: %s/%s/%s\n"
-             "fuzz: reproduce: %s --fixture %s --replay %s %s/%s/%s\n", TARGET_NAMES[target], (unsigned long long)iter,
-             (unsigned long long)seed, G.work, TARGET_NAMES[target], TARGET_FILES[target], argv0, G.fixture, TARGET_NAMES[target],
-             G.work, TARGET_NAMES[target], TARGET_FILES[target]);
+    snprintf(G.note, sizeof G.note,
+             "fuzz: the input running was target %s, iteration %llu of --seed %llu: %s/%s/%s\n"
+             "fuzz: reproduce: %s --fixture %s --replay %s %s/%s/%s\n",
+             TARGET_NAMES[target], (unsigned long long)iter, (unsigned long long)seed, G.work, TARGET_NAMES[target],
+             TARGET_FILES[target], argv0, G.fixture, TARGET_NAMES[target], G.work, TARGET_NAMES[target],
+             TARGET_FILES[target]);
 }
 
 static int target_id(const char *name) {
@@ -617,18 +803,29 @@ int main(int argc, char **argv) {
     snprintf(G.work, sizeof G.work, "build/fuzz/work");
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--iterations") && v) iterations = strtoull(argv[++i], NULL, 10);
-        else if (!strcmp(a, "--seed") && v) seed = strtoull(argv[++i], NULL, 10);
-        else if (!strcmp(a, "--fixture") && v) fixture = argv[++i];
-        else if (!strcmp(a, "--work") && v) snprintf(G.work, sizeof G.work, "%s", argv[++i]);
-        else if (!strcmp(a, "--verbose")) verbose = 1;
-        else if (!strcmp(a, "--only") && v) only = target_id(argv[++i]);
-        else if (!strcmp(a, "--replay") && v && i + 2 < argc) { replay_target = target_id(argv[++i]); replay = argv[++i]; }
-        else die("usage: %s --fixture DIR [--iterations N] [--seed S] [--work DIR] [--only TARGET] [--verbose] | --fixture DIR --replay "
-                 "TARGET FILE", argv[0]);
+        if (!strcmp(a, "--iterations") && v)
+            iterations = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(a, "--seed") && v)
+            seed = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(a, "--fixture") && v)
+            fixture = argv[++i];
+        else if (!strcmp(a, "--work") && v)
+            snprintf(G.work, sizeof G.work, "%s", argv[++i]);
+        else if (!strcmp(a, "--verbose"))
+            verbose = 1;
+        else if (!strcmp(a, "--only") && v)
+            only = target_id(argv[++i]);
+        else if (!strcmp(a, "--replay") && v && i + 2 < argc) {
+            replay_target = target_id(argv[++i]);
+            replay = argv[++i];
+        } else
+            die("usage: %s --fixture DIR [--iterations N] [--seed S] [--work DIR] [--only TARGET] [--verbose] | "
+                "--fixture DIR --replay "
+                "TARGET FILE",
+                argv[0]);
     }
     if (!fixture) die("--fixture DIR is required (a model folder such as checks/fixtures/tiny-small-windows)");
-    signal(SIGPIPE, SIG_IGN);   /* the feeder sees EPIPE when the stream reader stops early */
+    signal(SIGPIPE, SIG_IGN); /* the feeder sees EPIPE when the stream reader stops early */
     signal(SIGALRM, on_alarm);
     signal(SIGABRT, on_abort);
 #if defined(__SANITIZE_ADDRESS__)
@@ -637,7 +834,7 @@ int main(int argc, char **argv) {
     load_seeds(fixture);
     make_dirs();
     if (replay) {
-        buf_t b = { 0 };
+        buf_t b = {0};
         read_file(replay, &b);
         int failed = run_input(replay_target, &b, 1);
         printf("fuzz: replay %s %s: %s (loader said: %s)\n", TARGET_NAMES[replay_target], replay,
@@ -646,8 +843,8 @@ int main(int argc, char **argv) {
         return failed;
     }
     double t0 = vox_now_ms();
-    uint64_t inputs = 0, failures = (uint64_t)run_regressions(), accepted[N_TARGETS] = { 0 }, tried[N_TARGETS] = { 0 };
-    buf_t m = { 0 };
+    uint64_t inputs = 0, failures = (uint64_t)run_regressions(), accepted[N_TARGETS] = {0}, tried[N_TARGETS] = {0};
+    buf_t m = {0};
     for (uint64_t it = 0; it < iterations; it++)
         for (int t = 0; t < N_TARGETS; t++) {
             if (only >= 0 && t != only) continue;
@@ -663,19 +860,23 @@ int main(int argc, char **argv) {
             if (!failed) continue;
             failures++;
             char keep[2400];
-            snprintf(keep, sizeof keep, "%s/failures/%s-seed%llu-iter%llu", G.work, TARGET_NAMES[t], (unsigned long long)seed,
-                     (unsigned long long)it);
+            snprintf(keep, sizeof keep, "%s/failures/%s-seed%llu-iter%llu", G.work, TARGET_NAMES[t],
+                     (unsigned long long)seed, (unsigned long long)it);
             write_file(keep, &m);
-            fprintf(stderr, "fuzz: FAIL %s iteration %llu (--seed %llu): %s\nfuzz: input kept at %s; reproduce: %s --fixture %s "
-                    "--replay %s %s\n", TARGET_NAMES[t], (unsigned long long)it, (unsigned long long)seed, problem, keep,
-                    argv[0], fixture, TARGET_NAMES[t], keep);
+            fprintf(
+                stderr,
+                "fuzz: FAIL %s iteration %llu (--seed %llu): %s\nfuzz: input kept at %s; reproduce: %s --fixture %s "
+                "--replay %s %s\n",
+                TARGET_NAMES[t], (unsigned long long)it, (unsigned long long)seed, problem, keep, argv[0], fixture,
+                TARGET_NAMES[t], keep);
         }
     printf("fuzz: accepted / tried:");
     for (int t = 0; t < N_TARGETS; t++)
         printf(" %s %llu/%llu", TARGET_NAMES[t], (unsigned long long)accepted[t], (unsigned long long)tried[t]);
     printf("\n");
     printf("fuzz: %llu inputs, %llu failures (seed %llu, %llu iterations, %.1f s)\n", (unsigned long long)inputs,
-           (unsigned long long)failures, (unsigned long long)seed, (unsigned long long)iterations, (vox_now_ms() - t0) / 1000);
+           (unsigned long long)failures, (unsigned long long)seed, (unsigned long long)iterations,
+           (vox_now_ms() - t0) / 1000);
     free(m.p);
     return failures ? 1 : 0;
 }
@@ -691,7 +892,7 @@ int main(int argc, char **argv) {
  *   engine/build/fuzz_libfuzzer -max_len=1048576 -max_total_time=60 -timeout=20 -print_final_stats=1
  * (-max_len must exceed the largest seed, the 692608-byte consolidated.safetensors.) */
 size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
-static int locked = -1;   /* VOX_FUZZ_TARGET */
+static int locked = -1; /* VOX_FUZZ_TARGET */
 
 static void cleanup(void) {
     char p[2600];
@@ -715,7 +916,7 @@ static void setup(void) {
     if (n <= 0) die("cannot find this binary's path (/proc/self/exe). Set VOX_FUZZ_FIXTURE=DIR");
     exe[n] = 0;
     char *slash = strrchr(exe, '/');
-    *slash = 0;   /* exe = <engine>/build */
+    *slash = 0; /* exe = <engine>/build */
     const char *fx = getenv("VOX_FUZZ_FIXTURE");
     snprintf(fixture, sizeof fixture, "%s", fx ? fx : exe);
     if (!fx) snprintf(fixture, sizeof fixture, "%s/../../checks/fixtures/tiny-small-windows", exe);
@@ -726,7 +927,8 @@ static void setup(void) {
     const char *only = getenv("VOX_FUZZ_TARGET");
     for (int t = 0; only && t < N_TARGETS; t++)
         if (!strcmp(only, TARGET_NAMES[t])) locked = t;
-    if (only && locked < 0) die("unknown VOX_FUZZ_TARGET '%s'. Use params, tokenizer, weights, wav-file or wav-stream", only);
+    if (only && locked < 0)
+        die("unknown VOX_FUZZ_TARGET '%s'. Use params, tokenizer, weights, wav-file or wav-stream", only);
     signal(SIGPIPE, SIG_IGN);
     load_seeds(fixture);
     make_dirs();
@@ -736,16 +938,18 @@ static void setup(void) {
 
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed) {
     setup();
-    rng_t r = { seed };
+    rng_t r = {seed};
     int t = locked >= 0 ? locked : size ? data[0] % N_TARGETS : (int)below(&r, N_TARGETS);
-    if (size > 1 && (seed & 1)) {   /* libFuzzer's own mutations on the file's bytes */
+    if (size > 1 && (seed & 1)) { /* libFuzzer's own mutations on the file's bytes */
         data[0] = (uint8_t)t;
         return 1 + LLVMFuzzerMutate(data + 1, size - 1, max_size - 1);
     }
-    buf_t b = { 0 };
+    buf_t b = {0};
     const buf_t *s = &G.seeds[t][below(&r, (size_t)G.n_seeds[t])];
-    if (size > 1) put(&b, data + 1, size - 1);
-    else put(&b, s->p, s->n);
+    if (size > 1)
+        put(&b, data + 1, size - 1);
+    else
+        put(&b, s->p, s->n);
     mutate(t, &b, &r);
     size_t n = b.n < max_size ? b.n : max_size - 1;
     data[0] = (uint8_t)t;
@@ -757,7 +961,7 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsi
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     setup();
     if (size == 0) return 0;
-    buf_t b = { (unsigned char *)data + 1, size - 1, size - 1 };
+    buf_t b = {(unsigned char *)data + 1, size - 1, size - 1};
     int t = locked >= 0 ? locked : data[0] % N_TARGETS;
     if (run_input(t, &b, size)) {
         fprintf(stderr, "fuzz: FAIL %s: %s\n", TARGET_NAMES[t], problem);

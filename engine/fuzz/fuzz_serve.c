@@ -33,24 +33,30 @@
 #include "model.h"
 #include "serve.h"
 
-#define TIMEOUT_S 20
-#define N_SEEDS 6
-#define CUT_SAMPLES 9600   /* 0.6 s of the fixture's speech per stream */
+#define TIMEOUT_S   20
+#define N_SEEDS     6
+#define CUT_SAMPLES 9600 /* 0.6 s of the fixture's speech per stream */
 
-typedef struct { unsigned char *p; size_t n, cap; } buf_t;
-typedef struct { uint64_t s; } rng_t;
+typedef struct {
+    unsigned char *p;
+    size_t n, cap;
+} buf_t;
+typedef struct {
+    uint64_t s;
+} rng_t;
 
 static struct {
     vox_model_t *m;
     const char *work;
-    int16_t *pcm; size_t n_pcm;
+    int16_t *pcm;
+    size_t n_pcm;
     buf_t seeds[N_SEEDS];
     char problem[2048];
     char note[4096];
-    int served;   /* inputs that vox_serve_run took to the end (returned 0) */
+    int served; /* inputs that vox_serve_run took to the end (returned 0) */
 } G;
 
-static uint64_t next(rng_t *r) {   /* splitmix64 */
+static uint64_t next(rng_t *r) { /* splitmix64 */
     uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
@@ -83,7 +89,12 @@ static void reserve(buf_t *b, size_t n) {
     if (!(b->p = realloc(b->p, c))) die("out of memory");
     b->cap = c;
 }
-static void put(buf_t *b, const void *src, size_t n) { if (!n) return; reserve(b, b->n + n); memcpy(b->p + b->n, src, n); b->n += n; }
+static void put(buf_t *b, const void *src, size_t n) {
+    if (!n) return;
+    reserve(b, b->n + n);
+    memcpy(b->p + b->n, src, n);
+    b->n += n;
+}
 static void splice(buf_t *b, size_t at, size_t del, const void *src, size_t n) {
     if (at > b->n) at = b->n;
     if (del > b->n - at) del = b->n - at;
@@ -93,8 +104,11 @@ static void splice(buf_t *b, size_t at, size_t del, const void *src, size_t n) {
     b->n = b->n - del + n;
 }
 static void frame(buf_t *b, char type, uint32_t id, const void *payload, size_t n) {
-    unsigned char h[VOX_SERVE_HEADER] = { (unsigned char)type };
-    for (int i = 0; i < 4; i++) { h[1 + i] = (unsigned char)(id >> (8 * i)); h[5 + i] = (unsigned char)(n >> (8 * i)); }
+    unsigned char h[VOX_SERVE_HEADER] = {(unsigned char)type};
+    for (int i = 0; i < 4; i++) {
+        h[1 + i] = (unsigned char)(id >> (8 * i));
+        h[5 + i] = (unsigned char)(n >> (8 * i));
+    }
     put(b, h, sizeof h);
     put(b, payload, n);
 }
@@ -110,13 +124,18 @@ static void audio(buf_t *b, uint32_t id, size_t from, size_t bytes, rng_t *r) {
 
 /* Seeds: well-formed sessions of one to three streams. */
 static void make_seeds(void) {
-    static const char *OPTS[] = { "", "{}", "{\"delay_ms\":480}", "{\"delay_ms\":960,\"ignore_eos\":true}",
-                                  "{\"ignore_eos\":false}", " { \"delay_ms\" : 80 } " };
+    static const char *OPTS[] = {"",
+                                 "{}",
+                                 "{\"delay_ms\":480}",
+                                 "{\"delay_ms\":960,\"ignore_eos\":true}",
+                                 "{\"ignore_eos\":false}",
+                                 " { \"delay_ms\" : 80 } "};
     for (int s = 0; s < N_SEEDS; s++) {
-        rng_t r = { (uint64_t)s * 7919u + 1 };
+        rng_t r = {(uint64_t)s * 7919u + 1};
         buf_t *b = &G.seeds[s];
         int streams = 1 + s % 3;
-        for (int k = 0; k < streams; k++) frame(b, 'O', (uint32_t)(k + 1) * (s == 4 ? 1000003u : 1u), OPTS[(s + k) % 6], strlen(OPTS[(s + k) % 6]));
+        for (int k = 0; k < streams; k++)
+            frame(b, 'O', (uint32_t)(k + 1) * (s == 4 ? 1000003u : 1u), OPTS[(s + k) % 6], strlen(OPTS[(s + k) % 6]));
         size_t bytes = 2 * (CUT_SAMPLES - 640 * (size_t)s);
         for (size_t off = 0; off < bytes; off += 3001)
             for (int k = 0; k < streams; k++) {
@@ -124,7 +143,7 @@ static void make_seeds(void) {
                 audio(b, (uint32_t)(k + 1) * (s == 4 ? 1000003u : 1u), off / 2, n, &r);
             }
         for (int k = 0; k < streams; k++) {
-            if (s == 5 && k == 0) continue;   /* left open: finished by EOF */
+            if (s == 5 && k == 0) continue; /* left open: finished by EOF */
             frame(b, k == 1 && s == 2 ? 'C' : 'F', (uint32_t)(k + 1) * (s == 4 ? 1000003u : 1u), NULL, 0);
         }
     }
@@ -135,7 +154,7 @@ static void make_seeds(void) {
 static size_t frame_starts(const buf_t *b, size_t *at, size_t max) {
     size_t n = 0;
     vox_serve_frame f;
-    vox_error_t e = { 0, "" };
+    vox_error_t e = {0, ""};
     for (size_t off = 0; off < b->n && n < max;) {
         long k = vox_serve_frame_parse(b->p + off, b->n - off, &f, &e);
         if (k <= 0) break;
@@ -152,16 +171,32 @@ static void mutate_frames(buf_t *b, rng_t *r) {
     size_t i = below(r, n), j = below(r, n);
     size_t end_i = i + 1 < n ? at[i + 1] : b->n;
     static const char TYPES[] = "OAFCZ\0a";
-    static const char *JSON[] = { "{", "}", "\"delay_ms\":", "100", "2400", "-80", "1e9", "true", "null", "\"x\"", ",", "[]",
-                                  "\"ignore_eos\":1", "{\"bogus\":1}" };
+    static const char *JSON[] = {
+        "{", "}",  "\"delay_ms\":",    "100",          "2400", "-80", "1e9", "true", "null", "\"x\"",
+        ",", "[]", "\"ignore_eos\":1", "{\"bogus\":1}"};
     switch (below(r, 7)) {
     case 0: b->p[at[i]] = (unsigned char)TYPES[below(r, sizeof TYPES - 1)]; break;
-    case 1: { uint32_t id = (uint32_t)below(r, 4); if (below(r, 4) == 0) id = 0xffffffffu; memcpy(b->p + at[i] + 1, &id, 4); break; }
-    case 2: { uint32_t len = (uint32_t)(below(r, 3) == 0 ? (1u << 20) + below(r, 3) : below(r, 6000)); memcpy(b->p + at[i] + 5, &len, 4); break; }
-    case 3: splice(b, at[i], end_i - at[i], NULL, 0); break;                          /* drop a frame */
-    case 4: { buf_t t = { 0 }; put(&t, b->p + at[i], end_i - at[i]); splice(b, at[j], 0, t.p, t.n); free(t.p); break; }
+    case 1: {
+        uint32_t id = (uint32_t)below(r, 4);
+        if (below(r, 4) == 0) id = 0xffffffffu;
+        memcpy(b->p + at[i] + 1, &id, 4);
+        break;
+    }
+    case 2: {
+        uint32_t len = (uint32_t)(below(r, 3) == 0 ? (1u << 20) + below(r, 3) : below(r, 6000));
+        memcpy(b->p + at[i] + 5, &len, 4);
+        break;
+    }
+    case 3: splice(b, at[i], end_i - at[i], NULL, 0); break; /* drop a frame */
+    case 4: {
+        buf_t t = {0};
+        put(&t, b->p + at[i], end_i - at[i]);
+        splice(b, at[j], 0, t.p, t.n);
+        free(t.p);
+        break;
+    }
     case 5: { /* move frame i before frame j */
-        buf_t t = { 0 };
+        buf_t t = {0};
         put(&t, b->p + at[i], end_i - at[i]);
         splice(b, at[i], end_i - at[i], NULL, 0);
         splice(b, at[j] <= at[i] ? at[j] : at[j] - t.n, 0, t.p, t.n);
@@ -169,10 +204,13 @@ static void mutate_frames(buf_t *b, rng_t *r) {
         break;
     }
     default: { /* new open frame with spliced option JSON */
-        buf_t p = { 0 };
+        buf_t p = {0};
         int k = 1 + (int)below(r, 4);
-        for (int q = 0; q < k; q++) { const char *t = JSON[below(r, 14)]; put(&p, t, strlen(t)); }
-        buf_t f = { 0 };
+        for (int q = 0; q < k; q++) {
+            const char *t = JSON[below(r, 14)];
+            put(&p, t, strlen(t));
+        }
+        buf_t f = {0};
         frame(&f, 'O', (uint32_t)below(r, 4), p.p, p.n);
         splice(b, at[i], 0, f.p, f.n);
         free(p.p);
@@ -182,40 +220,54 @@ static void mutate_frames(buf_t *b, rng_t *r) {
 }
 
 static void mutate_bytes(buf_t *b, rng_t *r) {
-    static const unsigned char INTERESTING[] = { 0, 1, 0x7f, 0x80, 0xff, 'O', 'A', 'F', 'C' };
+    static const unsigned char INTERESTING[] = {0, 1, 0x7f, 0x80, 0xff, 'O', 'A', 'F', 'C'};
     size_t at = below(r, b->n + 1);
     switch (below(r, 4)) {
-    case 0: if (b->n) b->p[below(r, b->n)] ^= (unsigned char)(1u << below(r, 8)); break;
-    case 1: if (b->n) b->p[below(r, b->n)] = INTERESTING[below(r, sizeof INTERESTING)]; break;
+    case 0:
+        if (b->n) b->p[below(r, b->n)] ^= (unsigned char)(1u << below(r, 8));
+        break;
+    case 1:
+        if (b->n) b->p[below(r, b->n)] = INTERESTING[below(r, sizeof INTERESTING)];
+        break;
     case 2: b->n = at; break;
-    default: { unsigned char x[16]; for (int i = 0; i < 16; i++) x[i] = (unsigned char)next(r); splice(b, at, 0, x, 1 + below(r, 16)); }
+    default: {
+        unsigned char x[16];
+        for (int i = 0; i < 16; i++) x[i] = (unsigned char)next(r);
+        splice(b, at, 0, x, 1 + below(r, 16));
+    }
     }
 }
 
 static void make_mutant(uint64_t seed, uint64_t iter, buf_t *out) {
-    rng_t r = { seed * 0x100000001b3ull ^ (iter + 1) * 0x9e3779b97f4a7c15ull };
+    rng_t r = {seed * 0x100000001b3ull ^ (iter + 1) * 0x9e3779b97f4a7c15ull};
     out->n = 0;
     const buf_t *s = &G.seeds[below(&r, N_SEEDS)];
     put(out, s->p, s->n);
     int k = 1 + (int)below(&r, 4);
     for (int i = 0; i < k; i++) {
-        if (below(&r, 10) < 6) mutate_frames(out, &r);
-        else mutate_bytes(out, &r);
+        if (below(&r, 10) < 6)
+            mutate_frames(out, &r);
+        else
+            mutate_bytes(out, &r);
     }
 }
 
 /* ---- running one input ---- */
 
-typedef struct { int fd; const buf_t *b; uint64_t salt; } feeder;
+typedef struct {
+    int fd;
+    const buf_t *b;
+    uint64_t salt;
+} feeder;
 
 static void *feed(void *arg) {
     feeder *f = arg;
-    rng_t r = { f->salt };
+    rng_t r = {f->salt};
     for (size_t off = 0; off < f->b->n;) {
         size_t k = 1 + below(&r, 9000);
         if (k > f->b->n - off) k = f->b->n - off;
         ssize_t w = write(f->fd, f->b->p + off, k);
-        if (w <= 0) break;   /* the server stopped reading (framing error): EPIPE */
+        if (w <= 0) break; /* the server stopped reading (framing error): EPIPE */
         off += (size_t)w;
     }
     close(f->fd);
@@ -226,23 +278,27 @@ static void *feed(void *arg) {
 static int check_events(char *out, size_t n, int rc) {
     uint32_t open_ids[MAX_IDS];
     int n_open = 0;
-    static const char *TYPES[] = { "ready", "opened", "token", "progress", "done", "closed", "error" };
+    static const char *TYPES[] = {"ready", "opened", "token", "progress", "done", "closed", "error"};
     for (char *line = out; line < out + n;) {
         char *nl = memchr(line, '\n', (size_t)(out + n - line));
         if (!nl) return bad("output does not end with a newline");
-        vox_error_t e = { 0, "" };
+        vox_error_t e = {0, ""};
         vox_json *j = vox_json_parse(line, (size_t)(nl - line), "event", &e);
         if (!j) return bad("event line is not JSON (%s): %.200s", e.msg, line);
         const vox_json *t = vox_json_get(j, "type"), *s = vox_json_get(j, "stream");
         int known = -1;
-        for (int k = 0; t && t->type == VOX_JSON_STRING && k < 7; k++) if (!strcmp(t->string, TYPES[k])) known = k;
+        for (int k = 0; t && t->type == VOX_JSON_STRING && k < 7; k++)
+            if (!strcmp(t->string, TYPES[k])) known = k;
         int fail = known < 0 || !s || (s->type != VOX_JSON_NUMBER && s->type != VOX_JSON_NULL);
         uint32_t id = s && s->type == VOX_JSON_NUMBER ? (uint32_t)s->number : 0;
         int slot = -1;
-        for (int k = 0; k < n_open; k++) if (s && s->type == VOX_JSON_NUMBER && open_ids[k] == id) slot = k;
+        for (int k = 0; k < n_open; k++)
+            if (s && s->type == VOX_JSON_NUMBER && open_ids[k] == id) slot = k;
         if (!fail && known == 1) {
-            if (slot >= 0) fail = 1;
-            else if (n_open < MAX_IDS) open_ids[n_open++] = id;
+            if (slot >= 0)
+                fail = 1;
+            else if (n_open < MAX_IDS)
+                open_ids[n_open++] = id;
         } else if (!fail && known >= 2 && known <= 5 && slot < 0) {
             fail = 1;
         } else if (!fail && known >= 4 && slot >= 0) {
@@ -259,10 +315,11 @@ static int check_events(char *out, size_t n, int rc) {
 static int run_input(const buf_t *b, uint64_t salt, int verbose) {
     /* The parser alone on the raw bytes: frames stay inside the buffer. */
     vox_serve_frame f;
-    vox_error_t pe = { 0, "" };
+    vox_error_t pe = {0, ""};
     for (size_t off = 0; off < b->n;) {
         long k = vox_serve_frame_parse(b->p + off, b->n - off, &f, &pe);
-        if (k < 0 && (!pe.msg[0] || k != VOX_EUSAGE)) return bad("frame parser returned %ld with message '%s'", k, pe.msg);
+        if (k < 0 && (!pe.msg[0] || k != VOX_EUSAGE))
+            return bad("frame parser returned %ld with message '%s'", k, pe.msg);
         if (k <= 0) break;
         if ((size_t)k > b->n - off || f.len > VOX_SERVE_MAX_PAYLOAD || f.payload + f.len > b->p + b->n)
             return bad("frame parser reported a frame past the input");
@@ -270,23 +327,26 @@ static int run_input(const buf_t *b, uint64_t salt, int verbose) {
     }
     int fds[2];
     if (pipe(fds)) die("pipe failed");
-    feeder fd = { fds[1], b, salt };
+    feeder fd = {fds[1], b, salt};
     pthread_t th;
     if (pthread_create(&th, NULL, feed, &fd)) die("pthread_create failed");
     char *out = NULL;
     size_t n_out = 0;
     FILE *mem = open_memstream(&out, &n_out);
     if (!mem) die("open_memstream failed");
-    vox_serve_opts o = { 480, 0, 1, 0.0 };
-    vox_error_t e = { 0, "" };
+    vox_serve_opts o = {480, 0, 1, 0.0};
+    vox_error_t e = {0, ""};
     int rc = vox_serve_run(G.m, &o, fds[0], mem, &e);
     close(fds[0]);
     pthread_join(th, NULL);
     fclose(mem);
     int failed = 0;
-    if (rc != 0 && rc != VOX_EUSAGE) failed = bad("vox_serve_run returned %d (only 0 or VOX_EUSAGE): %s", rc, e.msg);
-    else if (rc && (!e.msg[0] || strpbrk(e.msg, "\n\r"))) failed = bad("vox_serve_run returned %d with a bad message '%s'", rc, e.msg);
-    else failed = check_events(out, n_out, rc);
+    if (rc != 0 && rc != VOX_EUSAGE)
+        failed = bad("vox_serve_run returned %d (only 0 or VOX_EUSAGE): %s", rc, e.msg);
+    else if (rc && (!e.msg[0] || strpbrk(e.msg, "\n\r")))
+        failed = bad("vox_serve_run returned %d with a bad message '%s'", rc, e.msg);
+    else
+        failed = check_events(out, n_out, rc);
     G.served += rc == 0;
     if (verbose) printf("rc %d, %zu bytes of events%s%s\n", rc, n_out, rc ? ": " : "", rc ? e.msg : "");
     free(out);
@@ -312,26 +372,36 @@ int main(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int more = i + 1 < argc;
-        if (!strcmp(a, "--iterations") && more) iterations = strtoull(argv[++i], NULL, 10);
-        else if (!strcmp(a, "--seed") && more) seed = strtoull(argv[++i], NULL, 10);
-        else if (!strcmp(a, "--fixture") && more) fixture = argv[++i];
-        else if (!strcmp(a, "--work") && more) G.work = argv[++i];
-        else if (!strcmp(a, "--replay") && more) replay = argv[++i];
-        else if (!strcmp(a, "--verbose")) verbose = 1;
-        else die("usage: %s --fixture DIR [--iterations N] [--seed S] [--work DIR] [--verbose] | --fixture DIR --replay FILE", argv[0]);
+        if (!strcmp(a, "--iterations") && more)
+            iterations = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(a, "--seed") && more)
+            seed = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(a, "--fixture") && more)
+            fixture = argv[++i];
+        else if (!strcmp(a, "--work") && more)
+            G.work = argv[++i];
+        else if (!strcmp(a, "--replay") && more)
+            replay = argv[++i];
+        else if (!strcmp(a, "--verbose"))
+            verbose = 1;
+        else
+            die("usage: %s --fixture DIR [--iterations N] [--seed S] [--work DIR] [--verbose] | --fixture DIR --replay "
+                "FILE",
+                argv[0]);
     }
     if (!fixture) die("--fixture DIR is required (a model folder such as checks/fixtures/tiny-small-windows)");
     signal(SIGPIPE, SIG_IGN);
     signal(SIGALRM, on_signal);
     signal(SIGABRT, on_signal);
-    vox_error_t e = { 0, "" };
+    vox_error_t e = {0, ""};
     vox_backend_t *be = NULL;
-    vox_backend_opts bo = { "cpu", 1, 0, 0 };
+    vox_backend_opts bo = {"cpu", 1, 0, 0};
     char wav[2048];
     float *x = NULL;
     size_t nx = 0;
     snprintf(wav, sizeof wav, "%s/test_speech.wav", fixture);
-    if (vox_backend_create(&bo, &be, &e) || vox_model_load(fixture, be, &G.m, &e) || vox_audio_load_file(wav, &x, &nx, &e))
+    if (vox_backend_create(&bo, &be, &e) || vox_model_load(fixture, be, &G.m, &e) ||
+        vox_audio_load_file(wav, &x, &nx, &e))
         die("%s", e.msg);
     if (nx < CUT_SAMPLES) die("%s is shorter than %d samples", wav, CUT_SAMPLES);
     G.pcm = malloc(CUT_SAMPLES * sizeof *G.pcm);
@@ -342,7 +412,7 @@ int main(int argc, char **argv) {
     mkdir(G.work, 0755);
     int failures = 0;
     if (replay) {
-        buf_t b = { 0 };
+        buf_t b = {0};
         FILE *f = fopen(replay, "rb");
         if (!f) die("cannot open %s", replay);
         unsigned char chunk[65536];
@@ -353,10 +423,11 @@ int main(int argc, char **argv) {
         printf("fuzz_serve: replay %s: %s\n", replay, failures ? G.problem : "contract kept");
     } else {
         double t0 = vox_now_ms();
-        buf_t m = { 0 };
+        buf_t m = {0};
         for (uint64_t it = 0; it < iterations; it++) {
             make_mutant(seed, it, &m);
-            snprintf(G.note, sizeof G.note, "fuzz_serve: died on iteration %llu of --seed %llu; the input is %s/current\n",
+            snprintf(G.note, sizeof G.note,
+                     "fuzz_serve: died on iteration %llu of --seed %llu; the input is %s/current\n",
                      (unsigned long long)it, (unsigned long long)seed, G.work);
             char path[2300];
             snprintf(path, sizeof path, "%s/current", G.work);
@@ -366,18 +437,21 @@ int main(int argc, char **argv) {
             alarm(0);
             if (!failed) continue;
             failures++;
-            snprintf(path, sizeof path, "%s/failure-seed%llu-iter%llu", G.work, (unsigned long long)seed, (unsigned long long)it);
+            snprintf(path, sizeof path, "%s/failure-seed%llu-iter%llu", G.work, (unsigned long long)seed,
+                     (unsigned long long)it);
             write_file(path, &m);
-            fprintf(stderr, "fuzz_serve: FAIL iteration %llu (--seed %llu): %s\nfuzz_serve: input kept at %s; reproduce: %s "
-                    "--fixture %s --replay %s\n", (unsigned long long)it, (unsigned long long)seed, G.problem, path, argv[0],
-                    fixture, path);
+            fprintf(stderr,
+                    "fuzz_serve: FAIL iteration %llu (--seed %llu): %s\nfuzz_serve: input kept at %s; reproduce: %s "
+                    "--fixture %s --replay %s\n",
+                    (unsigned long long)it, (unsigned long long)seed, G.problem, path, argv[0], fixture, path);
         }
         char path[2300];
         snprintf(path, sizeof path, "%s/current", G.work);
         remove(path);
         free(m.p);
         printf("fuzz_serve: %llu inputs, %d failures, %d served to the end (seed %llu, %.1f s)\n",
-               (unsigned long long)iterations, failures, G.served, (unsigned long long)seed, (vox_now_ms() - t0) / 1000);
+               (unsigned long long)iterations, failures, G.served, (unsigned long long)seed,
+               (vox_now_ms() - t0) / 1000);
     }
     for (int s = 0; s < N_SEEDS; s++) free(G.seeds[s].p);
     free(G.pcm);

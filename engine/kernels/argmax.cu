@@ -6,7 +6,10 @@
 #include "common.cuh"
 
 __device__ __forceinline__ void better(float &bv, int &bi, float v, int i) {
-    if (v > bv || (v == bv && i < bi)) { bv = v; bi = i; }
+    if (v > bv || (v == bv && i < bi)) {
+        bv = v;
+        bi = i;
+    }
 }
 
 __device__ void warp_best(float &bv, int &bi) {
@@ -32,7 +35,10 @@ VOX_KERNEL void vox_argmax_part(float *part, const float *logits, int vocab) {
     __shared__ float sv[32];
     __shared__ int si[32];
     int w = threadIdx.x >> 5;
-    if ((threadIdx.x & 31) == 0) { sv[w] = bv; si[w] = bi; }
+    if ((threadIdx.x & 31) == 0) {
+        sv[w] = bv;
+        si[w] = bi;
+    }
     __syncthreads();
     if (threadIdx.x < 32) {
         int nw = blockDim.x >> 5;

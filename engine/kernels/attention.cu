@@ -23,7 +23,7 @@
 #include <type_traits>
 
 #define ATT_THREADS 128
-#define KT 64
+#define KT          64
 
 /* Shared-memory tile of K or V for one block. HDP <= 64: unpacked to f32 once at load (each
  * element is then read by every row of the tile without re-unpacking); HDP = 128: bf16 pairs
@@ -31,14 +31,13 @@
  * (one key per lane) hit distinct banks. */
 template <int HDP> struct kv_tile {
     static constexpr bool F32 = HDP <= 64;
-    static constexpr int KSTRIDE = F32 ? HDP + 2 : HDP / 2 + 1;  /* floats | bf16-pair words */
+    static constexpr int KSTRIDE = F32 ? HDP + 2 : HDP / 2 + 1; /* floats | bf16-pair words */
     static constexpr int VSTRIDE = F32 ? HDP : HDP / 2;
     typedef typename std::conditional<F32, float, uint32_t>::type T;
 };
 
 /* (k, k') of key row `row`, dimension pair d2, as floats. */
-template <int HDP>
-__device__ __forceinline__ float2 pair_at(const typename kv_tile<HDP>::T *base, int d2) {
+template <int HDP> __device__ __forceinline__ float2 pair_at(const typename kv_tile<HDP>::T *base, int d2) {
     if constexpr (kv_tile<HDP>::F32) {
         return *(const float2 *)(base + 2 * d2);
     } else {
@@ -47,38 +46,43 @@ __device__ __forceinline__ float2 pair_at(const typename kv_tile<HDP>::T *base, 
     }
 }
 
-template <int HDP>
-__device__ __forceinline__ void put8(typename kv_tile<HDP>::T *dst, uint4 v) {   /* 8 bf16 values */
+template <int HDP> __device__ __forceinline__ void put8(typename kv_tile<HDP>::T *dst, uint4 v) { /* 8 bf16 values */
     if constexpr (kv_tile<HDP>::F32) {
         float2 *d = (float2 *)dst;
-        d[0] = make_float2(bf16_lo(v.x), bf16_hi(v.x)); d[1] = make_float2(bf16_lo(v.y), bf16_hi(v.y));
-        d[2] = make_float2(bf16_lo(v.z), bf16_hi(v.z)); d[3] = make_float2(bf16_lo(v.w), bf16_hi(v.w));
+        d[0] = make_float2(bf16_lo(v.x), bf16_hi(v.x));
+        d[1] = make_float2(bf16_lo(v.y), bf16_hi(v.y));
+        d[2] = make_float2(bf16_lo(v.z), bf16_hi(v.z));
+        d[3] = make_float2(bf16_lo(v.w), bf16_hi(v.w));
     } else {
-        dst[0] = v.x; dst[1] = v.y; dst[2] = v.z; dst[3] = v.w;
+        dst[0] = v.x;
+        dst[1] = v.y;
+        dst[2] = v.z;
+        dst[3] = v.w;
     }
 }
-template <int HDP>
-__device__ __forceinline__ void put2(typename kv_tile<HDP>::T *dst, uint32_t w) {   /* 2 bf16 values */
-    if constexpr (kv_tile<HDP>::F32) *(float2 *)dst = make_float2(bf16_lo(w), bf16_hi(w));
-    else dst[0] = w;
+template <int HDP> __device__ __forceinline__ void put2(typename kv_tile<HDP>::T *dst, uint32_t w) { /* 2 bf16 values */
+    if constexpr (kv_tile<HDP>::F32)
+        *(float2 *)dst = make_float2(bf16_lo(w), bf16_hi(w));
+    else
+        dst[0] = w;
 }
 
 template <int HDP, int TQ>
-__device__ void attn_tile(float *out, float *part, const float *q, const uint16_t *kc,
-                          const uint16_t *vc, const long long *pos_reg, int n, int H, int KVH,
-                          int hd, int cap, int window, float scale_log2) {
+__device__ void attn_tile(float *out, float *part, const float *q, const uint16_t *kc, const uint16_t *vc,
+                          const long long *pos_reg, int n, int H, int KVH, int hd, int cap, int window,
+                          float scale_log2) {
     typedef kv_tile<HDP> KV;
     typedef typename KV::T T;
-    constexpr int TPR = ATT_THREADS / TQ;   /* threads per row */
-    constexpr int KPT = KT / TPR;           /* keys per thread when scoring */
-    constexpr int NP = HDP / 2 / TPR;       /* dimension pairs per thread in P·V */
-    constexpr int EPW = KV::F32 ? 2 : 1;    /* tile elements per bf16 pair */
+    constexpr int TPR = ATT_THREADS / TQ; /* threads per row */
+    constexpr int KPT = KT / TPR;         /* keys per thread when scoring */
+    constexpr int NP = HDP / 2 / TPR;     /* dimension pairs per thread in P·V */
+    constexpr int EPW = KV::F32 ? 2 : 1;  /* tile elements per bf16 pair */
     static_assert(NP >= 1 && KPT >= 1, "tile shape");
     __shared__ float Qs[TQ][HDP + 4];
     __shared__ __align__(16) T Ks[KT][KV::KSTRIDE];
     __shared__ __align__(16) T Vs[KT][KV::VSTRIDE];
     __shared__ float Ps[TQ][KT + 1];
-    __shared__ long long soff[KT];          /* element offset of each key's row in kc/vc; -1: none */
+    __shared__ long long soff[KT]; /* element offset of each key's row in kc/vc; -1: none */
 
     const int g = blockIdx.y, tile = blockIdx.x, split = blockIdx.z, nsplit = gridDim.z;
     const int G = H / KVH, nrows = n * G, hd2 = hd / 2, kvd = KVH * hd;
@@ -108,13 +112,13 @@ __device__ void attn_tile(float *out, float *part, const float *q, const uint16_
     for (int jp = 0; jp < NP; jp++) acc[jp] = make_float2(0.f, 0.f);
 
     for (long long kt0 = start; kt0 < end; kt0 += KT) {
-        __syncthreads();   /* previous tile fully consumed (and Qs written, first time) */
+        __syncthreads(); /* previous tile fully consumed (and Qs written, first time) */
         if (tid < KT) {
             long long j = kt0 + tid;
             soff[tid] = j < end ? vox_kv_slot(j, cap, kvd, g, hd) : -1;
         }
         __syncthreads();
-        if ((hd & 7) == 0) {   /* 16-byte loads: 8 values per load */
+        if ((hd & 7) == 0) { /* 16-byte loads: 8 values per load */
             const int c8 = hd >> 3;
             for (int idx = tid; idx < KT * c8; idx += ATT_THREADS) {
                 int kk = idx / c8, w = idx - kk * c8;
@@ -127,7 +131,7 @@ __device__ void attn_tile(float *out, float *part, const float *q, const uint16_
                 put8<HDP>(&Ks[kk][4 * EPW * w], kv4);
                 put8<HDP>(&Vs[kk][4 * EPW * w], vv4);
             }
-        } else {               /* any even hd: 4-byte loads */
+        } else { /* any even hd: 4-byte loads */
             for (int idx = tid; idx < KT * hd2; idx += ATT_THREADS) {
                 int kk = idx / hd2, w = idx - kk * hd2;
                 long long off = soff[kk];
@@ -178,9 +182,12 @@ __device__ void attn_tile(float *out, float *part, const float *q, const uint16_
             }
             m = m_new;
         }
-        __syncwarp();   /* a row's TPR threads share one warp */
+        __syncwarp(); /* a row's TPR threads share one warp */
 #pragma unroll
-        for (int jp = 0; jp < NP; jp++) { acc[jp].x *= corr; acc[jp].y *= corr; }
+        for (int jp = 0; jp < NP; jp++) {
+            acc[jp].x *= corr;
+            acc[jp].y *= corr;
+        }
         int kn = (int)min((long long)KT, end - kt0);
         for (int kk = 0; kk < kn; kk++) {
             float p = Ps[r][kk];
@@ -199,7 +206,7 @@ __device__ void attn_tile(float *out, float *part, const float *q, const uint16_
 #pragma unroll
     for (int o = TPR / 2; o > 0; o >>= 1) l += __shfl_xor_sync(0xffffffffu, l, o);
     if (!row_ok) return;
-    const long long orow = (long long)qi * H + h;   /* (query, head) index */
+    const long long orow = (long long)qi * H + h; /* (query, head) index */
     if (nsplit == 1) {
         float inv = l > 0.f ? 1.f / l : 0.f;
         float *o = out + orow * hd;
@@ -210,22 +217,26 @@ __device__ void attn_tile(float *out, float *part, const float *q, const uint16_
         }
     } else {
         float *p = part + ((long long)split * n * H + orow) * (2 + hd);
-        if (c == 0) { p[0] = m; p[1] = l; }
+        if (c == 0) {
+            p[0] = m;
+            p[1] = l;
+        }
 #pragma unroll
         for (int jp = 0; jp < NP; jp++) {
             int d2 = c + TPR * jp;
-            if (d2 < hd2) { p[2 + 2 * d2] = acc[jp].x; p[3 + 2 * d2] = acc[jp].y; }
+            if (d2 < hd2) {
+                p[2 + 2 * d2] = acc[jp].x;
+                p[3 + 2 * d2] = acc[jp].y;
+            }
         }
     }
 }
 
-#define ATTN_KERNEL(name, HDP, TQ)                                                            \
-    VOX_KERNEL void __launch_bounds__(ATT_THREADS)                                            \
-    name(float *out, float *part, const float *q, const uint16_t *kc, const uint16_t *vc,     \
-         const long long *pos_reg, int n, int H, int KVH, int hd, int cap, int window,         \
-         float scale_log2) {                                                                  \
-        attn_tile<HDP, TQ>(out, part, q, kc, vc, pos_reg, n, H, KVH, hd, cap, window,        \
-                           scale_log2);                                                       \
+#define ATTN_KERNEL(name, HDP, TQ)                                                                                     \
+    VOX_KERNEL void __launch_bounds__(ATT_THREADS)                                                                     \
+        name(float *out, float *part, const float *q, const uint16_t *kc, const uint16_t *vc,                          \
+             const long long *pos_reg, int n, int H, int KVH, int hd, int cap, int window, float scale_log2) {         \
+        attn_tile<HDP, TQ>(out, part, q, kc, vc, pos_reg, n, H, KVH, hd, cap, window, scale_log2);                     \
     }
 ATTN_KERNEL(vox_attn_d32_q16, 32, 16)
 ATTN_KERNEL(vox_attn_d64_q16, 64, 16)
@@ -242,7 +253,7 @@ __device__ float block_reduce(float v, bool is_max, float *red) {
         float u = __shfl_xor_sync(0xffffffffu, v, o);
         v = is_max ? fmaxf(v, u) : v + u;
     }
-    __syncthreads();   /* red may still be read by a previous call */
+    __syncthreads(); /* red may still be read by a previous call */
     if ((threadIdx.x & 31) == 0) red[threadIdx.x >> 5] = v;
     __syncthreads();
     v = red[0];
@@ -250,8 +261,7 @@ __device__ float block_reduce(float v, bool is_max, float *red) {
     return v;
 }
 
-VOX_KERNEL void __launch_bounds__(256)
-vox_attn_combine(float *out, const float *part, int rows, int hd, int nsplit) {
+VOX_KERNEL void __launch_bounds__(256) vox_attn_combine(float *out, const float *part, int rows, int hd, int nsplit) {
     __shared__ float w[1024];
     __shared__ float red[8];
     __shared__ float acc_s[256];
@@ -268,7 +278,7 @@ vox_attn_combine(float *out, const float *part, int rows, int hd, int nsplit) {
         w[s] = ws;
         lsum += p0[s * stride + 1] * ws;
     }
-    lsum = block_reduce(lsum, false, red);   /* its barriers also publish w[] */
+    lsum = block_reduce(lsum, false, red); /* its barriers also publish w[] */
     const int groups = blockDim.x / hd, d = tid % hd, grp = tid / hd;
     float acc = 0.f;
     if (grp < groups)

@@ -16,7 +16,7 @@
 #include "attn_window.cuh"
 
 #define TC_ROWS 64
-#define TC_KT 64
+#define TC_KT   64
 
 __device__ __forceinline__ void mma16816(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
     asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, "
@@ -30,12 +30,11 @@ __device__ __forceinline__ uint32_t pack_bf16(float lo, float hi) {
 }
 
 template <int HD>
-__device__ void attn_tc(float *out, float *part, const float *q, const uint16_t *kc,
-                        const uint16_t *vc, const long long *pos_reg, int n, int H, int KVH,
-                        int cap, int window, float scale_log2) {
-    constexpr int KS = HD / 16;      /* k-steps over the head dimension */
-    constexpr int NT = HD / 8;       /* n-tiles of the output */
-    constexpr int STRIDE = HD + 8;   /* bf16 per shared row (16-byte pad) */
+__device__ void attn_tc(float *out, float *part, const float *q, const uint16_t *kc, const uint16_t *vc,
+                        const long long *pos_reg, int n, int H, int KVH, int cap, int window, float scale_log2) {
+    constexpr int KS = HD / 16;    /* k-steps over the head dimension */
+    constexpr int NT = HD / 8;     /* n-tiles of the output */
+    constexpr int STRIDE = HD + 8; /* bf16 per shared row (16-byte pad) */
     __shared__ __align__(16) uint16_t Ks[TC_KT][STRIDE];
     __shared__ __align__(16) uint16_t Vs[TC_KT][STRIDE];
     __shared__ long long soff[TC_KT];
@@ -69,7 +68,8 @@ __device__ void attn_tc(float *out, float *part, const float *q, const uint16_t 
 #pragma unroll
             for (int k = 0; k < 2; k++) {
                 float2 v = make_float2(0.f, 0.f);
-                if (ok[k]) v = *(const float2 *)(q + ((long long)qi[k] * H + hh[k]) * hd + ks * 16 + half * 8 + tig * 2);
+                if (ok[k])
+                    v = *(const float2 *)(q + ((long long)qi[k] * H + hh[k]) * hd + ks * 16 + half * 8 + tig * 2);
                 qf[ks][half * 2 + k] = pack_bf16(v.x * scale_log2, v.y * scale_log2);
             }
         }
@@ -81,7 +81,7 @@ __device__ void attn_tc(float *out, float *part, const float *q, const uint16_t 
     float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f};
 
     for (long long kt0 = start; kt0 < end; kt0 += TC_KT) {
-        __syncthreads();   /* the previous tile is consumed */
+        __syncthreads(); /* the previous tile is consumed */
         if (tid < TC_KT) {
             long long j = kt0 + tid;
             soff[tid] = j < end ? vox_kv_slot(j, cap, kvd, g, hd) : -1;
@@ -130,15 +130,17 @@ __device__ void attn_tc(float *out, float *part, const float *q, const uint16_t 
             mx[k] = fmaxf(mx[k], __shfl_xor_sync(0xffffffffu, mx[k], 1));
             mx[k] = fmaxf(mx[k], __shfl_xor_sync(0xffffffffu, mx[k], 2));
             float mn = fmaxf(m[k], mx[k]);
-            mu[k] = mn == -INFINITY ? 0.f : mn;      /* a row with no key yet: p = 0, no NaN */
+            mu[k] = mn == -INFINITY ? 0.f : mn; /* a row with no key yet: p = 0, no NaN */
             corr[k] = exp2f(m[k] - mu[k]);
             m[k] = mn;
             l[k] *= corr[k];
         }
 #pragma unroll
         for (int t = 0; t < NT; t++) {
-            o[t][0] *= corr[0]; o[t][1] *= corr[0];
-            o[t][2] *= corr[1]; o[t][3] *= corr[1];
+            o[t][0] *= corr[0];
+            o[t][1] *= corr[0];
+            o[t][2] *= corr[1];
+            o[t][3] *= corr[1];
         }
         /* P·V: 4 k-steps of 16 keys; P fragments from S n-tiles 2kk and 2kk+1 */
 #pragma unroll
@@ -161,7 +163,8 @@ __device__ void attn_tc(float *out, float *part, const float *q, const uint16_t 
                 uint32_t b0, b1;
                 unsigned addr = (unsigned)__cvta_generic_to_shared(vrow + t * 8);
                 asm volatile("ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16 {%0,%1}, [%2];"
-                             : "=r"(b0), "=r"(b1) : "r"(addr));
+                             : "=r"(b0), "=r"(b1)
+                             : "r"(addr));
                 mma16816(o[t], pf, b0, b1);
             }
         }
@@ -180,11 +183,13 @@ __device__ void attn_tc(float *out, float *part, const float *q, const uint16_t 
             float inv = l[k] > 0.f ? 1.f / l[k] : 0.f;
 #pragma unroll
             for (int t = 0; t < NT; t++)
-                *(float2 *)&out[orow * hd + t * 8 + tig * 2] =
-                    make_float2(o[t][2 * k] * inv, o[t][2 * k + 1] * inv);
+                *(float2 *)&out[orow * hd + t * 8 + tig * 2] = make_float2(o[t][2 * k] * inv, o[t][2 * k + 1] * inv);
         } else {
             float *p = part + ((long long)split * n * H + orow) * (2 + hd);
-            if (tig == 0) { p[0] = m[k]; p[1] = l[k]; }
+            if (tig == 0) {
+                p[0] = m[k];
+                p[1] = l[k];
+            }
 #pragma unroll
             for (int t = 0; t < NT; t++) {
                 p[2 + t * 8 + tig * 2] = o[t][2 * k];
@@ -194,12 +199,11 @@ __device__ void attn_tc(float *out, float *part, const float *q, const uint16_t 
     }
 }
 
-#define ATTN_TC_KERNEL(name, HD)                                                              \
-    VOX_KERNEL void __launch_bounds__(128)                                                    \
-    name(float *out, float *part, const float *q, const uint16_t *kc, const uint16_t *vc,     \
-         const long long *pos_reg, int n, int H, int KVH, int hd, int cap, int window,         \
-         float scale_log2) {                                                                  \
-        attn_tc<HD>(out, part, q, kc, vc, pos_reg, n, H, KVH, cap, window, scale_log2);       \
+#define ATTN_TC_KERNEL(name, HD)                                                                                       \
+    VOX_KERNEL void __launch_bounds__(128)                                                                             \
+        name(float *out, float *part, const float *q, const uint16_t *kc, const uint16_t *vc,                          \
+             const long long *pos_reg, int n, int H, int KVH, int hd, int cap, int window, float scale_log2) {         \
+        attn_tc<HD>(out, part, q, kc, vc, pos_reg, n, H, KVH, cap, window, scale_log2);                                \
     }
 ATTN_TC_KERNEL(vox_attn_tc_d64, 64)
 ATTN_TC_KERNEL(vox_attn_tc_d128, 128)

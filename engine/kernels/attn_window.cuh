@@ -6,7 +6,9 @@
 
 /* Keys [start, end) that block `split` of `nsplit` covers for the tile of query rows [row0, row0 + rows):
  * the tile's whole range [max(0, P_lo - window + 1), P_hi] cut into nsplit equal pieces. */
-struct vox_attn_span { long long start, end; };
+struct vox_attn_span {
+    long long start, end;
+};
 __device__ __forceinline__ vox_attn_span vox_attn_block_span(int row0, int rows, int G, int n, long long pos0,
                                                              int window, int split, int nsplit) {
     const int i_lo = row0 / G, i_hi = min(n - 1, (row0 + rows - 1) / G);
@@ -24,6 +26,4 @@ __device__ __forceinline__ long long vox_kv_slot(long long j, int cap, int kvd, 
 }
 
 /* Whether query position P sees key position j (causal, inside the window). */
-__device__ __forceinline__ bool vox_attn_sees(long long j, long long P, int window) {
-    return j <= P && j > P - window;
-}
+__device__ __forceinline__ bool vox_attn_sees(long long j, long long P, int window) { return j <= P && j > P - window; }

@@ -25,21 +25,18 @@ VOX_KERNEL void vox_silu_mul(float *a, const float *b, long long n) {
 }
 
 VOX_KERNEL void vox_add(float *y, const float *x, long long n) {
-    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n;
-         i += (long long)gridDim.x * blockDim.x)
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
         y[i] += x[i];
 }
 
 VOX_KERNEL void vox_bias_add(float *y, const float *b, long long rows, int cols) {
     long long n = rows * cols;
-    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n;
-         i += (long long)gridDim.x * blockDim.x)
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
         y[i] += b[i % cols];
 }
 
 VOX_KERNEL void vox_f32_to_bf16(uint16_t *out, const float *x, long long n) {
-    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n;
-         i += (long long)gridDim.x * blockDim.x)
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
         out[i] = f_bf16(x[i]);
 }
 
@@ -52,8 +49,10 @@ VOX_KERNEL void vox_copy16(uint4 *dst, const uint4 *src, long long n16) {
     for (; i + 3 * stride < n16; i += 4 * stride) {
         uint4 a = __ldcs(src + i), b = __ldcs(src + i + stride);
         uint4 c = __ldcs(src + i + 2 * stride), d = __ldcs(src + i + 3 * stride);
-        __stcs(dst + i, a); __stcs(dst + i + stride, b);
-        __stcs(dst + i + 2 * stride, c); __stcs(dst + i + 3 * stride, d);
+        __stcs(dst + i, a);
+        __stcs(dst + i + stride, b);
+        __stcs(dst + i + 2 * stride, c);
+        __stcs(dst + i + 3 * stride, d);
     }
     for (; i < n16; i += stride) __stcs(dst + i, __ldcs(src + i));
 }

@@ -2,8 +2,7 @@
  * One block per row; ids outside [0, vocab) give a zero row (never read out of bounds). */
 #include "common.cuh"
 
-VOX_KERNEL void vox_embed(float *y, const uint16_t *table, const int *ids, int dim, int vocab,
-                          int accumulate) {
+VOX_KERNEL void vox_embed(float *y, const uint16_t *table, const int *ids, int dim, int vocab, int accumulate) {
     int id = ids[blockIdx.x];
     float *yr = y + (long long)blockIdx.x * dim;
     int ok = id >= 0 && id < vocab;

@@ -21,29 +21,32 @@
 __device__ __forceinline__ uint4 ld_stream(const uint4 *p) {
     uint4 r;
     asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0,%1,%2,%3}, [%4];"
-                 : "=r"(r.x), "=r"(r.y), "=r"(r.z), "=r"(r.w) : "l"(p));
+                 : "=r"(r.x), "=r"(r.y), "=r"(r.z), "=r"(r.w)
+                 : "l"(p));
     return r;
 }
 
-template <int N>
-__device__ __forceinline__ void dot8(float (&s)[N], uint4 w, const float *x, int in, int c) {
+template <int N> __device__ __forceinline__ void dot8(float (&s)[N], uint4 w, const float *x, int in, int c) {
 #pragma unroll
     for (int t = 0; t < N; t++) {
         const float4 *xp = (const float4 *)(x + (long long)t * in) + 2 * c;
         float4 a = __ldg(xp), b = __ldg(xp + 1);
         float acc = s[t];
-        acc = fmaf(bf16_lo(w.x), a.x, acc); acc = fmaf(bf16_hi(w.x), a.y, acc);
-        acc = fmaf(bf16_lo(w.y), a.z, acc); acc = fmaf(bf16_hi(w.y), a.w, acc);
-        acc = fmaf(bf16_lo(w.z), b.x, acc); acc = fmaf(bf16_hi(w.z), b.y, acc);
-        acc = fmaf(bf16_lo(w.w), b.z, acc); acc = fmaf(bf16_hi(w.w), b.w, acc);
+        acc = fmaf(bf16_lo(w.x), a.x, acc);
+        acc = fmaf(bf16_hi(w.x), a.y, acc);
+        acc = fmaf(bf16_lo(w.y), a.z, acc);
+        acc = fmaf(bf16_hi(w.y), a.w, acc);
+        acc = fmaf(bf16_lo(w.z), b.x, acc);
+        acc = fmaf(bf16_hi(w.z), b.y, acc);
+        acc = fmaf(bf16_lo(w.w), b.z, acc);
+        acc = fmaf(bf16_hi(w.w), b.w, acc);
         s[t] = acc;
     }
 }
 
 /* v[seg] with constant indices only, so the argument block stays in the parameter bank (no
  * local copy), and is read where it is used (the outputs only at the store: fewer registers). */
-template <typename T>
-__device__ __forceinline__ T pick(const T (&v)[VOX_GEMV_SEGS], int seg) {
+template <typename T> __device__ __forceinline__ T pick(const T (&v)[VOX_GEMV_SEGS], int seg) {
     T r = v[0];
 #pragma unroll
     for (int i = 1; i < VOX_GEMV_SEGS; i++)
@@ -52,8 +55,7 @@ __device__ __forceinline__ T pick(const T (&v)[VOX_GEMV_SEGS], int seg) {
 }
 
 template <int N>
-__device__ __forceinline__ void store_rows(float (&s)[N], const vox_gemv_args &a, int seg, int row,
-                                           int accumulate) {
+__device__ __forceinline__ void store_rows(float (&s)[N], const vox_gemv_args &a, int seg, int row, int accumulate) {
     float *y = pick(a.y, seg);
     const float *bias = pick(a.bias, seg);
     int out = pick(a.out, seg);
@@ -90,8 +92,7 @@ __device__ void gemv_vec(const vox_gemv_args &a, int seg, int row, const float *
 }
 
 template <int N>
-__device__ void gemv_scalar(const vox_gemv_args &a, int seg, int row, const float *x, int in,
-                            int accumulate) {
+__device__ void gemv_scalar(const vox_gemv_args &a, int seg, int row, const float *x, int in, int accumulate) {
     int lane = threadIdx.x & 31;
     const uint16_t *wr = pick(a.w, seg) + (long long)row * in;
     float s[N];
@@ -124,30 +125,30 @@ __device__ __forceinline__ void gemv_rows(const vox_gemv_args &a, const float *x
     int warps = (int)gridDim.x * GEMV_WARPS;
     for (int g = (int)blockIdx.x * GEMV_WARPS + (int)(threadIdx.x >> 5); g < a.rows; g += warps) {
         int first, seg = find_seg(a, g, &first);
-        if (VEC) gemv_vec<N>(a, seg, g - first, x, in, accumulate);
-        else gemv_scalar<N>(a, seg, g - first, x, in, accumulate);
+        if (VEC)
+            gemv_vec<N>(a, seg, g - first, x, in, accumulate);
+        else
+            gemv_scalar<N>(a, seg, g - first, x, in, accumulate);
     }
 }
 
 /* Block: GEMV_WARPS*32 threads; grid: any size (gemm.c picks it). n in 1..8. */
-#define GEMV_DISPATCH(vec)                                                         \
-    switch (n) {                                                                   \
-    case 1: gemv_rows<1, vec>(a, x, in, accumulate); break;                        \
-    case 2: gemv_rows<2, vec>(a, x, in, accumulate); break;                        \
-    case 3: gemv_rows<3, vec>(a, x, in, accumulate); break;                        \
-    case 4: gemv_rows<4, vec>(a, x, in, accumulate); break;                        \
-    case 5: gemv_rows<5, vec>(a, x, in, accumulate); break;                        \
-    case 6: gemv_rows<6, vec>(a, x, in, accumulate); break;                        \
-    case 7: gemv_rows<7, vec>(a, x, in, accumulate); break;                        \
-    default: gemv_rows<8, vec>(a, x, in, accumulate); break;                       \
+#define GEMV_DISPATCH(vec)                                                                                             \
+    switch (n) {                                                                                                       \
+    case 1: gemv_rows<1, vec>(a, x, in, accumulate); break;                                                            \
+    case 2: gemv_rows<2, vec>(a, x, in, accumulate); break;                                                            \
+    case 3: gemv_rows<3, vec>(a, x, in, accumulate); break;                                                            \
+    case 4: gemv_rows<4, vec>(a, x, in, accumulate); break;                                                            \
+    case 5: gemv_rows<5, vec>(a, x, in, accumulate); break;                                                            \
+    case 6: gemv_rows<6, vec>(a, x, in, accumulate); break;                                                            \
+    case 7: gemv_rows<7, vec>(a, x, in, accumulate); break;                                                            \
+    default: gemv_rows<8, vec>(a, x, in, accumulate); break;                                                           \
     }
 
 VOX_KERNEL void __launch_bounds__(GEMV_WARPS * 32)
-vox_gemv_bf16_vec(vox_gemv_args a, const float *x, int n, int in, int accumulate) {
-    GEMV_DISPATCH(true)
-}
+    vox_gemv_bf16_vec(vox_gemv_args a, const float *x, int n, int in, int accumulate){GEMV_DISPATCH(true)}
 
 VOX_KERNEL void __launch_bounds__(GEMV_WARPS * 32)
-vox_gemv_bf16_scalar(vox_gemv_args a, const float *x, int n, int in, int accumulate) {
+    vox_gemv_bf16_scalar(vox_gemv_args a, const float *x, int n, int in, int accumulate) {
     GEMV_DISPATCH(false)
 }

@@ -10,16 +10,16 @@
 #define VOX_GEMV_ARGS_CUH
 #include <stdint.h>
 
-#define VOX_GEMV_SEGS 4
-#define VOX_GEMV_WARPS 8   /* warps per 256-thread block (one output row per warp at a time) */
+#define VOX_GEMV_SEGS  4
+#define VOX_GEMV_WARPS 8 /* warps per 256-thread block (one output row per warp at a time) */
 
 typedef struct {
-    const uint16_t *w[VOX_GEMV_SEGS];   /* bf16 [out, in] */
-    float *y[VOX_GEMV_SEGS];            /* f32 [n, out] */
-    const float *bias[VOX_GEMV_SEGS];   /* f32 [out] or NULL */
-    int out[VOX_GEMV_SEGS];             /* output rows of each segment */
-    int row_end[VOX_GEMV_SEGS];         /* rows of segments 0..i together */
-    int rows;                           /* rows of all segments (row_end[count - 1]) */
-    int count;                          /* segments in use, 1..VOX_GEMV_SEGS */
+    const uint16_t *w[VOX_GEMV_SEGS]; /* bf16 [out, in] */
+    float *y[VOX_GEMV_SEGS];          /* f32 [n, out] */
+    const float *bias[VOX_GEMV_SEGS]; /* f32 [out] or NULL */
+    int out[VOX_GEMV_SEGS];           /* output rows of each segment */
+    int row_end[VOX_GEMV_SEGS];       /* rows of segments 0..i together */
+    int rows;                         /* rows of all segments (row_end[count - 1]) */
+    int count;                        /* segments in use, 1..VOX_GEMV_SEGS */
 } vox_gemv_args;
 #endif

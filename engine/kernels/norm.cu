@@ -3,8 +3,7 @@
  * x, y [rows, dim] f32 (may alias); w [dim] f32; scale1p [dim] f32 or NULL (ada-norm). */
 #include "common.cuh"
 
-VOX_KERNEL void vox_rmsnorm(float *y, const float *x, const float *w, const float *scale1p,
-                            int dim, float eps) {
+VOX_KERNEL void vox_rmsnorm(float *y, const float *x, const float *w, const float *scale1p, int dim, float eps) {
     const float *xr = x + (long long)blockIdx.x * dim;
     float *yr = y + (long long)blockIdx.x * dim;
     __shared__ float red[32];

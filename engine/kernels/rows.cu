@@ -68,8 +68,8 @@ VOX_KERNEL void vox_rmsnorm_rows(float *y, const float *x, const float *w, vox_r
  * at positions pos[r]-window < j <= pos[r] (j >= 0) of ring r. Warp w takes keys lo + w,
  * lo + w + 8, ...; lane l holds dims l, l+32, l+64, l+96 (head_dim <= 128); each warp keeps an
  * online softmax (max, sum, weighted V) and the block merges the 8 at the end. */
-VOX_KERNEL void vox_attn_rows(float *out, const float *q, vox_rows_args a, int n_heads, int kvh, int hd,
-                              int window, float scale) {
+VOX_KERNEL void vox_attn_rows(float *out, const float *q, vox_rows_args a, int n_heads, int kvh, int hd, int window,
+                              float scale) {
     int row = blockIdx.x, h = blockIdx.y, g = h / (n_heads / kvh), kvd = kvh * hd;
     int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     long long P = a.pos[row], lo = P - window + 1 > 0 ? P - window + 1 : 0;
@@ -100,7 +100,10 @@ VOX_KERNEL void vox_attn_rows(float *out, const float *q, vox_rows_args a, int n
         m = mn;
     }
     __shared__ float sm[ROWS_ATT_WARPS], sl[ROWS_ATT_WARPS], sacc[ROWS_ATT_WARPS][128];
-    if (lane == 0) { sm[warp] = m; sl[warp] = l; }
+    if (lane == 0) {
+        sm[warp] = m;
+        sl[warp] = l;
+    }
     for (int c = 0; c < 4; c++) {
         int d = lane + 32 * c;
         if (d < hd) sacc[warp][d] = acc[c];

@@ -41,7 +41,7 @@ int vox_adapter_push(vox_adapter_t *a, int n_new, float *out, int *n_emb) {
         TRY(o->linear(be, a->hid, a->in, m->proj0, NULL, n, 0));
         TRY(o->gelu(be, a->hid, (size_t)n * m->p.dim));
         TRY(o->linear(be, out, a->hid, m->proj2, NULL, n, 0));
-        int keep = rows - n * g;   /* < g rows, source starts at row n*g >= g: no overlap */
+        int keep = rows - n * g; /* < g rows, source starts at row n*g >= g: no overlap */
         if (keep > 0) TRY(o->copy(be, a->in, a->in + (size_t)n * g * ed, (size_t)keep * ed * sizeof(float)));
         a->left = keep;
     } else {

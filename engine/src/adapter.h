@@ -9,10 +9,10 @@
 
 typedef struct {
     const vox_model_t *m;
-    int chunk;          /* max encoder rows per push */
-    float *in;          /* backend [chunk + g - 1, enc_dim] (g = downsample_factor = 4): leftover rows, then new */
-    int left;           /* leftover rows (0..g-1) at the start of `in` */
-    float *hid;         /* backend [(chunk + g - 1)/g, dim] */
+    int chunk;  /* max encoder rows per push */
+    float *in;  /* backend [chunk + g - 1, enc_dim] (g = downsample_factor = 4): leftover rows, then new */
+    int left;   /* leftover rows (0..g-1) at the start of `in` */
+    float *hid; /* backend [(chunk + g - 1)/g, dim] */
 } vox_adapter_t;
 
 int vox_adapter_init(vox_adapter_t *a, const vox_model_t *m, int chunk, vox_error_t *err);

@@ -25,34 +25,34 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define CONVERT "Convert it with: ffmpeg -i INPUT -ar 16000 -ac 1 -c:a pcm_s16le out.wav"
-#define BUF_SIZE 65536
+#define CONVERT      "Convert it with: ffmpeg -i INPUT -ar 16000 -ac 1 -c:a pcm_s16le out.wav"
+#define BUF_SIZE     65536
 #define MAX_CHANNELS 1024
 
 enum { FMT_INT = 1, FMT_FLOAT = 3 };
 
 struct vox_audio_stream {
     int fd;
-    const char *name;            /* "stdin" or the file path, for messages */
+    const char *name; /* "stdin" or the file path, for messages */
     int is_file;
     unsigned char buf[BUF_SIZE]; /* bytes not yet consumed: buf[beg .. end) */
     size_t beg, end;
-    int eof;                     /* read() returned 0 */
-    int done;                    /* flushed: every later read returns 0 */
-    int own_fd;                  /* opened by vox_audio_file_open: closed with the stream */
-    const volatile sig_atomic_t *stop;   /* when *stop != 0: end the input where it is */
+    int eof;                           /* read() returned 0 */
+    int done;                          /* flushed: every later read returns 0 */
+    int own_fd;                        /* opened by vox_audio_file_open: closed with the stream */
+    const volatile sig_atomic_t *stop; /* when *stop != 0: end the input where it is */
     int stopped;
-    uint64_t bytes_in;           /* bytes read from fd so far */
-    vox_error_t tail;            /* a fault at the very end (cut sample), reported after the samples */
+    uint64_t bytes_in; /* bytes read from fd so far */
+    vox_error_t tail;  /* a fault at the very end (cut sample), reported after the samples */
     /* format */
     int is_wav, codec, bits, channels, rate, frame_bytes;
-    int data_bounded;            /* data chunk has a real size */
+    int data_bounded; /* data chunk has a real size */
     uint64_t data_size, data_left, data_read;
     /* output */
-    vox_resampler_t *rs;         /* NULL at 16 kHz */
-    float *pend, *mono;          /* 16 kHz samples not yet returned; one chunk of downmixed frames */
+    vox_resampler_t *rs; /* NULL at 16 kHz */
+    float *pend, *mono;  /* 16 kHz samples not yet returned; one chunk of downmixed frames */
     size_t pend_n, pend_cap, pend_pos, mono_cap;
-    uint64_t total_out;          /* samples returned so far */
+    uint64_t total_out; /* samples returned so far */
 };
 
 /* ---- byte source ---- */
@@ -66,15 +66,25 @@ static int fill(vox_audio_stream_t *s, vox_error_t *err) {
     }
     if (s->eof || s->end == BUF_SIZE) return s->eof ? 0 : 1;
     for (;;) {
-        if (s->stop && *s->stop) { s->stopped = s->eof = 1; return 0; }
-        if (s->stop && !s->is_file) {   /* wait in slices, so a stop request is seen while the pipe is idle */
+        if (s->stop && *s->stop) {
+            s->stopped = s->eof = 1;
+            return 0;
+        }
+        if (s->stop && !s->is_file) { /* wait in slices, so a stop request is seen while the pipe is idle */
             struct pollfd pfd = {s->fd, POLLIN, 0};
             int pr = poll(&pfd, 1, 100);
             if (pr == 0 || (pr < 0 && errno == EINTR)) continue;
         }
         ssize_t r = read(s->fd, s->buf + s->end, BUF_SIZE - s->end);
-        if (r > 0) { s->end += (size_t)r; s->bytes_in += (uint64_t)r; return 1; }
-        if (r == 0) { s->eof = 1; return 0; }
+        if (r > 0) {
+            s->end += (size_t)r;
+            s->bytes_in += (uint64_t)r;
+            return 1;
+        }
+        if (r == 0) {
+            s->eof = 1;
+            return 0;
+        }
         if (errno != EINTR)
             return vox_fail(err, VOX_EAUDIO, "cannot read %s: %s. Check the file or the pipe feeding stdin", s->name,
                             strerror(errno));
@@ -90,7 +100,9 @@ static int need(vox_audio_stream_t *s, size_t n, vox_error_t *err) {
     return 1;
 }
 
-static uint32_t le32(const unsigned char *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
+static uint32_t le32(const unsigned char *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
 static uint16_t le16(const unsigned char *p) { return (uint16_t)(p[0] | p[1] << 8); }
 
 /* ---- WAV header ---- */
@@ -114,29 +126,35 @@ static const char *codec_name(unsigned tag) {
 
 /* fmt chunk body (n bytes at p) -> codec, bits, channels, rate, frame size. */
 static int parse_fmt(vox_audio_stream_t *s, const unsigned char *p, uint32_t n, vox_error_t *err) {
-    static const unsigned char guid_tail[14] = { 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xaa, 0x00, 0x38, 0x9b, 0x71 };
+    static const unsigned char guid_tail[14] = {0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80,
+                                                0x00, 0x00, 0xaa, 0x00, 0x38, 0x9b, 0x71};
     if (n < 16) return bad_header(s, "fmt chunk shorter than 16 bytes", err);
     unsigned tag = le16(p);
     s->channels = le16(p + 2);
     uint32_t rate = le32(p + 4);
     unsigned align = le16(p + 12);
     s->bits = le16(p + 14);
-    if (tag == 0xFFFE) {   /* WAVE_FORMAT_EXTENSIBLE: the real format is in the sub-format GUID */
+    if (tag == 0xFFFE) { /* WAVE_FORMAT_EXTENSIBLE: the real format is in the sub-format GUID */
         if (n < 40 || le16(p + 16) < 22) return bad_header(s, "WAVE_FORMAT_EXTENSIBLE fmt chunk too short", err);
         if (memcmp(p + 26, guid_tail, sizeof guid_tail) != 0)
-            return vox_fail(err, VOX_EAUDIO, "%s: WAV sub-format GUID is not PCM or IEEE float; the codec is not supported. "
-                            CONVERT, s->name);
+            return vox_fail(err, VOX_EAUDIO,
+                            "%s: WAV sub-format GUID is not PCM or IEEE float; the codec is not supported. " CONVERT,
+                            s->name);
         tag = le16(p + 24);
     }
     if (tag != FMT_INT && tag != FMT_FLOAT)
-        return vox_fail(err, VOX_EAUDIO, "%s: WAV codec %s (format tag 0x%04x) is not supported; the engine reads PCM "
-                        "integer or float WAV. " CONVERT, s->name, codec_name(tag), tag);
+        return vox_fail(err, VOX_EAUDIO,
+                        "%s: WAV codec %s (format tag 0x%04x) is not supported; the engine reads PCM "
+                        "integer or float WAV. " CONVERT,
+                        s->name, codec_name(tag), tag);
     s->codec = (int)tag;
     int ok_bits = tag == FMT_INT ? (s->bits == 8 || s->bits == 16 || s->bits == 24 || s->bits == 32)
                                  : (s->bits == 32 || s->bits == 64);
     if (!ok_bits)
-        return vox_fail(err, VOX_EAUDIO, "%s: %d-bit %s WAV samples are not supported (PCM 8/16/24/32-bit, float 32/64-bit "
-                        "are). " CONVERT, s->name, s->bits, tag == FMT_INT ? "integer" : "float");
+        return vox_fail(err, VOX_EAUDIO,
+                        "%s: %d-bit %s WAV samples are not supported (PCM 8/16/24/32-bit, float 32/64-bit "
+                        "are). " CONVERT,
+                        s->name, s->bits, tag == FMT_INT ? "integer" : "float");
     if (s->channels < 1 || s->channels > MAX_CHANNELS) return bad_header(s, "channel count is 0 or above 1024", err);
     if (rate < 1000 || rate > 768000) return bad_header(s, "sample rate outside 1000..768000 Hz", err);
     s->rate = (int)rate;
@@ -201,11 +219,16 @@ static int detect(vox_audio_stream_t *s, vox_error_t *err) {
     size_t n = s->end - s->beg;
     const unsigned char *b = s->buf + s->beg;
     const char *kind = NULL;
-    if (n >= 4 && !memcmp(b, "OggS", 4)) kind = "an Ogg file";
-    else if (n >= 4 && !memcmp(b, "fLaC", 4)) kind = "a FLAC file";
-    else if (n >= 3 && !memcmp(b, "ID3", 3)) kind = "an MP3 file";
-    else if (n >= 4 && (!memcmp(b, "RF64", 4) || !memcmp(b, "RIFX", 4))) kind = "an RF64/RIFX WAV (not supported)";
-    else if (n >= 12 && !memcmp(b, "RIFF", 4) && memcmp(b + 8, "WAVE", 4)) kind = "a RIFF file that is not WAVE";
+    if (n >= 4 && !memcmp(b, "OggS", 4))
+        kind = "an Ogg file";
+    else if (n >= 4 && !memcmp(b, "fLaC", 4))
+        kind = "a FLAC file";
+    else if (n >= 3 && !memcmp(b, "ID3", 3))
+        kind = "an MP3 file";
+    else if (n >= 4 && (!memcmp(b, "RF64", 4) || !memcmp(b, "RIFX", 4)))
+        kind = "an RF64/RIFX WAV (not supported)";
+    else if (n >= 12 && !memcmp(b, "RIFF", 4) && memcmp(b + 8, "WAVE", 4))
+        kind = "a RIFF file that is not WAVE";
     if (kind) return vox_fail(err, VOX_EAUDIO, "%s is %s, not a PCM WAV. " CONVERT, s->name, kind);
     if (n >= 12 && !memcmp(b, "RIFF", 4)) {
         s->is_wav = 1;
@@ -213,10 +236,11 @@ static int detect(vox_audio_stream_t *s, vox_error_t *err) {
     }
     if (s->is_file) {
         if (n == 0)
-            return vox_fail(err, VOX_EAUDIO, "%s is empty (0 bytes): no samples. Pass a WAV file with audio in it", s->name);
+            return vox_fail(err, VOX_EAUDIO, "%s is empty (0 bytes): no samples. Pass a WAV file with audio in it",
+                            s->name);
         return vox_fail(err, VOX_EAUDIO, "%s is not a WAV file (no RIFF/WAVE header). " CONVERT, s->name);
     }
-    s->codec = FMT_INT;   /* raw s16le 16 kHz mono */
+    s->codec = FMT_INT; /* raw s16le 16 kHz mono */
     s->bits = 16;
     s->channels = 1;
     s->rate = VOX_SAMPLE_RATE;
@@ -235,7 +259,10 @@ static int stream_open(int fd, const char *name, int is_file, const volatile sig
     int rc = detect(s, err);
     if (!rc && s->rate != VOX_SAMPLE_RATE && !(s->rs = vox_resampler_new(s->rate, VOX_SAMPLE_RATE)))
         rc = vox_fail(err, VOX_ENOMEM, "out of memory creating the resampler. Free some memory and retry");
-    if (rc) { vox_audio_stream_close(s); return rc; }
+    if (rc) {
+        vox_audio_stream_close(s);
+        return rc;
+    }
     *out = s;
     return 0;
 }
@@ -244,7 +271,8 @@ int vox_audio_stream_open(int fd, vox_audio_stream_t **s, vox_error_t *err) {
     return stream_open(fd, "stdin", 0, NULL, s, err);
 }
 
-int vox_audio_stream_open_stoppable(int fd, const volatile sig_atomic_t *stop, vox_audio_stream_t **s, vox_error_t *err) {
+int vox_audio_stream_open_stoppable(int fd, const volatile sig_atomic_t *stop, vox_audio_stream_t **s,
+                                    vox_error_t *err) {
     return stream_open(fd, "stdin", 0, stop, s, err);
 }
 
@@ -277,7 +305,8 @@ static float sample_at(const vox_audio_stream_t *s, const unsigned char *p) {
     switch (s->bits) {
     case 8: return ((float)p[0] - 128.0f) / 128.0f;
     case 16: return (float)(int16_t)le16(p) / 32768.0f;
-    case 24: return (float)((int32_t)((uint32_t)p[0] << 8 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 24) >> 8) / 8388608.0f;
+    case 24:
+        return (float)((int32_t)((uint32_t)p[0] << 8 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 24) >> 8) / 8388608.0f;
     case 32:
         if (s->codec == FMT_FLOAT) {
             uint32_t u = le32(p);
@@ -286,7 +315,7 @@ static float sample_at(const vox_audio_stream_t *s, const unsigned char *p) {
             return clip(f);
         }
         return (float)((double)(int32_t)le32(p) / 2147483648.0);
-    default: {   /* 64-bit float */
+    default: { /* 64-bit float */
         uint64_t u = (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
         double d;
         memcpy(&d, &u, 8);
@@ -305,7 +334,11 @@ static int emit(vox_audio_stream_t *s, const float *x, size_t n, vox_error_t *er
         if (s->pend_n + n > s->pend_cap) {
             size_t cap = s->pend_n + n + BUF_SIZE;
             float *p = realloc(s->pend, cap * sizeof *p);
-            if (p) { s->pend = p; s->pend_cap = cap; } else r = (size_t)-1;
+            if (p) {
+                s->pend = p;
+                s->pend_cap = cap;
+            } else
+                r = (size_t)-1;
         }
         if (r == 0) {
             memcpy(s->pend + s->pend_n, x, n * sizeof *x);
@@ -335,8 +368,10 @@ static int convert(vox_audio_stream_t *s, vox_error_t *err) {
         for (int c = 0; c < s->channels; c++, p += bps) acc += sample_at(s, p);
         acc /= (float)s->channels;
         if (!isfinite(acc))
-            return vox_fail(err, VOX_EAUDIO, "%s: sample %llu is not a finite number (NaN or infinity in float WAV data). "
-                            "Re-export the audio", s->name, (unsigned long long)(s->data_read / (uint64_t)s->frame_bytes + f));
+            return vox_fail(err, VOX_EAUDIO,
+                            "%s: sample %llu is not a finite number (NaN or infinity in float WAV data). "
+                            "Re-export the audio",
+                            s->name, (unsigned long long)(s->data_read / (uint64_t)s->frame_bytes + f));
         s->mono[f] = acc;
     }
     size_t bytes = frames * (size_t)s->frame_bytes;
@@ -349,25 +384,29 @@ static int convert(vox_audio_stream_t *s, vox_error_t *err) {
 /* End of input: check for a cut, flush the resampler. */
 static int finish(vox_audio_stream_t *s, vox_error_t *err) {
     size_t rest = s->end - s->beg;
-    if (s->stopped) {   /* stopped on request: a partial frame is dropped, the rest is audio as usual */
+    if (s->stopped) { /* stopped on request: a partial frame is dropped, the rest is audio as usual */
         s->done = 1;
         return emit(s, NULL, 0, err);
     }
     if (s->data_bounded && s->data_left > 0 && s->is_file)
-        return vox_fail(err, VOX_EAUDIO, "%s: truncated WAV: the data chunk says %llu bytes but the file ends after %llu of them. "
-                        "The file was cut short (interrupted copy or recording); re-export it", s->name,
-                        (unsigned long long)s->data_size, (unsigned long long)(s->data_read + rest));
-    if (s->data_bounded && s->data_left == 0) rest = 0;   /* bytes after the data chunk are other chunks */
-    if (rest) {   /* convert() took every whole frame: what is left is a cut sample */
+        return vox_fail(err, VOX_EAUDIO,
+                        "%s: truncated WAV: the data chunk says %llu bytes but the file ends after %llu of them. "
+                        "The file was cut short (interrupted copy or recording); re-export it",
+                        s->name, (unsigned long long)s->data_size, (unsigned long long)(s->data_read + rest));
+    if (s->data_bounded && s->data_left == 0) rest = 0; /* bytes after the data chunk are other chunks */
+    if (rest) { /* convert() took every whole frame: what is left is a cut sample */
         /* The samples before the cut are good: they are returned first, the error after them. */
         vox_error_t *te = &s->tail;
         if (!s->is_wav)
-            vox_fail(te, VOX_EAUDIO, "stdin: raw s16le input ended after an odd number of bytes (%llu); the stream "
-                            "was cut mid-sample. Send whole 16-bit samples, e.g. ffmpeg -i INPUT -f s16le -ar 16000 -ac 1 -",
-                            (unsigned long long)(s->data_read + rest));
+            vox_fail(te, VOX_EAUDIO,
+                     "stdin: raw s16le input ended after an odd number of bytes (%llu); the stream "
+                     "was cut mid-sample. Send whole 16-bit samples, e.g. ffmpeg -i INPUT -f s16le -ar 16000 -ac 1 -",
+                     (unsigned long long)(s->data_read + rest));
         else
-            vox_fail(te, VOX_EAUDIO, "%s: the WAV data ends mid-frame (%zu stray bytes; frames are %d bytes). "
-                     "The audio was cut short; re-export it", s->name, rest, s->frame_bytes);
+            vox_fail(te, VOX_EAUDIO,
+                     "%s: the WAV data ends mid-frame (%zu stray bytes; frames are %d bytes). "
+                     "The audio was cut short; re-export it",
+                     s->name, rest, s->frame_bytes);
     }
     s->done = 1;
     return emit(s, NULL, 0, err);
@@ -383,15 +422,17 @@ long vox_audio_stream_read(vox_audio_stream_t *s, float *out, size_t cap, vox_er
             }
             if (s->total_out == 0 && !s->stopped)
                 return vox_fail(err, VOX_EAUDIO, "%s: the audio has no samples. %s", s->name,
-                                s->is_file ? "Pass a WAV file with audio in it" :
-                                "Pipe a WAV or raw s16le 16 kHz mono audio into --stdin");
+                                s->is_file ? "Pass a WAV file with audio in it"
+                                           : "Pipe a WAV or raw s16le 16 kHz mono audio into --stdin");
             return 0;
         }
         int r = convert(s, err);
         if (r) return r;
         if (s->pend_n) break;
-        if (s->data_bounded && s->data_left == 0) r = 0;    /* data chunk complete */
-        else if ((r = fill(s, err)) < 0) return r;
+        if (s->data_bounded && s->data_left == 0)
+            r = 0; /* data chunk complete */
+        else if ((r = fill(s, err)) < 0)
+            return r;
         if (r == 0 && (r = finish(s, err))) return r;
     }
     size_t n = s->pend_n - s->pend_pos;
@@ -406,22 +447,28 @@ int vox_audio_file_open(const char *path, vox_audio_stream_t **out, vox_error_t 
     *out = NULL;
     struct stat sb;
     if (stat(path, &sb) != 0)
-        return vox_fail(err, VOX_EAUDIO, "cannot open audio file %s: %s. Check the path given to -i", path, strerror(errno));
+        return vox_fail(err, VOX_EAUDIO, "cannot open audio file %s: %s. Check the path given to -i", path,
+                        strerror(errno));
     if (S_ISDIR(sb.st_mode))
         return vox_fail(err, VOX_EAUDIO, "%s is a folder, not an audio file. Pass -i with a .wav file", path);
     int fd = open(path, O_RDONLY);
     if (fd < 0)
-        return vox_fail(err, VOX_EAUDIO, "cannot open audio file %s: %s. Check the path and its permissions", path, strerror(errno));
+        return vox_fail(err, VOX_EAUDIO, "cannot open audio file %s: %s. Check the path and its permissions", path,
+                        strerror(errno));
     vox_audio_stream_t *s = NULL;
     int rc = stream_open(fd, path, 1, NULL, &s, err);
-    if (rc) { close(fd); return rc; }
+    if (rc) {
+        close(fd);
+        return rc;
+    }
     s->own_fd = 1;
     /* A data chunk longer than the file: refused now, before any work (a regular file's size is known). */
     uint64_t at = s->bytes_in - (uint64_t)(s->end - s->beg);
     if (S_ISREG(sb.st_mode) && s->data_bounded && at + s->data_size > (uint64_t)sb.st_size) {
-        rc = vox_fail(err, VOX_EAUDIO, "%s: truncated WAV: the data chunk says %llu bytes but the file ends after %llu of them. "
-                      "The file was cut short (interrupted copy or recording); re-export it", path,
-                      (unsigned long long)s->data_size, (unsigned long long)((uint64_t)sb.st_size - at));
+        rc = vox_fail(err, VOX_EAUDIO,
+                      "%s: truncated WAV: the data chunk says %llu bytes but the file ends after %llu of them. "
+                      "The file was cut short (interrupted copy or recording); re-export it",
+                      path, (unsigned long long)s->data_size, (unsigned long long)((uint64_t)sb.st_size - at));
         vox_audio_stream_close(s);
         return rc;
     }
@@ -440,16 +487,26 @@ int vox_audio_load_file(const char *path, float **samples, size_t *n, vox_error_
         if (cap - *n < BUF_SIZE) {
             size_t nc = cap ? cap * 2 : (size_t)1 << 20;
             float *nb = realloc(buf, nc * sizeof *nb);
-            if (!nb) { rc = vox_fail(err, VOX_ENOMEM, "out of memory reading %s. Free some memory and retry", path); break; }
+            if (!nb) {
+                rc = vox_fail(err, VOX_ENOMEM, "out of memory reading %s. Free some memory and retry", path);
+                break;
+            }
             buf = nb;
             cap = nc;
         }
         long got = vox_audio_stream_read(s, buf + *n, cap - *n, err);
-        if (got <= 0) { rc = (int)got; break; }
+        if (got <= 0) {
+            rc = (int)got;
+            break;
+        }
         *n += (size_t)got;
     }
     vox_audio_stream_close(s);
-    if (rc) { free(buf); *n = 0; return rc; }
+    if (rc) {
+        free(buf);
+        *n = 0;
+        return rc;
+    }
     *samples = buf;
     return 0;
 }

@@ -28,7 +28,8 @@ int vox_audio_load_file(const char *path, float **samples, size_t *n, vox_error_
 int vox_audio_stream_open(int fd, vox_audio_stream_t **s, vox_error_t *err);
 /* The same, ending the input when *stop becomes non-zero (see vox_audio_stream_stop_on), the wait
  * for the header included. */
-int vox_audio_stream_open_stoppable(int fd, const volatile sig_atomic_t *stop, vox_audio_stream_t **s, vox_error_t *err);
+int vox_audio_stream_open_stoppable(int fd, const volatile sig_atomic_t *stop, vox_audio_stream_t **s,
+                                    vox_error_t *err);
 /* Blocks until some data is available; returns the number of 16 kHz mono samples written to
  * out (<= cap), 0 at end of input, negative vox_err on failure. */
 long vox_audio_stream_read(vox_audio_stream_t *s, float *out, size_t cap, vox_error_t *err);

@@ -34,22 +34,22 @@
 #define VOX_MAX_ROWS 8
 
 typedef struct vox_backend vox_backend_t;
-typedef struct vox_bweight vox_bweight_t;  /* a weight tensor owned by the backend */
-typedef struct vox_kv vox_kv_t;            /* a KV cache ring owned by the backend */
-typedef struct vox_graph vox_graph_t;      /* a captured op sequence (CUDA graphs) */
+typedef struct vox_bweight vox_bweight_t; /* a weight tensor owned by the backend */
+typedef struct vox_kv vox_kv_t;           /* a KV cache ring owned by the backend */
+typedef struct vox_graph vox_graph_t;     /* a captured op sequence (CUDA graphs) */
 
 typedef struct {
-    const char *name;                       /* "cpu" | "cuda" */
+    const char *name; /* "cpu" | "cuda" */
     void (*destroy)(vox_backend_t *be);
-    const char *(*device_name)(vox_backend_t *be);     /* e.g. "NVIDIA H100 80GB HBM3 (sm_90)" */
+    const char *(*device_name)(vox_backend_t *be); /* e.g. "NVIDIA H100 80GB HBM3 (sm_90)" */
 
     /* --- memory --- */
-    float *(*alloc)(vox_backend_t *be, size_t n);           /* n floats; NULL + VOX_ENOMEM */
+    float *(*alloc)(vox_backend_t *be, size_t n); /* n floats; NULL + VOX_ENOMEM */
     int32_t *(*alloc_i32)(vox_backend_t *be, size_t n);
     void (*free)(vox_backend_t *be, void *p);
-    int (*upload)(vox_backend_t *be, void *dst, const void *src, size_t bytes);    /* host -> backend */
-    int (*download)(vox_backend_t *be, void *dst, const void *src, size_t bytes);  /* backend -> host (synchronous) */
-    int (*copy)(vox_backend_t *be, void *dst, const void *src, size_t bytes);      /* backend -> backend */
+    int (*upload)(vox_backend_t *be, void *dst, const void *src, size_t bytes);   /* host -> backend */
+    int (*download)(vox_backend_t *be, void *dst, const void *src, size_t bytes); /* backend -> host (synchronous) */
+    int (*copy)(vox_backend_t *be, void *dst, const void *src, size_t bytes);     /* backend -> backend */
 
     /* --- weights: converted/uploaded once at load --- */
     int (*weight_upload)(vox_backend_t *be, const vox_tensor_t *t, vox_bweight_t **out);
@@ -61,36 +61,35 @@ typedef struct {
     /* --- ops (n = number of rows) --- */
     /* y[n,out] (+)= x[n,in] · Wᵀ (+ b). W is [out,in]; b [out] or NULL. accumulate=1 adds into y
      * (fused residual). Weights are BF16 (also F16/F32 accepted); accumulation in FP32. */
-    int (*linear)(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w,
-                  const vox_bweight_t *b, int n, int accumulate);
+    int (*linear)(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w, const vox_bweight_t *b, int n,
+                  int accumulate);
     /* y[i][n, out_i] = x[n, in] · W_iᵀ for i < count: several weights of the same input width on
      * one input (no bias, no accumulate; the y[i] are distinct buffers, none is x). The same
      * values as count linear() calls; mandatory. CUDA runs n <= 8 rows as ONE GEMV launch over
      * the rows of all the weights (the decode step's q/k/v and w1/w3: a small matrix alone
      * leaves part of the memory bandwidth idle), more rows as one GEMM per weight. */
-    int (*linear_multi)(vox_backend_t *be, int count, float *const *y, const float *x,
-                        const vox_bweight_t *const *w, int n);
+    int (*linear_multi)(vox_backend_t *be, int count, float *const *y, const float *x, const vox_bweight_t *const *w,
+                        int n);
     /* Optional (NULL: nothing to prepare): pay now, at model load, the one-time costs of later
      * linear() calls with this weight, bias (given or NULL) and accumulate for every n in
      * [min_rows, max_rows] (CUDA: choose and first-launch the cuBLASLt kernels). */
-    int (*prepare_linear)(vox_backend_t *be, const vox_bweight_t *w, const vox_bweight_t *b,
-                          int min_rows, int max_rows, int accumulate);
+    int (*prepare_linear)(vox_backend_t *be, const vox_bweight_t *w, const vox_bweight_t *b, int min_rows, int max_rows,
+                          int accumulate);
     /* y[n,dim] = x · rsqrt(mean(x²) + eps) · w · (1 + scale1p), scale1p [dim] backend buffer or NULL. */
-    int (*rmsnorm)(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w,
-                   const float *scale1p, int n, int dim, float eps);
+    int (*rmsnorm)(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w, const float *scale1p, int n,
+                   int dim, float eps);
     /* In place, interleaved RoPE: in every head, dims (2j, 2j+1) rotate by angle
      * pos · theta^(−2j/head_dim), pos = pos0 + row. x is [n, n_heads*head_dim]. */
     int (*rope)(vox_backend_t *be, float *x, int n, int n_heads, int head_dim, float theta);
-    int (*gelu)(vox_backend_t *be, float *x, size_t n);                 /* exact erf GELU, in place */
+    int (*gelu)(vox_backend_t *be, float *x, size_t n);                     /* exact erf GELU, in place */
     int (*silu_mul)(vox_backend_t *be, float *a, const float *b, size_t n); /* a = silu(a) ⊙ b */
-    int (*add)(vox_backend_t *be, float *y, const float *x, size_t n);  /* y += x */
+    int (*add)(vox_backend_t *be, float *y, const float *x, size_t n);      /* y += x */
     /* Conv1d (kernel 3) as im2col: cols[t, ci*3 + k] = x[t*stride + k, ci], t < n_out. x is
      * [(n_out-1)*stride + 3, c_in] (the caller prepends the causal left context). Then
      * linear() with the conv weight viewed as [c_out, c_in*3] gives the convolution. */
     int (*im2col_k3)(vox_backend_t *be, float *cols, const float *x, int n_out, int c_in, int stride);
     /* y[i,:] (+)= table[ids[i], :] for i < n; ids is a backend int32 buffer. */
-    int (*embed)(vox_backend_t *be, float *y, const vox_bweight_t *table, const int32_t *ids,
-                 int n, int accumulate);
+    int (*embed)(vox_backend_t *be, float *y, const vox_bweight_t *table, const int32_t *ids, int n, int accumulate);
     /* out_id[i] = argmax_v logits[i, v] (lowest index on ties); out_id is a backend int32 buffer. */
     int (*argmax)(vox_backend_t *be, int32_t *out_id, const float *logits, int n, int vocab);
 
@@ -103,8 +102,7 @@ typedef struct {
      * over the cache: query at position P sees keys at positions j with P-window < j <= P
      * (and j >= 0). Scale 1/sqrt(head_dim). GQA: query head h reads kv head
      * h / (n_heads / n_kv_heads). Needs capacity >= window + n - 1. */
-    int (*attention)(vox_backend_t *be, float *out, const float *q, const vox_kv_t *kv,
-                     int n, int n_heads, int window);
+    int (*attention)(vox_backend_t *be, float *out, const float *q, const vox_kv_t *kv, int n, int n_heads, int window);
 
     /* --- position register --- */
     int (*set_pos)(vox_backend_t *be, int64_t pos0);
@@ -117,8 +115,8 @@ typedef struct {
     /* Row i of k, v stored in ring kv[i] at position pos[i]. */
     int (*kv_write_rows)(vox_backend_t *be, vox_kv_t *const *kv, const float *k, const float *v, int n);
     /* Row i of q (position pos[i]) over ring kv[i]: keys at positions j, pos[i]-window < j <= pos[i]. */
-    int (*attention_rows)(vox_backend_t *be, float *out, const float *q, vox_kv_t *const *kv, int n,
-                          int n_heads, int window);
+    int (*attention_rows)(vox_backend_t *be, float *out, const float *q, vox_kv_t *const *kv, int n, int n_heads,
+                          int window);
     /* rmsnorm with row i scaled by (1 + scale1p[i]) (scale1p[i] a backend [dim] buffer, or NULL). */
     int (*rmsnorm_rows)(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w,
                         const float *const *scale1p, int n, int dim, float eps);
@@ -136,8 +134,8 @@ typedef struct {
     int (*graph_launch)(vox_backend_t *be, vox_graph_t *g);
     void (*graph_free)(vox_backend_t *be, vox_graph_t *g);
 
-    int (*sync)(vox_backend_t *be);                 /* wait for queued work (timing) */
-    size_t (*mem_used)(vox_backend_t *be);          /* device bytes in use (0 on CPU) */
+    int (*sync)(vox_backend_t *be);        /* wait for queued work (timing) */
+    size_t (*mem_used)(vox_backend_t *be); /* device bytes in use (0 on CPU) */
 } vox_backend_ops;
 
 struct vox_backend {
@@ -149,9 +147,9 @@ struct vox_backend {
 };
 
 typedef struct {
-    const char *kind;    /* "auto" | "cpu" | "cuda" */
-    int threads;         /* CPU threads (0 = all cores) */
-    int device;          /* CUDA device index */
+    const char *kind; /* "auto" | "cpu" | "cuda" */
+    int threads;      /* CPU threads (0 = all cores) */
+    int device;       /* CUDA device index */
     int debug;
 } vox_backend_opts;
 

@@ -21,10 +21,10 @@
 #include "cpu_kernels.h"
 #include "cpu_impl.h"
 
-#ifndef GEMV_MAX_ROWS          /* (overridable for engine/dev experiments) */
-#define GEMV_MAX_ROWS VOX_MAX_ROWS   /* rows computed independently, see backend.h */
+#ifndef GEMV_MAX_ROWS              /* (overridable for engine/dev experiments) */
+#define GEMV_MAX_ROWS VOX_MAX_ROWS /* rows computed independently, see backend.h */
 #endif
-#ifndef TILE_BYTES            /* f32 weight tile per thread: sized to stay in a 1 MB L2 */
+#ifndef TILE_BYTES /* f32 weight tile per thread: sized to stay in a 1 MB L2 */
 #define TILE_BYTES (768 * 1024)
 #endif
 
@@ -32,7 +32,10 @@
 
 static float *cpu_alloc(vox_backend_t *be, size_t n) {
     float *p = calloc(n ? n : 1, sizeof(float));
-    if (!p) vox_fail(&be->err, VOX_ENOMEM, "out of host memory allocating %zu MB. Close other programs or use a machine with more RAM", n * 4 >> 20);
+    if (!p)
+        vox_fail(&be->err, VOX_ENOMEM,
+                 "out of host memory allocating %zu MB. Close other programs or use a machine with more RAM",
+                 n * 4 >> 20);
     return p;
 }
 static int32_t *cpu_alloc_i32(vox_backend_t *be, size_t n) {
@@ -40,7 +43,10 @@ static int32_t *cpu_alloc_i32(vox_backend_t *be, size_t n) {
     if (!p) vox_fail(&be->err, VOX_ENOMEM, "out of host memory. Close other programs or use a machine with more RAM");
     return p;
 }
-static void cpu_free(vox_backend_t *be, void *p) { (void)be; free(p); }
+static void cpu_free(vox_backend_t *be, void *p) {
+    (void)be;
+    free(p);
+}
 static int cpu_memcpy(vox_backend_t *be, void *dst, const void *src, size_t bytes) {
     (void)be;
     memmove(dst, src, bytes);
@@ -51,7 +57,8 @@ static int cpu_memcpy(vox_backend_t *be, void *dst, const void *src, size_t byte
 
 static int cpu_weight_upload(vox_backend_t *be, const vox_tensor_t *t, vox_bweight_t **out) {
     vox_bweight_t *w = calloc(1, sizeof *w);
-    if (!w) return vox_fail(&be->err, VOX_ENOMEM, "out of host memory loading %s. Use a machine with more RAM", t->name);
+    if (!w)
+        return vox_fail(&be->err, VOX_ENOMEM, "out of host memory loading %s. Use a machine with more RAM", t->name);
     size_t n = 1;
     for (int i = 0; i < t->ndim; i++) n *= (size_t)t->shape[i];
     w->rows = (int)t->shape[0];
@@ -62,7 +69,11 @@ static int cpu_weight_upload(vox_backend_t *be, const vox_tensor_t *t, vox_bweig
         w->data = t->data;
     } else {
         float *f = malloc(n * sizeof(float));
-        if (!f) { free(w); return vox_fail(&be->err, VOX_ENOMEM, "out of host memory converting %s. Use a machine with more RAM", t->name); }
+        if (!f) {
+            free(w);
+            return vox_fail(&be->err, VOX_ENOMEM, "out of host memory converting %s. Use a machine with more RAM",
+                            t->name);
+        }
         vox_tensor_to_f32(t, f);
         w->dt = VOX_DT_F32;
         w->data = w->owned = f;
@@ -91,11 +102,11 @@ typedef struct {
 static void gemv_worker(void *arg, int t, int nt) {
     lin_job *j = arg;
     int out = j->w->rows, per = (out + nt - 1) / nt;
-    per = (per + 7) & ~7;   /* keep thread boundaries on 8-row (cache-friendly) multiples */
+    per = (per + 7) & ~7; /* keep thread boundaries on 8-row (cache-friendly) multiples */
     int r0 = t * per, r1 = r0 + per < out ? r0 + per : out;
     if (r0 < r1)
-        vox_cpu_gemv_bf16(j->c->avx2, (const uint16_t *)j->w->data, j->w->cols, j->x, j->n, j->y, out,
-                          r0, r1, j->b, j->acc);
+        vox_cpu_gemv_bf16(j->c->avx2, (const uint16_t *)j->w->data, j->w->cols, j->x, j->n, j->y, out, r0, r1, j->b,
+                          j->acc);
 }
 
 /* Rows per tile for a matrix `in` wide: TILE_BYTES of f32, a multiple of 16, 16..256. */
@@ -126,12 +137,14 @@ static void tile_worker(void *arg, int t, int nt) {
     }
 }
 
-static int cpu_linear(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w,
-                      const vox_bweight_t *b, int n, int accumulate) {
+static int cpu_linear(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w, const vox_bweight_t *b,
+                      int n, int accumulate) {
     cpu_t *c = vox_cpu(be);
     if (n <= 0) return 0;
     if (b && b->rows * b->cols != w->rows)
-        return vox_fail(&be->err, VOX_EINTERNAL, "linear: bias of %d values for %d outputs. This is a bug; please report it", b->rows * b->cols, w->rows);
+        return vox_fail(&be->err, VOX_EINTERNAL,
+                        "linear: bias of %d values for %d outputs. This is a bug; please report it", b->rows * b->cols,
+                        w->rows);
     lin_job j = {c, y, x, w, b ? (const float *)b->data : NULL, n, accumulate};
     double t0 = be->debug ? vox_now_ms() : 0.0;
     if (w->dt == VOX_DT_BF16 && n <= GEMV_MAX_ROWS) {
@@ -144,7 +157,11 @@ static int cpu_linear(vox_backend_t *be, float *y, const float *x, const vox_bwe
         for (int t = 0; t < c->n_threads; t++) {
             free(c->tile[t]);
             c->tile[t] = malloc(need * sizeof(float));
-            if (!c->tile[t]) { c->tile_n = 0; return vox_fail(&be->err, VOX_ENOMEM, "out of host memory for a weight tile. Use a machine with more RAM"); }
+            if (!c->tile[t]) {
+                c->tile_n = 0;
+                return vox_fail(&be->err, VOX_ENOMEM,
+                                "out of host memory for a weight tile. Use a machine with more RAM");
+            }
         }
         c->tile_n = need;
     }
@@ -158,8 +175,9 @@ static int cpu_linear_multi(vox_backend_t *be, int count, float *const *y, const
                             const vox_bweight_t *const *w, int n) {
     for (int i = 0; i < count; i++) {
         if (w[i]->cols != w[0]->cols)
-            return vox_fail(&be->err, VOX_EINTERNAL, "linear_multi: weight %d is %d wide, weight 0 %d. This is a bug; please report it",
-                            i, w[i]->cols, w[0]->cols);
+            return vox_fail(&be->err, VOX_EINTERNAL,
+                            "linear_multi: weight %d is %d wide, weight 0 %d. This is a bug; please report it", i,
+                            w[i]->cols, w[0]->cols);
         int rc = cpu_linear(be, y[i], x, w[i], NULL, n, 0);
         if (rc) return rc;
     }
@@ -168,8 +186,8 @@ static int cpu_linear_multi(vox_backend_t *be, int count, float *const *y, const
 
 /* ---------------- element-wise ops ---------------- */
 
-static int cpu_rmsnorm(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w,
-                       const float *scale1p, int n, int dim, float eps) {
+static int cpu_rmsnorm(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w, const float *scale1p, int n,
+                       int dim, float eps) {
     (void)be;
     const float *wf = w->data;
     for (int i = 0; i < n; i++) {
@@ -225,13 +243,16 @@ static int cpu_rope(vox_backend_t *be, float *x, int n, int n_heads, int head_di
 
 static int rows_check(vox_backend_t *be, const char *op, int n) {
     if (n <= vox_cpu(be)->n_rows) return 0;
-    return vox_fail(&be->err, VOX_EINTERNAL, "%s: %d rows but set_rows gave %d positions. This is a bug; please report it", op, n, vox_cpu(be)->n_rows);
+    return vox_fail(&be->err, VOX_EINTERNAL,
+                    "%s: %d rows but set_rows gave %d positions. This is a bug; please report it", op, n,
+                    vox_cpu(be)->n_rows);
 }
 
 static int cpu_set_rows(vox_backend_t *be, const int64_t *pos, int n) {
     cpu_t *c = vox_cpu(be);
     if (n < 0 || n > VOX_MAX_ROWS)
-        return vox_fail(&be->err, VOX_EINTERNAL, "set_rows: %d rows, at most %d. This is a bug; please report it", n, VOX_MAX_ROWS);
+        return vox_fail(&be->err, VOX_EINTERNAL, "set_rows: %d rows, at most %d. This is a bug; please report it", n,
+                        VOX_MAX_ROWS);
     memcpy(c->rows_pos, pos, (size_t)n * sizeof *pos);
     c->n_rows = n;
     return 0;
@@ -287,14 +308,19 @@ static int cpu_embed(vox_backend_t *be, float *y, const vox_bweight_t *table, co
     int dim = table->cols;
     for (int i = 0; i < n; i++) {
         if (ids[i] < 0 || ids[i] >= table->rows)
-            return vox_fail(&be->err, VOX_EINTERNAL, "embed: token id %d outside the table of %d rows. This is a bug; please report it", ids[i], table->rows);
+            return vox_fail(&be->err, VOX_EINTERNAL,
+                            "embed: token id %d outside the table of %d rows. This is a bug; please report it", ids[i],
+                            table->rows);
         float *yi = y + (size_t)i * dim;
         if (table->dt == VOX_DT_F32) {
             const float *src = (const float *)table->data + (size_t)ids[i] * dim;
             for (int k = 0; k < dim; k++) yi[k] = accumulate ? yi[k] + src[k] : src[k];
         } else {
             const uint16_t *src = (const uint16_t *)table->data + (size_t)ids[i] * dim;
-            if (!accumulate) { vox_cpu_bf16_to_f32(c->avx2, src, yi, (size_t)dim); continue; }
+            if (!accumulate) {
+                vox_cpu_bf16_to_f32(c->avx2, src, yi, (size_t)dim);
+                continue;
+            }
             for (int k = 0; k < dim; k++) yi[k] += vox_bf16_to_f32(src[k]);
         }
     }
@@ -315,20 +341,34 @@ static int cpu_argmax(vox_backend_t *be, int32_t *out_id, const float *logits, i
 
 /* ---------------- misc ---------------- */
 
-static int cpu_set_pos(vox_backend_t *be, int64_t pos0) { vox_cpu(be)->pos0 = pos0; return 0; }
-static int cpu_sync(vox_backend_t *be) { (void)be; return 0; }
-static size_t cpu_mem_used(vox_backend_t *be) { (void)be; return 0; }
+static int cpu_set_pos(vox_backend_t *be, int64_t pos0) {
+    vox_cpu(be)->pos0 = pos0;
+    return 0;
+}
+static int cpu_sync(vox_backend_t *be) {
+    (void)be;
+    return 0;
+}
+static size_t cpu_mem_used(vox_backend_t *be) {
+    (void)be;
+    return 0;
+}
 static const char *cpu_device_name(vox_backend_t *be) { return vox_cpu(be)->name; }
 
 static void cpu_destroy(vox_backend_t *be) {
     if (!be) return;
     cpu_t *c = vox_cpu(be);
     if (c && be->debug)
-        fprintf(stderr, "voxtral: debug: CPU op time: linear GEMV (n <= %d) %.0f ms, linear tiles+sgemm %.0f ms, attention %.0f ms\n",
+        fprintf(stderr,
+                "voxtral: debug: CPU op time: linear GEMV (n <= %d) %.0f ms, linear tiles+sgemm %.0f ms, attention "
+                "%.0f ms\n",
                 GEMV_MAX_ROWS, c->ms_gemv, c->ms_tiles, c->ms_attention);
     if (c) {
         vox_pool_free(c->pool);
-        for (int t = 0; t < MAX_THREADS; t++) { free(c->tile[t]); free(c->scores[t]); }
+        for (int t = 0; t < MAX_THREADS; t++) {
+            free(c->tile[t]);
+            free(c->scores[t]);
+        }
         free(c);
     }
     free(be);
@@ -398,7 +438,11 @@ static void cpu_model_name(char *buf, size_t cap) {
 int vox_backend_cpu_create(const vox_backend_opts *o, vox_backend_t **out, vox_error_t *err) {
     vox_backend_t *be = calloc(1, sizeof *be);
     cpu_t *c = calloc(1, sizeof *c);
-    if (!be || !c) { free(be); free(c); return vox_fail(err, VOX_ENOMEM, "out of host memory starting the CPU backend. Use a machine with more RAM"); }
+    if (!be || !c) {
+        free(be);
+        free(c);
+        return vox_fail(err, VOX_ENOMEM, "out of host memory starting the CPU backend. Use a machine with more RAM");
+    }
     be->ops = &cpu_ops;
     be->impl = c;
     be->debug = o->debug;
@@ -406,10 +450,13 @@ int vox_backend_cpu_create(const vox_backend_opts *o, vox_backend_t **out, vox_e
     int n = o->threads > 0 ? o->threads : (int)(cores > 0 ? cores : 1);
     if (n > MAX_THREADS) n = MAX_THREADS;
     c->pool = vox_pool_new(n);
-    if (!c->pool) { cpu_destroy(be); return vox_fail(err, VOX_ENOMEM, "could not start %d CPU threads. Lower --threads", n); }
+    if (!c->pool) {
+        cpu_destroy(be);
+        return vox_fail(err, VOX_ENOMEM, "could not start %d CPU threads. Lower --threads", n);
+    }
     c->n_threads = vox_pool_size(c->pool);
     c->avx2 = vox_cpu_has_avx2_fma();
-    openblas_set_num_threads(1);   /* parallelism comes from our pool, one level only */
+    openblas_set_num_threads(1); /* parallelism comes from our pool, one level only */
     char model[128];
     cpu_model_name(model, sizeof model);
     snprintf(c->name, sizeof c->name, "%s (%d threads, %s)", model, c->n_threads, c->avx2 ? "AVX2+FMA" : "scalar");

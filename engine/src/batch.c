@@ -6,8 +6,8 @@
 
 struct vox_batch {
     const vox_model_t *m;
-    int rows;               /* streams per forward */
-    vox_dec_bufs b;         /* scratch of `rows` rows */
+    int rows;       /* streams per forward */
+    vox_dec_bufs b; /* scratch of `rows` rows */
     size_t forwards;
     int widest;
 };
@@ -41,8 +41,8 @@ void vox_batch_counts(const vox_batch_t *b, size_t *forwards, int *widest) {
     *widest = b->widest;
 }
 
-int vox_streams_step(vox_batch_t *b, vox_stream_t *const *s, int n, int *status, vox_error_t *errs,
-                     int *decided, vox_error_t *err) {
+int vox_streams_step(vox_batch_t *b, vox_stream_t *const *s, int n, int *status, vox_error_t *errs, int *decided,
+                     vox_error_t *err) {
     vox_backend_t *be = b->m->be;
     size_t V = (size_t)b->m->p.vocab_size;
     int count = 0;
@@ -60,7 +60,7 @@ int vox_streams_step(vox_batch_t *b, vox_stream_t *const *s, int n, int *status,
         const float *logits = b->b.logits;
         double t = vox_now_ms();
         int rc;
-        if (k == 1) {   /* the single-step path (captured graph on CUDA) */
+        if (k == 1) { /* the single-step path (captured graph on CUDA) */
             int tok;
             rc = vox_decoder_step(d[0], emb[0], pos[0], &tok);
             out[0] = tok;

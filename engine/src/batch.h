@@ -21,8 +21,8 @@ void vox_batch_free(vox_batch_t *b);
  * or the failure of recording stream i's token, with its message in errs[i] (may be NULL); such a
  * stream should be freed, the others are unaffected. *decided (may be NULL) = positions decided.
  * Returns 0, or the failure of a forward (a backend error), in err. */
-int vox_streams_step(vox_batch_t *b, vox_stream_t *const *s, int n, int *status, vox_error_t *errs,
-                     int *decided, vox_error_t *err);
+int vox_streams_step(vox_batch_t *b, vox_stream_t *const *s, int n, int *status, vox_error_t *errs, int *decided,
+                     vox_error_t *err);
 /* Forwards run so far and the rows of the widest one (for tests and --debug). */
 void vox_batch_counts(const vox_batch_t *b, size_t *forwards, int *widest);
 #endif

@@ -16,13 +16,18 @@ int vox_bench_copy(vox_backend_t *be, size_t bytes, int iterations, vox_copy_ben
     double *ms = malloc(sizeof(double) * (size_t)(iterations > 0 ? iterations : 1));
     int rc = 0;
     if (!src || !dst || !ms) {
-        rc = vox_fail(err, VOX_ENOMEM, "--bench-copy could not allocate 2 x %zu MB on the %s backend. Free memory or use a smaller machine load",
-                      bytes >> 20, ops->name);
+        rc = vox_fail(
+            err, VOX_ENOMEM,
+            "--bench-copy could not allocate 2 x %zu MB on the %s backend. Free memory or use a smaller machine load",
+            bytes >> 20, ops->name);
         goto done;
     }
     /* Fill the source with non-zero data so no path can shortcut zeros; one warm-up copy. */
     float *host = malloc(sizeof(float) * 4096);
-    if (!host) { rc = vox_fail(err, VOX_ENOMEM, "out of host memory. Close other programs"); goto done; }
+    if (!host) {
+        rc = vox_fail(err, VOX_ENOMEM, "out of host memory. Close other programs");
+        goto done;
+    }
     for (int i = 0; i < 4096; i++) host[i] = (float)(i % 251) * 0.37f + 1.0f;
     for (size_t off = 0; off < n && !rc; off += 4096)
         rc = ops->upload(be, src + off, host, sizeof(float) * (n - off < 4096 ? n - off : 4096));

@@ -6,10 +6,10 @@
 #include "backend.h"
 
 typedef struct {
-    size_t bytes;        /* size of one copy */
-    int iterations;      /* timed copies (after one warm-up copy) */
-    double ms_median;    /* median time of one copy */
-    double gbps;         /* (bytes read + bytes written) / median time, in GB/s (1e9) */
+    size_t bytes;     /* size of one copy */
+    int iterations;   /* timed copies (after one warm-up copy) */
+    double ms_median; /* median time of one copy */
+    double gbps;      /* (bytes read + bytes written) / median time, in GB/s (1e9) */
 } vox_copy_bench_t;
 
 /* Times backend-to-backend copies of `bytes` with the backend's own copy op (cuMemcpyDtoD on

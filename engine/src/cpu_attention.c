@@ -12,14 +12,15 @@
 vox_kv_t *vox_cpu_kv_new(vox_backend_t *be, int capacity, int n_kv_heads, int head_dim) {
     vox_kv_t *kv = calloc(1, sizeof *kv);
     if (!kv) {
-        vox_fail(&be->err, VOX_ENOMEM, "out of host memory for a KV cache of %d positions. Use a machine with more RAM", capacity);
+        vox_fail(&be->err, VOX_ENOMEM, "out of host memory for a KV cache of %d positions. Use a machine with more RAM",
+                 capacity);
         return NULL;
     }
     kv->cap = capacity;
     kv->n_kv_heads = n_kv_heads;
     kv->head_dim = head_dim;
     kv->width = n_kv_heads * head_dim;
-    return kv;   /* slots come with the positions (kv_reserve) */
+    return kv; /* slots come with the positions (kv_reserve) */
 }
 void vox_cpu_kv_free(vox_backend_t *be, vox_kv_t *kv) {
     (void)be;
@@ -44,7 +45,8 @@ static int kv_reserve(vox_backend_t *be, vox_kv_t *kv, int slot) {
     if (k) kv->k = k;
     float *v = k ? realloc(kv->v, n * sizeof(float)) : NULL;
     if (!k || !v)
-        return vox_fail(&be->err, VOX_ENOMEM, "out of host memory growing a KV cache to %d positions. Use a machine with more RAM", want);
+        return vox_fail(&be->err, VOX_ENOMEM,
+                        "out of host memory growing a KV cache to %d positions. Use a machine with more RAM", want);
     kv->v = v;
     kv->alloc = want;
     return 0;
@@ -71,7 +73,9 @@ int vox_cpu_kv_write(vox_backend_t *be, vox_kv_t *kv, const float *k, const floa
 int vox_cpu_kv_write_rows(vox_backend_t *be, vox_kv_t *const *kv, const float *k, const float *v, int n) {
     cpu_t *c = vox_cpu(be);
     if (n > c->n_rows)
-        return vox_fail(&be->err, VOX_EINTERNAL, "kv_write_rows: %d rows but set_rows gave %d positions. This is a bug; please report it", n, c->n_rows);
+        return vox_fail(&be->err, VOX_EINTERNAL,
+                        "kv_write_rows: %d rows but set_rows gave %d positions. This is a bug; please report it", n,
+                        c->n_rows);
     for (int i = 0; i < n; i++) {
         int rc = kv_put(be, kv[i], c->rows_pos[i], k + (size_t)i * kv[i]->width, v + (size_t)i * kv[i]->width);
         if (rc) return rc;
@@ -92,9 +96,9 @@ typedef struct {
     cpu_t *c;
     float *out;
     const float *q;
-    const vox_kv_t *kv;        /* every row's ring, or NULL: kvs[i] */
+    const vox_kv_t *kv; /* every row's ring, or NULL: kvs[i] */
     vox_kv_t *const *kvs;
-    const int64_t *pos;        /* per-row positions, or NULL: c->pos0 + i */
+    const int64_t *pos; /* per-row positions, or NULL: c->pos0 + i */
     int n, n_heads, window;
 } att_job;
 
@@ -121,9 +125,10 @@ static void att_block(const att_job *j, const vox_kv_t *kv, float *S, const floa
                     kv->k + (size_t)slot[r] * kv->width + koff, kv->width, 0.0f, S + col, span);
     for (int m = 0; m < M; m++) {
         int64_t P = P0 + m / per_pos, first = P - j->window + 1 < lo ? lo : P - j->window + 1;
-        int a = (int)(first - lo), b = (int)(P - lo);   /* this row's window: S[m, a..b] */
+        int a = (int)(first - lo), b = (int)(P - lo); /* this row's window: S[m, a..b] */
         float *sr = S + (size_t)m * span, mx = -INFINITY;
-        for (int k = a; k <= b; k++) if (sr[k] > mx) mx = sr[k];
+        for (int k = a; k <= b; k++)
+            if (sr[k] > mx) mx = sr[k];
         float inv = (float)(1.0 / vox_cpu_exp_sum(j->c->avx2, sr + a, b - a + 1, mx));
         for (int k = a; k <= b; k++) sr[k] *= inv;
         for (int k = 0; k < a; k++) sr[k] = 0.0f;
@@ -167,7 +172,11 @@ static int scores_reserve(vox_backend_t *be, int n, size_t group, int window) {
         for (int t = 0; t < c->n_threads; t++) {
             free(c->scores[t]);
             c->scores[t] = malloc(need * sizeof(float));
-            if (!c->scores[t]) { c->scores_n = 0; return vox_fail(&be->err, VOX_ENOMEM, "out of host memory for attention scores. Use a machine with more RAM"); }
+            if (!c->scores[t]) {
+                c->scores_n = 0;
+                return vox_fail(&be->err, VOX_ENOMEM,
+                                "out of host memory for attention scores. Use a machine with more RAM");
+            }
         }
         c->scores_n = need;
     }
@@ -181,12 +190,15 @@ static void att_run(vox_backend_t *be, att_job *j) {
     if (be->debug) c->ms_attention += vox_now_ms() - t0;
 }
 
-int vox_cpu_attention(vox_backend_t *be, float *out, const float *q, const vox_kv_t *kv, int n,
-                         int n_heads, int window) {
+int vox_cpu_attention(vox_backend_t *be, float *out, const float *q, const vox_kv_t *kv, int n, int n_heads,
+                      int window) {
     cpu_t *c = vox_cpu(be);
     if (n <= 0) return 0;
     if (window + n - 1 > kv->cap || n_heads % kv->n_kv_heads != 0)
-        return vox_fail(&be->err, VOX_EINTERNAL, "attention: %d rows, %d heads, window %d over a ring of %d slots and %d kv heads. This is a bug; please report it", n, n_heads, window, kv->cap, kv->n_kv_heads);
+        return vox_fail(&be->err, VOX_EINTERNAL,
+                        "attention: %d rows, %d heads, window %d over a ring of %d slots and %d kv heads. This is a "
+                        "bug; please report it",
+                        n, n_heads, window, kv->cap, kv->n_kv_heads);
     int rc = scores_reserve(be, n, (size_t)(n_heads / kv->n_kv_heads), window);
     if (rc) return rc;
     att_job j = {c, out, q, kv, NULL, NULL, n, n_heads, window};
@@ -194,16 +206,21 @@ int vox_cpu_attention(vox_backend_t *be, float *out, const float *q, const vox_k
     return 0;
 }
 
-int vox_cpu_attention_rows(vox_backend_t *be, float *out, const float *q, vox_kv_t *const *kv, int n,
-                           int n_heads, int window) {
+int vox_cpu_attention_rows(vox_backend_t *be, float *out, const float *q, vox_kv_t *const *kv, int n, int n_heads,
+                           int window) {
     cpu_t *c = vox_cpu(be);
     if (n <= 0) return 0;
     if (n > c->n_rows)
-        return vox_fail(&be->err, VOX_EINTERNAL, "attention_rows: %d rows but set_rows gave %d positions. This is a bug; please report it", n, c->n_rows);
+        return vox_fail(&be->err, VOX_EINTERNAL,
+                        "attention_rows: %d rows but set_rows gave %d positions. This is a bug; please report it", n,
+                        c->n_rows);
     for (int i = 0; i < n; i++)
         if (window > kv[i]->cap || n_heads % kv[i]->n_kv_heads != 0 || kv[i]->head_dim != kv[0]->head_dim ||
             kv[i]->n_kv_heads != kv[0]->n_kv_heads)
-            return vox_fail(&be->err, VOX_EINTERNAL, "attention_rows: row %d: %d heads, window %d over a ring of %d slots and %d kv heads. This is a bug; please report it", i, n_heads, window, kv[i]->cap, kv[i]->n_kv_heads);
+            return vox_fail(&be->err, VOX_EINTERNAL,
+                            "attention_rows: row %d: %d heads, window %d over a ring of %d slots and %d kv heads. This "
+                            "is a bug; please report it",
+                            i, n_heads, window, kv[i]->cap, kv[i]->n_kv_heads);
     int rc = scores_reserve(be, n, (size_t)(n_heads / kv[0]->n_kv_heads), window);
     if (rc) return rc;
     att_job j = {c, out, q, NULL, kv, c->rows_pos, n, n_heads, window};

@@ -8,10 +8,10 @@
 #define MAX_THREADS 256
 
 struct vox_bweight {
-    vox_dtype dt;          /* VOX_DT_BF16 (data in the mapping) or VOX_DT_F32 */
-    int rows, cols;        /* [rows, cols]; 1-D tensors are [n, 1] */
+    vox_dtype dt;   /* VOX_DT_BF16 (data in the mapping) or VOX_DT_F32 */
+    int rows, cols; /* [rows, cols]; 1-D tensors are [n, 1] */
     const void *data;
-    void *owned;           /* non-NULL when data was converted/copied at upload */
+    void *owned; /* non-NULL when data was converted/copied at upload */
 };
 
 /* The ring holds `cap` positions but allocates its slots in blocks of KV_BLOCK as positions
@@ -19,23 +19,23 @@ struct vox_bweight {
  * what it holds, a long one the whole ring. */
 #define KV_BLOCK 256
 struct vox_kv {
-    int cap, n_kv_heads, head_dim, width;   /* ring slots; width = n_kv_heads*head_dim */
-    int alloc;             /* slots allocated so far (<= cap) */
-    float *k, *v;          /* [alloc, width] each */
+    int cap, n_kv_heads, head_dim, width; /* ring slots; width = n_kv_heads*head_dim */
+    int alloc;                            /* slots allocated so far (<= cap) */
+    float *k, *v;                         /* [alloc, width] each */
 };
 
 typedef struct {
     vox_pool_t *pool;
     int n_threads, avx2;
     int64_t pos0;
-    int64_t rows_pos[VOX_MAX_ROWS];   /* set_rows: the position of each row */
+    int64_t rows_pos[VOX_MAX_ROWS]; /* set_rows: the position of each row */
     int n_rows;
-    float *tile[MAX_THREADS];      /* per-thread f32 weight tile scratch */
+    float *tile[MAX_THREADS]; /* per-thread f32 weight tile scratch */
     size_t tile_n;
-    float *scores[MAX_THREADS];    /* per-thread attention scores scratch */
+    float *scores[MAX_THREADS]; /* per-thread attention scores scratch */
     size_t scores_n;
     char name[160];
-    double ms_gemv, ms_tiles, ms_attention;   /* --debug: time per op family, printed at destroy */
+    double ms_gemv, ms_tiles, ms_attention; /* --debug: time per op family, printed at destroy */
 } cpu_t;
 
 static inline cpu_t *vox_cpu(vox_backend_t *be) { return (cpu_t *)be->impl; }
@@ -47,7 +47,7 @@ int vox_cpu_kv_write(vox_backend_t *be, vox_kv_t *kv, const float *k, const floa
 int vox_cpu_attention(vox_backend_t *be, float *out, const float *q, const vox_kv_t *kv, int n, int n_heads,
                       int window);
 int vox_cpu_kv_write_rows(vox_backend_t *be, vox_kv_t *const *kv, const float *k, const float *v, int n);
-int vox_cpu_attention_rows(vox_backend_t *be, float *out, const float *q, vox_kv_t *const *kv, int n,
-                           int n_heads, int window);
+int vox_cpu_attention_rows(vox_backend_t *be, float *out, const float *q, vox_kv_t *const *kv, int n, int n_heads,
+                           int window);
 size_t vox_cpu_kv_bytes(vox_backend_t *be, const vox_kv_t *kv);
 #endif

@@ -20,8 +20,8 @@ int vox_cpu_has_avx2_fma(void) {
 
 /* ---------------- scalar ---------------- */
 
-static void gemv_bf16_scalar(const uint16_t *W, int in, const float *x, int nx, float *y, int ldy,
-                             int r0, int r1, const float *b, int acc) {
+static void gemv_bf16_scalar(const uint16_t *W, int in, const float *x, int nx, float *y, int ldy, int r0, int r1,
+                             const float *b, int acc) {
     for (int r = r0; r < r1; r++) {
         const uint16_t *w = W + (size_t)r * in;
         for (int j = 0; j < nx; j++) {
@@ -101,15 +101,17 @@ TGT static inline void row_x2(const uint16_t *w, int in, const float *x, const f
     *sz = t;
 }
 
-TGT static void gemv_bf16_avx2(const uint16_t *W, int in, const float *x, int nx, float *y, int ldy,
-                               int r0, int r1, const float *b, int acc) {
+TGT static void gemv_bf16_avx2(const uint16_t *W, int in, const float *x, int nx, float *y, int ldy, int r0, int r1,
+                               const float *b, int acc) {
     for (int r = r0; r < r1; r++) {
         const uint16_t *w = W + (size_t)r * in;
         float bias = b ? b[r] : 0.0f, s[2];
         for (int j = 0; j < nx; j += 2) {
             int nb = nx - j < 2 ? 1 : 2;
-            if (nb == 1) s[0] = row_x1(w, in, x + (size_t)j * in);
-            else row_x2(w, in, x + (size_t)j * in, x + (size_t)(j + 1) * in, &s[0], &s[1]);
+            if (nb == 1)
+                s[0] = row_x1(w, in, x + (size_t)j * in);
+            else
+                row_x2(w, in, x + (size_t)j * in, x + (size_t)(j + 1) * in, &s[0], &s[1]);
             for (int i = 0; i < nb; i++) {
                 float v = s[i] + bias, *out = y + (size_t)(j + i) * ldy + r;
                 *out = acc ? *out + v : v;
@@ -150,26 +152,37 @@ TGT static double exp_sum_avx2(float *x, int n, float mx) {
         acc = _mm256_add_ps(acc, v);
     }
     double s = hsum(acc);
-    for (; i < n; i++) { x[i] = expf(x[i] - mx); s += x[i]; }
+    for (; i < n; i++) {
+        x[i] = expf(x[i] - mx);
+        s += x[i];
+    }
     return s;
 }
 
 /* ---------------- dispatch ---------------- */
 
-void vox_cpu_gemv_bf16(int avx2, const uint16_t *W, int in, const float *x, int nx, float *y, int ldy,
-                       int r0, int r1, const float *b, int acc) {
-    if (avx2) gemv_bf16_avx2(W, in, x, nx, y, ldy, r0, r1, b, acc);
-    else gemv_bf16_scalar(W, in, x, nx, y, ldy, r0, r1, b, acc);
+void vox_cpu_gemv_bf16(int avx2, const uint16_t *W, int in, const float *x, int nx, float *y, int ldy, int r0, int r1,
+                       const float *b, int acc) {
+    if (avx2)
+        gemv_bf16_avx2(W, in, x, nx, y, ldy, r0, r1, b, acc);
+    else
+        gemv_bf16_scalar(W, in, x, nx, y, ldy, r0, r1, b, acc);
 }
 
 void vox_cpu_bf16_to_f32(int avx2, const uint16_t *src, float *dst, size_t n) {
-    if (avx2) { bf16_to_f32_avx2(src, dst, n); return; }
+    if (avx2) {
+        bf16_to_f32_avx2(src, dst, n);
+        return;
+    }
     for (size_t i = 0; i < n; i++) dst[i] = vox_bf16_to_f32(src[i]);
 }
 
 double vox_cpu_exp_sum(int avx2, float *x, int n, float mx) {
     if (avx2) return exp_sum_avx2(x, n, mx);
     double s = 0.0;
-    for (int i = 0; i < n; i++) { x[i] = expf(x[i] - mx); s += x[i]; }
+    for (int i = 0; i < n; i++) {
+        x[i] = expf(x[i] - mx);
+        s += x[i];
+    }
     return s;
 }

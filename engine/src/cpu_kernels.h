@@ -11,8 +11,8 @@ int vox_cpu_has_avx2_fma(void);
 /* For output rows r in [r0, r1) and input rows j < nx:
  *   y[j*ldy + r] = (acc ? y[j*ldy + r] : 0) + sum_k W[r*in + k] * x[j*in + k] + (b ? b[r] : 0)
  * W is BF16 [out, in] (read straight from the mapping), x is f32 [nx, in]. */
-void vox_cpu_gemv_bf16(int avx2, const uint16_t *W, int in, const float *x, int nx, float *y, int ldy,
-                       int r0, int r1, const float *b, int acc);
+void vox_cpu_gemv_bf16(int avx2, const uint16_t *W, int in, const float *x, int nx, float *y, int ldy, int r0, int r1,
+                       const float *b, int acc);
 /* dst[i] = bf16 src[i] as f32, i < n. */
 void vox_cpu_bf16_to_f32(int avx2, const uint16_t *src, float *dst, size_t n);
 /* x[i] = exp(x[i] - mx) for i < n; returns the sum (in double). The AVX2 exp is a Cephes-style

@@ -7,18 +7,21 @@
 #include <stdlib.h>
 
 struct vox_pool {
-    int n;                      /* threads including the caller */
-    pthread_t *threads;         /* [n-1] workers */
+    int n;              /* threads including the caller */
+    pthread_t *threads; /* [n-1] workers */
     pthread_mutex_t mu;
     pthread_cond_t go, done;
-    unsigned long generation;   /* bumped once per run */
-    int pending;                /* workers still running the current job */
+    unsigned long generation; /* bumped once per run */
+    int pending;              /* workers still running the current job */
     int quit;
     vox_pool_fn fn;
     void *ctx;
 };
 
-typedef struct { vox_pool_t *p; int t; } worker_arg;
+typedef struct {
+    vox_pool_t *p;
+    int t;
+} worker_arg;
 
 static void *worker(void *arg) {
     worker_arg *a = arg;
@@ -51,14 +54,20 @@ vox_pool_t *vox_pool_new(int n_threads) {
     pthread_cond_init(&p->go, NULL);
     pthread_cond_init(&p->done, NULL);
     p->threads = calloc((size_t)n_threads, sizeof *p->threads);
-    if (!p->threads) { vox_pool_free(p); return NULL; }
+    if (!p->threads) {
+        vox_pool_free(p);
+        return NULL;
+    }
     for (int t = 1; t < n_threads; t++) {
         worker_arg *a = malloc(sizeof *a);
         if (!a) break;
         a->p = p;
         a->t = t;
-        if (pthread_create(&p->threads[t - 1], NULL, worker, a) != 0) { free(a); break; }
-        p->n++;   /* only counts threads that really started */
+        if (pthread_create(&p->threads[t - 1], NULL, worker, a) != 0) {
+            free(a);
+            break;
+        }
+        p->n++; /* only counts threads that really started */
     }
     return p;
 }
@@ -66,7 +75,10 @@ vox_pool_t *vox_pool_new(int n_threads) {
 int vox_pool_size(const vox_pool_t *p) { return p->n; }
 
 void vox_pool_run(vox_pool_t *p, vox_pool_fn fn, void *ctx) {
-    if (p->n == 1) { fn(ctx, 0, 1); return; }
+    if (p->n == 1) {
+        fn(ctx, 0, 1);
+        return;
+    }
     pthread_mutex_lock(&p->mu);
     p->fn = fn;
     p->ctx = ctx;

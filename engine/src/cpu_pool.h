@@ -8,7 +8,7 @@
 typedef void (*vox_pool_fn)(void *ctx, int t, int n);
 typedef struct vox_pool vox_pool_t;
 
-vox_pool_t *vox_pool_new(int n_threads);   /* NULL on failure (out of memory / no threads) */
+vox_pool_t *vox_pool_new(int n_threads); /* NULL on failure (out of memory / no threads) */
 int vox_pool_size(const vox_pool_t *p);
 void vox_pool_run(vox_pool_t *p, vox_pool_fn fn, void *ctx);
 void vox_pool_free(vox_pool_t *p);

@@ -7,7 +7,8 @@
 int vox_backend_cuda_create(const vox_backend_opts *o, vox_backend_t **out, vox_error_t *err) {
     (void)o;
     *out = NULL;
-    return vox_fail(err, VOX_EDEVICE, "this engine was built without the CUDA backend. Rebuild it with make -C engine cuda");
+    return vox_fail(err, VOX_EDEVICE,
+                    "this engine was built without the CUDA backend. Rebuild it with make -C engine cuda");
 }
 
 int vox_cuda_probe_json(char *buf, size_t cap) {

@@ -133,7 +133,10 @@ static int layers(const vox_model_t *m, vox_dec_bufs *b, int n, vox_decoder_t *d
         TRY(o->rmsnorm(be, b->h, b->x, L->attention_norm, NULL, n, dim, eps));
         TRY(o->linear_multi(be, 3, qkv_y, b->h, qkv_w, n));
         if (rows) {
-            for (int i = 0; i < n; i++) { kvt[i] = rows[i]->kv[l]; adat[i] = rows[i]->ada[l]; }
+            for (int i = 0; i < n; i++) {
+                kvt[i] = rows[i]->kv[l];
+                adat[i] = rows[i]->ada[l];
+            }
             TRY(o->rope_rows(be, b->q, n, H, hd, theta));
             TRY(o->rope_rows(be, b->k, n, KVH, hd, theta));
             TRY(o->kv_write_rows(be, kvt, b->k, b->v, n));
@@ -145,8 +148,10 @@ static int layers(const vox_model_t *m, vox_dec_bufs *b, int n, vox_decoder_t *d
             TRY(o->attention(be, b->att, b->q, d->kv[l], n, H, p->sliding_window));
         }
         TRY(o->linear(be, b->x, b->att, L->wo, NULL, n, 1));
-        if (rows) TRY(o->rmsnorm_rows(be, b->h, b->x, L->ffn_norm, adat, n, dim, eps));
-        else TRY(o->rmsnorm(be, b->h, b->x, L->ffn_norm, d->ada[l], n, dim, eps));
+        if (rows)
+            TRY(o->rmsnorm_rows(be, b->h, b->x, L->ffn_norm, adat, n, dim, eps));
+        else
+            TRY(o->rmsnorm(be, b->h, b->x, L->ffn_norm, d->ada[l], n, dim, eps));
         TRY(o->linear_multi(be, 2, ffn_y, b->h, ffn_w, n));
         TRY(o->silu_mul(be, b->f1, b->f3, (size_t)n * p->hidden_dim));
         TRY(o->linear(be, b->x, b->f1, L->w2, NULL, n, 1));
@@ -196,7 +201,7 @@ int vox_decoder_step(vox_decoder_t *d, const float *emb_row, int64_t pos, int *t
             TRY(o->graph_begin(be));
             int rc = step_body(d);
             vox_graph_t *g = NULL;
-            int rc2 = o->graph_end(be, &g);   /* always end the capture, even after a failure */
+            int rc2 = o->graph_end(be, &g); /* always end the capture, even after a failure */
             TRY(rc);
             TRY(rc2);
             d->graph = g;
@@ -217,12 +222,16 @@ int vox_decoder_forward(vox_decoder_t *d, const float *emb, int64_t pos, int k, 
     const vox_backend_ops *o = be->ops;
     int32_t in[VOX_MAX_ROWS];
     if (k < 1 || k > VOX_MAX_ROWS || pos < d->L - 1)
-        return vox_fail(&be->err, VOX_EINTERNAL, "decoder forward of %d rows at position %lld. This is a bug; please report it", k, (long long)pos);
+        return vox_fail(&be->err, VOX_EINTERNAL,
+                        "decoder forward of %d rows at position %lld. This is a bug; please report it", k,
+                        (long long)pos);
     for (int i = 1; i < k; i++) in[i] = guess;
     TRY(o->set_pos(be, pos));
     TRY(o->copy(be, d->b.x, emb, (size_t)k * m->p.dim * sizeof(float)));
-    if (pos == d->L - 1) TRY(o->upload(be, d->b.in, &d->prompt[d->L - 1], sizeof(int32_t)));
-    else TRY(o->copy(be, d->b.in, d->tok, sizeof(int32_t)));
+    if (pos == d->L - 1)
+        TRY(o->upload(be, d->b.in, &d->prompt[d->L - 1], sizeof(int32_t)));
+    else
+        TRY(o->copy(be, d->b.in, d->tok, sizeof(int32_t)));
     if (k > 1) TRY(o->upload(be, d->b.in + 1, in + 1, (size_t)(k - 1) * sizeof(int32_t)));
     TRY(o->embed(be, d->b.x, m->tok_embeddings, d->b.in, k, 1));
     TRY(layers(m, &d->b, k, d, NULL));
@@ -235,8 +244,8 @@ int vox_decoder_accept(vox_decoder_t *d, int a) {
     return be->ops->copy(be, d->tok, d->b.out + (a - 1), sizeof(int32_t));
 }
 
-int vox_decoder_step_rows(vox_dec_bufs *b, vox_decoder_t *const *d, const float *const *emb,
-                          const int64_t *pos, int n, int32_t *out) {
+int vox_decoder_step_rows(vox_dec_bufs *b, vox_decoder_t *const *d, const float *const *emb, const int64_t *pos, int n,
+                          int32_t *out) {
     const vox_model_t *m = d[0]->m;
     vox_backend_t *be = m->be;
     const vox_backend_ops *o = be->ops;
@@ -246,10 +255,14 @@ int vox_decoder_step_rows(vox_dec_bufs *b, vox_decoder_t *const *d, const float 
     TRY(o->set_rows(be, pos, n));
     for (int i = 0; i < n; i++) {
         if (pos[i] < d[i]->L - 1)
-            return vox_fail(&be->err, VOX_EINTERNAL, "stream %d stepped at position %lld before its prefill. This is a bug; please report it", i, (long long)pos[i]);
+            return vox_fail(&be->err, VOX_EINTERNAL,
+                            "stream %d stepped at position %lld before its prefill. This is a bug; please report it", i,
+                            (long long)pos[i]);
         TRY(o->copy(be, b->x + (size_t)i * m->p.dim, emb[i], row));
-        if (pos[i] == d[i]->L - 1) TRY(o->upload(be, b->in + i, &d[i]->prompt[d[i]->L - 1], sizeof(int32_t)));
-        else TRY(o->copy(be, b->in + i, d[i]->tok, sizeof(int32_t)));
+        if (pos[i] == d[i]->L - 1)
+            TRY(o->upload(be, b->in + i, &d[i]->prompt[d[i]->L - 1], sizeof(int32_t)));
+        else
+            TRY(o->copy(be, b->in + i, d[i]->tok, sizeof(int32_t)));
     }
     TRY(o->embed(be, b->x, m->tok_embeddings, b->in, n, 1));
     TRY(layers(m, b, n, NULL, d));

@@ -20,12 +20,12 @@
 /* Activation scratch of one forward of up to `rows` rows. */
 typedef struct {
     int rows;
-    float *x, *h;           /* backend [rows, dim] residual stream, normed */
-    float *q, *att;         /* backend [rows, n_heads*head_dim] */
-    float *k, *v;           /* backend [rows, n_kv_heads*head_dim] */
-    float *f1, *f3;         /* backend [rows, hidden_dim] */
-    float *logits;          /* backend [VOX_MAX_ROWS, vocab] of the last forward */
-    int32_t *in, *out;      /* backend [VOX_MAX_ROWS]: input tokens, argmax of each row */
+    float *x, *h;      /* backend [rows, dim] residual stream, normed */
+    float *q, *att;    /* backend [rows, n_heads*head_dim] */
+    float *k, *v;      /* backend [rows, n_kv_heads*head_dim] */
+    float *f1, *f3;    /* backend [rows, hidden_dim] */
+    float *logits;     /* backend [VOX_MAX_ROWS, vocab] of the last forward */
+    int32_t *in, *out; /* backend [VOX_MAX_ROWS]: input tokens, argmax of each row */
 } vox_dec_bufs;
 
 int vox_dec_bufs_init(vox_dec_bufs *b, const vox_model_t *m, int rows);
@@ -33,14 +33,14 @@ void vox_dec_bufs_free(vox_dec_bufs *b, const vox_model_t *m);
 
 typedef struct {
     const vox_model_t *m;
-    int L;                  /* prompt length */
-    int32_t *prompt;        /* host [L] */
-    float **ada;            /* [n_layers] backend [dim] */
-    vox_kv_t **kv;          /* [n_layers] */
-    vox_dec_bufs b;         /* [L-1] rows (the prefill) */
-    int32_t *ids;           /* backend [L] prompt ids */
-    int32_t *tok;           /* backend [1]: the step's input token, replaced by its argmax */
-    vox_graph_t *graph;     /* captured step body (backends with graph capture) */
+    int L;              /* prompt length */
+    int32_t *prompt;    /* host [L] */
+    float **ada;        /* [n_layers] backend [dim] */
+    vox_kv_t **kv;      /* [n_layers] */
+    vox_dec_bufs b;     /* [L-1] rows (the prefill) */
+    int32_t *ids;       /* backend [L] prompt ids */
+    int32_t *tok;       /* backend [1]: the step's input token, replaced by its argmax */
+    vox_graph_t *graph; /* captured step body (backends with graph capture) */
 } vox_decoder_t;
 
 int vox_decoder_init(vox_decoder_t *d, const vox_model_t *m, int delay_tokens, vox_error_t *err);
@@ -60,8 +60,8 @@ int vox_decoder_accept(vox_decoder_t *d, int a);
 /* One position of each of n <= VOX_MAX_ROWS distinct decoders in one forward: decoder d[i] at
  * position pos[i] >= its L-1 with embedding emb[i] (backend [dim]). out[i] = its argmax (logits
  * in scratch->logits row i); every d[i]'s next input token is set. scratch has >= n rows. */
-int vox_decoder_step_rows(vox_dec_bufs *scratch, vox_decoder_t *const *d, const float *const *emb,
-                          const int64_t *pos, int n, int32_t *out);
+int vox_decoder_step_rows(vox_dec_bufs *scratch, vox_decoder_t *const *d, const float *const *emb, const int64_t *pos,
+                          int n, int32_t *out);
 /* Bytes of this decoder's KV rings now (they grow with the positions on the CPU). */
 size_t vox_decoder_kv_bytes(const vox_decoder_t *d);
 #endif

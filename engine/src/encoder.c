@@ -26,8 +26,8 @@ int vox_encoder_init(vox_encoder_t *e, const vox_model_t *m, int chunk, vox_erro
     e->f1 = be->ops->alloc(be, (size_t)chunk * p->enc_hidden_dim);
     e->f3 = be->ops->alloc(be, (size_t)chunk * p->enc_hidden_dim);
     e->kv = calloc((size_t)p->enc_n_layers, sizeof *e->kv);
-    int ok = e->mel_host && e->mel_in && e->cols && e->c0 && e->x && e->h && e->q && e->att && e->k &&
-             e->v && e->f1 && e->f3 && e->kv;
+    int ok = e->mel_host && e->mel_in && e->cols && e->c0 && e->x && e->h && e->q && e->att && e->k && e->v && e->f1 &&
+             e->f3 && e->kv;
     for (int l = 0; ok && l < p->enc_n_layers; l++) {
         e->kv[l] = be->ops->kv_new(be, p->enc_sliding_window + chunk, p->enc_n_kv_heads, p->enc_head_dim);
         ok = e->kv[l] != NULL;
@@ -134,10 +134,12 @@ int vox_encoder_push(vox_encoder_t *e, const float *mel, int k, float *out, int 
     int n;
     *n_out = 0;
     if (k < 0 || k > 2 * e->chunk)
-        return vox_fail(&be->err, VOX_EINTERNAL, "encoder: %d mel frames in one push (max %d). This is a bug; please report it", k, 2 * e->chunk);
+        return vox_fail(&be->err, VOX_EINTERNAL,
+                        "encoder: %d mel frames in one push (max %d). This is a bug; please report it", k,
+                        2 * e->chunk);
     TRY(conv_stem(e, mel, k, &n));
     if (n == 0) return 0;
-    TRY(o->set_pos(be, e->pos));   /* rows are encoder positions pos .. pos+n-1 in every layer */
+    TRY(o->set_pos(be, e->pos)); /* rows are encoder positions pos .. pos+n-1 in every layer */
     /* Full chunks (the offline run's common case): the first runs op by op (scratch grows,
      * plans are made), the second is captured as a graph that every later one replays. */
     if (n == e->chunk && o->graph_begin && e->full_chunks++ > 0) {
@@ -145,7 +147,7 @@ int vox_encoder_push(vox_encoder_t *e, const float *mel, int k, float *out, int 
             TRY(o->graph_begin(be));
             int rc = layers(e, n);
             vox_graph_t *g = NULL;
-            int rc2 = o->graph_end(be, &g);   /* always end the capture, even after a failure */
+            int rc2 = o->graph_end(be, &g); /* always end the capture, even after a failure */
             TRY(rc);
             TRY(rc2);
             e->graph = g;

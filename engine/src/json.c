@@ -15,7 +15,7 @@
 
 #define JSON_MAX_DEPTH 64
 #define JSON_MAX_INPUT ((size_t)1 << 30)
-#define ARENA_BLOCK ((size_t)1 << 20)
+#define ARENA_BLOCK    ((size_t)1 << 20)
 
 typedef struct arena_block {
     struct arena_block *next;
@@ -46,7 +46,8 @@ static void *arena_alloc(parser *p, size_t n) {
         arena_block *nb = malloc(sizeof(arena_block) + 16 + cap);
         if (!nb) {
             if (!p->failed)
-                vox_fail(p->err, VOX_ENOMEM, "%s: out of memory while parsing JSON. Free some memory and retry", p->what);
+                vox_fail(p->err, VOX_ENOMEM, "%s: out of memory while parsing JSON. Free some memory and retry",
+                         p->what);
             p->failed = 1;
             return NULL;
         }
@@ -86,10 +87,14 @@ static int hex4(parser *p, unsigned *out) {
     for (int i = 0; i < 4; i++) {
         char c = p->s[p->pos + i];
         v <<= 4;
-        if (c >= '0' && c <= '9') v |= (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f') v |= (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F') v |= (unsigned)(c - 'A' + 10);
-        else return -1;
+        if (c >= '0' && c <= '9')
+            v |= (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v |= (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            v |= (unsigned)(c - 'A' + 10);
+        else
+            return -1;
     }
     p->pos += 4;
     *out = v;
@@ -97,14 +102,25 @@ static int hex4(parser *p, unsigned *out) {
 }
 
 static size_t put_utf8(char *o, unsigned cp) {
-    if (cp < 0x80) { o[0] = (char)cp; return 1; }
-    if (cp < 0x800) { o[0] = (char)(0xc0 | (cp >> 6)); o[1] = (char)(0x80 | (cp & 0x3f)); return 2; }
-    if (cp < 0x10000) {
-        o[0] = (char)(0xe0 | (cp >> 12)); o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        o[2] = (char)(0x80 | (cp & 0x3f)); return 3;
+    if (cp < 0x80) {
+        o[0] = (char)cp;
+        return 1;
     }
-    o[0] = (char)(0xf0 | (cp >> 18)); o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-    o[2] = (char)(0x80 | ((cp >> 6) & 0x3f)); o[3] = (char)(0x80 | (cp & 0x3f));
+    if (cp < 0x800) {
+        o[0] = (char)(0xc0 | (cp >> 6));
+        o[1] = (char)(0x80 | (cp & 0x3f));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (char)(0xe0 | (cp >> 12));
+        o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        o[2] = (char)(0x80 | (cp & 0x3f));
+        return 3;
+    }
+    o[0] = (char)(0xf0 | (cp >> 18));
+    o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+    o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+    o[3] = (char)(0x80 | (cp & 0x3f));
     return 4;
 }
 
@@ -112,14 +128,21 @@ static size_t put_utf8(char *o, unsigned cp) {
 static char *parse_string(parser *p, size_t *out_len) {
     size_t start = ++p->pos, end = start;
     while (end < p->len && p->s[end] != '"') end += (p->s[end] == '\\') ? 2 : 1;
-    if (end >= p->len) { p->pos = start - 1; return fail_at(p, "unterminated string"); }
+    if (end >= p->len) {
+        p->pos = start - 1;
+        return fail_at(p, "unterminated string");
+    }
     char *o = arena_alloc(p, end - start + 1);
     if (!o) return NULL;
     size_t n = 0;
     while (p->pos < end) {
         unsigned char c = (unsigned char)p->s[p->pos];
         if (c < 0x20) return fail_at(p, "control character inside a string");
-        if (c != '\\') { o[n++] = (char)c; p->pos++; continue; }
+        if (c != '\\') {
+            o[n++] = (char)c;
+            p->pos++;
+            continue;
+        }
         p->pos++;
         char e = p->s[p->pos++];
         switch (e) {
@@ -160,9 +183,12 @@ static int parse_number(parser *p, double *out) {
     size_t st = p->pos, i = p->pos;
     if (i < p->len && p->s[i] == '-') i++;
     if (i >= p->len) return -1;
-    if (p->s[i] == '0') i++;
-    else if (p->s[i] >= '1' && p->s[i] <= '9') while (i < p->len && p->s[i] >= '0' && p->s[i] <= '9') i++;
-    else return -1;
+    if (p->s[i] == '0')
+        i++;
+    else if (p->s[i] >= '1' && p->s[i] <= '9')
+        while (i < p->len && p->s[i] >= '0' && p->s[i] <= '9') i++;
+    else
+        return -1;
     if (i < p->len && p->s[i] == '.') {
         i++;
         if (i >= p->len || p->s[i] < '0' || p->s[i] > '9') return -1;
@@ -193,11 +219,17 @@ static int literal(parser *p, const char *word) {
 }
 
 static int parse_container(parser *p, vox_json *v, int depth, char close) {
-    if (depth >= JSON_MAX_DEPTH) { fail_at(p, "nesting deeper than 64 levels"); return -1; }
+    if (depth >= JSON_MAX_DEPTH) {
+        fail_at(p, "nesting deeper than 64 levels");
+        return -1;
+    }
     p->pos++;
     vox_json **tail = &v->child;
     skip_ws(p);
-    if (p->pos < p->len && p->s[p->pos] == close) { p->pos++; return 0; }
+    if (p->pos < p->len && p->s[p->pos] == close) {
+        p->pos++;
+        return 0;
+    }
     for (;;) {
         vox_json *c = arena_alloc(p, sizeof *c);
         if (!c) return -1;
@@ -205,10 +237,16 @@ static int parse_container(parser *p, vox_json *v, int depth, char close) {
         skip_ws(p);
         if (close == '}') {
             size_t klen;
-            if (p->pos >= p->len || p->s[p->pos] != '"') { fail_at(p, "expected a string key"); return -1; }
+            if (p->pos >= p->len || p->s[p->pos] != '"') {
+                fail_at(p, "expected a string key");
+                return -1;
+            }
             if (!(c->key = parse_string(p, &klen))) return -1;
             skip_ws(p);
-            if (p->pos >= p->len || p->s[p->pos] != ':') { fail_at(p, "expected ':' after key"); return -1; }
+            if (p->pos >= p->len || p->s[p->pos] != ':') {
+                fail_at(p, "expected ':' after key");
+                return -1;
+            }
             p->pos++;
         }
         if (parse_value(p, c, depth + 1)) return -1;
@@ -216,8 +254,14 @@ static int parse_container(parser *p, vox_json *v, int depth, char close) {
         tail = &c->next;
         v->count++;
         skip_ws(p);
-        if (p->pos < p->len && p->s[p->pos] == ',') { p->pos++; continue; }
-        if (p->pos < p->len && p->s[p->pos] == close) { p->pos++; return 0; }
+        if (p->pos < p->len && p->s[p->pos] == ',') {
+            p->pos++;
+            continue;
+        }
+        if (p->pos < p->len && p->s[p->pos] == close) {
+            p->pos++;
+            return 0;
+        }
         fail_at(p, close == '}' ? "expected ',' or '}'" : "expected ',' or ']'");
         return -1;
     }
@@ -225,7 +269,10 @@ static int parse_container(parser *p, vox_json *v, int depth, char close) {
 
 static int parse_value(parser *p, vox_json *v, int depth) {
     skip_ws(p);
-    if (p->pos >= p->len) { fail_at(p, "unexpected end of input"); return -1; }
+    if (p->pos >= p->len) {
+        fail_at(p, "unexpected end of input");
+        return -1;
+    }
     char c = p->s[p->pos];
     switch (c) {
     case '{': v->type = VOX_JSON_OBJECT; return parse_container(p, v, depth, '}');
@@ -234,41 +281,69 @@ static int parse_value(parser *p, vox_json *v, int depth) {
         v->type = VOX_JSON_STRING;
         v->string = parse_string(p, &v->string_len);
         return v->string ? 0 : -1;
-    case 't': v->type = VOX_JSON_BOOL; v->number = 1; break;
-    case 'f': v->type = VOX_JSON_BOOL; v->number = 0; break;
+    case 't':
+        v->type = VOX_JSON_BOOL;
+        v->number = 1;
+        break;
+    case 'f':
+        v->type = VOX_JSON_BOOL;
+        v->number = 0;
+        break;
     case 'n': v->type = VOX_JSON_NULL; break;
     default:
         v->type = VOX_JSON_NUMBER;
-        if (parse_number(p, &v->number)) { fail_at(p, "expected a value"); return -1; }
+        if (parse_number(p, &v->number)) {
+            fail_at(p, "expected a value");
+            return -1;
+        }
         return 0;
     }
-    if (literal(p, c == 't' ? "true" : c == 'f' ? "false" : "null")) { fail_at(p, "expected a value"); return -1; }
+    if (literal(p, c == 't' ? "true" : c == 'f' ? "false" : "null")) {
+        fail_at(p, "expected a value");
+        return -1;
+    }
     return 0;
 }
 
 vox_json *vox_json_parse(const char *text, size_t len, const char *what, vox_error_t *err) {
     if (len > JSON_MAX_INPUT) {
-        vox_fail(err, VOX_EMODEL, "%s: %zu bytes of JSON is larger than the 1 GiB limit. The file is not the model's file: download it again", what, len);
+        vox_fail(
+            err, VOX_EMODEL,
+            "%s: %zu bytes of JSON is larger than the 1 GiB limit. The file is not the model's file: download it again",
+            what, len);
         return NULL;
     }
     json_doc *doc = calloc(1, sizeof *doc);
-    if (!doc) { vox_fail(err, VOX_ENOMEM, "%s: out of memory. Free some memory and retry", what); return NULL; }
-    parser p = { text, len, 0, what, err, doc, 0 };
-    if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) p.pos = 3;   /* tolerate a UTF-8 BOM */
+    if (!doc) {
+        vox_fail(err, VOX_ENOMEM, "%s: out of memory. Free some memory and retry", what);
+        return NULL;
+    }
+    parser p = {text, len, 0, what, err, doc, 0};
+    if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) p.pos = 3; /* tolerate a UTF-8 BOM */
     int rc = parse_value(&p, &doc->root, 0);
     if (rc == 0) {
         skip_ws(&p);
-        if (p.pos != len) { fail_at(&p, "unexpected data after the JSON value"); rc = -1; }
+        if (p.pos != len) {
+            fail_at(&p, "unexpected data after the JSON value");
+            rc = -1;
+        }
     }
-    if (rc) { vox_json_free(&doc->root); return NULL; }
+    if (rc) {
+        vox_json_free(&doc->root);
+        return NULL;
+    }
     return &doc->root;
 }
 
 void vox_json_free(vox_json *j) {
     if (!j) return;
-    json_doc *doc = (json_doc *)j;   /* only the root is ever freed: it is the document */
+    json_doc *doc = (json_doc *)j; /* only the root is ever freed: it is the document */
     arena_block *b = doc->blocks;
-    while (b) { arena_block *n = b->next; free(b); b = n; }
+    while (b) {
+        arena_block *n = b->next;
+        free(b);
+        b = n;
+    }
     free(doc);
 }
 
@@ -298,22 +373,30 @@ vox_json *vox_json_parse_file(const char *path, const char *what, size_t max_byt
     struct stat sb;
     const char *why = NULL;
     FILE *f = NULL;
-    if (stat(path, &sb) != 0) why = strerror(errno);
-    else if (!S_ISREG(sb.st_mode)) why = "not a regular file";
-    else if (!(f = fopen(path, "rb"))) why = strerror(errno);
+    if (stat(path, &sb) != 0)
+        why = strerror(errno);
+    else if (!S_ISREG(sb.st_mode))
+        why = "not a regular file";
+    else if (!(f = fopen(path, "rb")))
+        why = strerror(errno);
     if (why) {
         vox_fail(err, VOX_EMODEL, "cannot read %s: %s. Check that the file exists and is readable", path, why);
         return NULL;
     }
     if ((size_t)sb.st_size > max_bytes) {
         fclose(f);
-        vox_fail(err, VOX_EMODEL, "%s is %lld bytes, more than the %zu expected for %s. It is not the model's file: download it again",
+        vox_fail(err, VOX_EMODEL,
+                 "%s is %lld bytes, more than the %zu expected for %s. It is not the model's file: download it again",
                  path, (long long)sb.st_size, max_bytes, what);
         return NULL;
     }
     size_t n = (size_t)sb.st_size;
     char *buf = malloc(n ? n : 1);
-    if (!buf) { fclose(f); vox_fail(err, VOX_ENOMEM, "out of memory reading %s. Free some memory and retry", path); return NULL; }
+    if (!buf) {
+        fclose(f);
+        vox_fail(err, VOX_ENOMEM, "out of memory reading %s. Free some memory and retry", path);
+        return NULL;
+    }
     size_t got = fread(buf, 1, n, f);
     fclose(f);
     if (got != n) {
@@ -333,12 +416,18 @@ void vox_json_write_chars(FILE *f, const unsigned char *s, size_t n) {
     for (size_t i = 0; i < n;) {
         unsigned c = s[i];
         if (c < 0x80) {
-            if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-            else if (c == '\n') fputs("\\n", f);
-            else if (c == '\r') fputs("\\r", f);
-            else if (c == '\t') fputs("\\t", f);
-            else if (c < 0x20 || c == 0x7f) fprintf(f, "\\u%04x", c);
-            else fputc((int)c, f);
+            if (c == '"' || c == '\\')
+                fprintf(f, "\\%c", c);
+            else if (c == '\n')
+                fputs("\\n", f);
+            else if (c == '\r')
+                fputs("\\r", f);
+            else if (c == '\t')
+                fputs("\\t", f);
+            else if (c < 0x20 || c == 0x7f)
+                fprintf(f, "\\u%04x", c);
+            else
+                fputc((int)c, f);
             i++;
             continue;
         }
@@ -349,9 +438,16 @@ void vox_json_write_chars(FILE *f, const unsigned char *s, size_t n) {
             ok = (s[i + k] & 0xc0) == 0x80;
             cp = cp << 6 | (s[i + k] & 0x3f);
         }
-        if (ok) ok = !(len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp < 0xe000))) && !(len == 4 && (cp < 0x10000 || cp > 0x10ffff));
-        if (ok) { fwrite(s + i, 1, (size_t)len, f); i += (size_t)len; }
-        else { fputs("\\ufffd", f); i++; }
+        if (ok)
+            ok = !(len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp < 0xe000))) &&
+                 !(len == 4 && (cp < 0x10000 || cp > 0x10ffff));
+        if (ok) {
+            fwrite(s + i, 1, (size_t)len, f);
+            i += (size_t)len;
+        } else {
+            fputs("\\ufffd", f);
+            i++;
+        }
     }
 }
 

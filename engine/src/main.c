@@ -32,10 +32,10 @@
 typedef struct {
     const char *model_dir, *input, *backend, *dump_dir, *synth_dir, *synth_size;
     int use_stdin, serve, delay_ms, threads, json, events, dump_steps, ignore_eos, debug, info, help, bench_copy_mb;
-    int speculate, spec_guess;     /* --speculate K / --no-speculation (0 = default), --spec-guess ID */
+    int speculate, spec_guess; /* --speculate K / --no-speculation (0 = default), --spec-guess ID */
     unsigned long long seed;
-    double pad_rate;   /* --synthetic-pad-rate; negative = off */
-    long long position_offset;           /* test-only: added to every RoPE position */
+    double pad_rate;           /* --synthetic-pad-rate; negative = off */
+    long long position_offset; /* test-only: added to every RoPE position */
 } cli_opts;
 
 static const char *USAGE =
@@ -86,7 +86,8 @@ static int parse_int(const char *opt, const char *v, long lo, long hi, long *out
     errno = 0;
     long x = v ? strtol(v, &end, 10) : 0;
     if (!v || !*v || *end || errno || x < lo || x > hi)
-        return vox_fail(err, VOX_EUSAGE, "%s needs an integer from %ld to %ld, got '%s'. Run voxtral --help", opt, lo, hi, v ? v : "");
+        return vox_fail(err, VOX_EUSAGE, "%s needs an integer from %ld to %ld, got '%s'. Run voxtral --help", opt, lo,
+                        hi, v ? v : "");
     *out = x;
     return 0;
 }
@@ -110,32 +111,50 @@ static int parse_args(int argc, char **argv, cli_opts *o, vox_error_t *err) {
 #define FLAG(s) (strcmp(a, s) == 0)
 #define VALUE() (val ? val : (i + 1 < argc ? argv[++i] : NULL))
         long x;
-        if (FLAG("-h") || FLAG("--help")) o->help = 1;
-        else if (FLAG("--info")) o->info = 1;
+        if (FLAG("-h") || FLAG("--help"))
+            o->help = 1;
+        else if (FLAG("--info"))
+            o->info = 1;
         else if (FLAG("--bench-copy")) {
             o->bench_copy_mb = 1024;
             const char *v = val ? val : (i + 1 < argc && argv[i + 1][0] != '-' ? argv[++i] : NULL);
-            if (v) { TRY(parse_int(a, v, 1, 65536, &x, err)); o->bench_copy_mb = (int)x; }
-        }
-        else if (FLAG("--stdin")) o->use_stdin = 1;
-        else if (FLAG("--serve")) o->serve = 1;
-        else if (FLAG("--json")) o->json = 1;
-        else if (FLAG("--events")) o->events = 1;
-        else if (FLAG("--ignore-eos")) o->ignore_eos = 1;
-        else if (FLAG("--debug")) o->debug = 1;
+            if (v) {
+                TRY(parse_int(a, v, 1, 65536, &x, err));
+                o->bench_copy_mb = (int)x;
+            }
+        } else if (FLAG("--stdin"))
+            o->use_stdin = 1;
+        else if (FLAG("--serve"))
+            o->serve = 1;
+        else if (FLAG("--json"))
+            o->json = 1;
+        else if (FLAG("--events"))
+            o->events = 1;
+        else if (FLAG("--ignore-eos"))
+            o->ignore_eos = 1;
+        else if (FLAG("--debug"))
+            o->debug = 1;
         else if (FLAG("-d") || FLAG("-i") || FLAG("--backend") || FLAG("--dump") || FLAG("--write-synthetic") ||
                  FLAG("--synthetic-size")) {
             const char *v = VALUE();
             if (!v || !*v) return vox_fail(err, VOX_EUSAGE, "%s needs a value. Run voxtral --help", a);
-            if (FLAG("-d")) o->model_dir = v;
-            else if (FLAG("-i")) o->input = v;
-            else if (FLAG("--backend")) o->backend = v;
-            else if (FLAG("--dump")) o->dump_dir = v;
-            else if (FLAG("--write-synthetic")) o->synth_dir = v;
-            else o->synth_size = v;
+            if (FLAG("-d"))
+                o->model_dir = v;
+            else if (FLAG("-i"))
+                o->input = v;
+            else if (FLAG("--backend"))
+                o->backend = v;
+            else if (FLAG("--dump"))
+                o->dump_dir = v;
+            else if (FLAG("--write-synthetic"))
+                o->synth_dir = v;
+            else
+                o->synth_size = v;
         } else if (FLAG("--delay-ms")) {
             TRY(parse_int(a, VALUE(), 80, 2400, &x, err));
-            if (x % 80) return vox_fail(err, VOX_EUSAGE, "--delay-ms must be a multiple of 80 (one token is 80 ms), got %ld. Use e.g. 480", x);
+            if (x % 80)
+                return vox_fail(err, VOX_EUSAGE,
+                                "--delay-ms must be a multiple of 80 (one token is 80 ms), got %ld. Use e.g. 480", x);
             o->delay_ms = (int)x;
         } else if (FLAG("--threads")) {
             TRY(parse_int(a, VALUE(), 0, 256, &x, err));
@@ -148,10 +167,11 @@ static int parse_args(int argc, char **argv, cli_opts *o, vox_error_t *err) {
             char *end = NULL;
             double r = v ? strtod(v, &end) : -1;
             if (!v || !*v || *end || !(r >= 0 && r < 1))
-                return vox_fail(err, VOX_EUSAGE, "--synthetic-pad-rate needs a number from 0 to below 1, got '%s'. Use e.g. 0.75",
+                return vox_fail(err, VOX_EUSAGE,
+                                "--synthetic-pad-rate needs a number from 0 to below 1, got '%s'. Use e.g. 0.75",
                                 v ? v : "");
             o->pad_rate = r;
-        } else if (FLAG("--speculate")) {     /* speculation (decoder.c, stream.c) */
+        } else if (FLAG("--speculate")) { /* speculation (decoder.c, stream.c) */
             TRY(parse_int(a, VALUE(), 1, VOX_MAX_ROWS, &x, err));
             o->speculate = (int)x;
         } else if (FLAG("--no-speculation")) {
@@ -172,15 +192,18 @@ static int parse_args(int argc, char **argv, cli_opts *o, vox_error_t *err) {
 #undef VALUE
     }
     if (o->pad_rate >= 0 && !o->synth_dir)
-        return vox_fail(err, VOX_EUSAGE, "--synthetic-pad-rate shapes a synthetic model. Use it with --write-synthetic DIR");
+        return vox_fail(err, VOX_EUSAGE,
+                        "--synthetic-pad-rate shapes a synthetic model. Use it with --write-synthetic DIR");
     if (o->help || o->info || o->synth_dir) return 0;
     if (strcmp(o->backend, "auto") && strcmp(o->backend, "cpu") && strcmp(o->backend, "cuda"))
         return vox_fail(err, VOX_EUSAGE, "unknown backend '%s'. Use --backend auto, cpu or cuda", o->backend);
     if (o->bench_copy_mb) return 0;
-    if (!o->model_dir) return vox_fail(err, VOX_EUSAGE, "no model folder given. Pass -d MODEL_DIR (run voxtral --help)");
+    if (!o->model_dir)
+        return vox_fail(err, VOX_EUSAGE, "no model folder given. Pass -d MODEL_DIR (run voxtral --help)");
     if (o->serve) {
         if (o->input || o->use_stdin || o->json || o->events || o->dump_dir)
-            return vox_fail(err, VOX_EUSAGE, "--serve reads framed audio for many streams on stdin and prints events. "
+            return vox_fail(err, VOX_EUSAGE,
+                            "--serve reads framed audio for many streams on stdin and prints events. "
                             "Drop -i, --stdin, --json, --events and --dump");
         return 0;
     }
@@ -208,7 +231,8 @@ static int print_info(const cli_opts *o, vox_error_t *err) {
     char model[256] = "";
     if (o->model_dir) TRY(model_facts(o->model_dir, model, sizeof model, err));
     char cuda[8192];
-    if (vox_cuda_probe_json(cuda, sizeof cuda) != 0) snprintf(cuda, sizeof cuda, "{\"available\":false,\"reason\":\"probe failed\"}");
+    if (vox_cuda_probe_json(cuda, sizeof cuda) != 0)
+        snprintf(cuda, sizeof cuda, "{\"available\":false,\"reason\":\"probe failed\"}");
     const char *archs = vox_cuda_archs();
     printf("{\"engine\":\"voxtral\",\"version\":\"%s\",\"commit\":\"%s\",\"backends\":[\"cpu\"%s],\"cuda_archs\":[",
            VOX_VERSION, VOX_COMMIT, archs[0] ? ",\"cuda\"" : "");
@@ -231,15 +255,16 @@ static int print_info(const cli_opts *o, vox_error_t *err) {
 
 typedef struct {
     const vox_model_t *m;
-    int print;                           /* plain mode: write text as tokens are decided */
-    int events;                          /* --events: a token event per token, progress events */
-    int64_t first_pos;                   /* L-1: step k = pos - first_pos */
+    int print;         /* plain mode: write text as tokens are decided */
+    int events;        /* --events: a token event per token, progress events */
+    int64_t first_pos; /* L-1: step k = pos - first_pos */
     vox_utf8_carry carry;
-    size_t n_fed, n_decided;             /* user samples fed, tokens decided */
-    double last_progress;                /* wall ms of the last progress event */
-    int keep_text;                       /* --json / --events / --dump: the result needs the text */
-    int oom;                             /* the transcript text could not grow */
-    unsigned char *text; size_t n_text, cap_text;
+    size_t n_fed, n_decided; /* user samples fed, tokens decided */
+    double last_progress;    /* wall ms of the last progress event */
+    int keep_text;           /* --json / --events / --dump: the result needs the text */
+    int oom;                 /* the transcript text could not grow */
+    unsigned char *text;
+    size_t n_text, cap_text;
 } run_ctx;
 
 /* A progress event when VOX_EVENTS_PROGRESS_MS have passed since the last one (or at force). */
@@ -247,7 +272,8 @@ static void progress(run_ctx *r, int force) {
     double now = vox_now_ms();
     if (!r->events || (!force && now - r->last_progress < VOX_EVENTS_PROGRESS_MS)) return;
     r->last_progress = now;
-    vox_events_progress(stdout, -1, (double)r->n_fed * 1000.0 / VOX_SAMPLE_RATE, (double)r->n_decided * VOX_MS_PER_TOKEN);
+    vox_events_progress(stdout, -1, (double)r->n_fed * 1000.0 / VOX_SAMPLE_RATE,
+                        (double)r->n_decided * VOX_MS_PER_TOKEN);
 }
 
 static void on_token(void *user, int token, int64_t pos) {
@@ -265,12 +291,15 @@ static void on_token(void *user, int token, int64_t pos) {
         fwrite(b, 1, len, stdout);
         fflush(stdout);
     }
-    if (!r->keep_text) return;   /* a plain stream keeps nothing: memory stays flat */
+    if (!r->keep_text) return; /* a plain stream keeps nothing: memory stays flat */
     if (r->n_text + len > r->cap_text) {
         size_t c = r->cap_text ? r->cap_text * 2 : 256;
         while (c < r->n_text + len) c *= 2;
         unsigned char *t = realloc(r->text, c);
-        if (!t) { r->oom = 1; return; }   /* reported after the stream returns */
+        if (!t) {
+            r->oom = 1;
+            return;
+        } /* reported after the stream returns */
         r->text = t;
         r->cap_text = c;
     }
@@ -288,7 +317,8 @@ static int make_dump_dir(const char *dir, vox_error_t *err) {
     snprintf(probe, sizeof probe, "%s/.voxtral-probe-%ld", dir, (long)getpid());
     int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL, 0600);
     if (fd < 0)
-        return vox_fail(err, VOX_EUSAGE, "the dump folder %s is not writable: %s. Choose a writable --dump folder", dir, strerror(errno));
+        return vox_fail(err, VOX_EUSAGE, "the dump folder %s is not writable: %s. Choose a writable --dump folder", dir,
+                        strerror(errno));
     close(fd);
     unlink(probe);
     return 0;
@@ -312,26 +342,38 @@ static int write_dumps(const char *dir, const vox_model_t *m, const vox_stream_r
     int rc = 0, i;
     for (i = 0; i < 4 && !rc; i++) {
         snprintf(path[i], sizeof path[i], "%s/%s", dir, names[i]);
-        if (i == 0) rc = vox_npy_write_f32(path[i], r->mel, 2, s_mel, err);
-        else if (i == 1) rc = vox_npy_write_f32(path[i], r->embeds, 2, s_emb, err);
-        else if (i == 2) rc = vox_npy_write_f32(path[i], r->logits, 2, s_log, err);
-        else rc = vox_file_write_atomic(path[i], write_tokens_json, r, err);
+        if (i == 0)
+            rc = vox_npy_write_f32(path[i], r->mel, 2, s_mel, err);
+        else if (i == 1)
+            rc = vox_npy_write_f32(path[i], r->embeds, 2, s_emb, err);
+        else if (i == 2)
+            rc = vox_npy_write_f32(path[i], r->logits, 2, s_log, err);
+        else
+            rc = vox_file_write_atomic(path[i], write_tokens_json, r, err);
     }
     if (rc)
         for (int k = 0; k < i - 1; k++) unlink(path[k]);
     return rc;
 }
 
-
 static void print_result(const cli_opts *o, const vox_model_t *m, const vox_stream_result *r, const run_ctx *rc,
                          double load_ms, double wall_ms, int interrupted) {
     vox_backend_t *be = m->be;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     vox_run_summary sum = {
-        .text = rc->text, .n_text = rc->n_text, .r = r, .backend = be->ops->name, .device = be->ops->device_name(be),
+        .text = rc->text,
+        .n_text = rc->n_text,
+        .r = r,
+        .backend = be->ops->name,
+        .device = be->ops->device_name(be),
         .gpu_mem_mb = strcmp(be->ops->name, "cpu") == 0 ? -1.0 : (double)be->ops->mem_used(be) / (1024.0 * 1024.0),
-        .delay_ms = o->delay_ms, .threads = o->threads > 0 ? o->threads : (int)(cores > 0 ? cores : 1),
-        .interrupted = interrupted, .load_ms = load_ms, .wall_ms = wall_ms, .peak_rss_mb = vox_peak_rss_mb(), .params = &m->p,
+        .delay_ms = o->delay_ms,
+        .threads = o->threads > 0 ? o->threads : (int)(cores > 0 ? cores : 1),
+        .interrupted = interrupted,
+        .load_ms = load_ms,
+        .wall_ms = wall_ms,
+        .peak_rss_mb = vox_peak_rss_mb(),
+        .params = &m->p,
     };
     if (o->events) {
         vox_events_done(stdout, -1, &sum);
@@ -383,7 +425,7 @@ static int bench_copy(const cli_opts *o, vox_error_t *err) {
  * ends the input (what was read is decided and printed, exit 128 + signal); a second one exits at
  * once. SIGBUS means a mapped model file shrank under us: one line (and an error event), exit 3. */
 static volatile sig_atomic_t stop_signal;
-static volatile int stop_taken;   /* test-and-set: two signals handled at once on two threads still count as two */
+static volatile int stop_taken; /* test-and-set: two signals handled at once on two threads still count as two */
 static char bus_line[1536], bus_event[2048];
 static size_t bus_line_len, bus_event_len;
 
@@ -401,8 +443,10 @@ static void on_bus(int sig) {
 
 static void install_handlers(const cli_opts *o) {
     vox_error_t e = {0, ""};
-    vox_fail(&e, VOX_EMODEL, "model file %s/consolidated.safetensors changed or was truncated while in use. Leave the "
-             "model files alone while voxtral runs; re-download the file if it is damaged", o->model_dir);
+    vox_fail(&e, VOX_EMODEL,
+             "model file %s/consolidated.safetensors changed or was truncated while in use. Leave the "
+             "model files alone while voxtral runs; re-download the file if it is damaged",
+             o->model_dir);
     int n = snprintf(bus_line, sizeof bus_line, "voxtral: error: %s\n", e.msg);
     bus_line_len = n < 0 ? 0 : (size_t)n < sizeof bus_line ? (size_t)n : sizeof bus_line - 1;
     if (o->events) {
@@ -419,7 +463,7 @@ static void install_handlers(const cli_opts *o) {
     sigemptyset(&sa.sa_mask);
     sa.sa_handler = on_bus;
     sigaction(SIGBUS, &sa, NULL);
-    sa.sa_handler = on_stop;   /* SA_RESTART: stdout writes resume; the stdin reader polls the flag */
+    sa.sa_handler = on_stop; /* SA_RESTART: stdout writes resume; the stdin reader polls the flag */
     sa.sa_flags = SA_RESTART;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
@@ -427,7 +471,10 @@ static void install_handlers(const cli_opts *o) {
 
 /* Size, modification time and inode of the model files, to say when one changed during the run. */
 static const char *MODEL_FILES[3] = {"params.json", "consolidated.safetensors", "tekken.json"};
-typedef struct { struct stat st[3]; int ok[3]; } model_stamp;
+typedef struct {
+    struct stat st[3];
+    int ok[3];
+} model_stamp;
 
 static void stamp_model(const char *dir, model_stamp *ms) {
     char path[4096];
@@ -443,13 +490,17 @@ static void note_model_changes(const char *dir, const model_stamp *before) {
     for (int i = 0; i < 3; i++) {
         const struct stat *a = &before->st[i], *b = &now.st[i];
         if (!before->ok[i]) continue;
-        const char *what = !now.ok[i] ? "was removed" : a->st_ino != b->st_ino || a->st_dev != b->st_dev ? "was replaced (new inode)"
-                         : a->st_size != b->st_size ? "changed size"
-                         : a->st_mtim.tv_sec != b->st_mtim.tv_sec || a->st_mtim.tv_nsec != b->st_mtim.tv_nsec ? "was modified"
-                         : NULL;
+        const char *what = !now.ok[i]                                         ? "was removed"
+                           : a->st_ino != b->st_ino || a->st_dev != b->st_dev ? "was replaced (new inode)"
+                           : a->st_size != b->st_size                         ? "changed size"
+                           : a->st_mtim.tv_sec != b->st_mtim.tv_sec || a->st_mtim.tv_nsec != b->st_mtim.tv_nsec
+                               ? "was modified"
+                               : NULL;
         if (what)
-            fprintf(stderr, "voxtral: note: model file %s/%s %s while voxtral ran; this result may mix old and new "
-                    "contents. Run again to use the new file\n", dir, MODEL_FILES[i], what);
+            fprintf(stderr,
+                    "voxtral: note: model file %s/%s %s while voxtral ran; this result may mix old and new "
+                    "contents. Run again to use the new file\n",
+                    dir, MODEL_FILES[i], what);
     }
 }
 
@@ -458,16 +509,19 @@ static void note_model_changes(const char *dir, const model_stamp *before) {
 static int transcribe(const cli_opts *o, double t_start, vox_error_t *err) {
     vox_audio_stream_t *as = NULL;
     if (o->dump_dir) TRY(make_dump_dir(o->dump_dir, err));
-    if (o->input) {   /* header (and a data chunk longer than the file) checked before any work */
+    if (o->input) { /* header (and a data chunk longer than the file) checked before any work */
         TRY(vox_audio_file_open(o->input, &as, err));
         long long n = vox_audio_stream_expected(as);
         if (n == 0) {
             vox_audio_stream_close(as);
-            return vox_fail(err, VOX_EAUDIO, "%s: the audio has no samples. Pass a WAV file with audio in it", o->input);
+            return vox_fail(err, VOX_EAUDIO, "%s: the audio has no samples. Pass a WAV file with audio in it",
+                            o->input);
         }
         if (n > 0 && n < VOX_SAMPLES_PER_TOKEN) {
             vox_audio_stream_close(as);
-            return vox_fail(err, VOX_EAUDIO, "%s is shorter than one token: %lld samples at 16 kHz, at least %d (80 ms) are needed. Provide a longer recording",
+            return vox_fail(err, VOX_EAUDIO,
+                            "%s is shorter than one token: %lld samples at 16 kHz, at least %d (80 ms) are needed. "
+                            "Provide a longer recording",
                             o->input, n, VOX_SAMPLES_PER_TOKEN);
         }
     }
@@ -486,17 +540,21 @@ static int transcribe(const cli_opts *o, double t_start, vox_error_t *err) {
     double load_ms = vox_now_ms() - t_load;
     if (!rc && o->debug)
         fprintf(stderr, "voxtral: debug: backend %s on %s; model: dim %d, %d+%d layers, vocab %d; load %.0f ms\n",
-                be->ops->name, be->ops->device_name(be), m->p.dim, m->p.enc_n_layers, m->p.n_layers,
-                m->p.vocab_size, load_ms);
-    int keep = o->json || o->events || o->dump_dir;   /* the result needs the tokens and the text */
+                be->ops->name, be->ops->device_name(be), m->p.dim, m->p.enc_n_layers, m->p.n_layers, m->p.vocab_size,
+                load_ms);
+    int keep = o->json || o->events || o->dump_dir; /* the result needs the tokens and the text */
     if (!rc) {
         rc_ctx.m = m;
         rc_ctx.print = !o->json && !o->events;
         rc_ctx.keep_text = keep;
         rc_ctx.events = o->events;
         rc_ctx.last_progress = vox_now_ms();
-        vox_stream_opts so = {.delay_ms = o->delay_ms, .ignore_eos = o->ignore_eos, .dump = o->dump_dir != NULL,
-                              .dump_steps = o->dump_steps, .speculate = o->speculate, .guess = o->spec_guess,
+        vox_stream_opts so = {.delay_ms = o->delay_ms,
+                              .ignore_eos = o->ignore_eos,
+                              .dump = o->dump_dir != NULL,
+                              .dump_steps = o->dump_steps,
+                              .speculate = o->speculate,
+                              .guess = o->spec_guess,
                               .drop_tokens = !keep};
         note_rows(be, o);
         rc = vox_stream_new(m, &so, on_token, &rc_ctx, &s, err);
@@ -510,16 +568,23 @@ static int transcribe(const cli_opts *o, double t_start, vox_error_t *err) {
     /* Interrupted before a token of audio arrived: nothing to decide, an empty result. */
     int empty = stop_signal && rc_ctx.n_fed < VOX_SAMPLES_PER_TOKEN;
     if (!rc && !empty) rc = vox_stream_flush(s, err);
-    if (!rc && rc_ctx.oom) rc = vox_fail(err, VOX_ENOMEM, "out of host memory while keeping the transcript. Free some memory and retry");
+    if (!rc && rc_ctx.oom)
+        rc = vox_fail(err, VOX_ENOMEM, "out of host memory while keeping the transcript. Free some memory and retry");
     if (!rc) progress(&rc_ctx, 1);
     if (!rc) {
         vox_stream_result r;
         vox_stream_result_get(s, &r);
-        if (o->json || o->events) print_result(o, m, &r, &rc_ctx, load_ms, vox_now_ms() - t_start, stop_signal != 0);
-        else { fputc('\n', stdout); fflush(stdout); }
+        if (o->json || o->events)
+            print_result(o, m, &r, &rc_ctx, load_ms, vox_now_ms() - t_start, stop_signal != 0);
+        else {
+            fputc('\n', stdout);
+            fflush(stdout);
+        }
         if (o->dump_dir) rc = write_dumps(o->dump_dir, m, &r, err);
         if (!rc && o->debug)
-            fprintf(stderr, "voxtral: debug: %lld positions, %zu steps; mel %.0f, encoder %.0f, adapter %.0f, prefill %.0f, decode %.0f ms (%.2f ms/step)\n",
+            fprintf(stderr,
+                    "voxtral: debug: %lld positions, %zu steps; mel %.0f, encoder %.0f, adapter %.0f, prefill %.0f, "
+                    "decode %.0f ms (%.2f ms/step)\n",
                     (long long)r.n_audio, r.n_tokens, r.t.mel, r.t.encoder, r.t.adapter, r.t.prefill, r.t.decode,
                     r.n_tokens ? r.t.decode / (double)r.n_tokens : 0.0);
     }
@@ -537,8 +602,10 @@ static int transcribe(const cli_opts *o, double t_start, vox_error_t *err) {
  * decides one position per step. */
 static void note_rows(const vox_backend_t *be, const cli_opts *o) {
     if (be->ops->rows_by_default || !o->debug) return;
-    fprintf(stderr, "voxtral: debug: the %s backend decides one position per %s by default (its multi-row ops "
-            "measured slower)%s\n", be->ops->name, o->serve ? "stream and forward" : "forward",
+    fprintf(stderr,
+            "voxtral: debug: the %s backend decides one position per %s by default (its multi-row ops "
+            "measured slower)%s\n",
+            be->ops->name, o->serve ? "stream and forward" : "forward",
             o->serve ? "" : "; --speculate K turns speculation on");
 }
 
@@ -566,15 +633,19 @@ static int serve(const cli_opts *o, vox_error_t *err) {
 
 int main(int argc, char **argv) {
     double t_start = vox_now_ms();
-    signal(SIGPIPE, SIG_IGN);   /* a closed stdout must not kill us with a signal */
+    signal(SIGPIPE, SIG_IGN); /* a closed stdout must not kill us with a signal */
     vox_error_t err = {0, ""};
     cli_opts o;
-    int events = 0;   /* known before parsing, so a usage error is an error event too */
+    int events = 0; /* known before parsing, so a usage error is an error event too */
     for (int i = 1; i < argc; i++) events |= strcmp(argv[i], "--events") == 0;
     int rc = parse_args(argc, argv, &o, &err);
     if (!rc) {
-        if (o.help) { fputs(USAGE, stdout); return 0; }
-        if (o.info) rc = print_info(&o, &err);
+        if (o.help) {
+            fputs(USAGE, stdout);
+            return 0;
+        }
+        if (o.info)
+            rc = print_info(&o, &err);
         else if (o.synth_dir) {
             if (strcmp(o.synth_size, "full") && strcmp(o.synth_size, "tiny"))
                 rc = vox_fail(&err, VOX_EUSAGE, "unknown --synthetic-size '%s'. Use full or tiny", o.synth_size);

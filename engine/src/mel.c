@@ -26,35 +26,39 @@
 #define M_PI 3.14159265358979323846
 #endif
 
-typedef struct { double re, im; } cplx;
+typedef struct {
+    double re, im;
+} cplx;
 
 /* Per-thread working memory of one frame's computation. */
 typedef struct {
-    cplx *in, *out;     /* [n_fft] */
-    double *power;      /* [n_bins] */
+    cplx *in, *out; /* [n_fft] */
+    double *power;  /* [n_bins] */
 } frame_scratch;
 
 /* Frames computed in one go below this count stay on the calling thread (streaming pushes). */
 #define MEL_PARALLEL_MIN_FRAMES 256
-#define MEL_MAX_THREADS 16
+#define MEL_MAX_THREADS         16
 
 struct vox_mel {
-    int n_mels, hop, n_fft, n_bins;   /* n_bins = n_fft/2 + 1 */
-    double log_floor;                 /* global_log_mel_max - 8 */
-    double *window;                   /* [n_fft] periodic Hann */
-    double *filters;                  /* [n_mels, n_bins] Slaney-normalised triangles */
-    int *f_lo, *f_hi;                 /* non-zero bin range [lo, hi) of each filter */
-    cplx *twiddle;                    /* [n_fft] e^{-2πik/n_fft} */
+    int n_mels, hop, n_fft, n_bins; /* n_bins = n_fft/2 + 1 */
+    double log_floor;               /* global_log_mel_max - 8 */
+    double *window;                 /* [n_fft] periodic Hann */
+    double *filters;                /* [n_mels, n_bins] Slaney-normalised triangles */
+    int *f_lo, *f_hi;               /* non-zero bin range [lo, hi) of each filter */
+    cplx *twiddle;                  /* [n_fft] e^{-2πik/n_fft} */
     int factors[32], n_factors;
-    int n_threads;                    /* frames are computed on up to this many threads */
+    int n_threads; /* frames are computed on up to this many threads */
 
-    float *buf; size_t buf_len, buf_cap;  /* samples [base, base + buf_len) */
-    size_t base;                      /* absolute index of buf[0] */
-    size_t n_total;                   /* samples pushed so far */
-    size_t next_frame;                /* index of the next frame to compute */
+    float *buf;
+    size_t buf_len, buf_cap; /* samples [base, base + buf_len) */
+    size_t base;             /* absolute index of buf[0] */
+    size_t n_total;          /* samples pushed so far */
+    size_t next_frame;       /* index of the next frame to compute */
     int finished;
 
-    float *ready; size_t ready_len, ready_cap;  /* computed frames not yet taken, [k, n_mels] */
+    float *ready;
+    size_t ready_len, ready_cap; /* computed frames not yet taken, [k, n_mels] */
 };
 
 /* ---- Slaney mel scale (linear below 1 kHz, logarithmic above) ---- */
@@ -74,12 +78,12 @@ static int build_filters(struct vox_mel *m, double sample_rate) {
     double *pts = malloc(sizeof(double) * (size_t)n_pts);
     if (!pts) return -1;
     double mel_lo = hz_to_mel(0.0), mel_hi = hz_to_mel(sample_rate / 2.0);
-    for (int i = 0; i < n_pts; i++)
-        pts[i] = mel_to_hz(mel_lo + (mel_hi - mel_lo) * i / (n_pts - 1));
+    for (int i = 0; i < n_pts; i++) pts[i] = mel_to_hz(mel_lo + (mel_hi - mel_lo) * i / (n_pts - 1));
     for (int f = 0; f < m->n_mels; f++) {
         double lo = pts[f], mid = pts[f + 1], hi = pts[f + 2];
         double enorm = 2.0 / (hi - lo);
-        m->f_lo[f] = m->n_bins; m->f_hi[f] = 0;
+        m->f_lo[f] = m->n_bins;
+        m->f_hi[f] = 0;
         for (int b = 0; b < m->n_bins; b++) {
             double hz = (sample_rate / 2.0) * b / (m->n_bins - 1);
             double down = (hz - lo) / (mid - lo), up = (hi - hz) / (hi - mid);
@@ -98,8 +102,8 @@ static int build_filters(struct vox_mel *m, double sample_rate) {
 
 /* Recursive mixed-radix DIT FFT of n points read from in[0], in[stride], ...; writes out[0..n)
  * in natural order. tw_step = n_fft / n maps this level's twiddle W_n^j to twiddle[j * tw_step]. */
-static void fft_rec(const struct vox_mel *m, const cplx *in, size_t stride, cplx *out, int n,
-                    const int *fac, int tw_step) {
+static void fft_rec(const struct vox_mel *m, const cplx *in, size_t stride, cplx *out, int n, const int *fac,
+                    int tw_step) {
     int p = fac[0], sub = n / p;
     if (sub == 1) {
         for (int q = 0; q < p; q++) out[q] = in[(size_t)q * stride];
@@ -155,20 +159,34 @@ vox_mel_t *vox_mel_new(const vox_params_t *p) {
     }
     /* Factor n_fft into small primes (radix 4 first would be faster; primes keep it simple). */
     int n = m->n_fft;
-    for (int f = 2; n > 1 && m->n_factors < 32; ) {
-        if (n % f == 0) { m->factors[m->n_factors++] = f; n /= f; }
-        else f++;
+    for (int f = 2; n > 1 && m->n_factors < 32;) {
+        if (n % f == 0) {
+            m->factors[m->n_factors++] = f;
+            n /= f;
+        } else
+            f++;
     }
-    if (n != 1 || m->n_factors == 0) { vox_mel_free(m); return NULL; }
+    if (n != 1 || m->n_factors == 0) {
+        vox_mel_free(m);
+        return NULL;
+    }
     for (int i = 0; i < m->n_factors; i++)
-        if (m->factors[i] > 32) { vox_mel_free(m); return NULL; } /* butterfly scratch is 32 */
+        if (m->factors[i] > 32) {
+            vox_mel_free(m);
+            return NULL;
+        } /* butterfly scratch is 32 */
     return m;
 }
 
 void vox_mel_free(vox_mel_t *m) {
     if (!m) return;
-    free(m->window); free(m->filters); free(m->f_lo); free(m->f_hi); free(m->twiddle);
-    free(m->buf); free(m->ready);
+    free(m->window);
+    free(m->filters);
+    free(m->f_lo);
+    free(m->f_hi);
+    free(m->twiddle);
+    free(m->buf);
+    free(m->ready);
     free(m);
 }
 
@@ -176,8 +194,8 @@ void vox_mel_free(vox_mel_t *m) {
 static double sample_at(const struct vox_mel *m, long long i) {
     long long n = (long long)m->n_total;
     if (i < 0) i = -i;
-    if (i >= n) i = 2 * (n - 1) - i;   /* only reached after finish */
-    if (i < 0) i = 0;                  /* degenerate very short input */
+    if (i >= n) i = 2 * (n - 1) - i; /* only reached after finish */
+    if (i < 0) i = 0;                /* degenerate very short input */
     return m->buf[(size_t)i - m->base];
 }
 
@@ -187,7 +205,11 @@ static int scratch_init(const struct vox_mel *m, frame_scratch *sc) {
     sc->power = malloc(sizeof(double) * (size_t)m->n_bins);
     return sc->in && sc->out && sc->power ? 0 : VOX_ENOMEM;
 }
-static void scratch_free(frame_scratch *sc) { free(sc->in); free(sc->out); free(sc->power); }
+static void scratch_free(frame_scratch *sc) {
+    free(sc->in);
+    free(sc->out);
+    free(sc->power);
+}
 
 /* One frame t into out[n_mels]. Reads only immutable state and the sample buffer, so frames can
  * be computed on several threads at once, each with its own scratch, with identical results. */
@@ -198,8 +220,7 @@ static void compute_frame(const struct vox_mel *m, frame_scratch *sc, size_t t, 
         sc->in[i].im = 0.0;
     }
     fft_rec(m, sc->in, 1, sc->out, m->n_fft, m->factors, 1);
-    for (int b = 0; b < m->n_bins; b++)
-        sc->power[b] = sc->out[b].re * sc->out[b].re + sc->out[b].im * sc->out[b].im;
+    for (int b = 0; b < m->n_bins; b++) sc->power[b] = sc->out[b].re * sc->out[b].re + sc->out[b].im * sc->out[b].im;
     for (int f = 0; f < m->n_mels; f++) {
         const double *w = m->filters + (size_t)f * m->n_bins;
         double e = 0.0;
@@ -212,8 +233,8 @@ static void compute_frame(const struct vox_mel *m, frame_scratch *sc, size_t t, 
 
 typedef struct {
     const struct vox_mel *m;
-    size_t t0, t1;      /* frames [t0, t1) */
-    float *out;         /* row of frame t0 */
+    size_t t0, t1; /* frames [t0, t1) */
+    float *out;    /* row of frame t0 */
     int rc;
 } frame_job;
 
@@ -236,7 +257,8 @@ static int emit_frames(struct vox_mel *m, size_t t0, size_t t1) {
         while (cap < m->ready_len + n) cap *= 2;
         float *r = realloc(m->ready, sizeof(float) * cap * w);
         if (!r) return VOX_ENOMEM;
-        m->ready = r; m->ready_cap = cap;
+        m->ready = r;
+        m->ready_cap = cap;
     }
     float *out = m->ready + m->ready_len * w;
     int nt = n >= MEL_PARALLEL_MIN_FRAMES ? m->n_threads : 1;
@@ -246,15 +268,21 @@ static int emit_frames(struct vox_mel *m, size_t t0, size_t t1) {
     for (int i = 0; i < nt; i++) {
         size_t a = t0 + n * (size_t)i / (size_t)nt, b = t0 + n * (size_t)(i + 1) / (size_t)nt;
         jobs[i] = (frame_job){m, a, b, out + (a - t0) * w, 0};
-        if (i > 0 && pthread_create(&tid[i], NULL, run_frames, &jobs[i]) == 0) { started |= 1 << i; continue; }
-        if (i > 0) jobs[i].rc = -1;          /* no thread: computed below on this one */
+        if (i > 0 && pthread_create(&tid[i], NULL, run_frames, &jobs[i]) == 0) {
+            started |= 1 << i;
+            continue;
+        }
+        if (i > 0) jobs[i].rc = -1; /* no thread: computed below on this one */
     }
     run_frames(&jobs[0]);
     for (int i = 1; i < nt; i++) {
-        if (started & (1 << i)) pthread_join(tid[i], NULL);
-        else run_frames(&jobs[i]);
+        if (started & (1 << i))
+            pthread_join(tid[i], NULL);
+        else
+            run_frames(&jobs[i]);
     }
-    for (int i = 0; i < nt; i++) if (jobs[i].rc) rc = VOX_ENOMEM;
+    for (int i = 0; i < nt; i++)
+        if (jobs[i].rc) rc = VOX_ENOMEM;
     if (rc) return rc;
     m->ready_len += n;
     return 0;
@@ -264,13 +292,13 @@ static int emit_frames(struct vox_mel *m, size_t t0, size_t t1) {
  * t*hop + n_fft/2 - 1 and, for the left reflection, up to n_fft/2. */
 static int drain(struct vox_mel *m) {
     size_t half = (size_t)m->n_fft / 2;
-    size_t end = m->next_frame;    /* frames [next_frame, end) can be computed now */
+    size_t end = m->next_frame; /* frames [next_frame, end) can be computed now */
     if (m->finished) {
-        end = m->n_total / (size_t)m->hop;                 /* the STFT's last frame is dropped */
+        end = m->n_total / (size_t)m->hop; /* the STFT's last frame is dropped */
         if (end < m->next_frame) end = m->next_frame;
     } else {
         for (;;) {
-            size_t need = end * m->hop + half;             /* samples needed: [0, need) */
+            size_t need = end * m->hop + half; /* samples needed: [0, need) */
             if (need < half + 1) need = half + 1;
             if (m->n_total < need) break;
             end++;
@@ -302,7 +330,8 @@ int vox_mel_push(vox_mel_t *m, const float *x, size_t n) {
         while (cap < m->buf_len + n) cap *= 2;
         float *b = realloc(m->buf, sizeof(float) * cap);
         if (!b) return VOX_ENOMEM;
-        m->buf = b; m->buf_cap = cap;
+        m->buf = b;
+        m->buf_cap = cap;
     }
     memcpy(m->buf + m->buf_len, x, sizeof(float) * n);
     m->buf_len += n;

@@ -18,7 +18,7 @@
 
 typedef struct vox_mel vox_mel_t;
 
-vox_mel_t *vox_mel_new(const vox_params_t *p);   /* NULL on out of memory */
+vox_mel_t *vox_mel_new(const vox_params_t *p); /* NULL on out of memory */
 void vox_mel_free(vox_mel_t *m);
 
 /* Feed n samples (16 kHz mono). Returns 0, or VOX_ENOMEM. */

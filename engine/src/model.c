@@ -32,7 +32,8 @@ int vox_model_error(const vox_backend_t *be, int rc, vox_error_t *err) {
     if (rc == 0) return 0;
     if (be->err.code) return vox_fail(err, be->err.code, "%s", be->err.msg);
     if (err && err->code) return err->code;
-    return vox_fail(err, rc, "backend operation failed (code %d) without a message. This is a bug; please report it", rc);
+    return vox_fail(err, rc, "backend operation failed (code %d) without a message. This is a bug; please report it",
+                    rc);
 }
 
 /* Pay the backend's one-time GEMM costs now (timed as load), for the row counts the stream
@@ -48,13 +49,27 @@ static int prepare(vox_model_t *m, vox_error_t *err) {
     int pmin = VOX_LEFT_PAD_TOKENS + 1, pmax = VOX_LEFT_PAD_TOKENS + VOX_DELAY_MS_MAX / 80;
     const vox_enc_layer_backend_t *e = &m->enc[0];
     const vox_dec_layer_backend_t *d = &m->dec[0];
-    struct { const vox_bweight_t *w, *b; int min, max, acc; } all[] = {
-        {m->conv0_w, m->conv0_b, lo, 2 * C, 0}, {m->conv1_w, m->conv1_b, lo, C, 0},
-        {e->wq, e->bq, lo, C, 0}, {e->wk, NULL, lo, C, 0}, {e->wv, e->bv, lo, C, 0}, {e->wo, e->bo, lo, C, 1},
-        {e->w1, NULL, lo, C, 0}, {e->w3, NULL, lo, C, 0}, {e->w2, e->b2, lo, C, 1},
-        {m->proj0, NULL, lo, (C + g - 1) / g, 0}, {m->proj2, NULL, lo, (C + g - 1) / g, 0},
-        {d->wq, NULL, pmin, pmax, 0}, {d->wk, NULL, pmin, pmax, 0}, {d->wv, NULL, pmin, pmax, 0},
-        {d->wo, NULL, pmin, pmax, 1}, {d->w1, NULL, pmin, pmax, 0}, {d->w3, NULL, pmin, pmax, 0},
+    struct {
+        const vox_bweight_t *w, *b;
+        int min, max, acc;
+    } all[] = {
+        {m->conv0_w, m->conv0_b, lo, 2 * C, 0},
+        {m->conv1_w, m->conv1_b, lo, C, 0},
+        {e->wq, e->bq, lo, C, 0},
+        {e->wk, NULL, lo, C, 0},
+        {e->wv, e->bv, lo, C, 0},
+        {e->wo, e->bo, lo, C, 1},
+        {e->w1, NULL, lo, C, 0},
+        {e->w3, NULL, lo, C, 0},
+        {e->w2, e->b2, lo, C, 1},
+        {m->proj0, NULL, lo, (C + g - 1) / g, 0},
+        {m->proj2, NULL, lo, (C + g - 1) / g, 0},
+        {d->wq, NULL, pmin, pmax, 0},
+        {d->wk, NULL, pmin, pmax, 0},
+        {d->wv, NULL, pmin, pmax, 0},
+        {d->wo, NULL, pmin, pmax, 1},
+        {d->w1, NULL, pmin, pmax, 0},
+        {d->w3, NULL, pmin, pmax, 0},
         {d->w2, NULL, pmin, pmax, 1},
     };
     for (size_t i = 0; i < sizeof all / sizeof *all; i++) {
@@ -76,11 +91,17 @@ int vox_model_load(const char *dir, vox_backend_t *be, vox_model_t **out, vox_er
     int rc = vox_params_load(dir, &m->p, err);
     if (rc == 0) rc = vox_weights_load(dir, &m->p, &m->w, err);
     if (rc == 0) rc = vox_tokenizer_load(dir, m->p.vocab_size, &m->tok, err);
-    if (rc != 0) { vox_model_free(m); return rc; }
+    if (rc != 0) {
+        vox_model_free(m);
+        return rc;
+    }
     const vox_params_t *p = &m->p;
     m->enc = calloc((size_t)p->enc_n_layers, sizeof *m->enc);
     m->dec = calloc((size_t)p->n_layers, sizeof *m->dec);
-    if (!m->enc || !m->dec) { vox_model_free(m); return vox_fail(err, VOX_ENOMEM, "out of host memory loading the model. Use a machine with more RAM"); }
+    if (!m->enc || !m->dec) {
+        vox_model_free(m);
+        return vox_fail(err, VOX_ENOMEM, "out of host memory loading the model. Use a machine with more RAM");
+    }
 
     m->n_spec = vox_weights_spec(p, &m->w, m, &m->spec, err);
     rc = m->n_spec < 0 ? m->n_spec : 0;
@@ -88,7 +109,10 @@ int vox_model_load(const char *dir, vox_backend_t *be, vox_model_t **out, vox_er
     for (int i = 0; i < m->n_spec && !rc; i++)
         if (m->spec[i].dev) rc = up(m, &m->spec[i], err);
     if (!rc && p->enc_n_layers > 0 && p->n_layers > 0) rc = prepare(m, err);
-    if (rc) { vox_model_free(m); return rc; }
+    if (rc) {
+        vox_model_free(m);
+        return rc;
+    }
     *out = m;
     return 0;
 }

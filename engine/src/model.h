@@ -11,23 +11,27 @@
 /* The layer structs, host and backend, sit beside the tensor table in weights.h. */
 typedef struct vox_model {
     vox_params_t p;
-    vox_weights_t w;          /* host views into the mapping (ada weights are read from here) */
-    vox_tensor_spec_t *spec;  /* the tensor table, host and backend slots filled: upload and free walk it */
+    vox_weights_t w;         /* host views into the mapping (ada weights are read from here) */
+    vox_tensor_spec_t *spec; /* the tensor table, host and backend slots filled: upload and free walk it */
     int n_spec;
     vox_tokenizer_t tok;
-    vox_backend_t *be;        /* not owned */
-    vox_bweight_t *conv0_w, *conv0_b, *conv1_w, *conv1_b;   /* [enc_dim, n_mels*3], [enc_dim], ... */
-    vox_enc_layer_backend_t *enc;   /* [enc_n_layers] */
+    vox_backend_t *be;                                    /* not owned */
+    vox_bweight_t *conv0_w, *conv0_b, *conv1_w, *conv1_b; /* [enc_dim, n_mels*3], [enc_dim], ... */
+    vox_enc_layer_backend_t *enc;                         /* [enc_n_layers] */
     vox_bweight_t *enc_norm;
-    vox_bweight_t *proj0, *proj2;       /* adapter [dim, 4*enc_dim], [dim, dim] */
-    vox_bweight_t *tok_embeddings;      /* [vocab, dim]: input embedding and LM head */
-    vox_dec_layer_backend_t *dec;   /* [n_layers] */
+    vox_bweight_t *proj0, *proj2;  /* adapter [dim, 4*enc_dim], [dim, dim] */
+    vox_bweight_t *tok_embeddings; /* [vocab, dim]: input embedding and LM head */
+    vox_dec_layer_backend_t *dec;  /* [n_layers] */
     vox_bweight_t *norm;
 } vox_model_t;
 
 /* Model code calls backend ops through TRY: the first failing op returns its code; the
  * message stays in be->err (vox_model_error copies it to the caller). */
-#define TRY(call) do { int rc_ = (call); if (rc_) return rc_; } while (0)
+#define TRY(call)                                                                                                      \
+    do {                                                                                                               \
+        int rc_ = (call);                                                                                              \
+        if (rc_) return rc_;                                                                                           \
+    } while (0)
 
 /* Copy the backend's first error (if any) into err; returns the code to propagate. */
 int vox_model_error(const vox_backend_t *be, int rc, vox_error_t *err);

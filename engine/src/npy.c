@@ -15,18 +15,27 @@ int vox_file_write_atomic(const char *path, int (*write)(FILE *f, const void *ct
     if (snprintf(tmp, sizeof tmp, "%s.partial-%ld", path, (long)getpid()) >= (int)sizeof tmp)
         return vox_fail(err, VOX_EUSAGE, "the dump path %s is too long. Choose a shorter --dump folder", path);
     FILE *f = fopen(tmp, "wb");
-    if (!f) return vox_fail(err, VOX_EUSAGE, "cannot write %s: %s. Choose a writable --dump folder", path, strerror(errno));
+    if (!f)
+        return vox_fail(err, VOX_EUSAGE, "cannot write %s: %s. Choose a writable --dump folder", path, strerror(errno));
     int rc = write(f, ctx);
     int e = ferror(f) ? errno : 0;
     if (fclose(f) != 0 && !e) e = errno ? errno : EIO;
-    if (!rc && e) rc = vox_fail(err, VOX_EUSAGE, "cannot write %s: %s. Free space in the --dump folder or choose another one", path, strerror(e));
+    if (!rc && e)
+        rc = vox_fail(err, VOX_EUSAGE, "cannot write %s: %s. Free space in the --dump folder or choose another one",
+                      path, strerror(e));
     if (!rc && rename(tmp, path) != 0)
         rc = vox_fail(err, VOX_EUSAGE, "cannot write %s: %s. Choose a writable --dump folder", path, strerror(errno));
     if (rc) unlink(tmp);
     return rc;
 }
 
-typedef struct { const float *data; size_t count; const unsigned char *pre; const char *hdr; size_t n; } npy_body;
+typedef struct {
+    const float *data;
+    size_t count;
+    const unsigned char *pre;
+    const char *hdr;
+    size_t n;
+} npy_body;
 
 static int write_npy(FILE *f, const void *ctx) {
     const npy_body *b = ctx;
@@ -44,12 +53,12 @@ int vox_npy_write_f32(const char *path, const float *data, int ndim, const size_
         n += snprintf(hdr + n, sizeof hdr - (size_t)n, "%zu,%s", shape[i], i + 1 < ndim ? " " : "");
         count *= shape[i];
     }
-    if (ndim > 1) n--;   /* "(3, 4,)" -> "(3, 4)"; a 1-d shape keeps its comma: "(3,)" */
+    if (ndim > 1) n--; /* "(3, 4,)" -> "(3, 4)"; a 1-d shape keeps its comma: "(3,)" */
     n += snprintf(hdr + n, sizeof hdr - (size_t)n, "), }");
-    int total = (10 + n + 1 + 63) / 64 * 64;   /* magic(6) + version(2) + len(2) + dict + '\n' */
+    int total = (10 + n + 1 + 63) / 64 * 64; /* magic(6) + version(2) + len(2) + dict + '\n' */
     while (10 + n + 1 < total) hdr[n++] = ' ';
     hdr[n++] = '\n';
-    unsigned char pre[10] = { 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(n & 0xff), (unsigned char)(n >> 8) };
+    unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(n & 0xff), (unsigned char)(n >> 8)};
     npy_body b = {data, count, pre, hdr, (size_t)n};
     return vox_file_write_atomic(path, write_npy, &b, err);
 }

@@ -18,8 +18,8 @@
 #include <string.h>
 
 #define ZERO_CROSSINGS 32
-#define MAX_ROWS 1024
-#define KAISER_BETA 8.0         /* ~ -80 dB stop band with 32 zero crossings */
+#define MAX_ROWS       1024
+#define KAISER_BETA    8.0 /* ~ -80 dB stop band with 32 zero crossings */
 
 struct vox_resampler {
     uint64_t in_rate, out_rate; /* reduced by their gcd */
@@ -28,9 +28,9 @@ struct vox_resampler {
     float *table;               /* [(R + 1), 2·hw]: row r, tap k -> h((hw − 1 − k) + r / R) */
     float *buf;                 /* input samples buf_base .. buf_base + buf_n − 1 */
     size_t buf_n, buf_cap;
-    uint64_t buf_base;          /* absolute index of buf[0] */
-    uint64_t n_in;              /* input samples seen so far */
-    uint64_t next_out;          /* index j of the next output sample */
+    uint64_t buf_base; /* absolute index of buf[0] */
+    uint64_t n_in;     /* input samples seen so far */
+    uint64_t next_out; /* index j of the next output sample */
 };
 
 /* Modified Bessel function of the first kind, order 0 (power series; converges fast for x < 30). */
@@ -44,7 +44,11 @@ static double bessel_i0(double x) {
 }
 
 static uint64_t gcd(uint64_t a, uint64_t b) {
-    while (b) { uint64_t t = a % b; a = b; b = t; }
+    while (b) {
+        uint64_t t = a % b;
+        a = b;
+        b = t;
+    }
     return a;
 }
 
@@ -59,7 +63,7 @@ vox_resampler_t *vox_resampler_new_width(int in_rate, int out_rate, int zero_cro
     uint64_t g = gcd((uint64_t)in_rate, (uint64_t)out_rate);
     r->in_rate = (uint64_t)in_rate / g;
     r->out_rate = (uint64_t)out_rate / g;
-    if (r->in_rate == r->out_rate) return r;   /* identity: no table */
+    if (r->in_rate == r->out_rate) return r; /* identity: no table */
     const double pi = 3.14159265358979323846, i0b = bessel_i0(KAISER_BETA);
     double fc = 0.95 * 0.5 * (in_rate < out_rate ? 1.0 : (double)out_rate / in_rate);
     double half_width = zero_crossings / (2.0 * fc);
@@ -67,7 +71,10 @@ vox_resampler_t *vox_resampler_new_width(int in_rate, int out_rate, int zero_cro
     r->rows = r->out_rate <= MAX_ROWS ? (int)r->out_rate : MAX_ROWS;
     int taps = 2 * r->hw;
     r->table = malloc((size_t)(r->rows + 1) * (size_t)taps * sizeof *r->table);
-    if (!r->table) { free(r); return NULL; }
+    if (!r->table) {
+        free(r);
+        return NULL;
+    }
     for (int row = 0; row <= r->rows; row++)
         for (int k = 0; k < taps; k++) {
             double x = (r->hw - 1 - k) + (double)row / r->rows, u = fabs(x) / half_width;
@@ -116,14 +123,14 @@ static size_t produce(vox_resampler_t *r, int flushing, float **out, size_t *out
     const int taps = 2 * r->hw;
     size_t added = 0;
     for (;;) {
-        uint64_t num = r->next_out * r->in_rate;          /* t_j = num / out_rate */
+        uint64_t num = r->next_out * r->in_rate; /* t_j = num / out_rate */
         uint64_t ti = num / r->out_rate, rem = num % r->out_rate;
         if (flushing ? ti >= r->n_in : ti + (uint64_t)r->hw >= r->n_in) break;
         if (grow(out, out_cap, *out_n + 1)) return (size_t)-1;
         /* row position: rem / out_rate of the way between input samples */
         uint64_t pos = rem * (uint64_t)r->rows;
         int row = (int)(pos / r->out_rate);
-        float f = (float)(pos % r->out_rate) / (float)r->out_rate;   /* 0 when rows == out_rate */
+        float f = (float)(pos % r->out_rate) / (float)r->out_rate; /* 0 when rows == out_rate */
         /* taps k cover inputs ti − hw + 1 + k; clip to the samples held (zeros elsewhere) */
         int64_t first = (int64_t)ti - r->hw + 1;
         int k0 = first < (int64_t)r->buf_base ? (int)((int64_t)r->buf_base - first) : 0;
@@ -150,7 +157,7 @@ static size_t produce(vox_resampler_t *r, int flushing, float **out, size_t *out
 }
 
 size_t vox_resampler_push(vox_resampler_t *r, const float *in, size_t n, float **out, size_t *out_cap, size_t *out_n) {
-    if (r->in_rate == r->out_rate) {             /* same rate: pass through untouched */
+    if (r->in_rate == r->out_rate) { /* same rate: pass through untouched */
         if (grow(out, out_cap, *out_n + n)) return (size_t)-1;
         memcpy(*out + *out_n, in, n * sizeof *in);
         *out_n += n;

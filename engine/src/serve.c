@@ -18,8 +18,8 @@
 #include "json.h"
 #include "serve.h"
 
-#define TURN_SAMPLES (4 * VOX_SAMPLES_PER_TOKEN) /* samples one stream is fed per turn (320 ms) */
-#define PENDING_CAP ((size_t)30 * VOX_SAMPLE_RATE) /* waiting samples, all streams, before stdin pauses */
+#define TURN_SAMPLES (4 * VOX_SAMPLES_PER_TOKEN)    /* samples one stream is fed per turn (320 ms) */
+#define PENDING_CAP  ((size_t)30 * VOX_SAMPLE_RATE) /* waiting samples, all streams, before stdin pauses */
 
 typedef struct serve serve_t;
 
@@ -28,20 +28,23 @@ typedef struct {
     serve_t *srv;
     vox_stream_t *s;
     vox_stream_opts o;
-    int L;                                    /* prompt length: step k is decoder position L-1+k */
-    int16_t *pcm; size_t head, n_pcm, cap_pcm; /* waiting samples pcm[head..n_pcm) */
-    int has_odd; unsigned char odd;           /* low byte of a sample split between two frames */
-    int finishing, ended, flushed;   /* flushed: batched streams wait for their last positions */
+    int L; /* prompt length: step k is decoder position L-1+k */
+    int16_t *pcm;
+    size_t head, n_pcm, cap_pcm; /* waiting samples pcm[head..n_pcm) */
+    int has_odd;
+    unsigned char odd;             /* low byte of a sample split between two frames */
+    int finishing, ended, flushed; /* flushed: batched streams wait for their last positions */
     size_t n_fed, n_tok;
     double last_progress, t_open;
-    vox_utf8_carry carry;                     /* a UTF-8 character split between two token events */
+    vox_utf8_carry carry; /* a UTF-8 character split between two token events */
 } sstream;
 
 struct serve {
     const vox_model_t *m;
     vox_serve_opts o;
     FILE *out;
-    sstream **st; size_t n_st, cap_st;
+    sstream **st;
+    size_t n_st, cap_st;
     size_t rr;          /* round-robin start of the next turn */
     size_t pending;     /* waiting samples over all streams */
     vox_batch_t *batch; /* one decoder forward per step for every ready stream, or NULL */
@@ -57,13 +60,17 @@ long vox_serve_frame_parse(const unsigned char *buf, size_t n, vox_serve_frame *
     if (n < 1) return 0;
     char t = (char)buf[0];
     if (t != 'O' && t != 'A' && t != 'F' && t != 'C')
-        return vox_fail(err, VOX_EUSAGE, "serve: unknown frame type byte 0x%02x. Frames start with O, A, F or C "
-                        "(see engine/README.md, serve mode)", buf[0]);
+        return vox_fail(err, VOX_EUSAGE,
+                        "serve: unknown frame type byte 0x%02x. Frames start with O, A, F or C "
+                        "(see engine/README.md, serve mode)",
+                        buf[0]);
     if (n < VOX_SERVE_HEADER) return 0;
     uint32_t len = le32(buf + 5);
     if (len > VOX_SERVE_MAX_PAYLOAD)
-        return vox_fail(err, VOX_EUSAGE, "serve: frame payload of %u bytes is over the limit of %u. Send audio in "
-                        "smaller frames", len, VOX_SERVE_MAX_PAYLOAD);
+        return vox_fail(err, VOX_EUSAGE,
+                        "serve: frame payload of %u bytes is over the limit of %u. Send audio in "
+                        "smaller frames",
+                        len, VOX_SERVE_MAX_PAYLOAD);
     if (n - VOX_SERVE_HEADER < len) return 0;
     f->type = t;
     f->stream = le32(buf + 1);
@@ -78,25 +85,32 @@ int vox_serve_open_parse(const unsigned char *p, size_t n, vox_stream_opts *o, v
     if (i == n) return 0;
     vox_error_t jerr = {0, ""};
     vox_json *j = vox_json_parse((const char *)p, n, "open options", &jerr);
-    if (!j) {   /* keep the parser's problem (with the byte offset), not its advice about model files */
+    if (!j) { /* keep the parser's problem (with the byte offset), not its advice about model files */
         char *fix = strstr(jerr.msg, "). ");
         if (fix) fix[1] = 0;
         return vox_fail(err, VOX_EUSAGE, "%s. Send a JSON object like {\"delay_ms\":480} in the open frame", jerr.msg);
     }
     int rc = 0;
     if (j->type != VOX_JSON_OBJECT)
-        rc = vox_fail(err, VOX_EUSAGE, "open options must be a JSON object like {\"delay_ms\":480}. Fix the open frame");
+        rc =
+            vox_fail(err, VOX_EUSAGE, "open options must be a JSON object like {\"delay_ms\":480}. Fix the open frame");
     for (const vox_json *c = j->type == VOX_JSON_OBJECT ? j->child : NULL; c && !rc; c = c->next) {
         if (!strcmp(c->key, "delay_ms")) {
             double d = c->number;
             if (c->type != VOX_JSON_NUMBER || d < 80 || d > VOX_DELAY_MS_MAX || d != (double)(int)d || (int)d % 80)
-                rc = vox_fail(err, VOX_EUSAGE, "open options: delay_ms must be a multiple of 80 from 80 to %d. Fix the "
-                              "open frame", VOX_DELAY_MS_MAX);
-            else o->delay_ms = (int)d;
+                rc = vox_fail(err, VOX_EUSAGE,
+                              "open options: delay_ms must be a multiple of 80 from 80 to %d. Fix the "
+                              "open frame",
+                              VOX_DELAY_MS_MAX);
+            else
+                o->delay_ms = (int)d;
         } else if (!strcmp(c->key, "ignore_eos")) {
-            if (c->type != VOX_JSON_BOOL) rc = vox_fail(err, VOX_EUSAGE, "open options: ignore_eos must be true or "
-                                                         "false. Fix the open frame");
-            else o->ignore_eos = c->number != 0;
+            if (c->type != VOX_JSON_BOOL)
+                rc = vox_fail(err, VOX_EUSAGE,
+                              "open options: ignore_eos must be true or "
+                              "false. Fix the open frame");
+            else
+                o->ignore_eos = c->number != 0;
         } else {
             rc = vox_fail(err, VOX_EUSAGE, "open options: unknown key '%.64s'. Use delay_ms or ignore_eos", c->key);
         }
@@ -127,7 +141,8 @@ static void ev_ready(const serve_t *S) {
     vox_events_begin(S->out, "ready", VOX_EVENTS_STREAM_NULL);
     fprintf(S->out, ",\"version\":\"%s\",\"backend\":\"%s\",\"device\":", VOX_VERSION, be->ops->name);
     vox_json_write_string(S->out, (const unsigned char *)dev, strlen(dev));
-    fprintf(S->out, ",\"sample_rate\":%d,\"delay_ms\":%d,\"max_payload\":%u,\"load_ms\":%.1f,\"model\":{\"dim\":%d,"
+    fprintf(S->out,
+            ",\"sample_rate\":%d,\"delay_ms\":%d,\"max_payload\":%u,\"load_ms\":%.1f,\"model\":{\"dim\":%d,"
             "\"n_layers\":%d,\"enc_n_layers\":%d,\"vocab_size\":%d,\"sliding_window\":%d}",
             VOX_SAMPLE_RATE, S->o.delay_ms, VOX_SERVE_MAX_PAYLOAD, S->o.load_ms, m->p.dim, m->p.n_layers,
             m->p.enc_n_layers, m->p.vocab_size, m->p.sliding_window);
@@ -172,11 +187,19 @@ static void ev_done(sstream *x) {
         n_text += len;
     }
     vox_run_summary sum = {
-        .text = text ? text : (const unsigned char *)"", .n_text = text ? n_text : 0, .r = &r,
-        .backend = be->ops->name, .device = be->ops->device_name(be),
+        .text = text ? text : (const unsigned char *)"",
+        .n_text = text ? n_text : 0,
+        .r = &r,
+        .backend = be->ops->name,
+        .device = be->ops->device_name(be),
         .gpu_mem_mb = strcmp(be->ops->name, "cpu") == 0 ? -1.0 : (double)be->ops->mem_used(be) / (1024.0 * 1024.0),
-        .delay_ms = x->o.delay_ms, .threads = S->o.threads, .interrupted = 0, .load_ms = S->o.load_ms,
-        .wall_ms = vox_now_ms() - x->t_open, .peak_rss_mb = vox_peak_rss_mb(), .params = &S->m->p,
+        .delay_ms = x->o.delay_ms,
+        .threads = S->o.threads,
+        .interrupted = 0,
+        .load_ms = S->o.load_ms,
+        .wall_ms = vox_now_ms() - x->t_open,
+        .peak_rss_mb = vox_peak_rss_mb(),
+        .params = &S->m->p,
     };
     vox_events_done(S->out, (long)x->id, &sum);
     free(text);
@@ -211,8 +234,10 @@ static void stream_fail(serve_t *S, sstream *x, const vox_error_t *e) {
 static void sweep(serve_t *S) {
     size_t k = 0;
     for (size_t i = 0; i < S->n_st; i++) {
-        if (S->st[i]->ended) stream_free(S->st[i]);
-        else S->st[k++] = S->st[i];
+        if (S->st[i]->ended)
+            stream_free(S->st[i]);
+        else
+            S->st[k++] = S->st[i];
     }
     S->n_st = k;
 }
@@ -225,8 +250,8 @@ static int stream_open(serve_t *S, const vox_serve_frame *fr, vox_error_t *e) {
         stream_end(S, old);
         return e->code;
     }
-    vox_stream_opts so = {.delay_ms = S->o.delay_ms, .ignore_eos = S->o.ignore_eos, .dump_steps = -1,
-                          .defer = S->batch != NULL};
+    vox_stream_opts so = {
+        .delay_ms = S->o.delay_ms, .ignore_eos = S->o.ignore_eos, .dump_steps = -1, .defer = S->batch != NULL};
     TRY(vox_serve_open_parse(fr->payload, fr->len, &so, e));
     if (S->n_st == S->cap_st) {
         size_t c = S->cap_st ? 2 * S->cap_st : 16;
@@ -243,7 +268,10 @@ static int stream_open(serve_t *S, const vox_serve_frame *fr, vox_error_t *e) {
     x->L = 1 + VOX_LEFT_PAD_TOKENS + so.delay_ms / VOX_MS_PER_TOKEN;
     x->t_open = vox_now_ms();
     int rc = vox_stream_new(S->m, &so, on_token, x, &x->s, e);
-    if (rc) { free(x); return rc; }
+    if (rc) {
+        free(x);
+        return rc;
+    }
     S->st[S->n_st++] = x;
     ev_simple(S->out, "opened", x->id);
     return 0;
@@ -256,7 +284,7 @@ static int stream_audio(serve_t *S, sstream *x, const unsigned char *p, size_t n
     size_t bytes = n + (size_t)x->has_odd, ns = bytes / 2;
     if (x->head > 0 && x->head == x->n_pcm) x->head = x->n_pcm = 0;
     if (x->n_pcm + ns > x->cap_pcm) {
-        if (x->head) {   /* slide the waiting samples to the front before growing */
+        if (x->head) { /* slide the waiting samples to the front before growing */
             memmove(x->pcm, x->pcm + x->head, (x->n_pcm - x->head) * sizeof *x->pcm);
             x->n_pcm -= x->head;
             x->head = 0;
@@ -264,8 +292,11 @@ static int stream_audio(serve_t *S, sstream *x, const unsigned char *p, size_t n
         size_t c = x->cap_pcm ? x->cap_pcm : 4096;
         while (c < x->n_pcm + ns) c *= 2;
         int16_t *q = c > x->cap_pcm ? realloc(x->pcm, c * sizeof *q) : x->pcm;
-        if (!q) return vox_fail(e, VOX_ENOMEM, "out of host memory buffering audio for stream %u. Send audio no faster "
-                                "than it is decoded", x->id);
+        if (!q)
+            return vox_fail(e, VOX_ENOMEM,
+                            "out of host memory buffering audio for stream %u. Send audio no faster "
+                            "than it is decoded",
+                            x->id);
         x->pcm = q;
         x->cap_pcm = c > x->cap_pcm ? c : x->cap_pcm;
     }
@@ -276,7 +307,10 @@ static int stream_audio(serve_t *S, sstream *x, const unsigned char *p, size_t n
         i = 1;
     }
     for (; i + 1 < n; i += 2) x->pcm[x->n_pcm++] = (int16_t)(uint16_t)(p[i] | p[i + 1] << 8);
-    if (i < n) { x->odd = p[i]; x->has_odd = 1; }
+    if (i < n) {
+        x->odd = p[i];
+        x->has_odd = 1;
+    }
     S->pending += ns;
     return 0;
 }
@@ -299,7 +333,7 @@ static void handle(serve_t *S, const vox_serve_frame *fr) {
         if (stream_audio(S, x, fr->payload, fr->len, &e)) stream_fail(S, x, &e);
     } else if (fr->type == 'F') {
         x->finishing = 1;
-    } else {   /* 'C' */
+    } else { /* 'C' */
         stream_end(S, x);
         ev_simple(S->out, "closed", x->id);
     }
@@ -317,17 +351,22 @@ static void stream_turn(serve_t *S, sstream *x) {
         x->head += n;
         S->pending -= n;
         x->n_fed += n;
-        if (vox_stream_feed(x->s, buf, n, &e)) { stream_fail(S, x, &e); return; }
+        if (vox_stream_feed(x->s, buf, n, &e)) {
+            stream_fail(S, x, &e);
+            return;
+        }
         if (vox_now_ms() - x->last_progress >= VOX_EVENTS_PROGRESS_MS) ev_progress(x);
         return;
     }
     if (!x->finishing || x->flushed) return;
     if (x->has_odd)
-        vox_fail(&e, VOX_EAUDIO, "stream %u finished after an odd number of audio bytes (s16le samples are 2 bytes). "
-                 "Send whole samples", x->id);
+        vox_fail(&e, VOX_EAUDIO,
+                 "stream %u finished after an odd number of audio bytes (s16le samples are 2 bytes). "
+                 "Send whole samples",
+                 x->id);
     else if (!vox_stream_flush(x->s, &e)) {
         x->flushed = 1;
-        if (S->batch) return;   /* done once serve_step has decided its last positions */
+        if (S->batch) return; /* done once serve_step has decided its last positions */
         ev_done(x);
         stream_end(S, x);
         return;
@@ -346,18 +385,25 @@ static void batch_steps(serve_t *S) {
     if (!v || !who || !status || !errs) {
         vox_error_t e = {0, ""};
         vox_fail(&e, VOX_ENOMEM, "out of host memory stepping the streams. Close some streams");
-        for (size_t i = 0; i < n; i++) if (!S->st[i]->ended) stream_fail(S, S->st[i], &e);
-        free(v); free(who); free(status); free(errs);
+        for (size_t i = 0; i < n; i++)
+            if (!S->st[i]->ended) stream_fail(S, S->st[i], &e);
+        free(v);
+        free(who);
+        free(status);
+        free(errs);
         return;
     }
     for (int decided = 1; decided > 0;) {
         int k = 0;
         for (size_t i = 0; i < n; i++)
-            if (!S->st[i]->ended) { who[k] = S->st[i]; v[k++] = S->st[i]->s; }
+            if (!S->st[i]->ended) {
+                who[k] = S->st[i];
+                v[k++] = S->st[i]->s;
+            }
         vox_error_t e = {0, ""};
         if (k == 0) break;
         if (vox_streams_step(S->batch, v, k, status, errs, &decided, &e)) {
-            for (int j = 0; j < k; j++) stream_fail(S, who[j], &e);   /* the shared forward failed */
+            for (int j = 0; j < k; j++) stream_fail(S, who[j], &e); /* the shared forward failed */
             break;
         }
         for (int j = 0; j < k; j++)
@@ -370,7 +416,10 @@ static void batch_steps(serve_t *S) {
             stream_end(S, x);
         }
     }
-    free(v); free(who); free(status); free(errs);
+    free(v);
+    free(who);
+    free(status);
+    free(errs);
 }
 
 /* One round over the open streams, starting one further each round: every stream with waiting
@@ -400,7 +449,10 @@ int vox_serve_run(const vox_model_t *m, const vox_serve_opts *o, int in_fd, FILE
      * others keep each stream decoding its own positions as its audio is fed. */
     if (m->be->ops->rows_by_default) TRY(vox_batch_new(m, 0, &S.batch, err));
     unsigned char *in = malloc(cap);
-    if (!in) { vox_batch_free(S.batch); return vox_fail(err, VOX_ENOMEM, "out of host memory starting serve mode. Free some memory and retry"); }
+    if (!in) {
+        vox_batch_free(S.batch);
+        return vox_fail(err, VOX_ENOMEM, "out of host memory starting serve mode. Free some memory and retry");
+    }
     ev_ready(&S);
     int eof = 0, rc = 0, truncated = 0;
     while (!rc) {
@@ -420,9 +472,11 @@ int vox_serve_run(const vox_model_t *m, const vox_serve_opts *o, int in_fd, FILE
                 if (got <= 0) {
                     eof = 1;
                     for (size_t i = 0; i < S.n_st; i++) S.st[i]->finishing = 1;
-                    if (n_in) {   /* reported now; the open streams are still finished */
-                        truncated = vox_fail(err, VOX_EUSAGE, "serve: stdin ended inside a frame (%zu bytes of it "
-                                             "arrived). Send whole frames", n_in);
+                    if (n_in) { /* reported now; the open streams are still finished */
+                        truncated = vox_fail(err, VOX_EUSAGE,
+                                             "serve: stdin ended inside a frame (%zu bytes of it "
+                                             "arrived). Send whole frames",
+                                             n_in);
                         ev_error(out, -1, err);
                     }
                 } else {
@@ -435,7 +489,7 @@ int vox_serve_run(const vox_model_t *m, const vox_serve_opts *o, int in_fd, FILE
                         off += (size_t)k;
                     }
                     if (k < 0) rc = (int)k;
-                    sweep(&S);   /* streams ended by these frames (close, errors) are freed now */
+                    sweep(&S); /* streams ended by these frames (close, errors) are freed now */
                     memmove(in, in + off, n_in - off);
                     n_in -= off;
                 }
@@ -451,9 +505,9 @@ int vox_serve_run(const vox_model_t *m, const vox_serve_opts *o, int in_fd, FILE
         size_t forwards;
         int widest;
         vox_batch_counts(S.batch, &forwards, &widest);
-        fprintf(stderr, "voxtral: debug: serve: %zu batched decoder forwards, the widest of %d streams\n", forwards, widest);
+        fprintf(stderr, "voxtral: debug: serve: %zu batched decoder forwards, the widest of %d streams\n", forwards,
+                widest);
     }
     vox_batch_free(S.batch);
     return rc ? rc : truncated;
 }
-

@@ -28,11 +28,11 @@
 #include "model.h"
 #include "stream.h"
 
-#define VOX_SERVE_HEADER 9
+#define VOX_SERVE_HEADER      9
 #define VOX_SERVE_MAX_PAYLOAD (1u << 20)
 
 typedef struct {
-    char type;                    /* 'O' | 'A' | 'F' | 'C' */
+    char type; /* 'O' | 'A' | 'F' | 'C' */
     uint32_t stream;
     uint32_t len;
     const unsigned char *payload; /* points into the parsed buffer */
@@ -49,10 +49,10 @@ long vox_serve_frame_parse(const unsigned char *buf, size_t n, vox_serve_frame *
 int vox_serve_open_parse(const unsigned char *p, size_t n, vox_stream_opts *o, vox_error_t *err);
 
 typedef struct {
-    int delay_ms;      /* default for streams whose open frame names none */
+    int delay_ms; /* default for streams whose open frame names none */
     int ignore_eos;
-    int threads;       /* reported in done events */
-    double load_ms;    /* model load time, reported in ready and done events */
+    int threads;    /* reported in done events */
+    double load_ms; /* model load time, reported in ready and done events */
 } vox_serve_opts;
 
 /* Serve until stdin EOF (0) or an unrecoverable framing error (VOX_EUSAGE, already reported as an

@@ -19,21 +19,26 @@ struct vox_stream {
     vox_adapter_t ad;
     vox_decoder_t dec;
     int delay_tokens;
-    float *frames;          /* host [2*CHUNK, n_mels] mel frames taken for one encoder call */
-    float *q;               /* backend [qcap, dim]: audio embeddings not yet decoded */
-    int qcap, qcount;       /* rows held; row 0 is decoder position qbase */
-    int64_t qbase, next;    /* next: next decoder position to run (L-1 after prefill) */
+    float *frames;       /* host [2*CHUNK, n_mels] mel frames taken for one encoder call */
+    float *q;            /* backend [qcap, dim]: audio embeddings not yet decoded */
+    int qcap, qcount;    /* rows held; row 0 is decoder position qbase */
+    int64_t qbase, next; /* next: next decoder position to run (L-1 after prefill) */
     int prefilled, done, flushed;
     size_t n_samples;
     int64_t n_audio;
-    int32_t *tokens; size_t n_tokens, cap_tokens;
-    float *step_ms; size_t cap_step;             /* [n_tokens]: wall ms of each step (token on the host) */
+    int32_t *tokens;
+    size_t n_tokens, cap_tokens;
+    float *step_ms;
+    size_t cap_step; /* [n_tokens]: wall ms of each step (token on the host) */
     vox_stream_timings t;
     double t0;
-    float *d_mel; size_t n_mel, cap_mel;         /* dumps (host) */
-    float *d_emb; size_t n_emb, cap_emb;
-    float *d_log; size_t n_log, cap_log;
-    vox_spec_stats spec;                         /* speculation: k, guess, counts */
+    float *d_mel;
+    size_t n_mel, cap_mel; /* dumps (host) */
+    float *d_emb;
+    size_t n_emb, cap_emb;
+    float *d_log;
+    size_t n_log, cap_log;
+    vox_spec_stats spec; /* speculation: k, guess, counts */
 };
 
 /* Make room for `need` elements of `elem` bytes in *p (doubling). */
@@ -53,8 +58,8 @@ static int oom(vox_error_t *err) {
     return vox_fail(err, VOX_ENOMEM, "out of host memory while transcribing. Use a machine with more RAM");
 }
 
-int vox_stream_new(const vox_model_t *m, const vox_stream_opts *o, vox_token_fn cb, void *user,
-                   vox_stream_t **out, vox_error_t *err) {
+int vox_stream_new(const vox_model_t *m, const vox_stream_opts *o, vox_token_fn cb, void *user, vox_stream_t **out,
+                   vox_error_t *err) {
     *out = NULL;
     vox_stream_t *s = calloc(1, sizeof *s);
     if (!s) return oom(err);
@@ -68,13 +73,17 @@ int vox_stream_new(const vox_model_t *m, const vox_stream_opts *o, vox_token_fn 
     int rc = vox_encoder_init(&s->enc, m, VOX_STREAM_CHUNK, err);
     if (!rc) rc = vox_adapter_init(&s->ad, m, VOX_STREAM_CHUNK, err);
     if (!rc) rc = vox_decoder_init(&s->dec, m, s->delay_tokens, err);
-    if (rc) { vox_stream_free(s); return rc; }
+    if (rc) {
+        vox_stream_free(s);
+        return rc;
+    }
     s->spec.k = o->speculate > 0 ? o->speculate : be->ops->rows_by_default ? VOX_SPECULATE_DEFAULT : 1;
     if (s->spec.k > VOX_MAX_ROWS) s->spec.k = VOX_MAX_ROWS;
     s->spec.guess = o->guess ? o->guess : m->tok.streaming_pad;
     if (s->spec.guess < 0 || s->spec.guess >= m->p.vocab_size) {
         vox_stream_free(s);
-        return vox_fail(err, VOX_EUSAGE, "the speculation guess %d is not a token of this model (0..%d). Pass a token id below %d",
+        return vox_fail(err, VOX_EUSAGE,
+                        "the speculation guess %d is not a token of this model (0..%d). Pass a token id below %d",
                         o->guess, m->p.vocab_size - 1, m->p.vocab_size);
     }
     int g = m->p.downsample_factor;
@@ -88,10 +97,16 @@ int vox_stream_new(const vox_model_t *m, const vox_stream_opts *o, vox_token_fn 
     }
     /* Left padding: 32 tokens of silence, pushed by the stream itself. */
     float *zeros = calloc((size_t)VOX_LEFT_PAD_TOKENS * VOX_SAMPLES_PER_TOKEN, sizeof(float));
-    if (!zeros) { vox_stream_free(s); return oom(err); }
+    if (!zeros) {
+        vox_stream_free(s);
+        return oom(err);
+    }
     rc = vox_mel_push(s->mel, zeros, (size_t)VOX_LEFT_PAD_TOKENS * VOX_SAMPLES_PER_TOKEN);
     free(zeros);
-    if (rc) { vox_stream_free(s); return oom(err); }
+    if (rc) {
+        vox_stream_free(s);
+        return oom(err);
+    }
     *out = s;
     return 0;
 }
@@ -175,7 +190,7 @@ static int decode_queued(vox_stream_t *s, vox_error_t *err) {
         s->prefilled = 1;
         s->next = L - 1;
     }
-    if (s->o.defer) return 0;   /* vox_streams_step decides the positions */
+    if (s->o.defer) return 0; /* vox_streams_step decides the positions */
     double t = vox_now_ms();
     while (!s->done && s->next < s->qbase + s->qcount)
         if ((rc = decide(s, err)) != 0) break;
@@ -198,8 +213,10 @@ static int queue_room(vox_stream_t *s, int more, vox_error_t *err) {
     while (keep + more > cap) cap *= 2;
     float *q = be->ops->alloc(be, (size_t)cap * s->m->p.dim);
     if (!q) return vox_model_error(be, VOX_ENOMEM, err);
-    if (keep > 0 && be->ops->copy(be, q, s->q + (size_t)drop * s->m->p.dim, (size_t)keep * row))
-        { be->ops->free(be, q); return vox_model_error(be, be->err.code, err); }
+    if (keep > 0 && be->ops->copy(be, q, s->q + (size_t)drop * s->m->p.dim, (size_t)keep * row)) {
+        be->ops->free(be, q);
+        return vox_model_error(be, be->err.code, err);
+    }
     be->ops->free(be, s->q);
     s->q = q;
     s->qcap = cap;
@@ -214,7 +231,7 @@ static int pump(vox_stream_t *s, vox_error_t *err) {
     vox_backend_t *be = m->be;
     int nm = m->p.n_mels, dim = m->p.dim, rc;
     for (;;) {
-        if (s->done && !s->o.dump) return 0;   /* after EOS only the dumps need more audio */
+        if (s->done && !s->o.dump) return 0; /* after EOS only the dumps need more audio */
         double t = vox_now_ms();
         size_t k = vox_mel_take(s->mel, s->frames, (size_t)2 * VOX_STREAM_CHUNK);
         s->t.mel += vox_now_ms() - t;
@@ -264,7 +281,9 @@ int vox_stream_flush(vox_stream_t *s, vox_error_t *err) {
     if (s->flushed) return 0;
     s->flushed = 1;
     if (s->n_samples < VOX_SAMPLES_PER_TOKEN)
-        return vox_fail(err, VOX_EAUDIO, "the audio is shorter than one token: %zu samples at 16 kHz, at least %d (80 ms) are needed. Provide a longer recording",
+        return vox_fail(err, VOX_EAUDIO,
+                        "the audio is shorter than one token: %zu samples at 16 kHz, at least %d (80 ms) are needed. "
+                        "Provide a longer recording",
                         s->n_samples, VOX_SAMPLES_PER_TOKEN);
     size_t pad = (VOX_SAMPLES_PER_TOKEN - s->n_samples % VOX_SAMPLES_PER_TOKEN) % VOX_SAMPLES_PER_TOKEN +
                  (size_t)(s->delay_tokens + 1 + VOX_RIGHT_PAD_TOKENS) * VOX_SAMPLES_PER_TOKEN;
@@ -278,7 +297,8 @@ int vox_stream_flush(vox_stream_t *s, vox_error_t *err) {
     if (rc) return oom(err);
     TRY(pump(s, err));
     if (!s->prefilled)
-        return vox_fail(err, VOX_EINTERNAL, "only %lld audio positions for a prompt of %d. This is a bug; please report it",
+        return vox_fail(err, VOX_EINTERNAL,
+                        "only %lld audio positions for a prompt of %d. This is a bug; please report it",
                         (long long)s->n_audio, s->dec.L);
     return 0;
 }
@@ -342,8 +362,10 @@ void vox_stream_free(vox_stream_t *s) {
 
 void vox_stream_stats_json(FILE *f, const vox_stream_result *r) {
     const vox_spec_stats *sp = &r->spec;
-    fprintf(f, ",\"speculation\":{\"k\":%d,\"guess\":%d,\"forwards\":%zu,\"decided\":%zu,"
-            "\"accepted_per_forward\":%.4f,\"accepted\":[", sp->k, sp->guess, sp->forwards, sp->decided,
+    fprintf(f,
+            ",\"speculation\":{\"k\":%d,\"guess\":%d,\"forwards\":%zu,\"decided\":%zu,"
+            "\"accepted_per_forward\":%.4f,\"accepted\":[",
+            sp->k, sp->guess, sp->forwards, sp->decided,
             sp->forwards ? (double)sp->decided / (double)sp->forwards : 0.0);
     for (int a = 1; a <= sp->k; a++) fprintf(f, "%s%zu", a > 1 ? "," : "", sp->accepted[a]);
     fprintf(f, "],\"pad_rate\":%.4f},\"kv_mb\":%.3f", sp->decided ? (double)sp->pad / (double)sp->decided : 0.0,

@@ -19,15 +19,15 @@
 #include "model.h"
 
 #define VOX_SAMPLES_PER_TOKEN 1280
-#define VOX_RIGHT_PAD_TOKENS 10
-#define VOX_STREAM_CHUNK 1024      /* max encoder positions per encoder call */
-#define VOX_DELAY_MS_MAX 2400      /* delay_ms range: 80 .. this */
+#define VOX_RIGHT_PAD_TOKENS  10
+#define VOX_STREAM_CHUNK      1024 /* max encoder positions per encoder call */
+#define VOX_DELAY_MS_MAX      2400 /* delay_ms range: 80 .. this */
 
 typedef struct {
-    int delay_ms;       /* 80..VOX_DELAY_MS_MAX, multiple of 80 (checked by the caller) */
-    int ignore_eos;     /* decode to the last position whatever the model says */
-    int dump;           /* keep mel frames, audio embeddings and logits on the host */
-    int dump_steps;     /* logits rows kept when dumping (< 0: all) */
+    int delay_ms;   /* 80..VOX_DELAY_MS_MAX, multiple of 80 (checked by the caller) */
+    int ignore_eos; /* decode to the last position whatever the model says */
+    int dump;       /* keep mel frames, audio embeddings and logits on the host */
+    int dump_steps; /* logits rows kept when dumping (< 0: all) */
     /* Speculation (exact): up to `speculate` ready positions decided per decoder forward, rows
      * after the first guessing the token `guess`, kept up to the first row whose output differs
      * from the guess. 0 = the default (VOX_SPECULATE_DEFAULT where the backend's multi-row paths
@@ -37,16 +37,16 @@ typedef struct {
     /* Batched serving: feed/flush run the encoder and the prefill but decode nothing; the
      * positions wait for vox_streams_step (batch.h). */
     int defer;
-    int drop_tokens;    /* keep no token ids and step times (a plain text stream: memory stays flat) */
+    int drop_tokens; /* keep no token ids and step times (a plain text stream: memory stays flat) */
 } vox_stream_opts;
 
 #define VOX_SPECULATE_DEFAULT 8
 
 typedef struct {
-    int k, guess;                                    /* rows per forward (1 = off), guessed token */
-    size_t forwards, decided;                        /* decoder forwards, positions decided */
-    size_t accepted[VOX_MAX_ROWS + 1];               /* accepted[a]: forwards that kept a rows */
-    size_t pad;                                      /* decided tokens that are STREAMING_PAD */
+    int k, guess;                      /* rows per forward (1 = off), guessed token */
+    size_t forwards, decided;          /* decoder forwards, positions decided */
+    size_t accepted[VOX_MAX_ROWS + 1]; /* accepted[a]: forwards that kept a rows */
+    size_t pad;                        /* decided tokens that are STREAMING_PAD */
 } vox_spec_stats;
 
 /* Called once per decided token (control tokens included), in order, with the decoder position
@@ -54,27 +54,31 @@ typedef struct {
 typedef void (*vox_token_fn)(void *user, int token, int64_t pos);
 
 typedef struct {
-    double mel, encoder, adapter, prefill, decode;   /* ms spent in each stage */
-    double first_token;                              /* ms from stream start to the first token */
+    double mel, encoder, adapter, prefill, decode; /* ms spent in each stage */
+    double first_token;                            /* ms from stream start to the first token */
 } vox_stream_timings;
 
 typedef struct {
-    const int32_t *tokens; size_t n_tokens;          /* generated ids (EOS included when seen); NULL with drop_tokens */
-    const float *step_ms;                            /* [n_tokens] wall ms of each decoder step; NULL with drop_tokens */
-    size_t n_samples;                                /* user samples fed (16 kHz) */
-    int64_t n_audio;                                 /* audio embeddings (decoder positions) */
+    const int32_t *tokens;
+    size_t n_tokens;      /* generated ids (EOS included when seen); NULL with drop_tokens */
+    const float *step_ms; /* [n_tokens] wall ms of each decoder step; NULL with drop_tokens */
+    size_t n_samples;     /* user samples fed (16 kHz) */
+    int64_t n_audio;      /* audio embeddings (decoder positions) */
     vox_stream_timings t;
-    const float *mel; size_t n_mel;                  /* dumps: [n_mel, n_mels] */
-    const float *embeds; size_t n_embeds;            /*        [n_embeds, dim] */
-    const float *logits; size_t n_logits;            /*        [n_logits, vocab] */
+    const float *mel;
+    size_t n_mel; /* dumps: [n_mel, n_mels] */
+    const float *embeds;
+    size_t n_embeds; /*        [n_embeds, dim] */
+    const float *logits;
+    size_t n_logits; /*        [n_logits, vocab] */
     vox_spec_stats spec;
-    size_t kv_bytes;                                 /* the decoder's KV rings now */
+    size_t kv_bytes; /* the decoder's KV rings now */
 } vox_stream_result;
 
 typedef struct vox_stream vox_stream_t;
 
-int vox_stream_new(const vox_model_t *m, const vox_stream_opts *o, vox_token_fn cb, void *user,
-                   vox_stream_t **out, vox_error_t *err);
+int vox_stream_new(const vox_model_t *m, const vox_stream_opts *o, vox_token_fn cb, void *user, vox_stream_t **out,
+                   vox_error_t *err);
 int vox_stream_feed(vox_stream_t *s, const float *x, size_t n, vox_error_t *err);
 /* End of input: right padding, finish the mel, decode the rest. Audio shorter than one token
  * (1280 samples) is VOX_EAUDIO. */

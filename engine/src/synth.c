@@ -16,11 +16,13 @@
 #include "params.h"
 #include "weights.h"
 
-#define CHUNK ((size_t)1 << 20)   /* values generated and written per step */
+#define CHUNK ((size_t)1 << 20) /* values generated and written per step */
 
 /* ---- PRNG ---- */
 
-typedef struct { uint64_t s[4]; } rng_t;
+typedef struct {
+    uint64_t s[4];
+} rng_t;
 
 static uint64_t splitmix64(uint64_t *x) {
     uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
@@ -30,7 +32,7 @@ static uint64_t splitmix64(uint64_t *x) {
 }
 
 static void rng_seed(rng_t *r, uint64_t seed, const char *name) {
-    uint64_t h = 0xcbf29ce484222325ull;   /* FNV-1a of the name */
+    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a of the name */
     for (const char *c = name; *c; c++) h = (h ^ (unsigned char)*c) * 0x100000001b3ull;
     uint64_t x = seed ^ h;
     for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&x);
@@ -40,7 +42,10 @@ static uint64_t rng_next(rng_t *r) {
     uint64_t *s = r->s, t = s[1] << 17;
     uint64_t out = s[1] * 5;
     out = ((out << 7) | (out >> 57)) * 9;
-    s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3];
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
     s[2] ^= t;
     s[3] = (s[3] << 45) | (s[3] >> 19);
     return out;
@@ -50,36 +55,66 @@ static uint64_t rng_next(rng_t *r) {
 static float rng_normal(rng_t *r) {
     uint64_t u = rng_next(r);
     double sum = (double)(u & 0xffff) + (double)((u >> 16) & 0xffff) + (double)((u >> 32) & 0xffff) + (double)(u >> 48);
-    return (float)((sum - 131070.0) * (1.0 / 37837.23));   /* sqrt(4 * (65536^2 - 1) / 12) */
+    return (float)((sum - 131070.0) * (1.0 / 37837.23)); /* sqrt(4 * (65536^2 - 1) / 12) */
 }
 
 /* ---- the two sizes ---- */
 
 static void real_params(vox_params_t *p) {
     memset(p, 0, sizeof *p);
-    p->dim = 3072; p->n_layers = 26; p->head_dim = 128; p->hidden_dim = 9216; p->n_heads = 32; p->n_kv_heads = 8;
-    p->vocab_size = 131072; p->sliding_window = 8192; p->ada_t_cond_dim = 32; p->tied_embeddings = 1;
-    p->rope_theta = 1e6; p->norm_eps = 1e-5;
-    p->enc_dim = 1280; p->enc_n_layers = 32; p->enc_head_dim = 64; p->enc_hidden_dim = 5120; p->enc_n_heads = 32;
-    p->enc_n_kv_heads = 32; p->enc_sliding_window = 750; p->enc_rope_theta = 1e6; p->enc_norm_eps = 1e-5;
-    p->sampling_rate = 16000; p->n_mels = 128; p->hop_length = 160; p->window_size = 400;
-    p->frame_rate = 12.5; p->global_log_mel_max = 1.5; p->downsample_factor = 4;
+    p->dim = 3072;
+    p->n_layers = 26;
+    p->head_dim = 128;
+    p->hidden_dim = 9216;
+    p->n_heads = 32;
+    p->n_kv_heads = 8;
+    p->vocab_size = 131072;
+    p->sliding_window = 8192;
+    p->ada_t_cond_dim = 32;
+    p->tied_embeddings = 1;
+    p->rope_theta = 1e6;
+    p->norm_eps = 1e-5;
+    p->enc_dim = 1280;
+    p->enc_n_layers = 32;
+    p->enc_head_dim = 64;
+    p->enc_hidden_dim = 5120;
+    p->enc_n_heads = 32;
+    p->enc_n_kv_heads = 32;
+    p->enc_sliding_window = 750;
+    p->enc_rope_theta = 1e6;
+    p->enc_norm_eps = 1e-5;
+    p->sampling_rate = 16000;
+    p->n_mels = 128;
+    p->hop_length = 160;
+    p->window_size = 400;
+    p->frame_rate = 12.5;
+    p->global_log_mel_max = 1.5;
+    p->downsample_factor = 4;
 }
 
 /* The shapes of the small test fixtures (checks/reference): real windows, GQA 2:1 in the decoder. */
 static void tiny_params(vox_params_t *p) {
     real_params(p);
-    p->dim = 64; p->n_layers = 2; p->head_dim = 32; p->hidden_dim = 160; p->n_heads = 4; p->n_kv_heads = 2;
+    p->dim = 64;
+    p->n_layers = 2;
+    p->head_dim = 32;
+    p->hidden_dim = 160;
+    p->n_heads = 4;
+    p->n_kv_heads = 2;
     p->vocab_size = 1300;
-    p->enc_dim = 64; p->enc_n_layers = 2; p->enc_head_dim = 16; p->enc_hidden_dim = 128; p->enc_n_heads = 4;
+    p->enc_dim = 64;
+    p->enc_n_layers = 2;
+    p->enc_head_dim = 16;
+    p->enc_hidden_dim = 128;
+    p->enc_n_heads = 4;
     p->enc_n_kv_heads = 4;
 }
 
 /* ---- [STREAMING_PAD] at a chosen rate (synth.h) ---- */
 
-#define PAD_ID 32
-#define EMBED_SCALE 0.1       /* scale_of(VOX_TK_EMBED) */
-#define FINAL_NORM 4.0        /* scale_of("norm.weight") */
+#define PAD_ID      32
+#define EMBED_SCALE 0.1 /* scale_of(VOX_TK_EMBED) */
+#define FINAL_NORM  4.0 /* scale_of("norm.weight") */
 
 typedef struct {
     int on;
@@ -87,7 +122,7 @@ typedef struct {
 } pad_plan_t;
 
 static double norm_cdf(double x) { return 0.5 * erfc(-x / sqrt(2.0)); }
-static double norm_pdf(double x) { return exp(-0.5 * x * x) * 0.39894228040143268; }   /* 1 / sqrt(2 pi) */
+static double norm_pdf(double x) { return exp(-0.5 * x * x) * 0.39894228040143268; } /* 1 / sqrt(2 pi) */
 
 /* Expected fraction of steps PAD wins when its logit is k·x + Z and the other vocab−1 logits are
  * N(0, 1) (all in units of the logit spread s), x ~ N(mu, sd²), Z ~ N(0, 1): the mean over x of
@@ -134,14 +169,18 @@ static int pad_plan(const vox_params_t *p, int full, double rate, pad_plan_t *pl
     pl->c = vox_bf16_to_f32(vox_f32_to_bf16((float)(2.5 * sqrt(0.36 + 4.0 * p->n_layers))));
     pl->d = vox_bf16_to_f32(vox_f32_to_bf16((float)(pl->c + EMBED_SCALE))) - pl->c;
     pl->s = FINAL_NORM * EMBED_SCALE * sqrt((p->dim - (pl->mu * pl->mu + pl->mu_sd * pl->mu_sd)));
-    double lo = 0, hi = 200;   /* k: PAD's advantage per unit of x̂₀, in logit spreads */
+    double lo = 0, hi = 200; /* k: PAD's advantage per unit of x̂₀, in logit spreads */
     double top = full ? pad_rate_full(hi * pl->s) : pad_win_rate(hi, pl->mu, pl->mu_sd, p->vocab_size);
     if (top < rate)
-        return vox_fail(err, VOX_EUSAGE, "--synthetic-pad-rate %g is more than this recipe reaches (%.3f). Use a lower rate", rate, top);
+        return vox_fail(err, VOX_EUSAGE,
+                        "--synthetic-pad-rate %g is more than this recipe reaches (%.3f). Use a lower rate", rate, top);
     for (int it = 0; it < 40; it++) {
         double mid = 0.5 * (lo + hi);
         double r = full ? pad_rate_full(mid * pl->s) : pad_win_rate(mid, pl->mu, pl->mu_sd, p->vocab_size);
-        if (r < rate) lo = mid; else hi = mid;
+        if (r < rate)
+            lo = mid;
+        else
+            hi = mid;
     }
     pl->k = 0.5 * (lo + hi);
     pl->g = vox_bf16_to_f32(vox_f32_to_bf16((float)(pl->k * pl->s / pl->d)));
@@ -151,7 +190,7 @@ static int pad_plan(const vox_params_t *p, int full, double rate, pad_plan_t *pl
 /* Overrides the values of tensor `name` from element `first` on (m of them) as the plan says. */
 static void pad_apply(const pad_plan_t *pl, const vox_tensor_spec_t *t, uint64_t first, uint16_t *buf, size_t m) {
     if (!pl->on) return;
-    if (t->kind == VOX_TK_EMBED) {   /* the token embeddings, also the LM head */
+    if (t->kind == VOX_TK_EMBED) { /* the token embeddings, also the LM head */
         uint64_t dim = (uint64_t)t->shape[1];
         for (uint64_t e = first + (dim - first % dim) % dim; e < first + m; e += dim)
             buf[e - first] = vox_f32_to_bf16((float)(e / dim == PAD_ID ? pl->c + pl->d : pl->c));
@@ -163,15 +202,19 @@ static void pad_apply(const pad_plan_t *pl, const vox_tensor_spec_t *t, uint64_t
 /* ---- file helpers ---- */
 
 static int write_fail(const char *path, vox_error_t *err) {
-    return vox_fail(err, VOX_EMODEL, "cannot write %s: %s. Free disk space (the full model needs 8.9 GB) or choose "
-                    "another folder", path, strerror(errno));
+    return vox_fail(err, VOX_EMODEL,
+                    "cannot write %s: %s. Free disk space (the full model needs 8.9 GB) or choose "
+                    "another folder",
+                    path, strerror(errno));
 }
 
 /* mkdir -p */
 static int make_dirs(const char *dir, vox_error_t *err) {
     char buf[4096];
     size_t n = strlen(dir);
-    if (n == 0 || n >= sizeof buf) return vox_fail(err, VOX_EUSAGE, "--write-synthetic needs a folder path. Pass one, e.g. --write-synthetic /tmp/vox-synth");
+    if (n == 0 || n >= sizeof buf)
+        return vox_fail(err, VOX_EUSAGE,
+                        "--write-synthetic needs a folder path. Pass one, e.g. --write-synthetic /tmp/vox-synth");
     memcpy(buf, dir, n + 1);
     for (size_t i = 1; i <= n; i++) {
         if (buf[i] != '/' && buf[i] != '\0') continue;
@@ -185,7 +228,8 @@ static int make_dirs(const char *dir, vox_error_t *err) {
             why = "a file of that name is in the way";
         }
         if (why)
-            return vox_fail(err, VOX_EUSAGE, "cannot create folder %s: %s. Choose another folder for --write-synthetic", buf, why);
+            return vox_fail(err, VOX_EUSAGE, "cannot create folder %s: %s. Choose another folder for --write-synthetic",
+                            buf, why);
         buf[i] = c;
     }
     return 0;
@@ -226,7 +270,8 @@ static int write_params(const char *dir, const vox_params_t *p, vox_error_t *err
             "          \"num_mel_bins\": %d,\n          \"hop_length\": %d,\n          \"window_size\": %d,\n"
             "          \"global_log_mel_max\": %.1f\n        },\n"
             "        \"dim\": %d,\n        \"n_layers\": %d,\n        \"head_dim\": %d,\n        \"hidden_dim\": %d,\n"
-            "        \"n_heads\": %d,\n        \"n_kv_heads\": %d,\n        \"rope_theta\": %.1f,\n        \"norm_eps\": %g,\n"
+            "        \"n_heads\": %d,\n        \"n_kv_heads\": %d,\n        \"rope_theta\": %.1f,\n        "
+            "\"norm_eps\": %g,\n"
             "        \"sliding_window\": %d\n      },\n"
             "      \"downsample_args\": {\n        \"downsample_factor\": %d\n      }\n    }\n  }\n}\n",
             p->sampling_rate, p->frame_rate, p->n_mels, p->hop_length, p->window_size, p->global_log_mel_max,
@@ -258,8 +303,10 @@ static int write_tekken(const char *dir, const vox_params_t *p, uint64_t seed, v
     FILE *f = open_tmp(dir, "tekken.json", path, sizeof path, err);
     if (!f) return VOX_EMODEL;
     const int n_special = 1000, n_vocab = p->vocab_size - n_special;
-    fprintf(f, "{\"config\": {\"pattern\": \"synthetic\", \"num_vocab_tokens\": %d, \"default_vocab_size\": %d, "
-            "\"default_num_special_tokens\": %d, \"version\": \"v13\"},\n\"vocab\": [\n", n_vocab, p->vocab_size, n_special);
+    fprintf(f,
+            "{\"config\": {\"pattern\": \"synthetic\", \"num_vocab_tokens\": %d, \"default_vocab_size\": %d, "
+            "\"default_num_special_tokens\": %d, \"version\": \"v13\"},\n\"vocab\": [\n",
+            n_vocab, p->vocab_size, n_special);
     rng_t r;
     rng_seed(&r, seed, "tekken.json");
     for (int k = 0; k < n_vocab; k++) {
@@ -276,15 +323,19 @@ static int write_tekken(const char *dir, const vox_params_t *p, uint64_t seed, v
         base64(piece, n, b64);
         int printable = n > 1 || (piece[0] >= 0x20 && piece[0] < 0x7f && piece[0] != '"' && piece[0] != '\\');
         fprintf(f, "{\"rank\": %d, \"token_bytes\": \"%s\", \"token_str\": ", k, b64);
-        if (printable) fprintf(f, "\"%.*s\"}", (int)n, (const char *)piece);
-        else fprintf(f, "null}");
+        if (printable)
+            fprintf(f, "\"%.*s\"}", (int)n, (const char *)piece);
+        else
+            fprintf(f, "null}");
         fputs(k + 1 < n_vocab ? ",\n" : "\n", f);
     }
     fputs("],\n\"special_tokens\": [\n", f);
     for (int i = 0; i < n_special; i++) {
         const char *name = i == 0 ? "<unk>" : i == 1 ? "<s>" : i == 2 ? "</s>" : i == 32 ? "[STREAMING_PAD]" : NULL;
-        if (name) fprintf(f, "{\"rank\": %d, \"token_str\": \"%s\", \"is_control\": true}", i, name);
-        else fprintf(f, "{\"rank\": %d, \"token_str\": \"<SPECIAL_%d>\", \"is_control\": true}", i, i);
+        if (name)
+            fprintf(f, "{\"rank\": %d, \"token_str\": \"%s\", \"is_control\": true}", i, name);
+        else
+            fprintf(f, "{\"rank\": %d, \"token_str\": \"<SPECIAL_%d>\", \"is_control\": true}", i, i);
         fputs(i + 1 < n_special ? ",\n" : "\n", f);
     }
     fputs("]}\n", f);
@@ -297,8 +348,8 @@ static int write_tekken(const char *dir, const vox_params_t *p, uint64_t seed, v
 static float scale_of(const vox_tensor_spec_t *s, int *is_const) {
     *is_const = s->kind == VOX_TK_NORM;
     switch (s->kind) {
-    case VOX_TK_NORM: return strcmp(s->name, "norm.weight") == 0 ? 4.0f : 1.0f;   /* sharper logits */
-    case VOX_TK_EMBED: return 0.1f;                                               /* tokens follow the audio */
+    case VOX_TK_NORM: return strcmp(s->name, "norm.weight") == 0 ? 4.0f : 1.0f; /* sharper logits */
+    case VOX_TK_EMBED: return 0.1f;                                             /* tokens follow the audio */
     case VOX_TK_BIAS: return 0.1f;
     default: return (float)(1.0 / sqrt((double)(s->shape[1] * (s->ndim == 3 ? s->shape[2] : 1))));
     }
@@ -315,7 +366,8 @@ static char *make_header(const vox_tensor_spec_t *spec, int n, size_t *len) {
     size_t cap = 256 + (size_t)n * 256, o = 0;
     char *h = malloc(cap);
     if (!h) return NULL;
-    o += (size_t)snprintf(h + o, cap - o, "{\"__metadata__\":{\"format\":\"pt\",\"writer\":\"voxtral --write-synthetic\"}");
+    o += (size_t)snprintf(h + o, cap - o,
+                          "{\"__metadata__\":{\"format\":\"pt\",\"writer\":\"voxtral --write-synthetic\"}");
     uint64_t off = 0;
     for (int i = 0; i < n; i++) {
         uint64_t bytes = numel(&spec[i]) * 2;
@@ -362,7 +414,7 @@ static int write_weights(const char *dir, const vox_params_t *p, uint64_t seed, 
             left -= m;
             done += m * 2;
             int pct = (int)(done * 100 / total);
-            if (progress && total > ((uint64_t)100 << 20) && pct / 5 != last_pct / 5) {   /* big models only */
+            if (progress && total > ((uint64_t)100 << 20) && pct / 5 != last_pct / 5) { /* big models only */
                 fprintf(stderr, "voxtral: writing %s/consolidated.safetensors: %3d%% (%.2f of %.2f GB)\n", dir, pct,
                         done / 1e9, total / 1e9);
                 last_pct = pct;
@@ -382,7 +434,8 @@ static int write_pad_plan(const char *dir, const pad_plan_t *pl, vox_error_t *er
     char path[4200];
     FILE *f = open_tmp(dir, "synthetic-pad.json", path, sizeof path, err);
     if (!f) return VOX_EMODEL;
-    fprintf(f, "{\"pad_rate\": %g, \"pad_id\": %d, \"column\": 0, \"constant\": %g, \"pad_extra\": %g, "
+    fprintf(f,
+            "{\"pad_rate\": %g, \"pad_id\": %d, \"column\": 0, \"constant\": %g, \"pad_extra\": %g, "
             "\"final_norm_at_column\": %g, \"assumed_xhat\": %g, \"assumed_xhat_sd\": %g, "
             "\"logit_spread\": %.4f, \"advantage_per_xhat\": %.4f}\n",
             pl->rate, PAD_ID, pl->c, pl->d, pl->g, pl->mu, pl->mu_sd, pl->s, pl->k);
@@ -391,9 +444,12 @@ static int write_pad_plan(const char *dir, const pad_plan_t *pl, vox_error_t *er
 }
 
 int vox_synth_params(const char *size, vox_params_t *p, vox_error_t *err) {
-    if (!strcmp(size, "full")) real_params(p);
-    else if (!strcmp(size, "tiny")) tiny_params(p);
-    else return vox_fail(err, VOX_EUSAGE, "--synthetic-size is '%s'. Use full or tiny", size);
+    if (!strcmp(size, "full"))
+        real_params(p);
+    else if (!strcmp(size, "tiny"))
+        tiny_params(p);
+    else
+        return vox_fail(err, VOX_EUSAGE, "--synthetic-size is '%s'. Use full or tiny", size);
     return 0;
 }
 
@@ -407,12 +463,14 @@ int vox_synth_write(const char *dir, const char *size, uint64_t seed, double pad
     if ((rc = make_dirs(dir, err))) return rc;
     char path[4200];
     snprintf(path, sizeof path, "%s/params.json", dir);
-    if (unlink(path) != 0 && errno != ENOENT) return write_fail(path, err);   /* the folder is not a model until the end */
+    if (unlink(path) != 0 && errno != ENOENT)
+        return write_fail(path, err); /* the folder is not a model until the end */
     snprintf(path, sizeof path, "%s/synthetic-pad.json", dir);
     if (unlink(path) != 0 && errno != ENOENT) return write_fail(path, err);
     if ((rc = write_weights(dir, &p, seed, &pad, progress, err)) || (rc = write_tekken(dir, &p, seed, err)) ||
         (pad.on && (rc = write_pad_plan(dir, &pad, err))) || (rc = write_params(dir, &p, err)))
         return rc;
-    if (progress) fprintf(stderr, "voxtral: wrote a %s synthetic model to %s (seed %llu)\n", size, dir, (unsigned long long)seed);
+    if (progress)
+        fprintf(stderr, "voxtral: wrote a %s synthetic model to %s (seed %llu)\n", size, dir, (unsigned long long)seed);
     return 0;
 }

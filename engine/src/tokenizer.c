@@ -14,7 +14,7 @@
 #include "json.h"
 
 #define MODEL_URL "https://huggingface.co/mistralai/Voxtral-Mini-4B-Realtime-2602"
-#define DAMAGED "The model folder is damaged: re-download tekken.json from " MODEL_URL
+#define DAMAGED   "The model folder is damaged: re-download tekken.json from " MODEL_URL
 
 /* Standard base64 (RFC 4648), '=' padding optional. Returns the decoded length or -1. */
 static long base64_decode(const char *s, size_t n, unsigned char *out) {
@@ -25,8 +25,12 @@ static long base64_decode(const char *s, size_t n, unsigned char *out) {
     int bits = 0;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
-        int v = c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ? c - 'a' + 26
-              : c >= '0' && c <= '9' ? c - '0' + 52 : c == '+' ? 62 : c == '/' ? 63 : -1;
+        int v = c >= 'A' && c <= 'Z'   ? c - 'A'
+                : c >= 'a' && c <= 'z' ? c - 'a' + 26
+                : c >= '0' && c <= '9' ? c - '0' + 52
+                : c == '+'             ? 62
+                : c == '/'             ? 63
+                                       : -1;
         if (v < 0) return -1;
         acc = (acc << 6) | (unsigned)v;
         bits += 6;
@@ -34,7 +38,7 @@ static long base64_decode(const char *s, size_t n, unsigned char *out) {
             bits -= 8;
             out[o++] = (unsigned char)(acc >> bits);
         }
-        acc &= (1u << bits) - 1;   /* keep only the undecoded bits */
+        acc &= (1u << bits) - 1; /* keep only the undecoded bits */
     }
     return o;
 }
@@ -45,7 +49,8 @@ static int find_special(const vox_json *specials, const char *name, int n_specia
         if (!str || str->type != VOX_JSON_STRING || strcmp(str->string, name) != 0) continue;
         if (!rank || rank->type != VOX_JSON_NUMBER || rank->number < 0 || rank->number >= n_special ||
             rank->number != (double)(int)rank->number)
-            return vox_fail(err, VOX_EMODEL, "tekken.json: special token %s has no valid rank below %d. " DAMAGED, name, n_special);
+            return vox_fail(err, VOX_EMODEL, "tekken.json: special token %s has no valid rank below %d. " DAMAGED, name,
+                            n_special);
         *id = (int)rank->number;
         return 0;
     }
@@ -55,9 +60,12 @@ static int find_special(const vox_json *specials, const char *name, int n_specia
 static int load(const vox_json *r, int vocab_size, vox_tokenizer_t *t, vox_error_t *err) {
     const vox_json *ns = vox_json_path(r, "config.default_num_special_tokens");
     const vox_json *vocab = vox_json_get(r, "vocab"), *specials = vox_json_get(r, "special_tokens");
-    if (!ns || ns->type != VOX_JSON_NUMBER || ns->number < 1 || ns->number > vocab_size || ns->number != (double)(int)ns->number)
-        return vox_fail(err, VOX_EMODEL, "tekken.json: config.default_num_special_tokens is missing or not an integer in "
-                        "1..%d (params.json vocab_size). " DAMAGED, vocab_size);
+    if (!ns || ns->type != VOX_JSON_NUMBER || ns->number < 1 || ns->number > vocab_size ||
+        ns->number != (double)(int)ns->number)
+        return vox_fail(err, VOX_EMODEL,
+                        "tekken.json: config.default_num_special_tokens is missing or not an integer in "
+                        "1..%d (params.json vocab_size). " DAMAGED,
+                        vocab_size);
     if (!vocab || vocab->type != VOX_JSON_ARRAY)
         return vox_fail(err, VOX_EMODEL, "tekken.json: missing the vocab array. " DAMAGED);
     if (!specials || specials->type != VOX_JSON_ARRAY)
@@ -65,8 +73,10 @@ static int load(const vox_json *r, int vocab_size, vox_tokenizer_t *t, vox_error
     t->n_special = (int)ns->number;
     size_t need = (size_t)(vocab_size - t->n_special);
     if (vocab->count < need)
-        return vox_fail(err, VOX_EMODEL, "tekken.json has %zu vocab entries but params.json vocab_size %d needs %zu; the two "
-                        "files come from different models. Download both from " MODEL_URL, vocab->count, vocab_size, need);
+        return vox_fail(err, VOX_EMODEL,
+                        "tekken.json has %zu vocab entries but params.json vocab_size %d needs %zu; the two "
+                        "files come from different models. Download both from " MODEL_URL,
+                        vocab->count, vocab_size, need);
     int rc;
     if ((rc = find_special(specials, "<s>", t->n_special, &t->bos, err))) return rc;
     if ((rc = find_special(specials, "</s>", t->n_special, &t->eos, err))) return rc;
@@ -83,7 +93,8 @@ static int load(const vox_json *r, int vocab_size, vox_tokenizer_t *t, vox_error
     t->n_vocab = vocab_size;
     t->bytes = malloc(total ? total : 1);
     t->offset = calloc((size_t)vocab_size + 1, sizeof *t->offset);
-    if (!t->bytes || !t->offset) return vox_fail(err, VOX_ENOMEM, "out of memory loading tekken.json. Free some memory and retry");
+    if (!t->bytes || !t->offset)
+        return vox_fail(err, VOX_ENOMEM, "out of memory loading tekken.json. Free some memory and retry");
     size_t pos = 0;
     k = 0;
     for (const vox_json *v = vocab->child; v && k < need; v = v->next, k++) {
@@ -91,7 +102,7 @@ static int load(const vox_json *r, int vocab_size, vox_tokenizer_t *t, vox_error
         long n = base64_decode(b->string, b->string_len, t->bytes + pos);
         if (n < 0)
             return vox_fail(err, VOX_EMODEL, "tekken.json: vocab[%zu].token_bytes is not valid base64. " DAMAGED, k);
-        t->offset[(size_t)t->n_special + k] = pos;   /* control ids keep offset 0 .. 0: empty */
+        t->offset[(size_t)t->n_special + k] = pos; /* control ids keep offset 0 .. 0: empty */
         pos += (size_t)n;
         t->offset[(size_t)t->n_special + k + 1] = pos;
     }
@@ -104,8 +115,10 @@ int vox_tokenizer_load(const char *dir, int vocab_size, vox_tokenizer_t *t, vox_
     if (snprintf(path, sizeof path, "%s/tekken.json", dir) >= (int)sizeof path)
         return vox_fail(err, VOX_EMODEL, "model folder path is too long. Use a shorter path");
     if (access(path, F_OK) != 0)
-        return vox_fail(err, VOX_EMODEL, "model folder %s has no tekken.json. Download it from " MODEL_URL
-                        " into that folder, or pass -d with the model folder", dir);
+        return vox_fail(err, VOX_EMODEL,
+                        "model folder %s has no tekken.json. Download it from " MODEL_URL
+                        " into that folder, or pass -d with the model folder",
+                        dir);
     vox_json *root = vox_json_parse_file(path, "tekken.json", (size_t)256 << 20, err);
     if (!root) return err ? err->code : VOX_EMODEL;
     int rc = load(root, vocab_size, t, err);

@@ -7,11 +7,11 @@
 #include "vox.h"
 
 typedef struct {
-    int n_special;          /* config.default_num_special_tokens (1000) */
-    int n_vocab;            /* n_special + number of vocab entries used */
-    int bos, eos, streaming_pad;   /* 1, 2, 32 in the real tekken */
-    unsigned char *bytes;   /* all token texts, concatenated */
-    size_t *offset;         /* [n_vocab + 1]: text of id i is bytes[offset[i] .. offset[i+1]) */
+    int n_special;               /* config.default_num_special_tokens (1000) */
+    int n_vocab;                 /* n_special + number of vocab entries used */
+    int bos, eos, streaming_pad; /* 1, 2, 32 in the real tekken */
+    unsigned char *bytes;        /* all token texts, concatenated */
+    size_t *offset;              /* [n_vocab + 1]: text of id i is bytes[offset[i] .. offset[i+1]) */
 } vox_tokenizer_t;
 
 /* Load DIR/tekken.json. vocab_size (from params) bounds the ids that are kept. VOX_EMODEL on failure. */

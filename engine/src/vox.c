@@ -9,7 +9,7 @@
 #include <sys/resource.h>
 
 int vox_fail(vox_error_t *err, int code, const char *fmt, ...) {
-    if (!err || err->code != 0) return code;   /* first failure wins */
+    if (!err || err->code != 0) return code; /* first failure wins */
     err->code = code;
     va_list ap;
     va_start(ap, fmt);
@@ -47,18 +47,24 @@ float vox_f16_to_f32(uint16_t h) {
     uint32_t bits;
     if (exp == 0) {
         if (man == 0) {
-            bits = sign;                                   /* ±0 */
-        } else {                                           /* subnormal: renormalise */
+            bits = sign; /* ±0 */
+        } else {         /* subnormal: renormalise */
             int e = -1;
-            do { man <<= 1; e++; } while (!(man & 0x400u));
+            do {
+                man <<= 1;
+                e++;
+            } while (!(man & 0x400u));
             bits = sign | ((uint32_t)(127 - 15 - e) << 23) | ((man & 0x3ffu) << 13);
         }
     } else if (exp == 31) {
-        bits = sign | 0x7f800000u | (man << 13);           /* inf / NaN */
+        bits = sign | 0x7f800000u | (man << 13); /* inf / NaN */
     } else {
         bits = sign | ((exp + 127 - 15) << 23) | (man << 13);
     }
-    union { uint32_t u; float f; } v;
+    union {
+        uint32_t u;
+        float f;
+    } v;
     v.u = bits;
     return v.f;
 }

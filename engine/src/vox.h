@@ -23,8 +23,8 @@ typedef enum {
 } vox_err;
 
 typedef struct {
-    int code;        /* the vox_err of the first failure (0 when none) */
-    char msg[1024];  /* "<problem>. <fix>" — one line, no trailing newline */
+    int code;       /* the vox_err of the first failure (0 when none) */
+    char msg[1024]; /* "<problem>. <fix>" — one line, no trailing newline */
 } vox_error_t;
 
 /* Record a failure (printf-style) and return `code`, so callers can write
@@ -47,12 +47,18 @@ double vox_peak_rss_mb(void);
 
 /* bf16 <-> f32 (bf16 is the top half of an IEEE f32; round-to-nearest-even on the way down). */
 static inline float vox_bf16_to_f32(uint16_t h) {
-    union { uint32_t u; float f; } v;
+    union {
+        uint32_t u;
+        float f;
+    } v;
     v.u = (uint32_t)h << 16;
     return v.f;
 }
 static inline uint16_t vox_f32_to_bf16(float f) {
-    union { uint32_t u; float f; } v;
+    union {
+        uint32_t u;
+        float f;
+    } v;
     v.f = f;
     if ((v.u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((v.u >> 16) | 0x40); /* quiet NaN */
     v.u += 0x7fffu + ((v.u >> 16) & 1u);

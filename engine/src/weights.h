@@ -21,52 +21,54 @@ typedef struct {
     vox_dtype dtype;
     int ndim;
     int64_t shape[4];
-    const void *data;   /* points into the mapping */
+    const void *data; /* points into the mapping */
     size_t nbytes;
 } vox_tensor_t;
 
 typedef struct {
-    void *map; size_t map_size;      /* whole file mapping */
-    vox_tensor_t *tensors; int n_tensors;
-    char *names;                      /* storage for tensor names */
+    void *map;
+    size_t map_size; /* whole file mapping */
+    vox_tensor_t *tensors;
+    int n_tensors;
+    char *names; /* storage for tensor names */
 } vox_safetensors_t;
 
 /* Host side: views into the mapped checkpoint. Per encoder layer (Mistral names under
  * W = mm_streams_embeddings.embedding_module.whisper_encoder.) */
 typedef struct {
-    const vox_tensor_t *attention_norm;      /* [enc_dim] */
-    const vox_tensor_t *wq, *bq;             /* [H*hd, enc_dim], [H*hd] */
-    const vox_tensor_t *wk;                  /* [KVH*hd, enc_dim] (no bias) */
-    const vox_tensor_t *wv, *bv;             /* [KVH*hd, enc_dim], [KVH*hd] */
-    const vox_tensor_t *wo, *bo;             /* [enc_dim, H*hd], [enc_dim] */
-    const vox_tensor_t *ffn_norm;            /* [enc_dim] */
-    const vox_tensor_t *w1, *w3;             /* [enc_hidden, enc_dim] */
-    const vox_tensor_t *w2, *b2;             /* [enc_dim, enc_hidden], [enc_dim] */
+    const vox_tensor_t *attention_norm; /* [enc_dim] */
+    const vox_tensor_t *wq, *bq;        /* [H*hd, enc_dim], [H*hd] */
+    const vox_tensor_t *wk;             /* [KVH*hd, enc_dim] (no bias) */
+    const vox_tensor_t *wv, *bv;        /* [KVH*hd, enc_dim], [KVH*hd] */
+    const vox_tensor_t *wo, *bo;        /* [enc_dim, H*hd], [enc_dim] */
+    const vox_tensor_t *ffn_norm;       /* [enc_dim] */
+    const vox_tensor_t *w1, *w3;        /* [enc_hidden, enc_dim] */
+    const vox_tensor_t *w2, *b2;        /* [enc_dim, enc_hidden], [enc_dim] */
 } vox_enc_layer_host_t;
 
 /* Per decoder layer (names under layers.{i}.) */
 typedef struct {
-    const vox_tensor_t *attention_norm;      /* [dim] */
-    const vox_tensor_t *wq, *wk, *wv, *wo;   /* [H*hd,dim] [KVH*hd,dim] [KVH*hd,dim] [dim,H*hd] */
-    const vox_tensor_t *ffn_norm;            /* [dim] */
-    const vox_tensor_t *w1, *w3;             /* [hidden, dim] */
-    const vox_tensor_t *w2;                  /* [dim, hidden] */
-    const vox_tensor_t *ada_down;            /* ada_rms_norm_t_cond.0.weight [t_cond_dim, dim] */
-    const vox_tensor_t *ada_up;              /* ada_rms_norm_t_cond.2.weight [dim, t_cond_dim] */
+    const vox_tensor_t *attention_norm;    /* [dim] */
+    const vox_tensor_t *wq, *wk, *wv, *wo; /* [H*hd,dim] [KVH*hd,dim] [KVH*hd,dim] [dim,H*hd] */
+    const vox_tensor_t *ffn_norm;          /* [dim] */
+    const vox_tensor_t *w1, *w3;           /* [hidden, dim] */
+    const vox_tensor_t *w2;                /* [dim, hidden] */
+    const vox_tensor_t *ada_down;          /* ada_rms_norm_t_cond.0.weight [t_cond_dim, dim] */
+    const vox_tensor_t *ada_up;            /* ada_rms_norm_t_cond.2.weight [dim, t_cond_dim] */
 } vox_dec_layer_host_t;
 
 typedef struct {
     vox_safetensors_t st;
-    const vox_tensor_t *conv0_w, *conv0_b;   /* [enc_dim, n_mels, 3], [enc_dim] */
-    const vox_tensor_t *conv1_w, *conv1_b;   /* [enc_dim, enc_dim, 3], [enc_dim] */
-    vox_enc_layer_host_t *enc;               /* [enc_n_layers] */
-    const vox_tensor_t *enc_norm;            /* transformer.norm.weight [enc_dim] */
-    const vox_tensor_t *proj0;               /* audio_language_projection.0.weight [dim, 4*enc_dim] */
-    const vox_tensor_t *proj2;               /* audio_language_projection.2.weight [dim, dim] */
-    const vox_tensor_t *tok_embeddings;      /* [vocab, dim]; also the LM head (tied) */
-    vox_dec_layer_host_t *dec;               /* [n_layers] */
-    const vox_tensor_t *norm;                /* final decoder norm [dim] */
-} vox_weights_t;   /* the host tensors */
+    const vox_tensor_t *conv0_w, *conv0_b; /* [enc_dim, n_mels, 3], [enc_dim] */
+    const vox_tensor_t *conv1_w, *conv1_b; /* [enc_dim, enc_dim, 3], [enc_dim] */
+    vox_enc_layer_host_t *enc;             /* [enc_n_layers] */
+    const vox_tensor_t *enc_norm;          /* transformer.norm.weight [enc_dim] */
+    const vox_tensor_t *proj0;             /* audio_language_projection.0.weight [dim, 4*enc_dim] */
+    const vox_tensor_t *proj2;             /* audio_language_projection.2.weight [dim, dim] */
+    const vox_tensor_t *tok_embeddings;    /* [vocab, dim]; also the LM head (tied) */
+    vox_dec_layer_host_t *dec;             /* [n_layers] */
+    const vox_tensor_t *norm;              /* final decoder norm [dim] */
+} vox_weights_t;                           /* the host tensors */
 
 /* Backend side: the same tensors once uploaded (struct vox_bweight is backend.h's vox_bweight_t).
  * The decoder's ada-norm projections stay on the host (decoder.c folds them once per stream). */
@@ -88,10 +90,10 @@ typedef struct {
     char name[128];
     int ndim;
     int64_t shape[3];
-    vox_tensor_kind kind;        /* how the synthetic writer initialises it */
-    const vox_tensor_t **slot;   /* host: where vox_weights_load stores it (NULL when w was NULL) */
-    struct vox_bweight **dev;    /* backend: where model.c uploads it (NULL when m was NULL, or host-only) */
-    int as_matrix;               /* a conv weight [c_out, c_in, 3], uploaded as the matrix [c_out, c_in*3] */
+    vox_tensor_kind kind;      /* how the synthetic writer initialises it */
+    const vox_tensor_t **slot; /* host: where vox_weights_load stores it (NULL when w was NULL) */
+    struct vox_bweight **dev;  /* backend: where model.c uploads it (NULL when m was NULL, or host-only) */
+    int as_matrix;             /* a conv weight [c_out, c_in, 3], uploaded as the matrix [c_out, c_in*3] */
 } vox_tensor_spec_t;
 /* Fills *out (malloc'd, caller frees) and returns the count, or a negative vox_err. When w is
  * non-NULL, w->enc and w->dec must already be allocated; slots then point into w. Likewise m

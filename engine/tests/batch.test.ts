@@ -19,17 +19,39 @@ import { audioFrames, encodeFrame, openFrame } from "../../toolkit/src/commands/
 import { parseEngineJson, runEngine } from "../../toolkit/src/lib/engine.js";
 import { engineBinary, fixturesDir, packageRoot } from "../../toolkit/src/lib/paths.js";
 
-interface StreamSpec { wav: string; off: number; len: number; delay: number; start: number; chunk: number; close?: number }
-interface StreamOut { stream: number; status: string; tokens: number[]; error: string; kv_mb: number }
-interface Counts { forwards: number; widest: number; ticks: number }
+interface StreamSpec {
+  wav: string;
+  off: number;
+  len: number;
+  delay: number;
+  start: number;
+  chunk: number;
+  close?: number;
+}
+interface StreamOut {
+  stream: number;
+  status: string;
+  tokens: number[];
+  error: string;
+  kv_mb: number;
+}
+interface Counts {
+  forwards: number;
+  widest: number;
+  ticks: number;
+}
 
 const root = fixturesDir();
-const names = existsSync(root) ? readdirSync(root).filter((n) => existsSync(join(root, n, "fixture.json"))).sort() : [];
+const names = existsSync(root)
+  ? readdirSync(root)
+      .filter((n) => existsSync(join(root, n, "fixture.json")))
+      .sort()
+  : [];
 const harness = join(packageRoot(), "engine", "build", "batch_streams");
 const tmp = mkdtempSync(join(tmpdir(), "vox-batch-"));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-const JFK = join(root, "tiny-delay", "jfk.wav");              // 11 s
+const JFK = join(root, "tiny-delay", "jfk.wav"); // 11 s
 const SPEECH = join(root, "tiny-real-windows", "test_speech.wav"); // 3.6 s
 const SPECS: StreamSpec[] = [
   { wav: JFK, off: 0, len: -1, delay: 480, start: 0, chunk: 4099 },
@@ -50,8 +72,13 @@ function pcm16(path: string): Buffer {
     const id = wav.toString("latin1", off, off + 4);
     const size = wav.readUInt32LE(off + 4);
     if (id === "fmt ") {
-      assert.ok(wav.readUInt16LE(off + 8) === 1 && wav.readUInt16LE(off + 10) === 1 &&
-        wav.readUInt32LE(off + 12) === 16000 && wav.readUInt16LE(off + 22) === 16, `${path}: not PCM16 mono 16 kHz`);
+      assert.ok(
+        wav.readUInt16LE(off + 8) === 1 &&
+          wav.readUInt16LE(off + 10) === 1 &&
+          wav.readUInt32LE(off + 12) === 16000 &&
+          wav.readUInt16LE(off + 22) === 16,
+        `${path}: not PCM16 mono 16 kHz`,
+      );
     }
     if (id === "data") return wav.subarray(off + 8, off + 8 + size);
     off += 8 + size + (size & 1);
@@ -76,20 +103,30 @@ function wavOf(data: Buffer): Buffer {
 }
 
 function specArg(s: StreamSpec): string {
-  return `wav=${s.wav},off=${s.off},len=${s.len},delay=${s.delay},start=${s.start},chunk=${s.chunk}` +
-    (s.close ? `,close=${s.close}` : "");
+  return (
+    `wav=${s.wav},off=${s.off},len=${s.len},delay=${s.delay},start=${s.start},chunk=${s.chunk}` +
+    (s.close ? `,close=${s.close}` : "")
+  );
 }
 
 function runHarness(dir: string, specs: StreamSpec[], extra: string[] = []): { streams: StreamOut[]; counts: Counts } {
-  const r = spawnSync(harness, ["-d", dir, "--backend", "cpu", ...extra, ...specs.map(specArg)],
-    { encoding: "utf8", timeout: 300_000 });
+  const r = spawnSync(harness, ["-d", dir, "--backend", "cpu", ...extra, ...specs.map(specArg)], {
+    encoding: "utf8",
+    timeout: 300_000,
+  });
   assert.equal(r.status, 0, `batch_streams failed (${r.signal ?? r.status}):\n${r.stderr}`);
-  const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = r.stdout
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   return { streams: lines.slice(0, -1) as unknown as StreamOut[], counts: lines.at(-1) as unknown as Counts };
 }
 
 before(() => {
-  const r = spawnSync("make", ["-s", "-C", join(packageRoot(), "engine"), "batch_streams"], { encoding: "utf8", timeout: 300_000 });
+  const r = spawnSync("make", ["-s", "-C", join(packageRoot(), "engine"), "batch_streams"], {
+    encoding: "utf8",
+    timeout: 300_000,
+  });
   assert.equal(r.status, 0, `make -C engine batch_streams failed:\n${r.stdout}${r.stderr}`);
 });
 
@@ -105,8 +142,18 @@ for (const name of names) {
         const data = all.subarray(a, s.len < 0 ? all.length : Math.min(all.length, a + s.len * 2));
         const path = join(tmp, `${name}-${i}.wav`);
         writeFileSync(path, wavOf(data));
-        const r = await runEngine(["-d", dir, "-i", path, "--delay-ms", String(s.delay), "--backend", "cpu", "--json",
-          "--no-speculation"]);
+        const r = await runEngine([
+          "-d",
+          dir,
+          "-i",
+          path,
+          "--delay-ms",
+          String(s.delay),
+          "--backend",
+          "cpu",
+          "--json",
+          "--no-speculation",
+        ]);
         assert.equal(r.failure, null, `${r.command}\n${r.stderr}`);
         solo.push(parseEngineJson<{ tokens: number[] }>(r).tokens);
       }
@@ -153,11 +200,18 @@ for (const name of names) {
           if (off[k]! < p.length) frames.push(...audioFrames(k + 1, p.subarray(off[k], off[k]! + n)));
           off[k]! += n;
         });
-      ids.forEach((_, k) => frames.push(encodeFrame("F", k + 1)));
-      const r = spawnSync(engineBinary(), ["-d", dir, "--serve", "--backend", "cpu", "--debug"],
-        { input: Buffer.concat(frames), encoding: "utf8", timeout: 300_000, maxBuffer: 64 << 20 });
+      for (let k = 0; k < ids.length; k++) frames.push(encodeFrame("F", k + 1));
+      const r = spawnSync(engineBinary(), ["-d", dir, "--serve", "--backend", "cpu", "--debug"], {
+        input: Buffer.concat(frames),
+        encoding: "utf8",
+        timeout: 300_000,
+        maxBuffer: 64 << 20,
+      });
       assert.equal(r.status, 0, r.stderr);
-      const events = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { type: string; stream: number; [k: string]: unknown });
+      const events = r.stdout
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as { type: string; stream: number; [k: string]: unknown });
       ids.forEach((i, k) => {
         const tokens = events.filter((e) => e.type === "token" && e.stream === k + 1).map((e) => e.id as number);
         assert.deepEqual(tokens, solo[i], `serve stream ${k + 1} differs from its solo run`);

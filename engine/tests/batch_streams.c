@@ -27,10 +27,12 @@
 typedef struct {
     const char *wav;
     long off, len, delay, start, chunk, close;
-    float *x; size_t n, fed;
+    float *x;
+    size_t n, fed;
     vox_stream_t *s;
-    int state;            /* 0 waiting, 1 open, 2 flushed, 3 done, 4 closed, 5 error */
-    int32_t *tokens; size_t n_tokens;
+    int state; /* 0 waiting, 1 open, 2 flushed, 3 done, 4 closed, 5 error */
+    int32_t *tokens;
+    size_t n_tokens;
     double kv_mb;
     vox_error_t err;
 } job_t;
@@ -47,14 +49,22 @@ static int parse_stream(char *spec, job_t *j) {
         if (!eq) return -1;
         *eq = 0;
         const char *k = tok, *v = eq + 1;
-        if (!strcmp(k, "wav")) j->wav = v;
-        else if (!strcmp(k, "off")) j->off = atol(v);
-        else if (!strcmp(k, "len")) j->len = atol(v);
-        else if (!strcmp(k, "delay")) j->delay = atol(v);
-        else if (!strcmp(k, "start")) j->start = atol(v);
-        else if (!strcmp(k, "chunk")) j->chunk = atol(v);
-        else if (!strcmp(k, "close")) j->close = atol(v);
-        else return -1;
+        if (!strcmp(k, "wav"))
+            j->wav = v;
+        else if (!strcmp(k, "off"))
+            j->off = atol(v);
+        else if (!strcmp(k, "len"))
+            j->len = atol(v);
+        else if (!strcmp(k, "delay"))
+            j->delay = atol(v);
+        else if (!strcmp(k, "start"))
+            j->start = atol(v);
+        else if (!strcmp(k, "chunk"))
+            j->chunk = atol(v);
+        else if (!strcmp(k, "close"))
+            j->close = atol(v);
+        else
+            return -1;
     }
     return j->wav && j->chunk > 0 ? 0 : -1;
 }
@@ -77,11 +87,16 @@ int main(int argc, char **argv) {
     int rows = 0, n = 0;
     job_t *jobs = calloc((size_t)argc, sizeof *jobs);
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-d") && i + 1 < argc) dir = argv[++i];
-        else if (!strcmp(argv[i], "--backend") && i + 1 < argc) backend = argv[++i];
-        else if (!strcmp(argv[i], "--rows") && i + 1 < argc) rows = atoi(argv[++i]);
+        if (!strcmp(argv[i], "-d") && i + 1 < argc)
+            dir = argv[++i];
+        else if (!strcmp(argv[i], "--backend") && i + 1 < argc)
+            backend = argv[++i];
+        else if (!strcmp(argv[i], "--rows") && i + 1 < argc)
+            rows = atoi(argv[++i]);
         else if (parse_stream(argv[i], &jobs[n++]) != 0) {
-            fprintf(stderr, "batch_streams: error: bad stream '%s'. See the usage at the top of tests/batch_streams.c\n", argv[i]);
+            fprintf(stderr,
+                    "batch_streams: error: bad stream '%s'. See the usage at the top of tests/batch_streams.c\n",
+                    argv[i]);
             return 2;
         }
     }
@@ -131,7 +146,10 @@ int main(int argc, char **argv) {
                 size_t k = j->n - j->fed < (size_t)j->chunk ? j->n - j->fed : (size_t)j->chunk;
                 int r = k ? vox_stream_feed(j->s, j->x + j->fed, k, &j->err) : 0;
                 j->fed += k;
-                if (!r && j->fed == j->n) { r = vox_stream_flush(j->s, &j->err); j->state = 2; }
+                if (!r && j->fed == j->n) {
+                    r = vox_stream_flush(j->s, &j->err);
+                    j->state = 2;
+                }
                 if (r) finish(j, 5);
             }
             if (j->state == 1 || j->state == 2) live++;
@@ -140,7 +158,10 @@ int main(int argc, char **argv) {
         if (!live) break;
         int k = 0;
         for (int i = 0; i < n; i++)
-            if (jobs[i].state == 1 || jobs[i].state == 2) { who[k] = i; open[k++] = jobs[i].s; }
+            if (jobs[i].state == 1 || jobs[i].state == 2) {
+                who[k] = i;
+                open[k++] = jobs[i].s;
+            }
         if (vox_streams_step(b, open, k, status, errs, NULL, &err)) {
             fprintf(stderr, "batch_streams: error: %s\n", err.msg);
             return 1;
@@ -149,9 +170,13 @@ int main(int argc, char **argv) {
             job_t *j = &jobs[who[q]];
             vox_stream_result r;
             vox_stream_result_get(j->s, &r);
-            if (status[q]) { j->err = errs[q]; finish(j, 5); }
-            else if (j->close > 0 && r.n_tokens >= (size_t)j->close) finish(j, 4);
-            else if (j->state == 2 && vox_stream_pending(j->s) == 0) finish(j, 3);
+            if (status[q]) {
+                j->err = errs[q];
+                finish(j, 5);
+            } else if (j->close > 0 && r.n_tokens >= (size_t)j->close)
+                finish(j, 4);
+            else if (j->state == 2 && vox_stream_pending(j->s) == 0)
+                finish(j, 3);
         }
     }
     for (int i = 0; i < n; i++) {
@@ -159,7 +184,8 @@ int main(int argc, char **argv) {
         printf("{\"stream\":%d,\"status\":\"%s\",\"tokens\":[", i, STATE[j->state]);
         for (size_t t = 0; t < j->n_tokens; t++) printf("%s%d", t ? "," : "", j->tokens[t]);
         printf("],\"error\":\"");
-        for (const char *c = j->err.msg; *c; c++) if (*c != '"' && *c != '\\') putchar(*c);
+        for (const char *c = j->err.msg; *c; c++)
+            if (*c != '"' && *c != '\\') putchar(*c);
         printf("\",\"kv_mb\":%.4f}\n", j->kv_mb);
         free(j->tokens);
         free(j->x);
@@ -168,7 +194,11 @@ int main(int argc, char **argv) {
     int widest;
     vox_batch_counts(b, &forwards, &widest);
     printf("{\"forwards\":%zu,\"widest\":%d,\"ticks\":%ld}\n", forwards, widest, tick);
-    free(open); free(who); free(status); free(errs); free(jobs);
+    free(open);
+    free(who);
+    free(status);
+    free(errs);
+    free(jobs);
     vox_batch_free(b);
     vox_model_free(m);
     vox_backend_destroy(be);

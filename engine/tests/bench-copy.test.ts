@@ -6,7 +6,13 @@ import { runEngine } from "../../toolkit/src/lib/engine.js";
 test("--bench-copy on the CPU prints one JSON object with a positive bandwidth", async () => {
   const r = await runEngine(["--bench-copy", "64", "--backend", "cpu"]);
   assert.equal(r.failure, null, r.stderr);
-  const j = JSON.parse(r.stdout) as { backend: string; bytes: number; iterations: number; ms_median: number; copy_gbps: number };
+  const j = JSON.parse(r.stdout) as {
+    backend: string;
+    bytes: number;
+    iterations: number;
+    ms_median: number;
+    copy_gbps: number;
+  };
   assert.equal(j.backend, "cpu");
   assert.equal(j.bytes, 64 * 2 ** 20);
   assert.equal(j.iterations, 20);

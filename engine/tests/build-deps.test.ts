@@ -16,7 +16,10 @@ const build = mkdtempSync(join(tmpdir(), "vox-build-deps-"));
 after(() => rmSync(build, { recursive: true, force: true }));
 
 const make = (...args: string[]) =>
-  spawnSync("make", ["-C", engine, `BUILD=${build}`, ...args], { encoding: "utf8", env: { ...process.env, MAKEFLAGS: "" } });
+  spawnSync("make", ["-C", engine, `BUILD=${build}`, ...args], {
+    encoding: "utf8",
+    env: { ...process.env, MAKEFLAGS: "" },
+  });
 
 for (const kind of ["obj", "debug/obj"]) {
   test(`${kind}/src/cuda/fatbin.o is rebuilt when the kernels header appears after it`, () => {
@@ -25,8 +28,10 @@ for (const kind of ["obj", "debug/obj"]) {
     const first = make(obj);
     assert.equal(first.status, 0, first.stderr);
     assert.equal(make("-q", obj).status, 0, "up to date right after the build");
-    writeFileSync(join(build, "kernels_fatbin.h"),
-      '#define VOX_KERNELS_ARCHS "sm_90"\nstatic const unsigned char vox_kernels_fatbin_data[] = {0};\n');
+    writeFileSync(
+      join(build, "kernels_fatbin.h"),
+      '#define VOX_KERNELS_ARCHS "sm_90"\nstatic const unsigned char vox_kernels_fatbin_data[] = {0};\n',
+    );
     assert.equal(make("-q", obj).status, 1, "a new kernels header must make the object out of date");
     const second = make(obj);
     assert.equal(second.status, 0, second.stderr);

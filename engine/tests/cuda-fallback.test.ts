@@ -9,17 +9,26 @@ import { test } from "node:test";
 import { runEngine } from "../../toolkit/src/lib/engine.js";
 import { fixturesDir } from "../../toolkit/src/lib/paths.js";
 
-interface Info { backends: string[]; cuda_archs: string[]; cuda: { available: boolean; reason: string | null } }
+interface Info {
+  backends: string[];
+  cuda_archs: string[];
+  cuda: { available: boolean; reason: string | null };
+}
 
 const info = async (): Promise<Info> => JSON.parse((await runEngine(["--info"])).stdout) as Info;
-const nvcc = spawnSync("sh", ["-c", "command -v nvcc || ls /usr/local/cuda/bin/nvcc"], { encoding: "utf8" }).stdout.trim();
+const nvcc = spawnSync("sh", ["-c", "command -v nvcc || ls /usr/local/cuda/bin/nvcc"], {
+  encoding: "utf8",
+}).stdout.trim();
 const fx = join(fixturesDir(), "tiny-real-windows");
 const wav = join(fx, "test_speech.wav");
 
-test("the CUDA host code is always built in; with nvcc the kernels are embedded for every default arch", { skip: nvcc ? false : "no nvcc on this machine: kernels not compiled" }, async () => {
+test("the CUDA host code is always built in; with nvcc the kernels are embedded for every default arch", {
+  skip: nvcc ? false : "no nvcc on this machine: kernels not compiled",
+}, async () => {
   const i = await info();
   assert.ok(i.backends.includes("cuda"));
-  for (const a of ["sm_80", "sm_86", "sm_89", "sm_90"]) assert.ok(i.cuda_archs.includes(a), `${a} embedded (${i.cuda_archs.join(",")})`);
+  for (const a of ["sm_80", "sm_86", "sm_89", "sm_90"])
+    assert.ok(i.cuda_archs.includes(a), `${a} embedded (${i.cuda_archs.join(",")})`);
 });
 
 test("without a GPU, --backend cuda is exit 5 with one line naming the reason", async (t) => {

@@ -47,8 +47,11 @@ test("a complete dump: four files, nothing else left in the folder", async () =>
 });
 
 test("a full disk: exit 2 naming the reason, no dump file left, the result still printed", async (t) => {
-  const m = tmpfs("full", "size=64k");   // logits.npy alone is 149 x 1300 x 4 bytes = 775 kB
-  if ("skip" in m) { t.skip(m.skip); return; }
+  const m = tmpfs("full", "size=64k"); // logits.npy alone is 149 x 1300 x 4 bytes = 775 kB
+  if ("skip" in m) {
+    t.skip(m.skip);
+    return;
+  }
   const r = await runEngine([...base, "--dump", m.path]);
   assert.equal(r.exitCode, 2, r.stderr);
   oneErrorLine(r.stderr, /^voxtral: error: cannot write .*\.npy: No space left on device\. /);
@@ -58,10 +61,16 @@ test("a full disk: exit 2 naming the reason, no dump file left, the result still
 
 test("a read-only folder fails before any work (before the model is read)", async (t) => {
   const m = tmpfs("ro", "size=64k,ro");
-  if ("skip" in m) { t.skip(m.skip); return; }
+  if ("skip" in m) {
+    t.skip(m.skip);
+    return;
+  }
   const r = await runEngine(["-d", join(work, "no-model-here"), "-i", join(dir, "jfk.wav"), "--dump", m.path]);
   assert.equal(r.exitCode, 2, `the dump folder is checked first (a model error would be exit 3): ${r.stderr}`);
-  oneErrorLine(r.stderr, /^voxtral: error: the dump folder .* is not writable: Read-only file system\. Choose a writable --dump folder$/);
+  oneErrorLine(
+    r.stderr,
+    /^voxtral: error: the dump folder .* is not writable: Read-only file system\. Choose a writable --dump folder$/,
+  );
   assert.equal(r.stdout, "");
 });
 

@@ -17,22 +17,49 @@ import { TOLERANCES } from "../../toolkit/src/lib/tolerance.js";
 const LIMITS = TOLERANCES.golden.cpu.limits;
 type Metric = "maxAbs" | "maxRelErr" | "normRelErr";
 type ArrayName = keyof typeof LIMITS;
-const FILES: ReadonlyArray<[string, ArrayName]> = [["mel", "mel"], ["audio_embeds", "audioEmbeds"], ["logits", "logits"]];
+const FILES: ReadonlyArray<[string, ArrayName]> = [
+  ["mel", "mel"],
+  ["audio_embeds", "audioEmbeds"],
+  ["logits", "logits"],
+];
 
-interface FixtureJson { name: string; audio: string; delay_ms: number }
-interface EngineJson { text: string; tokens: number[]; n_audio: number; n_steps: number; backend: string }
+interface FixtureJson {
+  name: string;
+  audio: string;
+  delay_ms: number;
+}
+interface EngineJson {
+  text: string;
+  tokens: number[];
+  n_audio: number;
+  n_steps: number;
+  backend: string;
+}
 
 /** The --json contract (engine/README.md, "Command line"): every key present with its type. */
 function assertJsonContract(o: Record<string, unknown>): void {
   const types: Record<string, string> = {
-    text: "string", n_audio: "number", audio_seconds: "number", backend: "string", device: "string",
-    delay_ms: "number", threads: "number", n_steps: "number", peak_rss_mb: "number",
+    text: "string",
+    n_audio: "number",
+    audio_seconds: "number",
+    backend: "string",
+    device: "string",
+    delay_ms: "number",
+    threads: "number",
+    n_steps: "number",
+    peak_rss_mb: "number",
   };
   for (const [k, t] of Object.entries(types)) assert.equal(typeof o[k], t, `--json key ${k} should be a ${t}`);
   assert.ok(Array.isArray(o.tokens), "--json tokens should be an array");
   const steps = o.step_ms as unknown[];
-  assert.ok(Array.isArray(steps) && steps.length === (o.tokens as unknown[]).length, "--json step_ms has one entry per token");
-  assert.ok(steps.every((x) => typeof x === "number" && x >= 0), "--json step_ms entries are non-negative numbers");
+  assert.ok(
+    Array.isArray(steps) && steps.length === (o.tokens as unknown[]).length,
+    "--json step_ms has one entry per token",
+  );
+  assert.ok(
+    steps.every((x) => typeof x === "number" && x >= 0),
+    "--json step_ms entries are non-negative numbers",
+  );
   const sum = (steps as number[]).reduce((a, b) => a + b, 0);
   assert.ok(sum <= (o.timings_ms as { decode: number }).decode + 1, "--json step_ms sum fits inside timings_ms.decode");
   assert.ok(o.gpu_mem_mb === null || typeof o.gpu_mem_mb === "number", "--json gpu_mem_mb should be a number or null");
@@ -49,8 +76,12 @@ function maxAbs(a: Float32Array, b: Float32Array): number {
 
 /** The metric of engine output `a` against golden `b` (the reference); logits row by row, the worst row. */
 function measure(metric: Metric, name: ArrayName, a: NpyArray<Float32Array>, b: NpyArray<Float32Array>): number {
-  const fn = metric === "maxAbs" ? (x: Float32Array, y: Float32Array) => maxAbs(y, x)
-    : metric === "maxRelErr" ? maxRelErr : normRelErr;
+  const fn =
+    metric === "maxAbs"
+      ? (x: Float32Array, y: Float32Array) => maxAbs(y, x)
+      : metric === "maxRelErr"
+        ? maxRelErr
+        : normRelErr;
   if (name !== "logits") return fn(b.data, a.data);
   const V = b.shape[b.shape.length - 1]!;
   let worst = 0;
@@ -74,13 +105,26 @@ function overLimits(name: ArrayName, file: string, dump: string, golden: string)
 }
 
 async function runDump(dir: string, fx: FixtureJson, dump: string) {
-  return runEngine(["-d", dir, "-i", join(dir, fx.audio), "--delay-ms", String(fx.delay_ms),
-    "--backend", "cpu", "--json", "--dump", dump]);
+  return runEngine([
+    "-d",
+    dir,
+    "-i",
+    join(dir, fx.audio),
+    "--delay-ms",
+    String(fx.delay_ms),
+    "--backend",
+    "cpu",
+    "--json",
+    "--dump",
+    dump,
+  ]);
 }
 
 const root = fixturesDir();
 const names = existsSync(root)
-  ? readdirSync(root).filter((n) => existsSync(join(root, n, "fixture.json"))).sort()
+  ? readdirSync(root)
+      .filter((n) => existsSync(join(root, n, "fixture.json")))
+      .sort()
   : [];
 const tmp = mkdtempSync(join(tmpdir(), "vox-fixtures-"));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -106,14 +150,17 @@ for (const name of names) {
     });
 
     for (const [file, name] of FILES) {
-      const limits = Object.entries(LIMITS[name]).map(([m, l]) => `${m} <= ${l}`).join(", ");
+      const limits = Object.entries(LIMITS[name])
+        .map(([m, l]) => `${m} <= ${l}`)
+        .join(", ");
       test(`${file}.npy matches the golden array (${limits})`, () => {
         assert.deepEqual(overLimits(name, file, dump, join(dir, "golden")), []);
       });
     }
 
     test("greedy tokens are identical", () => {
-      const golden = (JSON.parse(readFileSync(join(dir, "golden", "tokens.json"), "utf8")) as { tokens: number[] }).tokens;
+      const golden = (JSON.parse(readFileSync(join(dir, "golden", "tokens.json"), "utf8")) as { tokens: number[] })
+        .tokens;
       const dumped = (JSON.parse(readFileSync(join(dump, "tokens.json"), "utf8")) as { tokens: number[] }).tokens;
       assert.deepEqual(dumped, golden);
       assert.deepEqual(out.tokens, golden);

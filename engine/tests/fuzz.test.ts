@@ -13,10 +13,14 @@ const ITERATIONS = 1000;
 const TARGETS = 5; // params, tokenizer, weights, wav-file, wav-stream
 
 test(`input loaders survive ${ITERATIONS * TARGETS} mutated inputs (make -C engine fuzz)`, () => {
-  const r = spawnSync("make", ["-s", "-C", join(packageRoot(), "engine"), "fuzz", `FUZZ_ITERATIONS=${ITERATIONS}`, "FUZZ_SEED=1"], {
-    encoding: "utf8",
-    timeout: 180_000,
-  });
+  const r = spawnSync(
+    "make",
+    ["-s", "-C", join(packageRoot(), "engine"), "fuzz", `FUZZ_ITERATIONS=${ITERATIONS}`, "FUZZ_SEED=1"],
+    {
+      encoding: "utf8",
+      timeout: 180_000,
+    },
+  );
   const out = `${r.stdout}${r.stderr}`;
   assert.equal(r.signal, null, `make fuzz died from ${r.signal}:\n${out}`);
   assert.equal(r.status, 0, `make -C engine fuzz failed:\n${out}`);

@@ -8,7 +8,10 @@ import { test } from "node:test";
 import { packageRoot } from "../../toolkit/src/lib/paths.js";
 
 test("engine I/O unit tests (make -C engine test)", () => {
-  const r = spawnSync("make", ["-s", "-C", join(packageRoot(), "engine"), "test"], { encoding: "utf8", timeout: 300_000 });
+  const r = spawnSync("make", ["-s", "-C", join(packageRoot(), "engine"), "test"], {
+    encoding: "utf8",
+    timeout: 300_000,
+  });
   const out = `${r.stdout}${r.stderr}`;
   assert.equal(r.signal, null, `test_io died from ${r.signal}:\n${out}`);
   assert.equal(r.status, 0, `make -C engine test failed:\n${out}`);

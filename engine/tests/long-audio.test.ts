@@ -37,17 +37,27 @@ function writeLongWav(path: string, seconds: number, speech: Buffer): void {
   h.write("RIFF", 0, "latin1");
   h.writeUInt32LE(36 + bytes, 4);
   h.write("WAVEfmt ", 8, "latin1");
-  h.writeUInt32LE(16, 16); h.writeUInt16LE(1, 20); h.writeUInt16LE(1, 22); h.writeUInt32LE(16000, 24);
-  h.writeUInt32LE(32000, 28); h.writeUInt16LE(2, 32); h.writeUInt16LE(16, 34);
+  h.writeUInt32LE(16, 16);
+  h.writeUInt16LE(1, 20);
+  h.writeUInt16LE(1, 22);
+  h.writeUInt32LE(16000, 24);
+  h.writeUInt32LE(32000, 28);
+  h.writeUInt16LE(2, 32);
+  h.writeUInt16LE(16, 34);
   h.write("data", 36, "latin1");
   h.writeUInt32LE(bytes, 40);
   const fd = openSync(path, "w");
   writeSync(fd, h);
-  for (let left = bytes; left > 0; left -= Math.min(left, speech.length)) writeSync(fd, speech, 0, Math.min(left, speech.length));
+  for (let left = bytes; left > 0; left -= Math.min(left, speech.length))
+    writeSync(fd, speech, 0, Math.min(left, speech.length));
   closeSync(fd);
 }
 
-interface Out { peak_rss_mb: number; audio_seconds: number; n_steps: number }
+interface Out {
+  peak_rss_mb: number;
+  audio_seconds: number;
+  n_steps: number;
+}
 
 test(`${LONG_S / 60} minutes of audio through -i: peak RSS bounded, not growing with the file`, async () => {
   const speech = pcm16(readFileSync(join(dir, "jfk.wav")));
@@ -62,8 +72,12 @@ test(`${LONG_S / 60} minutes of audio through -i: peak RSS bounded, not growing 
   const a = parseEngineJson<Out>(short);
   const b = parseEngineJson<Out>(long);
   assert.equal(b.audio_seconds, LONG_S);
-  console.log(`peak RSS: ${a.peak_rss_mb} MB for ${a.audio_seconds} s, ${b.peak_rss_mb} MB for ${LONG_S} s (${b.n_steps} steps)`);
+  console.log(
+    `peak RSS: ${a.peak_rss_mb} MB for ${a.audio_seconds} s, ${b.peak_rss_mb} MB for ${LONG_S} s (${b.n_steps} steps)`,
+  );
   assert.ok(b.peak_rss_mb < PEAK_MB_MAX, `peak RSS ${b.peak_rss_mb} MB for ${LONG_S} s (limit ${PEAK_MB_MAX})`);
-  assert.ok(b.peak_rss_mb - a.peak_rss_mb < GROWTH_MB_MAX,
-    `RSS grew by ${b.peak_rss_mb - a.peak_rss_mb} MB from ${a.audio_seconds} s to ${LONG_S} s`);
+  assert.ok(
+    b.peak_rss_mb - a.peak_rss_mb < GROWTH_MB_MAX,
+    `RSS grew by ${b.peak_rss_mb - a.peak_rss_mb} MB from ${a.audio_seconds} s to ${LONG_S} s`,
+  );
 });

@@ -27,10 +27,13 @@ function copyModel(name: string): string {
 
 /** Starts the engine on `model` with the WAV's first half on stdin; resolves once a token is out. */
 async function runUntilFirstToken(model: string, extra: string[] = []) {
-  const run = startEngine(["-d", model, "--stdin", "--events", "--delay-ms", "960", "--backend", "cpu", ...extra],
-    { stdinPipe: true });
+  const run = startEngine(["-d", model, "--stdin", "--events", "--delay-ms", "960", "--backend", "cpu", ...extra], {
+    stdinPipe: true,
+  });
   let out = "";
-  run.process.stdout!.on("data", (d: Buffer | string) => { out += d.toString(); });
+  run.process.stdout!.on("data", (d: Buffer | string) => {
+    out += d.toString();
+  });
   run.process.stdin!.write(wav.subarray(0, wav.length / 2));
   while (!out.includes('"type":"token"')) await sleep(20);
   return run;
@@ -46,8 +49,11 @@ test("a model file truncated while mapped: one error line and event, exit 3", as
   assert.equal(r.exitCode, 3, r.stderr);
   const lines = r.stderr.trim().split("\n");
   assert.equal(lines.length, 1, r.stderr);
-  assert.equal(lines[0], `voxtral: error: model file ${m}/consolidated.safetensors changed or was truncated while in use. ` +
-    "Leave the model files alone while voxtral runs; re-download the file if it is damaged");
+  assert.equal(
+    lines[0],
+    `voxtral: error: model file ${m}/consolidated.safetensors changed or was truncated while in use. ` +
+      "Leave the model files alone while voxtral runs; re-download the file if it is damaged",
+  );
   const last = JSON.parse(r.stdout.trim().split("\n").at(-1)!) as { type: string; code: string; exit_code: number };
   assert.deepEqual([last.type, last.code, last.exit_code], ["error", "model", 3]);
 });
@@ -55,9 +61,9 @@ test("a model file truncated while mapped: one error line and event, exit 3", as
 test("files modified or replaced during the run: a note for each, the run completes", async () => {
   const m = copyModel("change");
   const { process: p, result } = await runUntilFirstToken(m);
-  utimesSync(join(m, "tekken.json"), new Date(2001, 0, 1), new Date(2001, 0, 1));   // modified in place
+  utimesSync(join(m, "tekken.json"), new Date(2001, 0, 1), new Date(2001, 0, 1)); // modified in place
   copyFileSync(join(fx, "consolidated.safetensors"), join(m, "new.safetensors"));
-  renameSync(join(m, "new.safetensors"), join(m, "consolidated.safetensors"));      // replaced (new inode)
+  renameSync(join(m, "new.safetensors"), join(m, "consolidated.safetensors")); // replaced (new inode)
   p.stdin!.end(wav.subarray(wav.length / 2));
   const r = await result;
   assert.equal(r.exitCode, 0, r.stderr);

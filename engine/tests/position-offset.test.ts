@@ -20,8 +20,21 @@ after(() => rmSync(work, { recursive: true, force: true }));
 
 async function run(dir: string, audio: string, delayMs: number, offset: number) {
   const dump = join(work, `${dir.split("/").at(-1)}-${offset}`);
-  const r = await runEngine(["-d", dir, "-i", audio, "--delay-ms", String(delayMs), "--backend", "cpu", "--json",
-    "--dump", dump, "--position-offset", String(offset)]);
+  const r = await runEngine([
+    "-d",
+    dir,
+    "-i",
+    audio,
+    "--delay-ms",
+    String(delayMs),
+    "--backend",
+    "cpu",
+    "--json",
+    "--dump",
+    dump,
+    "--position-offset",
+    String(offset),
+  ]);
   assert.equal(r.failure, null, `${r.command}\n${r.stderr}`);
   return { tokens: parseEngineJson<{ tokens: number[] }>(r).tokens, logits: readNpyF32(join(dump, "logits.npy")) };
 }
@@ -51,7 +64,9 @@ for (const name of readdirSync(fixturesDir()).sort()) {
       assert.deepEqual(got.tokens, ref.tokens, `tokens at offset ${n}`);
       assert.deepEqual(got.logits.shape, ref.logits.shape);
       const rel = maxRowRel(got.logits.data, ref.logits.data, ref.logits.shape[1]!);
-      console.log(`${name}: offset ${n}: ${got.tokens.length} tokens equal, logits max row rel. error ${rel.toExponential(2)}`);
+      console.log(
+        `${name}: offset ${n}: ${got.tokens.length} tokens equal, logits max row rel. error ${rel.toExponential(2)}`,
+      );
       assert.ok(rel <= REL_MAX, `logits at offset ${n}: relative error ${rel} > ${REL_MAX}`);
     }
   });

@@ -12,10 +12,14 @@ import { packageRoot } from "../../toolkit/src/lib/paths.js";
 const ITERATIONS = 40;
 
 test(`serve mode survives ${ITERATIONS} mutated frame sequences (make -C engine fuzz-serve)`, () => {
-  const r = spawnSync("make", ["-s", "-C", join(packageRoot(), "engine"), "fuzz-serve", `FUZZ_SERVE_ITERATIONS=${ITERATIONS}`, "FUZZ_SEED=1"], {
-    encoding: "utf8",
-    timeout: 300_000,
-  });
+  const r = spawnSync(
+    "make",
+    ["-s", "-C", join(packageRoot(), "engine"), "fuzz-serve", `FUZZ_SERVE_ITERATIONS=${ITERATIONS}`, "FUZZ_SEED=1"],
+    {
+      encoding: "utf8",
+      timeout: 300_000,
+    },
+  );
   const out = `${r.stdout}${r.stderr}`;
   assert.equal(r.signal, null, `make fuzz-serve died from ${r.signal}:\n${out}`);
   assert.equal(r.status, 0, `make -C engine fuzz-serve failed:\n${out}`);

@@ -23,20 +23,36 @@ const pcm = Buffer.from(readWav(wav).samples.buffer);
 // A second, different clip: the last 2.4 s of the same speech.
 const tail = pcm.subarray(pcm.length - 2 * 38400);
 
-interface Event { type: string; stream: number | null; [k: string]: unknown }
-interface Served { code: number | null; signal: string | null; events: Event[]; stderr: string }
+interface Event {
+  type: string;
+  stream: number | null;
+  [k: string]: unknown;
+}
+interface Served {
+  code: number | null;
+  signal: string | null;
+  events: Event[];
+  stderr: string;
+}
 
 function serve(input: Buffer, extra: string[] = []): Promise<Served> {
   return new Promise((resolve, reject) => {
     const p = spawn(engineBinary(), ["-d", dir, "--serve", "--backend", "cpu", ...extra]);
     let out = "";
     let err = "";
-    p.stdout.setEncoding("utf8").on("data", (d: string) => { out += d; });
-    p.stderr.setEncoding("utf8").on("data", (d: string) => { err += d; });
+    p.stdout.setEncoding("utf8").on("data", (d: string) => {
+      out += d;
+    });
+    p.stderr.setEncoding("utf8").on("data", (d: string) => {
+      err += d;
+    });
     p.on("error", reject);
     p.on("close", (code, signal) => {
       // Every line must be a valid event (checks/schemas/events.schema.json); parseEventLine throws otherwise.
-      const events = out.split("\n").filter((l) => l.length > 0).map((l) => parseEventLine(l) as unknown as Event);
+      const events = out
+        .split("\n")
+        .filter((l) => l.length > 0)
+        .map((l) => parseEventLine(l) as unknown as Event);
       resolve({ code, signal, events, stderr: err });
     });
     p.stdin.end(input);
@@ -83,7 +99,14 @@ test("interleaved streams each give their solo run's tokens; events are well-for
     openFrame(1),
     openFrame(2, {}),
     openFrame(7, { delay_ms: 960 }),
-    ...interleave([{ id: 1, pcm }, { id: 2, pcm: tail }, { id: 7, pcm: tail }], [3333, 1001, 4096, 17, 2560]),
+    ...interleave(
+      [
+        { id: 1, pcm },
+        { id: 2, pcm: tail },
+        { id: 7, pcm: tail },
+      ],
+      [3333, 1001, 4096, 17, 2560],
+    ),
     encodeFrame("F", 2),
     encodeFrame("F", 1),
     encodeFrame("F", 7),
@@ -92,7 +115,11 @@ test("interleaved streams each give their solo run's tokens; events are well-for
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.events[0].type, "ready");
   assert.equal(r.events[0].backend, "cpu");
-  const expect: [number, number[]][] = [[1, await soloFull], [2, await soloTail], [7, await soloTail960]];
+  const expect: [number, number[]][] = [
+    [1, await soloFull],
+    [2, await soloTail],
+    [7, await soloTail960],
+  ];
   for (const [id, tokens] of expect) {
     assert.ok(tokens.length > 10);
     assert.deepEqual(tokensOf(r.events, id), tokens, `stream ${id} tokens`);
@@ -108,7 +135,10 @@ test("interleaved streams each give their solo run's tokens; events are well-for
       assert.equal(e.start_ms, 80 * k);
       assert.equal(e.end_ms, 80 * (k + 1));
     });
-    assert.equal(r.events.findLastIndex((e) => e.stream === id), r.events.indexOf(done));
+    assert.equal(
+      r.events.findLastIndex((e) => e.stream === id),
+      r.events.indexOf(done),
+    );
   }
   assert.equal(doneOf(r.events, 7)?.delay_ms, 960);
   assert.equal(r.events.filter((e) => e.type === "error").length, 0);
@@ -130,7 +160,13 @@ test("broken streams get an error event and leave the other streams' tokens unch
     ...audioFrames(8, half),
     encodeFrame("F", 8),
     ...audioFrames(8, half), // audio after finish
-    ...interleave([{ id: 1, pcm }, { id: 3, pcm: half }], [4000, 999]),
+    ...interleave(
+      [
+        { id: 1, pcm },
+        { id: 3, pcm: half },
+      ],
+      [4000, 999],
+    ),
     encodeFrame("C", 3), // close mid-way: discarded
     openFrame(1), // duplicate: ends stream 1 too
     openFrame(9),
@@ -150,14 +186,30 @@ test("broken streams get an error event and leave the other streams' tokens unch
   assert.match(String(errorsOf(r.events, 1)[0]?.message), /already open/);
   assert.ok(r.events.some((e) => e.type === "closed" && e.stream === 3));
   for (const id of [1, 3, 4, 5, 6, 8]) assert.equal(doneOf(r.events, id), undefined, `stream ${id} has no done`);
-  for (const id of [5, 6, 77]) assert.equal(r.events.some((e) => e.type === "opened" && e.stream === id), false);
+  for (const id of [5, 6, 77])
+    assert.equal(
+      r.events.some((e) => e.type === "opened" && e.stream === id),
+      false,
+    );
   // The tokens stream 1 gave before it was ended are a prefix of its solo run.
   const got1 = tokensOf(r.events, 1);
   assert.deepEqual(got1, (await soloFull).slice(0, got1.length));
 });
 
 test("stdin EOF finishes every open stream (exit 0)", async () => {
-  const r = await serve(Buffer.concat([openFrame(1), openFrame(2), ...interleave([{ id: 1, pcm }, { id: 2, pcm: tail }], [8192])]));
+  const r = await serve(
+    Buffer.concat([
+      openFrame(1),
+      openFrame(2),
+      ...interleave(
+        [
+          { id: 1, pcm },
+          { id: 2, pcm: tail },
+        ],
+        [8192],
+      ),
+    ]),
+  );
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(doneOf(r.events, 1)?.tokens, await soloFull);
   assert.deepEqual(doneOf(r.events, 2)?.tokens, await soloTail);
@@ -177,7 +229,9 @@ test("framing errors: stream null error event and exit 2; open streams still fin
   assert.equal(over.code, 2);
   assert.match(String(errorsOf(over.events, null)[0]?.message), /over the limit of 1048576/);
 
-  const cut = await serve(Buffer.concat([openFrame(1), ...audioFrames(1, tail), encodeFrame("A", 1, tail).subarray(0, 20)]));
+  const cut = await serve(
+    Buffer.concat([openFrame(1), ...audioFrames(1, tail), encodeFrame("A", 1, tail).subarray(0, 20)]),
+  );
   assert.equal(cut.code, 2);
   assert.match(String(errorsOf(cut.events, null)[0]?.message), /stdin ended inside a frame/);
   assert.deepEqual(doneOf(cut.events, 1)?.tokens, await soloTail);
@@ -207,16 +261,19 @@ test("streams opened, fed and closed one after another are freed at once: engine
     for (const l of lines) if (l) queued.push(parseEventLine(l) as unknown as Event);
     while (queued.length && waiting.length) waiting.shift()!(queued.shift()!);
   });
-  const nextEvent = () => new Promise<Event>((r) => {
-    const e = queued.shift();
-    if (e) r(e);
-    else waiting.push(r);
-  });
+  const nextEvent = () =>
+    new Promise<Event>((r) => {
+      const e = queued.shift();
+      if (e) r(e);
+      else waiting.push(r);
+    });
   const rssMb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p.pid}/status`, "utf8"))?.[1]) / 1024;
   assert.equal((await nextEvent()).type, "ready");
   let at30 = 0;
   for (let i = 1; i <= 150; i++) {
-    p.stdin.write(Buffer.concat([openFrame(i), ...audioFrames(i, pcm.subarray(0, 32000 * (1 + (i % 3)))), encodeFrame("C", i)]));
+    p.stdin.write(
+      Buffer.concat([openFrame(i), ...audioFrames(i, pcm.subarray(0, 32000 * (1 + (i % 3)))), encodeFrame("C", i)]),
+    );
     assert.equal((await nextEvent()).type, "opened");
     assert.deepEqual(await nextEvent(), { type: "closed", stream: i });
     if (i === 30) at30 = rssMb();

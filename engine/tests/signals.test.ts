@@ -14,9 +14,9 @@ import { spawn } from "node:child_process";
 import { parseEngineJson, runEngine, startEngine } from "../../toolkit/src/lib/engine.js";
 import { engineBinary, fixturesDir } from "../../toolkit/src/lib/paths.js";
 
-const dir = join(fixturesDir(), "tiny-delay");   // 11 s of speech, 960 ms delay
+const dir = join(fixturesDir(), "tiny-delay"); // 11 s of speech, 960 ms delay
 const base = ["-d", dir, "--delay-ms", "960", "--backend", "cpu"];
-const SECOND = 16000 * 2;                        // bytes of raw s16le per second
+const SECOND = 16000 * 2; // bytes of raw s16le per second
 
 /** The PCM16 payload of the fixture's WAV (16 kHz mono). */
 function pcm16(wav: Buffer): Buffer {
@@ -32,17 +32,33 @@ const raw = pcm16(readFileSync(join(dir, "jfk.wav")));
 const work = mkdtempSync(join(tmpdir(), "vox-signals-"));
 after(() => rmSync(work, { recursive: true, force: true }));
 
-interface Done { type: string; tokens: number[]; text: string; audio_seconds: number; interrupted: boolean }
+interface Done {
+  type: string;
+  tokens: number[];
+  text: string;
+  audio_seconds: number;
+  interrupted: boolean;
+}
 type Ev = Record<string, unknown> & { type: string };
-const lines = (s: string): Ev[] => s.split("\n").filter((l) => l.length > 0).map((l) => JSON.parse(l) as Ev);
+const lines = (s: string): Ev[] =>
+  s
+    .split("\n")
+    .filter((l) => l.length > 0)
+    .map((l) => JSON.parse(l) as Ev);
 
 /** Collects stdout; resolves `until(pred)` once the text so far satisfies pred (polling, no deadline). */
 function collect(stream: NodeJS.ReadableStream) {
   let text = "";
-  stream.on("data", (d: Buffer | string) => { text += d.toString(); });
+  stream.on("data", (d: Buffer | string) => {
+    text += d.toString();
+  });
   return {
-    get text() { return text; },
-    async until(pred: (t: string) => boolean): Promise<void> { while (!pred(text)) await sleep(20); },
+    get text() {
+      return text;
+    },
+    async until(pred: (t: string) => boolean): Promise<void> {
+      while (!pred(text)) await sleep(20);
+    },
   };
 }
 
@@ -58,7 +74,7 @@ test("--stdin --events, SIGINT: what was read is decided, done has interrupted: 
   const out = collect(p.stdout!);
   p.stdin!.write(raw.subarray(0, 5 * SECOND));
   await out.until((t) => t.includes('"type":"token"'));
-  p.kill("SIGINT");                                 // stdin stays open: the signal alone ends the input
+  p.kill("SIGINT"); // stdin stays open: the signal alone ends the input
   const r = await result;
   p.stdin!.destroy();
   assert.equal(r.exitCode, 130, r.stderr);
@@ -67,7 +83,10 @@ test("--stdin --events, SIGINT: what was read is decided, done has interrupted: 
   const done = ev.at(-1) as unknown as Done;
   assert.equal(done.type, "done");
   assert.equal(done.interrupted, true);
-  assert.deepEqual(ev.filter((e) => e.type === "token").map((e) => e.id), done.tokens);
+  assert.deepEqual(
+    ev.filter((e) => e.type === "token").map((e) => e.id),
+    done.tokens,
+  );
   const n = Math.round(done.audio_seconds * 16000);
   assert.ok(n > 0 && n <= 5 * 16000, `read ${n} samples of the 80000 written`);
   assert.deepEqual(done.tokens, await tokensOfPrefix(n), "the interrupted run = a complete run on the samples read");
@@ -76,13 +95,18 @@ test("--stdin --events, SIGINT: what was read is decided, done has interrupted: 
 test("-i on a long file, SIGTERM: the part read is decided, --json has interrupted: true, exit 143", async () => {
   const wav = readFileSync(join(dir, "jfk.wav"));
   const long = join(work, "long.wav");
-  const body = Buffer.concat(Array.from({ length: 12 }, () => raw));   // 132 s
+  const body = Buffer.concat(Array.from({ length: 12 }, () => raw)); // 132 s
   const h = Buffer.from(wav.subarray(0, 44));
   h.write("RIFF", 0, "latin1");
   h.writeUInt32LE(36 + body.length, 4);
   h.write("WAVEfmt ", 8, "latin1");
-  h.writeUInt32LE(16, 16); h.writeUInt16LE(1, 20); h.writeUInt16LE(1, 22); h.writeUInt32LE(16000, 24);
-  h.writeUInt32LE(32000, 28); h.writeUInt16LE(2, 32); h.writeUInt16LE(16, 34);
+  h.writeUInt32LE(16, 16);
+  h.writeUInt16LE(1, 20);
+  h.writeUInt16LE(1, 22);
+  h.writeUInt32LE(16000, 24);
+  h.writeUInt32LE(32000, 28);
+  h.writeUInt16LE(2, 32);
+  h.writeUInt16LE(16, 34);
   h.write("data", 36, "latin1");
   h.writeUInt32LE(body.length, 40);
   writeFileSync(long, Buffer.concat([h, body]));
@@ -119,7 +143,7 @@ test("plain --stdin, SIGINT: the text decided so far stays on stdout, ends with 
 test("a signal before any audio: an empty result with interrupted: true, exit 130", async () => {
   const { process: p, result } = startEngine([...base, "--stdin", "--json", "--debug"], { stdinPipe: true });
   const err = collect(p.stderr!);
-  await err.until((t) => t.includes("voxtral: debug: backend"));   // the handlers are installed before the load
+  await err.until((t) => t.includes("voxtral: debug: backend")); // the handlers are installed before the load
   p.kill("SIGINT");
   const r = await result;
   p.stdin!.destroy();
@@ -135,7 +159,12 @@ async function wchanWorks(): Promise<boolean> {
   let w = "0";
   for (let i = 0; i < 100 && (w === "0" || w === ""); i++) {
     await sleep(20);
-    try { w = readFileSync(`/proc/${c.pid}/wchan`, "utf8"); } catch { w = ""; break; }
+    try {
+      w = readFileSync(`/proc/${c.pid}/wchan`, "utf8");
+    } catch {
+      w = "";
+      break;
+    }
   }
   c.kill("SIGKILL");
   return w !== "0" && w !== "";
@@ -156,14 +185,15 @@ test("a second signal exits at once (the engine is blocked writing to a full std
   let wchan = "";
   // "0" while it runs; once stdout is full, the wait of a pipe or (node's stdio) a Unix socket write.
   for (let i = 0; !/pipe_write|sock_alloc_send/.test(wchan); i++) {
-    if (p.exitCode !== null || i > 6000) assert.fail(`the engine never blocked on its stdout (wchan ${wchan}, exit ${p.exitCode})`);
+    if (p.exitCode !== null || i > 6000)
+      assert.fail(`the engine never blocked on its stdout (wchan ${wchan}, exit ${p.exitCode})`);
     wchan = readFileSync(`/proc/${p.pid}/wchan`, "utf8");
     await sleep(20);
   }
-  p.kill("SIGINT");    // alone, it would flush and wait for stdout to drain
+  p.kill("SIGINT"); // alone, it would flush and wait for stdout to drain
   // Wait until it is delivered (no process-wide pending signal left), so the two are not handled together.
   while (/^ShdPnd:\s*0*[1-9a-f]/m.test(readFileSync(`/proc/${p.pid}/status`, "utf8"))) await sleep(5);
-  p.kill("SIGTERM");   // the second signal: exit now
+  p.kill("SIGTERM"); // the second signal: exit now
   const out = collect(p.stdout);
   const code = await exited;
   p.stdin.destroy();
@@ -187,6 +217,10 @@ test("raw stdin cut after an odd byte: the complete samples are decided and prin
   assert.equal(plain.stdout, plainRef.stdout, "plain mode prints the same text as the whole-sample stream");
   const ev = await runEngine([...base, "--stdin", "--events"], { input: cut });
   const all = lines(ev.stdout);
-  assert.deepEqual(all.slice(-2).map((e) => e.type), ["done", "error"], "the result, then the error");
+  assert.deepEqual(
+    all.slice(-2).map((e) => e.type),
+    ["done", "error"],
+    "the result, then the error",
+  );
   assert.equal(ev.exitCode, 4);
 });

@@ -15,12 +15,34 @@ import { parseEngineJson, runEngine } from "../../toolkit/src/lib/engine.js";
 import { readNpyF32 } from "../../toolkit/src/lib/npy.js";
 import { fixturesDir } from "../../toolkit/src/lib/paths.js";
 
-interface Spec { k: number; guess: number; forwards: number; decided: number; accepted: number[]; pad_rate: number }
-interface Out { tokens: number[]; n_audio: number; speculation: Spec; kv_mb: number; step_ms: number[] }
-interface Params { n_layers: number; n_kv_heads: number; head_dim: number; sliding_window: number }
+interface Spec {
+  k: number;
+  guess: number;
+  forwards: number;
+  decided: number;
+  accepted: number[];
+  pad_rate: number;
+}
+interface Out {
+  tokens: number[];
+  n_audio: number;
+  speculation: Spec;
+  kv_mb: number;
+  step_ms: number[];
+}
+interface Params {
+  n_layers: number;
+  n_kv_heads: number;
+  head_dim: number;
+  sliding_window: number;
+}
 
 const root = fixturesDir();
-const names = existsSync(root) ? readdirSync(root).filter((n) => existsSync(join(root, n, "fixture.json"))).sort() : [];
+const names = existsSync(root)
+  ? readdirSync(root)
+      .filter((n) => existsSync(join(root, n, "fixture.json")))
+      .sort()
+  : [];
 const tmp = mkdtempSync(join(tmpdir(), "vox-spec-"));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -28,7 +50,17 @@ for (const name of names) {
   describe(`speculation on ${name}`, () => {
     const dir = join(root, name);
     const fx = JSON.parse(readFileSync(join(dir, "fixture.json"), "utf8")) as { audio: string; delay_ms: number };
-    const base = ["-d", dir, "-i", join(dir, fx.audio), "--delay-ms", String(fx.delay_ms), "--backend", "cpu", "--json"];
+    const base = [
+      "-d",
+      dir,
+      "-i",
+      join(dir, fx.audio),
+      "--delay-ms",
+      String(fx.delay_ms),
+      "--backend",
+      "cpu",
+      "--json",
+    ];
     let ref: Out;
     let refLogits: Buffer;
 
@@ -69,15 +101,25 @@ for (const name of names) {
           assert.equal(s.guess, guess);
           assert.equal(s.decided, ref.tokens.length);
           assert.equal(s.accepted.length, K);
-          assert.equal(s.accepted.reduce((a, b) => a + b, 0), s.forwards, "accepted[] counts every forward");
-          assert.equal(s.accepted.reduce((a, b, i) => a + b * (i + 1), 0), s.decided, "accepted[] adds up to the positions");
+          assert.equal(
+            s.accepted.reduce((a, b) => a + b, 0),
+            s.forwards,
+            "accepted[] counts every forward",
+          );
+          assert.equal(
+            s.accepted.reduce((a, b, i) => a + b * (i + 1), 0),
+            s.decided,
+            "accepted[] adds up to the positions",
+          );
           if (kind === "often") assert.ok(s.forwards < s.decided, `no block was accepted (${s.forwards} forwards)`);
           else assert.equal(s.forwards, s.decided, "a guess the model never emits must never be accepted");
           assert.equal(out.step_ms.length, out.tokens.length);
           const logits = readNpyF32(join(tmp, `${name}-${tag}`, "logits.npy"));
           assert.equal(logits.shape[0], out.tokens.length, "--dump keeps one logits row per decided position");
-          assert.ok(readFileSync(join(tmp, `${name}-${tag}`, "logits.npy")).equals(refLogits),
-            "logits of the decided positions differ from single steps (bitwise)");
+          assert.ok(
+            readFileSync(join(tmp, `${name}-${tag}`, "logits.npy")).equals(refLogits),
+            "logits of the decided positions differ from single steps (bitwise)",
+          );
         });
       }
     }

@@ -16,13 +16,17 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { parseEngineJson, runEngine, startEngine } from "../../toolkit/src/lib/engine.js";
 import { fixturesDir } from "../../toolkit/src/lib/paths.js";
 
-const FIXTURE = "tiny-delay";   // 11 s of speech (jfk.wav, 16 kHz mono PCM16), 960 ms delay
+const FIXTURE = "tiny-delay"; // 11 s of speech (jfk.wav, 16 kHz mono PCM16), 960 ms delay
 const dir = join(fixturesDir(), FIXTURE);
 const fx = JSON.parse(readFileSync(join(dir, "fixture.json"), "utf8")) as { audio: string; delay_ms: number };
 const wavPath = join(dir, fx.audio);
 const base = ["-d", dir, "--delay-ms", String(fx.delay_ms), "--backend", "cpu"];
 
-interface EngineJson { tokens: number[]; n_audio: number; text: string }
+interface EngineJson {
+  tokens: number[];
+  n_audio: number;
+  text: string;
+}
 
 /** The PCM16 payload of a 16 kHz mono WAV (the fixture's format). */
 function pcm16(wav: Buffer): Buffer {
@@ -33,8 +37,11 @@ function pcm16(wav: Buffer): Buffer {
     const id = wav.toString("latin1", off, off + 4);
     const size = wav.readUInt32LE(off + 4);
     if (id === "fmt ") {
-      fmtOk = wav.readUInt16LE(off + 8) === 1 && wav.readUInt16LE(off + 10) === 1 &&
-        wav.readUInt32LE(off + 12) === 16000 && wav.readUInt16LE(off + 22) === 16;
+      fmtOk =
+        wav.readUInt16LE(off + 8) === 1 &&
+        wav.readUInt16LE(off + 10) === 1 &&
+        wav.readUInt32LE(off + 12) === 16000 &&
+        wav.readUInt16LE(off + 22) === 16;
     }
     if (id === "data") {
       assert.ok(fmtOk, "fixture WAV must be PCM16 mono 16 kHz");
@@ -105,7 +112,7 @@ test("offline reference run (-i FILE)", async () => {
 test("stdin: raw s16le in ragged chunks with pauses gives the offline tokens", async () => {
   const { process: p, result } = startEngine([...base, "--stdin", "--json"], { stdinPipe: true });
   const stdin = p.stdin!;
-  const sizes = [2, 74, 320, 2560, 8192, 3, 1];   // bytes: 1, 37, 160, 1280, 4096 samples, then split samples
+  const sizes = [2, 74, 320, 2560, 8192, 3, 1]; // bytes: 1, 37, 160, 1280, 4096 samples, then split samples
   let off = 0;
   for (let k = 0; off < raw.length; k++) {
     const n = sizes[k % sizes.length]!;
@@ -135,8 +142,10 @@ test("stdin: the raw PCM piped whole gives the offline tokens", async () => {
 test("stdin plain mode prints text before the input ends", async () => {
   const { process: p, result } = startEngine([...base, "--stdin"], { stdinPipe: true });
   let seen = "";
-  p.stdout!.on("data", (d: Buffer | string) => { seen += d.toString(); });
-  p.stdin!.write(raw.subarray(0, 16000 * 2 * 4));   // the first 4 s
+  p.stdout!.on("data", (d: Buffer | string) => {
+    seen += d.toString();
+  });
+  p.stdin!.write(raw.subarray(0, 16000 * 2 * 4)); // the first 4 s
   for (let waited = 0; seen.length === 0 && waited < 30000; waited += 50) await sleep(50);
   const early = seen.length;
   p.stdin!.end(raw.subarray(16000 * 2 * 4));
@@ -157,5 +166,8 @@ test("a 44.1 kHz stereo WAV of the same speech transcribes", async () => {
   let same = 0;
   for (let i = 0; i < n; i++) if (out.tokens[i] === offline.tokens[i]) same++;
   console.log(`44.1 kHz stereo: ${same} of ${offline.tokens.length} tokens agree with the 16 kHz run`);
-  assert.ok(same >= 0.9 * offline.tokens.length, `only ${same} of ${offline.tokens.length} tokens agree with the 16 kHz run`);
+  assert.ok(
+    same >= 0.9 * offline.tokens.length,
+    `only ${same} of ${offline.tokens.length} tokens agree with the 16 kHz run`,
+  );
 });

@@ -27,20 +27,24 @@
 static int n_pass, n_fail;
 static char tmp[512];
 
-#define CHECK(cond, ...)                                                   \
-    do {                                                                   \
-        if (cond) n_pass++;                                                \
-        else {                                                             \
-            n_fail++;                                                      \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, __VA_ARGS__);                                  \
-            fputc('\n', stderr);                                           \
-        }                                                                  \
+#define CHECK(cond, ...)                                                                                               \
+    do {                                                                                                               \
+        if (cond)                                                                                                      \
+            n_pass++;                                                                                                  \
+        else {                                                                                                         \
+            n_fail++;                                                                                                  \
+            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                                            \
+            fprintf(stderr, __VA_ARGS__);                                                                              \
+            fputc('\n', stderr);                                                                                       \
+        }                                                                                                              \
     } while (0)
 
 /* rc must be `code`, and err's message must contain `sub`. */
 static void expect_err(int line, const char *what, int rc, vox_error_t *e, int code, const char *sub) {
-    if (rc == code && e->code == code && strstr(e->msg, sub)) { n_pass++; return; }
+    if (rc == code && e->code == code && strstr(e->msg, sub)) {
+        n_pass++;
+        return;
+    }
     n_fail++;
     fprintf(stderr, "FAIL line %d (%s): rc=%d code=%d msg='%s'; expected code %d and '%s'\n", line, what, rc, e->code,
             e->msg, code, sub);
@@ -57,12 +61,18 @@ static char *path_in(const char *name) {
 
 static void write_file(const char *path, const void *data, size_t n) {
     FILE *f = fopen(path, "wb");
-    if (!f || fwrite(data, 1, n, f) != n || fclose(f)) { perror(path); exit(2); }
+    if (!f || fwrite(data, 1, n, f) != n || fclose(f)) {
+        perror(path);
+        exit(2);
+    }
 }
 
 static char *read_text(const char *path, size_t *n) {
     FILE *f = fopen(path, "rb");
-    if (!f) { perror(path); exit(2); }
+    if (!f) {
+        perror(path);
+        exit(2);
+    }
     fseek(f, 0, SEEK_END);
     long sz = ftell(f);
     fseek(f, 0, SEEK_SET);
@@ -85,11 +95,13 @@ static void test_vox(void) {
     vox_fail(&e2, VOX_EAUDIO, "line one\nline two");
     CHECK(!strchr(e2.msg, '\n'), "message stays on one line");
     CHECK(vox_exit_code(VOX_EMODEL) == 3 && vox_exit_code(VOX_EAUDIO) == 4 && vox_exit_code(VOX_EUSAGE) == 2 &&
-          vox_exit_code(VOX_EDEVICE) == 5 && vox_exit_code(VOX_ENOMEM) == 6 && vox_exit_code(0) == 0 &&
-          vox_exit_code(VOX_EINTERNAL) == 1, "exit codes");
-    CHECK(vox_f16_to_f32(0x3c00) == 1.0f && vox_f16_to_f32(0xc000) == -2.0f && vox_f16_to_f32(0x0001) == ldexpf(1, -24) &&
-          vox_f16_to_f32(0x03ff) == ldexpf(1023, -24) && isinf(vox_f16_to_f32(0x7c00)) && isnan(vox_f16_to_f32(0x7e00)) &&
-          vox_f16_to_f32(0x7bff) == 65504.0f, "f16 decoding");
+              vox_exit_code(VOX_EDEVICE) == 5 && vox_exit_code(VOX_ENOMEM) == 6 && vox_exit_code(0) == 0 &&
+              vox_exit_code(VOX_EINTERNAL) == 1,
+          "exit codes");
+    CHECK(vox_f16_to_f32(0x3c00) == 1.0f && vox_f16_to_f32(0xc000) == -2.0f &&
+              vox_f16_to_f32(0x0001) == ldexpf(1, -24) && vox_f16_to_f32(0x03ff) == ldexpf(1023, -24) &&
+              isinf(vox_f16_to_f32(0x7c00)) && isnan(vox_f16_to_f32(0x7e00)) && vox_f16_to_f32(0x7bff) == 65504.0f,
+          "f16 decoding");
     CHECK(vox_bf16_to_f32(vox_f32_to_bf16(1.0f + ldexpf(1, -8))) == 1.0f, "bf16 rounds to even");
     double t0 = vox_now_ms();
     CHECK(vox_now_ms() >= t0, "monotonic clock");
@@ -108,16 +120,20 @@ static void json_bad(int line, const char *text, const char *sub) {
 
 static void test_json(void) {
     vox_error_t e = {0};
-    vox_json *j = parse(" {\"a\": {\"b\": [1, -2.5e3, true, false, null]}, \"s\": \"x\\u00e9\\ud83d\\ude00\\n\\u0000y\", "
-                        "\"e\": {}, \"f\": []} ", &e);
+    vox_json *j =
+        parse(" {\"a\": {\"b\": [1, -2.5e3, true, false, null]}, \"s\": \"x\\u00e9\\ud83d\\ude00\\n\\u0000y\", "
+              "\"e\": {}, \"f\": []} ",
+              &e);
     CHECK(j && j->type == VOX_JSON_OBJECT && j->count == 4, "object parsed: %s", e.msg);
     if (j) {
         const vox_json *b = vox_json_path(j, "a.b");
         CHECK(b && b->type == VOX_JSON_ARRAY && b->count == 5, "a.b array");
-        CHECK(b && b->child->number == 1 && b->child->next->number == -2500 && b->child->next->next->type == VOX_JSON_BOOL &&
-              b->child->next->next->number == 1, "numbers and bools");
+        CHECK(b && b->child->number == 1 && b->child->next->number == -2500 &&
+                  b->child->next->next->type == VOX_JSON_BOOL && b->child->next->next->number == 1,
+              "numbers and bools");
         const vox_json *s = vox_json_get(j, "s");
-        CHECK(s && s->string_len == 10 && !memcmp(s->string, "x\xc3\xa9\xf0\x9f\x98\x80\n\0y", 10), "escapes incl. surrogates");
+        CHECK(s && s->string_len == 10 && !memcmp(s->string, "x\xc3\xa9\xf0\x9f\x98\x80\n\0y", 10),
+              "escapes incl. surrogates");
         CHECK(vox_json_get(j, "missing") == NULL && vox_json_path(j, "a.b.c") == NULL, "absent keys are NULL");
         CHECK(vox_json_get(j, "e")->count == 0 && vox_json_get(j, "f")->count == 0, "empty containers");
     }
@@ -141,7 +157,7 @@ static void test_json(void) {
     memset(deep + 65, ']', 65);
     deep[130] = 0;
     json_bad(__LINE__, deep, "deeper than 64");
-    deep[64] = ']';   /* 64 levels: fine */
+    deep[64] = ']'; /* 64 levels: fine */
     memset(deep + 64, ']', 64);
     deep[128] = 0;
     j = parse(deep, &e);
@@ -159,7 +175,10 @@ static void write_params_variant(const char *dir, const char *from, const char *
     mkdir(dir, 0777);
     char out[8192] = "";
     char *hit = strstr(t, from);
-    if (!hit) { fprintf(stderr, "variant: '%s' not in params.json\n", from); exit(2); }
+    if (!hit) {
+        fprintf(stderr, "variant: '%s' not in params.json\n", from);
+        exit(2);
+    }
     snprintf(out, sizeof out, "%.*s%s%s", (int)(hit - t), t, to, hit + strlen(from));
     char dst[1024];
     snprintf(dst, sizeof dst, "%s/params.json", dir);
@@ -179,15 +198,17 @@ static void test_params(void) {
     vox_error_t e = {0};
     vox_params_t p;
     int rc = vox_params_load(path_in("tiny"), &p, &e);
-    CHECK(rc == 0 && p.dim == 64 && p.n_layers == 2 && p.n_kv_heads == 2 && p.enc_n_kv_heads == 4 && p.vocab_size == 1300 &&
-          p.ada_t_cond_dim == 32 && p.enc_sliding_window == 750 && p.sliding_window == 8192 && p.n_mels == 128 &&
-          p.hop_length == 160 && p.frame_rate == 12.5 && p.global_log_mel_max == 1.5 && p.downsample_factor == 4 &&
-          p.rope_theta == 1e6 && p.norm_eps == 1e-5, "tiny params: %s", e.msg);
+    CHECK(rc == 0 && p.dim == 64 && p.n_layers == 2 && p.n_kv_heads == 2 && p.enc_n_kv_heads == 4 &&
+              p.vocab_size == 1300 && p.ada_t_cond_dim == 32 && p.enc_sliding_window == 750 &&
+              p.sliding_window == 8192 && p.n_mels == 128 && p.hop_length == 160 && p.frame_rate == 12.5 &&
+              p.global_log_mel_max == 1.5 && p.downsample_factor == 4 && p.rope_theta == 1e6 && p.norm_eps == 1e-5,
+          "tiny params: %s", e.msg);
     params_bad(__LINE__, "\"n_layers\": 2", "\"n_layers\": 0", "params.json: n_layers is 0; expected >= 1");
     params_bad(__LINE__, "\"head_dim\": 32", "\"head_dim\": 33", "head_dim is 33; expected an even number");
     params_bad(__LINE__, "\"n_kv_heads\": 2", "\"n_kv_heads\": 3", "n_heads (4) is not a multiple of n_kv_heads (3)");
     params_bad(__LINE__, "\"dim\": 64", "\"dim\": 1000000000", "dim is 1000000000; expected <= 65536");
-    params_bad(__LINE__, "\"vocab_size\": 1300", "\"vocab_size\": 1e12", "vocab_size is 1000000000000; expected <= 4194304");
+    params_bad(__LINE__, "\"vocab_size\": 1300", "\"vocab_size\": 1e12",
+               "vocab_size is 1000000000000; expected <= 4194304");
     params_bad(__LINE__, "\"dim\": 64", "\"dim\": \"64\"", "dim is a string; expected an integer");
     params_bad(__LINE__, "\"dim\": 64", "\"dim\": 64.5", "dim is a fraction");
     params_bad(__LINE__, "\"vocab_size\": 1300,", "", "missing key 'vocab_size'");
@@ -244,18 +265,19 @@ static void test_safetensors(void) {
     vox_error_t e = {0};
     vox_safetensors_t st;
     /* 8-byte header text; F32 [2] at 0..8, F16 [2] at 8..12, BF16 [2] at 12..16 */
-    const char *good = "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
-                       "\"b\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[8,12]},"
-                       "\"c\":{\"dtype\":\"BF16\",\"shape\":[1,2],\"data_offsets\":[12,16]},\"__metadata__\":{\"x\":\"y\"}}";
+    const char *good =
+        "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+        "\"b\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[8,12]},"
+        "\"c\":{\"dtype\":\"BF16\",\"shape\":[1,2],\"data_offsets\":[12,16]},\"__metadata__\":{\"x\":\"y\"}}";
     char hdr[1024];
-    snprintf(hdr, sizeof hdr, "%-*s", (int)((strlen(good) + 7) / 8 * 8), good);   /* pad to 8 with spaces */
+    snprintf(hdr, sizeof hdr, "%-*s", (int)((strlen(good) + 7) / 8 * 8), good); /* pad to 8 with spaces */
     char *path = path_in("good.safetensors");
     size_t hl = strlen(hdr);
     unsigned char file[2048];
     for (int i = 0; i < 8; i++) file[i] = (unsigned char)((uint64_t)hl >> (8 * i));
     memcpy(file + 8, hdr, hl);
-    float f32[2] = { 1.5f, -3.0f };
-    uint16_t f16[2] = { 0x3c00, 0xc400 }, bf[2] = { vox_f32_to_bf16(0.25f), vox_f32_to_bf16(-7.0f) };
+    float f32[2] = {1.5f, -3.0f};
+    uint16_t f16[2] = {0x3c00, 0xc400}, bf[2] = {vox_f32_to_bf16(0.25f), vox_f32_to_bf16(-7.0f)};
     memcpy(file + 8 + hl, f32, 8);
     memcpy(file + 8 + hl + 8, f16, 4);
     memcpy(file + 8 + hl + 12, bf, 4);
@@ -268,14 +290,17 @@ static void test_safetensors(void) {
         CHECK(a && b && c && !vox_safetensors_find(&st, "__metadata__"), "find");
         float out[2];
         vox_tensor_to_f32(b, out);
-        CHECK(vox_tensor_get_f32(a, 1) == -3.0f && out[0] == 1.0f && out[1] == -4.0f && vox_tensor_get_f32(c, 0) == 0.25f &&
-              vox_tensor_get_f32(c, 1) == -7.0f && c->ndim == 2 && c->shape[1] == 2, "values of F32/F16/BF16");
+        CHECK(vox_tensor_get_f32(a, 1) == -3.0f && out[0] == 1.0f && out[1] == -4.0f &&
+                  vox_tensor_get_f32(c, 0) == 0.25f && vox_tensor_get_f32(c, 1) == -7.0f && c->ndim == 2 &&
+                  c->shape[1] == 2,
+              "values of F32/F16/BF16");
         vox_safetensors_close(&st);
     }
     st_bad(__LINE__, "{}", 0, 1000, "header length 1000 goes beyond the end of the file");
     st_bad(__LINE__, "{}", 0, (uint64_t)200 << 20, "larger than the 100 MiB limit");
-    st_bad(__LINE__, "{\"a\":{\"dtype\":\"BF16\",\"shape\":[4],\"data_offsets\":[0,8]},"
-                     "\"b\":{\"dtype\":\"BF16\",\"shape\":[4],\"data_offsets\":[4,12]}}",
+    st_bad(__LINE__,
+           "{\"a\":{\"dtype\":\"BF16\",\"shape\":[4],\"data_offsets\":[0,8]},"
+           "\"b\":{\"dtype\":\"BF16\",\"shape\":[4],\"data_offsets\":[4,12]}}",
            16, 0, "tensors 'a' and 'b' overlap");
     st_bad(__LINE__, "{\"a\":{\"dtype\":\"BF16\",\"shape\":[500],\"data_offsets\":[0,1000]}}", 16, 0,
            "is truncated or damaged: tensor 'a' needs data bytes [0, 1000) but the data section has only 16 bytes");
@@ -283,8 +308,10 @@ static void test_safetensors(void) {
            "tensor 'a' has dtype I8; the engine needs BF16, F16 or F32");
     st_bad(__LINE__, "{\"a\":{\"dtype\":\"BF16\",\"shape\":[3],\"data_offsets\":[0,8]}}", 16, 0,
            "tensor 'a' holds 8 bytes but its dtype BF16 and shape need 6");
-    st_bad(__LINE__, "{\"a\":{\"dtype\":\"BF16\",\"shape\":[2],\"data_offsets\":[8,4]}}", 16, 0, "invalid data_offsets");
-    st_bad(__LINE__, "{\"a\":{\"dtype\":\"BF16\",\"shape\":[-2],\"data_offsets\":[0,4]}}", 16, 0, "invalid shape entry");
+    st_bad(__LINE__, "{\"a\":{\"dtype\":\"BF16\",\"shape\":[2],\"data_offsets\":[8,4]}}", 16, 0,
+           "invalid data_offsets");
+    st_bad(__LINE__, "{\"a\":{\"dtype\":\"BF16\",\"shape\":[-2],\"data_offsets\":[0,4]}}", 16, 0,
+           "invalid shape entry");
     st_bad(__LINE__, "{\"a\":{\"shape\":[2],\"data_offsets\":[0,4]}}", 16, 0, "lacks a dtype, shape or data_offsets");
     st_bad(__LINE__, "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[2,6]}}", 16, 0, "not aligned");
     st_bad(__LINE__, "{\"a\": nope}", 16, 0, "consolidated.safetensors header: invalid JSON at byte 6");
@@ -295,9 +322,22 @@ static void test_safetensors(void) {
     EXPECT_ERR("3-byte file", rc, &e, VOX_EMODEL, "too short to hold the 8-byte header length");
 
     /* the real tensor list: 711 tensors */
-    vox_params_t real = { .dim = 3072, .n_layers = 26, .head_dim = 128, .hidden_dim = 9216, .n_heads = 32, .n_kv_heads = 8,
-                          .vocab_size = 131072, .ada_t_cond_dim = 32, .enc_dim = 1280, .enc_n_layers = 32, .enc_head_dim = 64,
-                          .enc_hidden_dim = 5120, .enc_n_heads = 32, .enc_n_kv_heads = 32, .n_mels = 128, .downsample_factor = 4 };
+    vox_params_t real = {.dim = 3072,
+                         .n_layers = 26,
+                         .head_dim = 128,
+                         .hidden_dim = 9216,
+                         .n_heads = 32,
+                         .n_kv_heads = 8,
+                         .vocab_size = 131072,
+                         .ada_t_cond_dim = 32,
+                         .enc_dim = 1280,
+                         .enc_n_layers = 32,
+                         .enc_head_dim = 64,
+                         .enc_hidden_dim = 5120,
+                         .enc_n_heads = 32,
+                         .enc_n_kv_heads = 32,
+                         .n_mels = 128,
+                         .downsample_factor = 4};
     vox_tensor_spec_t *spec;
     int n = vox_weights_spec(&real, NULL, NULL, &spec, &e);
     uint64_t params = 0;
@@ -316,8 +356,9 @@ static void test_safetensors(void) {
     memset(&e, 0, sizeof e);
     vox_params_load(path_in("tiny"), &p, &e);
     rc = vox_weights_load(path_in("tiny"), &p, &w, &e);
-    CHECK(rc == 0 && w.st.n_tensors == 57 && w.dec[1].ada_up && w.enc[1].b2 && w.norm && vox_tensor_get_f32(w.norm, 0) == 4.0f &&
-          w.proj0->shape[1] == 256, "tiny weights load: %s", e.msg);
+    CHECK(rc == 0 && w.st.n_tensors == 57 && w.dec[1].ada_up && w.enc[1].b2 && w.norm &&
+              vox_tensor_get_f32(w.norm, 0) == 4.0f && w.proj0->shape[1] == 256,
+          "tiny weights load: %s", e.msg);
     if (!rc) vox_weights_free(&w);
 
     char *td = path_in("trunc");
@@ -331,7 +372,8 @@ static void test_safetensors(void) {
     free(blob);
     memset(&e, 0, sizeof e);
     rc = vox_weights_load(td, &p, &w, &e);
-    EXPECT_ERR("truncated", rc, &e, VOX_EMODEL, "consolidated.safetensors is truncated or damaged: tensor 'norm.weight'");
+    EXPECT_ERR("truncated", rc, &e, VOX_EMODEL,
+               "consolidated.safetensors is truncated or damaged: tensor 'norm.weight'");
     memset(&e, 0, sizeof e);
     rc = vox_weights_load(path_in("empty"), &p, &w, &e);
     EXPECT_ERR("no safetensors", rc, &e, VOX_EMODEL, "has no consolidated.safetensors");
@@ -340,8 +382,9 @@ static void test_safetensors(void) {
     p3.n_layers = 3;
     memset(&e, 0, sizeof e);
     rc = vox_weights_load(path_in("tiny"), &p3, &w, &e);
-    EXPECT_ERR("missing tensor", rc, &e, VOX_EMODEL,
-               "has no tensor 'layers.2.attention_norm.weight' (expected shape [64]); the file does not match params.json");
+    EXPECT_ERR(
+        "missing tensor", rc, &e, VOX_EMODEL,
+        "has no tensor 'layers.2.attention_norm.weight' (expected shape [64]); the file does not match params.json");
     vox_params_t ph = p;
     ph.hidden_dim = 192;
     memset(&e, 0, sizeof e);
@@ -352,18 +395,23 @@ static void test_safetensors(void) {
 
 /* ================= tekken.json ================= */
 
-static void tekken_case(int line, const char *vocab, const char *specials, int vocab_size, int want_code, const char *sub) {
+static void tekken_case(int line, const char *vocab, const char *specials, int vocab_size, int want_code,
+                        const char *sub) {
     char *dir = path_in("tek");
     mkdir(dir, 0777);
     char text[4096], path[1024];
-    snprintf(text, sizeof text, "{\"config\": {\"default_num_special_tokens\": 4}, \"vocab\": [%s], \"special_tokens\": [%s]}",
-             vocab, specials);
+    snprintf(text, sizeof text,
+             "{\"config\": {\"default_num_special_tokens\": 4}, \"vocab\": [%s], \"special_tokens\": [%s]}", vocab,
+             specials);
     snprintf(path, sizeof path, "%s/tekken.json", dir);
     write_file(path, text, strlen(text));
     vox_tokenizer_t t;
     vox_error_t e = {0};
     int rc = vox_tokenizer_load(dir, vocab_size, &t, &e);
-    if (want_code) { expect_err(line, vocab, rc, &e, want_code, sub); return; }
+    if (want_code) {
+        expect_err(line, vocab, rc, &e, want_code, sub);
+        return;
+    }
     CHECK(rc == 0, "tekken loads: %s", e.msg);
     if (rc) return;
     size_t n;
@@ -392,11 +440,12 @@ static void test_tokenizer(void) {
     tekken_case(__LINE__, vocab, sp, 8, 0, "");
     tekken_case(__LINE__, "{\"token_bytes\":\"a*==\"},{\"token_bytes\":\"eA==\"}", sp, 6, VOX_EMODEL,
                 "tekken.json: vocab[0].token_bytes is not valid base64");
-    tekken_case(__LINE__, "{\"token_bytes\":\"aGk=\"},{\"token_bytes\":\"eA\"},{\"token_bytes\":\"e\"}", sp, 7, VOX_EMODEL,
-                "vocab[2].token_bytes is not valid base64");
-    tekken_case(__LINE__, vocab, "{\"rank\":1,\"token_str\":\"<s>\"},{\"rank\":2,\"token_str\":\"</s>\"}", 8, VOX_EMODEL,
-                "special_tokens has no [STREAMING_PAD]");
-    tekken_case(__LINE__, vocab, sp, 20, VOX_EMODEL, "tekken.json has 5 vocab entries but params.json vocab_size 20 needs 16");
+    tekken_case(__LINE__, "{\"token_bytes\":\"aGk=\"},{\"token_bytes\":\"eA\"},{\"token_bytes\":\"e\"}", sp, 7,
+                VOX_EMODEL, "vocab[2].token_bytes is not valid base64");
+    tekken_case(__LINE__, vocab, "{\"rank\":1,\"token_str\":\"<s>\"},{\"rank\":2,\"token_str\":\"</s>\"}", 8,
+                VOX_EMODEL, "special_tokens has no [STREAMING_PAD]");
+    tekken_case(__LINE__, vocab, sp, 20, VOX_EMODEL,
+                "tekken.json has 5 vocab entries but params.json vocab_size 20 needs 16");
     tekken_case(__LINE__, "{\"bytes\":\"aGk=\"}", sp, 5, VOX_EMODEL, "vocab[0] has no token_bytes string");
     vox_tokenizer_t t;
     vox_error_t e = {0};
@@ -409,7 +458,8 @@ static void test_tokenizer(void) {
     int rc = vox_tokenizer_load(path_in("tiny"), 1300, &t, &e);
     size_t n;
     const unsigned char *b = rc ? NULL : vox_tokenizer_bytes(&t, 1000 + 'A', &n);
-    CHECK(rc == 0 && t.bos == 1 && t.eos == 2 && t.streaming_pad == 32 && t.n_special == 1000 && b && n == 1 && b[0] == 'A',
+    CHECK(rc == 0 && t.bos == 1 && t.eos == 2 && t.streaming_pad == 32 && t.n_special == 1000 && b && n == 1 &&
+              b[0] == 'A',
           "synthetic tekken.json: %s", e.msg);
     if (!rc) vox_tokenizer_free(&t);
 }
@@ -418,25 +468,41 @@ static void test_tokenizer(void) {
 
 typedef struct {
     int tag, bits, channels, rate;
-    int extensible;      /* write WAVE_FORMAT_EXTENSIBLE with `tag` as the sub-format */
-    int odd_chunk;       /* put an odd-sized LIST chunk before fmt and data */
-    int64_t data_size;   /* override the data chunk size (-1: the real size) */
-    size_t cut;          /* drop this many bytes from the end of the file */
+    int extensible;    /* write WAVE_FORMAT_EXTENSIBLE with `tag` as the sub-format */
+    int odd_chunk;     /* put an odd-sized LIST chunk before fmt and data */
+    int64_t data_size; /* override the data chunk size (-1: the real size) */
+    size_t cut;        /* drop this many bytes from the end of the file */
 } wav_spec;
 
-static void put16(unsigned char **p, unsigned v) { (*p)[0] = (unsigned char)v; (*p)[1] = (unsigned char)(v >> 8); *p += 2; }
-static void put32(unsigned char **p, uint32_t v) { for (int i = 0; i < 4; i++) (*p)[i] = (unsigned char)(v >> (8 * i)); *p += 4; }
+static void put16(unsigned char **p, unsigned v) {
+    (*p)[0] = (unsigned char)v;
+    (*p)[1] = (unsigned char)(v >> 8);
+    *p += 2;
+}
+static void put32(unsigned char **p, uint32_t v) {
+    for (int i = 0; i < 4; i++) (*p)[i] = (unsigned char)(v >> (8 * i));
+    *p += 4;
+}
 
 /* Encode frames x[frame * channels + c] in [-1, 1) with spec; returns the byte count. */
 static size_t make_wav(unsigned char *out, const wav_spec *s, const float *x, size_t frames) {
     unsigned char *p = out;
     int bps = s->bits / 8;
     size_t data = frames * (size_t)(s->channels * bps);
-    memcpy(p, "RIFF", 4); p += 4;
-    put32(&p, 0);   /* patched below */
-    memcpy(p, "WAVE", 4); p += 4;
-    if (s->odd_chunk) { memcpy(p, "LIST", 4); p += 4; put32(&p, 5); memcpy(p, "abcde\0", 6); p += 6; }
-    memcpy(p, "fmt ", 4); p += 4;
+    memcpy(p, "RIFF", 4);
+    p += 4;
+    put32(&p, 0); /* patched below */
+    memcpy(p, "WAVE", 4);
+    p += 4;
+    if (s->odd_chunk) {
+        memcpy(p, "LIST", 4);
+        p += 4;
+        put32(&p, 5);
+        memcpy(p, "abcde\0", 6);
+        p += 6;
+    }
+    memcpy(p, "fmt ", 4);
+    p += 4;
     put32(&p, s->extensible ? 40 : 16);
     put16(&p, s->extensible ? 0xFFFE : (unsigned)s->tag);
     put16(&p, (unsigned)s->channels);
@@ -445,17 +511,37 @@ static size_t make_wav(unsigned char *out, const wav_spec *s, const float *x, si
     put16(&p, (unsigned)(s->channels * bps));
     put16(&p, (unsigned)s->bits);
     if (s->extensible) {
-        static const unsigned char tail[14] = { 0, 0, 0, 0, 0x10, 0, 0x80, 0, 0, 0xaa, 0, 0x38, 0x9b, 0x71 };
-        put16(&p, 22); put16(&p, (unsigned)s->bits); put32(&p, 0); put16(&p, (unsigned)s->tag);
-        memcpy(p, tail, 14); p += 14;
+        static const unsigned char tail[14] = {0, 0, 0, 0, 0x10, 0, 0x80, 0, 0, 0xaa, 0, 0x38, 0x9b, 0x71};
+        put16(&p, 22);
+        put16(&p, (unsigned)s->bits);
+        put32(&p, 0);
+        put16(&p, (unsigned)s->tag);
+        memcpy(p, tail, 14);
+        p += 14;
     }
-    memcpy(p, "data", 4); p += 4;
+    memcpy(p, "data", 4);
+    p += 4;
     put32(&p, s->data_size >= 0 ? (uint32_t)s->data_size : (uint32_t)data);
     for (size_t i = 0; i < frames * (size_t)s->channels; i++) {
         double v = x[i];
-        if (s->tag == 3 && s->bits == 32) { float f = (float)v; uint32_t u; memcpy(&u, &f, 4); put32(&p, u); continue; }
-        if (s->tag == 3 && s->bits == 64) { uint64_t u; memcpy(&u, &v, 8); put32(&p, (uint32_t)u); put32(&p, (uint32_t)(u >> 32)); continue; }
-        if (s->bits == 8) { *p++ = (unsigned char)lrint(v * 128 + 128); continue; }
+        if (s->tag == 3 && s->bits == 32) {
+            float f = (float)v;
+            uint32_t u;
+            memcpy(&u, &f, 4);
+            put32(&p, u);
+            continue;
+        }
+        if (s->tag == 3 && s->bits == 64) {
+            uint64_t u;
+            memcpy(&u, &v, 8);
+            put32(&p, (uint32_t)u);
+            put32(&p, (uint32_t)(u >> 32));
+            continue;
+        }
+        if (s->bits == 8) {
+            *p++ = (unsigned char)lrint(v * 128 + 128);
+            continue;
+        }
         int64_t q = (int64_t)llrint(v * (double)((int64_t)1 << (s->bits - 1)));
         for (int b = 0; b < bps; b++) *p++ = (unsigned char)((uint64_t)q >> (8 * b));
     }
@@ -477,7 +563,10 @@ static int load_wav(const wav_spec *s, const float *x, size_t frames, float **ou
 /* Amplitude of frequency f in x (n samples at rate sr), by correlation with sin and cos. */
 static double tone_amp(const float *x, size_t n, double f, double sr) {
     double s = 0, c = 0, w = 2 * 3.14159265358979323846 * f / sr;
-    for (size_t i = 0; i < n; i++) { s += x[i] * sin(w * (double)i); c += x[i] * cos(w * (double)i); }
+    for (size_t i = 0; i < n; i++) {
+        s += x[i] * sin(w * (double)i);
+        c += x[i] * cos(w * (double)i);
+    }
     return 2 * sqrt(s * s + c * c) / (double)n;
 }
 
@@ -491,16 +580,20 @@ static void test_wav_formats(void) {
     }
     float mono[N];
     for (int i = 0; i < N; i++) mono[i] = x[2 * i];
-    struct { wav_spec s; double tol; const char *name; } cases[] = {
-        { { 1, 16, 1, 16000, 0, 0, -1, 0 }, 1.0 / 32768, "s16" },
-        { { 1, 24, 1, 16000, 0, 0, -1, 0 }, 1.0 / 8388608 * 2, "s24" },
-        { { 1, 32, 1, 16000, 0, 0, -1, 0 }, 1e-7, "s32" },
-        { { 3, 32, 1, 16000, 0, 0, -1, 0 }, 0, "f32" },
-        { { 3, 64, 1, 16000, 0, 0, -1, 0 }, 1e-7, "f64" },
-        { { 1, 8, 1, 16000, 0, 0, -1, 0 }, 1.0 / 128, "u8" },
-        { { 1, 24, 1, 16000, 1, 1, -1, 0 }, 1.0 / 8388608 * 2, "extensible s24 + odd LIST chunk" },
-        { { 3, 32, 1, 16000, 1, 0, -1, 0 }, 0, "extensible f32" },
-        { { 1, 16, 1, 16000, 0, 0, 0xFFFFFFFF, 0 }, 1.0 / 32768, "data size 0xFFFFFFFF (until EOF)" },
+    struct {
+        wav_spec s;
+        double tol;
+        const char *name;
+    } cases[] = {
+        {{1, 16, 1, 16000, 0, 0, -1, 0}, 1.0 / 32768, "s16"},
+        {{1, 24, 1, 16000, 0, 0, -1, 0}, 1.0 / 8388608 * 2, "s24"},
+        {{1, 32, 1, 16000, 0, 0, -1, 0}, 1e-7, "s32"},
+        {{3, 32, 1, 16000, 0, 0, -1, 0}, 0, "f32"},
+        {{3, 64, 1, 16000, 0, 0, -1, 0}, 1e-7, "f64"},
+        {{1, 8, 1, 16000, 0, 0, -1, 0}, 1.0 / 128, "u8"},
+        {{1, 24, 1, 16000, 1, 1, -1, 0}, 1.0 / 8388608 * 2, "extensible s24 + odd LIST chunk"},
+        {{3, 32, 1, 16000, 1, 0, -1, 0}, 0, "extensible f32"},
+        {{1, 16, 1, 16000, 0, 0, 0xFFFFFFFF, 0}, 1.0 / 32768, "data size 0xFFFFFFFF (until EOF)"},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         vox_error_t e = {0};
@@ -513,15 +606,16 @@ static void test_wav_formats(void) {
     }
     /* stereo s16 and 6 channels: averaged */
     vox_error_t e = {0};
-    wav_spec st = { 1, 16, 2, 16000, 0, 0, -1, 0 };
+    wav_spec st = {1, 16, 2, 16000, 0, 0, -1, 0};
     int rc = load_wav(&st, x, N, &out, &n, &e);
     double maxerr = 0;
     for (size_t i = 0; !rc && i < n; i++) maxerr = fmax(maxerr, fabs(out[i] - 0.75 * mono[i]));
     CHECK(rc == 0 && n == N && maxerr < 2.0 / 32768, "stereo downmix: %s maxerr %g", e.msg, maxerr);
     if (!rc) free(out);
     float six[N * 6];
-    for (int i = 0; i < N; i++) for (int c = 0; c < 6; c++) six[i * 6 + c] = c == 5 ? 0.6f : 0.0f;
-    wav_spec s6 = { 3, 32, 6, 16000, 1, 0, -1, 0 };
+    for (int i = 0; i < N; i++)
+        for (int c = 0; c < 6; c++) six[i * 6 + c] = c == 5 ? 0.6f : 0.0f;
+    wav_spec s6 = {3, 32, 6, 16000, 1, 0, -1, 0};
     rc = load_wav(&s6, six, N, &out, &n, &e);
     CHECK(rc == 0 && n == N && fabsf(out[7] - 0.1f) < 1e-6f, "6-channel downmix: %s", e.msg);
     if (!rc) free(out);
@@ -534,7 +628,7 @@ static void test_resample(void) {
     size_t n;
     for (int i = 0; i < frames; i++) x[i] = 0.5f * sinf(2 * 3.14159265f * 1000.0f * (float)i / sr);
     vox_error_t e = {0};
-    wav_spec s = { 3, 32, 1, sr, 0, 0, -1, 0 };
+    wav_spec s = {3, 32, 1, sr, 0, 0, -1, 0};
     int rc = load_wav(&s, x, (size_t)frames, &out, &n, &e);
     CHECK(rc == 0 && n == 16000, "44.1k -> 16k length: %zu %s", n, e.msg);
     if (!rc) {
@@ -553,7 +647,7 @@ static void test_resample(void) {
     }
     /* 44101 Hz: 16000 phases, more than the table's 1024 rows, so rows are blended */
     for (int i = 0; i < frames; i++) x[i] = 0.5f * sinf(2 * 3.14159265f * 1000.0f * (float)i / 44101);
-    wav_spec sodd = { 3, 32, 1, 44101, 0, 0, -1, 0 };
+    wav_spec sodd = {3, 32, 1, 44101, 0, 0, -1, 0};
     rc = load_wav(&sodd, x, (size_t)frames, &out, &n, &e);
     CHECK(rc == 0 && n == (size_t)ceil(44100.0 * 16000 / 44101), "44101 -> 16k length %zu", n);
     if (!rc) {
@@ -563,7 +657,7 @@ static void test_resample(void) {
     }
     /* 8 kHz -> 16 kHz, s16 */
     for (int i = 0; i < 8000; i++) x[i] = 0.5f * sinf(2 * 3.14159265f * 440.0f * (float)i / 8000);
-    wav_spec s8 = { 1, 16, 1, 8000, 0, 0, -1, 0 };
+    wav_spec s8 = {1, 16, 1, 8000, 0, 0, -1, 0};
     rc = load_wav(&s8, x, 8000, &out, &n, &e);
     CHECK(rc == 0 && n == 16000, "8k -> 16k length %zu", n);
     if (!rc) {
@@ -578,7 +672,7 @@ static void test_resample(void) {
     vox_resampler_t *r1 = vox_resampler_new(44100, 16000), *r2 = vox_resampler_new(44100, 16000);
     vox_resampler_push(r1, x, (size_t)frames, &a, &acap, &an);
     vox_resampler_flush(r1, &a, &acap, &an);
-    size_t sizes[] = { 1, 37, 160, 1280, 4096, 3 }, pos = 0;
+    size_t sizes[] = {1, 37, 160, 1280, 4096, 3}, pos = 0;
     for (int k = 0; pos < (size_t)frames; k++) {
         size_t m = sizes[k % 6];
         if (m > (size_t)frames - pos) m = (size_t)frames - pos;
@@ -586,7 +680,8 @@ static void test_resample(void) {
         pos += m;
     }
     vox_resampler_flush(r2, &b, &bcap, &bn);
-    CHECK(an == 16000 && bn == an && !memcmp(a, b, an * sizeof *a), "ragged pushes give identical output (%zu, %zu)", an, bn);
+    CHECK(an == 16000 && bn == an && !memcmp(a, b, an * sizeof *a), "ragged pushes give identical output (%zu, %zu)",
+          an, bn);
     vox_resampler_free(r1);
     vox_resampler_free(r2);
     free(a);
@@ -595,19 +690,27 @@ static void test_resample(void) {
 }
 
 static void test_wav_errors(void) {
-    float x[3200] = { 0 }, *out = NULL;
+    float x[3200] = {0}, *out = NULL;
     size_t n;
-    struct { wav_spec s; size_t frames; const char *sub; } cases[] = {
-        { { 6, 8, 1, 16000, 0, 0, -1, 0 }, 100, "WAV codec A-law (format tag 0x0006) is not supported" },
-        { { 0x55, 16, 1, 16000, 0, 0, -1, 0 }, 100, "WAV codec MP3 (format tag 0x0055) is not supported" },
-        { { 2, 16, 1, 16000, 1, 0, -1, 0 }, 100, "WAV codec MS ADPCM" },
-        { { 1, 12, 1, 16000, 0, 0, -1, 0 }, 100, "12-bit integer WAV samples are not supported" },
-        { { 1, 16, 0, 16000, 0, 0, -1, 0 }, 100, "bad WAV header (channel count is 0" },
-        { { 1, 16, 1, 16000, 0, 0, -1, 0 }, 0, "the audio has no samples" },
-        { { 1, 16, 1, 16000, 0, 0, 1000, 0 }, 50, "truncated WAV: the data chunk says 1000 bytes but the file ends after 100" },
-        { { 1, 16, 1, 16000, 0, 0, -1, 100 }, 1000, "truncated WAV: the data chunk says 2000 bytes but the file ends after 1900" },
-        { { 1, 16, 2, 16000, 0, 0, 0xFFFFFFFF, 1 }, 100, "ends mid-frame (3 stray bytes" },
-        { { 1, 16, 2, 16000, 0, 0, 7, 0 }, 100, "data chunk size is not a multiple of the frame size" },
+    struct {
+        wav_spec s;
+        size_t frames;
+        const char *sub;
+    } cases[] = {
+        {{6, 8, 1, 16000, 0, 0, -1, 0}, 100, "WAV codec A-law (format tag 0x0006) is not supported"},
+        {{0x55, 16, 1, 16000, 0, 0, -1, 0}, 100, "WAV codec MP3 (format tag 0x0055) is not supported"},
+        {{2, 16, 1, 16000, 1, 0, -1, 0}, 100, "WAV codec MS ADPCM"},
+        {{1, 12, 1, 16000, 0, 0, -1, 0}, 100, "12-bit integer WAV samples are not supported"},
+        {{1, 16, 0, 16000, 0, 0, -1, 0}, 100, "bad WAV header (channel count is 0"},
+        {{1, 16, 1, 16000, 0, 0, -1, 0}, 0, "the audio has no samples"},
+        {{1, 16, 1, 16000, 0, 0, 1000, 0},
+         50,
+         "truncated WAV: the data chunk says 1000 bytes but the file ends after 100"},
+        {{1, 16, 1, 16000, 0, 0, -1, 100},
+         1000,
+         "truncated WAV: the data chunk says 2000 bytes but the file ends after 1900"},
+        {{1, 16, 2, 16000, 0, 0, 0xFFFFFFFF, 1}, 100, "ends mid-frame (3 stray bytes"},
+        {{1, 16, 2, 16000, 0, 0, 7, 0}, 100, "data chunk size is not a multiple of the frame size"},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         vox_error_t e = {0};
@@ -615,15 +718,19 @@ static void test_wav_errors(void) {
         EXPECT_ERR(cases[k].sub, rc, &e, VOX_EAUDIO, cases[k].sub);
         CHECK(out == NULL && n == 0, "no samples returned on error");
     }
-    struct { const char *bytes; size_t len; const char *sub; } raw[] = {
-        { "RIFF\x04\0\0\0WAVE", 12, "bad WAV header (no fmt chunk)" },
-        { "RIFF\x10\0\0\0WAVEdata\0\0\0\0", 20, "bad WAV header (data chunk before the fmt chunk)" },
-        { "RIFF\x10\0\0\0WAVEfmt \x40\0\0\0\x01\0", 22, "bad WAV header (the file ends inside the fmt chunk)" },
-        { "RIFF\x10\0\0\0AVI LIST", 16, "is a RIFF file that is not WAVE" },
-        { "OggS\0\x02\0\0\0\0\0\0\0\0", 14, "is an Ogg file, not a PCM WAV. Convert it with: ffmpeg" },
-        { "ID3\x04\0\0\0\0\0\0\0\0\0\0", 14, "is an MP3 file" },
-        { "hello, this is text\n", 20, "is not a WAV file (no RIFF/WAVE header)" },
-        { "", 0, "is empty (0 bytes)" },
+    struct {
+        const char *bytes;
+        size_t len;
+        const char *sub;
+    } raw[] = {
+        {"RIFF\x04\0\0\0WAVE", 12, "bad WAV header (no fmt chunk)"},
+        {"RIFF\x10\0\0\0WAVEdata\0\0\0\0", 20, "bad WAV header (data chunk before the fmt chunk)"},
+        {"RIFF\x10\0\0\0WAVEfmt \x40\0\0\0\x01\0", 22, "bad WAV header (the file ends inside the fmt chunk)"},
+        {"RIFF\x10\0\0\0AVI LIST", 16, "is a RIFF file that is not WAVE"},
+        {"OggS\0\x02\0\0\0\0\0\0\0\0", 14, "is an Ogg file, not a PCM WAV. Convert it with: ffmpeg"},
+        {"ID3\x04\0\0\0\0\0\0\0\0\0\0", 14, "is an MP3 file"},
+        {"hello, this is text\n", 20, "is not a WAV file (no RIFF/WAVE header)"},
+        {"", 0, "is empty (0 bytes)"},
     };
     for (size_t k = 0; k < sizeof raw / sizeof raw[0]; k++) {
         vox_error_t e = {0};
@@ -641,10 +748,18 @@ static void test_wav_errors(void) {
 
 static int pipe_with(const void *data, size_t n, int close_write, int *wfd) {
     int fds[2];
-    if (pipe(fds)) { perror("pipe"); exit(2); }
-    if (n && write(fds[1], data, n) != (ssize_t)n) { perror("write"); exit(2); }
-    if (close_write) close(fds[1]);
-    else *wfd = fds[1];
+    if (pipe(fds)) {
+        perror("pipe");
+        exit(2);
+    }
+    if (n && write(fds[1], data, n) != (ssize_t)n) {
+        perror("write");
+        exit(2);
+    }
+    if (close_write)
+        close(fds[1]);
+    else
+        *wfd = fds[1];
     return fds[0];
 }
 
@@ -661,12 +776,13 @@ static void test_streams(void) {
     CHECK(rc == 0 && !strcmp(vox_audio_stream_format(s), "raw-s16le"), "raw detected: %s", e.msg);
     long got = rc ? -1 : vox_audio_stream_read(s, out, 8192, &e);
     CHECK(got == 300 && out[1] == (float)pcm[1] / 32768.0f, "raw samples before EOF: %ld", got);
-    if (write(wfd, (char *)pcm + 600, 1401) != 1401) exit(2);   /* 700 samples + 1 odd byte */
+    if (write(wfd, (char *)pcm + 600, 1401) != 1401) exit(2); /* 700 samples + 1 odd byte */
     close(wfd);
     long total = 0;
     while ((got = vox_audio_stream_read(s, out, 8192, &e)) > 0) total += got;
     CHECK(total == 700, "rest of raw stream: %ld", total);
-    EXPECT_ERR("raw odd bytes", (int)got, &e, VOX_EAUDIO, "stdin: raw s16le input ended after an odd number of bytes (2001)");
+    EXPECT_ERR("raw odd bytes", (int)got, &e, VOX_EAUDIO,
+               "stdin: raw s16le input ended after an odd number of bytes (2001)");
     vox_audio_stream_close(s);
     close(fd);
 
@@ -675,7 +791,7 @@ static void test_streams(void) {
     static float st[F * 2];
     for (int i = 0; i < F; i++) st[2 * i] = st[2 * i + 1] = 0.3f * sinf((float)i * 0.1f);
     static unsigned char wav[F * 8 + 128];
-    wav_spec ws = { 1, 16, 2, 48000, 0, 0, 0, 0 };
+    wav_spec ws = {1, 16, 2, 48000, 0, 0, 0, 0};
     size_t len = make_wav(wav, &ws, st, F);
     memset(&e, 0, sizeof e);
     fd = pipe_with(wav, len / 2, 0, &wfd);
@@ -704,16 +820,17 @@ static void test_streams(void) {
 /* ================= npy ================= */
 
 static void test_npy(void) {
-    float d[6] = { 1, 2, 3, 4, 5, 6 };
-    size_t shape[2] = { 2, 3 };
+    float d[6] = {1, 2, 3, 4, 5, 6};
+    size_t shape[2] = {2, 3};
     vox_error_t e = {0};
     int rc = vox_npy_write_f32(path_in("a.npy"), d, 2, shape, &e);
     size_t n;
     char *b = read_text(path_in("a.npy"), &n);
     unsigned hl = (unsigned char)b[8] | (unsigned char)b[9] << 8;
     CHECK(rc == 0 && !memcmp(b, "\x93NUMPY\x01\x00", 8) && (10 + hl) % 64 == 0 && b[10 + hl - 1] == '\n' &&
-          strstr(b + 10, "'shape': (2, 3)") && strstr(b + 10, "'descr': '<f4'") && n == 10 + hl + 24 &&
-          !memcmp(b + 10 + hl, d, 24), "2-d npy");
+              strstr(b + 10, "'shape': (2, 3)") && strstr(b + 10, "'descr': '<f4'") && n == 10 + hl + 24 &&
+              !memcmp(b + 10 + hl, d, 24),
+          "2-d npy");
     free(b);
     vox_npy_write_f32(path_in("b.npy"), d, 1, shape, &e);
     b = read_text(path_in("b.npy"), &n);
@@ -724,7 +841,9 @@ static void test_npy(void) {
 }
 
 static int remove_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw) {
-    (void)sb; (void)type; (void)ftw;
+    (void)sb;
+    (void)type;
+    (void)ftw;
     return remove(path);
 }
 
@@ -739,8 +858,8 @@ static char *capture(void (*fn)(FILE *), size_t *n) {
 
 static void events_split(FILE *f) {
     vox_utf8_carry c = {{0}, 0};
-    vox_events_token(f, -1, &c, 1, (const unsigned char *)" caf\xc3", 5, 0, 44, 0);   /* é split: c3 | a9 */
-    vox_events_token(f, -1, &c, 2, (const unsigned char *)"", 0, 1, 45, 1);             /* a control token between */
+    vox_events_token(f, -1, &c, 1, (const unsigned char *)" caf\xc3", 5, 0, 44, 0);      /* é split: c3 | a9 */
+    vox_events_token(f, -1, &c, 2, (const unsigned char *)"", 0, 1, 45, 1);              /* a control token between */
     vox_events_token(f, -1, &c, 3, (const unsigned char *)"\xa9!\xf0\x9f", 4, 0, 46, 2); /* 😀 split 2 | 1 | 1 */
     vox_events_token(f, -1, &c, 4, (const unsigned char *)"\x98", 1, 0, 47, 3);
     vox_events_token(f, 7, &c, 5, (const unsigned char *)"\x80\"\n\xff", 4, 0, 48, 4);
@@ -756,13 +875,17 @@ static void events_misc(FILE *f) {
 static void test_events(void) {
     size_t n;
     char *out = capture(events_split, &n);
-    const char *want =
-        "{\"type\":\"token\",\"id\":1,\"text\":\" caf\",\"control\":false,\"pos\":44,\"step\":0,\"start_ms\":0,\"end_ms\":80}\n"
-        "{\"type\":\"token\",\"id\":2,\"text\":\"\",\"control\":true,\"pos\":45,\"step\":1,\"start_ms\":80,\"end_ms\":160}\n"
-        "{\"type\":\"token\",\"id\":3,\"text\":\"\xc3\xa9!\",\"control\":false,\"pos\":46,\"step\":2,\"start_ms\":160,\"end_ms\":240}\n"
-        "{\"type\":\"token\",\"id\":4,\"text\":\"\",\"control\":false,\"pos\":47,\"step\":3,\"start_ms\":240,\"end_ms\":320}\n"
-        "{\"type\":\"token\",\"stream\":7,\"id\":5,\"text\":\"\xf0\x9f\x98\x80\\\"\\n\\ufffd\",\"control\":false,\"pos\":48,"
-        "\"step\":4,\"start_ms\":320,\"end_ms\":400}\n";
+    const char *want = "{\"type\":\"token\",\"id\":1,\"text\":\" "
+                       "caf\",\"control\":false,\"pos\":44,\"step\":0,\"start_ms\":0,\"end_ms\":80}\n"
+                       "{\"type\":\"token\",\"id\":2,\"text\":\"\",\"control\":true,\"pos\":45,\"step\":1,\"start_ms\":"
+                       "80,\"end_ms\":160}\n"
+                       "{\"type\":\"token\",\"id\":3,\"text\":\"\xc3\xa9!\",\"control\":false,\"pos\":46,\"step\":2,"
+                       "\"start_ms\":160,\"end_ms\":240}\n"
+                       "{\"type\":\"token\",\"id\":4,\"text\":\"\",\"control\":false,\"pos\":47,\"step\":3,\"start_"
+                       "ms\":240,\"end_ms\":320}\n"
+                       "{\"type\":\"token\",\"stream\":7,\"id\":5,\"text\":\"\xf0\x9f\x98\x80\\\"\\n\\ufffd\","
+                       "\"control\":false,\"pos\":48,"
+                       "\"step\":4,\"start_ms\":320,\"end_ms\":400}\n";
     CHECK(out && !strcmp(out, want), "token events carry split UTF-8 to the next token:\n%s", out ? out : "(null)");
     free(out);
     out = capture(events_misc, &n);
@@ -770,17 +893,24 @@ static void test_events(void) {
            "{\"type\":\"progress\",\"stream\":3,\"consumed_ms\":1500.0,\"decoded_ms\":80.0}\n";
     CHECK(out && !strcmp(out, want), "error and progress events:\n%s", out ? out : "(null)");
     free(out);
-    CHECK(!strcmp(vox_events_code_name(VOX_EDEVICE), "backend") && !strcmp(vox_events_code_name(VOX_ENOMEM), "memory") &&
-          !strcmp(vox_events_code_name(VOX_EINTERNAL), "internal"), "error code names");
+    CHECK(!strcmp(vox_events_code_name(VOX_EDEVICE), "backend") &&
+              !strcmp(vox_events_code_name(VOX_ENOMEM), "memory") &&
+              !strcmp(vox_events_code_name(VOX_EINTERNAL), "internal"),
+          "error code names");
 }
 
 int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
-    if (argc > 1) snprintf(tmp, sizeof tmp, "%s", argv[1]);
-    else snprintf(tmp, sizeof tmp, "/tmp/vox-test-io-%ld", (long)getpid());
+    if (argc > 1)
+        snprintf(tmp, sizeof tmp, "%s", argv[1]);
+    else
+        snprintf(tmp, sizeof tmp, "/tmp/vox-test-io-%ld", (long)getpid());
     mkdir(tmp, 0777);
     vox_error_t e = {0};
-    if (vox_synth_write(path_in("tiny"), "tiny", 7, -1, 0, &e)) { fprintf(stderr, "synthetic model: %s\n", e.msg); return 1; }
+    if (vox_synth_write(path_in("tiny"), "tiny", 7, -1, 0, &e)) {
+        fprintf(stderr, "synthetic model: %s\n", e.msg);
+        return 1;
+    }
     memset(&e, 0, sizeof e);
     EXPECT_ERR("bad size", vox_synth_write(path_in("x"), "huge", 1, -1, 0, &e), &e, VOX_EUSAGE, "Use full or tiny");
     test_vox();

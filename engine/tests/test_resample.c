@@ -22,9 +22,9 @@
 #define THDN_MAX_DB (-80.0)
 #define STOP_MAX_DB (-80.0)
 #define PASS_MAX_DB 0.05
-#define AMP 0.5
-#define SECONDS 3
-#define EDGE_S 0.25
+#define AMP         0.5
+#define SECONDS     3
+#define EDGE_S      0.25
 
 static const double PI = 3.14159265358979323846;
 static int n_fail;
@@ -65,7 +65,9 @@ static double fit(const float *y, size_t n, double hz, double *resid_rms, double
     return sqrt(a * a + b * b);
 }
 
-struct levels { double thdn_db, pass_db, stop_db; };
+struct levels {
+    double thdn_db, pass_db, stop_db;
+};
 
 static struct levels measure(int in_rate, int zero_crossings) {
     struct levels l;
@@ -90,18 +92,21 @@ static int holds(struct levels l) {
 }
 
 int main(void) {
-    printf("limits: 1 kHz THD+N <= %.0f dB, 6 kHz gain within +-%.2f dB, 10 kHz <= %.0f dB\n", THDN_MAX_DB, PASS_MAX_DB, STOP_MAX_DB);
+    printf("limits: 1 kHz THD+N <= %.0f dB, 6 kHz gain within +-%.2f dB, 10 kHz <= %.0f dB\n", THDN_MAX_DB, PASS_MAX_DB,
+           STOP_MAX_DB);
     const int rates[] = {44100, 48000};
     for (int i = 0; i < 2; i++) {
         for (int zc = 32; zc >= 8; zc /= 4) {
             struct levels l = measure(rates[i], zc);
             int ok = holds(l), want = zc == 32;
-            printf("%s %5d -> 16000 Hz, %2d zero crossings: 1 kHz THD+N %7.1f dB, 6 kHz gain %+8.4f dB, 10 kHz %7.1f dB: %s\n",
+            printf("%s %5d -> 16000 Hz, %2d zero crossings: 1 kHz THD+N %7.1f dB, 6 kHz gain %+8.4f dB, 10 kHz %7.1f "
+                   "dB: %s\n",
                    ok == want ? "ok  " : "FAIL", rates[i], zc, l.thdn_db, l.pass_db, l.stop_db,
                    ok ? "within the limits" : "outside the limits");
             if (ok != want) n_fail++;
         }
     }
-    printf("%s\n", n_fail ? "test_resample: FAILED" : "test_resample: the engine's filter meets the limits; a quarter-length one does not");
+    printf("%s\n", n_fail ? "test_resample: FAILED"
+                          : "test_resample: the engine's filter meets the limits; a quarter-length one does not");
     return n_fail ? 1 : 0;
 }

@@ -18,15 +18,22 @@
 
 typedef struct {
     const char *dir;
-    const float *x; size_t n;
+    const float *x;
+    size_t n;
     const char *backend;
-    int delay_ms; size_t chunk;
-    int32_t *tokens; size_t n_tokens;
+    int delay_ms;
+    size_t chunk;
+    int32_t *tokens;
+    size_t n_tokens;
     vox_error_t err;
     int rc;
 } job_t;
 
-static void on_token(void *user, int token, int64_t pos) { (void)user; (void)token; (void)pos; }
+static void on_token(void *user, int token, int64_t pos) {
+    (void)user;
+    (void)token;
+    (void)pos;
+}
 
 static void *run(void *arg) {
     job_t *j = arg;
@@ -36,7 +43,7 @@ static void *run(void *arg) {
     vox_stream_t *s = NULL;
     j->rc = vox_backend_create(&bo, &be, &j->err);
     if (!j->rc) j->rc = vox_model_load(j->dir, be, &m, &j->err);
-    vox_stream_opts so = {.delay_ms = j->delay_ms};   /* tokens kept: they are compared */
+    vox_stream_opts so = {.delay_ms = j->delay_ms}; /* tokens kept: they are compared */
     if (!j->rc) j->rc = vox_stream_new(m, &so, on_token, NULL, &s, &j->err);
     for (size_t off = 0; !j->rc && off < j->n; off += j->chunk)
         j->rc = vox_stream_feed(s, j->x + off, j->n - off < j->chunk ? j->n - off : j->chunk, &j->err);

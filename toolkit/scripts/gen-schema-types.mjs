@@ -22,21 +22,37 @@ function named(schema, name) {
   return out;
 }
 
-const files = readdirSync(schemasDir).filter((f) => f.endsWith(".schema.json")).sort();
-const schemas = new Map(files.map((f) => [f, named(JSON.parse(readFileSync(join(schemasDir, f), "utf8")),
-  `${pascal(f.replace(/\.schema\.json$/, ""))}Schema`)]));
+const files = readdirSync(schemasDir)
+  .filter((f) => f.endsWith(".schema.json"))
+  .sort();
+const schemas = new Map(
+  files.map((f) => [
+    f,
+    named(JSON.parse(readFileSync(join(schemasDir, f), "utf8")), `${pascal(f.replace(/\.schema\.json$/, ""))}Schema`),
+  ]),
+);
 // One root that refers to every schema, so a schema used by others ($ref "environment.schema.json") is declared once.
 const all = {
-  title: "AllSchemas", type: "object", additionalProperties: false,
+  title: "AllSchemas",
+  type: "object",
+  additionalProperties: false,
   properties: Object.fromEntries(files.map((f) => [f, { $ref: f }])),
 };
 const ts = await compile(all, "AllSchemas", {
   bannerComment: "// Generated from checks/schemas by toolkit/scripts/gen-schema-types.mjs. Do not edit.",
-  additionalProperties: false, strictIndexSignatures: true, unreachableDefinitions: true, ignoreMinAndMaxItems: true,
+  additionalProperties: false,
+  strictIndexSignatures: true,
+  unreachableDefinitions: true,
+  ignoreMinAndMaxItems: true,
   $refOptions: {
     resolve: {
-      file: false, http: false,
-      schemas: { order: 1, canRead: (f) => schemas.has(f.url.split("/").pop()), read: (f) => schemas.get(f.url.split("/").pop()) },
+      file: false,
+      http: false,
+      schemas: {
+        order: 1,
+        canRead: (f) => schemas.has(f.url.split("/").pop()),
+        read: (f) => schemas.get(f.url.split("/").pop()),
+      },
     },
   },
   cwd: schemasDir,

@@ -32,14 +32,36 @@ function findNvcc(): string | null {
   return existsSync("/usr/local/cuda/bin/nvcc") ? "/usr/local/cuda/bin/nvcc" : null;
 }
 
+/** Formatting and lint on full runs (`npm run lint`: Biome for the TypeScript, clang-format for the C/CUDA);
+ *  without clang-format only the TypeScript is checked, with one note. */
+function lint(): void {
+  const hasClangFormat = spawnSync("sh", ["-c", "command -v clang-format"], { encoding: "utf8" }).stdout.trim() !== "";
+  const cmd = hasClangFormat ? (["npm", ["run", "-s", "lint"]] as const) : (["npx", ["biome", "check", "."]] as const);
+  if (!hasClangFormat)
+    console.log("npm test: note: no clang-format on this machine, so only the TypeScript is lint-checked.");
+  console.log(`> ${cmd[0]} ${cmd[1].join(" ")}`);
+  if (spawnSync(cmd[0], [...cmd[1]], { stdio: "inherit", cwd: root }).status !== 0) {
+    console.error(
+      "npm test: the lint check failed; `npm run format` fixes the formatting, then fix what it still reports.",
+    );
+    process.exit(1);
+  }
+}
+if (words.length === 0) lint();
+
 if (existsSync(join(root, "engine", "Makefile"))) {
   const nvcc = findNvcc();
   const target = nvcc ? ["cuda"] : [];
-  if (!nvcc) console.log("npm test: note: no nvcc on this machine, so the CUDA kernels are not compiled (host code is); install the CUDA toolkit to compile them too.");
+  if (!nvcc)
+    console.log(
+      "npm test: note: no nvcc on this machine, so the CUDA kernels are not compiled (host code is); install the CUDA toolkit to compile them too.",
+    );
   console.log(`> make -C engine ${target.join(" ")}`);
   const make = spawnSync("make", ["-C", join(root, "engine"), ...target], { stdio: "inherit" });
   if (make.status !== 0) {
-    console.error(`npm test: make -C engine ${target.join(" ")} failed (exit ${make.status ?? make.signal}); fix the engine build first.`);
+    console.error(
+      `npm test: make -C engine ${target.join(" ")} failed (exit ${make.status ?? make.signal}); fix the engine build first.`,
+    );
     process.exit(1);
   }
 }
@@ -50,7 +72,9 @@ const files = TEST_DIRS.flatMap((d) => listTests(join(root, "dist", d)))
   .sort();
 
 if (files.length === 0) {
-  console.error(`npm test: no test files found under dist/{${TEST_DIRS.join(",")}}${words.length ? ` matching ${words.join(" ")}` : ""}`);
+  console.error(
+    `npm test: no test files found under dist/{${TEST_DIRS.join(",")}}${words.length ? ` matching ${words.join(" ")}` : ""}`,
+  );
   process.exit(1);
 }
 /** Leftovers in the private TMPDIR: top-level entries with their size. */
@@ -61,20 +85,28 @@ function leftovers(dir: string): string[] {
     if (!st.isDirectory()) return st.size;
     return readdirSync(p).reduce((n, e) => n + size(join(p, e)), 0);
   };
-  return readdirSync(dir).sort().map((e) => `${e} (${size(join(dir, e))} bytes)`);
+  return readdirSync(dir)
+    .sort()
+    .map((e) => `${e} (${size(join(dir, e))} bytes)`);
 }
 
 const privateTmp = mkdtempSync(join(tmpdir(), "vox-npm-test-"));
 console.log(`> node --test (${files.length} files), TMPDIR=${privateTmp}`);
-const run = spawnSync(process.execPath, ["--test", "--test-reporter=spec", ...nodeFlags, ...files.map((f) => relative(root, f))], {
-  stdio: "inherit",
-  cwd: root,
-  env: { ...process.env, TMPDIR: privateTmp },
-});
+const run = spawnSync(
+  process.execPath,
+  ["--test", "--test-reporter=spec", ...nodeFlags, ...files.map((f) => relative(root, f))],
+  {
+    stdio: "inherit",
+    cwd: root,
+    env: { ...process.env, TMPDIR: privateTmp },
+  },
+);
 const left = leftovers(privateTmp);
 rmSync(privateTmp, { recursive: true, force: true });
 if (left.length > 0) {
-  console.error(`npm test: the tests left ${left.length} entries in $TMPDIR (removed now); each test must remove what it creates:`);
+  console.error(
+    `npm test: the tests left ${left.length} entries in $TMPDIR (removed now); each test must remove what it creates:`,
+  );
   for (const l of left) console.error(`  ${l}`);
   process.exit(1);
 }

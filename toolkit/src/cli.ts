@@ -20,16 +20,39 @@ export async function main(argv: string[]): Promise<void> {
     .command("doctor", "check that this machine can run the engine; print what to fix", doctorOptions, (a) =>
       exitWith("vox doctor", () => runDoctor(a)),
     )
-    .command("transcribe [audio..]", "speech to text as it is decided: files (any format ffmpeg reads), - for stdin, or --mic; txt, json, verbose_json, srt, vtt", transcribeOptions, (a) =>
-      exitWith("vox transcribe", () => runTranscribe(a)),
+    .command(
+      "transcribe [audio..]",
+      "speech to text as it is decided: files (any format ffmpeg reads), - for stdin, or --mic; txt, json, verbose_json, srt, vtt",
+      transcribeOptions,
+      (a) => exitWith("vox transcribe", () => runTranscribe(a)),
     )
-    .command("serve", "live server: realtime WebSocket (vLLM protocol), OpenAI transcriptions, the microphone page", serveOptions, (a) =>
-      exitWith("vox serve", () => runServe(a)),
+    .command(
+      "serve",
+      "live server: realtime WebSocket (vLLM protocol), OpenAI transcriptions, the microphone page",
+      serveOptions,
+      (a) => exitWith("vox serve", () => runServe(a)),
     )
-    .command("build", "doctor pre-checks, make (CPU, or CUDA kernels for chosen architectures), build-info.json", buildOptions, (a) => exitWith("vox build", () => runBuild(a)))
-    .command("smoke", "run the engine through every input path on a model (file, stdin PCM/WAV, ffmpeg, concurrent)", smokeOptions, (a) => exitWith("vox smoke", () => runSmoke(a)))
-    .command("accuracy", "compare a backend with a baseline (cpu, golden, or a report): token diff, WER/CER, logits", accuracyOptions, (a) => exitWith("vox accuracy", () => runAccuracy(a)))
-    .command("gate", "build + smoke + accuracy with the tolerances in ci/gate.json (for CI)", gateOptions, (a) => exitWith("vox gate", () => runGate(a)))
+    .command(
+      "build",
+      "doctor pre-checks, make (CPU, or CUDA kernels for chosen architectures), build-info.json",
+      buildOptions,
+      (a) => exitWith("vox build", () => runBuild(a)),
+    )
+    .command(
+      "smoke",
+      "run the engine through every input path on a model (file, stdin PCM/WAV, ffmpeg, concurrent)",
+      smokeOptions,
+      (a) => exitWith("vox smoke", () => runSmoke(a)),
+    )
+    .command(
+      "accuracy",
+      "compare a backend with a baseline (cpu, golden, or a report): token diff, WER/CER, logits",
+      accuracyOptions,
+      (a) => exitWith("vox accuracy", () => runAccuracy(a)),
+    )
+    .command("gate", "build + smoke + accuracy with the tolerances in ci/gate.json (for CI)", gateOptions, (a) =>
+      exitWith("vox gate", () => runGate(a)),
+    )
     .command("matrix", "the tested-environments matrix: add REPORT... | render", (y) => matrixCommands(y, exitWith))
     .demandCommand(1, "Name a command (see --help).")
     .strict()
@@ -37,4 +60,3 @@ export async function main(argv: string[]): Promise<void> {
     .help()
     .parseAsync();
 }
-

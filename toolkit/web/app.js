@@ -4,7 +4,17 @@
 const $ = (id) => document.getElementById(id);
 const FRESH_DELTAS = 6; // the last this many pieces of text stay marked until more (or the end) arrive
 
-const state = { ws: null, ctx: null, stream: null, node: null, model: null, sentSamples: 0, latencies: [], deltas: [], done: null };
+const state = {
+  ws: null,
+  ctx: null,
+  stream: null,
+  node: null,
+  model: null,
+  sentSamples: 0,
+  latencies: [],
+  deltas: [],
+  done: null,
+};
 window.voxPage = state; // for tests and the console
 
 function key() {
@@ -91,7 +101,9 @@ async function start() {
   try {
     if (key()) sessionStorage.setItem("vox-key", key());
     if (!state.model && !(await loadModel())) throw new Error("no model (API key?)");
-    state.stream = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1, echoCancellation: false, noiseSuppression: false, autoGainControl: false } });
+    state.stream = await navigator.mediaDevices.getUserMedia({
+      audio: { channelCount: 1, echoCancellation: false, noiseSuppression: false, autoGainControl: false },
+    });
     state.ws = await connect();
     state.ctx = new AudioContext();
     await state.ctx.audioWorklet.addModule("/worklet.js");
@@ -116,7 +128,7 @@ async function start() {
 async function stop() {
   $("stop").disabled = true;
   state.node?.disconnect();
-  state.stream?.getTracks().forEach((t) => t.stop());
+  for (const t of state.stream?.getTracks() ?? []) t.stop();
   await state.ctx?.close();
   state.ctx = null;
   if (state.ws && state.ws.readyState === WebSocket.OPEN) {

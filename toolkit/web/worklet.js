@@ -42,7 +42,8 @@ class Pcm16Resampler extends AudioWorkletProcessor {
         const idx = center + k;
         if (idx < 0) continue;
         const x = (k - frac) * this.cutoff;
-        const w = 0.42 + 0.5 * Math.cos((Math.PI * (k - frac)) / reach) + 0.08 * Math.cos((2 * Math.PI * (k - frac)) / reach);
+        const w =
+          0.42 + 0.5 * Math.cos((Math.PI * (k - frac)) / reach) + 0.08 * Math.cos((2 * Math.PI * (k - frac)) / reach);
         const h = this.sinc(x) * w;
         acc += this.buf[idx] * h;
         wsum += h;

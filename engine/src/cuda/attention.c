@@ -15,22 +15,25 @@
 
 #include <math.h>
 
-int vox_cuda_attention(vox_backend_t *be, float *out, const float *q, const vox_kv_t *kv,
-                       int n, int n_heads, int window) {
+int vox_cuda_attention(vox_backend_t *be, float *out, const float *q, const vox_kv_t *kv, int n, int n_heads,
+                       int window) {
     vox_cuda_t *c = vox_cuda(be);
     int kvh = kv->n_kv_heads, hd = kv->head_dim;
     if (n <= 0) return 0;
     if (n_heads % kvh || hd % 2 || hd > 128)
-        return vox_fail(&be->err, VOX_EINTERNAL, "attention: %d heads over %d KV heads, head_dim %d "
-                        "(needs a multiple, even, <= 128)", n_heads, kvh, hd);
+        return vox_fail(&be->err, VOX_EINTERNAL,
+                        "attention: %d heads over %d KV heads, head_dim %d "
+                        "(needs a multiple, even, <= 128)",
+                        n_heads, kvh, hd);
     int G = n_heads / kvh, rows = n * G;
     int hdp = hd <= 32 ? 32 : hd <= 64 ? 64 : 128;
     int tc = (hd == 64 || hd == 128) && rows >= 64;
     int tq = tc ? 64 : (rows <= 8 && hdp >= 64) ? 4 : 16;
-    CUfunction f = tc ? (hd == 64 ? c->k.k_attn_tc_d64 : c->k.k_attn_tc_d128)
-                 : tq == 4 ? (hdp == 64 ? c->k.k_attn_d64_q4 : c->k.k_attn_d128_q4)
-                           : (hdp == 32 ? c->k.k_attn_d32_q16 : hdp == 64 ? c->k.k_attn_d64_q16
-                                                                          : c->k.k_attn_d128_q16);
+    CUfunction f = tc        ? (hd == 64 ? c->k.k_attn_tc_d64 : c->k.k_attn_tc_d128)
+                   : tq == 4 ? (hdp == 64 ? c->k.k_attn_d64_q4 : c->k.k_attn_d128_q4)
+                             : (hdp == 32   ? c->k.k_attn_d32_q16
+                                : hdp == 64 ? c->k.k_attn_d64_q16
+                                            : c->k.k_attn_d128_q16);
     int tiles = (rows + tq - 1) / tq;
     /* blocks wanted: 2 per SM; 4 for the light decode tiles (TQ 4), which wait on memory */
     long long base = (long long)tiles * kvh, target = (tq == 4 ? 4LL : 2LL) * c->sm_count;
@@ -39,17 +42,17 @@ int vox_cuda_attention(vox_backend_t *be, float *out, const float *q, const vox_
         long long by_keys = (window + tq + 63) / 64, by_fill = (target + base - 1) / base;
         nsplit = (int)(by_keys < by_fill ? by_keys : by_fill);
         if (nsplit < 1) nsplit = 1;
-        if (nsplit > 1024) nsplit = 1024;   /* vox_attn_combine's limit */
+        if (nsplit > 1024) nsplit = 1024; /* vox_attn_combine's limit */
     }
     if (nsplit > 1) {
         size_t need = (size_t)nsplit * n * n_heads * (hd + 2) * sizeof(float);
         int rc = vox_cuda_reserve(be, (void **)&c->attn_part, &c->attn_part_cap, need, "attention");
         if (rc) return rc;
     }
-    float scale_log2 = (float)(1.4426950408889634 / sqrt((double)hd));   /* log2(e)/sqrt(hd) */
+    float scale_log2 = (float)(1.4426950408889634 / sqrt((double)hd)); /* log2(e)/sqrt(hd) */
     int cap = kv->capacity;
-    void *args[] = {&out, &c->attn_part, &q, (void *)&kv->k, (void *)&kv->v, &c->pos, &n, &n_heads,
-                    &kvh, &hd, &cap, &window, &scale_log2};
+    void *args[] = {&out,     &c->attn_part, &q,  (void *)&kv->k, (void *)&kv->v, &c->pos,    &n,
+                    &n_heads, &kvh,          &hd, &cap,           &window,        &scale_log2};
     int rc = vox_cuda_launch(be, f, (unsigned)tiles, (unsigned)kvh, (unsigned)nsplit, 128, args);
     if (rc || nsplit == 1) return rc;
     int orows = n * n_heads;

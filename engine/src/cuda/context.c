@@ -22,11 +22,13 @@ int vox_cuda_fail_cu(vox_backend_t *be, CUresult r, const char *call, const char
         return vox_fail(&be->err, VOX_ENOMEM,
                         "out of GPU memory in %s (%s:%d): %zu MiB free of %zu MiB, this backend holds "
                         "%zu MiB. Close other GPU programs, use a GPU with more memory, or run with "
-                        "--backend cpu", call, file, line, fr >> 20, tot >> 20, c->bytes_in_use >> 20);
+                        "--backend cpu",
+                        call, file, line, fr >> 20, tot >> 20, c->bytes_in_use >> 20);
     }
     return vox_fail(&be->err, VOX_EDEVICE,
                     "CUDA call %s failed at %s:%d: %s. Check the driver (nvidia-smi) and rerun with "
-                    "--debug; --backend cpu avoids the GPU", call, file, line, es);
+                    "--debug; --backend cpu avoids the GPU",
+                    call, file, line, es);
 }
 
 int vox_cuda_fail_blas(vox_backend_t *be, cublasStatus_t s, const char *call, const char *file, int line) {
@@ -38,10 +40,10 @@ int vox_cuda_fail_blas(vox_backend_t *be, cublasStatus_t s, const char *call, co
                     call, file, line, name ? name : "error", s);
 }
 
-int vox_cuda_launch(vox_backend_t *be, CUfunction f, unsigned gx, unsigned gy, unsigned gz,
-                    unsigned block, void **args) {
+int vox_cuda_launch(vox_backend_t *be, CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned block,
+                    void **args) {
     vox_cuda_t *c = vox_cuda(be);
-    if (gx == 0 || gy == 0 || gz == 0) return 0;   /* nothing to do (n == 0) */
+    if (gx == 0 || gy == 0 || gz == 0) return 0; /* nothing to do (n == 0) */
     CU_CHECK(be, c->api.cuCtxSetCurrent(c->ctx));
     CU_CHECK(be, c->api.cuLaunchKernel(f, gx, gy, gz, block, 1, 1, 0, c->stream, args, NULL));
     return 0;
@@ -64,7 +66,8 @@ static size_t cuda_mem_used(vox_backend_t *be) { return vox_cuda(be)->bytes_in_u
 static int cuda_set_pos(vox_backend_t *be, int64_t pos0) {
     vox_cuda_t *c = vox_cuda(be);
     if (c->capturing)
-        return vox_fail(&be->err, VOX_EINTERNAL, "set_pos called during graph capture. Call set_pos "
+        return vox_fail(&be->err, VOX_EINTERNAL,
+                        "set_pos called during graph capture. Call set_pos "
                         "before graph_launch, outside graph_begin/graph_end");
     long long p = pos0;
     void *args[] = {&c->pos, &p};
@@ -131,7 +134,7 @@ static const vox_backend_ops k_cuda_ops = {
     .attention_rows = vox_cuda_attention_rows,
     .rmsnorm_rows = vox_cuda_rmsnorm_rows,
     .kv_bytes = vox_cuda_kv_bytes,
-    .rows_by_default = 0,   /* verified on the H200, slower there as measured: off unless --speculate K */
+    .rows_by_default = 0, /* verified on the H200, slower there as measured: off unless --speculate K */
     .graph_begin = vox_cuda_graph_begin,
     .graph_end = vox_cuda_graph_end,
     .graph_launch = vox_cuda_graph_launch,
@@ -147,8 +150,10 @@ static int cuda_init_device(vox_backend_t *be, int index) {
     int count = 0;
     CU_CHECK(be, a->cuDeviceGetCount(&count));
     if (index < 0 || index >= count)
-        return vox_fail(&be->err, VOX_EDEVICE, "CUDA device %d does not exist (%d found). Pick a "
-                        "device index below %d", index, count, count);
+        return vox_fail(&be->err, VOX_EDEVICE,
+                        "CUDA device %d does not exist (%d found). Pick a "
+                        "device index below %d",
+                        index, count, count);
     CU_CHECK(be, a->cuDeviceGet(&c->dev, index));
     char dn[256] = "";
     CU_CHECK(be, a->cuDeviceGetName(dn, sizeof dn, c->dev));
@@ -159,10 +164,12 @@ static int cuda_init_device(vox_backend_t *be, int index) {
 
     const char *archs = vox_cuda_archs();
     if (vox_cuda_fatbin_size == 0)
-        return vox_fail(&be->err, VOX_EDEVICE, "this voxtral binary has no CUDA kernels embedded. "
+        return vox_fail(&be->err, VOX_EDEVICE,
+                        "this voxtral binary has no CUDA kernels embedded. "
                         "Rebuild with `make -C engine cuda` (needs nvcc)");
     if (!vox_cuda_archs_cover(c->cc_major, c->cc_minor))
-        return vox_fail(&be->err, VOX_EDEVICE, "%s needs kernels for sm_%d%d but this binary carries "
+        return vox_fail(&be->err, VOX_EDEVICE,
+                        "%s needs kernels for sm_%d%d but this binary carries "
                         "only %s. Rebuild with `make -C engine cuda ARCH=native`",
                         c->name, c->cc_major, c->cc_minor, archs);
 
@@ -173,7 +180,7 @@ static int cuda_init_device(vox_backend_t *be, int index) {
 #define GETK(field, sym) CU_CHECK(be, a->cuModuleGetFunction(&c->k.field, c->module, sym));
     VOX_KERNELS(GETK)
 #undef GETK
-    int gemv_blocks_per_sm = 0;   /* register-bound: 4 blocks of 256 threads on sm_90 */
+    int gemv_blocks_per_sm = 0; /* register-bound: 4 blocks of 256 threads on sm_90 */
     CU_CHECK(be, a->cuOccupancyMaxActiveBlocksPerMultiprocessor(&gemv_blocks_per_sm, c->k.k_gemv_vec,
                                                                 VOX_GEMV_WARPS * 32, 0));
     c->gemv_slots = (gemv_blocks_per_sm > 0 ? gemv_blocks_per_sm : 1) * c->sm_count * VOX_GEMV_WARPS;
@@ -211,13 +218,19 @@ int vox_backend_cuda_create(const vox_backend_opts *o, vox_backend_t **out, vox_
         vox_cu_errstr(&c->api, r, es, sizeof es);
         cuda_destroy(be);
         if (r == CUDA_ERROR_NO_DEVICE)
-            return vox_fail(err, VOX_EDEVICE, "no CUDA GPU found (cuInit: %s). Check nvidia-smi; in a "
-                            "container pass the GPU through (--gpus all)", es);
+            return vox_fail(err, VOX_EDEVICE,
+                            "no CUDA GPU found (cuInit: %s). Check nvidia-smi; in a "
+                            "container pass the GPU through (--gpus all)",
+                            es);
         if (r == CUDA_ERROR_STUB_LIBRARY)
-            return vox_fail(err, VOX_EDEVICE, "%s is the CUDA toolkit's stub, not the driver (cuInit: %s). "
-                            "Remove its folder from LD_LIBRARY_PATH; on WSL2 put /usr/lib/wsl/lib first", path, es);
-        return vox_fail(err, VOX_EDEVICE, "the CUDA driver did not start (cuInit: %s). Check nvidia-smi "
-                        "and that the driver matches the kernel module", es);
+            return vox_fail(err, VOX_EDEVICE,
+                            "%s is the CUDA toolkit's stub, not the driver (cuInit: %s). "
+                            "Remove its folder from LD_LIBRARY_PATH; on WSL2 put /usr/lib/wsl/lib first",
+                            path, es);
+        return vox_fail(err, VOX_EDEVICE,
+                        "the CUDA driver did not start (cuInit: %s). Check nvidia-smi "
+                        "and that the driver matches the kernel module",
+                        es);
     }
     int rc = cuda_init_device(be, o->device);
     if (rc != 0) {
@@ -230,10 +243,11 @@ int vox_backend_cuda_create(const vox_backend_opts *o, vox_backend_t **out, vox_
         c->api.cuDriverGetVersion(&drv);
         size_t fr = 0, tot = 0;
         c->api.cuMemGetInfo_v2(&fr, &tot);
-        fprintf(stderr, "voxtral: debug: cuda: device %d %s, %d SMs, driver %d, cuBLASLt %d, "
+        fprintf(stderr,
+                "voxtral: debug: cuda: device %d %s, %d SMs, driver %d, cuBLASLt %d, "
                 "%zu of %zu MiB free; kernels %s (%zu bytes); libcuda %s; libcublasLt %s\n",
-                o->device, c->name, c->sm_count, drv, ltv, fr >> 20, tot >> 20, vox_cuda_archs(),
-                vox_cuda_fatbin_size, c->api.path_cuda, c->api.path_cublaslt);
+                o->device, c->name, c->sm_count, drv, ltv, fr >> 20, tot >> 20, vox_cuda_archs(), vox_cuda_fatbin_size,
+                c->api.path_cuda, c->api.path_cublaslt);
     }
     *out = be;
     return 0;

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 /* ---- driver API ---- */
-typedef int CUresult;                       /* CUDA_SUCCESS = 0 */
+typedef int CUresult; /* CUDA_SUCCESS = 0 */
 typedef int CUdevice;
 typedef struct CUctx_st *CUcontext;
 typedef struct CUmod_st *CUmodule;
@@ -38,12 +38,14 @@ enum { CU_STREAM_CAPTURE_MODE_THREAD_LOCAL = 1 };
 enum { CU_STREAM_CAPTURE_STATUS_NONE = 0 };
 
 /* ---- cuBLAS / cuBLASLt ---- */
-typedef int cublasStatus_t;                 /* CUBLAS_STATUS_SUCCESS = 0 */
+typedef int cublasStatus_t; /* CUBLAS_STATUS_SUCCESS = 0 */
 typedef struct cublasLtContext *cublasLtHandle_t;
 typedef struct cublasLtMatmulDescOpaque *cublasLtMatmulDesc_t;
 typedef struct cublasLtMatrixLayoutOpaque *cublasLtMatrixLayout_t;
 typedef struct cublasLtMatmulPreferenceOpaque *cublasLtMatmulPreference_t;
-typedef struct { uint64_t data[8]; } cublasLtMatmulAlgo_t;
+typedef struct {
+    uint64_t data[8];
+} cublasLtMatmulAlgo_t;
 typedef struct {
     cublasLtMatmulAlgo_t algo;
     size_t workspaceSize;
@@ -53,86 +55,93 @@ typedef struct {
 } cublasLtMatmulHeuristicResult_t;
 
 enum { CUBLAS_STATUS_SUCCESS = 0 };
-enum { CUDA_R_32F = 0, CUDA_R_16BF = 14 };          /* cudaDataType */
-enum { CUBLAS_COMPUTE_32F = 68 };                    /* cublasComputeType_t */
-enum { CUBLAS_OP_N = 0, CUBLAS_OP_T = 1 };           /* cublasOperation_t */
-enum { CUBLASLT_MATMUL_DESC_TRANSA = 3, CUBLASLT_MATMUL_DESC_TRANSB = 4,
-       CUBLASLT_MATMUL_DESC_EPILOGUE = 7, CUBLASLT_MATMUL_DESC_BIAS_POINTER = 8 };
-enum { CUBLASLT_EPILOGUE_BIAS = 4 };                 /* cublasLtEpilogue_t (uint32) */
+enum { CUDA_R_32F = 0, CUDA_R_16BF = 14 }; /* cudaDataType */
+enum { CUBLAS_COMPUTE_32F = 68 };          /* cublasComputeType_t */
+enum { CUBLAS_OP_N = 0, CUBLAS_OP_T = 1 }; /* cublasOperation_t */
+enum {
+    CUBLASLT_MATMUL_DESC_TRANSA = 3,
+    CUBLASLT_MATMUL_DESC_TRANSB = 4,
+    CUBLASLT_MATMUL_DESC_EPILOGUE = 7,
+    CUBLASLT_MATMUL_DESC_BIAS_POINTER = 8
+};
+enum { CUBLASLT_EPILOGUE_BIAS = 4 }; /* cublasLtEpilogue_t (uint32) */
 enum { CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES = 1 };
 enum { VOX_LIBPROP_MAJOR = 0, VOX_LIBPROP_MINOR = 1, VOX_LIBPROP_PATCH = 2 }; /* libraryPropertyType */
 
 /* Every entry point we use; X(name, return, args). The loader resolves each by name. */
-#define VOX_CU_DRIVER_FUNCS(X) \
-    X(cuInit, CUresult, (unsigned flags)) \
-    X(cuDriverGetVersion, CUresult, (int *v)) \
-    X(cuGetErrorName, CUresult, (CUresult e, const char **s)) \
-    X(cuGetErrorString, CUresult, (CUresult e, const char **s)) \
-    X(cuDeviceGetCount, CUresult, (int *n)) \
-    X(cuDeviceGet, CUresult, (CUdevice *d, int ordinal)) \
-    X(cuDeviceGetName, CUresult, (char *name, int len, CUdevice d)) \
-    X(cuDeviceGetAttribute, CUresult, (int *v, int attr, CUdevice d)) \
-    X(cuDeviceTotalMem_v2, CUresult, (size_t *bytes, CUdevice d)) \
-    X(cuDevicePrimaryCtxRetain, CUresult, (CUcontext *c, CUdevice d)) \
-    X(cuDevicePrimaryCtxRelease_v2, CUresult, (CUdevice d)) \
-    X(cuCtxSetCurrent, CUresult, (CUcontext c)) \
-    X(cuMemGetInfo_v2, CUresult, (size_t *free_b, size_t *total_b)) \
-    X(cuMemAlloc_v2, CUresult, (CUdeviceptr *p, size_t bytes)) \
-    X(cuMemFree_v2, CUresult, (CUdeviceptr p)) \
-    X(cuMemGetAddressRange_v2, CUresult, (CUdeviceptr *base, size_t *size, CUdeviceptr p)) \
-    X(cuMemcpyHtoDAsync_v2, CUresult, (CUdeviceptr dst, const void *src, size_t n, CUstream s)) \
-    X(cuMemcpyDtoHAsync_v2, CUresult, (void *dst, CUdeviceptr src, size_t n, CUstream s)) \
-    X(cuMemcpyDtoDAsync_v2, CUresult, (CUdeviceptr dst, CUdeviceptr src, size_t n, CUstream s)) \
-    X(cuStreamCreate, CUresult, (CUstream *s, unsigned flags)) \
-    X(cuStreamDestroy_v2, CUresult, (CUstream s)) \
-    X(cuStreamSynchronize, CUresult, (CUstream s)) \
-    X(cuStreamIsCapturing, CUresult, (CUstream s, int *status)) \
-    X(cuStreamBeginCapture_v2, CUresult, (CUstream s, int mode)) \
-    X(cuStreamEndCapture, CUresult, (CUstream s, CUgraph *g)) \
-    X(cuGraphInstantiateWithFlags, CUresult, (CUgraphExec *e, CUgraph g, unsigned long long flags)) \
-    X(cuGraphLaunch, CUresult, (CUgraphExec e, CUstream s)) \
-    X(cuGraphExecDestroy, CUresult, (CUgraphExec e)) \
-    X(cuGraphDestroy, CUresult, (CUgraph g)) \
-    X(cuModuleLoadData, CUresult, (CUmodule *m, const void *image)) \
-    X(cuModuleUnload, CUresult, (CUmodule m)) \
-    X(cuModuleGetFunction, CUresult, (CUfunction *f, CUmodule m, const char *name)) \
-    X(cuOccupancyMaxActiveBlocksPerMultiprocessor, CUresult, (int *blocks, CUfunction f, int block_size, \
-                                                              size_t dyn_smem)) \
-    X(cuLaunchKernel, CUresult, (CUfunction f, unsigned gx, unsigned gy, unsigned gz, \
-                                 unsigned bx, unsigned by, unsigned bz, unsigned smem, \
-                                 CUstream s, void **params, void **extra))
+#define VOX_CU_DRIVER_FUNCS(X)                                                                                         \
+    X(cuInit, CUresult, (unsigned flags))                                                                              \
+    X(cuDriverGetVersion, CUresult, (int *v))                                                                          \
+    X(cuGetErrorName, CUresult, (CUresult e, const char **s))                                                          \
+    X(cuGetErrorString, CUresult, (CUresult e, const char **s))                                                        \
+    X(cuDeviceGetCount, CUresult, (int *n))                                                                            \
+    X(cuDeviceGet, CUresult, (CUdevice * d, int ordinal))                                                              \
+    X(cuDeviceGetName, CUresult, (char *name, int len, CUdevice d))                                                    \
+    X(cuDeviceGetAttribute, CUresult, (int *v, int attr, CUdevice d))                                                  \
+    X(cuDeviceTotalMem_v2, CUresult, (size_t * bytes, CUdevice d))                                                     \
+    X(cuDevicePrimaryCtxRetain, CUresult, (CUcontext * c, CUdevice d))                                                 \
+    X(cuDevicePrimaryCtxRelease_v2, CUresult, (CUdevice d))                                                            \
+    X(cuCtxSetCurrent, CUresult, (CUcontext c))                                                                        \
+    X(cuMemGetInfo_v2, CUresult, (size_t * free_b, size_t * total_b))                                                  \
+    X(cuMemAlloc_v2, CUresult, (CUdeviceptr * p, size_t bytes))                                                        \
+    X(cuMemFree_v2, CUresult, (CUdeviceptr p))                                                                         \
+    X(cuMemGetAddressRange_v2, CUresult, (CUdeviceptr * base, size_t * size, CUdeviceptr p))                           \
+    X(cuMemcpyHtoDAsync_v2, CUresult, (CUdeviceptr dst, const void *src, size_t n, CUstream s))                        \
+    X(cuMemcpyDtoHAsync_v2, CUresult, (void *dst, CUdeviceptr src, size_t n, CUstream s))                              \
+    X(cuMemcpyDtoDAsync_v2, CUresult, (CUdeviceptr dst, CUdeviceptr src, size_t n, CUstream s))                        \
+    X(cuStreamCreate, CUresult, (CUstream * s, unsigned flags))                                                        \
+    X(cuStreamDestroy_v2, CUresult, (CUstream s))                                                                      \
+    X(cuStreamSynchronize, CUresult, (CUstream s))                                                                     \
+    X(cuStreamIsCapturing, CUresult, (CUstream s, int *status))                                                        \
+    X(cuStreamBeginCapture_v2, CUresult, (CUstream s, int mode))                                                       \
+    X(cuStreamEndCapture, CUresult, (CUstream s, CUgraph * g))                                                         \
+    X(cuGraphInstantiateWithFlags, CUresult, (CUgraphExec * e, CUgraph g, unsigned long long flags))                   \
+    X(cuGraphLaunch, CUresult, (CUgraphExec e, CUstream s))                                                            \
+    X(cuGraphExecDestroy, CUresult, (CUgraphExec e))                                                                   \
+    X(cuGraphDestroy, CUresult, (CUgraph g))                                                                           \
+    X(cuModuleLoadData, CUresult, (CUmodule * m, const void *image))                                                   \
+    X(cuModuleUnload, CUresult, (CUmodule m))                                                                          \
+    X(cuModuleGetFunction, CUresult, (CUfunction * f, CUmodule m, const char *name))                                   \
+    X(cuOccupancyMaxActiveBlocksPerMultiprocessor, CUresult,                                                           \
+      (int *blocks, CUfunction f, int block_size, size_t dyn_smem))                                                    \
+    X(cuLaunchKernel, CUresult,                                                                                        \
+      (CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz, unsigned smem,      \
+       CUstream s, void **params, void **extra))
 
-#define VOX_CUBLAS_FUNCS(X) \
-    X(cublasGetProperty, cublasStatus_t, (int type, int *value))
+#define VOX_CUBLAS_FUNCS(X) X(cublasGetProperty, cublasStatus_t, (int type, int *value))
 
-#define VOX_CUBLASLT_FUNCS(X) \
-    X(cublasLtCreate, cublasStatus_t, (cublasLtHandle_t *h)) \
-    X(cublasLtDestroy, cublasStatus_t, (cublasLtHandle_t h)) \
-    X(cublasLtGetVersion, size_t, (void)) \
-    X(cublasLtGetStatusName, const char *, (cublasStatus_t s)) \
-    X(cublasLtMatmulDescCreate, cublasStatus_t, (cublasLtMatmulDesc_t *d, int compute, int scale)) \
-    X(cublasLtMatmulDescDestroy, cublasStatus_t, (cublasLtMatmulDesc_t d)) \
-    X(cublasLtMatmulDescSetAttribute, cublasStatus_t, (cublasLtMatmulDesc_t d, int attr, const void *buf, size_t n)) \
-    X(cublasLtMatrixLayoutCreate, cublasStatus_t, (cublasLtMatrixLayout_t *l, int type, uint64_t rows, uint64_t cols, int64_t ld)) \
-    X(cublasLtMatrixLayoutDestroy, cublasStatus_t, (cublasLtMatrixLayout_t l)) \
-    X(cublasLtMatmulPreferenceCreate, cublasStatus_t, (cublasLtMatmulPreference_t *p)) \
-    X(cublasLtMatmulPreferenceDestroy, cublasStatus_t, (cublasLtMatmulPreference_t p)) \
-    X(cublasLtMatmulPreferenceSetAttribute, cublasStatus_t, (cublasLtMatmulPreference_t p, int attr, const void *buf, size_t n)) \
-    X(cublasLtMatmulAlgoGetHeuristic, cublasStatus_t, (cublasLtHandle_t h, cublasLtMatmulDesc_t d, \
-        cublasLtMatrixLayout_t a, cublasLtMatrixLayout_t b, cublasLtMatrixLayout_t c, cublasLtMatrixLayout_t dd, \
-        cublasLtMatmulPreference_t p, int requested, cublasLtMatmulHeuristicResult_t *res, int *returned)) \
-    X(cublasLtMatmulAlgoCheck, cublasStatus_t, (cublasLtHandle_t h, cublasLtMatmulDesc_t d, \
-        cublasLtMatrixLayout_t a, cublasLtMatrixLayout_t b, cublasLtMatrixLayout_t c, cublasLtMatrixLayout_t dd, \
-        const cublasLtMatmulAlgo_t *algo, cublasLtMatmulHeuristicResult_t *res)) \
-    X(cublasLtMatmul, cublasStatus_t, (cublasLtHandle_t h, cublasLtMatmulDesc_t d, const void *alpha, \
-        const void *A, cublasLtMatrixLayout_t a, const void *B, cublasLtMatrixLayout_t b, const void *beta, \
-        const void *C, cublasLtMatrixLayout_t c, void *D, cublasLtMatrixLayout_t dd, \
-        const cublasLtMatmulAlgo_t *algo, void *ws, size_t ws_bytes, CUstream s))
+#define VOX_CUBLASLT_FUNCS(X)                                                                                          \
+    X(cublasLtCreate, cublasStatus_t, (cublasLtHandle_t * h))                                                          \
+    X(cublasLtDestroy, cublasStatus_t, (cublasLtHandle_t h))                                                           \
+    X(cublasLtGetVersion, size_t, (void))                                                                              \
+    X(cublasLtGetStatusName, const char *, (cublasStatus_t s))                                                         \
+    X(cublasLtMatmulDescCreate, cublasStatus_t, (cublasLtMatmulDesc_t * d, int compute, int scale))                    \
+    X(cublasLtMatmulDescDestroy, cublasStatus_t, (cublasLtMatmulDesc_t d))                                             \
+    X(cublasLtMatmulDescSetAttribute, cublasStatus_t, (cublasLtMatmulDesc_t d, int attr, const void *buf, size_t n))   \
+    X(cublasLtMatrixLayoutCreate, cublasStatus_t,                                                                      \
+      (cublasLtMatrixLayout_t * l, int type, uint64_t rows, uint64_t cols, int64_t ld))                                \
+    X(cublasLtMatrixLayoutDestroy, cublasStatus_t, (cublasLtMatrixLayout_t l))                                         \
+    X(cublasLtMatmulPreferenceCreate, cublasStatus_t, (cublasLtMatmulPreference_t * p))                                \
+    X(cublasLtMatmulPreferenceDestroy, cublasStatus_t, (cublasLtMatmulPreference_t p))                                 \
+    X(cublasLtMatmulPreferenceSetAttribute, cublasStatus_t,                                                            \
+      (cublasLtMatmulPreference_t p, int attr, const void *buf, size_t n))                                             \
+    X(cublasLtMatmulAlgoGetHeuristic, cublasStatus_t,                                                                  \
+      (cublasLtHandle_t h, cublasLtMatmulDesc_t d, cublasLtMatrixLayout_t a, cublasLtMatrixLayout_t b,                 \
+       cublasLtMatrixLayout_t c, cublasLtMatrixLayout_t dd, cublasLtMatmulPreference_t p, int requested,               \
+       cublasLtMatmulHeuristicResult_t *res, int *returned))                                                           \
+    X(cublasLtMatmulAlgoCheck, cublasStatus_t,                                                                         \
+      (cublasLtHandle_t h, cublasLtMatmulDesc_t d, cublasLtMatrixLayout_t a, cublasLtMatrixLayout_t b,                 \
+       cublasLtMatrixLayout_t c, cublasLtMatrixLayout_t dd, const cublasLtMatmulAlgo_t *algo,                          \
+       cublasLtMatmulHeuristicResult_t *res))                                                                          \
+    X(cublasLtMatmul, cublasStatus_t,                                                                                  \
+      (cublasLtHandle_t h, cublasLtMatmulDesc_t d, const void *alpha, const void *A, cublasLtMatrixLayout_t a,         \
+       const void *B, cublasLtMatrixLayout_t b, const void *beta, const void *C, cublasLtMatrixLayout_t c, void *D,    \
+       cublasLtMatrixLayout_t dd, const cublasLtMatmulAlgo_t *algo, void *ws, size_t ws_bytes, CUstream s))
 
-#define VOX_CU_FIELD(name, ret, args) ret (*name) args;
+#define VOX_CU_FIELD(name, ret, args) ret(*name) args;
 typedef struct {
-    void *h_cuda, *h_cublas, *h_cublaslt;          /* dlopen handles */
-    char path_cuda[4096], path_cublas[4096], path_cublaslt[4096];  /* resolved real paths */
+    void *h_cuda, *h_cublas, *h_cublaslt;                         /* dlopen handles */
+    char path_cuda[4096], path_cublas[4096], path_cublaslt[4096]; /* resolved real paths */
     VOX_CU_DRIVER_FUNCS(VOX_CU_FIELD)
     VOX_CUBLAS_FUNCS(VOX_CU_FIELD)
     VOX_CUBLASLT_FUNCS(VOX_CU_FIELD)

@@ -10,51 +10,53 @@
 #include "cuda_api.h"
 
 /* Kernels of the embedded module, looked up by name at create. X(field, "symbol"). */
-#define VOX_KERNELS(X) \
-    X(k_set_pos, "vox_set_pos") \
-    X(k_copy16, "vox_copy16") \
-    X(k_gelu, "vox_gelu") \
-    X(k_silu_mul, "vox_silu_mul") \
-    X(k_add, "vox_add") \
-    X(k_bias_add, "vox_bias_add") \
-    X(k_f32_to_bf16, "vox_f32_to_bf16") \
-    X(k_rmsnorm, "vox_rmsnorm") \
-    X(k_rope, "vox_rope") \
-    X(k_im2col_k3, "vox_im2col_k3") \
-    X(k_embed, "vox_embed") \
-    X(k_argmax_part, "vox_argmax_part") \
-    X(k_argmax_final, "vox_argmax_final") \
-    X(k_kv_write, "vox_kv_write") \
-    X(k_attn_combine, "vox_attn_combine") \
-    X(k_gemv_vec, "vox_gemv_bf16_vec") \
-    X(k_gemv_scalar, "vox_gemv_bf16_scalar") \
-    X(k_attn_d32_q16, "vox_attn_d32_q16") \
-    X(k_attn_d64_q16, "vox_attn_d64_q16") \
-    X(k_attn_d128_q16, "vox_attn_d128_q16") \
-    X(k_attn_d64_q4, "vox_attn_d64_q4") \
-    X(k_attn_d128_q4, "vox_attn_d128_q4") \
-    X(k_attn_tc_d64, "vox_attn_tc_d64") \
-    X(k_attn_tc_d128, "vox_attn_tc_d128") \
-    X(k_rope_rows, "vox_rope_rows") \
-    X(k_kv_write_rows, "vox_kv_write_rows") \
-    X(k_rmsnorm_rows, "vox_rmsnorm_rows") \
+#define VOX_KERNELS(X)                                                                                                 \
+    X(k_set_pos, "vox_set_pos")                                                                                        \
+    X(k_copy16, "vox_copy16")                                                                                          \
+    X(k_gelu, "vox_gelu")                                                                                              \
+    X(k_silu_mul, "vox_silu_mul")                                                                                      \
+    X(k_add, "vox_add")                                                                                                \
+    X(k_bias_add, "vox_bias_add")                                                                                      \
+    X(k_f32_to_bf16, "vox_f32_to_bf16")                                                                                \
+    X(k_rmsnorm, "vox_rmsnorm")                                                                                        \
+    X(k_rope, "vox_rope")                                                                                              \
+    X(k_im2col_k3, "vox_im2col_k3")                                                                                    \
+    X(k_embed, "vox_embed")                                                                                            \
+    X(k_argmax_part, "vox_argmax_part")                                                                                \
+    X(k_argmax_final, "vox_argmax_final")                                                                              \
+    X(k_kv_write, "vox_kv_write")                                                                                      \
+    X(k_attn_combine, "vox_attn_combine")                                                                              \
+    X(k_gemv_vec, "vox_gemv_bf16_vec")                                                                                 \
+    X(k_gemv_scalar, "vox_gemv_bf16_scalar")                                                                           \
+    X(k_attn_d32_q16, "vox_attn_d32_q16")                                                                              \
+    X(k_attn_d64_q16, "vox_attn_d64_q16")                                                                              \
+    X(k_attn_d128_q16, "vox_attn_d128_q16")                                                                            \
+    X(k_attn_d64_q4, "vox_attn_d64_q4")                                                                                \
+    X(k_attn_d128_q4, "vox_attn_d128_q4")                                                                              \
+    X(k_attn_tc_d64, "vox_attn_tc_d64")                                                                                \
+    X(k_attn_tc_d128, "vox_attn_tc_d128")                                                                              \
+    X(k_rope_rows, "vox_rope_rows")                                                                                    \
+    X(k_kv_write_rows, "vox_kv_write_rows")                                                                            \
+    X(k_rmsnorm_rows, "vox_rmsnorm_rows")                                                                              \
     X(k_attn_rows, "vox_attn_rows")
 
 #define VOX_K_FIELD(f, s) CUfunction f;
-typedef struct { VOX_KERNELS(VOX_K_FIELD) } vox_cuda_kernels;
+typedef struct {
+    VOX_KERNELS(VOX_K_FIELD)
+} vox_cuda_kernels;
 #undef VOX_K_FIELD
 
 /* Rows up to which linear() uses the bandwidth-bound GEMV kernel instead of cuBLASLt. */
 #define VOX_GEMV_MAX_ROWS 8
 /* argmax: chunks per row of the first pass (vox_argmax_part), rows per launch. */
 #define VOX_ARGMAX_CHUNKS 32
-#define VOX_ARGMAX_ROWS 64
+#define VOX_ARGMAX_ROWS   64
 
 /* A cached cuBLASLt plan for one GEMM shape: y[n,out] (+)= x[n,in] · Wᵀ. */
 typedef struct {
-    int out, n, in, accumulate, bias;    /* the key: shape, beta, bias given */
-    int fused_bias;                      /* 1: bias added by the GEMM epilogue, 0: by a kernel */
-    cublasLtMatrixLayout_t la, lb, lc;   /* W (bf16), x (bf16), y (f32), column-major views */
+    int out, n, in, accumulate, bias;  /* the key: shape, beta, bias given */
+    int fused_bias;                    /* 1: bias added by the GEMM epilogue, 0: by a kernel */
+    cublasLtMatrixLayout_t la, lb, lc; /* W (bf16), x (bf16), y (f32), column-major views */
     cublasLtMatmulAlgo_t algo;
 } vox_gemm_plan;
 #define VOX_GEMM_PLANS 64
@@ -63,7 +65,7 @@ typedef struct {
  * weight shape: every n of the bucket runs the same cuBLASLt kernel, so a kernel is loaded
  * (lazy module loading: milliseconds) once per bucket, and prepare_linear can do it at load. */
 typedef struct {
-    int out, rows, in, accumulate, bias;  /* the key: shape with n = the bucket's top */
+    int out, rows, in, accumulate, bias; /* the key: shape with n = the bucket's top */
     int fused_bias;
     cublasLtMatmulAlgo_t algo;
 } vox_gemm_algo;
@@ -75,40 +77,47 @@ typedef struct {
 typedef struct {
     vox_cu_api api;
     CUdevice dev;
-    CUcontext ctx;          /* primary context, retained */
-    CUstream stream;        /* all work of this backend */
-    CUmodule module;        /* embedded kernels */
+    CUcontext ctx;   /* primary context, retained */
+    CUstream stream; /* all work of this backend */
+    CUmodule module; /* embedded kernels */
     vox_cuda_kernels k;
     int sm_count, cc_major, cc_minor;
-    int gemv_slots;         /* GEMV warps resident at once: SMs x blocks per SM x VOX_GEMV_WARPS */
-    char name[300];         /* "NVIDIA H100 80GB HBM3 (sm_90)" */
+    int gemv_slots; /* GEMV warps resident at once: SMs x blocks per SM x VOX_GEMV_WARPS */
+    char name[300]; /* "NVIDIA H100 80GB HBM3 (sm_90)" */
 
     cublasLtHandle_t lt;
-    void *lt_ws;  size_t lt_ws_bytes;     /* explicit workspace: capture-safe */
-    cublasLtMatmulDesc_t mm, mm_bias;     /* op(A) = Wᵀ, B = x, FP32 compute; + bias epilogue */
-    vox_gemm_plan plans[VOX_GEMM_PLANS];  int n_plans, next_plan;
-    vox_gemm_algo algos[VOX_GEMM_ALGOS];  int n_algos, next_algo;
+    void *lt_ws;
+    size_t lt_ws_bytes;               /* explicit workspace: capture-safe */
+    cublasLtMatmulDesc_t mm, mm_bias; /* op(A) = Wᵀ, B = x, FP32 compute; + bias epilogue */
+    vox_gemm_plan plans[VOX_GEMM_PLANS];
+    int n_plans, next_plan;
+    vox_gemm_algo algos[VOX_GEMM_ALGOS];
+    int n_algos, next_algo;
 
-    int64_t *pos;           /* [1] device position register (set_pos) */
-    int64_t rows_pos[VOX_MAX_ROWS];  int n_rows;   /* set_rows (host copy; rows.c) */
-    uint16_t *xbf;  size_t xbf_cap;       /* bf16 copy of a linear() input (elements) */
-    float *attn_part; size_t attn_part_cap; /* attention split partials (floats) */
-    float *argmax_part;     /* [VOX_ARGMAX_ROWS * VOX_ARGMAX_CHUNKS * 2] (value, index) pairs */
+    int64_t *pos; /* [1] device position register (set_pos) */
+    int64_t rows_pos[VOX_MAX_ROWS];
+    int n_rows; /* set_rows (host copy; rows.c) */
+    uint16_t *xbf;
+    size_t xbf_cap; /* bf16 copy of a linear() input (elements) */
+    float *attn_part;
+    size_t attn_part_cap; /* attention split partials (floats) */
+    float *argmax_part;   /* [VOX_ARGMAX_ROWS * VOX_ARGMAX_CHUNKS * 2] (value, index) pairs */
 
-    size_t bytes_in_use;    /* device bytes allocated by this backend */
-    int capturing;          /* between graph_begin and graph_end */
-    int graphs;             /* captured graphs alive: they hold scratch pointers */
-    void *retired[VOX_RETIRED_MAX]; int n_retired;   /* scratch replaced while graphs were alive */
+    size_t bytes_in_use; /* device bytes allocated by this backend */
+    int capturing;       /* between graph_begin and graph_end */
+    int graphs;          /* captured graphs alive: they hold scratch pointers */
+    void *retired[VOX_RETIRED_MAX];
+    int n_retired; /* scratch replaced while graphs were alive */
 } vox_cuda_t;
 
 struct vox_bweight {
-    void *d;                /* device data: bf16 [rows, cols] (matrices) or f32 [rows] (vectors) */
+    void *d; /* device data: bf16 [rows, cols] (matrices) or f32 [rows] (vectors) */
     int is_f32;
-    int64_t rows, cols;     /* cols = product of the trailing dims (conv [out, in, 3] -> in*3) */
+    int64_t rows, cols; /* cols = product of the trailing dims (conv [out, in, 3] -> in*3) */
 };
 
 struct vox_kv {
-    uint16_t *k, *v;        /* bf16 [capacity, n_kv_heads*head_dim], position p in slot p % capacity */
+    uint16_t *k, *v; /* bf16 [capacity, n_kv_heads*head_dim], position p in slot p % capacity */
     int capacity, n_kv_heads, head_dim;
 };
 
@@ -121,21 +130,20 @@ int vox_cuda_fail_blas(vox_backend_t *be, cublasStatus_t s, const char *call, co
 
 /* The one checking macro for every CUDA / cuBLAS call: on failure it records the call, file
  * and line in be->err and returns the vox_err from the enclosing function. */
-#define CU_CHECK(be, call)                                                               \
-    do {                                                                                 \
-        CUresult cu_r_ = (call);                                                         \
-        if (cu_r_ != CUDA_SUCCESS) return vox_cuda_fail_cu(be, cu_r_, #call, __FILE__, __LINE__); \
+#define CU_CHECK(be, call)                                                                                             \
+    do {                                                                                                               \
+        CUresult cu_r_ = (call);                                                                                       \
+        if (cu_r_ != CUDA_SUCCESS) return vox_cuda_fail_cu(be, cu_r_, #call, __FILE__, __LINE__);                      \
     } while (0)
-#define BLAS_CHECK(be, call)                                                             \
-    do {                                                                                 \
-        cublasStatus_t bl_r_ = (call);                                                   \
-        if (bl_r_ != CUBLAS_STATUS_SUCCESS)                                              \
-            return vox_cuda_fail_blas(be, bl_r_, #call, __FILE__, __LINE__);             \
+#define BLAS_CHECK(be, call)                                                                                           \
+    do {                                                                                                               \
+        cublasStatus_t bl_r_ = (call);                                                                                 \
+        if (bl_r_ != CUBLAS_STATUS_SUCCESS) return vox_cuda_fail_blas(be, bl_r_, #call, __FILE__, __LINE__);           \
     } while (0)
 
 /* Launch f on the backend's stream with the kernel arguments args[] (pointers to values). */
-int vox_cuda_launch(vox_backend_t *be, CUfunction f, unsigned gx, unsigned gy, unsigned gz,
-                    unsigned block, void **args);
+int vox_cuda_launch(vox_backend_t *be, CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned block,
+                    void **args);
 /* cuMemAlloc with accounting; NULL and be->err (VOX_ENOMEM with numbers) on failure. */
 void *vox_cuda_malloc(vox_backend_t *be, size_t bytes);
 void vox_cuda_mfree(vox_backend_t *be, void *p);
@@ -156,14 +164,14 @@ void vox_cuda_weight_free(vox_backend_t *be, vox_bweight_t *w);
 vox_kv_t *vox_cuda_kv_new(vox_backend_t *be, int capacity, int n_kv_heads, int head_dim);
 void vox_cuda_kv_free(vox_backend_t *be, vox_kv_t *kv);
 
-int vox_cuda_linear(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w,
-                    const vox_bweight_t *b, int n, int accumulate);
+int vox_cuda_linear(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w, const vox_bweight_t *b, int n,
+                    int accumulate);
 /* ops->linear_multi: one GEMV launch over all the weights' rows for n <= VOX_GEMV_MAX_ROWS. */
-int vox_cuda_linear_multi(vox_backend_t *be, int count, float *const *y, const float *x,
-                          const vox_bweight_t *const *w, int n);
+int vox_cuda_linear_multi(vox_backend_t *be, int count, float *const *y, const float *x, const vox_bweight_t *const *w,
+                          int n);
 /* linear() with the path forced (engine/dev measures both): use_gemv 1 = GEMV kernel, 0 = cuBLASLt. */
-int vox_cuda_linear_path(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w,
-                         const vox_bweight_t *b, int n, int accumulate, int use_gemv);
+int vox_cuda_linear_path(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w, const vox_bweight_t *b,
+                         int n, int accumulate, int use_gemv);
 
 /* One GEMV launch (gemv.c): y[i] (+)= x · w[i]ᵀ (+ bias[i]) for i < count (<= VOX_GEMV_SEGS), all w[i]
  * `in` wide, n <= VOX_GEMV_MAX_ROWS rows. blocks 0 = the engine's grid; dev/opcheck passes others. */
@@ -174,31 +182,30 @@ int vox_cuda_gemv(vox_backend_t *be, int count, float *const *y, const float *x,
 int vox_cuda_gemm_warmup(vox_backend_t *be);
 /* ops->prepare_linear: choose and launch once the cuBLASLt kernel of every row bucket that
  * meets [min_rows, max_rows] for this weight, bias and beta (gemm.c). */
-int vox_cuda_prepare_linear(vox_backend_t *be, const vox_bweight_t *w, const vox_bweight_t *b,
-                            int min_rows, int max_rows, int accumulate);
+int vox_cuda_prepare_linear(vox_backend_t *be, const vox_bweight_t *w, const vox_bweight_t *b, int min_rows,
+                            int max_rows, int accumulate);
 /* Drop the cached cuBLASLt layouts/algorithms (gemm.c). */
 void vox_cuda_gemm_cache_clear(vox_backend_t *be);
 
-int vox_cuda_rmsnorm(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w,
-                     const float *scale1p, int n, int dim, float eps);
+int vox_cuda_rmsnorm(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w, const float *scale1p, int n,
+                     int dim, float eps);
 int vox_cuda_rope(vox_backend_t *be, float *x, int n, int n_heads, int head_dim, float theta);
 int vox_cuda_gelu(vox_backend_t *be, float *x, size_t n);
 int vox_cuda_silu_mul(vox_backend_t *be, float *a, const float *b, size_t n);
 int vox_cuda_add(vox_backend_t *be, float *y, const float *x, size_t n);
 int vox_cuda_im2col_k3(vox_backend_t *be, float *cols, const float *x, int n_out, int c_in, int stride);
-int vox_cuda_embed(vox_backend_t *be, float *y, const vox_bweight_t *table, const int32_t *ids,
-                   int n, int accumulate);
+int vox_cuda_embed(vox_backend_t *be, float *y, const vox_bweight_t *table, const int32_t *ids, int n, int accumulate);
 int vox_cuda_argmax(vox_backend_t *be, int32_t *out_id, const float *logits, int n, int vocab);
 int vox_cuda_kv_write(vox_backend_t *be, vox_kv_t *kv, const float *k, const float *v, int n);
-int vox_cuda_attention(vox_backend_t *be, float *out, const float *q, const vox_kv_t *kv,
-                       int n, int n_heads, int window);
+int vox_cuda_attention(vox_backend_t *be, float *out, const float *q, const vox_kv_t *kv, int n, int n_heads,
+                       int window);
 
 /* rows.c: the row-table ops (per-row positions, rings, ada scales) and kv_bytes. */
 int vox_cuda_set_rows(vox_backend_t *be, const int64_t *pos, int n);
 int vox_cuda_rope_rows(vox_backend_t *be, float *x, int n, int n_heads, int head_dim, float theta);
 int vox_cuda_kv_write_rows(vox_backend_t *be, vox_kv_t *const *kv, const float *k, const float *v, int n);
-int vox_cuda_attention_rows(vox_backend_t *be, float *out, const float *q, vox_kv_t *const *kv, int n,
-                            int n_heads, int window);
+int vox_cuda_attention_rows(vox_backend_t *be, float *out, const float *q, vox_kv_t *const *kv, int n, int n_heads,
+                            int window);
 int vox_cuda_rmsnorm_rows(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w,
                           const float *const *scale1p, int n, int dim, float eps);
 size_t vox_cuda_kv_bytes(vox_backend_t *be, const vox_kv_t *kv);

@@ -15,7 +15,7 @@
  * GEMM's bias epilogue (D = A·B + beta·C + bias); where cuBLASLt offers no algorithm with it,
  * a broadcast-add kernel after the GEMM (logged with --debug). */
 #include "cuda_impl.h"
-#include "../../kernels/gemv_args.cuh"   /* VOX_GEMV_SEGS */
+#include "../../kernels/gemv_args.cuh" /* VOX_GEMV_SEGS */
 
 #include <stdio.h>
 #include <string.h>
@@ -43,9 +43,8 @@ void vox_cuda_gemm_cache_clear(vox_backend_t *be) {
 }
 
 /* The heuristic's best algorithm for desc over these layouts, or *found = 0. */
-static int heuristic(vox_backend_t *be, cublasLtMatmulDesc_t desc, cublasLtMatrixLayout_t la,
-                     cublasLtMatrixLayout_t lb, cublasLtMatrixLayout_t lc, cublasLtMatmulAlgo_t *algo,
-                     int *found) {
+static int heuristic(vox_backend_t *be, cublasLtMatmulDesc_t desc, cublasLtMatrixLayout_t la, cublasLtMatrixLayout_t lb,
+                     cublasLtMatrixLayout_t lc, cublasLtMatmulAlgo_t *algo, int *found) {
     vox_cuda_t *c = vox_cuda(be);
     vox_cu_api *a = &c->api;
     cublasLtMatmulPreference_t pref = NULL;
@@ -53,13 +52,15 @@ static int heuristic(vox_backend_t *be, cublasLtMatmulDesc_t desc, cublasLtMatri
     uint64_t ws = c->lt_ws_bytes;
     cublasLtMatmulHeuristicResult_t res;
     *found = 0;
-    cublasStatus_t s = a->cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
-                                                               &ws, sizeof ws);
+    cublasStatus_t s =
+        a->cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws);
     if (s == CUBLAS_STATUS_SUCCESS)
         s = a->cublasLtMatmulAlgoGetHeuristic(c->lt, desc, la, lb, lc, lc, pref, 1, &res, found);
     a->cublasLtMatmulPreferenceDestroy(pref);
-    if (s == 15 /* CUBLAS_STATUS_NOT_SUPPORTED: no algorithm for this configuration */) *found = 0;
-    else BLAS_CHECK(be, s);
+    if (s == 15 /* CUBLAS_STATUS_NOT_SUPPORTED: no algorithm for this configuration */)
+        *found = 0;
+    else
+        BLAS_CHECK(be, s);
     if (*found > 0) *algo = res.algo;
     return 0;
 }
@@ -80,8 +81,8 @@ static int make_descs(vox_backend_t *be) {
 }
 
 /* Column-major views for y[n,out] (+)= x[n,in] · Wᵀ: W as [in, out], x as [in, n], y as [out, n]. */
-static int layouts(vox_backend_t *be, int out, int n, int in, cublasLtMatrixLayout_t *la,
-                   cublasLtMatrixLayout_t *lb, cublasLtMatrixLayout_t *lc) {
+static int layouts(vox_backend_t *be, int out, int n, int in, cublasLtMatrixLayout_t *la, cublasLtMatrixLayout_t *lb,
+                   cublasLtMatrixLayout_t *lc) {
     vox_cu_api *a = &vox_cuda(be)->api;
     BLAS_CHECK(be, a->cublasLtMatrixLayoutCreate(la, CUDA_R_16BF, (uint64_t)in, (uint64_t)out, in));
     BLAS_CHECK(be, a->cublasLtMatrixLayoutCreate(lb, CUDA_R_16BF, (uint64_t)in, (uint64_t)n, in));
@@ -97,23 +98,27 @@ static int choose(vox_backend_t *be, int out, int n, int in, const float *bias, 
     cublasLtMatrixLayout_t la = NULL, lb = NULL, lc = NULL;
     int found = 0, rc = layouts(be, out, n, in, &la, &lb, &lc);
     *fused = 0;
-    if (!rc && bias) {   /* the heuristic reads the bias pointer for its alignment */
-        cublasStatus_t s = c->api.cublasLtMatmulDescSetAttribute(c->mm_bias, CUBLASLT_MATMUL_DESC_BIAS_POINTER,
-                                                                 &bias, sizeof bias);
+    if (!rc && bias) { /* the heuristic reads the bias pointer for its alignment */
+        cublasStatus_t s =
+            c->api.cublasLtMatmulDescSetAttribute(c->mm_bias, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof bias);
         rc = s ? vox_cuda_fail_blas(be, s, "cublasLtMatmulDescSetAttribute", __FILE__, __LINE__)
                : heuristic(be, c->mm_bias, la, lb, lc, algo, &found);
         *fused = found > 0;
         if (!rc && !found && be->debug)
-            fprintf(stderr, "voxtral: debug: cuda: fallback: no cuBLASLt bias epilogue for out=%d n=%d in=%d, "
-                    "bias added by a kernel\n", out, n, in);
+            fprintf(stderr,
+                    "voxtral: debug: cuda: fallback: no cuBLASLt bias epilogue for out=%d n=%d in=%d, "
+                    "bias added by a kernel\n",
+                    out, n, in);
     }
     if (!rc && !found) rc = heuristic(be, c->mm, la, lb, lc, algo, &found);
     if (la) c->api.cublasLtMatrixLayoutDestroy(la);
     if (lb) c->api.cublasLtMatrixLayoutDestroy(lb);
     if (lc) c->api.cublasLtMatrixLayoutDestroy(lc);
     if (!rc && found < 1)
-        rc = vox_fail(&be->err, VOX_EDEVICE, "cuBLASLt has no BF16 GEMM algorithm for out=%d n=%d in=%d "
-                      "on %s. Update the CUDA libraries (libcublasLt)", out, n, in, c->name);
+        rc = vox_fail(&be->err, VOX_EDEVICE,
+                      "cuBLASLt has no BF16 GEMM algorithm for out=%d n=%d in=%d "
+                      "on %s. Update the CUDA libraries (libcublasLt)",
+                      out, n, in, c->name);
     return rc;
 }
 
@@ -144,22 +149,30 @@ static int find_algo(vox_backend_t *be, int out, int n, int in, int accumulate, 
     c->algos[slot] = g;
     *ap = &c->algos[slot];
     if (be->debug)
-        fprintf(stderr, "voxtral: debug: cuda: cuBLASLt algorithm out=%d n<=%d in=%d beta=%d bias=%s "
-                "(heuristic %.2f ms)\n", out, rows, in, accumulate,
-                !bias ? "none" : g.fused_bias ? "epilogue" : "kernel", vox_now_ms() - t0);
+        fprintf(stderr,
+                "voxtral: debug: cuda: cuBLASLt algorithm out=%d n<=%d in=%d beta=%d bias=%s "
+                "(heuristic %.2f ms)\n",
+                out, rows, in, accumulate,
+                !bias          ? "none"
+                : g.fused_bias ? "epilogue"
+                               : "kernel",
+                vox_now_ms() - t0);
     return 0;
 }
 
 /* The plan for exactly n rows: its layouts and the bucket's algorithm, which cuBLASLt must
  * accept for this n within our workspace; otherwise (logged) the heuristic's pick for n. */
-static int make_plan(vox_backend_t *be, vox_gemm_plan *p, int out, int n, int in, int accumulate,
-                     const float *bias) {
+static int make_plan(vox_backend_t *be, vox_gemm_plan *p, int out, int n, int in, int accumulate, const float *bias) {
     vox_cuda_t *c = vox_cuda(be);
     vox_cu_api *a = &c->api;
     int rc;
     if (!c->mm && (rc = make_descs(be))) return rc;
     memset(p, 0, sizeof *p);
-    p->out = out; p->n = n; p->in = in; p->accumulate = accumulate; p->bias = bias != NULL;
+    p->out = out;
+    p->n = n;
+    p->in = in;
+    p->accumulate = accumulate;
+    p->bias = bias != NULL;
     if ((rc = layouts(be, out, n, in, &p->la, &p->lb, &p->lc))) return rc;
     const vox_gemm_algo *g;
     if ((rc = find_algo(be, out, n, in, accumulate, bias, &g))) return rc;
@@ -174,13 +187,14 @@ static int make_plan(vox_backend_t *be, vox_gemm_plan *p, int out, int n, int in
         return 0;
     }
     if (be->debug)
-        fprintf(stderr, "voxtral: debug: cuda: fallback: the n<=%d algorithm does not fit out=%d n=%d in=%d "
-                "(%s), own heuristic\n", g->rows, out, n, in, s ? a->cublasLtGetStatusName(s) : "workspace");
+        fprintf(stderr,
+                "voxtral: debug: cuda: fallback: the n<=%d algorithm does not fit out=%d n=%d in=%d "
+                "(%s), own heuristic\n",
+                g->rows, out, n, in, s ? a->cublasLtGetStatusName(s) : "workspace");
     return choose(be, out, n, in, bias, &p->algo, &p->fused_bias);
 }
 
-static int find_plan(vox_backend_t *be, int out, int n, int in, int accumulate, const float *bias,
-                     vox_gemm_plan **pp) {
+static int find_plan(vox_backend_t *be, int out, int n, int in, int accumulate, const float *bias, vox_gemm_plan **pp) {
     vox_cuda_t *c = vox_cuda(be);
     for (int i = 0; i < c->n_plans; i++) {
         vox_gemm_plan *p = &c->plans[i];
@@ -194,15 +208,15 @@ static int find_plan(vox_backend_t *be, int out, int n, int in, int accumulate, 
     plan_release(c, p);
     int rc = make_plan(be, p, out, n, in, accumulate, bias);
     if (rc != 0) {
-        plan_release(c, p);   /* never match a half-built plan */
+        plan_release(c, p); /* never match a half-built plan */
         return rc;
     }
     *pp = p;
     return 0;
 }
 
-static int linear_lt(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w,
-                     const float *bias, int n, int accumulate) {
+static int linear_lt(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w, const float *bias, int n,
+                     int accumulate) {
     vox_cuda_t *c = vox_cuda(be);
     int out = (int)w->rows, in = (int)w->cols;
     size_t elems = (size_t)n * in;
@@ -217,12 +231,12 @@ static int linear_lt(vox_backend_t *be, float *y, const float *x, const vox_bwei
     cublasLtMatmulDesc_t desc = c->mm;
     if (p->fused_bias) {
         desc = c->mm_bias;
-        BLAS_CHECK(be, c->api.cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias,
-                                                             sizeof bias));
+        BLAS_CHECK(be,
+                   c->api.cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof bias));
     }
     CU_CHECK(be, c->api.cuCtxSetCurrent(c->ctx));
-    BLAS_CHECK(be, c->api.cublasLtMatmul(c->lt, desc, &alpha, w->d, p->la, c->xbf, p->lb, &beta, y, p->lc,
-                                         y, p->lc, &p->algo, c->lt_ws, c->lt_ws_bytes, c->stream));
+    BLAS_CHECK(be, c->api.cublasLtMatmul(c->lt, desc, &alpha, w->d, p->la, c->xbf, p->lb, &beta, y, p->lc, y, p->lc,
+                                         &p->algo, c->lt_ws, c->lt_ws_bytes, c->stream));
     if (bias && !p->fused_bias) {
         long long rows = n;
         void *bargs[] = {&y, &bias, &rows, &out};
@@ -237,7 +251,7 @@ int vox_cuda_gemm_warmup(vox_backend_t *be) {
     vox_cuda_t *c = vox_cuda(be);
     enum { D = 256 };
     double t0 = vox_now_ms();
-    vox_bweight_t w = {NULL, 0, D, D};   /* contents never initialised: only the call matters */
+    vox_bweight_t w = {NULL, 0, D, D}; /* contents never initialised: only the call matters */
     float *xy = vox_cuda_malloc(be, sizeof(float) * 2 * D * D);
     w.d = vox_cuda_malloc(be, 2 * D * D);
     int rc = (xy && w.d) ? 0 : be->err.code;
@@ -248,15 +262,14 @@ int vox_cuda_gemm_warmup(vox_backend_t *be) {
     }
     vox_cuda_mfree(be, xy);
     vox_cuda_mfree(be, w.d);
-    if (!rc && be->debug)
-        fprintf(stderr, "voxtral: debug: cuda: cuBLASLt warm-up %.1f ms\n", vox_now_ms() - t0);
+    if (!rc && be->debug) fprintf(stderr, "voxtral: debug: cuda: cuBLASLt warm-up %.1f ms\n", vox_now_ms() - t0);
     return rc;
 }
 
-int vox_cuda_prepare_linear(vox_backend_t *be, const vox_bweight_t *w, const vox_bweight_t *b,
-                            int min_rows, int max_rows, int accumulate) {
+int vox_cuda_prepare_linear(vox_backend_t *be, const vox_bweight_t *w, const vox_bweight_t *b, int min_rows,
+                            int max_rows, int accumulate) {
     vox_cuda_t *c = vox_cuda(be);
-    if (max_rows <= VOX_GEMV_MAX_ROWS) return 0;   /* the GEMV kernel: loaded at create */
+    if (max_rows <= VOX_GEMV_MAX_ROWS) return 0; /* the GEMV kernel: loaded at create */
     int top = bucket_rows(max_rows);
     int first = bucket_rows(min_rows > VOX_GEMV_MAX_ROWS ? min_rows : VOX_GEMV_MAX_ROWS + 1);
     double t0 = vox_now_ms();
@@ -273,19 +286,19 @@ int vox_cuda_prepare_linear(vox_backend_t *be, const vox_bweight_t *w, const vox
     vox_cuda_mfree(be, x);
     vox_cuda_mfree(be, y);
     if (!rc && be->debug)
-        fprintf(stderr, "voxtral: debug: cuda: prepared GEMMs out=%lld in=%lld beta=%d bias=%s for n in %d..%d: %.1f ms\n",
+        fprintf(stderr,
+                "voxtral: debug: cuda: prepared GEMMs out=%lld in=%lld beta=%d bias=%s for n in %d..%d: %.1f ms\n",
                 (long long)w->rows, (long long)w->cols, accumulate ? 1 : 0, b ? "yes" : "no", first / 2 + 1, top,
                 vox_now_ms() - t0);
     return rc;
 }
 
-int vox_cuda_linear_path(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w,
-                         const vox_bweight_t *b, int n, int accumulate, int use_gemv) {
-    if (w->is_f32)
-        return vox_fail(&be->err, VOX_EINTERNAL, "linear: weight is a vector, not a matrix");
+int vox_cuda_linear_path(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w, const vox_bweight_t *b,
+                         int n, int accumulate, int use_gemv) {
+    if (w->is_f32) return vox_fail(&be->err, VOX_EINTERNAL, "linear: weight is a vector, not a matrix");
     if (b && (!b->is_f32 || b->rows != w->rows))
-        return vox_fail(&be->err, VOX_EINTERNAL, "linear: bias of %lld values for %lld outputs",
-                        (long long)b->rows, (long long)w->rows);
+        return vox_fail(&be->err, VOX_EINTERNAL, "linear: bias of %lld values for %lld outputs", (long long)b->rows,
+                        (long long)w->rows);
     if (n <= 0) return 0;
     const float *bias = b ? b->d : NULL;
     accumulate = accumulate ? 1 : 0;
@@ -293,23 +306,24 @@ int vox_cuda_linear_path(vox_backend_t *be, float *y, const float *x, const vox_
     return linear_lt(be, y, x, w, bias, n, accumulate);
 }
 
-int vox_cuda_linear(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w,
-                    const vox_bweight_t *b, int n, int accumulate) {
+int vox_cuda_linear(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w, const vox_bweight_t *b, int n,
+                    int accumulate) {
     return vox_cuda_linear_path(be, y, x, w, b, n, accumulate, n <= VOX_GEMV_MAX_ROWS);
 }
 
-int vox_cuda_linear_multi(vox_backend_t *be, int count, float *const *y, const float *x,
-                          const vox_bweight_t *const *w, int n) {
+int vox_cuda_linear_multi(vox_backend_t *be, int count, float *const *y, const float *x, const vox_bweight_t *const *w,
+                          int n) {
     for (int i = 0; i < count; i++)
         if (w[i]->is_f32 || w[i]->cols != w[0]->cols)
-            return vox_fail(&be->err, VOX_EINTERNAL, "linear_multi: weight %d is %s, not a matrix %lld wide",
-                            i, w[i]->is_f32 ? "a vector" : "of another width", (long long)w[0]->cols);
+            return vox_fail(&be->err, VOX_EINTERNAL, "linear_multi: weight %d is %s, not a matrix %lld wide", i,
+                            w[i]->is_f32 ? "a vector" : "of another width", (long long)w[0]->cols);
     if (n <= 0) return 0;
     int rc = 0;
-    if (n > VOX_GEMV_MAX_ROWS)   /* cuBLASLt: a GEMM per weight (each one fills the GPU) */
+    if (n > VOX_GEMV_MAX_ROWS) /* cuBLASLt: a GEMM per weight (each one fills the GPU) */
         for (int i = 0; !rc && i < count; i++) rc = linear_lt(be, y[i], x, w[i], NULL, n, 0);
-    else                         /* up to VOX_GEMV_SEGS weights per GEMV launch */
+    else /* up to VOX_GEMV_SEGS weights per GEMV launch */
         for (int i = 0; !rc && i < count; i += VOX_GEMV_SEGS)
-            rc = vox_cuda_gemv(be, count - i < VOX_GEMV_SEGS ? count - i : VOX_GEMV_SEGS, y + i, x, w + i, NULL, n, 0, 0);
+            rc = vox_cuda_gemv(be, count - i < VOX_GEMV_SEGS ? count - i : VOX_GEMV_SEGS, y + i, x, w + i, NULL, n, 0,
+                               0);
     return rc;
 }

@@ -16,8 +16,7 @@ struct vox_graph {
 
 int vox_cuda_graph_begin(vox_backend_t *be) {
     vox_cuda_t *c = vox_cuda(be);
-    if (c->capturing)
-        return vox_fail(&be->err, VOX_EINTERNAL, "graph_begin while already capturing");
+    if (c->capturing) return vox_fail(&be->err, VOX_EINTERNAL, "graph_begin while already capturing");
     CU_CHECK(be, c->api.cuCtxSetCurrent(c->ctx));
     CU_CHECK(be, c->api.cuStreamBeginCapture_v2(c->stream, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL));
     c->capturing = 1;
@@ -27,12 +26,11 @@ int vox_cuda_graph_begin(vox_backend_t *be) {
 int vox_cuda_graph_end(vox_backend_t *be, vox_graph_t **g) {
     vox_cuda_t *c = vox_cuda(be);
     *g = NULL;
-    if (!c->capturing)
-        return vox_fail(&be->err, VOX_EINTERNAL, "graph_end without graph_begin");
+    if (!c->capturing) return vox_fail(&be->err, VOX_EINTERNAL, "graph_end without graph_begin");
     c->capturing = 0;
     CUgraph graph = NULL;
     CU_CHECK(be, c->api.cuStreamEndCapture(c->stream, &graph));
-    if (be->err.code != 0) {   /* an op failed during capture: drop the partial graph */
+    if (be->err.code != 0) { /* an op failed during capture: drop the partial graph */
         c->api.cuGraphDestroy(graph);
         return be->err.code;
     }

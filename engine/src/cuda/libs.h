@@ -6,16 +6,25 @@
 #ifndef VOX_CUDA_LIBS_H
 #define VOX_CUDA_LIBS_H
 
-#define VOX_CUDA_LIBCUDA_NAMES {"libcuda.so.1", "libcuda.so", "/usr/lib/wsl/lib/libcuda.so.1", NULL}
+#define VOX_CUDA_LIBCUDA_NAMES                                                                                         \
+    { "libcuda.so.1", "libcuda.so", "/usr/lib/wsl/lib/libcuda.so.1", NULL }
 /* [CUDA 13, CUDA 12][candidates] */
-#define VOX_CUDA_LIBCUBLASLT_NAMES                                                                   \
-    {{"libcublasLt.so.13", "/usr/local/cuda/lib64/libcublasLt.so.13",                                \
-      "/usr/local/cuda/targets/x86_64-linux/lib/libcublasLt.so.13", NULL},                           \
-     {"libcublasLt.so.12", "/usr/local/cuda/lib64/libcublasLt.so.12",                                \
-      "/usr/local/cuda/targets/x86_64-linux/lib/libcublasLt.so.12", NULL}}
-#define VOX_CUDA_LIBCUBLAS_NAMES                                                                     \
-    {{"libcublas.so.13", "/usr/local/cuda/lib64/libcublas.so.13",                                    \
-      "/usr/local/cuda/targets/x86_64-linux/lib/libcublas.so.13", NULL},                             \
-     {"libcublas.so.12", "/usr/local/cuda/lib64/libcublas.so.12",                                    \
-      "/usr/local/cuda/targets/x86_64-linux/lib/libcublas.so.12", NULL}}
+#define VOX_CUDA_LIBCUBLASLT_NAMES                                                                                     \
+    {                                                                                                                  \
+        {"libcublasLt.so.13", "/usr/local/cuda/lib64/libcublasLt.so.13",                                               \
+         "/usr/local/cuda/targets/x86_64-linux/lib/libcublasLt.so.13", NULL},                                          \
+        {                                                                                                              \
+            "libcublasLt.so.12", "/usr/local/cuda/lib64/libcublasLt.so.12",                                            \
+                "/usr/local/cuda/targets/x86_64-linux/lib/libcublasLt.so.12", NULL                                     \
+        }                                                                                                              \
+    }
+#define VOX_CUDA_LIBCUBLAS_NAMES                                                                                       \
+    {                                                                                                                  \
+        {"libcublas.so.13", "/usr/local/cuda/lib64/libcublas.so.13",                                                   \
+         "/usr/local/cuda/targets/x86_64-linux/lib/libcublas.so.13", NULL},                                            \
+        {                                                                                                              \
+            "libcublas.so.12", "/usr/local/cuda/lib64/libcublas.so.12",                                                \
+                "/usr/local/cuda/targets/x86_64-linux/lib/libcublas.so.12", NULL                                       \
+        }                                                                                                              \
+    }
 #endif

@@ -33,26 +33,28 @@ static void *open_first(const char *const *names, char *path, size_t cap) {
 static void real_path_of(void *sym, char *path, size_t cap) {
     Dl_info info;
     char buf[PATH_MAX];
-    if (sym && dladdr(sym, &info) && info.dli_fname && realpath(info.dli_fname, buf))
-        snprintf(path, cap, "%s", buf);
+    if (sym && dladdr(sym, &info) && info.dli_fname && realpath(info.dli_fname, buf)) snprintf(path, cap, "%s", buf);
 }
 
 /* Resolve api->name from library handle h (file path p, for the message) or fail. */
-#define VOX_CU_RESOLVE(h, p, name)                                                   \
-    do {                                                                             \
-        *(void **)&api->name = dlsym(h, #name);                                      \
-        if (!api->name) {                                                            \
-            snprintf(reason, cap, "%s has no symbol %s (too old). Install an NVIDIA "\
-                     "driver and CUDA runtime libraries of version 12 or 13", p, #name); \
-            goto fail;                                                               \
-        }                                                                            \
+#define VOX_CU_RESOLVE(h, p, name)                                                                                     \
+    do {                                                                                                               \
+        *(void **)&api->name = dlsym(h, #name);                                                                        \
+        if (!api->name) {                                                                                              \
+            snprintf(reason, cap,                                                                                      \
+                     "%s has no symbol %s (too old). Install an NVIDIA "                                               \
+                     "driver and CUDA runtime libraries of version 12 or 13",                                          \
+                     p, #name);                                                                                        \
+            goto fail;                                                                                                 \
+        }                                                                                                              \
     } while (0)
 
 int vox_cu_load(vox_cu_api *api, int want_blas, char *reason, size_t cap) {
     memset(api, 0, sizeof *api);
     api->h_cuda = open_first(k_cuda_names, api->path_cuda, sizeof api->path_cuda);
     if (!api->h_cuda) {
-        snprintf(reason, cap, "libcuda.so.1 not found (no NVIDIA driver). Install the NVIDIA "
+        snprintf(reason, cap,
+                 "libcuda.so.1 not found (no NVIDIA driver). Install the NVIDIA "
                  "driver; on WSL2 add /usr/lib/wsl/lib to LD_LIBRARY_PATH");
         return -1;
     }
@@ -73,14 +75,16 @@ int vox_cu_load(vox_cu_api *api, int want_blas, char *reason, size_t cap) {
         if (api->h_cublaslt) major = m;
     }
     if (major < 0) {
-        snprintf(reason, cap, "libcublasLt.so.13 / .so.12 not found. Install the CUDA 13 or 12 "
+        snprintf(reason, cap,
+                 "libcublasLt.so.13 / .so.12 not found. Install the CUDA 13 or 12 "
                  "runtime libraries (e.g. apt install libcublas-13-0, or pip install nvidia-cublas) "
                  "and add their folder to LD_LIBRARY_PATH");
         goto fail;
     }
     api->h_cublas = open_first(k_blas_names[major], api->path_cublas, sizeof api->path_cublas);
     if (!api->h_cublas) {
-        snprintf(reason, cap, "%s found but %s is missing. Install the complete cuBLAS package of "
+        snprintf(reason, cap,
+                 "%s found but %s is missing. Install the complete cuBLAS package of "
                  "the same CUDA version and add its folder to LD_LIBRARY_PATH",
                  api->path_cublaslt, k_blas_names[major][0]);
         goto fail;

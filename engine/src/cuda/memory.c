@@ -15,8 +15,10 @@ void *vox_cuda_malloc(vox_backend_t *be, size_t bytes) {
     CUdeviceptr p = 0;
     if (bytes == 0) bytes = 16;
     if (c->capturing) {
-        vox_fail(&be->err, VOX_EINTERNAL, "device allocation of %zu bytes during graph capture. "
-                 "Allocate buffers before graph_begin", bytes);
+        vox_fail(&be->err, VOX_EINTERNAL,
+                 "device allocation of %zu bytes during graph capture. "
+                 "Allocate buffers before graph_begin",
+                 bytes);
         return NULL;
     }
     CUresult r = c->api.cuCtxSetCurrent(c->ctx);
@@ -44,13 +46,17 @@ int vox_cuda_reserve(vox_backend_t *be, void **buf, size_t *cap_bytes, size_t ne
     vox_cuda_t *c = vox_cuda(be);
     if (need <= *cap_bytes) return 0;
     if (c->capturing)
-        return vox_fail(&be->err, VOX_EINTERNAL, "%s needs %zu bytes more scratch during graph capture. "
-                        "Run the same step once before graph_begin", what, need);
-    CU_CHECK(be, c->api.cuStreamSynchronize(c->stream));   /* queued work may still read it */
+        return vox_fail(&be->err, VOX_EINTERNAL,
+                        "%s needs %zu bytes more scratch during graph capture. "
+                        "Run the same step once before graph_begin",
+                        what, need);
+    CU_CHECK(be, c->api.cuStreamSynchronize(c->stream)); /* queued work may still read it */
     if (c->graphs > 0 && *buf) {
         if (c->n_retired == VOX_RETIRED_MAX)
-            return vox_fail(&be->err, VOX_EINTERNAL, "%s scratch regrown more than %d times while CUDA "
-                            "graphs exist. This is a bug; please report it", what, VOX_RETIRED_MAX);
+            return vox_fail(&be->err, VOX_EINTERNAL,
+                            "%s scratch regrown more than %d times while CUDA "
+                            "graphs exist. This is a bug; please report it",
+                            what, VOX_RETIRED_MAX);
         c->retired[c->n_retired++] = *buf;
     } else {
         vox_cuda_mfree(be, *buf);
@@ -60,8 +66,7 @@ int vox_cuda_reserve(vox_backend_t *be, void **buf, size_t *cap_bytes, size_t ne
     size_t bytes = need + need / 4;
     if (!(*buf = vox_cuda_malloc(be, bytes))) return be->err.code;
     *cap_bytes = bytes;
-    if (be->debug)
-        fprintf(stderr, "voxtral: debug: cuda: %s scratch grown to %zu KiB\n", what, bytes >> 10);
+    if (be->debug) fprintf(stderr, "voxtral: debug: cuda: %s scratch grown to %zu KiB\n", what, bytes >> 10);
     return 0;
 }
 
@@ -81,7 +86,8 @@ int vox_cuda_upload(vox_backend_t *be, void *dst, const void *src, size_t bytes)
 int vox_cuda_download(vox_backend_t *be, void *dst, const void *src, size_t bytes) {
     vox_cuda_t *c = vox_cuda(be);
     if (c->capturing)
-        return vox_fail(&be->err, VOX_EINTERNAL, "download during graph capture (it must wait for the "
+        return vox_fail(&be->err, VOX_EINTERNAL,
+                        "download during graph capture (it must wait for the "
                         "device). Download after graph_launch");
     if (bytes == 0) return 0;
     CU_CHECK(be, c->api.cuCtxSetCurrent(c->ctx));
@@ -102,8 +108,8 @@ int vox_cuda_copy(vox_backend_t *be, void *dst, const void *src, size_t bytes) {
         return vox_cuda_launch(be, c->k.k_copy16, (unsigned)(blocks < cap ? blocks : cap), 1, 1, 256, args);
     }
     CU_CHECK(be, c->api.cuCtxSetCurrent(c->ctx));
-    CU_CHECK(be, c->api.cuMemcpyDtoDAsync_v2((CUdeviceptr)(uintptr_t)dst, (CUdeviceptr)(uintptr_t)src,
-                                             bytes, c->stream));
+    CU_CHECK(be,
+             c->api.cuMemcpyDtoDAsync_v2((CUdeviceptr)(uintptr_t)dst, (CUdeviceptr)(uintptr_t)src, bytes, c->stream));
     return 0;
 }
 
@@ -136,16 +142,20 @@ int vox_cuda_weight_upload(vox_backend_t *be, const vox_tensor_t *t, vox_bweight
         }
         for (size_t i = 0; i < count; i++) {
             float v = elem_f32(t, i);
-            if (w->is_f32) ((float *)tmp)[i] = v;
-            else ((uint16_t *)tmp)[i] = vox_f32_to_bf16(v);
+            if (w->is_f32)
+                ((float *)tmp)[i] = v;
+            else
+                ((uint16_t *)tmp)[i] = vox_f32_to_bf16(v);
         }
         src = tmp;
         if (be->debug && !w->is_f32)
             fprintf(stderr, "voxtral: debug: cuda: weight %s converted to bf16 at load\n", t->name);
     }
     int rc = 0;
-    if (!(w->d = vox_cuda_malloc(be, bytes))) rc = be->err.code;
-    else rc = vox_cuda_upload(be, w->d, src, bytes);
+    if (!(w->d = vox_cuda_malloc(be, bytes)))
+        rc = be->err.code;
+    else
+        rc = vox_cuda_upload(be, w->d, src, bytes);
     if (tmp) {
         /* the staging copy of a pageable upload is done when cuMemcpyHtoDAsync returns */
         free(tmp);
@@ -185,9 +195,10 @@ vox_kv_t *vox_cuda_kv_new(vox_backend_t *be, int capacity, int n_kv_heads, int h
         return NULL;
     }
     if (be->debug)
-        fprintf(stderr, "voxtral: debug: cuda: KV ring %d positions x %d heads x %d (bf16), %zu MiB; "
-                "backend holds %zu MiB\n", capacity, n_kv_heads, head_dim, (elems * 4) >> 20,
-                c->bytes_in_use >> 20);
+        fprintf(stderr,
+                "voxtral: debug: cuda: KV ring %d positions x %d heads x %d (bf16), %zu MiB; "
+                "backend holds %zu MiB\n",
+                capacity, n_kv_heads, head_dim, (elems * 4) >> 20, c->bytes_in_use >> 20);
     return kv;
 }
 

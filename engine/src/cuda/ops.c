@@ -28,20 +28,18 @@ int vox_cuda_add(vox_backend_t *be, float *y, const float *x, size_t n) {
     return vox_cuda_launch(be, c->k.k_add, grid_for(c, n), 1, 1, 256, args);
 }
 
-int vox_cuda_rmsnorm(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w,
-                     const float *scale1p, int n, int dim, float eps) {
+int vox_cuda_rmsnorm(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w, const float *scale1p, int n,
+                     int dim, float eps) {
     vox_cuda_t *c = vox_cuda(be);
     if (!w->is_f32 || w->rows != dim)
-        return vox_fail(&be->err, VOX_EINTERNAL, "rmsnorm: weight of %lld values for dim %d",
-                        (long long)w->rows, dim);
+        return vox_fail(&be->err, VOX_EINTERNAL, "rmsnorm: weight of %lld values for dim %d", (long long)w->rows, dim);
     void *args[] = {&y, &x, (void *)&w->d, &scale1p, &dim, &eps};
     return vox_cuda_launch(be, c->k.k_rmsnorm, (unsigned)n, 1, 1, dim >= 1024 ? 512 : 128, args);
 }
 
 int vox_cuda_rope(vox_backend_t *be, float *x, int n, int n_heads, int head_dim, float theta) {
     vox_cuda_t *c = vox_cuda(be);
-    if (head_dim % 2)
-        return vox_fail(&be->err, VOX_EINTERNAL, "rope: odd head_dim %d", head_dim);
+    if (head_dim % 2) return vox_fail(&be->err, VOX_EINTERNAL, "rope: odd head_dim %d", head_dim);
     long long off = (long long)be->rope_offset;
     void *args[] = {&x, &c->pos, &off, &n, &n_heads, &head_dim, &theta};
     return vox_cuda_launch(be, c->k.k_rope, grid_for(c, (size_t)n * n_heads * head_dim / 2), 1, 1, 256, args);
@@ -53,11 +51,9 @@ int vox_cuda_im2col_k3(vox_backend_t *be, float *cols, const float *x, int n_out
     return vox_cuda_launch(be, c->k.k_im2col_k3, grid_for(c, (size_t)n_out * c_in * 3), 1, 1, 256, args);
 }
 
-int vox_cuda_embed(vox_backend_t *be, float *y, const vox_bweight_t *table, const int32_t *ids,
-                   int n, int accumulate) {
+int vox_cuda_embed(vox_backend_t *be, float *y, const vox_bweight_t *table, const int32_t *ids, int n, int accumulate) {
     vox_cuda_t *c = vox_cuda(be);
-    if (table->is_f32)
-        return vox_fail(&be->err, VOX_EINTERNAL, "embed: the table is a vector, not a matrix");
+    if (table->is_f32) return vox_fail(&be->err, VOX_EINTERNAL, "embed: the table is a vector, not a matrix");
     int dim = (int)table->cols, vocab = (int)table->rows;
     accumulate = accumulate ? 1 : 0;
     void *args[] = {&y, (void *)&table->d, &ids, &dim, &vocab, &accumulate};

@@ -11,7 +11,11 @@
 #include <stdio.h>
 #include <string.h>
 
-typedef struct { char *buf; size_t cap, len; int overflow; } jbuf;
+typedef struct {
+    char *buf;
+    size_t cap, len;
+    int overflow;
+} jbuf;
 
 static void jprintf(jbuf *j, const char *fmt, ...) {
     va_list ap;
@@ -19,19 +23,27 @@ static void jprintf(jbuf *j, const char *fmt, ...) {
     size_t room = j->len < j->cap ? j->cap - j->len : 0;
     int n = vsnprintf(j->buf + j->len, room, fmt, ap);
     va_end(ap);
-    if (n < 0 || (size_t)n >= room) j->overflow = 1;
-    else j->len += (size_t)n;
+    if (n < 0 || (size_t)n >= room)
+        j->overflow = 1;
+    else
+        j->len += (size_t)n;
 }
 
 /* A JSON string (or null for NULL / empty). */
 static void jstr(jbuf *j, const char *s) {
-    if (!s || !*s) { jprintf(j, "null"); return; }
+    if (!s || !*s) {
+        jprintf(j, "null");
+        return;
+    }
     jprintf(j, "\"");
     for (; *s; s++) {
         unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\') jprintf(j, "\\%c", ch);
-        else if (ch < 0x20) jprintf(j, "\\u%04x", ch);
-        else jprintf(j, "%c", ch);
+        if (ch == '"' || ch == '\\')
+            jprintf(j, "\\%c", ch);
+        else if (ch < 0x20)
+            jprintf(j, "\\u%04x", ch);
+        else
+            jprintf(j, "%c", ch);
     }
     jprintf(j, "\"");
 }
@@ -60,16 +72,18 @@ static void list_devices(jbuf *j, vox_cu_api *a, int count, char *reason, size_t
             snprintf(want, sizeof want, "sm_%d", maj * 10 + min);
             int ok = vox_cuda_archs_cover(maj, min);
             if (!archs[0])
-                snprintf(reason, rcap, "this binary has no CUDA kernels embedded. Rebuild with "
+                snprintf(reason, rcap,
+                         "this binary has no CUDA kernels embedded. Rebuild with "
                          "`make -C engine cuda`");
             else if (!ok)
-                snprintf(reason, rcap, "%s (%s) is not among the embedded architectures %s. Rebuild "
-                         "with `make -C engine cuda ARCH=native`", name, want, archs);
+                snprintf(reason, rcap,
+                         "%s (%s) is not among the embedded architectures %s. Rebuild "
+                         "with `make -C engine cuda ARCH=native`",
+                         name, want, archs);
         }
         jprintf(j, "%s{\"index\": %d, \"name\": ", i ? ", " : "", i);
         jstr(j, name);
-        jprintf(j, ", \"cc\": \"%d.%d\", \"total_mb\": %zu, \"free_mb\": %zu}", maj, min,
-                total >> 20, fr >> 20);
+        jprintf(j, ", \"cc\": \"%d.%d\", \"total_mb\": %zu, \"free_mb\": %zu}", maj, min, total >> 20, fr >> 20);
     }
     jprintf(j, "]");
 }
@@ -90,11 +104,15 @@ int vox_cuda_probe_json(char *buf, size_t cap) {
             char es[200];
             vox_cu_errstr(&drv, r, es, sizeof es);
             if (r == CUDA_ERROR_STUB_LIBRARY)
-                snprintf(reason, sizeof reason, "%.300s is the CUDA toolkit's stub, not the driver (%s). Remove "
-                         "its folder from LD_LIBRARY_PATH; on WSL2 put /usr/lib/wsl/lib first", drv.path_cuda, es);
+                snprintf(reason, sizeof reason,
+                         "%.300s is the CUDA toolkit's stub, not the driver (%s). Remove "
+                         "its folder from LD_LIBRARY_PATH; on WSL2 put /usr/lib/wsl/lib first",
+                         drv.path_cuda, es);
             else
-                snprintf(reason, sizeof reason, "no CUDA GPU usable (%s). Check nvidia-smi; in a container "
-                         "pass the GPU through (--gpus all)", r == CUDA_SUCCESS ? "0 devices" : es);
+                snprintf(reason, sizeof reason,
+                         "no CUDA GPU usable (%s). Check nvidia-smi; in a container "
+                         "pass the GPU through (--gpus all)",
+                         r == CUDA_SUCCESS ? "0 devices" : es);
             count = 0;
         } else if (!have_full) {
             snprintf(reason, sizeof reason, "%s", blas_reason);
@@ -118,14 +136,18 @@ int vox_cuda_probe_json(char *buf, size_t cap) {
     jstr(&j, reason);
     jprintf(&j, ", \"libcuda\": ");
     jstr(&j, have_drv ? drv.path_cuda : NULL);
-    if (driver_version) jprintf(&j, ", \"driver_version\": %d", driver_version);
-    else jprintf(&j, ", \"driver_version\": null");
+    if (driver_version)
+        jprintf(&j, ", \"driver_version\": %d", driver_version);
+    else
+        jprintf(&j, ", \"driver_version\": null");
     jprintf(&j, ", \"libcublas\": ");
     jstr(&j, have_full ? full.path_cublas : NULL);
     jprintf(&j, ", \"libcublasLt\": ");
     jstr(&j, have_full ? full.path_cublaslt : NULL);
-    if (blas_version) jprintf(&j, ", \"cublas_version\": %d", blas_version);
-    else jprintf(&j, ", \"cublas_version\": null");
+    if (blas_version)
+        jprintf(&j, ", \"cublas_version\": %d", blas_version);
+    else
+        jprintf(&j, ", \"cublas_version\": null");
     jprintf(&j, ", \"devices\": %s}", devices);
     if (have_full) vox_cu_unload(&full);
     if (have_drv) vox_cu_unload(&drv);

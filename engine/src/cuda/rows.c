@@ -18,9 +18,13 @@
 static int rows_args(vox_backend_t *be, const char *op, int n, vox_rows_args *a) {
     vox_cuda_t *c = vox_cuda(be);
     if (c->capturing)
-        return vox_fail(&be->err, VOX_EINTERNAL, "%s inside a graph capture (its positions travel by value). This is a bug; please report it", op);
+        return vox_fail(&be->err, VOX_EINTERNAL,
+                        "%s inside a graph capture (its positions travel by value). This is a bug; please report it",
+                        op);
     if (n < 1 || n > c->n_rows)
-        return vox_fail(&be->err, VOX_EINTERNAL, "%s: %d rows but set_rows gave %d positions. This is a bug; please report it", op, n, c->n_rows);
+        return vox_fail(&be->err, VOX_EINTERNAL,
+                        "%s: %d rows but set_rows gave %d positions. This is a bug; please report it", op, n,
+                        c->n_rows);
     memset(a, 0, sizeof *a);
     a->n = n;
     for (int i = 0; i < n; i++) a->pos[i] = c->rows_pos[i];
@@ -35,7 +39,8 @@ static unsigned grid_of(vox_cuda_t *c, size_t n) {
 int vox_cuda_set_rows(vox_backend_t *be, const int64_t *pos, int n) {
     vox_cuda_t *c = vox_cuda(be);
     if (n < 0 || n > VOX_MAX_ROWS)
-        return vox_fail(&be->err, VOX_EINTERNAL, "set_rows: %d rows, at most %d. This is a bug; please report it", n, VOX_MAX_ROWS);
+        return vox_fail(&be->err, VOX_EINTERNAL, "set_rows: %d rows, at most %d. This is a bug; please report it", n,
+                        VOX_MAX_ROWS);
     for (int i = 0; i < n; i++) c->rows_pos[i] = pos[i];
     c->n_rows = n;
     return 0;
@@ -59,8 +64,9 @@ int vox_cuda_kv_write_rows(vox_backend_t *be, vox_kv_t *const *kv, const float *
     int kvd = kv[0]->n_kv_heads * kv[0]->head_dim;
     for (int i = 0; i < n; i++) {
         if (kv[i]->n_kv_heads * kv[i]->head_dim != kvd)
-            return vox_fail(&be->err, VOX_EINTERNAL, "kv_write_rows: ring %d is %d wide, ring 0 %d. This is a bug; please report it",
-                            i, kv[i]->n_kv_heads * kv[i]->head_dim, kvd);
+            return vox_fail(&be->err, VOX_EINTERNAL,
+                            "kv_write_rows: ring %d is %d wide, ring 0 %d. This is a bug; please report it", i,
+                            kv[i]->n_kv_heads * kv[i]->head_dim, kvd);
         a.k[i] = kv[i]->k;
         a.v[i] = kv[i]->v;
         a.cap[i] = kv[i]->capacity;
@@ -69,20 +75,23 @@ int vox_cuda_kv_write_rows(vox_backend_t *be, vox_kv_t *const *kv, const float *
     return vox_cuda_launch(be, c->k.k_kv_write_rows, grid_of(c, (size_t)n * kvd), 1, 1, 256, args);
 }
 
-int vox_cuda_attention_rows(vox_backend_t *be, float *out, const float *q, vox_kv_t *const *kv, int n,
-                            int n_heads, int window) {
+int vox_cuda_attention_rows(vox_backend_t *be, float *out, const float *q, vox_kv_t *const *kv, int n, int n_heads,
+                            int window) {
     vox_cuda_t *c = vox_cuda(be);
     vox_rows_args a;
     int rc = rows_args(be, "attention_rows", n, &a);
     if (rc) return rc;
     int kvh = kv[0]->n_kv_heads, hd = kv[0]->head_dim;
     if (n_heads % kvh || hd > 128)
-        return vox_fail(&be->err, VOX_EINTERNAL, "attention_rows: %d heads over %d KV heads, head_dim %d (needs a multiple, <= 128)",
-                        n_heads, kvh, hd);
+        return vox_fail(&be->err, VOX_EINTERNAL,
+                        "attention_rows: %d heads over %d KV heads, head_dim %d (needs a multiple, <= 128)", n_heads,
+                        kvh, hd);
     for (int i = 0; i < n; i++) {
         if (kv[i]->n_kv_heads != kvh || kv[i]->head_dim != hd || kv[i]->capacity < window)
-            return vox_fail(&be->err, VOX_EINTERNAL, "attention_rows: ring %d (%d slots, %d x %d) for window %d. This is a bug; please report it",
-                            i, kv[i]->capacity, kv[i]->n_kv_heads, kv[i]->head_dim, window);
+            return vox_fail(
+                &be->err, VOX_EINTERNAL,
+                "attention_rows: ring %d (%d slots, %d x %d) for window %d. This is a bug; please report it", i,
+                kv[i]->capacity, kv[i]->n_kv_heads, kv[i]->head_dim, window);
         a.k[i] = kv[i]->k;
         a.v[i] = kv[i]->v;
         a.cap[i] = kv[i]->capacity;
@@ -96,9 +105,11 @@ int vox_cuda_rmsnorm_rows(vox_backend_t *be, float *y, const float *x, const vox
                           const float *const *scale1p, int n, int dim, float eps) {
     vox_cuda_t *c = vox_cuda(be);
     if (!w->is_f32 || w->rows != dim)
-        return vox_fail(&be->err, VOX_EINTERNAL, "rmsnorm_rows: weight of %lld values for dim %d", (long long)w->rows, dim);
+        return vox_fail(&be->err, VOX_EINTERNAL, "rmsnorm_rows: weight of %lld values for dim %d", (long long)w->rows,
+                        dim);
     if (n < 1 || n > VOX_MAX_ROWS)
-        return vox_fail(&be->err, VOX_EINTERNAL, "rmsnorm_rows: %d rows, at most %d. This is a bug; please report it", n, VOX_MAX_ROWS);
+        return vox_fail(&be->err, VOX_EINTERNAL, "rmsnorm_rows: %d rows, at most %d. This is a bug; please report it",
+                        n, VOX_MAX_ROWS);
     vox_rows_args a;
     memset(&a, 0, sizeof a);
     a.n = n;
@@ -109,5 +120,5 @@ int vox_cuda_rmsnorm_rows(vox_backend_t *be, float *y, const float *x, const vox
 
 size_t vox_cuda_kv_bytes(vox_backend_t *be, const vox_kv_t *kv) {
     (void)be;
-    return (size_t)kv->capacity * kv->n_kv_heads * kv->head_dim * 2 * 2;   /* bf16 K and V, whole ring */
+    return (size_t)kv->capacity * kv->n_kv_heads * kv->head_dim * 2 * 2; /* bf16 K and V, whole ring */
 }

@@ -7,9 +7,14 @@ import { exitWith, usageFailure } from "../lib/errors.js";
 
 await yargs(hideBin(process.argv))
   .scriptName("vox-bench")
-  .command("$0", "bench the engine per backend and clip length", benchOptions, (a) => exitWith("vox-bench", () => runBench(a)))
-  .command("compare <base> <new>", "compare two bench reports (ratio of medians, Welch's t-test); exit 2 on regressions", compareOptions, (a) =>
-    exitWith("vox-bench compare", () => runCompare(a)),
+  .command("$0", "bench the engine per backend and clip length", benchOptions, (a) =>
+    exitWith("vox-bench", () => runBench(a)),
+  )
+  .command(
+    "compare <base> <new>",
+    "compare two bench reports (ratio of medians, Welch's t-test); exit 2 on regressions",
+    compareOptions,
+    (a) => exitWith("vox-bench compare", () => runCompare(a)),
   )
   .strict()
   .fail(usageFailure("vox-bench"))

@@ -62,22 +62,53 @@ export function parseFfmpegDevices(text: string): string[] {
 /** Picks the capture source: `device` (--mic-device) names the PulseAudio source or ALSA device. */
 export function chooseCapture(f: CaptureFacts, device?: string): CaptureVerdict {
   if (f.ffmpegInputs === null) {
-    return { ok: false, problem: "ffmpeg is not installed, and the microphone is captured through it", fix: "Install it: sudo apt-get install ffmpeg." };
+    return {
+      ok: false,
+      problem: "ffmpeg is not installed, and the microphone is captured through it",
+      fix: "Install it: sudo apt-get install ffmpeg.",
+    };
   }
-  const pulseServer = f.pulseServerEnv ?? (f.wslgSocket ? `unix:${WSLG_PULSE_SOCKET}` : f.userPulseSocket ? `unix:${f.userPulseSocket}` : null);
+  const pulseServer =
+    f.pulseServerEnv ??
+    (f.wslgSocket ? `unix:${WSLG_PULSE_SOCKET}` : f.userPulseSocket ? `unix:${f.userPulseSocket}` : null);
   const hasPulse = f.ffmpegInputs.includes("pulse");
   const hasAlsa = f.ffmpegInputs.includes("alsa");
   if (pulseServer && hasPulse) {
     const env: Record<string, string> = f.pulseServerEnv ? {} : { PULSE_SERVER: pulseServer };
-    return { ok: true, choice: { format: "pulse", device: device ?? "default", env, describe: `PulseAudio ${pulseServer}, source ${device ?? "default"}` } };
+    return {
+      ok: true,
+      choice: {
+        format: "pulse",
+        device: device ?? "default",
+        env,
+        describe: `PulseAudio ${pulseServer}, source ${device ?? "default"}`,
+      },
+    };
   }
   if (f.alsaCapture && f.alsaCapture.length > 0 && hasAlsa) {
-    return { ok: true, choice: { format: "alsa", device: device ?? "default", env: {}, describe: `ALSA device ${device ?? "default"} (${f.alsaCapture.join(", ")})` } };
+    return {
+      ok: true,
+      choice: {
+        format: "alsa",
+        device: device ?? "default",
+        env: {},
+        describe: `ALSA device ${device ?? "default"} (${f.alsaCapture.join(", ")})`,
+      },
+    };
   }
   if (pulseServer && !hasPulse && !(f.alsaCapture?.length && hasAlsa)) {
-    return { ok: false, problem: `a PulseAudio server is there (${pulseServer}) but this ffmpeg has no pulse input`, fix: "Install a full ffmpeg: sudo apt-get install ffmpeg." };
+    return {
+      ok: false,
+      problem: `a PulseAudio server is there (${pulseServer}) but this ffmpeg has no pulse input`,
+      fix: "Install a full ffmpeg: sudo apt-get install ffmpeg.",
+    };
   }
-  return { ok: false, problem: "no capture device: no PulseAudio server (PULSE_SERVER, /mnt/wslg/PulseServer, $XDG_RUNTIME_DIR/pulse/native) and no ALSA capture device", fix: WSL_FIX };
+  return {
+    ok: false,
+    problem:
+      "no capture device: no PulseAudio server (PULSE_SERVER, /mnt/wslg/PulseServer, $XDG_RUNTIME_DIR/pulse/native) and no ALSA capture device",
+    fix: WSL_FIX,
+  };
 }
 
 /** Gathers the capture facts of this machine (a few file checks and `ffmpeg -devices`). */

@@ -14,7 +14,10 @@ const atExitPaths = new Set<string>();
 const onSignalPaths = new Set<string>();
 const hooks = new Set<() => void>();
 let exitHook = false;
-const SIGNALS = [["SIGINT", EXIT.interrupted], ["SIGTERM", EXIT.terminated]] as const;
+const SIGNALS = [
+  ["SIGINT", EXIT.interrupted],
+  ["SIGTERM", EXIT.terminated],
+] as const;
 
 function removeAll(): void {
   for (const h of hooks) {

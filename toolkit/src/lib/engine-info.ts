@@ -33,7 +33,8 @@ export function parseEngineInfo(stdout: string): EngineInfo {
   } catch {
     throw new EngineInfoError(`voxtral --info printed no JSON: ${JSON.stringify(stdout.slice(0, 120))}`);
   }
-  if (typeof j !== "object" || j === null || Array.isArray(j)) throw new EngineInfoError("voxtral --info: the JSON is not an object");
+  if (typeof j !== "object" || j === null || Array.isArray(j))
+    throw new EngineInfoError("voxtral --info: the JSON is not an object");
   if (!Array.isArray(j.backends)) throw new EngineInfoError("voxtral --info: no 'backends' array");
   return {
     engine: String(j.engine ?? "voxtral"),

@@ -17,7 +17,13 @@ const ENGINE_EXIT_WORDS: Readonly<Record<number, string>> = {
 
 export type FailureKind = "usage" | "model" | "audio" | "backend" | "oom" | "exit" | "signal" | "timeout" | "spawn";
 
-const KIND_BY_EXIT: Readonly<Record<number, FailureKind>> = { 2: "usage", 3: "model", 4: "audio", 5: "backend", 6: "oom" };
+const KIND_BY_EXIT: Readonly<Record<number, FailureKind>> = {
+  2: "usage",
+  3: "model",
+  4: "audio",
+  5: "backend",
+  6: "oom",
+};
 
 const SIGNAL_WORDS: Readonly<Record<string, string>> = {
   SIGSEGV: "segmentation fault",
@@ -70,7 +76,10 @@ export interface EngineOptions {
 
 /** The last `voxtral: error: ...` line of stderr, else its last non-empty line. */
 export function engineErrorLine(stderr: string): string | null {
-  const lines = stderr.split("\n").map((l) => l.trim()).filter((l) => l.length > 0);
+  const lines = stderr
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
   const errors = lines.filter((l) => /^voxtral: error:/.test(l));
   return errors.at(-1) ?? lines.at(-1) ?? null;
 }
@@ -94,12 +103,18 @@ export function describeFailure(r: {
     };
   }
   if (r.timedOut) {
-    return { failure: `engine timed out after ${r.timeoutMs ?? "?"} ms and was killed${suffix}`, failureKind: "timeout" };
+    return {
+      failure: `engine timed out after ${r.timeoutMs ?? "?"} ms and was killed${suffix}`,
+      failureKind: "timeout",
+    };
   }
   if (r.signal) {
     const num = (osConstants.signals as Record<string, number>)[r.signal];
     const words = SIGNAL_WORDS[r.signal] ?? "killed by a signal";
-    return { failure: `engine crashed: ${words} (${r.signal}${num ? `, signal ${num}` : ""})${suffix}`, failureKind: "signal" };
+    return {
+      failure: `engine crashed: ${words} (${r.signal}${num ? `, signal ${num}` : ""})${suffix}`,
+      failureKind: "signal",
+    };
   }
   if (r.exitCode !== null && r.exitCode !== 0) {
     const words = ENGINE_EXIT_WORDS[r.exitCode];
@@ -112,7 +127,10 @@ export function describeFailure(r: {
 
 const DEFAULT_TIMEOUT_MS = 10 * 60 * 1000;
 
-function spawn(args: readonly string[], opts: EngineOptions): { proc: ResultPromise; binary: string; timeoutMs: number } {
+function spawn(
+  args: readonly string[],
+  opts: EngineOptions,
+): { proc: ResultPromise; binary: string; timeoutMs: number } {
   const binary = opts.binary ?? engineBinary();
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const stdinOpt =
@@ -138,13 +156,21 @@ function spawn(args: readonly string[], opts: EngineOptions): { proc: ResultProm
   return { proc, binary, timeoutMs };
 }
 
-async function finish(proc: ResultPromise, binary: string, args: readonly string[], timeoutMs: number): Promise<EngineResult> {
+async function finish(
+  proc: ResultPromise,
+  binary: string,
+  args: readonly string[],
+  timeoutMs: number,
+): Promise<EngineResult> {
   const r = await proc;
   const stdout = typeof r.stdout === "string" ? r.stdout : "";
   const stderr = typeof r.stderr === "string" ? r.stderr : "";
   // execa sets `code` (ENOENT, EACCES, ...) when the process could not be spawned at all.
   const code = (r as { code?: string }).code;
-  const spawnError = r.failed && r.exitCode === undefined && !r.signal && !r.timedOut ? (code ?? r.shortMessage ?? "unknown error") : null;
+  const spawnError =
+    r.failed && r.exitCode === undefined && !r.signal && !r.timedOut
+      ? (code ?? r.shortMessage ?? "unknown error")
+      : null;
   const base = {
     exitCode: r.exitCode ?? null,
     signal: r.signal ?? null,
@@ -168,7 +194,10 @@ export async function runEngine(args: readonly string[], opts: EngineOptions = {
 
 /** Starts the engine and hands back the live process (to read stdout as it streams, or write stdin)
  *  together with the promise of its final result. */
-export function startEngine(args: readonly string[], opts: EngineOptions = {}): { process: ResultPromise; result: Promise<EngineResult> } {
+export function startEngine(
+  args: readonly string[],
+  opts: EngineOptions = {},
+): { process: ResultPromise; result: Promise<EngineResult> } {
   const { proc, binary, timeoutMs } = spawn(args, opts);
   return { process: proc, result: finish(proc, binary, args, timeoutMs) };
 }
@@ -178,6 +207,8 @@ export function parseEngineJson<T = unknown>(r: EngineResult): T {
   try {
     return JSON.parse(r.stdout) as T;
   } catch {
-    throw new Error(`engine printed no valid JSON on stdout (${r.command}); stdout starts: ${JSON.stringify(r.stdout.slice(0, 200))}`);
+    throw new Error(
+      `engine printed no valid JSON on stdout (${r.command}); stdout starts: ${JSON.stringify(r.stdout.slice(0, 200))}`,
+    );
   }
 }

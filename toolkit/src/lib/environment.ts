@@ -80,7 +80,12 @@ function gitCommit(dir: string): string | null {
   const loose = readOrNull(join(refsDir, ref))?.trim();
   if (loose) return loose;
   const packed = readOrNull(join(refsDir, "packed-refs")) ?? "";
-  return packed.split("\n").find((l) => l.endsWith(` ${ref}`))?.split(" ")[0] ?? null;
+  return (
+    packed
+      .split("\n")
+      .find((l) => l.endsWith(` ${ref}`))
+      ?.split(" ")[0] ?? null
+  );
 }
 
 /** The toolkit's package.json version and the commit of its checkout (null outside git): every report's. */
@@ -93,7 +98,9 @@ export function toolkitIdentity(root = packageRoot()): { version: string; commit
 async function collectRawFacts(binary = engineBinary()): Promise<RawFacts> {
   const toolkit = toolkitIdentity();
   const [engine, smi, nvcc] = await Promise.all([
-    existsSync(binary) ? engineInfo(binary) : Promise.resolve({ info: null, error: `engine not built (${binary} does not exist)` }),
+    existsSync(binary)
+      ? engineInfo(binary)
+      : Promise.resolve({ info: null, error: `engine not built (${binary} does not exist)` }),
     collectNvidiaSmi(),
     runCommand(process.env.CUDA_HOME ? join(process.env.CUDA_HOME, "bin", "nvcc") : "nvcc", ["--version"]),
   ]);
@@ -120,8 +127,18 @@ export function buildEnvironment(f: RawFacts): Environment {
   const infoDevices = f.info?.cuda?.devices ?? [];
   const gpus =
     smiRows.length > 0
-      ? smiRows.map((c) => ({ index: Number(c[0]), name: c[1]!, computeCapability: c[3] || null, totalMb: Number(c[4]) || null }))
-      : infoDevices.map((d) => ({ index: d.index, name: d.name, computeCapability: d.cc ?? null, totalMb: d.total_mb ?? null }));
+      ? smiRows.map((c) => ({
+          index: Number(c[0]),
+          name: c[1]!,
+          computeCapability: c[3] || null,
+          totalMb: Number(c[4]) || null,
+        }))
+      : infoDevices.map((d) => ({
+          index: d.index,
+          name: d.name,
+          computeCapability: d.cc ?? null,
+          totalMb: d.total_mb ?? null,
+        }));
   const driverNum = f.info?.cuda?.driver_version ?? null;
   const bannerCuda = /CUDA Version:\s*([\d.]+)/.exec(f.smiBanner ?? "")?.[1] ?? null;
   const wsl = /microsoft/i.test(f.procVersion ?? "") ? (/WSL2/i.test(f.procVersion ?? "") ? 2 : 1) : null;

@@ -89,7 +89,11 @@ export function fsErrorAsVox(err: unknown): VoxError | null {
   if (typeof e.code !== "string" || typeof e.syscall !== "string" || typeof e.path !== "string") return null;
   const writing = !READ_CALLS.has(e.syscall) || ["EROFS", "ENOSPC", "EDQUOT", "EISDIR", "ETXTBSY"].includes(e.code);
   const what = `${e.syscall} ${e.path}${e.dest ? ` -> ${e.dest}` : ""} failed: ${e.code}`;
-  if (writing) return new OutputError(`cannot write: ${what}`, "Check that the folder exists, is writable and has free space, or pass another path.");
+  if (writing)
+    return new OutputError(
+      `cannot write: ${what}`,
+      "Check that the folder exists, is writable and has free space, or pass another path.",
+    );
   return new InputError(`cannot read: ${what}`, "Check the path and its permissions.", true);
 }
 
@@ -124,7 +128,11 @@ export async function exitWith(prog: string, body: () => Promise<number>): Promi
 export function usageFailure(prog: string): (msg: string | null | undefined, err: Error | undefined) => never {
   return (msg, err) => {
     if (err) throw err;
-    console.error(`${prog}: error: ${String(msg ?? "bad command line").replace(/\s*\n\s*/g, " ").replace(/\.$/, "")}. Run ${prog} --help.`);
+    console.error(
+      `${prog}: error: ${String(msg ?? "bad command line")
+        .replace(/\s*\n\s*/g, " ")
+        .replace(/\.$/, "")}. Run ${prog} --help.`,
+    );
     process.exit(EXIT.usage);
   };
 }

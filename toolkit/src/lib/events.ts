@@ -82,7 +82,8 @@ export function parseEventLine(line: string): EngineEvent {
     throw new EventLineError("is not JSON", line);
   }
   const errors = schemaErrors("events", parsed);
-  if (errors.length > 0) throw new EventLineError(`does not match events.schema.json: ${errors.slice(0, 3).join("; ")}`, line);
+  if (errors.length > 0)
+    throw new EventLineError(`does not match events.schema.json: ${errors.slice(0, 3).join("; ")}`, line);
   return parsed as EngineEvent;
 }
 

@@ -25,11 +25,19 @@ export function isFixture(dir: string): boolean {
 }
 
 function readJson<T>(path: string, what: string): T {
-  if (!existsSync(path)) throw new InputError(`${what} not found: ${path}`, "Regenerate the fixture with checks/reference/make_fixtures.py.", true);
+  if (!existsSync(path))
+    throw new InputError(
+      `${what} not found: ${path}`,
+      "Regenerate the fixture with checks/reference/make_fixtures.py.",
+      true,
+    );
   try {
     return JSON.parse(readFileSync(path, "utf8")) as T;
   } catch (e) {
-    throw new InputError(`${what} is not valid JSON (${path}): ${(e as Error).message}`, "Regenerate the fixture with checks/reference/make_fixtures.py.");
+    throw new InputError(
+      `${what} is not valid JSON (${path}): ${(e as Error).message}`,
+      "Regenerate the fixture with checks/reference/make_fixtures.py.",
+    );
   }
 }
 
@@ -40,10 +48,16 @@ export function readFixture(dirIn: string): Fixture {
   const tokens = readJson<{ tokens?: unknown }>(join(dir, "golden", "tokens.json"), "golden/tokens.json").tokens;
   const meta = readJson<{ text?: unknown }>(join(dir, "golden", "meta.json"), "golden/meta.json");
   if (!Array.isArray(tokens) || !tokens.every((t) => Number.isInteger(t))) {
-    throw new InputError(`golden/tokens.json in ${dir} has no integer array "tokens"`, "Regenerate the fixture with checks/reference/make_fixtures.py.");
+    throw new InputError(
+      `golden/tokens.json in ${dir} has no integer array "tokens"`,
+      "Regenerate the fixture with checks/reference/make_fixtures.py.",
+    );
   }
   if (typeof fx.audio !== "string" || typeof fx.delay_ms !== "number") {
-    throw new InputError(`fixture.json in ${dir} lacks "audio" or "delay_ms"`, "Regenerate the fixture with checks/reference/make_fixtures.py.");
+    throw new InputError(
+      `fixture.json in ${dir} lacks "audio" or "delay_ms"`,
+      "Regenerate the fixture with checks/reference/make_fixtures.py.",
+    );
   }
   const logits = join(dir, "golden", "logits.npy");
   return {

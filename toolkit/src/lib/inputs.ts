@@ -9,7 +9,8 @@ import { InputError, UsageError } from "./errors.js";
 import { MODEL_FILES } from "./model.js";
 import { readWav, WavError, type Pcm } from "./wav.js";
 
-const MODEL_FIX = "Pass --model DIR: a folder with params.json, consolidated.safetensors and tekken.json (README: The real model).";
+const MODEL_FIX =
+  "Pass --model DIR: a folder with params.json, consolidated.safetensors and tekken.json (README: The real model).";
 
 function kindOf(path: string): "file" | "dir" | "other" | null {
   try {
@@ -24,8 +25,13 @@ function kindOf(path: string): "file" | "dir" | "other" | null {
 export function checkAudioFile(path: string, flag = "audio file"): string {
   const k = kindOf(path);
   if (k === null) throw new InputError(`${flag} ${path} does not exist`, "Check the path of the audio file.", true);
-  if (k !== "file") throw new InputError(`${flag} ${path} is a ${k === "dir" ? "folder" : "special file"}, not an audio file`, "Pass a WAV file.");
-  if (statSync(path).size === 0) throw new InputError(`${flag} ${path} is empty (0 bytes)`, "Pass a WAV file with audio in it.");
+  if (k !== "file")
+    throw new InputError(
+      `${flag} ${path} is a ${k === "dir" ? "folder" : "special file"}, not an audio file`,
+      "Pass a WAV file.",
+    );
+  if (statSync(path).size === 0)
+    throw new InputError(`${flag} ${path} is empty (0 bytes)`, "Pass a WAV file with audio in it.");
   return path;
 }
 
@@ -38,7 +44,10 @@ export function readAudioWav(path: string, flag = "audio file"): Pcm {
     return pcm;
   } catch (e) {
     if (!(e instanceof WavError)) throw e;
-    throw new InputError(`${flag} ${path} cannot be used: ${e.message.replace(`${path}: `, "")}`, "Pass a 16-bit PCM WAV; convert with: ffmpeg -i IN -ar 16000 -ac 1 OUT.wav");
+    throw new InputError(
+      `${flag} ${path} cannot be used: ${e.message.replace(`${path}: `, "")}`,
+      "Pass a 16-bit PCM WAV; convert with: ffmpeg -i IN -ar 16000 -ac 1 OUT.wav",
+    );
   }
 }
 
@@ -51,7 +60,11 @@ export function checkModelDir(dir: string, flag = "--model"): string {
   const present = new Set(readdirSync(dir));
   const absent = MODEL_FILES.filter((f) => !present.has(f) || kindOf(join(dir, f)) !== "file");
   if (absent.length > 0) {
-    throw new InputError(`model folder ${dir} lacks ${absent.join(", ")}`, `${MODEL_FIX} npx vox-doctor --model ${dir} checks a folder.`, true);
+    throw new InputError(
+      `model folder ${dir} lacks ${absent.join(", ")}`,
+      `${MODEL_FIX} npx vox-doctor --model ${dir} checks a folder.`,
+      true,
+    );
   }
   return dir;
 }
@@ -60,6 +73,8 @@ export function checkModelDir(dir: string, flag = "--model"): string {
 export function checkPositive(flag: string, v: number | undefined, integer = false): void {
   if (v === undefined) return;
   if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) {
-    throw new UsageError(`${flag} must be a positive ${integer ? "integer" : "number"}, got ${Number.isNaN(v) ? "a non-number" : v}`);
+    throw new UsageError(
+      `${flag} must be a positive ${integer ? "integer" : "number"}, got ${Number.isNaN(v) ? "a non-number" : v}`,
+    );
   }
 }

@@ -85,7 +85,8 @@ export function compareLogits(
     throw new Error(`logits have different vocab sizes: baseline ${baseline.vocab}, candidate ${candidate.vocab}`);
   }
   let n = Math.min(baseline.steps, candidate.steps, opts.maxSteps ?? Infinity);
-  if (opts.firstTokenDifference !== null && opts.firstTokenDifference !== undefined) n = Math.min(n, opts.firstTokenDifference + 1);
+  if (opts.firstTokenDifference !== null && opts.firstTokenDifference !== undefined)
+    n = Math.min(n, opts.firstTokenDifference + 1);
   const V = baseline.vocab;
   const mismatches: number[] = [];
   let maxRel = 0;

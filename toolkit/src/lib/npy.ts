@@ -53,7 +53,8 @@ export function parseNpy(buf: Uint8Array, name = "array"): NpyArray {
   if (start + headerLen > b.length) throw new NpyError(`${name}: header runs past the end of the file`);
   const header = b.subarray(start, start + headerLen).toString(major === 3 ? "utf8" : "latin1");
   const descr = headerField(header, "descr").slice(1, -1);
-  if (headerField(header, "fortran_order") !== "False") throw new NpyError(`${name}: Fortran-order arrays are not supported`);
+  if (headerField(header, "fortran_order") !== "False")
+    throw new NpyError(`${name}: Fortran-order arrays are not supported`);
   const shapeText = headerField(header, "shape");
   const shape = shapeText
     .slice(1, -1)
@@ -67,12 +68,15 @@ export function parseNpy(buf: Uint8Array, name = "array"): NpyArray {
     });
   const key = descr === "<u1" ? "|u1" : descr;
   const ctor = Object.hasOwn(DTYPES, key) ? DTYPES[key] : undefined;
-  if (!ctor) throw new NpyError(`${name}: dtype '${descr}' is not supported (want one of ${Object.keys(DTYPES).join(", ")})`);
+  if (!ctor)
+    throw new NpyError(`${name}: dtype '${descr}' is not supported (want one of ${Object.keys(DTYPES).join(", ")})`);
   const count = shape.reduce((a, n) => a * n, 1);
   const dataStart = start + headerLen;
   const nbytes = count * ctor.BYTES_PER_ELEMENT;
   if (b.length - dataStart !== nbytes) {
-    throw new NpyError(`${name}: shape (${shape.join(", ")}) of ${descr} needs ${nbytes} data bytes, file has ${b.length - dataStart}`);
+    throw new NpyError(
+      `${name}: shape (${shape.join(", ")}) of ${descr} needs ${nbytes} data bytes, file has ${b.length - dataStart}`,
+    );
   }
   // Copy into a fresh, aligned buffer (the data offset need not be a multiple of the element size).
   const data = new ctor(b.buffer.slice(b.byteOffset + dataStart, b.byteOffset + dataStart + nbytes) as ArrayBuffer);
@@ -93,17 +97,22 @@ export function readNpyF32(path: string): NpyArray<Float32Array> {
 /** Encodes a float32 C-order array as .npy version 1.0 bytes. */
 export function encodeNpyF32(shape: readonly number[], data: Float32Array): Buffer {
   const count = shape.reduce((a, n) => a * n, 1);
-  if (count !== data.length) throw new NpyError(`shape (${shape.join(", ")}) holds ${count} values, data has ${data.length}`);
+  if (count !== data.length)
+    throw new NpyError(`shape (${shape.join(", ")}) holds ${count} values, data has ${data.length}`);
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(", ")})`;
   let header = `{'descr': '<f4', 'fortran_order': False, 'shape': ${shapeText}, }`;
   const unpadded = 10 + header.length + 1;
-  header += " ".repeat((64 - (unpadded % 64)) % 64) + "\n";
+  header += `${" ".repeat((64 - (unpadded % 64)) % 64)}\n`;
   const head = Buffer.alloc(10);
   MAGIC.copy(head, 0);
   head[6] = 1;
   head[7] = 0;
   head.writeUInt16LE(header.length, 8);
-  return Buffer.concat([head, Buffer.from(header, "latin1"), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]);
+  return Buffer.concat([
+    head,
+    Buffer.from(header, "latin1"),
+    Buffer.from(data.buffer, data.byteOffset, data.byteLength),
+  ]);
 }
 
 export function writeNpyF32(path: string, shape: readonly number[], data: Float32Array): void {

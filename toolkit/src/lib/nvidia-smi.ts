@@ -5,7 +5,16 @@ import { existsSync } from "node:fs";
 import { type CmdFact, runCommand, which } from "./exec.js";
 
 /** The query the collector runs; parseNvidiaSmi expects these columns in this order. */
-export const SMI_FIELDS = ["index", "name", "uuid", "driver_version", "compute_cap", "memory.total", "memory.free", "pci.bus_id"] as const;
+export const SMI_FIELDS = [
+  "index",
+  "name",
+  "uuid",
+  "driver_version",
+  "compute_cap",
+  "memory.total",
+  "memory.free",
+  "pci.bus_id",
+] as const;
 
 export interface SmiGpu {
   index: number;
@@ -28,10 +37,18 @@ export function parseNvidiaSmi(csv: string): SmiGpu[] {
       const c = line.split(",").map((s) => s.trim());
       if (c.length < SMI_FIELDS.length) throw new Error(`unexpected nvidia-smi line: ${line}`);
       const num = (s: string) => (/^\d+(\.\d+)?$/.test(s) ? Number(s) : NaN);
-      return { index: num(c[0]!), name: c[1]!, uuid: c[2]!, driver: c[3]!, cc: c[4]!, totalMb: num(c[5]!), freeMb: num(c[6]!), busId: c[7]! };
+      return {
+        index: num(c[0]!),
+        name: c[1]!,
+        uuid: c[2]!,
+        driver: c[3]!,
+        cc: c[4]!,
+        totalMb: num(c[5]!),
+        freeMb: num(c[6]!),
+        busId: c[7]!,
+      };
     });
 }
-
 
 const WSL_SMI = "/usr/lib/wsl/lib/nvidia-smi";
 const TIMEOUT_MS = 15_000;
@@ -47,7 +64,9 @@ export async function collectNvidiaSmi(env: NodeJS.ProcessEnv = process.env): Pr
   const smi = which("nvidia-smi", env.PATH) ?? (existsSync(WSL_SMI) ? WSL_SMI : null);
   if (!smi) return { query: null, banner: null };
   const [query, banner] = await Promise.all([
-    runCommand(smi, [`--query-gpu=${SMI_FIELDS.join(",")}`, "--format=csv,noheader,nounits"], { timeoutMs: TIMEOUT_MS }),
+    runCommand(smi, [`--query-gpu=${SMI_FIELDS.join(",")}`, "--format=csv,noheader,nounits"], {
+      timeoutMs: TIMEOUT_MS,
+    }),
     runCommand(smi, [], { timeoutMs: TIMEOUT_MS }),
   ]);
   return { query, banner };

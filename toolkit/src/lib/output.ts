@@ -42,22 +42,28 @@ function writableDir(dir: string, what: string, create: boolean): string {
   const missing: string[] = [];
   let at = abs;
   for (;;) {
-    let st;
+    let st: ReturnType<typeof statSync>;
     try {
       st = statSync(at);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code !== "ENOENT" && code !== "ENOTDIR") throw new OutputError(`${what} ${abs} cannot be used: ${at}: ${errnoWords(e)}`, FIX);
+      if (code !== "ENOENT" && code !== "ENOTDIR")
+        throw new OutputError(`${what} ${abs} cannot be used: ${at}: ${errnoWords(e)}`, FIX);
       missing.unshift(at);
       const up = dirname(at);
       if (up === at) break;
       at = up;
       continue;
     }
-    if (!st.isDirectory()) throw new OutputError(`${what} ${abs} cannot be created: ${at} is a file, not a folder`, FIX);
+    if (!st.isDirectory())
+      throw new OutputError(`${what} ${abs} cannot be created: ${at} is a file, not a folder`, FIX);
     break;
   }
-  if (!create && missing.length > 0) throw new OutputError(`${what} ${abs} does not exist`, "Create the folder first, or pass a path in an existing folder.");
+  if (!create && missing.length > 0)
+    throw new OutputError(
+      `${what} ${abs} does not exist`,
+      "Create the folder first, or pass a path in an existing folder.",
+    );
   for (const d of missing) {
     try {
       mkdirSync(d);
@@ -76,7 +82,10 @@ function probeWrite(at: string, abs: string, what: string): string {
     accessSync(at, constants.W_OK);
     writeFileSync(probe, "");
   } catch (e) {
-    throw new OutputError(`${what} ${abs} ${at === abs ? "is not writable" : `cannot be created in ${at}`}: ${errnoWords(e)}`, FIX);
+    throw new OutputError(
+      `${what} ${abs} ${at === abs ? "is not writable" : `cannot be created in ${at}`}: ${errnoWords(e)}`,
+      FIX,
+    );
   } finally {
     rmSync(probe, { force: true });
   }

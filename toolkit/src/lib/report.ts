@@ -50,7 +50,9 @@ function validator(name: string): ValidateFunction {
 export function schemaErrors(name: string, data: unknown): string[] {
   const fn = validator(name);
   if (fn(data)) return [];
-  return (fn.errors ?? []).map((e) => `${e.instancePath || "/"}: ${e.message ?? "invalid"}${e.params ? ` ${JSON.stringify(e.params)}` : ""}`);
+  return (fn.errors ?? []).map(
+    (e) => `${e.instancePath || "/"}: ${e.message ?? "invalid"}${e.params ? ` ${JSON.stringify(e.params)}` : ""}`,
+  );
 }
 
 /** Throws SchemaError (exit 70: a vox bug) when `data` does not match the schema. */
@@ -81,7 +83,10 @@ export interface WrittenReport {
 
 /** `2026-11-21T22-43-43Z`: sortable and valid on every file system. */
 export function fileStamp(d: Date): string {
-  return d.toISOString().replace(/\.\d+Z$/, "Z").replace(/:/g, "-");
+  return d
+    .toISOString()
+    .replace(/\.\d+Z$/, "Z")
+    .replace(/:/g, "-");
 }
 
 export function reportsDir(outDir?: string): string {
@@ -90,7 +95,11 @@ export function reportsDir(outDir?: string): string {
 
 /** Where the option comes from, for messages: --out-dir DIR, $VOX_REPORTS_DIR, or ./reports. */
 function reportsDirSource(outDir?: string, flag = "--out-dir"): string {
-  return outDir !== undefined ? `report folder (${flag})` : process.env.VOX_REPORTS_DIR ? "report folder ($VOX_REPORTS_DIR)" : "report folder";
+  return outDir !== undefined
+    ? `report folder (${flag})`
+    : process.env.VOX_REPORTS_DIR
+      ? "report folder ($VOX_REPORTS_DIR)"
+      : "report folder";
 }
 
 /** Creates the report folder and checks it is writable, before a command does any work.
@@ -114,7 +123,10 @@ export function writeReport<T>(schemaName: string, data: T, opts: ReportOptions<
     if (!opts.rows) throw new Error(`writeReport(${schemaName}): csv requested but no rows() given`);
     const rows = opts.rows(data);
     csv = `${base}.csv`;
-    writeFileAtomic(csv, stringify(rows, { header: true, columns: rows.length > 0 ? Object.keys(rows[0]!) : undefined }));
+    writeFileAtomic(
+      csv,
+      stringify(rows, { header: true, columns: rows.length > 0 ? Object.keys(rows[0]!) : undefined }),
+    );
   }
   const extra: Record<string, string> = {};
   for (const [ext, make] of Object.entries(opts.extra ?? {})) {

@@ -10,10 +10,21 @@ import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 export const MAX_HEADER_BYTES = 100_000_000;
 
 const DTYPE_BYTES: Readonly<Record<string, number>> = {
-  BOOL: 1, U8: 1, I8: 1, F8_E4M3: 1, F8_E5M2: 1,
-  I16: 2, U16: 2, F16: 2, BF16: 2,
-  I32: 4, U32: 4, F32: 4,
-  I64: 8, U64: 8, F64: 8,
+  BOOL: 1,
+  U8: 1,
+  I8: 1,
+  F8_E4M3: 1,
+  F8_E5M2: 1,
+  I16: 2,
+  U16: 2,
+  F16: 2,
+  BF16: 2,
+  I32: 4,
+  U32: 4,
+  F32: 4,
+  I64: 8,
+  U64: 8,
+  F64: 8,
 };
 
 export interface TensorInfo {
@@ -44,13 +55,31 @@ export function readSafetensorsHeader(path: string): SafetensorsHeader {
   const fd = openSync(path, "r");
   try {
     const fileSize = fstatSync(fd).size;
-    if (fileSize < 8) return { fileSize, headerLength: null, headerText: null, readError: `file is ${fileSize} bytes, shorter than the 8-byte header length` };
+    if (fileSize < 8)
+      return {
+        fileSize,
+        headerLength: null,
+        headerText: null,
+        readError: `file is ${fileSize} bytes, shorter than the 8-byte header length`,
+      };
     const lenBuf = Buffer.alloc(8);
     readSync(fd, lenBuf, 0, 8, 0);
     const n = lenBuf.readBigUInt64LE(0);
-    if (n > BigInt(MAX_HEADER_BYTES)) return { fileSize, headerLength: Number(n), headerText: null, readError: `header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte cap (not a safetensors file, or corrupt)` };
+    if (n > BigInt(MAX_HEADER_BYTES))
+      return {
+        fileSize,
+        headerLength: Number(n),
+        headerText: null,
+        readError: `header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte cap (not a safetensors file, or corrupt)`,
+      };
     const headerLength = Number(n);
-    if (8 + headerLength > fileSize) return { fileSize, headerLength, headerText: null, readError: `header length ${headerLength} runs past the end of the ${fileSize}-byte file (truncated)` };
+    if (8 + headerLength > fileSize)
+      return {
+        fileSize,
+        headerLength,
+        headerText: null,
+        readError: `header length ${headerLength} runs past the end of the ${fileSize}-byte file (truncated)`,
+      };
     const text = Buffer.alloc(headerLength);
     readSync(fd, text, 0, headerLength, 8);
     return { fileSize, headerLength, headerText: text.toString("utf8"), readError: null };
@@ -72,25 +101,42 @@ export function validateSafetensors(h: SafetensorsHeader): SafetensorsValidation
   } catch (e) {
     return fail(`header is not valid JSON (${(e as Error).message})`);
   }
-  if (typeof header !== "object" || header === null || Array.isArray(header)) return fail("header is not a JSON object");
+  if (typeof header !== "object" || header === null || Array.isArray(header))
+    return fail("header is not a JSON object");
 
   for (const [name, value] of Object.entries(header as Record<string, unknown>)) {
     if (name === "__metadata__") continue;
-    if (typeof value !== "object" || value === null || Array.isArray(value)) { errors.push(`${name}: not a tensor entry (${JSON.stringify(value)})`); continue; }
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      errors.push(`${name}: not a tensor entry (${JSON.stringify(value)})`);
+      continue;
+    }
     const t = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     const size = typeof t.dtype === "string" && Object.hasOwn(DTYPE_BYTES, t.dtype) ? DTYPE_BYTES[t.dtype] : undefined;
-    if (size === undefined) { errors.push(`${name}: unknown dtype ${JSON.stringify(t.dtype)}`); continue; }
-    if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) { errors.push(`${name}: bad shape ${JSON.stringify(t.shape)}`); continue; }
+    if (size === undefined) {
+      errors.push(`${name}: unknown dtype ${JSON.stringify(t.dtype)}`);
+      continue;
+    }
+    if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      errors.push(`${name}: bad shape ${JSON.stringify(t.shape)}`);
+      continue;
+    }
     const off = t.data_offsets;
-    if (!Array.isArray(off) || off.length !== 2 || !off.every((o) => Number.isSafeInteger(o) && o >= 0) || off[0] > off[1]) {
+    if (
+      !Array.isArray(off) ||
+      off.length !== 2 ||
+      !off.every((o) => Number.isSafeInteger(o) && o >= 0) ||
+      off[0] > off[1]
+    ) {
       errors.push(`${name}: bad data_offsets ${JSON.stringify(off)}`);
       continue;
     }
     const shape = t.shape as number[];
     const [begin, end] = off as [number, number];
     const want = shape.reduce((a, d) => a * d, 1) * size;
-    if (end - begin !== want) errors.push(`${name}: ${t.dtype} ${JSON.stringify(shape)} needs ${want} bytes, offsets span ${end - begin}`);
-    if (end > dataBytes) errors.push(`${name}: ends at byte ${end} of a ${dataBytes}-byte data section (file truncated?)`);
+    if (end - begin !== want)
+      errors.push(`${name}: ${t.dtype} ${JSON.stringify(shape)} needs ${want} bytes, offsets span ${end - begin}`);
+    if (end > dataBytes)
+      errors.push(`${name}: ends at byte ${end} of a ${dataBytes}-byte data section (file truncated?)`);
     tensors.set(name, { dtype: t.dtype as string, shape, begin, end });
   }
 
@@ -99,12 +145,17 @@ export function validateSafetensors(h: SafetensorsHeader): SafetensorsValidation
   const spans = [...tensors.entries()].sort((a, b) => a[1].begin - b[1].begin || a[1].end - b[1].end);
   let pos = 0;
   for (const [name, t] of spans) {
-    if (t.begin < pos) errors.push(`${name}: overlaps the previous tensor (starts at ${t.begin}, previous ends at ${pos})`);
+    if (t.begin < pos)
+      errors.push(`${name}: overlaps the previous tensor (starts at ${t.begin}, previous ends at ${pos})`);
     else if (t.begin > pos) errors.push(`gap of ${t.begin - pos} bytes before ${name} at offset ${pos}`);
     pos = Math.max(pos, t.end);
   }
   if (errors.length === 0 && pos !== dataBytes) {
-    errors.push(pos < dataBytes ? `${dataBytes - pos} bytes after the last tensor are not covered by the header` : `tensors need ${pos} data bytes, the file holds ${dataBytes} (truncated)`);
+    errors.push(
+      pos < dataBytes
+        ? `${dataBytes - pos} bytes after the last tensor are not covered by the header`
+        : `tensors need ${pos} data bytes, the file holds ${dataBytes} (truncated)`,
+    );
   }
   return { ok: errors.length === 0, errors, tensors, dataBytes };
 }

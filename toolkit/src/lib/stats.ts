@@ -147,7 +147,9 @@ export function welch(a: readonly number[], b: readonly number[]): WelchResult |
   const diff = mean(b) - mean(a);
   const se2 = va + vb;
   if (se2 === 0) {
-    return diff === 0 ? { t: 0, df: a.length + b.length - 2, p: 1 } : { t: diff > 0 ? Infinity : -Infinity, df: a.length + b.length - 2, p: 0 };
+    return diff === 0
+      ? { t: 0, df: a.length + b.length - 2, p: 1 }
+      : { t: diff > 0 ? Infinity : -Infinity, df: a.length + b.length - 2, p: 0 };
   }
   const t = diff / Math.sqrt(se2);
   const df = (se2 * se2) / ((va * va) / (a.length - 1) + (vb * vb) / (b.length - 1));

@@ -113,7 +113,9 @@ export async function ensureSynthetic(o: EnsureOptions): Promise<{ dir: string; 
   const args = ["--write-synthetic", tmp, "--synthetic-size", o.size, "--seed", String(o.seed)];
   const { process: child, result } = startEngine(args, { binary: o.engine, timeoutMs: 60 * 60 * 1000 });
   const unhook = atExit(() => child.kill("SIGKILL"));
-  const timer = o.onProgress ? setInterval(() => o.onProgress!(bytesIn(tmp), expectedWeightBytes(o.size, tmp)), 500) : null;
+  const timer = o.onProgress
+    ? setInterval(() => o.onProgress!(bytesIn(tmp), expectedWeightBytes(o.size, tmp)), 500)
+    : null;
   const r = await result.finally(() => {
     if (timer) clearInterval(timer);
     unhook();
@@ -121,13 +123,21 @@ export async function ensureSynthetic(o: EnsureOptions): Promise<{ dir: string; 
   if (r.failure) {
     rmTracked(tmp);
     if (r.failureKind === "spawn") throw new EngineUnavailableError(r.failure);
-    throw new VoxError(`writing the synthetic ${o.size} model failed: ${r.failure}`, `Check free space in ${cacheRoot(o.env)} (full needs about 9 GB) or set XDG_CACHE_HOME to a larger disk.`, EXIT.failed);
+    throw new VoxError(
+      `writing the synthetic ${o.size} model failed: ${r.failure}`,
+      `Check free space in ${cacheRoot(o.env)} (full needs about 9 GB) or set XDG_CACHE_HOME to a larger disk.`,
+      EXIT.failed,
+    );
   }
   const files: Record<string, number> = {};
   for (const f of MODEL_FILES) {
     if (!existsSync(join(tmp, f))) {
       rmTracked(tmp);
-      throw new VoxError(`voxtral --write-synthetic succeeded but wrote no ${f}`, "This is an engine bug; report it with `voxtral --info`.", EXIT.failed);
+      throw new VoxError(
+        `voxtral --write-synthetic succeeded but wrote no ${f}`,
+        "This is an engine bug; report it with `voxtral --info`.",
+        EXIT.failed,
+      );
     }
     files[f] = statSync(join(tmp, f)).size;
   }

@@ -40,7 +40,8 @@ export function diffTokens(baseline: readonly number[], candidate: readonly numb
       continue;
     }
     const last = hunks.at(-1);
-    const open = last && last.baselineIndex + last.removed.length === bi && last.candidateIndex + last.added.length === ci;
+    const open =
+      last && last.baselineIndex + last.removed.length === bi && last.candidateIndex + last.added.length === ci;
     const hunk = open ? last : { baselineIndex: bi, candidateIndex: ci, removed: [], added: [] };
     if (!open) hunks.push(hunk);
     if (c.removed) {

@@ -4,10 +4,28 @@
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { runEngine, startEngine, type EngineOptions, type EngineResult } from "./engine.js";
-import { LineSplitter, parseEventLine, type DoneEvent, type EngineEvent, type ErrorEvent, type ProgressEvent, type TokenEvent } from "./events.js";
+import {
+  LineSplitter,
+  parseEventLine,
+  type DoneEvent,
+  type EngineEvent,
+  type ErrorEvent,
+  type ProgressEvent,
+  type TokenEvent,
+} from "./events.js";
 import type { Backend, BackendChoice } from "./backend.js";
 
-const TIMING_KEYS = ["load", "mel", "encoder", "adapter", "prefill", "decode", "decode_per_step", "first_token", "wall"] as const;
+const TIMING_KEYS = [
+  "load",
+  "mel",
+  "encoder",
+  "adapter",
+  "prefill",
+  "decode",
+  "decode_per_step",
+  "first_token",
+  "wall",
+] as const;
 
 /** The engine's --json object (engine CLI contract). */
 export interface EngineTranscript {
@@ -31,8 +49,10 @@ function transcriptProblems(x: unknown): string[] {
   const o = x as Record<string, unknown>;
   const problems: string[] = [];
   if (typeof o.text !== "string") problems.push('"text" is not a string');
-  if (!Array.isArray(o.tokens) || !o.tokens.every((t) => Number.isInteger(t))) problems.push('"tokens" is not an array of integers');
-  if (o.backend !== "cpu" && o.backend !== "cuda") problems.push(`"backend" is ${JSON.stringify(o.backend)}, not cpu or cuda`);
+  if (!Array.isArray(o.tokens) || !o.tokens.every((t) => Number.isInteger(t)))
+    problems.push('"tokens" is not an array of integers');
+  if (o.backend !== "cpu" && o.backend !== "cuda")
+    problems.push(`"backend" is ${JSON.stringify(o.backend)}, not cpu or cuda`);
   for (const k of ["n_audio", "audio_seconds", "delay_ms", "n_steps", "threads"]) {
     if (typeof o[k] !== "number") problems.push(`"${k}" is missing or not a number`);
   }
@@ -100,21 +120,35 @@ export function readTranscript(run: EngineResult): TranscribeOutcome {
     }
   }
   if (parsed === undefined) {
-    return { run, transcript: null, error: `engine exited 0 but printed no JSON object on stdout (starts ${JSON.stringify(run.stdout.slice(0, 120))})` };
+    return {
+      run,
+      transcript: null,
+      error: `engine exited 0 but printed no JSON object on stdout (starts ${JSON.stringify(run.stdout.slice(0, 120))})`,
+    };
   }
   const problems = transcriptProblems(parsed);
-  if (problems.length) return { run, transcript: null, error: `engine JSON breaks the CLI contract: ${problems.join("; ")}` };
+  if (problems.length)
+    return { run, transcript: null, error: `engine JSON breaks the CLI contract: ${problems.join("; ")}` };
   return { run, transcript: parsed as EngineTranscript, error: null };
 }
 
 export async function transcribe(o: TranscribeOptions): Promise<TranscribeOutcome> {
-  const run = await runEngine(transcribeArgs(o), { ...o.engine, ...(o.stdin?.input ? { input: o.stdin.input } : {}), ...(o.stdin?.inputFile ? { inputFile: o.stdin.inputFile } : {}) });
+  const run = await runEngine(transcribeArgs(o), {
+    ...o.engine,
+    ...(o.stdin?.input ? { input: o.stdin.input } : {}),
+    ...(o.stdin?.inputFile ? { inputFile: o.stdin.inputFile } : {}),
+  });
   return readTranscript(run);
 }
 
 /** Paths the engine's --dump DIR writes. */
 export function dumpFiles(dir: string): { logits: string; tokens: string; mel: string; audioEmbeds: string } {
-  return { logits: join(dir, "logits.npy"), tokens: join(dir, "tokens.json"), mel: join(dir, "mel.npy"), audioEmbeds: join(dir, "audio_embeds.npy") };
+  return {
+    logits: join(dir, "logits.npy"),
+    tokens: join(dir, "tokens.json"),
+    mel: join(dir, "mel.npy"),
+    audioEmbeds: join(dir, "audio_embeds.npy"),
+  };
 }
 
 export interface LiveOptions {
@@ -159,7 +193,11 @@ export async function transcribeLive(o: LiveOptions): Promise<LiveOutcome> {
   if (o.backend) args.push("--backend", o.backend);
   if (o.delayMs !== undefined) args.push("--delay-ms", String(o.delayMs));
   args.push(...(o.extraArgs ?? []));
-  const { process: proc, result } = startEngine(args, { stdinPipe: true, timeoutMs: o.timeoutMs, buffer: { stdout: false, stderr: true } });
+  const { process: proc, result } = startEngine(args, {
+    stdinPipe: true,
+    timeoutMs: o.timeoutMs,
+    buffer: { stdout: false, stderr: true },
+  });
   const tokens: TokenEvent[] = [];
   let done: DoneEvent | null = null;
   let progress: ProgressEvent | null = null;

@@ -89,7 +89,9 @@ function clampInterval(t: TimedToken, audioMs: number): { startMs: number; endMs
 /** May `piece` (a token's text without whitespace, spanning endMs) extend word `w`? Not when the word
  *  would grow past a subtitle line or a cue's duration, nor across a pause: then it is a new word. */
 function extends_(w: MsWord, piece: string, startMs: number, endMs: number): boolean {
-  return w.word.length + piece.length <= CUE_LINE_CHARS && endMs - w.startMs <= CUE_MAX_MS && startMs - w.endMs < PAUSE_MS;
+  return (
+    w.word.length + piece.length <= CUE_LINE_CHARS && endMs - w.startMs <= CUE_MAX_MS && startMs - w.endMs < PAUSE_MS
+  );
 }
 
 function buildWords(tokens: readonly TimedToken[], audioMs: number): MsWord[] {
@@ -247,17 +249,33 @@ export function renderTranscript(t: Transcript, format: OutputFormat, o: RenderO
       return `${JSON.stringify({ text: t.text, ...mark })}\n`;
     case "verbose_json":
       return `${JSON.stringify(
-        { task: "transcribe", language: o.language ?? "unknown", duration: t.durationS, text: t.text, segments: t.segments, words: t.words, ...mark },
+        {
+          task: "transcribe",
+          language: o.language ?? "unknown",
+          duration: t.durationS,
+          text: t.text,
+          segments: t.segments,
+          words: t.words,
+          ...mark,
+        },
         null,
         2,
       )}\n`;
     case "srt":
       return t.segments
-        .map((s, i) => `${i + 1}\n${timestamp(s.start, ",")} --> ${timestamp(s.end, ",")}\n${cueLines(s.text).join("\n")}\n`)
+        .map(
+          (s, i) =>
+            `${i + 1}\n${timestamp(s.start, ",")} --> ${timestamp(s.end, ",")}\n${cueLines(s.text).join("\n")}\n`,
+        )
         .join("\n");
     case "vtt": {
-      const head = o.incomplete ? "WEBVTT\n\nNOTE incomplete: the run was interrupted before the end of the audio\n" : "WEBVTT\n";
-      const cues = t.segments.map((s) => `\n${timestamp(s.start, ".")} --> ${timestamp(s.end, ".")}\n${cueLines(s.text).map(vttEscape).join("\n")}\n`);
+      const head = o.incomplete
+        ? "WEBVTT\n\nNOTE incomplete: the run was interrupted before the end of the audio\n"
+        : "WEBVTT\n";
+      const cues = t.segments.map(
+        (s) =>
+          `\n${timestamp(s.start, ".")} --> ${timestamp(s.end, ".")}\n${cueLines(s.text).map(vttEscape).join("\n")}\n`,
+      );
       return head + cues.join("");
     }
   }

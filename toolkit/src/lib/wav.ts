@@ -23,13 +23,20 @@ export function parseWav(buf: Buffer, name = "audio"): Pcm {
     const size = buf.readUInt32LE(pos + 4);
     const body = pos + 8;
     if (id === "fmt ") {
-      if (size < 16 || body + 16 > buf.length) throw new WavError(`${name}: fmt chunk too short (${Math.min(size, buf.length - body)} bytes)`);
+      if (size < 16 || body + 16 > buf.length)
+        throw new WavError(`${name}: fmt chunk too short (${Math.min(size, buf.length - body)} bytes)`);
       let format = buf.readUInt16LE(body);
       if (format === 0xfffe && size >= 26 && body + 26 <= buf.length) format = buf.readUInt16LE(body + 24); // extensible: sub-format GUID
-      fmt = { format, channels: buf.readUInt16LE(body + 2), rate: buf.readUInt32LE(body + 4), bits: buf.readUInt16LE(body + 14) };
+      fmt = {
+        format,
+        channels: buf.readUInt16LE(body + 2),
+        rate: buf.readUInt32LE(body + 4),
+        bits: buf.readUInt16LE(body + 14),
+      };
     } else if (id === "data") {
       if (!fmt) throw new WavError(`${name}: data chunk before fmt chunk`);
-      if (fmt.format !== 1 || fmt.bits !== 16) throw new WavError(`${name}: only 16-bit PCM WAV is supported (format ${fmt.format}, ${fmt.bits} bits)`);
+      if (fmt.format !== 1 || fmt.bits !== 16)
+        throw new WavError(`${name}: only 16-bit PCM WAV is supported (format ${fmt.format}, ${fmt.bits} bits)`);
       if (fmt.channels === 0) throw new WavError(`${name}: fmt chunk declares 0 channels`);
       const end = Math.min(buf.length, body + size); // a streamed WAV may declare more than it holds
       const frames = Math.floor((end - body) / (2 * fmt.channels));

@@ -121,5 +121,7 @@ export function formatAlignment(steps: readonly AlignStep[], sep = " "): string 
     hypCols.push((s.hyp ?? "*".repeat(width)).padEnd(width));
     opCols.push(mark[s.op].padEnd(width));
   }
-  return [`REF: ${refCols.join(sep)}`, `HYP: ${hypCols.join(sep)}`, `     ${opCols.join(sep)}`].map((l) => l.trimEnd()).join("\n");
+  return [`REF: ${refCols.join(sep)}`, `HYP: ${hypCols.join(sep)}`, `     ${opCols.join(sep)}`]
+    .map((l) => l.trimEnd())
+    .join("\n");
 }

@@ -59,26 +59,112 @@ writeFileSync(partFacts, '{"factsVersion":1}');
 
 const MISTAKES: Mistake[] = [
   { prog: "vox-doctor", args: ["--facts", nullFacts], code: EXIT.badInput, says: /is not a vox-doctor fact set/ },
-  { prog: "vox-doctor", args: ["--facts", partFacts], code: EXIT.badInput, says: /is not a complete fact set: platform, env/ },
-  { prog: "vox", args: ["smoke", "--audio", readme], code: EXIT.badInput, says: /--audio .*README\.md cannot be used: not a RIFF\/WAVE file\. .*ffmpeg/ },
+  {
+    prog: "vox-doctor",
+    args: ["--facts", partFacts],
+    code: EXIT.badInput,
+    says: /is not a complete fact set: platform, env/,
+  },
+  {
+    prog: "vox",
+    args: ["smoke", "--audio", readme],
+    code: EXIT.badInput,
+    says: /--audio .*README\.md cannot be used: not a RIFF\/WAVE file\. .*ffmpeg/,
+  },
   { prog: "vox", args: ["smoke", "--audio", emptyWav], code: EXIT.badInput, says: /is empty \(0 bytes\)/ },
   { prog: "vox", args: ["smoke", "--audio", work], code: EXIT.badInput, says: /is a folder, not an audio file/ },
-  { prog: "vox-doctor", args: ["--save-facts", join(work, "missing", "x.json"), "--backend", "cpu"], code: EXIT.cannotWrite, says: /--save-facts folder .*missing does not exist/ },
-  { prog: "vox", args: ["smoke", "--out-dir", `${readme}/sub`], code: EXIT.cannotWrite, says: /report folder \(--out-dir\) .*README\.md\/sub cannot be created: .*README\.md is a file, not a folder/ },
-  { prog: "vox", args: ["accuracy", "--model", tiny], code: EXIT.cannotWrite, says: /report folder \(\$VOX_REPORTS_DIR\) .*README\.md cannot be created/, env: { VOX_REPORTS_DIR: readme } },
-  { prog: "vox-bench", args: ["--model", tiny, "--seconds", "1", "--out", `${readme}/sub`], code: EXIT.cannotWrite, says: /report folder \(--out\)/ },
-  { prog: "vox", args: ["smoke", "--out-dir", "/proc/vox-nope"], code: EXIT.cannotWrite, says: /\/proc\/vox-nope cannot be created/ },
-  { prog: "vox", args: ["matrix", "add", "--file", badMatrix, benchReport], code: EXIT.badInput, says: /matrix file .*truncated\.json is not valid JSON .*cut short/ },
-  { prog: "vox", args: ["matrix", "render", "--file", emptyMatrix], code: EXIT.badInput, says: /matrix file .*empty\.json is not valid JSON/ },
-  { prog: "vox", args: ["matrix", "render", "--file", join(work, "none.json")], code: EXIT.missingInput, says: /matrix file .* does not exist/ },
-  { prog: "vox", args: ["accuracy", "--model", "nope"], code: EXIT.missingInput, says: /model folder nope does not exist/ },
-  { prog: "vox-bench", args: ["--synthetic", "full", "--seconds", "abc"], code: EXIT.usage, says: /--seconds wants a comma-separated list/ },
-  { prog: "vox-bench", args: ["--model", tiny, "--timeout", "abc"], code: EXIT.usage, says: /--timeout must be a positive number/ },
-  { prog: "vox", args: ["transcribe", "--timeout", "abc"], code: EXIT.usage, says: /--timeout must be a positive number/ },
+  {
+    prog: "vox-doctor",
+    args: ["--save-facts", join(work, "missing", "x.json"), "--backend", "cpu"],
+    code: EXIT.cannotWrite,
+    says: /--save-facts folder .*missing does not exist/,
+  },
+  {
+    prog: "vox",
+    args: ["smoke", "--out-dir", `${readme}/sub`],
+    code: EXIT.cannotWrite,
+    says: /report folder \(--out-dir\) .*README\.md\/sub cannot be created: .*README\.md is a file, not a folder/,
+  },
+  {
+    prog: "vox",
+    args: ["accuracy", "--model", tiny],
+    code: EXIT.cannotWrite,
+    says: /report folder \(\$VOX_REPORTS_DIR\) .*README\.md cannot be created/,
+    env: { VOX_REPORTS_DIR: readme },
+  },
+  {
+    prog: "vox-bench",
+    args: ["--model", tiny, "--seconds", "1", "--out", `${readme}/sub`],
+    code: EXIT.cannotWrite,
+    says: /report folder \(--out\)/,
+  },
+  {
+    prog: "vox",
+    args: ["smoke", "--out-dir", "/proc/vox-nope"],
+    code: EXIT.cannotWrite,
+    says: /\/proc\/vox-nope cannot be created/,
+  },
+  {
+    prog: "vox",
+    args: ["matrix", "add", "--file", badMatrix, benchReport],
+    code: EXIT.badInput,
+    says: /matrix file .*truncated\.json is not valid JSON .*cut short/,
+  },
+  {
+    prog: "vox",
+    args: ["matrix", "render", "--file", emptyMatrix],
+    code: EXIT.badInput,
+    says: /matrix file .*empty\.json is not valid JSON/,
+  },
+  {
+    prog: "vox",
+    args: ["matrix", "render", "--file", join(work, "none.json")],
+    code: EXIT.missingInput,
+    says: /matrix file .* does not exist/,
+  },
+  {
+    prog: "vox",
+    args: ["accuracy", "--model", "nope"],
+    code: EXIT.missingInput,
+    says: /model folder nope does not exist/,
+  },
+  {
+    prog: "vox-bench",
+    args: ["--synthetic", "full", "--seconds", "abc"],
+    code: EXIT.usage,
+    says: /--seconds wants a comma-separated list/,
+  },
+  {
+    prog: "vox-bench",
+    args: ["--model", tiny, "--timeout", "abc"],
+    code: EXIT.usage,
+    says: /--timeout must be a positive number/,
+  },
+  {
+    prog: "vox",
+    args: ["transcribe", "--timeout", "abc"],
+    code: EXIT.usage,
+    says: /--timeout must be a positive number/,
+  },
   { prog: "vox", args: ["transcribe", "--delay-ms", "abc"], code: EXIT.usage, says: /--delay-ms must be a number/ },
-  { prog: "vox", args: ["transcribe", "--output-dir", `${readme}/sub`], code: EXIT.cannotWrite, says: /--output-dir .*README\.md is a file, not a folder/ },
-  { prog: "vox", args: ["gate", "--arch", "9x", "--skip-build"], code: EXIT.usage, says: /--arch: "9x" is not an architecture/ },
-  { prog: "vox", args: ["accuracy", "--model", tiny, "--baseline", join(work, "old.json")], code: EXIT.missingInput, says: /--baseline .*old\.json is neither cpu, golden nor an existing report/ },
+  {
+    prog: "vox",
+    args: ["transcribe", "--output-dir", `${readme}/sub`],
+    code: EXIT.cannotWrite,
+    says: /--output-dir .*README\.md is a file, not a folder/,
+  },
+  {
+    prog: "vox",
+    args: ["gate", "--arch", "9x", "--skip-build"],
+    code: EXIT.usage,
+    says: /--arch: "9x" is not an architecture/,
+  },
+  {
+    prog: "vox",
+    args: ["accuracy", "--model", tiny, "--baseline", join(work, "old.json")],
+    code: EXIT.missingInput,
+    says: /--baseline .*old\.json is neither cpu, golden nor an existing report/,
+  },
   // The same mistake, the same code in every command: a missing audio file, an empty model folder.
   ...(
     [
@@ -86,15 +172,29 @@ const MISTAKES: Mistake[] = [
       ["smoke", "--audio", missingWav],
       ["accuracy", "--model", tiny, "--audio", missingWav],
     ] as const
-  ).map((args): Mistake => ({ prog: "vox", args: [...args], code: EXIT.missingInput, says: /no-such\.wav does not exist/ })),
-  { prog: "vox-bench", args: ["--model", tiny, "--audio", missingWav], code: EXIT.missingInput, says: /no-such\.wav does not exist/ },
+  ).map(
+    (args): Mistake => ({ prog: "vox", args: [...args], code: EXIT.missingInput, says: /no-such\.wav does not exist/ }),
+  ),
+  {
+    prog: "vox-bench",
+    args: ["--model", tiny, "--audio", missingWav],
+    code: EXIT.missingInput,
+    says: /no-such\.wav does not exist/,
+  },
   ...(
     [
       ["transcribe", join(tiny, "test_speech.wav"), "--model", emptyModel],
       ["smoke", "--model", emptyModel, "--audio", join(tiny, "test_speech.wav")],
       ["accuracy", "--model", emptyModel],
     ] as const
-  ).map((args): Mistake => ({ prog: "vox", args: [...args], code: EXIT.missingInput, says: /empty-model lacks params\.json, consolidated\.safetensors, tekken\.json/ })),
+  ).map(
+    (args): Mistake => ({
+      prog: "vox",
+      args: [...args],
+      code: EXIT.missingInput,
+      says: /empty-model lacks params\.json, consolidated\.safetensors, tekken\.json/,
+    }),
+  ),
   { prog: "vox-bench", args: ["--model", emptyModel], code: EXIT.missingInput, says: /empty-model lacks params\.json/ },
 ];
 

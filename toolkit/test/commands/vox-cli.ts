@@ -30,14 +30,16 @@ export async function vox(args: string[], env: Record<string, string> = {}): Pro
     timeout: 120_000,
   });
   const reports: Record<string, unknown> = {};
-  for (const f of readdirSync(reportsDir)) if (f.endsWith(".json")) reports[f] = JSON.parse(readFileSync(join(reportsDir, f), "utf8"));
+  for (const f of readdirSync(reportsDir))
+    if (f.endsWith(".json")) reports[f] = JSON.parse(readFileSync(join(reportsDir, f), "utf8"));
   return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr), reportsDir, reports };
 }
 
 /** The one report whose file name starts with `prefix`. */
 export function report<T = Record<string, unknown>>(run: CliRun, prefix: string): T {
   const names = Object.keys(run.reports).filter((n) => n.startsWith(prefix));
-  if (names.length !== 1) throw new Error(`expected one ${prefix}* report, found ${names.join(", ") || "none"}; stderr: ${run.stderr}`);
+  if (names.length !== 1)
+    throw new Error(`expected one ${prefix}* report, found ${names.join(", ") || "none"}; stderr: ${run.stderr}`);
   return run.reports[names[0]!] as T;
 }
 

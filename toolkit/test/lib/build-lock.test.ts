@@ -14,11 +14,20 @@ const root = packageRoot();
 const copy = join(tempDir("vox-fresh-clone-"), "vox");
 mkdirSync(copy);
 for (const p of ["package.json", "dist", "checks"]) cpSync(join(root, p), join(copy, p), { recursive: true });
-cpSync(join(root, "engine"), join(copy, "engine"), { recursive: true, filter: (src) => !src.startsWith(join(root, "engine", "build")) });
+cpSync(join(root, "engine"), join(copy, "engine"), {
+  recursive: true,
+  filter: (src) => !src.startsWith(join(root, "engine", "build")),
+});
 symlinkSync(join(root, "node_modules"), join(copy, "node_modules"));
 const vox = join(copy, "dist", "toolkit", "src", "bin", "vox.js");
 const env = { VOX_ENGINE: "", VOX_COMMIT: "testcopy" };
-const transcribe = () => execa(process.execPath, [vox, "transcribe", "--backend", "cpu"], { reject: false, env, cwd: copy, timeout: 15 * 60_000 });
+const transcribe = () =>
+  execa(process.execPath, [vox, "transcribe", "--backend", "cpu"], {
+    reject: false,
+    env,
+    cwd: copy,
+    timeout: 15 * 60_000,
+  });
 
 describe("engine build on demand", () => {
   it("two transcriptions at once on a fresh copy: both succeed, the engine is built once", async () => {

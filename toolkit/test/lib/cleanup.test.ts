@@ -15,7 +15,10 @@ async function run(body: string): Promise<{ code: number | undefined; out: strin
   const work = tempDir("vox-cleanup-");
   const tmp = join(work, "tmp");
   const script = join(work, "s.mjs");
-  writeFileSync(script, `import { rmTracked, trackedTempDir } from ${lib};\nimport { writeFileAtomic } from ${outLib};\nimport { join } from "node:path";\nimport { mkdirSync } from "node:fs";\nmkdirSync(process.env.TMPDIR);\nconst d = trackedTempDir("x-");\n${body}\n`);
+  writeFileSync(
+    script,
+    `import { rmTracked, trackedTempDir } from ${lib};\nimport { writeFileAtomic } from ${outLib};\nimport { join } from "node:path";\nimport { mkdirSync } from "node:fs";\nmkdirSync(process.env.TMPDIR);\nconst d = trackedTempDir("x-");\n${body}\n`,
+  );
   const child = execa(process.execPath, [script], { reject: false, env: { TMPDIR: tmp } });
   let out = "";
   child.stdout!.on("data", (b: Buffer) => {

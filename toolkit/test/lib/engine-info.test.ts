@@ -26,14 +26,25 @@ test("decoder_bytes_per_step = the BF16 bytes of the decoder tensors in the fixt
   const facts = await engineModelFacts(dir);
   assert.ok(bytes > 0);
   assert.equal(facts.decoder_bytes_per_step, bytes);
-  assert.equal(facts.n_layers, (JSON.parse(readFileSync(join(dir, "params.json"), "utf8")) as { n_layers: number }).n_layers);
+  assert.equal(
+    facts.n_layers,
+    (JSON.parse(readFileSync(join(dir, "params.json"), "utf8")) as { n_layers: number }).n_layers,
+  );
 });
 
 test("the real model's shapes: the engine and the toolkit's tensor table agree (3.43 B parameters)", async () => {
-  const params = JSON.parse(readFileSync(join(fixturesDir(), "tiny-delay", "params.json"), "utf8")) as Record<string, unknown>;
+  const params = JSON.parse(readFileSync(join(fixturesDir(), "tiny-delay", "params.json"), "utf8")) as Record<
+    string,
+    unknown
+  >;
   Object.assign(params, {
-    dim: REAL_MODEL.dim, n_layers: REAL_MODEL.nLayers, head_dim: REAL_MODEL.headDim, hidden_dim: REAL_MODEL.hiddenDim,
-    n_heads: REAL_MODEL.nHeads, n_kv_heads: REAL_MODEL.nKvHeads, vocab_size: REAL_MODEL.vocabSize,
+    dim: REAL_MODEL.dim,
+    n_layers: REAL_MODEL.nLayers,
+    head_dim: REAL_MODEL.headDim,
+    hidden_dim: REAL_MODEL.hiddenDim,
+    n_heads: REAL_MODEL.nHeads,
+    n_kv_heads: REAL_MODEL.nKvHeads,
+    vocab_size: REAL_MODEL.vocabSize,
   });
   const dir = join(tmp, "real-params");
   mkdirSync(dir);

@@ -37,7 +37,10 @@ test("each engine exit code becomes words, with the engine's error line", async 
     [9, /unexpected exit code 9/, "exit"],
   ];
   for (const [code, re, kind] of cases) {
-    const bin = script(`exit${code}.sh`, `echo "noise" >&2; echo "voxtral: error: params.json missing. Download it." >&2; exit ${code}`);
+    const bin = script(
+      `exit${code}.sh`,
+      `echo "noise" >&2; echo "voxtral: error: params.json missing. Download it." >&2; exit ${code}`,
+    );
     const r = await runEngine([], { binary: bin });
     assert.equal(r.exitCode, code);
     assert.match(r.failure ?? "", re);
@@ -82,7 +85,10 @@ test("pure helpers: error line choice and VOX_ENGINE override", () => {
   assert.equal(engineErrorLine("a\nvoxtral: error: x. y\nb\n"), "voxtral: error: x. y");
   assert.equal(engineErrorLine("first\nlast\n"), "last");
   assert.equal(engineErrorLine(""), null);
-  assert.deepEqual(describeFailure({ exitCode: 0, signal: null, timedOut: false, stderr: "" }), { failure: null, failureKind: null });
+  assert.deepEqual(describeFailure({ exitCode: 0, signal: null, timedOut: false, stderr: "" }), {
+    failure: null,
+    failureKind: null,
+  });
   assert.equal(engineBinary({ VOX_ENGINE: "/opt/vox/voxtral" }), "/opt/vox/voxtral");
   assert.match(engineBinary({}), /engine\/build\/voxtral$/);
 });

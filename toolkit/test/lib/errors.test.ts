@@ -12,7 +12,11 @@ for (const [prog, args, problem] of [
   ["vox", [], "Name a command \\(see --help\\)"],
   ["vox", ["accuracy"], "Missing required argument: model"],
   ["vox-bench", ["--bogus"], "Unknown argument: bogus"],
-  ["vox-doctor", ["--backend", "gpu"], 'Invalid values: Argument: backend, Given: "gpu", Choices: "auto", "cpu", "cuda"'],
+  [
+    "vox-doctor",
+    ["--backend", "gpu"],
+    'Invalid values: Argument: backend, Given: "gpu", Choices: "auto", "cpu", "cuda"',
+  ],
 ] as const) {
   test(`${prog} ${args.join(" ")}: one usage line, exit 64`, async () => {
     const r = await execa(process.execPath, [bin(prog), ...args], { reject: false });
@@ -26,7 +30,18 @@ test("README's exit-code table lists exactly the codes of EXIT (lib/errors.ts), 
   const { readFileSync } = await import("node:fs");
   const readme = readFileSync(join(packageRoot(), "README.md"), "utf8");
   const start = readme.indexOf("Toolkit exit codes");
-  const rows = readme.slice(start, readme.indexOf("\n\n", readme.indexOf("| code |", start))).split("\n").filter((l) => /^\| \d/.test(l));
-  const documented = rows.flatMap((l) => l.split("|")[1]!.split("/").map((c) => Number(c.trim())));
-  assert.deepEqual([...documented].sort((a, b) => a - b), [...new Set(Object.values(EXIT))].sort((a, b) => a - b));
+  const rows = readme
+    .slice(start, readme.indexOf("\n\n", readme.indexOf("| code |", start)))
+    .split("\n")
+    .filter((l) => /^\| \d/.test(l));
+  const documented = rows.flatMap((l) =>
+    l
+      .split("|")[1]!
+      .split("/")
+      .map((c) => Number(c.trim())),
+  );
+  assert.deepEqual(
+    [...documented].sort((a, b) => a - b),
+    [...new Set(Object.values(EXIT))].sort((a, b) => a - b),
+  );
 });

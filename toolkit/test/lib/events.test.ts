@@ -11,7 +11,10 @@ import { fixturesDir, schemaPath } from "../../src/lib/paths.js";
 import { buildTranscript } from "../../src/lib/transcript.js";
 
 test("the event schema's shape is pinned", () => {
-  const s = JSON.parse(readFileSync(schemaPath("events"), "utf8")) as { $id: string; $defs: Record<string, { required?: string[] }> };
+  const s = JSON.parse(readFileSync(schemaPath("events"), "utf8")) as {
+    $id: string;
+    $defs: Record<string, { required?: string[] }>;
+  };
   assert.equal(s.$id, "events.schema.json");
   assert.deepEqual(s.$defs.token!.required, ["type", "id", "text", "control", "pos", "step", "start_ms", "end_ms"]);
   assert.deepEqual(s.$defs.progress!.required, ["type", "consumed_ms", "decoded_ms"]);
@@ -31,7 +34,10 @@ test("the real engine's events parse; tokens become the transcript the engine pr
   assert.equal(done.type, "done");
   if (done.type !== "done") return;
   const tokens = events.filter((e) => e.type === "token");
-  assert.deepEqual(tokens.map((t) => t.id), done.tokens);
+  assert.deepEqual(
+    tokens.map((t) => t.id),
+    done.tokens,
+  );
   assert.ok(events.some((e) => e.type === "progress"));
   const t = buildTranscript(tokens.map(timedToken), done.audio_seconds * 1000);
   assert.equal(t.text.replace(/\s+/g, ""), done.text.replace(/[\p{Cc}\s]+/gu, ""));
@@ -49,7 +55,11 @@ test("lines the engine must never write are refused with the line quoted", () =>
     ['{"type":"progress","consumed_ms":1}', /does not match/],
   ] as const;
   for (const [line, why] of bad) {
-    assert.throws(() => parseEventLine(line), (e: unknown) => e instanceof EventLineError && why.test(e.message) && e.line === line, line);
+    assert.throws(
+      () => parseEventLine(line),
+      (e: unknown) => e instanceof EventLineError && why.test(e.message) && e.line === line,
+      line,
+    );
   }
 });
 

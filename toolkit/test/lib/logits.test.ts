@@ -30,8 +30,18 @@ test("normRelErr is scaled by the baseline's 2-norm, and differs from maxRelErr 
 });
 
 test("comparison stops after the first token difference and counts argmax flips", () => {
-  const base = mat([[0, 5, 1], [3, 0, 0], [0, 0, 9], [1, 2, 3]]);
-  const cand = mat([[0, 5, 1], [0, 3, 0], [0, 0, 9], [9, 0, 0]]);
+  const base = mat([
+    [0, 5, 1],
+    [3, 0, 0],
+    [0, 0, 9],
+    [1, 2, 3],
+  ]);
+  const cand = mat([
+    [0, 5, 1],
+    [0, 3, 0],
+    [0, 0, 9],
+    [9, 0, 0],
+  ]);
   const all = compareLogits(base, cand);
   assert.equal(all.comparedSteps, 4);
   assert.deepEqual(all.top1Mismatches, [1, 3]);

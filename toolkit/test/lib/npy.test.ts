@@ -34,7 +34,10 @@ test("rejects big-endian, Fortran order, wrong dtype and truncated files with a 
   assert.throws(() => readNpy(fixture("npy", "f32_fortran.npy")), /Fortran-order/);
   assert.throws(() => readNpyF32(fixture("npy", "f64_vec.npy")), /expected float32/);
   const cut = readFileSync(fixture("npy", "f32_2x3.npy")).subarray(0, 140);
-  assert.throws(() => readNpy(writeTmp("cut.npy", cut)), (e: unknown) => e instanceof NpyError && /needs 24 data bytes, file has 12/.test(e.message));
+  assert.throws(
+    () => readNpy(writeTmp("cut.npy", cut)),
+    (e: unknown) => e instanceof NpyError && /needs 24 data bytes, file has 12/.test(e.message),
+  );
 });
 
 test("writer output round-trips and is read back by numpy", () => {
@@ -43,8 +46,13 @@ test("writer output round-trips and is read back by numpy", () => {
   writeNpyF32(path, [3, 2], data);
   assert.equal((10 + readFileSync(path).readUInt16LE(8)) % 64, 0, "data starts on a 64-byte boundary");
   assert.deepEqual(readNpyF32(path).data, data);
-  const py = spawnSync("python3", ["-c", `import numpy as n; a=n.load(${JSON.stringify(path)}); print(a.dtype, a.shape, a.tolist())`], { encoding: "utf8" });
-  if (py.status === 0) assert.equal(py.stdout.trim(), "float32 (3, 2) [[1.0, -2.5], [3.25, 1.0000000116860974e-07], [0.0, 42.0]]");
+  const py = spawnSync(
+    "python3",
+    ["-c", `import numpy as n; a=n.load(${JSON.stringify(path)}); print(a.dtype, a.shape, a.tolist())`],
+    { encoding: "utf8" },
+  );
+  if (py.status === 0)
+    assert.equal(py.stdout.trim(), "float32 (3, 2) [[1.0, -2.5], [3.25, 1.0000000116860974e-07], [0.0, 42.0]]");
   assert.throws(() => encodeNpyF32([4], data), /holds 4 values, data has 6/);
 });
 

@@ -20,13 +20,22 @@ test("ensureWritableDir refuses a file on the path, a missing folder when asked 
   const root = tempDir("vox-output-");
   writeFileSync(join(root, "f"), "x");
   const cases: Array<[() => unknown, RegExp]> = [
-    [() => ensureWritableDir(join(root, "f", "sub"), "--out-dir"), /--out-dir .*f\/sub cannot be created: .*\/f is a file, not a folder/],
+    [
+      () => ensureWritableDir(join(root, "f", "sub"), "--out-dir"),
+      /--out-dir .*f\/sub cannot be created: .*\/f is a file, not a folder/,
+    ],
     [() => ensureWritableDir(join(root, "f")), /is a file, not a folder/],
-    [() => ensureWritableDir(join(root, "nope"), "--save-facts folder", false), /--save-facts folder .*nope does not exist/],
+    [
+      () => ensureWritableDir(join(root, "nope"), "--save-facts folder", false),
+      /--save-facts folder .*nope does not exist/,
+    ],
     [() => ensureWritableDir("/proc/vox-nope/x"), /cannot be created: \/proc\/vox-nope/],
   ];
   for (const [fn, msg] of cases) {
-    assert.throws(fn, (e: unknown) => e instanceof OutputError && e.exitCode === EXIT.cannotWrite && msg.test(e.message));
+    assert.throws(
+      fn,
+      (e: unknown) => e instanceof OutputError && e.exitCode === EXIT.cannotWrite && msg.test(e.message),
+    );
   }
   assert.deepEqual(readdirSync(root), ["f"], "nothing created on failure");
 });
@@ -39,7 +48,10 @@ test("writeFileAtomic replaces the whole file, and a failed write leaves neither
   assert.equal(readFileSync(p, "utf8"), "new content");
   assert.deepEqual(readdirSync(root), ["r.json"]);
   mkdirSync(join(root, "taken.json")); // rename over a folder fails after the temporary file is written
-  assert.throws(() => writeFileAtomic(join(root, "taken.json"), "x"), (e: unknown) => e instanceof OutputError && /cannot write .*taken\.json/.test(e.message));
+  assert.throws(
+    () => writeFileAtomic(join(root, "taken.json"), "x"),
+    (e: unknown) => e instanceof OutputError && /cannot write .*taken\.json/.test(e.message),
+  );
   assert.deepEqual(readdirSync(root).sort(), ["r.json", "taken.json"]);
   assert.deepEqual(readdirSync(join(root, "taken.json")), []);
 });

@@ -15,7 +15,14 @@ const H200_INFO = {
   backends: ["cpu", "cuda"],
   cuda_archs: ["sm_90"],
   blas: "OpenBLAS 0.3.26",
-  cuda: { available: true, reason: null, libcuda: "/usr/local/nvidia/lib64/libcuda.so.580.159.04", driver_version: 13000, cublas_version: 130100, devices: [{ index: 0, name: "NVIDIA H200", cc: "9.0", total_mb: 143155 }] },
+  cuda: {
+    available: true,
+    reason: null,
+    libcuda: "/usr/local/nvidia/lib64/libcuda.so.580.159.04",
+    driver_version: 13000,
+    cublas_version: 130100,
+    devices: [{ index: 0, name: "NVIDIA H200", cc: "9.0", total_mb: 143155 }],
+  },
 };
 
 function facts(over: Partial<RawFacts> = {}): RawFacts {
@@ -47,7 +54,15 @@ test("environment from captured facts: GPU, driver, CUDA, engine, OS; valid agai
 });
 
 test("no engine and no nvidia-smi still give a valid block, the reason in words; WSL2 detected", () => {
-  const e = buildEnvironment(facts({ info: null, infoError: "engine not built", smiCsv: null, smiBanner: null, procVersion: "Linux version 5.15.167.4-microsoft-standard-WSL2" }));
+  const e = buildEnvironment(
+    facts({
+      info: null,
+      infoError: "engine not built",
+      smiCsv: null,
+      smiBanner: null,
+      procVersion: "Linux version 5.15.167.4-microsoft-standard-WSL2",
+    }),
+  );
   assert.equal(e.engine.available, false);
   assert.equal(e.engine.error, "engine not built");
   assert.deepEqual(e.gpus, []);
@@ -57,16 +72,36 @@ test("no engine and no nvidia-smi still give a valid block, the reason in words;
 
 test("writeReport validates first: an invalid report is a SchemaError and nothing is written", () => {
   const dir = trackedTempDir("vox-report-");
-  assert.throws(() => writeReport("gate", { kind: "gate" }, { command: "gate", outDir: dir }), (e: unknown) => e instanceof SchemaError && /must have required property/.test(e.message));
+  assert.throws(
+    () => writeReport("gate", { kind: "gate" }, { command: "gate", outDir: dir }),
+    (e: unknown) => e instanceof SchemaError && /must have required property/.test(e.message),
+  );
   assert.deepEqual(readdirSync(dir), []);
 });
 
 test("JSON, CSV and extras are written; a second report in the same second gets -2", () => {
   const dir = trackedTempDir("vox-report-");
   const env = buildEnvironment(facts());
-  const data = { schemaVersion: 1, kind: "gate", createdAt: "2026-11-21T23:00:00Z", environment: env, config: "c", candidateOverride: null, stages: [], summary: { passed: 0, failed: 0, skipped: 0 }, status: "fail" };
+  const data = {
+    schemaVersion: 1,
+    kind: "gate",
+    createdAt: "2026-11-21T23:00:00Z",
+    environment: env,
+    config: "c",
+    candidateOverride: null,
+    stages: [],
+    summary: { passed: 0, failed: 0, skipped: 0 },
+    status: "fail",
+  };
   const now = new Date("2026-11-21T23:00:00.123Z");
-  const opts = { command: "gate", outDir: dir, csv: true, now, rows: () => [{ a: 1, b: "x,y" }], extra: { md: () => "# hi\n" } };
+  const opts = {
+    command: "gate",
+    outDir: dir,
+    csv: true,
+    now,
+    rows: () => [{ a: 1, b: "x,y" }],
+    extra: { md: () => "# hi\n" },
+  };
   const w1 = writeReport("gate", data, opts);
   const w2 = writeReport("gate", data, opts);
   assert.equal(w1.json, join(dir, `gate-${fileStamp(now)}.json`));

@@ -45,7 +45,10 @@ test("dtype x shape must equal the byte span; unknown dtypes and bad offsets are
   const wrong = { "a.weight": { dtype: "BF16", shape: [2, 4], data_offsets: [0, 12] } };
   assert.match(check(wrong, 12).errors[0]!, /a\.weight: BF16 \[2,4\] needs 16 bytes, offsets span 12/);
   assert.match(check({ x: { dtype: "Q4", shape: [1], data_offsets: [0, 1] } }, 1).errors[0]!, /unknown dtype "Q4"/);
-  assert.match(check({ x: { dtype: "U8", shape: [1], data_offsets: [1, 0] } }, 1).errors[0]!, /bad data_offsets \[1,0\]/);
+  assert.match(
+    check({ x: { dtype: "U8", shape: [1], data_offsets: [1, 0] } }, 1).errors[0]!,
+    /bad data_offsets \[1,0\]/,
+  );
   assert.match(check({ x: { dtype: "U8", shape: [-1], data_offsets: [0, 1] } }, 1).errors[0]!, /bad shape \[-1\]/);
 });
 
@@ -57,7 +60,10 @@ test("header: length cap, JSON, object, file shorter than its header", () => {
   assert.match(validateSafetensors(readSafetensorsHeader(p)).errors[0]!, /exceeds the 100000000-byte cap/);
   len.writeBigUInt64LE(100n);
   writeFileSync(p, Buffer.concat([len, Buffer.from("{}")]));
-  assert.match(validateSafetensors(readSafetensorsHeader(p)).errors[0]!, /runs past the end of the 10-byte file \(truncated\)/);
+  assert.match(
+    validateSafetensors(readSafetensorsHeader(p)).errors[0]!,
+    /runs past the end of the 10-byte file \(truncated\)/,
+  );
   writeFileSync(p, Buffer.from([1, 2, 3]));
   assert.match(validateSafetensors(readSafetensorsHeader(p)).errors[0]!, /shorter than the 8-byte header length/);
   assert.match(check("{not json", 0).errors[0]!, /header is not valid JSON/);

@@ -3,7 +3,17 @@
 // "Welch's t-test", example 1: t = −2.46, ν = 24.99, p = 0.021).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { lnGamma, mad, madOutliers, median, regIncBeta, summarize, tCdf, variance, welch } from "../../src/lib/stats.js";
+import {
+  lnGamma,
+  mad,
+  madOutliers,
+  median,
+  regIncBeta,
+  summarize,
+  tCdf,
+  variance,
+  welch,
+} from "../../src/lib/stats.js";
 
 const close = (a: number, b: number, tol: number, what = "") =>
   assert.ok(Math.abs(a - b) <= tol, `${what} ${a} != ${b} (tol ${tol})`);
@@ -30,7 +40,11 @@ describe("stats: summaries", () => {
     const s = summarize([12, 10, 11, 13, 40]);
     assert.deepEqual([s.n, s.median, s.min, s.max, s.mad], [5, 12, 10, 40, 1]);
     close(s.mean, 17.2, 1e-12);
-    close(s.stddev, Math.sqrt(((12 - 17.2) ** 2 + (10 - 17.2) ** 2 + (11 - 17.2) ** 2 + (13 - 17.2) ** 2 + (40 - 17.2) ** 2) / 4), 1e-12);
+    close(
+      s.stddev,
+      Math.sqrt(((12 - 17.2) ** 2 + (10 - 17.2) ** 2 + (11 - 17.2) ** 2 + (13 - 17.2) ** 2 + (40 - 17.2) ** 2) / 4),
+      1e-12,
+    );
     assert.deepEqual(s.outliers, [4]);
     assert.equal(summarize([7]).stddev, 0);
   });

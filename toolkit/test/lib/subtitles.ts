@@ -9,10 +9,13 @@ export interface Cue {
   lines: string[];
 }
 
-const seconds = (h: string, m: string, s: string, ms: string): number => Number(h) * 3600 + Number(m) * 60 + Number(s) + Number(ms) / 1000;
+const seconds = (h: string, m: string, s: string, ms: string): number =>
+  Number(h) * 3600 + Number(m) * 60 + Number(s) + Number(ms) / 1000;
 
 function parseBlocks(body: string, sep: "," | ".", numbered: boolean, firstLine: number): Cue[] {
-  const time = new RegExp(`^(\\d{2,}):([0-5]\\d):([0-5]\\d)\\${sep}(\\d{3}) --> (\\d{2,}):([0-5]\\d):([0-5]\\d)\\${sep}(\\d{3})$`);
+  const time = new RegExp(
+    `^(\\d{2,}):([0-5]\\d):([0-5]\\d)\\${sep}(\\d{3}) --> (\\d{2,}):([0-5]\\d):([0-5]\\d)\\${sep}(\\d{3})$`,
+  );
   const lines = body.split("\n");
   const cues: Cue[] = [];
   let i = 0;
@@ -41,7 +44,8 @@ function parseBlocks(body: string, sep: "," | ".", numbered: boolean, firstLine:
     }
     if (text.length === 0) fail("cue without text");
     cues.push({ index, start, end, lines: text });
-    if (i < lines.length - 1) i++; // the blank line between cues
+    if (i < lines.length - 1)
+      i++; // the blank line between cues
     else break;
   }
   return cues;

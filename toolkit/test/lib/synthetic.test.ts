@@ -39,8 +39,14 @@ describe("synthetic model cache", () => {
     const fake = join(dir, "fake-voxtral");
     writeFileSync(fake, "#!/bin/sh\necho 'voxtral: error: disk full. Free some space' >&2\nexit 3\n");
     chmodSync(fake, 0o755);
-    await assert.rejects(ensureSynthetic({ size: "tiny", seed: 9, env, engine: fake }), /writing the synthetic tiny model failed: .*disk full/);
-    assert.deepEqual(readdirSync(join(dir, "vox")).filter((f) => f.includes("-9")), []);
+    await assert.rejects(
+      ensureSynthetic({ size: "tiny", seed: 9, env, engine: fake }),
+      /writing the synthetic tiny model failed: .*disk full/,
+    );
+    assert.deepEqual(
+      readdirSync(join(dir, "vox")).filter((f) => f.includes("-9")),
+      [],
+    );
     assert.equal(existsSync(syntheticDir("tiny", 9, env)), false);
   });
 
@@ -66,11 +72,17 @@ describe("synthetic model cache", () => {
     const fake = join(work, "fake-voxtral");
     // Writes part of the weights into the folder it is given, then hangs like a long write.
     const survived = join(work, "survived");
-    writeFileSync(fake, `#!/bin/sh\necho $$ > "${pidFile}"\necho partial > "$2/consolidated.safetensors"\nsleep 20\ntouch "${survived}"\n`);
+    writeFileSync(
+      fake,
+      `#!/bin/sh\necho $$ > "${pidFile}"\necho partial > "$2/consolidated.safetensors"\nsleep 20\ntouch "${survived}"\n`,
+    );
     chmodSync(fake, 0o755);
     const script = join(work, "write.mjs");
     const lib = join(packageRoot(), "dist", "toolkit", "src", "lib", "synthetic.js");
-    writeFileSync(script, `import { ensureSynthetic } from ${JSON.stringify(lib)};\nawait ensureSynthetic({ size: "full", seed: 1, engine: ${JSON.stringify(fake)} });\n`);
+    writeFileSync(
+      script,
+      `import { ensureSynthetic } from ${JSON.stringify(lib)};\nawait ensureSynthetic({ size: "full", seed: 1, engine: ${JSON.stringify(fake)} });\n`,
+    );
     const child = execa(process.execPath, [script], { reject: false, env: { XDG_CACHE_HOME: join(work, "cache") } });
     const partial = join(work, "cache", "vox", `synthetic-full-1.partial-${child.pid}`);
     while (!existsSync(join(partial, "consolidated.safetensors"))) await sleep(50);

@@ -23,7 +23,10 @@ test("a perfect match passes every tier; one differing token fails strict, passe
   const m = { ...perfect, tokenDiff: 0.01 };
   const strict = evaluate(m, toleranceFor("strict"));
   assert.equal(strict.pass, false);
-  assert.deepEqual(strict.verdicts.find((v) => v.metric === "tokenDiff"), { metric: "tokenDiff", value: 0.01, limit: 0, op: "<=", status: "fail" });
+  assert.deepEqual(
+    strict.verdicts.find((v) => v.metric === "tokenDiff"),
+    { metric: "tokenDiff", value: 0.01, limit: 0, op: "<=", status: "fail" },
+  );
   assert.equal(evaluate(m, toleranceFor("relaxed")).pass, true);
   assert.equal(evaluate({ ...m, tokenDiff: 0.02 }, toleranceFor("relaxed")).pass, true, "limits are inclusive");
 });
@@ -31,13 +34,18 @@ test("a perfect match passes every tier; one differing token fails strict, passe
 test("missing logits skip their metrics; overrides replace single limits", () => {
   const v = evaluate({ ...perfect, top1: null, maxKl: null, maxRelErr: null }, toleranceFor("exact"));
   assert.equal(v.pass, true);
-  assert.deepEqual(v.verdicts.filter((x) => x.status === "skip").map((x) => x.metric), ["top1", "maxKl", "maxRelErr"]);
+  assert.deepEqual(
+    v.verdicts.filter((x) => x.status === "skip").map((x) => x.metric),
+    ["top1", "maxKl", "maxRelErr"],
+  );
   assert.equal(toleranceFor("strict", { maxTokenDiff: 0.1 }).maxTokenDiff, 0.1);
   assert.equal(evaluate({ ...perfect, tokenDiff: 0.05 }, toleranceFor("strict", { maxTokenDiff: 0.1 })).pass, true);
 });
 
 test("checks/tolerances.json is the one source: it validates, and a file breaking its schema is refused", () => {
-  const file = JSON.parse(readFileSync(tolerancesPath(), "utf8")) as { tiers: Record<string, { limits: Record<string, number> }> };
+  const file = JSON.parse(readFileSync(tolerancesPath(), "utf8")) as {
+    tiers: Record<string, { limits: Record<string, number> }>;
+  };
   assert.deepEqual(TIERS.strict.tolerance, file.tiers.strict!.limits);
   assert.deepEqual(loadTolerances().golden, TOLERANCES.golden);
   const dir = mkdtempSync(join(tmpdir(), "vox-tolerances-"));
@@ -45,7 +53,10 @@ test("checks/tolerances.json is the one source: it validates, and a file breakin
     const bad = join(dir, "tolerances.json");
     delete file.tiers.strict!.limits.maxRelErr;
     writeFileSync(bad, JSON.stringify(file));
-    assert.throws(() => loadTolerances(bad), (e: unknown) => e instanceof SchemaError && /maxRelErr/.test(String(e)));
+    assert.throws(
+      () => loadTolerances(bad),
+      (e: unknown) => e instanceof SchemaError && /maxRelErr/.test(String(e)),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

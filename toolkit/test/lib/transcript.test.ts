@@ -27,7 +27,10 @@ function tokens(fromStep: number, items: Array<string | number>): TimedToken[] {
 }
 
 test("words: a leading space starts a word, [STREAMING_WORD] marks a boundary, control tokens carry no text", () => {
-  const t = buildTranscript(tokens(0, [PAD, " Hel", "lo", ",", PAD, " wor", "ld", STREAMING_WORD_ID, "again", 2]), 10_000);
+  const t = buildTranscript(
+    tokens(0, [PAD, " Hel", "lo", ",", PAD, " wor", "ld", STREAMING_WORD_ID, "again", 2]),
+    10_000,
+  );
   assert.deepEqual(t.words, [
     // A word lasts until the next one starts (no pause between them here).
     { start: 0.08, end: 0.4, word: "Hello," },
@@ -46,23 +49,40 @@ test("nothing past the audio's end: a token decided in the right padding moves i
   assert.ok(t.words.every((w) => w.end <= 1 && w.start <= w.end));
   assert.ok(t.segments.every((s) => s.end <= 1));
   // " two." ends a sentence: the late word is a segment of its own.
-  assert.deepEqual(t.segments.map((s) => s.text), ["one two.", "late"]);
+  assert.deepEqual(
+    t.segments.map((s) => s.text),
+    ["one two.", "late"],
+  );
 });
 
 test("segments split at sentence ends and at pauses of a second, not at shorter gaps", () => {
   const toks = [...tokens(0, [" Yes.", " No"]), ...tokens(14, [" maybe"]), ...tokens(30, [" later"])];
   const t = buildTranscript(toks, 5000);
   // 0.16 s..1.12 s: a 0.96 s gap stays in the segment; 1.2 s..2.4 s: a 1.2 s gap splits it.
-  assert.deepEqual(t.segments.map((s) => [s.text, s.start, s.end]), [["Yes.", 0, 0.08], ["No maybe", 0.08, 1.2], ["later", 2.4, 2.48]]);
+  assert.deepEqual(
+    t.segments.map((s) => [s.text, s.start, s.end]),
+    [
+      ["Yes.", 0, 0.08],
+      ["No maybe", 0.08, 1.2],
+      ["later", 2.4, 2.48],
+    ],
+  );
 });
 
 test("text without spaces still makes words, lines and cues within the limits", () => {
-  const t = buildTranscript(tokens(0, Array.from({ length: 120 }, (_, i) => "日本語"[i % 3]!)), 20_000);
+  const t = buildTranscript(
+    tokens(
+      0,
+      Array.from({ length: 120 }, (_, i) => "日本語"[i % 3]!),
+    ),
+    20_000,
+  );
   assert.ok(t.words.every((w) => w.word.length <= CUE_LINE_CHARS));
   assert.equal(t.text, t.words.map((w) => w.word).join(""));
   const cues = parseSrt(renderTranscript(t, "srt"));
   assert.ok(cues.length >= 2);
-  for (const c of cues) assert.ok(c.lines.length <= 2 && c.lines.every((l) => l.length <= CUE_LINE_CHARS) && c.end - c.start <= 7);
+  for (const c of cues)
+    assert.ok(c.lines.length <= 2 && c.lines.every((l) => l.length <= CUE_LINE_CHARS) && c.end - c.start <= 7);
 });
 
 test("cues stay within 2 lines of 42 characters and 7 seconds", () => {
@@ -71,12 +91,24 @@ test("cues stay within 2 lines of 42 characters and 7 seconds", () => {
   for (const s of t.segments) {
     assert.ok(s.end - s.start <= CUE_MAX_MS / 1000, `${s.start}..${s.end}`);
     const lines = wrapCue(s.text.split(" "));
-    assert.ok(lines.length >= 1 && lines.length <= 2 && lines.every((l) => l.length <= CUE_LINE_CHARS), JSON.stringify(lines));
+    assert.ok(
+      lines.length >= 1 && lines.length <= 2 && lines.every((l) => l.length <= CUE_LINE_CHARS),
+      JSON.stringify(lines),
+    );
   }
   assert.equal(t.segments.map((s) => s.text).join(" "), many.join("").trim());
   // Slow words (one every 0.8 s): the 7 s limit cuts before the character limit does.
-  const slow = buildTranscript(many.slice(0, 12).flatMap((w, i) => tokens(i * 10, [w])), 60_000);
-  assert.deepEqual(slow.segments.map((s) => [s.start, s.end]), [[0, 6.4], [6.4, 8.88]]);
+  const slow = buildTranscript(
+    many.slice(0, 12).flatMap((w, i) => tokens(i * 10, [w])),
+    60_000,
+  );
+  assert.deepEqual(
+    slow.segments.map((s) => [s.start, s.end]),
+    [
+      [0, 6.4],
+      [6.4, 8.88],
+    ],
+  );
 });
 
 test("wrapCue balances two lines, keeps an over-long word whole, and refuses what needs three lines", () => {
@@ -88,7 +120,10 @@ test("wrapCue balances two lines, keeps an over-long word whole, and refuses wha
 });
 
 test("SRT and WebVTT: exact syntax, escaped WebVTT text, timestamps past an hour", () => {
-  const t = buildTranscript([...tokens(0, [" Fish", " &", " <chips>."]), ...tokens(45_000, [" Late", " night"])], 3_700_000);
+  const t = buildTranscript(
+    [...tokens(0, [" Fish", " &", " <chips>."]), ...tokens(45_000, [" Late", " night"])],
+    3_700_000,
+  );
   assert.equal(
     renderTranscript(t, "srt"),
     "1\n00:00:00,000 --> 00:00:00,240\nFish & <chips>.\n\n2\n01:00:00,000 --> 01:00:00,160\nLate night\n",
@@ -115,7 +150,10 @@ test("no speech: empty text, an empty SRT, a WebVTT header alone, valid verbose_
 
 test("control characters in token text never reach a word or a cue", () => {
   const t = buildTranscript(tokens(0, [" a\u0000b", "\rc", " d\u0007"]), 3000);
-  assert.deepEqual(t.words.map((w) => w.word), ["a", "b", "c", "d"]);
+  assert.deepEqual(
+    t.words.map((w) => w.word),
+    ["a", "b", "c", "d"],
+  );
   assert.equal(parseSrt(renderTranscript(t, "srt"))[0]!.lines.join(" "), "a b c d");
 });
 
@@ -152,14 +190,29 @@ test("property: any token sequence gives ordered cues inside the audio, within t
       let prevEnd = 0;
       for (const c of srt) {
         assert.ok(c.start >= prevEnd - 1e-9 && c.start <= c.end && c.end <= audioMs / 1000 + 1e-9);
-        assert.ok(c.lines.length <= 2 && c.lines.every((l) => [...l].length <= CUE_LINE_CHARS), JSON.stringify(c.lines));
+        assert.ok(
+          c.lines.length <= 2 && c.lines.every((l) => [...l].length <= CUE_LINE_CHARS),
+          JSON.stringify(c.lines),
+        );
         assert.ok(c.end - c.start <= CUE_MAX_MS / 1000 + 1e-9);
         prevEnd = c.end;
       }
       for (const w of t.words) assert.ok(w.start <= w.end && w.end <= audioMs / 1000 + 1e-9);
       const plain = t.text.replace(/\s+/g, "");
-      assert.equal(t.segments.map((s) => s.text).join("").replace(/\s+/g, ""), plain);
-      assert.equal(items.filter((x) => typeof x === "string").join("").replace(/\s+/g, ""), plain);
+      assert.equal(
+        t.segments
+          .map((s) => s.text)
+          .join("")
+          .replace(/\s+/g, ""),
+        plain,
+      );
+      assert.equal(
+        items
+          .filter((x) => typeof x === "string")
+          .join("")
+          .replace(/\s+/g, ""),
+        plain,
+      );
     }),
     { numRuns: 300 },
   );

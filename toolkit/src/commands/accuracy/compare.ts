@@ -25,8 +25,24 @@ function rateRecord(r: ErrorRate, sep: string): RateRecord {
 }
 
 /** A case that could not be measured: the reason in words, no metrics. */
-export function errorCase(audio: string, error: string, baseline: RunRecord | null = null, candidate: RunRecord | null = null): CaseRecord {
-  return { audio, status: "error", error, baseline, candidate, tokens: null, wer: null, cer: null, logits: null, verdicts: [] };
+export function errorCase(
+  audio: string,
+  error: string,
+  baseline: RunRecord | null = null,
+  candidate: RunRecord | null = null,
+): CaseRecord {
+  return {
+    audio,
+    status: "error",
+    error,
+    baseline,
+    candidate,
+    tokens: null,
+    wer: null,
+    cer: null,
+    logits: null,
+    verdicts: [],
+  };
 }
 
 export function compareCase(
@@ -42,7 +58,10 @@ export function compareCase(
   let lc: LogitsComparison | null = null;
   if (logits) {
     try {
-      lc = compareLogits(logits.baseline, logits.candidate, { maxSteps: logits.maxSteps, firstTokenDifference: td.firstDifference });
+      lc = compareLogits(logits.baseline, logits.candidate, {
+        maxSteps: logits.maxSteps,
+        firstTokenDifference: td.firstDifference,
+      });
     } catch (e) {
       return errorCase(audio, (e as Error).message, baseline, candidate);
     }

@@ -28,7 +28,8 @@ export interface Pooled {
   status: "pass" | "fail" | "skip";
 }
 
-const MANIFEST_FIX = 'Each line of the manifest is one JSON object {"audio": "path.wav", "text": "what was said"}; audio paths are relative to the manifest.';
+const MANIFEST_FIX =
+  'Each line of the manifest is one JSON object {"audio": "path.wav", "text": "what was said"}; audio paths are relative to the manifest.';
 
 /** {"audio","text"} per line (blank lines skipped); audio relative to the manifest's folder. */
 export function readManifest(path: string): ReferencePair[] {
@@ -43,7 +44,8 @@ export function readManifest(path: string): ReferencePair[] {
       throw new InputError(`manifest ${path} line ${i + 1} is not JSON`, MANIFEST_FIX);
     }
     const r = o as { audio?: unknown; text?: unknown };
-    if (typeof r?.audio !== "string" || typeof r.text !== "string") throw new InputError(`manifest ${path} line ${i + 1} lacks a string "audio" or "text"`, MANIFEST_FIX);
+    if (typeof r?.audio !== "string" || typeof r.text !== "string")
+      throw new InputError(`manifest ${path} line ${i + 1} lacks a string "audio" or "text"`, MANIFEST_FIX);
     const audio = isAbsolute(r.audio) ? r.audio : resolve(dirname(path), r.audio);
     pairs.push({ audio: checkAudioFile(audio, `manifest line ${i + 1}: audio`), text: r.text });
   }
@@ -54,11 +56,15 @@ export function readManifest(path: string): ReferencePair[] {
 /** --audio A --reference A.txt pairs, by position. */
 export function referencePairs(audio: readonly string[], references: readonly string[]): ReferencePair[] {
   if (audio.length !== references.length) {
-    throw new UsageError(`${references.length} --reference file(s) for ${audio.length} --audio file(s)`, "Give one --reference TEXT file per --audio file, in the same order (or use --manifest).");
+    throw new UsageError(
+      `${references.length} --reference file(s) for ${audio.length} --audio file(s)`,
+      "Give one --reference TEXT file per --audio file, in the same order (or use --manifest).",
+    );
   }
   return audio.map((a, i) => {
     const ref = references[i]!;
-    if (!existsSync(ref)) throw new InputError(`reference transcript ${ref} does not exist`, "Check the path of --reference.", true);
+    if (!existsSync(ref))
+      throw new InputError(`reference transcript ${ref} does not exist`, "Check the path of --reference.", true);
     return { audio: checkAudioFile(a, "--audio"), text: readFileSync(ref, "utf8") };
   });
 }
@@ -73,7 +79,18 @@ export function referenceCase(audio: string, referenceText: string, candidate: R
   const baseline: RunRecord = { text: referenceText, tokens: [], backend: null, dumpDir: null, timingsMs: null };
   const wer = rateRecord(wordErrorRate(referenceText, candidate.text), " ");
   const cer = rateRecord(charErrorRate(referenceText, candidate.text), "");
-  return { audio, status: "pass", error: null, baseline, candidate, tokens: null, wer, cer, logits: null, verdicts: [] };
+  return {
+    audio,
+    status: "pass",
+    error: null,
+    baseline,
+    candidate,
+    tokens: null,
+    wer,
+    cer,
+    logits: null,
+    verdicts: [],
+  };
 }
 
 function pool(rates: ReadonlyArray<RateRecord>): PooledRate {

@@ -27,9 +27,21 @@ export function accuracyRows(r: AccuracyReport): Array<Record<string, string | n
 }
 
 export function accuracyTable(r: AccuracyReport): string {
-  const t = new Table({ head: ["audio", "tokens differ", "WER", "CER", "top-1", "max KL", "maxRelErr", "result"], style: { head: [], border: [] } });
+  const t = new Table({
+    head: ["audio", "tokens differ", "WER", "CER", "top-1", "max KL", "maxRelErr", "result"],
+    style: { head: [], border: [] },
+  });
   for (const c of r.cases) {
-    t.push([basename(c.audio), c.tokens ? `${c.tokens.differing}/${c.tokens.baselineLength} (${pct(c.tokens.fraction)})` : "-", pct(c.wer?.rate), pct(c.cer?.rate), pct(c.logits?.top1Agreement), num(c.logits?.maxKl), num(c.logits?.maxRelErr), mark[c.status]]);
+    t.push([
+      basename(c.audio),
+      c.tokens ? `${c.tokens.differing}/${c.tokens.baselineLength} (${pct(c.tokens.fraction)})` : "-",
+      pct(c.wer?.rate),
+      pct(c.cer?.rate),
+      pct(c.logits?.top1Agreement),
+      num(c.logits?.maxKl),
+      num(c.logits?.maxRelErr),
+      mark[c.status],
+    ]);
   }
   return t.toString();
 }
@@ -39,8 +51,10 @@ export function caseDetails(c: CaseRecord): string[] {
   if (c.status === "error") return [`${basename(c.audio)}: ${c.error}`];
   if (c.status === "pass") return [];
   const lines = [`${basename(c.audio)}:`];
-  for (const v of c.verdicts.filter((x) => x.status === "fail")) lines.push(`  ${v.metric} = ${v.value} (limit ${v.op} ${v.limit})`);
-  if (c.tokens?.diff.length) lines.push("  token diff ([-baseline-] {+candidate+}):", ...c.tokens.diff.slice(0, 10).map((d) => `    ${d}`));
+  for (const v of c.verdicts.filter((x) => x.status === "fail"))
+    lines.push(`  ${v.metric} = ${v.value} (limit ${v.op} ${v.limit})`);
+  if (c.tokens?.diff.length)
+    lines.push("  token diff ([-baseline-] {+candidate+}):", ...c.tokens.diff.slice(0, 10).map((d) => `    ${d}`));
   if (c.wer?.alignment) lines.push("  word alignment:", ...c.wer.alignment.split("\n").map((l) => `    ${l}`));
   return lines;
 }
@@ -56,7 +70,10 @@ export function accuracyMarkdown(r: AccuracyReport): string {
     "",
     "| audio | tokens differ | WER | CER | top-1 | max KL | maxRelErr | result |",
     "|---|---|---|---|---|---|---|---|",
-    ...r.cases.map((c) => `| ${basename(c.audio)} | ${c.tokens ? `${c.tokens.differing}/${c.tokens.baselineLength}` : "-"} | ${pct(c.wer?.rate)} | ${pct(c.cer?.rate)} | ${pct(c.logits?.top1Agreement)} | ${num(c.logits?.maxKl)} | ${num(c.logits?.maxRelErr)} | ${c.status} |`),
+    ...r.cases.map(
+      (c) =>
+        `| ${basename(c.audio)} | ${c.tokens ? `${c.tokens.differing}/${c.tokens.baselineLength}` : "-"} | ${pct(c.wer?.rate)} | ${pct(c.cer?.rate)} | ${pct(c.logits?.top1Agreement)} | ${num(c.logits?.maxKl)} | ${num(c.logits?.maxRelErr)} | ${c.status} |`,
+    ),
     "",
   ];
   for (const c of r.cases) {
@@ -67,7 +84,8 @@ export function accuracyMarkdown(r: AccuracyReport): string {
       for (const v of c.verdicts) out.push(`| ${v.metric} | ${v.value ?? "-"} | ${v.op} ${v.limit} | ${v.status} |`);
       out.push("");
     }
-    if (c.tokens?.diff.length) out.push("Token diff (`[-baseline-] {+candidate+}`):", "", "```", ...c.tokens.diff, "```", "");
+    if (c.tokens?.diff.length)
+      out.push("Token diff (`[-baseline-] {+candidate+}`):", "", "```", ...c.tokens.diff, "```", "");
     if (c.wer?.alignment) out.push("Word alignment:", "", "```", c.wer.alignment, "```", "");
     if (c.baseline && c.candidate && c.baseline.text !== c.candidate.text) {
       out.push("```diff", `- ${c.baseline.text}`, `+ ${c.candidate.text}`, "```", "");

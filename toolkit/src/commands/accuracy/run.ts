@@ -14,7 +14,6 @@ import { engineSide, goldenSide, reportSide, type Obtained } from "./sources.js"
 import type { BackendChoice } from "../../lib/backend.js";
 import type { AccuracySchema } from "../../generated/schemas.js";
 
-
 export interface AccuracyOptions {
   model: string;
   /** empty: the fixture's own audio (fixture models only) */
@@ -45,20 +44,36 @@ function baselineKind(b: string): "cpu" | "golden" | "report" {
 }
 
 /** Audio list and delay, checked against the model kind (golden needs a fixture and its own audio). */
-function resolveInputs(o: Pick<AccuracyOptions, "model" | "audio" | "baseline" | "delayMs">): { fixture: Fixture | null; audio: string[]; delayMs?: number } {
+function resolveInputs(o: Pick<AccuracyOptions, "model" | "audio" | "baseline" | "delayMs">): {
+  fixture: Fixture | null;
+  audio: string[];
+  delayMs?: number;
+} {
   const fixture = isFixture(o.model) ? readFixture(o.model) : null;
   if (baselineKind(o.baseline) === "golden" && !fixture) {
-    throw new UsageError(`--baseline golden needs a fixture folder (fixture.json + golden/), and ${o.model} is not one`, "Use --baseline cpu, or point --model at checks/fixtures/<name>.");
+    throw new UsageError(
+      `--baseline golden needs a fixture folder (fixture.json + golden/), and ${o.model} is not one`,
+      "Use --baseline cpu, or point --model at checks/fixtures/<name>.",
+    );
   }
   const audio = o.audio.length > 0 ? o.audio.map((a) => resolve(a)) : fixture ? [fixture.audio] : [];
   if (audio.length === 0) throw new UsageError("no audio to compare", "Pass --audio FILE... (WAV files).");
   if (baselineKind(o.baseline) === "golden" && fixture && audio.some((a) => a !== fixture.audio)) {
-    throw new UsageError(`golden outputs exist only for the fixture's own audio (${basename(fixture.audio)})`, "Drop --audio, or use --baseline cpu for other files.");
+    throw new UsageError(
+      `golden outputs exist only for the fixture's own audio (${basename(fixture.audio)})`,
+      "Drop --audio, or use --baseline cpu for other files.",
+    );
   }
   return { fixture, audio, delayMs: o.delayMs ?? fixture?.delayMs };
 }
 
-async function oneCase(o: AccuracyOptions, fixture: Fixture | null, audio: string, index: number, delayMs?: number): Promise<CaseRecord> {
+async function oneCase(
+  o: AccuracyOptions,
+  fixture: Fixture | null,
+  audio: string,
+  index: number,
+  delayMs?: number,
+): Promise<CaseRecord> {
   const dir = (side: string) => {
     const d = join(o.dumpRoot, `${index}-${basename(audio).replace(/\.[^.]+$/, "")}`, side);
     mkdirSync(d, { recursive: true });
@@ -76,7 +91,8 @@ async function oneCase(o: AccuracyOptions, fixture: Fixture | null, audio: strin
   const expect = expectedBackend(o.candidate, o.environment.cuda.available);
   const cand = await engineSide({ ...side, backend: o.candidate, expect, dumpDir: dir("candidate") });
   if (!cand.run) return errorCase(audio, `candidate: ${cand.error}`, base.run);
-  const logits = base.logits && cand.logits ? { baseline: base.logits, candidate: cand.logits, maxSteps: o.logitSteps } : null;
+  const logits =
+    base.logits && cand.logits ? { baseline: base.logits, candidate: cand.logits, maxSteps: o.logitSteps } : null;
   return compareCase(audio, base.run, cand.run, toleranceFor(o.tier, o.overrides), logits);
 }
 
@@ -122,7 +138,10 @@ export async function accuracyReport(o: AccuracyOptions): Promise<AccuracyReport
   return {
     ...reportHeader("accuracy", o.environment),
     model: resolve(o.model),
-    baseline: { kind, source: kind === "golden" ? fixture!.golden.dir : kind === "cpu" ? "engine --backend cpu" : resolve(o.baseline) },
+    baseline: {
+      kind,
+      source: kind === "golden" ? fixture!.golden.dir : kind === "cpu" ? "engine --backend cpu" : resolve(o.baseline),
+    },
     candidate: { backend: o.candidate },
     tier: o.tier,
     tierMeaning: TIERS[o.tier].meaning,
@@ -134,6 +153,7 @@ export async function accuracyReport(o: AccuracyOptions): Promise<AccuracyReport
 
 /** Drops the engine runs' dump paths (temporary dumps deleted after the run); golden paths stay. */
 export function forgetDumps(r: AccuracyReport): AccuracyReport {
-  const drop = <X extends { dumpDir: string | null; backend: string | null } | null>(run: X): X => (run && run.backend !== null ? { ...run, dumpDir: null } : run);
+  const drop = <X extends { dumpDir: string | null; backend: string | null } | null>(run: X): X =>
+    run && run.backend !== null ? { ...run, dumpDir: null } : run;
   return { ...r, cases: r.cases.map((c) => ({ ...c, baseline: drop(c.baseline), candidate: drop(c.candidate) })) };
 }

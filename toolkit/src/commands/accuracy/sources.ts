@@ -10,13 +10,16 @@ import { dumpFiles, transcribe } from "../../lib/transcribe.js";
 import type { CaseRecord, RunRecord } from "./compare.js";
 import type { Backend, BackendChoice } from "../../lib/backend.js";
 
-export type Obtained = { run: RunRecord; logits: LogitsMatrix | null; error?: undefined } | { error: string; run?: undefined };
+export type Obtained =
+  | { run: RunRecord; logits: LogitsMatrix | null; error?: undefined }
+  | { error: string; run?: undefined };
 
 /** A [steps, vocab] float32 .npy, or null when the file is absent. Throws on a malformed file. */
 function loadLogits(path: string): LogitsMatrix | null {
   if (!existsSync(path)) return null;
   const a = readNpyF32(path);
-  if (a.shape.length !== 2) throw new Error(`${path}: logits must be 2-D [steps, vocab], got shape [${a.shape.join(", ")}]`);
+  if (a.shape.length !== 2)
+    throw new Error(`${path}: logits must be 2-D [steps, vocab], got shape [${a.shape.join(", ")}]`);
   return { steps: a.shape[0]!, vocab: a.shape[1]!, data: a.data };
 }
 
@@ -56,13 +59,25 @@ export async function engineSide(o: EngineSide): Promise<Obtained> {
   if (t.backend !== o.expect) {
     return { error: `${o.backend} run: expected backend ${o.expect}, the engine reported ${t.backend} (${t.device})` };
   }
-  const run: RunRecord = { text: t.text, tokens: t.tokens, backend: t.backend, dumpDir: o.dumpDir, timingsMs: { ...t.timings_ms } };
+  const run: RunRecord = {
+    text: t.text,
+    tokens: t.tokens,
+    backend: t.backend,
+    dumpDir: o.dumpDir,
+    timingsMs: { ...t.timings_ms },
+  };
   return withLogits(run, dumpFiles(o.dumpDir).logits);
 }
 
 /** The fixture's golden outputs as a baseline. */
 export function goldenSide(fx: Fixture): Obtained {
-  const run: RunRecord = { text: fx.golden.text, tokens: fx.golden.tokens, backend: null, dumpDir: fx.golden.dir, timingsMs: null };
+  const run: RunRecord = {
+    text: fx.golden.text,
+    tokens: fx.golden.tokens,
+    backend: null,
+    dumpDir: fx.golden.dir,
+    timingsMs: null,
+  };
   return withLogits(run, fx.golden.logits);
 }
 
@@ -74,9 +89,11 @@ export function reportSide(reportPath: string, audio: string): Obtained {
   } catch (e) {
     return { error: `baseline report ${reportPath} is unreadable: ${(e as Error).message}` };
   }
-  if (report.kind !== "accuracy" || !Array.isArray(report.cases)) return { error: `baseline report ${reportPath} is not a vox accuracy report` };
+  if (report.kind !== "accuracy" || !Array.isArray(report.cases))
+    return { error: `baseline report ${reportPath} is not a vox accuracy report` };
   const cases = report.cases.filter((c) => c.candidate);
-  const hit = cases.find((c) => resolve(c.audio) === resolve(audio)) ?? cases.find((c) => basename(c.audio) === basename(audio));
+  const hit =
+    cases.find((c) => resolve(c.audio) === resolve(audio)) ?? cases.find((c) => basename(c.audio) === basename(audio));
   if (!hit?.candidate) return { error: `baseline report ${reportPath} has no successful case for ${basename(audio)}` };
   const dump = hit.candidate.dumpDir;
   return withLogits({ ...hit.candidate }, dump ? join(dump, "logits.npy") : null);

@@ -11,7 +11,8 @@ const METHOD = "voxtral --bench-copy";
 function parseCopyProbe(stdout: string): { gbps: number; bytes: number } | null {
   try {
     const j = JSON.parse(stdout) as { copy_gbps?: unknown; bytes?: unknown };
-    if (typeof j.copy_gbps === "number" && j.copy_gbps > 0 && typeof j.bytes === "number") return { gbps: j.copy_gbps, bytes: j.bytes };
+    if (typeof j.copy_gbps === "number" && j.copy_gbps > 0 && typeof j.bytes === "number")
+      return { gbps: j.copy_gbps, bytes: j.bytes };
   } catch {
     /* not JSON: reported below with the output */
   }

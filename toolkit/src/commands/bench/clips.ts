@@ -18,9 +18,16 @@ export interface SpeechSource {
 
 /** "3.6,11,180" -> [3.6, 11, 180]; throws UsageError on anything else. */
 export function parseSeconds(list: string): number[] {
-  const out = list.split(",").map((s) => s.trim()).filter((s) => s.length > 0).map(Number);
+  const out = list
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map(Number);
   if (out.length === 0 || out.some((x) => !Number.isFinite(x) || x <= 0 || x > 24 * 3600)) {
-    throw new UsageError(`--seconds wants a comma-separated list of positive lengths in seconds, got "${list}"`, "Example: --seconds 3.6,11,180");
+    throw new UsageError(
+      `--seconds wants a comma-separated list of positive lengths in seconds, got "${list}"`,
+      "Example: --seconds 3.6,11,180",
+    );
   }
   return out;
 }
@@ -33,7 +40,9 @@ export function clipName(seconds: number): string {
 /** Joins sources (longest first) and loops them into exactly `seconds` of audio. Pure. */
 export function makeClip(sources: readonly SpeechSource[], seconds: number): { pcm: Pcm; used: string[] } {
   if (sources.length === 0) throw new Error("makeClip: no speech sources");
-  const ordered = [...sources].sort((a, b) => b.pcm.samples.length - a.pcm.samples.length || a.path.localeCompare(b.path));
+  const ordered = [...sources].sort(
+    (a, b) => b.pcm.samples.length - a.pcm.samples.length || a.path.localeCompare(b.path),
+  );
   const want = Math.round(seconds * SAMPLE_RATE);
   const out = new Int16Array(want);
   const used: string[] = [];
@@ -82,7 +91,11 @@ export function findSpeech(dirs: readonly string[] = speechDirs()): SpeechSource
 }
 
 /** Writes one WAV per length into `dir`; returns the clips with their paths. */
-export function writeClips(secondsList: readonly number[], sources: readonly SpeechSource[], dir: string): Array<{ clip: Clip; path: string }> {
+export function writeClips(
+  secondsList: readonly number[],
+  sources: readonly SpeechSource[],
+  dir: string,
+): Array<{ clip: Clip; path: string }> {
   return secondsList.map((seconds) => {
     const { pcm, used } = makeClip(sources, seconds);
     const path = join(dir, `clip-${clipName(seconds)}.wav`);
@@ -94,12 +107,16 @@ export function writeClips(secondsList: readonly number[], sources: readonly Spe
 /** --audio FILE...: the files as they are (WAV, for its length). */
 export function audioClips(files: readonly string[]): Array<{ clip: Clip; path: string }> {
   return files.map((path) => {
-    if (!existsSync(path)) throw new InputError(`audio file ${path} does not exist`, "Check the path given to --audio.", true);
+    if (!existsSync(path))
+      throw new InputError(`audio file ${path} does not exist`, "Check the path given to --audio.", true);
     let pcm: Pcm;
     try {
       pcm = readWav(path);
     } catch (e) {
-      throw new InputError(`${(e as Error).message}`, "vox-bench reads 16-bit PCM WAV; convert with: ffmpeg -i IN -ar 16000 -ac 1 OUT.wav");
+      throw new InputError(
+        `${(e as Error).message}`,
+        "vox-bench reads 16-bit PCM WAV; convert with: ffmpeg -i IN -ar 16000 -ac 1 OUT.wav",
+      );
     }
     const seconds = pcm.samples.length / pcm.sampleRate;
     return { clip: { name: basename(path), seconds, sources: [basename(path)] }, path };

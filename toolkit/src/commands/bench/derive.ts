@@ -10,7 +10,6 @@ import type { ModelParams } from "../../lib/model.js";
 import type { Derived, Sample } from "./types.js";
 import type { Summary } from "../../lib/stats.js";
 
-
 /** Σ_{i<n} min(i + 1, w): keys each query attends to over a causal window of w. */
 export function windowedPairs(n: number, w: number): number {
   if (n <= w) return (n * (n + 1)) / 2;

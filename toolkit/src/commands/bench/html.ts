@@ -15,7 +15,13 @@ export function benchCharts(r: BenchReport): ChartSpec[] {
     refs: [{ value: 1, label: "1x" }],
     groups: clips.map((c) => ({
       label: c,
-      bars: ok.filter((x) => x.clip.name === c).map((x) => ({ label: x.backend, value: x.stats!.xRealTime.median, range: [x.stats!.xRealTime.min, x.stats!.xRealTime.max] as [number, number] })),
+      bars: ok
+        .filter((x) => x.clip.name === c)
+        .map((x) => ({
+          label: x.backend,
+          value: x.stats!.xRealTime.median,
+          range: [x.stats!.xRealTime.min, x.stats!.xRealTime.max] as [number, number],
+        })),
     })),
   };
   const step: ChartSpec = {
@@ -40,9 +46,26 @@ export function benchCharts(r: BenchReport): ChartSpec[] {
 
 export function renderHtml(r: BenchReport): string {
   const e = escapeHtml;
-  const model = r.model.source === "synthetic" ? `synthetic ${r.model.size} model (seed ${r.model.seed}, random BF16 weights, --ignore-eos)` : r.model.dir;
+  const model =
+    r.model.source === "synthetic"
+      ? `synthetic ${r.model.size} model (seed ${r.model.seed}, random BF16 weights, --ignore-eos)`
+      : r.model.dir;
   const samples = r.results.flatMap((x) =>
-    x.samples.map((s, i) => [x.backend, x.clip.name, String(i + 1), s.wallMs.toFixed(1), s.loadMs.toFixed(1), s.encoderAdapterMs.toFixed(1), s.prefillMs.toFixed(1), s.msPerStep.toFixed(3), s.firstTokenMs.toFixed(1), s.xRealTime.toFixed(2), s.peakRssMb.toFixed(0), s.gpuMemMb === null ? "–" : s.gpuMemMb.toFixed(0), String(s.nSteps)]),
+    x.samples.map((s, i) => [
+      x.backend,
+      x.clip.name,
+      String(i + 1),
+      s.wallMs.toFixed(1),
+      s.loadMs.toFixed(1),
+      s.encoderAdapterMs.toFixed(1),
+      s.prefillMs.toFixed(1),
+      s.msPerStep.toFixed(3),
+      s.firstTokenMs.toFixed(1),
+      s.xRealTime.toFixed(2),
+      s.peakRssMb.toFixed(0),
+      s.gpuMemMb === null ? "–" : s.gpuMemMb.toFixed(0),
+      String(s.nSteps),
+    ]),
   );
   const body = [
     `<h1>vox-bench — ${e(r.createdAt)}</h1>`,
@@ -56,7 +79,24 @@ export function renderHtml(r: BenchReport): string {
     `<ul>${r.bandwidth.map((b) => `<li>copy bandwidth ${e(b.backend)}: ${b.gbps ? `${b.gbps.toFixed(0)} GB/s (${e(b.method)})` : `not measured: ${e(b.error ?? "")}`}</li>`).join("")}`,
     `${r.sustained.map((s) => `<li>${e(sustainedLine(s))}</li>`).join("")}${r.notes.map((n) => `<li class="note">${e(n)}</li>`).join("")}</ul>`,
     `<h2>Raw samples</h2>`,
-    htmlTable(["backend", "clip", "#", "wall ms", "load ms", "enc+adapt ms", "prefill ms", "ms/step", "1st token ms", "x real time", "RSS MB", "GPU MB", "steps"], samples),
+    htmlTable(
+      [
+        "backend",
+        "clip",
+        "#",
+        "wall ms",
+        "load ms",
+        "enc+adapt ms",
+        "prefill ms",
+        "ms/step",
+        "1st token ms",
+        "x real time",
+        "RSS MB",
+        "GPU MB",
+        "steps",
+      ],
+      samples,
+    ),
     `<details><summary>Full environment (JSON)</summary><pre>${e(JSON.stringify({ environment: r.environment, engineBuild: r.engineBuild }, null, 2))}</pre></details>`,
   ].join("\n");
   return renderPage({ title: `vox-bench ${r.createdAt}`, body, charts: benchCharts(r) });

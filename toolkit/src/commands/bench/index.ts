@@ -27,52 +27,114 @@ import { runSustained } from "./sustained.js";
 import type { Backend, BenchReport, ModelInfo, Sustained } from "./types.js";
 
 export interface BenchArgs {
-  model?: string; synthetic?: string; seed: number; backend: string; audio?: string[]; seconds?: string;
-  repeat: number; warmup: number; threads?: number; ignoreEos?: boolean; sustained?: number; timeout: number;
-  json: boolean; csv: boolean; markdown: boolean; html: boolean; out?: string; live?: number;
+  model?: string;
+  synthetic?: string;
+  seed: number;
+  backend: string;
+  audio?: string[];
+  seconds?: string;
+  repeat: number;
+  warmup: number;
+  threads?: number;
+  ignoreEos?: boolean;
+  sustained?: number;
+  timeout: number;
+  json: boolean;
+  csv: boolean;
+  markdown: boolean;
+  html: boolean;
+  out?: string;
+  live?: number;
 }
 
 export function benchOptions<T>(y: Argv<T>): Argv<T & BenchArgs> {
   return y
     .option("model", { type: "string", describe: "model folder (params.json, consolidated.safetensors, tekken.json)" })
-    .option("synthetic", { type: "string", choices: ["full", "tiny"], describe: "bench a synthetic model (random BF16 weights; full = real shapes, ~8.9 GB, written once to the cache)" })
+    .option("synthetic", {
+      type: "string",
+      choices: ["full", "tiny"],
+      describe: "bench a synthetic model (random BF16 weights; full = real shapes, ~8.9 GB, written once to the cache)",
+    })
     .option("seed", { type: "number", default: 0, describe: "seed of the synthetic model" })
-    .option("backend", { type: "string", default: "auto", describe: "comma-separated backends: cpu,cuda (auto: cuda when the engine finds a GPU, else cpu)" })
+    .option("backend", {
+      type: "string",
+      default: "auto",
+      describe: "comma-separated backends: cpu,cuda (auto: cuda when the engine finds a GPU, else cpu)",
+    })
     .option("audio", { type: "string", array: true, describe: "16-bit PCM WAV files to bench on" })
     .option("seconds", { type: "string", describe: "clip lengths cut or looped from real speech (default 3.6,11,180)" })
     .option("repeat", { type: "number", default: 5, describe: "measured repetitions per backend and clip" })
     .option("warmup", { type: "number", default: 1, describe: "discarded runs before the measured ones" })
     .option("threads", { type: "number", describe: "engine CPU threads (engine default when absent)" })
-    .option("ignore-eos", { type: "boolean", describe: "decode through EOS (default: on for --synthetic, off for a real model)" })
-    .option("sustained", { type: "number", describe: "also one run of this many seconds per backend: ms/step, RSS and GPU memory per quarter" })
+    .option("ignore-eos", {
+      type: "boolean",
+      describe: "decode through EOS (default: on for --synthetic, off for a real model)",
+    })
+    .option("sustained", {
+      type: "number",
+      describe: "also one run of this many seconds per backend: ms/step, RSS and GPU memory per quarter",
+    })
     .option("timeout", { type: "number", default: 3600, describe: "seconds before one engine run is killed" })
-    .option("json", { type: "boolean", default: false, describe: "print the report JSON on stdout (no table, no progress)" })
+    .option("json", {
+      type: "boolean",
+      default: false,
+      describe: "print the report JSON on stdout (no table, no progress)",
+    })
     .option("csv", { type: "boolean", default: false, describe: "also write reports/bench-<time>.csv" })
     .option("markdown", { type: "boolean", default: false, describe: "also write reports/bench-<time>.md" })
-    .option("html", { type: "boolean", default: false, describe: "also write reports/bench-<time>.html (charts, works offline)" })
+    .option("html", {
+      type: "boolean",
+      default: false,
+      describe: "also write reports/bench-<time>.html (charts, works offline)",
+    })
     .option("out", { type: "string", describe: "folder for the reports (default $VOX_REPORTS_DIR or ./reports)" })
-    .option("live", { type: "number", describe: "N concurrent real-time sessions through vox serve: delta latency, steps behind, first delta (live.ts)" });
+    .option("live", {
+      type: "number",
+      describe: "N concurrent real-time sessions through vox serve: delta latency, steps behind, first delta (live.ts)",
+    });
 }
 
 /** "auto" | "cpu,cuda" -> the backends, checked against what the engine has. */
 function resolveBackends(spec: string, env: Environment): Backend[] {
   if (spec === "auto") return [env.cuda.available ? "cuda" : "cpu"];
-  const list = [...new Set(spec.split(",").map((s) => s.trim()).filter(Boolean))];
-  for (const b of list) if (b !== "cpu" && b !== "cuda") throw new UsageError(`unknown backend "${b}" in --backend ${spec}`, "Use --backend cpu, cuda or cpu,cuda.");
+  const list = [
+    ...new Set(
+      spec
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  ];
+  for (const b of list)
+    if (b !== "cpu" && b !== "cuda")
+      throw new UsageError(`unknown backend "${b}" in --backend ${spec}`, "Use --backend cpu, cuda or cpu,cuda.");
   if (list.length === 0) throw new UsageError("--backend names no backend", "Use --backend cpu, cuda or cpu,cuda.");
   if (list.includes("cuda") && !env.cuda.available) {
-    throw new VoxError(`--backend cuda, but the engine cannot use a GPU here: ${env.cuda.reason ?? "no CUDA device"}`, "Run npx vox-doctor for what to fix, or bench --backend cpu.", EXIT.failed);
+    throw new VoxError(
+      `--backend cuda, but the engine cannot use a GPU here: ${env.cuda.reason ?? "no CUDA device"}`,
+      "Run npx vox-doctor for what to fix, or bench --backend cpu.",
+      EXIT.failed,
+    );
   }
   return list as Backend[];
 }
 
 function checkArgs(a: BenchArgs): void {
   if (a.model && a.synthetic) throw new UsageError("--model and --synthetic exclude each other", "Pick one model.");
-  if (a.audio && a.seconds) throw new UsageError("--audio and --seconds exclude each other", "Bench given files (--audio) or made clips (--seconds).");
-  for (const [k, v, min] of [["repeat", a.repeat, 1], ["warmup", a.warmup, 0], ["seed", a.seed, 0]] as const) {
+  if (a.audio && a.seconds)
+    throw new UsageError(
+      "--audio and --seconds exclude each other",
+      "Bench given files (--audio) or made clips (--seconds).",
+    );
+  for (const [k, v, min] of [
+    ["repeat", a.repeat, 1],
+    ["warmup", a.warmup, 0],
+    ["seed", a.seed, 0],
+  ] as const) {
     if (!Number.isInteger(v) || v < min) throw new UsageError(`--${k} must be an integer >= ${min}, got ${v}`);
   }
-  if (a.sustained !== undefined && !(a.sustained > 0)) throw new UsageError(`--sustained must be a positive number of seconds, got ${a.sustained}`);
+  if (a.sustained !== undefined && !(a.sustained > 0))
+    throw new UsageError(`--sustained must be a positive number of seconds, got ${a.sustained}`);
   checkPositive("--timeout", a.timeout);
   checkPositive("--threads", a.threads, true);
   if (a.seconds !== undefined) parseSeconds(a.seconds);
@@ -99,7 +161,8 @@ export async function runBench(a: BenchArgs): Promise<number> {
   if (!existsSync(engine)) throw new EngineUnavailableError(`engine binary ${engine} does not exist`);
   progress.status("collecting environment facts ...");
   const environment = await collectEnvironment(engine);
-  if (!environment.engine.available) throw new EngineUnavailableError(`voxtral --info failed: ${environment.engine.error ?? "no answer"}`);
+  if (!environment.engine.available)
+    throw new EngineUnavailableError(`voxtral --info failed: ${environment.engine.error ?? "no answer"}`);
   const backends = resolveBackends(a.backend, environment);
 
   let modelDir: string;
@@ -108,7 +171,10 @@ export async function runBench(a: BenchArgs): Promise<number> {
     const size = a.synthetic as SyntheticSize;
     progress.status(`synthetic ${size} model (seed ${a.seed}) ...`);
     const { dir, written } = await ensureSynthetic({
-      size, seed: a.seed, engine, engineCommit: environment.engine.commit,
+      size,
+      seed: a.seed,
+      engine,
+      engineCommit: environment.engine.commit,
       onProgress: (done, total) => progress.status(`writing synthetic ${size} model: ${Progress.bar(done, total)}`),
     });
     progress.log(`${written ? "wrote" : "reusing"} synthetic ${size} model in ${dir}`);
@@ -117,7 +183,11 @@ export async function runBench(a: BenchArgs): Promise<number> {
   } else {
     modelDir = resolve(a.model ?? "voxtral-model");
     if (a.model === undefined && !existsSync(modelDir)) {
-      throw new InputError(`no model in ${modelDir}`, "Pass --model DIR with the downloaded model, or bench without a download: --synthetic full.", true);
+      throw new InputError(
+        `no model in ${modelDir}`,
+        "Pass --model DIR with the downloaded model, or bench without a download: --synthetic full.",
+        true,
+      );
     }
     checkModelDir(modelDir);
     model = { source: "dir", dir: modelDir, size: null, seed: null };
@@ -127,22 +197,39 @@ export async function runBench(a: BenchArgs): Promise<number> {
   try {
     params = parseParams(paramsText);
   } catch (e) {
-    throw new InputError((e as Error).message, "Check the model's params.json (npx vox-doctor --model DIR validates the folder).");
+    throw new InputError(
+      (e as Error).message,
+      "Check the model's params.json (npx vox-doctor --model DIR validates the folder).",
+    );
   }
-  const encWindow = (JSON.parse(paramsText) as { multimodal?: { whisper_model_args?: { encoder_args?: { sliding_window?: number } } } }).multimodal?.whisper_model_args?.encoder_args?.sliding_window ?? 750;
+  const encWindow =
+    (JSON.parse(paramsText) as { multimodal?: { whisper_model_args?: { encoder_args?: { sliding_window?: number } } } })
+      .multimodal?.whisper_model_args?.encoder_args?.sliding_window ?? 750;
   let bytesPerStep: number;
   try {
     bytesPerStep = (await engineModelFacts(modelDir, engine)).decoder_bytes_per_step;
   } catch (e) {
-    throw new InputError((e as Error).message, "Check the model's params.json (npx vox-doctor --model DIR validates the folder).");
+    throw new InputError(
+      (e as Error).message,
+      "Check the model's params.json (npx vox-doctor --model DIR validates the folder).",
+    );
   }
 
   const tmp = trackedTempDir("vox-bench-");
   try {
-    const clips = a.audio ? audioClips(a.audio) : writeClips(parseSeconds(a.seconds ?? "3.6,11,180"), findSpeech(), tmp);
+    const clips = a.audio
+      ? audioClips(a.audio)
+      : writeClips(parseSeconds(a.seconds ?? "3.6,11,180"), findSpeech(), tmp);
     const plan: Plan = {
-      model: modelDir, backends, clips, repeat: a.repeat, warmup: a.warmup,
-      ignoreEos: a.ignoreEos ?? a.synthetic !== undefined, threads: a.threads ?? null, engine, timeoutMs: a.timeout * 1000,
+      model: modelDir,
+      backends,
+      clips,
+      repeat: a.repeat,
+      warmup: a.warmup,
+      ignoreEos: a.ignoreEos ?? a.synthetic !== undefined,
+      threads: a.threads ?? null,
+      engine,
+      timeoutMs: a.timeout * 1000,
     };
     const notes: string[] = [];
     const bandwidth = [];
@@ -150,7 +237,11 @@ export async function runBench(a: BenchArgs): Promise<number> {
       progress.status(`measuring ${b} copy bandwidth ...`);
       const bw = await measureBandwidth(b, engine);
       bandwidth.push(bw);
-      progress.log(bw.gbps ? `${b} copy bandwidth: ${bw.gbps.toFixed(0)} GB/s (${bw.method})` : `${b} copy bandwidth not measured: ${bw.error}`);
+      progress.log(
+        bw.gbps
+          ? `${b} copy bandwidth: ${bw.gbps.toFixed(0)} GB/s (${bw.method})`
+          : `${b} copy bandwidth not measured: ${bw.error}`,
+      );
       if (bw.gbps === null) notes.push(`${b} copy bandwidth not measured (${bw.error}): no % of copy and no floor.`);
     }
     const raw = await runPlan(plan, progress);
@@ -162,7 +253,10 @@ export async function runBench(a: BenchArgs): Promise<number> {
         progress.status(`sustained ${b}: ${a.sustained} s of audio ...`);
         const s = await runSustained(plan, b, path, long?.clip.seconds ?? clips[0]!.clip.seconds);
         sustained.push(s);
-        if (s.stepTimes === "unavailable" && !s.failure) notes.push("ms/step per quarter needs per-step times from the engine (--json step_ms); this engine gives none.");
+        if (s.stepTimes === "unavailable" && !s.failure)
+          notes.push(
+            "ms/step per quarter needs per-step times from the engine (--json step_ms); this engine gives none.",
+          );
       }
     }
     const report: BenchReport = {
@@ -190,7 +284,14 @@ export async function runBench(a: BenchArgs): Promise<number> {
   }
 }
 
-export interface CompareArgs { base: string; new: string; threshold: string; alpha: number; json: boolean; out?: string }
+export interface CompareArgs {
+  base: string;
+  new: string;
+  threshold: string;
+  alpha: number;
+  json: boolean;
+  out?: string;
+}
 
 export function compareOptions<T>(y: Argv<T>): Argv<T & CompareArgs> {
   return y
@@ -199,7 +300,10 @@ export function compareOptions<T>(y: Argv<T>): Argv<T & CompareArgs> {
     .option("threshold", { type: "string", default: "5%", describe: "median change that counts (5% or 0.05)" })
     .option("alpha", { type: "number", default: 0.05, describe: "significance level of Welch's t-test" })
     .option("json", { type: "boolean", default: false, describe: "print the comparison JSON on stdout" })
-    .option("out", { type: "string", describe: "folder for the compare report (default $VOX_REPORTS_DIR or ./reports)" }) as Argv<T & CompareArgs>;
+    .option("out", {
+      type: "string",
+      describe: "folder for the compare report (default $VOX_REPORTS_DIR or ./reports)",
+    }) as Argv<T & CompareArgs>;
 }
 
 /** Reads a bench report and checks it against the schema (a wrong file is the user's input error). */
@@ -208,10 +312,18 @@ function loadBenchReport(path: string): BenchReport {
   try {
     data = JSON.parse(readFileSync(path, "utf8"));
   } catch (e) {
-    throw new InputError(`cannot read ${path} as JSON (${(e as Error).message})`, "Pass the .json written by vox-bench.", !existsSync(path));
+    throw new InputError(
+      `cannot read ${path} as JSON (${(e as Error).message})`,
+      "Pass the .json written by vox-bench.",
+      !existsSync(path),
+    );
   }
   const errors = schemaErrors("bench", data);
-  if (errors.length > 0) throw new InputError(`${path} is not a vox-bench report: ${errors.slice(0, 3).join("; ")}`, "Pass the .json written by vox-bench (reports/bench-<time>.json).");
+  if (errors.length > 0)
+    throw new InputError(
+      `${path} is not a vox-bench report: ${errors.slice(0, 3).join("; ")}`,
+      "Pass the .json written by vox-bench (reports/bench-<time>.json).",
+    );
   return data as BenchReport;
 }
 
@@ -219,9 +331,16 @@ export async function runCompare(a: CompareArgs): Promise<number> {
   const threshold = parseThreshold(a.threshold);
   if (!(a.alpha > 0 && a.alpha < 1)) throw new UsageError(`--alpha must be between 0 and 1, got ${a.alpha}`);
   prepareReportsDir(a.out, "--out");
-  const c = compareReports({ path: a.base, report: loadBenchReport(a.base) }, { path: a.new, report: loadBenchReport(a.new) }, { threshold, alpha: a.alpha });
+  const c = compareReports(
+    { path: a.base, report: loadBenchReport(a.base) },
+    { path: a.new, report: loadBenchReport(a.new) },
+    { threshold, alpha: a.alpha },
+  );
   if (c.rows.length === 0) {
-    throw new InputError("the two reports share no backend x clip with measurements", "Compare reports made with the same --backend and --seconds/--audio.");
+    throw new InputError(
+      "the two reports share no backend x clip with measurements",
+      "Compare reports made with the same --backend and --seconds/--audio.",
+    );
   }
   const written = writeReport("compare", c, { command: "compare", outDir: a.out });
   if (a.json) process.stdout.write(`${JSON.stringify(c, null, 2)}\n`);

@@ -14,7 +14,15 @@ import { ensureSynthetic, type SyntheticSize } from "../../lib/synthetic.js";
 import { readWav } from "../../lib/wav.js";
 import { type RealtimeRun, transcribeRealtime } from "../serve/client.js";
 import { startServer } from "../serve/index.js";
-import { CHUNK_MS, type LiveStream, type LiveTimelinePoint, type Percentiles, pooled, streamSummary, timeline } from "./live.js";
+import {
+  CHUNK_MS,
+  type LiveStream,
+  type LiveTimelinePoint,
+  type Percentiles,
+  pooled,
+  streamSummary,
+  timeline,
+} from "./live.js";
 import { Progress } from "./progress.js";
 
 export interface LiveArgs {
@@ -35,7 +43,15 @@ export interface LiveReport {
   command: string;
   environment: Environment;
   model: { dir: string; source: "dir" | "synthetic" };
-  settings: { streams: number; chunkMs: 80; delayMs: number; audio: string; audioSeconds: number; backend: "cpu" | "cuda"; device: string };
+  settings: {
+    streams: number;
+    chunkMs: 80;
+    delayMs: number;
+    audio: string;
+    audioSeconds: number;
+    backend: "cpu" | "cuda";
+    device: string;
+  };
   streams: LiveStream[];
   pooled: ReturnType<typeof pooled>;
   timeline: LiveTimelinePoint[];
@@ -45,14 +61,35 @@ export interface LiveReport {
 const ms = (p: Percentiles | null, k: keyof Percentiles) => (p ? String(Math.round(p[k])) : "–");
 
 export function renderLiveTable(r: LiveReport): string {
-  const t = new Table({ head: ["stream", "deltas", "p50 ms", "p95 ms", "max ms", "server p50 ms", "behind", "first delta ms", "errors"], style: { head: [], border: [] } });
+  const t = new Table({
+    head: ["stream", "deltas", "p50 ms", "p95 ms", "max ms", "server p50 ms", "behind", "first delta ms", "errors"],
+    style: { head: [], border: [] },
+  });
   for (const s of r.streams) {
-    t.push([String(s.index), String(s.deltas), ms(s.latencyMs, "p50"), ms(s.latencyMs, "p95"), ms(s.latencyMs, "max"), ms(s.serverLatencyMs, "p50"),
-      String(s.behindSteps), s.firstDeltaMs === null ? "–" : String(Math.round(s.firstDeltaMs)), String(s.errors.length)]);
+    t.push([
+      String(s.index),
+      String(s.deltas),
+      ms(s.latencyMs, "p50"),
+      ms(s.latencyMs, "p95"),
+      ms(s.latencyMs, "max"),
+      ms(s.serverLatencyMs, "p50"),
+      String(s.behindSteps),
+      s.firstDeltaMs === null ? "–" : String(Math.round(s.firstDeltaMs)),
+      String(s.errors.length),
+    ]);
   }
   const p = r.pooled;
-  t.push(["pooled", String(p.deltas), ms(p.latencyMs, "p50"), ms(p.latencyMs, "p95"), ms(p.latencyMs, "max"), "", String(p.behindSteps),
-    p.firstDeltaMs ? `${Math.round(p.firstDeltaMs.median)} (median)` : "–", ""]);
+  t.push([
+    "pooled",
+    String(p.deltas),
+    ms(p.latencyMs, "p50"),
+    ms(p.latencyMs, "p95"),
+    ms(p.latencyMs, "max"),
+    "",
+    String(p.behindSteps),
+    p.firstDeltaMs ? `${Math.round(p.firstDeltaMs.median)} (median)` : "–",
+    "",
+  ]);
   const s = r.settings;
   return `vox-bench --live ${s.streams}: ${s.audioSeconds.toFixed(1)} s of audio per stream at real time (${CHUNK_MS} ms appends), delay ${s.delayMs} ms, ${s.backend} on ${s.device}\n${t.toString()}\n`;
 }
@@ -72,8 +109,17 @@ export function liveChart(r: LiveReport): ChartSpec {
 
 export function renderLiveHtml(r: LiveReport): string {
   const e = escapeHtml;
-  const rows = r.streams.map((s) => [String(s.index), String(s.deltas), ms(s.latencyMs, "p50"), ms(s.latencyMs, "p95"), ms(s.latencyMs, "max"),
-    ms(s.serverLatencyMs, "p50"), String(s.behindSteps), s.firstDeltaMs === null ? "–" : String(Math.round(s.firstDeltaMs)), s.errors.join("; ")]);
+  const rows = r.streams.map((s) => [
+    String(s.index),
+    String(s.deltas),
+    ms(s.latencyMs, "p50"),
+    ms(s.latencyMs, "p95"),
+    ms(s.latencyMs, "max"),
+    ms(s.serverLatencyMs, "p50"),
+    String(s.behindSteps),
+    s.firstDeltaMs === null ? "–" : String(Math.round(s.firstDeltaMs)),
+    s.errors.join("; "),
+  ]);
   const body = [
     `<h1>vox-bench --live ${r.settings.streams} — ${e(r.createdAt)}</h1>`,
     `<p><code>${e(r.command)}</code></p>`,
@@ -81,7 +127,10 @@ export function renderLiveHtml(r: LiveReport): string {
     `<p>Latency: receipt of a delta minus the send time of the append holding the last sample it covers. Behind: deltas received more than two steps (160 ms) after the audio that decides them (end_ms + delay) was sent.</p>`,
     `<h2>Latency over time</h2><div class="chart" id="chart-latency"></div>`,
     `<h2>Per stream</h2>`,
-    htmlTable(["stream", "deltas", "p50 ms", "p95 ms", "max ms", "server p50 ms", "behind", "first delta ms", "errors"], rows),
+    htmlTable(
+      ["stream", "deltas", "p50 ms", "p95 ms", "max ms", "server p50 ms", "behind", "first delta ms", "errors"],
+      rows,
+    ),
     `<p>Pooled: ${r.pooled.deltas} deltas, p50 ${ms(r.pooled.latencyMs, "p50")} ms, p95 ${ms(r.pooled.latencyMs, "p95")} ms, max ${ms(r.pooled.latencyMs, "max")} ms, ${r.pooled.behindSteps} behind.</p>`,
     r.notes.length ? `<ul>${r.notes.map((n) => `<li class="note">${e(n)}</li>`).join("")}</ul>` : "",
   ].join("\n");
@@ -89,9 +138,11 @@ export function renderLiveHtml(r: LiveReport): string {
 }
 
 export async function runLive(a: LiveArgs): Promise<number> {
-  if (!Number.isInteger(a.live) || a.live < 1 || a.live > 256) throw new UsageError(`--live must be a number of streams from 1 to 256, got ${a.live}`);
+  if (!Number.isInteger(a.live) || a.live < 1 || a.live > 256)
+    throw new UsageError(`--live must be a number of streams from 1 to 256, got ${a.live}`);
   if (a.model && a.synthetic) throw new UsageError("--model and --synthetic exclude each other", "Pick one model.");
-  if (a.backend !== "auto" && a.backend !== "cpu" && a.backend !== "cuda") throw new UsageError(`--live takes one backend (auto, cpu or cuda), got ${a.backend}`);
+  if (a.backend !== "auto" && a.backend !== "cpu" && a.backend !== "cuda")
+    throw new UsageError(`--live takes one backend (auto, cpu or cuda), got ${a.backend}`);
   const progress = new Progress(!a.json);
   const engine = engineBinary();
   if (!existsSync(engine)) throw new EngineUnavailableError(`engine binary ${engine} does not exist`);
@@ -100,36 +151,74 @@ export async function runLive(a: LiveArgs): Promise<number> {
   let dir: string;
   let source: "dir" | "synthetic" = "dir";
   if (a.synthetic) {
-    const { dir: d } = await ensureSynthetic({ size: a.synthetic as SyntheticSize, seed: a.seed, engine, engineCommit: environment.engine.commit });
+    const { dir: d } = await ensureSynthetic({
+      size: a.synthetic as SyntheticSize,
+      seed: a.seed,
+      engine,
+      engineCommit: environment.engine.commit,
+    });
     dir = d;
     source = "synthetic";
   } else {
     dir = resolve(a.model ?? "voxtral-model");
-    if (!existsSync(join(dir, "params.json"))) throw new InputError(`no model in ${dir} (params.json missing)`, "Pass --model DIR, or --synthetic tiny|full.", true);
+    if (!existsSync(join(dir, "params.json")))
+      throw new InputError(
+        `no model in ${dir} (params.json missing)`,
+        "Pass --model DIR, or --synthetic tiny|full.",
+        true,
+      );
   }
   const audio = a.audio?.[0] ?? (isFixture(dir) ? readFixture(dir).audio : null);
-  if (!audio) throw new UsageError("--live needs speech to send", "Pass --audio FILE.wav (16 kHz mono 16-bit), or a fixture model (it brings its clip).");
+  if (!audio)
+    throw new UsageError(
+      "--live needs speech to send",
+      "Pass --audio FILE.wav (16 kHz mono 16-bit), or a fixture model (it brings its clip).",
+    );
   if (!existsSync(audio)) throw new InputError(`audio file ${audio} does not exist`, "Pass --audio FILE.wav.", true);
   const wav = readWav(audio);
-  if (wav.sampleRate !== 16000) throw new InputError(`${audio} is ${wav.sampleRate} Hz; --live sends 16 kHz PCM16`, "Convert it: ffmpeg -i IN -ar 16000 -ac 1 -c:a pcm_s16le out.wav");
+  if (wav.sampleRate !== 16000)
+    throw new InputError(
+      `${audio} is ${wav.sampleRate} Hz; --live sends 16 kHz PCM16`,
+      "Convert it: ffmpeg -i IN -ar 16000 -ac 1 -c:a pcm_s16le out.wav",
+    );
   const pcm = new Uint8Array(wav.samples.buffer, wav.samples.byteOffset, wav.samples.byteLength);
   progress.status(`starting vox serve on ${dir} ...`);
   const delayMs = isFixture(dir) ? readFixture(dir).delayMs : undefined;
   const { server, ready, addr, delay } = await startServer({
-    model: dir, backend: a.backend as "auto" | "cpu" | "cuda", delayMs, host: "127.0.0.1", port: 0, maxSessions: a.live + 1, apiKey: null, maxBodyBytes: 1 << 20,
+    model: dir,
+    backend: a.backend as "auto" | "cpu" | "cuda",
+    delayMs,
+    host: "127.0.0.1",
+    port: 0,
+    maxSessions: a.live + 1,
+    apiKey: null,
+    maxBodyBytes: 1 << 20,
   });
   let runs: RealtimeRun[];
   try {
     progress.status(`${a.live} stream(s) at real time, ${(wav.samples.length / 16000).toFixed(1)} s each ...`);
     const url = `ws://127.0.0.1:${addr.port}/v1/realtime`;
-    runs = await Promise.all(Array.from({ length: a.live }, () => transcribeRealtime({ url, model: server.models[0]!, pcm, paced: true, chunkBytes: (16_000 * CHUNK_MS * 2) / 1000 })));
+    runs = await Promise.all(
+      Array.from({ length: a.live }, () =>
+        transcribeRealtime({
+          url,
+          model: server.models[0]!,
+          pcm,
+          paced: true,
+          chunkBytes: (16_000 * CHUNK_MS * 2) / 1000,
+        }),
+      ),
+    );
   } finally {
     await server.close(5000);
   }
   const streams = runs.map((r, i) => streamSummary(r, i, delay));
   const notes: string[] = [];
   if (streams.some((s) => s.errors.length > 0)) notes.push("some streams got error events (see errors)");
-  if (isFixture(dir)) notes.push("a tiny fixture model: its text is meaningless; the latencies show the serving path, not the real model's speed");
+  if (isFixture(dir))
+    notes.push(
+      "a tiny fixture model: its text is meaningless; the latencies show the serving path, not the real model's speed",
+    );
   const report: LiveReport = {
     schemaVersion: 1,
     kind: "live",
@@ -137,14 +226,25 @@ export async function runLive(a: LiveArgs): Promise<number> {
     command: ["vox-bench", ...process.argv.slice(2)].join(" "),
     environment,
     model: { dir, source },
-    settings: { streams: a.live, chunkMs: CHUNK_MS, delayMs: delay, audio: resolve(audio), audioSeconds: wav.samples.length / 16000,
-      backend: ready.backend as "cpu" | "cuda", device: String(ready.device) },
+    settings: {
+      streams: a.live,
+      chunkMs: CHUNK_MS,
+      delayMs: delay,
+      audio: resolve(audio),
+      audioSeconds: wav.samples.length / 16000,
+      backend: ready.backend as "cpu" | "cuda",
+      device: String(ready.device),
+    },
     streams,
     pooled: pooled(runs, streams),
     timeline: timeline(runs),
     notes,
   };
-  const written = writeReport("live", report, { command: "bench-live", outDir: a.out, extra: { html: renderLiveHtml } });
+  const written = writeReport("live", report, {
+    command: "bench-live",
+    outDir: a.out,
+    extra: { html: renderLiveHtml },
+  });
   if (a.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else process.stdout.write(renderLiveTable(report));
   progress.log(`report: ${[written.json, ...Object.values(written.extra)].join(", ")}`);

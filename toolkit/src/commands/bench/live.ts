@@ -86,7 +86,9 @@ export function timeline(runs: readonly RealtimeRun[]): LiveTimelinePoint[] {
     points.push({
       second,
       latencyMs: runs.map((r, i) => {
-        const xs = r.deltas.map((d, k) => (Math.floor(d.end_ms / 1000) === second ? lat[i]![k]! : null)).filter((x): x is number => x !== null);
+        const xs = r.deltas
+          .map((d, k) => (Math.floor(d.end_ms / 1000) === second ? lat[i]![k]! : null))
+          .filter((x): x is number => x !== null);
         return xs.length ? percentile(xs, 50) : null;
       }),
     });
@@ -94,7 +96,10 @@ export function timeline(runs: readonly RealtimeRun[]): LiveTimelinePoint[] {
   return points;
 }
 
-export function pooled(runs: readonly RealtimeRun[], streams: readonly LiveStream[]): {
+export function pooled(
+  runs: readonly RealtimeRun[],
+  streams: readonly LiveStream[],
+): {
   deltas: number;
   latencyMs: Percentiles | null;
   behindSteps: number;
@@ -105,6 +110,8 @@ export function pooled(runs: readonly RealtimeRun[], streams: readonly LiveStrea
     deltas: streams.reduce((a, s) => a + s.deltas, 0),
     latencyMs: percentiles(runs.flatMap(clientLatencies)),
     behindSteps: streams.reduce((a, s) => a + s.behindSteps, 0),
-    firstDeltaMs: first.length ? { min: Math.min(...first), median: percentile(first, 50), max: Math.max(...first) } : null,
+    firstDeltaMs: first.length
+      ? { min: Math.min(...first), median: percentile(first, 50), max: Math.max(...first) }
+      : null,
   };
 }

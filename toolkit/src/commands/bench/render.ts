@@ -4,19 +4,41 @@ import Table from "cli-table3";
 import type { Summary } from "../../lib/stats.js";
 import type { BenchReport, Result, Sustained } from "./types.js";
 
-const f = (x: number | null | undefined, digits = 1): string => (x === null || x === undefined || !Number.isFinite(x) ? "–" : x.toFixed(digits));
-const ms = (s: Summary | null | undefined, digits = 1): string => (s ? `${f(s.median, digits)} ±${f(s.stddev, digits)}` : "–");
+const f = (x: number | null | undefined, digits = 1): string =>
+  x === null || x === undefined || !Number.isFinite(x) ? "–" : x.toFixed(digits);
+const ms = (s: Summary | null | undefined, digits = 1): string =>
+  s ? `${f(s.median, digits)} ±${f(s.stddev, digits)}` : "–";
 
 /** One line saying where it ran. */
 export function environmentLine(r: BenchReport): string {
   const e = r.environment;
-  const gpu = e.gpus.map((g) => `${g.name}${g.computeCapability ? ` (cc ${g.computeCapability})` : ""}`).join(", ") || "no GPU";
+  const gpu =
+    e.gpus.map((g) => `${g.name}${g.computeCapability ? ` (cc ${g.computeCapability})` : ""}`).join(", ") || "no GPU";
   const os = `${e.os.distro ?? e.os.platform} ${e.os.release}${e.os.wsl ? ` (WSL${e.os.wsl})` : ""}`;
-  const cuda = e.driver.version ? `driver ${e.driver.version}, CUDA ${e.driver.cudaVersion ?? "?"}` : "no NVIDIA driver";
+  const cuda = e.driver.version
+    ? `driver ${e.driver.version}, CUDA ${e.driver.cudaVersion ?? "?"}`
+    : "no NVIDIA driver";
   return `${gpu}; ${cuda}; cuBLAS ${e.cuda.cublasVersion ?? "–"}; ${os}; ${e.os.cpu} x${e.os.cores}; engine ${e.engine.commit?.slice(0, 10) ?? "?"}`;
 }
 
-export const HEAD = ["backend", "clip", "runs", "load ms", "mel ms", "enc+adapt ms", "prefill ms", "ms/step", "1st token ms", "wall s", "x real time", "RSS MB", "GPU MB", "dec GB/s", "% copy", "enc TFLOP/s"];
+export const HEAD = [
+  "backend",
+  "clip",
+  "runs",
+  "load ms",
+  "mel ms",
+  "enc+adapt ms",
+  "prefill ms",
+  "ms/step",
+  "1st token ms",
+  "wall s",
+  "x real time",
+  "RSS MB",
+  "GPU MB",
+  "dec GB/s",
+  "% copy",
+  "enc TFLOP/s",
+];
 
 export function row(r: Result): string[] {
   const s = r.stats;
@@ -47,7 +69,10 @@ export function renderTable(r: BenchReport): string {
   const t = new Table({ head: HEAD, style: { head: [], border: [] } });
   for (const res of r.results) t.push(row(res));
   const lines = [environmentLine(r), t.toString()];
-  for (const b of r.bandwidth) lines.push(`copy bandwidth ${b.backend}: ${b.gbps ? `${b.gbps.toFixed(0)} GB/s (${b.method})` : `not measured: ${b.error}`}`);
+  for (const b of r.bandwidth)
+    lines.push(
+      `copy bandwidth ${b.backend}: ${b.gbps ? `${b.gbps.toFixed(0)} GB/s (${b.method})` : `not measured: ${b.error}`}`,
+    );
   for (const s of r.sustained) lines.push(sustainedLine(s));
   for (const n of r.notes) lines.push(`note: ${n}`);
   return `${lines.join("\n")}\n`;
@@ -104,14 +129,31 @@ export function csvRows(r: BenchReport): Array<Record<string, string | number | 
 const mdEscape = (s: string) => s.replace(/\|/g, "\\|");
 
 export function renderMarkdown(r: BenchReport): string {
-  const out = [`# vox-bench ${r.createdAt}`, "", `\`${mdEscape(r.command)}\``, "", `**Environment:** ${mdEscape(environmentLine(r))}`, ""];
+  const out = [
+    `# vox-bench ${r.createdAt}`,
+    "",
+    `\`${mdEscape(r.command)}\``,
+    "",
+    `**Environment:** ${mdEscape(environmentLine(r))}`,
+    "",
+  ];
   const model = r.model.source === "synthetic" ? `synthetic ${r.model.size} (seed ${r.model.seed})` : r.model.dir;
-  out.push(`**Model:** ${mdEscape(model)}; decoder reads ${bytesText(r.model.decoderBytesPerStep)} per step. Repetitions ${r.settings.repeat}, warm-up ${r.settings.warmup}${r.settings.ignoreEos ? ", --ignore-eos" : ""}. Values: median ±stddev.`, "");
+  out.push(
+    `**Model:** ${mdEscape(model)}; decoder reads ${bytesText(r.model.decoderBytesPerStep)} per step. Repetitions ${r.settings.repeat}, warm-up ${r.settings.warmup}${r.settings.ignoreEos ? ", --ignore-eos" : ""}. Values: median ±stddev.`,
+    "",
+  );
   out.push(`| ${HEAD.join(" | ")} |`, `|${HEAD.map(() => "---").join("|")}|`);
   for (const res of r.results) out.push(`| ${row(res).map(mdEscape).join(" | ")} |`);
   out.push("");
-  for (const b of r.bandwidth) out.push(`- copy bandwidth ${b.backend}: ${b.gbps ? `${b.gbps.toFixed(0)} GB/s (${b.method})` : `not measured: ${mdEscape(b.error ?? "")}`}`);
-  for (const res of r.results) for (const fl of res.failures) out.push(`- FAILED ${res.backend} ${res.clip.name} ${fl.warmup ? "warm-up" : "run"} ${fl.repetition + 1}: ${mdEscape(fl.message)}`);
+  for (const b of r.bandwidth)
+    out.push(
+      `- copy bandwidth ${b.backend}: ${b.gbps ? `${b.gbps.toFixed(0)} GB/s (${b.method})` : `not measured: ${mdEscape(b.error ?? "")}`}`,
+    );
+  for (const res of r.results)
+    for (const fl of res.failures)
+      out.push(
+        `- FAILED ${res.backend} ${res.clip.name} ${fl.warmup ? "warm-up" : "run"} ${fl.repetition + 1}: ${mdEscape(fl.message)}`,
+      );
   for (const s of r.sustained) out.push(`- ${mdEscape(sustainedLine(s))}`);
   for (const n of r.notes) out.push(`- note: ${mdEscape(n)}`);
   return `${out.join("\n")}\n`;

@@ -26,7 +26,11 @@ export interface RawResult {
 }
 
 /** The engine's argument list for one transcription of `audio`. */
-export function engineArgs(plan: Pick<Plan, "model" | "ignoreEos" | "threads">, backend: Backend, audio: string): string[] {
+export function engineArgs(
+  plan: Pick<Plan, "model" | "ignoreEos" | "threads">,
+  backend: Backend,
+  audio: string,
+): string[] {
   const args = ["-d", plan.model, "-i", audio, "--backend", backend, "--json"];
   if (plan.ignoreEos) args.push("--ignore-eos");
   if (plan.threads !== null) args.push("--threads", String(plan.threads));
@@ -54,7 +58,9 @@ export async function runPlan(plan: Plan, progress: Progress): Promise<RawResult
               res.device = run.device;
               const s = toSample(run);
               if (!warm) res.samples.push(s);
-              progress.log(`[${done}/${total}] ${backend} ${clip.name}: ${label}: wall ${(s.wallMs / 1000).toFixed(2)} s, ${s.xRealTime.toFixed(1)}x real time, ${s.msPerStep.toFixed(2)} ms/step`);
+              progress.log(
+                `[${done}/${total}] ${backend} ${clip.name}: ${label}: wall ${(s.wallMs / 1000).toFixed(2)} s, ${s.xRealTime.toFixed(1)}x real time, ${s.msPerStep.toFixed(2)} ms/step`,
+              );
             }
           } catch (e) {
             message = (e as Error).message;

@@ -9,13 +9,26 @@ export interface EngineRun {
   audio_seconds: number;
   n_audio: number;
   n_steps: number;
-  timings_ms: Record<"load" | "mel" | "encoder" | "adapter" | "prefill" | "decode" | "decode_per_step" | "first_token" | "wall", number>;
+  timings_ms: Record<
+    "load" | "mel" | "encoder" | "adapter" | "prefill" | "decode" | "decode_per_step" | "first_token" | "wall",
+    number
+  >;
   peak_rss_mb: number;
   gpu_mem_mb: number | null;
   step_ms?: number[];
 }
 
-const TIMINGS = ["load", "mel", "encoder", "adapter", "prefill", "decode", "decode_per_step", "first_token", "wall"] as const;
+const TIMINGS = [
+  "load",
+  "mel",
+  "encoder",
+  "adapter",
+  "prefill",
+  "decode",
+  "decode_per_step",
+  "first_token",
+  "wall",
+] as const;
 
 /** Checks the shape; throws naming the first field that does not follow the contract. */
 export function parseEngineRun(stdout: string): EngineRun {
@@ -26,7 +39,8 @@ export function parseEngineRun(stdout: string): EngineRun {
     throw new Error(`engine --json printed no JSON object: ${JSON.stringify(stdout.slice(0, 160))}`);
   }
   const num = (v: unknown, what: string): number => {
-    if (typeof v !== "number" || !Number.isFinite(v)) throw new Error(`engine --json: ${what} is ${JSON.stringify(v)}, expected a number`);
+    if (typeof v !== "number" || !Number.isFinite(v))
+      throw new Error(`engine --json: ${what} is ${JSON.stringify(v)}, expected a number`);
     return v;
   };
   const t = j.timings_ms as Record<string, unknown> | undefined;

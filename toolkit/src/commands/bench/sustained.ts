@@ -48,14 +48,23 @@ export function parseComputeApps(csv: string, pid: number): number | null {
 const growth = (xs: Array<number | null>): number | null => {
   const first = xs[0];
   const last = xs[xs.length - 1];
-  return first !== null && first !== undefined && last !== null && last !== undefined && first > 0 ? (100 * (last - first)) / first : null;
+  return first !== null && first !== undefined && last !== null && last !== undefined && first > 0
+    ? (100 * (last - first)) / first
+    : null;
 };
 
 /** Pure: polls and step times -> quarters, growth and the flat verdict. */
-export function quarters(polls: readonly Poll[], fromMs: number, toMs: number, stepMs: readonly number[] | null): Pick<Sustained, "quarters" | "growthPct" | "flat"> {
+export function quarters(
+  polls: readonly Poll[],
+  fromMs: number,
+  toMs: number,
+  stepMs: readonly number[] | null,
+): Pick<Sustained, "quarters" | "growthPct" | "flat"> {
   const span = Math.max(1e-9, toMs - fromMs);
   const qs: Quarter[] = [1, 2, 3, 4].map((q) => {
-    const inQ = polls.filter((p) => p.t >= fromMs + ((q - 1) * span) / 4 && (q === 4 ? p.t <= toMs : p.t < fromMs + (q * span) / 4));
+    const inQ = polls.filter(
+      (p) => p.t >= fromMs + ((q - 1) * span) / 4 && (q === 4 ? p.t <= toMs : p.t < fromMs + (q * span) / 4),
+    );
     const maxOf = (k: "rssMb" | "gpuMemMb") => {
       const xs = inQ.map((p) => p[k]).filter((x): x is number => x !== null);
       return xs.length ? Math.max(...xs) : null;
@@ -68,13 +77,25 @@ export function quarters(polls: readonly Poll[], fromMs: number, toMs: number, s
     }
     return { quarter: q, msPerStep: ms, rssMb: maxOf("rssMb"), gpuMemMb: maxOf("gpuMemMb"), polls: inQ.length };
   });
-  const growthPct = { msPerStep: growth(qs.map((q) => q.msPerStep)), rssMb: growth(qs.map((q) => q.rssMb)), gpuMemMb: growth(qs.map((q) => q.gpuMemMb)) };
+  const growthPct = {
+    msPerStep: growth(qs.map((q) => q.msPerStep)),
+    rssMb: growth(qs.map((q) => q.rssMb)),
+    gpuMemMb: growth(qs.map((q) => q.gpuMemMb)),
+  };
   const measured = Object.values(growthPct).filter((g): g is number => g !== null);
   return { quarters: qs, growthPct, flat: measured.length ? measured.every((g) => g <= FLAT_PCT) : null };
 }
 
-export async function runSustained(plan: Plan, backend: Backend, clipPath: string, seconds: number): Promise<Sustained> {
-  const { process: proc, result } = startEngine(engineArgs(plan, backend, clipPath), { binary: plan.engine, timeoutMs: plan.timeoutMs });
+export async function runSustained(
+  plan: Plan,
+  backend: Backend,
+  clipPath: string,
+  seconds: number,
+): Promise<Sustained> {
+  const { process: proc, result } = startEngine(engineArgs(plan, backend, clipPath), {
+    binary: plan.engine,
+    timeoutMs: plan.timeoutMs,
+  });
   const t0 = performance.now();
   const polls: Poll[] = [];
   const smi = backend === "cuda" && which("nvidia-smi") !== null;
@@ -87,7 +108,9 @@ export async function runSustained(plan: Plan, backend: Backend, clipPath: strin
     ? setInterval(() => {
         if (busy || !proc.pid) return;
         busy = true;
-        void runCommand("nvidia-smi", ["--query-compute-apps=pid,used_memory", "--format=csv,noheader,nounits"], { timeoutMs: 5000 }).then((c) => {
+        void runCommand("nvidia-smi", ["--query-compute-apps=pid,used_memory", "--format=csv,noheader,nounits"], {
+          timeoutMs: 5000,
+        }).then((c) => {
           gpu = c.exitCode === 0 ? parseComputeApps(c.stdout, proc.pid!) : null;
           busy = false;
         });

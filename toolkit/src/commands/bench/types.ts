@@ -7,7 +7,17 @@ export type { Backend };
 
 /** The sample fields summarized over repetitions. */
 export const STAT_FIELDS = [
-  "loadMs", "melMs", "encoderAdapterMs", "prefillMs", "decodeMs", "msPerStep", "firstTokenMs", "wallMs", "xRealTime", "peakRssMb", "gpuMemMb",
+  "loadMs",
+  "melMs",
+  "encoderAdapterMs",
+  "prefillMs",
+  "decodeMs",
+  "msPerStep",
+  "firstTokenMs",
+  "wallMs",
+  "xRealTime",
+  "peakRssMb",
+  "gpuMemMb",
 ] as const;
 export type StatField = (typeof STAT_FIELDS)[number];
 

@@ -21,22 +21,31 @@ export interface PrecheckVerdict {
 
 /** The verdicts that stop the build: any fail; for CUDA also a toolkit warning (nvcc is required). */
 export function blocking(verdicts: readonly PrecheckVerdict[], backend: BuildBackend): PrecheckVerdict[] {
-  return verdicts.filter((v) => v.status === "fail" || (backend !== "cpu" && v.id === "toolkit" && v.status === "warn"));
+  return verdicts.filter(
+    (v) => v.status === "fail" || (backend !== "cpu" && v.id === "toolkit" && v.status === "warn"),
+  );
 }
 
 /** `--arch 80,86,sm_90` -> ["sm_80", "sm_86", "sm_90"]; `native` -> the GPUs' compute capabilities. */
 export function parseArchs(spec: string, gpuCcs: readonly string[]): string[] {
   if (spec === "native") {
     if (gpuCcs.length === 0) {
-      throw new UsageError("--arch native needs a visible GPU (nvidia-smi found none)", "Name the architectures instead, e.g. --arch 80,86,89,90 (see nvcc --list-gpu-arch).");
+      throw new UsageError(
+        "--arch native needs a visible GPU (nvidia-smi found none)",
+        "Name the architectures instead, e.g. --arch 80,86,89,90 (see nvcc --list-gpu-arch).",
+      );
     }
     return [...new Set(gpuCcs.map((cc) => `sm_${cc.replace(".", "")}`))].sort();
   }
-  const out = spec.split(",").map((s) => s.trim()).filter((s) => s.length > 0).map((s) => {
-    const m = /^(?:sm_|compute_)?(\d{2,3})[a-z]?$/.exec(s);
-    if (!m) throw new UsageError(`--arch: "${s}" is not an architecture`, "Use numbers like 80,86,89,90 or native.");
-    return `sm_${m[1]}`;
-  });
+  const out = spec
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map((s) => {
+      const m = /^(?:sm_|compute_)?(\d{2,3})[a-z]?$/.exec(s);
+      if (!m) throw new UsageError(`--arch: "${s}" is not an architecture`, "Use numbers like 80,86,89,90 or native.");
+      return `sm_${m[1]}`;
+    });
   if (out.length === 0) throw new UsageError("--arch is empty", "Use numbers like 80,86,89,90 or native.");
   return [...new Set(out)].sort();
 }
@@ -50,7 +59,10 @@ export interface MakeStep {
 export function makeSteps(backend: BuildBackend, archs: readonly string[], engineDir: string): MakeStep[] {
   const cpu: MakeStep = { name: "engine (cpu)", args: ["-C", engineDir] };
   if (backend === "cpu") return [cpu];
-  const cuda: MakeStep = { name: `kernels (${archs.join(" ")})`, args: ["-C", engineDir, "cuda", `ARCH=${archs.map((a) => a.replace("sm_", "")).join(" ")}`] };
+  const cuda: MakeStep = {
+    name: `kernels (${archs.join(" ")})`,
+    args: ["-C", engineDir, "cuda", `ARCH=${archs.map((a) => a.replace("sm_", "")).join(" ")}`],
+  };
   return [cpu, cuda];
 }
 

@@ -9,7 +9,15 @@ import { CHECKS, runChecks } from "../doctor/checks/index.js";
 import { collectFacts, collectors } from "../doctor/collect.js";
 import { gpus } from "../doctor/derive.js";
 import { parseNvccVersion } from "../doctor/parse.js";
-import { blocking, makeSteps, missingArchs, parseArchs, precheckIds, type BuildBackend, type PrecheckVerdict } from "./plan.js";
+import {
+  blocking,
+  makeSteps,
+  missingArchs,
+  parseArchs,
+  precheckIds,
+  type BuildBackend,
+  type PrecheckVerdict,
+} from "./plan.js";
 import { writeFileAtomic } from "../../lib/output.js";
 import type { BuildInfoSchema, BuildSchema } from "../../generated/schemas.js";
 
@@ -40,10 +48,30 @@ function tail(text: string, lines = 30): string {
 async function runMake(name: string, args: string[], env: NodeJS.ProcessEnv): Promise<StepRecord> {
   const command = `make ${args.join(" ")}`;
   process.stderr.write(`> ${command}\n`);
-  const r = await execa("make", args, { reject: false, env, extendEnv: false, all: true, stdout: ["pipe", process.stderr], stderr: ["pipe", process.stderr], encoding: "utf8", stdin: "ignore" });
+  const r = await execa("make", args, {
+    reject: false,
+    env,
+    extendEnv: false,
+    all: true,
+    stdout: ["pipe", process.stderr],
+    stderr: ["pipe", process.stderr],
+    encoding: "utf8",
+    stdin: "ignore",
+  });
   const all = typeof r.all === "string" ? r.all : "";
-  const why = r.signal ? `killed by ${r.signal}` : r.exitCode === undefined ? ((r as { code?: string }).code ?? r.shortMessage) : null;
-  return { name, command, exitCode: r.exitCode ?? null, durationMs: Math.round(r.durationMs), status: r.exitCode === 0 ? "pass" : "fail", outputTail: why ? `${tail(all)}\n${why}`.trim() : tail(all) };
+  const why = r.signal
+    ? `killed by ${r.signal}`
+    : r.exitCode === undefined
+      ? ((r as { code?: string }).code ?? r.shortMessage)
+      : null;
+  return {
+    name,
+    command,
+    exitCode: r.exitCode ?? null,
+    durationMs: Math.round(r.durationMs),
+    status: r.exitCode === 0 ? "pass" : "fail",
+    outputTail: why ? `${tail(all)}\n${why}`.trim() : tail(all),
+  };
 }
 
 /** The environment make runs in: --cuda-home becomes CUDA_HOME and its bin/ goes first on PATH. */
@@ -57,18 +85,31 @@ export async function buildReport(o: BuildOptions): Promise<BuildReport> {
   const env = buildEnv(o.cudaHome);
   const root = packageRoot();
   const engineDir = join(root, "engine");
-  const only = Object.fromEntries(["platform", "cpuBuild", "libraries", "nvcc", "gpu", "engine"].map((n) => [n, collectors[n]!]));
+  const only = Object.fromEntries(
+    ["platform", "cpuBuild", "libraries", "nvcc", "gpu", "engine"].map((n) => [n, collectors[n]!]),
+  );
   const facts = await collectFacts({ modelDir: root, env }, only);
   const ids = precheckIds(o.backend);
-  const prechecks: PrecheckVerdict[] = runChecks(facts, o.backend === "cpu" ? "cpu" : "cuda", CHECKS.filter((c) => ids.includes(c.id))).map((c) => ({ id: c.id, status: c.status, detail: c.detail, fix: c.fix }));
+  const prechecks: PrecheckVerdict[] = runChecks(
+    facts,
+    o.backend === "cpu" ? "cpu" : "cuda",
+    CHECKS.filter((c) => ids.includes(c.id)),
+  ).map((c) => ({ id: c.id, status: c.status, detail: c.detail, fix: c.fix }));
   const steps: StepRecord[] = [];
   let error: string | null = null;
   let archs: string[] = [];
   const stops = blocking(prechecks, o.backend);
   if (stops.length > 0) {
-    error = `pre-checks failed: ${stops.map((s) => `${s.id}: ${s.detail.split("\n")[0]}`).join("; ")}. Fix: ${stops.map((s) => s.fix).filter((f) => f).join(" ")}`;
+    error = `pre-checks failed: ${stops.map((s) => `${s.id}: ${s.detail.split("\n")[0]}`).join("; ")}. Fix: ${stops
+      .map((s) => s.fix)
+      .filter((f) => f)
+      .join(" ")}`;
   } else {
-    if (o.backend !== "cpu") archs = parseArchs(o.arch, gpus(facts).map((g) => g.cc));
+    if (o.backend !== "cpu")
+      archs = parseArchs(
+        o.arch,
+        gpus(facts).map((g) => g.cc),
+      );
     for (const s of makeSteps(o.backend, archs, engineDir)) {
       const rec = await runMake(s.name, s.args, env);
       steps.push(rec);
@@ -86,8 +127,15 @@ export async function buildReport(o: BuildOptions): Promise<BuildReport> {
     if (!info.available) error = `the engine was built but voxtral --info failed: ${info.error}`;
     else {
       const lacking = missingArchs(archs, info.cudaArchs);
-      if (lacking.length) error = `the engine does not embed kernels for ${lacking.join(", ")} (it has: ${info.cudaArchs.join(", ") || "none"}); check the ARCH handling of the cuda target in engine/`;
-      const flags = await execa("make", ["-s", "-C", engineDir, "info"], { reject: false, env, extendEnv: false, encoding: "utf8", stdin: "ignore" });
+      if (lacking.length)
+        error = `the engine does not embed kernels for ${lacking.join(", ")} (it has: ${info.cudaArchs.join(", ") || "none"}); check the ARCH handling of the cuda target in engine/`;
+      const flags = await execa("make", ["-s", "-C", engineDir, "info"], {
+        reject: false,
+        env,
+        extendEnv: false,
+        encoding: "utf8",
+        stdin: "ignore",
+      });
       buildInfo = {
         schemaVersion: SCHEMA_VERSION,
         kind: "build-info",

@@ -32,7 +32,9 @@ function readText(path: string): string | null {
 
 function listLibs(dir: string): string[] | null {
   try {
-    return readdirSync(dir).filter((n) => LIB_NAME.test(n)).sort();
+    return readdirSync(dir)
+      .filter((n) => LIB_NAME.test(n))
+      .sort();
   } catch {
     return null;
   }
@@ -47,19 +49,40 @@ function libDirsOfInterest(env: NodeJS.ProcessEnv): string[] {
     "/usr/lib/aarch64-linux-gnu",
     "/usr/lib64",
     "/usr/lib",
-    ...cudaHomes.flatMap((h) => [join(h, "lib64"), join(h, "lib64", "stubs"), join(h, "targets/x86_64-linux/lib"), join(h, "targets/x86_64-linux/lib/stubs")]),
+    ...cudaHomes.flatMap((h) => [
+      join(h, "lib64"),
+      join(h, "lib64", "stubs"),
+      join(h, "targets/x86_64-linux/lib"),
+      join(h, "targets/x86_64-linux/lib/stubs"),
+    ]),
     ...(env.LD_LIBRARY_PATH ?? "").split(":").filter((d) => d.length > 0),
   ];
   return [...new Set(dirs)];
 }
 
 function defaultFacts(modelDir: string, env: NodeJS.ProcessEnv): Facts {
-  const pick = (k: "PATH" | "LD_LIBRARY_PATH" | "CUDA_HOME" | "CUDA_PATH" | "VOX_ENGINE") => (env[k] !== undefined ? { [k]: env[k] } : {});
+  const pick = (k: "PATH" | "LD_LIBRARY_PATH" | "CUDA_HOME" | "CUDA_PATH" | "VOX_ENGINE") =>
+    env[k] !== undefined ? { [k]: env[k] } : {};
   return {
     factsVersion: 1,
     collectedAt: new Date().toISOString(),
-    platform: { os: process.platform, arch: process.arch, kernel: release(), hostname: hostname(), osRelease: null, procVersion: null, glibc: null, wslVersionOutput: null },
-    env: { ...pick("PATH"), ...pick("LD_LIBRARY_PATH"), ...pick("CUDA_HOME"), ...pick("CUDA_PATH"), ...pick("VOX_ENGINE") },
+    platform: {
+      os: process.platform,
+      arch: process.arch,
+      kernel: release(),
+      hostname: hostname(),
+      osRelease: null,
+      procVersion: null,
+      glibc: null,
+      wslVersionOutput: null,
+    },
+    env: {
+      ...pick("PATH"),
+      ...pick("LD_LIBRARY_PATH"),
+      ...pick("CUDA_HOME"),
+      ...pick("CUDA_PATH"),
+      ...pick("VOX_ENGINE"),
+    },
     nvidiaSmi: null,
     nvidiaSmiBanner: null,
     ldconfig: null,
@@ -72,7 +95,14 @@ function defaultFacts(modelDir: string, env: NodeJS.ProcessEnv): Facts {
     openblas: { pkgConfig: null, headers: [] },
     ffmpeg: { path: null, version: null },
     engine: { path: engineBinary(env), exists: false, info: null },
-    model: { dir: modelDir, exists: false, files: { "params.json": null, "consolidated.safetensors": null, "tekken.json": null }, paramsText: null, safetensors: null, tekken: null },
+    model: {
+      dir: modelDir,
+      exists: false,
+      files: { "params.json": null, "consolidated.safetensors": null, "tekken.json": null },
+      paramsText: null,
+      safetensors: null,
+      tekken: null,
+    },
     collectorErrors: {},
   };
 }
@@ -122,7 +152,10 @@ const collectors: Record<string, Collector> = {
       const libs = join(packageRoot(), "engine", "src", "cuda"); // libs.h: the engine's library search lists
       const build = await runCommand(cc, ["-O1", "-I", libs, "-o", exe, src, "-ldl"], { timeoutMs: 30_000 });
       if (build.exitCode !== 0) {
-        f.cudaProbe = { run: null, skipped: `probe did not compile: ${(build.stderr || build.error || "").trim().split("\n")[0]}` };
+        f.cudaProbe = {
+          run: null,
+          skipped: `probe did not compile: ${(build.stderr || build.error || "").trim().split("\n")[0]}`,
+        };
         return;
       }
       f.cudaProbe = { run: await runCommand(exe, [], { timeoutMs: 30_000, env }), skipped: null };
@@ -132,7 +165,8 @@ const collectors: Record<string, Collector> = {
   },
   async nvcc(f, env) {
     const homes = [env.CUDA_HOME, env.CUDA_PATH, "/usr/local/cuda"].filter((d): d is string => !!d);
-    const path = which("nvcc", env.PATH) ?? homes.map((h) => join(h, "bin", "nvcc")).find((p) => which(p) !== null) ?? null;
+    const path =
+      which("nvcc", env.PATH) ?? homes.map((h) => join(h, "bin", "nvcc")).find((p) => which(p) !== null) ?? null;
     f.nvcc.path = path;
     if (!path) return;
     f.nvcc.version = await runCommand(path, ["--version"]);
@@ -143,7 +177,8 @@ const collectors: Record<string, Collector> = {
     if (f.cc.path) f.cc.version = await runCommand(f.cc.path, ["--version"]);
     f.make.path = which("make", env.PATH);
     const pkgConfig = which("pkg-config", env.PATH);
-    if (pkgConfig) f.openblas.pkgConfig = await runCommand(pkgConfig, ["--modversion", "--cflags", "--libs", "openblas"]);
+    if (pkgConfig)
+      f.openblas.pkgConfig = await runCommand(pkgConfig, ["--modversion", "--cflags", "--libs", "openblas"]);
     f.openblas.headers = [
       "/usr/include/x86_64-linux-gnu/openblas-pthread/cblas.h",
       "/usr/include/aarch64-linux-gnu/openblas-pthread/cblas.h",
@@ -164,7 +199,15 @@ const collectors: Record<string, Collector> = {
     f.engine.exists = existsSync(f.engine.path);
     if (!f.engine.exists) return;
     const r = await runEngine(["--info"], { binary: f.engine.path, timeoutMs: 30_000 });
-    f.engine.info = { cmd: r.command, found: r.failureKind !== "spawn", exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, timedOut: r.timedOut, error: r.failure };
+    f.engine.info = {
+      cmd: r.command,
+      found: r.failureKind !== "spawn",
+      exitCode: r.exitCode,
+      stdout: r.stdout,
+      stderr: r.stderr,
+      timedOut: r.timedOut,
+      error: r.failure,
+    };
   },
   async model(f) {
     f.model = collectModel(f.model.dir);
@@ -202,7 +245,12 @@ export function collectModel(dir: string): ModelFacts {
     try {
       safetensors = readSafetensorsHeader(join(dir, "consolidated.safetensors"));
     } catch (e) {
-      safetensors = { fileSize: files["consolidated.safetensors"], headerLength: null, headerText: null, readError: (e as Error).message };
+      safetensors = {
+        fileSize: files["consolidated.safetensors"],
+        headerLength: null,
+        headerText: null,
+        readError: (e as Error).message,
+      };
     }
   }
   const tekken = files["tekken.json"] !== null ? summarizeTekken(readText(join(dir, "tekken.json"))) : null;
@@ -221,13 +269,17 @@ function summarizeTekken(text: string | null): TekkenFacts {
   }
   const special = Array.isArray(j.special_tokens)
     ? j.special_tokens
-        .filter((t): t is { rank: number; token_str: string } => typeof t?.rank === "number" && typeof t?.token_str === "string")
+        .filter(
+          (t): t is { rank: number; token_str: string } =>
+            typeof t?.rank === "number" && typeof t?.token_str === "string",
+        )
         .map((t) => ({ rank: t.rank, token_str: t.token_str }))
     : [];
   return {
     parseError: null,
     vocabSize: Array.isArray(j.vocab) ? j.vocab.length : null,
-    defaultNumSpecialTokens: typeof j.config?.default_num_special_tokens === "number" ? j.config.default_num_special_tokens : null,
+    defaultNumSpecialTokens:
+      typeof j.config?.default_num_special_tokens === "number" ? j.config.default_num_special_tokens : null,
     specialTokens: special,
   };
 }
@@ -247,7 +299,11 @@ export async function collectFacts(opts: CollectOptions, only: Record<string, Co
   await Promise.all(
     Object.entries(only).map(async ([name, collect]) => {
       try {
-        await withTimeout(Promise.resolve().then(() => collect(facts, env)), opts.timeoutMs ?? 20_000, name);
+        await withTimeout(
+          Promise.resolve().then(() => collect(facts, env)),
+          opts.timeoutMs ?? 20_000,
+          name,
+        );
       } catch (e) {
         facts.collectorErrors[name] = (e as Error).message;
       }

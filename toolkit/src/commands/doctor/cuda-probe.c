@@ -21,9 +21,12 @@ typedef int (*prop_fn)(int, int *); /* cublasGetProperty(libraryPropertyType, in
 static void json_str(const char *s) {
     putchar('"');
     for (; s && *s; s++) {
-        if (*s == '"' || *s == '\\') printf("\\%c", *s);
-        else if ((unsigned char)*s < 0x20) printf("\\u%04x", *s);
-        else putchar(*s);
+        if (*s == '"' || *s == '\\')
+            printf("\\%c", *s);
+        else if ((unsigned char)*s < 0x20)
+            printf("\\u%04x", *s);
+        else
+            putchar(*s);
     }
     putchar('"');
 }

@@ -2,7 +2,16 @@
 // the engine's --info, and where the loader would take libcuda.so.1 from.
 import { parseEngineInfo, type EngineInfo } from "../../lib/engine-info.js";
 import type { Facts } from "./facts.js";
-import { cudaIntToVersion, detectWsl, parseLdconfig, parseNvidiaSmi, parseSmiCudaVersion, type LdEntry, type SmiGpu, type WslInfo } from "./parse.js";
+import {
+  cudaIntToVersion,
+  detectWsl,
+  parseLdconfig,
+  parseNvidiaSmi,
+  parseSmiCudaVersion,
+  type LdEntry,
+  type SmiGpu,
+  type WslInfo,
+} from "./parse.js";
 
 export const WSL_LIB = "/usr/lib/wsl/lib";
 
@@ -24,7 +33,14 @@ export interface ProbeLib {
 }
 
 export interface ProbeResult {
-  libcuda: { path?: string; init?: number; init_name?: string; driver_version?: number; devices?: number; error?: string };
+  libcuda: {
+    path?: string;
+    init?: number;
+    init_name?: string;
+    driver_version?: number;
+    devices?: number;
+    error?: string;
+  };
   cublas: ProbeLib;
   cublasLt: ProbeLib;
 }
@@ -32,11 +48,12 @@ export interface ProbeResult {
 /** The probe's JSON, or null when it did not run or printed nothing usable. */
 export function probe(f: Facts): ProbeResult | null {
   const run = f.cudaProbe.run;
-  if (!run || run.exitCode !== 0) return null;
+  if (run?.exitCode !== 0) return null;
   try {
     const p = JSON.parse(run.stdout) as Partial<ProbeResult> | null;
     // Each part must be an object (a probe cut short, or edited facts, may lack one).
-    const obj = (x: unknown) => (typeof x === "object" && x !== null && !Array.isArray(x) ? x : { error: "the probe reported nothing for it" });
+    const obj = (x: unknown) =>
+      typeof x === "object" && x !== null && !Array.isArray(x) ? x : { error: "the probe reported nothing for it" };
     if (typeof p !== "object" || p === null) return null;
     return { ...p, libcuda: obj(p.libcuda), cublasLt: obj(p.cublasLt), cublas: obj(p.cublas) } as ProbeResult;
   } catch {
@@ -55,13 +72,13 @@ export function driverCuda(f: Facts): string | null {
 
 export function engineInfo(f: Facts): EngineInfo | null {
   const i = f.engine.info;
-  if (!i || i.exitCode !== 0) return null;
+  if (i?.exitCode !== 0) return null;
   return parseEngineInfo(i.stdout);
 }
 
 /** 64-bit ldconfig entries for a soname (in cache order: the first is what dlopen takes). */
 export function ldEntries(f: Facts, soname: string): LdEntry[] {
-  if (!f.ldconfig || f.ldconfig.exitCode !== 0) return [];
+  if (f.ldconfig?.exitCode !== 0) return [];
   return parseLdconfig(f.ldconfig.stdout).filter((e) => e.soname === soname && !/i386|x32/.test(e.flags));
 }
 

@@ -40,7 +40,8 @@ export function renderTable(r: DoctorReport, width = process.stdout.columns ?? 1
     colWidths: [3, 10, detailW, fixW],
     style: { head: [], border: [] },
   });
-  for (const c of r.checks) table.push([SYMBOL[c.status] ?? "?", c.id, wrap(c.detail, detailW - 2), wrap(c.fix ?? "", fixW - 2)]);
+  for (const c of r.checks)
+    table.push([SYMBOL[c.status] ?? "?", c.id, wrap(c.detail, detailW - 2), wrap(c.fix ?? "", fixW - 2)]);
   return `${table.toString()}\n${summaryLine(r)}`;
 }
 

@@ -16,7 +16,9 @@ export type DoctorReport = DoctorSchema;
  *  machine again. */
 function rawFactsOf(f: Facts, toolkit: { version: string; commit: string | null }): RawFacts {
   let info: RawFacts["info"] = null;
-  let infoError: string | null = f.engine.exists ? (f.engine.info?.error ?? null) : `engine not built (${f.engine.path} does not exist)`;
+  let infoError: string | null = f.engine.exists
+    ? (f.engine.info?.error ?? null)
+    : `engine not built (${f.engine.path} does not exist)`;
   try {
     const parsed = engineInfo(f);
     info = parsed ? { ...parsed, cuda: parsed.cuda ?? undefined } : null;
@@ -45,7 +47,10 @@ function exitCodeFor(s: DoctorReport["summary"], strict: boolean): 0 | 1 | 2 {
 }
 
 /** Runs the checks over the facts and builds the report, validated against its schema. */
-export function buildReport(f: Facts, opts: { backend: BackendChoice; strict: boolean; toolkit: { version: string; commit: string | null } }): DoctorReport {
+export function buildReport(
+  f: Facts,
+  opts: { backend: BackendChoice; strict: boolean; toolkit: { version: string; commit: string | null } },
+): DoctorReport {
   const checks = runChecks(f, opts.backend);
   const count = (s: string) => checks.filter((c) => c.status === s).length;
   const summary = { passed: count("pass"), warnings: count("warn"), failed: count("fail"), skipped: count("skip") };

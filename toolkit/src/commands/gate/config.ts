@@ -9,7 +9,6 @@ import type { BuildBackend } from "../build/plan.js";
 import type { BackendChoice } from "../../lib/backend.js";
 import type { GateConfigSchema } from "../../generated/schemas.js";
 
-
 export interface GateConfig {
   path: string;
   timeoutSeconds: number;
@@ -39,7 +38,11 @@ const FIX = "Edit the gate config to match checks/schemas/gate-config.schema.jso
 export function expandVars(p: string, configPath: string, env: NodeJS.ProcessEnv = process.env): string {
   return p.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
     const v = env[name];
-    if (v === undefined || v === "") throw new InputError(`${configPath} uses \${${name}}, which is not set`, `Set ${name} (e.g. the runner's model folder) before running vox gate.`);
+    if (v === undefined || v === "")
+      throw new InputError(
+        `${configPath} uses \${${name}}, which is not set`,
+        `Set ${name} (e.g. the runner's model folder) before running vox gate.`,
+      );
     return v;
   });
 }
@@ -57,15 +60,27 @@ export function normalizeConfig(raw: unknown, path: string): GateConfig {
   // A baseline is a keyword or a report path; only paths are resolved.
   const baseline = (b: string) => (b === "cpu" || b === "golden" || b === "reference" ? b : abs(b));
   const noManifest = c.accuracy.find((a) => (a.baseline === "reference") !== (a.manifest !== undefined));
-  if (noManifest) throw new InputError(`${path}: accuracy entry "${noManifest.name}" needs both "baseline": "reference" and "manifest", or neither`, FIX);
+  if (noManifest)
+    throw new InputError(
+      `${path}: accuracy entry "${noManifest.name}" needs both "baseline": "reference" and "manifest", or neither`,
+      FIX,
+    );
   const names = c.accuracy.map((a) => a.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
-  if (dup) throw new InputError(`${path}: accuracy entry name "${dup}" is used twice`, "Give every accuracy entry its own name (it names its report).");
+  if (dup)
+    throw new InputError(
+      `${path}: accuracy entry name "${dup}" is used twice`,
+      "Give every accuracy entry its own name (it names its report).",
+    );
   return {
     path: resolve(path),
     timeoutSeconds: c.timeoutSeconds ?? 300,
     build: { skip: c.build?.skip ?? false, backend: c.build?.backend ?? "cpu", arch: c.build?.arch ?? "native" },
-    smoke: (c.smoke ?? []).map((s) => ({ model: abs(s.model), ...(s.audio ? { audio: abs(s.audio) } : {}), backend: s.backend ?? "auto" })),
+    smoke: (c.smoke ?? []).map((s) => ({
+      model: abs(s.model),
+      ...(s.audio ? { audio: abs(s.audio) } : {}),
+      backend: s.backend ?? "auto",
+    })),
     accuracy: c.accuracy.map((a) => ({
       name: a.name,
       model: abs(a.model),
@@ -82,7 +97,12 @@ export function normalizeConfig(raw: unknown, path: string): GateConfig {
 }
 
 export function loadGateConfig(path: string): GateConfig {
-  if (!existsSync(path)) throw new InputError(`gate config ${path} not found`, "Pass --config FILE (see ci/gate.json in the vox repository).", true);
+  if (!existsSync(path))
+    throw new InputError(
+      `gate config ${path} not found`,
+      "Pass --config FILE (see ci/gate.json in the vox repository).",
+      true,
+    );
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, "utf8"));

@@ -21,18 +21,29 @@ import type { GateSchema } from "../../generated/schemas.js";
 export type Stage = GateSchema["stages"][number];
 
 /** The verdict over the stages: pass only when no stage failed or errored and at least one passed. */
-export function gateVerdict(stages: readonly Stage[]): { summary: GateReport["summary"]; status: GateReport["status"]; failing: string[] } {
+export function gateVerdict(stages: readonly Stage[]): {
+  summary: GateReport["summary"];
+  status: GateReport["status"];
+  failing: string[];
+} {
   const n = (pred: (s: Stage) => boolean) => stages.filter(pred).length;
   const bad = stages.filter((s) => s.status === "fail" || s.status === "error");
   const summary = { passed: n((s) => s.status === "pass"), failed: bad.length, skipped: n((s) => s.status === "skip") };
-  return { summary, status: summary.failed === 0 && summary.passed > 0 ? "pass" : "fail", failing: bad.map((s) => `${s.stage} ${s.name}`) };
+  return {
+    summary,
+    status: summary.failed === 0 && summary.passed > 0 ? "pass" : "fail",
+    failing: bad.map((s) => `${s.stage} ${s.name}`),
+  };
 }
 
 /** "ran on cpu", "ran on cpu, asked for cuda: <why>" for a stage's detail. */
 function backendNote(asked: string, ranOn: string[], env: Environment): string {
   const ran = ranOn.length ? `ran on ${ranOn.join(", ")}` : "ran on nothing";
   if (asked === "auto" || (ranOn.length > 0 && ranOn.every((b) => b === asked))) return ran;
-  const why = asked === "cuda" && !env.cuda.available ? `: the engine cannot use CUDA here (${env.cuda.reason ?? "no CUDA device"})` : "";
+  const why =
+    asked === "cuda" && !env.cuda.available
+      ? `: the engine cannot use CUDA here (${env.cuda.reason ?? "no CUDA device"})`
+      : "";
   return `${ran}, asked for ${asked}${why}`;
 }
 
@@ -82,7 +93,16 @@ function accuracyDetail(r: AccuracyReport): string {
   const failing = r.cases.filter((c) => c.status !== "pass");
   const head = `${r.summary.passed}/${r.summary.cases} cases within ${r.tier} (baseline ${r.baseline.kind}, candidate ${r.candidate.backend})`;
   if (!failing.length) return head;
-  return `${head}; ${failing.map((c) => c.error ?? c.verdicts.filter((v) => v.status === "fail").map((v) => `${v.metric} ${v.value} > limit ${v.limit}`.replace(">", v.op === ">=" ? "<" : ">")).join(", ")).join("; ")}`;
+  return `${head}; ${failing
+    .map(
+      (c) =>
+        c.error ??
+        c.verdicts
+          .filter((v) => v.status === "fail")
+          .map((v) => `${v.metric} ${v.value} > limit ${v.limit}`.replace(">", v.op === ">=" ? "<" : ">"))
+          .join(", "),
+    )
+    .join("; ")}`;
 }
 
 export async function gateReport(o: GateOptions): Promise<GateReport> {
@@ -95,36 +115,88 @@ export async function gateReport(o: GateOptions): Promise<GateReport> {
 
   let buildOk = true;
   if (o.skipBuild || c.build.skip) {
-    stages.push({ stage: "build", name: "build", status: "skip", detail: "skipped: using the engine as built", report: null, metrics: null });
+    stages.push({
+      stage: "build",
+      name: "build",
+      status: "skip",
+      detail: "skipped: using the engine as built",
+      report: null,
+      metrics: null,
+    });
   } else {
     const backend = o.buildBackend ?? c.build.backend;
     log(`gate: build (${backend})`);
     const b = await buildReport({ backend, arch: o.arch ?? c.build.arch });
     buildOk = b.status === "pass";
-    stages.push({ stage: "build", name: `build ${backend}`, status: b.status, detail: b.error ?? `built: backends ${b.buildInfo?.backends.join(", ")}; kernels ${b.buildInfo?.archsEmbedded.join(", ") || "none"}`, report: write("build", "build", b, { rows: buildRows }), metrics: null, asked: backend, ranOn: b.buildInfo?.backends ?? [] });
+    stages.push({
+      stage: "build",
+      name: `build ${backend}`,
+      status: b.status,
+      detail:
+        b.error ??
+        `built: backends ${b.buildInfo?.backends.join(", ")}; kernels ${b.buildInfo?.archsEmbedded.join(", ") || "none"}`,
+      report: write("build", "build", b, { rows: buildRows }),
+      metrics: null,
+      asked: backend,
+      ranOn: b.buildInfo?.backends ?? [],
+    });
   }
   const environment = await collectEnvironment();
   // The backend built for is the one under test, unless an entry or --candidate names one.
   const builtFor = o.skipBuild || c.build.skip ? o.buildBackend : (o.buildBackend ?? c.build.backend);
-  const askFor = (entry: BackendChoice): BackendChoice => o.candidate ?? (entry === "auto" && builtFor === "cuda" ? "cuda" : entry);
+  const askFor = (entry: BackendChoice): BackendChoice =>
+    o.candidate ?? (entry === "auto" && builtFor === "cuda" ? "cuda" : entry);
 
   for (const s of c.smoke) {
     const backend = askFor(s.backend);
     const name = `smoke ${s.model.split("/").at(-1)} (${backend})`;
     if (!buildOk) {
-      stages.push({ stage: "smoke", name, status: "skip", detail: "skipped: the build failed", report: null, metrics: null });
+      stages.push({
+        stage: "smoke",
+        name,
+        status: "skip",
+        detail: "skipped: the build failed",
+        report: null,
+        metrics: null,
+      });
       continue;
     }
     log(`gate: ${name}`);
     try {
-      const r = await smokeReport({ ...resolveSmokeInputs(s), backend, ffmpegAudio: defaultOgg(), timeoutMs, environment });
+      const r = await smokeReport({
+        ...resolveSmokeInputs(s),
+        backend,
+        ffmpegAudio: defaultOgg(),
+        timeoutMs,
+        environment,
+      });
       const failed = r.checks.filter((x) => x.status === "fail");
       const ranOn = [...new Set(r.checks.flatMap((x) => (x.backend ? [x.backend] : [])))].sort();
-      const head = failed.length ? failed.map((x) => `${x.id}: ${x.detail}`).join("; ") : `${r.summary.passed} checks passed, ${r.summary.skipped} skipped`;
+      const head = failed.length
+        ? failed.map((x) => `${x.id}: ${x.detail}`).join("; ")
+        : `${r.summary.passed} checks passed, ${r.summary.skipped} skipped`;
       const detail = `${head} (${backendNote(backend, ranOn, environment)})`;
-      stages.push({ stage: "smoke", name, status: r.status, detail, report: write("smoke", "smoke", r, { rows: smokeRows }), metrics: null, asked: backend, ranOn });
+      stages.push({
+        stage: "smoke",
+        name,
+        status: r.status,
+        detail,
+        report: write("smoke", "smoke", r, { rows: smokeRows }),
+        metrics: null,
+        asked: backend,
+        ranOn,
+      });
     } catch (e) {
-      stages.push({ stage: "smoke", name, status: "error", detail: (e as Error).message, report: null, metrics: null, asked: backend, ranOn: [] });
+      stages.push({
+        stage: "smoke",
+        name,
+        status: "error",
+        detail: (e as Error).message,
+        report: null,
+        metrics: null,
+        asked: backend,
+        ranOn: [],
+      });
     }
   }
 
@@ -132,19 +204,49 @@ export async function gateReport(o: GateOptions): Promise<GateReport> {
     const candidate = askFor(a.candidate);
     const name = `${a.name} (${a.baseline === "cpu" || a.baseline === "golden" || a.baseline === "reference" ? a.baseline : "report"} vs ${candidate}, ${a.tier})`;
     if (!buildOk) {
-      stages.push({ stage: "accuracy", name, status: "skip", detail: "skipped: the build failed", report: null, metrics: null });
+      stages.push({
+        stage: "accuracy",
+        name,
+        status: "skip",
+        detail: "skipped: the build failed",
+        report: null,
+        metrics: null,
+      });
       continue;
     }
     log(`gate: accuracy ${name}`);
     const dumpRoot = trackedTempDir("vox-gate-");
     try {
-      const r = forgetDumps(await accuracyReport({ ...a, overrides: a.tolerance, candidate, timeoutMs, dumpRoot, environment }));
-      const report = write("accuracy", `accuracy-${a.name}`, r, { rows: accuracyRows, extra: { md: accuracyMarkdown } });
+      const r = forgetDumps(
+        await accuracyReport({ ...a, overrides: a.tolerance, candidate, timeoutMs, dumpRoot, environment }),
+      );
+      const report = write("accuracy", `accuracy-${a.name}`, r, {
+        rows: accuracyRows,
+        extra: { md: accuracyMarkdown },
+      });
       const ranOn = [...new Set(r.cases.flatMap((x) => (x.candidate?.backend ? [x.candidate.backend] : [])))].sort();
       const detail = `${accuracyDetail(r)} (candidate ${backendNote(candidate, ranOn, environment)})`;
-      stages.push({ stage: "accuracy", name, status: r.status, detail, report, metrics: worstMetrics(r), asked: candidate, ranOn });
+      stages.push({
+        stage: "accuracy",
+        name,
+        status: r.status,
+        detail,
+        report,
+        metrics: worstMetrics(r),
+        asked: candidate,
+        ranOn,
+      });
     } catch (e) {
-      stages.push({ stage: "accuracy", name, status: "error", detail: (e as Error).message, report: null, metrics: null, asked: candidate, ranOn: [] });
+      stages.push({
+        stage: "accuracy",
+        name,
+        status: "error",
+        detail: (e as Error).message,
+        report: null,
+        metrics: null,
+        asked: candidate,
+        ranOn: [],
+      });
     } finally {
       rmTracked(dumpRoot);
     }

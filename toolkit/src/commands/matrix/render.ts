@@ -1,21 +1,64 @@
 // matrix/MATRIX.md from matrix.json: one table row per environment. Pure.
 import type { Matrix, MatrixRow, Status } from "./row.js";
 
-const SYMBOL: Record<Status, string> = { pass: "✅ pass", warn: "⚠️ warn", fail: "❌ fail", error: "❌ error", "not run": "– not run" };
+const SYMBOL: Record<Status, string> = {
+  pass: "✅ pass",
+  warn: "⚠️ warn",
+  fail: "❌ fail",
+  error: "❌ error",
+  "not run": "– not run",
+};
 const esc = (s: string) => s.replace(/\|/g, "\\|");
 
 function cells(r: MatrixRow): string[] {
-  const gpu = r.gpu ? `${r.gpu.name}${r.gpu.computeCapability ? ` (sm_${r.gpu.computeCapability.replace(".", "")})` : ""}` : "no GPU";
+  const gpu = r.gpu
+    ? `${r.gpu.name}${r.gpu.computeCapability ? ` (sm_${r.gpu.computeCapability.replace(".", "")})` : ""}`
+    : "no GPU";
   const mem = r.gpu?.memoryMb ? `${(r.gpu.memoryMb / 1024).toFixed(0)} GiB` : "–";
   const os = `${r.os.distro ?? "?"}, ${r.os.kernel}${r.os.wsl ? ` (WSL${r.os.wsl})` : ""}`;
   const b = r.bench;
-  const speed = b ? `${b.xRealTime.toFixed(b.xRealTime < 10 ? 2 : 1)}x (${b.backend}, ${b.clipSeconds} s, ${b.model})` : "–";
-  const step = b ? `${b.msPerStep.toFixed(2)}${b.floorMsPerStep ? ` (floor ${b.floorMsPerStep.toFixed(2)})` : ""}` : "–";
-  return [gpu, mem, os, r.driver ?? "–", r.cudaDriver ?? "–", r.cudaToolkit ?? "–", r.cublas === null ? "–" : String(r.cublas), r.engineCommit?.slice(0, 10) ?? "–",
-    SYMBOL[r.status.doctor], SYMBOL[r.status.build], SYMBOL[r.status.smoke], SYMBOL[r.status.accuracy], speed, step, r.addedAt.slice(0, 10)];
+  const speed = b
+    ? `${b.xRealTime.toFixed(b.xRealTime < 10 ? 2 : 1)}x (${b.backend}, ${b.clipSeconds} s, ${b.model})`
+    : "–";
+  const step = b
+    ? `${b.msPerStep.toFixed(2)}${b.floorMsPerStep ? ` (floor ${b.floorMsPerStep.toFixed(2)})` : ""}`
+    : "–";
+  return [
+    gpu,
+    mem,
+    os,
+    r.driver ?? "–",
+    r.cudaDriver ?? "–",
+    r.cudaToolkit ?? "–",
+    r.cublas === null ? "–" : String(r.cublas),
+    r.engineCommit?.slice(0, 10) ?? "–",
+    SYMBOL[r.status.doctor],
+    SYMBOL[r.status.build],
+    SYMBOL[r.status.smoke],
+    SYMBOL[r.status.accuracy],
+    speed,
+    step,
+    r.addedAt.slice(0, 10),
+  ];
 }
 
-const HEAD = ["GPU", "memory", "OS / kernel", "driver", "CUDA (driver)", "nvcc", "cuBLAS", "engine", "doctor", "build", "smoke", "accuracy", "times real time (clip)", "decoder ms/step", "added"];
+const HEAD = [
+  "GPU",
+  "memory",
+  "OS / kernel",
+  "driver",
+  "CUDA (driver)",
+  "nvcc",
+  "cuBLAS",
+  "engine",
+  "doctor",
+  "build",
+  "smoke",
+  "accuracy",
+  "times real time (clip)",
+  "decoder ms/step",
+  "added",
+];
 
 export function renderMatrix(m: Matrix): string {
   const lines = [

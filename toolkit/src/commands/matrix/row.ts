@@ -19,7 +19,12 @@ export type Matrix = MatrixSchema;
 
 export interface LoadedReport {
   name: string;
-  data: { kind?: unknown; environment?: Environment; status?: unknown; summary?: { failed?: number; warnings?: number } } & Record<string, unknown>;
+  data: {
+    kind?: unknown;
+    environment?: Environment;
+    status?: unknown;
+    summary?: { failed?: number; warnings?: number };
+  } & Record<string, unknown>;
 }
 
 /** A report's verdict: `status` for build/smoke/accuracy, the summary counts for doctor. */
@@ -59,7 +64,10 @@ function carried(r: LoadedReport["data"]): Partial<Record<Check, Status>> {
 }
 
 /** Per check, the status of the newest report carrying it (ties: the later one given). */
-export function newestStatuses(reports: readonly LoadedReport[]): { status: MatrixRow["status"]; statusAt: NonNullable<MatrixRow["statusAt"]> } {
+export function newestStatuses(reports: readonly LoadedReport[]): {
+  status: MatrixRow["status"];
+  statusAt: NonNullable<MatrixRow["statusAt"]>;
+} {
   const best: Partial<Record<Check, { t: number; status: Status }>> = {};
   for (const r of reports) {
     const t = reportTime(r.data) ?? -Infinity;
@@ -76,7 +84,18 @@ export function newestStatuses(reports: readonly LoadedReport[]): { status: Matr
 /** The environment facts that make a row distinct. */
 function rowKey(e: Environment): string {
   const g = e.gpus[0];
-  return [e.os.distro ?? e.os.platform, e.os.release, e.os.wsl ? `WSL${e.os.wsl}` : "", g ? `${g.name} ${g.computeCapability ?? ""}` : "no GPU", e.driver.version ?? "", e.cuda.nvccVersion ?? "", e.cuda.cublasVersion ?? "", e.engine.commit ?? ""].filter((x) => x !== "").join(" | ");
+  return [
+    e.os.distro ?? e.os.platform,
+    e.os.release,
+    e.os.wsl ? `WSL${e.os.wsl}` : "",
+    g ? `${g.name} ${g.computeCapability ?? ""}` : "no GPU",
+    e.driver.version ?? "",
+    e.cuda.nvccVersion ?? "",
+    e.cuda.cublasVersion ?? "",
+    e.engine.commit ?? "",
+  ]
+    .filter((x) => x !== "")
+    .join(" | ");
 }
 
 function benchSummary(b: BenchReport): MatrixRow["bench"] {
@@ -89,7 +108,10 @@ function benchSummary(b: BenchReport): MatrixRow["bench"] {
   const s = pick.stats!;
   return {
     backend: pick.backend,
-    model: b.model.source === "synthetic" ? `synthetic-${b.model.size}-${b.model.seed}` : (b.model.dir.split(/[\\/]/).filter(Boolean).at(-1) ?? b.model.dir),
+    model:
+      b.model.source === "synthetic"
+        ? `synthetic-${b.model.size}-${b.model.seed}`
+        : (b.model.dir.split(/[\\/]/).filter(Boolean).at(-1) ?? b.model.dir),
     clipSeconds: pick.clip.seconds,
     xRealTime: s.xRealTime.median,
     msPerStep: s.msPerStep.median,
@@ -103,11 +125,17 @@ function benchSummary(b: BenchReport): MatrixRow["bench"] {
 export function makeRow(reports: readonly LoadedReport[], now = new Date()): MatrixRow {
   const withEnv = reports.filter((r) => r.data.environment);
   const benches = reports.filter((r) => r.data.kind === "bench");
-  const bench = benches.reduce<LoadedReport | undefined>((a, r) => (a && (reportTime(a.data) ?? 0) > (reportTime(r.data) ?? 0) ? a : r), undefined);
+  const bench = benches.reduce<LoadedReport | undefined>(
+    (a, r) => (a && (reportTime(a.data) ?? 0) > (reportTime(r.data) ?? 0) ? a : r),
+    undefined,
+  );
   const env = (bench ?? withEnv[0])?.data.environment;
   if (!env) throw new Error("none of the reports carries an environment block");
   const hosts = new Set(withEnv.map((r) => r.data.environment!.host));
-  if (hosts.size > 1) throw new Error(`the reports come from ${hosts.size} different machines (host hashes ${[...hosts].join(", ")}); add one machine's reports at a time`);
+  if (hosts.size > 1)
+    throw new Error(
+      `the reports come from ${hosts.size} different machines (host hashes ${[...hosts].join(", ")}); add one machine's reports at a time`,
+    );
   const { status, statusAt } = newestStatuses(reports);
   const g = env.gpus[0];
   return {
@@ -147,7 +175,13 @@ export function addRow(m: Matrix, row: MatrixRow): Matrix {
         else delete statusAt[c];
       }
     }
-    merged = { ...row, status, statusAt, bench: row.bench ?? old.bench, reports: [...new Set([...old.reports, ...row.reports])] };
+    merged = {
+      ...row,
+      status,
+      statusAt,
+      bench: row.bench ?? old.bench,
+      reports: [...new Set([...old.reports, ...row.reports])],
+    };
   }
   return { schemaVersion: 1, rows: [...m.rows.filter((r) => r.key !== row.key), merged] };
 }

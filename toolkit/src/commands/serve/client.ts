@@ -37,7 +37,10 @@ export interface RealtimeOptions {
 }
 
 /** Opens the socket and waits for session.created. */
-export function connect(url: string, apiKey?: string): Promise<{ ws: WebSocket; created: Record<string, unknown>; events: Received[] }> {
+export function connect(
+  url: string,
+  apiKey?: string,
+): Promise<{ ws: WebSocket; created: Record<string, unknown>; events: Received[] }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, apiKey ? { headers: { authorization: `Bearer ${apiKey}` } } : {});
     const events: Received[] = [];
@@ -59,7 +62,10 @@ export function send(ws: WebSocket, event: Record<string, unknown>): void {
 }
 
 export function appendEvent(pcm: Uint8Array): Record<string, unknown> {
-  return { type: "input_audio_buffer.append", audio: Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength).toString("base64") };
+  return {
+    type: "input_audio_buffer.append",
+    audio: Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength).toString("base64"),
+  };
 }
 
 /** One whole utterance: update, commit, appends, final commit; resolves at transcription.done (or an error that ends it). */
@@ -67,13 +73,21 @@ export async function transcribeRealtime(o: RealtimeOptions): Promise<RealtimeRu
   const { ws, events } = await connect(o.url, o.apiKey);
   const run: RealtimeRun = { events, deltas: [], done: null, errors: [], sentAt: [], startedAt: 0 };
   const finished = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no transcription.done within ${o.timeoutMs ?? 120_000} ms`)), o.timeoutMs ?? 120_000);
+    const timer = setTimeout(
+      () => reject(new Error(`no transcription.done within ${o.timeoutMs ?? 120_000} ms`)),
+      o.timeoutMs ?? 120_000,
+    );
     ws.on("message", (d) => {
       const at = Date.now();
       const event = JSON.parse(d.toString()) as Record<string, unknown>;
       events.push({ at, event });
       if (event.type === "transcription.delta") {
-        run.deltas.push({ at, delta: String(event.delta), latency_ms: event.latency_ms as number | null, end_ms: Number(event.end_ms) });
+        run.deltas.push({
+          at,
+          delta: String(event.delta),
+          latency_ms: event.latency_ms as number | null,
+          end_ms: Number(event.end_ms),
+        });
       } else if (event.type === "transcription.done") {
         run.done = { text: String(event.text), usage: event.usage as Record<string, number> };
         clearTimeout(timer);

@@ -145,7 +145,11 @@ export class EngineClient {
     // Writes to a process that just died fail with EPIPE; the exit handler below deals with it.
     (proc.stdin as Writable).on("error", () => {});
     void result.then((r) =>
-      this.#onExit(proc, r.failure ?? `engine exited (${r.exitCode ?? r.signal})`, r.failureKind === "spawn" ? null : r.exitCode),
+      this.#onExit(
+        proc,
+        r.failure ?? `engine exited (${r.exitCode ?? r.signal})`,
+        r.failureKind === "spawn" ? null : r.exitCode,
+      ),
     );
   }
 

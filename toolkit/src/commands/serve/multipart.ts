@@ -32,7 +32,8 @@ export function parseMultipart(body: Buffer, boundary: string): Part[] {
   for (;;) {
     pos += delim.length;
     if (body.subarray(pos, pos + 2).toString("latin1") === "--") return parts; // closing delimiter
-    if (body.subarray(pos, pos + 2).toString("latin1") !== "\r\n") throw new MultipartError("a boundary line is not followed by CRLF");
+    if (body.subarray(pos, pos + 2).toString("latin1") !== "\r\n")
+      throw new MultipartError("a boundary line is not followed by CRLF");
     pos += 2;
     const headEnd = body.indexOf("\r\n\r\n", pos);
     if (headEnd < 0) throw new MultipartError("a part has no end of headers");
@@ -50,8 +51,14 @@ export function parseMultipart(body: Buffer, boundary: string): Part[] {
       else if (k === "content-type") contentType = v;
     }
     const name = headerParam(disposition, "name");
-    if (!/^form-data/i.test(disposition) || name === null) throw new MultipartError("a part has no Content-Disposition: form-data name");
-    parts.push({ name, filename: headerParam(disposition, "filename"), contentType, data: body.subarray(headEnd + 4, next) });
+    if (!/^form-data/i.test(disposition) || name === null)
+      throw new MultipartError("a part has no Content-Disposition: form-data name");
+    parts.push({
+      name,
+      filename: headerParam(disposition, "filename"),
+      contentType,
+      data: body.subarray(headEnd + 4, next),
+    });
     pos = next + 2;
   }
 }

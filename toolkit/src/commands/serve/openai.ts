@@ -1,7 +1,13 @@
 // OpenAI's audio API shapes for `vox serve`: the transcription request (multipart fields), the
 // response in each response_format (formatted by lib/transcript.ts, as `vox transcribe` does), the
 // model list and the error body {error: {message, type, param, code}}.
-import { buildTranscript, OUTPUT_FORMATS, type OutputFormat, renderTranscript, type TimedToken } from "../../lib/transcript.js";
+import {
+  buildTranscript,
+  OUTPUT_FORMATS,
+  type OutputFormat,
+  renderTranscript,
+  type TimedToken,
+} from "../../lib/transcript.js";
 import type { Part } from "./multipart.js";
 
 export class ApiError extends Error {
@@ -31,28 +37,53 @@ export interface TranscriptionRequest {
 
 /** The form's fields checked: file, model, response_format, timestamp_granularities[]. */
 export function parseTranscriptionForm(parts: Part[], models: readonly string[]): TranscriptionRequest {
-  const field = (n: string) => parts.find((p) => p.name === n && p.filename === null)?.data.toString("utf8").trim();
+  const field = (n: string) =>
+    parts
+      .find((p) => p.name === n && p.filename === null)
+      ?.data.toString("utf8")
+      .trim();
   const file = parts.find((p) => p.name === "file");
-  if (!file || file.data.length === 0) throw new ApiError(400, "No audio: send the audio as the multipart field 'file'", "file", "missing_file");
+  if (!file || file.data.length === 0)
+    throw new ApiError(400, "No audio: send the audio as the multipart field 'file'", "file", "missing_file");
   const model = field("model");
   if (!model) throw new ApiError(400, "Missing required parameter: 'model'", "model", "missing_model");
   if (!models.includes(model)) {
-    throw new ApiError(404, `The model '${model}' does not exist. Use one of: ${models.join(", ")} (GET /v1/models)`, "model", "model_not_found");
+    throw new ApiError(
+      404,
+      `The model '${model}' does not exist. Use one of: ${models.join(", ")} (GET /v1/models)`,
+      "model",
+      "model_not_found",
+    );
   }
   const format = (field("response_format") ?? "json") as OutputFormat;
   if (!OUTPUT_FORMATS.includes(format)) {
-    throw new ApiError(400, `response_format '${format}' is not one of ${OUTPUT_FORMATS.join(", ")}`, "response_format", "invalid_value");
+    throw new ApiError(
+      400,
+      `response_format '${format}' is not one of ${OUTPUT_FORMATS.join(", ")}`,
+      "response_format",
+      "invalid_value",
+    );
   }
   const granularities: Granularity[] = [];
   for (const p of parts.filter((q) => q.name === "timestamp_granularities[]" || q.name === "timestamp_granularities")) {
     const g = p.data.toString("utf8").trim();
     if (g !== "segment" && g !== "word") {
-      throw new ApiError(400, `timestamp_granularities '${g}' is not segment or word`, "timestamp_granularities", "invalid_value");
+      throw new ApiError(
+        400,
+        `timestamp_granularities '${g}' is not segment or word`,
+        "timestamp_granularities",
+        "invalid_value",
+      );
     }
     if (!granularities.includes(g)) granularities.push(g);
   }
   if (granularities.length > 0 && format !== "verbose_json") {
-    throw new ApiError(400, "timestamp_granularities needs response_format verbose_json", "timestamp_granularities", "invalid_value");
+    throw new ApiError(
+      400,
+      "timestamp_granularities needs response_format verbose_json",
+      "timestamp_granularities",
+      "invalid_value",
+    );
   }
   return { file, model, format, granularities };
 }

@@ -22,11 +22,7 @@ export const SAMPLE_RATE = 16_000;
 /** Audio kept between session.update and the first commit (60 s of PCM16). */
 export const MAX_WAITING_BYTES = 60 * SAMPLE_RATE * 2;
 
-export type EngineCommand =
-  | { kind: "open" }
-  | { kind: "audio"; pcm: Buffer }
-  | { kind: "finish" }
-  | { kind: "close" };
+export type EngineCommand = { kind: "open" } | { kind: "audio"; pcm: Buffer } | { kind: "finish" } | { kind: "close" };
 
 export interface Step {
   send: Record<string, unknown>[];
@@ -75,7 +71,8 @@ export class RealtimeSession {
     } catch {
       return out([errorEvent("Invalid JSON", "invalid_json")]);
     }
-    if (typeof ev !== "object" || ev === null || Array.isArray(ev)) return out([errorEvent("Invalid JSON: not an object", "invalid_json")]);
+    if (typeof ev !== "object" || ev === null || Array.isArray(ev))
+      return out([errorEvent("Invalid JSON: not an object", "invalid_json")]);
     const e = ev as Record<string, unknown>;
     switch (e.type) {
       case "session.update":
@@ -92,7 +89,12 @@ export class RealtimeSession {
   #update(e: Record<string, unknown>): Step {
     const model = e.model;
     if (model !== undefined && model !== null && (typeof model !== "string" || !this.cfg.models.includes(model))) {
-      return out([errorEvent(`The model \`${String(model)}\` does not exist. Use one of: ${this.cfg.models.join(", ")}`, "model_not_found")]);
+      return out([
+        errorEvent(
+          `The model \`${String(model)}\` does not exist. Use one of: ${this.cfg.models.join(", ")}`,
+          "model_not_found",
+        ),
+      ]);
     }
     if (this.#state === "created") this.#state = "ready";
     return out([]);
@@ -100,7 +102,12 @@ export class RealtimeSession {
 
   #append(e: Record<string, unknown>, nowMs: number): Step {
     if (this.#state === "created") {
-      return out([errorEvent("Audio before the session is ready: send session.update with the model first", "model_not_validated")]);
+      return out([
+        errorEvent(
+          "Audio before the session is ready: send session.update with the model first",
+          "model_not_validated",
+        ),
+      ]);
     }
     const b64 = e.audio;
     if (typeof b64 !== "string" || b64.length % 4 !== 0 || !BASE64.test(b64)) {
@@ -109,15 +116,24 @@ export class RealtimeSession {
     const pcm = Buffer.from(b64, "base64");
     if (pcm.length === 0) return out([errorEvent("Can't process empty audio", "invalid_audio")]);
     if (pcm.length % 2 !== 0) {
-      return out([errorEvent(`Invalid audio data: ${pcm.length} bytes is not a whole number of PCM16 samples`, "invalid_audio")]);
+      return out([
+        errorEvent(`Invalid audio data: ${pcm.length} bytes is not a whole number of PCM16 samples`, "invalid_audio"),
+      ]);
     }
     if (this.#state === "finishing") {
-      return out([errorEvent("Audio after the final commit: wait for transcription.done, then commit again", "invalid_audio")]);
+      return out([
+        errorEvent("Audio after the final commit: wait for transcription.done, then commit again", "invalid_audio"),
+      ]);
     }
     this.#log.add(pcm.length / 2, nowMs);
     if (this.#state === "streaming") return { send: [], engine: [{ kind: "audio", pcm }] };
     if (this.#waitingBytes + pcm.length > MAX_WAITING_BYTES) {
-      return out([errorEvent("Too much audio before input_audio_buffer.commit (60 s): commit to start transcribing", "buffer_full")]);
+      return out([
+        errorEvent(
+          "Too much audio before input_audio_buffer.commit (60 s): commit to start transcribing",
+          "buffer_full",
+        ),
+      ]);
     }
     this.#waiting.push(pcm);
     this.#waitingBytes += pcm.length;
@@ -135,7 +151,12 @@ export class RealtimeSession {
 
   #commit(e: Record<string, unknown>): Step {
     if (this.#state === "created") {
-      return out([errorEvent("Model not validated. Make sure to validate the model by sending a session.update event.", "model_not_validated")]);
+      return out([
+        errorEvent(
+          "Model not validated. Make sure to validate the model by sending a session.update event.",
+          "model_not_validated",
+        ),
+      ]);
     }
     const final = e.final === true;
     if (this.#state === "finishing") return out([]); // already ending
@@ -155,7 +176,9 @@ export class RealtimeSession {
     this.#tokens++;
     if (t.control || t.text.length === 0) return out([]);
     const endMs = Math.min(t.end_ms, this.#log.durationMs);
-    return out([{ type: "transcription.delta", delta: t.text, latency_ms: this.#log.latencyMs(endMs, nowMs), end_ms: endMs }]);
+    return out([
+      { type: "transcription.delta", delta: t.text, latency_ms: this.#log.latencyMs(endMs, nowMs), end_ms: endMs },
+    ]);
   }
 
   /** The stream is done: the whole text and the usage; the session is ready for another commit. */

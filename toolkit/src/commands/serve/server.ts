@@ -140,7 +140,12 @@ export class VoxServer {
       return;
     }
     if (path.startsWith("/v1/") && !this.#authorized(req, false)) {
-      throw new ApiError(401, "Missing or wrong API key: send Authorization: Bearer KEY (the key vox serve was started with)", null, "invalid_api_key");
+      throw new ApiError(
+        401,
+        "Missing or wrong API key: send Authorization: Bearer KEY (the key vox serve was started with)",
+        null,
+        "invalid_api_key",
+      );
     }
     if (req.method === "GET" && path === "/v1/models") {
       this.#json(res, 200, modelsList(this.cfg.models, this.#started));
@@ -151,7 +156,10 @@ export class VoxServer {
       await this.#transcribe(req, res);
       return;
     }
-    throw new ApiError(404, `No route ${req.method} ${path}. Routes: GET /, GET /health, GET /v1/models, POST /v1/audio/transcriptions, WS /v1/realtime`);
+    throw new ApiError(
+      404,
+      `No route ${req.method} ${path}. Routes: GET /, GET /health, GET /v1/models, POST /v1/audio/transcriptions, WS /v1/realtime`,
+    );
   }
 
   health(): Record<string, unknown> {
@@ -179,7 +187,10 @@ export class VoxServer {
   /** The error response, once the request body is read to its end (answering while the client
    *  is still sending would break its upload with EPIPE instead of showing it the error). */
   #fail(req: IncomingMessage, res: ServerResponse, e: unknown): void {
-    const err = e instanceof ApiError ? e : new ApiError(500, `Internal error in vox serve: ${(e as Error)?.message ?? String(e)}`);
+    const err =
+      e instanceof ApiError
+        ? e
+        : new ApiError(500, `Internal error in vox serve: ${(e as Error)?.message ?? String(e)}`);
     if (!(e instanceof ApiError)) this.cfg.log(`vox serve: internal error: ${(e as Error)?.stack ?? String(e)}`);
     if (res.headersSent) {
       res.destroy();
@@ -205,7 +216,13 @@ export class VoxServer {
     return new Promise((resolve, reject) => {
       const declared = Number(req.headers["content-length"] ?? "0");
       const limit = this.cfg.maxBodyBytes;
-      const tooBig = () => new ApiError(413, `The request body is over the limit of ${limit} bytes. Send a shorter file (or start vox serve with a larger --max-body-mb)`, "file", "file_too_large");
+      const tooBig = () =>
+        new ApiError(
+          413,
+          `The request body is over the limit of ${limit} bytes. Send a shorter file (or start vox serve with a larger --max-body-mb)`,
+          "file",
+          "file_too_large",
+        );
       if (declared > limit) {
         reject(tooBig());
         return;
@@ -228,9 +245,20 @@ export class VoxServer {
 
   async #transcribe(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const boundary = boundaryOf(req.headers["content-type"]);
-    if (!boundary) throw new ApiError(400, "Send the audio as multipart/form-data (fields file, model, response_format)", null, "invalid_content_type");
+    if (!boundary)
+      throw new ApiError(
+        400,
+        "Send the audio as multipart/form-data (fields file, model, response_format)",
+        null,
+        "invalid_content_type",
+      );
     if (this.sessions >= this.cfg.maxSessions) {
-      throw new ApiError(429, `Too many sessions: ${this.sessions} open, the limit is ${this.cfg.maxSessions} (--max-sessions). Try again later`, null, "too_many_sessions");
+      throw new ApiError(
+        429,
+        `Too many sessions: ${this.sessions} open, the limit is ${this.cfg.maxSessions} (--max-sessions). Try again later`,
+        null,
+        "too_many_sessions",
+      );
     }
     this.#uploads++;
     try {
@@ -239,27 +267,48 @@ export class VoxServer {
       try {
         parts = parseMultipart(body, boundary);
       } catch (e) {
-        if (e instanceof MultipartError) throw new ApiError(400, `Malformed multipart body: ${e.message}`, null, "invalid_multipart");
+        if (e instanceof MultipartError)
+          throw new ApiError(400, `Malformed multipart body: ${e.message}`, null, "invalid_multipart");
         throw e;
       }
       const form = parseTranscriptionForm(parts, this.cfg.models);
       const pcm = await decodeUpload(form.file.data);
-      if (pcm.length < 2 * 1280) throw new ApiError(400, "The audio is shorter than 80 ms (one token). Send a longer recording", "file", "audio_too_short");
+      if (pcm.length < 2 * 1280)
+        throw new ApiError(
+          400,
+          "The audio is shorter than 80 ms (one token). Send a longer recording",
+          "file",
+          "audio_too_short",
+        );
       const tokens: TokenEvent[] = [];
       const result = await new Promise<{ ok: true } | { ok: false; code: string; message: string }>((resolve) => {
-        const s = this.engine.open({}, {
-          onToken: (t) => tokens.push(t),
-          onDone: () => resolve({ ok: true }),
-          onError: (e) => resolve({ ok: false, ...e }),
-        });
+        const s = this.engine.open(
+          {},
+          {
+            onToken: (t) => tokens.push(t),
+            onDone: () => resolve({ ok: true }),
+            onError: (e) => resolve({ ok: false, ...e }),
+          },
+        );
         res.on("close", () => {
           if (!res.writableFinished) s.close();
         });
         s.audio(pcm);
         s.finish();
       });
-      if (!result.ok) throw new ApiError(result.code === "audio" ? 400 : 500, `The engine failed on this audio: ${result.message}`, "file", result.code);
-      const out = transcriptionResponse(tokens.map(timedToken), (pcm.length / 2 / 16_000) * 1000, form.format, form.granularities);
+      if (!result.ok)
+        throw new ApiError(
+          result.code === "audio" ? 400 : 500,
+          `The engine failed on this audio: ${result.message}`,
+          "file",
+          result.code,
+        );
+      const out = transcriptionResponse(
+        tokens.map(timedToken),
+        (pcm.length / 2 / 16_000) * 1000,
+        form.format,
+        form.granularities,
+      );
       res.writeHead(200, { "content-type": out.contentType, "content-length": Buffer.byteLength(out.body) });
       res.end(out.body);
     } finally {
@@ -271,11 +320,22 @@ export class VoxServer {
 
   #connect(ws: WebSocket): void {
     if (this.sessions >= this.cfg.maxSessions) {
-      ws.send(JSON.stringify(errorEvent(`Too many sessions: ${this.sessions} open, the limit is ${this.cfg.maxSessions} (--max-sessions). Try again later`, "too_many_sessions")));
+      ws.send(
+        JSON.stringify(
+          errorEvent(
+            `Too many sessions: ${this.sessions} open, the limit is ${this.cfg.maxSessions} (--max-sessions). Try again later`,
+            "too_many_sessions",
+          ),
+        ),
+      );
       ws.close(1013, "too many sessions");
       return;
     }
-    const session = new RealtimeSession({ id: `sess-${randomUUID()}`, models: this.cfg.models, promptTokens: this.cfg.promptTokens });
+    const session = new RealtimeSession({
+      id: `sess-${randomUUID()}`,
+      models: this.cfg.models,
+      promptTokens: this.cfg.promptTokens,
+    });
     const live: Live = {
       ws,
       session,
@@ -310,7 +370,10 @@ export class VoxServer {
     ws.on("message", (data, isBinary) => {
       alive = true;
       if (isBinary) {
-        live.apply({ send: [errorEvent("Binary messages are not part of the protocol: send JSON text events", "invalid_json")], engine: [] });
+        live.apply({
+          send: [errorEvent("Binary messages are not part of the protocol: send JSON text events", "invalid_json")],
+          engine: [],
+        });
         return;
       }
       live.apply(session.onMessage(data.toString(), Date.now()));
@@ -327,19 +390,22 @@ export class VoxServer {
   }
 
   #open(live: Live): EngineStream {
-    const s = this.engine.open({}, {
-      onToken: (t) => live.apply(live.session.onToken(t, Date.now())),
-      onDone: (d) => {
-        live.stream = null;
-        live.apply(live.session.onDone(d));
-        if (this.#closing) live.ws.close(1001, "server shutting down");
+    const s = this.engine.open(
+      {},
+      {
+        onToken: (t) => live.apply(live.session.onToken(t, Date.now())),
+        onDone: (d) => {
+          live.stream = null;
+          live.apply(live.session.onDone(d));
+          if (this.#closing) live.ws.close(1001, "server shutting down");
+        },
+        onError: (e) => {
+          live.stream = null;
+          live.apply(live.session.onEngineError(e.code, e.message));
+          if (this.#closing) live.ws.close(1001, "server shutting down");
+        },
       },
-      onError: (e) => {
-        live.stream = null;
-        live.apply(live.session.onEngineError(e.code, e.message));
-        if (this.#closing) live.ws.close(1001, "server shutting down");
-      },
-    });
+    );
     return s;
   }
 

@@ -19,7 +19,8 @@ export interface SmokeCheck {
   timingsMs: Record<string, number | null> | null;
 }
 
-const FIX_ENGINE = "Run the command shown by hand to see the engine's full output; rebuild with npx vox build; if it persists, report it with the smoke report attached.";
+const FIX_ENGINE =
+  "Run the command shown by hand to see the engine's full output; rebuild with npx vox build; if it persists, report it with the smoke report attached.";
 
 /** Judges one --json transcription: ran, followed the contract, produced tokens, used the expected
  *  backend, and (when a reference is given) produced the same token ids as the reference. */
@@ -35,13 +36,22 @@ export function judgeTranscript(
   const fields = { text: t?.text ?? null, backend: t?.backend ?? null, timingsMs: t ? { ...t.timings_ms } : null };
   const fail = (detail: string, fix = FIX_ENGINE): SmokeCheck => ({ ...base, ...fields, status: "fail", detail, fix });
   if (!t) return fail(out.error ?? "no transcript");
-  if (t.tokens.length === 0 || t.n_steps <= 0) return fail(`the engine decoded nothing (${t.tokens.length} tokens, n_steps ${t.n_steps})`);
+  if (t.tokens.length === 0 || t.n_steps <= 0)
+    return fail(`the engine decoded nothing (${t.tokens.length} tokens, n_steps ${t.n_steps})`);
   if (t.backend !== expected) {
-    return fail(`asked for backend ${expected}, the engine reported ${t.backend} (device ${t.device})`, "Run npx vox-doctor --backend cuda to see why the CUDA backend is unavailable.");
+    return fail(
+      `asked for backend ${expected}, the engine reported ${t.backend} (device ${t.device})`,
+      "Run npx vox-doctor --backend cuda to see why the CUDA backend is unavailable.",
+    );
   }
-  if (reference && (t.tokens.length !== reference.tokens.length || t.tokens.some((x, i) => x !== reference.tokens[i]))) {
+  if (
+    reference &&
+    (t.tokens.length !== reference.tokens.length || t.tokens.some((x, i) => x !== reference.tokens[i]))
+  ) {
     const i = t.tokens.findIndex((x, k) => x !== reference.tokens[k]);
-    return fail(`token ids differ from the file transcription at index ${i < 0 ? Math.min(t.tokens.length, reference.tokens.length) : i} (${t.tokens.length} vs ${reference.tokens.length} tokens)`);
+    return fail(
+      `token ids differ from the file transcription at index ${i < 0 ? Math.min(t.tokens.length, reference.tokens.length) : i} (${t.tokens.length} vs ${reference.tokens.length} tokens)`,
+    );
   }
   const same = reference ? "; same tokens as the file run" : "";
   return {
@@ -54,10 +64,24 @@ export function judgeTranscript(
 }
 
 export function skipped(id: string, title: string, why: string): SmokeCheck {
-  return { id, title, status: "skip", detail: why, fix: null, durationMs: 0, command: null, text: null, backend: null, timingsMs: null };
+  return {
+    id,
+    title,
+    status: "skip",
+    detail: why,
+    fix: null,
+    durationMs: 0,
+    command: null,
+    text: null,
+    backend: null,
+    timingsMs: null,
+  };
 }
 
-export function summarizeChecks(checks: readonly SmokeCheck[]): { summary: { passed: number; failed: number; skipped: number }; status: "pass" | "fail" } {
+export function summarizeChecks(checks: readonly SmokeCheck[]): {
+  summary: { passed: number; failed: number; skipped: number };
+  status: "pass" | "fail";
+} {
   const n = (s: SmokeStatus) => checks.filter((c) => c.status === s).length;
   const summary = { passed: n("pass"), failed: n("fail"), skipped: n("skip") };
   return { summary, status: summary.failed > 0 || summary.passed === 0 ? "fail" : "pass" };

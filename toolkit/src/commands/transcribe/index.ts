@@ -47,18 +47,54 @@ export interface TranscribeArgs {
 
 export function transcribeOptions<T>(y: Argv<T>): Argv<T & TranscribeArgs> {
   return y
-    .positional("audio", { type: "string", array: true, describe: "audio files (any format ffmpeg reads; WAV needs no ffmpeg), or - for stdin; default: the bundled model's clip" })
-    .option("model", { type: "string", describe: `model folder (default: the bundled test model checks/fixtures/${DEFAULT_MODEL})` })
-    .option("backend", { choices: ["auto", "cpu", "cuda"] as const, default: "auto" as const, describe: "engine backend" })
-    .option("delay-ms", { type: "number", describe: "transcription delay, 80..2400 ms (default: the fixture's, else 480)" })
-    .option("format", { type: "string", array: true, choices: FORMAT_CHOICES, describe: "output format(s): txt, json, verbose_json, srt, vtt (several need --output-dir)" })
+    .positional("audio", {
+      type: "string",
+      array: true,
+      describe:
+        "audio files (any format ffmpeg reads; WAV needs no ffmpeg), or - for stdin; default: the bundled model's clip",
+    })
+    .option("model", {
+      type: "string",
+      describe: `model folder (default: the bundled test model checks/fixtures/${DEFAULT_MODEL})`,
+    })
+    .option("backend", {
+      choices: ["auto", "cpu", "cuda"] as const,
+      default: "auto" as const,
+      describe: "engine backend",
+    })
+    .option("delay-ms", {
+      type: "number",
+      describe: "transcription delay, 80..2400 ms (default: the fixture's, else 480)",
+    })
+    .option("format", {
+      type: "string",
+      array: true,
+      choices: FORMAT_CHOICES,
+      describe: "output format(s): txt, json, verbose_json, srt, vtt (several need --output-dir)",
+    })
     .option("output-dir", { type: "string", describe: "write <input name>.<ext> per input and format into DIR" })
     .option("quiet", { type: "boolean", default: false, describe: "no progress line on stderr" })
-    .option("mic", { type: "boolean", default: false, describe: "transcribe the microphone until Ctrl-C (PulseAudio, WSLg's included, else ALSA)" })
+    .option("mic", {
+      type: "boolean",
+      default: false,
+      describe: "transcribe the microphone until Ctrl-C (PulseAudio, WSLg's included, else ALSA)",
+    })
     .option("mic-device", { type: "string", describe: "PulseAudio source or ALSA device for --mic (default: default)" })
-    .option("mic-input", { type: "string", hidden: true, describe: "testing: an ffmpeg source standing in for the microphone (lavfi:GRAPH or a file, read in real time)" })
-    .option("json", { type: "boolean", default: false, describe: "print the engine's JSON result per input (text, tokens, token_times_ms, timings)" })
-    .option("timeout", { type: "number", default: 3600 * 24, describe: "seconds before an engine run is stopped" }) as unknown as Argv<T & TranscribeArgs>;
+    .option("mic-input", {
+      type: "string",
+      hidden: true,
+      describe: "testing: an ffmpeg source standing in for the microphone (lavfi:GRAPH or a file, read in real time)",
+    })
+    .option("json", {
+      type: "boolean",
+      default: false,
+      describe: "print the engine's JSON result per input (text, tokens, token_times_ms, timings)",
+    })
+    .option("timeout", {
+      type: "number",
+      default: 3600 * 24,
+      describe: "seconds before an engine run is stopped",
+    }) as unknown as Argv<T & TranscribeArgs>;
 }
 
 interface Plan {
@@ -78,28 +114,49 @@ async function plan(a: TranscribeArgs): Promise<Plan> {
   const fx = isFixture(model) ? readFixture(model) : null;
   const names = a.audio ?? [];
   if (a.mic && names.length > 0) throw new UsageError("--mic transcribes the microphone: give no audio files with it");
-  if (!a.mic && (a["mic-device"] !== undefined || a["mic-input"] !== undefined)) throw new UsageError("--mic-device needs --mic");
+  if (!a.mic && (a["mic-device"] !== undefined || a["mic-input"] !== undefined))
+    throw new UsageError("--mic-device needs --mic");
   let inputs: Input[];
   if (a.mic) inputs = [await resolveMic(a)];
   else if (names.length > 0) inputs = await resolveFileInputs(names);
   else if (fx) inputs = await resolveFileInputs([fx.audio]);
-  else throw new InputError(`no audio file given for ${model}`, "Pass the audio: vox transcribe FILE... --model DIR (or - for stdin, --mic for the microphone).", true);
+  else
+    throw new InputError(
+      `no audio file given for ${model}`,
+      "Pass the audio: vox transcribe FILE... --model DIR (or - for stdin, --mic for the microphone).",
+      true,
+    );
   const formats = [...new Set((a.format ?? []).map(toFormat))];
   const outDir = a["output-dir"];
   if (outDir === undefined && formats.length > 1) {
-    throw new UsageError(`${formats.length} formats need --output-dir (stdout takes one)`, "Add --output-dir DIR, or keep one --format.");
+    throw new UsageError(
+      `${formats.length} formats need --output-dir (stdout takes one)`,
+      "Add --output-dir DIR, or keep one --format.",
+    );
   }
-  if (a.json && formats.length > 0 && outDir === undefined) throw new UsageError("--json and --format both print on stdout", "Keep one, or add --output-dir DIR for the files.");
+  if (a.json && formats.length > 0 && outDir === undefined)
+    throw new UsageError(
+      "--json and --format both print on stdout",
+      "Keep one, or add --output-dir DIR for the files.",
+    );
   if (outDir !== undefined) {
     const seen = new Map<string, string>();
     for (const i of inputs) {
       const other = seen.get(i.stem);
-      if (other) throw new UsageError(`${other} and ${i.label} would both write ${outputPath(outDir, i.stem, formats[0] ?? "text")}`, "Transcribe them in separate runs or rename one.");
+      if (other)
+        throw new UsageError(
+          `${other} and ${i.label} would both write ${outputPath(outDir, i.stem, formats[0] ?? "text")}`,
+          "Transcribe them in separate runs or rename one.",
+        );
       seen.set(i.stem, i.label);
     }
   }
   const files = outDir !== undefined ? (formats.length > 0 ? formats : ["text" as const]) : [];
-  const stdout = a.json ? "engine-json" : outDir === undefined && formats[0] && formats[0] !== "text" ? formats[0] : "live";
+  const stdout = a.json
+    ? "engine-json"
+    : outDir === undefined && formats[0] && formats[0] !== "text"
+      ? formats[0]
+      : "live";
   return { model, delayMs: a["delay-ms"] ?? fx?.delayMs, bundled: a.model === undefined, inputs, files, stdout };
 }
 
@@ -163,7 +220,13 @@ interface Finished {
 }
 
 /** Runs one input through the engine, printing as it goes; writes its outputs. */
-async function runOne(p: Plan, a: TranscribeArgs, input: Input, abort: AbortController, screen: Screen): Promise<Finished> {
+async function runOne(
+  p: Plan,
+  a: TranscribeArgs,
+  input: Input,
+  abort: AbortController,
+  screen: Screen,
+): Promise<Finished> {
   const src = await openInput(input);
   const live = p.stdout === "live";
   const clock = input.kind === "mic" ? new ArrivalClock() : null;
@@ -176,7 +239,10 @@ async function runOne(p: Plan, a: TranscribeArgs, input: Input, abort: AbortCont
       const arrived = clock?.arrivalOf(e.end_ms);
       if (arrived !== undefined && arrived !== null) latencies.push(performance.now() - arrived);
     } else if (e.type === "progress") {
-      screen.show(progressLine({ label: input.label, decodedMs: e.decoded_ms, totalMs: input.durationMs, elapsedMs: now - t0 }), now);
+      screen.show(
+        progressLine({ label: input.label, decodedMs: e.decoded_ms, totalMs: input.durationMs, elapsedMs: now - t0 }),
+        now,
+      );
     }
   };
   const stopSource = () => src.stop();
@@ -199,13 +265,16 @@ async function runOne(p: Plan, a: TranscribeArgs, input: Input, abort: AbortCont
   screen.endText();
   const interrupted = abort.signal.aborted || outcome.done?.interrupted === true;
   const feedProblem = await ffmpegProblem(src, abort.signal.aborted);
-  if (input.kind === "mic") console.error(`vox transcribe: ${micSummary(clock!.capturedMs, summarizeLatency(latencies))}`);
+  if (input.kind === "mic")
+    console.error(`vox transcribe: ${micSummary(clock!.capturedMs, summarizeLatency(latencies))}`);
   // The engine's count of user audio; when it ended without one, what it said it had consumed.
   const audioMs = outcome.done ? outcome.done.audio_seconds * 1000 : (outcome.progress?.consumed_ms ?? 0);
   const failed = outcome.error !== null || feedProblem !== null;
   if (failed && !(interrupted && outcome.tokens.length > 0)) {
     if (feedProblem) {
-      console.error(`vox transcribe: error: ${input.label}: ${feedProblem}. Check that ffmpeg can read it: ffmpeg -i ${input.label} -f null -`);
+      console.error(
+        `vox transcribe: error: ${input.label}: ${feedProblem}. Check that ffmpeg can read it: ffmpeg -i ${input.label} -f null -`,
+      );
       return { outcome, exitCode: EXIT.badInput };
     }
     console.error(`vox transcribe: ${input.label}: ${outcome.error}`);
@@ -222,14 +291,16 @@ async function runOne(p: Plan, a: TranscribeArgs, input: Input, abort: AbortCont
   const incompleteFile = interrupted && input.kind !== "mic";
   if (a["output-dir"] !== undefined) {
     const written = writeOutputs(a["output-dir"], input.stem, transcript, p.files, incompleteFile);
-    if (incompleteFile) console.error(`vox transcribe: interrupted: wrote what was decided so far to ${written.join(", ")}`);
+    if (incompleteFile)
+      console.error(`vox transcribe: interrupted: wrote what was decided so far to ${written.join(", ")}`);
   }
   return { outcome, exitCode: interrupted && input.kind !== "mic" ? EXIT.interrupted : EXIT.ok };
 }
 
 export async function runTranscribe(a: TranscribeArgs): Promise<number> {
   checkPositive("--timeout", a.timeout);
-  if (a["delay-ms"] !== undefined && !Number.isFinite(a["delay-ms"])) throw new UsageError("--delay-ms must be a number of milliseconds (80..2400, a multiple of 80)");
+  if (a["delay-ms"] !== undefined && !Number.isFinite(a["delay-ms"]))
+    throw new UsageError("--delay-ms must be a number of milliseconds (80..2400, a multiple of 80)");
   const p = await plan(a);
   if (a["output-dir"] !== undefined) ensureWritableDir(a["output-dir"], "--output-dir");
   await ensureEngineBuilt({ note: (l) => console.error(l) });
@@ -258,7 +329,9 @@ export async function runTranscribe(a: TranscribeArgs): Promise<number> {
     await new Promise<void>((done) => process.stdout.write("", () => done()));
   }
   if (p.bundled && exitCode === EXIT.ok && p.stdout === "live") {
-    console.error(`vox: note: that was the bundled tiny random model (${DEFAULT_MODEL}): its text is meaningless by design; the pipeline ran end to end. Use --model DIR for the real model.`);
+    console.error(
+      `vox: note: that was the bundled tiny random model (${DEFAULT_MODEL}): its text is meaningless by design; the pipeline ran end to end. Use --model DIR for the real model.`,
+    );
   }
   return exitCode;
 }

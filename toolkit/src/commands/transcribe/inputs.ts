@@ -66,7 +66,9 @@ function readHead(path: string, n = 65536): Buffer {
 async function probeDurationMs(path: string): Promise<number | null> {
   const ffprobe = which("ffprobe");
   if (!ffprobe) return null;
-  const r = await runCommand(ffprobe, ["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", path], { timeoutMs: 30_000 });
+  const r = await runCommand(ffprobe, ["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", path], {
+    timeoutMs: 30_000,
+  });
   const s = Number.parseFloat(r.stdout.trim());
   return r.exitCode === 0 && Number.isFinite(s) && s > 0 ? s * 1000 : null;
 }
@@ -92,7 +94,11 @@ export async function resolveFileInputs(names: readonly string[]): Promise<Input
       continue;
     }
     if (!which("ffmpeg")) {
-      throw new VoxError(`${name} is not a WAV file, and reading other formats needs ffmpeg, which is not installed`, FFMPEG_INSTALL, EXIT.engineUnavailable);
+      throw new VoxError(
+        `${name} is not a WAV file, and reading other formats needs ffmpeg, which is not installed`,
+        FFMPEG_INSTALL,
+        EXIT.engineUnavailable,
+      );
     }
     out.push({ kind: "ffmpeg", path, label: name, stem: stemOf(path), durationMs: await probeDurationMs(path) });
   }
@@ -102,9 +108,15 @@ export async function resolveFileInputs(names: readonly string[]): Promise<Input
 /** The microphone as an input: from the capture choice, or (`testSource`) an ffmpeg lavfi graph
  *  ("lavfi:GRAPH") or a file read at real-time speed, standing in for a microphone. */
 export function micInput(choice: CaptureChoice | null, testSource?: string): Input {
-  const stamp = new Date().toISOString().replace(/\.\d+Z$/, "Z").replace(/:/g, "-");
+  const stamp = new Date()
+    .toISOString()
+    .replace(/\.\d+Z$/, "Z")
+    .replace(/:/g, "-");
   let src: string[];
-  if (testSource !== undefined) src = testSource.startsWith("lavfi:") ? ["-re", "-f", "lavfi", "-i", testSource.slice(6)] : ["-re", "-i", testSource];
+  if (testSource !== undefined)
+    src = testSource.startsWith("lavfi:")
+      ? ["-re", "-f", "lavfi", "-i", testSource.slice(6)]
+      : ["-re", "-i", testSource];
   else src = ["-f", choice!.format, "-i", choice!.device];
   return {
     kind: "mic",
@@ -161,7 +173,11 @@ async function openStdin(): Promise<OpenedSource> {
   process.stdin.resume();
   if (isWavHeader(head) || head.length === 0) return { stream: replay, ffmpeg: null, stop: () => replay.end() };
   if (!which("ffmpeg")) {
-    throw new VoxError("stdin is not WAV, and reading other formats needs ffmpeg, which is not installed", FFMPEG_INSTALL, EXIT.engineUnavailable);
+    throw new VoxError(
+      "stdin is not WAV, and reading other formats needs ffmpeg, which is not installed",
+      FFMPEG_INSTALL,
+      EXIT.engineUnavailable,
+    );
   }
   const ff = spawnFfmpeg(["-nostdin", "-hide_banner", "-v", "error", "-i", "pipe:0", ...DECODE_ARGS], {}, replay);
   return { stream: ff.stdout!, ffmpeg: ff, stop: () => ff.kill("SIGTERM") };
@@ -191,7 +207,11 @@ export async function ffmpegProblem(src: OpenedSource, stopped: boolean): Promis
   if (!src.ffmpeg) return null;
   const r = await src.ffmpeg;
   if (stopped || r.exitCode === 0) return null;
-  const err = Buffer.from((r.stderr as unknown as Uint8Array | undefined) ?? []).toString("utf8").trim().split("\n")[0] ?? "";
+  const err =
+    Buffer.from((r.stderr as unknown as Uint8Array | undefined) ?? [])
+      .toString("utf8")
+      .trim()
+      .split("\n")[0] ?? "";
   const code = (r as { code?: string }).code;
   if (code === "ENOENT") return "ffmpeg could not be started (not found)";
   return `ffmpeg failed (${r.signal ?? `exit ${r.exitCode}`})${err ? `: ${err}` : ""}`;

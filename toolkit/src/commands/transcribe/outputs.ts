@@ -11,10 +11,20 @@ export function outputPath(dir: string, stem: string, format: OutputFormat, inco
 }
 
 /** Writes every format (temp + rename); returns the paths. */
-export function writeOutputs(dir: string, stem: string, t: Transcript, formats: readonly OutputFormat[], incomplete: boolean): string[] {
+export function writeOutputs(
+  dir: string,
+  stem: string,
+  t: Transcript,
+  formats: readonly OutputFormat[],
+  incomplete: boolean,
+): string[] {
   return formats.map((f) => {
     const path = outputPath(dir, stem, f, incomplete);
-    writeFileAtomic(path, renderTranscript(t, f, { incomplete }), "Pass an --output-dir you can write to, or free some space.");
+    writeFileAtomic(
+      path,
+      renderTranscript(t, f, { incomplete }),
+      "Pass an --output-dir you can write to, or free some space.",
+    );
     return path;
   });
 }

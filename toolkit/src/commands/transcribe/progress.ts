@@ -26,7 +26,8 @@ export function progressLine(p: ProgressState): string {
   const decided = total ? Math.min(p.decodedMs, total) : p.decodedMs;
   const speed = p.elapsedMs > 0 ? decided / p.elapsedMs : 0;
   const parts = [p.label];
-  if (total) parts.push(`${String(Math.floor((100 * decided) / total)).padStart(3)}%`, `${clock(decided)} / ${clock(total)}`);
+  if (total)
+    parts.push(`${String(Math.floor((100 * decided) / total)).padStart(3)}%`, `${clock(decided)} / ${clock(total)}`);
   else parts.push(clock(decided));
   parts.push(speed > 0 ? `${speed >= 10 ? speed.toFixed(0) : speed.toFixed(1)}× real time` : "starting");
   if (total && speed > 0) parts.push(`ETA ${clock((total - decided) / speed)}`);

@@ -21,16 +21,40 @@ test("the CPU engine matches every fixture's golden outputs under the strict tie
     assert.equal(rep.baseline.kind, "golden");
     assert.equal(c.tokens?.differing, 0);
     assert.ok(c.logits && c.logits.comparedSteps > 0 && c.logits.top1Agreement === 1, "golden logits compared");
-    assert.ok(existsSync(`${r.reportsDir}/${Object.keys(r.reports)[0]!.replace(/\.json$/, ".md")}`), "Markdown report written");
+    assert.ok(
+      existsSync(`${r.reportsDir}/${Object.keys(r.reports)[0]!.replace(/\.json$/, ".md")}`),
+      "Markdown report written",
+    );
     assert.ok(existsSync(`${r.reportsDir}/${Object.keys(r.reports)[0]!.replace(/\.json$/, ".csv")}`), "CSV written");
   }
 });
 
 test("CPU against CPU is exact (deterministic), and an earlier report works as the baseline", async () => {
-  const first = await vox(["accuracy", "--model", fixture("tiny-delay"), "--baseline", "cpu", "--candidate", "cpu", "--tier", "exact", "--keep-dumps"]);
+  const first = await vox([
+    "accuracy",
+    "--model",
+    fixture("tiny-delay"),
+    "--baseline",
+    "cpu",
+    "--candidate",
+    "cpu",
+    "--tier",
+    "exact",
+    "--keep-dumps",
+  ]);
   assert.equal(first.exitCode, 0, first.stdout + first.stderr);
   const path = `${first.reportsDir}/${Object.keys(first.reports)[0]!}`;
-  const again = await vox(["accuracy", "--model", fixture("tiny-delay"), "--baseline", path, "--candidate", "cpu", "--tier", "exact"]);
+  const again = await vox([
+    "accuracy",
+    "--model",
+    fixture("tiny-delay"),
+    "--baseline",
+    path,
+    "--candidate",
+    "cpu",
+    "--tier",
+    "exact",
+  ]);
   assert.equal(again.exitCode, 0, again.stdout + again.stderr);
   const rep = report<AccuracyReport>(again, "accuracy-");
   assert.equal(rep.baseline.kind, "report");
@@ -45,21 +69,37 @@ test("perturbed golden tokens: 1 of 57 fails strict and passes relaxed (2 %); 3 
   assert.match(strict.stdout, /@10 .*\[-7-\] \{\+\d+\+\}/, "the token diff is shown");
   const relaxed = await vox(["accuracy", "--model", one, "--candidate", "cpu", "--tier", "relaxed"]);
   assert.equal(relaxed.exitCode, 0, relaxed.stdout);
-  const three = await vox(["accuracy", "--model", perturbedFixture("tiny-real-windows", [5, 20, 40]), "--candidate", "cpu", "--tier", "relaxed"]);
+  const three = await vox([
+    "accuracy",
+    "--model",
+    perturbedFixture("tiny-real-windows", [5, 20, 40]),
+    "--candidate",
+    "cpu",
+    "--tier",
+    "relaxed",
+  ]);
   assert.equal(three.exitCode, 2);
   assert.equal(report<AccuracyReport>(three, "accuracy-").cases[0]!.tokens?.differing, 3);
 });
 
 test("an engine crash and an engine hang are reported in words", async () => {
-  const crash = await vox(["accuracy", "--model", fixture("tiny-real-windows"), "--candidate", "cpu"], { VOX_ENGINE: fakeEngine(SEGFAULT) });
+  const crash = await vox(["accuracy", "--model", fixture("tiny-real-windows"), "--candidate", "cpu"], {
+    VOX_ENGINE: fakeEngine(SEGFAULT),
+  });
   assert.equal(crash.exitCode, 2, crash.stderr);
   const c = report<AccuracyReport>(crash, "accuracy-").cases[0]!;
   assert.equal(c.status, "error");
   assert.match(c.error ?? "", /candidate: cpu run: engine crashed: segmentation fault \(SIGSEGV, signal 11\)/);
   assert.match(crash.stdout, /segmentation fault/);
-  const hang = await vox(["accuracy", "--model", fixture("tiny-real-windows"), "--candidate", "cpu", "--timeout", "1"], { VOX_ENGINE: fakeEngine(HANG) });
+  const hang = await vox(
+    ["accuracy", "--model", fixture("tiny-real-windows"), "--candidate", "cpu", "--timeout", "1"],
+    { VOX_ENGINE: fakeEngine(HANG) },
+  );
   assert.equal(hang.exitCode, 2, hang.stderr);
-  assert.match(report<AccuracyReport>(hang, "accuracy-").cases[0]!.error ?? "", /engine timed out after 1000 ms and was killed/);
+  assert.match(
+    report<AccuracyReport>(hang, "accuracy-").cases[0]!.error ?? "",
+    /engine timed out after 1000 ms and was killed/,
+  );
 });
 
 test("bad options are usage errors with a fix", async () => {

@@ -24,14 +24,21 @@ test("per file and pooled: total errors over total reference words, judged again
   assert.equal(exact.wer!.rate, 0);
   assert.equal(twoOff.wer!.rate, 2 / 7); // "three" -> "3" substituted, "seven" deleted
   assert.equal(twoOff.wer!.substitutions + twoOff.wer!.deletions + twoOff.wer!.insertions, 2);
-  assert.equal(twoOff.wer!.alignment, "REF: one two three four five six seven\nHYP: one two 3     four five six *****\n             S                   D");
+  assert.equal(
+    twoOff.wer!.alignment,
+    "REF: one two three four five six seven\nHYP: one two 3     four five six *****\n             S                   D",
+  );
   const p = pooled([exact, twoOff], 0.2);
   assert.deepEqual(p.words, { errors: 2, referenceLength: 13, rate: 2 / 13 });
   assert.equal(p.status, "pass", "2/13 = 15 % is within 20 % though one file alone is 29 %");
   assert.equal(pooled([exact, twoOff], 0.15).status, "fail");
   assert.equal(pooled([exact, twoOff], null).status, "skip");
   const broken: CaseRecord = { ...exact, status: "error", error: "engine crashed", wer: null, cer: null };
-  assert.deepEqual(pooled([broken, twoOff], 0.3).words, { errors: 2, referenceLength: 7, rate: 2 / 7 }, "unmeasured files are not pooled");
+  assert.deepEqual(
+    pooled([broken, twoOff], 0.3).words,
+    { errors: 2, referenceLength: 7, rate: 2 / 7 },
+    "unmeasured files are not pooled",
+  );
 });
 
 test("a manifest's mistakes: a line that is not JSON (65, its line number), a missing audio file (66)", () => {
@@ -39,10 +46,16 @@ test("a manifest's mistakes: a line that is not JSON (65, its line number), a mi
   const wav = join(fixturesDir(), "tiny-delay", "jfk.wav");
   const bad = join(dir, "bad.jsonl");
   writeFileSync(bad, `${JSON.stringify({ audio: wav, text: "x" })}\n\n{oops\n`);
-  assert.throws(() => readManifest(bad), (e: unknown) => e instanceof InputError && e.exitCode === 65 && /line 3 is not JSON/.test(e.message));
+  assert.throws(
+    () => readManifest(bad),
+    (e: unknown) => e instanceof InputError && e.exitCode === 65 && /line 3 is not JSON/.test(e.message),
+  );
   const missing = join(dir, "missing.jsonl");
   writeFileSync(missing, `${JSON.stringify({ audio: "nope.wav", text: "x" })}\n`);
-  assert.throws(() => readManifest(missing), (e: unknown) => e instanceof InputError && e.exitCode === 66 && /nope\.wav does not exist/.test(e.message));
+  assert.throws(
+    () => readManifest(missing),
+    (e: unknown) => e instanceof InputError && e.exitCode === 66 && /nope\.wav does not exist/.test(e.message),
+  );
   writeFileSync(missing, `${JSON.stringify({ audio: wav })}\n`);
   assert.throws(() => readManifest(missing), /lacks a string "audio" or "text"/);
 });
@@ -51,7 +64,11 @@ test("vox accuracy --reference and --manifest on the real engine: WER known by c
   const model = join(fixturesDir(), "tiny-delay");
   const wav = join(model, "jfk.wav");
   const delay = String(readFixture(model).delayMs); // what vox accuracy runs the fixture with
-  const hyp = words(parseEngineJson<{ text: string }>(await runEngine(["-d", model, "-i", wav, "--backend", "cpu", "--delay-ms", delay, "--json"])).text);
+  const hyp = words(
+    parseEngineJson<{ text: string }>(
+      await runEngine(["-d", model, "-i", wav, "--backend", "cpu", "--delay-ms", delay, "--json"]),
+    ).text,
+  );
   assert.ok(hyp.length >= 2, `the fixture's text has words: ${hyp.join(" ")}`);
   // One word substituted and one extra reference word: 2 errors over hyp.length + 1 reference words.
   const refWords = [...hyp];
@@ -60,14 +77,43 @@ test("vox accuracy --reference and --manifest on the real engine: WER known by c
   const dir = tempDir("vox-reference-");
   writeFileSync(join(dir, "jfk.txt"), `${refWords.join(" ")}\n`);
   const expected = 2 / refWords.length;
-  const ok = await vox(["accuracy", "--model", model, "--audio", wav, "--reference", join(dir, "jfk.txt"), "--candidate", "cpu", "--max-wer", String(expected)]);
+  const ok = await vox([
+    "accuracy",
+    "--model",
+    model,
+    "--audio",
+    wav,
+    "--reference",
+    join(dir, "jfk.txt"),
+    "--candidate",
+    "cpu",
+    "--max-wer",
+    String(expected),
+  ]);
   assert.equal(ok.exitCode, 0, ok.stderr + ok.stdout);
   const r = report<AccuracyReport>(ok, "accuracy-");
   assert.equal(r.baseline.kind, "reference");
   assert.equal(r.cases[0]!.wer!.rate, expected);
-  assert.deepEqual(r.pooled, { words: { errors: 2, referenceLength: refWords.length, rate: expected }, chars: r.pooled!.chars, maxWer: expected, status: "pass" });
+  assert.deepEqual(r.pooled, {
+    words: { errors: 2, referenceLength: refWords.length, rate: expected },
+    chars: r.pooled!.chars,
+    maxWer: expected,
+    status: "pass",
+  });
   assert.match(ok.stdout, /pooled WER \d+\.\d\d % \(2 errors \/ \d+ reference words\)/);
-  const over = await vox(["accuracy", "--model", model, "--audio", wav, "--reference", join(dir, "jfk.txt"), "--candidate", "cpu", "--max-wer", String(expected * 0.99)]);
+  const over = await vox([
+    "accuracy",
+    "--model",
+    model,
+    "--audio",
+    wav,
+    "--reference",
+    join(dir, "jfk.txt"),
+    "--candidate",
+    "cpu",
+    "--max-wer",
+    String(expected * 0.99),
+  ]);
   assert.equal(over.exitCode, 2, over.stderr);
   assert.equal(report<AccuracyReport>(over, "accuracy-").status, "fail");
   // Manifest: the same file twice, once with its exact text: 2 errors over 2 × hyp.length + 1 words.
@@ -77,12 +123,27 @@ test("vox accuracy --reference and --manifest on the real engine: WER known by c
   rmSync(join(dir, "..", `${dir.split("/").at(-1)}-jfk.wav`));
   assert.equal(m.exitCode, 65, `an audio path is relative to the manifest (here an empty file): ${m.stderr}`);
   assert.match(m.stderr, /manifest line 1: audio .*-jfk\.wav is empty/);
-  writeFileSync(join(dir, "set.jsonl"), [{ audio: wav, text: hyp.join(" ") }, { audio: wav, text: refWords.join(" ") }].map((o) => JSON.stringify(o)).join("\n"));
+  writeFileSync(
+    join(dir, "set.jsonl"),
+    [
+      { audio: wav, text: hyp.join(" ") },
+      { audio: wav, text: refWords.join(" ") },
+    ]
+      .map((o) => JSON.stringify(o))
+      .join("\n"),
+  );
   const m2 = await vox(["accuracy", "--model", model, "--manifest", join(dir, "set.jsonl"), "--candidate", "cpu"]);
   assert.equal(m2.exitCode, 0, m2.stderr);
   const r2 = report<AccuracyReport>(m2, "accuracy-");
-  assert.deepEqual(r2.cases.map((c) => c.wer!.rate), [0, expected]);
-  assert.deepEqual(r2.pooled!.words, { errors: 2, referenceLength: 2 * hyp.length + 1, rate: 2 / (2 * hyp.length + 1) });
+  assert.deepEqual(
+    r2.cases.map((c) => c.wer!.rate),
+    [0, expected],
+  );
+  assert.deepEqual(r2.pooled!.words, {
+    errors: 2,
+    referenceLength: 2 * hyp.length + 1,
+    rate: 2 / (2 * hyp.length + 1),
+  });
   assert.equal(r2.pooled!.status, "skip");
   const mixed = await vox(["accuracy", "--model", model, "--manifest", join(dir, "set.jsonl"), "--baseline", "cpu"]);
   assert.equal(mixed.exitCode, 64);
@@ -90,9 +151,18 @@ test("vox accuracy --reference and --manifest on the real engine: WER known by c
 
 test("gate config: a reference entry needs its manifest; maxWer and the manifest path come through", () => {
   const base = { name: "wer", model: "m", tier: "strict" };
-  assert.throws(() => normalizeConfig({ accuracy: [{ ...base, baseline: "reference" }] }, "/ci/gate.json"), /needs both "baseline": "reference" and "manifest"/);
-  assert.throws(() => normalizeConfig({ accuracy: [{ ...base, baseline: "cpu", manifest: "x.jsonl" }] }, "/ci/gate.json"), /needs both/);
-  const c = normalizeConfig({ accuracy: [{ ...base, baseline: "reference", manifest: "samples/set.jsonl", maxWer: 0.12 }] }, "/ci/gate.json");
+  assert.throws(
+    () => normalizeConfig({ accuracy: [{ ...base, baseline: "reference" }] }, "/ci/gate.json"),
+    /needs both "baseline": "reference" and "manifest"/,
+  );
+  assert.throws(
+    () => normalizeConfig({ accuracy: [{ ...base, baseline: "cpu", manifest: "x.jsonl" }] }, "/ci/gate.json"),
+    /needs both/,
+  );
+  const c = normalizeConfig(
+    { accuracy: [{ ...base, baseline: "reference", manifest: "samples/set.jsonl", maxWer: 0.12 }] },
+    "/ci/gate.json",
+  );
   assert.equal(c.accuracy[0]!.manifest, "/ci/samples/set.jsonl");
   assert.equal(c.accuracy[0]!.maxWer, 0.12);
   assert.equal(c.accuracy[0]!.baseline, "reference");

@@ -8,7 +8,10 @@ import { clipName, findSpeech, makeClip, parseSeconds, writeClips } from "../../
 import { fixturesDir } from "../../../src/lib/paths.js";
 import { encodeWav, parseWav, readWav } from "../../../src/lib/wav.js";
 
-const src = (path: string, n: number, v: number) => ({ path, pcm: { sampleRate: 16000, samples: new Int16Array(n).fill(v) } });
+const src = (path: string, n: number, v: number) => ({
+  path,
+  pcm: { sampleRate: 16000, samples: new Int16Array(n).fill(v) },
+});
 
 describe("bench clips", () => {
   it("parses --seconds and names clips", () => {

@@ -21,14 +21,30 @@ describe("bench derive", () => {
   it("throughput from medians: GB/s, % of copy, floor, TFLOP/s", () => {
     const s = (xs: number[]) => summarize(xs);
     const d = derive({
-      params: REAL_MODEL, encoderWindow: 750, bytesPerStep: 6e9, copyGBps: 3000,
-      samples: [{ nAudio: 100 } as never], msPerStep: s([3, 3, 3.1]), encoderAdapterMs: s([10, 10, 12]),
+      params: REAL_MODEL,
+      encoderWindow: 750,
+      bytesPerStep: 6e9,
+      copyGBps: 3000,
+      samples: [{ nAudio: 100 } as never],
+      msPerStep: s([3, 3, 3.1]),
+      encoderAdapterMs: s([10, 10, 12]),
     });
     assert.ok(Math.abs(d.decoderGBps! - 2000) < 1e-9);
     assert.ok(Math.abs(d.pctOfCopy! - 66.6666666667) < 1e-6);
-    assert.ok(Math.abs(d.floorMsPerStep! - 6e9 / 3e12 * 1e3) < 1e-12);
+    assert.ok(Math.abs(d.floorMsPerStep! - (6e9 / 3e12) * 1e3) < 1e-12);
     assert.ok(Math.abs(d.encoderTflops! - d.encoderTflop / 0.01) < 1e-9);
-    const none = derive({ params: REAL_MODEL, encoderWindow: 750, bytesPerStep: 1, copyGBps: null, samples: [], msPerStep: s([1]), encoderAdapterMs: s([0]) });
-    assert.deepEqual([none.copyGBps, none.pctOfCopy, none.floorMsPerStep, none.encoderTflops], [null, null, null, null]);
+    const none = derive({
+      params: REAL_MODEL,
+      encoderWindow: 750,
+      bytesPerStep: 1,
+      copyGBps: null,
+      samples: [],
+      msPerStep: s([1]),
+      encoderAdapterMs: s([0]),
+    });
+    assert.deepEqual(
+      [none.copyGBps, none.pctOfCopy, none.floorMsPerStep, none.encoderTflops],
+      [null, null, null, null],
+    );
   });
 });

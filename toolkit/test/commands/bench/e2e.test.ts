@@ -15,7 +15,8 @@ const CHROMIUM = "/usr/bin/chromium";
 const bin = join(packageRoot(), "dist", "toolkit", "src", "bin", "vox-bench.js");
 let dir = "";
 let env: NodeJS.ProcessEnv = {};
-const bench = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { env, encoding: "utf8", timeout: 300_000 });
+const bench = (args: string[]) =>
+  spawnSync(process.execPath, [bin, ...args], { env, encoding: "utf8", timeout: 300_000 });
 
 describe("vox-bench end to end (CPU, synthetic tiny)", () => {
   before(() => {
@@ -26,7 +27,24 @@ describe("vox-bench end to end (CPU, synthetic tiny)", () => {
 
   let report: BenchReport;
   it("writes the model once, runs, and prints a valid report", () => {
-    const r = bench(["--synthetic", "tiny", "--backend", "cpu", "--seconds", "3.6", "--repeat", "2", "--warmup", "0", "--json", "--csv", "--markdown", "--html", "--sustained", "20"]);
+    const r = bench([
+      "--synthetic",
+      "tiny",
+      "--backend",
+      "cpu",
+      "--seconds",
+      "3.6",
+      "--repeat",
+      "2",
+      "--warmup",
+      "0",
+      "--json",
+      "--csv",
+      "--markdown",
+      "--html",
+      "--sustained",
+      "20",
+    ]);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stderr, "", "no progress output in --json mode");
     report = JSON.parse(r.stdout) as BenchReport;
@@ -42,7 +60,9 @@ describe("vox-bench end to end (CPU, synthetic tiny)", () => {
     assert.equal(report.sustained[0]!.failure, null);
     assert.equal(report.sustained[0]!.quarters.length, 4);
     assert.ok(existsSync(join(dir, "cache", "vox", "synthetic-tiny-0", "complete.json")));
-    const files = readdirSync(join(dir, "reports")).map((f) => f.replace(/^bench-.*\./, "")).sort();
+    const files = readdirSync(join(dir, "reports"))
+      .map((f) => f.replace(/^bench-.*\./, ""))
+      .sort();
     assert.deepEqual(files, ["csv", "html", "json", "md"]);
   });
 
@@ -56,7 +76,8 @@ describe("vox-bench end to end (CPU, synthetic tiny)", () => {
 
   it("refuses cuda with the reason when the engine finds no GPU", (t) => {
     const info = spawnSync(join(packageRoot(), "engine", "build", "voxtral"), ["--info"], { encoding: "utf8" });
-    if ((JSON.parse(info.stdout) as { cuda: { available: boolean } }).cuda.available) return t.skip("this machine has a usable GPU");
+    if ((JSON.parse(info.stdout) as { cuda: { available: boolean } }).cuda.available)
+      return t.skip("this machine has a usable GPU");
     const r = bench(["--synthetic", "tiny", "--backend", "cuda", "--seconds", "3.6", "--repeat", "1"]);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /^vox-bench: error: --backend cuda, but the engine cannot use a GPU here: .+vox-doctor/m);
@@ -68,8 +89,18 @@ describe("vox-bench end to end (CPU, synthetic tiny)", () => {
     const profile = mkdtempSync(join(dir, "chromium-"));
     const r = spawnSync(
       CHROMIUM,
-      ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-        `--user-data-dir=${profile}`, "--dump-dom", `file://${join(dir, "reports", html)}`],
+      [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        `--user-data-dir=${profile}`,
+        "--dump-dom",
+        `file://${join(dir, "reports", html)}`,
+      ],
       { encoding: "utf8", timeout: 120_000 },
     );
     assert.equal(r.status, 0, r.stderr.slice(-2000));
@@ -77,7 +108,8 @@ describe("vox-bench end to end (CPU, synthetic tiny)", () => {
     assert.match(dom, /data-charts-drawn="2"/, "the chart script ran");
     const svgs = dom.match(/<svg[^>]*role="img"[\s\S]*?<\/svg>/g) ?? [];
     assert.equal(svgs.length, 2, "two charts drawn as SVG");
-    for (const svg of svgs) assert.ok((svg.match(/<rect class="bar/g) ?? []).length >= report.results.length, "one bar per backend x clip");
+    for (const svg of svgs)
+      assert.ok((svg.match(/<rect class="bar/g) ?? []).length >= report.results.length, "one bar per backend x clip");
     assert.ok((svgs[0]!.match(/<path class="ref"/g) ?? []).length === 1, "1x real-time line");
     assert.ok((svgs[1]!.match(/<path class="marker"/g) ?? []).length >= 1, "bandwidth floor tick");
   });

@@ -14,10 +14,14 @@ test("vox-bench interrupted while the engine runs leaves nothing in $TMPDIR", as
   mkdirSync(tmp);
   const engine = fakeEngine("sleep 20"); // any run but --info hangs
   const bin = join(packageRoot(), "dist", "toolkit", "src", "bin", "vox-bench.js");
-  const child = execa(process.execPath, [bin, "--model", join(fixturesDir(), "tiny-real-windows"), "--backend", "cpu", "--seconds", "1,2"], {
-    reject: false,
-    env: { TMPDIR: tmp, VOX_ENGINE: engine, VOX_REPORTS_DIR: join(work, "reports") },
-  });
+  const child = execa(
+    process.execPath,
+    [bin, "--model", join(fixturesDir(), "tiny-real-windows"), "--backend", "cpu", "--seconds", "1,2"],
+    {
+      reject: false,
+      env: { TMPDIR: tmp, VOX_ENGINE: engine, VOX_REPORTS_DIR: join(work, "reports") },
+    },
+  );
   const clips = () => readdirSync(tmp).filter((d) => d.startsWith("vox-bench-"));
   let exited = false;
   void child.finally(() => {

@@ -16,13 +16,32 @@ import { schemaErrors } from "../../../src/lib/report.js";
 function live(n: number): { status: number | null; stdout: string; stderr: string; report: LiveReport; html: string } {
   const out = mkdtempSync(join(tmpdir(), "vox-live-"));
   try {
-    const r = spawnSync(process.execPath, [join(packageRoot(), "dist/toolkit/src/bin/vox-bench.js"), "--live", String(n), "--model",
-      join(fixturesDir(), "tiny-small-windows"), "--backend", "cpu", "--out", out], { encoding: "utf8", timeout: 180_000 });
+    const r = spawnSync(
+      process.execPath,
+      [
+        join(packageRoot(), "dist/toolkit/src/bin/vox-bench.js"),
+        "--live",
+        String(n),
+        "--model",
+        join(fixturesDir(), "tiny-small-windows"),
+        "--backend",
+        "cpu",
+        "--out",
+        out,
+      ],
+      { encoding: "utf8", timeout: 180_000 },
+    );
     const files = readdirSync(out);
     const json = files.find((f) => f.endsWith(".json"));
     const html = files.find((f) => f.endsWith(".html"));
     assert.ok(json && html, `reports written: ${files.join(", ")}\n${r.stderr}`);
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr, report: JSON.parse(readFileSync(join(out, json), "utf8")) as LiveReport, html: readFileSync(join(out, html), "utf8") };
+    return {
+      status: r.status,
+      stdout: r.stdout,
+      stderr: r.stderr,
+      report: JSON.parse(readFileSync(join(out, json), "utf8")) as LiveReport,
+      html: readFileSync(join(out, html), "utf8"),
+    };
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
@@ -44,7 +63,10 @@ for (const n of [1, 4]) {
     }
     // all streams sent the same audio to the same model: the same number of deltas
     assert.equal(new Set(r.report.streams.map((s) => s.deltas)).size, 1);
-    assert.equal(r.report.pooled.deltas, r.report.streams.reduce((a, s) => a + s.deltas, 0));
+    assert.equal(
+      r.report.pooled.deltas,
+      r.report.streams.reduce((a, s) => a + s.deltas, 0),
+    );
     assert.ok(r.report.timeline.length >= 3);
     for (const pt of r.report.timeline) assert.equal(pt.latencyMs.length, n);
     assert.match(r.html, /id="chart-latency"/);
@@ -58,8 +80,16 @@ test("percentile is nearest-rank; a bad --live is a usage error", () => {
   assert.equal(percentile([5, 1, 3, 2, 4], 50), 3);
   assert.equal(percentile([5, 1, 3, 2, 4], 95), 5);
   assert.equal(percentile([7], 95), 7);
-  assert.equal(percentile(Array.from({ length: 100 }, (_, i) => i + 1), 95), 95);
-  const r = spawnSync(process.execPath, [join(packageRoot(), "dist/toolkit/src/bin/vox-bench.js"), "--live", "0"], { encoding: "utf8" });
+  assert.equal(
+    percentile(
+      Array.from({ length: 100 }, (_, i) => i + 1),
+      95,
+    ),
+    95,
+  );
+  const r = spawnSync(process.execPath, [join(packageRoot(), "dist/toolkit/src/bin/vox-bench.js"), "--live", "0"], {
+    encoding: "utf8",
+  });
   assert.equal(r.status, 64);
   assert.match(r.stderr, /^vox-bench: error: --live must be a number of streams from 1 to 256, got 0\./m);
 });

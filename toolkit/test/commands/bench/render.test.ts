@@ -7,7 +7,8 @@ import { csvRows, renderMarkdown, renderTable } from "../../../src/commands/benc
 import type { BenchReport } from "../../../src/commands/bench/types.js";
 import { fixture } from "../../helpers.js";
 
-const report = (): BenchReport => JSON.parse(readFileSync(fixture("bench", "report-cpu-tiny.json"), "utf8")) as BenchReport;
+const report = (): BenchReport =>
+  JSON.parse(readFileSync(fixture("bench", "report-cpu-tiny.json"), "utf8")) as BenchReport;
 
 describe("bench render", () => {
   it("table shows every result and the environment", () => {
@@ -34,11 +35,21 @@ describe("bench render", () => {
 
   it("HTML is self-contained and embeds both charts' data", () => {
     const html = renderHtml(report());
-    assert.doesNotMatch(html, /<script[^>]+src=|<link[^>]+href=|https?:\/\/(?!www\.w3\.org\/2000\/svg)/, "no network references");
+    assert.doesNotMatch(
+      html,
+      /<script[^>]+src=|<link[^>]+href=|https?:\/\/(?!www\.w3\.org\/2000\/svg)/,
+      "no network references",
+    );
     const charts = benchCharts(report());
-    assert.deepEqual(charts.map((c) => c.id), ["chart-xrt", "chart-step"]);
+    assert.deepEqual(
+      charts.map((c) => c.id),
+      ["chart-xrt", "chart-step"],
+    );
     assert.equal(charts[0]!.groups.flatMap((g) => g.bars).length, 2);
-    assert.ok(charts[1]!.groups.every((g) => g.bars.every((b) => typeof b.marker === "number")), "floor markers present");
+    assert.ok(
+      charts[1]!.groups.every((g) => g.bars.every((b) => typeof b.marker === "number")),
+      "floor markers present",
+    );
     assert.match(html, /id="chart-xrt"/);
   });
 

@@ -17,8 +17,15 @@ const PINNED: Record<string, string> = {
 describe("bench schemas", () => {
   for (const [name, hash] of Object.entries(PINNED)) {
     it(`${name}.schema.json is pinned`, () => {
-      const got = createHash("sha256").update(readFileSync(schemaPath(name))).digest("hex").slice(0, 16);
-      assert.equal(got, hash, `${name}.schema.json changed: if on purpose, pin ${got} (and bump schemaVersion if old reports break)`);
+      const got = createHash("sha256")
+        .update(readFileSync(schemaPath(name)))
+        .digest("hex")
+        .slice(0, 16);
+      assert.equal(
+        got,
+        hash,
+        `${name}.schema.json changed: if on purpose, pin ${got} (and bump schemaVersion if old reports break)`,
+      );
     });
   }
 
@@ -28,6 +35,9 @@ describe("bench schemas", () => {
     delete r.results[0].samples[0].msPerStep;
     r.results[0].stats.wallMs.outliers = ["x"];
     const errs = schemaErrors("bench", r);
-    assert.ok(errs.some((e) => e.includes("/results/0/samples/0")), errs.join("\n"));
+    assert.ok(
+      errs.some((e) => e.includes("/results/0/samples/0")),
+      errs.join("\n"),
+    );
   });
 });

@@ -5,12 +5,25 @@ import { parseComputeApps, quarters } from "../../../src/commands/bench/sustaine
 
 describe("bench sustained", () => {
   it("splits polls after load into four time quarters and steps into four runs", () => {
-    const polls = [0, 50, 100, 150, 200, 250, 300, 350, 400, 450].map((t, i) => ({ t, rssMb: 100 + i, gpuMemMb: t >= 100 ? 1000 : null }));
+    const polls = [0, 50, 100, 150, 200, 250, 300, 350, 400, 450].map((t, i) => ({
+      t,
+      rssMb: 100 + i,
+      gpuMemMb: t >= 100 ? 1000 : null,
+    }));
     const steps = [1, 1, 1, 1, 2, 2, 2, 2];
     const q = quarters(polls, 100, 500, steps);
-    assert.deepEqual(q.quarters.map((x) => x.polls), [2, 2, 2, 2]);
-    assert.deepEqual(q.quarters.map((x) => x.rssMb), [103, 105, 107, 109]);
-    assert.deepEqual(q.quarters.map((x) => x.msPerStep), [1, 1, 2, 2]);
+    assert.deepEqual(
+      q.quarters.map((x) => x.polls),
+      [2, 2, 2, 2],
+    );
+    assert.deepEqual(
+      q.quarters.map((x) => x.rssMb),
+      [103, 105, 107, 109],
+    );
+    assert.deepEqual(
+      q.quarters.map((x) => x.msPerStep),
+      [1, 1, 2, 2],
+    );
     assert.ok(Math.abs(q.growthPct.rssMb! - (100 * 6) / 103) < 1e-9);
     assert.equal(q.growthPct.msPerStep, 100);
     assert.equal(q.growthPct.gpuMemMb, 0);

@@ -14,9 +14,15 @@ test("a CPU build passes its pre-checks, runs make and writes build-info.json", 
   assert.equal(r.exitCode, 0, r.stdout + r.stderr);
   const rep = report<BuildReport>(r, "build-");
   assert.deepEqual(schemaErrors("build", rep), []);
-  assert.deepEqual(rep.prechecks.map((p) => p.id), ["platform", "cpu"]);
+  assert.deepEqual(
+    rep.prechecks.map((p) => p.id),
+    ["platform", "cpu"],
+  );
   assert.equal(rep.steps[0]!.command, `make -C ${join(packageRoot(), "engine")}`);
-  const info = JSON.parse(readFileSync(join(packageRoot(), "engine", "build", "build-info.json"), "utf8")) as Record<string, unknown>;
+  const info = JSON.parse(readFileSync(join(packageRoot(), "engine", "build", "build-info.json"), "utf8")) as Record<
+    string,
+    unknown
+  >;
   assert.deepEqual(schemaErrors("build-info", info), []);
   assert.ok((info.backends as string[]).includes("cpu"));
   assert.match(String(info.compiler), /gcc|clang|cc/i);

@@ -18,16 +18,33 @@ function statuses(f: Facts, backend: BackendChoice = "auto"): Record<string, str
   return Object.fromEntries(runChecks(f, backend).map((r) => [r.id, r.status]));
 }
 
-const ALL_PASS = { platform: "pass", gpu: "pass", libcuda: "pass", cublas: "pass", toolkit: "pass", cpu: "pass", ffmpeg: "pass", capture: "pass", engine: "pass", model: "pass" };
+const ALL_PASS = {
+  platform: "pass",
+  gpu: "pass",
+  libcuda: "pass",
+  cublas: "pass",
+  toolkit: "pass",
+  cpu: "pass",
+  ffmpeg: "pass",
+  capture: "pass",
+  engine: "pass",
+  model: "pass",
+};
 
 test("healthy Linux H100: every check passes, with the GPU's numbers", () => {
   const v = verdicts(linuxH100());
   assert.deepEqual(statuses(linuxH100()), ALL_PASS);
-  assert.match(v.gpu!.detail, /GPU 0: NVIDIA H100 80GB HBM3, cc 9\.0, driver 580\.95\.05 \(CUDA 13\.0\), 81559 MiB total, 81003 MiB free/);
+  assert.match(
+    v.gpu!.detail,
+    /GPU 0: NVIDIA H100 80GB HBM3, cc 9\.0, driver 580\.95\.05 \(CUDA 13\.0\), 81559 MiB total, 81003 MiB free/,
+  );
   assert.match(v.libcuda!.detail, /libcuda\.so\.1 -> \/lib\/x86_64-linux-gnu\/libcuda\.so\.1 \(ldconfig cache\)/);
   assert.match(v.libcuda!.detail, /cuInit ok: .*driver supports CUDA 13\.0, 1 device/);
   assert.match(v.cublas!.detail, /libcublas\.so\.13 -> .*\(version 13\.0\.0\)/);
-  assert.match(v.toolkit!.detail, /nvcc 13\.0 at \/usr\/local\/cuda\/bin\/nvcc; targets .*sm_90.*; driver supports CUDA 13\.0/);
+  assert.match(
+    v.toolkit!.detail,
+    /nvcc 13\.0 at \/usr\/local\/cuda\/bin\/nvcc; targets .*sm_90.*; driver supports CUDA 13\.0/,
+  );
   assert.match(v.platform!.detail, /^Ubuntu 24\.04\.3 LTS, kernel 6\.8\.0-87-generic, x64, glibc 2\.39$/);
   for (const r of Object.values(v)) assert.equal(r.fix, null);
 });
@@ -58,7 +75,10 @@ test("nvidia-smi failing or hanging is reported with its own message", () => {
   f.nvidiaSmi = cmd("nvidia-smi", text("smi-failing.txt"), 9);
   const g = verdicts(f).gpu!;
   assert.equal(g.status, "fail");
-  assert.match(g.detail, /nvidia-smi failed \(exit 9\): NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver/);
+  assert.match(
+    g.detail,
+    /nvidia-smi failed \(exit 9\): NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver/,
+  );
   f.nvidiaSmi = cmd("nvidia-smi", "", null, { timedOut: true, error: "timed out after 15000 ms" });
   assert.match(verdicts(f).gpu!.detail, /did not answer \(timed out\): the driver is hung/);
 });
@@ -66,10 +86,26 @@ test("nvidia-smi failing or hanging is reported with its own message", () => {
 test("WSL2: the toolkit's stubs/libcuda.so on LD_LIBRARY_PATH -> CUDA_ERROR_STUB_LIBRARY (34), fix names the folder", () => {
   const f = wslRtx4090();
   f.env.LD_LIBRARY_PATH = "/usr/local/cuda/lib64/stubs:/usr/local/cuda/lib64";
-  f.cudaProbe.run = cmd("cuda-probe", JSON.stringify({ libcuda: { path: "/usr/local/cuda-12.4/targets/x86_64-linux/lib/stubs/libcuda.so", init: 34, init_name: "CUDA_ERROR_STUB_LIBRARY", driver_version: 12040, devices: 0 }, cublas: {}, cublasLt: {} }));
+  f.cudaProbe.run = cmd(
+    "cuda-probe",
+    JSON.stringify({
+      libcuda: {
+        path: "/usr/local/cuda-12.4/targets/x86_64-linux/lib/stubs/libcuda.so",
+        init: 34,
+        init_name: "CUDA_ERROR_STUB_LIBRARY",
+        driver_version: 12040,
+        devices: 0,
+      },
+      cublas: {},
+      cublasLt: {},
+    }),
+  );
   const v = verdicts(f).libcuda!;
   assert.equal(v.status, "fail");
-  assert.match(v.detail, /LD_LIBRARY_PATH contains \/usr\/local\/cuda\/lib64\/stubs, whose libcuda\.so is the toolkit's stub \(CUDA_ERROR_STUB_LIBRARY, 34\)/);
+  assert.match(
+    v.detail,
+    /LD_LIBRARY_PATH contains \/usr\/local\/cuda\/lib64\/stubs, whose libcuda\.so is the toolkit's stub \(CUDA_ERROR_STUB_LIBRARY, 34\)/,
+  );
   assert.match(v.detail, /cuInit failed with 34 \(CUDA_ERROR_STUB_LIBRARY/);
   assert.match(v.fix!, /Remove \/usr\/local\/cuda\/lib64\/stubs from LD_LIBRARY_PATH/);
 });
@@ -79,7 +115,10 @@ test("WSL2: a stub in the loader cache is caught from ldconfig alone", () => {
   f.ldconfig = cmd("ldconfig -p", text("ldconfig-wsl2-stub.txt"));
   const v = verdicts(f).libcuda!;
   assert.equal(v.status, "fail");
-  assert.match(v.detail, /loader cache lists the stub \/usr\/local\/cuda\/targets\/x86_64-linux\/lib\/stubs\/libcuda\.so/);
+  assert.match(
+    v.detail,
+    /loader cache lists the stub \/usr\/local\/cuda\/targets\/x86_64-linux\/lib\/stubs\/libcuda\.so/,
+  );
   assert.match(v.fix!, /Remove \/usr\/local\/cuda\/targets\/x86_64-linux\/lib\/stubs/);
 });
 
@@ -88,7 +127,10 @@ test("WSL2: a native Linux libcuda shadowing /usr/lib/wsl/lib fails with the pur
   f.ldconfig = cmd("ldconfig -p", text("ldconfig-wsl2-shadowed.txt"));
   const v = verdicts(f).libcuda!;
   assert.equal(v.status, "fail");
-  assert.match(v.detail, /native Linux libcuda \(\/lib\/x86_64-linux-gnu\/libcuda\.so\.1\) comes before \/usr\/lib\/wsl\/lib\/libcuda\.so\.1.*shadows the WSL driver/);
+  assert.match(
+    v.detail,
+    /native Linux libcuda \(\/lib\/x86_64-linux-gnu\/libcuda\.so\.1\) comes before \/usr\/lib\/wsl\/lib\/libcuda\.so\.1.*shadows the WSL driver/,
+  );
   assert.match(v.fix!, /apt-get remove --purge 'libnvidia-compute-\*'/);
   assert.match(v.detail, /libcuda\.so\.1 -> \/lib\/x86_64-linux-gnu\/libcuda\.so\.1 \(ldconfig cache\)/);
 });
@@ -105,7 +147,10 @@ test("WSL2: /usr/lib/wsl/lib missing from the loader cache, or missing altogethe
   assert.equal(verdicts(f).libcuda!.status, "pass");
   const g = wslRtx4090();
   g.libDirs["/usr/lib/wsl/lib"] = null;
-  assert.match(verdicts(g).libcuda!.detail, /\/usr\/lib\/wsl\/lib does not exist: the Windows NVIDIA driver is not exposed to WSL/);
+  assert.match(
+    verdicts(g).libcuda!.detail,
+    /\/usr\/lib\/wsl\/lib does not exist: the Windows NVIDIA driver is not exposed to WSL/,
+  );
 });
 
 test("WSL1 has no GPU", () => {
@@ -124,7 +169,10 @@ test("driver too old for the CUDA 13 toolkit and cuBLAS 13 (error 35)", () => {
   f.cudaProbe.run = probeOk("/usr/lib/wsl/lib/libcuda.so.1.1", 12090, 13, "/usr/local/cuda/lib64");
   const v = verdicts(f);
   assert.equal(v.toolkit!.status, "fail");
-  assert.match(v.toolkit!.detail, /nvcc 13\.0 is newer than the CUDA 12\.9 this driver supports.*cudaErrorInsufficientDriver 35/);
+  assert.match(
+    v.toolkit!.detail,
+    /nvcc 13\.0 is newer than the CUDA 12\.9 this driver supports.*cudaErrorInsufficientDriver 35/,
+  );
   assert.match(v.toolkit!.fix!, /R580 or newer; on WSL2 update the Windows driver/);
   assert.equal(v.cublas!.status, "fail");
   assert.match(v.cublas!.detail, /cuBLAS 13 needs a driver supporting CUDA 13\.0, this driver supports CUDA 12\.9/);
@@ -133,11 +181,27 @@ test("driver too old for the CUDA 13 toolkit and cuBLAS 13 (error 35)", () => {
 test("libcublas missing: on disk but off the loader path -> LD_LIBRARY_PATH fix; absent -> install fix", () => {
   const f = linuxH100();
   const err = { error: "libcublas.so.12: cannot open shared object file: No such file or directory" };
-  f.cudaProbe.run = cmd("cuda-probe", JSON.stringify({ libcuda: { path: "/usr/lib/x86_64-linux-gnu/libcuda.so.580.95.05", init: 0, driver_version: 13000, devices: 1 }, cublas: err, cublasLt: err }));
-  f.ldconfig = cmd("ldconfig -p", text("ldconfig-linux-native.txt").split("\n").filter((l) => !l.includes("cublas")).join("\n"));
+  f.cudaProbe.run = cmd(
+    "cuda-probe",
+    JSON.stringify({
+      libcuda: { path: "/usr/lib/x86_64-linux-gnu/libcuda.so.580.95.05", init: 0, driver_version: 13000, devices: 1 },
+      cublas: err,
+      cublasLt: err,
+    }),
+  );
+  f.ldconfig = cmd(
+    "ldconfig -p",
+    text("ldconfig-linux-native.txt")
+      .split("\n")
+      .filter((l) => !l.includes("cublas"))
+      .join("\n"),
+  );
   let v = verdicts(f).cublas!;
   assert.equal(v.status, "fail");
-  assert.match(v.detail, /libcublas\.so\.13 \/ \.so\.12 cannot be loaded \(libcublas\.so\.12: cannot open.*present in \/usr\/local\/cuda\/lib64/);
+  assert.match(
+    v.detail,
+    /libcublas\.so\.13 \/ \.so\.12 cannot be loaded \(libcublas\.so\.12: cannot open.*present in \/usr\/local\/cuda\/lib64/,
+  );
   assert.match(v.fix!, /export LD_LIBRARY_PATH=\/usr\/local\/cuda\/lib64:\$LD_LIBRARY_PATH/);
   for (const d of Object.keys(f.libDirs)) f.libDirs[d] = f.libDirs[d]?.filter((n) => !n.includes("cublas")) ?? null;
   v = verdicts(f).cublas!;
@@ -152,10 +216,16 @@ test("nvcc 12.4 cannot target an RTX 5090 (sm_120); nor can an engine built for 
   f.engine.info = engineInfoCmd(["cpu", "cuda"], ["sm_80", "sm_90"]);
   const v = verdicts(f);
   assert.equal(v.toolkit!.status, "fail");
-  assert.match(v.toolkit!.detail, /nvcc 12\.4 cannot build for GPU 0 \(NVIDIA GeForce RTX 5090, sm_120\): that needs CUDA 12\.8 or newer/);
+  assert.match(
+    v.toolkit!.detail,
+    /nvcc 12\.4 cannot build for GPU 0 \(NVIDIA GeForce RTX 5090, sm_120\): that needs CUDA 12\.8 or newer/,
+  );
   assert.match(v.toolkit!.fix!, /cuda-toolkit-13-0/);
   assert.equal(v.engine!.status, "fail");
-  assert.match(v.engine!.detail, /no embedded kernel runs on GPU 0 \(NVIDIA GeForce RTX 5090, sm_120\); embedded: sm_80, sm_90/);
+  assert.match(
+    v.engine!.detail,
+    /no embedded kernel runs on GPU 0 \(NVIDIA GeForce RTX 5090, sm_120\); embedded: sm_80, sm_90/,
+  );
   assert.match(v.engine!.fix!, /npx vox build --backend cuda --arch 120/);
 });
 
@@ -176,14 +246,20 @@ test("too little VRAM for the real model: the numbers are shown", () => {
   f.model = collectModel("/nonexistent/voxtral-model");
   const v = verdicts(f).gpu!;
   assert.equal(v.status, "fail");
-  assert.match(v.detail, /too little GPU memory: GPU 0 has 6120 MiB free, model needs 9281 MiB \(weights 8449 MiB \+ KV cache 832 MiB, the real 4B model\)/);
+  assert.match(
+    v.detail,
+    /too little GPU memory: GPU 0 has 6120 MiB free, model needs 9281 MiB \(weights 8449 MiB \+ KV cache 832 MiB, the real 4B model\)/,
+  );
   assert.match(v.fix!, /at least 11 GiB free/);
 });
 
 test("a second GPU that fits is suggested with CUDA_VISIBLE_DEVICES", () => {
   const f = linuxH100();
   f.model = collectModel("/nonexistent/voxtral-model");
-  f.nvidiaSmi = cmd("nvidia-smi --query-gpu=...", `${text("smi-rtx5090-lowmem.csv").trim()}\n${text("smi-h100-linux.csv").replace(/^0,/, "1,")}`);
+  f.nvidiaSmi = cmd(
+    "nvidia-smi --query-gpu=...",
+    `${text("smi-rtx5090-lowmem.csv").trim()}\n${text("smi-h100-linux.csv").replace(/^0,/, "1,")}`,
+  );
   const v = verdicts(f).gpu!;
   assert.equal(v.status, "warn");
   assert.match(v.fix!, /export CUDA_VISIBLE_DEVICES=1/);
@@ -191,8 +267,21 @@ test("a second GPU that fits is suggested with CUDA_VISIBLE_DEVICES", () => {
 
 test("native Linux without a driver: libcuda fails with the install hint", () => {
   const f = linuxH100();
-  f.ldconfig = cmd("ldconfig -p", text("ldconfig-linux-native.txt").split("\n").filter((l) => !l.includes("libcuda")).join("\n"));
-  f.cudaProbe.run = cmd("cuda-probe", JSON.stringify({ libcuda: { error: "libcuda.so.1: cannot open shared object file: No such file or directory" }, cublas: {}, cublasLt: {} }));
+  f.ldconfig = cmd(
+    "ldconfig -p",
+    text("ldconfig-linux-native.txt")
+      .split("\n")
+      .filter((l) => !l.includes("libcuda"))
+      .join("\n"),
+  );
+  f.cudaProbe.run = cmd(
+    "cuda-probe",
+    JSON.stringify({
+      libcuda: { error: "libcuda.so.1: cannot open shared object file: No such file or directory" },
+      cublas: {},
+      cublasLt: {},
+    }),
+  );
   const v = verdicts(f).libcuda!;
   assert.equal(v.status, "fail");
   assert.match(v.detail, /no NVIDIA driver is installed/);
@@ -236,7 +325,13 @@ test("capture: WSLg's PulseAudio, a desktop's PulseAudio, ALSA; none is a warnin
   let v = verdicts(linux).capture!;
   assert.equal(v.status, "warn");
   assert.match(v.detail, /no pulse input/);
-  linux.capture = { pulseServerEnv: null, wslgSocket: false, userPulseSocket: null, alsaCapture: null, ffmpegInputs: ["alsa", "pulse"] };
+  linux.capture = {
+    pulseServerEnv: null,
+    wslgSocket: false,
+    userPulseSocket: null,
+    alsaCapture: null,
+    ffmpegInputs: ["alsa", "pulse"],
+  };
   v = verdicts(linux).capture!;
   assert.equal(v.status, "warn");
   assert.match(v.detail, /^no capture device: .*only files can be transcribed/);
@@ -250,9 +345,11 @@ test("capture: WSLg's PulseAudio, a desktop's PulseAudio, ALSA; none is a warnin
 });
 
 test("capture facts are parsed from /proc/asound/pcm and ffmpeg -devices", () => {
-  const pcm = "00-00: ALC887-VD Analog : ALC887-VD Analog : playback 1 : capture 1\n00-01: ALC887-VD Digital : ALC887-VD Digital : playback 1\n01-03: HDMI 0 : HDMI 0 : playback 1\n";
+  const pcm =
+    "00-00: ALC887-VD Analog : ALC887-VD Analog : playback 1 : capture 1\n00-01: ALC887-VD Digital : ALC887-VD Digital : playback 1\n01-03: HDMI 0 : HDMI 0 : playback 1\n";
   assert.deepEqual(parseAlsaPcm(pcm), ["00-00: ALC887-VD Analog"]);
-  const devices = "Devices:\n D. = Demuxing supported\n .E = Muxing supported\n --\n DE alsa            ALSA audio output\n  E caca            caca\n D  lavfi           Libavfilter virtual input device\n DE pulse           Pulse audio output\n  E sdl,sdl2        SDL2 output device\n DE video4linux2,v4l2 Video4Linux2\n";
+  const devices =
+    "Devices:\n D. = Demuxing supported\n .E = Muxing supported\n --\n DE alsa            ALSA audio output\n  E caca            caca\n D  lavfi           Libavfilter virtual input device\n DE pulse           Pulse audio output\n  E sdl,sdl2        SDL2 output device\n DE video4linux2,v4l2 Video4Linux2\n";
   assert.deepEqual(parseFfmpegDevices(devices), ["alsa", "lavfi", "pulse", "video4linux2", "v4l2"]);
 });
 
@@ -263,7 +360,14 @@ test("--backend cpu skips the CUDA checks", () => {
 });
 
 test("a check that throws is reported as failed and the others still run", () => {
-  const boom: Check = { id: "boom" as Check["id"], title: "Boom", needs: "any", run: () => { throw new Error("kaboom"); } };
+  const boom: Check = {
+    id: "boom" as Check["id"],
+    title: "Boom",
+    needs: "any",
+    run: () => {
+      throw new Error("kaboom");
+    },
+  };
   const r = runChecks(linuxH100(), "auto", [boom, ...CHECKS]);
   assert.equal(r.length, CHECKS.length + 1);
   assert.equal(r[0]!.status, "fail");
@@ -293,5 +397,8 @@ test("cuBLAS found only at the engine's fixed fallback path is noted (other prog
   f.cudaProbe.run!.stdout = JSON.stringify(probeOut);
   const v = verdicts(f).cublas!;
   assert.equal(v.status, "pass");
-  assert.match(v.detail, /found at the fixed path \/usr\/local\/cuda\/lib64\/libcublas\.so\.13, not through the loader cache \(sudo ldconfig registers it\)/);
+  assert.match(
+    v.detail,
+    /found at the fixed path \/usr\/local\/cuda\/lib64\/libcublas\.so\.13, not through the loader cache \(sudo ldconfig registers it\)/,
+  );
 });

@@ -26,9 +26,13 @@ test("the real command on this machine: a complete, schema-valid JSON report; ex
   assert.equal(r.status, 2, r.stderr);
   const report = JSON.parse(r.stdout) as DoctorReport;
   assert.deepEqual(schemaErrors("doctor", report), []);
-  assert.deepEqual(report.checks.map((c) => c.id), ["platform", "gpu", "libcuda", "cublas", "toolkit", "cpu", "ffmpeg", "capture", "engine", "model"]);
+  assert.deepEqual(
+    report.checks.map((c) => c.id),
+    ["platform", "gpu", "libcuda", "cublas", "toolkit", "cpu", "ffmpeg", "capture", "engine", "model"],
+  );
   assert.equal(report.checks.find((c) => c.id === "model")?.status, "fail");
-  for (const c of report.checks) if (c.status === "warn" || c.status === "fail") assert.ok(c.fix && c.fix.length > 10, `${c.id} has a fix`);
+  for (const c of report.checks)
+    if (c.status === "warn" || c.status === "fail") assert.ok(c.fix && c.fix.length > 10, `${c.id} has a fix`);
   assert.equal(report.exitCode, 2);
 });
 
@@ -48,7 +52,10 @@ test("--save-facts then --facts replays the same verdicts", () => {
   const replay = doctor(["--json", "--facts", file]);
   const a = JSON.parse(first.stdout) as DoctorReport;
   const b = JSON.parse(replay.stdout) as DoctorReport;
-  assert.deepEqual(b.checks.map((c) => [c.id, c.status, c.detail]), a.checks.map((c) => [c.id, c.status, c.detail]));
+  assert.deepEqual(
+    b.checks.map((c) => [c.id, c.status, c.detail]),
+    a.checks.map((c) => [c.id, c.status, c.detail]),
+  );
   assert.equal(JSON.parse(readFileSync(file, "utf8")).factsVersion, 1);
   const missing = doctor(["--facts", join(tmp, "nope.json")]);
   assert.equal(missing.status, 66);
@@ -96,11 +103,20 @@ test("--markdown removes the host name, GPU UUIDs and the home folder", () => {
 });
 
 test("a collector that throws or hangs is recorded; the others still collect", async () => {
-  const f = await collectFacts({ modelDir: "/nonexistent", timeoutMs: 200 }, {
-    async broken() { throw new Error("ldconfig exploded"); },
-    async hang() { await new Promise((r) => setTimeout(r, 5000).unref()); },
-    async platform(facts) { facts.platform.glibc = "9.99"; },
-  });
+  const f = await collectFacts(
+    { modelDir: "/nonexistent", timeoutMs: 200 },
+    {
+      async broken() {
+        throw new Error("ldconfig exploded");
+      },
+      async hang() {
+        await new Promise((r) => setTimeout(r, 5000).unref());
+      },
+      async platform(facts) {
+        facts.platform.glibc = "9.99";
+      },
+    },
+  );
   assert.equal(f.collectorErrors.broken, "ldconfig exploded");
   assert.match(f.collectorErrors.hang!, /collector hang timed out after 200 ms/);
   assert.equal(f.platform.glibc, "9.99");

@@ -16,12 +16,30 @@ const byId = (f: Facts) => Object.fromEntries(runChecks(f, "auto").map((c) => [c
 test("H200 machine: everything passes but ffmpeg (not installed there)", () => {
   const v = byId(load());
   assert.deepEqual(Object.fromEntries(Object.entries(v).map(([k, c]) => [k, c.status])), {
-    platform: "pass", gpu: "pass", libcuda: "pass", cublas: "pass", toolkit: "pass", cpu: "pass", ffmpeg: "warn", capture: "skip", engine: "pass", model: "pass",
+    platform: "pass",
+    gpu: "pass",
+    libcuda: "pass",
+    cublas: "pass",
+    toolkit: "pass",
+    cpu: "pass",
+    ffmpeg: "warn",
+    capture: "skip",
+    engine: "pass",
+    model: "pass",
   });
-  assert.match(v.gpu!.detail, /GPU 0: NVIDIA H200, cc 9\.0, driver 580\.159\.04 \(CUDA 13\.0\), 143771 MiB total, 143156 MiB free/);
+  assert.match(
+    v.gpu!.detail,
+    /GPU 0: NVIDIA H200, cc 9\.0, driver 580\.159\.04 \(CUDA 13\.0\), 143771 MiB total, 143156 MiB free/,
+  );
   assert.match(v.libcuda!.detail, /libcuda\.so\.1 -> \/usr\/local\/nvidia\/lib64\/libcuda\.so\.1 \(LD_LIBRARY_PATH\)/);
-  assert.match(v.libcuda!.detail, /cuInit ok: \/usr\/local\/nvidia\/lib64\/libcuda\.so\.580\.159\.04, driver supports CUDA 13\.0, 1 device/);
-  assert.match(v.cublas!.detail, /libcublas\.so\.13 -> \/usr\/local\/cuda-13\.0\/targets\/x86_64-linux\/lib\/libcublas\.so\.13\.1\.0\.3 \(version 13\.1\.0\)/);
+  assert.match(
+    v.libcuda!.detail,
+    /cuInit ok: \/usr\/local\/nvidia\/lib64\/libcuda\.so\.580\.159\.04, driver supports CUDA 13\.0, 1 device/,
+  );
+  assert.match(
+    v.cublas!.detail,
+    /libcublas\.so\.13 -> \/usr\/local\/cuda-13\.0\/targets\/x86_64-linux\/lib\/libcublas\.so\.13\.1\.0\.3 \(version 13\.1\.0\)/,
+  );
   assert.match(v.engine!.detail, /backends cpu\+cuda; .*kernels sm_90$/);
 });
 
@@ -33,7 +51,10 @@ test("H200 machine: the real model (9.3 GB with its KV cache) fits; the report i
   assert.deepEqual(schemaErrors("doctor", r), []);
   assert.equal(r.exitCode, 0);
   assert.deepEqual(r.environment.driver, { version: "580.159.04", cudaVersion: "13.0" });
-  assert.equal(buildReport(load(), { backend: "auto", strict: true, toolkit: { version: "0.1.0", commit: null } }).exitCode, 1);
+  assert.equal(
+    buildReport(load(), { backend: "auto", strict: true, toolkit: { version: "0.1.0", commit: null } }).exitCode,
+    1,
+  );
 });
 
 test("the same machine with its kernels stripped: an engine without sm_90 fails on the H200", () => {

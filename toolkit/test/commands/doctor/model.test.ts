@@ -36,7 +36,10 @@ test("a truncated copy fails and says to download again", () => {
   truncateSync(p, readFileSync(p).length - 1000);
   const v = judge(d);
   assert.equal(v.status, "fail");
-  assert.match(v.detail, /consolidated\.safetensors is invalid: .*ends at byte \d+ of a \d+-byte data section \(file truncated\?\)/);
+  assert.match(
+    v.detail,
+    /consolidated\.safetensors is invalid: .*ends at byte \d+ of a \d+-byte data section \(file truncated\?\)/,
+  );
   assert.match(v.fix!, /download it again.*hf download mistralai\/Voxtral-Mini-4B-Realtime-2602/);
 });
 
@@ -54,7 +57,10 @@ test("a tensor missing from the header, or shapes that do not match params.json"
   const buf = readFileSync(p);
   const n = Number(buf.readBigUInt64LE(0));
   // Rename one tensor (same length, so the data section stays where it is).
-  const header = buf.subarray(8, 8 + n).toString("utf8").replace('"norm.weight"', '"nrm.weight_"');
+  const header = buf
+    .subarray(8, 8 + n)
+    .toString("utf8")
+    .replace('"norm.weight"', '"nrm.weight_"');
   writeFileSync(p, Buffer.concat([buf.subarray(0, 8), Buffer.from(header), buf.subarray(8 + n)]));
   let v = judge(d);
   assert.equal(v.status, "fail");
@@ -63,12 +69,15 @@ test("a tensor missing from the header, or shapes that do not match params.json"
   params.hidden_dim += 2;
   writeFileSync(join(d, "params.json"), JSON.stringify(params));
   v = judge(d);
-  assert.match(v.detail, /tensors have the wrong shape: layers\.0\.feed_forward\.w1\.weight is \[\d+,\d+\], params\.json implies/);
+  assert.match(
+    v.detail,
+    /tensors have the wrong shape: layers\.0\.feed_forward\.w1\.weight is \[\d+,\d+\], params\.json implies/,
+  );
 });
 
 test("tekken.json: not JSON, or without the streaming special tokens", () => {
   const d = copyModel();
-  writeFileSync(join(d, "tekken.json"), "{\"vocab\": [");
+  writeFileSync(join(d, "tekken.json"), '{"vocab": [');
   assert.match(judge(d).detail, /tekken\.json: not valid JSON/);
   const t = JSON.parse(readFileSync(join(TINY_MODEL, "tekken.json"), "utf8"));
   t.special_tokens = t.special_tokens.filter((s: { token_str: string }) => s.token_str !== "[STREAMING_PAD]");

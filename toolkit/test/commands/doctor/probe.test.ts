@@ -23,31 +23,49 @@ function sharedLib(dir: string, soname: string, source: string): void {
 
 function fakeDriver(initResult: number, driverVersion: number): string {
   const dir = trackedTempDir("vox-fakecuda-");
-  sharedLib(dir, "libcuda.so.1", `
+  sharedLib(
+    dir,
+    "libcuda.so.1",
+    `
     int cuInit(unsigned f) { (void)f; return ${initResult}; }
     int cuDriverGetVersion(int *v) { *v = ${driverVersion}; return 0; }
     int cuDeviceGetCount(int *n) { *n = 1; return 0; }
-    int cuGetErrorName(int e, const char **s) { *s = e == 34 ? "CUDA_ERROR_STUB_LIBRARY" : "CUDA_SUCCESS"; return 0; }`);
+    int cuGetErrorName(int e, const char **s) { *s = e == 34 ? "CUDA_ERROR_STUB_LIBRARY" : "CUDA_SUCCESS"; return 0; }`,
+  );
   return dir;
 }
 
 async function probeWith(dir: string) {
   const env = { ...process.env, LD_LIBRARY_PATH: dir };
-  const f = await collectFacts({ modelDir: "/nonexistent", env }, { cudaProbe: collectors.cudaProbe!, libraries: collectors.libraries! });
-  return { f, libcuda: runChecks(f, "auto").find((c) => c.id === "libcuda")!, cublas: runChecks(f, "auto").find((c) => c.id === "cublas")! };
+  const f = await collectFacts(
+    { modelDir: "/nonexistent", env },
+    { cudaProbe: collectors.cudaProbe!, libraries: collectors.libraries! },
+  );
+  return {
+    f,
+    libcuda: runChecks(f, "auto").find((c) => c.id === "libcuda")!,
+    cublas: runChecks(f, "auto").find((c) => c.id === "cublas")!,
+  };
 }
 
-test("a stub libcuda on LD_LIBRARY_PATH: the probe sees cuInit return 34", { skip: !cc && "no C compiler" }, async () => {
+test("a stub libcuda on LD_LIBRARY_PATH: the probe sees cuInit return 34", {
+  skip: !cc && "no C compiler",
+}, async () => {
   const dir = fakeDriver(34, 12040);
   const { f, libcuda } = await probeWith(dir);
   assert.deepEqual(f.collectorErrors, {});
   assert.equal(probe(f)?.libcuda.init, 34);
   assert.equal(libcuda.status, "fail");
-  assert.match(libcuda.detail, new RegExp(`cuInit failed with 34 \\(CUDA_ERROR_STUB_LIBRARY.*using ${dir}/libcuda\\.so\\.1`));
+  assert.match(
+    libcuda.detail,
+    new RegExp(`cuInit failed with 34 \\(CUDA_ERROR_STUB_LIBRARY.*using ${dir}/libcuda\\.so\\.1`),
+  );
   assert.match(libcuda.detail, new RegExp(`libcuda\\.so\\.1 -> ${dir}/libcuda\\.so\\.1 \\(LD_LIBRARY_PATH\\)`));
 });
 
-test("a working driver and cuBLAS 12: versions come from cublas(Lt)GetProperty", { skip: !cc && "no C compiler" }, async () => {
+test("a working driver and cuBLAS 12: versions come from cublas(Lt)GetProperty", {
+  skip: !cc && "no C compiler",
+}, async () => {
   const dir = fakeDriver(0, 12090);
   const prop = (fn: string) => `int ${fn}(int t, int *v) { *v = t == 0 ? 12 : t == 1 ? 9 : 1; return 0; }`;
   sharedLib(dir, "libcublasLt.so.12", prop("cublasLtGetProperty"));

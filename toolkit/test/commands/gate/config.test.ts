@@ -16,7 +16,15 @@ test("ci/gate.json validates and its paths resolve next to the config", () => {
 });
 
 test("defaults, report baselines resolved, keywords kept", () => {
-  const c = normalizeConfig({ accuracy: [{ name: "a", model: "m", baseline: "old/report.json", tier: "relaxed" }, { name: "b", model: "/abs/m", baseline: "cpu", tier: "exact", candidate: "cuda", tolerance: { maxWer: 0.1 } }] }, "/cfg/ci/gate.json");
+  const c = normalizeConfig(
+    {
+      accuracy: [
+        { name: "a", model: "m", baseline: "old/report.json", tier: "relaxed" },
+        { name: "b", model: "/abs/m", baseline: "cpu", tier: "exact", candidate: "cuda", tolerance: { maxWer: 0.1 } },
+      ],
+    },
+    "/cfg/ci/gate.json",
+  );
   assert.equal(c.timeoutSeconds, 300);
   assert.deepEqual(c.build, { skip: false, backend: "cpu", arch: "native" });
   assert.equal(c.accuracy[0]!.model, "/cfg/ci/m");
@@ -27,8 +35,14 @@ test("defaults, report baselines resolved, keywords kept", () => {
 });
 
 test("invalid configs name the problem", () => {
-  assert.throws(() => normalizeConfig({ accuracy: [{ name: "a", model: "m", baseline: "cpu" }] }, "g.json"), /g\.json is not a valid gate config: .*must have required property 'tier'/);
-  assert.throws(() => normalizeConfig({ accuracy: [{ name: "a", model: "m", baseline: "cpu", tier: "loose" }] }, "g.json"), /must be equal to one of the allowed values/);
+  assert.throws(
+    () => normalizeConfig({ accuracy: [{ name: "a", model: "m", baseline: "cpu" }] }, "g.json"),
+    /g\.json is not a valid gate config: .*must have required property 'tier'/,
+  );
+  assert.throws(
+    () => normalizeConfig({ accuracy: [{ name: "a", model: "m", baseline: "cpu", tier: "loose" }] }, "g.json"),
+    /must be equal to one of the allowed values/,
+  );
   assert.throws(() => normalizeConfig({ accuracy: [], extra: 1 }, "g.json"), /must NOT have additional properties/);
   const dup = { name: "a", model: "m", baseline: "cpu", tier: "strict" };
   assert.throws(() => normalizeConfig({ accuracy: [dup, dup] }, "g.json"), /"a" is used twice/);

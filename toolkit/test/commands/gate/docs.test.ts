@@ -11,7 +11,10 @@ test("GATE.md tier table = TIERS", () => {
   for (const name of Object.keys(TIERS) as TierName[]) {
     const row = md.split("\n").find((l) => l.startsWith(`| \`${name}\` |`));
     assert.ok(row, `GATE.md has a row for ${name}`);
-    const cells = row.split("|").slice(2, 8).map((c) => Number(c.trim()));
+    const cells = row
+      .split("|")
+      .slice(2, 8)
+      .map((c) => Number(c.trim()));
     const t = TIERS[name].tolerance;
     assert.deepEqual(cells, [t.maxTokenDiff, t.maxWer, t.maxCer, t.minTop1, t.maxKl, t.maxRelErr], name);
   }

@@ -12,11 +12,74 @@ import { schemaErrors, SCHEMA_VERSION } from "../../../src/lib/report.js";
 
 const PINNED: Record<string, string[]> = {
   environment: ["toolkit", "engine", "gpus", "driver", "cuda", "os", "host"],
-  "build-info": ["schemaVersion", "kind", "builtAt", "backend", "commit", "compiler", "nvcc", "cudaHome", "archsRequested", "archsEmbedded", "backends", "blas", "make", "flags"],
-  build: ["schemaVersion", "kind", "createdAt", "environment", "backend", "archs", "prechecks", "steps", "buildInfo", "status", "error"],
-  smoke: ["schemaVersion", "kind", "createdAt", "environment", "model", "audio", "backendRequested", "backendExpected", "checks", "summary", "status"],
-  accuracy: ["schemaVersion", "kind", "createdAt", "environment", "model", "baseline", "candidate", "tier", "tierMeaning", "tolerance", "cases", "summary", "status"],
-  gate: ["schemaVersion", "kind", "createdAt", "environment", "config", "candidateOverride", "stages", "summary", "status"],
+  "build-info": [
+    "schemaVersion",
+    "kind",
+    "builtAt",
+    "backend",
+    "commit",
+    "compiler",
+    "nvcc",
+    "cudaHome",
+    "archsRequested",
+    "archsEmbedded",
+    "backends",
+    "blas",
+    "make",
+    "flags",
+  ],
+  build: [
+    "schemaVersion",
+    "kind",
+    "createdAt",
+    "environment",
+    "backend",
+    "archs",
+    "prechecks",
+    "steps",
+    "buildInfo",
+    "status",
+    "error",
+  ],
+  smoke: [
+    "schemaVersion",
+    "kind",
+    "createdAt",
+    "environment",
+    "model",
+    "audio",
+    "backendRequested",
+    "backendExpected",
+    "checks",
+    "summary",
+    "status",
+  ],
+  accuracy: [
+    "schemaVersion",
+    "kind",
+    "createdAt",
+    "environment",
+    "model",
+    "baseline",
+    "candidate",
+    "tier",
+    "tierMeaning",
+    "tolerance",
+    "cases",
+    "summary",
+    "status",
+  ],
+  gate: [
+    "schemaVersion",
+    "kind",
+    "createdAt",
+    "environment",
+    "config",
+    "candidateOverride",
+    "stages",
+    "summary",
+    "status",
+  ],
   "gate-config": ["accuracy"],
 };
 
@@ -33,7 +96,18 @@ test("required keys of each schema are pinned, and each compiles under ajv stric
 test("accuracy case shape is pinned (what the Markdown report and gate metrics read)", () => {
   type Defs = { $defs: Record<string, { required: string[]; $ref?: string }> };
   const s = JSON.parse(readFileSync(schemaPath("accuracy"), "utf8")) as Defs;
-  assert.deepEqual(s.$defs.case!.required, ["audio", "status", "error", "baseline", "candidate", "tokens", "wer", "cer", "logits", "verdicts"]);
+  assert.deepEqual(s.$defs.case!.required, [
+    "audio",
+    "status",
+    "error",
+    "baseline",
+    "candidate",
+    "tokens",
+    "wer",
+    "cer",
+    "logits",
+    "verdicts",
+  ]);
   // the report's tolerance is the tier's limits of checks/tolerances.json, defined once in its schema
   assert.equal(s.$defs.tolerance!.$ref, "tolerances.schema.json#/$defs/tierLimits");
   const t = JSON.parse(readFileSync(schemaPath("tolerances"), "utf8")) as Defs;
@@ -42,7 +116,9 @@ test("accuracy case shape is pinned (what the Markdown report and gate metrics r
 
 // A real gate report from the H200 (vox gate --backend cuda --arch 90 --candidate cuda), recorded
 // under the first strict KL limit (1e-3), which tiny-delay exceeded by 0.4 %.
-const H200 = JSON.parse(readFileSync(join(packageRoot(), "toolkit", "test", "fixtures", "gate", "h200-gate-cuda.json"), "utf8")) as GateReport;
+const H200 = JSON.parse(
+  readFileSync(join(packageRoot(), "toolkit", "test", "fixtures", "gate", "h200-gate-cuda.json"), "utf8"),
+) as GateReport;
 
 test("the H200 gate report validates; its CUDA metrics pass strict as calibrated and fail exact", () => {
   assert.deepEqual(schemaErrors("gate", H200), []);

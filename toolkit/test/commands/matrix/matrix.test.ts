@@ -13,9 +13,13 @@ import { packageRoot } from "../../../src/lib/paths.js";
 import { schemaErrors } from "../../../src/lib/report.js";
 import { fixture } from "../../helpers.js";
 
-const benchData = () => JSON.parse(readFileSync(fixture("bench", "report-cpu-tiny.json"), "utf8")) as LoadedReport["data"];
+const benchData = () =>
+  JSON.parse(readFileSync(fixture("bench", "report-cpu-tiny.json"), "utf8")) as LoadedReport["data"];
 const bench = (): LoadedReport => ({ name: "bench-1.json", data: benchData() });
-const check = (kind: string, extra: Record<string, unknown>): LoadedReport => ({ name: `${kind}.json`, data: { kind, environment: benchData().environment, ...extra } });
+const check = (kind: string, extra: Record<string, unknown>): LoadedReport => ({
+  name: `${kind}.json`,
+  data: { kind, environment: benchData().environment, ...extra },
+});
 
 describe("matrix", () => {
   it("statuses: doctor from its counts, the others from status", () => {
@@ -27,9 +31,19 @@ describe("matrix", () => {
   });
 
   it("a row from one machine's reports", () => {
-    const row = makeRow([check("doctor", { summary: { failed: 0, warnings: 1 } }), check("build", { status: "pass" }), check("smoke", { status: "fail" }), bench()], new Date("2026-01-02T03:04:05Z"));
+    const row = makeRow(
+      [
+        check("doctor", { summary: { failed: 0, warnings: 1 } }),
+        check("build", { status: "pass" }),
+        check("smoke", { status: "fail" }),
+        bench(),
+      ],
+      new Date("2026-01-02T03:04:05Z"),
+    );
     assert.deepEqual(row.status, { doctor: "warn", build: "pass", smoke: "fail", accuracy: "not run" });
-    const b = benchData() as unknown as { results: Array<{ clip: { seconds: number }; stats: { xRealTime: { median: number } } }> };
+    const b = benchData() as unknown as {
+      results: Array<{ clip: { seconds: number }; stats: { xRealTime: { median: number } } }>;
+    };
     const longest = b.results.reduce((a, r) => (r.clip.seconds > a.clip.seconds ? r : a));
     assert.equal(row.bench!.clipSeconds, longest.clip.seconds, "no 180 s clip: the longest");
     assert.equal(row.bench!.xRealTime, longest.stats.xRealTime.median);
@@ -69,7 +83,11 @@ describe("matrix", () => {
       assert.deepEqual(schemaErrors("matrix", m), []);
       assert.equal(m.rows[0].reports[0], "bench-x.json");
       assert.match(readFileSync(join(dir, "MATRIX.md"), "utf8"), /tiny-delay/);
-      const bad = spawnSync(process.execPath, [vox, "matrix", "add", join(packageRoot(), "package.json"), "--file", file], { encoding: "utf8" });
+      const bad = spawnSync(
+        process.execPath,
+        [vox, "matrix", "add", join(packageRoot(), "package.json"), "--file", file],
+        { encoding: "utf8" },
+      );
       assert.equal(bad.status, 65);
       assert.match(bad.stderr, /not a vox report/);
       rmSync(join(dir, "MATRIX.md"));
@@ -84,7 +102,10 @@ describe("matrix", () => {
     const at = (kind: string, status: string, createdAt: string) => check(kind, { status, createdAt });
     const newFail = at("accuracy", "fail", "2026-11-02T00:00:00Z");
     const oldPass = at("accuracy", "pass", "2026-11-01T00:00:00Z");
-    for (const order of [[newFail, oldPass], [oldPass, newFail]]) {
+    for (const order of [
+      [newFail, oldPass],
+      [oldPass, newFail],
+    ]) {
       const row = makeRow([bench(), at("smoke", "pass", "2026-11-01T00:00:00Z"), ...order]);
       assert.equal(row.status.accuracy, "fail", "the stale pass must not win");
       assert.equal(row.status.smoke, "pass");
@@ -112,9 +133,17 @@ describe("matrix", () => {
   });
 
   it("a partial report set updates only what it carries; an older report does not replace a newer status", () => {
-    const full = makeRow([bench(), check("doctor", { generatedAt: "2026-11-01T00:00:00Z", summary: { failed: 0, warnings: 0 } }), check("build", { status: "pass", createdAt: "2026-11-01T00:00:00Z" }), check("smoke", { status: "pass", createdAt: "2026-11-01T00:00:00Z" }), check("accuracy", { status: "pass", createdAt: "2026-11-01T00:00:00Z" })]);
+    const full = makeRow([
+      bench(),
+      check("doctor", { generatedAt: "2026-11-01T00:00:00Z", summary: { failed: 0, warnings: 0 } }),
+      check("build", { status: "pass", createdAt: "2026-11-01T00:00:00Z" }),
+      check("smoke", { status: "pass", createdAt: "2026-11-01T00:00:00Z" }),
+      check("accuracy", { status: "pass", createdAt: "2026-11-01T00:00:00Z" }),
+    ]);
     const m1 = addRow({ schemaVersion: 1, rows: [] }, full);
-    const gateOnly = makeRow([check("gate", { createdAt: "2026-11-02T00:00:00Z", stages: [{ stage: "smoke", status: "fail" }] })]);
+    const gateOnly = makeRow([
+      check("gate", { createdAt: "2026-11-02T00:00:00Z", stages: [{ stage: "smoke", status: "fail" }] }),
+    ]);
     const m2 = addRow(m1, gateOnly);
     assert.equal(m2.rows.length, 1);
     assert.deepEqual(m2.rows[0]!.status, { doctor: "pass", build: "pass", smoke: "fail", accuracy: "pass" });

@@ -5,15 +5,23 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ArrivalLog } from "../../../src/commands/serve/latency.js";
 import { boundaryOf, MultipartError, parseMultipart } from "../../../src/commands/serve/multipart.js";
-import { ApiError, parseTranscriptionForm } from "../../../src/commands/serve/openai.js";
+import { type ApiError, parseTranscriptionForm } from "../../../src/commands/serve/openai.js";
 import { MAX_WAITING_BYTES, RealtimeSession } from "../../../src/commands/serve/realtime.js";
 import type { DoneEvent, TokenEvent } from "../../../src/lib/events.js";
 
 const cfg = { id: "sess-1", models: ["tiny", "mistralai/Voxtral-Mini-4B-Realtime-2602"], promptTokens: 39 };
 const b64 = (n: number) => Buffer.alloc(n, 7).toString("base64");
 const msg = (e: Record<string, unknown>) => JSON.stringify(e);
-const tok = (step: number, text: string, control = false): TokenEvent =>
-  ({ type: "token", id: 5, text, control, pos: 38 + step, step, start_ms: 80 * step, end_ms: 80 * (step + 1) });
+const tok = (step: number, text: string, control = false): TokenEvent => ({
+  type: "token",
+  id: 5,
+  text,
+  control,
+  pos: 38 + step,
+  step,
+  start_ms: 80 * step,
+  end_ms: 80 * (step + 1),
+});
 
 test("realtime: a mixed sequence — errors where the protocol is broken, engine commands where it is kept", () => {
   const s = new RealtimeSession(cfg);
@@ -30,10 +38,16 @@ test("realtime: a mixed sequence — errors where the protocol is broken, engine
   assert.deepEqual(codes(msg({ type: "input_audio_buffer.append", audio: b64(3201) })), ["invalid_audio"]);
   assert.deepEqual(codes(msg({ type: "input_audio_buffer.append", audio: "a*b=" })), ["invalid_audio"]);
   const start = s.onMessage(msg({ type: "input_audio_buffer.commit" }), 0);
-  assert.deepEqual(start.engine.map((c) => c.kind), ["open", "audio"]);
+  assert.deepEqual(
+    start.engine.map((c) => c.kind),
+    ["open", "audio"],
+  );
   assert.equal(s.state, "streaming");
   const live = s.onMessage(msg({ type: "input_audio_buffer.append", audio: b64(6400) }), 300);
-  assert.deepEqual(live.engine.map((c) => c.kind), ["audio"]);
+  assert.deepEqual(
+    live.engine.map((c) => c.kind),
+    ["audio"],
+  );
   assert.deepEqual(codes(msg({ type: "response.create" })), ["unknown_event"]);
   // deltas: text tokens only, latency from the append that held the token's last sample
   assert.deepEqual(s.onToken(tok(0, "", true), 500).send, []);
@@ -43,12 +57,22 @@ test("realtime: a mixed sequence — errors where the protocol is broken, engine
   const late = s.onToken(tok(3, "!"), 700).send[0]!; // 320 ms, past the 300 ms received: clamped to the end
   assert.deepEqual([late.latency_ms, late.end_ms], [400, 300]);
   const fin = s.onMessage(msg({ type: "input_audio_buffer.commit", final: true }), 0);
-  assert.deepEqual(fin.engine.map((c) => c.kind), ["finish"]);
+  assert.deepEqual(
+    fin.engine.map((c) => c.kind),
+    ["finish"],
+  );
   assert.deepEqual(codes(msg({ type: "input_audio_buffer.append", audio: b64(320) })), ["invalid_audio"]); // after final
   const done = s.onDone({ type: "done", text: " hi!", tokens: [5, 5, 5, 5] } as unknown as DoneEvent).send[0]!;
-  assert.deepEqual(done, { type: "transcription.done", text: " hi!", usage: { prompt_tokens: 39, completion_tokens: 4, total_tokens: 43 } });
+  assert.deepEqual(done, {
+    type: "transcription.done",
+    text: " hi!",
+    usage: { prompt_tokens: 39, completion_tokens: 4, total_tokens: 43 },
+  });
   assert.equal(s.state, "ready"); // the next commit starts another utterance
-  assert.deepEqual(s.onMessage(msg({ type: "input_audio_buffer.commit" }), 0).engine.map((c) => c.kind), ["open"]);
+  assert.deepEqual(
+    s.onMessage(msg({ type: "input_audio_buffer.commit" }), 0).engine.map((c) => c.kind),
+    ["open"],
+  );
   const err = s.onEngineError("engine_restarted", "the engine process ended");
   assert.equal(err.send[0]!.code, "engine_restarted");
   assert.equal(s.state, "ready");
@@ -58,7 +82,10 @@ test("realtime: a final commit with no audio ends at once; too much waiting audi
   const s = new RealtimeSession(cfg);
   s.onMessage(msg({ type: "session.update" }), 0); // model absent: accepted as in vLLM
   const r = s.onMessage(msg({ type: "input_audio_buffer.commit", final: true }), 0);
-  assert.deepEqual(r.engine.map((c) => c.kind), ["open", "close"]);
+  assert.deepEqual(
+    r.engine.map((c) => c.kind),
+    ["open", "close"],
+  );
   assert.equal(r.send[0]!.type, "transcription.done");
   assert.equal(r.send[0]!.text, "");
   const big = Buffer.alloc(MAX_WAITING_BYTES / 2, 1).toString("base64");
@@ -88,19 +115,33 @@ test("multipart: fields and files, quoted boundary; broken bodies are MultipartE
       "--XyZ--\r\n",
   );
   const parts = parseMultipart(body, "XyZ");
-  assert.deepEqual(parts.map((p) => [p.name, p.filename, p.contentType, p.data.toString()]), [
-    ["model", null, null, "tiny"],
-    ["file", 'a "q".wav', "audio/wav", "RIFF\r\n--X"],
-  ]);
+  assert.deepEqual(
+    parts.map((p) => [p.name, p.filename, p.contentType, p.data.toString()]),
+    [
+      ["model", null, null, "tiny"],
+      ["file", 'a "q".wav', "audio/wav", "RIFF\r\n--X"],
+    ],
+  );
   assert.throws(() => parseMultipart(body.subarray(0, 60), "XyZ"), MultipartError);
-  assert.throws(() => parseMultipart(Buffer.from("--XyZ\r\nX: y\r\n\r\nz\r\n--XyZ--"), "XyZ"), /no Content-Disposition/);
+  assert.throws(
+    () => parseMultipart(Buffer.from("--XyZ\r\nX: y\r\n\r\nz\r\n--XyZ--"), "XyZ"),
+    /no Content-Disposition/,
+  );
   assert.throws(() => parseMultipart(Buffer.from("nothing"), "XyZ"), /no multipart boundary/);
 });
 
 test("OpenAI form: one good field does not hide a bad one", () => {
-  const part = (name: string, data: string, filename: string | null = null) => ({ name, filename, contentType: null, data: Buffer.from(data) });
+  const part = (name: string, data: string, filename: string | null = null) => ({
+    name,
+    filename,
+    contentType: null,
+    data: Buffer.from(data),
+  });
   const file = part("file", "RIFF", "a.wav");
-  const ok = parseTranscriptionForm([file, part("model", "tiny"), part("response_format", "verbose_json"), part("timestamp_granularities[]", "word")], cfg.models);
+  const ok = parseTranscriptionForm(
+    [file, part("model", "tiny"), part("response_format", "verbose_json"), part("timestamp_granularities[]", "word")],
+    cfg.models,
+  );
   assert.deepEqual([ok.format, ok.granularities], ["verbose_json", ["word"]]);
   assert.equal(parseTranscriptionForm([file, part("model", "tiny")], cfg.models).format, "json");
   const status = (parts: ReturnType<typeof part>[]) => {
@@ -115,5 +156,13 @@ test("OpenAI form: one good field does not hide a bad one", () => {
   assert.equal(status([part("model", "tiny")]), 400_004);
   assert.equal(status([file, part("model", "tiny"), part("response_format", "docx")]), 400_015);
   assert.equal(status([file, part("model", "tiny"), part("timestamp_granularities[]", "word")]), 400_023); // needs verbose_json
-  assert.equal(status([file, part("model", "tiny"), part("response_format", "verbose_json"), part("timestamp_granularities[]", "char")]), 400_023);
+  assert.equal(
+    status([
+      file,
+      part("model", "tiny"),
+      part("response_format", "verbose_json"),
+      part("timestamp_granularities[]", "char"),
+    ]),
+    400_023,
+  );
 });

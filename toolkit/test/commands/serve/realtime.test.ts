@@ -24,7 +24,11 @@ const offline = runEngine(["-d", modelDir, "-i", wav, "--backend", "cpu", "--jso
 /** Records a socket's events; next() waits for the first matching one that arrives after the call. */
 class Inbox {
   readonly events: Record<string, unknown>[] = [];
-  #waiters: { from: number; pred: (e: Record<string, unknown>) => boolean; resolve: (e: Record<string, unknown>) => void }[] = [];
+  #waiters: {
+    from: number;
+    pred: (e: Record<string, unknown>) => boolean;
+    resolve: (e: Record<string, unknown>) => void;
+  }[] = [];
   constructor(ws: WebSocket) {
     ws.on("message", (d) => {
       const e = JSON.parse(d.toString()) as Record<string, unknown>;
@@ -73,7 +77,7 @@ describe("vox serve: WS /v1/realtime", () => {
     for (const d of r.deltas) {
       assert.equal(typeof d.latency_ms, "number");
       assert.ok(d.latency_ms! >= 0);
-      assert.ok(d.end_ms > 0 && d.end_ms <= (pcm.length / 2 / 16) + 1e-6, `end_ms ${d.end_ms} within the audio`);
+      assert.ok(d.end_ms > 0 && d.end_ms <= pcm.length / 2 / 16 + 1e-6, `end_ms ${d.end_ms} within the audio`);
     }
     // the HF name is accepted as the model too (clients written for vLLM send it)
     const hf = await transcribeRealtime({ url: srv.ws, model: "mistralai/Voxtral-Mini-4B-Realtime-2602", pcm });
@@ -125,9 +129,15 @@ describe("vox serve: WS /v1/realtime", () => {
     send(ws, { type: "session.update", model: MODEL });
     send(ws, { type: "input_audio_buffer.commit" });
     send(ws, appendEvent(pcm.subarray(0, 32000)));
-    await until(() => srv.health(), (h) => h.engine_streams === 1);
+    await until(
+      () => srv.health(),
+      (h) => h.engine_streams === 1,
+    );
     (ws as unknown as { _socket: { destroy(): void } })._socket.destroy(); // no close frame
-    const h = await until(() => srv.health(), (x) => x.engine_streams === 0 && x.sessions === 0);
+    const h = await until(
+      () => srv.health(),
+      (x) => x.engine_streams === 0 && x.sessions === 0,
+    );
     assert.equal(h.status, "ok");
     const r = await transcribeRealtime({ url: srv.ws, model: MODEL, pcm });
     assert.equal(r.done?.text, (await offline).text);
@@ -141,7 +151,10 @@ describe("vox serve: WS /v1/realtime", () => {
         send(ws, { type: "input_audio_buffer.commit" });
         send(ws, appendEvent(pcm.subarray(0, 16000 * (1 + (i % 3)))));
         ws.terminate();
-        await until(() => srv.health(), (h) => h.engine_streams === 0 && h.sessions === 0);
+        await until(
+          () => srv.health(),
+          (h) => h.engine_streams === 0 && h.sessions === 0,
+        );
       }
     };
     await warm(); // allocator pools and JIT settle before the baseline
@@ -155,9 +168,15 @@ describe("vox serve: WS /v1/realtime", () => {
       if (i % 2) ws.terminate();
       else ws.close();
       // one at a time: what is measured is what a dropped session leaves behind, not 50 at once
-      await until(() => srv.health(), (h) => h.engine_streams === 0 && h.sessions === 0);
+      await until(
+        () => srv.health(),
+        (h) => h.engine_streams === 0 && h.sessions === 0,
+      );
     }
-    const h1 = await until(() => srv.health(), (h) => h.engine_streams === 0 && h.sessions === 0);
+    const h1 = await until(
+      () => srv.health(),
+      (h) => h.engine_streams === 0 && h.sessions === 0,
+    );
     const engine1 = vmRssMb(Number(h1.engine_pid));
     // Generous bounds (the allocators keep some pages): 40 MB for node, 20 MB for the engine; a leak
     // of one stream per session (decoder KV rings, encoder state, buffers) would be far more.
@@ -186,7 +205,9 @@ describe("vox serve: limits, engine death, shutdown, API key", () => {
       const ws = new WebSocket(srv.ws);
       const got = await new Promise<{ msg: Record<string, unknown>; code: number }>((resolve) => {
         let msg: Record<string, unknown> = {};
-        ws.on("message", (d) => { msg = JSON.parse(d.toString()) as Record<string, unknown>; });
+        ws.on("message", (d) => {
+          msg = JSON.parse(d.toString()) as Record<string, unknown>;
+        });
         ws.on("close", (code) => resolve({ msg, code }));
       });
       assert.equal(got.msg.type, "error");
@@ -200,7 +221,10 @@ describe("vox serve: limits, engine death, shutdown, API key", () => {
       assert.equal(res.status, 429);
       assert.equal(((await res.json()) as { error: { code: string } }).error.code, "too_many_sessions");
       first.ws.close();
-      await until(() => srv.health(), (h) => h.sessions === 0);
+      await until(
+        () => srv.health(),
+        (h) => h.sessions === 0,
+      );
       const r = await transcribeRealtime({ url: srv.ws, model: MODEL, pcm });
       assert.equal(r.done?.text, (await offline).text);
     } finally {
@@ -215,13 +239,19 @@ describe("vox serve: limits, engine death, shutdown, API key", () => {
       send(ws, { type: "session.update", model: MODEL });
       send(ws, { type: "input_audio_buffer.commit" });
       send(ws, appendEvent(pcm.subarray(0, 32000)));
-      const h0 = await until(() => srv.health(), (h) => h.engine_streams === 1);
+      const h0 = await until(
+        () => srv.health(),
+        (h) => h.engine_streams === 1,
+      );
       const err = inbox.next((e) => e.type === "error");
       process.kill(Number(h0.engine_pid), "SIGKILL");
       const e = await err;
       assert.equal(e.code, "engine_restarted");
       assert.match(String(e.error), /engine process ended/);
-      const h1 = await until(() => srv.health(), (h) => h.status === "ok" && h.engine_restarts === 1);
+      const h1 = await until(
+        () => srv.health(),
+        (h) => h.status === "ok" && h.engine_restarts === 1,
+      );
       assert.notEqual(h1.engine_pid, h0.engine_pid);
       // the same socket can start again, and a new one works
       const done = inbox.next((x) => x.type === "transcription.done");
@@ -237,26 +267,30 @@ describe("vox serve: limits, engine death, shutdown, API key", () => {
     }
   });
 
-  for (const how of ["SIGTERM", "Ctrl-C (SIGINT to the process group)"] as const) test(`${how}: open sessions get transcription.done for what was decided, then the server exits 0`, async () => {
-    const srv = await startServe([], how !== "SIGTERM");
-    const { ws, inbox } = await open(srv.ws);
-    send(ws, { type: "session.update", model: MODEL });
-    send(ws, { type: "input_audio_buffer.commit" });
-    const half = pcm.subarray(0, 2 * 24000);
-    send(ws, appendEvent(half));
-    await until(() => srv.health(), (h) => h.engine_streams === 1);
-    const done = inbox.next((e) => e.type === "transcription.done");
-    const closed = new Promise<number>((r) => ws.once("close", (c) => r(c)));
-    if (how === "SIGTERM") srv.proc.kill("SIGTERM");
-    else process.kill(-srv.proc.pid!, "SIGINT"); // what a terminal does: the whole foreground group
-    const d = await done;
-    // what was decided: the text of the audio sent so far (the engine's run of that audio alone)
-    const part = await runEngine(["-d", modelDir, "--stdin", "--backend", "cpu", "--json"], { input: half });
-    assert.equal(d.text, parseEngineJson<{ text: string }>(part).text);
-    assert.equal(await closed, 1001);
-    assert.deepEqual(await srv.exited, { code: 0, signal: null });
-    assert.match(srv.stderr(), how === "SIGTERM" ? /SIGTERM: finishing 1 session/ : /SIGINT: finishing 1 session/);
-  });
+  for (const how of ["SIGTERM", "Ctrl-C (SIGINT to the process group)"] as const)
+    test(`${how}: open sessions get transcription.done for what was decided, then the server exits 0`, async () => {
+      const srv = await startServe([], how !== "SIGTERM");
+      const { ws, inbox } = await open(srv.ws);
+      send(ws, { type: "session.update", model: MODEL });
+      send(ws, { type: "input_audio_buffer.commit" });
+      const half = pcm.subarray(0, 2 * 24000);
+      send(ws, appendEvent(half));
+      await until(
+        () => srv.health(),
+        (h) => h.engine_streams === 1,
+      );
+      const done = inbox.next((e) => e.type === "transcription.done");
+      const closed = new Promise<number>((r) => ws.once("close", (c) => r(c)));
+      if (how === "SIGTERM") srv.proc.kill("SIGTERM");
+      else process.kill(-srv.proc.pid!, "SIGINT"); // what a terminal does: the whole foreground group
+      const d = await done;
+      // what was decided: the text of the audio sent so far (the engine's run of that audio alone)
+      const part = await runEngine(["-d", modelDir, "--stdin", "--backend", "cpu", "--json"], { input: half });
+      assert.equal(d.text, parseEngineJson<{ text: string }>(part).text);
+      assert.equal(await closed, 1001);
+      assert.deepEqual(await srv.exited, { code: 0, signal: null });
+      assert.match(srv.stderr(), how === "SIGTERM" ? /SIGTERM: finishing 1 session/ : /SIGINT: finishing 1 session/);
+    });
 
   test("--api-key: 401 without the key on HTTP and WS; the key as Bearer or as a WS subprotocol works", async () => {
     const srv = await startServe(["--api-key", "s3cret"]);

@@ -22,22 +22,44 @@ export const modelDir = join(fixturesDir(), MODEL);
 
 /** detached: vox serve in its own process group (so a test can send Ctrl-C's SIGINT to the group). */
 export async function startServe(extra: string[] = [], detached = false): Promise<Running> {
-  const proc = spawn(process.execPath, [join(packageRoot(), "dist/toolkit/src/bin/vox.js"), "serve", "--model", modelDir, "--port", "0", "--backend", "cpu", ...extra], {
-    stdio: ["ignore", "pipe", "pipe"],
-    detached,
-  });
+  const proc = spawn(
+    process.execPath,
+    [
+      join(packageRoot(), "dist/toolkit/src/bin/vox.js"),
+      "serve",
+      "--model",
+      modelDir,
+      "--port",
+      "0",
+      "--backend",
+      "cpu",
+      ...extra,
+    ],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+      detached,
+    },
+  );
   let out = "";
   let err = "";
-  proc.stdout!.setEncoding("utf8").on("data", (d: string) => { out += d; });
-  proc.stderr!.setEncoding("utf8").on("data", (d: string) => { err += d; });
-  const exited = new Promise<{ code: number | null; signal: string | null }>((r) => proc.on("exit", (code, signal) => r({ code, signal })));
+  proc.stdout!.setEncoding("utf8").on("data", (d: string) => {
+    out += d;
+  });
+  proc.stderr!.setEncoding("utf8").on("data", (d: string) => {
+    err += d;
+  });
+  const exited = new Promise<{ code: number | null; signal: string | null }>((r) =>
+    proc.on("exit", (code, signal) => r({ code, signal })),
+  );
   const port = await new Promise<number>((resolve, reject) => {
     const check = () => {
       const m = /listening on http:\/\/127\.0\.0\.1:(\d+)\//.exec(out);
       if (m) resolve(Number(m[1]));
     };
     proc.stdout!.on("data", check);
-    void exited.then((e) => reject(new Error(`vox serve exited (${e.code ?? e.signal}) before listening:\n${out}\n${err}`)));
+    void exited.then((e) =>
+      reject(new Error(`vox serve exited (${e.code ?? e.signal}) before listening:\n${out}\n${err}`)),
+    );
   });
   const http = `http://127.0.0.1:${port}`;
   const r: Running = {

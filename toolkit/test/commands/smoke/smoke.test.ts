@@ -15,7 +15,10 @@ test("every input path passes on the bundled fixture (ffmpeg skipped or passed)"
   assert.equal(r.exitCode, 0, r.stdout + r.stderr);
   const rep = report<SmokeReport>(r, "smoke-");
   assert.deepEqual(schemaErrors("smoke", rep), []);
-  assert.deepEqual(rep.checks.map((c) => c.id), ["file", "stdin-pcm", "stdin-wav", "ffmpeg", "concurrent", "bad-input", "realtime"]);
+  assert.deepEqual(
+    rep.checks.map((c) => c.id),
+    ["file", "stdin-pcm", "stdin-wav", "ffmpeg", "concurrent", "bad-input", "realtime"],
+  );
   for (const c of rep.checks.filter((x) => x.id !== "ffmpeg")) assert.equal(c.status, "pass", `${c.id}: ${c.detail}`);
   assert.ok(rep.checks.find((c) => c.id === "file")!.timingsMs!.wall! > 0);
   assert.match(r.stdout, /6 passed|7 passed/);
@@ -44,7 +47,9 @@ test("the ffmpeg pipe feeds the engine's stdin (a stand-in ffmpeg that prints th
   writeFileSync(join(dir, "speech.s16le"), Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength));
   writeFileSync(join(dir, "ffmpeg"), `#!/bin/sh\nexec cat "${join(dir, "speech.s16le")}"\n`);
   chmodSync(join(dir, "ffmpeg"), 0o755);
-  const r = await vox(["smoke", "--backend", "cpu", "--ogg", join(dir, "speech.s16le")], { PATH: `${dir}:${process.env.PATH ?? ""}` });
+  const r = await vox(["smoke", "--backend", "cpu", "--ogg", join(dir, "speech.s16le")], {
+    PATH: `${dir}:${process.env.PATH ?? ""}`,
+  });
   assert.equal(r.exitCode, 0, r.stdout + r.stderr);
   const ff = report<SmokeReport>(r, "smoke-").checks.find((c) => c.id === "ffmpeg")!;
   assert.equal(ff.status, "pass", ff.detail);

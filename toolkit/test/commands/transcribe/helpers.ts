@@ -35,8 +35,18 @@ export function processesWith(needle: string): number[] {
   return pids;
 }
 
-export function startVox(args: string[], env: Record<string, string> = {}, cwd = packageRoot()): ResultPromise<{ reject: false; buffer: true; stdin: "pipe"; timeout: number }> {
-  return execa(process.execPath, [VOX_JS, ...args], { reject: false, env, cwd, stdin: "pipe", timeout: 300_000 }) as never;
+export function startVox(
+  args: string[],
+  env: Record<string, string> = {},
+  cwd = packageRoot(),
+): ResultPromise<{ reject: false; buffer: true; stdin: "pipe"; timeout: number }> {
+  return execa(process.execPath, [VOX_JS, ...args], {
+    reject: false,
+    env,
+    cwd,
+    stdin: "pipe",
+    timeout: 300_000,
+  }) as never;
 }
 
 /** Resolves with the stdout text so far once it satisfies `ok` (rejects if the process ends first). */
@@ -51,7 +61,13 @@ export function stdoutUntil(p: ResultPromise, ok: (text: string) => boolean): Pr
       }
     };
     p.stdout!.on("data", onData);
-    void p.then((r) => reject(new Error(`vox ended (exit ${r.exitCode}) before the expected output; stdout ${JSON.stringify(text)}; stderr ${String(r.stderr)}`)));
+    void p.then((r) =>
+      reject(
+        new Error(
+          `vox ended (exit ${r.exitCode}) before the expected output; stdout ${JSON.stringify(text)}; stderr ${String(r.stderr)}`,
+        ),
+      ),
+    );
   });
 }
 

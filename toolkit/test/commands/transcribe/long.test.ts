@@ -28,7 +28,8 @@ async function writeRepeated(w: Writable, seconds: number): Promise<void> {
   const block = Buffer.from(clip.samples.buffer, clip.samples.byteOffset, clip.samples.byteLength);
   const write = (b: Buffer) => (w.write(b) ? Promise.resolve() : new Promise<void>((r) => w.once("drain", () => r())));
   await write(header);
-  for (let left = total * 2; left > 0; left -= block.length) await write(block.subarray(0, Math.min(block.length, left)));
+  for (let left = total * 2; left > 0; left -= block.length)
+    await write(block.subarray(0, Math.min(block.length, left)));
   w.end();
 }
 
@@ -52,9 +53,14 @@ test("an hour of audio streams through with the engine's memory flat (peak RSS v
   const hour = await run(3600);
   assert.ok(Math.abs(hour.audio_seconds - 3600) < 0.01, `audio_seconds ${hour.audio_seconds}`);
   assert.equal(hour.n_steps, 45_000 + 10 + 1, "every position decoded (no EOS on this model)");
-  t.diagnostic(`engine peak RSS: ${short.peak_rss_mb.toFixed(1)} MB for 180 s, ${hour.peak_rss_mb.toFixed(1)} MB for 3600 s (${(hour.timings_ms.wall / 1000).toFixed(1)} s wall)`);
+  t.diagnostic(
+    `engine peak RSS: ${short.peak_rss_mb.toFixed(1)} MB for 180 s, ${hour.peak_rss_mb.toFixed(1)} MB for 3600 s (${(hour.timings_ms.wall / 1000).toFixed(1)} s wall)`,
+  );
   // An hour of 16 kHz samples is 115 MB as s16 and 230 MB as float: the engine holds none of it. What
   // grows is its per-step record (token ids, token_times_ms, step_ms: about 1 MB an hour) and the
   // final JSON it writes; 32 MB leaves room for that and for allocator noise.
-  assert.ok(hour.peak_rss_mb <= short.peak_rss_mb + 32, `peak RSS grew from ${short.peak_rss_mb} MB to ${hour.peak_rss_mb} MB`);
+  assert.ok(
+    hour.peak_rss_mb <= short.peak_rss_mb + 32,
+    `peak RSS grew from ${short.peak_rss_mb} MB to ${hour.peak_rss_mb} MB`,
+  );
 });

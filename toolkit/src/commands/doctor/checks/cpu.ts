@@ -2,7 +2,8 @@
 import { engineInfo, resolveLib } from "../derive.js";
 import { combine, fail, firstLine, warn, type Check, type Verdict } from "./types.js";
 
-const APT = "sudo apt-get install build-essential pkg-config libopenblas-dev (Fedora: sudo dnf install gcc make openblas-devel).";
+const APT =
+  "sudo apt-get install build-essential pkg-config libopenblas-dev (Fedora: sudo dnf install gcc make openblas-devel).";
 
 export const cpuCheck: Check = {
   id: "cpu",
@@ -11,7 +12,8 @@ export const cpuCheck: Check = {
   run(f) {
     // Missing build tools only matter when the engine still has to be built.
     const built = engineInfo(f)?.backends.includes("cpu") ?? false;
-    const missing = (what: string): Verdict => (built ? warn(`${what} (the engine is already built; needed only to rebuild)`, APT) : fail(what, APT));
+    const missing = (what: string): Verdict =>
+      built ? warn(`${what} (the engine is already built; needed only to rebuild)`, APT) : fail(what, APT);
     const findings: Verdict[] = [];
     if (!f.cc.path) findings.push(missing("no C compiler (cc/gcc) on PATH"));
     if (!f.make.path) findings.push(missing("make not found on PATH"));
@@ -23,7 +25,9 @@ export const cpuCheck: Check = {
     const parts = [
       f.cc.path ? `${f.cc.path}: ${firstLine(f.cc.version?.stdout ?? "")}` : null,
       f.make.path ? `make: ${f.make.path}` : null,
-      pcVersion || f.openblas.headers.length ? `OpenBLAS ${pcVersion ?? ""}${f.openblas.headers[0] ? ` (${f.openblas.headers[0]})` : ""}`.replace("  ", " ") : null,
+      pcVersion || f.openblas.headers.length
+        ? `OpenBLAS ${pcVersion ?? ""}${f.openblas.headers[0] ? ` (${f.openblas.headers[0]})` : ""}`.replace("  ", " ")
+        : null,
     ].filter((x): x is string => x !== null);
     return combine(findings, parts.join("\n"));
   },

@@ -4,7 +4,10 @@ import { driverCuda, probe, resolveLib, type ProbeLib } from "../derive.js";
 import type { Facts } from "../facts.js";
 import { combine, fail, pass, type Check, type Verdict } from "./types.js";
 
-const SONAMES = { cublas: ["libcublas.so.13", "libcublas.so.12"], cublasLt: ["libcublasLt.so.13", "libcublasLt.so.12"] } as const;
+const SONAMES = {
+  cublas: ["libcublas.so.13", "libcublas.so.12"],
+  cublasLt: ["libcublasLt.so.13", "libcublasLt.so.12"],
+} as const;
 
 /** Directories (not on the loader path) that hold a cuBLAS library anyway. */
 function onDiskOnly(f: Facts, name: "cublas" | "cublasLt"): string[] {
@@ -16,7 +19,9 @@ function onDiskOnly(f: Facts, name: "cublas" | "cublasLt"): string[] {
 function describe(lib: ProbeLib): string {
   const version = lib.version && lib.version[0]! >= 0 ? ` (version ${lib.version.join(".")})` : "";
   // Found only through the engine's fixed fallback paths: vox works, other programs may not.
-  const fixed = lib.opened?.startsWith("/") ? `; found at the fixed path ${lib.opened}, not through the loader cache (sudo ldconfig registers it)` : "";
+  const fixed = lib.opened?.startsWith("/")
+    ? `; found at the fixed path ${lib.opened}, not through the loader cache (sudo ldconfig registers it)`
+    : "";
   return `${lib.soname} -> ${lib.path}${version}${fixed}`;
 }
 
@@ -54,7 +59,12 @@ export const cublasCheck: Check = {
       );
     }
     if (majors.cublas && majors.cublasLt && majors.cublas !== majors.cublasLt) {
-      findings.push(fail(`libcublas is version ${majors.cublas} but libcublasLt is ${majors.cublasLt}: they must come from the same CUDA release`, "Install matching packages (libcublas-13-0 ships both) and remove the stray copy from LD_LIBRARY_PATH."));
+      findings.push(
+        fail(
+          `libcublas is version ${majors.cublas} but libcublasLt is ${majors.cublasLt}: they must come from the same CUDA release`,
+          "Install matching packages (libcublas-13-0 ships both) and remove the stray copy from LD_LIBRARY_PATH.",
+        ),
+      );
     }
     const drv = driverCuda(f);
     const major = majors.cublas ?? majors.cublasLt;

@@ -1,6 +1,13 @@
 // gpu: nvidia-smi answering; per GPU name, driver, CUDA version, compute capability, memory;
 // enough free memory for the model (weights + full KV cache).
-import { bf16WeightBytes, gpuNeedBytes, kvCacheBytes, parseParams, REAL_MODEL, type ModelParams } from "../../../lib/model.js";
+import {
+  bf16WeightBytes,
+  gpuNeedBytes,
+  kvCacheBytes,
+  parseParams,
+  REAL_MODEL,
+  type ModelParams,
+} from "../../../lib/model.js";
 import { driverCuda, gpus, wsl } from "../derive.js";
 import type { Facts } from "../facts.js";
 import { combine, fail, firstLine, mib, MIB, warn, type Check, type Verdict } from "./types.js";
@@ -21,7 +28,10 @@ function modelNeed(f: Facts): { params: ModelParams; weights: number; source: st
     }
   }
   const st = f.model.safetensors;
-  const weights = st && st.headerLength !== null && !st.readError && source !== "the real 4B model" ? st.fileSize - 8 - st.headerLength : bf16WeightBytes(params);
+  const weights =
+    st && st.headerLength !== null && !st.readError && source !== "the real 4B model"
+      ? st.fileSize - 8 - st.headerLength
+      : bf16WeightBytes(params);
   return { params, weights, source };
 }
 
@@ -38,9 +48,16 @@ export const gpuCheck: Check = {
   run(f) {
     if (!f.nvidiaSmi) return fail("nvidia-smi not found: no NVIDIA driver is visible", noDriverFix(f));
     const smi = f.nvidiaSmi;
-    if (smi.timedOut) return fail("nvidia-smi did not answer (timed out): the driver is hung", "Reboot (on WSL2: wsl --shutdown in PowerShell); if it persists, reinstall the driver. README: Troubleshooting gpu.");
+    if (smi.timedOut)
+      return fail(
+        "nvidia-smi did not answer (timed out): the driver is hung",
+        "Reboot (on WSL2: wsl --shutdown in PowerShell); if it persists, reinstall the driver. README: Troubleshooting gpu.",
+      );
     if (smi.exitCode !== 0) {
-      return fail(`nvidia-smi failed (exit ${smi.exitCode ?? smi.error}): ${firstLine(smi.stdout) || firstLine(smi.stderr)}`, `The driver is not loaded or does not match its libraries. ${noDriverFix(f)}`);
+      return fail(
+        `nvidia-smi failed (exit ${smi.exitCode ?? smi.error}): ${firstLine(smi.stdout) || firstLine(smi.stderr)}`,
+        `The driver is not loaded or does not match its libraries. ${noDriverFix(f)}`,
+      );
     }
     const list = gpus(f);
     if (list.length === 0) return fail("nvidia-smi lists no GPU", noDriverFix(f));
@@ -48,7 +65,10 @@ export const gpuCheck: Check = {
     const { params, weights, source } = modelNeed(f);
     const kv = kvCacheBytes(params);
     const need = gpuNeedBytes(weights, params);
-    const lines = list.map((g) => `GPU ${g.index}: ${g.name}, cc ${g.cc}, driver ${g.driver} (CUDA ${cuda}), ${g.totalMb} MiB total, ${g.freeMb} MiB free`);
+    const lines = list.map(
+      (g) =>
+        `GPU ${g.index}: ${g.name}, cc ${g.cc}, driver ${g.driver} (CUDA ${cuda}), ${g.totalMb} MiB total, ${g.freeMb} MiB free`,
+    );
     const needText = `model needs ${mib(need)} (weights ${mib(weights)} + KV cache ${mib(kv)}, ${source})`;
     const findings: Verdict[] = [];
     const fits = list.filter((g) => g.freeMb * MIB >= need);
@@ -62,9 +82,19 @@ export const gpuCheck: Check = {
         ),
       );
     } else if (!fits.includes(first)) {
-      findings.push(warn(`GPU ${first.index} (used by default) has ${first.freeMb} MiB free; ${needText}`, `Select a GPU that fits: export CUDA_VISIBLE_DEVICES=${fits[0]!.index}`));
+      findings.push(
+        warn(
+          `GPU ${first.index} (used by default) has ${first.freeMb} MiB free; ${needText}`,
+          `Select a GPU that fits: export CUDA_VISIBLE_DEVICES=${fits[0]!.index}`,
+        ),
+      );
     } else if (first.freeMb * MIB < need + HEADROOM_BYTES) {
-      findings.push(warn(`GPU ${first.index} has ${first.freeMb} MiB free: enough for the ${mib(need)} the model needs, but under ${mib(HEADROOM_BYTES)} left for the CUDA context and activations`, "Close other GPU programs (nvidia-smi lists them)."));
+      findings.push(
+        warn(
+          `GPU ${first.index} has ${first.freeMb} MiB free: enough for the ${mib(need)} the model needs, but under ${mib(HEADROOM_BYTES)} left for the CUDA context and activations`,
+          "Close other GPU programs (nvidia-smi lists them).",
+        ),
+      );
     }
     return combine(findings, `${lines.join("\n")}\n${needText}`);
   },

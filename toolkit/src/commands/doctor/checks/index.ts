@@ -15,12 +15,31 @@ import { skip, type Check, type Verdict } from "./types.js";
 import type { BackendChoice } from "../../../lib/backend.js";
 import type { DoctorSchema } from "../../../generated/schemas.js";
 
-export const CHECKS: readonly Check[] = [platformCheck, gpuCheck, libcudaCheck, cublasCheck, toolkitCheck, cpuCheck, ffmpegCheck, captureCheck, engineCheck, modelCheck];
+export const CHECKS: readonly Check[] = [
+  platformCheck,
+  gpuCheck,
+  libcudaCheck,
+  cublasCheck,
+  toolkitCheck,
+  cpuCheck,
+  ffmpegCheck,
+  captureCheck,
+  engineCheck,
+  modelCheck,
+];
 
 /** Collectors whose failure makes a check's facts incomplete. */
 const FEEDS: Record<string, string[]> = {
-  platform: ["platform"], gpu: ["gpu", "model"], libcuda: ["libraries", "cudaProbe", "platform"], cublas: ["libraries", "cudaProbe"],
-  toolkit: ["nvcc", "gpu"], cpu: ["cpuBuild", "libraries"], ffmpeg: ["ffmpeg"], capture: ["capture"], engine: ["engine", "gpu"], model: ["model"],
+  platform: ["platform"],
+  gpu: ["gpu", "model"],
+  libcuda: ["libraries", "cudaProbe", "platform"],
+  cublas: ["libraries", "cudaProbe"],
+  toolkit: ["nvcc", "gpu"],
+  cpu: ["cpuBuild", "libraries"],
+  ffmpeg: ["ffmpeg"],
+  capture: ["capture"],
+  engine: ["engine", "gpu"],
+  model: ["model"],
 };
 
 /** A check's entry in the doctor report (checks/schemas/doctor.schema.json). */
@@ -35,14 +54,23 @@ export function runChecks(f: Facts, backend: BackendChoice, checks: readonly Che
       try {
         v = c.run(f, backend);
       } catch (e) {
-        v = { status: "fail", detail: `the ${c.id} check itself failed: ${(e as Error).message}`, fix: "This is a vox-doctor bug: please report it with vox-doctor --markdown." };
+        v = {
+          status: "fail",
+          detail: `the ${c.id} check itself failed: ${(e as Error).message}`,
+          fix: "This is a vox-doctor bug: please report it with vox-doctor --markdown.",
+        };
       }
       const broken = (FEEDS[c.id] ?? []).filter((n) => f.collectorErrors[n]);
       if (broken.length && v.status !== "fail") {
         v = {
           status: "fail",
           detail: `${v.detail}\nfacts incomplete: ${broken.map((n) => f.collectorErrors[n]).join("; ")}`,
-          fix: [v.fix, "A tool hung or crashed while collecting facts (see detail); rerun, and report it if it persists."].filter((x) => x).join("\n"),
+          fix: [
+            v.fix,
+            "A tool hung or crashed while collecting facts (see detail); rerun, and report it if it persists.",
+          ]
+            .filter((x) => x)
+            .join("\n"),
         };
       }
     }

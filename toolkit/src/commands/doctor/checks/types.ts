@@ -51,7 +51,12 @@ export function combine(findings: Verdict[], passDetail: string): Verdict {
 
 /** First non-empty line of a command's output (its error message, usually). */
 export function firstLine(s: string): string {
-  return s.split("\n").map((l) => l.trim()).find((l) => l.length > 0) ?? "";
+  return (
+    s
+      .split("\n")
+      .map((l) => l.trim())
+      .find((l) => l.length > 0) ?? ""
+  );
 }
 
 export const MIB = 1024 * 1024;
