@@ -370,7 +370,8 @@ static void check_rope(int n, int nh, int hd, long long pos0) {
     for (int r = 0; r < n; r++)
         for (int h = 0; h < nh; h++)
             for (int j = 0; j < hd / 2; j++) {
-                double a = (double)(pos0 + r) * pow(1e6, -2.0 * j / hd), c = cos(a), s = sin(a);
+                /* inv_freq rounded to f32 as the model (and every backend) defines it; the rest in double */
+                double a = (double)(pos0 + r) * (double)(float)(1.0 / pow(1e6, 2.0 * j / hd)), c = cos(a), s = sin(a);
                 size_t i = ((size_t)r * nh + h) * hd + 2 * j;
                 ref[i] = x[i] * c - x[i + 1] * s;
                 ref[i + 1] = x[i] * s + x[i + 1] * c;
@@ -614,7 +615,8 @@ static void check_rows(int n, int H, int KVH, int hd, int window, long long pos_
     for (int i = 0; i < n; i++)
         for (int h = 0; h < H; h++)
             for (int j = 0; j < hd / 2; j++) {
-                double ang = (double)pos[i] * pow(1e6, -2.0 * j / hd), c = cos(ang), sn = sin(ang);
+                double ang = (double)pos[i] * (double)(float)(1.0 / pow(1e6, 2.0 * j / hd)), c = cos(ang),
+                       sn = sin(ang);
                 size_t e = ((size_t)i * H + h) * hd + 2 * j;
                 ref[e] = q[e] * c - q[e + 1] * sn;
                 ref[e + 1] = q[e] * sn + q[e + 1] * c;

@@ -6,16 +6,16 @@
 #include "common.cuh"
 #include "rows_args.cuh"
 
-/* x [n, n_heads*head_dim]: pair (2j, 2j+1) of row r rotates by pos[r] * theta^(-2j/head_dim). */
+/* x [n, n_heads*head_dim]: pair (2j, 2j+1) of row r rotates by pos[r] * inv_freq_j, inv_freq_j =
+ * theta^(-2j/head_dim) rounded to f32 as in rope.cu and the CPU backend; angle in double, mod 2*pi. */
 VOX_KERNEL void vox_rope_rows(float *x, vox_rows_args a, int n_heads, int head_dim, float theta) {
     int half = head_dim / 2;
     long long pairs = (long long)a.n * n_heads * half;
-    double ltheta = log((double)theta);
     for (long long t = blockIdx.x * (long long)blockDim.x + threadIdx.x; t < pairs;
          t += (long long)gridDim.x * blockDim.x) {
         int j = (int)(t % half);
         int row = (int)(t / ((long long)n_heads * half));
-        double inv_freq = exp(-ltheta * (2.0 * j) / head_dim);
+        double inv_freq = (double)(float)(1.0 / pow((double)theta, (2.0 * j) / head_dim));
         double ang = (double)a.pos[row] * inv_freq;
         ang -= 6.283185307179586 * floor(ang * 0.15915494309189535);
         float s, c;
