@@ -434,8 +434,12 @@ static void on_stop(int sig) {
     stop_signal = sig;
 }
 
+static volatile int bus_taken; /* two pool threads may fault on the same pages: one writes, the others wait */
+
 static void on_bus(int sig) {
     (void)sig;
+    if (__sync_lock_test_and_set(&bus_taken, 1))
+        for (;;) pause(); /* the first handler's _exit ends the process */
     if (bus_event_len && write(STDOUT_FILENO, bus_event, bus_event_len) < 0) bus_event_len = 0;
     if (write(STDERR_FILENO, bus_line, bus_line_len) < 0) bus_line_len = 0;
     _exit(3);

@@ -51,6 +51,8 @@ export class RealtimeSession {
   #waitingBytes = 0;
   #log = new ArrivalLog(SAMPLE_RATE);
   #tokens = 0;
+  /** The text sent as deltas since the commit (the done text's prefix). */
+  #sent = "";
 
   constructor(private readonly cfg: SessionConfig) {}
 
@@ -145,6 +147,7 @@ export class RealtimeSession {
     this.#waiting = [];
     this.#waitingBytes = 0;
     this.#tokens = 0;
+    this.#sent = "";
     this.#state = "streaming";
     return cmds;
   }
@@ -176,18 +179,27 @@ export class RealtimeSession {
     this.#tokens++;
     if (t.control || t.text.length === 0) return out([]);
     const endMs = Math.min(t.end_ms, this.#log.durationMs);
+    this.#sent += t.text;
     return out([
       { type: "transcription.delta", delta: t.text, latency_ms: this.#log.latencyMs(endMs, nowMs), end_ms: endMs },
     ]);
   }
 
   /** The stream is done: the whole text and the usage; the session is ready for another commit. */
-  onDone(d: DoneEvent): Step {
+  onDone(d: DoneEvent, nowMs = Date.now()): Step {
     this.#state = "ready";
     this.#tokens = d.tokens.length;
+    // Bytes of a character the last token left unfinished reach the text only at the end (as U+FFFD):
+    // send them as a last delta, so the deltas always add up to the done text.
+    const rest = d.text.startsWith(this.#sent) ? d.text.slice(this.#sent.length) : "";
+    const endMs = this.#log.durationMs;
+    const last = rest
+      ? [{ type: "transcription.delta", delta: rest, latency_ms: this.#log.latencyMs(endMs, nowMs), end_ms: endMs }]
+      : [];
     const ev = this.#doneEvent(d.text);
     this.#log = new ArrivalLog(SAMPLE_RATE);
-    return out([ev]);
+    this.#sent = "";
+    return out([...last, ev]);
   }
 
   /** The engine stream failed (its error event, or the engine process ended). */

@@ -73,6 +73,17 @@ test("realtime: a mixed sequence — errors where the protocol is broken, engine
     s.onMessage(msg({ type: "input_audio_buffer.commit" }), 0).engine.map((c) => c.kind),
     ["open"],
   );
+  // a character the last token left unfinished reaches only the done text: it comes as a last delta
+  s.onMessage(msg({ type: "input_audio_buffer.append", audio: b64(3200) }), 900);
+  s.onToken(tok(0, " ok"), 950);
+  const tail = s.onDone({ type: "done", text: " ok\ufffd", tokens: [5, 5] } as unknown as DoneEvent, 1000).send;
+  assert.deepEqual(
+    tail.map((e) => [e.type, e.delta ?? e.text]),
+    [
+      ["transcription.delta", "\ufffd"],
+      ["transcription.done", " ok\ufffd"],
+    ],
+  );
   const err = s.onEngineError("engine_restarted", "the engine process ended");
   assert.equal(err.send[0]!.code, "engine_restarted");
   assert.equal(s.state, "ready");
