@@ -18,6 +18,7 @@ import { after, before, describe, test } from "node:test";
 import { audioFrames, encodeFrame, openFrame } from "../../toolkit/src/commands/serve/frames.js";
 import { parseEngineJson, runEngine } from "../../toolkit/src/lib/engine.js";
 import { engineBinary, fixturesDir, packageRoot } from "../../toolkit/src/lib/paths.js";
+import { wavHeader } from "../../toolkit/src/lib/wav.js";
 
 interface StreamSpec {
   wav: string;
@@ -87,18 +88,7 @@ function pcm16(path: string): Buffer {
 }
 
 function wavOf(data: Buffer): Buffer {
-  const h = Buffer.alloc(44);
-  h.write("RIFFxxxxWAVEfmt ", 0, "latin1");
-  h.writeUInt32LE(36 + data.length, 4);
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20);
-  h.writeUInt16LE(1, 22);
-  h.writeUInt32LE(16000, 24);
-  h.writeUInt32LE(32000, 28);
-  h.writeUInt16LE(2, 32);
-  h.writeUInt16LE(16, 34);
-  h.write("data", 36, "latin1");
-  h.writeUInt32LE(data.length, 40);
+  const h = wavHeader(data.length);
   return Buffer.concat([h, data]);
 }
 

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { parseEngineJson, runEngine } from "../../toolkit/src/lib/engine.js";
 import { fixturesDir } from "../../toolkit/src/lib/paths.js";
+import { wavHeader } from "../../toolkit/src/lib/wav.js";
 
 const LONG_S = 600;
 const PEAK_MB_MAX = 64;
@@ -33,19 +34,7 @@ function pcm16(wav: Buffer): Buffer {
 /** A 16 kHz mono PCM16 WAV of `seconds`, the speech repeated; written piece by piece. */
 function writeLongWav(path: string, seconds: number, speech: Buffer): void {
   const bytes = seconds * 16000 * 2;
-  const h = Buffer.alloc(44);
-  h.write("RIFF", 0, "latin1");
-  h.writeUInt32LE(36 + bytes, 4);
-  h.write("WAVEfmt ", 8, "latin1");
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20);
-  h.writeUInt16LE(1, 22);
-  h.writeUInt32LE(16000, 24);
-  h.writeUInt32LE(32000, 28);
-  h.writeUInt16LE(2, 32);
-  h.writeUInt16LE(16, 34);
-  h.write("data", 36, "latin1");
-  h.writeUInt32LE(bytes, 40);
+  const h = wavHeader(bytes);
   const fd = openSync(path, "w");
   writeSync(fd, h);
   for (let left = bytes; left > 0; left -= Math.min(left, speech.length))

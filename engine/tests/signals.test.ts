@@ -13,6 +13,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { spawn } from "node:child_process";
 import { parseEngineJson, runEngine, startEngine } from "../../toolkit/src/lib/engine.js";
 import { engineBinary, fixturesDir } from "../../toolkit/src/lib/paths.js";
+import { wavHeader } from "../../toolkit/src/lib/wav.js";
 
 const dir = join(fixturesDir(), "tiny-delay"); // 11 s of speech, 960 ms delay
 const base = ["-d", dir, "--delay-ms", "960", "--backend", "cpu"];
@@ -93,22 +94,9 @@ test("--stdin --events, SIGINT: what was read is decided, done has interrupted: 
 });
 
 test("-i on a long file, SIGTERM: the part read is decided, --json has interrupted: true, exit 143", async () => {
-  const wav = readFileSync(join(dir, "jfk.wav"));
   const long = join(work, "long.wav");
   const body = Buffer.concat(Array.from({ length: 12 }, () => raw)); // 132 s
-  const h = Buffer.from(wav.subarray(0, 44));
-  h.write("RIFF", 0, "latin1");
-  h.writeUInt32LE(36 + body.length, 4);
-  h.write("WAVEfmt ", 8, "latin1");
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20);
-  h.writeUInt16LE(1, 22);
-  h.writeUInt32LE(16000, 24);
-  h.writeUInt32LE(32000, 28);
-  h.writeUInt16LE(2, 32);
-  h.writeUInt16LE(16, 34);
-  h.write("data", 36, "latin1");
-  h.writeUInt32LE(body.length, 40);
+  const h = wavHeader(body.length);
   writeFileSync(long, Buffer.concat([h, body]));
   const { process: p, result } = startEngine([...base, "-i", long, "--events"]);
   const out = collect(p.stdout!);

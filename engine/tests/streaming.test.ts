@@ -15,6 +15,7 @@ import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseEngineJson, runEngine, startEngine } from "../../toolkit/src/lib/engine.js";
 import { fixturesDir } from "../../toolkit/src/lib/paths.js";
+import { wavHeader } from "../../toolkit/src/lib/wav.js";
 
 const FIXTURE = "tiny-delay"; // 11 s of speech (jfk.wav, 16 kHz mono PCM16), 960 ms delay
 const dir = join(fixturesDir(), FIXTURE);
@@ -55,19 +56,7 @@ function pcm16(wav: Buffer): Buffer {
 /** A PCM16 WAV file. */
 function wavFile(samples: Int16Array, rate: number, channels: number): Buffer {
   const data = Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength);
-  const h = Buffer.alloc(44);
-  h.write("RIFF", 0, "latin1");
-  h.writeUInt32LE(36 + data.length, 4);
-  h.write("WAVEfmt ", 8, "latin1");
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20);
-  h.writeUInt16LE(channels, 22);
-  h.writeUInt32LE(rate, 24);
-  h.writeUInt32LE(rate * channels * 2, 28);
-  h.writeUInt16LE(channels * 2, 32);
-  h.writeUInt16LE(16, 34);
-  h.write("data", 36, "latin1");
-  h.writeUInt32LE(data.length, 40);
+  const h = wavHeader(data.length, rate, channels);
   return Buffer.concat([h, data]);
 }
 

@@ -57,24 +57,31 @@ export function readWav(path: string): Pcm {
   return parseWav(readFileSync(path), path);
 }
 
-/** 16-bit mono PCM WAV bytes. */
-export function encodeWav(pcm: Pcm): Buffer {
-  const data = pcm.samples.length * 2;
-  const b = Buffer.alloc(44 + data);
+/** The 44-byte header of a 16-bit PCM WAV whose data chunk holds dataBytes bytes. */
+export function wavHeader(dataBytes: number, sampleRate = 16000, channels = 1): Buffer {
+  const b = Buffer.alloc(44);
   b.write("RIFF", 0, "latin1");
-  b.writeUInt32LE(36 + data, 4);
+  b.writeUInt32LE(36 + dataBytes, 4);
   b.write("WAVEfmt ", 8, "latin1");
   b.writeUInt32LE(16, 16);
   b.writeUInt16LE(1, 20);
-  b.writeUInt16LE(1, 22);
-  b.writeUInt32LE(pcm.sampleRate, 24);
-  b.writeUInt32LE(pcm.sampleRate * 2, 28);
-  b.writeUInt16LE(2, 32);
+  b.writeUInt16LE(channels, 22);
+  b.writeUInt32LE(sampleRate, 24);
+  b.writeUInt32LE(sampleRate * channels * 2, 28);
+  b.writeUInt16LE(channels * 2, 32);
   b.writeUInt16LE(16, 34);
   b.write("data", 36, "latin1");
-  b.writeUInt32LE(data, 40);
-  Buffer.from(pcm.samples.buffer, pcm.samples.byteOffset, data).copy(b, 44);
+  b.writeUInt32LE(dataBytes, 40);
   return b;
+}
+
+/** 16-bit mono PCM WAV bytes. */
+export function encodeWav(pcm: Pcm): Buffer {
+  const data = pcm.samples.length * 2;
+  return Buffer.concat([
+    wavHeader(data, pcm.sampleRate),
+    Buffer.from(pcm.samples.buffer, pcm.samples.byteOffset, data),
+  ]);
 }
 
 export function writeWav(path: string, pcm: Pcm): void {

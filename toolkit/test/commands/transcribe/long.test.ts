@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Writable } from "node:stream";
-import { readWav } from "../../../src/lib/wav.js";
+import { readWav, wavHeader } from "../../../src/lib/wav.js";
 import { join } from "node:path";
 import { REAL_WINDOWS, startVox } from "./helpers.js";
 
@@ -12,19 +12,7 @@ import { REAL_WINDOWS, startVox } from "./helpers.js";
 async function writeRepeated(w: Writable, seconds: number): Promise<void> {
   const clip = readWav(join(REAL_WINDOWS, "test_speech.wav"));
   const total = Math.round(seconds * clip.sampleRate);
-  const header = Buffer.alloc(44);
-  header.write("RIFF", 0, "latin1");
-  header.writeUInt32LE(36 + total * 2, 4);
-  header.write("WAVEfmt ", 8, "latin1");
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20);
-  header.writeUInt16LE(1, 22);
-  header.writeUInt32LE(clip.sampleRate, 24);
-  header.writeUInt32LE(clip.sampleRate * 2, 28);
-  header.writeUInt16LE(2, 32);
-  header.writeUInt16LE(16, 34);
-  header.write("data", 36, "latin1");
-  header.writeUInt32LE(total * 2, 40);
+  const header = wavHeader(total * 2, clip.sampleRate);
   const block = Buffer.from(clip.samples.buffer, clip.samples.byteOffset, clip.samples.byteLength);
   const write = (b: Buffer) => (w.write(b) ? Promise.resolve() : new Promise<void>((r) => w.once("drain", () => r())));
   await write(header);
