@@ -15,7 +15,8 @@ import {
 } from "./events.js";
 import type { Backend, BackendChoice } from "./backend.js";
 
-const TIMING_KEYS = [
+/** The keys of the engine's timings_ms (the engine CLI contract). */
+export const TIMING_KEYS = [
   "load",
   "mel",
   "encoder",

@@ -1,4 +1,5 @@
 // The engine's --json output (engine CLI contract) -> one benchmark sample. Pure.
+import { TIMING_KEYS } from "../../lib/transcribe.js";
 import type { Sample } from "./types.js";
 
 /** The fields of `voxtral --json` the bench reads. `step_ms` is an optional extension (one entry per
@@ -18,18 +19,6 @@ export interface EngineRun {
   step_ms?: number[];
 }
 
-const TIMINGS = [
-  "load",
-  "mel",
-  "encoder",
-  "adapter",
-  "prefill",
-  "decode",
-  "decode_per_step",
-  "first_token",
-  "wall",
-] as const;
-
 /** Checks the shape; throws naming the first field that does not follow the contract. */
 export function parseEngineRun(stdout: string): EngineRun {
   let j: Record<string, unknown>;
@@ -45,7 +34,7 @@ export function parseEngineRun(stdout: string): EngineRun {
   };
   const t = j.timings_ms as Record<string, unknown> | undefined;
   if (typeof t !== "object" || t === null) throw new Error("engine --json: no timings_ms object");
-  for (const k of TIMINGS) num(t[k], `timings_ms.${k}`);
+  for (const k of TIMING_KEYS) num(t[k], `timings_ms.${k}`);
   num(j.audio_seconds, "audio_seconds");
   num(j.n_audio, "n_audio");
   num(j.n_steps, "n_steps");
