@@ -1098,6 +1098,8 @@ int main(int argc, char **argv) {
     check_attention(8, 32, 8, 128, 8192, 4000, 0); /* a speculation block of 8 rows */
     check_rows(8, 32, 8, 128, 8192, 40);           /* 8 streams, real shapes, rings wrapped */
     check_rows(3, 6, 2, 16, 24, 77);               /* tiny fixture shapes, small windows */
+    check_rows(12, 32, 8, 128, 8192, 40);          /* more than 8 rows: fewer key splits per row */
+    check_rows(VOX_MAX_ROWS, 6, 2, 16, 24, 77);    /* the widest forward, tiny shapes */
     check_rows(2, 4, 2, 32, 8192, 38);
     printf("%s: %d check(s) failed\n", failures ? "FAIL" : "PASS", failures);
     if (!quick) speed();

@@ -2,19 +2,20 @@
  * "Speculation and batched streams: CPU measurements").
  *
  *   build/rowbench -d MODEL_DIR [--reps N] [--threads N] [--backend cpu|cuda] [--pos P] [--streams B]
- *                                                             (make -C engine rowbench)
+ *                  [--rows R]                                 (make -C engine rowbench)
  *
- * Eight decoders (delay 480 ms) are prefilled from random audio embeddings; after one warm-up
+ * Sixteen decoders (delay 480 ms) are prefilled from random audio embeddings; after one warm-up
  * step, each repetition times, interleaved: a single step (vox_decoder_step), k-row speculation
- * forwards (vox_decoder_forward, k = 2, 4, 8) and B-stream steps (vox_decoder_step_rows,
- * B = 2, 4, 8), all at the first decoded positions. Prints one JSON line per measurement: median,
+ * forwards (vox_decoder_forward, k = 2, 4, 8, 16) and B-stream steps (vox_decoder_step_rows,
+ * B = 2, 4, 8, 16), all at the first decoded positions. Prints one JSON line per measurement: median,
  * min and max wall ms over the repetitions, and the median per decided position, and the same for the
  * process's CPU time (all threads). --pos P times every
  * measurement at decoder position P instead (P >= sliding_window: every attention reads a full window;
  * the ring slots hold whatever was there, which costs the same; CUDA only, whose rings are allocated
  * whole). --streams B instead times ticks of B streams: each of `reps` ticks steps every stream once
  * at position P (default a full window; + the tick), as vox_streams_step does, in forwards of at most
- * VOX_MAX_ROWS rows; prints p50 / p95 / max tick ms and the device memory per stream. */
+ * R rows (default the backend's batch_rows); prints p50 / p95 / max tick ms and the device memory per
+ * stream. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +26,7 @@
 #include "decoder.h"
 #include "model.h"
 
-#define NB 8
+#define NB VOX_MAX_SPEC
 /* CPU time of the whole process (all threads), ms: the work of a forward even when other
  * programs share the cores (wall time then includes waiting for them). */
 static double cpu_ms(void) {
@@ -42,7 +43,7 @@ static int cmp(const void *a, const void *b) {
 }
 
 /* --streams B: ticks of B streams at full (or chosen) KV windows. */
-static int bench_streams(vox_backend_t *be, vox_model_t *m, int B, int reps, long at) {
+static int bench_streams(vox_backend_t *be, vox_model_t *m, int B, int R, int reps, long at) {
     const vox_backend_ops *o = be->ops;
     vox_error_t err = {0, ""};
     int dim = m->p.dim, L = 1 + VOX_LEFT_PAD_TOKENS + 6;
@@ -55,7 +56,7 @@ static int bench_streams(vox_backend_t *be, vox_model_t *m, int B, int reps, lon
     double *ms = calloc((size_t)reps, sizeof *ms);
     int32_t out[VOX_MAX_ROWS];
     vox_dec_bufs scratch;
-    int rc = !dec || !d || !ep || !pos || !ms || vox_dec_bufs_init(&scratch, m, VOX_MAX_ROWS);
+    int rc = !dec || !d || !ep || !pos || !ms || vox_dec_bufs_init(&scratch, m, R, R);
     float *h = malloc((size_t)L * dim * sizeof(float)), *emb = o->alloc(be, (size_t)L * dim);
     uint64_t r = 88172645463325252ull;
     for (size_t i = 0; h && i < (size_t)L * dim; i++) {
@@ -75,9 +76,8 @@ static int bench_streams(vox_backend_t *be, vox_model_t *m, int B, int reps, lon
     for (int t = -2; !rc && t < reps; t++) { /* two warm-up ticks */
         double t0 = vox_now_ms();
         for (int i = 0; i < B; i++) pos[i] = P + (t < 0 ? 0 : t);
-        for (int i = 0; !rc && i < B; i += VOX_MAX_ROWS)
-            rc = vox_decoder_step_rows(&scratch, d + i, ep + i, pos + i, B - i < VOX_MAX_ROWS ? B - i : VOX_MAX_ROWS,
-                                       out);
+        for (int i = 0; !rc && i < B; i += R)
+            rc = vox_decoder_step_rows(&scratch, d + i, ep + i, pos + i, B - i < R ? B - i : R, out);
         if (t >= 0) ms[t] = vox_now_ms() - t0;
     }
     if (rc) {
@@ -85,9 +85,10 @@ static int bench_streams(vox_backend_t *be, vox_model_t *m, int B, int reps, lon
     } else {
         qsort(ms, (size_t)reps, sizeof *ms, cmp);
         double p50 = ms[reps / 2], p95 = ms[(int)(0.95 * (reps - 1))];
-        printf("{\"what\":\"streams_tick\",\"streams\":%d,\"pos\":%ld,\"ticks\":%d,\"ms_p50\":%.2f,\"ms_p95\":%.2f,"
-               "\"ms_max\":%.2f,\"ms_min\":%.2f,\"mem_mb_model\":%.1f,\"mem_mb_per_stream\":%.2f}\n",
-               B, P, reps, p50, p95, ms[reps - 1], ms[0], mem0 / 1048576.0, (double)(mem1 - mem0) / B / 1048576.0);
+        printf("{\"what\":\"streams_tick\",\"streams\":%d,\"rows_per_forward\":%d,\"pos\":%ld,\"ticks\":%d,"
+               "\"ms_p50\":%.2f,\"ms_p95\":%.2f,\"ms_max\":%.2f,\"ms_min\":%.2f,\"mem_mb_model\":%.1f,"
+               "\"mem_mb_per_stream\":%.2f}\n",
+               B, R, P, reps, p50, p95, ms[reps - 1], ms[0], mem0 / 1048576.0, (double)(mem1 - mem0) / B / 1048576.0);
     }
     for (int i = 0; i < n; i++) vox_decoder_free(d[i]);
     if (!rc || scratch.rows) vox_dec_bufs_free(&scratch, m);
@@ -105,7 +106,7 @@ static int bench_streams(vox_backend_t *be, vox_model_t *m, int B, int reps, lon
 
 int main(int argc, char **argv) {
     const char *dir = NULL, *backend = "cpu";
-    int reps = 5, threads = 0, streams = 0;
+    int reps = 5, threads = 0, streams = 0, width = 0;
     long at = -1;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-d") && i + 1 < argc)
@@ -120,16 +121,19 @@ int main(int argc, char **argv) {
             at = atol(argv[++i]);
         else if (!strcmp(argv[i], "--streams") && i + 1 < argc)
             streams = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--rows") && i + 1 < argc)
+            width = atoi(argv[++i]);
         else {
             fprintf(stderr,
                     "rowbench: error: unknown option '%s'. Use -d DIR [--reps N] [--threads N] [--backend cpu|cuda] "
-                    "[--pos P] [--streams B]\n",
+                    "[--pos P] [--streams B] [--rows R]\n",
                     argv[i]);
             return 2;
         }
     }
-    if (!dir || reps < 1 || reps > 1000 || streams < 0 || streams > MAX_STREAMS) {
-        fprintf(stderr, "rowbench: error: pass -d MODEL_DIR (and --reps 1..1000, --streams 1..%d)\n", MAX_STREAMS);
+    if (!dir || reps < 1 || reps > 1000 || streams < 0 || streams > MAX_STREAMS || width < 0 || width > VOX_MAX_ROWS) {
+        fprintf(stderr, "rowbench: error: pass -d MODEL_DIR (and --reps 1..1000, --streams 1..%d, --rows 1..%d)\n",
+                MAX_STREAMS, VOX_MAX_ROWS);
         return 2;
     }
     if (!strcmp(backend, "cpu") && (at >= 0 || streams)) {
@@ -148,11 +152,11 @@ int main(int argc, char **argv) {
     }
     const vox_backend_ops *o = be->ops;
     int dim = m->p.dim;
-    if (streams) return bench_streams(be, m, streams, reps, at);
+    if (streams) return bench_streams(be, m, streams, width ? width : o->batch_rows, reps, at);
     static vox_decoder_t dec[NB];
     vox_decoder_t *d[NB];
     vox_dec_bufs scratch;
-    int rc = vox_dec_bufs_init(&scratch, m, NB);
+    int rc = vox_dec_bufs_init(&scratch, m, NB, NB);
     int L = 1 + VOX_LEFT_PAD_TOKENS + 6, rows = L - 1 + NB;
     float *h = malloc((size_t)rows * dim * sizeof(float)), *emb = o->alloc(be, (size_t)rows * dim);
     uint64_t r = 88172645463325252ull;
@@ -179,16 +183,17 @@ int main(int argc, char **argv) {
     int tok;
     int32_t out[NB];
     if (!rc) rc = vox_decoder_step(d[0], e1, P, &tok); /* warm-up: weights paged in */
-    enum { M = 7 };
-    const char *what[M] = {"step", "forward", "forward", "forward", "streams", "streams", "streams"};
-    int rowsof[M] = {1, 2, 4, 8, 2, 4, 8};
+    enum { M = 9 };
+    const char *what[M] = {"step",    "forward", "forward", "forward", "forward",
+                           "streams", "streams", "streams", "streams"};
+    int rowsof[M] = {1, 2, 4, 8, 16, 2, 4, 8, 16};
     double *ms = calloc((size_t)M * reps, sizeof(double)), *cpu = calloc((size_t)M * reps, sizeof(double));
     for (int rep = 0; !rc && rep < reps; rep++)
         for (int k = 0; !rc && k < M; k++) {
             double t = vox_now_ms(), c0 = cpu_ms();
             if (k == 0)
                 rc = vox_decoder_step(d[0], e1, P, &tok);
-            else if (k < 4)
+            else if (k < 5)
                 rc = vox_decoder_forward(d[0], e1, P, rowsof[k], m->tok.streaming_pad, out);
             else
                 rc = vox_decoder_step_rows(&scratch, d, ep, pos, rowsof[k], out);

@@ -19,6 +19,7 @@
  * probabilities to shared memory, and each then accumulates HD/2/TPR dimension pairs of P·V. */
 #include "common.cuh"
 #include "attn_window.cuh"
+#include "rows_args.cuh"
 
 #include <type_traits>
 
@@ -67,10 +68,14 @@ template <int HDP> __device__ __forceinline__ void put2(typename kv_tile<HDP>::T
         dst[0] = w;
 }
 
+/* One block's work: row tile `tile` of KV head g, key split `split` of `nsplit`, for n queries at
+ * positions pos0, pos0 + 1, ... of one ring. Partials go to part + (split * part_rows + orow) *
+ * (2 + hd), part_rows being the (query, head) rows of the whole launch (several streams may share it,
+ * see vox_attn_rows_*). */
 template <int HDP, int TQ>
-__device__ void attn_tile(float *out, float *part, const float *q, const uint16_t *kc, const uint16_t *vc,
-                          const long long *pos_reg, int n, int H, int KVH, int hd, int cap, int window,
-                          float scale_log2) {
+__device__ void attn_tile(float *out, float *part, long long part_rows, const float *q, const uint16_t *kc,
+                          const uint16_t *vc, long long pos0, int n, int H, int KVH, int hd, int cap, int window,
+                          float scale_log2, int tile, int g, int split, int nsplit) {
     typedef kv_tile<HDP> KV;
     typedef typename KV::T T;
     constexpr int TPR = ATT_THREADS / TQ; /* threads per row */
@@ -84,10 +89,8 @@ __device__ void attn_tile(float *out, float *part, const float *q, const uint16_
     __shared__ float Ps[TQ][KT + 1];
     __shared__ long long soff[KT]; /* element offset of each key's row in kc/vc; -1: none */
 
-    const int g = blockIdx.y, tile = blockIdx.x, split = blockIdx.z, nsplit = gridDim.z;
     const int G = H / KVH, nrows = n * G, hd2 = hd / 2, kvd = KVH * hd;
     const int tid = threadIdx.x, r = tid / TPR, c = tid % TPR;
-    const long long pos0 = *pos_reg;
 
     const int R = tile * TQ + r;
     const bool row_ok = R < nrows;
@@ -216,7 +219,7 @@ __device__ void attn_tile(float *out, float *part, const float *q, const uint16_
             if (d2 < hd2) *(float2 *)&o[2 * d2] = make_float2(acc[jp].x * inv, acc[jp].y * inv);
         }
     } else {
-        float *p = part + ((long long)split * n * H + orow) * (2 + hd);
+        float *p = part + ((long long)split * part_rows + orow) * (2 + hd);
         if (c == 0) {
             p[0] = m;
             p[1] = l;
@@ -236,13 +239,30 @@ __device__ void attn_tile(float *out, float *part, const float *q, const uint16_
     VOX_KERNEL void __launch_bounds__(ATT_THREADS)                                                                     \
         name(float *out, float *part, const float *q, const uint16_t *kc, const uint16_t *vc,                          \
              const long long *pos_reg, int n, int H, int KVH, int hd, int cap, int window, float scale_log2) {         \
-        attn_tile<HDP, TQ>(out, part, q, kc, vc, pos_reg, n, H, KVH, hd, cap, window, scale_log2);                     \
+        attn_tile<HDP, TQ>(out, part, (long long)n * H, q, kc, vc, *pos_reg, n, H, KVH, hd, cap, window, scale_log2,   \
+                           blockIdx.x, blockIdx.y, blockIdx.z, gridDim.z);                                             \
     }
 ATTN_KERNEL(vox_attn_d32_q16, 32, 16)
 ATTN_KERNEL(vox_attn_d64_q16, 64, 16)
 ATTN_KERNEL(vox_attn_d128_q16, 128, 16)
 ATTN_KERNEL(vox_attn_d64_q4, 64, 4)
 ATTN_KERNEL(vox_attn_d128_q4, 128, 4)
+
+/* Rows that each belong to their own stream (rows_args.cuh: position, ring): one query per row.
+ * Grid (rows * tiles per row, KV heads, key splits), tiles of TQ = 4 of the row's G query heads, so
+ * the G heads that share a KV head read each K/V tile once, and every row's window is cut into the
+ * same splits as a single step's (merged by vox_attn_combine over the rows * H outputs). */
+#define ATTN_ROWS_KERNEL(name, HDP)                                                                                    \
+    VOX_KERNEL void __launch_bounds__(ATT_THREADS) name(float *out, float *part, const float *q, vox_rows_args a,      \
+                                                        int H, int KVH, int hd, int window, float scale_log2) {        \
+        const int tiles = (H / KVH + 3) / 4, row = blockIdx.x / tiles;                                                 \
+        const long long at = (long long)row * H * hd;                                                                  \
+        attn_tile<HDP, 4>(out + at, part + (long long)row * H * (2 + hd), (long long)a.n * H, q + at, a.k[row],        \
+                          a.v[row], a.pos[row], 1, H, KVH, hd, a.cap[row], window, scale_log2, blockIdx.x % tiles,     \
+                          blockIdx.y, blockIdx.z, gridDim.z);                                                          \
+    }
+ATTN_ROWS_KERNEL(vox_attn_rows_d64, 64)
+ATTN_ROWS_KERNEL(vox_attn_rows_d128, 128)
 
 /* Merge the splits: one block of 256 threads per (query, head) row; out [n*H, hd].
  * Weights w_s = exp2(m_s - max m) / sum(l_s w_s) are formed once in shared memory by threads

@@ -9,7 +9,7 @@
 #define VOX_ROWS_ARGS_CUH
 #include <stdint.h>
 
-#define VOX_ROWS_ARGS_MAX 8 /* = VOX_MAX_ROWS (backend.h; rows.c checks) */
+#define VOX_ROWS_ARGS_MAX 64 /* = VOX_MAX_ROWS (backend.h; rows.c checks); 2.3 KB of kernel arguments */
 
 typedef struct {
     long long pos[VOX_ROWS_ARGS_MAX];

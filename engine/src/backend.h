@@ -28,10 +28,13 @@
 #include "vox.h"
 #include "weights.h"
 
-/* The most rows of one multi-row decoder forward (a speculation block, a step of several
- * streams). Up to this many rows the CPU backend computes every row exactly as it computes a
- * row alone (GEMV, attention), so a row's results do not depend on the other rows. */
-#define VOX_MAX_ROWS 8
+/* The most rows of one multi-row decoder forward (a step of several streams): the size of the
+ * row tables. A backend takes up to ops->batch_rows of them per forward. */
+#define VOX_MAX_ROWS 64
+/* The most rows of a speculation block (one stream, consecutive positions). Up to this many rows
+ * the CPU backend computes every row exactly as it computes a row alone (GEMV, attention), so a
+ * row's results do not depend on the other rows. */
+#define VOX_MAX_SPEC 16
 
 typedef struct vox_backend vox_backend_t;
 typedef struct vox_bweight vox_bweight_t; /* a weight tensor owned by the backend */
@@ -122,11 +125,14 @@ typedef struct {
                         const float *const *scale1p, int n, int dim, float eps);
     /* Bytes a KV ring holds now (the CPU ring grows in blocks of positions up to its capacity). */
     size_t (*kv_bytes)(vox_backend_t *be, const vox_kv_t *kv);
-    /* 1 when the multi-row decoder paths (speculation, several streams per step) are the default on
-     * this backend; 0: callers keep one position per step unless asked (--speculate K). CUDA: verified
-     * on the H200 (tokens identical to single steps, sanitizers clean) but slower there as measured
-     * (the row attention reads a full window per row; engine/PERF.md), so off by default. */
-    int rows_by_default;
+    /* 1 when speculation is the default on this backend (K = VOX_SPECULATE_DEFAULT); 0: one position
+     * per forward unless asked (--speculate K). CUDA: a k-row forward costs more than one step there
+     * (engine/PERF.md), so off by default. */
+    int spec_by_default;
+    /* The most streams one forward takes (<= VOX_MAX_ROWS), and the default of vox_batch_new: the
+     * CPU keeps every row exact (<= VOX_MAX_SPEC rows); CUDA routes more than 8 rows through the
+     * cuBLASLt GEMM, which reads the weights once for all of them. 1: streams step one by one. */
+    int batch_rows;
 
     /* --- optional graph capture (NULL on backends without it) --- */
     int (*graph_begin)(vox_backend_t *be);

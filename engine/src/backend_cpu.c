@@ -22,7 +22,7 @@
 #include "cpu_impl.h"
 
 #ifndef GEMV_MAX_ROWS              /* (overridable for engine/dev experiments) */
-#define GEMV_MAX_ROWS VOX_MAX_ROWS /* rows computed independently, see backend.h */
+#define GEMV_MAX_ROWS VOX_MAX_SPEC /* rows computed independently, see backend.h */
 #endif
 #ifndef TILE_BYTES /* f32 weight tile per thread: sized to stay in a 1 MB L2 */
 #define TILE_BYTES (768 * 1024)
@@ -407,7 +407,8 @@ static const vox_backend_ops cpu_ops = {
     .attention_rows = vox_cpu_attention_rows,
     .rmsnorm_rows = cpu_rmsnorm_rows,
     .kv_bytes = vox_cpu_kv_bytes,
-    .rows_by_default = 1,
+    .spec_by_default = 1,
+    .batch_rows = VOX_MAX_SPEC,
     .graph_begin = NULL,
     .graph_end = NULL,
     .graph_launch = NULL,

@@ -15,13 +15,12 @@ struct vox_batch {
 int vox_batch_new(const vox_model_t *m, int rows, vox_batch_t **out, vox_error_t *err) {
     *out = NULL;
     vox_backend_t *be = m->be;
-    if (rows <= 0) rows = be->ops->rows_by_default ? VOX_MAX_ROWS : 1;
-    if (rows > VOX_MAX_ROWS) rows = VOX_MAX_ROWS;
+    if (rows <= 0 || rows > be->ops->batch_rows) rows = be->ops->batch_rows;
     vox_batch_t *b = calloc(1, sizeof *b);
     if (!b) return vox_fail(err, VOX_ENOMEM, "out of host memory for the stream batch. Use a machine with more RAM");
     b->m = m;
     b->rows = rows;
-    int rc = rows > 1 ? vox_dec_bufs_init(&b->b, m, rows) : 0;
+    int rc = rows > 1 ? vox_dec_bufs_init(&b->b, m, rows, rows) : 0;
     if (rc) {
         free(b);
         return vox_model_error(be, rc, err);

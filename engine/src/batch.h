@@ -13,8 +13,8 @@
 
 typedef struct vox_batch vox_batch_t;
 
-/* rows: the most streams per forward, 0 = VOX_MAX_ROWS where the backend's multi-row ops are
- * the default (rows_by_default), else 1 (streams stepped one after another, the single-step path). */
+/* rows: the most streams per forward, 0 (or more than it takes) = the backend's ops->batch_rows;
+ * 1: streams stepped one after another (the single-step path). */
 int vox_batch_new(const vox_model_t *m, int rows, vox_batch_t **out, vox_error_t *err);
 void vox_batch_free(vox_batch_t *b);
 /* Decide one ready position (vox_stream_ready) of each of s[0..n). status[i] (may be NULL) gets 0

@@ -83,7 +83,7 @@ int vox_cpu_kv_write_rows(vox_backend_t *be, vox_kv_t *const *kv, const float *k
     return 0;
 }
 
-/* Work item = (query head h, block of up to ATT_ROWS query rows), or, for n <= VOX_MAX_ROWS
+/* Work item = (query head h, block of up to ATT_ROWS query rows), or, for n <= VOX_MAX_SPEC
  * rows (decode steps, speculation blocks, several streams), one (row, kv head): the row's query
  * heads of that kv head against its own window, exactly as a single position is computed. The keys the block can see, positions lo..Pn, sit in
  * the ring as at most two contiguous runs of slots; for each run
@@ -143,7 +143,7 @@ static void att_worker(void *arg, int t, int nt) {
     att_job *j = arg;
     const vox_kv_t *kv0 = j->kv ? j->kv : j->kvs[0];
     int hd = kv0->head_dim, kvh = kv0->n_kv_heads, group = j->n_heads / kvh, ldq = j->n_heads * hd;
-    if (j->n <= VOX_MAX_ROWS) {
+    if (j->n <= VOX_MAX_SPEC) {
         /* Row by row: the group's query heads of a row are contiguous [group, hd], so each kv
          * head's K/V is read once for all of them. */
         for (int item = t; item < j->n * kvh; item += nt) {
@@ -167,7 +167,7 @@ static void att_worker(void *arg, int t, int nt) {
 static int scores_reserve(vox_backend_t *be, int n, size_t group, int window) {
     cpu_t *c = vox_cpu(be);
     size_t rows = (size_t)(n < ATT_ROWS ? n : ATT_ROWS), need = rows * ((size_t)window + rows - 1);
-    if (n <= VOX_MAX_ROWS) need = group * (size_t)window;
+    if (n <= VOX_MAX_SPEC) need = group * (size_t)window;
     if (need > c->scores_n) {
         for (int t = 0; t < c->n_threads; t++) {
             free(c->scores[t]);

@@ -19,7 +19,7 @@ static void compute_ada(const vox_dec_layer_host_t *w, int dim, int tdim, const 
     }
 }
 
-int vox_dec_bufs_init(vox_dec_bufs *b, const vox_model_t *m, int rows) {
+int vox_dec_bufs_init(vox_dec_bufs *b, const vox_model_t *m, int rows, int head_rows) {
     const vox_params_t *p = &m->p;
     vox_backend_t *be = m->be;
     const vox_backend_ops *o = be->ops;
@@ -34,9 +34,10 @@ int vox_dec_bufs_init(vox_dec_bufs *b, const vox_model_t *m, int rows) {
     b->v = o->alloc(be, (size_t)n * kw);
     b->f1 = o->alloc(be, (size_t)n * p->hidden_dim);
     b->f3 = o->alloc(be, (size_t)n * p->hidden_dim);
-    b->logits = o->alloc(be, (size_t)VOX_MAX_ROWS * p->vocab_size);
-    b->in = o->alloc_i32(be, VOX_MAX_ROWS);
-    b->out = o->alloc_i32(be, VOX_MAX_ROWS);
+    b->head_rows = head_rows;
+    b->logits = o->alloc(be, (size_t)head_rows * p->vocab_size);
+    b->in = o->alloc_i32(be, (size_t)head_rows);
+    b->out = o->alloc_i32(be, (size_t)head_rows);
     if (b->x && b->h && b->q && b->att && b->k && b->v && b->f1 && b->f3 && b->logits && b->in && b->out) return 0;
     vox_dec_bufs_free(b, m);
     return be->err.code ? be->err.code : VOX_ENOMEM;
@@ -64,7 +65,7 @@ int vox_decoder_init(vox_decoder_t *d, const vox_model_t *m, int delay_tokens, v
     double *tc = malloc((size_t)dim * sizeof(double));
     float *ada = malloc((size_t)dim * sizeof(float));
     double *hid = malloc((size_t)p->ada_t_cond_dim * sizeof(double));
-    int bufs_rc = vox_dec_bufs_init(&d->b, m, n > VOX_MAX_ROWS ? n : VOX_MAX_ROWS);
+    int bufs_rc = vox_dec_bufs_init(&d->b, m, n > VOX_MAX_SPEC ? n : VOX_MAX_SPEC, VOX_MAX_SPEC);
     d->ids = o->alloc_i32(be, (size_t)d->L);
     d->tok = o->alloc_i32(be, 1);
     int ok = d->prompt && d->ada && d->kv && tc && ada && hid && !bufs_rc && d->ids && d->tok;
@@ -220,8 +221,8 @@ int vox_decoder_forward(vox_decoder_t *d, const float *emb, int64_t pos, int k, 
     const vox_model_t *m = d->m;
     vox_backend_t *be = m->be;
     const vox_backend_ops *o = be->ops;
-    int32_t in[VOX_MAX_ROWS];
-    if (k < 1 || k > VOX_MAX_ROWS || pos < d->L - 1)
+    int32_t in[VOX_MAX_SPEC];
+    if (k < 1 || k > VOX_MAX_SPEC || k > d->b.head_rows || pos < d->L - 1)
         return vox_fail(&be->err, VOX_EINTERNAL,
                         "decoder forward of %d rows at position %lld. This is a bug; please report it", k,
                         (long long)pos);
@@ -250,7 +251,7 @@ int vox_decoder_step_rows(vox_dec_bufs *b, vox_decoder_t *const *d, const float 
     vox_backend_t *be = m->be;
     const vox_backend_ops *o = be->ops;
     size_t row = (size_t)m->p.dim * sizeof(float);
-    if (n < 1 || n > VOX_MAX_ROWS || n > b->rows)
+    if (n < 1 || n > VOX_MAX_ROWS || n > b->head_rows)
         return vox_fail(&be->err, VOX_EINTERNAL, "decoder step of %d streams. This is a bug; please report it", n);
     TRY(o->set_rows(be, pos, n));
     for (int i = 0; i < n; i++) {

@@ -24,11 +24,12 @@ typedef struct {
     float *q, *att;    /* backend [rows, n_heads*head_dim] */
     float *k, *v;      /* backend [rows, n_kv_heads*head_dim] */
     float *f1, *f3;    /* backend [rows, hidden_dim] */
-    float *logits;     /* backend [VOX_MAX_ROWS, vocab] of the last forward */
-    int32_t *in, *out; /* backend [VOX_MAX_ROWS]: input tokens, argmax of each row */
+    int head_rows;     /* rows that get logits (the LM head): <= rows */
+    float *logits;     /* backend [head_rows, vocab] of the last forward */
+    int32_t *in, *out; /* backend [head_rows]: input tokens, argmax of each row */
 } vox_dec_bufs;
 
-int vox_dec_bufs_init(vox_dec_bufs *b, const vox_model_t *m, int rows);
+int vox_dec_bufs_init(vox_dec_bufs *b, const vox_model_t *m, int rows, int head_rows);
 void vox_dec_bufs_free(vox_dec_bufs *b, const vox_model_t *m);
 
 typedef struct {
@@ -49,7 +50,7 @@ void vox_decoder_free(vox_decoder_t *d);
 int vox_decoder_prefill(vox_decoder_t *d, const float *emb);
 /* One position pos >= L-1 with audio embedding emb_row (backend [dim]); *token = argmax. */
 int vox_decoder_step(vox_decoder_t *d, const float *emb_row, int64_t pos, int *token);
-/* Speculation block: positions pos .. pos+k-1 (k <= VOX_MAX_ROWS, emb backend [k, dim]) in one
+/* Speculation block: positions pos .. pos+k-1 (k <= VOX_MAX_SPEC, emb backend [k, dim]) in one
  * forward, causal inside the block like the prefill. Row 0's input is the step's input token,
  * row i > 0 guesses `guess` (the previous row's output, if the guess holds). out[i] = argmax of
  * row i (logits in d->b.logits row i). Then vox_decoder_accept with the rows kept. */
@@ -59,7 +60,7 @@ int vox_decoder_forward(vox_decoder_t *d, const float *emb, int64_t pos, int k, 
 int vox_decoder_accept(vox_decoder_t *d, int a);
 /* One position of each of n <= VOX_MAX_ROWS distinct decoders in one forward: decoder d[i] at
  * position pos[i] >= its L-1 with embedding emb[i] (backend [dim]). out[i] = its argmax (logits
- * in scratch->logits row i); every d[i]'s next input token is set. scratch has >= n rows. */
+ * in scratch->logits row i); every d[i]'s next input token is set. scratch has >= n head rows. */
 int vox_decoder_step_rows(vox_dec_bufs *scratch, vox_decoder_t *const *d, const float *const *emb, const int64_t *pos,
                           int n, int32_t *out);
 /* Bytes of this decoder's KV rings now (they grow with the positions on the CPU). */

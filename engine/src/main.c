@@ -172,7 +172,7 @@ static int parse_args(int argc, char **argv, cli_opts *o, vox_error_t *err) {
                                 v ? v : "");
             o->pad_rate = r;
         } else if (FLAG("--speculate")) { /* speculation (decoder.c, stream.c) */
-            TRY(parse_int(a, VALUE(), 1, VOX_MAX_ROWS, &x, err));
+            TRY(parse_int(a, VALUE(), 1, VOX_MAX_SPEC, &x, err));
             o->speculate = (int)x;
         } else if (FLAG("--no-speculation")) {
             o->speculate = 1;
@@ -602,15 +602,14 @@ static int transcribe(const cli_opts *o, double t_start, vox_error_t *err) {
     return rc;
 }
 
-/* --debug: why a backend whose multi-row decoder ops are not its default (backend.h, rows_by_default)
- * decides one position per step. */
+/* --debug: why a backend without speculation by default (backend.h, spec_by_default) decides one
+ * position per forward of a stream. */
 static void note_rows(const vox_backend_t *be, const cli_opts *o) {
-    if (be->ops->rows_by_default || !o->debug) return;
+    if (be->ops->spec_by_default || !o->debug) return;
     fprintf(stderr,
-            "voxtral: debug: the %s backend decides one position per %s by default (its multi-row ops "
-            "measured slower)%s\n",
-            be->ops->name, o->serve ? "stream and forward" : "forward",
-            o->serve ? "" : "; --speculate K turns speculation on");
+            "voxtral: debug: the %s backend decides one position of a stream per forward by default (a k-row "
+            "forward measured slower than k steps there); --speculate K turns speculation on\n",
+            be->ops->name);
 }
 
 /* --serve: load once, then serve.c runs the streams until stdin ends. */

@@ -445,9 +445,10 @@ static int has_work(const serve_t *S) {
 int vox_serve_run(const vox_model_t *m, const vox_serve_opts *o, int in_fd, FILE *out, vox_error_t *err) {
     serve_t S = {m, *o, out, NULL, 0, 0, 0, 0, NULL};
     size_t cap = VOX_SERVE_HEADER + VOX_SERVE_MAX_PAYLOAD, n_in = 0;
-    /* Backends whose multi-row ops are verified step all ready streams in one forward; the
-     * others keep each stream decoding its own positions as its audio is fed. */
-    if (m->be->ops->rows_by_default) TRY(vox_batch_new(m, 0, &S.batch, err));
+    /* Backends that take several streams per forward step all ready streams together (up to
+     * ops->batch_rows per forward); the others keep each stream decoding its own positions as its
+     * audio is fed. */
+    if (m->be->ops->batch_rows > 1) TRY(vox_batch_new(m, 0, &S.batch, err));
     unsigned char *in = malloc(cap);
     if (!in) {
         vox_batch_free(S.batch);

@@ -77,8 +77,9 @@ int vox_stream_new(const vox_model_t *m, const vox_stream_opts *o, vox_token_fn 
         vox_stream_free(s);
         return rc;
     }
-    s->spec.k = o->speculate > 0 ? o->speculate : be->ops->rows_by_default ? VOX_SPECULATE_DEFAULT : 1;
-    if (s->spec.k > VOX_MAX_ROWS) s->spec.k = VOX_MAX_ROWS;
+    s->spec.k = o->speculate > 0 ? o->speculate : be->ops->spec_by_default ? VOX_SPECULATE_DEFAULT : 1;
+    if (s->spec.k > VOX_MAX_SPEC) s->spec.k = VOX_MAX_SPEC;
+    s->spec.cur = s->spec.k;
     s->spec.guess = o->guess ? o->guess : m->tok.streaming_pad;
     if (s->spec.guess < 0 || s->spec.guess >= m->p.vocab_size) {
         vox_stream_free(s);
@@ -147,12 +148,22 @@ static int record(vox_stream_t *s, int token, const float *logits, double ms, vo
 /* Decide the next ready position(s): one step, or with speculation one forward of k rows whose
  * rows after the first guess spec.guess; rows are kept up to and including the first output that
  * is not the guess (every later row was built on a guess that did not happen), so the tokens are
- * plain greedy decoding's. Each kept token is charged the forward's time divided by the rows kept. */
+ * plain greedy decoding's, whatever k is. Each kept token is charged the forward's time divided by
+ * the rows kept. k follows the guesses (spec.cur): halved after a forward that kept fewer rows
+ * than it computed (speech: the next rows are likely words too), doubled up to spec.k after one
+ * that kept them all (silence), so a stream whose guesses fail soon steps one row at a time. */
+static void adapt(vox_spec_stats *sp, int k, int a) {
+    if (a < k)
+        sp->cur = sp->cur > 1 ? sp->cur / 2 : 1;
+    else if (k == sp->cur)
+        sp->cur = 2 * sp->cur < sp->k ? 2 * sp->cur : sp->k;
+}
+
 static int decide(vox_stream_t *s, vox_error_t *err) {
     vox_backend_t *be = s->m->be;
     int dim = s->m->p.dim, V = s->m->p.vocab_size;
     int64_t ready = s->qbase + s->qcount - s->next;
-    int k = ready < s->spec.k ? (int)ready : s->spec.k, rc;
+    int k = ready < s->spec.cur ? (int)ready : s->spec.cur, rc;
     const float *emb = s->q + (size_t)(s->next - s->qbase) * dim;
     double t = vox_now_ms();
     if (k == 1) {
@@ -160,7 +171,9 @@ static int decide(vox_stream_t *s, vox_error_t *err) {
         rc = vox_decoder_step(&s->dec, emb, s->next, &token);
         if (rc) return vox_model_error(be, rc, err);
         s->spec.forwards++;
+        s->spec.rows++;
         s->spec.accepted[1]++;
+        adapt(&s->spec, 1, token == s->spec.guess);
         return record(s, token, s->dec.b.logits, vox_now_ms() - t, err);
     }
     int32_t out[VOX_MAX_ROWS];
@@ -171,7 +184,9 @@ static int decide(vox_stream_t *s, vox_error_t *err) {
     if (rc) return vox_model_error(be, rc, err);
     double ms = (vox_now_ms() - t) / a;
     s->spec.forwards++;
+    s->spec.rows += (size_t)k;
     s->spec.accepted[a]++;
+    adapt(&s->spec, k, a);
     for (int i = 0; i < a && !s->done; i++) TRY(record(s, out[i], s->dec.b.logits + (size_t)i * V, ms, err));
     return 0;
 }
@@ -334,6 +349,7 @@ int vox_stream_ready(vox_stream_t *s, vox_decoder_t **d, const float **emb, int6
 int vox_stream_decided(vox_stream_t *s, int token, const float *logits, double ms, vox_error_t *err) {
     s->t.decode += ms;
     s->spec.forwards++;
+    s->spec.rows++;
     s->spec.accepted[1]++;
     return record(s, token, logits, ms, err);
 }
@@ -363,9 +379,9 @@ void vox_stream_free(vox_stream_t *s) {
 void vox_stream_stats_json(FILE *f, const vox_stream_result *r) {
     const vox_spec_stats *sp = &r->spec;
     fprintf(f,
-            ",\"speculation\":{\"k\":%d,\"guess\":%d,\"forwards\":%zu,\"decided\":%zu,"
+            ",\"speculation\":{\"k\":%d,\"guess\":%d,\"forwards\":%zu,\"decided\":%zu,\"rows\":%zu,"
             "\"accepted_per_forward\":%.4f,\"accepted\":[",
-            sp->k, sp->guess, sp->forwards, sp->decided,
+            sp->k, sp->guess, sp->forwards, sp->decided, sp->rows,
             sp->forwards ? (double)sp->decided / (double)sp->forwards : 0.0);
     for (int a = 1; a <= sp->k; a++) fprintf(f, "%s%zu", a > 1 ? "," : "", sp->accepted[a]);
     fprintf(f, "],\"pad_rate\":%.4f},\"kv_mb\":%.3f", sp->decided ? (double)sp->pad / (double)sp->decided : 0.0,

@@ -30,9 +30,10 @@ typedef struct {
     int dump_steps; /* logits rows kept when dumping (< 0: all) */
     /* Speculation (exact): up to `speculate` ready positions decided per decoder forward, rows
      * after the first guessing the token `guess`, kept up to the first row whose output differs
-     * from the guess. 0 = the default (VOX_SPECULATE_DEFAULT where the backend's multi-row paths
-     * are verified, else 1), 1 = off, 2..VOX_MAX_ROWS. guess 0 = STREAMING_PAD (other values are
-     * for tests: the tiny models never emit PAD). */
+     * from the guess. 0 = the default (VOX_SPECULATE_DEFAULT where the backend speculates by
+     * default, else 1), 1 = off, 2..VOX_MAX_SPEC: the most rows; a stream halves its rows after a
+     * forward that kept fewer than it computed and doubles them (up to this) after one that kept
+     * all. guess 0 = STREAMING_PAD (other values are for tests: the tiny models never emit PAD). */
     int speculate, guess;
     /* Batched serving: feed/flush run the encoder and the prefill but decode nothing; the
      * positions wait for vox_streams_step (batch.h). */
@@ -43,9 +44,10 @@ typedef struct {
 #define VOX_SPECULATE_DEFAULT 8
 
 typedef struct {
-    int k, guess;                      /* rows per forward (1 = off), guessed token */
-    size_t forwards, decided;          /* decoder forwards, positions decided */
-    size_t accepted[VOX_MAX_ROWS + 1]; /* accepted[a]: forwards that kept a rows */
+    int k, guess;                      /* the most rows per forward (1 = off), guessed token */
+    int cur;                           /* rows of the next forward (1..k: halved, doubled) */
+    size_t forwards, decided, rows;    /* decoder forwards, positions decided, rows computed */
+    size_t accepted[VOX_MAX_SPEC + 1]; /* accepted[a]: forwards that kept a rows */
     size_t pad;                        /* decided tokens that are STREAMING_PAD */
 } vox_spec_stats;
 
@@ -88,8 +90,8 @@ int64_t vox_stream_first_pos(const vox_stream_t *s);
 void vox_stream_result_get(const vox_stream_t *s, vox_stream_result *r);
 void vox_stream_free(vox_stream_t *s);
 
-/* The JSON fields `,"speculation":{k, guess, forwards, decided, accepted_per_forward, accepted[k],
- * pad_rate},"kv_mb":X` of a result (--json, done events). */
+/* The JSON fields `,"speculation":{k, guess, forwards, decided, rows, accepted_per_forward,
+ * accepted[k], pad_rate},"kv_mb":X` of a result (--json, done events). */
 void vox_stream_stats_json(FILE *f, const vox_stream_result *r);
 
 /* For batch.c (streams stepped together): the next ready position of a deferred stream (1, with

@@ -20,6 +20,7 @@ interface Spec {
   guess: number;
   forwards: number;
   decided: number;
+  rows: number;
   accepted: number[];
   pad_rate: number;
 }
@@ -85,7 +86,7 @@ for (const name of names) {
     });
 
     for (const kind of ["often", "never"] as const) {
-      for (const K of [2, 4, 8]) {
+      for (const K of [2, 4, 8, 16]) {
         test(`--speculate ${K}, a guess accepted ${kind}: same tokens, bitwise the same logits`, async () => {
           const counts = new Map<number, number>();
           for (const t of ref.tokens) counts.set(t, (counts.get(t) ?? 0) + 1);
@@ -112,7 +113,12 @@ for (const name of names) {
             "accepted[] adds up to the positions",
           );
           if (kind === "often") assert.ok(s.forwards < s.decided, `no block was accepted (${s.forwards} forwards)`);
-          else assert.equal(s.forwards, s.decided, "a guess the model never emits must never be accepted");
+          else {
+            assert.equal(s.forwards, s.decided, "a guess the model never emits must never be accepted");
+            // halved after every failed forward: fewer than K + K/2 + ... + 2 rows computed in vain, then
+            // single steps (a fixed K would compute K rows per position)
+            assert.ok(s.rows < s.decided + 2 * K, `rows computed: ${s.rows} for ${s.decided} positions`);
+          }
           assert.equal(out.step_ms.length, out.tokens.length);
           const logits = readNpyF32(join(tmp, `${name}-${tag}`, "logits.npy"));
           assert.equal(logits.shape[0], out.tokens.length, "--dump keeps one logits row per decided position");
@@ -138,9 +144,12 @@ for (const name of names) {
 test("bad speculation options are usage errors (exit 2)", async () => {
   const dir = join(root, names[0]!);
   const fx = JSON.parse(readFileSync(join(dir, "fixture.json"), "utf8")) as { audio: string };
-  const r1 = await runEngine(["-d", dir, "-i", join(dir, fx.audio), "--backend", "cpu", "--speculate", "9"]);
+  const r1 = await runEngine(["-d", dir, "-i", join(dir, fx.audio), "--backend", "cpu", "--speculate", "17"]);
   assert.equal(r1.exitCode, 2);
-  assert.match(r1.stderr, /^voxtral: error: --speculate needs an integer from 1 to 8, got '9'\. Run voxtral --help$/m);
+  assert.match(
+    r1.stderr,
+    /^voxtral: error: --speculate needs an integer from 1 to 16, got '17'\. Run voxtral --help$/m,
+  );
   const r2 = await runEngine(["-d", dir, "-i", join(dir, fx.audio), "--backend", "cpu", "--spec-guess", "99999999"]);
   assert.equal(r2.exitCode, 2);
   assert.match(r2.stderr, /^voxtral: error: the speculation guess 99999999 is not a token of this model/m);

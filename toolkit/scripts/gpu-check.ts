@@ -401,9 +401,12 @@ async function checkSpeculation(fx: Fixture, features: { help: string }): Promis
   record({ ...g, name: "spec-gold" });
 }
 
-/** The batched step: three streams of the fixture's audio opened at different ticks, fed in different
- *  chunks and decoded together (engine/build/batch_streams, up to VOX_MAX_ROWS rows per forward) must
- *  each give the solo offline tokens. */
+/** The batched step: twelve streams of the fixture's audio opened at different ticks, fed in different
+ *  chunks and decoded together (engine/build/batch_streams, up to 16 rows per forward: on CUDA more than
+ *  the GEMV's 8, so the rows' linears run through the cuBLASLt GEMM) must each give the solo offline
+ *  tokens. */
+/** The feeding chunk (samples) of each stream of the batched check. */
+const BATCH_CHUNKS = [4099, 1280, 640, 16000, 2560, 700, 8192, 1999, 3000, 12800, 960, 5120];
 async function checkBatched(fx: Fixture, offline: number[], features: { help: string }): Promise<void> {
   const name = basename(fx.dir);
   const harness = join(BUILD_DIR, "batch_streams");
@@ -417,10 +420,8 @@ async function checkBatched(fx: Fixture, offline: number[], features: { help: st
     "--backend",
     BACKEND,
     "--rows",
-    "8",
-    spec(0, 4099),
-    spec(3, 1280),
-    spec(7, 640),
+    "16",
+    ...BATCH_CHUNKS.map((chunk, i) => spec(i % 5 === 0 ? 0 : i, chunk)),
   ]);
   const lines = r.stdout
     .split("\n")
@@ -434,7 +435,7 @@ async function checkBatched(fx: Fixture, offline: number[], features: { help: st
   const counts = lines.find((l) => l.forwards !== undefined) as
     | { forwards: number; widest: number; ticks: number }
     | undefined;
-  if (r.exitCode !== 0 || streams.length !== 3 || streams.some((x) => x.status !== "done")) {
+  if (r.exitCode !== 0 || streams.length !== BATCH_CHUNKS.length || streams.some((x) => x.status !== "done")) {
     return record({
       name: "batched",
       status: "FAIL",
@@ -443,7 +444,7 @@ async function checkBatched(fx: Fixture, offline: number[], features: { help: st
   }
   const res = judgeIdentical(
     "batched",
-    `${name} ${BACKEND} 3 streams stepped together (${counts?.forwards} forwards, ` +
+    `${name} ${BACKEND} ${streams.length} streams stepped together (${counts?.forwards} forwards, ` +
       `widest ${counts?.widest} rows) vs offline`,
     offline,
     streams.map((x) => x.tokens),

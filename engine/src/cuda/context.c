@@ -84,6 +84,7 @@ static void cuda_destroy(vox_backend_t *be) {
             vox_cuda_mfree(be, c->pos);
             vox_cuda_mfree(be, c->xbf);
             vox_cuda_mfree(be, c->attn_part);
+            vox_cuda_mfree(be, c->rows_part);
             vox_cuda_mfree(be, c->argmax_part);
             vox_cuda_mfree(be, c->lt_ws);
             for (int i = 0; i < c->n_retired; i++) vox_cuda_mfree(be, c->retired[i]);
@@ -134,7 +135,8 @@ static const vox_backend_ops k_cuda_ops = {
     .attention_rows = vox_cuda_attention_rows,
     .rmsnorm_rows = vox_cuda_rmsnorm_rows,
     .kv_bytes = vox_cuda_kv_bytes,
-    .rows_by_default = 0, /* verified on the H200, slower there as measured: off unless --speculate K */
+    .spec_by_default = 0, /* a k-row forward costs more than one step on the H200 (engine/PERF.md) */
+    .batch_rows = VOX_MAX_ROWS,
     .graph_begin = vox_cuda_graph_begin,
     .graph_end = vox_cuda_graph_end,
     .graph_launch = vox_cuda_graph_launch,

@@ -38,7 +38,8 @@
     X(k_rope_rows, "vox_rope_rows")                                                                                    \
     X(k_kv_write_rows, "vox_kv_write_rows")                                                                            \
     X(k_rmsnorm_rows, "vox_rmsnorm_rows")                                                                              \
-    X(k_attn_rows, "vox_attn_rows")
+    X(k_attn_rows_d64, "vox_attn_rows_d64")                                                                            \
+    X(k_attn_rows_d128, "vox_attn_rows_d128")
 
 #define VOX_K_FIELD(f, s) CUfunction f;
 typedef struct {
@@ -101,6 +102,8 @@ typedef struct {
     size_t xbf_cap; /* bf16 copy of a linear() input (elements) */
     float *attn_part;
     size_t attn_part_cap; /* attention split partials (floats) */
+    float *rows_part;
+    size_t rows_part_cap; /* attention_rows' split partials */
     float *argmax_part;   /* [VOX_ARGMAX_ROWS * VOX_ARGMAX_CHUNKS * 2] (value, index) pairs */
 
     size_t bytes_in_use; /* device bytes allocated by this backend */

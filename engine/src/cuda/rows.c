@@ -3,8 +3,7 @@
  * (kernels/rows_args.cuh) built from the positions set_rows kept on the host and the rings or
  * scales of the call, so these ops refuse to run inside a graph capture (a captured launch would
  * freeze the positions). Built, and checked by dev/opcheck.c against a CPU reference in double;
- * verified on the H200 (gpu-check: tokens identical to single steps, memcheck/racecheck clean), and off
- * by default (rows_by_default = 0) because they measured slower than single steps there. */
+ * verified on the H200 (gpu-check: tokens identical to single steps, memcheck/racecheck clean). */
 #include <math.h>
 #include <string.h>
 
@@ -75,6 +74,11 @@ int vox_cuda_kv_write_rows(vox_backend_t *be, vox_kv_t *const *kv, const float *
     return vox_cuda_launch(be, c->k.k_kv_write_rows, grid_of(c, (size_t)n * kvd), 1, 1, 256, args);
 }
 
+/* The rows' attention runs the single-step kernel's tiles (attention.cu, vox_attn_rows_*): per row,
+ * tiles of 4 of its G query heads per KV head, so each K/V tile is read once for the G heads, and
+ * the keys split (flash-decoding) until rows x tiles x KV heads x splits give 4 blocks per SM.
+ * Partials go to their own buffer (rows_part), never to the single step's attn_part, whose address
+ * captured decode graphs hold. */
 int vox_cuda_attention_rows(vox_backend_t *be, float *out, const float *q, vox_kv_t *const *kv, int n, int n_heads,
                             int window) {
     vox_cuda_t *c = vox_cuda(be);
@@ -82,10 +86,10 @@ int vox_cuda_attention_rows(vox_backend_t *be, float *out, const float *q, vox_k
     int rc = rows_args(be, "attention_rows", n, &a);
     if (rc) return rc;
     int kvh = kv[0]->n_kv_heads, hd = kv[0]->head_dim;
-    if (n_heads % kvh || hd > 128)
+    if (n_heads % kvh || hd % 2 || hd > 128)
         return vox_fail(&be->err, VOX_EINTERNAL,
-                        "attention_rows: %d heads over %d KV heads, head_dim %d (needs a multiple, <= 128)", n_heads,
-                        kvh, hd);
+                        "attention_rows: %d heads over %d KV heads, head_dim %d (needs a multiple, even, <= 128)",
+                        n_heads, kvh, hd);
     for (int i = 0; i < n; i++) {
         if (kv[i]->n_kv_heads != kvh || kv[i]->head_dim != hd || kv[i]->capacity < window)
             return vox_fail(
@@ -96,9 +100,26 @@ int vox_cuda_attention_rows(vox_backend_t *be, float *out, const float *q, vox_k
         a.v[i] = kv[i]->v;
         a.cap[i] = kv[i]->capacity;
     }
-    float scale = (float)(1.0 / sqrt((double)hd));
-    void *args[] = {&out, &q, &a, &n_heads, &kvh, &hd, &window, &scale};
-    return vox_cuda_launch(be, c->k.k_attn_rows, (unsigned)n, (unsigned)n_heads, 1, 256, args);
+    int tiles = (n_heads / kvh + 3) / 4;
+    long long base = (long long)n * tiles * kvh, target = 4LL * c->sm_count, nsplit = 1;
+    if (base < target) {
+        long long by_keys = (window + 63) / 64, by_fill = (target + base - 1) / base;
+        nsplit = by_keys < by_fill ? by_keys : by_fill;
+        if (nsplit > 1024) nsplit = 1024; /* vox_attn_combine's limit */
+    }
+    if (nsplit > 1) {
+        size_t need = (size_t)nsplit * n * n_heads * (hd + 2) * sizeof(float);
+        rc = vox_cuda_reserve(be, (void **)&c->rows_part, &c->rows_part_cap, need, "attention_rows");
+        if (rc) return rc;
+    }
+    float scale_log2 = (float)(1.4426950408889634 / sqrt((double)hd)); /* log2(e)/sqrt(hd) */
+    void *args[] = {&out, &c->rows_part, &q, &a, &n_heads, &kvh, &hd, &window, &scale_log2};
+    rc = vox_cuda_launch(be, hd <= 64 ? c->k.k_attn_rows_d64 : c->k.k_attn_rows_d128, (unsigned)(n * tiles),
+                         (unsigned)kvh, (unsigned)nsplit, 128, args);
+    if (rc || nsplit == 1) return rc;
+    int orows = n * n_heads, ns = (int)nsplit;
+    void *cargs[] = {&out, &c->rows_part, &orows, &hd, &ns};
+    return vox_cuda_launch(be, c->k.k_attn_combine, (unsigned)orows, 1, 1, 256, cargs);
 }
 
 int vox_cuda_rmsnorm_rows(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w,
