@@ -38,6 +38,7 @@ import {
   type RunOutput,
   summaryLines,
 } from "../src/lib/runcheck.js";
+import { TOLERANCES } from "../src/lib/tolerance.js";
 import { readWav, writeWav } from "../src/lib/wav.js";
 
 const USAGE =
@@ -98,7 +99,8 @@ const facts: Record<string, unknown> = { backend: BACKEND, startedAt: new Date()
 
 const sh = $({ nothrow: true, quiet: true });
 const PAD_ID = 32; // [STREAMING_PAD]
-const SPECULATE = 8; // rows per speculating forward: the engine's most (VOX_MAX_ROWS)
+const SPECULATE = 8; // rows per speculating forward on the fixtures (the GEMV's rows on CUDA)
+const SPEC_FULL_K = [8, 16]; // the most rows per forward of the full-size runs (16: the engine's most)
 
 function log(text: string): void {
   writeFileSync(LOG, `${text.endsWith("\n") ? text : `${text}\n`}`, { flag: "a" });
@@ -369,7 +371,7 @@ async function checkFixture(fx: Fixture, features: { help: string }): Promise<vo
   );
 
   await checkSpeculation(fx, features);
-  await checkBatched(fx, offline, features);
+  await checkBatched(fx, offline, main.dump, features);
   await checkServe(fx, offline, features);
 }
 
@@ -405,9 +407,21 @@ async function checkSpeculation(fx: Fixture, features: { help: string }): Promis
  *  chunks and decoded together (engine/build/batch_streams, up to 16 rows per forward: on CUDA more than
  *  the GEMV's 8, so the rows' linears run through the cuBLASLt GEMM) must each give the solo offline
  *  tokens. */
+/** Where the backend's golden limits allow near ties (CUDA: tokenMargin; its GEMM rounds the rows'
+ *  activations to BF16, the single step's GEMV does not), the offline run's logits and that margin. */
+function nearTieOf(offlineRun: RunOutput): { logits: LogitsMatrix; margin: number } | undefined {
+  const margin = (TOLERANCES.golden[BACKEND].limits as { tokenMargin?: number }).tokenMargin;
+  return margin !== undefined && offlineRun.logits ? { logits: offlineRun.logits, margin } : undefined;
+}
+
 /** The feeding chunk (samples) of each stream of the batched check. */
 const BATCH_CHUNKS = [4099, 1280, 640, 16000, 2560, 700, 8192, 1999, 3000, 12800, 960, 5120];
-async function checkBatched(fx: Fixture, offline: number[], features: { help: string }): Promise<void> {
+async function checkBatched(
+  fx: Fixture,
+  offline: number[],
+  offlineRun: RunOutput,
+  features: { help: string },
+): Promise<void> {
   const name = basename(fx.dir);
   const harness = join(BUILD_DIR, "batch_streams");
   if (!features.help.includes("--speculate") || !existsSync(harness))
@@ -448,6 +462,7 @@ async function checkBatched(fx: Fixture, offline: number[], features: { help: st
       `widest ${counts?.widest} rows) vs offline`,
     offline,
     streams.map((x) => x.tokens),
+    nearTieOf(offlineRun),
   );
   record(res);
 }
@@ -602,6 +617,7 @@ async function checkSpeed(wavDir: string): Promise<void> {
     detail: `encoder+adapter ${ea.toFixed(1)} ms for ${first.audio_seconds.toFixed(0)} s (bar: 150 ms)`,
   });
   if (CUDA) await checkRows(model);
+  if (CUDA) await checkSpecFull(model, clips.long, "PAD rate ~0 (the plain model)", first);
   if (padRate !== null) await checkPadRate(padRate, clips, model);
 }
 
@@ -704,6 +720,35 @@ async function writeSynthetic(dir: string, rate: number | null): Promise<string 
   return failureOf(w);
 }
 
+/** Offline 180 s with speculation against `off` (the same clip without): for each K of SPEC_FULL_K tokens
+ *  identical, x real time with and without the load. K > 8 rows run the linears through the cuBLASLt
+ *  GEMM on CUDA. */
+async function checkSpecFull(model: string, clip: string, label: string, off: EngineJson): Promise<void> {
+  const x = (j: EngineJson) =>
+    `${(j.audio_seconds / (j.timings_ms.wall! / 1e3)).toFixed(1)}x real time ` +
+    `(${(j.audio_seconds / ((j.timings_ms.wall! - j.timings_ms.load!) / 1e3)).toFixed(1)}x ` +
+    `without the ${j.timings_ms.load!.toFixed(0)} ms load), decode ${j.timings_ms.decode!.toFixed(0)} ms`;
+  for (const K of SPEC_FULL_K) {
+    const spec = await transcribe(model, clip, null, BACKEND, ["--ignore-eos", "--speculate", String(K)]);
+    if (!spec.json) {
+      record({ name: "spec-full", status: "FAIL", detail: `${label}: --speculate ${K} at full size: ${spec.failure}` });
+      continue;
+    }
+    const same = judgeIdentical("spec-full", "", off.tokens, [spec.json.tokens]);
+    const sp = (spec.json as unknown as { speculation?: { forwards: number; rows: number; decided: number } })
+      .speculation;
+    record({
+      name: "spec-full",
+      status: same.status,
+      values: { K, off: off.timings_ms, on: spec.json.timings_ms, audioSeconds: spec.json.audio_seconds, sp },
+      detail:
+        `180 s at ${label}: --speculate ${K} ${x(spec.json)}` +
+        (sp ? ` (${sp.forwards} forwards, ${sp.rows} rows for ${sp.decided} positions)` : "") +
+        `; without ${x(off)};${same.detail}`,
+    });
+  }
+}
+
 /** The synthetic model with [STREAMING_PAD] made to win at `rate`: the rate measured on 180 s, and from
  *  the logits of the 30 s clip what set it (the hidden feature x̂₀ read off the mean logit, the spread
  *  of the logits, PAD's distance to the best other id). */
@@ -721,26 +766,7 @@ async function checkPadRate(rate: number, clips: { long: string; short: string }
   if (!short.dump?.logits || !long.json) {
     return record({ name: "padrate", status: "FAIL", detail: `PAD-rate model runs: ${short.failure ?? long.failure}` });
   }
-  // Offline at that rate, with and without speculation: tokens identical, x real time with and without the load.
-  const spec = await transcribe(model, clips.long, null, BACKEND, ["--ignore-eos", "--speculate", String(SPECULATE)]);
-  if (!spec.json)
-    record({ name: "spec-full", status: "FAIL", detail: `--speculate ${SPECULATE} at full size: ${spec.failure}` });
-  else {
-    const x = (j: EngineJson) =>
-      `${(j.audio_seconds / (j.timings_ms.wall! / 1e3)).toFixed(1)}x real time ` +
-      `(${(j.audio_seconds / ((j.timings_ms.wall! - j.timings_ms.load!) / 1e3)).toFixed(1)}x ` +
-      `without the ${j.timings_ms.load!.toFixed(0)} ms load), ` +
-      `decode ${j.timings_ms.decode!.toFixed(0)} ms`;
-    const same = judgeIdentical("spec-full", "", long.json.tokens, [spec.json.tokens]);
-    record({
-      name: "spec-full",
-      status: same.status,
-      values: { off: long.json.timings_ms, on: spec.json.timings_ms, audioSeconds: spec.json.audio_seconds },
-      detail:
-        `180 s at PAD rate ${rate}: --speculate ${SPECULATE} ${x(spec.json)}; ` +
-        `--no-speculation ${x(long.json)};${same.detail}`,
-    });
-  }
+  await checkSpecFull(model, clips.long, `PAD rate ${rate}`, long.json);
   const L = short.dump.logits;
   const xs: number[] = [];
   const spreads: number[] = [];

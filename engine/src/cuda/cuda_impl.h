@@ -47,8 +47,11 @@ typedef struct {
 } vox_cuda_kernels;
 #undef VOX_K_FIELD
 
-/* Rows up to which linear() uses the bandwidth-bound GEMV kernel instead of cuBLASLt. */
+/* Rows up to which linear() uses the bandwidth-bound GEMV kernel instead of cuBLASLt (-D overrides it
+ * for dev experiments: engine/PERF.md times the cut-offs). */
+#ifndef VOX_GEMV_MAX_ROWS
 #define VOX_GEMV_MAX_ROWS 8
+#endif
 /* argmax: chunks per row of the first pass (vox_argmax_part), rows per launch. */
 #define VOX_ARGMAX_CHUNKS 32
 #define VOX_ARGMAX_ROWS   64
