@@ -1,5 +1,5 @@
 // Writing reports: validate against checks/schemas/<name>.schema.json with ajv (draft 2020-12, the
-// shared environment.schema.json preloaded so reports can $ref it), then write
+// shared common.schema.json and environment.schema.json preloaded so reports can $ref them), then write
 // <outDir>/<command>-<time>.json and, on request, a CSV built from the validated JSON (csv-stringify)
 // and any extra text files (Markdown). Nothing is written when validation fails: a SchemaError is thrown.
 // Every file goes through writeFileAtomic (temporary name, then rename); commands call
@@ -24,7 +24,7 @@ export function reportHeader<K extends string>(kind: K, environment: Environment
 }
 
 /** Schemas other reports may $ref by file name. */
-const SHARED_SCHEMAS = ["environment", "build-info", "tolerances"];
+const SHARED_SCHEMAS = ["common", "environment", "build-info", "tolerances"];
 
 let ajv: Ajv2020 | undefined;
 const compiled = new Map<string, ValidateFunction>();
