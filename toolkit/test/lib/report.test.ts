@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { buildEnvironment, type RawFacts } from "../../src/lib/environment.js";
 import { SchemaError } from "../../src/lib/errors.js";
-import { fileStamp, schemaErrors, writeReport } from "../../src/lib/report.js";
+import { fileStamp, reportHeader, schemaErrors, writeReport } from "../../src/lib/report.js";
 import { trackedTempDir } from "../../src/lib/cleanup.js";
 
 const H200_INFO = {
@@ -68,6 +68,49 @@ test("no engine and no nvidia-smi still give a valid block, the reason in words;
   assert.deepEqual(e.gpus, []);
   assert.equal(e.os.wsl, 2);
   assert.deepEqual(schemaErrors("environment", e), []);
+});
+
+test("reportHeader: version, kind, time (under the report's own name) and environment, in that order", () => {
+  const env = buildEnvironment(facts());
+  const now = new Date("2026-11-21T23:00:00.123Z");
+  const at = "2026-11-21T23:00:00.123Z";
+  const cases: Array<[object, Array<[string, unknown]>]> = [
+    [
+      reportHeader("gate", env, { now }),
+      [
+        ["schemaVersion", 1],
+        ["kind", "gate"],
+        ["createdAt", at],
+        ["environment", env],
+      ],
+    ],
+    [
+      reportHeader("doctor", env, { now, timeKey: "generatedAt" }),
+      [
+        ["schemaVersion", 1],
+        ["kind", "doctor"],
+        ["generatedAt", at],
+        ["environment", env],
+      ],
+    ],
+    [
+      reportHeader("compare", null, { now }),
+      [
+        ["schemaVersion", 1],
+        ["kind", "compare"],
+        ["createdAt", at],
+      ],
+    ],
+    [
+      reportHeader("build-info", null, { now, timeKey: "builtAt" }),
+      [
+        ["schemaVersion", 1],
+        ["kind", "build-info"],
+        ["builtAt", at],
+      ],
+    ],
+  ];
+  for (const [header, entries] of cases) assert.deepEqual(Object.entries(header), entries);
 });
 
 test("writeReport validates first: an invalid report is a SchemaError and nothing is written", () => {

@@ -9,7 +9,7 @@ import { EngineUnavailableError, EXIT, InputError, UsageError } from "../../lib/
 import { isFixture, readFixture } from "../../lib/fixture.js";
 import { escapeHtml, htmlTable, renderPage, type ChartSpec } from "../../lib/html.js";
 import { engineBinary } from "../../lib/paths.js";
-import { writeReport } from "../../lib/report.js";
+import { reportHeader, writeReport } from "../../lib/report.js";
 import { ensureSynthetic, type SyntheticSize } from "../../lib/synthetic.js";
 import { readWav } from "../../lib/wav.js";
 import { type RealtimeRun, transcribeRealtime } from "../serve/client.js";
@@ -220,9 +220,7 @@ export async function runLive(a: LiveArgs): Promise<number> {
       "a tiny fixture model: its text is meaningless; the latencies show the serving path, not the real model's speed",
     );
   const report: LiveReport = {
-    schemaVersion: 1,
-    kind: "live",
-    createdAt: new Date().toISOString(),
+    ...reportHeader("live", null),
     command: ["vox-bench", ...process.argv.slice(2)].join(" "),
     environment,
     model: { dir, source },

@@ -4,7 +4,7 @@ import { execa } from "execa";
 import { delimiter, join, resolve } from "node:path";
 import { collectEnvironment } from "../../lib/environment.js";
 import { engineBinary, packageRoot } from "../../lib/paths.js";
-import { reportHeader, SCHEMA_VERSION, validateReport } from "../../lib/report.js";
+import { reportHeader, validateReport } from "../../lib/report.js";
 import { CHECKS, runChecks } from "../doctor/checks/index.js";
 import { collectFacts, collectors } from "../doctor/collect.js";
 import { gpus } from "../doctor/derive.js";
@@ -137,9 +137,7 @@ export async function buildReport(o: BuildOptions): Promise<BuildReport> {
         stdin: "ignore",
       });
       buildInfo = {
-        schemaVersion: SCHEMA_VERSION,
-        kind: "build-info",
-        builtAt: new Date().toISOString(),
+        ...reportHeader("build-info", null, { timeKey: "builtAt" }),
         backend: o.backend,
         commit: environment.toolkit.commit ?? info.commit,
         compiler: facts.cc.version?.stdout.split("\n")[0]?.trim() || null,
