@@ -19,7 +19,7 @@ import {
   type PrecheckVerdict,
 } from "./plan.js";
 import { writeFileAtomic } from "../../lib/output.js";
-import type { BuildInfoSchema, BuildSchema } from "../../generated/schemas.js";
+import type { BuildInfoSchema, BuildSchema, StepStatus } from "../../generated/schemas.js";
 
 export interface BuildOptions {
   backend: BuildBackend;
@@ -32,7 +32,7 @@ export interface StepRecord {
   command: string;
   exitCode: number | null;
   durationMs: number;
-  status: "pass" | "fail" | "skip";
+  status: StepStatus;
   outputTail: string;
 }
 
