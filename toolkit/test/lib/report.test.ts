@@ -10,6 +10,7 @@ import { fileStamp, reportHeader, schemaErrors, writeReport } from "../../src/li
 import { trackedTempDir } from "../../src/lib/cleanup.js";
 
 const H200_INFO = {
+  engine: "voxtral",
   version: "0.1.0",
   commit: "395f593f962f",
   backends: ["cpu", "cuda"],
@@ -20,8 +21,10 @@ const H200_INFO = {
     reason: null,
     libcuda: "/usr/local/nvidia/lib64/libcuda.so.580.159.04",
     driver_version: 13000,
+    libcublas: "/usr/local/cuda-13.0/targets/x86_64-linux/lib/libcublas.so.13.1.0.3",
+    libcublasLt: "/usr/local/cuda-13.0/targets/x86_64-linux/lib/libcublasLt.so.13.1.0.3",
     cublas_version: 130100,
-    devices: [{ index: 0, name: "NVIDIA H200", cc: "9.0", total_mb: 143155 }],
+    devices: [{ index: 0, name: "NVIDIA H200", cc: "9.0", total_mb: 143155, free_mb: 142629 }],
   },
 };
 

@@ -20,8 +20,7 @@ function rawFactsOf(f: Facts, toolkit: { version: string; commit: string | null 
     ? (f.engine.info?.error ?? null)
     : `engine not built (${f.engine.path} does not exist)`;
   try {
-    const parsed = engineInfo(f);
-    info = parsed ? { ...parsed, cuda: parsed.cuda ?? undefined } : null;
+    info = engineInfo(f);
   } catch (e) {
     infoError = (e as Error).message;
   }
