@@ -10,16 +10,8 @@ import { fixturesDir } from "../../../src/lib/paths.js";
 import { schemaErrors } from "../../../src/lib/report.js";
 import { parseSrt, parseVtt } from "../../lib/subtitles.js";
 import { tempDir, vox } from "../vox-cli.js";
-import {
-  cleanup,
-  JFK,
-  REAL_WINDOWS,
-  repeatedWav,
-  startVox,
-  stdoutUntil,
-  TINY_DELAY,
-  transcribeToDir,
-} from "./helpers.js";
+import { cleanup, JFK, REAL_WINDOWS, repeatedWav, TINY_DELAY } from "./helpers.js"; // audio, models
+import { startVox, stdoutUntil, transcribeToDir } from "./helpers.js"; // running vox transcribe
 
 const hasFfmpeg = (() => {
   try {
