@@ -2,6 +2,8 @@
 // (json-schema-to-typescript), before tsc runs (npm run build / prepare / test). The output is git-ignored:
 // it is rebuilt from the schemas on every build, so it cannot go stale. Type names: each schema file's
 // PascalCase name plus "Schema" for its root ("BenchSchema"), each $defs key in PascalCase for shared parts.
+// A def referenced from several files ("common.schema.json#/$defs/counts") is one type ("Counts"): every
+// file is read once (the resolver below), so each $ref lands on the same object.
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";

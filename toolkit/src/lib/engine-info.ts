@@ -1,5 +1,6 @@
 // `voxtral --info` (engine CLI contract): the engine's build and what its CUDA loader found; with -d DIR
-// also what the engine derives from the model's params.json.
+// also what the engine derives from the model's params.json. EngineInfo is the one type of that output
+// (the doctor's checks and the environment block of every report read it).
 import { parseEngineJson, runEngine } from "./engine.js";
 import { engineBinary } from "./paths.js";
 

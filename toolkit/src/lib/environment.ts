@@ -7,6 +7,7 @@ import os from "node:os";
 import { join, resolve } from "node:path";
 import type { EnvironmentSchema } from "../generated/schemas.js";
 import { parseEngineJson, runEngine } from "./engine.js";
+import type { EngineInfo } from "./engine-info.js";
 import { runCommand } from "./exec.js";
 import { collectNvidiaSmi, environmentSmiCsv } from "./nvidia-smi.js";
 import { engineBinary, packageRoot } from "./paths.js";
@@ -14,24 +15,9 @@ import { engineBinary, packageRoot } from "./paths.js";
 /** Generated from checks/schemas/environment.schema.json. */
 export type Environment = EnvironmentSchema;
 
-/** The subset of `voxtral --info` (engine CLI contract) read here. */
-export interface EngineInfo {
-  version?: string;
-  commit?: string;
-  backends?: string[];
-  cuda_archs?: string[];
-  blas?: string;
-  cuda?: {
-    available?: boolean;
-    reason?: string | null;
-    libcuda?: string | null;
-    driver_version?: number | null;
-    cublas_version?: number | null;
-    devices?: Array<{ index: number; name: string; cc: string; total_mb: number }>;
-  };
-}
-
 export interface RawFacts {
+  /** `voxtral --info` as printed (lib/engine-info.ts has the contract); not checked here, so buildEnvironment
+   *  reads a field the engine left out as null or empty. */
   info: EngineInfo | null;
   infoError: string | null;
   enginePath: string;

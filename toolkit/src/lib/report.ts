@@ -1,5 +1,5 @@
 // Writing reports: validate against checks/schemas/<name>.schema.json with ajv (draft 2020-12, the
-// shared environment.schema.json preloaded so reports can $ref it), then write
+// shared common.schema.json and environment.schema.json preloaded so reports can $ref them), then write
 // <outDir>/<command>-<time>.json and, on request, a CSV built from the validated JSON (csv-stringify)
 // and any extra text files (Markdown). Nothing is written when validation fails: a SchemaError is thrown.
 // Every file goes through writeFileAtomic (temporary name, then rename); commands call
@@ -18,13 +18,51 @@ import { schemaPath } from "./paths.js";
 /** Version of the report layout; bump when a schema changes incompatibly. */
 export const SCHEMA_VERSION = 1 as const;
 
-/** The header every command report opens with: layout version, kind, creation time, where it was made. */
-export function reportHeader<K extends string>(kind: K, environment: Environment, now: Date = new Date()) {
-  return { schemaVersion: SCHEMA_VERSION, kind, createdAt: now.toISOString(), environment };
+/** What a report names its time (common.schema.json#/$defs/timestamp): createdAt, except the doctor's
+ *  generatedAt and build-info's builtAt (their schemas' names, which vox matrix and users' tools read). */
+export type TimeKey = "createdAt" | "generatedAt" | "builtAt";
+
+export interface HeaderOptions<T extends TimeKey> {
+  /** the report's time; default now */
+  now?: Date;
+  /** default createdAt */
+  timeKey?: T;
+}
+
+/** The header's first three fields: layout version, kind, time. */
+export type ReportStamp<K extends string, T extends TimeKey = "createdAt"> = {
+  schemaVersion: typeof SCHEMA_VERSION;
+  kind: K;
+} & { [P in T]: string };
+
+/** The header every report opens with: layout version, kind, its time and where it was made. A report
+ *  without an environment block (compare, build-info) or with it later (live) passes null and gets the
+ *  first three fields only. */
+export function reportHeader<K extends string, T extends TimeKey = "createdAt">(
+  kind: K,
+  environment: Environment,
+  opts?: HeaderOptions<T>,
+): ReportStamp<K, T> & { environment: Environment };
+export function reportHeader<K extends string, T extends TimeKey = "createdAt">(
+  kind: K,
+  environment: null,
+  opts?: HeaderOptions<T>,
+): ReportStamp<K, T>;
+export function reportHeader<K extends string, T extends TimeKey>(
+  kind: K,
+  environment: Environment | null,
+  opts: HeaderOptions<T> = {},
+) {
+  const stamp = {
+    schemaVersion: SCHEMA_VERSION,
+    kind,
+    [opts.timeKey ?? "createdAt"]: (opts.now ?? new Date()).toISOString(),
+  };
+  return environment === null ? stamp : { ...stamp, environment };
 }
 
 /** Schemas other reports may $ref by file name. */
-const SHARED_SCHEMAS = ["environment", "build-info", "tolerances"];
+const SHARED_SCHEMAS = ["common", "environment", "build-info", "tolerances"];
 
 let ajv: Ajv2020 | undefined;
 const compiled = new Map<string, ValidateFunction>();

@@ -3,7 +3,7 @@
 // entry may override single limits. Metrics that could not
 // be measured (no logit dumps) are "skip", never a silent pass of a missing number.
 import { readFileSync } from "node:fs";
-import type { TierLimits, TolerancesSchema } from "../generated/schemas.js";
+import type { StepStatus, TierLimits, TolerancesSchema } from "../generated/schemas.js";
 import { tolerancesPath } from "./paths.js";
 import { validateReport } from "./report.js";
 
@@ -54,7 +54,7 @@ export interface MetricVerdict {
   limit: number;
   /** value must be `op` limit */
   op: "<=" | ">=";
-  status: "pass" | "fail" | "skip";
+  status: StepStatus;
 }
 
 const RULES: ReadonlyArray<[keyof Measured, keyof Tolerance, "<=" | ">="]> = [

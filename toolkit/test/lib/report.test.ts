@@ -6,10 +6,11 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { buildEnvironment, type RawFacts } from "../../src/lib/environment.js";
 import { SchemaError } from "../../src/lib/errors.js";
-import { fileStamp, schemaErrors, writeReport } from "../../src/lib/report.js";
+import { fileStamp, reportHeader, schemaErrors, writeReport } from "../../src/lib/report.js";
 import { trackedTempDir } from "../../src/lib/cleanup.js";
 
 const H200_INFO = {
+  engine: "voxtral",
   version: "0.1.0",
   commit: "395f593f962f",
   backends: ["cpu", "cuda"],
@@ -20,8 +21,10 @@ const H200_INFO = {
     reason: null,
     libcuda: "/usr/local/nvidia/lib64/libcuda.so.580.159.04",
     driver_version: 13000,
+    libcublas: "/usr/local/cuda-13.0/targets/x86_64-linux/lib/libcublas.so.13.1.0.3",
+    libcublasLt: "/usr/local/cuda-13.0/targets/x86_64-linux/lib/libcublasLt.so.13.1.0.3",
     cublas_version: 130100,
-    devices: [{ index: 0, name: "NVIDIA H200", cc: "9.0", total_mb: 143155 }],
+    devices: [{ index: 0, name: "NVIDIA H200", cc: "9.0", total_mb: 143155, free_mb: 142629 }],
   },
 };
 
@@ -68,6 +71,49 @@ test("no engine and no nvidia-smi still give a valid block, the reason in words;
   assert.deepEqual(e.gpus, []);
   assert.equal(e.os.wsl, 2);
   assert.deepEqual(schemaErrors("environment", e), []);
+});
+
+test("reportHeader: version, kind, time (under the report's own name) and environment, in that order", () => {
+  const env = buildEnvironment(facts());
+  const now = new Date("2026-11-21T23:00:00.123Z");
+  const at = "2026-11-21T23:00:00.123Z";
+  const cases: Array<[object, Array<[string, unknown]>]> = [
+    [
+      reportHeader("gate", env, { now }),
+      [
+        ["schemaVersion", 1],
+        ["kind", "gate"],
+        ["createdAt", at],
+        ["environment", env],
+      ],
+    ],
+    [
+      reportHeader("doctor", env, { now, timeKey: "generatedAt" }),
+      [
+        ["schemaVersion", 1],
+        ["kind", "doctor"],
+        ["generatedAt", at],
+        ["environment", env],
+      ],
+    ],
+    [
+      reportHeader("compare", null, { now }),
+      [
+        ["schemaVersion", 1],
+        ["kind", "compare"],
+        ["createdAt", at],
+      ],
+    ],
+    [
+      reportHeader("build-info", null, { now, timeKey: "builtAt" }),
+      [
+        ["schemaVersion", 1],
+        ["kind", "build-info"],
+        ["builtAt", at],
+      ],
+    ],
+  ];
+  for (const [header, entries] of cases) assert.deepEqual(Object.entries(header), entries);
 });
 
 test("writeReport validates first: an invalid report is a SchemaError and nothing is written", () => {

@@ -1,7 +1,7 @@
 // Pure: one baseline run and one candidate run (text, token ids, optional logits) -> one report case
 // with its metrics and verdicts under a tolerance. Logits are compared up to the first token
 // difference (see lib/logits.ts); WER/CER carry their alignment only when they are not 0.
-import type { Case, Rate, Run } from "../../generated/schemas.js";
+import type { AccuracySchema, Case, CaseStatus, Rate, Run } from "../../generated/schemas.js";
 import { compareLogits, type LogitsComparison, type LogitsMatrix } from "../../lib/logits.js";
 import { diffTokens, formatTokenDiff } from "../../lib/tokendiff.js";
 import { evaluate, type Tolerance } from "../../lib/tolerance.js";
@@ -99,8 +99,8 @@ export function compareCase(
 }
 
 export function summarize(cases: readonly CaseRecord[]): {
-  summary: { cases: number; passed: number; failed: number; errors: number };
-  status: "pass" | "fail" | "error";
+  summary: AccuracySchema["summary"];
+  status: CaseStatus;
 } {
   const count = (s: CaseRecord["status"]) => cases.filter((c) => c.status === s).length;
   const summary = { cases: cases.length, passed: count("pass"), failed: count("fail"), errors: count("error") };

@@ -8,6 +8,7 @@ import { InputError, UsageError } from "../../lib/errors.js";
 import { checkAudioFile } from "../../lib/inputs.js";
 import { charErrorRate, formatAlignment, wordErrorRate, type ErrorRate } from "../../lib/wer.js";
 import type { CaseRecord, RateRecord, RunRecord } from "./compare.js";
+import type { StepStatus } from "../../generated/schemas.js";
 
 export interface ReferencePair {
   audio: string;
@@ -25,7 +26,7 @@ export interface Pooled {
   chars: PooledRate;
   /** the limit on the pooled WER (--max-wer, a gate entry's "maxWer"); null: reported, not judged */
   maxWer: number | null;
-  status: "pass" | "fail" | "skip";
+  status: StepStatus;
 }
 
 const MANIFEST_FIX =

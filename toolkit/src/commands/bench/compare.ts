@@ -6,6 +6,7 @@
 // that fails the test, or cannot be tested (fewer than two repetitions on a side), is noise.
 import Table from "cli-table3";
 import { UsageError } from "../../lib/errors.js";
+import { reportHeader } from "../../lib/report.js";
 import { median, welch } from "../../lib/stats.js";
 import type { BenchReport, Result, Sample } from "./types.js";
 import type { CompareSchema } from "../../generated/schemas.js";
@@ -129,9 +130,7 @@ export function compareReports(
       .map((r) => ({ backend: r.backend, clip: r.clip.name, onlyIn: "new" as const })),
   ];
   return {
-    schemaVersion: 1,
-    kind: "compare",
-    createdAt: (opts.now ?? new Date()).toISOString(),
+    ...reportHeader("compare", null, { now: opts.now }),
     base: side(base.path, base.report),
     new: side(next.path, next.report),
     threshold: opts.threshold,

@@ -3,43 +3,41 @@
 // bandwidth floor (red tick: decoder bytes per step / measured copy bandwidth). Pure.
 import { escapeHtml, htmlTable, renderPage, type ChartSpec } from "../../lib/html.js";
 import { bytesText, environmentLine, HEAD, row, sustainedLine } from "./render.js";
-import type { BenchReport } from "./types.js";
+import type { BenchReport, Result } from "./types.js";
 
 export function benchCharts(r: BenchReport): ChartSpec[] {
   const ok = r.results.filter((x) => x.stats !== null);
   const clips = [...new Set(ok.map((x) => x.clip.name))];
+  /** A group per clip, a bar per backend: the metric's median, whiskers min..max, and the marker if any. */
+  const groups = (metric: "xRealTime" | "msPerStep", marker: (x: Result) => number | null = () => null) =>
+    clips.map((c) => ({
+      label: c,
+      bars: ok
+        .filter((x) => x.clip.name === c)
+        .map((x) => {
+          const s = x.stats![metric];
+          const m = marker(x);
+          return {
+            label: x.backend,
+            value: s.median,
+            range: [s.min, s.max] as [number, number],
+            ...(m ? { marker: m } : {}),
+          };
+        }),
+    }));
   const xrt: ChartSpec = {
     id: "chart-xrt",
     title: "Times real time (audio seconds / wall seconds), median",
     unit: "x real time",
     refs: [{ value: 1, label: "1x" }],
-    groups: clips.map((c) => ({
-      label: c,
-      bars: ok
-        .filter((x) => x.clip.name === c)
-        .map((x) => ({
-          label: x.backend,
-          value: x.stats!.xRealTime.median,
-          range: [x.stats!.xRealTime.min, x.stats!.xRealTime.max] as [number, number],
-        })),
-    })),
+    groups: groups("xRealTime"),
   };
   const step: ChartSpec = {
     id: "chart-step",
     title: "Decoder ms per step, median, against the bandwidth floor",
     unit: "ms per step",
     markerLabel: "floor = decoder bytes per step / measured copy bandwidth",
-    groups: clips.map((c) => ({
-      label: c,
-      bars: ok
-        .filter((x) => x.clip.name === c)
-        .map((x) => ({
-          label: x.backend,
-          value: x.stats!.msPerStep.median,
-          range: [x.stats!.msPerStep.min, x.stats!.msPerStep.max] as [number, number],
-          ...(x.derived?.floorMsPerStep ? { marker: x.derived.floorMsPerStep } : {}),
-        })),
-    })),
+    groups: groups("msPerStep", (x) => x.derived?.floorMsPerStep ?? null),
   };
   return [xrt, step];
 }

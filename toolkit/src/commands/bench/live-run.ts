@@ -9,7 +9,7 @@ import { EngineUnavailableError, EXIT, InputError, UsageError } from "../../lib/
 import { isFixture, readFixture } from "../../lib/fixture.js";
 import { escapeHtml, htmlTable, renderPage, type ChartSpec } from "../../lib/html.js";
 import { engineBinary } from "../../lib/paths.js";
-import { writeReport } from "../../lib/report.js";
+import { reportHeader, writeReport } from "../../lib/report.js";
 import { ensureSynthetic, type SyntheticSize } from "../../lib/synthetic.js";
 import { readWav } from "../../lib/wav.js";
 import { type RealtimeRun, transcribeRealtime } from "../serve/client.js";
@@ -60,24 +60,24 @@ export interface LiveReport {
 
 const ms = (p: Percentiles | null, k: keyof Percentiles) => (p ? String(Math.round(p[k])) : "–");
 
+/** A stream's cells up to its errors (the table counts them, the page lists them). */
+const streamCells = (s: LiveStream) => [
+  String(s.index),
+  String(s.deltas),
+  ms(s.latencyMs, "p50"),
+  ms(s.latencyMs, "p95"),
+  ms(s.latencyMs, "max"),
+  ms(s.serverLatencyMs, "p50"),
+  String(s.behindSteps),
+  s.firstDeltaMs === null ? "–" : String(Math.round(s.firstDeltaMs)),
+];
+
 export function renderLiveTable(r: LiveReport): string {
   const t = new Table({
     head: ["stream", "deltas", "p50 ms", "p95 ms", "max ms", "server p50 ms", "behind", "first delta ms", "errors"],
     style: { head: [], border: [] },
   });
-  for (const s of r.streams) {
-    t.push([
-      String(s.index),
-      String(s.deltas),
-      ms(s.latencyMs, "p50"),
-      ms(s.latencyMs, "p95"),
-      ms(s.latencyMs, "max"),
-      ms(s.serverLatencyMs, "p50"),
-      String(s.behindSteps),
-      s.firstDeltaMs === null ? "–" : String(Math.round(s.firstDeltaMs)),
-      String(s.errors.length),
-    ]);
-  }
+  for (const s of r.streams) t.push([...streamCells(s), String(s.errors.length)]);
   const p = r.pooled;
   t.push([
     "pooled",
@@ -109,17 +109,7 @@ export function liveChart(r: LiveReport): ChartSpec {
 
 export function renderLiveHtml(r: LiveReport): string {
   const e = escapeHtml;
-  const rows = r.streams.map((s) => [
-    String(s.index),
-    String(s.deltas),
-    ms(s.latencyMs, "p50"),
-    ms(s.latencyMs, "p95"),
-    ms(s.latencyMs, "max"),
-    ms(s.serverLatencyMs, "p50"),
-    String(s.behindSteps),
-    s.firstDeltaMs === null ? "–" : String(Math.round(s.firstDeltaMs)),
-    s.errors.join("; "),
-  ]);
+  const rows = r.streams.map((s) => [...streamCells(s), s.errors.join("; ")]);
   const body = [
     `<h1>vox-bench --live ${r.settings.streams} — ${e(r.createdAt)}</h1>`,
     `<p><code>${e(r.command)}</code></p>`,
@@ -220,9 +210,7 @@ export async function runLive(a: LiveArgs): Promise<number> {
       "a tiny fixture model: its text is meaningless; the latencies show the serving path, not the real model's speed",
     );
   const report: LiveReport = {
-    schemaVersion: 1,
-    kind: "live",
-    createdAt: new Date().toISOString(),
+    ...reportHeader("live", null),
     command: ["vox-bench", ...process.argv.slice(2)].join(" "),
     environment,
     model: { dir, source },

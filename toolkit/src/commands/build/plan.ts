@@ -4,6 +4,7 @@
 import { UsageError } from "../../lib/errors.js";
 
 import type { BuildBackend } from "../../lib/backend.js";
+import type { CheckStatus } from "../../generated/schemas.js";
 
 export type { BuildBackend };
 
@@ -14,7 +15,7 @@ export function precheckIds(backend: BuildBackend): string[] {
 
 export interface PrecheckVerdict {
   id: string;
-  status: "pass" | "warn" | "fail" | "skip";
+  status: CheckStatus;
   detail: string;
   fix: string | null;
 }

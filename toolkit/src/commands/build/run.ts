@@ -4,7 +4,7 @@ import { execa } from "execa";
 import { delimiter, join, resolve } from "node:path";
 import { collectEnvironment } from "../../lib/environment.js";
 import { engineBinary, packageRoot } from "../../lib/paths.js";
-import { reportHeader, SCHEMA_VERSION, validateReport } from "../../lib/report.js";
+import { reportHeader, validateReport } from "../../lib/report.js";
 import { CHECKS, runChecks } from "../doctor/checks/index.js";
 import { collectFacts, collectors } from "../doctor/collect.js";
 import { gpus } from "../doctor/derive.js";
@@ -19,7 +19,7 @@ import {
   type PrecheckVerdict,
 } from "./plan.js";
 import { writeFileAtomic } from "../../lib/output.js";
-import type { BuildInfoSchema, BuildSchema } from "../../generated/schemas.js";
+import type { BuildInfoSchema, BuildSchema, StepStatus } from "../../generated/schemas.js";
 
 export interface BuildOptions {
   backend: BuildBackend;
@@ -32,7 +32,7 @@ export interface StepRecord {
   command: string;
   exitCode: number | null;
   durationMs: number;
-  status: "pass" | "fail" | "skip";
+  status: StepStatus;
   outputTail: string;
 }
 
@@ -137,9 +137,7 @@ export async function buildReport(o: BuildOptions): Promise<BuildReport> {
         stdin: "ignore",
       });
       buildInfo = {
-        schemaVersion: SCHEMA_VERSION,
-        kind: "build-info",
-        builtAt: new Date().toISOString(),
+        ...reportHeader("build-info", null, { timeKey: "builtAt" }),
         backend: o.backend,
         commit: environment.toolkit.commit ?? info.commit,
         compiler: facts.cc.version?.stdout.split("\n")[0]?.trim() || null,

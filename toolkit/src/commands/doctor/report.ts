@@ -1,6 +1,6 @@
 // The doctor's report (checks/schemas/doctor.schema.json): checks + environment + summary + exit code.
 import { buildEnvironment, type RawFacts } from "../../lib/environment.js";
-import { validateReport } from "../../lib/report.js";
+import { reportHeader, validateReport } from "../../lib/report.js";
 import { runChecks } from "./checks/index.js";
 import { engineInfo } from "./derive.js";
 import { environmentSmiCsv } from "../../lib/nvidia-smi.js";
@@ -20,8 +20,7 @@ function rawFactsOf(f: Facts, toolkit: { version: string; commit: string | null 
     ? (f.engine.info?.error ?? null)
     : `engine not built (${f.engine.path} does not exist)`;
   try {
-    const parsed = engineInfo(f);
-    info = parsed ? { ...parsed, cuda: parsed.cuda ?? undefined } : null;
+    info = engineInfo(f);
   } catch (e) {
     infoError = (e as Error).message;
   }
@@ -55,10 +54,7 @@ export function buildReport(
   const count = (s: string) => checks.filter((c) => c.status === s).length;
   const summary = { passed: count("pass"), warnings: count("warn"), failed: count("fail"), skipped: count("skip") };
   const report: DoctorReport = {
-    schemaVersion: 1,
-    kind: "doctor",
-    generatedAt: new Date().toISOString(),
-    environment: buildEnvironment(rawFactsOf(f, opts.toolkit)),
+    ...reportHeader("doctor", buildEnvironment(rawFactsOf(f, opts.toolkit)), { timeKey: "generatedAt" }),
     options: { model: f.model.dir, backend: opts.backend, strict: opts.strict },
     checks,
     ...(Object.keys(f.collectorErrors).length ? { collectorErrors: f.collectorErrors } : {}),

@@ -105,6 +105,28 @@ function accuracyDetail(r: AccuracyReport): string {
     .join("; ")}`;
 }
 
+/** A stage that did not run, with why. */
+const skipped = (stage: Stage["stage"], name: string, detail: string): Stage => ({
+  stage,
+  name,
+  status: "skip",
+  detail,
+  report: null,
+  metrics: null,
+});
+
+/** A stage whose run threw: error, with the message. */
+const errored = (stage: Stage["stage"], name: string, asked: string, e: unknown): Stage => ({
+  stage,
+  name,
+  status: "error",
+  detail: (e as Error).message,
+  report: null,
+  metrics: null,
+  asked,
+  ranOn: [],
+});
+
 export async function gateReport(o: GateOptions): Promise<GateReport> {
   const c = o.config;
   const log = o.log ?? (() => undefined);
@@ -115,14 +137,7 @@ export async function gateReport(o: GateOptions): Promise<GateReport> {
 
   let buildOk = true;
   if (o.skipBuild || c.build.skip) {
-    stages.push({
-      stage: "build",
-      name: "build",
-      status: "skip",
-      detail: "skipped: using the engine as built",
-      report: null,
-      metrics: null,
-    });
+    stages.push(skipped("build", "build", "skipped: using the engine as built"));
   } else {
     const backend = o.buildBackend ?? c.build.backend;
     log(`gate: build (${backend})`);
@@ -151,14 +166,7 @@ export async function gateReport(o: GateOptions): Promise<GateReport> {
     const backend = askFor(s.backend);
     const name = `smoke ${s.model.split("/").at(-1)} (${backend})`;
     if (!buildOk) {
-      stages.push({
-        stage: "smoke",
-        name,
-        status: "skip",
-        detail: "skipped: the build failed",
-        report: null,
-        metrics: null,
-      });
+      stages.push(skipped("smoke", name, "skipped: the build failed"));
       continue;
     }
     log(`gate: ${name}`);
@@ -187,16 +195,7 @@ export async function gateReport(o: GateOptions): Promise<GateReport> {
         ranOn,
       });
     } catch (e) {
-      stages.push({
-        stage: "smoke",
-        name,
-        status: "error",
-        detail: (e as Error).message,
-        report: null,
-        metrics: null,
-        asked: backend,
-        ranOn: [],
-      });
+      stages.push(errored("smoke", name, backend, e));
     }
   }
 
@@ -204,14 +203,7 @@ export async function gateReport(o: GateOptions): Promise<GateReport> {
     const candidate = askFor(a.candidate);
     const name = `${a.name} (${a.baseline === "cpu" || a.baseline === "golden" || a.baseline === "reference" ? a.baseline : "report"} vs ${candidate}, ${a.tier})`;
     if (!buildOk) {
-      stages.push({
-        stage: "accuracy",
-        name,
-        status: "skip",
-        detail: "skipped: the build failed",
-        report: null,
-        metrics: null,
-      });
+      stages.push(skipped("accuracy", name, "skipped: the build failed"));
       continue;
     }
     log(`gate: accuracy ${name}`);
@@ -237,16 +229,7 @@ export async function gateReport(o: GateOptions): Promise<GateReport> {
         ranOn,
       });
     } catch (e) {
-      stages.push({
-        stage: "accuracy",
-        name,
-        status: "error",
-        detail: (e as Error).message,
-        report: null,
-        metrics: null,
-        asked: candidate,
-        ranOn: [],
-      });
+      stages.push(errored("accuracy", name, candidate, e));
     } finally {
       rmTracked(dumpRoot);
     }

@@ -9,7 +9,7 @@ import { EngineUnavailableError, EXIT, InputError, UsageError, VoxError } from "
 import type { ReadyEvent } from "../../lib/events.js";
 import { isFixture, readFixture } from "../../lib/fixture.js";
 import { engineBinary, fixturesDir, packageRoot } from "../../lib/paths.js";
-import { DEFAULT_MODEL } from "../transcribe/index.js";
+import { BACKEND_OPTION, DEFAULT_MODEL, MODEL_OPTION } from "../transcribe/index.js";
 import { EngineClient, EngineStartError } from "./engine-client.js";
 import { VoxServer } from "./server.js";
 
@@ -30,21 +30,14 @@ export interface ServeArgs {
 
 export function serveOptions<T>(y: Argv<T>): Argv<T & ServeArgs> {
   return y
-    .option("model", {
-      type: "string",
-      describe: `model folder (default: the bundled test model checks/fixtures/${DEFAULT_MODEL})`,
-    })
+    .option("model", MODEL_OPTION)
     .option("port", { type: "number", default: 8080, describe: "TCP port (0: any free port)" })
     .option("host", {
       type: "string",
       default: "127.0.0.1",
       describe: "address to listen on (0.0.0.0: every interface)",
     })
-    .option("backend", {
-      choices: ["auto", "cpu", "cuda"] as const,
-      default: "auto" as const,
-      describe: "engine backend",
-    })
+    .option("backend", BACKEND_OPTION)
     .option("delay-ms", {
       type: "number",
       describe: "transcription delay, 80..2400 ms in steps of 80 (default: the fixture's, else 480)",

@@ -2,9 +2,10 @@
 // reference run to agree with), and the expected backend for a request.
 import type { EngineTranscript, TranscribeOutcome } from "../../lib/transcribe.js";
 import type { Backend } from "../../lib/backend.js";
+import type { Counts, ReportStatus, StepStatus } from "../../generated/schemas.js";
 export { expectedBackend } from "../../lib/transcribe.js";
 
-export type SmokeStatus = "pass" | "fail" | "skip";
+export type SmokeStatus = StepStatus;
 
 export interface SmokeCheck {
   id: string;
@@ -79,8 +80,8 @@ export function skipped(id: string, title: string, why: string): SmokeCheck {
 }
 
 export function summarizeChecks(checks: readonly SmokeCheck[]): {
-  summary: { passed: number; failed: number; skipped: number };
-  status: "pass" | "fail";
+  summary: Counts;
+  status: ReportStatus;
 } {
   const n = (s: SmokeStatus) => checks.filter((c) => c.status === s).length;
   const summary = { passed: n("pass"), failed: n("fail"), skipped: n("skip") };

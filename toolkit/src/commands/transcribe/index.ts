@@ -25,6 +25,17 @@ import type { BackendChoice } from "../../lib/backend.js";
 /** The bundled model used when --model is not given (a tiny random model: its text is meaningless). */
 export const DEFAULT_MODEL = "tiny-delay";
 
+/** --model and --backend as vox transcribe and vox serve declare them. */
+export const MODEL_OPTION = {
+  type: "string",
+  describe: `model folder (default: the bundled test model checks/fixtures/${DEFAULT_MODEL})`,
+} as const;
+export const BACKEND_OPTION = {
+  choices: ["auto", "cpu", "cuda"],
+  default: "auto",
+  describe: "engine backend",
+} as const;
+
 /** --format names: OpenAI's, with txt as the file extension's spelling of text. */
 const FORMAT_CHOICES = ["txt", "text", "json", "verbose_json", "srt", "vtt"] as const;
 type FormatChoice = (typeof FORMAT_CHOICES)[number];
@@ -53,15 +64,8 @@ export function transcribeOptions<T>(y: Argv<T>): Argv<T & TranscribeArgs> {
       describe:
         "audio files (any format ffmpeg reads; WAV needs no ffmpeg), or - for stdin; default: the bundled model's clip",
     })
-    .option("model", {
-      type: "string",
-      describe: `model folder (default: the bundled test model checks/fixtures/${DEFAULT_MODEL})`,
-    })
-    .option("backend", {
-      choices: ["auto", "cpu", "cuda"] as const,
-      default: "auto" as const,
-      describe: "engine backend",
-    })
+    .option("model", MODEL_OPTION)
+    .option("backend", BACKEND_OPTION)
     .option("delay-ms", {
       type: "number",
       describe: "transcription delay, 80..2400 ms (default: the fixture's, else 480)",

@@ -14,6 +14,15 @@ const run = (tokens: number[], text: string, backend: string | null = "cpu"): Ru
   timingsMs: null,
 });
 const base = run([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], "the quick brown fox jumps");
+/** base against a candidate with one token (at 4) and one word ("fox" -> "box") changed, under strict. */
+const oneChanged = (audio: string) =>
+  compareCase(
+    audio,
+    base,
+    run([1, 2, 3, 4, 99, 6, 7, 8, 9, 10], "the quick brown box jumps"),
+    toleranceFor("strict"),
+    null,
+  );
 
 test("identical runs pass every tier with logits skipped when absent", () => {
   const c = compareCase(
@@ -33,13 +42,7 @@ test("identical runs pass every tier with logits skipped when absent", () => {
 });
 
 test("a changed token and word fail strict with the diff and alignment kept", () => {
-  const c = compareCase(
-    "a.wav",
-    base,
-    run([1, 2, 3, 4, 99, 6, 7, 8, 9, 10], "the quick brown box jumps"),
-    toleranceFor("strict"),
-    null,
-  );
+  const c = oneChanged("a.wav");
   assert.equal(c.status, "fail");
   assert.equal(c.tokens?.fraction, 0.1);
   assert.equal(c.tokens?.firstDifference, 4);
@@ -100,13 +103,7 @@ test("summary: errors dominate, then failures; no cases is a failure", () => {
 });
 
 test("the Markdown report shows the table, verdicts, token diff and text diff", () => {
-  const c = compareCase(
-    "dir/a.wav",
-    base,
-    run([1, 2, 3, 4, 99, 6, 7, 8, 9, 10], "the quick brown box jumps"),
-    toleranceFor("strict"),
-    null,
-  );
+  const c = oneChanged("dir/a.wav");
   const env = {
     engine: { commit: "abc" },
     toolkit: { commit: "def" },

@@ -1,5 +1,6 @@
-// Schemas pinned: a change to bench/compare/matrix.schema.json must be deliberate (update the hash
-// here and bump schemaVersion when old reports stop validating). The captured report validates.
+// Schemas pinned: a change to bench/compare/matrix.schema.json, or to the common.schema.json parts
+// they refer to, must be deliberate (update the hash here and bump schemaVersion when old reports stop
+// validating). The captured report validates.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -9,9 +10,10 @@ import { schemaErrors } from "../../../src/lib/report.js";
 import { fixture } from "../../helpers.js";
 
 const PINNED: Record<string, string> = {
-  bench: "fdebd9abf679c122",
-  compare: "fdc37b6aabf8c837",
-  matrix: "467fa33890156c70",
+  bench: "ab62c102480ab2d7",
+  compare: "4b379e706ca676d1",
+  matrix: "fef30ba46d273b24",
+  common: "82d122e4a0201b90",
 };
 
 describe("bench schemas", () => {

@@ -2,34 +2,22 @@
 // breaks on real machines (see the issue: stub libcuda, shadowing driver, old driver, ...).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { CHECKS, runChecks, type CheckResult } from "../../../src/commands/doctor/checks/index.js";
+import { CHECKS, runChecks } from "../../../src/commands/doctor/checks/index.js";
 import type { Check } from "../../../src/commands/doctor/checks/types.js";
-import type { BackendChoice } from "../../../src/lib/backend.js";
 import { collectModel } from "../../../src/commands/doctor/collect.js";
-import type { Facts } from "../../../src/commands/doctor/facts.js";
 import { parseAlsaPcm, parseFfmpegDevices } from "../../../src/lib/capture.js";
-import { cmd, engineInfoCmd, linuxH100, probeOk, text, wslRtx4090 } from "./scenarios.js";
-
-function verdicts(f: Facts, backend: BackendChoice = "auto"): Record<string, CheckResult> {
-  return Object.fromEntries(runChecks(f, backend).map((r) => [r.id, r]));
-}
-
-function statuses(f: Facts, backend: BackendChoice = "auto"): Record<string, string> {
-  return Object.fromEntries(runChecks(f, backend).map((r) => [r.id, r.status]));
-}
-
-const ALL_PASS = {
-  platform: "pass",
-  gpu: "pass",
-  libcuda: "pass",
-  cublas: "pass",
-  toolkit: "pass",
-  cpu: "pass",
-  ffmpeg: "pass",
-  capture: "pass",
-  engine: "pass",
-  model: "pass",
-};
+import {
+  ALL_PASS,
+  cmd,
+  engineInfoCmd,
+  ldconfigWithout,
+  linuxH100,
+  probeOk,
+  statuses,
+  text,
+  verdicts,
+  wslRtx4090,
+} from "./scenarios.js";
 
 test("healthy Linux H100: every check passes, with the GPU's numbers", () => {
   const v = verdicts(linuxH100());
@@ -189,13 +177,7 @@ test("libcublas missing: on disk but off the loader path -> LD_LIBRARY_PATH fix;
       cublasLt: err,
     }),
   );
-  f.ldconfig = cmd(
-    "ldconfig -p",
-    text("ldconfig-linux-native.txt")
-      .split("\n")
-      .filter((l) => !l.includes("cublas"))
-      .join("\n"),
-  );
+  f.ldconfig = ldconfigWithout("cublas");
   let v = verdicts(f).cublas!;
   assert.equal(v.status, "fail");
   assert.match(
@@ -267,13 +249,7 @@ test("a second GPU that fits is suggested with CUDA_VISIBLE_DEVICES", () => {
 
 test("native Linux without a driver: libcuda fails with the install hint", () => {
   const f = linuxH100();
-  f.ldconfig = cmd(
-    "ldconfig -p",
-    text("ldconfig-linux-native.txt")
-      .split("\n")
-      .filter((l) => !l.includes("libcuda"))
-      .join("\n"),
-  );
+  f.ldconfig = ldconfigWithout("libcuda");
   f.cudaProbe.run = cmd(
     "cuda-probe",
     JSON.stringify({

@@ -9,7 +9,7 @@ import type { Verdict } from "../../../src/commands/doctor/checks/types.js";
 import { collectModel } from "../../../src/commands/doctor/collect.js";
 import type { Facts } from "../../../src/commands/doctor/facts.js";
 import { packageRoot } from "../../../src/lib/paths.js";
-import { cmd, engineInfoCmd, linuxH100, probeOk, text, wslRtx4090 } from "./scenarios.js";
+import { cmd, engineInfoCmd, ldconfigWithout, linuxH100, probeOk, text, wslRtx4090 } from "./scenarios.js";
 
 interface Finding {
   name: string;
@@ -38,13 +38,7 @@ const linux = (change: (f: Facts) => void) => () => {
   return f;
 };
 const noLibcudaInCache = (f: Facts) => {
-  f.ldconfig = cmd(
-    "ldconfig -p",
-    text("ldconfig-linux-native.txt")
-      .split("\n")
-      .filter((l) => !l.includes("libcuda"))
-      .join("\n"),
-  );
+  f.ldconfig = ldconfigWithout("libcuda");
 };
 
 const FINDINGS: Finding[] = [

@@ -3,8 +3,10 @@
 // way at a time. Helpers return fresh copies, so a test can mutate freely.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { runChecks, type CheckResult } from "../../../src/commands/doctor/checks/index.js";
 import { collectModel } from "../../../src/commands/doctor/collect.js";
 import type { CmdFact, Facts } from "../../../src/commands/doctor/facts.js";
+import type { BackendChoice } from "../../../src/lib/backend.js";
 import { packageRoot } from "../../../src/lib/paths.js";
 import { fixture } from "../../helpers.js";
 
@@ -18,6 +20,41 @@ export function cmd(
 ): CmdFact {
   return { cmd: cmdline, found: true, exitCode, stdout, stderr: "", timedOut: false, error: null, ...extra };
 }
+
+/** `ldconfig -p` of the healthy Linux box without the lines that mention `lib` (a library not installed). */
+export function ldconfigWithout(lib: string): CmdFact {
+  return cmd(
+    "ldconfig -p",
+    text("ldconfig-linux-native.txt")
+      .split("\n")
+      .filter((l) => !l.includes(lib))
+      .join("\n"),
+  );
+}
+
+/** The checks' results by id. */
+export function verdicts(f: Facts, backend: BackendChoice = "auto"): Record<string, CheckResult> {
+  return Object.fromEntries(runChecks(f, backend).map((r) => [r.id, r]));
+}
+
+/** The checks' statuses by id. */
+export function statuses(f: Facts, backend: BackendChoice = "auto"): Record<string, string> {
+  return Object.fromEntries(runChecks(f, backend).map((r) => [r.id, r.status]));
+}
+
+/** Every check passing, in the report's order. */
+export const ALL_PASS = {
+  platform: "pass",
+  gpu: "pass",
+  libcuda: "pass",
+  cublas: "pass",
+  toolkit: "pass",
+  cpu: "pass",
+  ffmpeg: "pass",
+  capture: "pass",
+  engine: "pass",
+  model: "pass",
+};
 
 /** The probe's output (cuda-probe.c) for a working driver and cuBLAS of the given major. */
 export function probeOk(libcuda: string, driverVersion: number, blasMajor: 12 | 13, blasDir: string): CmdFact {

@@ -132,3 +132,45 @@ test("the H200 gate report validates; its CUDA metrics pass strict as calibrated
   }
   assert.equal(H200.stages.find((s) => s.stage === "smoke")!.status, "pass");
 });
+
+test("the header's version and time, status values and summary counts are defined once, in common.schema.json", () => {
+  type Json = { [k: string]: Json } | Json[] | string | number | boolean | null;
+  const read = (name: string) => JSON.parse(readFileSync(schemaPath(name), "utf8")) as Record<string, Json>;
+  const common = read("common").$defs as Record<string, Record<string, Json>>;
+  const shared = Object.values(common)
+    .map((d) => d.enum)
+    .filter((e) => e !== undefined)
+    .map((e) => JSON.stringify(e));
+  const enums = (j: Json): string[] =>
+    j === null || typeof j !== "object"
+      ? []
+      : Array.isArray(j)
+        ? j.flatMap(enums)
+        : Object.entries(j).flatMap(([k, v]) => (k === "enum" ? [JSON.stringify(v)] : enums(v)));
+  const times: Record<string, string> = { doctor: "generatedAt", "build-info": "builtAt" };
+  const ref = (def: string) => ({ $ref: `common.schema.json#/$defs/${def}` });
+  for (const name of [
+    "accuracy",
+    "bench",
+    "build",
+    "build-info",
+    "compare",
+    "doctor",
+    "gate",
+    "live",
+    "matrix",
+    "smoke",
+  ]) {
+    const s = read(name);
+    const props = s.properties as Record<string, Json>;
+    assert.deepEqual(props.schemaVersion, ref("schemaVersion"), name);
+    if (name !== "matrix") assert.deepEqual(props[times[name] ?? "createdAt"], ref("timestamp"), name);
+    assert.deepEqual(
+      enums(s).filter((e) => shared.includes(e)),
+      [],
+      `${name}.schema.json repeats a status list of common.schema.json`,
+    );
+  }
+  for (const name of ["smoke", "gate"])
+    assert.deepEqual((read(name).properties as Record<string, Json>).summary, ref("counts"));
+});

@@ -35,6 +35,21 @@ export function processesWith(needle: string): number[] {
   return pids;
 }
 
+/** `vox transcribe INPUT... --model tiny-delay --backend cpu --output-dir DIR --format F...`. */
+export function transcribeToDir(inputs: string[], outputDir: string, formats: string[]): string[] {
+  return [
+    "transcribe",
+    ...inputs,
+    "--model",
+    TINY_DELAY,
+    "--backend",
+    "cpu",
+    "--output-dir",
+    outputDir,
+    ...formats.flatMap((f) => ["--format", f]),
+  ];
+}
+
 export function startVox(
   args: string[],
   env: Record<string, string> = {},

@@ -18,6 +18,7 @@ import {
   startVox,
   stdoutUntil,
   TINY_DELAY,
+  transcribeToDir,
   VOX_JS,
 } from "./helpers.js";
 
@@ -88,25 +89,7 @@ test("--mic without a capture device: one line with the fix, exit 69", async (t)
 test("Ctrl-C on a file run: what was decided is printed and written as .incomplete files, exit 130, no engine left", async () => {
   const engine = privateEngine();
   const out = tempDir("vox-transcribe-cut-");
-  const p = startVox(
-    [
-      "transcribe",
-      "-",
-      "--model",
-      TINY_DELAY,
-      "--backend",
-      "cpu",
-      "--output-dir",
-      out,
-      "--format",
-      "srt",
-      "--format",
-      "verbose_json",
-      "--format",
-      "txt",
-    ],
-    { VOX_ENGINE: engine.path },
-  );
+  const p = startVox(transcribeToDir(["-"], out, ["srt", "verbose_json", "txt"]), { VOX_ENGINE: engine.path });
   const wav = repeatedWav(JFK, 11);
   p.stdin!.write(wav.subarray(0, 44 + 2 * 16000 * 8)); // 8 s of 11, and stdin stays open
   const early = await stdoutUntil(p, (t) => t.trim().length > 0);

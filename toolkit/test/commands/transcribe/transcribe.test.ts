@@ -10,7 +10,8 @@ import { fixturesDir } from "../../../src/lib/paths.js";
 import { schemaErrors } from "../../../src/lib/report.js";
 import { parseSrt, parseVtt } from "../../lib/subtitles.js";
 import { tempDir, vox } from "../vox-cli.js";
-import { cleanup, JFK, REAL_WINDOWS, repeatedWav, startVox, stdoutUntil, TINY_DELAY } from "./helpers.js";
+import { cleanup, JFK, REAL_WINDOWS, repeatedWav, TINY_DELAY } from "./helpers.js"; // audio, models
+import { startVox, stdoutUntil, transcribeToDir } from "./helpers.js"; // running vox transcribe
 
 const hasFfmpeg = (() => {
   try {
@@ -160,22 +161,7 @@ test("several inputs in one call: WAV, an ffmpeg format, - (stdin WAV): same aud
   const dir = tempDir("vox-transcribe-many-");
   execFileSync("ffmpeg", ["-nostdin", "-v", "error", "-i", JFK, "-c:a", "flac", join(dir, "speech.flac")]);
   const out = join(dir, "out");
-  const p = startVox([
-    "transcribe",
-    JFK,
-    join(dir, "speech.flac"),
-    "-",
-    "--model",
-    TINY_DELAY,
-    "--backend",
-    "cpu",
-    "--output-dir",
-    out,
-    "--format",
-    "txt",
-    "--format",
-    "json",
-  ]);
+  const p = startVox(transcribeToDir([JFK, join(dir, "speech.flac"), "-"], out, ["txt", "json"]));
   p.stdin!.end(readFileSync(JFK));
   const r = await p;
   assert.equal(r.exitCode, 0, String(r.stderr));

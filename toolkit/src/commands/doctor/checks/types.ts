@@ -1,9 +1,9 @@
 // The shape of a doctor check: a pure function over the collected facts.
 import type { Facts } from "../facts.js";
-import type { DoctorSchema } from "../../../generated/schemas.js";
+import type { CheckStatus, DoctorSchema } from "../../../generated/schemas.js";
 import type { BackendChoice } from "../../../lib/backend.js";
 
-export type Status = "pass" | "warn" | "fail" | "skip";
+export type Status = CheckStatus;
 
 export interface Verdict {
   status: Status;
