@@ -36,6 +36,7 @@
 #include "params.h"
 #include "tokenizer.h"
 #include "weights.h"
+#include "fuzz_util.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/common_interface_defs.h>
@@ -45,13 +46,7 @@ const char *__ubsan_default_options(void) { return "print_stacktrace=1:abort_on_
 
 #define TIMEOUT_S 20 /* one input taking longer than this is a hang */
 
-typedef struct {
-    unsigned char *p;
-    size_t n, cap;
-} buf_t;
-typedef struct {
-    uint64_t s;
-} rng_t;
+const char *fz_prog = "fuzz";
 
 enum { T_PARAMS, T_TOKENIZER, T_WEIGHTS, T_WAV_FILE, T_WAV_STREAM, N_TARGETS };
 static const char *TARGET_NAMES[N_TARGETS] = {"params", "tokenizer", "weights", "wav-file", "wav-stream"};
@@ -69,42 +64,10 @@ static struct {
 
 /* ---- small helpers ---- */
 
-static uint64_t next(rng_t *r) { /* splitmix64 */
-    uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-static size_t below(rng_t *r, size_t n) { return n ? (size_t)(next(r) % n) : 0; }
-
-static void die(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("fuzz: error: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    exit(2);
-}
-
-static void reserve(buf_t *b, size_t n) {
-    if (n <= b->cap) return;
-    size_t cap = n + n / 2 + 64;
-    unsigned char *p = realloc(b->p, cap);
-    if (!p) die("out of memory");
-    b->p = p;
-    b->cap = cap;
-}
-static void put(buf_t *b, const void *src, size_t n) {
-    if (!n) return;
-    reserve(b, b->n + n);
-    memcpy(b->p + b->n, src, n);
-    b->n += n;
-}
 static void put_le(buf_t *b, uint64_t v, int bytes) {
     for (int i = 0; i < bytes; i++) {
         unsigned char c = (unsigned char)(v >> (8 * i));
-        put(b, &c, 1);
+        fz_put(b, &c, 1);
     }
 }
 static void set_le(unsigned char *p, uint64_t v, int bytes) {
@@ -115,30 +78,11 @@ static uint64_t get_le(const unsigned char *p, int bytes) {
     for (int i = bytes - 1; i >= 0; i--) v = v << 8 | p[i];
     return v;
 }
-/* Replace [at, at+del) with n bytes of src. */
-static void splice(buf_t *b, size_t at, size_t del, const void *src, size_t n) {
-    reserve(b, b->n - del + n);
-    memmove(b->p + at + n, b->p + at + del, b->n - at - del);
-    if (n) memcpy(b->p + at, src, n);
-    b->n = b->n - del + n;
-}
-
 static void read_file(const char *path, buf_t *b) {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        die("cannot read %s: %s. Pass --fixture with a folder holding params.json, tekken.json and "
-            "consolidated.safetensors (e.g. checks/fixtures/tiny-small-windows)",
-            path, strerror(errno));
-    unsigned char tmp[65536];
-    size_t k;
-    b->n = 0;
-    while ((k = fread(tmp, 1, sizeof tmp, f)) > 0) put(b, tmp, k);
-    fclose(f);
-}
-static void write_file(const char *path, const buf_t *b) {
-    FILE *f = fopen(path, "wb");
-    if (!f || (b->n && fwrite(b->p, 1, b->n, f) != b->n) || fclose(f) != 0)
-        die("cannot write %s: %s", path, strerror(errno));
+    if (fz_read_file(path, b))
+        fz_die("cannot read %s: %s. Pass --fixture with a folder holding params.json, tekken.json and "
+               "consolidated.safetensors (e.g. checks/fixtures/tiny-small-windows)",
+               path, strerror(errno));
 }
 
 /* ---- seeds ---- */
@@ -151,10 +95,10 @@ static void make_wav(buf_t *b, int tag, int bits, int ch, int rate, int frames, 
     int bps = bits / 8, fmt_n = ext ? 40 : 16;
     uint32_t data_n = (uint32_t)(frames * ch * bps);
     b->n = 0;
-    put(b, "RIFF", 4);
+    fz_put(b, "RIFF", 4);
     put_le(b, 4 + 8 + fmt_n + (list ? 8 + 6 : 0) + 8 + data_n, 4);
-    put(b, "WAVE", 4);
-    put(b, "fmt ", 4);
+    fz_put(b, "WAVE", 4);
+    fz_put(b, "fmt ", 4);
     put_le(b, fmt_n, 4);
     put_le(b, ext ? 0xFFFE : tag, 2);
     put_le(b, ch, 2);
@@ -167,14 +111,14 @@ static void make_wav(buf_t *b, int tag, int bits, int ch, int rate, int frames, 
         put_le(b, bits, 2);
         put_le(b, ch == 2 ? 3 : 4, 4);
         put_le(b, tag, 2);
-        put(b, guid_tail, 14);
+        fz_put(b, guid_tail, 14);
     }
     if (list) {
-        put(b, "LIST", 4);
+        fz_put(b, "LIST", 4);
         put_le(b, 5, 4);
-        put(b, "INFO\0\0", 6);
+        fz_put(b, "INFO\0\0", 6);
     } /* 5 bytes + 1 pad byte */
-    put(b, "data", 4);
+    fz_put(b, "data", 4);
     put_le(b, until_eof ? 0xFFFFFFFFu : data_n, 4);
     for (int f = 0; f < frames; f++)
         for (int c = 0; c < ch; c++) {
@@ -211,14 +155,14 @@ static void load_seeds(const char *fixture) {
     for (size_t i = 0; i < sizeof W / sizeof W[0]; i++) {
         make_wav(&G.seeds[T_WAV_FILE][i], W[i][0], W[i][1], W[i][2], W[i][3], W[i][4], W[i][5], W[i][6], W[i][7]);
         buf_t *s = &G.seeds[T_WAV_STREAM][i];
-        put(s, G.seeds[T_WAV_FILE][i].p, G.seeds[T_WAV_FILE][i].n);
+        fz_put(s, G.seeds[T_WAV_FILE][i].p, G.seeds[T_WAV_FILE][i].n);
     }
     G.n_seeds[T_WAV_FILE] = G.n_seeds[T_WAV_STREAM] = (int)(sizeof W / sizeof W[0]);
     buf_t *raw = &G.seeds[T_WAV_STREAM][G.n_seeds[T_WAV_STREAM]++]; /* raw s16le for --stdin */
     rng_t r = {7};
-    for (int i = 0; i < 2000; i++) put_le(raw, (uint64_t)(int64_t)((int)below(&r, 20000) - 10000), 2);
+    for (int i = 0; i < 2000; i++) put_le(raw, (uint64_t)(int64_t)((int)fz_below(&r, 20000) - 10000), 2);
     vox_error_t err = {0};
-    if (vox_params_load(fixture, &G.params, &err)) die("the fixture's params.json does not load: %s", err.msg);
+    if (vox_params_load(fixture, &G.params, &err)) fz_die("the fixture's params.json does not load: %s", err.msg);
 }
 
 /* ---- mutations ---- */
@@ -251,42 +195,43 @@ static const uint64_t INTERESTING[] = {0,
 
 static void mutate_bytes(buf_t *b, rng_t *r) {
     static const unsigned char BYTES[] = {0, 0xff, 0x7f, 0x80, 0x01, 0xfe, '"', '\\', '\n'};
-    size_t at = below(r, b->n);
-    switch (below(r, 8)) {
+    size_t at = fz_below(r, b->n);
+    switch (fz_below(r, 8)) {
     case 0:
-        if (b->n) b->p[at] ^= (unsigned char)(1u << below(r, 8));
+        if (b->n) b->p[at] ^= (unsigned char)(1u << fz_below(r, 8));
         break;
     case 1:
-        if (b->n) b->p[at] = BYTES[below(r, sizeof BYTES)];
+        if (b->n) b->p[at] = BYTES[fz_below(r, sizeof BYTES)];
         break;
     case 2:
-        if (b->n) b->p[at] = (unsigned char)next(r);
+        if (b->n) b->p[at] = (unsigned char)fz_next(r);
         break;
-    case 3: b->n = below(r, b->n + 1); break; /* truncate */
+    case 3: b->n = fz_below(r, b->n + 1); break; /* truncate */
     case 4: {
-        size_t k = 1 + below(r, 64);
-        reserve(b, b->n + k); /* extend */
-        for (size_t i = 0; i < k; i++) b->p[b->n++] = (unsigned char)next(r);
+        size_t k = 1 + fz_below(r, 64);
+        fz_reserve(b, b->n + k); /* extend */
+        for (size_t i = 0; i < k; i++) b->p[b->n++] = (unsigned char)fz_next(r);
         break;
     }
     case 5: {
-        size_t k = below(r, b->n - at + 1);
+        size_t k = fz_below(r, b->n - at + 1);
         if (k > 256) k = 256;
-        splice(b, at, k, NULL, 0);
+        fz_splice(b, at, k, NULL, 0);
         break;
     } /* delete */
     case 6: {
         if (!b->n) break; /* copy a range elsewhere */
-        size_t from = below(r, b->n), k = 1 + below(r, 64);
+        size_t from = fz_below(r, b->n), k = 1 + fz_below(r, 64);
         if (k > b->n - from) k = b->n - from;
         unsigned char tmp[64];
         memcpy(tmp, b->p + from, k);
-        splice(b, below(r, b->n + 1), 0, tmp, k);
+        fz_splice(b, fz_below(r, b->n + 1), 0, tmp, k);
         break;
     }
     default: {
-        int w = 1 << (1 + below(r, 3)); /* 2/4/8-byte value */
-        if (b->n >= (size_t)w) set_le(b->p + below(r, b->n - (size_t)w + 1), INTERESTING[below(r, N_INTERESTING)], w);
+        int w = 1 << (1 + fz_below(r, 3)); /* 2/4/8-byte value */
+        if (b->n >= (size_t)w)
+            set_le(b->p + fz_below(r, b->n - (size_t)w + 1), INTERESTING[fz_below(r, N_INTERESTING)], w);
     }
     }
 }
@@ -361,7 +306,7 @@ static int is_num_char(unsigned char c) {
 
 /* A random position near a JSON structural character (where tokens begin and end). */
 static size_t json_boundary(const buf_t *b, rng_t *r) {
-    size_t at = below(r, b->n + 1);
+    size_t at = fz_below(r, b->n + 1);
     while (at < b->n && !strchr("{}[],:\"", b->p[at])) at++;
     return at;
 }
@@ -381,7 +326,7 @@ static int flat_array_from(const buf_t *b, size_t at, size_t *s, size_t *e) {
     return 0;
 }
 static int flat_array(const buf_t *b, rng_t *r, size_t *s, size_t *e) {
-    return flat_array_from(b, below(r, b->n + 1), s, e) || flat_array_from(b, 0, s, e);
+    return flat_array_from(b, fz_below(r, b->n + 1), s, e) || flat_array_from(b, 0, s, e);
 }
 
 /* Array-level edits that keep the JSON valid: the safetensors checks past parsing (overlapping
@@ -389,58 +334,58 @@ static int flat_array(const buf_t *b, rng_t *r, size_t *s, size_t *e) {
 static void mutate_json_array(buf_t *b, rng_t *r) {
     size_t s, e, s2, e2;
     if (!flat_array(b, r, &s, &e)) return;
-    switch (below(r, 3)) {
+    switch (fz_below(r, 3)) {
     case 0: { /* copy another array over this one: a random one, or the next entry's same field
                          * (two arrays on in a safetensors header: shape, data_offsets, shape, ...) */
-        if (below(r, 2) ? !flat_array(b, r, &s2, &e2)
-                        : !flat_array_from(b, e, &s2, &e2) || !flat_array_from(b, e2, &s2, &e2))
+        if (fz_below(r, 2) ? !flat_array(b, r, &s2, &e2)
+                           : !flat_array_from(b, e, &s2, &e2) || !flat_array_from(b, e2, &s2, &e2))
             return;
         buf_t t = {0};
-        put(&t, b->p + s2, e2 - s2);
-        splice(b, s, e - s, t.p, t.n);
+        fz_put(&t, b->p + s2, e2 - s2);
+        fz_splice(b, s, e - s, t.p, t.n);
         free(t.p);
         break;
     }
     case 1: { /* reverse the elements ([32, 64] -> [64, 32]) */
         buf_t t = {0};
-        put(&t, "[", 1);
+        fz_put(&t, "[", 1);
         size_t end = e - 1;
         for (size_t k = e - 1; k-- > s;)
             if (b->p[k] == ',' || k == s) {
-                if (t.n > 1) put(&t, ",", 1);
-                put(&t, b->p + k + 1, end - k - 1);
+                if (t.n > 1) fz_put(&t, ",", 1);
+                fz_put(&t, b->p + k + 1, end - k - 1);
                 end = k;
             }
-        put(&t, "]", 1);
-        splice(b, s, e - s, t.p, t.n);
+        fz_put(&t, "]", 1);
+        fz_splice(b, s, e - s, t.p, t.n);
         free(t.p);
         break;
     }
     default: { /* append elements (an extra dimension of 1, or five) */
-        const char *add = below(r, 2) ? ",1" : ",1,1,1,1,1";
-        splice(b, e - 1, 0, add, strlen(add));
+        const char *add = fz_below(r, 2) ? ",1" : ",1,1,1,1,1";
+        fz_splice(b, e - 1, 0, add, strlen(add));
     }
     }
 }
 
 static void mutate_json(buf_t *b, rng_t *r) {
-    switch (below(r, 6)) {
+    switch (fz_below(r, 6)) {
     case 5: mutate_json_array(b, r); break;
     case 0:
     case 1: { /* swap a number for an interesting one */
-        size_t at = below(r, b->n + 1);
+        size_t at = fz_below(r, b->n + 1);
         while (at < b->n && !(b->p[at] >= '0' && b->p[at] <= '9')) at++;
         if (at >= b->n) break;
         size_t s = at, e = at;
         while (s > 0 && is_num_char(b->p[s - 1])) s--;
         while (e < b->n && is_num_char(b->p[e])) e++;
-        const char *v = JSON_NUMBERS[below(r, COUNT(JSON_NUMBERS))];
-        splice(b, s, e - s, v, strlen(v));
+        const char *v = JSON_NUMBERS[fz_below(r, COUNT(JSON_NUMBERS))];
+        fz_splice(b, s, e - s, v, strlen(v));
         break;
     }
     case 2: { /* insert a token */
-        const char *t = JSON_TOKENS[below(r, COUNT(JSON_TOKENS))];
-        splice(b, json_boundary(b, r), 0, t, strlen(t));
+        const char *t = JSON_TOKENS[fz_below(r, COUNT(JSON_TOKENS))];
+        fz_splice(b, json_boundary(b, r), 0, t, strlen(t));
         break;
     }
     case 3: { /* replace the text between two boundaries with a token (drops a key or a value) */
@@ -448,14 +393,14 @@ static void mutate_json(buf_t *b, rng_t *r) {
         if (s >= b->n) break;
         size_t e = s + 1;
         while (e < b->n && !strchr("{}[],:", b->p[e]) && e - s < 200) e++;
-        const char *t = JSON_TOKENS[below(r, COUNT(JSON_TOKENS))];
-        splice(b, s, e - s, t, below(r, 2) ? strlen(t) : 0);
+        const char *t = JSON_TOKENS[fz_below(r, COUNT(JSON_TOKENS))];
+        fz_splice(b, s, e - s, t, fz_below(r, 2) ? strlen(t) : 0);
         break;
     }
     default: { /* nesting deeper than the parser's limit (64) */
         char deep[80];
-        memset(deep, below(r, 2) ? '[' : '{', sizeof deep);
-        splice(b, json_boundary(b, r), 0, deep, 60 + below(r, 20));
+        memset(deep, fz_below(r, 2) ? '[' : '{', sizeof deep);
+        fz_splice(b, json_boundary(b, r), 0, deep, 60 + fz_below(r, 20));
     }
     }
 }
@@ -474,9 +419,9 @@ static void extreme_samples(buf_t *b, size_t at, rng_t *r) {
                                  0x7fc00000 /* NaN */,
                                  0x00000001 /* denormal */,
                                  0x7fefffffffffffffull};
-    int w = 2 << below(r, 3), block = 1 + (int)below(r, 8);
-    uint64_t v = V[below(r, COUNT(V))], sign = (uint64_t)1 << (8 * w - 1);
-    size_t count = 1 + below(r, 512);
+    int w = 2 << fz_below(r, 3), block = 1 + (int)fz_below(r, 8);
+    uint64_t v = V[fz_below(r, COUNT(V))], sign = (uint64_t)1 << (8 * w - 1);
+    size_t count = 1 + fz_below(r, 512);
     for (size_t i = 0; i < count && at + (size_t)w <= b->n; i++, at += (size_t)w)
         set_le(b->p + at, (i / (size_t)block) % 2 ? v | sign : v, w);
 }
@@ -505,16 +450,16 @@ static void mutate_wav_fields(buf_t *b, rng_t *r) {
         }
         at += 8 + (size_t)size + (size & 1);
     }
-    if (data_at && data_at < b->n && below(r, 4) == 0) {
-        extreme_samples(b, data_at + below(r, b->n - data_at) / 4 * 4, r);
+    if (data_at && data_at < b->n && fz_below(r, 4) == 0) {
+        extreme_samples(b, data_at + fz_below(r, b->n - data_at) / 4 * 4, r);
         return;
     }
-    int i = (int)below(r, (size_t)n);
+    int i = (int)fz_below(r, (size_t)n);
     uint64_t old = get_le(b->p + offs[i], widths[i]), v;
-    switch (below(r, 3)) {
-    case 0: v = INTERESTING[below(r, N_INTERESTING)]; break;
-    case 1: v = old + (uint64_t)((int)below(r, 17) - 8); break; /* off by a few */
-    default: v = b->n - below(r, 64); break;                    /* near the file size */
+    switch (fz_below(r, 3)) {
+    case 0: v = INTERESTING[fz_below(r, N_INTERESTING)]; break;
+    case 1: v = old + (uint64_t)((int)fz_below(r, 17) - 8); break; /* off by a few */
+    default: v = b->n - fz_below(r, 64); break;                    /* near the file size */
     }
     set_le(b->p + offs[i], v, widths[i]);
 }
@@ -530,30 +475,31 @@ static void mutate_safetensors(buf_t *b, rng_t *r) {
         mutate_bytes(b, r);
         return;
     }
-    size_t k = below(r, 10);
+    size_t k = fz_below(r, 10);
     if (k == 0) {
-        uint64_t v = below(r, 2) ? INTERESTING[below(r, N_INTERESTING)] : hlen + (uint64_t)((int)below(r, 17) - 8);
-        set_le(b->p, below(r, 4) ? v : b->n - 8 + below(r, 3), 8);
+        uint64_t v =
+            fz_below(r, 2) ? INTERESTING[fz_below(r, N_INTERESTING)] : hlen + (uint64_t)((int)fz_below(r, 17) - 8);
+        set_le(b->p, fz_below(r, 4) ? v : b->n - 8 + fz_below(r, 3), 8);
     } else if (k <= 2) { /* one header byte, same length */
-        unsigned char *p = b->p + 8 + below(r, (size_t)hlen);
-        if (hlen) *p = below(r, 2) ? (unsigned char)(*p ^ (1u << below(r, 8))) : (unsigned char)next(r);
+        unsigned char *p = b->p + 8 + fz_below(r, (size_t)hlen);
+        if (hlen) *p = fz_below(r, 2) ? (unsigned char)(*p ^ (1u << fz_below(r, 8))) : (unsigned char)fz_next(r);
     } else if (k == 3) {
-        b->n = 8 + below(r, b->n - 7); /* cut the data section or the header */
+        b->n = 8 + fz_below(r, b->n - 7); /* cut the data section or the header */
     } else {
         buf_t h = {0};
-        put(&h, b->p + 8, (size_t)hlen);
+        fz_put(&h, b->p + 8, (size_t)hlen);
         mutate_json(&h, r);
-        if (below(r, 10)) set_le(b->p, h.n, 8);
-        splice(b, 8, (size_t)hlen, h.p, h.n);
+        if (fz_below(r, 10)) set_le(b->p, h.n, 8);
+        fz_splice(b, 8, (size_t)hlen, h.p, h.n);
         free(h.p);
     }
 }
 
 /* 1-4 stacked mutations, 6 in 10 of them format-aware. */
 static void mutate(int target, buf_t *b, rng_t *r) {
-    int k = 1 + (int)below(r, 4);
+    int k = 1 + (int)fz_below(r, 4);
     for (int i = 0; i < k; i++) {
-        int structured = below(r, 10) < 6;
+        int structured = fz_below(r, 10) < 6;
         if (target == T_WEIGHTS)
             mutate_safetensors(b, r); /* bytes of the header; data bytes are never parsed */
         else if (!structured)
@@ -610,7 +556,7 @@ typedef struct {
 static void *feed(void *arg) {
     feeder_t *f = arg;
     for (size_t at = 0; at < f->b->n;) {
-        size_t k = 1 + below(&f->r, below(&f->r, 2) ? 16 : 8192);
+        size_t k = 1 + fz_below(&f->r, fz_below(&f->r, 2) ? 16 : 8192);
         if (k > f->b->n - at) k = f->b->n - at;
         ssize_t w = write(f->fd, f->b->p + at, k);
         if (w < 0 && errno == EINTR) continue;
@@ -623,10 +569,10 @@ static void *feed(void *arg) {
 
 static int run_stream(const buf_t *b, uint64_t salt) {
     int fds[2];
-    if (pipe(fds) != 0) die("pipe: %s", strerror(errno));
+    if (pipe(fds) != 0) fz_die("pipe: %s", strerror(errno));
     feeder_t f = {fds[1], b, {salt}};
     pthread_t th;
-    if (pthread_create(&th, NULL, feed, &f) != 0) die("pthread_create failed");
+    if (pthread_create(&th, NULL, feed, &f) != 0) fz_die("pthread_create failed");
     vox_error_t err = {0};
     vox_audio_stream_t *s = NULL;
     int rc = vox_audio_stream_open(fds[0], &s, &err), failed = check_rc("vox_audio_stream_open", rc, &err, VOX_EAUDIO);
@@ -636,7 +582,7 @@ static int run_stream(const buf_t *b, uint64_t salt) {
         float out[4096];
         rng_t r = {salt ^ 0x5555};
         for (long got = 1; got > 0 && !failed;) {
-            size_t cap = 1 + below(&r, sizeof out / sizeof out[0]);
+            size_t cap = 1 + fz_below(&r, sizeof out / sizeof out[0]);
             got = vox_audio_stream_read(s, out, cap, &err);
             if (got < 0)
                 failed = check_rc("vox_audio_stream_read", (int)got, &err, VOX_EAUDIO);
@@ -657,7 +603,7 @@ static int run_input(int target, const buf_t *b, uint64_t salt) {
     char dir[2300], path[2400];
     snprintf(dir, sizeof dir, "%s/%s", G.work, TARGET_NAMES[target]);
     snprintf(path, sizeof path, "%s/%s", dir, TARGET_FILES[target]);
-    write_file(path, b);
+    fz_write_file(path, b);
     vox_error_t err = {0};
     int rc;
     switch (target) {
@@ -714,7 +660,7 @@ static void make_dirs(void) {
     mkdir(G.work, 0755);
     for (int t = 0; t < N_TARGETS; t++) {
         snprintf(d, sizeof d, "%s/%s", G.work, TARGET_NAMES[t]);
-        if (mkdir(d, 0755) != 0 && errno != EEXIST) die("cannot create %s: %s", d, strerror(errno));
+        if (mkdir(d, 0755) != 0 && errno != EEXIST) fz_die("cannot create %s: %s", d, strerror(errno));
     }
     snprintf(d, sizeof d, "%s/failures", G.work);
     mkdir(d, 0755);
@@ -724,10 +670,10 @@ static void make_dirs(void) {
 /* The mutant for (seed, target, iteration): a seed of the target, mutated. */
 static void make_mutant(int target, uint64_t seed, uint64_t iter, buf_t *out) {
     rng_t r = {seed * 0x100000001b3ull ^ (uint64_t)target << 56 ^ iter * 0x9e3779b97f4a7c15ull};
-    next(&r);
-    const buf_t *s = &G.seeds[target][below(&r, (size_t)G.n_seeds[target])];
+    fz_next(&r);
+    const buf_t *s = &G.seeds[target][fz_below(&r, (size_t)G.n_seeds[target])];
     out->n = 0;
-    put(out, s->p, s->n);
+    fz_put(out, s->p, s->n);
     mutate(target, out, &r);
 }
 
@@ -792,7 +738,7 @@ static void set_note(const char *argv0, int target, uint64_t seed, uint64_t iter
 static int target_id(const char *name) {
     for (int t = 0; t < N_TARGETS; t++)
         if (!strcmp(name, TARGET_NAMES[t])) return t;
-    die("unknown target '%s': use params, tokenizer, weights, wav-file or wav-stream", name);
+    fz_die("unknown target '%s': use params, tokenizer, weights, wav-file or wav-stream", name);
     return -1;
 }
 
@@ -819,12 +765,12 @@ int main(int argc, char **argv) {
             replay_target = target_id(argv[++i]);
             replay = argv[++i];
         } else
-            die("usage: %s --fixture DIR [--iterations N] [--seed S] [--work DIR] [--only TARGET] [--verbose] | "
-                "--fixture DIR --replay "
-                "TARGET FILE",
-                argv[0]);
+            fz_die("usage: %s --fixture DIR [--iterations N] [--seed S] [--work DIR] [--only TARGET] [--verbose] | "
+                   "--fixture DIR --replay "
+                   "TARGET FILE",
+                   argv[0]);
     }
-    if (!fixture) die("--fixture DIR is required (a model folder such as checks/fixtures/tiny-small-windows)");
+    if (!fixture) fz_die("--fixture DIR is required (a model folder such as checks/fixtures/tiny-small-windows)");
     signal(SIGPIPE, SIG_IGN); /* the feeder sees EPIPE when the stream reader stops early */
     signal(SIGALRM, on_alarm);
     signal(SIGABRT, on_abort);
@@ -862,7 +808,7 @@ int main(int argc, char **argv) {
             char keep[2400];
             snprintf(keep, sizeof keep, "%s/failures/%s-seed%llu-iter%llu", G.work, TARGET_NAMES[t],
                      (unsigned long long)seed, (unsigned long long)it);
-            write_file(keep, &m);
+            fz_write_file(keep, &m);
             fprintf(
                 stderr,
                 "fuzz: FAIL %s iteration %llu (--seed %llu): %s\nfuzz: input kept at %s; reproduce: %s --fixture %s "
@@ -913,7 +859,7 @@ static void setup(void) {
     if (ready) return;
     char exe[1600] = "";
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0) die("cannot find this binary's path (/proc/self/exe). Set VOX_FUZZ_FIXTURE=DIR");
+    if (n <= 0) fz_die("cannot find this binary's path (/proc/self/exe). Set VOX_FUZZ_FIXTURE=DIR");
     exe[n] = 0;
     char *slash = strrchr(exe, '/');
     *slash = 0; /* exe = <engine>/build */
@@ -928,7 +874,7 @@ static void setup(void) {
     for (int t = 0; only && t < N_TARGETS; t++)
         if (!strcmp(only, TARGET_NAMES[t])) locked = t;
     if (only && locked < 0)
-        die("unknown VOX_FUZZ_TARGET '%s'. Use params, tokenizer, weights, wav-file or wav-stream", only);
+        fz_die("unknown VOX_FUZZ_TARGET '%s'. Use params, tokenizer, weights, wav-file or wav-stream", only);
     signal(SIGPIPE, SIG_IGN);
     load_seeds(fixture);
     make_dirs();
@@ -939,17 +885,17 @@ static void setup(void) {
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed) {
     setup();
     rng_t r = {seed};
-    int t = locked >= 0 ? locked : size ? data[0] % N_TARGETS : (int)below(&r, N_TARGETS);
+    int t = locked >= 0 ? locked : size ? data[0] % N_TARGETS : (int)fz_below(&r, N_TARGETS);
     if (size > 1 && (seed & 1)) { /* libFuzzer's own mutations on the file's bytes */
         data[0] = (uint8_t)t;
         return 1 + LLVMFuzzerMutate(data + 1, size - 1, max_size - 1);
     }
     buf_t b = {0};
-    const buf_t *s = &G.seeds[t][below(&r, (size_t)G.n_seeds[t])];
+    const buf_t *s = &G.seeds[t][fz_below(&r, (size_t)G.n_seeds[t])];
     if (size > 1)
-        put(&b, data + 1, size - 1);
+        fz_put(&b, data + 1, size - 1);
     else
-        put(&b, s->p, s->n);
+        fz_put(&b, s->p, s->n);
     mutate(t, &b, &r);
     size_t n = b.n < max_size ? b.n : max_size - 1;
     data[0] = (uint8_t)t;

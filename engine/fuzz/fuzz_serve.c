@@ -32,18 +32,13 @@
 #include "json.h"
 #include "model.h"
 #include "serve.h"
+#include "fuzz_util.h"
 
 #define TIMEOUT_S   20
 #define N_SEEDS     6
 #define CUT_SAMPLES 9600 /* 0.6 s of the fixture's speech per stream */
 
-typedef struct {
-    unsigned char *p;
-    size_t n, cap;
-} buf_t;
-typedef struct {
-    uint64_t s;
-} rng_t;
+const char *fz_prog = "fuzz_serve";
 
 static struct {
     vox_model_t *m;
@@ -56,24 +51,6 @@ static struct {
     int served; /* inputs that vox_serve_run took to the end (returned 0) */
 } G;
 
-static uint64_t next(rng_t *r) { /* splitmix64 */
-    uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-static size_t below(rng_t *r, size_t n) { return n ? (size_t)(next(r) % n) : 0; }
-
-static void die(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("fuzz_serve: error: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    exit(2);
-}
-
 static int bad(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
@@ -82,40 +59,19 @@ static int bad(const char *fmt, ...) {
     return 1;
 }
 
-static void reserve(buf_t *b, size_t n) {
-    if (n <= b->cap) return;
-    size_t c = b->cap ? b->cap : 256;
-    while (c < n) c *= 2;
-    if (!(b->p = realloc(b->p, c))) die("out of memory");
-    b->cap = c;
-}
-static void put(buf_t *b, const void *src, size_t n) {
-    if (!n) return;
-    reserve(b, b->n + n);
-    memcpy(b->p + b->n, src, n);
-    b->n += n;
-}
-static void splice(buf_t *b, size_t at, size_t del, const void *src, size_t n) {
-    if (at > b->n) at = b->n;
-    if (del > b->n - at) del = b->n - at;
-    reserve(b, b->n - del + n);
-    memmove(b->p + at + n, b->p + at + del, b->n - at - del);
-    if (n) memcpy(b->p + at, src, n);
-    b->n = b->n - del + n;
-}
 static void frame(buf_t *b, char type, uint32_t id, const void *payload, size_t n) {
     unsigned char h[VOX_SERVE_HEADER] = {(unsigned char)type};
     for (int i = 0; i < 4; i++) {
         h[1 + i] = (unsigned char)(id >> (8 * i));
         h[5 + i] = (unsigned char)(n >> (8 * i));
     }
-    put(b, h, sizeof h);
-    put(b, payload, n);
+    fz_put(b, h, sizeof h);
+    fz_put(b, payload, n);
 }
 static void audio(buf_t *b, uint32_t id, size_t from, size_t bytes, rng_t *r) {
     const unsigned char *p = (const unsigned char *)(G.pcm + from);
     for (size_t off = 0; off < bytes;) {
-        size_t k = 1 + below(r, 5000);
+        size_t k = 1 + fz_below(r, 5000);
         if (k > bytes - off) k = bytes - off;
         frame(b, 'A', id, p + off, k);
         off += k;
@@ -168,51 +124,51 @@ static void mutate_frames(buf_t *b, rng_t *r) {
     static size_t at[4096];
     size_t n = frame_starts(b, at, 4096);
     if (n == 0) return;
-    size_t i = below(r, n), j = below(r, n);
+    size_t i = fz_below(r, n), j = fz_below(r, n);
     size_t end_i = i + 1 < n ? at[i + 1] : b->n;
     static const char TYPES[] = "OAFCZ\0a";
     static const char *JSON[] = {
         "{", "}",  "\"delay_ms\":",    "100",          "2400", "-80", "1e9", "true", "null", "\"x\"",
         ",", "[]", "\"ignore_eos\":1", "{\"bogus\":1}"};
-    switch (below(r, 7)) {
-    case 0: b->p[at[i]] = (unsigned char)TYPES[below(r, sizeof TYPES - 1)]; break;
+    switch (fz_below(r, 7)) {
+    case 0: b->p[at[i]] = (unsigned char)TYPES[fz_below(r, sizeof TYPES - 1)]; break;
     case 1: {
-        uint32_t id = (uint32_t)below(r, 4);
-        if (below(r, 4) == 0) id = 0xffffffffu;
+        uint32_t id = (uint32_t)fz_below(r, 4);
+        if (fz_below(r, 4) == 0) id = 0xffffffffu;
         memcpy(b->p + at[i] + 1, &id, 4);
         break;
     }
     case 2: {
-        uint32_t len = (uint32_t)(below(r, 3) == 0 ? (1u << 20) + below(r, 3) : below(r, 6000));
+        uint32_t len = (uint32_t)(fz_below(r, 3) == 0 ? (1u << 20) + fz_below(r, 3) : fz_below(r, 6000));
         memcpy(b->p + at[i] + 5, &len, 4);
         break;
     }
-    case 3: splice(b, at[i], end_i - at[i], NULL, 0); break; /* drop a frame */
+    case 3: fz_splice(b, at[i], end_i - at[i], NULL, 0); break; /* drop a frame */
     case 4: {
         buf_t t = {0};
-        put(&t, b->p + at[i], end_i - at[i]);
-        splice(b, at[j], 0, t.p, t.n);
+        fz_put(&t, b->p + at[i], end_i - at[i]);
+        fz_splice(b, at[j], 0, t.p, t.n);
         free(t.p);
         break;
     }
     case 5: { /* move frame i before frame j */
         buf_t t = {0};
-        put(&t, b->p + at[i], end_i - at[i]);
-        splice(b, at[i], end_i - at[i], NULL, 0);
-        splice(b, at[j] <= at[i] ? at[j] : at[j] - t.n, 0, t.p, t.n);
+        fz_put(&t, b->p + at[i], end_i - at[i]);
+        fz_splice(b, at[i], end_i - at[i], NULL, 0);
+        fz_splice(b, at[j] <= at[i] ? at[j] : at[j] - t.n, 0, t.p, t.n);
         free(t.p);
         break;
     }
     default: { /* new open frame with spliced option JSON */
         buf_t p = {0};
-        int k = 1 + (int)below(r, 4);
+        int k = 1 + (int)fz_below(r, 4);
         for (int q = 0; q < k; q++) {
-            const char *t = JSON[below(r, 14)];
-            put(&p, t, strlen(t));
+            const char *t = JSON[fz_below(r, 14)];
+            fz_put(&p, t, strlen(t));
         }
         buf_t f = {0};
-        frame(&f, 'O', (uint32_t)below(r, 4), p.p, p.n);
-        splice(b, at[i], 0, f.p, f.n);
+        frame(&f, 'O', (uint32_t)fz_below(r, 4), p.p, p.n);
+        fz_splice(b, at[i], 0, f.p, f.n);
         free(p.p);
         free(f.p);
     }
@@ -221,19 +177,19 @@ static void mutate_frames(buf_t *b, rng_t *r) {
 
 static void mutate_bytes(buf_t *b, rng_t *r) {
     static const unsigned char INTERESTING[] = {0, 1, 0x7f, 0x80, 0xff, 'O', 'A', 'F', 'C'};
-    size_t at = below(r, b->n + 1);
-    switch (below(r, 4)) {
+    size_t at = fz_below(r, b->n + 1);
+    switch (fz_below(r, 4)) {
     case 0:
-        if (b->n) b->p[below(r, b->n)] ^= (unsigned char)(1u << below(r, 8));
+        if (b->n) b->p[fz_below(r, b->n)] ^= (unsigned char)(1u << fz_below(r, 8));
         break;
     case 1:
-        if (b->n) b->p[below(r, b->n)] = INTERESTING[below(r, sizeof INTERESTING)];
+        if (b->n) b->p[fz_below(r, b->n)] = INTERESTING[fz_below(r, sizeof INTERESTING)];
         break;
     case 2: b->n = at; break;
     default: {
         unsigned char x[16];
-        for (int i = 0; i < 16; i++) x[i] = (unsigned char)next(r);
-        splice(b, at, 0, x, 1 + below(r, 16));
+        for (int i = 0; i < 16; i++) x[i] = (unsigned char)fz_next(r);
+        fz_splice(b, at, 0, x, 1 + fz_below(r, 16));
     }
     }
 }
@@ -241,11 +197,11 @@ static void mutate_bytes(buf_t *b, rng_t *r) {
 static void make_mutant(uint64_t seed, uint64_t iter, buf_t *out) {
     rng_t r = {seed * 0x100000001b3ull ^ (iter + 1) * 0x9e3779b97f4a7c15ull};
     out->n = 0;
-    const buf_t *s = &G.seeds[below(&r, N_SEEDS)];
-    put(out, s->p, s->n);
-    int k = 1 + (int)below(&r, 4);
+    const buf_t *s = &G.seeds[fz_below(&r, N_SEEDS)];
+    fz_put(out, s->p, s->n);
+    int k = 1 + (int)fz_below(&r, 4);
     for (int i = 0; i < k; i++) {
-        if (below(&r, 10) < 6)
+        if (fz_below(&r, 10) < 6)
             mutate_frames(out, &r);
         else
             mutate_bytes(out, &r);
@@ -264,7 +220,7 @@ static void *feed(void *arg) {
     feeder *f = arg;
     rng_t r = {f->salt};
     for (size_t off = 0; off < f->b->n;) {
-        size_t k = 1 + below(&r, 9000);
+        size_t k = 1 + fz_below(&r, 9000);
         if (k > f->b->n - off) k = f->b->n - off;
         ssize_t w = write(f->fd, f->b->p + off, k);
         if (w <= 0) break; /* the server stopped reading (framing error): EPIPE */
@@ -326,14 +282,14 @@ static int run_input(const buf_t *b, uint64_t salt, int verbose) {
         off += (size_t)k;
     }
     int fds[2];
-    if (pipe(fds)) die("pipe failed");
+    if (pipe(fds)) fz_die("pipe failed");
     feeder fd = {fds[1], b, salt};
     pthread_t th;
-    if (pthread_create(&th, NULL, feed, &fd)) die("pthread_create failed");
+    if (pthread_create(&th, NULL, feed, &fd)) fz_die("pthread_create failed");
     char *out = NULL;
     size_t n_out = 0;
     FILE *mem = open_memstream(&out, &n_out);
-    if (!mem) die("open_memstream failed");
+    if (!mem) fz_die("open_memstream failed");
     vox_serve_opts o = {480, 0, 1, 0.0};
     vox_error_t e = {0, ""};
     int rc = vox_serve_run(G.m, &o, fds[0], mem, &e);
@@ -359,11 +315,6 @@ static void on_signal(int sig) {
     raise(sig);
 }
 
-static void write_file(const char *path, const buf_t *b) {
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(b->p, 1, b->n, f) != b->n || fclose(f)) die("cannot write %s", path);
-}
-
 int main(int argc, char **argv) {
     uint64_t iterations = 200, seed = 1;
     const char *fixture = NULL, *replay = NULL;
@@ -385,11 +336,12 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--verbose"))
             verbose = 1;
         else
-            die("usage: %s --fixture DIR [--iterations N] [--seed S] [--work DIR] [--verbose] | --fixture DIR --replay "
+            fz_die(
+                "usage: %s --fixture DIR [--iterations N] [--seed S] [--work DIR] [--verbose] | --fixture DIR --replay "
                 "FILE",
                 argv[0]);
     }
-    if (!fixture) die("--fixture DIR is required (a model folder such as checks/fixtures/tiny-small-windows)");
+    if (!fixture) fz_die("--fixture DIR is required (a model folder such as checks/fixtures/tiny-small-windows)");
     signal(SIGPIPE, SIG_IGN);
     signal(SIGALRM, on_signal);
     signal(SIGABRT, on_signal);
@@ -402,8 +354,8 @@ int main(int argc, char **argv) {
     snprintf(wav, sizeof wav, "%s/test_speech.wav", fixture);
     if (vox_backend_create(&bo, &be, &e) || vox_model_load(fixture, be, &G.m, &e) ||
         vox_audio_load_file(wav, &x, &nx, &e))
-        die("%s", e.msg);
-    if (nx < CUT_SAMPLES) die("%s is shorter than %d samples", wav, CUT_SAMPLES);
+        fz_die("%s", e.msg);
+    if (nx < CUT_SAMPLES) fz_die("%s is shorter than %d samples", wav, CUT_SAMPLES);
     G.pcm = malloc(CUT_SAMPLES * sizeof *G.pcm);
     for (size_t i = 0; i < CUT_SAMPLES; i++) G.pcm[i] = (int16_t)(x[i] * 32767.0f);
     free(x);
@@ -413,14 +365,10 @@ int main(int argc, char **argv) {
     int failures = 0;
     if (replay) {
         buf_t b = {0};
-        FILE *f = fopen(replay, "rb");
-        if (!f) die("cannot open %s", replay);
-        unsigned char chunk[65536];
-        size_t k;
-        while ((k = fread(chunk, 1, sizeof chunk, f)) > 0) put(&b, chunk, k);
-        fclose(f);
+        if (fz_read_file(replay, &b)) fz_die("cannot open %s", replay);
         failures = run_input(&b, 1, 1);
         printf("fuzz_serve: replay %s: %s\n", replay, failures ? G.problem : "contract kept");
+        free(b.p);
     } else {
         double t0 = vox_now_ms();
         buf_t m = {0};
@@ -431,7 +379,7 @@ int main(int argc, char **argv) {
                      (unsigned long long)it, (unsigned long long)seed, G.work);
             char path[2300];
             snprintf(path, sizeof path, "%s/current", G.work);
-            write_file(path, &m);
+            fz_write_file(path, &m);
             alarm(TIMEOUT_S);
             int failed = run_input(&m, seed ^ it, verbose);
             alarm(0);
@@ -439,7 +387,7 @@ int main(int argc, char **argv) {
             failures++;
             snprintf(path, sizeof path, "%s/failure-seed%llu-iter%llu", G.work, (unsigned long long)seed,
                      (unsigned long long)it);
-            write_file(path, &m);
+            fz_write_file(path, &m);
             fprintf(stderr,
                     "fuzz_serve: FAIL iteration %llu (--seed %llu): %s\nfuzz_serve: input kept at %s; reproduce: %s "
                     "--fixture %s --replay %s\n",

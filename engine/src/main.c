@@ -36,12 +36,14 @@ typedef struct {
     unsigned long long seed;
     double pad_rate;           /* --synthetic-pad-rate; negative = off */
     long long position_offset; /* test-only: added to every RoPE position */
+    int tensors;               /* --tensors: print the expected tensor table */
 } cli_opts;
 
 static const char *USAGE =
     "usage: voxtral -d MODEL_DIR (-i AUDIO.wav | --stdin) [options]\n"
     "       voxtral -d MODEL_DIR --serve [--delay-ms N] [--backend KIND] [--threads N] [--ignore-eos]\n"
     "       voxtral --info [-d MODEL_DIR]\n"
+    "       voxtral --tensors [-d MODEL_DIR | --synthetic-size full|tiny]\n"
     "       voxtral --write-synthetic DIR [--synthetic-size full|tiny] [--seed N] [--synthetic-pad-rate R]\n"
     "       voxtral --bench-copy [MB] [--backend KIND]\n"
     "\n"
@@ -64,7 +66,8 @@ static const char *USAGE =
     "  --spec-guess ID     (tests) the token guessed for speculated rows instead of STREAMING_PAD\n"
     "  --debug             log backend, device and timings to stderr\n"
     "  --position-offset N test only: run as if the stream had run N positions (RoPE), 0..10^12\n"
-    "  --info              print the engine's build and CUDA facts as JSON (no model needed)\n"
+    "  --tensors           the tensors a checkpoint must hold (name, shape, dtype) as JSON, from -d's\n"
+    "                      params.json only, else from --synthetic-size's shapes (default full)\n"
     "  --info              print the engine's build and CUDA facts as JSON (no model needed); with -d\n"
     "                      also the model's facts from params.json (decoder_bytes_per_step)\n"
     "  --synthetic-pad-rate R  with --write-synthetic: [STREAMING_PAD] wins about a fraction R of the\n"
@@ -115,6 +118,8 @@ static int parse_args(int argc, char **argv, cli_opts *o, vox_error_t *err) {
             o->help = 1;
         else if (FLAG("--info"))
             o->info = 1;
+        else if (FLAG("--tensors"))
+            o->tensors = 1;
         else if (FLAG("--bench-copy")) {
             o->bench_copy_mb = 1024;
             const char *v = val ? val : (i + 1 < argc && argv[i + 1][0] != '-' ? argv[++i] : NULL);
@@ -194,7 +199,7 @@ static int parse_args(int argc, char **argv, cli_opts *o, vox_error_t *err) {
     if (o->pad_rate >= 0 && !o->synth_dir)
         return vox_fail(err, VOX_EUSAGE,
                         "--synthetic-pad-rate shapes a synthetic model. Use it with --write-synthetic DIR");
-    if (o->help || o->info || o->synth_dir) return 0;
+    if (o->help || o->info || o->tensors || o->synth_dir) return 0;
     if (strcmp(o->backend, "auto") && strcmp(o->backend, "cpu") && strcmp(o->backend, "cuda"))
         return vox_fail(err, VOX_EUSAGE, "unknown backend '%s'. Use --backend auto, cpu or cuda", o->backend);
     if (o->bench_copy_mb) return 0;
@@ -249,6 +254,14 @@ static int print_info(const cli_opts *o, vox_error_t *err) {
     if (model[0]) printf(",\"model\":%s", model);
     printf("}\n");
     return 0;
+}
+
+/* --tensors: the engine's one tensor table (weights.c) for -d DIR's params.json (nothing else is read),
+ * else for a --synthetic-size (default full: the real model's shapes). */
+static int print_tensors(const cli_opts *o, vox_error_t *err) {
+    vox_params_t p;
+    TRY(o->model_dir ? vox_params_load(o->model_dir, &p, err) : vox_synth_params(o->synth_size, &p, err));
+    return vox_weights_spec_write_json(stdout, &p, err);
 }
 
 /* ---------------- transcription ---------------- */
@@ -669,6 +682,8 @@ int main(int argc, char **argv) {
         }
         if (o.info)
             rc = print_info(&o, &err);
+        else if (o.tensors)
+            rc = print_tensors(&o, &err);
         else if (o.synth_dir) {
             if (strcmp(o.synth_size, "full") && strcmp(o.synth_size, "tiny"))
                 rc = vox_fail(&err, VOX_EUSAGE, "unknown --synthetic-size '%s'. Use full or tiny", o.synth_size);

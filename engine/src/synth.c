@@ -244,19 +244,33 @@ static int commit(const char *dir, const char *name, vox_error_t *err) {
     return 0;
 }
 
-static FILE *open_tmp(const char *dir, const char *name, char *path, size_t cap, vox_error_t *err) {
-    snprintf(path, cap, "%s/%s.tmp", dir, name);
-    FILE *f = fopen(path, "wb");
-    if (!f) write_fail(path, err);
-    return f;
+/* A file written as DIR/NAME.tmp and moved to DIR/NAME by tmp_commit once complete. */
+typedef struct {
+    FILE *f;
+    const char *dir, *name;
+    char path[4200]; /* DIR/NAME.tmp */
+} tmp_file;
+
+static int tmp_open(tmp_file *t, const char *dir, const char *name, vox_error_t *err) {
+    t->dir = dir;
+    t->name = name;
+    snprintf(t->path, sizeof t->path, "%s/%s.tmp", dir, name);
+    t->f = fopen(t->path, "wb");
+    return t->f ? 0 : write_fail(t->path, err);
+}
+
+/* Closes the file (a write or close error names it) and moves it into place. */
+static int tmp_commit(tmp_file *t, vox_error_t *err) {
+    if (ferror(t->f) | fclose(t->f)) return write_fail(t->path, err);
+    return commit(t->dir, t->name, err);
 }
 
 /* ---- params.json ---- */
 
 static int write_params(const char *dir, const vox_params_t *p, vox_error_t *err) {
-    char path[4200];
-    FILE *f = open_tmp(dir, "params.json", path, sizeof path, err);
-    if (!f) return VOX_EMODEL;
+    tmp_file t;
+    if (tmp_open(&t, dir, "params.json", err)) return VOX_EMODEL;
+    FILE *f = t.f;
     fprintf(f,
             "{\n  \"dim\": %d,\n  \"n_layers\": %d,\n  \"head_dim\": %d,\n  \"hidden_dim\": %d,\n  \"n_heads\": %d,\n"
             "  \"n_kv_heads\": %d,\n  \"rope_theta\": %.1f,\n  \"norm_eps\": %g,\n  \"vocab_size\": %d,\n"
@@ -277,8 +291,7 @@ static int write_params(const char *dir, const vox_params_t *p, vox_error_t *err
             p->sampling_rate, p->frame_rate, p->n_mels, p->hop_length, p->window_size, p->global_log_mel_max,
             p->enc_dim, p->enc_n_layers, p->enc_head_dim, p->enc_hidden_dim, p->enc_n_heads, p->enc_n_kv_heads,
             p->enc_rope_theta, p->enc_norm_eps, p->enc_sliding_window, p->downsample_factor);
-    if (ferror(f) | fclose(f)) return write_fail(path, err);
-    return commit(dir, "params.json", err);
+    return tmp_commit(&t, err);
 }
 
 /* ---- tekken.json ---- */
@@ -299,9 +312,10 @@ static void base64(const unsigned char *in, size_t n, char *out) {
 /* 1000 control tokens (<unk> <s> </s> at 0..2, [STREAMING_PAD] at 32), then 256 single bytes,
  * then pseudo-random 2–4 letter pieces (a leading space on about a third), enough for vocab_size. */
 static int write_tekken(const char *dir, const vox_params_t *p, uint64_t seed, vox_error_t *err) {
-    char path[4200], b64[16];
-    FILE *f = open_tmp(dir, "tekken.json", path, sizeof path, err);
-    if (!f) return VOX_EMODEL;
+    char b64[16];
+    tmp_file t;
+    if (tmp_open(&t, dir, "tekken.json", err)) return VOX_EMODEL;
+    FILE *f = t.f;
     const int n_special = 1000, n_vocab = p->vocab_size - n_special;
     fprintf(f,
             "{\"config\": {\"pattern\": \"synthetic\", \"num_vocab_tokens\": %d, \"default_vocab_size\": %d, "
@@ -339,8 +353,7 @@ static int write_tekken(const char *dir, const vox_params_t *p, uint64_t seed, v
         fputs(i + 1 < n_special ? ",\n" : "\n", f);
     }
     fputs("]}\n", f);
-    if (ferror(f) | fclose(f)) return write_fail(path, err);
-    return commit(dir, "tekken.json", err);
+    return tmp_commit(&t, err);
 }
 
 /* ---- consolidated.safetensors ---- */
@@ -394,12 +407,13 @@ static int write_weights(const char *dir, const vox_params_t *p, uint64_t seed, 
     size_t hlen = 0;
     char *hdr = make_header(spec, n, &hlen);
     uint16_t *buf = malloc(CHUNK * sizeof *buf);
-    char path[4200];
-    FILE *f = (hdr && buf) ? open_tmp(dir, "consolidated.safetensors", path, sizeof path, err) : NULL;
-    int rc = f ? 0 : (hdr && buf) ? VOX_EMODEL : vox_fail(err, VOX_ENOMEM, "out of memory writing the synthetic model");
+    tmp_file t = {NULL};
+    int rc = !(hdr && buf) ? vox_fail(err, VOX_ENOMEM, "out of memory writing the synthetic model")
+                           : tmp_open(&t, dir, "consolidated.safetensors", err);
+    FILE *f = t.f;
     unsigned char len8[8];
     for (int i = 0; i < 8; i++) len8[i] = (unsigned char)((uint64_t)hlen >> (8 * i));
-    if (!rc && (fwrite(len8, 1, 8, f) != 8 || fwrite(hdr, 1, hlen, f) != hlen)) rc = write_fail(path, err);
+    if (!rc && (fwrite(len8, 1, 8, f) != 8 || fwrite(hdr, 1, hlen, f) != hlen)) rc = write_fail(t.path, err);
     int last_pct = -1;
     for (int i = 0; i < n && !rc; i++) {
         rng_t r;
@@ -410,7 +424,7 @@ static int write_weights(const char *dir, const vox_params_t *p, uint64_t seed, 
             size_t m = left < CHUNK ? (size_t)left : CHUNK;
             for (size_t j = 0; j < m; j++) buf[j] = vox_f32_to_bf16(is_const ? scale : scale * rng_normal(&r));
             pad_apply(pad, &spec[i], numel(&spec[i]) - left, buf, m);
-            if (fwrite(buf, 2, m, f) != m) rc = write_fail(path, err);
+            if (fwrite(buf, 2, m, f) != m) rc = write_fail(t.path, err);
             left -= m;
             done += m * 2;
             int pct = (int)(done * 100 / total);
@@ -421,7 +435,7 @@ static int write_weights(const char *dir, const vox_params_t *p, uint64_t seed, 
             }
         }
     }
-    if (f && (fclose(f) != 0) && !rc) rc = write_fail(path, err);
+    if (f && (fclose(f) != 0) && !rc) rc = write_fail(t.path, err);
     if (!rc) rc = commit(dir, "consolidated.safetensors", err);
     free(buf);
     free(hdr);
@@ -431,16 +445,14 @@ static int write_weights(const char *dir, const vox_params_t *p, uint64_t seed, 
 
 /* DIR/synthetic-pad.json: the plan, so a run's measured rate can be read beside it. */
 static int write_pad_plan(const char *dir, const pad_plan_t *pl, vox_error_t *err) {
-    char path[4200];
-    FILE *f = open_tmp(dir, "synthetic-pad.json", path, sizeof path, err);
-    if (!f) return VOX_EMODEL;
-    fprintf(f,
+    tmp_file t;
+    if (tmp_open(&t, dir, "synthetic-pad.json", err)) return VOX_EMODEL;
+    fprintf(t.f,
             "{\"pad_rate\": %g, \"pad_id\": %d, \"column\": 0, \"constant\": %g, \"pad_extra\": %g, "
             "\"final_norm_at_column\": %g, \"assumed_xhat\": %g, \"assumed_xhat_sd\": %g, "
             "\"logit_spread\": %.4f, \"advantage_per_xhat\": %.4f}\n",
             pl->rate, PAD_ID, pl->c, pl->d, pl->g, pl->mu, pl->mu_sd, pl->s, pl->k);
-    if (ferror(f) | fclose(f)) return write_fail(path, err);
-    return commit(dir, "synthetic-pad.json", err);
+    return tmp_commit(&t, err);
 }
 
 int vox_synth_params(const char *size, vox_params_t *p, vox_error_t *err) {

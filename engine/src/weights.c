@@ -331,6 +331,21 @@ int vox_weights_decoder_bytes_per_step(const vox_params_t *p, int64_t *bytes, vo
     return 0;
 }
 
+int vox_weights_spec_write_json(FILE *f, const vox_params_t *p, vox_error_t *err) {
+    vox_tensor_spec_t *spec;
+    int n = vox_weights_spec(p, NULL, NULL, &spec, err);
+    if (n < 0) return n;
+    fputs("{\"tensors\":[", f);
+    for (int i = 0; i < n; i++) { /* names come from the format strings above: nothing to escape */
+        fprintf(f, "%s{\"name\":\"%s\",\"shape\":[", i ? "," : "", spec[i].name);
+        for (int k = 0; k < spec[i].ndim; k++) fprintf(f, "%s%lld", k ? "," : "", (long long)spec[i].shape[k]);
+        fprintf(f, "],\"dtype\":\"%s\"}", VOX_CHECKPOINT_DTYPE);
+    }
+    fputs("]}\n", f);
+    free(spec);
+    return 0;
+}
+
 static void shape_str(char *buf, size_t cap, int ndim, const int64_t *shape) {
     size_t n = (size_t)snprintf(buf, cap, "[");
     for (int i = 0; i < ndim && n < cap; i++)

@@ -10,6 +10,7 @@
 #define VOX_WEIGHTS_H
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "vox.h"
 #include "params.h"
 
@@ -100,6 +101,16 @@ typedef struct {
  * (model.h; m->enc and m->dec allocated) for the backend slots. */
 int vox_weights_spec(const vox_params_t *p, vox_weights_t *w, struct vox_model *m, vox_tensor_spec_t **out,
                      vox_error_t *err);
+
+/* The dtype every tensor of the released checkpoint has (synth.c writes BF16 too); the loader also
+ * accepts F16 / F32, which the backends convert at upload. */
+#define VOX_CHECKPOINT_DTYPE "BF16"
+
+/* `voxtral --tensors`: vox_weights_spec's list as one JSON line on f,
+ * {"tensors":[{"name","shape":[...],"dtype":VOX_CHECKPOINT_DTYPE}, ...]}, in the table's order. The
+ * toolkit reads it (lib/tensors.ts: the doctor's model check, vox-bench's weight bytes), so the
+ * expected tensors are written down once, here. 0 or a vox_err. */
+int vox_weights_spec_write_json(FILE *f, const vox_params_t *p, vox_error_t *err);
 
 /* Bytes the decoder reads from memory per step, in BF16: each layer's linear weights (wq, wk, wv, wo,
  * w1, w2, w3) and norms, the final norm and the LM head (the tied token embeddings); the ada-norm

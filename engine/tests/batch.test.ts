@@ -11,7 +11,7 @@
 // with interleaved frames give their solo tokens, and --debug reports forwards shared by >= 2 streams.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -19,6 +19,7 @@ import { audioFrames, encodeFrame, openFrame } from "../../toolkit/src/commands/
 import { parseEngineJson, runEngine } from "../../toolkit/src/lib/engine.js";
 import { engineBinary, fixturesDir, packageRoot } from "../../toolkit/src/lib/paths.js";
 import { wavHeader } from "../../toolkit/src/lib/wav.js";
+import { fixtureNames, pcm16 } from "./golden.js";
 
 interface StreamSpec {
   wav: string;
@@ -43,11 +44,7 @@ interface Counts {
 }
 
 const root = fixturesDir();
-const names = existsSync(root)
-  ? readdirSync(root)
-      .filter((n) => existsSync(join(root, n, "fixture.json")))
-      .sort()
-  : [];
+const names = fixtureNames(root);
 const harness = join(packageRoot(), "engine", "build", "batch_streams");
 const tmp = mkdtempSync(join(tmpdir(), "vox-batch-"));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -64,28 +61,6 @@ const SPECS: StreamSpec[] = [
   { wav: JFK, off: 100000, len: -1, delay: 1200, start: 4, chunk: 8192 },
   { wav: SPEECH, off: 20000, len: -1, delay: 400, start: 12, chunk: 1999 },
 ];
-
-/** The PCM16 samples of a 16 kHz mono PCM16 WAV (the fixtures' format). */
-function pcm16(path: string): Buffer {
-  const wav = readFileSync(path);
-  let off = 12;
-  while (off + 8 <= wav.length) {
-    const id = wav.toString("latin1", off, off + 4);
-    const size = wav.readUInt32LE(off + 4);
-    if (id === "fmt ") {
-      assert.ok(
-        wav.readUInt16LE(off + 8) === 1 &&
-          wav.readUInt16LE(off + 10) === 1 &&
-          wav.readUInt32LE(off + 12) === 16000 &&
-          wav.readUInt16LE(off + 22) === 16,
-        `${path}: not PCM16 mono 16 kHz`,
-      );
-    }
-    if (id === "data") return wav.subarray(off + 8, off + 8 + size);
-    off += 8 + size + (size & 1);
-  }
-  throw new Error(`${path}: no data chunk`);
-}
 
 function wavOf(data: Buffer): Buffer {
   const h = wavHeader(data.length);

@@ -4,7 +4,7 @@
 //   maxRelErr and normRelErr; logits row by row); greedy tokens identical (and the --json tokens equal the
 //   dumped ones). A model with a wrong RMSNorm epsilon must fail those limits while its tokens still match.
 import assert from "node:assert/strict";
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -13,6 +13,7 @@ import { maxRelErr, normRelErr } from "../../toolkit/src/lib/logits.js";
 import { readNpyF32, type NpyArray } from "../../toolkit/src/lib/npy.js";
 import { fixturesDir } from "../../toolkit/src/lib/paths.js";
 import { TOLERANCES } from "../../toolkit/src/lib/tolerance.js";
+import { type FixtureJson, fixtureNames, fixtureRunArgs, readFixture } from "./golden.js";
 
 const LIMITS = TOLERANCES.golden.cpu.limits;
 type Metric = "maxAbs" | "maxRelErr" | "normRelErr";
@@ -23,11 +24,6 @@ const FILES: ReadonlyArray<[string, ArrayName]> = [
   ["logits", "logits"],
 ];
 
-interface FixtureJson {
-  name: string;
-  audio: string;
-  delay_ms: number;
-}
 interface EngineJson {
   text: string;
   tokens: number[];
@@ -105,27 +101,11 @@ function overLimits(name: ArrayName, file: string, dump: string, golden: string)
 }
 
 async function runDump(dir: string, fx: FixtureJson, dump: string) {
-  return runEngine([
-    "-d",
-    dir,
-    "-i",
-    join(dir, fx.audio),
-    "--delay-ms",
-    String(fx.delay_ms),
-    "--backend",
-    "cpu",
-    "--json",
-    "--dump",
-    dump,
-  ]);
+  return runEngine([...fixtureRunArgs(dir, fx), "--dump", dump]);
 }
 
 const root = fixturesDir();
-const names = existsSync(root)
-  ? readdirSync(root)
-      .filter((n) => existsSync(join(root, n, "fixture.json")))
-      .sort()
-  : [];
+const names = fixtureNames(root);
 const tmp = mkdtempSync(join(tmpdir(), "vox-fixtures-"));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -136,7 +116,7 @@ test("at least three golden fixtures are present", () => {
 for (const name of names) {
   describe(`fixture ${name}`, () => {
     const dir = join(root, name);
-    const fx = JSON.parse(readFileSync(join(dir, "fixture.json"), "utf8")) as FixtureJson;
+    const fx = readFixture(dir);
     const dump = join(tmp, name);
     let out: EngineJson;
 
@@ -181,7 +161,7 @@ test("a wrong RMSNorm epsilon fails the embeddings and logits limits (tokens alo
   params.norm_eps *= 2;
   params.multimodal.whisper_model_args.encoder_args.norm_eps *= 2;
   writeFileSync(join(dir, "params.json"), JSON.stringify(params));
-  const fx = JSON.parse(readFileSync(join(dir, "fixture.json"), "utf8")) as FixtureJson;
+  const fx = readFixture(dir);
   const dump = join(tmp, "wrong-eps-dump");
   const r = await runDump(dir, fx, dump);
   assert.equal(r.failure, null, `${r.command}\n${r.stderr}`);

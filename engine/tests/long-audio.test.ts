@@ -5,13 +5,14 @@
 // the read buffer's doublings, which fails the 8 MB limit) so that `npm test` stays short on 2 cores;
 // engine/README.md has the same measurement on an hour (LONG_S = 3600: 19.0 MB).
 import assert from "node:assert/strict";
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { parseEngineJson, runEngine } from "../../toolkit/src/lib/engine.js";
 import { fixturesDir } from "../../toolkit/src/lib/paths.js";
 import { wavHeader } from "../../toolkit/src/lib/wav.js";
+import { pcm16 } from "./golden.js";
 
 const LONG_S = 600;
 const SHORT_S = 60;
@@ -20,17 +21,6 @@ const GROWTH_MB_MAX = 8;
 const dir = join(fixturesDir(), "tiny-delay");
 const work = mkdtempSync(join(tmpdir(), "vox-long-audio-"));
 after(() => rmSync(work, { recursive: true, force: true }));
-
-/** The PCM16 payload of the fixture's WAV (16 kHz mono). */
-function pcm16(wav: Buffer): Buffer {
-  let off = 12;
-  while (off + 8 <= wav.length) {
-    const size = wav.readUInt32LE(off + 4);
-    if (wav.toString("latin1", off, off + 4) === "data") return wav.subarray(off + 8, off + 8 + size);
-    off += 8 + size + (size & 1);
-  }
-  throw new Error("no data chunk");
-}
 
 /** A 16 kHz mono PCM16 WAV of `seconds`, the speech repeated; written piece by piece. */
 function writeLongWav(path: string, seconds: number, speech: Buffer): void {
@@ -50,7 +40,7 @@ interface Out {
 }
 
 test(`${LONG_S / 60} minutes of audio through -i: peak RSS bounded, not growing with the file`, async () => {
-  const speech = pcm16(readFileSync(join(dir, "jfk.wav")));
+  const speech = pcm16(join(dir, "jfk.wav"));
   const args = ["-d", dir, "--delay-ms", "960", "--backend", "cpu", "--threads", "1", "--json"];
   const shortFile = join(work, "short.wav");
   writeLongWav(shortFile, SHORT_S, speech);

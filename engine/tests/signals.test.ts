@@ -14,22 +14,13 @@ import { spawn } from "node:child_process";
 import { parseEngineJson, runEngine, startEngine } from "../../toolkit/src/lib/engine.js";
 import { engineBinary, fixturesDir } from "../../toolkit/src/lib/paths.js";
 import { wavHeader } from "../../toolkit/src/lib/wav.js";
+import { pcm16 } from "./golden.js";
 
 const dir = join(fixturesDir(), "tiny-delay"); // 11 s of speech, 960 ms delay
 const base = ["-d", dir, "--delay-ms", "960", "--backend", "cpu"];
 const SECOND = 16000 * 2; // bytes of raw s16le per second
 
-/** The PCM16 payload of the fixture's WAV (16 kHz mono). */
-function pcm16(wav: Buffer): Buffer {
-  let off = 12;
-  while (off + 8 <= wav.length) {
-    const size = wav.readUInt32LE(off + 4);
-    if (wav.toString("latin1", off, off + 4) === "data") return wav.subarray(off + 8, off + 8 + size);
-    off += 8 + size + (size & 1);
-  }
-  throw new Error("no data chunk");
-}
-const raw = pcm16(readFileSync(join(dir, "jfk.wav")));
+const raw = pcm16(join(dir, "jfk.wav"));
 const work = mkdtempSync(join(tmpdir(), "vox-signals-"));
 after(() => rmSync(work, { recursive: true, force: true }));
 

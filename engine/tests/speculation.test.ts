@@ -7,13 +7,14 @@
 // --dump writing exactly one logits row per decided position. The --json "speculation" counts must
 // add up, and the KV rings hold whole 256-position blocks up to their capacity ("kv_mb").
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { parseEngineJson, runEngine } from "../../toolkit/src/lib/engine.js";
 import { readNpyF32 } from "../../toolkit/src/lib/npy.js";
 import { fixturesDir } from "../../toolkit/src/lib/paths.js";
+import { fixtureNames, fixtureRunArgs, readFixture } from "./golden.js";
 
 interface Spec {
   k: number;
@@ -39,29 +40,15 @@ interface Params {
 }
 
 const root = fixturesDir();
-const names = existsSync(root)
-  ? readdirSync(root)
-      .filter((n) => existsSync(join(root, n, "fixture.json")))
-      .sort()
-  : [];
+const names = fixtureNames(root);
 const tmp = mkdtempSync(join(tmpdir(), "vox-spec-"));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 for (const name of names) {
   describe(`speculation on ${name}`, () => {
     const dir = join(root, name);
-    const fx = JSON.parse(readFileSync(join(dir, "fixture.json"), "utf8")) as { audio: string; delay_ms: number };
-    const base = [
-      "-d",
-      dir,
-      "-i",
-      join(dir, fx.audio),
-      "--delay-ms",
-      String(fx.delay_ms),
-      "--backend",
-      "cpu",
-      "--json",
-    ];
+    const fx = readFixture(dir);
+    const base = fixtureRunArgs(dir, fx);
     let ref: Out;
     let refLogits: Buffer;
 
@@ -143,7 +130,7 @@ for (const name of names) {
 
 test("bad speculation options are usage errors (exit 2)", async () => {
   const dir = join(root, names[0]!);
-  const fx = JSON.parse(readFileSync(join(dir, "fixture.json"), "utf8")) as { audio: string };
+  const fx = readFixture(dir);
   const r1 = await runEngine(["-d", dir, "-i", join(dir, fx.audio), "--backend", "cpu", "--speculate", "17"]);
   assert.equal(r1.exitCode, 2);
   assert.match(

@@ -16,6 +16,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { parseEngineJson, runEngine, startEngine } from "../../toolkit/src/lib/engine.js";
 import { fixturesDir } from "../../toolkit/src/lib/paths.js";
 import { wavHeader } from "../../toolkit/src/lib/wav.js";
+import { pcm16 } from "./golden.js";
 
 const FIXTURE = "tiny-delay"; // 11 s of speech (jfk.wav, 16 kHz mono PCM16), 960 ms delay
 const dir = join(fixturesDir(), FIXTURE);
@@ -27,30 +28,6 @@ interface EngineJson {
   tokens: number[];
   n_audio: number;
   text: string;
-}
-
-/** The PCM16 payload of a 16 kHz mono WAV (the fixture's format). */
-function pcm16(wav: Buffer): Buffer {
-  assert.equal(wav.toString("latin1", 0, 4), "RIFF");
-  let off = 12;
-  let fmtOk = false;
-  while (off + 8 <= wav.length) {
-    const id = wav.toString("latin1", off, off + 4);
-    const size = wav.readUInt32LE(off + 4);
-    if (id === "fmt ") {
-      fmtOk =
-        wav.readUInt16LE(off + 8) === 1 &&
-        wav.readUInt16LE(off + 10) === 1 &&
-        wav.readUInt32LE(off + 12) === 16000 &&
-        wav.readUInt16LE(off + 22) === 16;
-    }
-    if (id === "data") {
-      assert.ok(fmtOk, "fixture WAV must be PCM16 mono 16 kHz");
-      return wav.subarray(off + 8, off + 8 + size);
-    }
-    off += 8 + size + (size & 1);
-  }
-  throw new Error("no data chunk");
 }
 
 /** A PCM16 WAV file. */
@@ -87,8 +64,7 @@ function upsampleStereo(pcm: Buffer): Int16Array {
   return out;
 }
 
-const wav = readFileSync(wavPath);
-const raw = pcm16(wav);
+const raw = pcm16(wavPath);
 let offline: EngineJson;
 
 test("offline reference run (-i FILE)", async () => {

@@ -1,7 +1,7 @@
 // The one module that starts the engine binary. Nothing here throws on a failing engine: every run
 // returns a flat result whose `failure` says in words what went wrong (exit code meaning, signal,
 // timeout, or the binary not starting), next to the raw stdout/stderr.
-import { execa, type ResultPromise } from "execa";
+import { execa, execaSync, type ResultPromise } from "execa";
 import { constants as osConstants } from "node:os";
 import type { Readable } from "node:stream";
 import { engineBinary } from "./paths.js";
@@ -162,7 +162,22 @@ async function finish(
   args: readonly string[],
   timeoutMs: number,
 ): Promise<EngineResult> {
-  const r = await proc;
+  return toResult(await proc, binary, args, timeoutMs);
+}
+
+/** What toResult reads of a finished execa run (async or sync). */
+interface Finished {
+  stdout?: unknown;
+  stderr?: unknown;
+  failed: boolean;
+  exitCode?: number;
+  signal?: string;
+  timedOut: boolean;
+  shortMessage?: string;
+  durationMs: number;
+}
+
+function toResult(r: Finished, binary: string, args: readonly string[], timeoutMs: number): EngineResult {
   const stdout = typeof r.stdout === "string" ? r.stdout : "";
   const stderr = typeof r.stderr === "string" ? r.stderr : "";
   // execa sets `code` (ENOENT, EACCES, ...) when the process could not be spawned at all.
@@ -190,6 +205,25 @@ async function finish(
 export async function runEngine(args: readonly string[], opts: EngineOptions = {}): Promise<EngineResult> {
   const { proc, binary, timeoutMs } = spawn(args, opts);
   return finish(proc, binary, args, timeoutMs);
+}
+
+/** runEngine for a quick query with no input (`--tensors`) where the caller is synchronous (the doctor's
+ *  model facts). Same result; blocks until the engine exits. */
+export function runEngineSync(
+  args: readonly string[],
+  opts: { binary?: string; timeoutMs?: number } = {},
+): EngineResult {
+  const binary = opts.binary ?? engineBinary();
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const r = execaSync(binary, [...args], {
+    reject: false,
+    timeout: timeoutMs,
+    stdin: "ignore",
+    encoding: "utf8",
+    stripFinalNewline: false,
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  return toResult(r, binary, args, timeoutMs);
 }
 
 /** Starts the engine and hands back the live process (to read stdout as it streams, or write stdin)

@@ -1,5 +1,5 @@
-// What params.json implies: the hyper-parameters (Mistral layout, MODEL.md), every tensor name and
-// shape consolidated.safetensors must hold, and the memory the model needs on the GPU.
+// What params.json implies: the hyper-parameters (Mistral layout, MODEL.md) and the memory the model
+// needs on the GPU. The tensors consolidated.safetensors must hold come from the engine (lib/tensors.ts).
 
 export interface ModelParams {
   dim: number;
@@ -21,10 +21,10 @@ export interface ModelParams {
   downsample: number;
 }
 
-/** The real Voxtral Realtime 4B (MODEL.md), used when no params.json is given. */
 /** The three files of a model folder, as downloaded. */
 export const MODEL_FILES = ["params.json", "consolidated.safetensors", "tekken.json"] as const;
 
+/** The real Voxtral Realtime 4B (MODEL.md), used when no params.json is given. */
 export const REAL_MODEL: ModelParams = {
   dim: 3072,
   nLayers: 26,
@@ -94,64 +94,6 @@ export function parseParams(text: string): ModelParams {
     nMels: int(audio, "num_mel_bins", "audio_encoding_args."),
     downsample: int(down, "downsample_factor", "downsample_args."),
   };
-}
-
-/** Every tensor the engine loads, with its shape (linear weights are [out, in]). 711 for the real model. */
-export function expectedTensors(p: ModelParams): Map<string, number[]> {
-  const t = new Map<string, number[]>();
-  const E = "mm_streams_embeddings.embedding_module.";
-  const W = `${E}whisper_encoder.`;
-  t.set(`${E}tok_embeddings.weight`, [p.vocabSize, p.dim]);
-  t.set(`${W}conv_layers.0.conv.weight`, [p.encDim, p.nMels, 3]);
-  t.set(`${W}conv_layers.0.conv.bias`, [p.encDim]);
-  t.set(`${W}conv_layers.1.conv.weight`, [p.encDim, p.encDim, 3]);
-  t.set(`${W}conv_layers.1.conv.bias`, [p.encDim]);
-  const eq = p.encHeads * p.encHeadDim;
-  const ekv = p.encKvHeads * p.encHeadDim;
-  for (let i = 0; i < p.encLayers; i++) {
-    const L = `${W}transformer.layers.${i}.`;
-    t.set(`${L}attention.wq.weight`, [eq, p.encDim]);
-    t.set(`${L}attention.wq.bias`, [eq]);
-    t.set(`${L}attention.wk.weight`, [ekv, p.encDim]);
-    t.set(`${L}attention.wv.weight`, [ekv, p.encDim]);
-    t.set(`${L}attention.wv.bias`, [ekv]);
-    t.set(`${L}attention.wo.weight`, [p.encDim, eq]);
-    t.set(`${L}attention.wo.bias`, [p.encDim]);
-    t.set(`${L}attention_norm.weight`, [p.encDim]);
-    t.set(`${L}feed_forward.w1.weight`, [p.encHiddenDim, p.encDim]);
-    t.set(`${L}feed_forward.w2.weight`, [p.encDim, p.encHiddenDim]);
-    t.set(`${L}feed_forward.w2.bias`, [p.encDim]);
-    t.set(`${L}feed_forward.w3.weight`, [p.encHiddenDim, p.encDim]);
-    t.set(`${L}ffn_norm.weight`, [p.encDim]);
-  }
-  t.set(`${W}transformer.norm.weight`, [p.encDim]);
-  t.set(`${E}audio_language_projection.0.weight`, [p.dim, p.downsample * p.encDim]);
-  t.set(`${E}audio_language_projection.2.weight`, [p.dim, p.dim]);
-  const q = p.nHeads * p.headDim;
-  const kv = p.nKvHeads * p.headDim;
-  for (let i = 0; i < p.nLayers; i++) {
-    const L = `layers.${i}.`;
-    t.set(`${L}attention_norm.weight`, [p.dim]);
-    t.set(`${L}attention.wq.weight`, [q, p.dim]);
-    t.set(`${L}attention.wk.weight`, [kv, p.dim]);
-    t.set(`${L}attention.wv.weight`, [kv, p.dim]);
-    t.set(`${L}attention.wo.weight`, [p.dim, q]);
-    t.set(`${L}ffn_norm.weight`, [p.dim]);
-    t.set(`${L}feed_forward.w1.weight`, [p.hiddenDim, p.dim]);
-    t.set(`${L}feed_forward.w2.weight`, [p.dim, p.hiddenDim]);
-    t.set(`${L}feed_forward.w3.weight`, [p.hiddenDim, p.dim]);
-    t.set(`${L}ada_rms_norm_t_cond.0.weight`, [p.adaTCondDim, p.dim]);
-    t.set(`${L}ada_rms_norm_t_cond.2.weight`, [p.dim, p.adaTCondDim]);
-  }
-  t.set("norm.weight", [p.dim]);
-  return t;
-}
-
-/** Bytes of all expected tensors in BF16 (the real model: 711 tensors, about 8.9 GB). */
-export function bf16WeightBytes(p: ModelParams): number {
-  let n = 0;
-  for (const shape of expectedTensors(p).values()) n += shape.reduce((a, d) => a * d, 1);
-  return n * 2;
 }
 
 /** Decoder KV cache at its largest (the ring buffer holds sliding_window positions), FP16/BF16. */

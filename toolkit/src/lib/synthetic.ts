@@ -11,7 +11,8 @@ import { join } from "node:path";
 import { atExit, keepOnExit, removeOnSignal, rmTracked } from "./cleanup.js";
 import { startEngine } from "./engine.js";
 import { EngineUnavailableError, VoxError, EXIT } from "./errors.js";
-import { bf16WeightBytes, MODEL_FILES, parseParams, REAL_MODEL } from "./model.js";
+import { MODEL_FILES } from "./model.js";
+import { bf16Bytes, engineTensors } from "./tensors.js";
 
 export type SyntheticSize = "full" | "tiny";
 export { MODEL_FILES };
@@ -52,14 +53,9 @@ function bytesIn(dir: string): number {
   }
 }
 
-/** Bytes the weights will take: the real shapes for full; for tiny, known once params.json exists. */
-function expectedWeightBytes(size: SyntheticSize, dir: string): number | null {
-  if (size === "full") return bf16WeightBytes(REAL_MODEL);
-  try {
-    return bf16WeightBytes(parseParams(readFileSync(join(dir, "params.json"), "utf8")));
-  } catch {
-    return null;
-  }
+/** Bytes the weights will take, from the engine's tensor list for the size (null when it cannot say). */
+function expectedWeightBytes(size: SyntheticSize, engine: string | undefined): Promise<number | null> {
+  return engineTensors({ size }, engine).then(bf16Bytes, () => null);
 }
 
 export interface EnsureOptions {
@@ -113,9 +109,8 @@ export async function ensureSynthetic(o: EnsureOptions): Promise<{ dir: string; 
   const args = ["--write-synthetic", tmp, "--synthetic-size", o.size, "--seed", String(o.seed)];
   const { process: child, result } = startEngine(args, { binary: o.engine, timeoutMs: 60 * 60 * 1000 });
   const unhook = atExit(() => child.kill("SIGKILL"));
-  const timer = o.onProgress
-    ? setInterval(() => o.onProgress!(bytesIn(tmp), expectedWeightBytes(o.size, tmp)), 500)
-    : null;
+  const total = o.onProgress ? await expectedWeightBytes(o.size, o.engine) : null;
+  const timer = o.onProgress ? setInterval(() => o.onProgress!(bytesIn(tmp), total), 500) : null;
   const r = await result.finally(() => {
     if (timer) clearInterval(timer);
     unhook();

@@ -54,10 +54,12 @@ export function perturbedFixture(name: string, indices: number[]): string {
   return dir;
 }
 
-/** A fake engine: `--info` (with its arguments, e.g. `-d MODEL`) is answered by the real engine; anything else runs `body` (sh). */
+/** A fake engine: the queries `--info` and `--tensors` (with their arguments, e.g. `-d MODEL`) are answered by the
+ *  real engine; anything else runs `body` (sh). */
 export function fakeEngine(body: string): string {
   const p = join(tempDir("vox-fake-engine-"), "voxtral");
-  writeFileSync(p, `#!/bin/sh\nif [ "$1" = "--info" ]; then exec "${engineBinary({})}" "$@"; fi\n${body}\n`);
+  const real = engineBinary({});
+  writeFileSync(p, `#!/bin/sh\ncase "$1" in --info | --tensors) exec "${real}" "$@" ;; esac\n${body}\n`);
   chmodSync(p, 0o755);
   return p;
 }

@@ -2,28 +2,10 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import {
-  bf16WeightBytes,
-  expectedTensors,
-  gpuNeedBytes,
-  kvCacheBytes,
-  parseParams,
-  REAL_MODEL,
-} from "../../src/lib/model.js";
+import { gpuNeedBytes, kvCacheBytes, parseParams, REAL_MODEL } from "../../src/lib/model.js";
 import { packageRoot } from "../../src/lib/paths.js";
 
-test("the real model implies 711 tensors, 8.86 GB of BF16 and an 872 MB KV cache (MODEL.md)", () => {
-  const t = expectedTensors(REAL_MODEL);
-  assert.equal(t.size, 711);
-  assert.deepEqual(t.get("mm_streams_embeddings.embedding_module.tok_embeddings.weight"), [131072, 3072]);
-  assert.deepEqual(t.get("mm_streams_embeddings.embedding_module.audio_language_projection.0.weight"), [3072, 5120]);
-  assert.deepEqual(t.get("layers.25.attention.wk.weight"), [1024, 3072]);
-  assert.deepEqual(t.get("layers.0.ada_rms_norm_t_cond.0.weight"), [32, 3072]);
-  assert.deepEqual(
-    t.get("mm_streams_embeddings.embedding_module.whisper_encoder.conv_layers.0.conv.weight"),
-    [1280, 128, 3],
-  );
-  assert.equal(bf16WeightBytes(REAL_MODEL), 8_859_358_720);
+test("the real model's KV cache is 872 MB (MODEL.md); the GPU needs weights + KV cache", () => {
   assert.equal(kvCacheBytes(REAL_MODEL), 26 * 2 * 8 * 128 * 2 * 8192);
   assert.equal(gpuNeedBytes(1000, REAL_MODEL), 1000 + kvCacheBytes(REAL_MODEL));
 });

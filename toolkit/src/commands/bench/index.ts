@@ -13,7 +13,7 @@ import { parseParams, type ModelParams } from "../../lib/model.js";
 import { engineBinary } from "../../lib/paths.js";
 import { prepareReportsDir, reportHeader, schemaErrors, writeReport } from "../../lib/report.js";
 import { ensureSynthetic, type SyntheticSize } from "../../lib/synthetic.js";
-import { bf16WeightBytes } from "../../lib/model.js";
+import { bf16Bytes, engineTensors } from "../../lib/tensors.js";
 import { assemble } from "./assemble.js";
 import { measureBandwidth } from "./bandwidth.js";
 import { audioClips, findSpeech, parseSeconds, writeClips } from "./clips.js";
@@ -206,8 +206,10 @@ export async function runBench(a: BenchArgs): Promise<number> {
     (JSON.parse(paramsText) as { multimodal?: { whisper_model_args?: { encoder_args?: { sliding_window?: number } } } })
       .multimodal?.whisper_model_args?.encoder_args?.sliding_window ?? 750;
   let bytesPerStep: number;
+  let weightsBytes: number;
   try {
     bytesPerStep = (await engineModelFacts(modelDir, engine)).decoder_bytes_per_step;
+    weightsBytes = bf16Bytes(await engineTensors({ modelDir }, engine));
   } catch (e) {
     throw new InputError(
       (e as Error).message,
@@ -263,7 +265,7 @@ export async function runBench(a: BenchArgs): Promise<number> {
       ...reportHeader("bench", environment),
       command: ["vox-bench", ...process.argv.slice(2)].join(" "),
       engineBuild: readBuildInfo(engine),
-      model: { ...model, weightsBytes: bf16WeightBytes(params), decoderBytesPerStep: bytesPerStep },
+      model: { ...model, weightsBytes, decoderBytesPerStep: bytesPerStep },
       settings: { repeat: a.repeat, warmup: a.warmup, backends, ignoreEos: plan.ignoreEos, threads: plan.threads },
       bandwidth,
       results: assemble(raw, { params, encoderWindow: encWindow, bytesPerStep, bandwidth }),

@@ -5,11 +5,12 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { hostname, release, tmpdir } from "node:os";
 import { join } from "node:path";
 import { collectCaptureFacts } from "../../lib/capture.js";
-import { runEngine } from "../../lib/engine.js";
+import { type EngineResult, runEngine, runEngineSync } from "../../lib/engine.js";
 import { runCommand, which } from "../../lib/exec.js";
 import { engineBinary, packageRoot } from "../../lib/paths.js";
 import { readSafetensorsHeader } from "../../lib/safetensors.js";
-import type { Facts, ModelFacts, TekkenFacts } from "./facts.js";
+import { TENSORS_TIMEOUT_MS, tensorsArgs, type TensorSource } from "../../lib/tensors.js";
+import type { CmdFact, Facts, ModelFacts, TekkenFacts } from "./facts.js";
 import { collectNvidiaSmi } from "../../lib/nvidia-smi.js";
 
 export interface CollectOptions {
@@ -198,21 +199,30 @@ const collectors: Record<string, Collector> = {
     f.engine.path = engineBinary(env);
     f.engine.exists = existsSync(f.engine.path);
     if (!f.engine.exists) return;
-    const r = await runEngine(["--info"], { binary: f.engine.path, timeoutMs: 30_000 });
-    f.engine.info = {
-      cmd: r.command,
-      found: r.failureKind !== "spawn",
-      exitCode: r.exitCode,
-      stdout: r.stdout,
-      stderr: r.stderr,
-      timedOut: r.timedOut,
-      error: r.failure,
-    };
+    f.engine.info = cmdFact(await runEngine(["--info"], { binary: f.engine.path, timeoutMs: 30_000 }));
   },
-  async model(f) {
-    f.model = collectModel(f.model.dir);
+  async model(f, env) {
+    f.model = collectModel(f.model.dir, engineBinary(env));
   },
 };
+
+function cmdFact(r: EngineResult): CmdFact {
+  return {
+    cmd: r.command,
+    found: r.failureKind !== "spawn",
+    exitCode: r.exitCode,
+    stdout: r.stdout,
+    stderr: r.stderr,
+    timedOut: r.timedOut,
+    error: r.failure,
+  };
+}
+
+/** The engine's tensor list for a source, or null without an engine binary. */
+function tensorsFact(from: TensorSource, engine: string): CmdFact | null {
+  if (!existsSync(engine)) return null;
+  return cmdFact(runEngineSync(tensorsArgs(from), { binary: engine, timeoutMs: TENSORS_TIMEOUT_MS }));
+}
 
 function listDir(dir: string): string[] {
   try {
@@ -231,8 +241,9 @@ function fileSize(p: string): number | null {
   }
 }
 
-/** Model folder facts: sizes, params.json text, the safetensors header, a tekken.json summary. */
-export function collectModel(dir: string): ModelFacts {
+/** Model folder facts: sizes, params.json text, the safetensors header, a tekken.json summary, and
+ *  the engine's list of the tensors params.json implies (asked of `engine` when it exists). */
+export function collectModel(dir: string, engine: string = engineBinary()): ModelFacts {
   const files: ModelFacts["files"] = {
     "params.json": fileSize(join(dir, "params.json")),
     "consolidated.safetensors": fileSize(join(dir, "consolidated.safetensors")),
@@ -255,7 +266,9 @@ export function collectModel(dir: string): ModelFacts {
   }
   const tekken = files["tekken.json"] !== null ? summarizeTekken(readText(join(dir, "tekken.json"))) : null;
   const isFile = exists && !statSync(dir).isDirectory();
-  return { dir, exists, ...(isFile ? { isFile } : {}), files, paramsText, safetensors, tekken };
+  const tensors = paramsText !== null ? tensorsFact({ modelDir: dir }, engine) : null;
+  const realTensors = tensors?.exitCode === 0 ? null : tensorsFact({ size: "full" }, engine);
+  return { dir, exists, ...(isFile ? { isFile } : {}), files, paramsText, safetensors, tekken, tensors, realTensors };
 }
 
 function summarizeTekken(text: string | null): TekkenFacts {

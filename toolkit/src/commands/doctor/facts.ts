@@ -36,6 +36,11 @@ export interface ModelFacts {
   paramsText: string | null;
   safetensors: SafetensorsHeader | null;
   tekken: TekkenFacts | null;
+  /** `voxtral --tensors -d DIR`: the engine's list of the tensors this params.json implies (lib/tensors.ts).
+   *  null: no params.json, or no engine binary to ask; absent in fact sets saved before it was collected. */
+  tensors?: CmdFact | null;
+  /** `voxtral --tensors`: the real model's list, to size it when the folder's params.json gave none. */
+  realTensors?: CmdFact | null;
 }
 
 export interface TekkenFacts {

@@ -86,3 +86,20 @@ test("tekken.json: not JSON, or without the streaming special tokens", () => {
   assert.equal(v.status, "fail");
   assert.match(v.detail, /tekken\.json lacks special tokens \[STREAMING_PAD\]=32/);
 });
+
+test("the tensor list comes from the engine: without one it is not checked, and the fix is npx vox build", () => {
+  const f = linuxH100();
+  f.model = collectModel(TINY_MODEL, "/nonexistent/voxtral");
+  let v = modelCheck.run(f, "auto");
+  assert.equal(v.status, "warn");
+  assert.match(v.detail, /tensor names and shapes not checked: .*the engine, which is not built/);
+  assert.match(v.fix!, /npx vox build/);
+  f.model = collectModel(TINY_MODEL, "/bin/false"); // an engine that has no --tensors
+  v = modelCheck.run(f, "auto");
+  assert.equal(v.status, "warn");
+  assert.match(v.fix!, /Rebuild the engine: npx vox build/);
+  delete f.model.tensors; // a fact set saved before the list was collected
+  v = modelCheck.run(f, "auto");
+  assert.equal(v.status, "pass", v.detail);
+  assert.match(v.detail, /tensor names and shapes not checked: this fact set was saved before/);
+});

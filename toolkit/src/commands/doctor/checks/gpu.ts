@@ -1,13 +1,7 @@
 // gpu: nvidia-smi answering; per GPU name, driver, CUDA version, compute capability, memory;
 // enough free memory for the model (weights + full KV cache).
-import {
-  bf16WeightBytes,
-  gpuNeedBytes,
-  kvCacheBytes,
-  parseParams,
-  REAL_MODEL,
-  type ModelParams,
-} from "../../../lib/model.js";
+import { gpuNeedBytes, kvCacheBytes, parseParams, REAL_MODEL, type ModelParams } from "../../../lib/model.js";
+import { bf16BytesOf } from "../../../lib/tensors.js";
 import { driverCuda, gpus, wsl } from "../derive.js";
 import type { Facts } from "../facts.js";
 import { combine, fail, firstLine, mib, MIB, warn, type Check, type Verdict } from "./types.js";
@@ -15,8 +9,9 @@ import { combine, fail, firstLine, mib, MIB, warn, type Check, type Verdict } fr
 /** Headroom above weights + KV cache for the CUDA context, cuBLAS workspace and activations. */
 const HEADROOM_BYTES = 1024 * MIB;
 
-/** The model's params (from --model when readable, else the real model) and weight bytes. */
-function modelNeed(f: Facts): { params: ModelParams; weights: number; source: string } {
+/** The model's params (from --model when readable, else the real model) and weight bytes: the checkpoint's
+ *  data, else the BF16 bytes of the engine's tensor list (null when there is no engine to ask). */
+function modelNeed(f: Facts): { params: ModelParams; weights: number | null; source: string } {
   let params = REAL_MODEL;
   let source = "the real 4B model";
   if (f.model.paramsText) {
@@ -31,7 +26,7 @@ function modelNeed(f: Facts): { params: ModelParams; weights: number; source: st
   const weights =
     st && st.headerLength !== null && !st.readError && source !== "the real 4B model"
       ? st.fileSize - 8 - st.headerLength
-      : bf16WeightBytes(params);
+      : bf16BytesOf(source === "the real 4B model" ? f.model.realTensors : f.model.tensors);
   return { params, weights, source };
 }
 
@@ -64,12 +59,15 @@ export const gpuCheck: Check = {
     const cuda = driverCuda(f) ?? "?";
     const { params, weights, source } = modelNeed(f);
     const kv = kvCacheBytes(params);
-    const need = gpuNeedBytes(weights, params);
+    const need = gpuNeedBytes(weights ?? 0, params);
     const lines = list.map(
       (g) =>
         `GPU ${g.index}: ${g.name}, cc ${g.cc}, driver ${g.driver} (CUDA ${cuda}), ${g.totalMb} MiB total, ${g.freeMb} MiB free`,
     );
-    const needText = `model needs ${mib(need)} (weights ${mib(weights)} + KV cache ${mib(kv)}, ${source})`;
+    const needText =
+      weights === null
+        ? `model needs at least ${mib(need)} (KV cache, ${source}; the weights are sized from consolidated.safetensors or, once npx vox build has built the engine, its tensor list)`
+        : `model needs ${mib(need)} (weights ${mib(weights)} + KV cache ${mib(kv)}, ${source})`;
     const findings: Verdict[] = [];
     const fits = list.filter((g) => g.freeMb * MIB >= need);
     const first = list[0]!;

@@ -1,7 +1,9 @@
 // model: the three files, the safetensors header by the format's rules, every tensor params.json
-// implies present with its shape, and tekken.json usable.
-import { expectedTensors, parseParams, type ModelParams } from "../../../lib/model.js";
+// implies present with its shape (the engine's own list, `voxtral --tensors`), and tekken.json usable.
+import { engineErrorLine } from "../../../lib/engine.js";
+import { parseParams, type ModelParams } from "../../../lib/model.js";
 import { validateSafetensors } from "../../../lib/safetensors.js";
+import { parseTensorTable, type TensorTable } from "../../../lib/tensors.js";
 import type { ModelFacts } from "../facts.js";
 import { combine, fail, warn, type Check, type Verdict } from "./types.js";
 
@@ -26,6 +28,47 @@ function list(names: string[], max = 3): string {
   return names.slice(0, max).join(", ") + (names.length > max ? ` and ${names.length - max} more` : "");
 }
 
+const NOT_CHECKED = "tensor names and shapes not checked";
+
+/** The engine's list of the tensors params.json implies, or null after adding why it is missing. */
+function engineTable(m: ModelFacts, findings: Verdict[], notes: string[]): TensorTable | null {
+  const r = m.tensors;
+  if (r === undefined) {
+    notes.push(`${NOT_CHECKED}: this fact set was saved before vox-doctor asked the engine for its tensor list`);
+    return null;
+  }
+  if (r === null) {
+    findings.push(
+      warn(
+        `${NOT_CHECKED}: the list of tensors params.json implies comes from the engine, which is not built`,
+        "Run npx vox build (or make -C engine), then vox-doctor again.",
+      ),
+    );
+    return null;
+  }
+  if (r.exitCode === 3) {
+    findings.push(
+      fail(
+        `the engine cannot read params.json: ${engineErrorLine(r.stderr) ?? r.error}`,
+        `params.json is damaged: download it again. ${DOWNLOAD(m.dir)}`,
+      ),
+    );
+    return null;
+  }
+  try {
+    if (r.exitCode !== 0) throw new Error(r.error ?? engineErrorLine(r.stderr) ?? `exit ${r.exitCode}`);
+    return parseTensorTable(r.stdout);
+  } catch (e) {
+    findings.push(
+      warn(
+        `${NOT_CHECKED}: ${r.cmd} failed (${(e as Error).message})`,
+        "Rebuild the engine: npx vox build (an engine older than this toolkit has no --tensors).",
+      ),
+    );
+    return null;
+  }
+}
+
 function tensorFindings(m: ModelFacts, params: ModelParams | null, findings: Verdict[], notes: string[]): void {
   if (!m.safetensors) return;
   const v = validateSafetensors(m.safetensors);
@@ -36,12 +79,15 @@ function tensorFindings(m: ModelFacts, params: ModelParams | null, findings: Ver
   }
   notes.push(`consolidated.safetensors: ${v.tensors.size} tensors, header valid, ${size(v.dataBytes)} of data`);
   if (!params) return;
-  const want = expectedTensors(params);
+  const want = engineTable(m, findings, notes);
+  if (!want) return;
   const missing = [...want.keys()].filter((n) => !v.tensors.has(n));
   const wrong = [...want.entries()]
-    .filter(([n, s]) => v.tensors.has(n) && v.tensors.get(n)!.shape.join("x") !== s.join("x"))
-    .map(([n, s]) => `${n} is [${v.tensors.get(n)!.shape}], params.json implies [${s}]`);
-  const notBf16 = [...want.keys()].filter((n) => v.tensors.has(n) && v.tensors.get(n)!.dtype !== "BF16");
+    .filter(([n, s]) => v.tensors.has(n) && v.tensors.get(n)!.shape.join("x") !== s.shape.join("x"))
+    .map(([n, s]) => `${n} is [${v.tensors.get(n)!.shape}], params.json implies [${s.shape}]`);
+  const wrongDtype = [...want.entries()]
+    .filter(([n, s]) => v.tensors.has(n) && v.tensors.get(n)!.dtype !== s.dtype)
+    .map(([n]) => n);
   const extra = [...v.tensors.keys()].filter((n) => !want.has(n));
   if (missing.length)
     findings.push(
@@ -54,13 +100,16 @@ function tensorFindings(m: ModelFacts, params: ModelParams | null, findings: Ver
         "params.json and consolidated.safetensors come from different models: download both again.",
       ),
     );
-  if (notBf16.length)
+  if (wrongDtype.length) {
+    const [n] = wrongDtype as [string];
+    const dt = want.get(n)!.dtype;
     findings.push(
       fail(
-        `${notBf16.length} tensors are not BF16 (e.g. ${notBf16[0]}: ${v.tensors.get(notBf16[0]!)!.dtype}); the engine reads BF16 weights`,
+        `${wrongDtype.length} tensors are not ${dt} (e.g. ${n}: ${v.tensors.get(n)!.dtype}); the engine reads ${dt} weights`,
         redo,
       ),
     );
+  }
   if (extra.length)
     findings.push(
       warn(
