@@ -1,8 +1,9 @@
 // -i reads the WAV in pieces (one encoder chunk, 20.5 s, each): memory is bounded by the pipeline's
 // state, not by the file. Two WAVs generated here from the fixture's speech, on the tiny-delay model:
 // the engine's peak RSS (its --json peak_rss_mb, VmHWM) is printed and must stay below 64 MB, and for
-// the long one within 8 MB of the peak for SHORT_S (which already runs whole encoder chunks). LONG_S is 10 minutes (19 MB of PCM16; loading it whole would add 38 MB of float samples plus
-// the read buffer's doublings, which fails the 8 MB limit) so that `npm test` stays short on 2 cores;
+// the long one within 8 MB of the peak for SHORT_S (which already runs whole encoder chunks). LONG_S
+// is 10 minutes (19 MB of PCM16; loading it whole would add 38 MB of float samples plus the read
+// buffer's doublings, which fails the 8 MB limit) so that `npm test` stays short on 2 cores;
 // engine/README.md has the same measurement on an hour (LONG_S = 3600: 19.0 MB).
 import assert from "node:assert/strict";
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
