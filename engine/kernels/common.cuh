@@ -12,6 +12,14 @@ __device__ __forceinline__ float bf16_hi(uint32_t w) { return __uint_as_float(w 
 __device__ __forceinline__ float bf16_f(uint16_t h) { return __uint_as_float((uint32_t)h << 16); }
 /* f32 -> bf16 bits, round to nearest even (NaN kept quiet), as vox_f32_to_bf16 on the host. */
 __device__ __forceinline__ uint16_t f_bf16(float f) { return __bfloat16_as_ushort(__float2bfloat16_rn(f)); }
+/* f rounded to bf16 (as f_bf16), back as a float: what the cuBLASLt path's staging kernel feeds the GEMM. */
+__device__ __forceinline__ float bf16_round(float f) { return bf16_f(f_bf16(f)); }
+/* (a, b) rounded to bf16 in one conversion, back as floats. */
+__device__ __forceinline__ float2 bf16_round2(float a, float b) {
+    __nv_bfloat162 h = __floats2bfloat162_rn(a, b); /* .x = a in the low half */
+    uint32_t w = (uint32_t)__bfloat16_as_ushort(h.x) | ((uint32_t)__bfloat16_as_ushort(h.y) << 16);
+    return make_float2(bf16_lo(w), bf16_hi(w));
+}
 
 __device__ __forceinline__ float warp_sum(float v) {
     for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);

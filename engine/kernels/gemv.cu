@@ -1,6 +1,9 @@
 /* gemv.cu — y[n, out] (+)= x[n, in] · Wᵀ (+ b) for few rows (n <= 8, the decode step), for up
  * to VOX_GEMV_SEGS weights on the same x in one launch (gemv_args.cuh: linear = 1 segment,
  * linear_multi = q/k/v or w1/w3 together; each row is computed the same way either way).
+ * x is rounded to bf16 as it is read, exactly as the cuBLASLt path stages it (gemm.c), so a row gives
+ * the same products here as in a GEMM of many rows (a step of one stream and the same position in a
+ * batched or speculating forward differ only in the fp32 order of the sums).
  * W bf16 [out, in] is read exactly once, so this is bound by memory bandwidth: one warp per
  * output row streams its W row with 16-byte loads, four in flight per lane, and dots it
  * against all n input rows at once (x is tiny and stays in L1/L2). FP32 accumulation; lane
@@ -31,15 +34,17 @@ template <int N> __device__ __forceinline__ void dot8(float (&s)[N], uint4 w, co
     for (int t = 0; t < N; t++) {
         const float4 *xp = (const float4 *)(x + (long long)t * in) + 2 * c;
         float4 a = __ldg(xp), b = __ldg(xp + 1);
+        float2 x0 = bf16_round2(a.x, a.y), x1 = bf16_round2(a.z, a.w);
+        float2 x2 = bf16_round2(b.x, b.y), x3 = bf16_round2(b.z, b.w);
         float acc = s[t];
-        acc = fmaf(bf16_lo(w.x), a.x, acc);
-        acc = fmaf(bf16_hi(w.x), a.y, acc);
-        acc = fmaf(bf16_lo(w.y), a.z, acc);
-        acc = fmaf(bf16_hi(w.y), a.w, acc);
-        acc = fmaf(bf16_lo(w.z), b.x, acc);
-        acc = fmaf(bf16_hi(w.z), b.y, acc);
-        acc = fmaf(bf16_lo(w.w), b.z, acc);
-        acc = fmaf(bf16_hi(w.w), b.w, acc);
+        acc = fmaf(bf16_lo(w.x), x0.x, acc);
+        acc = fmaf(bf16_hi(w.x), x0.y, acc);
+        acc = fmaf(bf16_lo(w.y), x1.x, acc);
+        acc = fmaf(bf16_hi(w.y), x1.y, acc);
+        acc = fmaf(bf16_lo(w.z), x2.x, acc);
+        acc = fmaf(bf16_hi(w.z), x2.y, acc);
+        acc = fmaf(bf16_lo(w.w), x3.x, acc);
+        acc = fmaf(bf16_hi(w.w), x3.y, acc);
         s[t] = acc;
     }
 }
@@ -101,7 +106,7 @@ __device__ void gemv_scalar(const vox_gemv_args &a, int seg, int row, const floa
     for (int i = lane; i < in; i += 32) {
         float w = bf16_f(wr[i]);
 #pragma unroll
-        for (int t = 0; t < N; t++) s[t] = fmaf(w, x[(long long)t * in + i], s[t]);
+        for (int t = 0; t < N; t++) s[t] = fmaf(w, bf16_round(x[(long long)t * in + i]), s[t]);
     }
     store_rows<N>(s, a, seg, row, accumulate);
 }

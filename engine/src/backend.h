@@ -125,10 +125,9 @@ typedef struct {
                         const float *const *scale1p, int n, int dim, float eps);
     /* Bytes a KV ring holds now (the CPU ring grows in blocks of positions up to its capacity). */
     size_t (*kv_bytes)(vox_backend_t *be, const vox_kv_t *kv);
-    /* 1 when speculation is the default on this backend (K = VOX_SPECULATE_DEFAULT); 0: one position
-     * per forward unless asked (--speculate K). CUDA: a k-row forward costs more than one step there
-     * (engine/PERF.md), so off by default. */
-    int spec_by_default;
+    /* The default most rows of a speculating forward (stream.h: halved and doubled with the guesses),
+     * 2..VOX_MAX_SPEC, chosen from what a k-row forward costs on this backend; 1 = no speculation. */
+    int spec_k;
     /* The most streams one forward takes (<= VOX_MAX_ROWS), and the default of vox_batch_new: the
      * CPU keeps every row exact (<= VOX_MAX_SPEC rows); CUDA routes more than 8 rows through the
      * cuBLASLt GEMM, which reads the weights once for all of them. 1: streams step one by one. */

@@ -60,8 +60,8 @@ static const char *USAGE =
     "  --dump DIR          write mel.npy, audio_embeds.npy, logits.npy, tokens.json (offline run)\n"
     "  --dump-steps N      keep only the first N logits rows in logits.npy\n"
     "  --ignore-eos        decode to the end of the audio whatever the model says\n"
-    "  --speculate K       decide up to K ready positions per decoder forward (exact; 1..8, default 8\n"
-    "                      on the CPU, 1 on CUDA until verified there)\n"
+    "  --speculate K       decide up to K ready positions per decoder forward (exact; 1..16, default 8\n"
+    "                      on the CPU, 16 on CUDA; halved after a wrong guess, doubled after right ones)\n"
     "  --no-speculation    one position per decoder forward (same as --speculate 1)\n"
     "  --spec-guess ID     (tests) the token guessed for speculated rows instead of STREAMING_PAD\n"
     "  --debug             log backend, device and timings to stderr\n"
@@ -79,8 +79,6 @@ static const char *USAGE =
     "exit codes: 0 ok, 2 usage, 3 model files, 4 audio input, 5 backend/device, 6 out of memory,\n"
     "            1 internal error (a bug); 130 / 143 stopped by SIGINT / SIGTERM (what was read is\n"
     "            transcribed and printed first)\n";
-
-static void note_rows(const vox_backend_t *be, const cli_opts *o);
 
 /* ---------------- option parsing ---------------- */
 
@@ -593,7 +591,6 @@ static int transcribe(const cli_opts *o, double t_start, vox_error_t *err) {
                               .speculate = o->speculate,
                               .guess = o->spec_guess,
                               .drop_tokens = !keep};
-        note_rows(be, o);
         rc = vox_stream_new(m, &so, on_token, &rc_ctx, &s, err);
         if (!rc) rc_ctx.first_pos = vox_stream_first_pos(s);
     }
@@ -635,16 +632,6 @@ static int transcribe(const cli_opts *o, double t_start, vox_error_t *err) {
     return rc;
 }
 
-/* --debug: why a backend without speculation by default (backend.h, spec_by_default) decides one
- * position per forward of a stream. */
-static void note_rows(const vox_backend_t *be, const cli_opts *o) {
-    if (be->ops->spec_by_default || !o->debug) return;
-    fprintf(stderr,
-            "voxtral: debug: the %s backend decides one position of a stream per forward by default (a k-row "
-            "forward measured slower than k steps there); --speculate K turns speculation on\n",
-            be->ops->name);
-}
-
 /* --serve: load once, then serve.c runs the streams until stdin ends. */
 static int serve(const cli_opts *o, vox_error_t *err) {
     vox_backend_t *be = NULL;
@@ -654,7 +641,6 @@ static int serve(const cli_opts *o, vox_error_t *err) {
     int rc = vox_backend_create(&bo, &be, err);
     if (!rc) rc = vox_model_load(o->model_dir, be, &m, err);
     if (!rc) {
-        note_rows(be, o);
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         vox_serve_opts so = {o->delay_ms, o->ignore_eos, o->threads > 0 ? o->threads : (int)(cores > 0 ? cores : 1),
                              vox_now_ms() - t_load};

@@ -77,7 +77,7 @@ int vox_stream_new(const vox_model_t *m, const vox_stream_opts *o, vox_token_fn 
         vox_stream_free(s);
         return rc;
     }
-    s->spec.k = o->speculate > 0 ? o->speculate : be->ops->spec_by_default ? VOX_SPECULATE_DEFAULT : 1;
+    s->spec.k = o->speculate > 0 ? o->speculate : be->ops->spec_k;
     if (s->spec.k > VOX_MAX_SPEC) s->spec.k = VOX_MAX_SPEC;
     s->spec.cur = s->spec.k;
     s->spec.guess = o->guess ? o->guess : m->tok.streaming_pad;

@@ -47,10 +47,11 @@ typedef struct {
 } vox_cuda_kernels;
 #undef VOX_K_FIELD
 
-/* Rows up to which linear() uses the bandwidth-bound GEMV kernel instead of cuBLASLt (-D overrides it
- * for dev experiments: engine/PERF.md times the cut-offs). */
+/* Rows up to which linear() uses the bandwidth-bound GEMV kernel instead of cuBLASLt. On the H200 a
+ * forward of 2 rows costs 3.5 ms on the GEMV and 4.3 ms on cuBLASLt, of 4 rows 5.6 against 4.5, of 8
+ * 9.3 against 4.5 (engine/PERF.md; -D overrides it for such experiments). The kernel takes up to 8. */
 #ifndef VOX_GEMV_MAX_ROWS
-#define VOX_GEMV_MAX_ROWS 8
+#define VOX_GEMV_MAX_ROWS 2
 #endif
 /* argmax: chunks per row of the first pass (vox_argmax_part), rows per launch. */
 #define VOX_ARGMAX_CHUNKS 32
