@@ -30,7 +30,7 @@ typedef struct {
     int dump_steps; /* logits rows kept when dumping (< 0: all) */
     /* Speculation (exact): up to `speculate` ready positions decided per decoder forward, rows
      * after the first guessing the token `guess`, kept up to the first row whose output differs
-     * from the guess. 0 = the backend's default (ops->spec_k: 8 on the CPU, 16 on CUDA), 1 = off, 2..VOX_MAX_SPEC: the most rows; a stream halves its rows after a
+     * from the guess. 0 = the backend's default (ops->spec_k: 8 on the CPU, 1 on CUDA), 1 = off, 2..VOX_MAX_SPEC: the most rows; a stream halves its rows after a
      * forward that kept fewer than it computed and doubles them (up to this) after one that kept
      * all. guess 0 = STREAMING_PAD (other values are for tests: the tiny models never emit PAD). */
     int speculate, guess;

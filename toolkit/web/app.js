@@ -127,6 +127,8 @@ async function start() {
 
 async function stop() {
   $("stop").disabled = true;
+  // No audio may follow the final commit: messages the worklet already queued are dropped here.
+  if (state.node) state.node.port.onmessage = null;
   state.node?.disconnect();
   for (const t of state.stream?.getTracks() ?? []) t.stop();
   await state.ctx?.close();

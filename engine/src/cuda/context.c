@@ -135,7 +135,10 @@ static const vox_backend_ops k_cuda_ops = {
     .attention_rows = vox_cuda_attention_rows,
     .rmsnorm_rows = vox_cuda_rmsnorm_rows,
     .kv_bytes = vox_cuda_kv_bytes,
-    .spec_k = VOX_MAX_SPEC, /* H200: 3 to 16 rows through cuBLASLt cost 1.6-1.8 steps (engine/PERF.md) */
+    /* Off by default: 3 to 16 rows through cuBLASLt cost only 1.6-1.8 steps on the H200, but a file
+     * would then take other arithmetic paths than the same audio streamed (single steps), and at a near
+     * tie the two could pick different tokens. --speculate 16 is the fast offline choice (PERF.md). */
+    .spec_k = 1,
     .batch_rows = VOX_MAX_ROWS,
     .graph_begin = vox_cuda_graph_begin,
     .graph_end = vox_cuda_graph_end,
