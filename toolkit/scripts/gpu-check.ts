@@ -335,6 +335,7 @@ async function checkFixture(fx: Fixture, features: { help: string }): Promise<vo
     else record({ name: "cpu", status: "FAIL", detail: `${name} on cpu: ${cpu.failure}` });
   }
   const offline = main.json.tokens;
+  const nearTie = nearTieOf(main.dump);
 
   const st = await run(
     BIN,
@@ -343,7 +344,9 @@ async function checkFixture(fx: Fixture, features: { help: string }): Promise<vo
   );
   const stTokens = st.exitCode === 0 ? (JSON.parse(st.stdout) as EngineJson).tokens : null;
   if (stTokens)
-    record(judgeIdentical("streaming", `${name} ${BACKEND} stdin (ragged chunks) vs offline`, offline, [stTokens]));
+    record(
+      judgeIdentical("streaming", `${name} ${BACKEND} stdin (ragged chunks) vs offline`, offline, [stTokens], nearTie),
+    );
   else record({ name: "streaming", status: "FAIL", detail: `${name}: ${failureOf(st)}` });
 
   const two = await run(join(BUILD_DIR, "two_streams"), [fx.dir, fx.audio, String(fx.delayMs), BACKEND]);
@@ -351,9 +354,11 @@ async function checkFixture(fx: Fixture, features: { help: string }): Promise<vo
     .split("\n")
     .filter((l) => l.startsWith("{"))
     .map((l) => (JSON.parse(l) as { tokens: number[] }).tokens);
+  // The harness exits 1 when its two streams (fed 1280 and 4099 samples at a time, so their encoder
+  // chunks differ) disagree; the judge is the same as for the other runs: both against offline.
   record(
-    two.exitCode === 0
-      ? judgeIdentical("2streams", `${name} two streams in one process vs offline`, offline, twoTokens)
+    twoTokens.length === 2 && (two.exitCode === 0 || (two.exitCode === 1 && !/stream \d+:/.test(two.stderr)))
+      ? judgeIdentical("2streams", `${name} two streams in one process vs offline`, offline, twoTokens, nearTie)
       : { name: "2streams", status: "FAIL", detail: `${name}: ${failureOf(two)}` },
   );
 
@@ -371,8 +376,8 @@ async function checkFixture(fx: Fixture, features: { help: string }): Promise<vo
   );
 
   await checkSpeculation(fx, features);
-  await checkBatched(fx, offline, nearTieOf(main.dump), features);
-  await checkServe(fx, offline, nearTieOf(main.dump), features);
+  await checkBatched(fx, offline, nearTie, features);
+  await checkServe(fx, offline, nearTie, features);
 }
 
 /** Speculation (--speculate K decides up to K ready positions per forward, guessing [STREAMING_PAD]):

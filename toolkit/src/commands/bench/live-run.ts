@@ -4,7 +4,7 @@
 import Table from "cli-table3";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { collectEnvironment, type Environment } from "../../lib/environment.js";
+import { collectEnvironment } from "../../lib/environment.js";
 import { EngineUnavailableError, EXIT, InputError, UsageError } from "../../lib/errors.js";
 import { isFixture, readFixture } from "../../lib/fixture.js";
 import { escapeHtml, htmlTable, renderPage, type ChartSpec } from "../../lib/html.js";
@@ -12,17 +12,10 @@ import { engineBinary } from "../../lib/paths.js";
 import { reportHeader, writeReport } from "../../lib/report.js";
 import { ensureSynthetic, type SyntheticSize } from "../../lib/synthetic.js";
 import { readWav } from "../../lib/wav.js";
+import type { LiveSchema } from "../../generated/schemas.js";
 import { type RealtimeRun, transcribeRealtime } from "../serve/client.js";
 import { startServer } from "../serve/index.js";
-import {
-  CHUNK_MS,
-  type LiveStream,
-  type LiveTimelinePoint,
-  type Percentiles,
-  pooled,
-  streamSummary,
-  timeline,
-} from "./live.js";
+import { CHUNK_MS, type LiveStream, type Percentiles, pooled, streamSummary, timeline } from "./live.js";
 import { Progress } from "./progress.js";
 
 export interface LiveArgs {
@@ -36,27 +29,8 @@ export interface LiveArgs {
   out?: string;
 }
 
-export interface LiveReport {
-  schemaVersion: 1;
-  kind: "live";
-  createdAt: string;
-  command: string;
-  environment: Environment;
-  model: { dir: string; source: "dir" | "synthetic" };
-  settings: {
-    streams: number;
-    chunkMs: 80;
-    delayMs: number;
-    audio: string;
-    audioSeconds: number;
-    backend: "cpu" | "cuda";
-    device: string;
-  };
-  streams: LiveStream[];
-  pooled: ReturnType<typeof pooled>;
-  timeline: LiveTimelinePoint[];
-  notes: string[];
-}
+/** The report (checks/schemas/live.schema.json), its type generated from the schema. */
+export type LiveReport = LiveSchema;
 
 const ms = (p: Percentiles | null, k: keyof Percentiles) => (p ? String(Math.round(p[k])) : "–");
 

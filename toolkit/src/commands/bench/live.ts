@@ -8,35 +8,20 @@
 // time: a token can be decided once the audio up to end_ms + delay_ms is in, plus about one step the
 // front end needs beyond it (the mel window and the conv stem look a few frames ahead); a delta
 // received more than two steps (BEHIND_MS) after the append completing that audio was sent fell behind.
+import type { LiveSchema } from "../../generated/schemas.js";
 import type { RealtimeRun } from "../serve/client.js";
 
 export const CHUNK_MS = 80;
 export const BEHIND_MS = 2 * CHUNK_MS;
 const CHUNK_SAMPLES = (16_000 * CHUNK_MS) / 1000;
 
-export interface Percentiles {
-  p50: number;
-  p95: number;
-  max: number;
-}
-
-export interface LiveStream {
-  index: number;
-  deltas: number;
-  latencyMs: Percentiles | null;
-  serverLatencyMs: Percentiles | null;
-  behindSteps: number;
-  firstDeltaMs: number | null;
-  textChars: number;
-  errors: string[];
-}
-
-export interface LiveTimelinePoint {
-  /** second of audio (deltas whose end_ms falls in [second, second + 1)) */
-  second: number;
-  /** median client latency of each stream in that second (null: no delta) */
-  latencyMs: Array<number | null>;
-}
+/** One stream of the report, and a second of its timeline (checks/schemas/live.schema.json). */
+export type LiveStream = LiveSchema["streams"][number];
+/** p50 / p95 / max of a latency list */
+export type Percentiles = NonNullable<LiveStream["latencyMs"]>;
+/** second of audio (deltas whose end_ms falls in [second, second + 1)) and each stream's median client
+ *  latency in it (null: no delta) */
+export type LiveTimelinePoint = LiveSchema["timeline"][number];
 
 /** Nearest-rank percentile of a non-empty list. */
 export function percentile(xs: readonly number[], p: number): number {
@@ -96,15 +81,7 @@ export function timeline(runs: readonly RealtimeRun[]): LiveTimelinePoint[] {
   return points;
 }
 
-export function pooled(
-  runs: readonly RealtimeRun[],
-  streams: readonly LiveStream[],
-): {
-  deltas: number;
-  latencyMs: Percentiles | null;
-  behindSteps: number;
-  firstDeltaMs: { min: number; median: number; max: number } | null;
-} {
+export function pooled(runs: readonly RealtimeRun[], streams: readonly LiveStream[]): LiveSchema["pooled"] {
   const first = streams.map((s) => s.firstDeltaMs).filter((x): x is number => x !== null);
   return {
     deltas: streams.reduce((a, s) => a + s.deltas, 0),
