@@ -81,7 +81,9 @@ export function newestStatuses(reports: readonly LoadedReport[]): {
   return { status, statusAt };
 }
 
-/** The environment facts that make a row distinct. */
+/** The environment facts that make a row distinct: the machine's software and hardware, not the
+ *  engine's commit, so a newer measurement of the same environment replaces its row (the history of
+ *  measurements is engine/PERF.md's). */
 function rowKey(e: Environment): string {
   const g = e.gpus[0];
   return [
@@ -92,7 +94,6 @@ function rowKey(e: Environment): string {
     e.driver.version ?? "",
     e.cuda.nvccVersion ?? "",
     e.cuda.cublasVersion ?? "",
-    e.engine.commit ?? "",
   ]
     .filter((x) => x !== "")
     .join(" | ");

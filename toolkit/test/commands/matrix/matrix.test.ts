@@ -64,6 +64,10 @@ describe("matrix", () => {
     const m2 = addRow(m1, { ...a, status: { ...a.status, build: "pass" } });
     assert.equal(m2.rows.length, 1);
     assert.equal(m2.rows[0]!.status.build, "pass");
+    // a newer engine measured on the same environment replaces the row too
+    const m3 = addRow(m2, { ...a, engineCommit: "0123456789ab" });
+    assert.equal(m3.rows.length, 1);
+    assert.equal(m3.rows[0]!.engineCommit, "0123456789ab");
     const md = renderMatrix(m2);
     assert.match(md, /\| no GPU \|/);
     assert.match(md, /✅ pass/);
