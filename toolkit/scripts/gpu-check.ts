@@ -26,6 +26,7 @@ import { basename, join, resolve } from "node:path";
 import { Readable } from "node:stream";
 import { parseArgs } from "node:util";
 import { $, type Duration, type ProcessOutput } from "zx";
+import type { EngineJson as EngineJsonSchema } from "../src/generated/schemas.js";
 import { readFixture, type Fixture } from "../src/lib/fixture.js";
 import type { LogitsMatrix } from "../src/lib/logits.js";
 import { readNpyF32 } from "../src/lib/npy.js";
@@ -149,16 +150,12 @@ function failureOf(r: ProcessOutput): string | null {
   return `exit ${r.exitCode ?? r.signal}${last ? `: ${last}` : ""}`;
 }
 
-interface EngineJson {
-  tokens: number[];
-  text: string;
-  n_steps: number;
-  audio_seconds: number;
-  gpu_mem_mb: number | null;
-  decoder_bytes_per_step: number;
-  timings_ms: Record<string, number>;
-  step_ms?: number[];
-}
+/** The fields of the engine's --json object (events.schema.json, engineJson) this script reads. */
+type EngineJson = Pick<
+  EngineJsonSchema,
+  "tokens" | "text" | "n_steps" | "audio_seconds" | "gpu_mem_mb" | "timings_ms" | "speculation"
+> &
+  Required<Pick<EngineJsonSchema, "decoder_bytes_per_step">> & { step_ms?: number[] };
 
 /** One offline engine run with --json (and --dump DIR when given). */
 async function transcribe(
@@ -756,8 +753,7 @@ async function checkSpecFull(model: string, clip: string, label: string, off: En
       continue;
     }
     const same = judgeIdentical("spec-full", "", off.tokens, [spec.json.tokens]);
-    const sp = (spec.json as unknown as { speculation?: { forwards: number; rows: number; decided: number } })
-      .speculation;
+    const sp = spec.json.speculation;
     record({
       name: "spec-full",
       status: same.status,

@@ -1,65 +1,38 @@
 // The engine's event stream (`voxtral … --events`, and `--serve`): one JSON object per line on stdout.
 // Each line is parsed and validated against checks/schemas/events.schema.json before anyone reads it,
 // so a consumer sees typed events or an EventLineError naming the line — never a half-understood object.
+import type {
+  Closed,
+  Done,
+  EngineJson,
+  Error as ErrorSchema,
+  Opened,
+  Progress,
+  Ready,
+  Token,
+} from "../generated/schemas.js";
 import type { TimedToken } from "./transcript.js";
-import type { EngineTranscript } from "./transcribe.js";
 import { schemaErrors } from "./report.js";
-
-/** Present on every event of `voxtral --serve`: the stream it belongs to (null: the whole process). */
-interface Streamed {
-  stream?: number | null;
-}
 
 /** One decided token; control tokens too (their text is ""). Times are user-audio milliseconds of the
  *  80 ms frame the token closes (step k: [80k, 80(k+1))); not clamped to the audio's end. */
-export interface TokenEvent extends Streamed {
-  type: "token";
-  id: number;
-  text: string;
-  control: boolean;
-  pos: number;
-  step: number;
-  start_ms: number;
-  end_ms: number;
-}
+export type TokenEvent = Token;
 
 /** At most ~10 a second: user audio fed so far, and audio decoded (80 ms × steps). */
-export interface ProgressEvent extends Streamed {
-  type: "progress";
-  consumed_ms: number;
-  decoded_ms: number;
-}
+export type ProgressEvent = Progress;
 
 /** The end of a run: everything `--json` prints, the end time of each token, and whether the run
  *  was cut short. */
-export interface DoneEvent extends Streamed, EngineTranscript {
-  type: "done";
-  token_times_ms: number[];
-  interrupted: boolean;
-}
+export type DoneEvent = Done & EngineJson;
 
-export type EngineErrorCode = "usage" | "model" | "audio" | "backend" | "memory" | "internal";
+export type ErrorEvent = ErrorSchema;
+export type EngineErrorCode = ErrorSchema["code"];
 
-export interface ErrorEvent extends Streamed {
-  type: "error";
-  code: EngineErrorCode;
-  exit_code: number;
-  message: string;
-}
-
-/** `--serve` only: the process is ready (backend, device, model facts). */
-export interface ReadyEvent extends Streamed {
-  type: "ready";
-  [fact: string]: unknown;
-}
-
-/** `--serve` only: a stream was opened / closed without flushing. */
-export interface OpenedEvent extends Streamed {
-  type: "opened";
-}
-export interface ClosedEvent extends Streamed {
-  type: "closed";
-}
+/** `--serve` only: the process is ready (backend, device, model facts); a stream was opened / closed
+ *  without flushing. */
+export type ReadyEvent = Ready;
+export type OpenedEvent = Opened;
+export type ClosedEvent = Closed;
 
 export type EngineEvent = TokenEvent | ProgressEvent | DoneEvent | ErrorEvent | ReadyEvent | OpenedEvent | ClosedEvent;
 

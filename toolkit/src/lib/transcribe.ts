@@ -13,6 +13,7 @@ import {
   type ProgressEvent,
   type TokenEvent,
 } from "./events.js";
+import type { EngineJson } from "../generated/schemas.js";
 import type { Backend, BackendChoice } from "./backend.js";
 
 /** The keys of the engine's timings_ms (the engine CLI contract). */
@@ -28,21 +29,23 @@ export const TIMING_KEYS = [
   "wall",
 ] as const;
 
-/** The engine's --json object (engine CLI contract). */
-export interface EngineTranscript {
-  text: string;
-  tokens: number[];
-  n_audio: number;
-  audio_seconds: number;
-  backend: Backend;
-  device: string;
-  delay_ms: number;
-  threads: number;
-  timings_ms: Record<(typeof TIMING_KEYS)[number], number>;
-  n_steps: number;
-  peak_rss_mb: number;
-  gpu_mem_mb: number | null;
-}
+/** The fields of the engine's --json object (checks/schemas/events.schema.json, engineJson) that smoke,
+ *  accuracy and transcribe read. */
+export type EngineTranscript = Pick<
+  EngineJson,
+  | "text"
+  | "tokens"
+  | "n_audio"
+  | "audio_seconds"
+  | "backend"
+  | "device"
+  | "delay_ms"
+  | "threads"
+  | "timings_ms"
+  | "n_steps"
+  | "peak_rss_mb"
+  | "gpu_mem_mb"
+>;
 
 /** What is wrong with an engine --json object, as sentences (empty = matches the contract). */
 function transcriptProblems(x: unknown): string[] {

@@ -21,7 +21,7 @@ test("the event schema's shape is pinned", () => {
   assert.deepEqual(s.$defs.error!.required, ["type", "code", "exit_code", "message"]);
   assert.deepEqual(s.$defs.done!.required, ["type"]);
   for (const k of ["text", "tokens", "token_times_ms", "audio_seconds", "backend", "peak_rss_mb", "interrupted"]) {
-    assert.ok(s.$defs.result!.required!.includes(k), `done carries ${k}`);
+    assert.ok(s.$defs.engineJson!.required!.includes(k), `done carries ${k}`);
   }
 });
 

@@ -1,23 +1,14 @@
 // The engine's --json output (engine CLI contract) -> one benchmark sample. Pure.
+import type { EngineJson } from "../../generated/schemas.js";
 import { TIMING_KEYS } from "../../lib/transcribe.js";
 import type { Sample } from "./types.js";
 
 /** The fields of `voxtral --json` the bench reads. `step_ms` is an optional extension (one entry per
  *  decode step, ms) used by --sustained when the engine provides it. */
-export interface EngineRun {
-  backend: string;
-  device: string;
-  audio_seconds: number;
-  n_audio: number;
-  n_steps: number;
-  timings_ms: Record<
-    "load" | "mel" | "encoder" | "adapter" | "prefill" | "decode" | "decode_per_step" | "first_token" | "wall",
-    number
-  >;
-  peak_rss_mb: number;
-  gpu_mem_mb: number | null;
-  step_ms?: number[];
-}
+export type EngineRun = Pick<
+  EngineJson,
+  "backend" | "device" | "audio_seconds" | "n_audio" | "n_steps" | "timings_ms" | "peak_rss_mb" | "gpu_mem_mb"
+> & { step_ms?: number[] };
 
 /** Checks the shape; throws naming the first field that does not follow the contract. */
 export function parseEngineRun(stdout: string): EngineRun {
