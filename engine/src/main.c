@@ -6,6 +6,7 @@
 #include <cblas.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -400,25 +401,32 @@ static void print_result(const cli_opts *o, const vox_model_t *m, const vox_stre
 /* Feed the audio as it is read (-i and --stdin alike: memory does not grow with the input). A read
  * error after at least one token of samples (a cut last sample, WAV data ending mid-frame) is kept
  * in *late: what was read is still decided and printed, then the run fails with it. */
-/* Feeds the stream what the audio source gives. A file is fed in pieces of one encoder chunk
- * (VOX_STREAM_CHUNK positions of audio, 20.5 s, 1.25 MB of samples): the encoder then runs on
- * whole chunks, as on a GPU it must to be fast (pieces of 4096 samples made 180 s cost 3.4 s of
- * encoder calls of 13 positions on an H200, against 0.1 s). Standard input is fed as it arrives,
- * so live audio is decided as soon as it is read. */
-static int feed_audio(vox_audio_stream_t *as, vox_stream_t *s, int whole_chunks, run_ctx *rc_ctx, vox_error_t *late,
+/* Whether standard input has bytes (or its end) to read right now. */
+static int stdin_ready(void) {
+    struct pollfd p = {STDIN_FILENO, POLLIN, 0};
+    return poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLHUP));
+}
+
+/* Feeds the stream what the audio source gives, in pieces of up to one encoder chunk
+ * (VOX_STREAM_CHUNK positions of audio, 20.5 s, 1.25 MB of samples), so the encoder runs on whole
+ * chunks, as on a GPU it must to be fast (pieces of 4096 samples made 180 s cost 3.4 s of encoder
+ * calls of 13 positions on an H200, against 0.1 s). A file fills each piece; standard input adds to a
+ * piece only what is already there to read (a file piped in fills it too), so live audio is fed,
+ * and decided, as soon as it arrives. */
+static int feed_audio(vox_audio_stream_t *as, vox_stream_t *s, int is_file, run_ctx *rc_ctx, vox_error_t *late,
                       vox_error_t *err) {
     const vox_params_t *p = &rc_ctx->m->p; /* an encoder position is 2 mel frames (the stride-2 conv) */
-    size_t cap = whole_chunks ? (size_t)VOX_STREAM_CHUNK * 2 * (size_t)p->hop_length : 4096;
+    size_t cap = (size_t)VOX_STREAM_CHUNK * 2 * (size_t)p->hop_length;
     float *buf = malloc(cap * sizeof *buf);
     if (!buf) return vox_fail(err, VOX_ENOMEM, "out of host memory for the audio buffer. Free some memory and retry");
     int rc = 0;
     for (int end = 0; !rc && !end;) {
         size_t n = 0;
         long got = 0;
-        do { /* a file: fill the piece; standard input: one read */
+        do {
             got = vox_audio_stream_read(as, buf + n, cap - n, err);
             if (got > 0) n += (size_t)got;
-        } while (whole_chunks && got > 0 && n < cap);
+        } while (got > 0 && n < cap && (is_file || stdin_ready()));
         if (got < 0) {
             if (got != VOX_EAUDIO || rc_ctx->n_fed + n < VOX_SAMPLES_PER_TOKEN) {
                 rc = (int)got;
