@@ -64,7 +64,10 @@ typedef struct {
     cublasLtMatrixLayout_t la, lb, lc; /* W (bf16), x (bf16), y (f32), column-major views */
     cublasLtMatmulAlgo_t algo;
 } vox_gemm_plan;
-#define VOX_GEMM_PLANS 64
+/* Room for every (shape, n) a serve run meets: batched decoder forwards of 3..64 rows over the decoder's
+ * 8 weight shapes and live encoder chunks of a few positions over its 7 (about 700); with 64 plans such
+ * a run re-made a plan (layouts + cublasLtMatmulAlgoCheck) for most GEMMs. Not measured yet. */
+#define VOX_GEMM_PLANS 1024
 
 /* The algorithm chosen once for a row bucket (n rounded up to a power of two, >= 16) of one
  * weight shape: every n of the bucket runs the same cuBLASLt kernel, so a kernel is loaded
