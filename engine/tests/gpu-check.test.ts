@@ -1,5 +1,6 @@
 // The GPU check (toolkit/scripts/gpu-check.ts) on the CPU backend, as CI runs it: every check that needs
-// no GPU passes on the fixtures and the CUDA-only ones are skipped with their reason; its verdicts
+// no GPU passes on the fixtures (and two live sessions through vox serve) and the CUDA-only ones are
+// skipped with their reason; its verdicts
 // (runcheck.ts) on real dumps and on altered copies of them (one metric over its limit, a token
 // changed where the golden margin is wide or narrow); a usage mistake; and the PAD-rate synthetic
 // writer (voxtral --synthetic-pad-rate), whose model differs from the plain one exactly where it says.
@@ -33,7 +34,7 @@ test("gpu-check --backend cpu: every CPU check passes on the fixtures, CUDA-only
     encoding: "utf8",
   });
   assert.equal(make.status, 0, `make -C engine two_streams batch_streams failed:\n${make.stdout}${make.stderr}`);
-  const r = spawnSync(process.execPath, [script, "--backend", "cpu", "--out", out], {
+  const r = spawnSync(process.execPath, [script, "--backend", "cpu", "--live", "2", "--out", out], {
     encoding: "utf8",
     timeout: 300_000,
   });
@@ -51,6 +52,14 @@ test("gpu-check --backend cpu: every CPU check passes on the fixtures, CUDA-only
         `${name} PASS on ${fx}: ${passed.join(" | ")}`,
       );
   }
+  const live = log.checks.filter((c) => c.name === "live");
+  assert.equal(live.length, 1);
+  assert.equal(live[0]!.status, "PASS");
+  assert.match(
+    live[0]!.detail,
+    /^2 session\(s\) through vox serve on tiny-delay: delta latency p50 \/ p95 \d+ \/ \d+ ms/,
+  );
+  assert.match(live[0]!.detail, / 0 session\(s\) with errors or no delta$/);
   const skipped = log.checks.filter((c) => c.status === "SKIP");
   assert.deepEqual(skipped.map((c) => c.name).sort(), ["opcheck", "sanitizer"]);
   for (const c of skipped) assert.match(c.detail, /needs --backend cuda|need --backend cuda/);

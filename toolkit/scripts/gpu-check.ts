@@ -1,7 +1,7 @@
 // gpu-check: the engine's backend checks as one zx script, on any backend.
 //
 //   node dist/toolkit/scripts/gpu-check.js [--backend cpu|cuda] [--build] [--arch LIST] [--no-sanitizer]
-//        [--fixtures a,b] [--speed WAV_DIR] [--speed-model DIR] [--pad-rate R] [--out DIR]
+//        [--fixtures a,b] [--speed WAV_DIR] [--speed-model DIR] [--pad-rate R] [--live N,N] [--out DIR]
 //
 // Every check prints one line `PASS|FAIL|SKIP name  detail`; the summary and a JSON log
 // (gpu-check.json, every check with its numbers) go to --out (default reports/gpu-check), the
@@ -27,6 +27,7 @@ import { Readable } from "node:stream";
 import { parseArgs } from "node:util";
 import { $, type Duration, type ProcessOutput } from "zx";
 import type { EngineJson as EngineJsonSchema } from "../src/generated/schemas.js";
+import type { LiveReport } from "../src/commands/bench/live-run.js";
 import { readFixture, type Fixture } from "../src/lib/fixture.js";
 import type { LogitsMatrix } from "../src/lib/logits.js";
 import { readNpyF32 } from "../src/lib/npy.js";
@@ -46,7 +47,7 @@ import { readWav, writeWav } from "../src/lib/wav.js";
 
 const USAGE =
   "usage: gpu-check [--backend cpu|cuda] [--build] [--arch LIST] [--no-sanitizer] [--fixtures a,b] " +
-  "[--speed WAV_DIR] [--speed-model DIR] [--pad-rate R] [--out DIR]";
+  "[--speed WAV_DIR] [--speed-model DIR] [--pad-rate R] [--live N,N] [--out DIR]";
 
 function usage(problem: string): never {
   console.error(`gpu-check: error: ${problem}. ${USAGE}`);
@@ -65,6 +66,7 @@ function parse() {
       speed: { type: "string" },
       "speed-model": { type: "string" },
       "pad-rate": { type: "string" },
+      live: { type: "string" },
       out: { type: "string" },
       help: { type: "boolean", default: false },
     },
@@ -88,6 +90,9 @@ if (opts.speed !== undefined && !existsSync(opts.speed)) usage(`--speed folder $
 const padRate = opts["pad-rate"] === undefined ? null : Number(opts["pad-rate"]);
 if (padRate !== null && !(padRate >= 0 && padRate < 1))
   usage(`--pad-rate is '${opts["pad-rate"]}'; give a number in [0, 1)`);
+const liveCounts = opts.live === undefined ? [] : opts.live.split(",").map(Number);
+if (liveCounts.some((n) => !Number.isInteger(n) || n < 1 || n > 256))
+  usage(`--live is '${opts.live}'; give session counts from 1 to 256, e.g. 1,8,16`);
 
 const ROOT = packageRoot();
 const BIN = engineBinary();
@@ -842,6 +847,53 @@ async function checkPadRate(rate: number, clips: { long: string; short: string }
   });
 }
 
+/** `vox-bench --live N` through `vox serve` for each N (the full model written by --speed, else the
+ *  tiny-delay fixture, which emits text; 15 s of speech, or tiny-real-windows' 3.6 s clip): delta latency
+ *  p50 / p95 beside the delay + 100 ms goal, deltas behind real time. A run with a session error or a
+ *  session without deltas fails, and larger N are not tried after it. Reports (JSON, HTML) in OUT/live. */
+async function checkLive(counts: number[]): Promise<void> {
+  const full = resolve(opts["speed-model"] ?? join(tmpdir(), "vox-full"));
+  const useFull = opts.speed !== undefined && existsSync(join(full, "params.json"));
+  const fx = readFixture(join(fixturesDir(), "tiny-delay"));
+  let clip = readFixture(join(fixturesDir(), "tiny-real-windows")).audio;
+  if (useFull) {
+    const all = speedClips(opts.speed!);
+    const w = readWav(all.long);
+    clip = join(TMP, "live15.wav");
+    writeWav(clip, { sampleRate: 16000, samples: w.samples.subarray(0, 15 * 16000) });
+  }
+  const model = useFull ? full : fx.dir;
+  const bench = join(ROOT, "dist", "toolkit", "src", "bin", "vox-bench.js");
+  for (const n of counts) {
+    const args = ["--live", String(n), "--model", model, "--backend", BACKEND, "--audio", clip, "--html", "--json"];
+    const r = await run(process.execPath, [bench, ...args, "--out", join(OUT, "live")], { timeout: "600s" });
+    let rep: LiveReport | null = null;
+    try {
+      rep = JSON.parse(r.stdout) as LiveReport;
+    } catch {
+      rep = null;
+    }
+    if (!rep) {
+      record({ name: "live", status: "FAIL", detail: `--live ${n}: ${failureOf(r)}` });
+      break;
+    }
+    const p = rep.pooled;
+    const errors = rep.streams.filter((x) => x.errors.length || x.deltas === 0).length;
+    const goal = rep.settings.delayMs + 100;
+    record({
+      name: "live",
+      status: errors ? "FAIL" : "PASS",
+      values: { streams: n, pooled: p, delayMs: rep.settings.delayMs, errors },
+      detail:
+        `${n} session(s) through vox serve on ${basename(model)}: delta latency p50 / p95 ` +
+        `${p.latencyMs?.p50 ?? "-"} / ${p.latencyMs?.p95 ?? "-"} ms (goal: delay + 100 = ${goal} ms, ` +
+        `${p.latencyMs && p.latencyMs.p95 <= goal ? "met" : "not met"}), ${p.behindSteps} of ${p.deltas} deltas ` +
+        `behind, ${errors} session(s) with errors or no delta`,
+    });
+    if (errors) break;
+  }
+}
+
 function timingLine(j: EngineJson): string {
   const t = j.timings_ms;
   return (
@@ -873,6 +925,7 @@ async function main(): Promise<number> {
   const fixtures = names.map((n) => readFixture(join(fixturesDir(), n)));
   for (const fx of fixtures) await checkFixture(fx, features);
   if (opts.speed) await checkSpeed(opts.speed);
+  if (liveCounts.length) await checkLive(liveCounts);
   if (CUDA && !opts["no-sanitizer"]) {
     const shortest = [...fixtures].sort((a, b) => statSync(a.audio).size - statSync(b.audio).size)[0]!;
     const args = [
