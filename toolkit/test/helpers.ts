@@ -18,3 +18,15 @@ export function decoderTensorBytes(table: TensorTable): number {
   }
   return 2 * n;
 }
+
+/** Debian's chromium, which the page and HTML-report tests drive headless (.ci/run installs it). */
+export const CHROMIUM = "/usr/bin/chromium";
+/** Chromium flags of every test run: no sandbox (CI runs as root), no GPU, nothing fetched on its own. */
+export const CHROMIUM_QUIET_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];

@@ -15,6 +15,19 @@
 
 #include <math.h>
 
+int vox_cuda_attn_splits(long long blocks, long long target, long long keys) {
+    if (blocks >= target) return 1;
+    long long by_fill = (target + blocks - 1) / blocks, n = keys < by_fill ? keys : by_fill;
+    if (n < 1) n = 1;
+    return n > 1024 ? 1024 : (int)n; /* vox_attn_combine's limit */
+}
+
+int vox_cuda_attn_combine(vox_backend_t *be, float *out, float *part, int orows, int hd, int nsplit) {
+    vox_cuda_t *c = vox_cuda(be);
+    void *args[] = {&out, &part, &orows, &hd, &nsplit};
+    return vox_cuda_launch(be, c->k.k_attn_combine, (unsigned)orows, 1, 1, 256, args);
+}
+
 int vox_cuda_attention(vox_backend_t *be, float *out, const float *q, const vox_kv_t *kv, int n, int n_heads,
                        int window) {
     vox_cuda_t *c = vox_cuda(be);
@@ -36,14 +49,8 @@ int vox_cuda_attention(vox_backend_t *be, float *out, const float *q, const vox_
                                             : c->k.k_attn_d128_q16);
     int tiles = (rows + tq - 1) / tq;
     /* blocks wanted: 2 per SM; 4 for the light decode tiles (TQ 4), which wait on memory */
-    long long base = (long long)tiles * kvh, target = (tq == 4 ? 4LL : 2LL) * c->sm_count;
-    int nsplit = 1;
-    if (base < target) {
-        long long by_keys = (window + tq + 63) / 64, by_fill = (target + base - 1) / base;
-        nsplit = (int)(by_keys < by_fill ? by_keys : by_fill);
-        if (nsplit < 1) nsplit = 1;
-        if (nsplit > 1024) nsplit = 1024; /* vox_attn_combine's limit */
-    }
+    int nsplit =
+        vox_cuda_attn_splits((long long)tiles * kvh, (tq == 4 ? 4LL : 2LL) * c->sm_count, (window + tq + 63) / 64);
     if (nsplit > 1) {
         size_t need = (size_t)nsplit * n * n_heads * (hd + 2) * sizeof(float);
         int rc = vox_cuda_reserve(be, (void **)&c->attn_part, &c->attn_part_cap, need, "attention");
@@ -54,8 +61,5 @@ int vox_cuda_attention(vox_backend_t *be, float *out, const float *q, const vox_
     void *args[] = {&out,     &c->attn_part, &q,  (void *)&kv->k, (void *)&kv->v, &c->pos,    &n,
                     &n_heads, &kvh,          &hd, &cap,           &window,        &scale_log2};
     int rc = vox_cuda_launch(be, f, (unsigned)tiles, (unsigned)kvh, (unsigned)nsplit, 128, args);
-    if (rc || nsplit == 1) return rc;
-    int orows = n * n_heads;
-    void *cargs[] = {&out, &c->attn_part, &orows, &hd, &nsplit};
-    return vox_cuda_launch(be, c->k.k_attn_combine, (unsigned)orows, 1, 1, 256, cargs);
+    return rc || nsplit == 1 ? rc : vox_cuda_attn_combine(be, out, c->attn_part, n * n_heads, hd, nsplit);
 }

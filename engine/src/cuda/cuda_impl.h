@@ -207,6 +207,11 @@ int vox_cuda_im2col_k3(vox_backend_t *be, float *cols, const float *x, int n_out
 int vox_cuda_embed(vox_backend_t *be, float *y, const vox_bweight_t *table, const int32_t *ids, int n, int accumulate);
 int vox_cuda_argmax(vox_backend_t *be, int32_t *out_id, const float *logits, int n, int vocab);
 int vox_cuda_kv_write(vox_backend_t *be, vox_kv_t *kv, const float *k, const float *v, int n);
+/* attention.c, shared with rows.c: the key splits of an attention launch of `blocks` blocks without
+ * splitting (as many as fill `target` blocks, at most `keys` and 1024), and the merge of the partials
+ * part [nsplit, orows, 2 + hd] into out [orows, hd]. */
+int vox_cuda_attn_splits(long long blocks, long long target, long long keys);
+int vox_cuda_attn_combine(vox_backend_t *be, float *out, float *part, int orows, int hd, int nsplit);
 int vox_cuda_attention(vox_backend_t *be, float *out, const float *q, const vox_kv_t *kv, int n, int n_heads,
                        int window);
 

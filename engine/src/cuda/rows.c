@@ -101,12 +101,7 @@ int vox_cuda_attention_rows(vox_backend_t *be, float *out, const float *q, vox_k
         a.cap[i] = kv[i]->capacity;
     }
     int tiles = (n_heads / kvh + 3) / 4;
-    long long base = (long long)n * tiles * kvh, target = 4LL * c->sm_count, nsplit = 1;
-    if (base < target) {
-        long long by_keys = (window + 63) / 64, by_fill = (target + base - 1) / base;
-        nsplit = by_keys < by_fill ? by_keys : by_fill;
-        if (nsplit > 1024) nsplit = 1024; /* vox_attn_combine's limit */
-    }
+    int nsplit = vox_cuda_attn_splits((long long)n * tiles * kvh, 4LL * c->sm_count, (window + 63) / 64);
     if (nsplit > 1) {
         size_t need = (size_t)nsplit * n * n_heads * (hd + 2) * sizeof(float);
         rc = vox_cuda_reserve(be, (void **)&c->rows_part, &c->rows_part_cap, need, "attention_rows");
@@ -116,10 +111,7 @@ int vox_cuda_attention_rows(vox_backend_t *be, float *out, const float *q, vox_k
     void *args[] = {&out, &c->rows_part, &q, &a, &n_heads, &kvh, &hd, &window, &scale_log2};
     rc = vox_cuda_launch(be, hd <= 64 ? c->k.k_attn_rows_d64 : c->k.k_attn_rows_d128, (unsigned)(n * tiles),
                          (unsigned)kvh, (unsigned)nsplit, 128, args);
-    if (rc || nsplit == 1) return rc;
-    int orows = n * n_heads, ns = (int)nsplit;
-    void *cargs[] = {&out, &c->rows_part, &orows, &hd, &ns};
-    return vox_cuda_launch(be, c->k.k_attn_combine, (unsigned)orows, 1, 1, 256, cargs);
+    return rc || nsplit == 1 ? rc : vox_cuda_attn_combine(be, out, c->rows_part, n * n_heads, hd, nsplit);
 }
 
 int vox_cuda_rmsnorm_rows(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w,

@@ -1,16 +1,7 @@
 // The engine's event stream (`voxtral … --events`, and `--serve`): one JSON object per line on stdout.
 // Each line is parsed and validated against checks/schemas/events.schema.json before anyone reads it,
 // so a consumer sees typed events or an EventLineError naming the line — never a half-understood object.
-import type {
-  Closed,
-  Done,
-  EngineJson,
-  Error as ErrorSchema,
-  Opened,
-  Progress,
-  Ready,
-  Token,
-} from "../generated/schemas.js";
+import type { Closed, Done, Error as ErrorSchema, Opened, Progress, Ready, Token } from "../generated/schemas.js";
 import type { TimedToken } from "./transcript.js";
 import { schemaErrors } from "./report.js";
 
@@ -23,7 +14,7 @@ export type ProgressEvent = Progress;
 
 /** The end of a run: everything `--json` prints, the end time of each token, and whether the run
  *  was cut short. */
-export type DoneEvent = Done & EngineJson;
+export type DoneEvent = Done; /* the generated Done is EngineJson and its type / stream */
 
 export type ErrorEvent = ErrorSchema;
 export type EngineErrorCode = ErrorSchema["code"];

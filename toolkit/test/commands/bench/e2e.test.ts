@@ -10,8 +10,8 @@ import { after, before, describe, it } from "node:test";
 import type { BenchReport } from "../../../src/commands/bench/types.js";
 import { packageRoot } from "../../../src/lib/paths.js";
 import { schemaErrors } from "../../../src/lib/report.js";
+import { CHROMIUM, CHROMIUM_QUIET_ARGS } from "../../helpers.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const bin = join(packageRoot(), "dist", "toolkit", "src", "bin", "vox-bench.js");
 let dir = "";
 let env: NodeJS.ProcessEnv = {};
@@ -91,12 +91,7 @@ describe("vox-bench end to end (CPU, synthetic tiny)", () => {
       CHROMIUM,
       [
         "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
+        ...CHROMIUM_QUIET_ARGS,
         `--user-data-dir=${profile}`,
         "--dump-dom",
         `file://${join(dir, "reports", html)}`,

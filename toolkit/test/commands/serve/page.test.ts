@@ -10,8 +10,8 @@ import { after, before, test } from "node:test";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { packageRoot } from "../../../src/lib/paths.js";
 import { MODEL, modelDir, type Running, startServe } from "./server.js";
+import { CHROMIUM, CHROMIUM_QUIET_ARGS } from "../../helpers.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const wav = join(modelDir, "test_speech.wav");
 
 interface Seen {
@@ -50,12 +50,7 @@ before(async () => {
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
+      ...CHROMIUM_QUIET_ARGS,
       "--use-fake-ui-for-media-stream",
       "--use-fake-device-for-media-stream",
       `--use-file-for-fake-audio-capture=${wav}`,
