@@ -152,8 +152,14 @@ static int record(vox_stream_t *s, int token, const float *logits, double ms, vo
  * the rows kept. k follows the guesses (spec.cur): halved after a forward that kept fewer rows
  * than it computed (speech: the next rows are likely words too), doubled up to spec.k after one
  * that kept them all (silence), so a stream whose guesses fail soon steps one row at a time. */
-static void adapt(vox_spec_stats *sp, int k, int a) {
-    if (a < k)
+static void count_forward(vox_spec_stats *sp, int k, int a) {
+    sp->forwards++;
+    sp->rows += (size_t)k;
+    sp->accepted[a]++;
+}
+/* held: every guess of the forward held (a step: its token is the guess, so the next one would). */
+static void adapt(vox_spec_stats *sp, int k, int held) {
+    if (!held)
         sp->cur = sp->cur > 1 ? sp->cur / 2 : 1;
     else if (k == sp->cur)
         sp->cur = 2 * sp->cur < sp->k ? 2 * sp->cur : sp->k;
@@ -170,23 +176,19 @@ static int decide(vox_stream_t *s, vox_error_t *err) {
         int token;
         rc = vox_decoder_step(&s->dec, emb, s->next, &token);
         if (rc) return vox_model_error(be, rc, err);
-        s->spec.forwards++;
-        s->spec.rows++;
-        s->spec.accepted[1]++;
+        count_forward(&s->spec, 1, 1);
         adapt(&s->spec, 1, token == s->spec.guess);
         return record(s, token, s->dec.b.logits, vox_now_ms() - t, err);
     }
-    int32_t out[VOX_MAX_ROWS];
+    int32_t out[VOX_MAX_SPEC];
     rc = vox_decoder_forward(&s->dec, emb, s->next, k, s->spec.guess, out);
     int a = 1;
     while (a < k && out[a - 1] == s->spec.guess) a++;
     if (!rc) rc = vox_decoder_accept(&s->dec, a);
     if (rc) return vox_model_error(be, rc, err);
     double ms = (vox_now_ms() - t) / a;
-    s->spec.forwards++;
-    s->spec.rows += (size_t)k;
-    s->spec.accepted[a]++;
-    adapt(&s->spec, k, a);
+    count_forward(&s->spec, k, a);
+    adapt(&s->spec, k, a == k);
     for (int i = 0; i < a && !s->done; i++) TRY(record(s, out[i], s->dec.b.logits + (size_t)i * V, ms, err));
     return 0;
 }
@@ -348,9 +350,7 @@ int vox_stream_ready(vox_stream_t *s, vox_decoder_t **d, const float **emb, int6
 
 int vox_stream_decided(vox_stream_t *s, int token, const float *logits, double ms, vox_error_t *err) {
     s->t.decode += ms;
-    s->spec.forwards++;
-    s->spec.rows++;
-    s->spec.accepted[1]++;
+    count_forward(&s->spec, 1, 1);
     return record(s, token, logits, ms, err);
 }
 
