@@ -538,8 +538,11 @@ async function sanitize(tool: string, label: string, args: string[], file: strin
   });
 }
 
-/** 180 s and 30 s WAVs from the 89, 60 and 45 s samples of WAV_DIR (16 kHz mono). */
+let clipsMade: { dir: string; clips: { long: string; short: string; mid: string } } | null = null;
+/** 180 s and 30 s WAVs from the 89, 60 and 45 s samples of WAV_DIR (16 kHz mono), made once per run
+ *  (--speed and --live both use them). */
 function speedClips(dir: string): { long: string; short: string; mid: string } {
+  if (clipsMade?.dir === dir) return clipsMade.clips;
   const names = ["89s_", "60s_", "45s_"].flatMap((p) =>
     readdirSync(dir)
       .filter((f) => f.startsWith(p) && f.endsWith(".wav"))
@@ -557,7 +560,8 @@ function speedClips(dir: string): { long: string; short: string; mid: string } {
   const short = join(TMP, "short.wav");
   writeWav(long, { sampleRate: 16000, samples: all.subarray(0, 180 * 16000) });
   writeWav(short, { sampleRate: 16000, samples: all.subarray(0, 30 * 16000) });
-  return { long, short, mid: join(dir, names[1]!) };
+  clipsMade = { dir, clips: { long, short, mid: join(dir, names[1]!) } };
+  return clipsMade.clips;
 }
 
 async function checkSpeed(wavDir: string): Promise<void> {
