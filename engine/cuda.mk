@@ -9,6 +9,7 @@
 #                              at run time), embedded via build/kernels_fatbin.h, then build/voxtral
 #   make cuda ARCH=native      only the GPU(s) of this machine (nvidia-smi)
 #   make cuda ARCH="86 90"     a chosen list (sm_ prefix optional)
+#   make cuda NVCCFLAGS=...    extra nvcc flags for the kernels (A/B builds, e.g. -DVOX_GEMV_PREFETCH=0)
 #   make opcheck               build/opcheck: every CUDA op against a CPU reference + speed (dev/)
 #   make two_streams           build/two_streams: two streams in one process (tests/)
 
@@ -55,7 +56,7 @@ $(BUILD)/kernels.fatbin: $(KERNEL_SRCS) $(wildcard kernels/*.cuh) $(BUILD)/cuda_
 	@[ -n "$(NVCC)" ] || { echo "voxtral: error: nvcc not found, so the CUDA kernels cannot be built. Install the CUDA toolkit or set NVCC=/path/to/nvcc" >&2; exit 1; }
 	@[ -n "$(CUDA_ARCH_LIST)" ] || { echo "voxtral: error: no GPU architecture to build for (ARCH=$(ARCH)). Pass ARCH=\"90\" or a list" >&2; exit 1; }
 	@printf '%s\n' $(patsubst %,'#include "../%"',$(KERNEL_SRCS)) > $(BUILD)/kernels_all.cu
-	$(NVCC) -fatbin -O3 -std=c++17 $(GENCODE) -o $@ $(BUILD)/kernels_all.cu
+	$(NVCC) -fatbin -O3 -std=c++17 $(NVCCFLAGS) $(GENCODE) -o $@ $(BUILD)/kernels_all.cu
 
 # The fatbin as a C array (od + sed: no xxd needed), with the arch list beside it.
 $(BUILD)/kernels_fatbin.h: $(BUILD)/kernels.fatbin

@@ -21,6 +21,7 @@ __device__ void warp_best(float &bv, int &bi) {
 }
 
 VOX_KERNEL void vox_argmax_part(float *part, const float *logits, int vocab) {
+    VOX_PDL_ENTER();
     int row = blockIdx.y, chunk = blockIdx.x, chunks = gridDim.x;
     int per = (vocab + chunks - 1) / chunks;
     int lo = chunk * per, hi = min(vocab, lo + per);
@@ -54,6 +55,7 @@ VOX_KERNEL void vox_argmax_part(float *part, const float *logits, int vocab) {
 }
 
 VOX_KERNEL void vox_argmax_final(int *out_id, const float *part, int chunks) {
+    VOX_PDL_ENTER();
     const float *p = part + (long long)blockIdx.x * chunks * 2;
     float bv = -INFINITY;
     int bi = 0x7fffffff;

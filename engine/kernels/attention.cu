@@ -239,6 +239,7 @@ __device__ void attn_tile(float *out, float *part, long long part_rows, const fl
     VOX_KERNEL void __launch_bounds__(ATT_THREADS)                                                                     \
         name(float *out, float *part, const float *q, const uint16_t *kc, const uint16_t *vc,                          \
              const long long *pos_reg, int n, int H, int KVH, int hd, int cap, int window, float scale_log2) {         \
+        VOX_PDL_ENTER();                                                                                               \
         attn_tile<HDP, TQ>(out, part, (long long)n * H, q, kc, vc, *pos_reg, n, H, KVH, hd, cap, window, scale_log2,   \
                            blockIdx.x, blockIdx.y, blockIdx.z, gridDim.z);                                             \
     }
@@ -255,6 +256,7 @@ ATTN_KERNEL(vox_attn_d128_q4, 128, 4)
 #define ATTN_ROWS_KERNEL(name, HDP)                                                                                    \
     VOX_KERNEL void __launch_bounds__(ATT_THREADS) name(float *out, float *part, const float *q, vox_rows_args a,      \
                                                         int H, int KVH, int hd, int window, float scale_log2) {        \
+        VOX_PDL_ENTER();                                                                                               \
         const int tiles = (H / KVH + 3) / 4, row = blockIdx.x / tiles;                                                 \
         const long long at = (long long)row * H * hd;                                                                  \
         attn_tile<HDP, 4>(out + at, part + (long long)row * H * (2 + hd), (long long)a.n * H, q + at, a.k[row],        \
@@ -282,6 +284,7 @@ __device__ float block_reduce(float v, bool is_max, float *red) {
 }
 
 VOX_KERNEL void __launch_bounds__(256) vox_attn_combine(float *out, const float *part, int rows, int hd, int nsplit) {
+    VOX_PDL_ENTER();
     __shared__ float w[1024];
     __shared__ float red[8];
     __shared__ float acc_s[256];

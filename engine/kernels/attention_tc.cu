@@ -203,6 +203,7 @@ __device__ void attn_tc(float *out, float *part, const float *q, const uint16_t 
     VOX_KERNEL void __launch_bounds__(128)                                                                             \
         name(float *out, float *part, const float *q, const uint16_t *kc, const uint16_t *vc,                          \
              const long long *pos_reg, int n, int H, int KVH, int hd, int cap, int window, float scale_log2) {         \
+        VOX_PDL_ENTER();                                                                                               \
         attn_tc<HD>(out, part, q, kc, vc, pos_reg, n, H, KVH, cap, window, scale_log2);                                \
     }
 ATTN_TC_KERNEL(vox_attn_tc_d64, 64)

@@ -7,6 +7,18 @@
 
 #define VOX_KERNEL extern "C" __global__
 
+/* First statement of every kernel. On sm_90+ the host launches kernels with programmatic stream
+ * serialization (context.c), so a kernel may start while the one before it in the stream is still
+ * finishing: griddepcontrol.wait holds it until that kernel has completed and its writes are
+ * visible, then launch_dependents lets the next kernel start early in turn. Nothing may be read
+ * or written before it except memory no kernel writes (the weights: see the GEMV's prefetch).
+ * Without that launch attribute (older GPUs, -DVOX_CUDA_PDL=0) both are no-ops. */
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+#define VOX_PDL_ENTER() asm volatile("griddepcontrol.wait;\n\tgriddepcontrol.launch_dependents;" ::: "memory")
+#else
+#define VOX_PDL_ENTER() ((void)0)
+#endif
+
 __device__ __forceinline__ float bf16_lo(uint32_t w) { return __uint_as_float(w << 16); }
 __device__ __forceinline__ float bf16_hi(uint32_t w) { return __uint_as_float(w & 0xffff0000u); }
 __device__ __forceinline__ float bf16_f(uint16_t h) { return __uint_as_float((uint32_t)h << 16); }

@@ -9,6 +9,7 @@
 #include "common.cuh"
 
 VOX_KERNEL void vox_gelu(float *x, long long n) {
+    VOX_PDL_ENTER();
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n;
          i += (long long)gridDim.x * blockDim.x) {
         float v = x[i];
@@ -17,6 +18,7 @@ VOX_KERNEL void vox_gelu(float *x, long long n) {
 }
 
 VOX_KERNEL void vox_silu_mul(float *a, const float *b, long long n) {
+    VOX_PDL_ENTER();
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n;
          i += (long long)gridDim.x * blockDim.x) {
         float v = a[i];
@@ -25,25 +27,32 @@ VOX_KERNEL void vox_silu_mul(float *a, const float *b, long long n) {
 }
 
 VOX_KERNEL void vox_add(float *y, const float *x, long long n) {
+    VOX_PDL_ENTER();
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
         y[i] += x[i];
 }
 
 VOX_KERNEL void vox_bias_add(float *y, const float *b, long long rows, int cols) {
+    VOX_PDL_ENTER();
     long long n = rows * cols;
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
         y[i] += b[i % cols];
 }
 
 VOX_KERNEL void vox_f32_to_bf16(uint16_t *out, const float *x, long long n) {
+    VOX_PDL_ENTER();
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
         out[i] = f_bf16(x[i]);
 }
 
-VOX_KERNEL void vox_set_pos(long long *reg, long long pos) { *reg = pos; }
+VOX_KERNEL void vox_set_pos(long long *reg, long long pos) {
+    VOX_PDL_ENTER();
+    *reg = pos;
+}
 
 /* dst[n16] = src[n16] in 16-byte words, four loads in flight per thread (device copies). */
 VOX_KERNEL void vox_copy16(uint4 *dst, const uint4 *src, long long n16) {
+    VOX_PDL_ENTER();
     long long stride = (long long)gridDim.x * blockDim.x;
     long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;
     for (; i + 3 * stride < n16; i += 4 * stride) {

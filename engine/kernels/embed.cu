@@ -3,6 +3,7 @@
 #include "common.cuh"
 
 VOX_KERNEL void vox_embed(float *y, const uint16_t *table, const int *ids, int dim, int vocab, int accumulate) {
+    VOX_PDL_ENTER();
     int id = ids[blockIdx.x];
     float *yr = y + (long long)blockIdx.x * dim;
     int ok = id >= 0 && id < vocab;

@@ -3,6 +3,7 @@
 #include "common.cuh"
 
 VOX_KERNEL void vox_im2col_k3(float *cols, const float *x, int n_out, int c_in, int stride) {
+    VOX_PDL_ENTER();
     long long total = (long long)n_out * c_in * 3;
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < total;
          i += (long long)gridDim.x * blockDim.x) {

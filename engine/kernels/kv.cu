@@ -5,6 +5,7 @@
 
 VOX_KERNEL void vox_kv_write(uint16_t *kc, uint16_t *vc, const float *k, const float *v, const long long *pos_reg,
                              int n, int kvd, int capacity) {
+    VOX_PDL_ENTER();
     long long total = (long long)n * kvd;
     long long pos0 = *pos_reg;
     for (long long t = blockIdx.x * (long long)blockDim.x + threadIdx.x; t < total;

@@ -8,6 +8,7 @@
 
 VOX_KERNEL void vox_rope(float *x, const long long *pos_reg, long long off, int n, int n_heads, int head_dim,
                          float theta) {
+    VOX_PDL_ENTER();
     int half = head_dim / 2;
     long long pairs = (long long)n * n_heads * half;
     long long pos0 = *pos_reg + off;

@@ -8,6 +8,7 @@
 /* x [n, n_heads*head_dim]: pair (2j, 2j+1) of row r rotates by pos[r] * inv_freq_j, inv_freq_j =
  * theta^(-2j/head_dim) rounded to f32 as in rope.cu and the CPU backend; angle in double, mod 2*pi. */
 VOX_KERNEL void vox_rope_rows(float *x, vox_rows_args a, int n_heads, int head_dim, float theta) {
+    VOX_PDL_ENTER();
     int half = head_dim / 2;
     long long pairs = (long long)a.n * n_heads * half;
     for (long long t = blockIdx.x * (long long)blockDim.x + threadIdx.x; t < pairs;
@@ -27,6 +28,7 @@ VOX_KERNEL void vox_rope_rows(float *x, vox_rows_args a, int n_heads, int head_d
 
 /* k, v [n, kvd] f32: row r goes to slot pos[r] % cap[r] of ring r. */
 VOX_KERNEL void vox_kv_write_rows(vox_rows_args a, const float *k, const float *v, int kvd) {
+    VOX_PDL_ENTER();
     long long total = (long long)a.n * kvd;
     for (long long t = blockIdx.x * (long long)blockDim.x + threadIdx.x; t < total;
          t += (long long)gridDim.x * blockDim.x) {
@@ -39,5 +41,6 @@ VOX_KERNEL void vox_kv_write_rows(vox_rows_args a, const float *k, const float *
 
 /* One block per row (norm_row.cuh), row r with its own ada scale a.scale[r] (may be NULL). */
 VOX_KERNEL void vox_rmsnorm_rows(float *y, const float *x, const float *w, vox_rows_args a, int dim, float eps) {
+    VOX_PDL_ENTER();
     vox_rmsnorm_row(y + (long long)blockIdx.x * dim, x + (long long)blockIdx.x * dim, w, a.scale[blockIdx.x], dim, eps);
 }

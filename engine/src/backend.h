@@ -60,6 +60,8 @@ typedef struct {
     /* 1 when weight_upload copies the data (device memory) and is done reading the host bytes when
      * it returns: the model then releases each tensor's host pages right after its upload. */
     int copies_weights;
+    /* Optional: every weight of the model is uploaded; release what only the uploads needed. */
+    void (*weights_done)(vox_backend_t *be);
 
     /* --- ops (n = number of rows) --- */
     /* y[n,out] (+)= x[n,in] · Wᵀ (+ b). W is [out,in]; b [out] or NULL. accumulate=1 adds into y

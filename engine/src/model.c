@@ -1,4 +1,5 @@
 /* model.c — load params + weights + tokenizer and upload every weight to the backend once. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,9 +107,15 @@ int vox_model_load(const char *dir, vox_backend_t *be, vox_model_t **out, vox_er
     m->n_spec = vox_weights_spec(p, &m->w, m, &m->spec, err);
     rc = m->n_spec < 0 ? m->n_spec : 0;
     if (rc) m->n_spec = 0;
+    double t_up = vox_now_ms();
     for (int i = 0; i < m->n_spec && !rc; i++)
         if (m->spec[i].dev) rc = up(m, &m->spec[i], err);
+    if (be->ops->weights_done) be->ops->weights_done(be);
+    double t_prep = vox_now_ms();
     if (!rc && p->enc_n_layers > 0 && p->n_layers > 0) rc = prepare(m, err);
+    if (!rc && be->debug)
+        fprintf(stderr, "voxtral: debug: weights read + uploaded in %.0f ms, linear layers prepared in %.0f ms\n",
+                t_prep - t_up, vox_now_ms() - t_prep);
     if (rc) {
         vox_model_free(m);
         return rc;

@@ -40,12 +40,25 @@ int vox_cuda_fail_blas(vox_backend_t *be, cublasStatus_t s, const char *call, co
                     call, file, line, name ? name : "error", s);
 }
 
+#ifndef VOX_CUDA_PDL
+#define VOX_CUDA_PDL 1
+#endif
+
+/* Every kernel of the backend goes through here. With c->pdl a kernel may begin while the one
+ * before it drains; each kernel's first statement waits for that one (kernels/common.cuh). */
 int vox_cuda_launch(vox_backend_t *be, CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned block,
                     void **args) {
     vox_cuda_t *c = vox_cuda(be);
     if (gx == 0 || gy == 0 || gz == 0) return 0; /* nothing to do (n == 0) */
     CU_CHECK(be, c->api.cuCtxSetCurrent(c->ctx));
-    CU_CHECK(be, c->api.cuLaunchKernel(f, gx, gy, gz, block, 1, 1, 0, c->stream, args, NULL));
+    if (!c->pdl) {
+        CU_CHECK(be, c->api.cuLaunchKernel(f, gx, gy, gz, block, 1, 1, 0, c->stream, args, NULL));
+        return 0;
+    }
+    CUlaunchAttribute attr = {.id = CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION};
+    attr.value.programmaticStreamSerializationAllowed = 1;
+    CUlaunchConfig cfg = {gx, gy, gz, block, 1, 1, 0, c->stream, &attr, 1};
+    CU_CHECK(be, c->api.cuLaunchKernelEx(&cfg, f, args, NULL));
     return 0;
 }
 
@@ -81,6 +94,7 @@ static void cuda_destroy(vox_backend_t *be) {
         if (c->ctx) {
             c->api.cuCtxSetCurrent(c->ctx);
             if (c->stream) c->api.cuStreamSynchronize(c->stream);
+            vox_cuda_weights_done(be);
             vox_cuda_mfree(be, c->pos);
             vox_cuda_mfree(be, c->xbf);
             vox_cuda_mfree(be, c->attn_part);
@@ -113,6 +127,7 @@ static const vox_backend_ops k_cuda_ops = {
     .weight_upload = vox_cuda_weight_upload,
     .weight_free = vox_cuda_weight_free,
     .copies_weights = 1,
+    .weights_done = vox_cuda_weights_done,
     .linear = vox_cuda_linear,
     .linear_multi = vox_cuda_linear_multi,
     .prepare_linear = vox_cuda_prepare_linear,
@@ -166,6 +181,11 @@ static int cuda_init_device(vox_backend_t *be, int index) {
     CU_CHECK(be, a->cuDeviceGetAttribute(&c->cc_minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, c->dev));
     CU_CHECK(be, a->cuDeviceGetAttribute(&c->sm_count, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, c->dev));
     snprintf(c->name, sizeof c->name, "%s (sm_%d%d)", dn, c->cc_major, c->cc_minor);
+    /* Programmatic dependent launch: Hopper and later, with a driver that keeps it in captured
+     * graphs (12.3+). Measured on the H200: engine/PERF.md. -DVOX_CUDA_PDL=0 turns it off. */
+    int drv = 0;
+    CU_CHECK(be, a->cuDriverGetVersion(&drv));
+    c->pdl = VOX_CUDA_PDL && c->cc_major >= 9 && drv >= 12030;
 
     const char *archs = vox_cuda_archs();
     if (vox_cuda_fatbin_size == 0)
@@ -250,9 +270,9 @@ int vox_backend_cuda_create(const vox_backend_opts *o, vox_backend_t **out, vox_
         c->api.cuMemGetInfo_v2(&fr, &tot);
         fprintf(stderr,
                 "voxtral: debug: cuda: device %d %s, %d SMs, driver %d, cuBLASLt %d, "
-                "%zu of %zu MiB free; kernels %s (%zu bytes); libcuda %s; libcublasLt %s\n",
+                "%zu of %zu MiB free; kernels %s (%zu bytes), dependent launches %s; libcuda %s; libcublasLt %s\n",
                 o->device, c->name, c->sm_count, drv, ltv, fr >> 20, tot >> 20, vox_cuda_archs(), vox_cuda_fatbin_size,
-                c->api.path_cuda, c->api.path_cublaslt);
+                c->pdl ? "on" : "off", c->api.path_cuda, c->api.path_cublaslt);
     }
     *out = be;
     return 0;

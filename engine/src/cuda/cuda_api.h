@@ -18,6 +18,7 @@ typedef struct CUfunc_st *CUfunction;
 typedef struct CUstream_st *CUstream;
 typedef struct CUgraph_st *CUgraph;
 typedef struct CUgraphExec_st *CUgraphExec;
+typedef struct CUevent_st *CUevent;
 typedef unsigned long long CUdeviceptr;
 
 enum {
@@ -33,9 +34,28 @@ enum {
     CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76,
 };
 enum { CU_STREAM_NON_BLOCKING = 1 };
+enum { CU_EVENT_DISABLE_TIMING = 2 };
 /* CUstreamCaptureMode: GLOBAL 0, THREAD_LOCAL 1, RELAXED 2. CUstreamCaptureStatus: NONE 0, ACTIVE 1. */
 enum { CU_STREAM_CAPTURE_MODE_THREAD_LOCAL = 1 };
 enum { CU_STREAM_CAPTURE_STATUS_NONE = 0 };
+
+/* cuLaunchKernelEx's configuration with one launch attribute (cuda.h layout: id, padding to 8
+ * bytes, a 64-byte value union). CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION = 6. */
+enum { CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION = 6 };
+typedef struct {
+    int id;
+    char pad[4];
+    union {
+        char pad[64];
+        int programmaticStreamSerializationAllowed;
+    } value;
+} CUlaunchAttribute;
+typedef struct {
+    unsigned gridDimX, gridDimY, gridDimZ, blockDimX, blockDimY, blockDimZ, sharedMemBytes;
+    CUstream hStream;
+    CUlaunchAttribute *attrs;
+    unsigned numAttrs;
+} CUlaunchConfig;
 
 /* ---- cuBLAS / cuBLASLt ---- */
 typedef int cublasStatus_t; /* CUBLAS_STATUS_SUCCESS = 0 */
@@ -86,6 +106,12 @@ enum { VOX_LIBPROP_MAJOR = 0, VOX_LIBPROP_MINOR = 1, VOX_LIBPROP_PATCH = 2 }; /*
     X(cuMemAlloc_v2, CUresult, (CUdeviceptr * p, size_t bytes))                                                        \
     X(cuMemFree_v2, CUresult, (CUdeviceptr p))                                                                         \
     X(cuMemGetAddressRange_v2, CUresult, (CUdeviceptr * base, size_t * size, CUdeviceptr p))                           \
+    X(cuMemAllocHost_v2, CUresult, (void **p, size_t bytes))                                                           \
+    X(cuMemFreeHost, CUresult, (void *p))                                                                              \
+    X(cuEventCreate, CUresult, (CUevent * e, unsigned flags))                                                          \
+    X(cuEventRecord, CUresult, (CUevent e, CUstream s))                                                                \
+    X(cuEventSynchronize, CUresult, (CUevent e))                                                                       \
+    X(cuEventDestroy_v2, CUresult, (CUevent e))                                                                        \
     X(cuMemcpyHtoDAsync_v2, CUresult, (CUdeviceptr dst, const void *src, size_t n, CUstream s))                        \
     X(cuMemcpyDtoHAsync_v2, CUresult, (void *dst, CUdeviceptr src, size_t n, CUstream s))                              \
     X(cuMemcpyDtoDAsync_v2, CUresult, (CUdeviceptr dst, CUdeviceptr src, size_t n, CUstream s))                        \
@@ -106,7 +132,8 @@ enum { VOX_LIBPROP_MAJOR = 0, VOX_LIBPROP_MINOR = 1, VOX_LIBPROP_PATCH = 2 }; /*
       (int *blocks, CUfunction f, int block_size, size_t dyn_smem))                                                    \
     X(cuLaunchKernel, CUresult,                                                                                        \
       (CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz, unsigned smem,      \
-       CUstream s, void **params, void **extra))
+       CUstream s, void **params, void **extra))                                                                       \
+    X(cuLaunchKernelEx, CUresult, (const CUlaunchConfig *config, CUfunction f, void **params, void **extra))
 
 #define VOX_CUBLAS_FUNCS(X) X(cublasGetProperty, cublasStatus_t, (int type, int *value))
 

@@ -90,6 +90,7 @@ typedef struct {
     CUmodule module; /* embedded kernels */
     vox_cuda_kernels k;
     int sm_count, cc_major, cc_minor;
+    int pdl;        /* launch with programmatic stream serialization (context.c, kernels/common.cuh) */
     int gemv_slots; /* GEMV warps resident at once: SMs x blocks per SM x VOX_GEMV_WARPS */
     char name[300]; /* "NVIDIA H100 80GB HBM3 (sm_90)" */
 
@@ -112,6 +113,13 @@ typedef struct {
     float *rows_part;
     size_t rows_part_cap; /* attention_rows' split partials */
     float *argmax_part;   /* [VOX_ARGMAX_ROWS * VOX_ARGMAX_CHUNKS * 2] (value, index) pairs */
+
+    /* Weight uploads at load (memory.c): two pinned buffers that threads fill while the copy
+     * engine drains the other; freed by weights_done. */
+    void *stage[2];
+    CUevent stage_done[2];
+    int stage_next;
+    struct vox_pool *stage_pool;
 
     size_t bytes_in_use; /* device bytes allocated by this backend */
     int capturing;       /* between graph_begin and graph_end */
@@ -171,6 +179,7 @@ int vox_cuda_download(vox_backend_t *be, void *dst, const void *src, size_t byte
 int vox_cuda_copy(vox_backend_t *be, void *dst, const void *src, size_t bytes);
 int vox_cuda_weight_upload(vox_backend_t *be, const vox_tensor_t *t, vox_bweight_t **out);
 void vox_cuda_weight_free(vox_backend_t *be, vox_bweight_t *w);
+void vox_cuda_weights_done(vox_backend_t *be); /* frees the staging of weight_upload */
 vox_kv_t *vox_cuda_kv_new(vox_backend_t *be, int capacity, int n_kv_heads, int head_dim);
 void vox_cuda_kv_free(vox_backend_t *be, vox_kv_t *kv);
 
