@@ -9,7 +9,11 @@
 #                              at run time), embedded via build/kernels_fatbin.h, then build/voxtral
 #   make cuda ARCH=native      only the GPU(s) of this machine (nvidia-smi)
 #   make cuda ARCH="86 90"     a chosen list (sm_ prefix optional)
-#   make cuda NVCCFLAGS=...    extra nvcc flags for the kernels (A/B builds, e.g. -DVOX_GEMV_PREFETCH=0)
+#   make cuda NVCCFLAGS=...    extra nvcc flags for the kernels (A/B builds)
+#   A/B switches of the host code (CFLAGS=...; each 1 by default, measured in engine/PERF.md):
+#     -DVOX_CUDA_PDL=0          launch every kernel with plain stream order (no dependent launches)
+#     -DVOX_CUDA_STAGE=0        upload the weights pageable (no pinned staging threads)
+#     -DVOX_CUDA_FUSE_ROPE_KV=0 RoPE of q, of k and the K/V write as three launches
 #   make opcheck               build/opcheck: every CUDA op against a CPU reference + speed (dev/)
 #   make two_streams           build/two_streams: two streams in one process (tests/)
 
@@ -85,14 +89,14 @@ endif
 endif
 endif
 
-CUDA_TOOL_OBJS = $(BUILD)/obj/src/vox.o $(CUDA_HOST_SRCS:%.c=$(BUILD)/obj/%.o)
+CUDA_TOOL_OBJS = $(BUILD)/obj/src/vox.o $(BUILD)/obj/src/cpu_pool.o $(CUDA_HOST_SRCS:%.c=$(BUILD)/obj/%.o)
 
 opcheck: $(BUILD)/opcheck
 # opcheck's limits: checks/tolerances.json, found from the build folder (or opcheck --tolerances FILE);
 # the real model's shapes and decoder bytes per step: the engine's own tables (synth.c, weights.c).
 OPCHECK_OBJS = $(CUDA_TOOL_OBJS) $(addprefix $(BUILD)/obj/src/,json.o params.o synth.o weights.o)
 $(BUILD)/opcheck: dev/opcheck.c $(OPCHECK_OBJS)
-	$(CC) $(CFLAGS_ALL) -Isrc -DVOX_TOLERANCES_JSON='"$(abspath ../checks/tolerances.json)"' -o $@ $^ -lm -ldl $(LDFLAGS)
+	$(CC) $(CFLAGS_ALL) -Isrc -DVOX_TOLERANCES_JSON='"$(abspath ../checks/tolerances.json)"' -o $@ $^ -lm -lpthread -ldl $(LDFLAGS)
 
 # Links every engine object but main.o (the list is only known after this file is read).
 two_streams: $(BUILD)/two_streams

@@ -387,6 +387,97 @@ static void check_rope(int n, int nh, int hd, long long pos0) {
     free(ref);
 }
 
+/* Positions [from, to) of ring kv written with kv_write from a fixed pattern (the same bits every call). */
+static void fill_history(vox_kv_t *kv, long long from, long long to, int kvd) {
+    enum { CH = 256 };
+    float *h = malloc((size_t)CH * kvd * 4);
+    float *dk = o->alloc(be, (size_t)CH * kvd), *dv = o->alloc(be, (size_t)CH * kvd);
+    for (long long p = from < 0 ? 0 : from; p < to; p += CH) {
+        int m = (int)(to - p < CH ? to - p : CH);
+        for (size_t e = 0; e < (size_t)m * kvd; e++)
+            h[e] = sinf((float)(p + (long long)(e / kvd)) * 0.37f + e * 0.011f);
+        die_if(o->upload(be, dk, h, (size_t)m * kvd * 4), "upload");
+        for (size_t e = 0; e < (size_t)m * kvd; e++) h[e] = cosf(h[e] * 3.1f);
+        die_if(o->upload(be, dv, h, (size_t)m * kvd * 4), "upload");
+        die_if(o->set_pos(be, p), "set_pos");
+        die_if(o->kv_write(be, kv, dk, dv, m), "kv_write");
+    }
+    o->free(be, dk);
+    o->free(be, dv);
+    free(h);
+}
+
+/* The fused position step against its three parts on the same backend: rope_kv_write(_rows) must give
+ * the bits of rope, rope, kv_write(_rows) (each checked against its reference above): q and k, and the
+ * attention over the rings they wrote (their earlier positions filled alike). rows = 0: positions
+ * pos0 + i in one ring; else row i at its own position in its own ring. */
+static void check_rope_kv(int n, int H, int KVH, int hd, int window, long long pos0, int rows) {
+    size_t qn = (size_t)n * H * hd, kn = (size_t)n * KVH * hd;
+    float *q = malloc(qn * 4), *k = malloc(kn * 4), *v = malloc(kn * 4);
+    for (size_t i = 0; i < qn; i++) q[i] = frand();
+    for (size_t i = 0; i < kn; i++) {
+        k[i] = frand();
+        v[i] = frand();
+    }
+    int64_t pos[VOX_MAX_ROWS];
+    for (int i = 0; i < n && rows; i++) pos[i] = pos0 + 131LL * i;
+    float *got[2][3];
+    for (int fused = 0; fused < 2; fused++) {
+        vox_kv_t *kv[VOX_MAX_ROWS];
+        for (int i = 0; i < (rows ? n : 1); i++) {
+            if (!(kv[i] = o->kv_new(be, window + n, KVH, hd))) die_if(1, "kv_new");
+            long long first = rows ? pos[i] : pos0;
+            fill_history(kv[i], first - window + 1, first, KVH * hd);
+        }
+        float *dq = dev_from(q, qn), *dk = dev_from(k, kn), *dv = dev_from(v, kn), *dout = dev_poison(qn);
+        if (rows) {
+            die_if(o->set_rows(be, pos, n), "set_rows");
+            if (fused) {
+                die_if(o->rope_kv_write_rows(be, kv, dq, dk, dv, n, H, 1e6f), "rope_kv_write_rows");
+            } else {
+                die_if(o->rope_rows(be, dq, n, H, hd, 1e6f), "rope_rows");
+                die_if(o->rope_rows(be, dk, n, KVH, hd, 1e6f), "rope_rows");
+                die_if(o->kv_write_rows(be, kv, dk, dv, n), "kv_write_rows");
+            }
+            die_if(o->attention_rows(be, dout, dq, kv, n, H, window), "attention_rows");
+        } else {
+            die_if(o->set_pos(be, pos0), "set_pos");
+            if (fused) {
+                die_if(o->rope_kv_write(be, kv[0], dq, dk, dv, n, H, 1e6f), "rope_kv_write");
+            } else {
+                die_if(o->rope(be, dq, n, H, hd, 1e6f), "rope");
+                die_if(o->rope(be, dk, n, KVH, hd, 1e6f), "rope");
+                die_if(o->kv_write(be, kv[0], dk, dv, n), "kv_write");
+            }
+            die_if(o->attention(be, dout, dq, kv[0], n, H, window), "attention");
+        }
+        got[fused][0] = host_of(dq, qn);
+        got[fused][1] = host_of(dk, kn);
+        got[fused][2] = host_of(dout, qn);
+        for (int i = 0; i < (rows ? n : 1); i++) o->kv_free(be, kv[i]);
+        o->free(be, dq);
+        o->free(be, dk);
+        o->free(be, dv);
+        o->free(be, dout);
+    }
+    const char *part[3] = {"q", "k", "attention"};
+    double *ref = malloc(qn * 8);
+    for (int p = 0; p < 3; p++) {
+        size_t len = p == 1 ? kn : qn;
+        for (size_t i = 0; i < len; i++) ref[i] = got[0][p][i];
+        char what[128];
+        snprintf(what, sizeof what, "%s n=%d H=%d KVH=%d hd=%d: %s == parts",
+                 rows ? "rope_kv_write_rows" : "rope_kv_write", n, H, KVH, hd, part[p]);
+        report(what, got[1][p], ref, len, 0);
+        free(got[0][p]);
+        free(got[1][p]);
+    }
+    free(ref);
+    free(q);
+    free(k);
+    free(v);
+}
+
 static void check_im2col_embed_argmax(void) {
     int n_out = 37, c_in = 40, stride = 2, rows = (n_out - 1) * stride + 3;
     float *x = malloc((size_t)rows * c_in * 4);
@@ -1086,6 +1177,11 @@ int main(int argc, char **argv) {
     check_rope(3, 32, 128, 0);
     check_rope(40, 4, 24, 12345);
     check_rope(2, 8, 64, 2000000);
+    check_rope_kv(1, 32, 8, 128, 8192, 3000, 0);  /* the decode step */
+    check_rope_kv(16, 32, 8, 128, 8192, 9000, 0); /* a speculation block, ring wrapped */
+    check_rope_kv(200, 32, 32, 64, 750, 1300, 0); /* an encoder chunk */
+    check_rope_kv(12, 32, 8, 128, 8192, 40, 1);   /* 12 streams */
+    check_rope_kv(3, 6, 2, 16, 24, 77, 1);        /* tiny shapes */
     check_im2col_embed_argmax();
     check_attention(1, 32, 8, 128, 8192, 3000, 0);  /* decode */
     check_attention(1, 32, 8, 128, 8192, 9000, 1);  /* decode past the window, graph */

@@ -11,8 +11,9 @@
  * serialization (context.c), so a kernel may start while the one before it in the stream is still
  * finishing: griddepcontrol.wait holds it until that kernel has completed and its writes are
  * visible, then launch_dependents lets the next kernel start early in turn. Nothing may be read
- * or written before it except memory no kernel writes (the weights: see the GEMV's prefetch).
- * Without that launch attribute (older GPUs, -DVOX_CUDA_PDL=0) both are no-ops. */
+ * or written before it. (Prefetching the GEMV's first weights into L2 before the wait was tried
+ * on the H200 and made the step slower: engine/PERF.md.) Without that launch attribute (older
+ * GPUs, -DVOX_CUDA_PDL=0) both are no-ops. */
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
 #define VOX_PDL_ENTER() asm volatile("griddepcontrol.wait;\n\tgriddepcontrol.launch_dependents;" ::: "memory")
 #else
@@ -31,6 +32,18 @@ __device__ __forceinline__ float2 bf16_round2(float a, float b) {
     __nv_bfloat162 h = __floats2bfloat162_rn(a, b); /* .x = a in the low half */
     uint32_t w = (uint32_t)__bfloat16_as_ushort(h.x) | ((uint32_t)__bfloat16_as_ushort(h.y) << 16);
     return make_float2(bf16_lo(w), bf16_hi(w));
+}
+
+/* RoPE of the pair (2j, 2j+1) at position pos: angle pos * inv_freq_j, inv_freq_j = theta^(-2j/head_dim)
+ * rounded to f32 exactly as the CPU backend does; the angle is formed and reduced modulo 2*pi in double,
+ * so positions in the millions (hours of audio) keep full float accuracy. rope.cu, rows.cu, kv.cu. */
+__device__ __forceinline__ float2 rope_rotate(float2 v, long long pos, int j, int head_dim, float theta) {
+    double inv_freq = (double)(float)(1.0 / pow((double)theta, (2.0 * j) / head_dim));
+    double a = (double)pos * inv_freq;
+    a -= 6.283185307179586 * floor(a * 0.15915494309189535);
+    float s, c;
+    sincosf((float)a, &s, &c);
+    return make_float2(v.x * c - v.y * s, v.x * s + v.y * c);
 }
 
 __device__ __forceinline__ float warp_sum(float v) {

@@ -124,23 +124,6 @@ __device__ __forceinline__ int find_seg(const vox_gemv_args &a, int g, int *firs
     return seg;
 }
 
-/* Before the wait for the kernel ahead (common.cuh): start this warp's first weight row on its way
- * into L2, one 128-byte line per lane (4 KB, the first two trips of gemv_vec's loop; at most ~17 MB
- * for a grid of all resident warps, a third of the H200's L2). The weights are never written by a
- * kernel, so reading them may overlap the kernel before. -DVOX_GEMV_PREFETCH=0 leaves it out. */
-#ifndef VOX_GEMV_PREFETCH
-#define VOX_GEMV_PREFETCH 1
-#endif
-__device__ __forceinline__ void gemv_prefetch(const vox_gemv_args &a, int in) {
-#if VOX_GEMV_PREFETCH
-    int g = (int)blockIdx.x * GEMV_WARPS + (int)(threadIdx.x >> 5), line = (int)(threadIdx.x & 31);
-    if (g >= a.rows || line * 64 >= in) return;
-    int first, seg = find_seg(a, g, &first);
-    const uint16_t *p = pick(a.w, seg) + (long long)(g - first) * in + line * 64;
-    asm volatile("prefetch.global.L2 [%0];" ::"l"(p));
-#endif
-}
-
 /* The rows of this warp: g = its index in the grid, then every gridDim.x * GEMV_WARPS-th. */
 template <int N, bool VEC>
 __device__ __forceinline__ void gemv_rows(const vox_gemv_args &a, const float *x, int in, int accumulate) {
@@ -169,7 +152,6 @@ __device__ __forceinline__ void gemv_rows(const vox_gemv_args &a, const float *x
 
 VOX_KERNEL void __launch_bounds__(GEMV_WARPS * 32)
     vox_gemv_bf16_vec(vox_gemv_args a, const float *x, int n, int in, int accumulate) {
-    gemv_prefetch(a, in);
     VOX_PDL_ENTER();
     GEMV_DISPATCH(true)
 }

@@ -17,3 +17,34 @@ VOX_KERNEL void vox_kv_write(uint16_t *kc, uint16_t *vc, const float *k, const f
         vc[slot * kvd + d] = f_bf16(v[t]);
     }
 }
+
+/* rope(q), rope(k) and kv_write in one launch (the attention's position step; the same bits as the three
+ * kernels): one thread per pair (2j, 2j+1) of a q head or a KV head of a row. A q pair rotates in place;
+ * a KV pair rotates k in place and stores it and the same pair of v in the ring. RoPE positions add off
+ * (the test-only --position-offset) as vox_rope does; ring slots do not, as vox_kv_write. */
+VOX_KERNEL void vox_rope_kv_write(float *q, float *k, const float *v, uint16_t *kc, uint16_t *vc,
+                                  const long long *pos_reg, long long off, int n, int H, int KVH, int hd, int capacity,
+                                  float theta) {
+    VOX_PDL_ENTER();
+    int half = hd / 2, heads = H + KVH;
+    long long pairs = (long long)n * heads * half, pos0 = *pos_reg;
+    for (long long t = blockIdx.x * (long long)blockDim.x + threadIdx.x; t < pairs;
+         t += (long long)gridDim.x * blockDim.x) {
+        int j = (int)(t % half), h = (int)((t / half) % heads);
+        long long row = t / ((long long)heads * half);
+        if (h < H) {
+            float2 *p = (float2 *)(q + (row * H + h) * hd) + j;
+            *p = rope_rotate(*p, pos0 + off + row, j, hd, theta);
+            continue;
+        }
+        long long e = (row * KVH + (h - H)) * hd + 2 * j, slot = (pos0 + row) % capacity;
+        float2 *p = (float2 *)(k + e);
+        float2 r = rope_rotate(*p, pos0 + off + row, j, hd, theta), w = *(const float2 *)(v + e);
+        *p = r;
+        long long d = slot * KVH * hd + (e - row * KVH * hd);
+        kc[d] = f_bf16(r.x);
+        kc[d + 1] = f_bf16(r.y);
+        vc[d] = f_bf16(w.x);
+        vc[d + 1] = f_bf16(w.y);
+    }
+}

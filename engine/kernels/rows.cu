@@ -5,8 +5,7 @@
 #include "norm_row.cuh"
 #include "rows_args.cuh"
 
-/* x [n, n_heads*head_dim]: pair (2j, 2j+1) of row r rotates by pos[r] * inv_freq_j, inv_freq_j =
- * theta^(-2j/head_dim) rounded to f32 as in rope.cu and the CPU backend; angle in double, mod 2*pi. */
+/* x [n, n_heads*head_dim]: pair (2j, 2j+1) of row r rotates at pos[r] (rope_rotate, common.cuh). */
 VOX_KERNEL void vox_rope_rows(float *x, vox_rows_args a, int n_heads, int head_dim, float theta) {
     VOX_PDL_ENTER();
     int half = head_dim / 2;
@@ -15,14 +14,8 @@ VOX_KERNEL void vox_rope_rows(float *x, vox_rows_args a, int n_heads, int head_d
          t += (long long)gridDim.x * blockDim.x) {
         int j = (int)(t % half);
         int row = (int)(t / ((long long)n_heads * half));
-        double inv_freq = (double)(float)(1.0 / pow((double)theta, (2.0 * j) / head_dim));
-        double ang = (double)a.pos[row] * inv_freq;
-        ang -= 6.283185307179586 * floor(ang * 0.15915494309189535);
-        float s, c;
-        sincosf((float)ang, &s, &c);
         float2 *p = (float2 *)(x + 2 * t);
-        float2 v = *p;
-        *p = make_float2(v.x * c - v.y * s, v.x * s + v.y * c);
+        *p = rope_rotate(*p, a.pos[row], j, head_dim, theta);
     }
 }
 
@@ -36,6 +29,34 @@ VOX_KERNEL void vox_kv_write_rows(vox_rows_args a, const float *k, const float *
         long long slot = a.pos[row] % a.cap[row];
         a.k[row][slot * kvd + d] = f_bf16(k[t]);
         a.v[row][slot * kvd + d] = f_bf16(v[t]);
+    }
+}
+
+/* rope_rows(q), rope_rows(k) and kv_write_rows in one launch (the same bits as the three): as
+ * vox_rope_kv_write (kv.cu) with row r at a.pos[r] in ring r. */
+VOX_KERNEL void vox_rope_kv_write_rows(float *q, float *k, const float *v, vox_rows_args a, int H, int KVH, int hd,
+                                       float theta) {
+    VOX_PDL_ENTER();
+    int half = hd / 2, heads = H + KVH;
+    long long pairs = (long long)a.n * heads * half;
+    for (long long t = blockIdx.x * (long long)blockDim.x + threadIdx.x; t < pairs;
+         t += (long long)gridDim.x * blockDim.x) {
+        int j = (int)(t % half), h = (int)((t / half) % heads), row = (int)(t / ((long long)heads * half));
+        if (h < H) {
+            float2 *p = (float2 *)(q + ((long long)row * H + h) * hd) + j;
+            *p = rope_rotate(*p, a.pos[row], j, hd, theta);
+            continue;
+        }
+        int d = (h - H) * hd + 2 * j;
+        long long e = (long long)row * KVH * hd + d, slot = a.pos[row] % a.cap[row];
+        float2 *p = (float2 *)(k + e);
+        float2 r = rope_rotate(*p, a.pos[row], j, hd, theta), w = *(const float2 *)(v + e);
+        *p = r;
+        uint16_t *kc = a.k[row] + slot * KVH * hd + d, *vc = a.v[row] + slot * KVH * hd + d;
+        kc[0] = f_bf16(r.x);
+        kc[1] = f_bf16(r.y);
+        vc[0] = f_bf16(w.x);
+        vc[1] = f_bf16(w.y);
     }
 }
 

@@ -103,6 +103,10 @@ typedef struct {
     void (*kv_free)(vox_backend_t *be, vox_kv_t *kv);
     /* Store k, v rows [n, n_kv_heads*head_dim] at positions pos0 .. pos0+n-1. */
     int (*kv_write)(vox_backend_t *be, vox_kv_t *kv, const float *k, const float *v, int n);
+    /* The attention's position step: rope(q, n, n_heads), rope(k, n, kv->n_kv_heads), kv_write(kv, k, v, n),
+     * with the same values as those three calls (CUDA: one launch; CPU: the three). */
+    int (*rope_kv_write)(vox_backend_t *be, vox_kv_t *kv, float *q, float *k, const float *v, int n, int n_heads,
+                         float theta);
     /* out[n, n_heads*head_dim]: causal sliding-window attention of q rows (positions pos0+i)
      * over the cache: query at position P sees keys at positions j with P-window < j <= P
      * (and j >= 0). Scale 1/sqrt(head_dim). GQA: query head h reads kv head
@@ -119,6 +123,9 @@ typedef struct {
     int (*rope_rows)(vox_backend_t *be, float *x, int n, int n_heads, int head_dim, float theta);
     /* Row i of k, v stored in ring kv[i] at position pos[i]. */
     int (*kv_write_rows)(vox_backend_t *be, vox_kv_t *const *kv, const float *k, const float *v, int n);
+    /* rope_rows(q), rope_rows(k), kv_write_rows(kv, k, v): the same values as those three calls. */
+    int (*rope_kv_write_rows)(vox_backend_t *be, vox_kv_t *const *kv, float *q, float *k, const float *v, int n,
+                              int n_heads, float theta);
     /* Row i of q (position pos[i]) over ring kv[i]: keys at positions j, pos[i]-window < j <= pos[i]. */
     int (*attention_rows)(vox_backend_t *be, float *out, const float *q, vox_kv_t *const *kv, int n, int n_heads,
                           int window);

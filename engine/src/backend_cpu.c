@@ -263,6 +263,21 @@ static int cpu_rope_rows(vox_backend_t *be, float *x, int n, int n_heads, int he
     return rc ? rc : rope_at(be, x, n, n_heads, head_dim, theta, vox_cpu(be)->rows_pos);
 }
 
+/* The fused position steps of backend.h, as their three parts. */
+static int cpu_rope_kv_write(vox_backend_t *be, vox_kv_t *kv, float *q, float *k, const float *v, int n, int n_heads,
+                             float theta) {
+    int hd = kv->head_dim, rc = cpu_rope(be, q, n, n_heads, hd, theta);
+    if (!rc) rc = cpu_rope(be, k, n, kv->n_kv_heads, hd, theta);
+    return rc ? rc : vox_cpu_kv_write(be, kv, k, v, n);
+}
+
+static int cpu_rope_kv_write_rows(vox_backend_t *be, vox_kv_t *const *kv, float *q, float *k, const float *v, int n,
+                                  int n_heads, float theta) {
+    int hd = kv[0]->head_dim, rc = cpu_rope_rows(be, q, n, n_heads, hd, theta);
+    if (!rc) rc = cpu_rope_rows(be, k, n, kv[0]->n_kv_heads, hd, theta);
+    return rc ? rc : vox_cpu_kv_write_rows(be, kv, k, v, n);
+}
+
 static int cpu_rmsnorm_rows(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w,
                             const float *const *scale1p, int n, int dim, float eps) {
     for (int i = 0; i < n; i++) {
@@ -399,11 +414,13 @@ static const vox_backend_ops cpu_ops = {
     .kv_new = vox_cpu_kv_new,
     .kv_free = vox_cpu_kv_free,
     .kv_write = vox_cpu_kv_write,
+    .rope_kv_write = cpu_rope_kv_write,
     .attention = vox_cpu_attention,
     .set_pos = cpu_set_pos,
     .set_rows = cpu_set_rows,
     .rope_rows = cpu_rope_rows,
     .kv_write_rows = vox_cpu_kv_write_rows,
+    .rope_kv_write_rows = cpu_rope_kv_write_rows,
     .attention_rows = vox_cpu_attention_rows,
     .rmsnorm_rows = cpu_rmsnorm_rows,
     .kv_bytes = vox_cpu_kv_bytes,

@@ -122,7 +122,7 @@ static int layers(const vox_model_t *m, vox_dec_bufs *b, int n, vox_decoder_t *d
     const vox_params_t *p = &m->p;
     vox_backend_t *be = m->be;
     const vox_backend_ops *o = be->ops;
-    int dim = p->dim, H = p->n_heads, KVH = p->n_kv_heads, hd = p->head_dim;
+    int dim = p->dim, H = p->n_heads;
     float eps = (float)p->norm_eps, theta = (float)p->rope_theta;
     vox_kv_t *kvt[VOX_MAX_ROWS];
     const float *adat[VOX_MAX_ROWS];
@@ -138,14 +138,10 @@ static int layers(const vox_model_t *m, vox_dec_bufs *b, int n, vox_decoder_t *d
                 kvt[i] = rows[i]->kv[l];
                 adat[i] = rows[i]->ada[l];
             }
-            TRY(o->rope_rows(be, b->q, n, H, hd, theta));
-            TRY(o->rope_rows(be, b->k, n, KVH, hd, theta));
-            TRY(o->kv_write_rows(be, kvt, b->k, b->v, n));
+            TRY(o->rope_kv_write_rows(be, kvt, b->q, b->k, b->v, n, H, theta));
             TRY(o->attention_rows(be, b->att, b->q, kvt, n, H, p->sliding_window));
         } else {
-            TRY(o->rope(be, b->q, n, H, hd, theta));
-            TRY(o->rope(be, b->k, n, KVH, hd, theta));
-            TRY(o->kv_write(be, d->kv[l], b->k, b->v, n));
+            TRY(o->rope_kv_write(be, d->kv[l], b->q, b->k, b->v, n, H, theta));
             TRY(o->attention(be, b->att, b->q, d->kv[l], n, H, p->sliding_window));
         }
         TRY(o->linear(be, b->x, b->att, L->wo, NULL, n, 1));

@@ -104,7 +104,7 @@ static int layers(vox_encoder_t *e, int n) {
     const vox_params_t *p = &m->p;
     vox_backend_t *be = m->be;
     const vox_backend_ops *o = be->ops;
-    int d = p->enc_dim, H = p->enc_n_heads, KVH = p->enc_n_kv_heads, hd = p->enc_head_dim;
+    int d = p->enc_dim, H = p->enc_n_heads;
     float eps = (float)p->enc_norm_eps, theta = (float)p->enc_rope_theta;
     for (int l = 0; l < p->enc_n_layers; l++) {
         const vox_enc_layer_backend_t *L = &m->enc[l];
@@ -112,9 +112,7 @@ static int layers(vox_encoder_t *e, int n) {
         TRY(o->linear(be, e->q, e->h, L->wq, L->bq, n, 0));
         TRY(o->linear(be, e->k, e->h, L->wk, NULL, n, 0));
         TRY(o->linear(be, e->v, e->h, L->wv, L->bv, n, 0));
-        TRY(o->rope(be, e->q, n, H, hd, theta));
-        TRY(o->rope(be, e->k, n, KVH, hd, theta));
-        TRY(o->kv_write(be, e->kv[l], e->k, e->v, n));
+        TRY(o->rope_kv_write(be, e->kv[l], e->q, e->k, e->v, n, H, theta));
         TRY(o->attention(be, e->att, e->q, e->kv[l], n, H, p->enc_sliding_window));
         TRY(o->linear(be, e->x, e->att, L->wo, L->bo, n, 1));
         TRY(o->rmsnorm(be, e->h, e->x, L->ffn_norm, NULL, n, d, eps));

@@ -580,6 +580,7 @@ static int transcribe(const cli_opts *o, double t_start, vox_error_t *err) {
     double t_load = vox_now_ms();
     int rc = vox_backend_create(&bo, &be, err);
     if (!rc) be->rope_offset = o->position_offset;
+    if (!rc && o->debug) fprintf(stderr, "voxtral: debug: backend started in %.0f ms\n", vox_now_ms() - t_load);
     if (!rc) rc = vox_model_load(o->model_dir, be, &m, err);
     double load_ms = vox_now_ms() - t_load;
     if (!rc && o->debug)

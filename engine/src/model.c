@@ -89,9 +89,13 @@ int vox_model_load(const char *dir, vox_backend_t *be, vox_model_t **out, vox_er
     vox_model_t *m = calloc(1, sizeof *m);
     if (!m) return vox_fail(err, VOX_ENOMEM, "out of host memory loading the model. Use a machine with more RAM");
     m->be = be;
+    double t_read = vox_now_ms();
     int rc = vox_params_load(dir, &m->p, err);
     if (rc == 0) rc = vox_weights_load(dir, &m->p, &m->w, err);
     if (rc == 0) rc = vox_tokenizer_load(dir, m->p.vocab_size, &m->tok, err);
+    if (rc == 0 && be->debug)
+        fprintf(stderr, "voxtral: debug: params, checkpoint index and tokenizer read in %.0f ms\n",
+                vox_now_ms() - t_read);
     if (rc != 0) {
         vox_model_free(m);
         return rc;

@@ -29,11 +29,11 @@ interface Log {
 
 test("gpu-check --backend cpu: every CPU check passes on the fixtures, CUDA-only ones skip with a reason", () => {
   const out = join(tmp, "cpu");
-  // without --build the script uses the helper binaries as built: build the two it runs on the CPU
-  const make = spawnSync("make", ["-s", "-C", join(root, "engine"), "two_streams", "batch_streams"], {
-    encoding: "utf8",
-  });
-  assert.equal(make.status, 0, `make -C engine two_streams batch_streams failed:\n${make.stdout}${make.stderr}`);
+  // without --build the script uses the helper binaries as built: build the two it runs on the CPU, and
+  // link the two GPU-only tools too (their host code is plain C), so a GPU run does not find them broken
+  const tools = ["two_streams", "batch_streams", "opcheck", "rowbench"];
+  const make = spawnSync("make", ["-s", "-C", join(root, "engine"), ...tools], { encoding: "utf8" });
+  assert.equal(make.status, 0, `make -C engine ${tools.join(" ")} failed:\n${make.stdout}${make.stderr}`);
   const r = spawnSync(process.execPath, [script, "--backend", "cpu", "--live", "2", "--out", out], {
     encoding: "utf8",
     timeout: 300_000,

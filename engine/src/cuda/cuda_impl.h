@@ -25,6 +25,7 @@
     X(k_argmax_part, "vox_argmax_part")                                                                                \
     X(k_argmax_final, "vox_argmax_final")                                                                              \
     X(k_kv_write, "vox_kv_write")                                                                                      \
+    X(k_rope_kv_write, "vox_rope_kv_write")                                                                            \
     X(k_attn_combine, "vox_attn_combine")                                                                              \
     X(k_gemv_vec, "vox_gemv_bf16_vec")                                                                                 \
     X(k_gemv_scalar, "vox_gemv_bf16_scalar")                                                                           \
@@ -37,6 +38,7 @@
     X(k_attn_tc_d128, "vox_attn_tc_d128")                                                                              \
     X(k_rope_rows, "vox_rope_rows")                                                                                    \
     X(k_kv_write_rows, "vox_kv_write_rows")                                                                            \
+    X(k_rope_kv_write_rows, "vox_rope_kv_write_rows")                                                                  \
     X(k_rmsnorm_rows, "vox_rmsnorm_rows")                                                                              \
     X(k_attn_rows_d64, "vox_attn_rows_d64")                                                                            \
     X(k_attn_rows_d128, "vox_attn_rows_d128")
@@ -216,6 +218,8 @@ int vox_cuda_im2col_k3(vox_backend_t *be, float *cols, const float *x, int n_out
 int vox_cuda_embed(vox_backend_t *be, float *y, const vox_bweight_t *table, const int32_t *ids, int n, int accumulate);
 int vox_cuda_argmax(vox_backend_t *be, int32_t *out_id, const float *logits, int n, int vocab);
 int vox_cuda_kv_write(vox_backend_t *be, vox_kv_t *kv, const float *k, const float *v, int n);
+int vox_cuda_rope_kv_write(vox_backend_t *be, vox_kv_t *kv, float *q, float *k, const float *v, int n, int n_heads,
+                           float theta);
 /* attention.c, shared with rows.c: the key splits of an attention launch of `blocks` blocks without
  * splitting (as many as fill `target` blocks, at most `keys` and 1024), and the merge of the partials
  * part [nsplit, orows, 2 + hd] into out [orows, hd]. */
@@ -228,6 +232,8 @@ int vox_cuda_attention(vox_backend_t *be, float *out, const float *q, const vox_
 int vox_cuda_set_rows(vox_backend_t *be, const int64_t *pos, int n);
 int vox_cuda_rope_rows(vox_backend_t *be, float *x, int n, int n_heads, int head_dim, float theta);
 int vox_cuda_kv_write_rows(vox_backend_t *be, vox_kv_t *const *kv, const float *k, const float *v, int n);
+int vox_cuda_rope_kv_write_rows(vox_backend_t *be, vox_kv_t *const *kv, float *q, float *k, const float *v, int n,
+                                int n_heads, float theta);
 int vox_cuda_attention_rows(vox_backend_t *be, float *out, const float *q, vox_kv_t *const *kv, int n, int n_heads,
                             int window);
 int vox_cuda_rmsnorm_rows(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w,

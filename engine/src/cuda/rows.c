@@ -55,23 +55,48 @@ int vox_cuda_rope_rows(vox_backend_t *be, float *x, int n, int n_heads, int head
     return vox_cuda_launch(be, c->k.k_rope_rows, grid_of(c, (size_t)n * n_heads * head_dim / 2), 1, 1, 256, args);
 }
 
+/* The row table of a K/V write: positions from set_rows, ring i of row i (all rings as wide as ring 0). */
+static int rings_args(vox_backend_t *be, const char *op, vox_kv_t *const *kv, int n, vox_rows_args *a) {
+    int rc = rows_args(be, op, n, a);
+    if (rc) return rc;
+    for (int i = 0; i < n; i++) {
+        if (kv[i]->n_kv_heads != kv[0]->n_kv_heads || kv[i]->head_dim != kv[0]->head_dim)
+            return vox_fail(&be->err, VOX_EINTERNAL,
+                            "%s: ring %d is %d x %d wide, ring 0 %d x %d. This is a bug; please report it", op, i,
+                            kv[i]->n_kv_heads, kv[i]->head_dim, kv[0]->n_kv_heads, kv[0]->head_dim);
+        a->k[i] = kv[i]->k;
+        a->v[i] = kv[i]->v;
+        a->cap[i] = kv[i]->capacity;
+    }
+    return 0;
+}
+
 int vox_cuda_kv_write_rows(vox_backend_t *be, vox_kv_t *const *kv, const float *k, const float *v, int n) {
     vox_cuda_t *c = vox_cuda(be);
     vox_rows_args a;
-    int rc = rows_args(be, "kv_write_rows", n, &a);
+    int rc = rings_args(be, "kv_write_rows", kv, n, &a);
     if (rc) return rc;
     int kvd = kv[0]->n_kv_heads * kv[0]->head_dim;
-    for (int i = 0; i < n; i++) {
-        if (kv[i]->n_kv_heads * kv[i]->head_dim != kvd)
-            return vox_fail(&be->err, VOX_EINTERNAL,
-                            "kv_write_rows: ring %d is %d wide, ring 0 %d. This is a bug; please report it", i,
-                            kv[i]->n_kv_heads * kv[i]->head_dim, kvd);
-        a.k[i] = kv[i]->k;
-        a.v[i] = kv[i]->v;
-        a.cap[i] = kv[i]->capacity;
-    }
     void *args[] = {&a, &k, &v, &kvd};
     return vox_cuda_launch(be, c->k.k_kv_write_rows, grid_of(c, (size_t)n * kvd), 1, 1, 256, args);
+}
+
+int vox_cuda_rope_kv_write_rows(vox_backend_t *be, vox_kv_t *const *kv, float *q, float *k, const float *v, int n,
+                                int n_heads, float theta) {
+    vox_cuda_t *c = vox_cuda(be);
+    vox_rows_args a;
+    int rc = rings_args(be, "rope_kv_write_rows", kv, n, &a);
+    if (rc) return rc;
+    int kvh = kv[0]->n_kv_heads, hd = kv[0]->head_dim;
+#if defined(VOX_CUDA_FUSE_ROPE_KV) && !VOX_CUDA_FUSE_ROPE_KV /* A/B builds: the three launches (ops.c) */
+    rc = vox_cuda_rope_rows(be, q, n, n_heads, hd, theta);
+    if (!rc) rc = vox_cuda_rope_rows(be, k, n, kvh, hd, theta);
+    return rc ? rc : vox_cuda_kv_write_rows(be, kv, k, v, n);
+#endif
+    if (hd % 2) return vox_fail(&be->err, VOX_EINTERNAL, "rope_kv_write_rows: odd head_dim %d", hd);
+    void *args[] = {&q, &k, &v, &a, &n_heads, &kvh, &hd, &theta};
+    return vox_cuda_launch(be, c->k.k_rope_kv_write_rows, grid_of(c, (size_t)n * (n_heads + kvh) * hd / 2), 1, 1, 256,
+                           args);
 }
 
 /* The rows' attention runs the single-step kernel's tiles (attention.cu, vox_attn_rows_*): per row,
