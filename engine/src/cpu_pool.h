@@ -1,4 +1,4 @@
-/* cpu_pool.h — a tiny fork/join thread pool for the CPU backend.
+/* cpu_pool.h — a tiny fork/join thread pool (the CPU backend's ops; the CUDA backend's weight staging).
  * vox_pool_run(p, fn, ctx) calls fn(ctx, t, n) for every t in 0..n-1, one call per thread
  * (the caller runs t = 0), and returns when all calls have returned. No work stealing: the
  * ops split their own work statically by t. One pool per backend instance (no globals). */
