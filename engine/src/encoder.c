@@ -51,7 +51,8 @@ int vox_encoder_init(vox_encoder_t *e, const vox_model_t *m, int chunk, vox_erro
 void vox_encoder_free(vox_encoder_t *e) {
     if (!e->m) return;
     vox_backend_t *be = e->m->be;
-    if (e->graph) be->ops->graph_free(be, e->graph);
+    for (int i = 0; i < VOX_ENC_GRAPHS; i++)
+        if (e->graphs[i].graph) be->ops->graph_free(be, e->graphs[i].graph);
     float *bufs[] = {e->mel_in, e->cols, e->c0, e->x, e->h, e->q, e->att, e->k, e->v, e->f1, e->f3};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
         if (bufs[i]) be->ops->free(be, bufs[i]);
@@ -124,6 +125,42 @@ static int layers(vox_encoder_t *e, int n) {
     return 0;
 }
 
+/* The graph entry for pushes of n positions: the one for n, else a free one or the least recently
+ * used (its graph freed: every earlier push has finished, stream.c syncs after each). */
+static int graph_entry(vox_encoder_t *e, int n) {
+    int pick = 0;
+    for (int i = 0; i < VOX_ENC_GRAPHS; i++) {
+        if (e->graphs[i].n == n) return i;
+        if (e->graphs[i].last < e->graphs[pick].last) pick = i;
+    }
+    if (e->graphs[pick].graph) e->m->be->ops->graph_free(e->m->be, e->graphs[pick].graph);
+    e->graphs[pick].graph = NULL;
+    e->graphs[pick].n = n;
+    e->graphs[pick].uses = 0;
+    return pick;
+}
+
+/* The layers over n positions: the first push of n runs them op by op (scratch grows, GEMM plans
+ * are made), the second captures them as a graph, and every later one replays it. */
+static int run_layers(vox_encoder_t *e, int n) {
+    vox_backend_t *be = e->m->be;
+    const vox_backend_ops *o = be->ops;
+    if (!o->graph_begin) return layers(e, n);
+    int i = graph_entry(e, n);
+    e->graphs[i].last = ++e->pushes;
+    if (e->graphs[i].uses++ == 0) return layers(e, n);
+    if (!e->graphs[i].graph) {
+        TRY(o->graph_begin(be));
+        int rc = layers(e, n);
+        vox_graph_t *g = NULL;
+        int rc2 = o->graph_end(be, &g); /* always end the capture, even after a failure */
+        TRY(rc);
+        TRY(rc2);
+        e->graphs[i].graph = g;
+    }
+    return o->graph_launch(be, e->graphs[i].graph);
+}
+
 int vox_encoder_push(vox_encoder_t *e, const float *mel, int k, float *out, int *n_out) {
     const vox_model_t *m = e->m;
     const vox_params_t *p = &m->p;
@@ -138,22 +175,7 @@ int vox_encoder_push(vox_encoder_t *e, const float *mel, int k, float *out, int 
     TRY(conv_stem(e, mel, k, &n));
     if (n == 0) return 0;
     TRY(o->set_pos(be, e->pos)); /* rows are encoder positions pos .. pos+n-1 in every layer */
-    /* Full chunks (the offline run's common case): the first runs op by op (scratch grows,
-     * plans are made), the second is captured as a graph that every later one replays. */
-    if (n == e->chunk && o->graph_begin && e->full_chunks++ > 0) {
-        if (!e->graph) {
-            TRY(o->graph_begin(be));
-            int rc = layers(e, n);
-            vox_graph_t *g = NULL;
-            int rc2 = o->graph_end(be, &g); /* always end the capture, even after a failure */
-            TRY(rc);
-            TRY(rc2);
-            e->graph = g;
-        }
-        TRY(o->graph_launch(be, e->graph));
-    } else {
-        TRY(layers(e, n));
-    }
+    TRY(run_layers(e, n));
     TRY(o->rmsnorm(be, out, e->x, m->enc_norm, NULL, n, p->enc_dim, (float)p->enc_norm_eps));
     e->pos += n;
     *n_out = n;

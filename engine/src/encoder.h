@@ -14,23 +14,32 @@
 #define VOX_ENCODER_H
 #include "model.h"
 
+#define VOX_ENC_GRAPHS 4
+
 typedef struct {
     const vox_model_t *m;
-    int chunk;          /* max encoder positions per push; mel frames per push <= 2*chunk */
-    float *mel_host;    /* host [2*chunk + 2, n_mels]: 2 carried frames, then the new ones */
-    float *mel_in;      /* backend copy of mel_host */
-    float *cols;        /* backend [2*chunk, 3*max(n_mels, enc_dim)] im2col scratch */
-    float *c0;          /* backend [2*chunk + 2, enc_dim]: conv0 rows, carried rows first */
-    int c0_carry;       /* rows of c0 kept for the next conv1 output (1 zero row at start) */
-    float *x;           /* backend [chunk, enc_dim] residual stream */
-    float *h;           /* backend [chunk, enc_dim] normed */
-    float *q, *att;     /* backend [chunk, n_heads*head_dim] */
-    float *k, *v;       /* backend [chunk, n_kv_heads*head_dim] */
-    float *f1, *f3;     /* backend [chunk, enc_hidden] */
-    vox_kv_t **kv;      /* [enc_n_layers] */
-    int64_t pos;        /* encoder positions produced so far */
-    int full_chunks;    /* pushes of exactly chunk positions so far */
-    vox_graph_t *graph; /* the layers over a full chunk, captured (backends with graphs) */
+    int chunk;       /* max encoder positions per push; mel frames per push <= 2*chunk */
+    float *mel_host; /* host [2*chunk + 2, n_mels]: 2 carried frames, then the new ones */
+    float *mel_in;   /* backend copy of mel_host */
+    float *cols;     /* backend [2*chunk, 3*max(n_mels, enc_dim)] im2col scratch */
+    float *c0;       /* backend [2*chunk + 2, enc_dim]: conv0 rows, carried rows first */
+    int c0_carry;    /* rows of c0 kept for the next conv1 output (1 zero row at start) */
+    float *x;        /* backend [chunk, enc_dim] residual stream */
+    float *h;        /* backend [chunk, enc_dim] normed */
+    float *q, *att;  /* backend [chunk, n_heads*head_dim] */
+    float *k, *v;    /* backend [chunk, n_kv_heads*head_dim] */
+    float *f1, *f3;  /* backend [chunk, enc_hidden] */
+    vox_kv_t **kv;   /* [enc_n_layers] */
+    int64_t pos;     /* encoder positions produced so far */
+    /* The layers over n positions, captured (backends with graphs) the second time a push has n
+     * positions, for the last VOX_ENC_GRAPHS distinct n: full chunks offline, the few sizes live
+     * audio arrives in (80 ms appends give 4 positions; a turn of the server up to 16). */
+    struct {
+        int n, uses;    /* uses: pushes of n positions since the entry was made; n = 0: free */
+        long long last; /* push count at its last use (the least recent goes first) */
+        vox_graph_t *graph;
+    } graphs[VOX_ENC_GRAPHS];
+    long long pushes;
 } vox_encoder_t;
 
 int vox_encoder_init(vox_encoder_t *e, const vox_model_t *m, int chunk, vox_error_t *err);
