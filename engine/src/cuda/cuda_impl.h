@@ -142,6 +142,11 @@ struct vox_kv {
 };
 
 static inline vox_cuda_t *vox_cuda(vox_backend_t *be) { return (vox_cuda_t *)be->impl; }
+/* Blocks of 256 threads for a grid-stride kernel over n items: at most 8 per SM. */
+static inline unsigned vox_cuda_grid(const vox_cuda_t *c, size_t n) {
+    size_t b = (n + 255) / 256, cap = (size_t)c->sm_count * 8;
+    return (unsigned)(b < cap ? b : cap);
+}
 
 /* Record a driver / cuBLAS failure into be->err (first failure wins) and return the vox_err:
  * out of memory -> VOX_ENOMEM with the free/total numbers, anything else -> VOX_EDEVICE. */

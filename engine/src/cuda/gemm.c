@@ -20,11 +20,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static int grid_for(vox_cuda_t *c, size_t n) {
-    size_t b = (n + 255) / 256, cap = (size_t)c->sm_count * 8;
-    return (int)(b < cap ? (b ? b : 1) : cap);
-}
-
 static void plan_release(vox_cuda_t *c, vox_gemm_plan *p) {
     if (p->la) c->api.cublasLtMatrixLayoutDestroy(p->la);
     if (p->lb) c->api.cublasLtMatrixLayoutDestroy(p->lb);
@@ -224,7 +219,7 @@ static int linear_lt(vox_backend_t *be, float *y, const float *x, const vox_bwei
     if (rc) return rc;
     long long ne = (long long)elems;
     void *cargs[] = {&c->xbf, &x, &ne};
-    if ((rc = vox_cuda_launch(be, c->k.k_f32_to_bf16, (unsigned)grid_for(c, elems), 1, 1, 256, cargs))) return rc;
+    if ((rc = vox_cuda_launch(be, c->k.k_f32_to_bf16, vox_cuda_grid(c, elems), 1, 1, 256, cargs))) return rc;
     vox_gemm_plan *p;
     if ((rc = find_plan(be, out, n, in, accumulate, bias, &p))) return rc;
     float alpha = 1.f, beta = accumulate ? 1.f : 0.f;
@@ -240,7 +235,7 @@ static int linear_lt(vox_backend_t *be, float *y, const float *x, const vox_bwei
     if (bias && !p->fused_bias) {
         long long rows = n;
         void *bargs[] = {&y, &bias, &rows, &out};
-        return vox_cuda_launch(be, c->k.k_bias_add, (unsigned)grid_for(c, (size_t)n * out), 1, 1, 256, bargs);
+        return vox_cuda_launch(be, c->k.k_bias_add, vox_cuda_grid(c, (size_t)n * out), 1, 1, 256, bargs);
     }
     return 0;
 }

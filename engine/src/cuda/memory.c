@@ -107,9 +107,8 @@ int vox_cuda_copy(vox_backend_t *be, void *dst, const void *src, size_t bytes) {
     if (bytes == 0) return 0;
     if ((((uintptr_t)dst | (uintptr_t)src | bytes) & 15) == 0) {
         long long n16 = (long long)(bytes / 16);
-        size_t blocks = (bytes / 16 + 255) / 256, cap = (size_t)c->sm_count * 8;
         void *args[] = {&dst, &src, &n16};
-        return vox_cuda_launch(be, c->k.k_copy16, (unsigned)(blocks < cap ? blocks : cap), 1, 1, 256, args);
+        return vox_cuda_launch(be, c->k.k_copy16, vox_cuda_grid(c, bytes / 16), 1, 1, 256, args);
     }
     CU_CHECK(be, c->api.cuCtxSetCurrent(c->ctx));
     CU_CHECK(be,

@@ -2,30 +2,25 @@
  * KV writes. Shapes are checked here; the kernels trust them. */
 #include "cuda_impl.h"
 
-static unsigned grid_for(vox_cuda_t *c, size_t n) {
-    size_t b = (n + 255) / 256, cap = (size_t)c->sm_count * 8;
-    return (unsigned)(b < cap ? b : cap);
-}
-
 int vox_cuda_gelu(vox_backend_t *be, float *x, size_t n) {
     vox_cuda_t *c = vox_cuda(be);
     long long nn = (long long)n;
     void *args[] = {&x, &nn};
-    return vox_cuda_launch(be, c->k.k_gelu, grid_for(c, n), 1, 1, 256, args);
+    return vox_cuda_launch(be, c->k.k_gelu, vox_cuda_grid(c, n), 1, 1, 256, args);
 }
 
 int vox_cuda_silu_mul(vox_backend_t *be, float *a, const float *b, size_t n) {
     vox_cuda_t *c = vox_cuda(be);
     long long nn = (long long)n;
     void *args[] = {&a, &b, &nn};
-    return vox_cuda_launch(be, c->k.k_silu_mul, grid_for(c, n), 1, 1, 256, args);
+    return vox_cuda_launch(be, c->k.k_silu_mul, vox_cuda_grid(c, n), 1, 1, 256, args);
 }
 
 int vox_cuda_add(vox_backend_t *be, float *y, const float *x, size_t n) {
     vox_cuda_t *c = vox_cuda(be);
     long long nn = (long long)n;
     void *args[] = {&y, &x, &nn};
-    return vox_cuda_launch(be, c->k.k_add, grid_for(c, n), 1, 1, 256, args);
+    return vox_cuda_launch(be, c->k.k_add, vox_cuda_grid(c, n), 1, 1, 256, args);
 }
 
 int vox_cuda_rmsnorm(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w, const float *scale1p, int n,
@@ -42,13 +37,13 @@ int vox_cuda_rope(vox_backend_t *be, float *x, int n, int n_heads, int head_dim,
     if (head_dim % 2) return vox_fail(&be->err, VOX_EINTERNAL, "rope: odd head_dim %d", head_dim);
     long long off = (long long)be->rope_offset;
     void *args[] = {&x, &c->pos, &off, &n, &n_heads, &head_dim, &theta};
-    return vox_cuda_launch(be, c->k.k_rope, grid_for(c, (size_t)n * n_heads * head_dim / 2), 1, 1, 256, args);
+    return vox_cuda_launch(be, c->k.k_rope, vox_cuda_grid(c, (size_t)n * n_heads * head_dim / 2), 1, 1, 256, args);
 }
 
 int vox_cuda_im2col_k3(vox_backend_t *be, float *cols, const float *x, int n_out, int c_in, int stride) {
     vox_cuda_t *c = vox_cuda(be);
     void *args[] = {&cols, &x, &n_out, &c_in, &stride};
-    return vox_cuda_launch(be, c->k.k_im2col_k3, grid_for(c, (size_t)n_out * c_in * 3), 1, 1, 256, args);
+    return vox_cuda_launch(be, c->k.k_im2col_k3, vox_cuda_grid(c, (size_t)n_out * c_in * 3), 1, 1, 256, args);
 }
 
 int vox_cuda_embed(vox_backend_t *be, float *y, const vox_bweight_t *table, const int32_t *ids, int n, int accumulate) {
@@ -83,7 +78,7 @@ int vox_cuda_kv_write(vox_backend_t *be, vox_kv_t *kv, const float *k, const flo
         return vox_fail(&be->err, VOX_EINTERNAL, "kv_write: %d rows into a ring of %d", n, kv->capacity);
     int kvd = kv->n_kv_heads * kv->head_dim;
     void *args[] = {&kv->k, &kv->v, &k, &v, &c->pos, &n, &kvd, &kv->capacity};
-    return vox_cuda_launch(be, c->k.k_kv_write, grid_for(c, (size_t)n * kvd), 1, 1, 256, args);
+    return vox_cuda_launch(be, c->k.k_kv_write, vox_cuda_grid(c, (size_t)n * kvd), 1, 1, 256, args);
 }
 
 #ifndef VOX_CUDA_FUSE_ROPE_KV
@@ -103,6 +98,6 @@ int vox_cuda_rope_kv_write(vox_backend_t *be, vox_kv_t *kv, float *q, float *k, 
     if (hd % 2) return vox_fail(&be->err, VOX_EINTERNAL, "rope_kv_write: odd head_dim %d", hd);
     long long off = (long long)be->rope_offset;
     void *args[] = {&q, &k, &v, &kv->k, &kv->v, &c->pos, &off, &n, &n_heads, &kvh, &hd, &kv->capacity, &theta};
-    return vox_cuda_launch(be, c->k.k_rope_kv_write, grid_for(c, (size_t)n * (n_heads + kvh) * hd / 2), 1, 1, 256,
+    return vox_cuda_launch(be, c->k.k_rope_kv_write, vox_cuda_grid(c, (size_t)n * (n_heads + kvh) * hd / 2), 1, 1, 256,
                            args);
 }

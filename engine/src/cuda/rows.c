@@ -30,11 +30,6 @@ static int rows_args(vox_backend_t *be, const char *op, int n, vox_rows_args *a)
     return 0;
 }
 
-static unsigned grid_of(vox_cuda_t *c, size_t n) {
-    size_t b = (n + 255) / 256, cap = (size_t)c->sm_count * 8;
-    return (unsigned)(b < cap ? b : cap);
-}
-
 int vox_cuda_set_rows(vox_backend_t *be, const int64_t *pos, int n) {
     vox_cuda_t *c = vox_cuda(be);
     if (n < 0 || n > VOX_MAX_ROWS)
@@ -52,7 +47,7 @@ int vox_cuda_rope_rows(vox_backend_t *be, float *x, int n, int n_heads, int head
     if (rc) return rc;
     if (head_dim % 2) return vox_fail(&be->err, VOX_EINTERNAL, "rope_rows: odd head_dim %d", head_dim);
     void *args[] = {&x, &a, &n_heads, &head_dim, &theta};
-    return vox_cuda_launch(be, c->k.k_rope_rows, grid_of(c, (size_t)n * n_heads * head_dim / 2), 1, 1, 256, args);
+    return vox_cuda_launch(be, c->k.k_rope_rows, vox_cuda_grid(c, (size_t)n * n_heads * head_dim / 2), 1, 1, 256, args);
 }
 
 /* The row table of a K/V write: positions from set_rows, ring i of row i (all rings as wide as ring 0). */
@@ -78,7 +73,7 @@ int vox_cuda_kv_write_rows(vox_backend_t *be, vox_kv_t *const *kv, const float *
     if (rc) return rc;
     int kvd = kv[0]->n_kv_heads * kv[0]->head_dim;
     void *args[] = {&a, &k, &v, &kvd};
-    return vox_cuda_launch(be, c->k.k_kv_write_rows, grid_of(c, (size_t)n * kvd), 1, 1, 256, args);
+    return vox_cuda_launch(be, c->k.k_kv_write_rows, vox_cuda_grid(c, (size_t)n * kvd), 1, 1, 256, args);
 }
 
 int vox_cuda_rope_kv_write_rows(vox_backend_t *be, vox_kv_t *const *kv, float *q, float *k, const float *v, int n,
@@ -95,8 +90,8 @@ int vox_cuda_rope_kv_write_rows(vox_backend_t *be, vox_kv_t *const *kv, float *q
 #endif
     if (hd % 2) return vox_fail(&be->err, VOX_EINTERNAL, "rope_kv_write_rows: odd head_dim %d", hd);
     void *args[] = {&q, &k, &v, &a, &n_heads, &kvh, &hd, &theta};
-    return vox_cuda_launch(be, c->k.k_rope_kv_write_rows, grid_of(c, (size_t)n * (n_heads + kvh) * hd / 2), 1, 1, 256,
-                           args);
+    return vox_cuda_launch(be, c->k.k_rope_kv_write_rows, vox_cuda_grid(c, (size_t)n * (n_heads + kvh) * hd / 2), 1, 1,
+                           256, args);
 }
 
 /* The rows' attention runs the single-step kernel's tiles (attention.cu, vox_attn_rows_*): per row,
