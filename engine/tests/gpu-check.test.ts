@@ -1,6 +1,6 @@
 // The GPU check (toolkit/scripts/gpu-check.ts) on the CPU backend, as CI runs it: every check that needs
 // no GPU passes on the fixtures (and two live sessions through vox serve) and the CUDA-only ones are
-// skipped with their reason; its verdicts
+// skipped with their reason; --ab with a variant that builds and one that does not; its verdicts
 // (runcheck.ts) on real dumps and on altered copies of them (one metric over its limit, a token
 // changed where the golden margin is wide or narrow); a usage mistake; and the PAD-rate synthetic
 // writer (voxtral --synthetic-pad-rate), whose model differs from the plain one exactly where it says.
@@ -68,11 +68,49 @@ test("gpu-check --backend cpu: every CPU check passes on the fixtures, CUDA-only
   assert.equal(summary.length, log.checks.length + 1);
 });
 
+test("gpu-check --ab: a variant that builds runs in turn with the default and passes on identical tokens; one whose build fails is a FAIL and exit 1", () => {
+  const out = join(tmp, "ab");
+  const variants = "same=-DVOX_AB_UNUSED=1;broken=-include /nonexistent/vox-ab.h";
+  const r = spawnSync(
+    process.execPath,
+    [script, "--backend", "cpu", "--fixtures", "tiny-delay", "--ab", variants, "--ab-rounds", "2", "--out", out],
+    { encoding: "utf8", timeout: 300_000 },
+  );
+  assert.equal(r.status, 1, r.stdout + r.stderr);
+  const log = JSON.parse(readFileSync(join(out, "gpu-check.json"), "utf8")) as Log;
+  const ab = log.checks.filter((c) => c.name === "ab");
+  assert.deepEqual(
+    ab.map((c) => c.status),
+    ["PASS", "FAIL"],
+  );
+  assert.match(
+    ab[0]!.detail,
+    /^same \(-DVOX_AB_UNUSED=1\) against the default, 2 round\(s\) on tiny-delay: decoder \d+\.\d{3} \/ \d+\.\d{3} ms\/step against \d+\.\d{3} \/ \d+\.\d{3} \(median [+-]\d+\.\d{3} ms, Welch p [\d.]+\); load .*; tokens: 2 run\(s\) vs 149 reference tokens, all identical$/,
+  );
+  assert.match(ab[1]!.detail, /^broken \(-include \/nonexistent\/vox-ab\.h\) .*: build failed \(exit 2/);
+  // the variant was built with its flags into its own folder, and says the same commit as the default
+  const info = (bin: string) =>
+    JSON.parse(spawnSync(bin, ["--info"], { encoding: "utf8" }).stdout) as { commit: string };
+  assert.equal(info(join(out, "ab-same", "voxtral")).commit, info(join(root, "engine", "build", "voxtral")).commit);
+  // the rest of the run is the usual CPU run of one fixture: its other checks pass
+  assert.ok(log.checks.filter((c) => c.name !== "ab" && c.status === "FAIL").length === 0);
+});
+
 test("gpu-check: a usage mistake is one line and exit 2", () => {
   const r = spawnSync(process.execPath, [script, "--backend", "tpu"], { encoding: "utf8" });
   assert.equal(r.status, 2);
   assert.match(r.stderr, /^gpu-check: error: --backend is 'tpu'; use cpu or cuda\. usage: gpu-check/);
   assert.equal(r.stderr.trim().split("\n").length, 1);
+  // a variant without its name; the same after a space, which the option parser takes for an option
+  const ab = spawnSync(process.execPath, [script, "--backend", "cpu", "--ab=-DVOX_CUDA_PDL=0"], { encoding: "utf8" });
+  assert.equal(ab.status, 2);
+  assert.match(ab.stderr, /^gpu-check: error: --ab variant '-DVOX_CUDA_PDL=0' has no name; write NAME=CFLAGS/);
+  const dash = spawnSync(process.execPath, [script, "--backend", "cpu", "--ab", "-DVOX_CUDA_PDL=0"], {
+    encoding: "utf8",
+  });
+  assert.equal(dash.status, 2);
+  assert.match(dash.stderr, /^gpu-check: error: Option '--ab' argument is ambiguous\. .*'--ab=-XYZ'\. usage: /);
+  assert.equal(dash.stderr.trim().split("\n").length, 1);
 });
 
 /** A real CPU dump of tiny-small-windows, read as the check reads it. */

@@ -1,7 +1,8 @@
 // gpu-check: the engine's backend checks as one zx script, on any backend.
 //
 //   node dist/toolkit/scripts/gpu-check.js [--backend cpu|cuda] [--build] [--arch LIST] [--no-sanitizer]
-//        [--fixtures a,b] [--speed WAV_DIR] [--speed-model DIR] [--pad-rate R] [--live N,N] [--out DIR]
+//        [--fixtures a,b] [--speed WAV_DIR] [--speed-model DIR] [--pad-rate R] [--live N,N]
+//        [--ab NAME=CFLAGS;NAME=CFLAGS] [--ab-rounds N] [--out DIR]
 //
 // Every check prints one line `PASS|FAIL|SKIP name  detail`; the summary and a JSON log
 // (gpu-check.json, every check with its numbers) go to --out (default reports/gpu-check), the
@@ -40,6 +41,7 @@ import {
   type RunOutput,
   summaryLines,
 } from "../src/lib/runcheck.js";
+import { median, welch } from "../src/lib/stats.js";
 import { type StreamsTick, streamsPage, TICK_BUDGET_MS } from "../src/lib/streams-page.js";
 import { TOLERANCES } from "../src/lib/tolerance.js";
 import { writeFileAtomic } from "../src/lib/output.js";
@@ -47,7 +49,8 @@ import { readWav, writeWav } from "../src/lib/wav.js";
 
 const USAGE =
   "usage: gpu-check [--backend cpu|cuda] [--build] [--arch LIST] [--no-sanitizer] [--fixtures a,b] " +
-  "[--speed WAV_DIR] [--speed-model DIR] [--pad-rate R] [--live N,N] [--out DIR]";
+  "[--speed WAV_DIR] [--speed-model DIR] [--pad-rate R] [--live N,N] [--ab NAME=CFLAGS;NAME=CFLAGS] " +
+  "[--ab-rounds N] [--out DIR]";
 
 function usage(problem: string): never {
   console.error(`gpu-check: error: ${problem}. ${USAGE}`);
@@ -67,6 +70,8 @@ function parse() {
       "speed-model": { type: "string" },
       "pad-rate": { type: "string" },
       live: { type: "string" },
+      ab: { type: "string" },
+      "ab-rounds": { type: "string", default: "3" },
       out: { type: "string" },
       help: { type: "boolean", default: false },
     },
@@ -77,7 +82,7 @@ function parse() {
 try {
   opts = parse();
 } catch (e) {
-  usage((e as Error).message.replace(/\.$/, ""));
+  usage((e as Error).message.replace(/\s*\n\s*/g, " ").replace(/\.$/, "")); // parseArgs may write several lines
 }
 if (opts.help) {
   console.log(USAGE);
@@ -93,6 +98,24 @@ if (padRate !== null && !(padRate >= 0 && padRate < 1))
 const liveCounts = opts.live === undefined ? [] : opts.live.split(",").map(Number);
 if (liveCounts.some((n) => !Number.isInteger(n) || n < 1 || n > 256))
   usage(`--live is '${opts.live}'; give session counts from 1 to 256, e.g. 1,8,16`);
+
+/** --ab: engine builds with extra host CFLAGS (the A/B switches of engine/README.md), each run in turn
+ *  with the default build. */
+const abVariants = (opts.ab ?? "")
+  .split(";")
+  .filter((v) => v.trim())
+  .map((v) => {
+    const eq = v.indexOf("=");
+    const name = eq > 0 ? v.slice(0, eq).trim() : "";
+    if (!/^[a-z0-9-]+$/.test(name))
+      usage(
+        `--ab variant '${v}' has no name; write NAME=CFLAGS with NAME of a-z, 0-9 and -, e.g. nopdl=-DVOX_CUDA_PDL=0`,
+      );
+    return { name, flags: v.slice(eq + 1).trim() };
+  });
+const abRounds = Number(opts["ab-rounds"]);
+if (!Number.isInteger(abRounds) || abRounds < 1 || abRounds > 20)
+  usage(`--ab-rounds is '${opts["ab-rounds"]}'; give a whole number from 1 to 20`);
 
 const ROOT = packageRoot();
 const BIN = engineBinary();
@@ -172,11 +195,12 @@ async function transcribe(
   backend: string,
   extra: string[] = [],
   dump?: string,
+  bin = BIN,
 ): Promise<{ json: EngineJson | null; failure: string | null; dump: RunOutput | null }> {
   const args = ["-d", model, "-i", audio, "--backend", backend, "--json", ...extra];
   if (delayMs !== null) args.push("--delay-ms", String(delayMs));
   if (dump) args.push("--dump", dump);
-  const r = await run(BIN, args);
+  const r = await run(bin, args);
   const failure = failureOf(r);
   if (failure) return { json: null, failure, dump: null };
   const json = JSON.parse(r.stdout) as EngineJson;
@@ -766,7 +790,7 @@ async function checkSpecFull(model: string, clip: string, label: string, off: En
       record({ name: "spec-full", status: "FAIL", detail: `${label}: --speculate ${K} at full size: ${spec.failure}` });
       continue;
     }
-    const same = judgeIdentical("spec-full", "", off.tokens, [spec.json.tokens]);
+    const same = judgeIdentical("spec-full", "tokens", off.tokens, [spec.json.tokens]);
     const sp = spec.json.speculation;
     record({
       name: "spec-full",
@@ -779,7 +803,7 @@ async function checkSpecFull(model: string, clip: string, label: string, off: En
           : ` --spec-guess ${guess} (its share of the tokens: ${((counts.get(guess) ?? 0) / off.tokens.length).toFixed(3)})`) +
         ` ${x(spec.json)}` +
         (sp ? ` (${sp.forwards} forwards, ${sp.rows} rows for ${sp.decided} positions)` : "") +
-        `; without ${x(off)};${same.detail}`,
+        `; without ${x(off)}; ${same.detail}`,
     });
   }
 }
@@ -898,6 +922,78 @@ async function checkLive(counts: number[]): Promise<void> {
   }
 }
 
+/** `--ab`: each variant built into OUT/ab-NAME (host code recompiled with its CFLAGS, the default
+ *  build's kernels reused), then --ab-rounds rounds in which the default and every variant transcribe
+ *  the same clip in turn (the full model and 180 s with --speed, else tiny-delay and its clip). A
+ *  variant passes when it builds, runs and gives the default's tokens; its detail is the decoder
+ *  ms/step and the load of every round beside the default's, with Welch's p for the step times. */
+async function checkAb(): Promise<void> {
+  const jobs = String(Math.max(2, Number((await sh`nproc`).stdout.trim()) || 2));
+  const fx = readFixture(join(fixturesDir(), "tiny-delay"));
+  const full = resolve(opts["speed-model"] ?? join(tmpdir(), "vox-full"));
+  const useFull = opts.speed !== undefined && existsSync(join(full, "params.json"));
+  const model = useFull ? full : fx.dir;
+  const clip = useFull ? speedClips(opts.speed!).long : fx.audio;
+  const builds: { name: string; flags: string; bin: string; failure: string | null }[] = [
+    { name: "default", flags: "", bin: BIN, failure: existsSync(BIN) ? null : "no default build" },
+  ];
+  for (const v of abVariants) {
+    const dir = join(OUT, `ab-${v.name}`);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    for (const f of ["kernels_fatbin.h", "kernels.fatbin", "cuda_archs.txt"]) // kept timestamps: make reuses them
+      if (existsSync(join(BUILD_DIR, f))) await run("cp", ["-p", join(BUILD_DIR, f), dir]);
+    const r = await run("make", ["-C", join(ROOT, "engine"), "-s", `-j${jobs}`, `BUILD=${dir}`, `CFLAGS=${v.flags}`], {
+      timeout: "900s",
+    });
+    const why = failureOf(r);
+    builds.push({ ...v, bin: join(dir, "voxtral"), failure: why ? `build failed (${why})` : null });
+  }
+  const runs = builds.map(() => [] as EngineJson[]);
+  for (let round = 0; round < abRounds; round++)
+    for (const [i, b] of builds.entries()) {
+      if (b.failure) continue;
+      const t = await transcribe(model, clip, null, BACKEND, ["--ignore-eos"], undefined, b.bin);
+      if (t.json) runs[i]!.push(t.json);
+      else b.failure = `run failed (${t.failure})`;
+    }
+  const base = runs[0]!;
+  const list = (js: EngineJson[], key: "decode_per_step" | "load") =>
+    js.map((j) => j.timings_ms[key]!.toFixed(key === "load" ? 0 : 3)).join(" / ");
+  for (const [i, b] of builds.entries()) {
+    if (i === 0) continue;
+    const mine = runs[i]!;
+    const what = `${b.name} (${b.flags || "no flags"}) against the default, ${abRounds} round(s) on ${basename(model)}`;
+    if (b.failure || !base.length) {
+      record({ name: "ab", status: "FAIL", detail: `${what}: ${b.failure ?? `the default: ${builds[0]!.failure}`}` });
+      continue;
+    }
+    const same = judgeIdentical(
+      "ab",
+      "tokens",
+      base[0]!.tokens,
+      mine.map((j) => j.tokens),
+    );
+    const steps = (js: EngineJson[]) => js.map((j) => j.timings_ms.decode_per_step!);
+    const w = welch(steps(base), steps(mine));
+    const d = median(steps(mine)) - median(steps(base));
+    record({
+      name: "ab",
+      status: same.status,
+      values: {
+        variant: b.name,
+        flags: b.flags,
+        default: base.map((j) => j.timings_ms),
+        runs: mine.map((j) => j.timings_ms),
+      },
+      detail:
+        `${what}: decoder ${list(mine, "decode_per_step")} ms/step against ${list(base, "decode_per_step")} ` +
+        `(median ${d >= 0 ? "+" : ""}${d.toFixed(3)} ms${w ? `, Welch p ${w.p.toFixed(3)}` : ""}); ` +
+        `load ${list(mine, "load")} ms against ${list(base, "load")}; ${same.detail}`,
+    });
+  }
+}
+
 function timingLine(j: EngineJson): string {
   const t = j.timings_ms;
   return (
@@ -930,6 +1026,7 @@ async function main(): Promise<number> {
   for (const fx of fixtures) await checkFixture(fx, features);
   if (opts.speed) await checkSpeed(opts.speed);
   if (liveCounts.length) await checkLive(liveCounts);
+  if (abVariants.length) await checkAb();
   if (CUDA && !opts["no-sanitizer"]) {
     const shortest = [...fixtures].sort((a, b) => statSync(a.audio).size - statSync(b.audio).size)[0]!;
     const args = [
