@@ -46,6 +46,27 @@ __device__ __forceinline__ float2 rope_rotate(float2 v, long long pos, int j, in
     return make_float2(v.x * c - v.y * s, v.x * s + v.y * c);
 }
 
+/* The fused position step's pair j of head h of one row at RoPE position pos (vox_rope_kv_write in kv.cu,
+ * vox_rope_kv_write_rows in rows.cu): heads 0..H-1 are q heads, the rest KV heads. A q pair rotates in
+ * place; a KV pair rotates k in place and stores it and the same pair of v into the ring's slot row
+ * (kc, vc: bf16 [KV heads * head_dim] of the row's slot). */
+__device__ __forceinline__ void rope_kv_pair(float *q, float *k, const float *v, uint16_t *kc, uint16_t *vc, int h,
+                                             int j, int H, int head_dim, long long pos, float theta) {
+    if (h < H) {
+        float2 *p = (float2 *)(q + (long long)h * head_dim) + j;
+        *p = rope_rotate(*p, pos, j, head_dim, theta);
+        return;
+    }
+    int d = (h - H) * head_dim + 2 * j;
+    float2 *p = (float2 *)(k + d);
+    float2 r = rope_rotate(*p, pos, j, head_dim, theta), w = *(const float2 *)(v + d);
+    *p = r;
+    kc[d] = f_bf16(r.x);
+    kc[d + 1] = f_bf16(r.y);
+    vc[d] = f_bf16(w.x);
+    vc[d + 1] = f_bf16(w.y);
+}
+
 __device__ __forceinline__ float warp_sum(float v) {
     for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
     return v;

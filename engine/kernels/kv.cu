@@ -31,20 +31,8 @@ VOX_KERNEL void vox_rope_kv_write(float *q, float *k, const float *v, uint16_t *
     for (long long t = blockIdx.x * (long long)blockDim.x + threadIdx.x; t < pairs;
          t += (long long)gridDim.x * blockDim.x) {
         int j = (int)(t % half), h = (int)((t / half) % heads);
-        long long row = t / ((long long)heads * half);
-        if (h < H) {
-            float2 *p = (float2 *)(q + (row * H + h) * hd) + j;
-            *p = rope_rotate(*p, pos0 + off + row, j, hd, theta);
-            continue;
-        }
-        long long e = (row * KVH + (h - H)) * hd + 2 * j, slot = (pos0 + row) % capacity;
-        float2 *p = (float2 *)(k + e);
-        float2 r = rope_rotate(*p, pos0 + off + row, j, hd, theta), w = *(const float2 *)(v + e);
-        *p = r;
-        long long d = slot * KVH * hd + (e - row * KVH * hd);
-        kc[d] = f_bf16(r.x);
-        kc[d + 1] = f_bf16(r.y);
-        vc[d] = f_bf16(w.x);
-        vc[d + 1] = f_bf16(w.y);
+        long long row = t / ((long long)heads * half), kvd = (long long)KVH * hd, slot = (pos0 + row) % capacity;
+        rope_kv_pair(q + row * H * hd, k + row * kvd, v + row * kvd, kc + slot * kvd, vc + slot * kvd, h, j, H, hd,
+                     pos0 + off + row, theta);
     }
 }

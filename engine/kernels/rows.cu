@@ -42,21 +42,9 @@ VOX_KERNEL void vox_rope_kv_write_rows(float *q, float *k, const float *v, vox_r
     for (long long t = blockIdx.x * (long long)blockDim.x + threadIdx.x; t < pairs;
          t += (long long)gridDim.x * blockDim.x) {
         int j = (int)(t % half), h = (int)((t / half) % heads), row = (int)(t / ((long long)heads * half));
-        if (h < H) {
-            float2 *p = (float2 *)(q + ((long long)row * H + h) * hd) + j;
-            *p = rope_rotate(*p, a.pos[row], j, hd, theta);
-            continue;
-        }
-        int d = (h - H) * hd + 2 * j;
-        long long e = (long long)row * KVH * hd + d, slot = a.pos[row] % a.cap[row];
-        float2 *p = (float2 *)(k + e);
-        float2 r = rope_rotate(*p, a.pos[row], j, hd, theta), w = *(const float2 *)(v + e);
-        *p = r;
-        uint16_t *kc = a.k[row] + slot * KVH * hd + d, *vc = a.v[row] + slot * KVH * hd + d;
-        kc[0] = f_bf16(r.x);
-        kc[1] = f_bf16(r.y);
-        vc[0] = f_bf16(w.x);
-        vc[1] = f_bf16(w.y);
+        long long kvd = (long long)KVH * hd, slot = a.pos[row] % a.cap[row];
+        rope_kv_pair(q + (long long)row * H * hd, k + row * kvd, v + row * kvd, a.k[row] + slot * kvd,
+                     a.v[row] + slot * kvd, h, j, H, hd, a.pos[row], theta);
     }
 }
 

@@ -13,6 +13,7 @@
 // tier or the golden limits of checks/tolerances.json, the decoder floor the engine's
 // decoder_bytes_per_step (--json) over the copy bandwidth `voxtral --bench-copy` measures in the same run.
 import {
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -120,6 +121,11 @@ if (!Number.isInteger(abRounds) || abRounds < 1 || abRounds > 20)
 const ROOT = packageRoot();
 const BIN = engineBinary();
 const BUILD_DIR = join(ROOT, "engine", "build");
+/** The full-size synthetic model: written by the speed check, then used by --live and --ab. */
+const FULL_MODEL = resolve(opts["speed-model"] ?? join(tmpdir(), "vox-full"));
+const fullModelReady = () => opts.speed !== undefined && existsSync(join(FULL_MODEL, "params.json"));
+/** make -j: the machine's CPUs, at least 2. */
+const makeJobs = async () => `-j${Math.max(2, Number((await sh`nproc`).stdout.trim()) || 2)}`;
 const OUT = resolve(opts.out ?? join(ROOT, "reports", "gpu-check"));
 mkdirSync(OUT, { recursive: true });
 const LOG = join(OUT, "gpu-check.log");
@@ -259,11 +265,11 @@ async function engineFeatures(): Promise<{ help: string }> {
 }
 
 async function checkBuild(): Promise<boolean> {
-  const jobs = String(Math.max(2, Number((await sh`nproc`).stdout.trim()) || 2));
+  const jobs = await makeJobs();
   const target = CUDA ? ["cuda", `ARCH=${opts.arch}`] : [];
-  const a = await run("make", ["-C", join(ROOT, "engine"), ...target, `-j${jobs}`], { timeout: "900s" });
+  const a = await run("make", ["-C", join(ROOT, "engine"), ...target, jobs], { timeout: "900s" });
   const tools = ["opcheck", "two_streams", "batch_streams", "rowbench"];
-  const b = a.exitCode === 0 ? await run("make", ["-C", join(ROOT, "engine"), ...tools, `-j${jobs}`]) : a;
+  const b = a.exitCode === 0 ? await run("make", ["-C", join(ROOT, "engine"), ...tools, jobs]) : a;
   const why = failureOf(a) ?? failureOf(b);
   record({
     name: "build",
@@ -436,10 +442,6 @@ async function checkSpeculation(fx: Fixture, features: { help: string }): Promis
   record({ ...g, name: "spec-gold" });
 }
 
-/** The batched step: twelve streams of the fixture's audio opened at different ticks, fed in different
- *  chunks and decoded together (engine/build/batch_streams, up to 16 rows per forward: on CUDA more than
- *  the GEMV's 8, so the rows' linears run through the cuBLASLt GEMM) must each give the solo offline
- *  tokens. */
 /** Where the backend's golden limits allow near ties (CUDA: tokenMargin), the offline run's logits and
  *  that margin: on CUDA a forward of more than 2 rows (batched streams, serve) runs cuBLASLt and its
  *  own attention splits, so its sums are in another order than a single step's. */
@@ -450,6 +452,10 @@ function nearTieOf(offlineRun: RunOutput): { logits: LogitsMatrix; margin: numbe
 
 /** The feeding chunk (samples) of each stream of the batched check. */
 const BATCH_CHUNKS = [4099, 1280, 640, 16000, 2560, 700, 8192, 1999, 3000, 12800, 960, 5120];
+/** The batched step: twelve streams of the fixture's audio opened at different ticks, fed in different
+ *  chunks and decoded together (engine/build/batch_streams, up to 16 rows per forward: on CUDA more than
+ *  the GEMV's 8, so the rows' linears run through the cuBLASLt GEMM) must each give the solo offline
+ *  tokens. */
 async function checkBatched(
   fx: Fixture,
   offline: number[],
@@ -611,7 +617,7 @@ async function checkSpeed(wavDir: string): Promise<void> {
       );
     }
   }
-  const model = resolve(opts["speed-model"] ?? join(tmpdir(), "vox-full"));
+  const model = FULL_MODEL;
   const why = await writeSynthetic(model, null);
   if (why) return record({ name: "speed", status: "FAIL", detail: `writing the full synthetic model: ${why}` });
   const short = await transcribe(model, clips.short, null, BACKEND, ["--ignore-eos"]);
@@ -880,8 +886,7 @@ async function checkPadRate(rate: number, clips: { long: string; short: string }
  *  p50 / p95 beside the delay + 100 ms goal, deltas behind real time. A run with a session error or a
  *  session without deltas fails, and larger N are not tried after it. Reports (JSON, HTML) in OUT/live. */
 async function checkLive(counts: number[]): Promise<void> {
-  const full = resolve(opts["speed-model"] ?? join(tmpdir(), "vox-full"));
-  const useFull = opts.speed !== undefined && existsSync(join(full, "params.json"));
+  const useFull = fullModelReady();
   const fx = readFixture(join(fixturesDir(), "tiny-delay"));
   let clip = readFixture(join(fixturesDir(), "tiny-real-windows")).audio;
   if (useFull) {
@@ -890,7 +895,7 @@ async function checkLive(counts: number[]): Promise<void> {
     clip = join(TMP, "live15.wav");
     writeWav(clip, { sampleRate: 16000, samples: w.samples.subarray(0, 15 * 16000) });
   }
-  const model = useFull ? full : fx.dir;
+  const model = useFull ? FULL_MODEL : fx.dir;
   const bench = join(ROOT, "dist", "toolkit", "src", "bin", "vox-bench.js");
   for (const n of counts) {
     const args = ["--live", String(n), "--model", model, "--backend", BACKEND, "--audio", clip, "--html", "--json"];
@@ -928,11 +933,10 @@ async function checkLive(counts: number[]): Promise<void> {
  *  variant passes when it builds, runs and gives the default's tokens; its detail is the decoder
  *  ms/step and the load of every round beside the default's, with Welch's p for the step times. */
 async function checkAb(): Promise<void> {
-  const jobs = String(Math.max(2, Number((await sh`nproc`).stdout.trim()) || 2));
+  const jobs = await makeJobs();
   const fx = readFixture(join(fixturesDir(), "tiny-delay"));
-  const full = resolve(opts["speed-model"] ?? join(tmpdir(), "vox-full"));
-  const useFull = opts.speed !== undefined && existsSync(join(full, "params.json"));
-  const model = useFull ? full : fx.dir;
+  const useFull = fullModelReady();
+  const model = useFull ? FULL_MODEL : fx.dir;
   const clip = useFull ? speedClips(opts.speed!).long : fx.audio;
   const builds: { name: string; flags: string; bin: string; failure: string | null }[] = [
     { name: "default", flags: "", bin: BIN, failure: existsSync(BIN) ? null : "no default build" },
@@ -942,8 +946,8 @@ async function checkAb(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
     for (const f of ["kernels_fatbin.h", "kernels.fatbin", "cuda_archs.txt"]) // kept timestamps: make reuses them
-      if (existsSync(join(BUILD_DIR, f))) await run("cp", ["-p", join(BUILD_DIR, f), dir]);
-    const r = await run("make", ["-C", join(ROOT, "engine"), "-s", `-j${jobs}`, `BUILD=${dir}`, `CFLAGS=${v.flags}`], {
+      if (existsSync(join(BUILD_DIR, f))) cpSync(join(BUILD_DIR, f), join(dir, f), { preserveTimestamps: true });
+    const r = await run("make", ["-C", join(ROOT, "engine"), "-s", jobs, `BUILD=${dir}`, `CFLAGS=${v.flags}`], {
       timeout: "900s",
     });
     const why = failureOf(r);

@@ -40,10 +40,6 @@ int vox_cuda_fail_blas(vox_backend_t *be, cublasStatus_t s, const char *call, co
                     call, file, line, name ? name : "error", s);
 }
 
-#ifndef VOX_CUDA_PDL
-#define VOX_CUDA_PDL 1
-#endif
-
 /* Every kernel of the backend goes through here. With c->pdl a kernel may begin while the one
  * before it drains; each kernel's first statement waits for that one (kernels/common.cuh). */
 int vox_cuda_launch(vox_backend_t *be, CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned block,

@@ -80,6 +80,18 @@ typedef struct {
     cublasLtMatmulAlgo_t algo;
 } vox_gemm_algo;
 #define VOX_GEMM_ALGOS 256
+/* A/B switches of the host code (engine/README.md, "A/B switches"; gpu-check --ab), each 1 unless the
+ * build passes -D...=0: dependent launches (context.c), pinned weight staging (memory.c), RoPE and the
+ * K/V write in one launch (ops.c, rows.c). */
+#ifndef VOX_CUDA_PDL
+#define VOX_CUDA_PDL 1
+#endif
+#ifndef VOX_CUDA_STAGE
+#define VOX_CUDA_STAGE 1
+#endif
+#ifndef VOX_CUDA_FUSE_ROPE_KV
+#define VOX_CUDA_FUSE_ROPE_KV 1
+#endif
 /* Scratch buffers outgrown while a captured graph may still point at them are kept (freed
  * with the backend), at most this many times. */
 #define VOX_RETIRED_MAX 32

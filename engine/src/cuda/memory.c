@@ -183,10 +183,6 @@ static int stage_open(vox_backend_t *be) {
     return 0;
 }
 
-#ifndef VOX_CUDA_STAGE
-#define VOX_CUDA_STAGE 1 /* -DVOX_CUDA_STAGE=0: every upload pageable (A/B builds) */
-#endif
-
 /* Like vox_cuda_upload (src may be reused when it returns), through the pinned staging. */
 static int upload_staged(vox_backend_t *be, void *dst, const void *src, size_t bytes) {
     vox_cuda_t *c = vox_cuda(be);

@@ -81,14 +81,11 @@ int vox_cuda_kv_write(vox_backend_t *be, vox_kv_t *kv, const float *k, const flo
     return vox_cuda_launch(be, c->k.k_kv_write, vox_cuda_grid(c, (size_t)n * kvd), 1, 1, 256, args);
 }
 
-#ifndef VOX_CUDA_FUSE_ROPE_KV
-#define VOX_CUDA_FUSE_ROPE_KV 1 /* -DVOX_CUDA_FUSE_ROPE_KV=0: the three launches (A/B builds) */
-#endif
 int vox_cuda_rope_kv_write(vox_backend_t *be, vox_kv_t *kv, float *q, float *k, const float *v, int n, int n_heads,
                            float theta) {
     vox_cuda_t *c = vox_cuda(be);
     int kvh = kv->n_kv_heads, hd = kv->head_dim;
-    if (!VOX_CUDA_FUSE_ROPE_KV) {
+    if (!VOX_CUDA_FUSE_ROPE_KV) { /* A/B builds: the three launches */
         int rc = vox_cuda_rope(be, q, n, n_heads, hd, theta);
         if (!rc) rc = vox_cuda_rope(be, k, n, kvh, hd, theta);
         return rc ? rc : vox_cuda_kv_write(be, kv, k, v, n);

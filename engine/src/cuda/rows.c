@@ -83,11 +83,11 @@ int vox_cuda_rope_kv_write_rows(vox_backend_t *be, vox_kv_t *const *kv, float *q
     int rc = rings_args(be, "rope_kv_write_rows", kv, n, &a);
     if (rc) return rc;
     int kvh = kv[0]->n_kv_heads, hd = kv[0]->head_dim;
-#if defined(VOX_CUDA_FUSE_ROPE_KV) && !VOX_CUDA_FUSE_ROPE_KV /* A/B builds: the three launches (ops.c) */
-    rc = vox_cuda_rope_rows(be, q, n, n_heads, hd, theta);
-    if (!rc) rc = vox_cuda_rope_rows(be, k, n, kvh, hd, theta);
-    return rc ? rc : vox_cuda_kv_write_rows(be, kv, k, v, n);
-#endif
+    if (!VOX_CUDA_FUSE_ROPE_KV) { /* A/B builds: the three launches */
+        rc = vox_cuda_rope_rows(be, q, n, n_heads, hd, theta);
+        if (!rc) rc = vox_cuda_rope_rows(be, k, n, kvh, hd, theta);
+        return rc ? rc : vox_cuda_kv_write_rows(be, kv, k, v, n);
+    }
     if (hd % 2) return vox_fail(&be->err, VOX_EINTERNAL, "rope_kv_write_rows: odd head_dim %d", hd);
     void *args[] = {&q, &k, &v, &a, &n_heads, &kvh, &hd, &theta};
     return vox_cuda_launch(be, c->k.k_rope_kv_write_rows, vox_cuda_grid(c, (size_t)n * (n_heads + kvh) * hd / 2), 1, 1,
