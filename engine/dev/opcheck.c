@@ -294,6 +294,54 @@ static void check_linear_multi(int n, int in, int count, const int *outs) {
     free(ref);
 }
 
+/* linear_gated: silu(x·W1ᵀ) ⊙ (x·W3ᵀ) vs the double reference, and vs linear_multi + silu_mul, which it
+ * must equal bit for bit (n <= 2: the gated GEMV; more rows: those two calls). */
+static void check_linear_gated(int n, int in, int out) {
+    hmat W1 = mat_new(out, in, 1.f / sqrtf((float)in)), W3 = mat_new(out, in, 1.f / sqrtf((float)in));
+    vox_bweight_t *w[2];
+    die_if(o->weight_upload(be, &W1.t, &w[0]), "weight_upload");
+    die_if(o->weight_upload(be, &W3.t, &w[1]), "weight_upload");
+    size_t m = (size_t)n * out;
+    float *x = malloc((size_t)n * in * 4);
+    for (size_t i = 0; i < (size_t)n * in; i++) x[i] = frand();
+    float *dx = dev_from(x, (size_t)n * in), *dy = dev_poison(m), *dt = dev_poison(m);
+    float *py[2] = {dev_poison(m), dev_poison(m)};
+    die_if(o->linear_gated(be, dy, dt, dx, w[0], w[1], n), "linear_gated");
+    die_if(o->linear_multi(be, 2, py, dx, (const vox_bweight_t *const *)w, n), "linear_multi");
+    die_if(o->silu_mul(be, py[0], py[1], m), "silu_mul");
+    float *got = host_of(dy, m), *parts = host_of(py[0], m);
+    double *ref = malloc(m * 8);
+    for (int r = 0; r < n; r++)
+        for (int j = 0; j < out; j++) {
+            double a = 0, b = 0;
+            for (int k = 0; k < in; k++) {
+                double xv = bfr(x[(size_t)r * in + k]);
+                a += (double)W1.val[(size_t)j * in + k] * xv;
+                b += (double)W3.val[(size_t)j * in + k] * xv;
+            }
+            ref[(size_t)r * out + j] = a / (1.0 + exp(-a)) * b;
+        }
+    char what[96];
+    snprintf(what, sizeof what, "linear_gated %-8s n=%d in=%d out=%d", n <= VOX_GEMV_GATED_ROWS ? "gemv" : "parts", n,
+             in, out);
+    report(what, got, ref, m, n <= VOX_GEMV_MAX_ROWS ? tol.fp32 : tol.tensor_core);
+    size_t differ = 0;
+    for (size_t i = 0; i < m; i++) differ += memcmp(&got[i], &parts[i], 4) != 0;
+    failures += differ != 0;
+    printf("%-4s %-58s %zu of %zu values differ\n", differ ? "FAIL" : "ok", "  ... bits vs linear_multi + silu_mul",
+           differ, m);
+    float *bufs[] = {dx, dy, dt, py[0], py[1]};
+    for (int i = 0; i < 5; i++) o->free(be, bufs[i]);
+    o->weight_free(be, w[0]);
+    o->weight_free(be, w[1]);
+    mat_free(&W1);
+    mat_free(&W3);
+    free(x);
+    free(got);
+    free(parts);
+    free(ref);
+}
+
 static void check_pointwise(void) {
     size_t n = 100003;
     float *a = malloc(n * 4), *b = malloc(n * 4);
@@ -814,6 +862,19 @@ static int multi_op(void *c) { /* linear_multi, or the same weights as separate 
     return 0;
 }
 typedef struct {
+    float *y, *tmp, *x;
+    vox_bweight_t *w1, *w3;
+    int fused;
+} gated_ctx;
+static int gated_op(void *c) { /* linear_gated, or its two parts */
+    gated_ctx *g = c;
+    if (g->fused) return o->linear_gated(be, g->y, g->tmp, g->x, g->w1, g->w3, 1);
+    float *ys[2] = {g->y, g->tmp};
+    const vox_bweight_t *ws[2] = {g->w1, g->w3};
+    int rc = o->linear_multi(be, 2, ys, g->x, ws, 1);
+    return rc ? rc : o->silu_mul(be, g->y, g->tmp, 9216);
+}
+typedef struct {
     float *a, *b;
     size_t bytes;
 } copy_ctx;
@@ -995,6 +1056,31 @@ static void speed(void) {
     printf("  per step (%d layers): %.3f ms less; decoder GEMVs per step with linear_multi %.3f ms\n", L, L * saved,
            step_ms - L * saved);
 
+    /* the FFN gate: one gated GEMV against linear_multi(w1, w3) + silu_mul */
+    {
+        gated_ctx gc;
+        float *hx = malloc(3072 * 4);
+        for (int i = 0; i < 3072; i++) hx[i] = frand();
+        gc.x = dev_from(hx, 3072);
+        free(hx);
+        gc.w1 = rand_w(9216, 3072);
+        gc.w3 = rand_w(9216, 3072);
+        gc.y = dev_poison(9216);
+        gc.tmp = dev_poison(9216);
+        gc.fused = 0;
+        double tp = time_op(gated_op, &gc, 20);
+        gc.fused = 1;
+        double tf = time_op(gated_op, &gc, 20);
+        double wb = 2.0 * 2 * 3072 * 9216;
+        printf("  gate   %.1f MB: gated GEMV %6.1f us %5.0f GB/s | linear_multi + silu_mul %6.1f us; per step (%d "
+               "layers) %.3f ms less\n",
+               wb / 1e6, tf * 1e3, wb / tf / 1e6, tp * 1e3, L, L * (tp - tf));
+        float *bufs[] = {gc.x, gc.y, gc.tmp};
+        for (int i = 0; i < 3; i++) o->free(be, bufs[i]);
+        o->weight_free(be, gc.w1);
+        o->weight_free(be, gc.w3);
+    }
+
     /* the grid's spread of rows over warps, on the launches with more rows than resident warps */
     struct {
         const char *name;
@@ -1171,6 +1257,11 @@ int main(int argc, char **argv) {
     check_linear_multi(1, 256, 3, many); /* more rows than resident warps: several per warp */
     check_linear_multi(2, 256, 3, many);
     check_linear_multi(2, 100, 2, many2); /* the same on the scalar GEMV */
+    check_linear_gated(1, 3072, 9216);    /* the decode step's w1/w3 */
+    check_linear_gated(2, 3072, 9216);
+    check_linear_gated(1, 256, 20000); /* more rows than resident warps */
+    check_linear_gated(4, 1280, 5120); /* the encoder's live pushes: the two calls */
+    check_linear_gated(1, 100, 60);    /* in % 8 != 0: the two calls */
     check_pointwise();
     check_rmsnorm(7, 3072, 0);
     check_rmsnorm(5, 96, 1);

@@ -15,7 +15,11 @@
  * (Measured on an H200: 4.1-4.4 TB/s on the big matrices, ahead of cuBLASLt at n = 1 on every
  * decoder shape; splitting a row over several warps was slower, see engine/README.md.)
  *   vox_gemv_bf16_vec     in % 8 == 0 and x 16-byte aligned (the usual case)
- *   vox_gemv_bf16_scalar  any in (tiny test models) */
+ *   vox_gemv_bf16_scalar  any in (tiny test models)
+ *   vox_gemv_bf16_gated   the FFN gate, y = silu(x·w1ᵀ) ⊙ (x·w3ᵀ): a warp dots row r of both weights
+ *                         (segments 0 and 1), each sum in the order gemv_vec gives it, then applies
+ *                         silu_mul's arithmetic (elementwise.cu), so the bits are those of the vec
+ *                         launch followed by vox_silu_mul, with one launch and no f3 round trip. */
 #include "common.cuh"
 #include "gemv_args.cuh"
 
@@ -111,6 +115,37 @@ __device__ void gemv_scalar(const vox_gemv_args &a, int seg, int row, const floa
     store_rows<N>(s, a, seg, row, accumulate);
 }
 
+/* Row `row` of the gate (vec layout): s1 over w1's row and s3 over w3's, each in the order of
+ * gemv_vec (lane, lane + 32, ... : the same fmaf sequence per lane), two loads of each in flight. */
+template <int N> __device__ void gemv_gated(const vox_gemv_args &a, int row, const float *x, int in) {
+    int lane = threadIdx.x & 31;
+    int in8 = in >> 3;
+    const uint4 *w1 = (const uint4 *)(a.w[0] + (long long)row * in);
+    const uint4 *w3 = (const uint4 *)(a.w[1] + (long long)row * in);
+    float s1[N], s3[N];
+#pragma unroll
+    for (int t = 0; t < N; t++) s1[t] = s3[t] = 0.f;
+    int c = lane;
+    for (; c + 32 < in8; c += 64) {
+        uint4 p0 = ld_stream(w1 + c), q0 = ld_stream(w3 + c);
+        uint4 p1 = ld_stream(w1 + c + 32), q1 = ld_stream(w3 + c + 32);
+        dot8<N>(s1, p0, x, in, c);
+        dot8<N>(s3, q0, x, in, c);
+        dot8<N>(s1, p1, x, in, c + 32);
+        dot8<N>(s3, q1, x, in, c + 32);
+    }
+    for (; c < in8; c += 32) {
+        dot8<N>(s1, ld_stream(w1 + c), x, in, c);
+        dot8<N>(s3, ld_stream(w3 + c), x, in, c);
+    }
+    int out = a.out[0];
+#pragma unroll
+    for (int t = 0; t < N; t++) {
+        float v = warp_sum(s1[t]), b = warp_sum(s3[t]);
+        if (lane == 0) a.y[0][(long long)t * out + row] = v / (1.0f + expf(-v)) * b;
+    }
+}
+
 /* Segment of global row g: the last one whose rows start at or before g; *first = its first row. */
 __device__ __forceinline__ int find_seg(const vox_gemv_args &a, int g, int *first) {
     int seg = 0;
@@ -160,4 +195,18 @@ VOX_KERNEL void __launch_bounds__(GEMV_WARPS * 32)
     vox_gemv_bf16_scalar(vox_gemv_args a, const float *x, int n, int in, int accumulate) {
     VOX_PDL_ENTER();
     GEMV_DISPATCH(false)
+}
+
+/* The gate: a.rows = w1's rows, segments 0 (w1) and 1 (w3); n = 1 or 2 (VOX_GEMV_GATED_ROWS: more
+ * rows would not fit 4 blocks per SM), in % 8 == 0, x aligned. */
+VOX_KERNEL void __launch_bounds__(GEMV_WARPS * 32, 4)
+    vox_gemv_bf16_gated(vox_gemv_args a, const float *x, int n, int in, int accumulate) {
+    VOX_PDL_ENTER();
+    (void)accumulate;
+    int warps = (int)gridDim.x * GEMV_WARPS;
+    for (int g = (int)blockIdx.x * GEMV_WARPS + (int)(threadIdx.x >> 5); g < a.rows; g += warps)
+        if (n == 1)
+            gemv_gated<1>(a, g, x, in);
+        else
+            gemv_gated<2>(a, g, x, in);
 }

@@ -10,8 +10,9 @@
 #define VOX_GEMV_ARGS_CUH
 #include <stdint.h>
 
-#define VOX_GEMV_SEGS  4
-#define VOX_GEMV_WARPS 8 /* warps per 256-thread block (one output row per warp at a time) */
+#define VOX_GEMV_SEGS       4
+#define VOX_GEMV_WARPS      8 /* warps per 256-thread block (one output row per warp at a time) */
+#define VOX_GEMV_GATED_ROWS 2 /* the most input rows of the gated launch (gemv.cu) */
 
 typedef struct {
     const uint16_t *w[VOX_GEMV_SEGS]; /* bf16 [out, in] */

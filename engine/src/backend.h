@@ -75,6 +75,11 @@ typedef struct {
      * leaves part of the memory bandwidth idle), more rows as one GEMM per weight. */
     int (*linear_multi)(vox_backend_t *be, int count, float *const *y, const float *x, const vox_bweight_t *const *w,
                         int n);
+    /* The FFN's gate: y[n, out] = silu(x · W1ᵀ) ⊙ (x · W3ᵀ), with the same values as linear_multi
+     * (y, tmp) then silu_mul(y, tmp); tmp [n, out] is scratch (left unwritten where one launch
+     * computes both: CUDA at n <= 2, one warp dotting row r of both weights). */
+    int (*linear_gated)(vox_backend_t *be, float *y, float *tmp, const float *x, const vox_bweight_t *w1,
+                        const vox_bweight_t *w3, int n);
     /* Optional (NULL: nothing to prepare): pay now, at model load, the one-time costs of later
      * linear() calls with this weight, bias (given or NULL) and accumulate for every n in
      * [min_rows, max_rows] (CUDA: choose and first-launch the cuBLASLt kernels). */

@@ -299,6 +299,14 @@ static int cpu_silu_mul(vox_backend_t *be, float *a, const float *b, size_t n) {
     return 0;
 }
 
+static int cpu_linear_gated(vox_backend_t *be, float *y, float *tmp, const float *x, const vox_bweight_t *w1,
+                            const vox_bweight_t *w3, int n) {
+    float *ys[2] = {y, tmp};
+    const vox_bweight_t *ws[2] = {w1, w3};
+    int rc = cpu_linear_multi(be, 2, ys, x, ws, n);
+    return rc ? rc : cpu_silu_mul(be, y, tmp, (size_t)n * w1->rows);
+}
+
 static int cpu_add(vox_backend_t *be, float *y, const float *x, size_t n) {
     (void)be;
     for (size_t i = 0; i < n; i++) y[i] += x[i];
@@ -403,6 +411,7 @@ static const vox_backend_ops cpu_ops = {
     .weight_free = cpu_weight_free,
     .linear = cpu_linear,
     .linear_multi = cpu_linear_multi,
+    .linear_gated = cpu_linear_gated,
     .rmsnorm = cpu_rmsnorm,
     .rope = cpu_rope,
     .gelu = cpu_gelu,

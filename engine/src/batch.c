@@ -10,6 +10,9 @@ struct vox_batch {
     vox_dec_bufs b; /* scratch of `rows` rows */
     size_t forwards;
     int widest;
+    vox_enc_bufs enc; /* encoder scratch of `rows` rows, made at the first encoder pass */
+    size_t enc_passes;
+    int enc_widest;
 };
 
 int vox_batch_new(const vox_model_t *m, int rows, vox_batch_t **out, vox_error_t *err) {
@@ -32,12 +35,72 @@ int vox_batch_new(const vox_model_t *m, int rows, vox_batch_t **out, vox_error_t
 void vox_batch_free(vox_batch_t *b) {
     if (!b) return;
     if (b->rows > 1) vox_dec_bufs_free(&b->b, b->m);
+    if (b->enc.rows) vox_enc_bufs_free(&b->enc, b->m);
     free(b);
 }
 
-void vox_batch_counts(const vox_batch_t *b, size_t *forwards, int *widest) {
+void vox_batch_counts(const vox_batch_t *b, size_t *forwards, int *widest, size_t *enc_passes, int *enc_widest) {
     *forwards = b->forwards;
     *widest = b->widest;
+    *enc_passes = b->enc_passes;
+    *enc_widest = b->enc_widest;
+}
+
+/* Stream i's failure after its encoder rows ran: its status, or the call's error without one. */
+static int stream_failed(int i, int rc, const vox_error_t *e, int *status, vox_error_t *errs, vox_error_t *err) {
+    if (!status) {
+        *err = *e;
+        return rc;
+    }
+    status[i] = rc;
+    if (errs) errs[i] = *e;
+    return 0;
+}
+
+/* A/B switch (engine/README.md): -DVOX_BATCH_ENCODER=0 runs every stream's held rows alone. */
+#ifndef VOX_BATCH_ENCODER
+#define VOX_BATCH_ENCODER 1
+#endif
+
+/* Run the encoder rows the streams hold until none holds any, in passes of up to b->rows rows that
+ * read the encoder weights once for all of them: each pass takes the held rows of the streams in
+ * turn, the last one's only as many as fit (its next rows go first in the next pass). A stream
+ * whose push has run goes on with it (adapter, prefill) and with its next pushes, which may hold
+ * rows for the next pass. b->rows == 1 (or -DVOX_BATCH_ENCODER=0): each stream's rows alone. */
+static int encode_held(vox_batch_t *b, vox_stream_t *const *s, int n, int *status, vox_error_t *errs,
+                       vox_error_t *err) {
+    vox_backend_t *be = b->m->be;
+    int alone = b->rows == 1 || !VOX_BATCH_ENCODER;
+    for (;;) {
+        vox_encoder_t *e[VOX_MAX_ROWS];
+        float *out[VOX_MAX_ROWS];
+        int from[VOX_MAX_ROWS], rows[VOX_MAX_ROWS], idx[VOX_MAX_ROWS], k = 0, used = 0;
+        for (int i = 0; i < n && used < b->rows; i++) {
+            int h = (status && status[i]) ? 0 : vox_stream_held(s[i], &e[k], &from[k], &out[k]);
+            if (!h) continue;
+            rows[k] = alone || h < b->rows - used ? h : b->rows - used;
+            used += alone ? b->rows : rows[k];
+            idx[k++] = i;
+        }
+        if (k == 0) return 0;
+        double t = vox_now_ms();
+        int rc;
+        if (alone) {
+            rc = vox_encoder_run(e[0], rows[0], out[0]);
+        } else {
+            if (!b->enc.rows && (rc = vox_enc_bufs_init(&b->enc, b->m, b->rows))) return vox_model_error(be, rc, err);
+            rc = vox_encoder_run_rows(&b->enc, e, from, rows, out, k);
+            b->enc_passes++;
+            if (k > b->enc_widest) b->enc_widest = k;
+        }
+        if (rc) return vox_model_error(be, rc, err);
+        double ms = (vox_now_ms() - t) / k;
+        for (int j = 0; j < k; j++) {
+            vox_error_t es = {0, ""};
+            rc = vox_stream_encoded(s[idx[j]], rows[j], ms, &es);
+            if (rc) TRY(stream_failed(idx[j], rc, &es, status, errs, err));
+        }
+    }
 }
 
 int vox_streams_step(vox_batch_t *b, vox_stream_t *const *s, int n, int *status, vox_error_t *errs, int *decided,
@@ -46,6 +109,7 @@ int vox_streams_step(vox_batch_t *b, vox_stream_t *const *s, int n, int *status,
     size_t V = (size_t)b->m->p.vocab_size;
     int count = 0;
     if (status) memset(status, 0, (size_t)n * sizeof *status);
+    TRY(encode_held(b, s, n, status, errs, err));
     for (int i0 = 0; i0 < n;) {
         /* The next group: up to b->rows streams with a ready position. */
         vox_decoder_t *d[VOX_MAX_ROWS];
@@ -53,7 +117,7 @@ int vox_streams_step(vox_batch_t *b, vox_stream_t *const *s, int n, int *status,
         int64_t pos[VOX_MAX_ROWS];
         int idx[VOX_MAX_ROWS], k = 0;
         for (; i0 < n && k < b->rows; i0++)
-            if (vox_stream_ready(s[i0], &d[k], &emb[k], &pos[k])) idx[k++] = i0;
+            if (!(status && status[i0]) && vox_stream_ready(s[i0], &d[k], &emb[k], &pos[k])) idx[k++] = i0;
         if (k == 0) break;
         int32_t out[VOX_MAX_ROWS];
         const float *logits = b->b.logits;

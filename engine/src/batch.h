@@ -1,9 +1,11 @@
 /* batch.h — several streams of one model decoded together: one decoder forward per step for
  * every stream with a ready position, so the weights are read once per step for all of them.
  *
- * Streams opened with vox_stream_opts.defer = 1 run their encoder and prefill as audio arrives
- * (vox_stream_feed / vox_stream_flush) but decide no position; vox_streams_step then decides one
- * ready position of each, up to VOX_MAX_ROWS streams per forward, each row at its own position
+ * Streams opened with vox_stream_opts.defer = 1 run their conv stem as audio arrives
+ * (vox_stream_feed / vox_stream_flush) and hold its rows; vox_streams_step first runs the encoder
+ * layers of every stream's held rows in passes of up to `rows` rows together (one read of the
+ * encoder weights for many streams), with each stream's prefill as its embeddings arrive, then
+ * decides one ready position of each, up to VOX_MAX_ROWS streams per forward, each row at its own position
  * over its own KV rings and with its own delay's ada scale. Streams join and leave between steps
  * (pass whichever are open). The tokens of every stream are exactly its solo tokens (on the CPU
  * a row's arithmetic does not depend on the other rows). */
@@ -23,6 +25,7 @@ void vox_batch_free(vox_batch_t *b);
  * Returns 0, or the failure of a forward (a backend error), in err. */
 int vox_streams_step(vox_batch_t *b, vox_stream_t *const *s, int n, int *status, vox_error_t *errs, int *decided,
                      vox_error_t *err);
-/* Forwards run so far and the rows of the widest one (for tests and --debug). */
-void vox_batch_counts(const vox_batch_t *b, size_t *forwards, int *widest);
+/* Decoder forwards run so far and the streams of the widest one; encoder passes of held rows and
+ * the streams of the widest one (for tests and --debug). */
+void vox_batch_counts(const vox_batch_t *b, size_t *forwards, int *widest, size_t *enc_passes, int *enc_widest);
 #endif

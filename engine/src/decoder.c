@@ -128,9 +128,9 @@ static int layers(const vox_model_t *m, vox_dec_bufs *b, int n, vox_decoder_t *d
     const float *adat[VOX_MAX_ROWS];
     for (int l = 0; l < p->n_layers; l++) {
         const vox_dec_layer_backend_t *L = &m->dec[l];
-        /* q/k/v and w1/w3 each read one input: one linear_multi (one GEMV launch on CUDA) */
-        const vox_bweight_t *qkv_w[3] = {L->wq, L->wk, L->wv}, *ffn_w[2] = {L->w1, L->w3};
-        float *qkv_y[3] = {b->q, b->k, b->v}, *ffn_y[2] = {b->f1, b->f3};
+        /* q/k/v read one input: one linear_multi (one GEMV launch on CUDA); so do w1/w3 with the gate */
+        const vox_bweight_t *qkv_w[3] = {L->wq, L->wk, L->wv};
+        float *qkv_y[3] = {b->q, b->k, b->v};
         TRY(o->rmsnorm(be, b->h, b->x, L->attention_norm, NULL, n, dim, eps));
         TRY(o->linear_multi(be, 3, qkv_y, b->h, qkv_w, n));
         if (rows) {
@@ -149,8 +149,7 @@ static int layers(const vox_model_t *m, vox_dec_bufs *b, int n, vox_decoder_t *d
             TRY(o->rmsnorm_rows(be, b->h, b->x, L->ffn_norm, adat, n, dim, eps));
         else
             TRY(o->rmsnorm(be, b->h, b->x, L->ffn_norm, d->ada[l], n, dim, eps));
-        TRY(o->linear_multi(be, 2, ffn_y, b->h, ffn_w, n));
-        TRY(o->silu_mul(be, b->f1, b->f3, (size_t)n * p->hidden_dim));
+        TRY(o->linear_gated(be, b->f1, b->f3, b->h, L->w1, L->w3, n));
         TRY(o->linear(be, b->x, b->f1, L->w2, NULL, n, 1));
     }
     return 0;

@@ -4,30 +4,47 @@
 
 #include "encoder.h"
 
+int vox_enc_bufs_init(vox_enc_bufs *b, const vox_model_t *m, int rows) {
+    const vox_params_t *p = &m->p;
+    vox_backend_t *be = m->be;
+    int d = p->enc_dim, qw = p->enc_n_heads * p->enc_head_dim, kw = p->enc_n_kv_heads * p->enc_head_dim;
+    memset(b, 0, sizeof *b);
+    b->rows = rows;
+    b->x = be->ops->alloc(be, (size_t)rows * d);
+    b->h = be->ops->alloc(be, (size_t)rows * d);
+    b->q = be->ops->alloc(be, (size_t)rows * qw);
+    b->att = be->ops->alloc(be, (size_t)rows * qw);
+    b->k = be->ops->alloc(be, (size_t)rows * kw);
+    b->v = be->ops->alloc(be, (size_t)rows * kw);
+    b->f1 = be->ops->alloc(be, (size_t)rows * p->enc_hidden_dim);
+    b->f3 = be->ops->alloc(be, (size_t)rows * p->enc_hidden_dim);
+    if (b->x && b->h && b->q && b->att && b->k && b->v && b->f1 && b->f3) return 0;
+    vox_enc_bufs_free(b, m);
+    return be->err.code ? be->err.code : VOX_ENOMEM;
+}
+
+void vox_enc_bufs_free(vox_enc_bufs *b, const vox_model_t *m) {
+    vox_backend_t *be = m->be;
+    float *bufs[] = {b->x, b->h, b->q, b->att, b->k, b->v, b->f1, b->f3};
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
+        if (bufs[i]) be->ops->free(be, bufs[i]);
+    memset(b, 0, sizeof *b);
+}
+
 int vox_encoder_init(vox_encoder_t *e, const vox_model_t *m, int chunk, vox_error_t *err) {
     memset(e, 0, sizeof *e);
     const vox_params_t *p = &m->p;
     vox_backend_t *be = m->be;
     e->m = m;
     e->chunk = chunk;
-    int nm = p->n_mels, d = p->enc_dim, qw = p->enc_n_heads * p->enc_head_dim;
-    int kw = p->enc_n_kv_heads * p->enc_head_dim, cw = 3 * (nm > d ? nm : d);
+    int nm = p->n_mels, d = p->enc_dim, cw = 3 * (nm > d ? nm : d);
     size_t fr = (size_t)2 * chunk + 2;
     e->mel_host = calloc(fr * nm, sizeof(float));
     e->mel_in = be->ops->alloc(be, fr * nm);
     e->cols = be->ops->alloc(be, (size_t)2 * chunk * cw);
     e->c0 = be->ops->alloc(be, fr * d);
-    e->x = be->ops->alloc(be, (size_t)chunk * d);
-    e->h = be->ops->alloc(be, (size_t)chunk * d);
-    e->q = be->ops->alloc(be, (size_t)chunk * qw);
-    e->att = be->ops->alloc(be, (size_t)chunk * qw);
-    e->k = be->ops->alloc(be, (size_t)chunk * kw);
-    e->v = be->ops->alloc(be, (size_t)chunk * kw);
-    e->f1 = be->ops->alloc(be, (size_t)chunk * p->enc_hidden_dim);
-    e->f3 = be->ops->alloc(be, (size_t)chunk * p->enc_hidden_dim);
     e->kv = calloc((size_t)p->enc_n_layers, sizeof *e->kv);
-    int ok = e->mel_host && e->mel_in && e->cols && e->c0 && e->x && e->h && e->q && e->att && e->k && e->v && e->f1 &&
-             e->f3 && e->kv;
+    int ok = e->mel_host && e->mel_in && e->cols && e->c0 && e->kv && !vox_enc_bufs_init(&e->b, m, chunk);
     for (int l = 0; ok && l < p->enc_n_layers; l++) {
         e->kv[l] = be->ops->kv_new(be, p->enc_sliding_window + chunk, p->enc_n_kv_heads, p->enc_head_dim);
         ok = e->kv[l] != NULL;
@@ -53,9 +70,10 @@ void vox_encoder_free(vox_encoder_t *e) {
     vox_backend_t *be = e->m->be;
     for (int i = 0; i < VOX_ENC_GRAPHS; i++)
         if (e->graphs[i].graph) be->ops->graph_free(be, e->graphs[i].graph);
-    float *bufs[] = {e->mel_in, e->cols, e->c0, e->x, e->h, e->q, e->att, e->k, e->v, e->f1, e->f3};
+    float *bufs[] = {e->mel_in, e->cols, e->c0};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
         if (bufs[i]) be->ops->free(be, bufs[i]);
+    vox_enc_bufs_free(&e->b, e->m);
     if (e->kv)
         for (int l = 0; l < e->m->p.enc_n_layers; l++)
             if (e->kv[l]) be->ops->kv_free(be, e->kv[l]);
@@ -64,7 +82,7 @@ void vox_encoder_free(vox_encoder_t *e) {
     memset(e, 0, sizeof *e);
 }
 
-/* Conv stem over k new mel frames -> e->x [*n1, enc_dim]. */
+/* Conv stem over k new mel frames -> e->b.x [*n1, enc_dim]. */
 static int conv_stem(vox_encoder_t *e, const float *mel, int k, int *n1) {
     const vox_model_t *m = e->m;
     vox_backend_t *be = m->be;
@@ -85,8 +103,8 @@ static int conv_stem(vox_encoder_t *e, const float *mel, int k, int *n1) {
     int n = rows >= 3 ? (rows - 3) / 2 + 1 : 0;
     if (n > 0) {
         TRY(o->im2col_k3(be, e->cols, e->c0, n, d, 2));
-        TRY(o->linear(be, e->x, e->cols, m->conv1_w, m->conv1_b, n, 0));
-        TRY(o->gelu(be, e->x, (size_t)n * d));
+        TRY(o->linear(be, e->b.x, e->cols, m->conv1_w, m->conv1_b, n, 0));
+        TRY(o->gelu(be, e->b.x, (size_t)n * d));
         /* Keep rows 2n.. (1 or 2 rows; they never overlap their destination since 2n >= 2). */
         int keep = rows - 2 * n;
         TRY(o->copy(be, e->c0, e->c0 + (size_t)2 * n * d, (size_t)keep * d * sizeof(float)));
@@ -98,35 +116,41 @@ static int conv_stem(vox_encoder_t *e, const float *mel, int k, int *n1) {
     return 0;
 }
 
-/* Every layer over n rows of e->x at positions pos0.. (the caller has set the position
- * register): no allocation, no host sync, so graph-capturable once the scratch has grown. */
-static int layers(vox_encoder_t *e, int n) {
-    const vox_model_t *m = e->m;
+/* Every layer over n rows of b->x. rows == NULL: the rows of encoder e at positions pos0.. (the
+ * caller has set the position register; no allocation, no host sync, so graph-capturable once the
+ * scratch has grown). Else row i belongs to encoder rows[i], at the position set_rows gave it, over
+ * that encoder's KV rings. */
+static int layers(const vox_model_t *m, const vox_enc_bufs *b, int n, vox_encoder_t *e, vox_encoder_t *const *rows) {
     const vox_params_t *p = &m->p;
     vox_backend_t *be = m->be;
     const vox_backend_ops *o = be->ops;
-    int d = p->enc_dim, H = p->enc_n_heads;
+    int d = p->enc_dim, H = p->enc_n_heads, W = p->enc_sliding_window;
     float eps = (float)p->enc_norm_eps, theta = (float)p->enc_rope_theta;
+    vox_kv_t *kvt[VOX_MAX_ROWS];
     for (int l = 0; l < p->enc_n_layers; l++) {
         const vox_enc_layer_backend_t *L = &m->enc[l];
-        TRY(o->rmsnorm(be, e->h, e->x, L->attention_norm, NULL, n, d, eps));
-        TRY(o->linear(be, e->q, e->h, L->wq, L->bq, n, 0));
-        TRY(o->linear(be, e->k, e->h, L->wk, NULL, n, 0));
-        TRY(o->linear(be, e->v, e->h, L->wv, L->bv, n, 0));
-        TRY(o->rope_kv_write(be, e->kv[l], e->q, e->k, e->v, n, H, theta));
-        TRY(o->attention(be, e->att, e->q, e->kv[l], n, H, p->enc_sliding_window));
-        TRY(o->linear(be, e->x, e->att, L->wo, L->bo, n, 1));
-        TRY(o->rmsnorm(be, e->h, e->x, L->ffn_norm, NULL, n, d, eps));
-        TRY(o->linear(be, e->f1, e->h, L->w1, NULL, n, 0));
-        TRY(o->linear(be, e->f3, e->h, L->w3, NULL, n, 0));
-        TRY(o->silu_mul(be, e->f1, e->f3, (size_t)n * p->enc_hidden_dim));
-        TRY(o->linear(be, e->x, e->f1, L->w2, L->b2, n, 1));
+        TRY(o->rmsnorm(be, b->h, b->x, L->attention_norm, NULL, n, d, eps));
+        TRY(o->linear(be, b->q, b->h, L->wq, L->bq, n, 0));
+        TRY(o->linear(be, b->k, b->h, L->wk, NULL, n, 0));
+        TRY(o->linear(be, b->v, b->h, L->wv, L->bv, n, 0));
+        if (rows) {
+            for (int i = 0; i < n; i++) kvt[i] = rows[i]->kv[l];
+            TRY(o->rope_kv_write_rows(be, kvt, b->q, b->k, b->v, n, H, theta));
+            TRY(o->attention_rows(be, b->att, b->q, kvt, n, H, W));
+        } else {
+            TRY(o->rope_kv_write(be, e->kv[l], b->q, b->k, b->v, n, H, theta));
+            TRY(o->attention(be, b->att, b->q, e->kv[l], n, H, W));
+        }
+        TRY(o->linear(be, b->x, b->att, L->wo, L->bo, n, 1));
+        TRY(o->rmsnorm(be, b->h, b->x, L->ffn_norm, NULL, n, d, eps));
+        TRY(o->linear_gated(be, b->f1, b->f3, b->h, L->w1, L->w3, n));
+        TRY(o->linear(be, b->x, b->f1, L->w2, L->b2, n, 1));
     }
     return 0;
 }
 
 /* The graph entry for pushes of n positions: the one for n, else a free one or the least recently
- * used (its graph freed: every earlier push has finished, stream.c syncs after each). */
+ * used (its graph freed; CUDA frees a graph still in flight once it completes). */
 static int graph_entry(vox_encoder_t *e, int n) {
     int pick = 0;
     for (int i = 0; i < VOX_ENC_GRAPHS; i++) {
@@ -145,13 +169,13 @@ static int graph_entry(vox_encoder_t *e, int n) {
 static int run_layers(vox_encoder_t *e, int n) {
     vox_backend_t *be = e->m->be;
     const vox_backend_ops *o = be->ops;
-    if (!o->graph_begin) return layers(e, n);
+    if (!o->graph_begin) return layers(e->m, &e->b, n, e, NULL);
     int i = graph_entry(e, n);
     e->graphs[i].last = ++e->pushes;
-    if (e->graphs[i].uses++ == 0) return layers(e, n);
+    if (e->graphs[i].uses++ == 0) return layers(e->m, &e->b, n, e, NULL);
     if (!e->graphs[i].graph) {
         TRY(o->graph_begin(be));
-        int rc = layers(e, n);
+        int rc = layers(e->m, &e->b, n, e, NULL);
         vox_graph_t *g = NULL;
         int rc2 = o->graph_end(be, &g); /* always end the capture, even after a failure */
         TRY(rc);
@@ -161,23 +185,65 @@ static int run_layers(vox_encoder_t *e, int n) {
     return o->graph_launch(be, e->graphs[i].graph);
 }
 
-int vox_encoder_push(vox_encoder_t *e, const float *mel, int k, float *out, int *n_out) {
-    const vox_model_t *m = e->m;
-    const vox_params_t *p = &m->p;
-    vox_backend_t *be = m->be;
-    const vox_backend_ops *o = be->ops;
-    int n;
+int vox_encoder_stem(vox_encoder_t *e, const float *mel, int k, int *n_out) {
+    vox_backend_t *be = e->m->be;
     *n_out = 0;
     if (k < 0 || k > 2 * e->chunk)
         return vox_fail(&be->err, VOX_EINTERNAL,
                         "encoder: %d mel frames in one push (max %d). This is a bug; please report it", k,
                         2 * e->chunk);
-    TRY(conv_stem(e, mel, k, &n));
+    return conv_stem(e, mel, k, n_out);
+}
+
+int vox_encoder_run(vox_encoder_t *e, int n, float *out) {
+    const vox_params_t *p = &e->m->p;
+    vox_backend_t *be = e->m->be;
     if (n == 0) return 0;
-    TRY(o->set_pos(be, e->pos)); /* rows are encoder positions pos .. pos+n-1 in every layer */
+    TRY(be->ops->set_pos(be, e->pos)); /* rows are encoder positions pos .. pos+n-1 in every layer */
     TRY(run_layers(e, n));
-    TRY(o->rmsnorm(be, out, e->x, m->enc_norm, NULL, n, p->enc_dim, (float)p->enc_norm_eps));
+    TRY(be->ops->rmsnorm(be, out, e->b.x, e->m->enc_norm, NULL, n, p->enc_dim, (float)p->enc_norm_eps));
     e->pos += n;
+    return 0;
+}
+
+int vox_encoder_push(vox_encoder_t *e, const float *mel, int k, float *out, int *n_out) {
+    int n;
+    *n_out = 0;
+    TRY(vox_encoder_stem(e, mel, k, &n));
+    TRY(vox_encoder_run(e, n, out));
     *n_out = n;
+    return 0;
+}
+
+int vox_encoder_run_rows(vox_enc_bufs *g, vox_encoder_t *const *e, const int *from, const int *n, float *const *out,
+                         int count) {
+    const vox_model_t *m = e[0]->m;
+    const vox_params_t *p = &m->p;
+    vox_backend_t *be = m->be;
+    const vox_backend_ops *o = be->ops;
+    size_t row = (size_t)p->enc_dim * sizeof(float);
+    vox_encoder_t *who[VOX_MAX_ROWS];
+    int64_t pos[VOX_MAX_ROWS];
+    int r = 0;
+    for (int i = 0; i < count; i++) {
+        if (n[i] < 1 || r + n[i] > g->rows || r + n[i] > VOX_MAX_ROWS)
+            return vox_fail(&be->err, VOX_EINTERNAL,
+                            "encoder pass of %d more rows after %d, at most %d. This is a bug; please report it", n[i],
+                            r, g->rows);
+        TRY(o->copy(be, g->x + (size_t)r * p->enc_dim, e[i]->b.x + (size_t)from[i] * p->enc_dim, (size_t)n[i] * row));
+        for (int j = 0; j < n[i]; j++, r++) {
+            who[r] = e[i];
+            pos[r] = e[i]->pos + j;
+        }
+    }
+    TRY(o->set_rows(be, pos, r));
+    TRY(layers(m, g, r, NULL, who));
+    TRY(o->rmsnorm(be, g->h, g->x, m->enc_norm, NULL, r, p->enc_dim, (float)p->enc_norm_eps));
+    r = 0;
+    for (int i = 0; i < count; i++) {
+        TRY(o->copy(be, out[i], g->h + (size_t)r * p->enc_dim, (size_t)n[i] * row));
+        r += n[i];
+        e[i]->pos += n[i];
+    }
     return 0;
 }

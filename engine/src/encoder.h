@@ -16,6 +16,20 @@
 
 #define VOX_ENC_GRAPHS 4
 
+/* The layers' activations over `rows` rows: one encoder's pushes, or the rows of several encoders
+ * run together (vox_encoder_run_rows). */
+typedef struct {
+    int rows;
+    float *x;       /* [rows, enc_dim] residual stream */
+    float *h;       /* [rows, enc_dim] normed */
+    float *q, *att; /* [rows, n_heads*head_dim] */
+    float *k, *v;   /* [rows, n_kv_heads*head_dim] */
+    float *f1, *f3; /* [rows, enc_hidden] */
+} vox_enc_bufs;
+
+int vox_enc_bufs_init(vox_enc_bufs *b, const vox_model_t *m, int rows);
+void vox_enc_bufs_free(vox_enc_bufs *b, const vox_model_t *m);
+
 typedef struct {
     const vox_model_t *m;
     int chunk;       /* max encoder positions per push; mel frames per push <= 2*chunk */
@@ -24,11 +38,7 @@ typedef struct {
     float *cols;     /* backend [2*chunk, 3*max(n_mels, enc_dim)] im2col scratch */
     float *c0;       /* backend [2*chunk + 2, enc_dim]: conv0 rows, carried rows first */
     int c0_carry;    /* rows of c0 kept for the next conv1 output (1 zero row at start) */
-    float *x;        /* backend [chunk, enc_dim] residual stream */
-    float *h;        /* backend [chunk, enc_dim] normed */
-    float *q, *att;  /* backend [chunk, n_heads*head_dim] */
-    float *k, *v;    /* backend [chunk, n_kv_heads*head_dim] */
-    float *f1, *f3;  /* backend [chunk, enc_hidden] */
+    vox_enc_bufs b;  /* chunk rows: b.x gets the conv stem's output */
     vox_kv_t **kv;   /* [enc_n_layers] */
     int64_t pos;     /* encoder positions produced so far */
     /* The layers over n positions, captured (backends with graphs) the second time a push has n
@@ -47,4 +57,18 @@ void vox_encoder_free(vox_encoder_t *e);
 /* Feed k mel frames (host [k, n_mels], 0 <= k <= 2*chunk); writes the new encoder outputs to
  * out (backend, [*n_out, enc_dim], *n_out <= chunk). Errors: backend code, message in be->err. */
 int vox_encoder_push(vox_encoder_t *e, const float *mel, int k, float *out, int *n_out);
+
+/* vox_encoder_push in two halves, so that several encoders' layers can run in one pass (batch.c):
+ * the conv stem of k mel frames (e->b.x gets *n_out new rows), then the layers and final norm of
+ * those rows into out, alone (vox_encoder_run) or with other encoders' (vox_encoder_run_rows). */
+int vox_encoder_stem(vox_encoder_t *e, const float *mel, int k, int *n_out);
+int vox_encoder_run(vox_encoder_t *e, int n, float *out);
+/* The layers and final norm of stem rows of e[0..count) in one pass over the weights, with g as
+ * the scratch: rows from[i] .. from[i]+n[i]-1 of e[i]'s stem output (the next ones of that encoder:
+ * a push's rows may run over several passes, in order), each row at its own position over its own
+ * encoder's KV rings; out[i] gets their n[i] outputs. n[0] + ... + n[count-1] <= g->rows <=
+ * ops->batch_rows. Each row gives the values it gives alone where the backend keeps rows exact
+ * (the CPU). */
+int vox_encoder_run_rows(vox_enc_bufs *g, vox_encoder_t *const *e, const int *from, const int *n, float *const *out,
+                         int count);
 #endif

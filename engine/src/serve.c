@@ -503,11 +503,14 @@ int vox_serve_run(const vox_model_t *m, const vox_serve_opts *o, int in_fd, FILE
     free(S.st);
     free(in);
     if (S.batch && m->be->debug) {
-        size_t forwards;
-        int widest;
-        vox_batch_counts(S.batch, &forwards, &widest);
-        fprintf(stderr, "voxtral: debug: serve: %zu batched decoder forwards, the widest of %d streams\n", forwards,
-                widest);
+        size_t forwards, passes;
+        int widest, enc_widest;
+        vox_batch_counts(S.batch, &forwards, &widest, &passes, &enc_widest);
+        fprintf(
+            stderr,
+            "voxtral: debug: serve: %zu batched decoder forwards, the widest of %d streams; %zu encoder passes, the "
+            "widest of %d streams\n",
+            forwards, widest, passes, enc_widest);
     }
     vox_batch_free(S.batch);
     return rc ? rc : truncated;

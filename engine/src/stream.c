@@ -24,6 +24,7 @@ struct vox_stream {
     int qcap, qcount;    /* rows held; row 0 is decoder position qbase */
     int64_t qbase, next; /* next: next decoder position to run (L-1 after prefill) */
     int prefilled, done, flushed;
+    int enc_held, enc_ran; /* deferred streams: conv stem rows held for vox_streams_step, those run */
     size_t n_samples;
     int64_t n_audio;
     int32_t *tokens;
@@ -242,12 +243,36 @@ static int queue_room(vox_stream_t *s, int more, vox_error_t *err) {
     return 0;
 }
 
-/* Take ready mel frames through encoder + adapter into the queue, decoding as we go. */
+/* The n encoder outputs of a push are in the adapter's slot: the adapter, the queue, decoding. */
+static int encoded(vox_stream_t *s, int n_enc, vox_error_t *err) {
+    const vox_model_t *m = s->m;
+    vox_backend_t *be = m->be;
+    int dim = m->p.dim, n_emb, rc;
+    double t = vox_now_ms();
+    float *dst = s->q + (size_t)s->qcount * dim;
+    rc = vox_adapter_push(&s->ad, n_enc, dst, &n_emb);
+    if (!s->o.defer) be->ops->sync(be); /* (timing only: deferred streams keep the queue going) */
+    s->t.adapter += vox_now_ms() - t;
+    if (rc) return vox_model_error(be, rc, err);
+    if (s->o.dump && n_emb > 0) {
+        if (grow(&s->d_emb, &s->cap_emb, (s->n_emb + n_emb) * dim, sizeof(float))) return oom(err);
+        rc = be->ops->download(be, s->d_emb + s->n_emb * dim, dst, (size_t)n_emb * dim * sizeof(float));
+        if (rc) return vox_model_error(be, rc, err);
+        s->n_emb += n_emb;
+    }
+    s->qcount += n_emb;
+    s->n_audio += n_emb;
+    return decode_queued(s, err);
+}
+
+/* Take ready mel frames through encoder + adapter into the queue, decoding as we go. A deferred
+ * stream stops at the first push with encoder rows and holds them (enc_held) for vox_streams_step,
+ * which runs the layers of many streams' held rows in one pass and then pumps on. */
 static int pump(vox_stream_t *s, vox_error_t *err) {
     const vox_model_t *m = s->m;
     vox_backend_t *be = m->be;
-    int nm = m->p.n_mels, dim = m->p.dim, rc;
-    for (;;) {
+    int nm = m->p.n_mels, rc;
+    while (!s->enc_held) {
         if (s->done && !s->o.dump) return 0; /* after EOS only the dumps need more audio */
         double t = vox_now_ms();
         size_t k = vox_mel_take(s->mel, s->frames, (size_t)2 * VOX_STREAM_CHUNK);
@@ -258,29 +283,39 @@ static int pump(vox_stream_t *s, vox_error_t *err) {
             memcpy(s->d_mel + s->n_mel * nm, s->frames, k * nm * sizeof(float));
             s->n_mel += k;
         }
-        int n_enc, n_emb;
+        int n_enc;
         TRY(queue_room(s, (VOX_STREAM_CHUNK + m->p.downsample_factor - 1) / m->p.downsample_factor, err));
         t = vox_now_ms();
-        rc = vox_encoder_push(&s->enc, s->frames, (int)k, vox_adapter_slot(&s->ad), &n_enc);
-        be->ops->sync(be);
+        rc = vox_encoder_stem(&s->enc, s->frames, (int)k, &n_enc);
+        if (!rc && n_enc > 0 && s->o.defer) {
+            s->t.encoder += vox_now_ms() - t;
+            s->enc_held = n_enc;
+            return 0;
+        }
+        if (!rc) rc = vox_encoder_run(&s->enc, n_enc, vox_adapter_slot(&s->ad));
+        if (!s->o.defer) be->ops->sync(be); /* (timing only) */
         s->t.encoder += vox_now_ms() - t;
         if (rc) return vox_model_error(be, rc, err);
-        t = vox_now_ms();
-        float *dst = s->q + (size_t)s->qcount * dim;
-        rc = vox_adapter_push(&s->ad, n_enc, dst, &n_emb);
-        be->ops->sync(be);
-        s->t.adapter += vox_now_ms() - t;
-        if (rc) return vox_model_error(be, rc, err);
-        if (s->o.dump && n_emb > 0) {
-            if (grow(&s->d_emb, &s->cap_emb, (s->n_emb + n_emb) * dim, sizeof(float))) return oom(err);
-            rc = be->ops->download(be, s->d_emb + s->n_emb * dim, dst, (size_t)n_emb * dim * sizeof(float));
-            if (rc) return vox_model_error(be, rc, err);
-            s->n_emb += n_emb;
-        }
-        s->qcount += n_emb;
-        s->n_audio += n_emb;
-        TRY(decode_queued(s, err));
+        TRY(encoded(s, n_enc, err));
     }
+    return 0;
+}
+
+int vox_stream_held(vox_stream_t *s, vox_encoder_t **e, int *from, float **out) {
+    if (!s->enc_held || (s->done && !s->o.dump)) return 0;
+    *e = &s->enc;
+    *from = s->enc_ran;
+    *out = vox_adapter_slot(&s->ad) + (size_t)s->enc_ran * s->m->p.enc_dim;
+    return s->enc_held - s->enc_ran;
+}
+
+int vox_stream_encoded(vox_stream_t *s, int rows, double ms, vox_error_t *err) {
+    s->t.encoder += ms;
+    if ((s->enc_ran += rows) < s->enc_held) return 0;
+    int n = s->enc_held;
+    s->enc_held = s->enc_ran = 0;
+    TRY(encoded(s, n, err));
+    return pump(s, err);
 }
 
 int vox_stream_feed(vox_stream_t *s, const float *x, size_t n, vox_error_t *err) {
@@ -313,7 +348,7 @@ int vox_stream_flush(vox_stream_t *s, vox_error_t *err) {
     free(zeros);
     if (rc) return oom(err);
     TRY(pump(s, err));
-    if (!s->prefilled)
+    if (!s->prefilled && !s->enc_held)
         return vox_fail(err, VOX_EINTERNAL,
                         "only %lld audio positions for a prompt of %d. This is a bug; please report it",
                         (long long)s->n_audio, s->dec.L);
@@ -356,6 +391,7 @@ int vox_stream_decided(vox_stream_t *s, int token, const float *logits, double m
 
 int64_t vox_stream_pending(const vox_stream_t *s) {
     if (s->done) return 0;
+    if (s->enc_held) return s->enc_held - s->enc_ran; /* encoder rows held: positions will follow */
     return s->prefilled ? s->qbase + s->qcount - s->next : s->qcount;
 }
 

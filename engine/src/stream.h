@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdint.h>
 #include "decoder.h"
+#include "encoder.h"
 #include "model.h"
 
 #define VOX_SAMPLES_PER_TOKEN 1280
@@ -34,8 +35,8 @@ typedef struct {
      * forward that kept fewer than it computed and doubles them (up to this) after one that kept
      * all. guess 0 = STREAMING_PAD (other values are for tests: the tiny models never emit PAD). */
     int speculate, guess;
-    /* Batched serving: feed/flush run the encoder and the prefill but decode nothing; the
-     * positions wait for vox_streams_step (batch.h). */
+    /* Batched serving: feed/flush run the conv stem but hold its rows, and decode nothing; the
+     * encoder layers, the prefill and the positions wait for vox_streams_step (batch.h). */
     int defer;
     int drop_tokens; /* keep no token ids and step times (a plain text stream: memory stays flat) */
 } vox_stream_opts;
@@ -97,6 +98,12 @@ int vox_stream_ready(vox_stream_t *s, vox_decoder_t **d, const float **emb, int6
 /* Record the token decided at that position (logits: backend [vocab] row, for --dump); ms is
  * the step's wall time. */
 int vox_stream_decided(vox_stream_t *s, int token, const float *logits, double ms, vox_error_t *err);
-/* Positions queued and not yet decided (0 once EOS is seen). */
+/* For batch.c: the encoder rows a deferred stream holds and has not run (its encoder, the first of
+ * them in the push, and where their outputs go), or 0; then, after the next `rows` of them ran (ms:
+ * the stream's share of that time), and once all have, the rest of the push (adapter, queue,
+ * prefill) and the next pushes of the audio it has, up to the next held rows. */
+int vox_stream_held(vox_stream_t *s, vox_encoder_t **e, int *from, float **out);
+int vox_stream_encoded(vox_stream_t *s, int rows, double ms, vox_error_t *err);
+/* Positions queued and not yet decided, or encoder rows held (0 once EOS is seen). */
 int64_t vox_stream_pending(const vox_stream_t *s);
 #endif

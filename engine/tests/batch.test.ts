@@ -3,12 +3,14 @@
 // delays (the ada-norm scale is per row), chunk sizes and start ticks are stepped together by
 // engine/tests/batch_streams.c, one decoder forward per tick for every stream with a ready position;
 // each stream's tokens must equal its solo run (`voxtral -i SLICE.wav --no-speculation`), and the
-// widest forward must have had B rows (they really shared forwards). With a stream closed mid-way
+// widest forward must have had B rows and some encoder pass at least 2 streams (they really shared
+// forwards and passes over the encoder weights). With a stream closed mid-way
 // (freed without a flush) and one failing (audio shorter than one token, at its flush), the other
 // six are unchanged and the closed one got a prefix of its solo tokens. --rows 1 (streams one after
 // another, the path backends without verified multi-row ops take) gives the same tokens. And
 // `voxtral --serve` (which steps its streams with the same batched step on the CPU): three streams
-// with interleaved frames give their solo tokens, and --debug reports forwards shared by >= 2 streams.
+// with interleaved frames give their solo tokens, and --debug reports forwards and encoder passes
+// shared by >= 2 streams.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -40,6 +42,8 @@ interface StreamOut {
 interface Counts {
   forwards: number;
   widest: number;
+  enc_passes: number;
+  enc_widest: number;
   ticks: number;
 }
 
@@ -134,6 +138,8 @@ for (const name of names) {
           assert.ok(s.kv_mb > 0, `stream ${s.stream} reports no KV memory`);
         }
         assert.equal(counts.widest, B, `the ${B} streams never shared one forward`);
+        // Their 80-ms-sized pushes share encoder passes too (the 16000-sample one is too big and runs alone).
+        assert.ok(counts.enc_widest >= 2, `the ${B} streams never shared an encoder pass: ${JSON.stringify(counts)}`);
       });
     }
 
@@ -186,12 +192,15 @@ for (const name of names) {
       const m = /serve: (\d+) batched decoder forwards, the widest of (\d+) streams/.exec(r.stderr);
       assert.ok(m, `no batch line in --debug output:\n${r.stderr}`);
       assert.ok(Number(m[2]) >= 2, `serve never put two streams in one forward (widest ${m[2]})`);
+      const e = /(\d+) encoder passes, the widest of (\d+) streams/.exec(r.stderr);
+      assert.ok(e && Number(e[2]) >= 2, `serve never put two streams in one encoder pass:\n${r.stderr}`);
     });
 
     test("--rows 1 (one stream per forward) gives the same tokens", () => {
       const { streams, counts } = runHarness(dir, SPECS, ["--rows", "1"]);
       for (const s of streams) assert.deepEqual(s.tokens, solo[s.stream], `stream ${s.stream} differs (rows 1)`);
       assert.equal(counts.widest, 1);
+      assert.equal(counts.enc_passes, 0, "--rows 1 still ran encoder passes of several streams");
     });
   });
 }

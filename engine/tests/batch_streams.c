@@ -190,10 +190,11 @@ int main(int argc, char **argv) {
         free(j->tokens);
         free(j->x);
     }
-    size_t forwards;
-    int widest;
-    vox_batch_counts(b, &forwards, &widest);
-    printf("{\"forwards\":%zu,\"widest\":%d,\"ticks\":%ld}\n", forwards, widest, tick);
+    size_t forwards, passes;
+    int widest, enc_widest;
+    vox_batch_counts(b, &forwards, &widest, &passes, &enc_widest);
+    printf("{\"forwards\":%zu,\"widest\":%d,\"enc_passes\":%zu,\"enc_widest\":%d,\"ticks\":%ld}\n", forwards, widest,
+           passes, enc_widest, tick);
     free(open);
     free(who);
     free(status);

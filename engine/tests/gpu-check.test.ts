@@ -1,6 +1,6 @@
 // The GPU check (toolkit/scripts/gpu-check.ts) on the CPU backend, as CI runs it: every check that needs
 // no GPU passes on the fixtures (and two live sessions through vox serve) and the CUDA-only ones are
-// skipped with their reason; --ab with a variant that builds and one that does not; its verdicts
+// skipped with their reason; --ab (and --ab-live) with a variant that builds and one that does not; its verdicts
 // (runcheck.ts) on real dumps and on altered copies of them (one metric over its limit, a token
 // changed where the golden margin is wide or narrow); a usage mistake; and the PAD-rate synthetic
 // writer (voxtral --synthetic-pad-rate), whose model differs from the plain one exactly where it says.
@@ -68,12 +68,27 @@ test("gpu-check --backend cpu: every CPU check passes on the fixtures, CUDA-only
   assert.equal(summary.length, log.checks.length + 1);
 });
 
-test("gpu-check --ab: a variant that builds runs in turn with the default and passes on identical tokens; one whose build fails is a FAIL and exit 1", () => {
+test("gpu-check --ab: a variant that builds runs in turn with the default and passes on identical tokens, and live with --ab-live; one whose build fails is a FAIL and exit 1", () => {
   const out = join(tmp, "ab");
-  const variants = "same=-DVOX_AB_UNUSED=1;broken=-include /nonexistent/vox-ab.h";
+  // the switch of the batched encoder passes: the same tokens (the CPU keeps rows exact), other live timing
+  const variants = "noenc=-DVOX_BATCH_ENCODER=0;broken=-include /nonexistent/vox-ab.h";
   const r = spawnSync(
     process.execPath,
-    [script, "--backend", "cpu", "--fixtures", "tiny-delay", "--ab", variants, "--ab-rounds", "2", "--out", out],
+    [
+      script,
+      "--backend",
+      "cpu",
+      "--fixtures",
+      "tiny-delay",
+      "--ab",
+      variants,
+      "--ab-rounds",
+      "2",
+      "--ab-live",
+      "2",
+      "--out",
+      out,
+    ],
     { encoding: "utf8", timeout: 300_000 },
   );
   assert.equal(r.status, 1, r.stdout + r.stderr);
@@ -85,13 +100,23 @@ test("gpu-check --ab: a variant that builds runs in turn with the default and pa
   );
   assert.match(
     ab[0]!.detail,
-    /^same \(-DVOX_AB_UNUSED=1\) against the default, 2 round\(s\) on tiny-delay: decoder \d+\.\d{3} \/ \d+\.\d{3} ms\/step against \d+\.\d{3} \/ \d+\.\d{3} \(median [+-]\d+\.\d{3} ms, Welch p [\d.]+\); load .*; tokens: 2 run\(s\) vs 149 reference tokens, all identical$/,
+    /^noenc \(-DVOX_BATCH_ENCODER=0\) against the default, 2 round\(s\) on tiny-delay: decoder \d+\.\d{3} \/ \d+\.\d{3} ms\/step against \d+\.\d{3} \/ \d+\.\d{3} \(median [+-]\d+\.\d{3} ms, Welch p [\d.]+\); load .*; tokens: 2 run\(s\) vs 149 reference tokens, all identical$/,
   );
   assert.match(ab[1]!.detail, /^broken \(-include \/nonexistent\/vox-ab\.h\) .*: build failed \(exit 2/);
   // the variant was built with its flags into its own folder, and says the same commit as the default
   const info = (bin: string) =>
     JSON.parse(spawnSync(bin, ["--info"], { encoding: "utf8" }).stdout) as { commit: string };
-  assert.equal(info(join(out, "ab-same", "voxtral")).commit, info(join(root, "engine", "build", "voxtral")).commit);
+  assert.equal(info(join(out, "ab-noenc", "voxtral")).commit, info(join(root, "engine", "build", "voxtral")).commit);
+  // --ab-live: the variant that built, live through vox serve beside the default (ABBA); none for the broken one
+  const live = log.checks.filter((c) => c.name === "ab-live");
+  assert.deepEqual(
+    live.map((c) => c.status),
+    ["PASS"],
+  );
+  assert.match(
+    live[0]!.detail,
+    /^noenc against the default, --live 2: delta latency p50 \/ p95 \d+ \/ \d+ ms, \d+ \/ \d+ ms against the default's \d+ \/ \d+ ms, \d+ \/ \d+ ms$/,
+  );
   // the rest of the run is the usual CPU run of one fixture: its other checks pass
   assert.ok(log.checks.filter((c) => c.name !== "ab" && c.status === "FAIL").length === 0);
 });

@@ -2,7 +2,7 @@
 //
 //   node dist/toolkit/scripts/gpu-check.js [--backend cpu|cuda] [--build] [--arch LIST] [--no-sanitizer]
 //        [--fixtures a,b] [--speed WAV_DIR] [--speed-model DIR] [--pad-rate R] [--live N,N]
-//        [--ab NAME=CFLAGS;NAME=CFLAGS] [--ab-rounds N] [--out DIR]
+//        [--ab NAME=CFLAGS;NAME=CFLAGS] [--ab-rounds N] [--ab-live N,N] [--out DIR]
 //
 // Every check prints one line `PASS|FAIL|SKIP name  detail`; the summary and a JSON log
 // (gpu-check.json, every check with its numbers) go to --out (default reports/gpu-check), the
@@ -51,7 +51,7 @@ import { readWav, writeWav } from "../src/lib/wav.js";
 const USAGE =
   "usage: gpu-check [--backend cpu|cuda] [--build] [--arch LIST] [--no-sanitizer] [--fixtures a,b] " +
   "[--speed WAV_DIR] [--speed-model DIR] [--pad-rate R] [--live N,N] [--ab NAME=CFLAGS;NAME=CFLAGS] " +
-  "[--ab-rounds N] [--out DIR]";
+  "[--ab-rounds N] [--ab-live N,N] [--out DIR]";
 
 function usage(problem: string): never {
   console.error(`gpu-check: error: ${problem}. ${USAGE}`);
@@ -73,6 +73,7 @@ function parse() {
       live: { type: "string" },
       ab: { type: "string" },
       "ab-rounds": { type: "string", default: "3" },
+      "ab-live": { type: "string" },
       out: { type: "string" },
       help: { type: "boolean", default: false },
     },
@@ -96,9 +97,16 @@ if (opts.speed !== undefined && !existsSync(opts.speed)) usage(`--speed folder $
 const padRate = opts["pad-rate"] === undefined ? null : Number(opts["pad-rate"]);
 if (padRate !== null && !(padRate >= 0 && padRate < 1))
   usage(`--pad-rate is '${opts["pad-rate"]}'; give a number in [0, 1)`);
-const liveCounts = opts.live === undefined ? [] : opts.live.split(",").map(Number);
-if (liveCounts.some((n) => !Number.isInteger(n) || n < 1 || n > 256))
-  usage(`--live is '${opts.live}'; give session counts from 1 to 256, e.g. 1,8,16`);
+/** Session counts of --live (or --ab-live): whole numbers 1..256, comma-separated. */
+function sessionCounts(flag: string, value: string | undefined): number[] {
+  const counts = value === undefined ? [] : value.split(",").map(Number);
+  if (counts.some((n) => !Number.isInteger(n) || n < 1 || n > 256))
+    usage(`--${flag} is '${value}'; give session counts from 1 to 256, e.g. 1,8,16`);
+  return counts;
+}
+const liveCounts = sessionCounts("live", opts.live);
+/** --ab-live: live session counts also run through every --ab variant, each beside the default. */
+const abLiveCounts = sessionCounts("ab-live", opts["ab-live"]);
 
 /** --ab: engine builds with extra host CFLAGS (the A/B switches of engine/README.md), each run in turn
  *  with the default build. */
@@ -161,7 +169,7 @@ function writeJsonLog(): void {
 async function run(
   cmd: string,
   args: readonly string[],
-  o: { timeout?: Duration; input?: Buffer | Readable } = {},
+  o: { timeout?: Duration; input?: Buffer | Readable; env?: NodeJS.ProcessEnv } = {},
 ): Promise<ProcessOutput> {
   const t0 = Date.now();
   const r = await $({
@@ -169,6 +177,7 @@ async function run(
     quiet: true,
     timeout: o.timeout ?? "300s",
     ...(o.input ? { input: o.input } : {}),
+    ...(o.env ? { env: o.env } : {}),
   })`${cmd} ${args}`;
   log(`$ ${cmd} ${args.join(" ")}  # exit ${r.exitCode ?? r.signal} in ${Date.now() - t0} ms`);
   if (r.stderr.trim()) log(r.stderr.trimEnd().split("\n").slice(-40).join("\n"));
@@ -881,37 +890,59 @@ async function checkPadRate(rate: number, clips: { long: string; short: string }
   });
 }
 
-/** `vox-bench --live N` through `vox serve` for each N (the full model written by --speed, else the
- *  tiny-delay fixture, which emits text; 15 s of speech, or tiny-real-windows' 3.6 s clip): delta latency
- *  p50 / p95 beside the delay + 100 ms goal, deltas behind real time. A run with a session error or a
- *  session without deltas fails, and larger N are not tried after it. Reports (JSON, HTML) in OUT/live. */
-async function checkLive(counts: number[]): Promise<void> {
-  const useFull = fullModelReady();
-  const fx = readFixture(join(fixturesDir(), "tiny-delay"));
-  let clip = readFixture(join(fixturesDir(), "tiny-real-windows")).audio;
-  if (useFull) {
-    const all = speedClips(opts.speed!);
-    const w = readWav(all.long);
-    clip = join(TMP, "live15.wav");
+/** The model and clip of the live runs: the full model written by --speed and 15 s of its long clip,
+ *  else the tiny-delay fixture (which emits text) with tiny-real-windows' 3.6 s clip. */
+function liveInputs(): { model: string; clip: string } {
+  if (!fullModelReady())
+    return {
+      model: readFixture(join(fixturesDir(), "tiny-delay")).dir,
+      clip: readFixture(join(fixturesDir(), "tiny-real-windows")).audio,
+    };
+  const clip = join(TMP, "live15.wav");
+  if (!existsSync(clip)) {
+    const w = readWav(speedClips(opts.speed!).long);
     writeWav(clip, { sampleRate: 16000, samples: w.samples.subarray(0, 15 * 16000) });
   }
-  const model = useFull ? FULL_MODEL : fx.dir;
+  return { model: FULL_MODEL, clip };
+}
+
+/** One `vox-bench --live n` (engine binary `bin`, reports under OUT/dir): its report and the sessions
+ *  with an error or no delta, or why it gave no report. */
+async function liveRun(
+  n: number,
+  bin: string,
+  dir: string,
+): Promise<{ rep: LiveReport; errors: number } | { failure: string }> {
+  const { model, clip } = liveInputs();
   const bench = join(ROOT, "dist", "toolkit", "src", "bin", "vox-bench.js");
+  const args = ["--live", String(n), "--model", model, "--backend", BACKEND, "--audio", clip, "--html", "--json"];
+  const r = await run(process.execPath, [bench, ...args, "--out", join(OUT, dir)], {
+    timeout: "600s",
+    env: { ...process.env, VOX_ENGINE: bin },
+  });
+  try {
+    const rep = JSON.parse(r.stdout) as LiveReport;
+    return { rep, errors: rep.streams.filter((x) => x.errors.length || x.deltas === 0).length };
+  } catch {
+    return { failure: failureOf(r) ?? "no JSON report on stdout" };
+  }
+}
+
+const latencyOf = (rep: LiveReport) => `${rep.pooled.latencyMs?.p50 ?? "-"} / ${rep.pooled.latencyMs?.p95 ?? "-"} ms`;
+
+/** `vox-bench --live N` through `vox serve` for each N (liveInputs): delta latency p50 / p95 beside the
+ *  delay + 100 ms goal, deltas behind real time. A run with a session error or a session without
+ *  deltas fails, and larger N are not tried after it. Reports (JSON, HTML) in OUT/live. */
+async function checkLive(counts: number[]): Promise<void> {
+  const model = liveInputs().model;
   for (const n of counts) {
-    const args = ["--live", String(n), "--model", model, "--backend", BACKEND, "--audio", clip, "--html", "--json"];
-    const r = await run(process.execPath, [bench, ...args, "--out", join(OUT, "live")], { timeout: "600s" });
-    let rep: LiveReport | null = null;
-    try {
-      rep = JSON.parse(r.stdout) as LiveReport;
-    } catch {
-      rep = null;
-    }
-    if (!rep) {
-      record({ name: "live", status: "FAIL", detail: `--live ${n}: ${failureOf(r)}` });
+    const got = await liveRun(n, BIN, "live");
+    if ("failure" in got) {
+      record({ name: "live", status: "FAIL", detail: `--live ${n}: ${got.failure}` });
       break;
     }
+    const { rep, errors } = got;
     const p = rep.pooled;
-    const errors = rep.streams.filter((x) => x.errors.length || x.deltas === 0).length;
     const goal = rep.settings.delayMs + 100;
     record({
       name: "live",
@@ -919,7 +950,7 @@ async function checkLive(counts: number[]): Promise<void> {
       values: { streams: n, pooled: p, delayMs: rep.settings.delayMs, errors },
       detail:
         `${n} session(s) through vox serve on ${basename(model)}: delta latency p50 / p95 ` +
-        `${p.latencyMs?.p50 ?? "-"} / ${p.latencyMs?.p95 ?? "-"} ms (goal: delay + 100 = ${goal} ms, ` +
+        `${latencyOf(rep)} (goal: delay + 100 = ${goal} ms, ` +
         `${p.latencyMs && p.latencyMs.p95 <= goal ? "met" : "not met"}), ${p.behindSteps} of ${p.deltas} deltas ` +
         `behind, ${errors} session(s) with errors or no delta`,
     });
@@ -996,6 +1027,38 @@ async function checkAb(): Promise<void> {
         `load ${list(mine, "load")} ms against ${list(base, "load")}; ${same.detail}`,
     });
   }
+  for (const n of abLiveCounts)
+    for (const [i, b] of builds.entries()) {
+      if (i === 0 || b.failure) continue;
+      // the default and the variant in turn, each twice (ABBA), so a drift of the machine shows
+      const order = [0, i, i, 0];
+      const got = [];
+      for (const k of order) got.push(await liveRun(n, builds[k]!.bin, `ab-live/${builds[k]!.name}-${n}`));
+      const bad = got.find((g) => "failure" in g || g.errors);
+      const what = `${b.name} against the default, --live ${n}`;
+      if (bad) {
+        record({
+          name: "ab-live",
+          status: "FAIL",
+          detail: `${what}: ${"failure" in bad ? bad.failure : `${bad.errors} session(s) with errors or no delta`}`,
+        });
+        continue;
+      }
+      const reps = got.map((g) => (g as { rep: LiveReport }).rep);
+      record({
+        name: "ab-live",
+        status: "PASS",
+        values: {
+          variant: b.name,
+          streams: n,
+          default: [reps[0]!.pooled, reps[3]!.pooled],
+          runs: [reps[1]!.pooled, reps[2]!.pooled],
+        },
+        detail:
+          `${what}: delta latency p50 / p95 ${latencyOf(reps[1]!)}, ${latencyOf(reps[2]!)} against the default's ` +
+          `${latencyOf(reps[0]!)}, ${latencyOf(reps[3]!)}`,
+      });
+    }
 }
 
 function timingLine(j: EngineJson): string {

@@ -126,6 +126,7 @@ static const vox_backend_ops k_cuda_ops = {
     .weights_done = vox_cuda_weights_done,
     .linear = vox_cuda_linear,
     .linear_multi = vox_cuda_linear_multi,
+    .linear_gated = vox_cuda_linear_gated,
     .prepare_linear = vox_cuda_prepare_linear,
     .rmsnorm = vox_cuda_rmsnorm,
     .rope = vox_cuda_rope,

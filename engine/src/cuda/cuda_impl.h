@@ -29,6 +29,7 @@
     X(k_attn_combine, "vox_attn_combine")                                                                              \
     X(k_gemv_vec, "vox_gemv_bf16_vec")                                                                                 \
     X(k_gemv_scalar, "vox_gemv_bf16_scalar")                                                                           \
+    X(k_gemv_gated, "vox_gemv_bf16_gated")                                                                             \
     X(k_attn_d32_q16, "vox_attn_d32_q16")                                                                              \
     X(k_attn_d64_q16, "vox_attn_d64_q16")                                                                              \
     X(k_attn_d128_q16, "vox_attn_d128_q16")                                                                            \
@@ -82,7 +83,7 @@ typedef struct {
 #define VOX_GEMM_ALGOS 256
 /* A/B switches of the host code (engine/README.md, "A/B switches"; gpu-check --ab), each 1 unless the
  * build passes -D...=0: dependent launches (context.c), pinned weight staging (memory.c), RoPE and the
- * K/V write in one launch (ops.c, rows.c). */
+ * K/V write in one launch (ops.c, rows.c), the FFN gate in the w1/w3 GEMV (gemm.c). */
 #ifndef VOX_CUDA_PDL
 #define VOX_CUDA_PDL 1
 #endif
@@ -91,6 +92,9 @@ typedef struct {
 #endif
 #ifndef VOX_CUDA_FUSE_ROPE_KV
 #define VOX_CUDA_FUSE_ROPE_KV 1
+#endif
+#ifndef VOX_CUDA_GATED
+#define VOX_CUDA_GATED 1
 #endif
 /* Scratch buffers outgrown while a captured graph may still point at them are kept (freed
  * with the backend), at most this many times. */
@@ -207,6 +211,10 @@ int vox_cuda_linear(vox_backend_t *be, float *y, const float *x, const vox_bweig
 /* ops->linear_multi: one GEMV launch over all the weights' rows for n <= VOX_GEMV_MAX_ROWS. */
 int vox_cuda_linear_multi(vox_backend_t *be, int count, float *const *y, const float *x, const vox_bweight_t *const *w,
                           int n);
+/* ops->linear_gated: one gated GEMV launch for n <= VOX_GEMV_MAX_ROWS and VOX_GEMV_GATED_ROWS, else
+ * linear_multi + silu_mul. */
+int vox_cuda_linear_gated(vox_backend_t *be, float *y, float *tmp, const float *x, const vox_bweight_t *w1,
+                          const vox_bweight_t *w3, int n);
 /* linear() with the path forced (engine/dev measures both): use_gemv 1 = GEMV kernel, 0 = cuBLASLt. */
 int vox_cuda_linear_path(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w, const vox_bweight_t *b,
                          int n, int accumulate, int use_gemv);
@@ -215,6 +223,9 @@ int vox_cuda_linear_path(vox_backend_t *be, float *y, const float *x, const vox_
  * `in` wide, n <= VOX_GEMV_MAX_ROWS rows. blocks 0 = the engine's grid; dev/opcheck passes others. */
 int vox_cuda_gemv(vox_backend_t *be, int count, float *const *y, const float *x, const vox_bweight_t *const *w,
                   const float *const *bias, int n, int accumulate, unsigned blocks);
+/* One gated GEMV launch: y[n, out] = silu(x · w1ᵀ) ⊙ (x · w3ᵀ), in % 8 == 0, x 16-byte aligned. */
+int vox_cuda_gemv_gated(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w1, const vox_bweight_t *w3,
+                        int n);
 
 /* Run one small GEMM so cuBLASLt's one-time start-up happens at create (gemm.c). */
 int vox_cuda_gemm_warmup(vox_backend_t *be);

@@ -306,6 +306,19 @@ int vox_cuda_linear(vox_backend_t *be, float *y, const float *x, const vox_bweig
     return vox_cuda_linear_path(be, y, x, w, b, n, accumulate, n <= VOX_GEMV_MAX_ROWS);
 }
 
+int vox_cuda_linear_gated(vox_backend_t *be, float *y, float *tmp, const float *x, const vox_bweight_t *w1,
+                          const vox_bweight_t *w3, int n) {
+    if (w1->is_f32 || w3->is_f32 || w1->rows != w3->rows || w1->cols != w3->cols)
+        return vox_fail(&be->err, VOX_EINTERNAL, "linear_gated: w1 and w3 are not matrices of one shape");
+    if (VOX_CUDA_GATED && n <= VOX_GEMV_MAX_ROWS && n <= VOX_GEMV_GATED_ROWS && w1->cols % 8 == 0 &&
+        ((uintptr_t)x & 15) == 0)
+        return n > 0 ? vox_cuda_gemv_gated(be, y, x, w1, w3, n) : 0;
+    float *ys[2] = {y, tmp};
+    const vox_bweight_t *ws[2] = {w1, w3};
+    int rc = vox_cuda_linear_multi(be, 2, ys, x, ws, n);
+    return rc ? rc : vox_cuda_silu_mul(be, y, tmp, (size_t)n * w1->rows);
+}
+
 int vox_cuda_linear_multi(vox_backend_t *be, int count, float *const *y, const float *x, const vox_bweight_t *const *w,
                           int n) {
     for (int i = 0; i < count; i++)

@@ -46,3 +46,20 @@ int vox_cuda_gemv(vox_backend_t *be, int count, float *const *y, const float *x,
     if (!blocks) blocks = gemv_blocks(c, rows);
     return vox_cuda_launch(be, vec ? c->k.k_gemv_vec : c->k.k_gemv_scalar, blocks, 1, 1, VOX_GEMV_WARPS * 32, args);
 }
+
+/* The gated launch: segment 0 = w1, 1 = w3, output rows = w1's (each warp reads both weights' row). */
+int vox_cuda_gemv_gated(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w1, const vox_bweight_t *w3,
+                        int n) {
+    vox_cuda_t *c = vox_cuda(be);
+    vox_gemv_args a;
+    memset(&a, 0, sizeof a);
+    int in = (int)w1->cols, zero = 0;
+    a.w[0] = w1->d;
+    a.w[1] = w3->d;
+    a.y[0] = y;
+    a.out[0] = a.out[1] = (int)w1->rows;
+    a.rows = a.row_end[0] = a.row_end[1] = (int)w1->rows;
+    a.count = 2;
+    void *args[] = {&a, &x, &n, &in, &zero};
+    return vox_cuda_launch(be, c->k.k_gemv_gated, gemv_blocks(c, a.rows), 1, 1, VOX_GEMV_WARPS * 32, args);
+}
