@@ -473,7 +473,7 @@ static void check_rope_kv(int n, int H, int KVH, int hd, int window, long long p
     for (int fused = 0; fused < 2; fused++) {
         vox_kv_t *kv[VOX_MAX_ROWS];
         for (int i = 0; i < (rows ? n : 1); i++) {
-            if (!(kv[i] = o->kv_new(be, window + n, KVH, hd))) die_if(1, "kv_new");
+            if (!(kv[i] = o->kv_new(be, window + n, window + n, KVH, hd))) die_if(1, "kv_new");
             long long first = rows ? pos[i] : pos0;
             fill_history(kv[i], first - window + 1, first, KVH * hd);
         }
@@ -592,11 +592,59 @@ static void check_im2col_embed_argmax(void) {
     free(lg);
 }
 
+/* kv_grow: a ring that starts with room for `room` positions and grows as chunks of n rows are
+ * written (kv_grow before each write), against the same ring whole from the start: the attention of
+ * every chunk over both must be the same bits, before and after the grown ring is whole, and
+ * past its wrap. */
+static void check_kv_grow(int n, int H, int KVH, int hd, int window, int room, long long end) {
+    int cap = window + n, kvd = KVH * hd;
+    vox_kv_t *whole = o->kv_new(be, cap, cap, KVH, hd), *grown = o->kv_new(be, cap, room, KVH, hd);
+    if (!whole || !grown) die_if(1, "kv_new");
+    size_t rows = (size_t)n * kvd, qn = (size_t)n * H * hd;
+    float *k = malloc(rows * 4), *v = malloc(rows * 4), *q = malloc(qn * 4);
+    float *dk = o->alloc(be, rows), *dv = o->alloc(be, rows), *dq = o->alloc(be, qn);
+    float *da = dev_poison(qn), *db = dev_poison(qn);
+    int differ = 0, grew = 0;
+    for (long long p = 0; p < end; p += n) {
+        for (size_t i = 0; i < rows; i++) {
+            k[i] = frand();
+            v[i] = frand();
+        }
+        for (size_t i = 0; i < qn; i++) q[i] = frand() * 2;
+        die_if(o->upload(be, dk, k, rows * 4) || o->upload(be, dv, v, rows * 4) || o->upload(be, dq, q, qn * 4),
+               "upload");
+        size_t before = o->kv_bytes(be, grown);
+        int64_t got = o->kv_grow(be, grown, p + n);
+        if (got < 0 || got < (p + n < cap ? p + n : cap)) die_if(1, "kv_grow");
+        grew += o->kv_bytes(be, grown) > before;
+        die_if(o->set_pos(be, p), "set_pos");
+        die_if(o->kv_write(be, whole, dk, dv, n) || o->kv_write(be, grown, dk, dv, n), "kv_write");
+        die_if(o->attention(be, da, dq, whole, n, H, window) || o->attention(be, db, dq, grown, n, H, window),
+               "attention");
+        float *a = host_of(da, qn), *b = host_of(db, qn);
+        differ += memcmp(a, b, qn * 4) != 0;
+        free(a);
+        free(b);
+    }
+    failures += differ != 0 || grew == 0 || o->kv_bytes(be, grown) != o->kv_bytes(be, whole);
+    char what[96];
+    snprintf(what, sizeof what, "kv_grow n=%d window=%d room %d -> %d, %lld positions", n, window, room, cap, end);
+    printf("%-4s %-58s %d chunk(s) differ from the whole ring, %d growth(s)\n",
+           differ || !grew || o->kv_bytes(be, grown) != o->kv_bytes(be, whole) ? "FAIL" : "ok", what, differ, grew);
+    o->kv_free(be, whole);
+    o->kv_free(be, grown);
+    float *bufs[] = {dk, dv, dq, da, db};
+    for (int i = 0; i < 5; i++) o->free(be, bufs[i]);
+    free(k);
+    free(v);
+    free(q);
+}
+
 /* kv_write n rows at pos0, then attention; reference over the bf16-rounded K/V history. The
  * ring already holds `hist` earlier positions written in chunks (exercises the wrap). */
 static void check_attention(int n, int H, int KVH, int hd, int window, long long pos0, int use_graph) {
     int cap = window + n, kvd = KVH * hd;
-    vox_kv_t *kv = o->kv_new(be, cap, KVH, hd);
+    vox_kv_t *kv = o->kv_new(be, cap, cap, KVH, hd);
     if (!kv) die_if(1, "kv_new");
     long long first = pos0 - window + 1 > 0 ? pos0 - window + 1 : 0, total = pos0 + n - first;
     float *K = malloc((size_t)total * kvd * 4), *Vv = malloc((size_t)total * kvd * 4);
@@ -691,7 +739,7 @@ static void check_rows(int n, int H, int KVH, int hd, int window, long long pos_
     float *dk = o->alloc(be, (size_t)chunk * kvd), *dv = o->alloc(be, (size_t)chunk * kvd);
     for (int i = 0; i < n; i++) {
         pos[i] = pos_base + 997LL * i * (i % 2 ? 1 : 5);
-        kv[i] = o->kv_new(be, window + 3 * i + 1, KVH, hd);
+        kv[i] = o->kv_new(be, window + 3 * i + 1, window + 3 * i + 1, KVH, hd);
         if (!kv[i]) die_if(1, "kv_new");
         first[i] = pos[i] - window + 1 > 0 ? pos[i] - window + 1 : 0;
         long long total = pos[i] + 1 - first[i];
@@ -957,7 +1005,7 @@ static void time_encoder_layer(void) {
     e.w3 = rand_w(5120, 1280);
     e.w2 = rand_w(1280, 5120);
     e.b2 = rand_v(1280, 0.f);
-    e.kv = o->kv_new(be, 750 + 1024, 32, 64);
+    e.kv = o->kv_new(be, 750 + 1024, 750 + 1024, 32, 64);
     die_if(o->set_pos(be, 5000), "set_pos");
     double t = time_op(enc_layer_op, &e, 3);
     printf("encoder layer (1024 positions, real shapes): %.3f ms; x 32 layers x 9 chunks (180 s) = %.1f ms\n", t,
@@ -1149,7 +1197,7 @@ static void speed(void) {
     }
 
     /* decode attention: H 32 / KVH 8 / hd 128, window 8192, at 1000 and 8191 keys */
-    vox_kv_t *kv = o->kv_new(be, 8193, 8, 128);
+    vox_kv_t *kv = o->kv_new(be, 8193, 8193, 8, 128);
     float *q = dev_poison(32 * 128), *out = dev_poison(32 * 128);
     float *zq = calloc(32 * 128, 4);
     die_if(o->upload(be, q, zq, 32 * 128 * 4), "upload");
@@ -1169,7 +1217,7 @@ static void speed(void) {
 
     /* encoder chunk: 1024 queries, 32 heads, hd 64, window 750, at position 5000 */
     size_t qn = (size_t)1024 * 32 * 64;
-    kv = o->kv_new(be, 750 + 1024, 32, 64);
+    kv = o->kv_new(be, 750 + 1024, 750 + 1024, 32, 64);
     q = dev_poison(qn);
     out = dev_poison(qn);
     float *hq = malloc(qn * 4);
@@ -1274,6 +1322,8 @@ int main(int argc, char **argv) {
     check_rope_kv(12, 32, 8, 128, 8192, 40, 1);   /* 12 streams */
     check_rope_kv(3, 6, 2, 16, 24, 77, 1);        /* tiny shapes */
     check_im2col_embed_argmax();
+    check_kv_grow(1, 6, 2, 16, 100, 8, 130);        /* one row at a time, grown 8 -> 16 -> ... -> 101, wrapped */
+    check_kv_grow(16, 32, 8, 128, 600, 40, 1400);   /* speculation-sized chunks, real head shapes */
     check_attention(1, 32, 8, 128, 8192, 3000, 0);  /* decode */
     check_attention(1, 32, 8, 128, 8192, 9000, 1);  /* decode past the window, graph */
     check_attention(39, 32, 8, 128, 8192, 0, 0);    /* prefill */

@@ -126,13 +126,19 @@ template <int N> __device__ void gemv_gated(const vox_gemv_args &a, int row, con
 #pragma unroll
     for (int t = 0; t < N; t++) s1[t] = s3[t] = 0.f;
     int c = lane;
-    for (; c + 32 < in8; c += 64) {
+    for (; c + 96 < in8; c += 128) {
         uint4 p0 = ld_stream(w1 + c), q0 = ld_stream(w3 + c);
         uint4 p1 = ld_stream(w1 + c + 32), q1 = ld_stream(w3 + c + 32);
+        uint4 p2 = ld_stream(w1 + c + 64), q2 = ld_stream(w3 + c + 64);
+        uint4 p3 = ld_stream(w1 + c + 96), q3 = ld_stream(w3 + c + 96);
         dot8<N>(s1, p0, x, in, c);
         dot8<N>(s3, q0, x, in, c);
         dot8<N>(s1, p1, x, in, c + 32);
         dot8<N>(s3, q1, x, in, c + 32);
+        dot8<N>(s1, p2, x, in, c + 64);
+        dot8<N>(s3, q2, x, in, c + 64);
+        dot8<N>(s1, p3, x, in, c + 96);
+        dot8<N>(s3, q3, x, in, c + 96);
     }
     for (; c < in8; c += 32) {
         dot8<N>(s1, ld_stream(w1 + c), x, in, c);

@@ -104,7 +104,14 @@ typedef struct {
     int (*argmax)(vox_backend_t *be, int32_t *out_id, const float *logits, int n, int vocab);
 
     /* --- KV cache: ring of `capacity` positions; position p lives in slot p % capacity --- */
-    vox_kv_t *(*kv_new)(vox_backend_t *be, int capacity, int n_kv_heads, int head_dim);
+    /* room: the positions 0 .. room-1 it holds from the start (<= capacity; the rest comes with
+     * kv_grow; backends without kv_grow hold the whole ring, or grow it themselves). */
+    vox_kv_t *(*kv_new)(vox_backend_t *be, int capacity, int room, int n_kv_heads, int head_dim);
+    /* Optional: room for positions 0 .. positions-1 (the whole ring once positions >= capacity).
+     * Returns the room now (>= that, or the capacity), or a negative vox_err. Make room before any
+     * op writes or reads a position past it. The ring's buffers move: graphs captured over it are
+     * stale and must be captured again. */
+    int64_t (*kv_grow)(vox_backend_t *be, vox_kv_t *kv, int64_t positions);
     void (*kv_free)(vox_backend_t *be, vox_kv_t *kv);
     /* Store k, v rows [n, n_kv_heads*head_dim] at positions pos0 .. pos0+n-1. */
     int (*kv_write)(vox_backend_t *be, vox_kv_t *kv, const float *k, const float *v, int n);

@@ -62,42 +62,51 @@ static int stream_failed(int i, int rc, const vox_error_t *e, int *status, vox_e
 #define VOX_BATCH_ENCODER 1
 #endif
 
-/* Run the encoder rows the streams hold until none holds any, in passes of up to b->rows rows that
- * read the encoder weights once for all of them: each pass takes the held rows of the streams in
- * turn, the last one's only as many as fit (its next rows go first in the next pass). A stream
- * whose push has run goes on with it (adapter, prefill) and with its next pushes, which may hold
- * rows for the next pass. b->rows == 1 (or -DVOX_BATCH_ENCODER=0): each stream's rows alone. */
+/* Run the encoder rows the streams hold until none holds any. A push of more rows than a pass takes
+ * (a stream's first, with its left padding, or a client ahead of real time) runs alone, as offline:
+ * one read of the weights for all its rows. The others share passes of up to b->rows rows, one read
+ * of the encoder weights for all of them: each pass takes the held rows of the streams in turn, the
+ * last one's only as many as fit (its next rows go first in the next pass). A stream whose push has
+ * run goes on with it (adapter, prefill) and with its next pushes, which may hold rows for the next
+ * pass. b->rows == 1 (or -DVOX_BATCH_ENCODER=0): every push alone. */
 static int encode_held(vox_batch_t *b, vox_stream_t *const *s, int n, int *status, vox_error_t *errs,
                        vox_error_t *err) {
     vox_backend_t *be = b->m->be;
-    int alone = b->rows == 1 || !VOX_BATCH_ENCODER;
+    int share = b->rows > 1 && VOX_BATCH_ENCODER;
     for (;;) {
         vox_encoder_t *e[VOX_MAX_ROWS];
         float *out[VOX_MAX_ROWS];
-        int from[VOX_MAX_ROWS], rows[VOX_MAX_ROWS], idx[VOX_MAX_ROWS], k = 0, used = 0;
+        int from[VOX_MAX_ROWS], rows[VOX_MAX_ROWS], idx[VOX_MAX_ROWS], k = 0, used = 0, held = 0;
         for (int i = 0; i < n && used < b->rows; i++) {
             int h = (status && status[i]) ? 0 : vox_stream_held(s[i], &e[k], &from[k], &out[k]);
             if (!h) continue;
-            rows[k] = alone || h < b->rows - used ? h : b->rows - used;
-            used += alone ? b->rows : rows[k];
+            held++;
+            if (!share || h > b->rows) { /* alone (its rows were never split: from is 0) */
+                double t = vox_now_ms();
+                if (vox_encoder_run(e[k], h, out[k])) return vox_model_error(be, be->err.code, err);
+                vox_error_t es = {0, ""};
+                int rc = vox_stream_encoded(s[i], h, vox_now_ms() - t, &es);
+                if (rc) TRY(stream_failed(i, rc, &es, status, errs, err));
+                continue;
+            }
+            rows[k] = h < b->rows - used ? h : b->rows - used;
+            used += rows[k];
             idx[k++] = i;
         }
-        if (k == 0) return 0;
-        double t = vox_now_ms();
-        int rc;
-        if (alone) {
-            rc = vox_encoder_run(e[0], rows[0], out[0]);
-        } else {
-            if (!b->enc.rows && (rc = vox_enc_bufs_init(&b->enc, b->m, b->rows))) return vox_model_error(be, rc, err);
-            rc = vox_encoder_run_rows(&b->enc, e, from, rows, out, k);
-            b->enc_passes++;
-            if (k > b->enc_widest) b->enc_widest = k;
+        if (!held) return 0;
+        if (k == 0) continue;
+        if (!b->enc.rows) {
+            int rc = vox_enc_bufs_init(&b->enc, b->m, b->rows);
+            if (rc) return vox_model_error(be, rc, err);
         }
-        if (rc) return vox_model_error(be, rc, err);
+        double t = vox_now_ms();
+        if (vox_encoder_run_rows(&b->enc, e, from, rows, out, k)) return vox_model_error(be, be->err.code, err);
         double ms = (vox_now_ms() - t) / k;
+        b->enc_passes++;
+        if (k > b->enc_widest) b->enc_widest = k;
         for (int j = 0; j < k; j++) {
             vox_error_t es = {0, ""};
-            rc = vox_stream_encoded(s[idx[j]], rows[j], ms, &es);
+            int rc = vox_stream_encoded(s[idx[j]], rows[j], ms, &es);
             if (rc) TRY(stream_failed(idx[j], rc, &es, status, errs, err));
         }
     }

@@ -9,7 +9,8 @@
 #include "cpu_impl.h"
 #include "cpu_kernels.h"
 
-vox_kv_t *vox_cpu_kv_new(vox_backend_t *be, int capacity, int n_kv_heads, int head_dim) {
+vox_kv_t *vox_cpu_kv_new(vox_backend_t *be, int capacity, int room, int n_kv_heads, int head_dim) {
+    (void)room; /* the CPU ring grows by itself, in blocks, as positions are written */
     vox_kv_t *kv = calloc(1, sizeof *kv);
     if (!kv) {
         vox_fail(&be->err, VOX_ENOMEM, "out of host memory for a KV cache of %d positions. Use a machine with more RAM",

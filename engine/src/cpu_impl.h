@@ -41,7 +41,7 @@ typedef struct {
 static inline cpu_t *vox_cpu(vox_backend_t *be) { return (cpu_t *)be->impl; }
 
 /* cpu_attention.c */
-vox_kv_t *vox_cpu_kv_new(vox_backend_t *be, int capacity, int n_kv_heads, int head_dim);
+vox_kv_t *vox_cpu_kv_new(vox_backend_t *be, int capacity, int room, int n_kv_heads, int head_dim);
 void vox_cpu_kv_free(vox_backend_t *be, vox_kv_t *kv);
 int vox_cpu_kv_write(vox_backend_t *be, vox_kv_t *kv, const float *k, const float *v, int n);
 int vox_cpu_attention(vox_backend_t *be, float *out, const float *q, const vox_kv_t *kv, int n, int n_heads,

@@ -19,6 +19,40 @@ static void compute_ada(const vox_dec_layer_host_t *w, int dim, int tdim, const 
     }
 }
 
+/* The ada scales of every layer for this delay: the model's shared copy, computed here the first time
+ * (in double from the host weights: about 16 ms of CPU for the real model, once per delay instead of
+ * once per stream). NULL: out of host memory. */
+static const float *ada_scales(const vox_model_t *m, int delay_tokens) {
+    vox_model_t *mm = (vox_model_t *)m; /* the cache is the only thing a decoder changes in the model */
+    const vox_params_t *p = &m->p;
+    int dim = p->dim, half = dim / 2;
+    pthread_mutex_lock(&mm->ada_mu);
+    vox_ada_scales *a = mm->ada;
+    while (a && a->delay_tokens != delay_tokens) a = a->next;
+    if (!a) {
+        double *tc = malloc((size_t)dim * sizeof(double)), *hid = malloc((size_t)p->ada_t_cond_dim * sizeof(double));
+        float *v = malloc((size_t)p->n_layers * dim * sizeof(float));
+        a = tc && hid && v ? malloc(sizeof *a) : NULL;
+        if (a) {
+            for (int j = 0; j < half; j++) {
+                double f = exp(-log(10000.0) * j / half);
+                tc[j] = cos(delay_tokens * f);
+                tc[half + j] = sin(delay_tokens * f);
+            }
+            for (int l = 0; l < p->n_layers; l++)
+                compute_ada(&m->w.dec[l], dim, p->ada_t_cond_dim, tc, hid, v + (size_t)l * dim);
+            *a = (vox_ada_scales){delay_tokens, v, mm->ada};
+            mm->ada = a;
+        } else {
+            free(v);
+        }
+        free(tc);
+        free(hid);
+    }
+    pthread_mutex_unlock(&mm->ada_mu);
+    return a ? a->v : NULL;
+}
+
 int vox_dec_bufs_init(vox_dec_bufs *b, const vox_model_t *m, int rows, int head_rows) {
     const vox_params_t *p = &m->p;
     vox_backend_t *be = m->be;
@@ -62,33 +96,23 @@ int vox_decoder_init(vox_decoder_t *d, const vox_model_t *m, int delay_tokens, v
     d->prompt = malloc((size_t)d->L * sizeof(int32_t));
     d->ada = calloc((size_t)p->n_layers, sizeof *d->ada);
     d->kv = calloc((size_t)p->n_layers, sizeof *d->kv);
-    double *tc = malloc((size_t)dim * sizeof(double));
-    float *ada = malloc((size_t)dim * sizeof(float));
-    double *hid = malloc((size_t)p->ada_t_cond_dim * sizeof(double));
+    const float *ada = ada_scales(m, delay_tokens);
     int bufs_rc = vox_dec_bufs_init(&d->b, m, n > VOX_MAX_SPEC ? n : VOX_MAX_SPEC, VOX_MAX_SPEC);
     d->ids = o->alloc_i32(be, (size_t)d->L);
     d->tok = o->alloc_i32(be, 1);
-    int ok = d->prompt && d->ada && d->kv && tc && ada && hid && !bufs_rc && d->ids && d->tok;
+    /* the rings start with room for the prompt and VOX_KV_ROOM positions more, and grow (make_room) */
+    d->kv_room = p->sliding_window + n < n + VOX_KV_ROOM ? p->sliding_window + n : n + VOX_KV_ROOM;
+    int ok = d->prompt && d->ada && d->kv && ada && !bufs_rc && d->ids && d->tok;
     if (ok) {
         d->prompt[0] = m->tok.bos;
         for (int i = 1; i < d->L; i++) d->prompt[i] = m->tok.streaming_pad;
         ok = o->upload(be, d->ids, d->prompt, (size_t)d->L * sizeof(int32_t)) == 0;
-        int half = dim / 2;
-        for (int j = 0; j < half; j++) {
-            double f = exp(-log(10000.0) * j / half);
-            tc[j] = cos(delay_tokens * f);
-            tc[half + j] = sin(delay_tokens * f);
-        }
     }
     for (int l = 0; ok && l < p->n_layers; l++) {
-        compute_ada(&m->w.dec[l], dim, p->ada_t_cond_dim, tc, hid, ada);
         d->ada[l] = o->alloc(be, (size_t)dim);
-        d->kv[l] = o->kv_new(be, p->sliding_window + n, p->n_kv_heads, p->head_dim);
-        ok = d->ada[l] && d->kv[l] && o->upload(be, d->ada[l], ada, (size_t)dim * sizeof(float)) == 0;
+        d->kv[l] = o->kv_new(be, p->sliding_window + n, (int)d->kv_room, p->n_kv_heads, p->head_dim);
+        ok = d->ada[l] && d->kv[l] && o->upload(be, d->ada[l], ada + (size_t)l * dim, (size_t)dim * sizeof(float)) == 0;
     }
-    free(tc);
-    free(ada);
-    free(hid);
     if (!ok) {
         vox_decoder_free(d);
         if (be->err.code) return vox_model_error(be, be->err.code, err);
@@ -113,6 +137,25 @@ void vox_decoder_free(vox_decoder_t *d) {
     free(d->kv);
     free(d->prompt);
     memset(d, 0, sizeof *d);
+}
+
+/* Room in every ring for positions up to `last` before an op writes them: the rings grow (a stream's
+ * KV memory follows its length up to the window), and a captured step over the old buffers is
+ * dropped (captured again at the next step). */
+static int make_room(vox_decoder_t *d, int64_t last) {
+    vox_backend_t *be = d->m->be;
+    const vox_backend_ops *o = be->ops;
+    if (!o->kv_grow || last < d->kv_room) return 0;
+    int64_t room = INT64_MAX;
+    for (int l = 0; l < d->m->p.n_layers; l++) {
+        int64_t r = o->kv_grow(be, d->kv[l], last + 1);
+        if (r < 0) return (int)r;
+        if (r < room) room = r;
+    }
+    d->kv_room = room;
+    if (d->graph) o->graph_free(be, d->graph);
+    d->graph = NULL;
+    return 0;
 }
 
 /* All layers over n rows of b->x. rows == NULL: one decoder d, row i at position pos0 + i (the
@@ -189,6 +232,7 @@ int vox_decoder_step(vox_decoder_t *d, const float *emb_row, int64_t pos, int *t
     const vox_model_t *m = d->m;
     vox_backend_t *be = m->be;
     const vox_backend_ops *o = be->ops;
+    TRY(make_room(d, pos));
     TRY(o->set_pos(be, pos));
     TRY(o->copy(be, d->b.x, emb_row, (size_t)m->p.dim * sizeof(float)));
     if (pos == d->L - 1) TRY(o->upload(be, d->tok, &d->prompt[d->L - 1], sizeof(int32_t)));
@@ -222,6 +266,7 @@ int vox_decoder_forward(vox_decoder_t *d, const float *emb, int64_t pos, int k, 
                         "decoder forward of %d rows at position %lld. This is a bug; please report it", k,
                         (long long)pos);
     for (int i = 1; i < k; i++) in[i] = guess;
+    TRY(make_room(d, pos + k - 1));
     TRY(o->set_pos(be, pos));
     TRY(o->copy(be, d->b.x, emb, (size_t)k * m->p.dim * sizeof(float)));
     if (pos == d->L - 1)
@@ -248,6 +293,7 @@ int vox_decoder_step_rows(vox_dec_bufs *b, vox_decoder_t *const *d, const float 
     size_t row = (size_t)m->p.dim * sizeof(float);
     if (n < 1 || n > VOX_MAX_ROWS || n > b->head_rows)
         return vox_fail(&be->err, VOX_EINTERNAL, "decoder step of %d streams. This is a bug; please report it", n);
+    for (int i = 0; i < n; i++) TRY(make_room(d[i], pos[i]));
     TRY(o->set_rows(be, pos, n));
     for (int i = 0; i < n; i++) {
         if (pos[i] < d[i]->L - 1)

@@ -32,12 +32,17 @@ typedef struct {
 int vox_dec_bufs_init(vox_dec_bufs *b, const vox_model_t *m, int rows, int head_rows);
 void vox_dec_bufs_free(vox_dec_bufs *b, const vox_model_t *m);
 
+/* The positions past the prompt a decoder's KV rings hold from the start (then they double as the
+ * stream grows, to the window: a short stream holds 1/15 of a full window's KV memory). */
+#define VOX_KV_ROOM 512
+
 typedef struct {
     const vox_model_t *m;
     int L;              /* prompt length */
     int32_t *prompt;    /* host [L] */
     float **ada;        /* [n_layers] backend [dim] */
     vox_kv_t **kv;      /* [n_layers] */
+    int64_t kv_room;    /* positions every ring holds now (they grow with the stream: backend.h kv_grow) */
     vox_dec_bufs b;     /* [L-1] rows (the prefill) */
     int32_t *ids;       /* backend [L] prompt ids */
     int32_t *tok;       /* backend [1]: the step's input token, replaced by its argmax */

@@ -46,7 +46,8 @@ int vox_encoder_init(vox_encoder_t *e, const vox_model_t *m, int chunk, vox_erro
     e->kv = calloc((size_t)p->enc_n_layers, sizeof *e->kv);
     int ok = e->mel_host && e->mel_in && e->cols && e->c0 && e->kv && !vox_enc_bufs_init(&e->b, m, chunk);
     for (int l = 0; ok && l < p->enc_n_layers; l++) {
-        e->kv[l] = be->ops->kv_new(be, p->enc_sliding_window + chunk, p->enc_n_kv_heads, p->enc_head_dim);
+        int cap = p->enc_sliding_window + chunk; /* wraps within seconds: whole from the start */
+        e->kv[l] = be->ops->kv_new(be, cap, cap, p->enc_n_kv_heads, p->enc_head_dim);
         ok = e->kv[l] != NULL;
     }
     /* conv1's causal left context: one zero row, uploaded explicitly (backends need not zero

@@ -89,6 +89,7 @@ int vox_model_load(const char *dir, vox_backend_t *be, vox_model_t **out, vox_er
     vox_model_t *m = calloc(1, sizeof *m);
     if (!m) return vox_fail(err, VOX_ENOMEM, "out of host memory loading the model. Use a machine with more RAM");
     m->be = be;
+    pthread_mutex_init(&m->ada_mu, NULL);
     double t_read = vox_now_ms();
     int rc = vox_params_load(dir, &m->p, err);
     if (rc == 0) rc = vox_weights_load(dir, &m->p, &m->w, err);
@@ -137,5 +138,11 @@ void vox_model_free(vox_model_t *m) {
     free(m->dec);
     vox_tokenizer_free(&m->tok);
     vox_weights_free(&m->w);
+    for (vox_ada_scales *a = m->ada, *next; a; a = next) {
+        next = a->next;
+        free(a->v);
+        free(a);
+    }
+    pthread_mutex_destroy(&m->ada_mu);
     free(m);
 }

@@ -3,10 +3,21 @@
  * to the backend as matrices [c_out, c_in*3], which is the im2col column order). */
 #ifndef VOX_MODEL_H
 #define VOX_MODEL_H
+#include <pthread.h>
+
 #include "backend.h"
 #include "params.h"
 #include "tokenizer.h"
 #include "weights.h"
+
+/* The decoder's ada-norm scales of one delay, every layer ([n_layers, dim] host floats): computed by
+ * the first decoder of that delay (decoder.c), then shared by every later one (streams opened by a
+ * server mostly share one delay). */
+typedef struct vox_ada_scales {
+    int delay_tokens;
+    float *v;
+    struct vox_ada_scales *next;
+} vox_ada_scales;
 
 /* The layer structs, host and backend, sit beside the tensor table in weights.h. */
 typedef struct vox_model {
@@ -23,6 +34,9 @@ typedef struct vox_model {
     vox_bweight_t *tok_embeddings; /* [vocab, dim]: input embedding and LM head */
     vox_dec_layer_backend_t *dec;  /* [n_layers] */
     vox_bweight_t *norm;
+    /* The ada scales computed so far (decoders of several threads may start at once: the mutex). */
+    pthread_mutex_t ada_mu;
+    vox_ada_scales *ada;
 } vox_model_t;
 
 /* Model code calls backend ops through TRY: the first failing op returns its code; the

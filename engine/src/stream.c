@@ -19,7 +19,8 @@ struct vox_stream {
     vox_adapter_t ad;
     vox_decoder_t dec;
     int delay_tokens;
-    float *frames;       /* host [2*CHUNK, n_mels] mel frames taken for one encoder call */
+    int chunk;           /* encoder positions per push at most: VOX_STREAM_CHUNK, or VOX_DEFER_CHUNK */
+    float *frames;       /* host [2*chunk, n_mels] mel frames taken for one encoder call */
     float *q;            /* backend [qcap, dim]: audio embeddings not yet decoded */
     int qcap, qcount;    /* rows held; row 0 is decoder position qbase */
     int64_t qbase, next; /* next: next decoder position to run (L-1 after prefill) */
@@ -71,8 +72,9 @@ int vox_stream_new(const vox_model_t *m, const vox_stream_opts *o, vox_token_fn 
     s->user = user;
     s->delay_tokens = o->delay_ms / 80;
     vox_backend_t *be = m->be;
-    int rc = vox_encoder_init(&s->enc, m, VOX_STREAM_CHUNK, err);
-    if (!rc) rc = vox_adapter_init(&s->ad, m, VOX_STREAM_CHUNK, err);
+    s->chunk = o->defer ? VOX_DEFER_CHUNK : VOX_STREAM_CHUNK;
+    int rc = vox_encoder_init(&s->enc, m, s->chunk, err);
+    if (!rc) rc = vox_adapter_init(&s->ad, m, s->chunk, err);
     if (!rc) rc = vox_decoder_init(&s->dec, m, s->delay_tokens, err);
     if (rc) {
         vox_stream_free(s);
@@ -89,10 +91,10 @@ int vox_stream_new(const vox_model_t *m, const vox_stream_opts *o, vox_token_fn 
                         o->guess, m->p.vocab_size - 1, m->p.vocab_size);
     }
     int g = m->p.downsample_factor;
-    s->qcap = s->dec.L - 1 + (VOX_STREAM_CHUNK + g - 1) / g;
+    s->qcap = s->dec.L - 1 + (s->chunk + g - 1) / g;
     s->q = be->ops->alloc(be, (size_t)s->qcap * m->p.dim);
     s->mel = vox_mel_new(&m->p);
-    s->frames = malloc((size_t)2 * VOX_STREAM_CHUNK * m->p.n_mels * sizeof(float));
+    s->frames = malloc((size_t)2 * s->chunk * m->p.n_mels * sizeof(float));
     if (!s->q || !s->mel || !s->frames) {
         vox_stream_free(s);
         return be->err.code ? vox_model_error(be, be->err.code, err) : oom(err);
@@ -275,7 +277,7 @@ static int pump(vox_stream_t *s, vox_error_t *err) {
     while (!s->enc_held) {
         if (s->done && !s->o.dump) return 0; /* after EOS only the dumps need more audio */
         double t = vox_now_ms();
-        size_t k = vox_mel_take(s->mel, s->frames, (size_t)2 * VOX_STREAM_CHUNK);
+        size_t k = vox_mel_take(s->mel, s->frames, (size_t)2 * s->chunk);
         s->t.mel += vox_now_ms() - t;
         if (k == 0) return 0;
         if (s->o.dump) {
@@ -284,7 +286,7 @@ static int pump(vox_stream_t *s, vox_error_t *err) {
             s->n_mel += k;
         }
         int n_enc;
-        TRY(queue_room(s, (VOX_STREAM_CHUNK + m->p.downsample_factor - 1) / m->p.downsample_factor, err));
+        TRY(queue_room(s, (s->chunk + m->p.downsample_factor - 1) / m->p.downsample_factor, err));
         t = vox_now_ms();
         rc = vox_encoder_stem(&s->enc, s->frames, (int)k, &n_enc);
         if (!rc && n_enc > 0 && s->o.defer) {

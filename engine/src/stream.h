@@ -22,7 +22,11 @@
 #define VOX_SAMPLES_PER_TOKEN 1280
 #define VOX_RIGHT_PAD_TOKENS  10
 #define VOX_STREAM_CHUNK      1024 /* max encoder positions per encoder call */
-#define VOX_DELAY_MS_MAX      2400 /* delay_ms range: 80 .. this */
+/* ... of a deferred stream (a server's): live audio arrives 80 ms (4 positions) at a time, and the
+ * encoder's KV rings and buffers are sized by the chunk (real model: 230 MB instead of 465 MB of
+ * rings per stream), so that many streams fit on one GPU. */
+#define VOX_DEFER_CHUNK  128
+#define VOX_DELAY_MS_MAX 2400 /* delay_ms range: 80 .. this */
 
 typedef struct {
     int delay_ms;   /* 80..VOX_DELAY_MS_MAX, multiple of 80 (checked by the caller) */

@@ -760,7 +760,8 @@ async function checkRows(model: string): Promise<void> {
         )
         .join(", ")}; largest measured B within 80 ms p95: ` +
       `${best?.streams ?? "none"}; ` +
-      `${best ? `${Number(best.mem_mb_per_stream).toFixed(0)} MB of GPU memory per stream` : ""}`,
+      `${best ? `${Number(best.mem_mb_per_stream).toFixed(0)} MB of GPU memory per stream at full windows` : ""}` +
+      `${best?.mem_mb_per_stream_start !== undefined ? ` (${Number(best.mem_mb_per_stream_start).toFixed(0)} MB at its start)` : ""}`,
   });
 }
 

@@ -138,6 +138,7 @@ static const vox_backend_ops k_cuda_ops = {
     .argmax = vox_cuda_argmax,
     .kv_new = vox_cuda_kv_new,
     .kv_free = vox_cuda_kv_free,
+    .kv_grow = vox_cuda_kv_grow,
     .kv_write = vox_cuda_kv_write,
     .rope_kv_write = vox_cuda_rope_kv_write,
     .attention = vox_cuda_attention,

@@ -154,7 +154,10 @@ struct vox_bweight {
 
 struct vox_kv {
     uint16_t *k, *v; /* bf16 [capacity, n_kv_heads*head_dim], position p in slot p % capacity */
-    int capacity, n_kv_heads, head_dim;
+    /* capacity: the slots allocated, the ring's modulus; full: its slots once whole. While capacity
+     * < full no position >= capacity has been written (kv_grow comes first), so growing keeps
+     * every position in its slot. */
+    int capacity, full, n_kv_heads, head_dim;
 };
 
 static inline vox_cuda_t *vox_cuda(vox_backend_t *be) { return (vox_cuda_t *)be->impl; }
@@ -203,7 +206,8 @@ int vox_cuda_copy(vox_backend_t *be, void *dst, const void *src, size_t bytes);
 int vox_cuda_weight_upload(vox_backend_t *be, const vox_tensor_t *t, vox_bweight_t **out);
 void vox_cuda_weight_free(vox_backend_t *be, vox_bweight_t *w);
 void vox_cuda_weights_done(vox_backend_t *be); /* frees the staging of weight_upload */
-vox_kv_t *vox_cuda_kv_new(vox_backend_t *be, int capacity, int n_kv_heads, int head_dim);
+vox_kv_t *vox_cuda_kv_new(vox_backend_t *be, int capacity, int room, int n_kv_heads, int head_dim);
+int64_t vox_cuda_kv_grow(vox_backend_t *be, vox_kv_t *kv, int64_t positions);
 void vox_cuda_kv_free(vox_backend_t *be, vox_kv_t *kv);
 
 int vox_cuda_linear(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w, const vox_bweight_t *b, int n,

@@ -255,17 +255,18 @@ void vox_cuda_weight_free(vox_backend_t *be, vox_bweight_t *w) {
 
 /* Attention split partials never exceed 4 * SMs * 16 rows * (head_dim + 2) floats (see
  * attention.c), so reserving that here keeps attention free of allocation (graph capture). */
-vox_kv_t *vox_cuda_kv_new(vox_backend_t *be, int capacity, int n_kv_heads, int head_dim) {
+vox_kv_t *vox_cuda_kv_new(vox_backend_t *be, int capacity, int room, int n_kv_heads, int head_dim) {
     vox_cuda_t *c = vox_cuda(be);
     vox_kv_t *kv = calloc(1, sizeof *kv);
     if (!kv) {
         vox_fail(&be->err, VOX_ENOMEM, "out of host memory for a KV cache. Free memory");
         return NULL;
     }
-    kv->capacity = capacity;
+    kv->full = capacity;
+    kv->capacity = room < 1 ? 1 : room < capacity ? room : capacity;
     kv->n_kv_heads = n_kv_heads;
     kv->head_dim = head_dim;
-    size_t elems = (size_t)capacity * n_kv_heads * head_dim;
+    size_t elems = (size_t)kv->capacity * n_kv_heads * head_dim;
     kv->k = vox_cuda_malloc(be, elems * 2);
     kv->v = kv->k ? vox_cuda_malloc(be, elems * 2) : NULL;
     size_t part = (size_t)4 * c->sm_count * 16 * (head_dim + 2) * sizeof(float);
@@ -275,10 +276,39 @@ vox_kv_t *vox_cuda_kv_new(vox_backend_t *be, int capacity, int n_kv_heads, int h
     }
     if (be->debug)
         fprintf(stderr,
-                "voxtral: debug: cuda: KV ring %d positions x %d heads x %d (bf16), %zu MiB; "
+                "voxtral: debug: cuda: KV ring %d of %d positions x %d heads x %d (bf16), %zu MiB; "
                 "backend holds %zu MiB\n",
-                capacity, n_kv_heads, head_dim, (elems * 4) >> 20, c->bytes_in_use >> 20);
+                kv->capacity, capacity, n_kv_heads, head_dim, (elems * 4) >> 20, c->bytes_in_use >> 20);
     return kv;
+}
+
+/* New buffers of at least twice the slots (or the whole ring), the written slots copied in stream
+ * order; the old ones are freed after the queued work that may read them. */
+int64_t vox_cuda_kv_grow(vox_backend_t *be, vox_kv_t *kv, int64_t positions) {
+    vox_cuda_t *c = vox_cuda(be);
+    if (positions <= kv->capacity || kv->capacity == kv->full) return kv->capacity;
+    int64_t want = positions > 2LL * kv->capacity ? positions : 2LL * kv->capacity;
+    int cap = want < kv->full ? (int)want : kv->full;
+    size_t row = (size_t)kv->n_kv_heads * kv->head_dim * 2, old = (size_t)kv->capacity * row;
+    uint16_t *k = vox_cuda_malloc(be, (size_t)cap * row), *v = k ? vox_cuda_malloc(be, (size_t)cap * row) : NULL;
+    int rc = v ? vox_cuda_copy(be, k, kv->k, old) : be->err.code;
+    if (!rc) rc = vox_cuda_copy(be, v, kv->v, old);
+    CUresult r = rc ? CUDA_SUCCESS : c->api.cuStreamSynchronize(c->stream);
+    if (r != CUDA_SUCCESS) rc = vox_cuda_fail_cu(be, r, "cuStreamSynchronize", __FILE__, __LINE__);
+    if (rc) {
+        vox_cuda_mfree(be, k);
+        vox_cuda_mfree(be, v);
+        return rc;
+    }
+    vox_cuda_mfree(be, kv->k);
+    vox_cuda_mfree(be, kv->v);
+    kv->k = k;
+    kv->v = v;
+    kv->capacity = cap;
+    if (be->debug)
+        fprintf(stderr, "voxtral: debug: cuda: KV ring grown to %d of %d positions; backend holds %zu MiB\n", cap,
+                kv->full, c->bytes_in_use >> 20);
+    return cap;
 }
 
 void vox_cuda_kv_free(vox_backend_t *be, vox_kv_t *kv) {

@@ -111,11 +111,11 @@ int vox_cuda_attention_rows(vox_backend_t *be, float *out, const float *q, vox_k
                         "attention_rows: %d heads over %d KV heads, head_dim %d (needs a multiple, even, <= 128)",
                         n_heads, kvh, hd);
     for (int i = 0; i < n; i++) {
-        if (kv[i]->n_kv_heads != kvh || kv[i]->head_dim != hd || kv[i]->capacity < window)
+        if (kv[i]->n_kv_heads != kvh || kv[i]->head_dim != hd || kv[i]->full < window)
             return vox_fail(
                 &be->err, VOX_EINTERNAL,
                 "attention_rows: ring %d (%d slots, %d x %d) for window %d. This is a bug; please report it", i,
-                kv[i]->capacity, kv[i]->n_kv_heads, kv[i]->head_dim, window);
+                kv[i]->full, kv[i]->n_kv_heads, kv[i]->head_dim, window);
         a.k[i] = kv[i]->k;
         a.v[i] = kv[i]->v;
         a.cap[i] = kv[i]->capacity;

@@ -10,7 +10,8 @@ export interface StreamsTick {
   ms_p50: number;
   ms_p95: number;
   ms_max: number;
-  mem_mb_per_stream: number;
+  mem_mb_per_stream: number /* at position pos (the KV rings grow with the position) */;
+  mem_mb_per_stream_start?: number /* right after the prefill */;
 }
 
 export const TICK_BUDGET_MS = 80; // one token of audio: a live step must finish within it
