@@ -6,13 +6,10 @@
 
 struct vox_batch {
     const vox_model_t *m;
-    int rows;       /* streams per forward */
-    vox_dec_bufs b; /* scratch of `rows` rows */
-    size_t forwards;
-    int widest;
+    int rows;         /* streams per forward */
+    vox_dec_bufs b;   /* scratch of `rows` rows */
     vox_enc_bufs enc; /* encoder scratch of `rows` rows, made at the first encoder pass */
-    size_t enc_passes;
-    int enc_widest;
+    vox_batch_stats st;
 };
 
 int vox_batch_new(const vox_model_t *m, int rows, vox_batch_t **out, vox_error_t *err) {
@@ -39,12 +36,7 @@ void vox_batch_free(vox_batch_t *b) {
     free(b);
 }
 
-void vox_batch_counts(const vox_batch_t *b, size_t *forwards, int *widest, size_t *enc_passes, int *enc_widest) {
-    *forwards = b->forwards;
-    *widest = b->widest;
-    *enc_passes = b->enc_passes;
-    *enc_widest = b->enc_widest;
-}
+void vox_batch_stats_get(const vox_batch_t *b, vox_batch_stats *st) { *st = b->st; }
 
 /* Stream i's failure after its encoder rows ran: its status, or the call's error without one. */
 static int stream_failed(int i, int rc, const vox_error_t *e, int *status, vox_error_t *errs, vox_error_t *err) {
@@ -86,6 +78,8 @@ static int encode_held(vox_batch_t *b, vox_stream_t *const *s, int n, int *statu
                 if (vox_encoder_run(e[k], h, out[k])) return vox_model_error(be, be->err.code, err);
                 vox_error_t es = {0, ""};
                 int rc = vox_stream_encoded(s[i], h, vox_now_ms() - t, &es);
+                b->st.enc_alone++;
+                b->st.enc_ms += vox_now_ms() - t;
                 if (rc) TRY(stream_failed(i, rc, &es, status, errs, err));
                 continue;
             }
@@ -102,13 +96,14 @@ static int encode_held(vox_batch_t *b, vox_stream_t *const *s, int n, int *statu
         double t = vox_now_ms();
         if (vox_encoder_run_rows(&b->enc, e, from, rows, out, k)) return vox_model_error(be, be->err.code, err);
         double ms = (vox_now_ms() - t) / k;
-        b->enc_passes++;
-        if (k > b->enc_widest) b->enc_widest = k;
+        b->st.enc_passes++;
+        if (k > b->st.enc_widest) b->st.enc_widest = k;
         for (int j = 0; j < k; j++) {
             vox_error_t es = {0, ""};
             int rc = vox_stream_encoded(s[idx[j]], rows[j], ms, &es);
             if (rc) TRY(stream_failed(idx[j], rc, &es, status, errs, err));
         }
+        b->st.enc_ms += vox_now_ms() - t;
     }
 }
 
@@ -142,8 +137,9 @@ int vox_streams_step(vox_batch_t *b, vox_stream_t *const *s, int n, int *status,
         }
         if (rc) return vox_model_error(be, rc, err);
         double ms = vox_now_ms() - t;
-        b->forwards++;
-        if (k > b->widest) b->widest = k;
+        b->st.forwards++;
+        b->st.dec_ms += ms;
+        if (k > b->st.widest) b->st.widest = k;
         for (int j = 0; j < k; j++) {
             vox_error_t e = {0, ""};
             int rc2 = vox_stream_decided(s[idx[j]], out[j], logits + (size_t)j * V, ms, &e);

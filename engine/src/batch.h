@@ -25,7 +25,15 @@ void vox_batch_free(vox_batch_t *b);
  * Returns 0, or the failure of a forward (a backend error), in err. */
 int vox_streams_step(vox_batch_t *b, vox_stream_t *const *s, int n, int *status, vox_error_t *errs, int *decided,
                      vox_error_t *err);
-/* Decoder forwards run so far and the streams of the widest one; encoder passes of held rows and
- * the streams of the widest one (for tests and --debug). */
-void vox_batch_counts(const vox_batch_t *b, size_t *forwards, int *widest, size_t *enc_passes, int *enc_widest);
+/* What a batch has run so far (for tests and --debug). */
+typedef struct {
+    size_t forwards;   /* decoder forwards of several streams */
+    int widest;        /* the most streams in one */
+    size_t enc_passes; /* encoder passes over held rows of several streams */
+    int enc_widest;    /* the most streams in one */
+    size_t enc_alone;  /* pushes whose encoder layers ran alone */
+    double enc_ms;     /* wall ms in the encoder (passes and alone, with each stream's adapter and prefill) */
+    double dec_ms;     /* wall ms in the decoder forwards (tokens downloaded) */
+} vox_batch_stats;
+void vox_batch_stats_get(const vox_batch_t *b, vox_batch_stats *st);
 #endif

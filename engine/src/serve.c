@@ -48,6 +48,8 @@ struct serve {
     size_t rr;          /* round-robin start of the next turn */
     size_t pending;     /* waiting samples over all streams */
     vox_batch_t *batch; /* one decoder forward per step for every ready stream, or NULL */
+    size_t rounds;      /* serve_step calls; the wall ms in frames, turns and batched steps (--debug) */
+    double ms_frames, ms_feed, ms_steps;
 };
 
 /* ---------------- frames ---------------- */
@@ -427,11 +429,16 @@ static void batch_steps(serve_t *S) {
  * batched), then, batched, one decoder forward per step for all the streams with a ready position. */
 static void serve_step(serve_t *S) {
     size_t n = S->n_st;
+    double t = vox_now_ms();
     for (size_t k = 0; k < n; k++) {
         sstream *x = S->st[(S->rr + k) % n];
         if (!x->ended) stream_turn(S, x);
     }
+    double t2 = vox_now_ms();
+    S->ms_feed += t2 - t;
     if (S->batch) batch_steps(S);
+    S->ms_steps += vox_now_ms() - t2;
+    S->rounds++;
     if (n) S->rr = (S->rr + 1) % n;
     sweep(S);
 }
@@ -443,7 +450,7 @@ static int has_work(const serve_t *S) {
 }
 
 int vox_serve_run(const vox_model_t *m, const vox_serve_opts *o, int in_fd, FILE *out, vox_error_t *err) {
-    serve_t S = {m, *o, out, NULL, 0, 0, 0, 0, NULL};
+    serve_t S = {m, *o, out, NULL, 0, 0, 0, 0, NULL, 0, 0, 0, 0};
     size_t cap = VOX_SERVE_HEADER + VOX_SERVE_MAX_PAYLOAD, n_in = 0;
     /* Backends that take several streams per forward step all ready streams together (up to
      * ops->batch_rows per forward); the others keep each stream decoding its own positions as its
@@ -485,10 +492,12 @@ int vox_serve_run(const vox_model_t *m, const vox_serve_opts *o, int in_fd, FILE
                     size_t off = 0;
                     vox_serve_frame fr;
                     long k;
+                    double t = vox_now_ms();
                     while ((k = vox_serve_frame_parse(in + off, n_in - off, &fr, err)) > 0) {
                         handle(&S, &fr);
                         off += (size_t)k;
                     }
+                    S.ms_frames += vox_now_ms() - t;
                     if (k < 0) rc = (int)k;
                     sweep(&S); /* streams ended by these frames (close, errors) are freed now */
                     memmove(in, in + off, n_in - off);
@@ -502,15 +511,20 @@ int vox_serve_run(const vox_model_t *m, const vox_serve_opts *o, int in_fd, FILE
     for (size_t i = 0; i < S.n_st; i++) stream_free(S.st[i]);
     free(S.st);
     free(in);
-    if (S.batch && m->be->debug) {
-        size_t forwards, passes;
-        int widest, enc_widest;
-        vox_batch_counts(S.batch, &forwards, &widest, &passes, &enc_widest);
-        fprintf(
-            stderr,
-            "voxtral: debug: serve: %zu batched decoder forwards, the widest of %d streams; %zu encoder passes, the "
-            "widest of %d streams\n",
-            forwards, widest, passes, enc_widest);
+    if (m->be->debug) {
+        fprintf(stderr,
+                "voxtral: debug: serve: %zu rounds; wall ms: reading and handling frames %.0f, feeding the streams "
+                "(mel, conv stem) %.0f, batched steps %.0f\n",
+                S.rounds, S.ms_frames, S.ms_feed, S.ms_steps);
+        vox_batch_stats st;
+        if (S.batch) {
+            vox_batch_stats_get(S.batch, &st);
+            fprintf(stderr,
+                    "voxtral: debug: serve: %zu batched decoder forwards, the widest of %d streams, %.0f ms; %zu "
+                    "encoder passes, the widest of %d streams, and %zu pushes alone, %.0f ms (adapters and "
+                    "prefills included)\n",
+                    st.forwards, st.widest, st.dec_ms, st.enc_passes, st.enc_widest, st.enc_alone, st.enc_ms);
+        }
     }
     vox_batch_free(S.batch);
     return rc ? rc : truncated;

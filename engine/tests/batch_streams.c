@@ -190,11 +190,10 @@ int main(int argc, char **argv) {
         free(j->tokens);
         free(j->x);
     }
-    size_t forwards, passes;
-    int widest, enc_widest;
-    vox_batch_counts(b, &forwards, &widest, &passes, &enc_widest);
-    printf("{\"forwards\":%zu,\"widest\":%d,\"enc_passes\":%zu,\"enc_widest\":%d,\"ticks\":%ld}\n", forwards, widest,
-           passes, enc_widest, tick);
+    vox_batch_stats st;
+    vox_batch_stats_get(b, &st);
+    printf("{\"forwards\":%zu,\"widest\":%d,\"enc_passes\":%zu,\"enc_widest\":%d,\"ticks\":%ld}\n", st.forwards,
+           st.widest, st.enc_passes, st.enc_widest, tick);
     free(open);
     free(who);
     free(status);

@@ -83,7 +83,8 @@ typedef struct {
 #define VOX_GEMM_ALGOS 256
 /* A/B switches of the host code (engine/README.md, "A/B switches"; gpu-check --ab), each 1 unless the
  * build passes -D...=0: dependent launches (context.c), pinned weight staging (memory.c), RoPE and the
- * K/V write in one launch (ops.c, rows.c), the FFN gate in the w1/w3 GEMV (gemm.c). */
+ * K/V write in one launch (ops.c, rows.c), the FFN gate in the w1/w3 GEMV (gemm.c), small uploads
+ * through pinned slots (memory.c). */
 #ifndef VOX_CUDA_PDL
 #define VOX_CUDA_PDL 1
 #endif
@@ -96,6 +97,12 @@ typedef struct {
 #ifndef VOX_CUDA_GATED
 #define VOX_CUDA_GATED 1
 #endif
+#ifndef VOX_CUDA_PIN_UPLOADS
+#define VOX_CUDA_PIN_UPLOADS 1
+#endif
+/* The pinned slots of small uploads: an upload of up to one slot is staged there (memory.c). */
+#define VOX_UP_SLOTS 8
+#define VOX_UP_SLOT  (256 << 10)
 /* Scratch buffers outgrown while a captured graph may still point at them are kept (freed
  * with the backend), at most this many times. */
 #define VOX_RETIRED_MAX 32
@@ -138,6 +145,12 @@ typedef struct {
     CUevent stage_done[2];
     int stage_next;
     struct vox_pool *stage_pool;
+    /* Small uploads at run time (memory.c): copied into pinned slots, so a copy from pageable memory
+     * never waits for the queued work (servers upload each stream's mel frames every turn). */
+    char *up_ring; /* VOX_UP_SLOTS x VOX_UP_SLOT bytes, made at the first small upload */
+    CUevent up_done[VOX_UP_SLOTS];
+    int up_slot;
+    size_t up_off;
 
     size_t bytes_in_use; /* device bytes allocated by this backend */
     int capturing;       /* between graph_begin and graph_end */
@@ -206,6 +219,7 @@ int vox_cuda_copy(vox_backend_t *be, void *dst, const void *src, size_t bytes);
 int vox_cuda_weight_upload(vox_backend_t *be, const vox_tensor_t *t, vox_bweight_t **out);
 void vox_cuda_weight_free(vox_backend_t *be, vox_bweight_t *w);
 void vox_cuda_weights_done(vox_backend_t *be); /* frees the staging of weight_upload */
+void vox_cuda_uploads_free(vox_backend_t *be); /* frees the pinned slots of small uploads */
 vox_kv_t *vox_cuda_kv_new(vox_backend_t *be, int capacity, int room, int n_kv_heads, int head_dim);
 int64_t vox_cuda_kv_grow(vox_backend_t *be, vox_kv_t *kv, int64_t positions);
 void vox_cuda_kv_free(vox_backend_t *be, vox_kv_t *kv);
