@@ -9,7 +9,9 @@
 #define VOX_ROWS_ARGS_CUH
 #include <stdint.h>
 
-#define VOX_ROWS_ARGS_MAX 64 /* = VOX_MAX_ROWS (backend.h; rows.c checks); 2.3 KB of kernel arguments */
+/* = VOX_MAX_ROWS (backend.h; rows.c checks): 9.2 KB of kernel arguments, which CUDA 12.1 and later
+ * take on Volta and newer GPUs (up to 32 KB; the engine needs sm_80 or newer). */
+#define VOX_ROWS_ARGS_MAX 256
 
 typedef struct {
     long long pos[VOX_ROWS_ARGS_MAX];

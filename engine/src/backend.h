@@ -30,7 +30,7 @@
 
 /* The most rows of one multi-row decoder forward (a step of several streams): the size of the
  * row tables. A backend takes up to ops->batch_rows of them per forward. */
-#define VOX_MAX_ROWS 64
+#define VOX_MAX_ROWS 256
 /* The most rows of a speculation block (one stream, consecutive positions). Up to this many rows
  * the CPU backend computes every row exactly as it computes a row alone (GEMV, attention), so a
  * row's results do not depend on the other rows. */

@@ -91,7 +91,6 @@ static void cuda_destroy(vox_backend_t *be) {
             c->api.cuCtxSetCurrent(c->ctx);
             if (c->stream) c->api.cuStreamSynchronize(c->stream);
             vox_cuda_weights_done(be);
-            vox_cuda_uploads_free(be);
             vox_cuda_mfree(be, c->pos);
             vox_cuda_mfree(be, c->xbf);
             vox_cuda_mfree(be, c->attn_part);

@@ -71,6 +71,7 @@ typedef struct {
  * 8 weight shapes and live encoder chunks of a few positions over its 7 (about 700); with 64 plans such
  * a run re-made a plan (layouts + cublasLtMatmulAlgoCheck) for most GEMMs. Not measured yet. */
 #define VOX_GEMM_PLANS 1024
+#define VOX_GEMM_HASH  4096 /* buckets of the plans' hash (a power of two) */
 
 /* The algorithm chosen once for a row bucket (n rounded up to a power of two, >= 16) of one
  * weight shape: every n of the bucket runs the same cuBLASLt kernel, so a kernel is loaded
@@ -83,8 +84,7 @@ typedef struct {
 #define VOX_GEMM_ALGOS 256
 /* A/B switches of the host code (engine/README.md, "A/B switches"; gpu-check --ab), each 1 unless the
  * build passes -D...=0: dependent launches (context.c), pinned weight staging (memory.c), RoPE and the
- * K/V write in one launch (ops.c, rows.c), the FFN gate in the w1/w3 GEMV (gemm.c), small uploads
- * through pinned slots (memory.c). */
+ * K/V write in one launch (ops.c, rows.c), the FFN gate in the w1/w3 GEMV (gemm.c). */
 #ifndef VOX_CUDA_PDL
 #define VOX_CUDA_PDL 1
 #endif
@@ -97,12 +97,6 @@ typedef struct {
 #ifndef VOX_CUDA_GATED
 #define VOX_CUDA_GATED 1
 #endif
-#ifndef VOX_CUDA_PIN_UPLOADS
-#define VOX_CUDA_PIN_UPLOADS 1
-#endif
-/* The pinned slots of small uploads: an upload of up to one slot is staged there (memory.c). */
-#define VOX_UP_SLOTS 8
-#define VOX_UP_SLOT  (256 << 10)
 /* Scratch buffers outgrown while a captured graph may still point at them are kept (freed
  * with the backend), at most this many times. */
 #define VOX_RETIRED_MAX 32
@@ -125,6 +119,10 @@ typedef struct {
     cublasLtMatmulDesc_t mm, mm_bias; /* op(A) = Wᵀ, B = x, FP32 compute; + bias epilogue */
     vox_gemm_plan plans[VOX_GEMM_PLANS];
     int n_plans, next_plan;
+    /* The plans by key (gemm.c find_plan): chains of plan index + 1 per hash bucket, 0 = end. A
+     * linear scan of 1024 plans cost every GEMM microseconds of host time (serve's encoder passes
+     * make about 200 GEMMs each). */
+    int plan_head[VOX_GEMM_HASH], plan_next[VOX_GEMM_PLANS];
     vox_gemm_algo algos[VOX_GEMM_ALGOS];
     int n_algos, next_algo;
 
@@ -145,12 +143,6 @@ typedef struct {
     CUevent stage_done[2];
     int stage_next;
     struct vox_pool *stage_pool;
-    /* Small uploads at run time (memory.c): copied into pinned slots, so a copy from pageable memory
-     * never waits for the queued work (servers upload each stream's mel frames every turn). */
-    char *up_ring; /* VOX_UP_SLOTS x VOX_UP_SLOT bytes, made at the first small upload */
-    CUevent up_done[VOX_UP_SLOTS];
-    int up_slot;
-    size_t up_off;
 
     size_t bytes_in_use; /* device bytes allocated by this backend */
     int capturing;       /* between graph_begin and graph_end */
@@ -219,7 +211,6 @@ int vox_cuda_copy(vox_backend_t *be, void *dst, const void *src, size_t bytes);
 int vox_cuda_weight_upload(vox_backend_t *be, const vox_tensor_t *t, vox_bweight_t **out);
 void vox_cuda_weight_free(vox_backend_t *be, vox_bweight_t *w);
 void vox_cuda_weights_done(vox_backend_t *be); /* frees the staging of weight_upload */
-void vox_cuda_uploads_free(vox_backend_t *be); /* frees the pinned slots of small uploads */
 vox_kv_t *vox_cuda_kv_new(vox_backend_t *be, int capacity, int room, int n_kv_heads, int head_dim);
 int64_t vox_cuda_kv_grow(vox_backend_t *be, vox_kv_t *kv, int64_t positions);
 void vox_cuda_kv_free(vox_backend_t *be, vox_kv_t *kv);

@@ -31,6 +31,7 @@ void vox_cuda_gemm_cache_clear(vox_backend_t *be) {
     vox_cuda_t *c = vox_cuda(be);
     for (int i = 0; i < c->n_plans; i++) plan_release(c, &c->plans[i]);
     c->n_plans = c->next_plan = 0;
+    memset(c->plan_head, 0, sizeof c->plan_head);
     c->n_algos = c->next_algo = 0;
     if (c->mm) c->api.cublasLtMatmulDescDestroy(c->mm);
     if (c->mm_bias) c->api.cublasLtMatmulDescDestroy(c->mm_bias);
@@ -189,23 +190,41 @@ static int make_plan(vox_backend_t *be, vox_gemm_plan *p, int out, int n, int in
     return choose(be, out, n, in, bias, &p->algo, &p->fused_bias);
 }
 
+static unsigned plan_bucket(int out, int n, int in, int accumulate, int bias) {
+    unsigned h = (unsigned)out * 2654435761u ^ (unsigned)n * 40503u ^ (unsigned)in * 2246822519u;
+    return (h ^ (unsigned)(accumulate * 2 + bias) * 3266489917u ^ h >> 15) & (VOX_GEMM_HASH - 1);
+}
+
+/* Take plan `slot` out of its bucket's chain (before it is reused). */
+static void plan_unlink(vox_cuda_t *c, int slot) {
+    const vox_gemm_plan *p = &c->plans[slot];
+    int *link = &c->plan_head[plan_bucket(p->out, p->n, p->in, p->accumulate, p->bias)];
+    while (*link && *link != slot + 1) link = &c->plan_next[*link - 1];
+    if (*link) *link = c->plan_next[slot];
+}
+
 static int find_plan(vox_backend_t *be, int out, int n, int in, int accumulate, const float *bias, vox_gemm_plan **pp) {
     vox_cuda_t *c = vox_cuda(be);
-    for (int i = 0; i < c->n_plans; i++) {
-        vox_gemm_plan *p = &c->plans[i];
-        if (p->out == out && p->n == n && p->in == in && p->accumulate == accumulate && p->bias == (bias != NULL)) {
+    int has_bias = bias != NULL;
+    unsigned b = plan_bucket(out, n, in, accumulate, has_bias);
+    for (int i = c->plan_head[b]; i; i = c->plan_next[i - 1]) {
+        vox_gemm_plan *p = &c->plans[i - 1];
+        if (p->out == out && p->n == n && p->in == in && p->accumulate == accumulate && p->bias == has_bias) {
             *pp = p;
             return 0;
         }
     }
     int slot = c->n_plans < VOX_GEMM_PLANS ? c->n_plans++ : (c->next_plan++ % VOX_GEMM_PLANS);
     vox_gemm_plan *p = &c->plans[slot];
+    if (p->n) plan_unlink(c, slot); /* a plan in use (n > 0) makes way for this one */
     plan_release(c, p);
     int rc = make_plan(be, p, out, n, in, accumulate, bias);
     if (rc != 0) {
         plan_release(c, p); /* never match a half-built plan */
         return rc;
     }
+    c->plan_next[slot] = c->plan_head[b];
+    c->plan_head[b] = slot + 1;
     *pp = p;
     return 0;
 }

@@ -78,56 +78,11 @@ float *vox_cuda_alloc(vox_backend_t *be, size_t n) { return vox_cuda_malloc(be, 
 int32_t *vox_cuda_alloc_i32(vox_backend_t *be, size_t n) { return vox_cuda_malloc(be, n * sizeof(int32_t)); }
 void vox_cuda_free(vox_backend_t *be, void *p) { vox_cuda_mfree(be, p); }
 
-/* Up to VOX_UP_SLOT bytes through the pinned slots: copied into the current slot, then an
- * asynchronous copy from there. A full slot gets an event and the next one is taken once its
- * copies of VOX_UP_SLOTS slots ago have left (an event never recorded is complete). */
-static int upload_pinned(vox_backend_t *be, void *dst, const void *src, size_t bytes) {
-    vox_cuda_t *c = vox_cuda(be);
-    if (!c->up_ring) {
-        void *p = NULL;
-        CUresult r = c->api.cuMemAllocHost_v2(&p, (size_t)VOX_UP_SLOTS * VOX_UP_SLOT);
-        for (int i = 0; r == CUDA_SUCCESS && i < VOX_UP_SLOTS; i++)
-            r = c->api.cuEventCreate(&c->up_done[i], CU_EVENT_DISABLE_TIMING);
-        if (r != CUDA_SUCCESS) {
-            if (p) c->api.cuMemFreeHost(p);
-            for (int i = 0; i < VOX_UP_SLOTS; i++)
-                if (c->up_done[i]) c->api.cuEventDestroy_v2(c->up_done[i]);
-            memset(c->up_done, 0, sizeof c->up_done);
-            return vox_cuda_fail_cu(be, r, "cuMemAllocHost (2 MB of pinned slots for small uploads)", __FILE__,
-                                    __LINE__);
-        }
-        c->up_ring = p;
-        c->up_slot = 0;
-        c->up_off = 0;
-    }
-    if (c->up_off + bytes > VOX_UP_SLOT) {
-        CU_CHECK(be, c->api.cuEventRecord(c->up_done[c->up_slot], c->stream));
-        c->up_slot = (c->up_slot + 1) % VOX_UP_SLOTS;
-        c->up_off = 0;
-        CU_CHECK(be, c->api.cuEventSynchronize(c->up_done[c->up_slot]));
-    }
-    char *slot = c->up_ring + (size_t)c->up_slot * VOX_UP_SLOT + c->up_off;
-    memcpy(slot, src, bytes);
-    c->up_off += (bytes + 15) & ~(size_t)15;
-    CU_CHECK(be, c->api.cuMemcpyHtoDAsync_v2((CUdeviceptr)(uintptr_t)dst, slot, bytes, c->stream));
-    return 0;
-}
-
-void vox_cuda_uploads_free(vox_backend_t *be) {
-    vox_cuda_t *c = vox_cuda(be);
-    if (!c->up_ring) return;
-    c->api.cuMemFreeHost(c->up_ring);
-    for (int i = 0; i < VOX_UP_SLOTS; i++) c->api.cuEventDestroy_v2(c->up_done[i]);
-    c->up_ring = NULL;
-}
-
-/* The call returns once src has been copied (pinned slots) or staged by the driver (pageable, which
- * may wait for the queued work first), so the caller may reuse it. */
+/* Pageable source: the call returns once src has been staged, so the caller may reuse it. */
 int vox_cuda_upload(vox_backend_t *be, void *dst, const void *src, size_t bytes) {
     vox_cuda_t *c = vox_cuda(be);
     if (bytes == 0) return 0;
     CU_CHECK(be, c->api.cuCtxSetCurrent(c->ctx));
-    if (VOX_CUDA_PIN_UPLOADS && bytes <= VOX_UP_SLOT && !c->capturing) return upload_pinned(be, dst, src, bytes);
     CU_CHECK(be, c->api.cuMemcpyHtoDAsync_v2((CUdeviceptr)(uintptr_t)dst, src, bytes, c->stream));
     return 0;
 }
