@@ -69,7 +69,7 @@ static int bench_streams(vox_backend_t *be, vox_model_t *m, int B, int R, int re
     int n = 0;
     for (; !rc && n < B; n++) {
         d[n] = &dec[n];
-        rc = vox_decoder_init(d[n], m, 6, &err) || vox_decoder_prefill(d[n], emb);
+        rc = vox_decoder_init(d[n], m, 6, 1, &err) || vox_decoder_prefill(d[n], emb);
         ep[n] = emb + (size_t)(L - 1) * dim;
     }
     size_t mem1 = o->mem_used ? o->mem_used(be) : 0; /* at the start; the KV rings grow with the position */
@@ -172,7 +172,7 @@ int main(int argc, char **argv) {
     double t0 = vox_now_ms();
     for (int i = 0; !rc && i < NB; i++) {
         d[i] = &dec[i];
-        rc = vox_decoder_init(d[i], m, 6, &err) || vox_decoder_prefill(d[i], emb);
+        rc = vox_decoder_init(d[i], m, 6, VOX_MAX_SPEC, &err) || vox_decoder_prefill(d[i], emb);
     }
     fprintf(stderr, "rowbench: %d prefills in %.0f ms\n", NB, vox_now_ms() - t0);
     const float *e1 = emb + (size_t)(L - 1) * dim, *ep[NB];

@@ -85,7 +85,7 @@ void vox_dec_bufs_free(vox_dec_bufs *b, const vox_model_t *m) {
     memset(b, 0, sizeof *b);
 }
 
-int vox_decoder_init(vox_decoder_t *d, const vox_model_t *m, int delay_tokens, vox_error_t *err) {
+int vox_decoder_init(vox_decoder_t *d, const vox_model_t *m, int delay_tokens, int spec_rows, vox_error_t *err) {
     memset(d, 0, sizeof *d);
     const vox_params_t *p = &m->p;
     vox_backend_t *be = m->be;
@@ -97,7 +97,8 @@ int vox_decoder_init(vox_decoder_t *d, const vox_model_t *m, int delay_tokens, v
     d->ada = calloc((size_t)p->n_layers, sizeof *d->ada);
     d->kv = calloc((size_t)p->n_layers, sizeof *d->kv);
     const float *ada = ada_scales(m, delay_tokens);
-    int bufs_rc = vox_dec_bufs_init(&d->b, m, n > VOX_MAX_SPEC ? n : VOX_MAX_SPEC, VOX_MAX_SPEC);
+    spec_rows = spec_rows < 1 ? 1 : spec_rows > VOX_MAX_SPEC ? VOX_MAX_SPEC : spec_rows;
+    int bufs_rc = vox_dec_bufs_init(&d->b, m, n > spec_rows ? n : spec_rows, spec_rows);
     d->ids = o->alloc_i32(be, (size_t)d->L);
     d->tok = o->alloc_i32(be, 1);
     /* the rings start with room for the prompt and VOX_KV_ROOM positions more, and grow (make_room) */

@@ -49,7 +49,9 @@ typedef struct {
     vox_graph_t *graph; /* captured step body (backends with graph capture) */
 } vox_decoder_t;
 
-int vox_decoder_init(vox_decoder_t *d, const vox_model_t *m, int delay_tokens, vox_error_t *err);
+/* spec_rows: the most rows of its speculating forwards (1..VOX_MAX_SPEC), the rows that get logits
+ * (half a MB each at the real vocabulary): 1 where it never speculates. */
+int vox_decoder_init(vox_decoder_t *d, const vox_model_t *m, int delay_tokens, int spec_rows, vox_error_t *err);
 void vox_decoder_free(vox_decoder_t *d);
 /* Positions 0..L-2; emb is backend [L-1, dim] (audio embeddings 0..L-2). */
 int vox_decoder_prefill(vox_decoder_t *d, const float *emb);

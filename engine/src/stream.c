@@ -73,16 +73,16 @@ int vox_stream_new(const vox_model_t *m, const vox_stream_opts *o, vox_token_fn 
     s->delay_tokens = o->delay_ms / 80;
     vox_backend_t *be = m->be;
     s->chunk = o->defer ? VOX_DEFER_CHUNK : VOX_STREAM_CHUNK;
+    s->spec.k = o->speculate > 0 ? o->speculate : be->ops->spec_k;
+    if (s->spec.k > VOX_MAX_SPEC) s->spec.k = VOX_MAX_SPEC;
+    s->spec.cur = s->spec.k;
     int rc = vox_encoder_init(&s->enc, m, s->chunk, err);
     if (!rc) rc = vox_adapter_init(&s->ad, m, s->chunk, err);
-    if (!rc) rc = vox_decoder_init(&s->dec, m, s->delay_tokens, err);
+    if (!rc) rc = vox_decoder_init(&s->dec, m, s->delay_tokens, s->spec.k, err);
     if (rc) {
         vox_stream_free(s);
         return rc;
     }
-    s->spec.k = o->speculate > 0 ? o->speculate : be->ops->spec_k;
-    if (s->spec.k > VOX_MAX_SPEC) s->spec.k = VOX_MAX_SPEC;
-    s->spec.cur = s->spec.k;
     s->spec.guess = o->guess ? o->guess : m->tok.streaming_pad;
     if (s->spec.guess < 0 || s->spec.guess >= m->p.vocab_size) {
         vox_stream_free(s);
