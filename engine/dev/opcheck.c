@@ -917,10 +917,7 @@ typedef struct {
 static int gated_op(void *c) { /* linear_gated, or its two parts */
     gated_ctx *g = c;
     if (g->fused) return o->linear_gated(be, g->y, g->tmp, g->x, g->w1, g->w3, 1);
-    float *ys[2] = {g->y, g->tmp};
-    const vox_bweight_t *ws[2] = {g->w1, g->w3};
-    int rc = o->linear_multi(be, 2, ys, g->x, ws, 1);
-    return rc ? rc : o->silu_mul(be, g->y, g->tmp, 9216);
+    return vox_linear_gated_parts(be, g->y, g->tmp, g->x, g->w1, g->w3, 1, 9216);
 }
 typedef struct {
     float *a, *b;

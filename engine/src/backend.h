@@ -179,6 +179,16 @@ typedef struct {
     int debug;
 } vox_backend_opts;
 
+/* linear_gated as its parts, linear_multi(y, tmp) then silu_mul over n x out values (out: w1's rows,
+ * known to the backend that calls it): the CPU's op, and CUDA's where one launch does not apply. */
+static inline int vox_linear_gated_parts(vox_backend_t *be, float *y, float *tmp, const float *x,
+                                         const vox_bweight_t *w1, const vox_bweight_t *w3, int n, int out) {
+    float *ys[2] = {y, tmp};
+    const vox_bweight_t *ws[2] = {w1, w3};
+    int rc = be->ops->linear_multi(be, 2, ys, x, ws, n);
+    return rc ? rc : be->ops->silu_mul(be, y, tmp, (size_t)n * out);
+}
+
 /* Create the backend asked for. "auto" tries CUDA and falls back to CPU, writing one
  * `voxtral: note: ...` line to stderr that says why. "cuda" that cannot start is VOX_EDEVICE
  * with the reason (no libcuda, no GPU, no kernels for this GPU, ...). */

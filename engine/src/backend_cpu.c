@@ -301,10 +301,7 @@ static int cpu_silu_mul(vox_backend_t *be, float *a, const float *b, size_t n) {
 
 static int cpu_linear_gated(vox_backend_t *be, float *y, float *tmp, const float *x, const vox_bweight_t *w1,
                             const vox_bweight_t *w3, int n) {
-    float *ys[2] = {y, tmp};
-    const vox_bweight_t *ws[2] = {w1, w3};
-    int rc = cpu_linear_multi(be, 2, ys, x, ws, n);
-    return rc ? rc : cpu_silu_mul(be, y, tmp, (size_t)n * w1->rows);
+    return vox_linear_gated_parts(be, y, tmp, x, w1, w3, n, w1->rows);
 }
 
 static int cpu_add(vox_backend_t *be, float *y, const float *x, size_t n) {

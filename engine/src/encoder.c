@@ -207,15 +207,6 @@ int vox_encoder_run(vox_encoder_t *e, int n, float *out) {
     return 0;
 }
 
-int vox_encoder_push(vox_encoder_t *e, const float *mel, int k, float *out, int *n_out) {
-    int n;
-    *n_out = 0;
-    TRY(vox_encoder_stem(e, mel, k, &n));
-    TRY(vox_encoder_run(e, n, out));
-    *n_out = n;
-    return 0;
-}
-
 int vox_encoder_run_rows(vox_enc_bufs *g, vox_encoder_t *const *e, const int *from, const int *n, float *const *out,
                          int count) {
     const vox_model_t *m = e[0]->m;

@@ -54,13 +54,11 @@ typedef struct {
 
 int vox_encoder_init(vox_encoder_t *e, const vox_model_t *m, int chunk, vox_error_t *err);
 void vox_encoder_free(vox_encoder_t *e);
-/* Feed k mel frames (host [k, n_mels], 0 <= k <= 2*chunk); writes the new encoder outputs to
- * out (backend, [*n_out, enc_dim], *n_out <= chunk). Errors: backend code, message in be->err. */
-int vox_encoder_push(vox_encoder_t *e, const float *mel, int k, float *out, int *n_out);
-
-/* vox_encoder_push in two halves, so that several encoders' layers can run in one pass (batch.c):
- * the conv stem of k mel frames (e->b.x gets *n_out new rows), then the layers and final norm of
- * those rows into out, alone (vox_encoder_run) or with other encoders' (vox_encoder_run_rows). */
+/* A push in two halves, so that several encoders' layers can run in one pass (batch.c): the conv
+ * stem of k mel frames (host [k, n_mels], 0 <= k <= 2*chunk; e->b.x gets *n_out <= chunk new rows),
+ * then the layers and final norm of those rows into out (backend [n, enc_dim]), alone
+ * (vox_encoder_run) or with other encoders' (vox_encoder_run_rows). Errors: backend code, message
+ * in be->err. */
 int vox_encoder_stem(vox_encoder_t *e, const float *mel, int k, int *n_out);
 int vox_encoder_run(vox_encoder_t *e, int n, float *out);
 /* The layers and final norm of stem rows of e[0..count) in one pass over the weights, with g as

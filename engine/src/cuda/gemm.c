@@ -332,10 +332,7 @@ int vox_cuda_linear_gated(vox_backend_t *be, float *y, float *tmp, const float *
     if (VOX_CUDA_GATED && n <= VOX_GEMV_MAX_ROWS && n <= VOX_GEMV_GATED_ROWS && w1->cols % 8 == 0 &&
         ((uintptr_t)x & 15) == 0)
         return n > 0 ? vox_cuda_gemv_gated(be, y, x, w1, w3, n) : 0;
-    float *ys[2] = {y, tmp};
-    const vox_bweight_t *ws[2] = {w1, w3};
-    int rc = vox_cuda_linear_multi(be, 2, ys, x, ws, n);
-    return rc ? rc : vox_cuda_silu_mul(be, y, tmp, (size_t)n * w1->rows);
+    return vox_linear_gated_parts(be, y, tmp, x, w1, w3, n, (int)w1->rows);
 }
 
 int vox_cuda_linear_multi(vox_backend_t *be, int count, float *const *y, const float *x, const vox_bweight_t *const *w,
