@@ -342,6 +342,61 @@ static void check_linear_gated(int n, int in, int out) {
     free(ref);
 }
 
+/* linear_norm: y += x·Wᵀ then h = rmsnorm(y) (ada scale or none), against linear(accumulate) + rmsnorm on
+ * the same backend, which it must equal bit for bit in y and h (n <= 2: the GEMV with the norm in its last
+ * block; more rows: those two calls), and h against the double reference. */
+static void check_linear_norm(int n, int in, int out, int ada) {
+    hmat W = mat_new(out, in, 1.f / sqrtf((float)in));
+    vox_bweight_t *w;
+    die_if(o->weight_upload(be, &W.t, &w), "weight_upload");
+    size_t m = (size_t)n * out;
+    float *x = malloc((size_t)n * in * 4), *y0 = malloc(m * 4), *nw = malloc((size_t)out * 4),
+          *s = malloc((size_t)out * 4);
+    for (size_t i = 0; i < (size_t)n * in; i++) x[i] = frand();
+    for (size_t i = 0; i < m; i++) y0[i] = frand() * 2;
+    for (int i = 0; i < out; i++) {
+        nw[i] = frand();
+        s[i] = frand();
+    }
+    vox_bweight_t *bn = vec_upload(nw, out);
+    float *dx = dev_from(x, (size_t)n * in), *ds = dev_from(s, out), *dy = dev_from(y0, m), *py = dev_from(y0, m);
+    float *dh = dev_poison(m), *ph = dev_poison(m);
+    die_if(o->linear_norm(be, dy, dx, w, n, dh, bn, ada ? ds : NULL, 1e-5f), "linear_norm");
+    die_if(o->linear(be, py, dx, w, NULL, n, 1), "linear");
+    die_if(o->rmsnorm(be, ph, py, bn, ada ? ds : NULL, n, out, 1e-5f), "rmsnorm");
+    float *got = host_of(dh, m), *parts = host_of(ph, m), *gy = host_of(dy, m), *pyh = host_of(py, m);
+    double *ref = malloc(m * 8), *yr = malloc((size_t)out * 8);
+    for (int r = 0; r < n; r++) {
+        double ss = 0;
+        for (int j = 0; j < out; j++) {
+            double a = y0[(size_t)r * out + j];
+            for (int k = 0; k < in; k++) a += (double)W.val[(size_t)j * in + k] * bfr(x[(size_t)r * in + k]);
+            yr[j] = a;
+            ss += a * a;
+        }
+        double k = 1 / sqrt(ss / out + 1e-5);
+        for (int j = 0; j < out; j++) ref[(size_t)r * out + j] = yr[j] * k * nw[j] * (ada ? 1 + s[j] : 1);
+    }
+    char what[96];
+    snprintf(what, sizeof what, "linear_norm %-5s n=%d in=%d out=%d ada=%d", n <= 2 ? "gemv" : "parts", n, in, out,
+             ada);
+    report(what, got, ref, m, n <= VOX_GEMV_MAX_ROWS ? tol.fp32 : tol.tensor_core);
+    size_t differ = 0;
+    for (size_t i = 0; i < m; i++) differ += (memcmp(&got[i], &parts[i], 4) != 0) + (memcmp(&gy[i], &pyh[i], 4) != 0);
+    failures += differ != 0;
+    printf("%-4s %-58s %zu of %zu values differ\n", differ ? "FAIL" : "ok", "  ... bits (y and h) vs linear + rmsnorm",
+           differ, 2 * m);
+    float *bufs[] = {dx, ds, dy, py, dh, ph};
+    for (int i = 0; i < 6; i++) o->free(be, bufs[i]);
+    o->weight_free(be, w);
+    o->weight_free(be, bn);
+    mat_free(&W);
+    float *hb[] = {x, y0, nw, s, got, parts, gy, pyh};
+    for (int i = 0; i < 8; i++) free(hb[i]);
+    free(ref);
+    free(yr);
+}
+
 static void check_pointwise(void) {
     size_t n = 100003;
     float *a = malloc(n * 4), *b = malloc(n * 4);
@@ -664,26 +719,7 @@ static void check_attention(int n, int H, int KVH, int hd, int window, long long
     size_t qn = (size_t)n * H * hd;
     float *q = malloc(qn * 4);
     for (size_t i = 0; i < qn; i++) q[i] = frand() * 2;
-    float *dq = dev_from(q, qn), *dout = dev_poison(qn);
-    die_if(o->upload(be, dk, K + (size_t)(pos0 - first) * kvd, (size_t)n * kvd * 4), "upload");
-    die_if(o->upload(be, dv, Vv + (size_t)(pos0 - first) * kvd, (size_t)n * kvd * 4), "upload");
-    die_if(o->set_pos(be, pos0), "set_pos");
-    if (use_graph) { /* capture at a wrong position, then replay at pos0: the register must win */
-        vox_graph_t *g;
-        die_if(o->set_pos(be, pos0 + 12345), "set_pos");
-        die_if(o->graph_begin(be), "graph_begin");
-        die_if(o->kv_write(be, kv, dk, dv, n), "kv_write");
-        die_if(o->attention(be, dout, dq, kv, n, H, window), "attention");
-        die_if(o->graph_end(be, &g), "graph_end");
-        die_if(o->set_pos(be, pos0), "set_pos");
-        die_if(o->graph_launch(be, g), "graph_launch");
-        die_if(o->sync(be), "sync");
-        o->graph_free(be, g);
-    } else {
-        die_if(o->kv_write(be, kv, dk, dv, n), "kv_write");
-        die_if(o->attention(be, dout, dq, kv, n, H, window), "attention");
-    }
-    float *got = host_of(dout, qn);
+    float *dq = dev_from(q, qn), *dout = NULL;
     double *ref = calloc(qn, 8), *sc = malloc((size_t)(window + 1) * 8);
     int G = H / KVH;
     for (int i = 0; i < n; i++)
@@ -707,13 +743,42 @@ static void check_attention(int n, int H, int KVH, int hd, int window, long long
                     ref[((size_t)i * H + h) * hd + d] +=
                         sc[j - lo] / sum * bfr(Vv[(size_t)(j - first) * kvd + g * hd + d]);
         }
-    char what[128];
-    snprintf(what, sizeof what, "attention n=%d H=%d KVH=%d hd=%d win=%d pos0=%lld%s", n, H, KVH, hd, window, pos0,
-             use_graph ? " graph" : "");
     /* tensor-core path (hd 64/128, >= 64 rows per KV head): Q and P in bf16 */
     int tc = (hd == 64 || hd == 128) && n * (H / KVH) >= 64;
-    if (tc) strcat(what, " [tc]");
-    report(what, got, ref, qn, tc ? tol.tensor_core : tol.fp32);
+    /* The FP32 kernel twice: split partials merged in the launch's last blocks, then by vox_attn_combine */
+    vox_cuda_t *cu = vox_cuda(be);
+    for (int combine = 0; combine < (tc ? 1 : 2); combine++) {
+        cu->attn_fuse = !combine;
+        if (dout) o->free(be, dout);
+        dout = dev_poison(qn);
+        die_if(o->upload(be, dk, K + (size_t)(pos0 - first) * kvd, (size_t)n * kvd * 4), "upload");
+        die_if(o->upload(be, dv, Vv + (size_t)(pos0 - first) * kvd, (size_t)n * kvd * 4), "upload");
+        die_if(o->set_pos(be, pos0), "set_pos");
+        if (use_graph) { /* capture at a wrong position, then replay at pos0: the register must win */
+            vox_graph_t *g;
+            die_if(o->set_pos(be, pos0 + 12345), "set_pos");
+            die_if(o->graph_begin(be), "graph_begin");
+            die_if(o->kv_write(be, kv, dk, dv, n), "kv_write");
+            die_if(o->attention(be, dout, dq, kv, n, H, window), "attention");
+            die_if(o->graph_end(be, &g), "graph_end");
+            die_if(o->set_pos(be, pos0), "set_pos");
+            die_if(o->graph_launch(be, g), "graph_launch");
+            die_if(o->sync(be), "sync");
+            o->graph_free(be, g);
+        } else {
+            die_if(o->kv_write(be, kv, dk, dv, n), "kv_write");
+            die_if(o->attention(be, dout, dq, kv, n, H, window), "attention");
+        }
+        float *got = host_of(dout, qn);
+        char what[128];
+        snprintf(what, sizeof what, "attention n=%d H=%d KVH=%d hd=%d win=%d pos0=%lld%s", n, H, KVH, hd, window, pos0,
+                 use_graph ? " graph" : "");
+        if (combine) strcat(what, " [combine]");
+        if (tc) strcat(what, " [tc]");
+        report(what, got, ref, qn, tc ? tol.tensor_core : tol.fp32);
+        free(got);
+    }
+    cu->attn_fuse = VOX_CUDA_ATTN_FUSE;
     o->free(be, dq);
     o->free(be, dout);
     o->free(be, dk);
@@ -722,7 +787,6 @@ static void check_attention(int n, int H, int KVH, int hd, int window, long long
     free(K);
     free(Vv);
     free(q);
-    free(got);
     free(ref);
     free(sc);
 }
@@ -1203,10 +1267,16 @@ static void speed(void) {
     long long ps[] = {1000, 8191};
     for (int i = 0; i < 2; i++) {
         die_if(o->set_pos(be, ps[i]), "set_pos");
-        double t = time_op(att_op, &ac, 20);
+        double t[2];
+        for (int combine = 0; combine < 2; combine++) {
+            vox_cuda(be)->attn_fuse = !combine;
+            t[combine] = time_op(att_op, &ac, 20);
+        }
+        vox_cuda(be)->attn_fuse = VOX_CUDA_ATTN_FUSE;
         double kvb = 2.0 * 2 * 8 * 128 * (ps[i] + 1);
-        printf("attention decode (32 q heads, 8 kv, hd 128) %5lld keys: %6.1f us  %5.0f GB/s of KV\n", ps[i] + 1,
-               t * 1e3, kvb / t / 1e6);
+        printf("attention decode (32 q heads, 8 kv, hd 128) %5lld keys: %6.1f us  %5.0f GB/s of KV | merged by "
+               "vox_attn_combine %6.1f us\n",
+               ps[i] + 1, t[0] * 1e3, kvb / t[0] / 1e6, t[1] * 1e3);
     }
     o->free(be, q);
     o->free(be, out);
@@ -1304,9 +1374,15 @@ int main(int argc, char **argv) {
     check_linear_multi(2, 100, 2, many2); /* the same on the scalar GEMV */
     check_linear_gated(1, 3072, 9216);    /* the decode step's w1/w3 */
     check_linear_gated(2, 3072, 9216);
-    check_linear_gated(1, 256, 20000); /* more rows than resident warps */
-    check_linear_gated(4, 1280, 5120); /* the encoder's live pushes: the two calls */
-    check_linear_gated(1, 100, 60);    /* in % 8 != 0: the two calls */
+    check_linear_gated(1, 256, 20000);   /* more rows than resident warps */
+    check_linear_gated(4, 1280, 5120);   /* the encoder's live pushes: the two calls */
+    check_linear_gated(1, 100, 60);      /* in % 8 != 0: the two calls */
+    check_linear_norm(1, 4096, 3072, 1); /* the decode step's wo and ffn norm */
+    check_linear_norm(1, 9216, 3072, 0); /* w2 and the next attention norm */
+    check_linear_norm(2, 9216, 3072, 1);
+    check_linear_norm(1, 256, 20000, 0); /* more rows than resident warps */
+    check_linear_norm(1, 100, 64, 1);    /* the tiny models: in % 8 != 0, a norm of 128 threads */
+    check_linear_norm(3, 1280, 3072, 0); /* more rows: the two calls */
     check_pointwise();
     check_rmsnorm(7, 3072, 0);
     check_rmsnorm(5, 96, 1);
@@ -1323,6 +1399,7 @@ int main(int argc, char **argv) {
     check_kv_grow(16, 32, 8, 128, 600, 40, 1400);   /* speculation-sized chunks, real head shapes */
     check_attention(1, 32, 8, 128, 8192, 3000, 0);  /* decode */
     check_attention(1, 32, 8, 128, 8192, 9000, 1);  /* decode past the window, graph */
+    check_attention(1, 32, 8, 128, 8192, 10, 0);    /* decode, 11 keys: one split of 66 has keys */
     check_attention(39, 32, 8, 128, 8192, 0, 0);    /* prefill */
     check_attention(200, 32, 32, 64, 750, 1300, 0); /* encoder chunk, ring wrapped */
     check_attention(16, 32, 8, 128, 8192, 5000, 0); /* tensor cores + key splits */

@@ -96,6 +96,8 @@ static void cuda_destroy(vox_backend_t *be) {
             vox_cuda_mfree(be, c->attn_part);
             vox_cuda_mfree(be, c->rows_part);
             vox_cuda_mfree(be, c->argmax_part);
+            vox_cuda_mfree(be, c->attn_count);
+            vox_cuda_mfree(be, c->norm_count);
             vox_cuda_mfree(be, c->lt_ws);
             for (int i = 0; i < c->n_retired; i++) vox_cuda_mfree(be, c->retired[i]);
             vox_cuda_gemm_cache_clear(be);
@@ -127,6 +129,7 @@ static const vox_backend_ops k_cuda_ops = {
     .linear = vox_cuda_linear,
     .linear_multi = vox_cuda_linear_multi,
     .linear_gated = vox_cuda_linear_gated,
+    .linear_norm = vox_cuda_linear_norm,
     .prepare_linear = vox_cuda_prepare_linear,
     .rmsnorm = vox_cuda_rmsnorm,
     .rope = vox_cuda_rope,
@@ -215,6 +218,16 @@ static int cuda_init_device(vox_backend_t *be, int index) {
     if (!(c->pos = vox_cuda_malloc(be, sizeof(int64_t)))) return be->err.code;
     if (!(c->argmax_part = vox_cuda_malloc(be, sizeof(float) * 2 * VOX_ARGMAX_ROWS * VOX_ARGMAX_CHUNKS)))
         return be->err.code;
+    size_t counters = (size_t)4 * c->sm_count * sizeof(int);
+    int *zeros = calloc(1, counters);
+    if (!zeros) return vox_fail(&be->err, VOX_ENOMEM, "out of host memory creating the CUDA backend. Free memory");
+    c->attn_count = vox_cuda_malloc(be, counters);
+    c->norm_count = c->attn_count ? vox_cuda_malloc(be, sizeof(int)) : NULL;
+    int rc = c->norm_count ? vox_cuda_upload(be, c->attn_count, zeros, counters) : be->err.code;
+    if (!rc) rc = vox_cuda_upload(be, c->norm_count, zeros, sizeof(int));
+    free(zeros);
+    if (rc) return rc;
+    c->attn_fuse = VOX_CUDA_ATTN_FUSE;
     return vox_cuda_gemm_warmup(be);
 }
 

@@ -30,6 +30,7 @@
     X(k_gemv_vec, "vox_gemv_bf16_vec")                                                                                 \
     X(k_gemv_scalar, "vox_gemv_bf16_scalar")                                                                           \
     X(k_gemv_gated, "vox_gemv_bf16_gated")                                                                             \
+    X(k_gemv_norm, "vox_gemv_bf16_norm")                                                                               \
     X(k_attn_d32_q16, "vox_attn_d32_q16")                                                                              \
     X(k_attn_d64_q16, "vox_attn_d64_q16")                                                                              \
     X(k_attn_d128_q16, "vox_attn_d128_q16")                                                                            \
@@ -84,7 +85,9 @@ typedef struct {
 #define VOX_GEMM_ALGOS 256
 /* A/B switches of the host code (engine/README.md, "A/B switches"; gpu-check --ab), each 1 unless the
  * build passes -D...=0: dependent launches (context.c), pinned weight staging (memory.c), RoPE and the
- * K/V write in one launch (ops.c, rows.c), the FFN gate in the w1/w3 GEMV (gemm.c). */
+ * K/V write in one launch (ops.c, rows.c), the FFN gate in the w1/w3 GEMV (gemm.c), the split attention's
+ * merge in its last block (attention.c, rows.c; c->attn_fuse), linear_norm's norm in the GEMV's last block
+ * (gemm.c). */
 #ifndef VOX_CUDA_PDL
 #define VOX_CUDA_PDL 1
 #endif
@@ -96,6 +99,12 @@ typedef struct {
 #endif
 #ifndef VOX_CUDA_GATED
 #define VOX_CUDA_GATED 1
+#endif
+#ifndef VOX_CUDA_ATTN_FUSE
+#define VOX_CUDA_ATTN_FUSE 1
+#endif
+#ifndef VOX_CUDA_NORM_FUSE
+#define VOX_CUDA_NORM_FUSE 1
 #endif
 /* Scratch buffers outgrown while a captured graph may still point at them are kept (freed
  * with the backend), at most this many times. */
@@ -136,6 +145,12 @@ typedef struct {
     float *rows_part;
     size_t rows_part_cap; /* attention_rows' split partials */
     float *argmax_part;   /* [VOX_ARGMAX_ROWS * VOX_ARGMAX_CHUNKS * 2] (value, index) pairs */
+    /* The split attention's merge counters, one per (row tile, KV head) of a launch that merges in its
+     * last block: [4 * sm_count] ints, zero between launches (kernels/attention.cu). attn_fuse: 1 to
+     * merge so (VOX_CUDA_ATTN_FUSE; dev/opcheck times both), 0 for vox_attn_combine. */
+    int *attn_count;
+    int attn_fuse;
+    int *norm_count; /* [1]: linear_norm's GEMV launches (kernels/gemv.cu), zero between launches */
 
     /* Weight uploads at load (memory.c): two pinned buffers that threads fill while the copy
      * engine drains the other; freed by weights_done. */
@@ -232,6 +247,14 @@ int vox_cuda_linear_path(vox_backend_t *be, float *y, const float *x, const vox_
  * `in` wide, n <= VOX_GEMV_MAX_ROWS rows. blocks 0 = the engine's grid; dev/opcheck passes others. */
 int vox_cuda_gemv(vox_backend_t *be, int count, float *const *y, const float *x, const vox_bweight_t *const *w,
                   const float *const *bias, int n, int accumulate, unsigned blocks);
+/* One linear_norm launch (n <= 2): y += x · wᵀ, then h = rmsnorm(y) in the launch's last block. */
+int vox_cuda_gemv_norm(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w, int n, float *h,
+                       const vox_bweight_t *nw, const float *scale1p, float eps);
+/* ops->linear_norm: vox_cuda_gemv_norm for n <= VOX_GEMV_MAX_ROWS (and <= 2), else its parts. */
+int vox_cuda_linear_norm(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w, int n, float *h,
+                         const vox_bweight_t *nw, const float *scale1p, float eps);
+/* Threads of the rmsnorm launch over rows of dim values (ops.c); the fused norms reduce as that many. */
+int vox_cuda_norm_threads(int dim);
 /* One gated GEMV launch: y[n, out] = silu(x · w1ᵀ) ⊙ (x · w3ᵀ), in % 8 == 0, x 16-byte aligned. */
 int vox_cuda_gemv_gated(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w1, const vox_bweight_t *w3,
                         int n);
@@ -262,6 +285,9 @@ int vox_cuda_rope_kv_write(vox_backend_t *be, vox_kv_t *kv, float *q, float *k, 
  * part [nsplit, orows, 2 + hd] into out [orows, hd]. */
 int vox_cuda_attn_splits(long long blocks, long long target, long long keys);
 int vox_cuda_attn_combine(vox_backend_t *be, float *out, float *part, int orows, int hd, int nsplit);
+/* Whether an FP32-kernel launch of nsplit splits merges in its last blocks (1: *counters = the backend's
+ * merge counters, *align = a key tile) or not (0: NULL and 1; vox_attn_combine merges when nsplit > 1). */
+int vox_cuda_attn_merge(const vox_cuda_t *c, int nsplit, int **counters, int *align);
 int vox_cuda_attention(vox_backend_t *be, float *out, const float *q, const vox_kv_t *kv, int n, int n_heads,
                        int window);
 

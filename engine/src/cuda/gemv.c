@@ -47,6 +47,26 @@ int vox_cuda_gemv(vox_backend_t *be, int count, float *const *y, const float *x,
     return vox_cuda_launch(be, vec ? c->k.k_gemv_vec : c->k.k_gemv_scalar, blocks, 1, 1, VOX_GEMV_WARPS * 32, args);
 }
 
+int vox_cuda_gemv_norm(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w, int n, float *h,
+                       const vox_bweight_t *nw, const float *scale1p, float eps) {
+    vox_cuda_t *c = vox_cuda(be);
+    vox_gemv_args a;
+    memset(&a, 0, sizeof a);
+    int in = (int)w->cols, one = 1;
+    a.w[0] = w->d;
+    a.y[0] = y;
+    a.out[0] = a.rows = a.row_end[0] = (int)w->rows;
+    a.count = 1;
+    a.norm_h = h;
+    a.norm_w = nw->d;
+    a.norm_scale = scale1p;
+    a.norm_eps = eps;
+    a.norm_threads = vox_cuda_norm_threads(a.out[0]);
+    a.norm_counter = c->norm_count;
+    void *args[] = {&a, &x, &n, &in, &one};
+    return vox_cuda_launch(be, c->k.k_gemv_norm, gemv_blocks(c, a.rows), 1, 1, VOX_GEMV_WARPS * 32, args);
+}
+
 /* The gated launch: segment 0 = w1, 1 = w3, output rows = w1's (each warp reads both weights' row). */
 int vox_cuda_gemv_gated(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w1, const vox_bweight_t *w3,
                         int n) {
