@@ -984,6 +984,16 @@ static int gated_op(void *c) { /* linear_gated, or its two parts */
     return vox_linear_gated_parts(be, g->y, g->tmp, g->x, g->w1, g->w3, 1, 9216);
 }
 typedef struct {
+    float *y, *x, *h;
+    vox_bweight_t *w, *nw;
+    int fused;
+} lnorm_ctx;
+static int lnorm_op(void *c) { /* linear_norm, or its two parts */
+    lnorm_ctx *g = c;
+    if (g->fused) return o->linear_norm(be, g->y, g->x, g->w, 1, g->h, g->nw, NULL, 1e-5f);
+    return vox_linear_norm_parts(be, g->y, g->x, g->w, 1, g->h, g->nw, NULL, 1e-5f, 3072);
+}
+typedef struct {
     float *a, *b;
     size_t bytes;
 } copy_ctx;
@@ -1188,6 +1198,36 @@ static void speed(void) {
         for (int i = 0; i < 3; i++) o->free(be, bufs[i]);
         o->weight_free(be, gc.w1);
         o->weight_free(be, gc.w3);
+    }
+
+    /* a block's residual GEMV and the next norm: linear_norm against linear(accumulate) + rmsnorm */
+    {
+        int ins[2] = {4096, 9216};
+        const char *names[2] = {"wo+norm", "w2+norm"};
+        double saved = 0;
+        float *hv = malloc(9216 * 4);
+        for (int i = 0; i < 9216; i++) hv[i] = frand();
+        lnorm_ctx lc;
+        lc.nw = vec_upload(hv, 3072);
+        lc.x = dev_from(hv, 9216);
+        lc.y = dev_from(hv, 3072);
+        lc.h = dev_poison(3072);
+        free(hv);
+        for (int k = 0; k < 2; k++) {
+            lc.w = rand_w(3072, ins[k]);
+            lc.fused = 0;
+            double tp = time_op(lnorm_op, &lc, 20);
+            lc.fused = 1;
+            double tf = time_op(lnorm_op, &lc, 20);
+            saved += tp - tf;
+            printf("  %-7s %.1f MB: linear_norm %6.1f us | linear + rmsnorm %6.1f us\n", names[k],
+                   2.0 * 3072 * ins[k] / 1e6, tf * 1e3, tp * 1e3);
+            o->weight_free(be, lc.w);
+        }
+        printf("  per step (%d layers, both): %.3f ms less\n", L, L * saved);
+        float *bufs[] = {lc.x, lc.y, lc.h};
+        for (int i = 0; i < 3; i++) o->free(be, bufs[i]);
+        o->weight_free(be, lc.nw);
     }
 
     /* the grid's spread of rows over warps, on the launches with more rows than resident warps */
