@@ -719,7 +719,26 @@ static void check_attention(int n, int H, int KVH, int hd, int window, long long
     size_t qn = (size_t)n * H * hd;
     float *q = malloc(qn * 4);
     for (size_t i = 0; i < qn; i++) q[i] = frand() * 2;
-    float *dq = dev_from(q, qn), *dout = NULL;
+    float *dq = dev_from(q, qn), *dout = dev_poison(qn);
+    die_if(o->upload(be, dk, K + (size_t)(pos0 - first) * kvd, (size_t)n * kvd * 4), "upload");
+    die_if(o->upload(be, dv, Vv + (size_t)(pos0 - first) * kvd, (size_t)n * kvd * 4), "upload");
+    die_if(o->set_pos(be, pos0), "set_pos");
+    if (use_graph) { /* capture at a wrong position, then replay at pos0: the register must win */
+        vox_graph_t *g;
+        die_if(o->set_pos(be, pos0 + 12345), "set_pos");
+        die_if(o->graph_begin(be), "graph_begin");
+        die_if(o->kv_write(be, kv, dk, dv, n), "kv_write");
+        die_if(o->attention(be, dout, dq, kv, n, H, window), "attention");
+        die_if(o->graph_end(be, &g), "graph_end");
+        die_if(o->set_pos(be, pos0), "set_pos");
+        die_if(o->graph_launch(be, g), "graph_launch");
+        die_if(o->sync(be), "sync");
+        o->graph_free(be, g);
+    } else {
+        die_if(o->kv_write(be, kv, dk, dv, n), "kv_write");
+        die_if(o->attention(be, dout, dq, kv, n, H, window), "attention");
+    }
+    float *got = host_of(dout, qn);
     double *ref = calloc(qn, 8), *sc = malloc((size_t)(window + 1) * 8);
     int G = H / KVH;
     for (int i = 0; i < n; i++)
@@ -743,42 +762,13 @@ static void check_attention(int n, int H, int KVH, int hd, int window, long long
                     ref[((size_t)i * H + h) * hd + d] +=
                         sc[j - lo] / sum * bfr(Vv[(size_t)(j - first) * kvd + g * hd + d]);
         }
+    char what[128];
+    snprintf(what, sizeof what, "attention n=%d H=%d KVH=%d hd=%d win=%d pos0=%lld%s", n, H, KVH, hd, window, pos0,
+             use_graph ? " graph" : "");
     /* tensor-core path (hd 64/128, >= 64 rows per KV head): Q and P in bf16 */
     int tc = (hd == 64 || hd == 128) && n * (H / KVH) >= 64;
-    /* The FP32 kernel twice: split partials merged in the launch's last blocks, then by vox_attn_combine */
-    vox_cuda_t *cu = vox_cuda(be);
-    for (int combine = 0; combine < (tc ? 1 : 2); combine++) {
-        cu->attn_fuse = !combine;
-        if (dout) o->free(be, dout);
-        dout = dev_poison(qn);
-        die_if(o->upload(be, dk, K + (size_t)(pos0 - first) * kvd, (size_t)n * kvd * 4), "upload");
-        die_if(o->upload(be, dv, Vv + (size_t)(pos0 - first) * kvd, (size_t)n * kvd * 4), "upload");
-        die_if(o->set_pos(be, pos0), "set_pos");
-        if (use_graph) { /* capture at a wrong position, then replay at pos0: the register must win */
-            vox_graph_t *g;
-            die_if(o->set_pos(be, pos0 + 12345), "set_pos");
-            die_if(o->graph_begin(be), "graph_begin");
-            die_if(o->kv_write(be, kv, dk, dv, n), "kv_write");
-            die_if(o->attention(be, dout, dq, kv, n, H, window), "attention");
-            die_if(o->graph_end(be, &g), "graph_end");
-            die_if(o->set_pos(be, pos0), "set_pos");
-            die_if(o->graph_launch(be, g), "graph_launch");
-            die_if(o->sync(be), "sync");
-            o->graph_free(be, g);
-        } else {
-            die_if(o->kv_write(be, kv, dk, dv, n), "kv_write");
-            die_if(o->attention(be, dout, dq, kv, n, H, window), "attention");
-        }
-        float *got = host_of(dout, qn);
-        char what[128];
-        snprintf(what, sizeof what, "attention n=%d H=%d KVH=%d hd=%d win=%d pos0=%lld%s", n, H, KVH, hd, window, pos0,
-                 use_graph ? " graph" : "");
-        if (combine) strcat(what, " [combine]");
-        if (tc) strcat(what, " [tc]");
-        report(what, got, ref, qn, tc ? tol.tensor_core : tol.fp32);
-        free(got);
-    }
-    cu->attn_fuse = VOX_CUDA_ATTN_FUSE;
+    if (tc) strcat(what, " [tc]");
+    report(what, got, ref, qn, tc ? tol.tensor_core : tol.fp32);
     o->free(be, dq);
     o->free(be, dout);
     o->free(be, dk);
@@ -787,6 +777,7 @@ static void check_attention(int n, int H, int KVH, int hd, int window, long long
     free(K);
     free(Vv);
     free(q);
+    free(got);
     free(ref);
     free(sc);
 }
@@ -988,9 +979,12 @@ typedef struct {
     vox_bweight_t *w, *nw;
     int fused;
 } lnorm_ctx;
-static int lnorm_op(void *c) { /* linear_norm, or its two parts */
+/* fused: 1 linear_norm, 0 its two parts, 2 linear_norm's launch without the norm, 3 linear alone */
+static int lnorm_op(void *c) {
     lnorm_ctx *g = c;
-    if (g->fused) return o->linear_norm(be, g->y, g->x, g->w, 1, g->h, g->nw, NULL, 1e-5f);
+    if (g->fused == 1) return o->linear_norm(be, g->y, g->x, g->w, 1, g->h, g->nw, NULL, 1e-5f);
+    if (g->fused == 2) return vox_cuda_gemv_norm(be, g->y, g->x, g->w, 1, NULL, g->nw, NULL, 1e-5f);
+    if (g->fused == 3) return o->linear(be, g->y, g->x, g->w, NULL, 1, 1);
     return vox_linear_norm_parts(be, g->y, g->x, g->w, 1, g->h, g->nw, NULL, 1e-5f, 3072);
 }
 typedef struct {
@@ -1215,13 +1209,15 @@ static void speed(void) {
         free(hv);
         for (int k = 0; k < 2; k++) {
             lc.w = rand_w(3072, ins[k]);
-            lc.fused = 0;
-            double tp = time_op(lnorm_op, &lc, 20);
-            lc.fused = 1;
-            double tf = time_op(lnorm_op, &lc, 20);
-            saved += tp - tf;
-            printf("  %-7s %.1f MB: linear_norm %6.1f us | linear + rmsnorm %6.1f us\n", names[k],
-                   2.0 * 3072 * ins[k] / 1e6, tf * 1e3, tp * 1e3);
+            double t[4];
+            for (int f = 0; f < 4; f++) {
+                lc.fused = f;
+                t[f] = time_op(lnorm_op, &lc, 20);
+            }
+            saved += t[0] - t[1];
+            printf("  %-7s %.1f MB: linear_norm %6.1f us (its GEMV alone %6.1f) | linear + rmsnorm %6.1f us (linear "
+                   "alone %6.1f)\n",
+                   names[k], 2.0 * 3072 * ins[k] / 1e6, t[1] * 1e3, t[2] * 1e3, t[0] * 1e3, t[3] * 1e3);
             o->weight_free(be, lc.w);
         }
         printf("  per step (%d layers, both): %.3f ms less\n", L, L * saved);
@@ -1307,16 +1303,10 @@ static void speed(void) {
     long long ps[] = {1000, 8191};
     for (int i = 0; i < 2; i++) {
         die_if(o->set_pos(be, ps[i]), "set_pos");
-        double t[2];
-        for (int combine = 0; combine < 2; combine++) {
-            vox_cuda(be)->attn_fuse = !combine;
-            t[combine] = time_op(att_op, &ac, 20);
-        }
-        vox_cuda(be)->attn_fuse = VOX_CUDA_ATTN_FUSE;
+        double t = time_op(att_op, &ac, 20);
         double kvb = 2.0 * 2 * 8 * 128 * (ps[i] + 1);
-        printf("attention decode (32 q heads, 8 kv, hd 128) %5lld keys: %6.1f us  %5.0f GB/s of KV | merged by "
-               "vox_attn_combine %6.1f us\n",
-               ps[i] + 1, t[0] * 1e3, kvb / t[0] / 1e6, t[1] * 1e3);
+        printf("attention decode (32 q heads, 8 kv, hd 128) %5lld keys: %6.1f us  %5.0f GB/s of KV\n", ps[i] + 1,
+               t * 1e3, kvb / t / 1e6);
     }
     o->free(be, q);
     o->free(be, out);
@@ -1439,7 +1429,7 @@ int main(int argc, char **argv) {
     check_kv_grow(16, 32, 8, 128, 600, 40, 1400);   /* speculation-sized chunks, real head shapes */
     check_attention(1, 32, 8, 128, 8192, 3000, 0);  /* decode */
     check_attention(1, 32, 8, 128, 8192, 9000, 1);  /* decode past the window, graph */
-    check_attention(1, 32, 8, 128, 8192, 10, 0);    /* decode, 11 keys: one split of 66 has keys */
+    check_attention(1, 32, 8, 128, 8192, 10, 0);    /* decode, 11 keys: most of the 66 splits have none */
     check_attention(39, 32, 8, 128, 8192, 0, 0);    /* prefill */
     check_attention(200, 32, 32, 64, 750, 1300, 0); /* encoder chunk, ring wrapped */
     check_attention(16, 32, 8, 128, 8192, 5000, 0); /* tensor cores + key splits */

@@ -12,9 +12,8 @@
  *   kc,vc bf16 [capacity, n_kv_heads*hd], position j in slot j % capacity
  *   keys seen by query P: P - window < j <= P, j >= 0; scale 1/sqrt(hd)
  *   out  [n, n_heads*hd] f32 when gridDim.z == 1; else part [splits, n*n_heads, 2 + hd]
- *        = (max logit (log2 units), sum of exp2, unnormalised sum of p*v), merged into out by
- *        the last block of each tile (counters given: the decode step, at most
- *        VOX_ATTN_FUSED_SPLITS splits, each a whole number of key tiles) or by vox_attn_combine.
+ *        = (max logit (log2 units), sum of exp2, unnormalised sum of p*v), merged by
+ *        vox_attn_combine.
  * Per key tile (KT keys) a thread of row r scores KT/TPR keys against its row's query (from
  * shared memory), the row's TPR threads agree on the running max with shuffles, write
  * probabilities to shared memory, and each then accumulates HD/2/TPR dimension pairs of P·V. */
@@ -25,7 +24,10 @@
 #include <type_traits>
 
 #define ATT_THREADS 128
-#define KT          VOX_ATTN_KEY_TILE
+#define KT          64
+/* 16-byte K and V loads in flight per thread while a tile loads (each waited on before its store to
+ * shared memory; a decode tile of hd 128 is 8 per thread): 4 keeps the decode kernel at 4 blocks per SM. */
+#define TL 4
 
 /* Shared-memory tile of K or V for one block. HDP <= 64: unpacked to f32 once at load (each
  * element is then read by every row of the tile without re-unpacking); HDP = 128: bf16 pairs
@@ -76,7 +78,7 @@ template <int HDP> __device__ __forceinline__ void put2(typename kv_tile<HDP>::T
 template <int HDP, int TQ>
 __device__ void attn_tile(float *out, float *part, long long part_rows, const float *q, const uint16_t *kc,
                           const uint16_t *vc, long long pos0, int n, int H, int KVH, int hd, int cap, int window,
-                          float scale_log2, int tile, int g, int split, int nsplit, int *counter, int align) {
+                          float scale_log2, int tile, int g, int split, int nsplit) {
     typedef kv_tile<HDP> KV;
     typedef typename KV::T T;
     constexpr int TPR = ATT_THREADS / TQ; /* threads per row */
@@ -99,16 +101,24 @@ __device__ void attn_tile(float *out, float *part, long long part_rows, const fl
     const long long P = pos0 + qi;
 
     /* key range of the tile, then this block's share of it */
-    const vox_attn_span span = vox_attn_block_span(tile * TQ, TQ, G, n, pos0, window, split, nsplit, align);
+    const vox_attn_span span = vox_attn_block_span(tile * TQ, TQ, G, n, pos0, window, split, nsplit);
     const long long start = span.start, end = span.end;
-    if (counter && split >= span.used) return; /* no keys, and the merge reads splits 0 .. used-1 only */
 
-    for (int idx = tid; idx < TQ * HDP; idx += ATT_THREADS) {
-        int rr = idx / HDP, d = idx % HDP, RR = tile * TQ + rr;
-        float v = 0.f;
-        if (RR < nrows && d < hd)
-            v = q[(long long)(RR / G) * H * hd + (long long)(g * G + RR % G) * hd + d] * scale_log2;
-        Qs[rr][d] = v;
+    { /* all of this thread's query loads in flight at once, then their stores */
+        constexpr int QL = (TQ * HDP + ATT_THREADS - 1) / ATT_THREADS;
+        float qv[QL];
+#pragma unroll
+        for (int u = 0; u < QL; u++) {
+            int idx = tid + u * ATT_THREADS, rr = idx / HDP, d = idx % HDP, RR = tile * TQ + rr;
+            qv[u] = idx < TQ * HDP && RR < nrows && d < hd
+                        ? q[(long long)(RR / G) * H * hd + (long long)(g * G + RR % G) * hd + d] * scale_log2
+                        : 0.f;
+        }
+#pragma unroll
+        for (int u = 0; u < QL; u++) {
+            int idx = tid + u * ATT_THREADS;
+            if (idx < TQ * HDP) Qs[idx / HDP][idx % HDP] = qv[u];
+        }
     }
 
     float m = -INFINITY, l = 0.f;
@@ -123,18 +133,28 @@ __device__ void attn_tile(float *out, float *part, long long part_rows, const fl
             soff[tid] = j < end ? vox_kv_slot(j, cap, kvd, g, hd) : -1;
         }
         __syncthreads();
-        if ((hd & 7) == 0) { /* 16-byte loads: 8 values per load */
+        if ((hd & 7) == 0) { /* 16-byte loads: 8 values per load, TL of K and of V in flight per thread */
             const int c8 = hd >> 3;
-            for (int idx = tid; idx < KT * c8; idx += ATT_THREADS) {
-                int kk = idx / c8, w = idx - kk * c8;
-                long long off = soff[kk];
-                uint4 kv4 = make_uint4(0, 0, 0, 0), vv4 = kv4;
-                if (off >= 0) {
-                    kv4 = __ldg((const uint4 *)(kc + off) + w);
-                    vv4 = __ldg((const uint4 *)(vc + off) + w);
+            for (int base = tid; base < KT * c8; base += TL * ATT_THREADS) {
+                uint4 kr[TL], vr[TL];
+#pragma unroll
+                for (int u = 0; u < TL; u++) {
+                    int idx = base + u * ATT_THREADS, kk = idx / c8, w = idx - kk * c8;
+                    long long off = idx < KT * c8 ? soff[kk] : -1;
+                    kr[u] = vr[u] = make_uint4(0, 0, 0, 0);
+                    if (off >= 0) {
+                        kr[u] = __ldg((const uint4 *)(kc + off) + w);
+                        vr[u] = __ldg((const uint4 *)(vc + off) + w);
+                    }
                 }
-                put8<HDP>(&Ks[kk][4 * EPW * w], kv4);
-                put8<HDP>(&Vs[kk][4 * EPW * w], vv4);
+#pragma unroll
+                for (int u = 0; u < TL; u++) {
+                    int idx = base + u * ATT_THREADS, kk = idx / c8, w = idx - kk * c8;
+                    if (idx < KT * c8) {
+                        put8<HDP>(&Ks[kk][4 * EPW * w], kr[u]);
+                        put8<HDP>(&Vs[kk][4 * EPW * w], vr[u]);
+                    }
+                }
             }
         } else { /* any even hd: 4-byte loads */
             for (int idx = tid; idx < KT * hd2; idx += ATT_THREADS) {
@@ -210,9 +230,9 @@ __device__ void attn_tile(float *out, float *part, long long part_rows, const fl
 
 #pragma unroll
     for (int o = TPR / 2; o > 0; o >>= 1) l += __shfl_xor_sync(0xffffffffu, l, o);
-    const long long orow = (long long)qi * H + h; /* (query, head) index; row 0's head for a padding row */
+    if (!row_ok) return;
+    const long long orow = (long long)qi * H + h; /* (query, head) index */
     if (nsplit == 1) {
-        if (!row_ok) return;
         float inv = l > 0.f ? 1.f / l : 0.f;
         float *o = out + orow * hd;
 #pragma unroll
@@ -220,10 +240,8 @@ __device__ void attn_tile(float *out, float *part, long long part_rows, const fl
             int d2 = c + TPR * jp;
             if (d2 < hd2) *(float2 *)&o[2 * d2] = make_float2(acc[jp].x * inv, acc[jp].y * inv);
         }
-        return;
-    }
-    float *p = part + ((long long)split * part_rows + orow) * (2 + hd);
-    if (row_ok) {
+    } else {
+        float *p = part + ((long long)split * part_rows + orow) * (2 + hd);
         if (c == 0) {
             p[0] = m;
             p[1] = l;
@@ -237,81 +255,15 @@ __device__ void attn_tile(float *out, float *part, long long part_rows, const fl
             }
         }
     }
-    if (!counter) return; /* vox_attn_combine merges the partials */
-
-    /* The merge in the block that finishes last among the tile's `used` splits: every block makes its
-     * partials visible and counts itself in; the last one (it saw used - 1 before it) resets the
-     * counter for the next launch and merges the tile's rows over splits 0 .. used-1 in order, so the
-     * bits do not depend on which block is last. Row r's TPR threads merge row r: the running max and
-     * the weighted sum of l over the splits (lanes over splits, then shuffles), the weights in shared
-     * memory (the K tile's, no longer needed), then each thread its dimension pairs over the splits. */
-    __shared__ int is_last;
-    __threadfence();
-    __syncthreads();
-    if (tid == 0) is_last = atomicAdd(counter, 1) == span.used - 1;
-    __syncthreads();
-    if (!is_last) return;
-    __threadfence();
-    if (tid == 0) *counter = 0;
-    const int used = span.used;
-    static_assert(sizeof(Ks) >= sizeof(float) * TQ * VOX_ATTN_FUSED_SPLITS, "merge weights fit in the K tile");
-    float(*Ws)[VOX_ATTN_FUSED_SPLITS] = reinterpret_cast<float(*)[VOX_ATTN_FUSED_SPLITS]>(&Ks[0][0]);
-    const long long stride = part_rows * (2 + hd);
-    const float *p0 = part + orow * (2 + hd);
-    float mx = -INFINITY;
-    for (int s = c; s < used; s += TPR) mx = fmaxf(mx, __ldcg(p0 + s * stride));
-#pragma unroll
-    for (int o = TPR / 2; o > 0; o >>= 1) mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, o));
-    float lsum = 0.f;
-    for (int s = c; s < used; s += TPR) {
-        float ms = __ldcg(p0 + s * stride), w = ms == -INFINITY ? 0.f : exp2f(ms - mx);
-        Ws[r][s] = w;
-        lsum += __ldcg(p0 + s * stride + 1) * w;
-    }
-#pragma unroll
-    for (int o = TPR / 2; o > 0; o >>= 1) lsum += __shfl_xor_sync(0xffffffffu, lsum, o);
-    __syncwarp(); /* Ws[r] is written and read by row r's threads, one warp */
-#pragma unroll
-    for (int jp = 0; jp < NP; jp++) acc[jp] = make_float2(0.f, 0.f);
-#pragma unroll 4
-    for (int s = 0; s < used; s++) {
-        const float w = Ws[r][s];
-        const float2 *ps = (const float2 *)(p0 + s * stride + 2);
-#pragma unroll
-        for (int jp = 0; jp < NP; jp++) {
-            int d2 = c + TPR * jp;
-            if (d2 < hd2) {
-                float2 v = __ldcg(ps + d2);
-                acc[jp].x = fmaf(w, v.x, acc[jp].x);
-                acc[jp].y = fmaf(w, v.y, acc[jp].y);
-            }
-        }
-    }
-    if (!row_ok) return;
-    float *o = out + orow * hd;
-#pragma unroll
-    for (int jp = 0; jp < NP; jp++) {
-        int d2 = c + TPR * jp;
-        if (d2 < hd2)
-            *(float2 *)&o[2 * d2] =
-                lsum > 0.f ? make_float2(acc[jp].x / lsum, acc[jp].y / lsum) : make_float2(0.f, 0.f);
-    }
-}
-
-/* The merge counter of this block's (row tile, KV head), or NULL (counters NULL: vox_attn_combine
- * merges). The host passes counters only when the launch splits into at most VOX_ATTN_FUSED_SPLITS, so
- * x * y < the blocks it wants, which the counter buffer holds (context.c); they are 0 between launches. */
-__device__ __forceinline__ int *group_counter(int *counters) {
-    return counters ? counters + blockIdx.x * gridDim.y + blockIdx.y : nullptr;
 }
 
 #define ATTN_KERNEL(name, HDP, TQ)                                                                                     \
-    VOX_KERNEL void __launch_bounds__(ATT_THREADS) name(                                                               \
-        float *out, float *part, const float *q, const uint16_t *kc, const uint16_t *vc, const long long *pos_reg,     \
-        int n, int H, int KVH, int hd, int cap, int window, float scale_log2, int *counters, int align) {              \
+    VOX_KERNEL void __launch_bounds__(ATT_THREADS)                                                                     \
+        name(float *out, float *part, const float *q, const uint16_t *kc, const uint16_t *vc,                          \
+             const long long *pos_reg, int n, int H, int KVH, int hd, int cap, int window, float scale_log2) {         \
         VOX_PDL_ENTER();                                                                                               \
         attn_tile<HDP, TQ>(out, part, (long long)n * H, q, kc, vc, *pos_reg, n, H, KVH, hd, cap, window, scale_log2,   \
-                           blockIdx.x, blockIdx.y, blockIdx.z, gridDim.z, group_counter(counters), align);             \
+                           blockIdx.x, blockIdx.y, blockIdx.z, gridDim.z);                                             \
     }
 ATTN_KERNEL(vox_attn_d32_q16, 32, 16)
 ATTN_KERNEL(vox_attn_d64_q16, 64, 16)
@@ -324,15 +276,14 @@ ATTN_KERNEL(vox_attn_d128_q4, 128, 4)
  * the G heads that share a KV head read each K/V tile once, and every row's window is cut into the
  * same splits as a single step's (merged by vox_attn_combine over the rows * H outputs). */
 #define ATTN_ROWS_KERNEL(name, HDP)                                                                                    \
-    VOX_KERNEL void __launch_bounds__(ATT_THREADS)                                                                     \
-        name(float *out, float *part, const float *q, vox_rows_args a, int H, int KVH, int hd, int window,             \
-             float scale_log2, int *counters, int align) {                                                             \
+    VOX_KERNEL void __launch_bounds__(ATT_THREADS) name(float *out, float *part, const float *q, vox_rows_args a,      \
+                                                        int H, int KVH, int hd, int window, float scale_log2) {        \
         VOX_PDL_ENTER();                                                                                               \
         const int tiles = (H / KVH + 3) / 4, row = blockIdx.x / tiles;                                                 \
         const long long at = (long long)row * H * hd;                                                                  \
         attn_tile<HDP, 4>(out + at, part + (long long)row * H * (2 + hd), (long long)a.n * H, q + at, a.k[row],        \
                           a.v[row], a.pos[row], 1, H, KVH, hd, a.cap[row], window, scale_log2, blockIdx.x % tiles,     \
-                          blockIdx.y, blockIdx.z, gridDim.z, group_counter(counters), align);                          \
+                          blockIdx.y, blockIdx.z, gridDim.z);                                                          \
     }
 ATTN_ROWS_KERNEL(vox_attn_rows_d64, 64)
 ATTN_ROWS_KERNEL(vox_attn_rows_d128, 128)
@@ -376,6 +327,7 @@ VOX_KERNEL void __launch_bounds__(256) vox_attn_combine(float *out, const float 
     const int groups = blockDim.x / hd, d = tid % hd, grp = tid / hd;
     float acc = 0.f;
     if (grp < groups)
+#pragma unroll 8
         for (int s = grp; s < nsplit; s += groups) acc += w[s] * p0[s * stride + 2 + d];
     acc_s[tid] = acc;
     __syncthreads();

@@ -56,7 +56,7 @@ __device__ void attn_tc(float *out, float *part, const float *q, const uint16_t 
         hh[k] = g * G + (ok[k] ? R[k] % G : 0);
         P[k] = pos0 + qi[k];
     }
-    const vox_attn_span span = vox_attn_block_span(tile * TC_ROWS, TC_ROWS, G, n, pos0, window, split, nsplit, 1);
+    const vox_attn_span span = vox_attn_block_span(tile * TC_ROWS, TC_ROWS, G, n, pos0, window, split, nsplit);
     const long long start = span.start, end = span.end;
 
     /* Q fragments (A operand): regs {row grp | row grp+8} x {cols tig*2 | tig*2 + 8} */

@@ -4,33 +4,19 @@
  * ring slot j % cap of the KV cache [cap, n_kv_heads * hd]. */
 #pragma once
 
-/* The most key splits whose partials an attention block merges itself (attention.cu; the host, in
- * src/cuda/attention.c, launches vox_attn_combine above it): the merge weights of a tile's rows live in
- * the K tile's shared memory. */
-#define VOX_ATTN_FUSED_SPLITS 128
-#define VOX_ATTN_KEY_TILE     64 /* keys per tile of the FP32 kernel (attention.cu's KT) */
-
-#ifdef __CUDACC__
-
 /* Keys [start, end) that block `split` of `nsplit` covers for the tile of query rows [row0, row0 + rows):
- * the tile's whole range [max(0, P_lo - window + 1), P_hi] cut into nsplit pieces of equal length,
- * rounded up to a multiple of `align` keys (1: none). With align = a key tile, a short range gives
- * full tiles to its first `used` splits and nothing to the rest (every split after the first empty
- * one is empty too), so fewer partials need merging. */
+ * the tile's whole range [max(0, P_lo - window + 1), P_hi] cut into nsplit equal pieces. */
 struct vox_attn_span {
     long long start, end;
-    int used; /* splits of the tile whose range is not empty: 0 .. used-1 */
 };
 __device__ __forceinline__ vox_attn_span vox_attn_block_span(int row0, int rows, int G, int n, long long pos0,
-                                                             int window, int split, int nsplit, int align) {
+                                                             int window, int split, int nsplit) {
     const int i_lo = row0 / G, i_hi = min(n - 1, (row0 + rows - 1) / G);
-    const long long klo = max(0LL, pos0 + i_lo - window + 1), khi = pos0 + i_hi, range = khi - klo + 1;
-    long long per = (range + nsplit - 1) / nsplit;
-    per = (per + align - 1) / align * align;
+    const long long klo = max(0LL, pos0 + i_lo - window + 1), khi = pos0 + i_hi;
+    const long long per = (khi - klo + 1 + nsplit - 1) / nsplit;
     vox_attn_span s;
     s.start = klo + split * per;
     s.end = min(khi + 1, s.start + per);
-    s.used = (int)min((long long)nsplit, (range + per - 1) / per);
     return s;
 }
 
@@ -41,4 +27,3 @@ __device__ __forceinline__ long long vox_kv_slot(long long j, int cap, int kvd, 
 
 /* Whether query position P sees key position j (causal, inside the window). */
 __device__ __forceinline__ bool vox_attn_sees(long long j, long long P, int window) { return j <= P && j > P - window; }
-#endif

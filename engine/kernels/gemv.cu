@@ -236,7 +236,9 @@ VOX_KERNEL void __launch_bounds__(GEMV_WARPS * 32)
         gemv_rows<1, false>(a, x, in, accumulate);
     else
         gemv_rows<2, false>(a, x, in, accumulate);
-    gemv_post_norm(a.norm_h, a.y[0], a.norm_w, a.norm_scale, a.out[0], a.norm_eps, a.norm_threads, a.norm_counter, n);
+    if (a.norm_h) /* (dev/opcheck times the launch without it too) */
+        gemv_post_norm(a.norm_h, a.y[0], a.norm_w, a.norm_scale, a.out[0], a.norm_eps, a.norm_threads, a.norm_counter,
+                       n);
 }
 
 /* The gate: a.rows = w1's rows, segments 0 (w1) and 1 (w3); n = 1 or 2 (VOX_GEMV_GATED_ROWS: more

@@ -12,8 +12,11 @@
 __device__ __forceinline__ void vox_rmsnorm_row(float *yr, const float *xr, const float *w, const float *scale1p,
                                                 int dim, float eps, int vt) {
     __shared__ float red[32];
+    /* (unrolled, so that a thread's loads are in flight together: the sums keep their order) */
+#pragma unroll 2
     for (int t = threadIdx.x; t < vt; t += blockDim.x) { /* warp-uniform: vt and blockDim are multiples of 32 */
         float ss = 0.f;
+#pragma unroll 8
         for (int i = t; i < dim; i += vt) {
             float v = __ldcg(xr + i);
             ss += v * v;
@@ -29,6 +32,7 @@ __device__ __forceinline__ void vox_rmsnorm_row(float *yr, const float *xr, cons
     }
     __syncthreads();
     float r = rsqrtf(red[0] / dim + eps);
+#pragma unroll 4
     for (int i = threadIdx.x; i < dim; i += blockDim.x) {
         float s = w[i];
         if (scale1p) s *= 1.0f + scale1p[i];

@@ -10,11 +10,8 @@
  * exceed 2 * target * TQ * (hd + 2) floats: for the FP32 kernel <= 4 * SMs * 16 * (hd + 2),
  * which kv_new reserved (decode needs no allocation); the tensor-core path may grow it once.
  * The caller keeps the ring's capacity >= window + n - 1 (backend.h), so every key a query
- * may see is still in it. A split launch of the FP32 kernel of at most VOX_ATTN_FUSED_SPLITS splits
- * merges in the last block of each tile instead (one launch; vox_cuda_attn_merge): its splits are
- * then whole key tiles, so a short range fills the first splits and leaves the rest empty. */
+ * may see is still in it. */
 #include "cuda_impl.h"
-#include "../../kernels/attn_window.cuh"
 
 #include <math.h>
 
@@ -23,13 +20,6 @@ int vox_cuda_attn_splits(long long blocks, long long target, long long keys) {
     long long by_fill = (target + blocks - 1) / blocks, n = keys < by_fill ? keys : by_fill;
     if (n < 1) n = 1;
     return n > 1024 ? 1024 : (int)n; /* vox_attn_combine's limit */
-}
-
-int vox_cuda_attn_merge(const vox_cuda_t *c, int nsplit, int **counters, int *align) {
-    int fused = c->attn_fuse && nsplit > 1 && nsplit <= VOX_ATTN_FUSED_SPLITS;
-    *counters = fused ? c->attn_count : NULL;
-    *align = fused ? VOX_ATTN_KEY_TILE : 1;
-    return fused;
 }
 
 int vox_cuda_attn_combine(vox_backend_t *be, float *out, float *part, int orows, int hd, int nsplit) {
@@ -67,10 +57,9 @@ int vox_cuda_attention(vox_backend_t *be, float *out, const float *q, const vox_
         if (rc) return rc;
     }
     float scale_log2 = (float)(1.4426950408889634 / sqrt((double)hd)); /* log2(e)/sqrt(hd) */
-    int cap = kv->capacity, *counters = NULL, align = 1;
-    int merged = !tc && vox_cuda_attn_merge(c, nsplit, &counters, &align);
-    void *args[] = {&out, &c->attn_part, &q,   (void *)&kv->k, (void *)&kv->v, &c->pos,   &n,    &n_heads,
-                    &kvh, &hd,           &cap, &window,        &scale_log2,    &counters, &align};
+    int cap = kv->capacity;
+    void *args[] = {&out,     &c->attn_part, &q,  (void *)&kv->k, (void *)&kv->v, &c->pos,    &n,
+                    &n_heads, &kvh,          &hd, &cap,           &window,        &scale_log2};
     int rc = vox_cuda_launch(be, f, (unsigned)tiles, (unsigned)kvh, (unsigned)nsplit, 128, args);
-    return rc || nsplit == 1 || merged ? rc : vox_cuda_attn_combine(be, out, c->attn_part, n * n_heads, hd, nsplit);
+    return rc || nsplit == 1 ? rc : vox_cuda_attn_combine(be, out, c->attn_part, n * n_heads, hd, nsplit);
 }

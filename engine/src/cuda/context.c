@@ -96,7 +96,6 @@ static void cuda_destroy(vox_backend_t *be) {
             vox_cuda_mfree(be, c->attn_part);
             vox_cuda_mfree(be, c->rows_part);
             vox_cuda_mfree(be, c->argmax_part);
-            vox_cuda_mfree(be, c->attn_count);
             vox_cuda_mfree(be, c->norm_count);
             vox_cuda_mfree(be, c->lt_ws);
             for (int i = 0; i < c->n_retired; i++) vox_cuda_mfree(be, c->retired[i]);
@@ -218,16 +217,10 @@ static int cuda_init_device(vox_backend_t *be, int index) {
     if (!(c->pos = vox_cuda_malloc(be, sizeof(int64_t)))) return be->err.code;
     if (!(c->argmax_part = vox_cuda_malloc(be, sizeof(float) * 2 * VOX_ARGMAX_ROWS * VOX_ARGMAX_CHUNKS)))
         return be->err.code;
-    size_t counters = (size_t)4 * c->sm_count * sizeof(int);
-    int *zeros = calloc(1, counters);
-    if (!zeros) return vox_fail(&be->err, VOX_ENOMEM, "out of host memory creating the CUDA backend. Free memory");
-    c->attn_count = vox_cuda_malloc(be, counters);
-    c->norm_count = c->attn_count ? vox_cuda_malloc(be, sizeof(int)) : NULL;
-    int rc = c->norm_count ? vox_cuda_upload(be, c->attn_count, zeros, counters) : be->err.code;
-    if (!rc) rc = vox_cuda_upload(be, c->norm_count, zeros, sizeof(int));
-    free(zeros);
+    int zero = 0; /* linear_norm's counter starts at 0; each launch leaves it so */
+    if (!(c->norm_count = vox_cuda_malloc(be, sizeof(int)))) return be->err.code;
+    int rc = vox_cuda_upload(be, c->norm_count, &zero, sizeof zero);
     if (rc) return rc;
-    c->attn_fuse = VOX_CUDA_ATTN_FUSE;
     return vox_cuda_gemm_warmup(be);
 }
 

@@ -85,9 +85,8 @@ typedef struct {
 #define VOX_GEMM_ALGOS 256
 /* A/B switches of the host code (engine/README.md, "A/B switches"; gpu-check --ab), each 1 unless the
  * build passes -D...=0: dependent launches (context.c), pinned weight staging (memory.c), RoPE and the
- * K/V write in one launch (ops.c, rows.c), the FFN gate in the w1/w3 GEMV (gemm.c), the split attention's
- * merge in its last block (attention.c, rows.c; c->attn_fuse), linear_norm's norm in the GEMV's last block
- * (gemm.c). */
+ * K/V write in one launch (ops.c, rows.c), the FFN gate in the w1/w3 GEMV (gemm.c),
+ * linear_norm's norm in the GEMV's last block (gemm.c). */
 #ifndef VOX_CUDA_PDL
 #define VOX_CUDA_PDL 1
 #endif
@@ -99,9 +98,6 @@ typedef struct {
 #endif
 #ifndef VOX_CUDA_GATED
 #define VOX_CUDA_GATED 1
-#endif
-#ifndef VOX_CUDA_ATTN_FUSE
-#define VOX_CUDA_ATTN_FUSE 1
 #endif
 #ifndef VOX_CUDA_NORM_FUSE
 #define VOX_CUDA_NORM_FUSE 1
@@ -145,12 +141,7 @@ typedef struct {
     float *rows_part;
     size_t rows_part_cap; /* attention_rows' split partials */
     float *argmax_part;   /* [VOX_ARGMAX_ROWS * VOX_ARGMAX_CHUNKS * 2] (value, index) pairs */
-    /* The split attention's merge counters, one per (row tile, KV head) of a launch that merges in its
-     * last block: [4 * sm_count] ints, zero between launches (kernels/attention.cu). attn_fuse: 1 to
-     * merge so (VOX_CUDA_ATTN_FUSE; dev/opcheck times both), 0 for vox_attn_combine. */
-    int *attn_count;
-    int attn_fuse;
-    int *norm_count; /* [1]: linear_norm's GEMV launches (kernels/gemv.cu), zero between launches */
+    int *norm_count;      /* [1]: linear_norm's GEMV launches (kernels/gemv.cu), zero between launches */
 
     /* Weight uploads at load (memory.c): two pinned buffers that threads fill while the copy
      * engine drains the other; freed by weights_done. */
@@ -285,9 +276,6 @@ int vox_cuda_rope_kv_write(vox_backend_t *be, vox_kv_t *kv, float *q, float *k, 
  * part [nsplit, orows, 2 + hd] into out [orows, hd]. */
 int vox_cuda_attn_splits(long long blocks, long long target, long long keys);
 int vox_cuda_attn_combine(vox_backend_t *be, float *out, float *part, int orows, int hd, int nsplit);
-/* Whether an FP32-kernel launch of nsplit splits merges in its last blocks (1: *counters = the backend's
- * merge counters, *align = a key tile) or not (0: NULL and 1; vox_attn_combine merges when nsplit > 1). */
-int vox_cuda_attn_merge(const vox_cuda_t *c, int nsplit, int **counters, int *align);
 int vox_cuda_attention(vox_backend_t *be, float *out, const float *q, const vox_kv_t *kv, int n, int n_heads,
                        int window);
 

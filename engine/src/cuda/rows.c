@@ -128,11 +128,10 @@ int vox_cuda_attention_rows(vox_backend_t *be, float *out, const float *q, vox_k
         if (rc) return rc;
     }
     float scale_log2 = (float)(1.4426950408889634 / sqrt((double)hd)); /* log2(e)/sqrt(hd) */
-    int *counters, align, merged = vox_cuda_attn_merge(c, nsplit, &counters, &align);
-    void *args[] = {&out, &c->rows_part, &q, &a, &n_heads, &kvh, &hd, &window, &scale_log2, &counters, &align};
+    void *args[] = {&out, &c->rows_part, &q, &a, &n_heads, &kvh, &hd, &window, &scale_log2};
     rc = vox_cuda_launch(be, hd <= 64 ? c->k.k_attn_rows_d64 : c->k.k_attn_rows_d128, (unsigned)(n * tiles),
                          (unsigned)kvh, (unsigned)nsplit, 128, args);
-    return rc || nsplit == 1 || merged ? rc : vox_cuda_attn_combine(be, out, c->rows_part, n * n_heads, hd, nsplit);
+    return rc || nsplit == 1 ? rc : vox_cuda_attn_combine(be, out, c->rows_part, n * n_heads, hd, nsplit);
 }
 
 int vox_cuda_rmsnorm_rows(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w,
