@@ -226,6 +226,7 @@ static void check_linear_multi(int n, int in, int count, const int *outs) {
     float *x = malloc((size_t)n * in * 4);
     for (size_t i = 0; i < (size_t)n * in; i++) x[i] = frand();
     float *dx = dev_from(x, (size_t)n * in);
+    vox_cuda(be)->gemv_n1 = !VOX_CUDA_GEMV_N1; /* the separate calls on the other one-row kernel */
     for (int i = 0; i < count; i++) {
         W[i] = mat_new(outs[i], in, 1.f / sqrtf((float)in));
         die_if(o->weight_upload(be, &W[i].t, &w[i]), "weight_upload");
@@ -233,6 +234,7 @@ static void check_linear_multi(int n, int in, int count, const int *outs) {
         dy1[i] = dev_poison((size_t)n * outs[i]);
         die_if(o->linear(be, dy1[i], dx, w[i], NULL, n, 0), "linear");
     }
+    vox_cuda(be)->gemv_n1 = VOX_CUDA_GEMV_N1;
     die_if(o->linear_multi(be, count, dy, dx, (const vox_bweight_t *const *)w, n), "linear_multi");
     /* the same launch with the grid's other row-to-warp spreads (gemv.c: gemv_blocks is EVEN) */
     float *dg[2][8];
@@ -283,7 +285,7 @@ static void check_linear_multi(int n, int in, int count, const int *outs) {
     if (n <= VOX_GEMV_MAX_ROWS) { /* same kernel, same per-row arithmetic: bit-identical to linear() */
         failures += differ != 0;
         printf("%-4s %-58s %d of %d outputs differ from linear()\n", differ ? "FAIL" : "ok",
-               "  ... bits vs separate linear()", differ, count);
+               "  ... bits vs separate linear() (the other n=1 kernel)", differ, count);
         failures += differ_grid != 0;
         printf("%-4s %-58s %d of %d outputs differ\n", differ_grid ? "FAIL" : "ok",
                "  ... bits vs one row per warp / all resident warps", differ_grid, 2 * count);
@@ -1121,8 +1123,13 @@ static void speed(void) {
         double wb = 2.0 * shp[s].in * shp[s].out;
         lin_ctx a = {y, x, w, 1, 1}, b = {y, x, w, 1, 0}, c8 = {y, x, w, 8, 1};
         double tg = time_op(lin_op, &a, 20), tl = time_op(lin_op, &b, 20), t8 = time_op(lin_op, &c8, 20);
-        printf("  %-8s %5d -> %6d: gemv %7.1f us %5.0f GB/s | cublasLt %7.1f us %5.0f GB/s | gemv n=8 %7.1f us\n",
-               shp[s].name, shp[s].in, shp[s].out, tg * 1e3, wb / tg / 1e6, tl * 1e3, wb / tl / 1e6, t8 * 1e3);
+        vox_cuda(be)->gemv_n1 = !VOX_CUDA_GEMV_N1;
+        double t1 = time_op(lin_op, &a, 20);
+        vox_cuda(be)->gemv_n1 = VOX_CUDA_GEMV_N1;
+        printf("  %-8s %5d -> %6d: gemv %7.1f us %5.0f GB/s | cublasLt %7.1f us %5.0f GB/s | gemv n=8 %7.1f us | "
+               "other n=1 kernel %7.1f us\n",
+               shp[s].name, shp[s].in, shp[s].out, tg * 1e3, wb / tg / 1e6, tl * 1e3, wb / tl / 1e6, t8 * 1e3,
+               t1 * 1e3);
         int per_layer = s == 1 || s == 3 ? 2 : 1;
         step_ms += (s == 5 ? 1 : L * per_layer) * (tg < tl ? tg : tl);
         o->free(be, x);
@@ -1157,9 +1164,13 @@ static void speed(void) {
         double ts = time_op(multi_op, &m, 20);
         m.multi = 1;
         double tm = time_op(multi_op, &m, 20);
+        vox_cuda(be)->gemv_n1 = !VOX_CUDA_GEMV_N1;
+        double t1 = time_op(multi_op, &m, 20);
+        vox_cuda(be)->gemv_n1 = VOX_CUDA_GEMV_N1;
         saved += ts - tm;
-        printf("  %-6s %.1f MB: multi %6.1f us %5.0f GB/s | separate %6.1f us %5.0f GB/s\n", grp[g].name, wb / 1e6,
-               tm * 1e3, wb / tm / 1e6, ts * 1e3, wb / ts / 1e6);
+        printf("  %-6s %.1f MB: multi %6.1f us %5.0f GB/s | separate %6.1f us %5.0f GB/s | multi, other n=1 kernel "
+               "%6.1f us\n",
+               grp[g].name, wb / 1e6, tm * 1e3, wb / tm / 1e6, ts * 1e3, wb / ts / 1e6, t1 * 1e3);
         for (int i = 0; i < m.count; i++) {
             o->free(be, m.y[i]);
             o->weight_free(be, m.w[i]);

@@ -16,6 +16,7 @@
  * decoder shape; splitting a row over several warps was slower, see engine/README.md.)
  *   vox_gemv_bf16_vec     in % 8 == 0 and x 16-byte aligned (the usual case)
  *   vox_gemv_bf16_scalar  any in (tiny test models)
+ *   vox_gemv_bf16_n1      vec with n = 1 only (fewer registers; c->gemv_n1 picks it)
  *   vox_gemv_bf16_norm    linear_norm (n <= 2, one segment): the rows as above, then the block that
  *                         finishes last norms y[0]'s rows (the residual add of a block, then the next
  *                         block's RMSNorm, with the bits of the rmsnorm launch: norm_row.cuh)
@@ -200,13 +201,17 @@ __device__ __forceinline__ void gemv_rows(const vox_gemv_args &a, const float *x
 __device__ __forceinline__ void gemv_post_norm(float *h, const float *y, const float *w, const float *scale, int dim,
                                                float eps, int vt, int *counter, int n) {
     __shared__ int is_last;
-    __threadfence();
-    __syncthreads();
-    if (threadIdx.x == 0) is_last = atomicAdd(counter, 1) == (int)gridDim.x - 1;
+    __syncthreads(); /* the block's stores are done; one fence orders them all before its count */
+    if (threadIdx.x == 0) {
+        __threadfence();
+        is_last = atomicAdd(counter, 1) == (int)gridDim.x - 1;
+        if (is_last) {
+            __threadfence(); /* the other blocks' rows are visible to this block after the barrier */
+            *counter = 0;
+        }
+    }
     __syncthreads();
     if (!is_last) return;
-    __threadfence();
-    if (threadIdx.x == 0) *counter = 0;
     for (int t = 0; t < n; t++) vox_rmsnorm_row(h + (long long)t * dim, y + (long long)t * dim, w, scale, dim, eps, vt);
 }
 
@@ -220,6 +225,15 @@ VOX_KERNEL void __launch_bounds__(GEMV_WARPS * 32)
     vox_gemv_bf16_scalar(vox_gemv_args a, const float *x, int n, int in, int accumulate) {
     VOX_PDL_ENTER();
     GEMV_DISPATCH(false)
+}
+
+/* One input row, vec layout only: the rows of vox_gemv_bf16_vec's n = 1 in a kernel of its own, which
+ * ptxas gives 40 registers instead of 63 (the plain kernel's n = 7 and 8 paths set its count). */
+VOX_KERNEL void __launch_bounds__(GEMV_WARPS * 32)
+    vox_gemv_bf16_n1(vox_gemv_args a, const float *x, int n, int in, int accumulate) {
+    VOX_PDL_ENTER();
+    (void)n;
+    gemv_rows<1, true>(a, x, in, accumulate);
 }
 
 /* linear_norm's launch (n = 1 or 2, VOX_GEMV_MAX_ROWS; a separate kernel, so that the plain one keeps its

@@ -211,6 +211,7 @@ static int cuda_init_device(vox_backend_t *be, int index) {
     CU_CHECK(be, a->cuOccupancyMaxActiveBlocksPerMultiprocessor(&gemv_blocks_per_sm, c->k.k_gemv_vec,
                                                                 VOX_GEMV_WARPS * 32, 0));
     c->gemv_slots = (gemv_blocks_per_sm > 0 ? gemv_blocks_per_sm : 1) * c->sm_count * VOX_GEMV_WARPS;
+    c->gemv_n1 = VOX_CUDA_GEMV_N1;
     BLAS_CHECK(be, a->cublasLtCreate(&c->lt));
     c->lt_ws_bytes = LT_WORKSPACE_BYTES;
     if (!(c->lt_ws = vox_cuda_malloc(be, c->lt_ws_bytes))) return be->err.code;

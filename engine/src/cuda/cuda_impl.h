@@ -31,6 +31,7 @@
     X(k_gemv_scalar, "vox_gemv_bf16_scalar")                                                                           \
     X(k_gemv_gated, "vox_gemv_bf16_gated")                                                                             \
     X(k_gemv_norm, "vox_gemv_bf16_norm")                                                                               \
+    X(k_gemv_n1, "vox_gemv_bf16_n1")                                                                                   \
     X(k_attn_d32_q16, "vox_attn_d32_q16")                                                                              \
     X(k_attn_d64_q16, "vox_attn_d64_q16")                                                                              \
     X(k_attn_d128_q16, "vox_attn_d128_q16")                                                                            \
@@ -84,9 +85,9 @@ typedef struct {
 } vox_gemm_algo;
 #define VOX_GEMM_ALGOS 256
 /* A/B switches of the host code (engine/README.md, "A/B switches"; gpu-check --ab), each 1 unless the
- * build passes -D...=0: dependent launches (context.c), pinned weight staging (memory.c), RoPE and the
+ * build passes -D...=0 (VOX_CUDA_GEMV_N1 and VOX_CUDA_NORM_FUSE: 0 unless -D...=1): dependent launches (context.c), pinned weight staging (memory.c), RoPE and the
  * K/V write in one launch (ops.c, rows.c), the FFN gate in the w1/w3 GEMV (gemm.c),
- * linear_norm's norm in the GEMV's last block (gemm.c). */
+ * the one-row GEMV kernel (gemv.c), linear_norm's norm in the GEMV's last block (gemm.c). */
 #ifndef VOX_CUDA_PDL
 #define VOX_CUDA_PDL 1
 #endif
@@ -99,8 +100,11 @@ typedef struct {
 #ifndef VOX_CUDA_GATED
 #define VOX_CUDA_GATED 1
 #endif
+#ifndef VOX_CUDA_GEMV_N1
+#define VOX_CUDA_GEMV_N1 0 /* the GEMV of one row on its own kernel (c->gemv_n1); not measured in a step yet */
+#endif
 #ifndef VOX_CUDA_NORM_FUSE
-#define VOX_CUDA_NORM_FUSE 1
+#define VOX_CUDA_NORM_FUSE 0 /* off: on the H200 the GEMV's last-block norm cost more than the launch it saves */
 #endif
 /* Scratch buffers outgrown while a captured graph may still point at them are kept (freed
  * with the backend), at most this many times. */
@@ -116,6 +120,7 @@ typedef struct {
     int sm_count, cc_major, cc_minor;
     int pdl;        /* launch with programmatic stream serialization (context.c, kernels/common.cuh) */
     int gemv_slots; /* GEMV warps resident at once: SMs x blocks per SM x VOX_GEMV_WARPS */
+    int gemv_n1;    /* one-row vec GEMVs on vox_gemv_bf16_n1 (VOX_CUDA_GEMV_N1; dev/opcheck times both) */
     char name[300]; /* "NVIDIA H100 80GB HBM3 (sm_90)" */
 
     cublasLtHandle_t lt;

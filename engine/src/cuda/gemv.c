@@ -44,7 +44,8 @@ int vox_cuda_gemv(vox_backend_t *be, int count, float *const *y, const float *x,
     int vec = in % 8 == 0 && ((uintptr_t)x & 15) == 0;
     void *args[] = {&a, &x, &n, &in, &accumulate};
     if (!blocks) blocks = gemv_blocks(c, rows);
-    return vox_cuda_launch(be, vec ? c->k.k_gemv_vec : c->k.k_gemv_scalar, blocks, 1, 1, VOX_GEMV_WARPS * 32, args);
+    CUfunction f = !vec ? c->k.k_gemv_scalar : n == 1 && c->gemv_n1 ? c->k.k_gemv_n1 : c->k.k_gemv_vec;
+    return vox_cuda_launch(be, f, blocks, 1, 1, VOX_GEMV_WARPS * 32, args);
 }
 
 int vox_cuda_gemv_norm(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w, int n, float *h,
