@@ -1,7 +1,8 @@
 /* serve.c — many streams over one loaded model (see serve.h for the framing and the events).
  *
  * One thread: read whatever frames stdin has (without blocking while some stream has work), then
- * one round of serve_step over the streams, and again. Audio waits per stream as s16 samples
+ * one round of serve_step over the streams, and again; only the round's mel work (each stream's
+ * samples into its mel) is spread over a pool of worker threads. Audio waits per stream as s16 samples
  * until its turn; while more than PENDING_CAP samples wait in total, stdin is not read (the pipe
  * pushes back on the client), so memory stays bounded whatever the client sends. */
 #define _POSIX_C_SOURCE 200809L
@@ -13,6 +14,7 @@
 
 #include "audio.h"
 #include "batch.h"
+#include "cpu_pool.h"
 #include "decoder.h"
 #include "events.h"
 #include "json.h"
@@ -20,6 +22,7 @@
 
 #define TURN_SAMPLES (4 * VOX_SAMPLES_PER_TOKEN)    /* samples one stream is fed per turn (320 ms) */
 #define PENDING_CAP  ((size_t)30 * VOX_SAMPLE_RATE) /* waiting samples, all streams, before stdin pauses */
+#define MEL_THREADS  16                             /* the most threads of the round's mel work */
 
 typedef struct serve serve_t;
 
@@ -35,6 +38,9 @@ typedef struct {
     unsigned char odd;             /* low byte of a sample split between two frames */
     int finishing, ended, flushed; /* flushed: batched streams wait for their last positions */
     size_t n_fed, n_tok;
+    size_t turn_n; /* samples pushed into the stream's mel this round (push_audio), 0: none */
+    int turn_rc;   /* and the push's result, turn_err its error */
+    vox_error_t turn_err;
     double last_progress, t_open;
     vox_utf8_carry carry; /* a UTF-8 character split between two token events */
 } sstream;
@@ -48,8 +54,11 @@ struct serve {
     size_t rr;          /* round-robin start of the next turn */
     size_t pending;     /* waiting samples over all streams */
     vox_batch_t *batch; /* one decoder forward per step for every ready stream, or NULL */
-    size_t rounds;      /* serve_step calls; the wall ms in frames, turns and batched steps (--debug) */
-    double ms_frames, ms_feed, ms_steps;
+    vox_pool_t *pool;   /* the round's mel work, or NULL (one core, or no threads): on this thread */
+    sstream **turns;    /* the streams pushing this round (push_audio) */
+    size_t n_turns, cap_turns;
+    size_t rounds; /* serve_step calls; the wall ms in frames, mel, turns and batched steps (--debug) */
+    double ms_frames, ms_mel, ms_feed, ms_steps;
 };
 
 /* ---------------- frames ---------------- */
@@ -341,20 +350,53 @@ static void handle(serve_t *S, const vox_serve_frame *fr) {
     }
 }
 
-/* One turn of x: feed up to TURN_SAMPLES waiting samples, or, when it is finishing and nothing
- * waits, flush it and report it done. */
+/* The first half of a turn: x->turn_n (up to TURN_SAMPLES) of its waiting samples into its mel
+ * (vox_stream_push: host work only, so the streams' pushes of a round run on the pool's threads at once). */
+static void push_one(sstream *x) {
+    float buf[TURN_SAMPLES];
+    for (size_t i = 0; i < x->turn_n; i++) buf[i] = (float)x->pcm[x->head + i] / 32768.0f;
+    x->turn_err = (vox_error_t){0, ""};
+    x->turn_rc = vox_stream_push(x->s, buf, x->turn_n, &x->turn_err);
+}
+static void push_part(void *ctx, int t, int n) {
+    serve_t *S = ctx;
+    for (size_t j = (size_t)t; j < S->n_turns; j += (size_t)n) push_one(S->turns[j]);
+}
+static size_t turn_samples(const sstream *x) {
+    size_t n = x->ended ? 0 : x->n_pcm - x->head;
+    return n > TURN_SAMPLES ? TURN_SAMPLES : n;
+}
+/* The pushes of a round: on the pool when several streams have audio (without a list, out of memory,
+ * none here: each stream's turn then pushes its own). */
+static void push_audio(serve_t *S) {
+    S->n_turns = 0;
+    if (S->cap_turns < S->n_st) {
+        sstream **t = realloc(S->turns, S->n_st * sizeof *t);
+        if (!t) return;
+        S->turns = t;
+        S->cap_turns = S->n_st;
+    }
+    for (size_t i = 0; i < S->n_st; i++)
+        if ((S->st[i]->turn_n = turn_samples(S->st[i])) > 0) S->turns[S->n_turns++] = S->st[i];
+    if (S->n_turns > 1 && S->pool)
+        vox_pool_run(S->pool, push_part, S);
+    else
+        for (size_t j = 0; j < S->n_turns; j++) push_one(S->turns[j]);
+}
+
+/* One turn of x: the rest of its push this round (the stem, encoder and decoding it allows: feeding it),
+ * or, when it is finishing and nothing waits, flush it and report it done. */
 static void stream_turn(serve_t *S, sstream *x) {
     vox_error_t e = {0, ""};
-    size_t n = x->n_pcm - x->head;
-    if (n > TURN_SAMPLES) n = TURN_SAMPLES;
+    if (!x->turn_n && (x->turn_n = turn_samples(x)) > 0) push_one(x); /* not pushed by push_audio */
+    size_t n = x->turn_n;
+    x->turn_n = 0;
     if (n > 0) {
-        float buf[TURN_SAMPLES];
-        for (size_t i = 0; i < n; i++) buf[i] = (float)x->pcm[x->head + i] / 32768.0f;
         x->head += n;
         S->pending -= n;
         x->n_fed += n;
-        if (vox_stream_feed(x->s, buf, n, &e)) {
-            stream_fail(S, x, &e);
+        if (x->turn_rc || vox_stream_pump(x->s, &e)) {
+            stream_fail(S, x, x->turn_rc ? &x->turn_err : &e);
             return;
         }
         if (vox_now_ms() - x->last_progress >= VOX_EVENTS_PROGRESS_MS) ev_progress(x);
@@ -429,7 +471,10 @@ static void batch_steps(serve_t *S) {
  * batched), then, batched, one decoder forward per step for all the streams with a ready position. */
 static void serve_step(serve_t *S) {
     size_t n = S->n_st;
+    double t0 = vox_now_ms();
+    push_audio(S);
     double t = vox_now_ms();
+    S->ms_mel += t - t0;
     for (size_t k = 0; k < n; k++) {
         sstream *x = S->st[(S->rr + k) % n];
         if (!x->ended) stream_turn(S, x);
@@ -450,15 +495,28 @@ static int has_work(const serve_t *S) {
 }
 
 int vox_serve_run(const vox_model_t *m, const vox_serve_opts *o, int in_fd, FILE *out, vox_error_t *err) {
-    serve_t S = {m, *o, out, NULL, 0, 0, 0, 0, NULL, 0, 0, 0, 0};
+    serve_t S;
+    memset(&S, 0, sizeof S);
+    S.m = m;
+    S.o = *o;
+    S.out = out;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cores > 1) S.pool = vox_pool_new(cores < MEL_THREADS ? (int)cores : MEL_THREADS);
     size_t cap = VOX_SERVE_HEADER + VOX_SERVE_MAX_PAYLOAD, n_in = 0;
     /* Backends that take several streams per forward step all ready streams together (up to
      * ops->batch_rows per forward); the others keep each stream decoding its own positions as its
      * audio is fed. */
-    if (m->be->ops->batch_rows > 1) TRY(vox_batch_new(m, 0, &S.batch, err));
+    if (m->be->ops->batch_rows > 1) {
+        int brc = vox_batch_new(m, 0, &S.batch, err);
+        if (brc) {
+            vox_pool_free(S.pool);
+            return brc;
+        }
+    }
     unsigned char *in = malloc(cap);
     if (!in) {
         vox_batch_free(S.batch);
+        vox_pool_free(S.pool);
         return vox_fail(err, VOX_ENOMEM, "out of host memory starting serve mode. Free some memory and retry");
     }
     ev_ready(&S);
@@ -510,12 +568,13 @@ int vox_serve_run(const vox_model_t *m, const vox_serve_opts *o, int in_fd, FILE
     if (rc) ev_error(out, -1, err);
     for (size_t i = 0; i < S.n_st; i++) stream_free(S.st[i]);
     free(S.st);
+    free(S.turns);
     free(in);
     if (m->be->debug) {
         fprintf(stderr,
-                "voxtral: debug: serve: %zu rounds; wall ms: reading and handling frames %.0f, feeding the streams "
-                "(mel, conv stem) %.0f, batched steps %.0f\n",
-                S.rounds, S.ms_frames, S.ms_feed, S.ms_steps);
+                "voxtral: debug: serve: %zu rounds; wall ms: reading and handling frames %.0f, the streams' mel "
+                "(on %d threads) %.0f, feeding the streams (conv stem) %.0f, batched steps %.0f\n",
+                S.rounds, S.ms_frames, S.pool ? vox_pool_size(S.pool) : 1, S.ms_mel, S.ms_feed, S.ms_steps);
         vox_batch_stats st;
         if (S.batch) {
             vox_batch_stats_get(S.batch, &st);
@@ -527,5 +586,6 @@ int vox_serve_run(const vox_model_t *m, const vox_serve_opts *o, int in_fd, FILE
         }
     }
     vox_batch_free(S.batch);
+    vox_pool_free(S.pool);
     return rc ? rc : truncated;
 }

@@ -320,14 +320,20 @@ int vox_stream_encoded(vox_stream_t *s, int rows, double ms, vox_error_t *err) {
     return pump(s, err);
 }
 
-int vox_stream_feed(vox_stream_t *s, const float *x, size_t n, vox_error_t *err) {
+int vox_stream_push(vox_stream_t *s, const float *x, size_t n, vox_error_t *err) {
     if (s->flushed) return vox_fail(err, VOX_EINTERNAL, "samples fed after flush. This is a bug; please report it");
     s->n_samples += n;
     if (s->done && !s->o.dump) return 0;
     double t = vox_now_ms();
     int rc = vox_mel_push(s->mel, x, n);
     s->t.mel += vox_now_ms() - t;
-    if (rc) return oom(err);
+    return rc ? oom(err) : 0;
+}
+
+int vox_stream_pump(vox_stream_t *s, vox_error_t *err) { return pump(s, err); }
+
+int vox_stream_feed(vox_stream_t *s, const float *x, size_t n, vox_error_t *err) {
+    TRY(vox_stream_push(s, x, n, err));
     return pump(s, err);
 }
 

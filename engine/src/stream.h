@@ -84,6 +84,12 @@ typedef struct vox_stream vox_stream_t;
 int vox_stream_new(const vox_model_t *m, const vox_stream_opts *o, vox_token_fn cb, void *user, vox_stream_t **out,
                    vox_error_t *err);
 int vox_stream_feed(vox_stream_t *s, const float *x, size_t n, vox_error_t *err);
+/* vox_stream_feed in its two halves, for a server that runs the first one for many streams on worker
+ * threads: push puts the samples into the stream's mel (host work only, no backend call: different
+ * streams may push at the same time), pump runs what the pushed audio allows (conv stem, encoder,
+ * adapter, decoding; on the caller's one thread). feed = push, then pump. */
+int vox_stream_push(vox_stream_t *s, const float *x, size_t n, vox_error_t *err);
+int vox_stream_pump(vox_stream_t *s, vox_error_t *err);
 /* End of input: right padding, finish the mel, decode the rest. Audio shorter than one token
  * (1280 samples) is VOX_EAUDIO. */
 int vox_stream_flush(vox_stream_t *s, vox_error_t *err);
