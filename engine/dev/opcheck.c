@@ -226,7 +226,6 @@ static void check_linear_multi(int n, int in, int count, const int *outs) {
     float *x = malloc((size_t)n * in * 4);
     for (size_t i = 0; i < (size_t)n * in; i++) x[i] = frand();
     float *dx = dev_from(x, (size_t)n * in);
-    vox_cuda(be)->gemv_n1 = !VOX_CUDA_GEMV_N1; /* the separate calls on the other one-row kernel */
     for (int i = 0; i < count; i++) {
         W[i] = mat_new(outs[i], in, 1.f / sqrtf((float)in));
         die_if(o->weight_upload(be, &W[i].t, &w[i]), "weight_upload");
@@ -234,7 +233,6 @@ static void check_linear_multi(int n, int in, int count, const int *outs) {
         dy1[i] = dev_poison((size_t)n * outs[i]);
         die_if(o->linear(be, dy1[i], dx, w[i], NULL, n, 0), "linear");
     }
-    vox_cuda(be)->gemv_n1 = VOX_CUDA_GEMV_N1;
     die_if(o->linear_multi(be, count, dy, dx, (const vox_bweight_t *const *)w, n), "linear_multi");
     /* the same launch with the grid's other row-to-warp spreads (gemv.c: gemv_blocks is EVEN) */
     float *dg[2][8];
@@ -285,7 +283,7 @@ static void check_linear_multi(int n, int in, int count, const int *outs) {
     if (n <= VOX_GEMV_MAX_ROWS) { /* same kernel, same per-row arithmetic: bit-identical to linear() */
         failures += differ != 0;
         printf("%-4s %-58s %d of %d outputs differ from linear()\n", differ ? "FAIL" : "ok",
-               "  ... bits vs separate linear() (the other n=1 kernel)", differ, count);
+               "  ... bits vs separate linear()", differ, count);
         failures += differ_grid != 0;
         printf("%-4s %-58s %d of %d outputs differ\n", differ_grid ? "FAIL" : "ok",
                "  ... bits vs one row per warp / all resident warps", differ_grid, 2 * count);
@@ -342,61 +340,6 @@ static void check_linear_gated(int n, int in, int out) {
     free(got);
     free(parts);
     free(ref);
-}
-
-/* linear_norm: y += x·Wᵀ then h = rmsnorm(y) (ada scale or none), against linear(accumulate) + rmsnorm on
- * the same backend, which it must equal bit for bit in y and h (n <= 2: the GEMV with the norm in its last
- * block; more rows: those two calls), and h against the double reference. */
-static void check_linear_norm(int n, int in, int out, int ada) {
-    hmat W = mat_new(out, in, 1.f / sqrtf((float)in));
-    vox_bweight_t *w;
-    die_if(o->weight_upload(be, &W.t, &w), "weight_upload");
-    size_t m = (size_t)n * out;
-    float *x = malloc((size_t)n * in * 4), *y0 = malloc(m * 4), *nw = malloc((size_t)out * 4),
-          *s = malloc((size_t)out * 4);
-    for (size_t i = 0; i < (size_t)n * in; i++) x[i] = frand();
-    for (size_t i = 0; i < m; i++) y0[i] = frand() * 2;
-    for (int i = 0; i < out; i++) {
-        nw[i] = frand();
-        s[i] = frand();
-    }
-    vox_bweight_t *bn = vec_upload(nw, out);
-    float *dx = dev_from(x, (size_t)n * in), *ds = dev_from(s, out), *dy = dev_from(y0, m), *py = dev_from(y0, m);
-    float *dh = dev_poison(m), *ph = dev_poison(m);
-    die_if(o->linear_norm(be, dy, dx, w, n, dh, bn, ada ? ds : NULL, 1e-5f), "linear_norm");
-    die_if(o->linear(be, py, dx, w, NULL, n, 1), "linear");
-    die_if(o->rmsnorm(be, ph, py, bn, ada ? ds : NULL, n, out, 1e-5f), "rmsnorm");
-    float *got = host_of(dh, m), *parts = host_of(ph, m), *gy = host_of(dy, m), *pyh = host_of(py, m);
-    double *ref = malloc(m * 8), *yr = malloc((size_t)out * 8);
-    for (int r = 0; r < n; r++) {
-        double ss = 0;
-        for (int j = 0; j < out; j++) {
-            double a = y0[(size_t)r * out + j];
-            for (int k = 0; k < in; k++) a += (double)W.val[(size_t)j * in + k] * bfr(x[(size_t)r * in + k]);
-            yr[j] = a;
-            ss += a * a;
-        }
-        double k = 1 / sqrt(ss / out + 1e-5);
-        for (int j = 0; j < out; j++) ref[(size_t)r * out + j] = yr[j] * k * nw[j] * (ada ? 1 + s[j] : 1);
-    }
-    char what[96];
-    snprintf(what, sizeof what, "linear_norm %-5s n=%d in=%d out=%d ada=%d", n <= 2 ? "gemv" : "parts", n, in, out,
-             ada);
-    report(what, got, ref, m, n <= VOX_GEMV_MAX_ROWS ? tol.fp32 : tol.tensor_core);
-    size_t differ = 0;
-    for (size_t i = 0; i < m; i++) differ += (memcmp(&got[i], &parts[i], 4) != 0) + (memcmp(&gy[i], &pyh[i], 4) != 0);
-    failures += differ != 0;
-    printf("%-4s %-58s %zu of %zu values differ\n", differ ? "FAIL" : "ok", "  ... bits (y and h) vs linear + rmsnorm",
-           differ, 2 * m);
-    float *bufs[] = {dx, ds, dy, py, dh, ph};
-    for (int i = 0; i < 6; i++) o->free(be, bufs[i]);
-    o->weight_free(be, w);
-    o->weight_free(be, bn);
-    mat_free(&W);
-    float *hb[] = {x, y0, nw, s, got, parts, gy, pyh};
-    for (int i = 0; i < 8; i++) free(hb[i]);
-    free(ref);
-    free(yr);
 }
 
 static void check_pointwise(void) {
@@ -977,19 +920,6 @@ static int gated_op(void *c) { /* linear_gated, or its two parts */
     return vox_linear_gated_parts(be, g->y, g->tmp, g->x, g->w1, g->w3, 1, 9216);
 }
 typedef struct {
-    float *y, *x, *h;
-    vox_bweight_t *w, *nw;
-    int fused;
-} lnorm_ctx;
-/* fused: 1 linear_norm, 0 its two parts, 2 linear_norm's launch without the norm, 3 linear alone */
-static int lnorm_op(void *c) {
-    lnorm_ctx *g = c;
-    if (g->fused == 1) return o->linear_norm(be, g->y, g->x, g->w, 1, g->h, g->nw, NULL, 1e-5f);
-    if (g->fused == 2) return vox_cuda_gemv_norm(be, g->y, g->x, g->w, 1, NULL, g->nw, NULL, 1e-5f);
-    if (g->fused == 3) return o->linear(be, g->y, g->x, g->w, NULL, 1, 1);
-    return vox_linear_norm_parts(be, g->y, g->x, g->w, 1, g->h, g->nw, NULL, 1e-5f, 3072);
-}
-typedef struct {
     float *a, *b;
     size_t bytes;
 } copy_ctx;
@@ -1123,13 +1053,8 @@ static void speed(void) {
         double wb = 2.0 * shp[s].in * shp[s].out;
         lin_ctx a = {y, x, w, 1, 1}, b = {y, x, w, 1, 0}, c8 = {y, x, w, 8, 1};
         double tg = time_op(lin_op, &a, 20), tl = time_op(lin_op, &b, 20), t8 = time_op(lin_op, &c8, 20);
-        vox_cuda(be)->gemv_n1 = !VOX_CUDA_GEMV_N1;
-        double t1 = time_op(lin_op, &a, 20);
-        vox_cuda(be)->gemv_n1 = VOX_CUDA_GEMV_N1;
-        printf("  %-8s %5d -> %6d: gemv %7.1f us %5.0f GB/s | cublasLt %7.1f us %5.0f GB/s | gemv n=8 %7.1f us | "
-               "other n=1 kernel %7.1f us\n",
-               shp[s].name, shp[s].in, shp[s].out, tg * 1e3, wb / tg / 1e6, tl * 1e3, wb / tl / 1e6, t8 * 1e3,
-               t1 * 1e3);
+        printf("  %-8s %5d -> %6d: gemv %7.1f us %5.0f GB/s | cublasLt %7.1f us %5.0f GB/s | gemv n=8 %7.1f us\n",
+               shp[s].name, shp[s].in, shp[s].out, tg * 1e3, wb / tg / 1e6, tl * 1e3, wb / tl / 1e6, t8 * 1e3);
         int per_layer = s == 1 || s == 3 ? 2 : 1;
         step_ms += (s == 5 ? 1 : L * per_layer) * (tg < tl ? tg : tl);
         o->free(be, x);
@@ -1164,13 +1089,9 @@ static void speed(void) {
         double ts = time_op(multi_op, &m, 20);
         m.multi = 1;
         double tm = time_op(multi_op, &m, 20);
-        vox_cuda(be)->gemv_n1 = !VOX_CUDA_GEMV_N1;
-        double t1 = time_op(multi_op, &m, 20);
-        vox_cuda(be)->gemv_n1 = VOX_CUDA_GEMV_N1;
         saved += ts - tm;
-        printf("  %-6s %.1f MB: multi %6.1f us %5.0f GB/s | separate %6.1f us %5.0f GB/s | multi, other n=1 kernel "
-               "%6.1f us\n",
-               grp[g].name, wb / 1e6, tm * 1e3, wb / tm / 1e6, ts * 1e3, wb / ts / 1e6, t1 * 1e3);
+        printf("  %-6s %.1f MB: multi %6.1f us %5.0f GB/s | separate %6.1f us %5.0f GB/s\n", grp[g].name, wb / 1e6,
+               tm * 1e3, wb / tm / 1e6, ts * 1e3, wb / ts / 1e6);
         for (int i = 0; i < m.count; i++) {
             o->free(be, m.y[i]);
             o->weight_free(be, m.w[i]);
@@ -1203,38 +1124,6 @@ static void speed(void) {
         for (int i = 0; i < 3; i++) o->free(be, bufs[i]);
         o->weight_free(be, gc.w1);
         o->weight_free(be, gc.w3);
-    }
-
-    /* a block's residual GEMV and the next norm: linear_norm against linear(accumulate) + rmsnorm */
-    {
-        int ins[2] = {4096, 9216};
-        const char *names[2] = {"wo+norm", "w2+norm"};
-        double saved = 0;
-        float *hv = malloc(9216 * 4);
-        for (int i = 0; i < 9216; i++) hv[i] = frand();
-        lnorm_ctx lc;
-        lc.nw = vec_upload(hv, 3072);
-        lc.x = dev_from(hv, 9216);
-        lc.y = dev_from(hv, 3072);
-        lc.h = dev_poison(3072);
-        free(hv);
-        for (int k = 0; k < 2; k++) {
-            lc.w = rand_w(3072, ins[k]);
-            double t[4];
-            for (int f = 0; f < 4; f++) {
-                lc.fused = f;
-                t[f] = time_op(lnorm_op, &lc, 20);
-            }
-            saved += t[0] - t[1];
-            printf("  %-7s %.1f MB: linear_norm %6.1f us (its GEMV alone %6.1f) | linear + rmsnorm %6.1f us (linear "
-                   "alone %6.1f)\n",
-                   names[k], 2.0 * 3072 * ins[k] / 1e6, t[1] * 1e3, t[2] * 1e3, t[0] * 1e3, t[3] * 1e3);
-            o->weight_free(be, lc.w);
-        }
-        printf("  per step (%d layers, both): %.3f ms less\n", L, L * saved);
-        float *bufs[] = {lc.x, lc.y, lc.h};
-        for (int i = 0; i < 3; i++) o->free(be, bufs[i]);
-        o->weight_free(be, lc.nw);
     }
 
     /* the grid's spread of rows over warps, on the launches with more rows than resident warps */
@@ -1415,15 +1304,9 @@ int main(int argc, char **argv) {
     check_linear_multi(2, 100, 2, many2); /* the same on the scalar GEMV */
     check_linear_gated(1, 3072, 9216);    /* the decode step's w1/w3 */
     check_linear_gated(2, 3072, 9216);
-    check_linear_gated(1, 256, 20000);   /* more rows than resident warps */
-    check_linear_gated(4, 1280, 5120);   /* the encoder's live pushes: the two calls */
-    check_linear_gated(1, 100, 60);      /* in % 8 != 0: the two calls */
-    check_linear_norm(1, 4096, 3072, 1); /* the decode step's wo and ffn norm */
-    check_linear_norm(1, 9216, 3072, 0); /* w2 and the next attention norm */
-    check_linear_norm(2, 9216, 3072, 1);
-    check_linear_norm(1, 256, 20000, 0); /* more rows than resident warps */
-    check_linear_norm(1, 100, 64, 1);    /* the tiny models: in % 8 != 0, a norm of 128 threads */
-    check_linear_norm(3, 1280, 3072, 0); /* more rows: the two calls */
+    check_linear_gated(1, 256, 20000); /* more rows than resident warps */
+    check_linear_gated(4, 1280, 5120); /* the encoder's live pushes: the two calls */
+    check_linear_gated(1, 100, 60);    /* in % 8 != 0: the two calls */
     check_pointwise();
     check_rmsnorm(7, 3072, 0);
     check_rmsnorm(5, 96, 1);

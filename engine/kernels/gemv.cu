@@ -16,17 +16,12 @@
  * decoder shape; splitting a row over several warps was slower, see engine/README.md.)
  *   vox_gemv_bf16_vec     in % 8 == 0 and x 16-byte aligned (the usual case)
  *   vox_gemv_bf16_scalar  any in (tiny test models)
- *   vox_gemv_bf16_n1      vec with n = 1 only (fewer registers; c->gemv_n1 picks it)
- *   vox_gemv_bf16_norm    linear_norm (n <= 2, one segment): the rows as above, then the block that
- *                         finishes last norms y[0]'s rows (the residual add of a block, then the next
- *                         block's RMSNorm, with the bits of the rmsnorm launch: norm_row.cuh)
  *   vox_gemv_bf16_gated   the FFN gate, y = silu(x·w1ᵀ) ⊙ (x·w3ᵀ): a warp dots row r of both weights
  *                         (segments 0 and 1), each sum in the order gemv_vec gives it, then applies
  *                         silu_mul's arithmetic (elementwise.cu), so the bits are those of the vec
  *                         launch followed by vox_silu_mul, with one launch and no f3 round trip. */
 #include "common.cuh"
 #include "gemv_args.cuh"
-#include "norm_row.cuh"
 
 #define GEMV_WARPS VOX_GEMV_WARPS
 
@@ -196,25 +191,6 @@ __device__ __forceinline__ void gemv_rows(const vox_gemv_args &a, const float *x
     default: gemv_rows<8, vec>(a, x, in, accumulate); break;                                                           \
     }
 
-/* linear_norm's norm: every block makes its rows of y visible and counts itself in; the last one resets the
- * counter for the next launch and norms the n rows (norm_row.cuh, the bits of the rmsnorm launch). */
-__device__ __forceinline__ void gemv_post_norm(float *h, const float *y, const float *w, const float *scale, int dim,
-                                               float eps, int vt, int *counter, int n) {
-    __shared__ int is_last;
-    __syncthreads(); /* the block's stores are done; one fence orders them all before its count */
-    if (threadIdx.x == 0) {
-        __threadfence();
-        is_last = atomicAdd(counter, 1) == (int)gridDim.x - 1;
-        if (is_last) {
-            __threadfence(); /* the other blocks' rows are visible to this block after the barrier */
-            *counter = 0;
-        }
-    }
-    __syncthreads();
-    if (!is_last) return;
-    for (int t = 0; t < n; t++) vox_rmsnorm_row(h + (long long)t * dim, y + (long long)t * dim, w, scale, dim, eps, vt);
-}
-
 VOX_KERNEL void __launch_bounds__(GEMV_WARPS * 32)
     vox_gemv_bf16_vec(vox_gemv_args a, const float *x, int n, int in, int accumulate) {
     VOX_PDL_ENTER();
@@ -225,34 +201,6 @@ VOX_KERNEL void __launch_bounds__(GEMV_WARPS * 32)
     vox_gemv_bf16_scalar(vox_gemv_args a, const float *x, int n, int in, int accumulate) {
     VOX_PDL_ENTER();
     GEMV_DISPATCH(false)
-}
-
-/* One input row, vec layout only: the rows of vox_gemv_bf16_vec's n = 1 in a kernel of its own, which
- * ptxas gives 40 registers instead of 63 (the plain kernel's n = 7 and 8 paths set its count). */
-VOX_KERNEL void __launch_bounds__(GEMV_WARPS * 32)
-    vox_gemv_bf16_n1(vox_gemv_args a, const float *x, int n, int in, int accumulate) {
-    VOX_PDL_ENTER();
-    (void)n;
-    gemv_rows<1, true>(a, x, in, accumulate);
-}
-
-/* linear_norm's launch (n = 1 or 2, VOX_GEMV_MAX_ROWS; a separate kernel, so that the plain one keeps its
- * registers): the vec or scalar rows, then the norm in the last block. */
-VOX_KERNEL void __launch_bounds__(GEMV_WARPS * 32)
-    vox_gemv_bf16_norm(vox_gemv_args a, const float *x, int n, int in, int accumulate) {
-    VOX_PDL_ENTER();
-    bool vec = in % 8 == 0 && ((uintptr_t)x & 15) == 0;
-    if (vec && n == 1)
-        gemv_rows<1, true>(a, x, in, accumulate);
-    else if (vec)
-        gemv_rows<2, true>(a, x, in, accumulate);
-    else if (n == 1)
-        gemv_rows<1, false>(a, x, in, accumulate);
-    else
-        gemv_rows<2, false>(a, x, in, accumulate);
-    if (a.norm_h) /* (dev/opcheck times the launch without it too) */
-        gemv_post_norm(a.norm_h, a.y[0], a.norm_w, a.norm_scale, a.out[0], a.norm_eps, a.norm_threads, a.norm_counter,
-                       n);
 }
 
 /* The gate: a.rows = w1's rows, segments 0 (w1) and 1 (w3); n = 1 or 2 (VOX_GEMV_GATED_ROWS: more

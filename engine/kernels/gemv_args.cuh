@@ -22,13 +22,5 @@ typedef struct {
     int row_end[VOX_GEMV_SEGS];       /* rows of segments 0..i together */
     int rows;                         /* rows of all segments (row_end[count - 1]) */
     int count;                        /* segments in use, 1..VOX_GEMV_SEGS */
-    /* The norm after the launch (linear_norm), or norm_h NULL: the block that finishes last (it counts
-     * itself in at *norm_counter, 0 between launches) writes norm_h[n, out[0]] = rmsnorm(y[0]) with
-     * weight norm_w, scale norm_scale (or NULL) and eps, reduced as by norm_threads threads. */
-    float *norm_h;
-    const float *norm_w, *norm_scale;
-    float norm_eps;
-    int norm_threads;
-    int *norm_counter;
 } vox_gemv_args;
 #endif

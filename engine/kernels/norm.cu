@@ -4,6 +4,5 @@
 
 VOX_KERNEL void vox_rmsnorm(float *y, const float *x, const float *w, const float *scale1p, int dim, float eps) {
     VOX_PDL_ENTER();
-    vox_rmsnorm_row(y + (long long)blockIdx.x * dim, x + (long long)blockIdx.x * dim, w, scale1p, dim, eps,
-                    (int)blockDim.x);
+    vox_rmsnorm_row(y + (long long)blockIdx.x * dim, x + (long long)blockIdx.x * dim, w, scale1p, dim, eps);
 }

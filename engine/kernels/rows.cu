@@ -51,6 +51,5 @@ VOX_KERNEL void vox_rope_kv_write_rows(float *q, float *k, const float *v, vox_r
 /* One block per row (norm_row.cuh), row r with its own ada scale a.scale[r] (may be NULL). */
 VOX_KERNEL void vox_rmsnorm_rows(float *y, const float *x, const float *w, vox_rows_args a, int dim, float eps) {
     VOX_PDL_ENTER();
-    vox_rmsnorm_row(y + (long long)blockIdx.x * dim, x + (long long)blockIdx.x * dim, w, a.scale[blockIdx.x], dim, eps,
-                    (int)blockDim.x);
+    vox_rmsnorm_row(y + (long long)blockIdx.x * dim, x + (long long)blockIdx.x * dim, w, a.scale[blockIdx.x], dim, eps);
 }

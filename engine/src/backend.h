@@ -80,12 +80,6 @@ typedef struct {
      * computes both: CUDA at n <= 2, one warp dotting row r of both weights). */
     int (*linear_gated)(vox_backend_t *be, float *y, float *tmp, const float *x, const vox_bweight_t *w1,
                         const vox_bweight_t *w3, int n);
-    /* A block's output into the residual and the next block's norm: y[n, out] += x · Wᵀ, then
-     * h[n, out] = rmsnorm(y) with weight nw and scale1p (as rmsnorm; h distinct from y and x). The same
-     * values as linear(accumulate = 1) then rmsnorm; CUDA at n <= 2 norms in the GEMV launch's last
-     * block, so the norm costs no launch of its own. */
-    int (*linear_norm)(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w, int n, float *h,
-                       const vox_bweight_t *nw, const float *scale1p, float eps);
     /* Optional (NULL: nothing to prepare): pay now, at model load, the one-time costs of later
      * linear() calls with this weight, bias (given or NULL) and accumulate for every n in
      * [min_rows, max_rows] (CUDA: choose and first-launch the cuBLASLt kernels). */
@@ -193,14 +187,6 @@ static inline int vox_linear_gated_parts(vox_backend_t *be, float *y, float *tmp
     const vox_bweight_t *ws[2] = {w1, w3};
     int rc = be->ops->linear_multi(be, 2, ys, x, ws, n);
     return rc ? rc : be->ops->silu_mul(be, y, tmp, (size_t)n * out);
-}
-
-/* linear_norm as its parts, linear(accumulate = 1) then rmsnorm over n rows of out values (out: W's
- * rows): the CPU's op, and CUDA's where one launch does not apply. */
-static inline int vox_linear_norm_parts(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w, int n,
-                                        float *h, const vox_bweight_t *nw, const float *scale1p, float eps, int out) {
-    int rc = be->ops->linear(be, y, x, w, NULL, n, 1);
-    return rc ? rc : be->ops->rmsnorm(be, h, y, nw, scale1p, n, out, eps);
 }
 
 /* Create the backend asked for. "auto" tries CUDA and falls back to CPU, writing one

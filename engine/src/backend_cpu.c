@@ -304,11 +304,6 @@ static int cpu_linear_gated(vox_backend_t *be, float *y, float *tmp, const float
     return vox_linear_gated_parts(be, y, tmp, x, w1, w3, n, w1->rows);
 }
 
-static int cpu_linear_norm(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w, int n, float *h,
-                           const vox_bweight_t *nw, const float *scale1p, float eps) {
-    return vox_linear_norm_parts(be, y, x, w, n, h, nw, scale1p, eps, w->rows);
-}
-
 static int cpu_add(vox_backend_t *be, float *y, const float *x, size_t n) {
     (void)be;
     for (size_t i = 0; i < n; i++) y[i] += x[i];
@@ -414,7 +409,6 @@ static const vox_backend_ops cpu_ops = {
     .linear = cpu_linear,
     .linear_multi = cpu_linear_multi,
     .linear_gated = cpu_linear_gated,
-    .linear_norm = cpu_linear_norm,
     .rmsnorm = cpu_rmsnorm,
     .rope = cpu_rope,
     .gelu = cpu_gelu,

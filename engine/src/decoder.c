@@ -159,10 +159,9 @@ static int make_room(vox_decoder_t *d, int64_t last) {
     return 0;
 }
 
-/* All layers over n rows of b->x, and the final norm into b->h. rows == NULL: one decoder d, row i at
- * position pos0 + i (the caller has set the position register). Else row i belongs to decoder rows[i],
- * at the position set_rows gave it, with its own KV rings and ada scale. Each block's norm is made by
- * the linear_norm that ends the block before it (the first layer's attention norm by rmsnorm). */
+/* All layers over n rows of b->x. rows == NULL: one decoder d, row i at position pos0 + i (the
+ * caller has set the position register). Else row i belongs to decoder rows[i], at the position
+ * set_rows gave it, with its own KV rings and ada scale. */
 static int layers(const vox_model_t *m, vox_dec_bufs *b, int n, vox_decoder_t *d, vox_decoder_t *const *rows) {
     const vox_params_t *p = &m->p;
     vox_backend_t *be = m->be;
@@ -176,7 +175,7 @@ static int layers(const vox_model_t *m, vox_dec_bufs *b, int n, vox_decoder_t *d
         /* q/k/v read one input: one linear_multi (one GEMV launch on CUDA); so do w1/w3 with the gate */
         const vox_bweight_t *qkv_w[3] = {L->wq, L->wk, L->wv};
         float *qkv_y[3] = {b->q, b->k, b->v};
-        if (l == 0) TRY(o->rmsnorm(be, b->h, b->x, L->attention_norm, NULL, n, dim, eps));
+        TRY(o->rmsnorm(be, b->h, b->x, L->attention_norm, NULL, n, dim, eps));
         TRY(o->linear_multi(be, 3, qkv_y, b->h, qkv_w, n));
         if (rows) {
             for (int i = 0; i < n; i++) {
@@ -189,24 +188,22 @@ static int layers(const vox_model_t *m, vox_dec_bufs *b, int n, vox_decoder_t *d
             TRY(o->rope_kv_write(be, d->kv[l], b->q, b->k, b->v, n, H, theta));
             TRY(o->attention(be, b->att, b->q, d->kv[l], n, H, p->sliding_window));
         }
-        if (rows) {
-            TRY(o->linear(be, b->x, b->att, L->wo, NULL, n, 1));
+        TRY(o->linear(be, b->x, b->att, L->wo, NULL, n, 1));
+        if (rows)
             TRY(o->rmsnorm_rows(be, b->h, b->x, L->ffn_norm, adat, n, dim, eps));
-        } else {
-            TRY(o->linear_norm(be, b->x, b->att, L->wo, n, b->h, L->ffn_norm, d->ada[l], eps));
-        }
+        else
+            TRY(o->rmsnorm(be, b->h, b->x, L->ffn_norm, d->ada[l], n, dim, eps));
         TRY(o->linear_gated(be, b->f1, b->f3, b->h, L->w1, L->w3, n));
-        const vox_bweight_t *next = l + 1 < p->n_layers ? m->dec[l + 1].attention_norm : m->norm;
-        TRY(o->linear_norm(be, b->x, b->f1, L->w2, n, b->h, next, NULL, eps));
+        TRY(o->linear(be, b->x, b->f1, L->w2, NULL, n, 1));
     }
     return 0;
 }
 
-/* LM head and argmax of n rows after layers() (b->h: their final norm): b->logits [n, vocab], ids[i] =
- * argmax of row i. */
+/* Final norm, LM head and argmax of n rows: b->logits [n, vocab], ids[i] = argmax of row i. */
 static int head(const vox_model_t *m, vox_dec_bufs *b, int n, int32_t *ids) {
     vox_backend_t *be = m->be;
     const vox_backend_ops *o = be->ops;
+    TRY(o->rmsnorm(be, b->h, b->x, m->norm, NULL, n, m->p.dim, (float)m->p.norm_eps));
     TRY(o->linear(be, b->logits, b->h, m->tok_embeddings, NULL, n, 0));
     return o->argmax(be, ids, b->logits, n, m->p.vocab_size);
 }

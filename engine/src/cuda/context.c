@@ -96,7 +96,6 @@ static void cuda_destroy(vox_backend_t *be) {
             vox_cuda_mfree(be, c->attn_part);
             vox_cuda_mfree(be, c->rows_part);
             vox_cuda_mfree(be, c->argmax_part);
-            vox_cuda_mfree(be, c->norm_count);
             vox_cuda_mfree(be, c->lt_ws);
             for (int i = 0; i < c->n_retired; i++) vox_cuda_mfree(be, c->retired[i]);
             vox_cuda_gemm_cache_clear(be);
@@ -128,7 +127,6 @@ static const vox_backend_ops k_cuda_ops = {
     .linear = vox_cuda_linear,
     .linear_multi = vox_cuda_linear_multi,
     .linear_gated = vox_cuda_linear_gated,
-    .linear_norm = vox_cuda_linear_norm,
     .prepare_linear = vox_cuda_prepare_linear,
     .rmsnorm = vox_cuda_rmsnorm,
     .rope = vox_cuda_rope,
@@ -211,17 +209,12 @@ static int cuda_init_device(vox_backend_t *be, int index) {
     CU_CHECK(be, a->cuOccupancyMaxActiveBlocksPerMultiprocessor(&gemv_blocks_per_sm, c->k.k_gemv_vec,
                                                                 VOX_GEMV_WARPS * 32, 0));
     c->gemv_slots = (gemv_blocks_per_sm > 0 ? gemv_blocks_per_sm : 1) * c->sm_count * VOX_GEMV_WARPS;
-    c->gemv_n1 = VOX_CUDA_GEMV_N1;
     BLAS_CHECK(be, a->cublasLtCreate(&c->lt));
     c->lt_ws_bytes = LT_WORKSPACE_BYTES;
     if (!(c->lt_ws = vox_cuda_malloc(be, c->lt_ws_bytes))) return be->err.code;
     if (!(c->pos = vox_cuda_malloc(be, sizeof(int64_t)))) return be->err.code;
     if (!(c->argmax_part = vox_cuda_malloc(be, sizeof(float) * 2 * VOX_ARGMAX_ROWS * VOX_ARGMAX_CHUNKS)))
         return be->err.code;
-    int zero = 0; /* linear_norm's counter starts at 0; each launch leaves it so */
-    if (!(c->norm_count = vox_cuda_malloc(be, sizeof(int)))) return be->err.code;
-    int rc = vox_cuda_upload(be, c->norm_count, &zero, sizeof zero);
-    if (rc) return rc;
     return vox_cuda_gemm_warmup(be);
 }
 

@@ -30,8 +30,6 @@
     X(k_gemv_vec, "vox_gemv_bf16_vec")                                                                                 \
     X(k_gemv_scalar, "vox_gemv_bf16_scalar")                                                                           \
     X(k_gemv_gated, "vox_gemv_bf16_gated")                                                                             \
-    X(k_gemv_norm, "vox_gemv_bf16_norm")                                                                               \
-    X(k_gemv_n1, "vox_gemv_bf16_n1")                                                                                   \
     X(k_attn_d32_q16, "vox_attn_d32_q16")                                                                              \
     X(k_attn_d64_q16, "vox_attn_d64_q16")                                                                              \
     X(k_attn_d128_q16, "vox_attn_d128_q16")                                                                            \
@@ -85,9 +83,8 @@ typedef struct {
 } vox_gemm_algo;
 #define VOX_GEMM_ALGOS 256
 /* A/B switches of the host code (engine/README.md, "A/B switches"; gpu-check --ab), each 1 unless the
- * build passes -D...=0 (VOX_CUDA_GEMV_N1 and VOX_CUDA_NORM_FUSE: 0 unless -D...=1): dependent launches (context.c), pinned weight staging (memory.c), RoPE and the
- * K/V write in one launch (ops.c, rows.c), the FFN gate in the w1/w3 GEMV (gemm.c),
- * the one-row GEMV kernel (gemv.c), linear_norm's norm in the GEMV's last block (gemm.c). */
+ * build passes -D...=0: dependent launches (context.c), pinned weight staging (memory.c), RoPE and the
+ * K/V write in one launch (ops.c, rows.c), the FFN gate in the w1/w3 GEMV (gemm.c). */
 #ifndef VOX_CUDA_PDL
 #define VOX_CUDA_PDL 1
 #endif
@@ -99,12 +96,6 @@ typedef struct {
 #endif
 #ifndef VOX_CUDA_GATED
 #define VOX_CUDA_GATED 1
-#endif
-#ifndef VOX_CUDA_GEMV_N1
-#define VOX_CUDA_GEMV_N1 0 /* the GEMV of one row on its own kernel (c->gemv_n1); not measured in a step yet */
-#endif
-#ifndef VOX_CUDA_NORM_FUSE
-#define VOX_CUDA_NORM_FUSE 0 /* off: on the H200 the GEMV's last-block norm cost more than the launch it saves */
 #endif
 /* Scratch buffers outgrown while a captured graph may still point at them are kept (freed
  * with the backend), at most this many times. */
@@ -120,7 +111,6 @@ typedef struct {
     int sm_count, cc_major, cc_minor;
     int pdl;        /* launch with programmatic stream serialization (context.c, kernels/common.cuh) */
     int gemv_slots; /* GEMV warps resident at once: SMs x blocks per SM x VOX_GEMV_WARPS */
-    int gemv_n1;    /* one-row vec GEMVs on vox_gemv_bf16_n1 (VOX_CUDA_GEMV_N1; dev/opcheck times both) */
     char name[300]; /* "NVIDIA H100 80GB HBM3 (sm_90)" */
 
     cublasLtHandle_t lt;
@@ -146,7 +136,6 @@ typedef struct {
     float *rows_part;
     size_t rows_part_cap; /* attention_rows' split partials */
     float *argmax_part;   /* [VOX_ARGMAX_ROWS * VOX_ARGMAX_CHUNKS * 2] (value, index) pairs */
-    int *norm_count;      /* [1]: linear_norm's GEMV launches (kernels/gemv.cu), zero between launches */
 
     /* Weight uploads at load (memory.c): two pinned buffers that threads fill while the copy
      * engine drains the other; freed by weights_done. */
@@ -243,14 +232,6 @@ int vox_cuda_linear_path(vox_backend_t *be, float *y, const float *x, const vox_
  * `in` wide, n <= VOX_GEMV_MAX_ROWS rows. blocks 0 = the engine's grid; dev/opcheck passes others. */
 int vox_cuda_gemv(vox_backend_t *be, int count, float *const *y, const float *x, const vox_bweight_t *const *w,
                   const float *const *bias, int n, int accumulate, unsigned blocks);
-/* One linear_norm launch (n <= 2): y += x · wᵀ, then h = rmsnorm(y) in the launch's last block. */
-int vox_cuda_gemv_norm(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w, int n, float *h,
-                       const vox_bweight_t *nw, const float *scale1p, float eps);
-/* ops->linear_norm: vox_cuda_gemv_norm for n <= VOX_GEMV_MAX_ROWS (and <= 2), else its parts. */
-int vox_cuda_linear_norm(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w, int n, float *h,
-                         const vox_bweight_t *nw, const float *scale1p, float eps);
-/* Threads of the rmsnorm launch over rows of dim values (ops.c); the fused norms reduce as that many. */
-int vox_cuda_norm_threads(int dim);
 /* One gated GEMV launch: y[n, out] = silu(x · w1ᵀ) ⊙ (x · w3ᵀ), in % 8 == 0, x 16-byte aligned. */
 int vox_cuda_gemv_gated(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w1, const vox_bweight_t *w3,
                         int n);

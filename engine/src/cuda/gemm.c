@@ -335,16 +335,6 @@ int vox_cuda_linear_gated(vox_backend_t *be, float *y, float *tmp, const float *
     return vox_linear_gated_parts(be, y, tmp, x, w1, w3, n, (int)w1->rows);
 }
 
-int vox_cuda_linear_norm(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w, int n, float *h,
-                         const vox_bweight_t *nw, const float *scale1p, float eps) {
-    if (w->is_f32 || !nw->is_f32 || nw->rows != w->rows)
-        return vox_fail(&be->err, VOX_EINTERNAL, "linear_norm: a matrix of %lld outputs and a norm of %lld values",
-                        (long long)w->rows, (long long)nw->rows);
-    if (VOX_CUDA_NORM_FUSE && n > 0 && n <= VOX_GEMV_MAX_ROWS && n <= 2)
-        return vox_cuda_gemv_norm(be, y, x, w, n, h, nw, scale1p, eps);
-    return vox_linear_norm_parts(be, y, x, w, n, h, nw, scale1p, eps, (int)w->rows);
-}
-
 int vox_cuda_linear_multi(vox_backend_t *be, int count, float *const *y, const float *x, const vox_bweight_t *const *w,
                           int n) {
     for (int i = 0; i < count; i++)

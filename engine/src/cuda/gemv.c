@@ -44,28 +44,7 @@ int vox_cuda_gemv(vox_backend_t *be, int count, float *const *y, const float *x,
     int vec = in % 8 == 0 && ((uintptr_t)x & 15) == 0;
     void *args[] = {&a, &x, &n, &in, &accumulate};
     if (!blocks) blocks = gemv_blocks(c, rows);
-    CUfunction f = !vec ? c->k.k_gemv_scalar : n == 1 && c->gemv_n1 ? c->k.k_gemv_n1 : c->k.k_gemv_vec;
-    return vox_cuda_launch(be, f, blocks, 1, 1, VOX_GEMV_WARPS * 32, args);
-}
-
-int vox_cuda_gemv_norm(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w, int n, float *h,
-                       const vox_bweight_t *nw, const float *scale1p, float eps) {
-    vox_cuda_t *c = vox_cuda(be);
-    vox_gemv_args a;
-    memset(&a, 0, sizeof a);
-    int in = (int)w->cols, one = 1;
-    a.w[0] = w->d;
-    a.y[0] = y;
-    a.out[0] = a.rows = a.row_end[0] = (int)w->rows;
-    a.count = 1;
-    a.norm_h = h;
-    a.norm_w = nw->d;
-    a.norm_scale = scale1p;
-    a.norm_eps = eps;
-    a.norm_threads = vox_cuda_norm_threads(a.out[0]);
-    a.norm_counter = c->norm_count;
-    void *args[] = {&a, &x, &n, &in, &one};
-    return vox_cuda_launch(be, c->k.k_gemv_norm, gemv_blocks(c, a.rows), 1, 1, VOX_GEMV_WARPS * 32, args);
+    return vox_cuda_launch(be, vec ? c->k.k_gemv_vec : c->k.k_gemv_scalar, blocks, 1, 1, VOX_GEMV_WARPS * 32, args);
 }
 
 /* The gated launch: segment 0 = w1, 1 = w3, output rows = w1's (each warp reads both weights' row). */

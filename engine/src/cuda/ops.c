@@ -29,10 +29,8 @@ int vox_cuda_rmsnorm(vox_backend_t *be, float *y, const float *x, const vox_bwei
     if (!w->is_f32 || w->rows != dim)
         return vox_fail(&be->err, VOX_EINTERNAL, "rmsnorm: weight of %lld values for dim %d", (long long)w->rows, dim);
     void *args[] = {&y, &x, (void *)&w->d, &scale1p, &dim, &eps};
-    return vox_cuda_launch(be, c->k.k_rmsnorm, (unsigned)n, 1, 1, (unsigned)vox_cuda_norm_threads(dim), args);
+    return vox_cuda_launch(be, c->k.k_rmsnorm, (unsigned)n, 1, 1, dim >= 1024 ? 512 : 128, args);
 }
-
-int vox_cuda_norm_threads(int dim) { return dim >= 1024 ? 512 : 128; }
 
 int vox_cuda_rope(vox_backend_t *be, float *x, int n, int n_heads, int head_dim, float theta) {
     vox_cuda_t *c = vox_cuda(be);

@@ -148,7 +148,7 @@ int vox_cuda_rmsnorm_rows(vox_backend_t *be, float *y, const float *x, const vox
     a.n = n;
     for (int i = 0; i < n; i++) a.scale[i] = scale1p[i];
     void *args[] = {&y, &x, (void *)&w->d, &a, &dim, &eps};
-    return vox_cuda_launch(be, c->k.k_rmsnorm_rows, (unsigned)n, 1, 1, (unsigned)vox_cuda_norm_threads(dim), args);
+    return vox_cuda_launch(be, c->k.k_rmsnorm_rows, (unsigned)n, 1, 1, dim >= 1024 ? 512 : 128, args);
 }
 
 size_t vox_cuda_kv_bytes(vox_backend_t *be, const vox_kv_t *kv) {
