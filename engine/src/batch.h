@@ -33,6 +33,7 @@ typedef struct {
     int enc_widest;    /* the most streams in one */
     size_t enc_alone;  /* pushes whose encoder layers ran alone */
     double enc_ms;     /* wall ms in the encoder (passes and alone, with each stream's adapter and prefill) */
+    double enc_run_ms; /* of which in the passes' layers (vox_encoder_run_rows: launches, no wait) */
     double dec_ms;     /* wall ms in the decoder forwards (tokens downloaded) */
 } vox_batch_stats;
 void vox_batch_stats_get(const vox_batch_t *b, vox_batch_stats *st);
