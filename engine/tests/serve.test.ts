@@ -5,10 +5,12 @@
 // open JSON, unknown id, duplicate open, close mid-way, audio after finish, an odd last byte)
 // get their error event and leave the others' tokens unchanged; stdin EOF finishes every stream;
 // framing errors that cannot be stepped over end the process with a "stream": null error, exit 2.
-// Every event line is validated against checks/schemas/events.schema.json.
+// Every event line is validated against checks/schemas/events.schema.json. With --debug the engine
+// reports where its time went (the mel on its pool of threads, the encoder passes).
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { cpus } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { audioFrames, encodeFrame, openFrame } from "../../toolkit/src/commands/serve/frames.js";
@@ -283,4 +285,35 @@ test("streams opened, fed and closed one after another are freed at once: engine
   await new Promise((r) => p.on("close", r));
   // Before closed streams were freed at once they piled up until the next decoding turn (~3 MB each).
   assert.ok(at150 - at30 < 8, `engine RSS after 30 streams ${at30.toFixed(1)} MB, after 150 ${at150.toFixed(1)} MB`);
+});
+
+test("--debug says where serve's time went: the mel on the pool's threads, the passes' layers inside the encoder time", async () => {
+  const r = await serve(
+    Buffer.concat([
+      openFrame(1),
+      openFrame(2),
+      ...interleave(
+        [
+          { id: 1, pcm },
+          { id: 2, pcm: tail },
+        ],
+        [4000, 12001],
+      ),
+    ]),
+    ["--debug"],
+  );
+  assert.equal(r.code, 0, r.stderr);
+  // the pool's pushes leave each stream its solo tokens
+  assert.deepEqual(doneOf(r.events, 1)?.tokens, await soloFull);
+  assert.deepEqual(doneOf(r.events, 2)?.tokens, await soloTail);
+  const rounds = /serve: (\d+) rounds; .* the streams' mel \(on (\d+) threads\) (\d+), feeding the streams/.exec(
+    r.stderr,
+  );
+  assert.ok(rounds, r.stderr);
+  assert.ok(Number(rounds[1]) > 0);
+  assert.equal(Number(rounds[2]), Math.min(cpus().length, 16)); // one pool thread per core, at most 16
+  const enc = /(\d+) encoder passes, .*, (\d+) ms \(the passes' layers (\d+),/.exec(r.stderr);
+  assert.ok(enc, r.stderr);
+  assert.ok(Number(enc[1]) > 0, "two streams share encoder passes on the CPU backend");
+  assert.ok(Number(enc[3]) <= Number(enc[2]), "the layers are part of the encoder time");
 });
