@@ -212,15 +212,26 @@ static void scratch_free(frame_scratch *sc) {
 }
 
 /* One frame t into out[n_mels]. Reads only immutable state and the sample buffer, so frames can
- * be computed on several threads at once, each with its own scratch, with identical results. */
+ * be computed on several threads at once, each with its own scratch, with identical results. A frame
+ * of zeros (the stream's left padding, the flush's right padding, digital silence) skips the FFT: its
+ * power is exactly 0 either way (every product and sum of the FFT of zeros is a zero), so the bits are
+ * the computed ones. */
 static void compute_frame(const struct vox_mel *m, frame_scratch *sc, size_t t, float *out) {
     long long start = (long long)t * m->hop - m->n_fft / 2;
+    int silent = 1;
     for (int i = 0; i < m->n_fft; i++) {
-        sc->in[i].re = sample_at(m, start + i) * m->window[i];
+        double s = sample_at(m, start + i);
+        silent &= s == 0.0;
+        sc->in[i].re = s * m->window[i];
         sc->in[i].im = 0.0;
     }
-    fft_rec(m, sc->in, 1, sc->out, m->n_fft, m->factors, 1);
-    for (int b = 0; b < m->n_bins; b++) sc->power[b] = sc->out[b].re * sc->out[b].re + sc->out[b].im * sc->out[b].im;
+    if (silent) {
+        for (int b = 0; b < m->n_bins; b++) sc->power[b] = 0.0;
+    } else {
+        fft_rec(m, sc->in, 1, sc->out, m->n_fft, m->factors, 1);
+        for (int b = 0; b < m->n_bins; b++)
+            sc->power[b] = sc->out[b].re * sc->out[b].re + sc->out[b].im * sc->out[b].im;
+    }
     for (int f = 0; f < m->n_mels; f++) {
         const double *w = m->filters + (size_t)f * m->n_bins;
         double e = 0.0;

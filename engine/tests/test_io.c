@@ -1,5 +1,6 @@
 /* test_io.c — unit tests of the engine's input side: JSON, params.json, safetensors validation,
- * tekken.json (base64), WAV / raw PCM reading, resampling, .npy writing, the synthetic writer.
+ * tekken.json (base64), WAV / raw PCM reading, resampling, the mel of silence, .npy writing, the
+ * synthetic writer.
  * Every failure case asserts the exact error code and a substring of the message.
  * Usage: test_io [TMPDIR]  (default: a fresh folder under /tmp, removed when every test passes).
  * Exit 0 when all pass. */
@@ -18,6 +19,7 @@
 #include "audio.h"
 #include "events.h"
 #include "json.h"
+#include "mel.h"
 #include "npy.h"
 #include "params.h"
 #include "synth.h"
@@ -899,6 +901,39 @@ static void test_events(void) {
           "error code names");
 }
 
+/* Frames of zeros skip the FFT (mel.c): every bin of a frame whose window holds only zeros is the log
+ * floor exactly, and a frame whose window holds one nonzero sample is not (the FFT ran). */
+static void test_mel_silence(void) {
+    vox_params_t p;
+    memset(&p, 0, sizeof p);
+    p.n_mels = 128;
+    p.sampling_rate = 16000;
+    p.hop_length = 160;
+    p.window_size = 400;
+    p.global_log_mel_max = 1.5;
+    vox_mel_t *m = vox_mel_new(&p);
+    CHECK(m != NULL, "vox_mel_new");
+    if (!m) return;
+    static float x[16000], out[128 * 100];
+    x[8000] = 0.1f; /* frames 48..52 see it (window 400, hop 160, centred) */
+    for (int i = 0; i < 16000; i += 1280) vox_mel_push(m, x + i, i + 1280 <= 16000 ? 1280 : 16000 - i);
+    size_t k = vox_mel_take(m, out, 100);
+    float floor_v = (float)((fmax(log10(1e-10), 1.5 - 8.0) + 4.0) / 4.0);
+    int silent_ok = 1, loud_differs = 0;
+    for (size_t t = 0; t < k; t++)
+        for (int f = 0; f < 128; f++) {
+            float v = out[t * 128 + f];
+            if (t >= 48 && t <= 52)
+                loud_differs |= v != floor_v;
+            else if (t < 46 || t > 54)
+                silent_ok &= v == floor_v;
+        }
+    CHECK(k >= 90, "%zu frames from 1 s", k);
+    CHECK(silent_ok, "every bin of a silent frame is the floor %.6f", floor_v);
+    CHECK(loud_differs, "the frames around one nonzero sample are not all the floor");
+    vox_mel_free(m);
+}
+
 int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
     if (argc > 1)
@@ -920,6 +955,7 @@ int main(int argc, char **argv) {
     test_tokenizer();
     test_wav_formats();
     test_resample();
+    test_mel_silence();
     test_wav_errors();
     test_streams();
     test_npy();
