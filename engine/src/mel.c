@@ -211,11 +211,18 @@ static void scratch_free(frame_scratch *sc) {
     free(sc->power);
 }
 
+/* A mel bin of energy e, as the model sees it. */
+static float mel_value(const struct vox_mel *m, double e) {
+    double x = log10(fmax(e, 1e-10));
+    x = fmax(x, m->log_floor);
+    return (float)((x + 4.0) / 4.0);
+}
+
 /* One frame t into out[n_mels]. Reads only immutable state and the sample buffer, so frames can
  * be computed on several threads at once, each with its own scratch, with identical results. A frame
- * of zeros (the stream's left padding, the flush's right padding, digital silence) skips the FFT: its
- * power is exactly 0 either way (every product and sum of the FFT of zeros is a zero), so the bits are
- * the computed ones. */
+ * of zeros (the stream's left padding, the flush's right padding, digital silence) skips the FFT and
+ * the filters: its power, so every bin's energy, is exactly 0 either way (every product and sum of the
+ * FFT of zeros is a zero), so its bins are mel_value(0), the bits the computation gives. */
 static void compute_frame(const struct vox_mel *m, frame_scratch *sc, size_t t, float *out) {
     long long start = (long long)t * m->hop - m->n_fft / 2;
     int silent = 1;
@@ -226,19 +233,17 @@ static void compute_frame(const struct vox_mel *m, frame_scratch *sc, size_t t, 
         sc->in[i].im = 0.0;
     }
     if (silent) {
-        for (int b = 0; b < m->n_bins; b++) sc->power[b] = 0.0;
-    } else {
-        fft_rec(m, sc->in, 1, sc->out, m->n_fft, m->factors, 1);
-        for (int b = 0; b < m->n_bins; b++)
-            sc->power[b] = sc->out[b].re * sc->out[b].re + sc->out[b].im * sc->out[b].im;
+        float v = mel_value(m, 0.0);
+        for (int f = 0; f < m->n_mels; f++) out[f] = v;
+        return;
     }
+    fft_rec(m, sc->in, 1, sc->out, m->n_fft, m->factors, 1);
+    for (int b = 0; b < m->n_bins; b++) sc->power[b] = sc->out[b].re * sc->out[b].re + sc->out[b].im * sc->out[b].im;
     for (int f = 0; f < m->n_mels; f++) {
         const double *w = m->filters + (size_t)f * m->n_bins;
         double e = 0.0;
         for (int b = m->f_lo[f]; b < m->f_hi[f]; b++) e += w[b] * sc->power[b];
-        double x = log10(fmax(e, 1e-10));
-        x = fmax(x, m->log_floor);
-        out[f] = (float)((x + 4.0) / 4.0);
+        out[f] = mel_value(m, e);
     }
 }
 
