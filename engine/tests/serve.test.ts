@@ -92,6 +92,21 @@ function interleave(streams: { id: number; pcm: Buffer }[], sizes: number[]): Bu
   return out;
 }
 
+/** Streams 1 (the whole clip) and 2 (its tail) opened, then their audio interleaved in pieces of `sizes`. */
+function fullAndTail(sizes: number[]): Buffer {
+  return Buffer.concat([
+    openFrame(1),
+    openFrame(2),
+    ...interleave(
+      [
+        { id: 1, pcm },
+        { id: 2, pcm: tail },
+      ],
+      sizes,
+    ),
+  ]);
+}
+
 const soloFull = solo(["-i", wav]);
 const soloTail = solo(["--stdin"], tail);
 const soloTail960 = solo(["--stdin", "--delay-ms", "960"], tail);
@@ -199,19 +214,7 @@ test("broken streams get an error event and leave the other streams' tokens unch
 });
 
 test("stdin EOF finishes every open stream (exit 0)", async () => {
-  const r = await serve(
-    Buffer.concat([
-      openFrame(1),
-      openFrame(2),
-      ...interleave(
-        [
-          { id: 1, pcm },
-          { id: 2, pcm: tail },
-        ],
-        [8192],
-      ),
-    ]),
-  );
+  const r = await serve(fullAndTail([8192]));
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(doneOf(r.events, 1)?.tokens, await soloFull);
   assert.deepEqual(doneOf(r.events, 2)?.tokens, await soloTail);
@@ -288,20 +291,7 @@ test("streams opened, fed and closed one after another are freed at once: engine
 });
 
 test("--debug says where serve's time went: the mel on the pool's threads, the passes' layers inside the encoder time", async () => {
-  const r = await serve(
-    Buffer.concat([
-      openFrame(1),
-      openFrame(2),
-      ...interleave(
-        [
-          { id: 1, pcm },
-          { id: 2, pcm: tail },
-        ],
-        [4000, 12001],
-      ),
-    ]),
-    ["--debug"],
-  );
+  const r = await serve(fullAndTail([4000, 12001]), ["--debug"]);
   assert.equal(r.code, 0, r.stderr);
   // the pool's pushes leave each stream its solo tokens
   assert.deepEqual(doneOf(r.events, 1)?.tokens, await soloFull);
