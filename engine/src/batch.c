@@ -95,8 +95,8 @@ static int encode_held(vox_batch_t *b, vox_stream_t *const *s, int n, int *statu
         }
         double t = vox_now_ms();
         if (vox_encoder_run_rows(&b->enc, e, from, rows, out, k)) return vox_model_error(be, be->err.code, err);
-        double ms = (vox_now_ms() - t) / k;
-        b->st.enc_run_ms += ms * k;
+        double run = vox_now_ms() - t, ms = run / k;
+        b->st.enc_run_ms += run;
         b->st.enc_passes++;
         if (k > b->st.enc_widest) b->st.enc_widest = k;
         for (int j = 0; j < k; j++) {

@@ -55,9 +55,7 @@ struct serve {
     size_t pending;     /* waiting samples over all streams */
     vox_batch_t *batch; /* one decoder forward per step for every ready stream, or NULL */
     vox_pool_t *pool;   /* the round's mel work, or NULL (one core, or no threads): on this thread */
-    sstream **turns;    /* the streams pushing this round (push_audio) */
-    size_t n_turns, cap_turns;
-    size_t rounds; /* serve_step calls; the wall ms in frames, mel, turns and batched steps (--debug) */
+    size_t rounds;      /* serve_step calls; the wall ms in frames, mel, turns and batched steps (--debug) */
     double ms_frames, ms_mel, ms_feed, ms_steps;
 };
 
@@ -358,38 +356,32 @@ static void push_one(sstream *x) {
     x->turn_err = (vox_error_t){0, ""};
     x->turn_rc = vox_stream_push(x->s, buf, x->turn_n, &x->turn_err);
 }
+/* Thread t of n pushes the streams t, t + n, ... that have audio this round. */
 static void push_part(void *ctx, int t, int n) {
     serve_t *S = ctx;
-    for (size_t j = (size_t)t; j < S->n_turns; j += (size_t)n) push_one(S->turns[j]);
+    for (size_t i = (size_t)t; i < S->n_st; i += (size_t)n)
+        if (S->st[i]->turn_n) push_one(S->st[i]);
 }
-static size_t turn_samples(const sstream *x) {
-    size_t n = x->ended ? 0 : x->n_pcm - x->head;
-    return n > TURN_SAMPLES ? TURN_SAMPLES : n;
-}
-/* The pushes of a round: on the pool when several streams have audio (without a list, out of memory,
- * none here: each stream's turn then pushes its own). */
+/* The pushes of a round, on the pool when several streams have audio. */
 static void push_audio(serve_t *S) {
-    S->n_turns = 0;
-    if (S->cap_turns < S->n_st) {
-        sstream **t = realloc(S->turns, S->n_st * sizeof *t);
-        if (!t) return;
-        S->turns = t;
-        S->cap_turns = S->n_st;
+    size_t pushing = 0;
+    for (size_t i = 0; i < S->n_st; i++) {
+        sstream *x = S->st[i];
+        size_t n = x->ended ? 0 : x->n_pcm - x->head;
+        x->turn_n = n > TURN_SAMPLES ? TURN_SAMPLES : n;
+        pushing += x->turn_n > 0;
     }
-    for (size_t i = 0; i < S->n_st; i++)
-        if ((S->st[i]->turn_n = turn_samples(S->st[i])) > 0) S->turns[S->n_turns++] = S->st[i];
-    if (S->n_turns > 1 && S->pool)
+    if (pushing > 1 && S->pool)
         vox_pool_run(S->pool, push_part, S);
     else
-        for (size_t j = 0; j < S->n_turns; j++) push_one(S->turns[j]);
+        push_part(S, 0, 1);
 }
 
 /* One turn of x: the rest of its push this round (the stem, encoder and decoding it allows: feeding it),
  * or, when it is finishing and nothing waits, flush it and report it done. */
 static void stream_turn(serve_t *S, sstream *x) {
     vox_error_t e = {0, ""};
-    if (!x->turn_n && (x->turn_n = turn_samples(x)) > 0) push_one(x); /* not pushed by push_audio */
-    size_t n = x->turn_n;
+    size_t n = x->turn_n; /* pushed by push_audio */
     x->turn_n = 0;
     if (n > 0) {
         x->head += n;
@@ -568,7 +560,6 @@ int vox_serve_run(const vox_model_t *m, const vox_serve_opts *o, int in_fd, FILE
     if (rc) ev_error(out, -1, err);
     for (size_t i = 0; i < S.n_st; i++) stream_free(S.st[i]);
     free(S.st);
-    free(S.turns);
     free(in);
     if (m->be->debug) {
         fprintf(stderr,
