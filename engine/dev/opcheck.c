@@ -479,15 +479,17 @@ static void check_rope_kv(int n, int H, int KVH, int hd, int window, long long p
         }
         float *dq = dev_from(q, qn), *dk = dev_from(k, kn), *dv = dev_from(v, kn), *dout = dev_poison(qn);
         if (rows) {
-            die_if(o->set_rows(be, pos, n), "set_rows");
+            vox_kv_t *const *rings[VOX_MAX_ROWS]; /* one layer: row i's ring kv[i] */
+            for (int i = 0; i < n; i++) rings[i] = &kv[i];
+            die_if(o->set_rows(be, pos, rings, NULL, 1, n), "set_rows");
             if (fused) {
-                die_if(o->rope_kv_write_rows(be, kv, dq, dk, dv, n, H, 1e6f), "rope_kv_write_rows");
+                die_if(o->rope_kv_write_rows(be, 0, dq, dk, dv, n, H, 1e6f), "rope_kv_write_rows");
             } else {
                 die_if(o->rope_rows(be, dq, n, H, hd, 1e6f), "rope_rows");
                 die_if(o->rope_rows(be, dk, n, KVH, hd, 1e6f), "rope_rows");
-                die_if(o->kv_write_rows(be, kv, dk, dv, n), "kv_write_rows");
+                die_if(o->kv_write_rows(be, 0, dk, dv, n), "kv_write_rows");
             }
-            die_if(o->attention_rows(be, dout, dq, kv, n, H, window), "attention_rows");
+            die_if(o->attention_rows(be, 0, dout, dq, n, H, window), "attention_rows");
         } else {
             die_if(o->set_pos(be, pos0), "set_pos");
             if (fused) {
@@ -729,8 +731,10 @@ static void check_attention(int n, int H, int KVH, int hd, int window, long long
 
 /* Row tables (a step of n streams): row i has its own ring (capacity window + 3i + 1), position
  * and history. kv_write_rows + attention_rows against the double reference over the bf16 K/V;
- * rope_rows and rmsnorm_rows (per-row ada scale, row 1 without) against theirs. */
-static void check_rows(int n, int H, int KVH, int hd, int window, long long pos_base) {
+ * rope_rows and rmsnorm_rows (per-row ada scale, row 1 without) against theirs. pad: every third
+ * row (i % 3 == 2) is padding (position -1 in the table): attention zero, rope leaves it, its ring
+ * unread; the table has two layers (the ops run layer 1, layer 0 holds other rings). */
+static void check_rows(int n, int H, int KVH, int hd, int window, long long pos_base, int pad) {
     int kvd = KVH * hd, G = H / KVH, chunk = 256;
     vox_kv_t *kv[VOX_MAX_ROWS];
     int64_t pos[VOX_MAX_ROWS];
@@ -767,13 +771,37 @@ static void check_rows(int n, int H, int KVH, int hd, int window, long long pos_
     float *q = malloc(qn * 4);
     for (size_t e = 0; e < qn; e++) q[e] = frand() * 2;
     float *dq = dev_from(q, qn), *dout = dev_poison(qn);
-    die_if(o->set_rows(be, pos, n), "set_rows");
-    die_if(o->kv_write_rows(be, kv, dnk, dnv, n), "kv_write_rows");
-    die_if(o->attention_rows(be, dout, dq, kv, n, H, window), "attention_rows");
+    /* rows' tables: layer 0 is row 0's ring for every row (never used), layer 1 the row's own */
+    vox_kv_t *layers[VOX_MAX_ROWS][2];
+    vox_kv_t *const *rings[VOX_MAX_ROWS];
+    int64_t tpos[VOX_MAX_ROWS];
+    for (int i = 0; i < n; i++) {
+        layers[i][0] = kv[0];
+        layers[i][1] = kv[i];
+        rings[i] = layers[i];
+        tpos[i] = pad && i % 3 == 2 ? -1 : pos[i];
+    }
+#define PADDED(i) (pad && (i) % 3 == 2)
+    /* scales for rmsnorm_rows, in the table: per-row, row 1 none */
+    int dim = H * hd;
+    float *w = malloc((size_t)dim * 4), *scl = malloc((size_t)n * dim * 4);
+    for (int e = 0; e < dim; e++) w[e] = frand();
+    for (size_t e = 0; e < (size_t)n * dim; e++) scl[e] = frand();
+    float *ds = dev_from(scl, (size_t)n * dim);
+    const float *sl[VOX_MAX_ROWS][2];
+    const float *const *ada[VOX_MAX_ROWS];
+    for (int i = 0; i < n; i++) {
+        sl[i][0] = NULL;
+        sl[i][1] = i == 1 ? NULL : ds + (size_t)i * dim;
+        ada[i] = sl[i];
+    }
+    die_if(o->set_rows(be, tpos, rings, ada, 2, n), "set_rows");
+    die_if(o->kv_write_rows(be, 1, dnk, dnv, n), "kv_write_rows");
+    die_if(o->attention_rows(be, 1, dout, dq, n, H, window), "attention_rows");
     float *got = host_of(dout, qn);
     double *ref = calloc(qn, 8), *sc = malloc((size_t)(window + 1) * 8);
     for (int i = 0; i < n; i++)
-        for (int h = 0; h < H; h++) {
+        for (int h = 0; h < H && !PADDED(i); h++) {
             int g = h / G;
             double mx = -INFINITY, sum = 0;
             for (long long j = first[i]; j <= pos[i]; j++) {
@@ -794,7 +822,8 @@ static void check_rows(int n, int H, int KVH, int hd, int window, long long pos_
                         sc[j - first[i]] / sum * bfr(Vv[i][(size_t)(j - first[i]) * kvd + g * hd + dd]);
         }
     char what[128];
-    snprintf(what, sizeof what, "kv_write_rows+attention_rows n=%d H=%d KVH=%d hd=%d win=%d", n, H, KVH, hd, window);
+    snprintf(what, sizeof what, "kv_write_rows+attention_rows n=%d H=%d KVH=%d hd=%d win=%d%s", n, H, KVH, hd, window,
+             pad ? " (every third row padding)" : "");
     report(what, got, ref, qn, tol.fp32);
     free(got);
     /* rope_rows on q */
@@ -804,32 +833,27 @@ static void check_rows(int n, int H, int KVH, int hd, int window, long long pos_
     for (int i = 0; i < n; i++)
         for (int h = 0; h < H; h++)
             for (int j = 0; j < hd / 2; j++) {
-                double ang = (double)pos[i] * (double)(float)(1.0 / pow(1e6, 2.0 * j / hd)), c = cos(ang),
-                       sn = sin(ang);
+                double ang = PADDED(i) ? 0 : (double)pos[i] * (double)(float)(1.0 / pow(1e6, 2.0 * j / hd)),
+                       c = cos(ang), sn = sin(ang);
                 size_t e = ((size_t)i * H + h) * hd + 2 * j;
                 ref[e] = q[e] * c - q[e + 1] * sn;
                 ref[e + 1] = q[e] * sn + q[e + 1] * c;
             }
-    snprintf(what, sizeof what, "rope_rows n=%d heads=%d hd=%d", n, H, hd);
+    snprintf(what, sizeof what, "rope_rows n=%d heads=%d hd=%d%s", n, H, hd, pad ? " (padding left alone)" : "");
     report(what, got, ref, qn, tol.elementwise);
     free(got);
-    /* rmsnorm_rows: dim = H*hd, per-row scales, row 1 none */
-    int dim = H * hd;
-    float *w = malloc((size_t)dim * 4), *scl = malloc((size_t)n * dim * 4);
-    for (int e = 0; e < dim; e++) w[e] = frand();
-    for (size_t e = 0; e < (size_t)n * dim; e++) scl[e] = frand();
+    /* rmsnorm_rows: dim = H*hd, the table's per-row scales of layer 1 (row 1 none; padding none) */
     vox_bweight_t *bw = vec_upload(w, dim);
-    float *ds = dev_from(scl, (size_t)n * dim), *dy = dev_poison(qn);
-    const float *sp[VOX_MAX_ROWS];
-    for (int i = 0; i < n; i++) sp[i] = i == 1 ? NULL : ds + (size_t)i * dim;
-    die_if(o->rmsnorm_rows(be, dy, dq, bw, sp, n, dim, 1e-5f), "rmsnorm_rows");
+    float *dy = dev_poison(qn);
+    die_if(o->rmsnorm_rows(be, 1, dy, dq, bw, n, dim, 1e-5f), "rmsnorm_rows");
     got = host_of(dy, qn);
     for (int i = 0; i < n; i++) {
         double ss = 0;
         for (int e = 0; e < dim; e++) ss += (double)q[(size_t)i * dim + e] * q[(size_t)i * dim + e];
         double k = 1 / sqrt(ss / dim + 1e-5);
         for (int e = 0; e < dim; e++)
-            ref[(size_t)i * dim + e] = q[(size_t)i * dim + e] * k * w[e] * (i == 1 ? 1 : 1 + scl[(size_t)i * dim + e]);
+            ref[(size_t)i * dim + e] =
+                q[(size_t)i * dim + e] * k * w[e] * (i == 1 || PADDED(i) ? 1 : 1 + scl[(size_t)i * dim + e]);
     }
     snprintf(what, sizeof what, "rmsnorm_rows n=%d dim=%d (row 1 without ada)", n, dim);
     report(what, got, ref, qn, tol.elementwise);
@@ -838,6 +862,7 @@ static void check_rows(int n, int H, int KVH, int hd, int window, long long pos_
     o->free(be, ds);
     o->free(be, dy);
     o->weight_free(be, bw);
+#undef PADDED
     free(w);
     free(scl);
     o->free(be, dq);
@@ -1333,11 +1358,12 @@ int main(int argc, char **argv) {
     check_attention(1, 6, 2, 16, 24, 77, 1);        /* GQA 3:1, hd 16, graph */
     check_attention(1, 4, 2, 32, 24, 50, 0);
     check_attention(8, 32, 8, 128, 8192, 4000, 0); /* a speculation block of 8 rows */
-    check_rows(8, 32, 8, 128, 8192, 40);           /* 8 streams, real shapes, rings wrapped */
-    check_rows(3, 6, 2, 16, 24, 77);               /* tiny fixture shapes, small windows */
-    check_rows(12, 32, 8, 128, 8192, 40);          /* more than 8 rows: fewer key splits per row */
-    check_rows(VOX_MAX_ROWS, 6, 2, 16, 24, 77);    /* the widest forward, tiny shapes */
-    check_rows(2, 4, 2, 32, 8192, 38);
+    check_rows(8, 32, 8, 128, 8192, 40, 0);        /* 8 streams, real shapes, rings wrapped */
+    check_rows(3, 6, 2, 16, 24, 77, 0);            /* tiny fixture shapes, small windows */
+    check_rows(12, 32, 8, 128, 8192, 40, 0);       /* more than 8 rows: fewer key splits per row */
+    check_rows(VOX_MAX_ROWS, 6, 2, 16, 24, 77, 0); /* the widest forward, tiny shapes */
+    check_rows(8, 32, 32, 64, 750, 900, 1);        /* encoder shapes with padding rows */
+    check_rows(2, 4, 2, 32, 8192, 38, 0);
     printf("%s: %d check(s) failed\n", failures ? "FAIL" : "PASS", failures);
     if (!quick) speed();
     o->destroy(be);

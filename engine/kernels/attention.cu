@@ -274,16 +274,18 @@ ATTN_KERNEL(vox_attn_d128_q4, 128, 4)
 /* Rows that each belong to their own stream (rows_args.cuh: position, ring): one query per row.
  * Grid (rows * tiles per row, KV heads, key splits), tiles of TQ = 4 of the row's G query heads, so
  * the G heads that share a KV head read each K/V tile once, and every row's window is cut into the
- * same splits as a single step's (merged by vox_attn_combine over the rows * H outputs). */
+ * same splits as a single step's (merged by vox_attn_combine over the rows * H outputs). A padding
+ * row (negative position) has no keys: its output is zero. */
 #define ATTN_ROWS_KERNEL(name, HDP)                                                                                    \
-    VOX_KERNEL void __launch_bounds__(ATT_THREADS) name(float *out, float *part, const float *q, vox_rows_args a,      \
-                                                        int H, int KVH, int hd, int window, float scale_log2) {        \
+    VOX_KERNEL void __launch_bounds__(ATT_THREADS)                                                                     \
+        name(float *out, float *part, const float *q, const long long *pos, const vox_row_ring *ring, int n, int H,    \
+             int KVH, int hd, int window, float scale_log2) {                                                          \
         VOX_PDL_ENTER();                                                                                               \
         const int tiles = (H / KVH + 3) / 4, row = blockIdx.x / tiles;                                                 \
         const long long at = (long long)row * H * hd;                                                                  \
-        attn_tile<HDP, 4>(out + at, part + (long long)row * H * (2 + hd), (long long)a.n * H, q + at, a.k[row],        \
-                          a.v[row], a.pos[row], 1, H, KVH, hd, a.cap[row], window, scale_log2, blockIdx.x % tiles,     \
-                          blockIdx.y, blockIdx.z, gridDim.z);                                                          \
+        attn_tile<HDP, 4>(out + at, part + (long long)row * H * (2 + hd), (long long)n * H, q + at, ring[row].k,       \
+                          ring[row].v, pos[row], 1, H, KVH, hd, (int)ring[row].cap, window, scale_log2,                \
+                          blockIdx.x % tiles, blockIdx.y, blockIdx.z, gridDim.z);                                      \
     }
 ATTN_ROWS_KERNEL(vox_attn_rows_d64, 64)
 ATTN_ROWS_KERNEL(vox_attn_rows_d128, 128)

@@ -14,9 +14,9 @@
  * pos0 + i. On CUDA the register lives in device memory, so a captured decode-step graph
  * replays correctly after set_pos changes it.
  *
- * Row tables. For a step of several streams at once, set_rows gives every row its own position,
- * and rope_rows / kv_write_rows / attention_rows / rmsnorm_rows take, per row, its own KV ring
- * and ada scale (row i belongs to the stream whose ring is kv[i]). n <= VOX_MAX_ROWS there.
+ * Row tables. For a step of several streams at once, set_rows gives every row its own position
+ * and its stream's KV rings and ada scales, and rope_rows / kv_write_rows / attention_rows /
+ * rmsnorm_rows use, per row, its own ring and scale of the layer they are given. n <= VOX_MAX_ROWS.
  *
  * Errors. Ops return 0 or a negative vox_err; the first failure's message is kept in
  * be->err (per backend instance).
@@ -128,22 +128,28 @@ typedef struct {
     /* --- position register --- */
     int (*set_pos)(vox_backend_t *be, int64_t pos0);
 
-    /* --- row tables: n <= VOX_MAX_ROWS rows, row i at position pos[i] (set_rows) --- */
-    /* Copies pos[0..n) into the backend (call before the ops below, outside a capture). */
-    int (*set_rows)(vox_backend_t *be, const int64_t *pos, int n);
+    /* --- row tables: n <= VOX_MAX_ROWS rows, each of its own stream (set_rows) --- */
+    /* Row i: position pos[i], and in layer l the KV ring rings[i][l] and the ada scale ada[i][l]
+     * (a backend [dim] buffer or NULL; ada or ada[i] NULL: none), l < layers. A row at a negative
+     * position is padding (its rings and scales are not read): the ops below write nothing for it
+     * and its attention is zero. The arrays must hold until the last row op after this call. Call
+     * it outside a capture: CUDA uploads the table to device memory in stream order, so row ops
+     * captured into a graph replay with the rows of the last set_rows of as many rows. */
+    int (*set_rows)(vox_backend_t *be, const int64_t *pos, vox_kv_t *const *const *rings,
+                    const float *const *const *ada, int layers, int n);
     /* rope with row i at pos[i]. */
     int (*rope_rows)(vox_backend_t *be, float *x, int n, int n_heads, int head_dim, float theta);
-    /* Row i of k, v stored in ring kv[i] at position pos[i]. */
-    int (*kv_write_rows)(vox_backend_t *be, vox_kv_t *const *kv, const float *k, const float *v, int n);
-    /* rope_rows(q), rope_rows(k), kv_write_rows(kv, k, v): the same values as those three calls. */
-    int (*rope_kv_write_rows)(vox_backend_t *be, vox_kv_t *const *kv, float *q, float *k, const float *v, int n,
-                              int n_heads, float theta);
-    /* Row i of q (position pos[i]) over ring kv[i]: keys at positions j, pos[i]-window < j <= pos[i]. */
-    int (*attention_rows)(vox_backend_t *be, float *out, const float *q, vox_kv_t *const *kv, int n, int n_heads,
-                          int window);
-    /* rmsnorm with row i scaled by (1 + scale1p[i]) (scale1p[i] a backend [dim] buffer, or NULL). */
-    int (*rmsnorm_rows)(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w,
-                        const float *const *scale1p, int n, int dim, float eps);
+    /* Row i of k, v stored in its ring of this layer at position pos[i]. */
+    int (*kv_write_rows)(vox_backend_t *be, int layer, const float *k, const float *v, int n);
+    /* rope_rows(q), rope_rows(k), kv_write_rows(layer, k, v): the same values as those three calls. */
+    int (*rope_kv_write_rows)(vox_backend_t *be, int layer, float *q, float *k, const float *v, int n, int n_heads,
+                              float theta);
+    /* Row i of q (position pos[i]) over its ring of this layer: keys at positions j,
+     * pos[i]-window < j <= pos[i]. */
+    int (*attention_rows)(vox_backend_t *be, int layer, float *out, const float *q, int n, int n_heads, int window);
+    /* rmsnorm with row i scaled by (1 + its ada scale of this layer). */
+    int (*rmsnorm_rows)(vox_backend_t *be, int layer, float *y, const float *x, const vox_bweight_t *w, int n, int dim,
+                        float eps);
     /* Bytes a KV ring holds now (the CPU ring grows in blocks of positions up to its capacity). */
     size_t (*kv_bytes)(vox_backend_t *be, const vox_kv_t *kv);
     /* The default most rows of a speculating forward (stream.h: halved and doubled with the guesses),

@@ -215,6 +215,7 @@ static int rope_at(vox_backend_t *be, float *x, int n, int n_heads, int head_dim
     if (!cs) return vox_fail(&be->err, VOX_ENOMEM, "out of host memory. Use a machine with more RAM");
     const double two_pi = 6.283185307179586;
     for (int i = 0; i < n; i++) {
+        if (pos && pos[i] < 0) continue; /* a padding row of a row table */
         double p = (double)((pos ? pos[i] : c->pos0 + i) + be->rope_offset);
         for (int j = 0; j < half; j++) {
             float inv = (float)(1.0 / pow((double)theta, (double)(2 * j) / head_dim));
@@ -241,25 +242,33 @@ static int cpu_rope(vox_backend_t *be, float *x, int n, int n_heads, int head_di
     return rope_at(be, x, n, n_heads, head_dim, theta, NULL);
 }
 
-static int rows_check(vox_backend_t *be, const char *op, int n) {
-    if (n <= vox_cpu(be)->n_rows) return 0;
+static int rows_check(vox_backend_t *be, const char *op, int n, int layer) {
+    cpu_t *c = vox_cpu(be);
+    if (n == c->n_rows && layer < c->rows_layers) return 0;
     return vox_fail(&be->err, VOX_EINTERNAL,
-                    "%s: %d rows but set_rows gave %d positions. This is a bug; please report it", op, n,
-                    vox_cpu(be)->n_rows);
+                    "%s: %d rows, layer %d, but set_rows gave %d rows of %d layers. This is a bug; please report it",
+                    op, n, layer, c->n_rows, c->rows_layers);
 }
 
-static int cpu_set_rows(vox_backend_t *be, const int64_t *pos, int n) {
+static int cpu_set_rows(vox_backend_t *be, const int64_t *pos, vox_kv_t *const *const *rings,
+                        const float *const *const *ada, int layers, int n) {
     cpu_t *c = vox_cpu(be);
-    if (n < 0 || n > VOX_MAX_ROWS)
-        return vox_fail(&be->err, VOX_EINTERNAL, "set_rows: %d rows, at most %d. This is a bug; please report it", n,
-                        VOX_MAX_ROWS);
-    memcpy(c->rows_pos, pos, (size_t)n * sizeof *pos);
+    if (n < 1 || n > VOX_MAX_ROWS || layers < 1)
+        return vox_fail(&be->err, VOX_EINTERNAL,
+                        "set_rows: %d rows (at most %d) over %d layers. This is a bug; please report it", n,
+                        VOX_MAX_ROWS, layers);
+    for (int i = 0; i < n; i++) {
+        c->rows_pos[i] = pos[i] < 0 ? -1 : pos[i];
+        c->rows_rings[i] = pos[i] < 0 ? NULL : rings[i];
+        c->rows_ada[i] = pos[i] < 0 || !ada ? NULL : ada[i];
+    }
     c->n_rows = n;
+    c->rows_layers = layers;
     return 0;
 }
 
 static int cpu_rope_rows(vox_backend_t *be, float *x, int n, int n_heads, int head_dim, float theta) {
-    int rc = rows_check(be, "rope_rows", n);
+    int rc = rows_check(be, "rope_rows", n, -1);
     return rc ? rc : rope_at(be, x, n, n_heads, head_dim, theta, vox_cpu(be)->rows_pos);
 }
 
@@ -271,20 +280,24 @@ static int cpu_rope_kv_write(vox_backend_t *be, vox_kv_t *kv, float *q, float *k
     return rc ? rc : vox_cpu_kv_write(be, kv, k, v, n);
 }
 
-static int cpu_rope_kv_write_rows(vox_backend_t *be, vox_kv_t *const *kv, float *q, float *k, const float *v, int n,
+static int cpu_rope_kv_write_rows(vox_backend_t *be, int layer, float *q, float *k, const float *v, int n,
                                   int n_heads, float theta) {
-    int hd = kv[0]->head_dim, rc = cpu_rope_rows(be, q, n, n_heads, hd, theta);
-    if (!rc) rc = cpu_rope_rows(be, k, n, kv[0]->n_kv_heads, hd, theta);
-    return rc ? rc : vox_cpu_kv_write_rows(be, kv, k, v, n);
+    const vox_kv_t *kv = vox_cpu_rows_ring(be, layer);
+    if (!kv) return rows_check(be, "rope_kv_write_rows", -1, layer);
+    int hd = kv->head_dim, rc = cpu_rope_rows(be, q, n, n_heads, hd, theta);
+    if (!rc) rc = cpu_rope_rows(be, k, n, kv->n_kv_heads, hd, theta);
+    return rc ? rc : vox_cpu_kv_write_rows(be, layer, k, v, n);
 }
 
-static int cpu_rmsnorm_rows(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w,
-                            const float *const *scale1p, int n, int dim, float eps) {
-    for (int i = 0; i < n; i++) {
-        int rc = cpu_rmsnorm(be, y + (size_t)i * dim, x + (size_t)i * dim, w, scale1p[i], 1, dim, eps);
-        if (rc) return rc;
+static int cpu_rmsnorm_rows(vox_backend_t *be, int layer, float *y, const float *x, const vox_bweight_t *w, int n,
+                            int dim, float eps) {
+    cpu_t *c = vox_cpu(be);
+    int rc = rows_check(be, "rmsnorm_rows", n, layer);
+    for (int i = 0; !rc && i < n; i++) {
+        const float *s = c->rows_ada[i] ? c->rows_ada[i][layer] : NULL;
+        rc = cpu_rmsnorm(be, y + (size_t)i * dim, x + (size_t)i * dim, w, s, 1, dim, eps);
     }
-    return 0;
+    return rc;
 }
 
 static int cpu_gelu(vox_backend_t *be, float *x, size_t n) {

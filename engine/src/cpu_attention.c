@@ -71,14 +71,25 @@ int vox_cpu_kv_write(vox_backend_t *be, vox_kv_t *kv, const float *k, const floa
     return 0;
 }
 
-int vox_cpu_kv_write_rows(vox_backend_t *be, vox_kv_t *const *kv, const float *k, const float *v, int n) {
+const vox_kv_t *vox_cpu_rows_ring(vox_backend_t *be, int layer) {
     cpu_t *c = vox_cpu(be);
-    if (n > c->n_rows)
+    if (layer < 0 || layer >= c->rows_layers) return NULL;
+    for (int i = 0; i < c->n_rows; i++)
+        if (c->rows_pos[i] >= 0) return c->rows_rings[i][layer];
+    return NULL;
+}
+
+int vox_cpu_kv_write_rows(vox_backend_t *be, int layer, const float *k, const float *v, int n) {
+    cpu_t *c = vox_cpu(be);
+    if (n != c->n_rows || layer < 0 || layer >= c->rows_layers)
         return vox_fail(&be->err, VOX_EINTERNAL,
-                        "kv_write_rows: %d rows but set_rows gave %d positions. This is a bug; please report it", n,
-                        c->n_rows);
+                        "kv_write_rows: %d rows, layer %d, but set_rows gave %d rows of %d layers. This is a bug; "
+                        "please report it",
+                        n, layer, c->n_rows, c->rows_layers);
     for (int i = 0; i < n; i++) {
-        int rc = kv_put(be, kv[i], c->rows_pos[i], k + (size_t)i * kv[i]->width, v + (size_t)i * kv[i]->width);
+        if (c->rows_pos[i] < 0) continue; /* padding */
+        vox_kv_t *kv = c->rows_rings[i][layer];
+        int rc = kv_put(be, kv, c->rows_pos[i], k + (size_t)i * kv->width, v + (size_t)i * kv->width);
         if (rc) return rc;
     }
     return 0;
@@ -97,9 +108,10 @@ typedef struct {
     cpu_t *c;
     float *out;
     const float *q;
-    const vox_kv_t *kv; /* every row's ring, or NULL: kvs[i] */
+    const vox_kv_t *kv; /* every row's ring, or NULL: kvs[i] (NULL for a padding row) */
     vox_kv_t *const *kvs;
-    const int64_t *pos; /* per-row positions, or NULL: c->pos0 + i */
+    const vox_kv_t *kv0; /* a ring with every row's widths */
+    const int64_t *pos;  /* per-row positions (negative: padding), or NULL: c->pos0 + i */
     int n, n_heads, window;
 } att_job;
 
@@ -142,7 +154,7 @@ static void att_block(const att_job *j, const vox_kv_t *kv, float *S, const floa
 
 static void att_worker(void *arg, int t, int nt) {
     att_job *j = arg;
-    const vox_kv_t *kv0 = j->kv ? j->kv : j->kvs[0];
+    const vox_kv_t *kv0 = j->kv0;
     int hd = kv0->head_dim, kvh = kv0->n_kv_heads, group = j->n_heads / kvh, ldq = j->n_heads * hd;
     if (j->n <= VOX_MAX_SPEC) {
         /* Row by row: the group's query heads of a row are contiguous [group, hd], so each kv
@@ -150,6 +162,10 @@ static void att_worker(void *arg, int t, int nt) {
         for (int item = t; item < j->n * kvh; item += nt) {
             int i = item / kvh, g = item % kvh;
             size_t off = (size_t)i * ldq + (size_t)g * group * hd;
+            if (j->pos && j->pos[i] < 0) { /* padding: zero */
+                for (int r = 0; r < group; r++) memset(j->out + off + (size_t)r * hd, 0, (size_t)hd * sizeof(float));
+                continue;
+            }
             att_block(j, j->kv ? j->kv : j->kvs[i], j->c->scores[t], j->q + off, j->out + off, hd, group, group,
                       j->pos ? j->pos[i] : j->c->pos0 + i, g);
         }
@@ -202,29 +218,35 @@ int vox_cpu_attention(vox_backend_t *be, float *out, const float *q, const vox_k
                         n, n_heads, window, kv->cap, kv->n_kv_heads);
     int rc = scores_reserve(be, n, (size_t)(n_heads / kv->n_kv_heads), window);
     if (rc) return rc;
-    att_job j = {c, out, q, kv, NULL, NULL, n, n_heads, window};
+    att_job j = {c, out, q, kv, NULL, kv, NULL, n, n_heads, window};
     att_run(be, &j);
     return 0;
 }
 
-int vox_cpu_attention_rows(vox_backend_t *be, float *out, const float *q, vox_kv_t *const *kv, int n, int n_heads,
+int vox_cpu_attention_rows(vox_backend_t *be, int layer, float *out, const float *q, int n, int n_heads,
                            int window) {
     cpu_t *c = vox_cpu(be);
-    if (n <= 0) return 0;
-    if (n > c->n_rows)
+    if (n != c->n_rows || layer < 0 || layer >= c->rows_layers || n > VOX_MAX_SPEC)
         return vox_fail(&be->err, VOX_EINTERNAL,
-                        "attention_rows: %d rows but set_rows gave %d positions. This is a bug; please report it", n,
-                        c->n_rows);
-    for (int i = 0; i < n; i++)
-        if (window > kv[i]->cap || n_heads % kv[i]->n_kv_heads != 0 || kv[i]->head_dim != kv[0]->head_dim ||
-            kv[i]->n_kv_heads != kv[0]->n_kv_heads)
+                        "attention_rows: %d rows (at most %d here), layer %d, but set_rows gave %d rows of %d layers. "
+                        "This is a bug; please report it",
+                        n, VOX_MAX_SPEC, layer, c->n_rows, c->rows_layers);
+    vox_kv_t *kv[VOX_MAX_ROWS];
+    const vox_kv_t *kv0 = vox_cpu_rows_ring(be, layer);
+    for (int i = 0; i < n; i++) {
+        kv[i] = c->rows_pos[i] < 0 ? NULL : c->rows_rings[i][layer];
+        if (kv[i] && (window > kv[i]->cap || n_heads % kv[i]->n_kv_heads != 0 || kv[i]->head_dim != kv0->head_dim ||
+                      kv[i]->n_kv_heads != kv0->n_kv_heads))
             return vox_fail(&be->err, VOX_EINTERNAL,
                             "attention_rows: row %d: %d heads, window %d over a ring of %d slots and %d kv heads. This "
                             "is a bug; please report it",
                             i, n_heads, window, kv[i]->cap, kv[i]->n_kv_heads);
-    int rc = scores_reserve(be, n, (size_t)(n_heads / kv[0]->n_kv_heads), window);
+    }
+    if (!kv0)
+        return vox_fail(&be->err, VOX_EINTERNAL, "attention_rows: every row is padding. This is a bug; please report it");
+    int rc = scores_reserve(be, n, (size_t)(n_heads / kv0->n_kv_heads), window);
     if (rc) return rc;
-    att_job j = {c, out, q, NULL, kv, c->rows_pos, n, n_heads, window};
+    att_job j = {c, out, q, NULL, kv, kv0, c->rows_pos, n, n_heads, window};
     att_run(be, &j);
     return 0;
 }

@@ -28,8 +28,11 @@ typedef struct {
     vox_pool_t *pool;
     int n_threads, avx2;
     int64_t pos0;
-    int64_t rows_pos[VOX_MAX_ROWS]; /* set_rows: the position of each row */
-    int n_rows;
+    /* set_rows: each row's position (-1: padding), its stream's rings and ada scales by layer */
+    int64_t rows_pos[VOX_MAX_ROWS];
+    vox_kv_t *const *rows_rings[VOX_MAX_ROWS];
+    const float *const *rows_ada[VOX_MAX_ROWS];
+    int n_rows, rows_layers;
     float *tile[MAX_THREADS]; /* per-thread f32 weight tile scratch */
     size_t tile_n;
     float *scores[MAX_THREADS]; /* per-thread attention scores scratch */
@@ -46,8 +49,10 @@ void vox_cpu_kv_free(vox_backend_t *be, vox_kv_t *kv);
 int vox_cpu_kv_write(vox_backend_t *be, vox_kv_t *kv, const float *k, const float *v, int n);
 int vox_cpu_attention(vox_backend_t *be, float *out, const float *q, const vox_kv_t *kv, int n, int n_heads,
                       int window);
-int vox_cpu_kv_write_rows(vox_backend_t *be, vox_kv_t *const *kv, const float *k, const float *v, int n);
-int vox_cpu_attention_rows(vox_backend_t *be, float *out, const float *q, vox_kv_t *const *kv, int n, int n_heads,
+/* The ring of the first real row of the row table in this layer (its widths are every row's), or NULL. */
+const vox_kv_t *vox_cpu_rows_ring(vox_backend_t *be, int layer);
+int vox_cpu_kv_write_rows(vox_backend_t *be, int layer, const float *k, const float *v, int n);
+int vox_cpu_attention_rows(vox_backend_t *be, int layer, float *out, const float *q, int n, int n_heads,
                            int window);
 size_t vox_cpu_kv_bytes(vox_backend_t *be, const vox_kv_t *kv);
 #endif

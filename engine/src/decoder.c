@@ -160,16 +160,14 @@ static int make_room(vox_decoder_t *d, int64_t last) {
 }
 
 /* All layers over n rows of b->x. rows == NULL: one decoder d, row i at position pos0 + i (the
- * caller has set the position register). Else row i belongs to decoder rows[i], at the position
- * set_rows gave it, with its own KV rings and ada scale. */
+ * caller has set the position register). Else row i belongs to its own decoder, at the position,
+ * with the KV rings and ada scales set_rows gave it. */
 static int layers(const vox_model_t *m, vox_dec_bufs *b, int n, vox_decoder_t *d, vox_decoder_t *const *rows) {
     const vox_params_t *p = &m->p;
     vox_backend_t *be = m->be;
     const vox_backend_ops *o = be->ops;
     int dim = p->dim, H = p->n_heads;
     float eps = (float)p->norm_eps, theta = (float)p->rope_theta;
-    vox_kv_t *kvt[VOX_MAX_ROWS];
-    const float *adat[VOX_MAX_ROWS];
     for (int l = 0; l < p->n_layers; l++) {
         const vox_dec_layer_backend_t *L = &m->dec[l];
         /* q/k/v read one input: one linear_multi (one GEMV launch on CUDA); so do w1/w3 with the gate */
@@ -178,19 +176,15 @@ static int layers(const vox_model_t *m, vox_dec_bufs *b, int n, vox_decoder_t *d
         TRY(o->rmsnorm(be, b->h, b->x, L->attention_norm, NULL, n, dim, eps));
         TRY(o->linear_multi(be, 3, qkv_y, b->h, qkv_w, n));
         if (rows) {
-            for (int i = 0; i < n; i++) {
-                kvt[i] = rows[i]->kv[l];
-                adat[i] = rows[i]->ada[l];
-            }
-            TRY(o->rope_kv_write_rows(be, kvt, b->q, b->k, b->v, n, H, theta));
-            TRY(o->attention_rows(be, b->att, b->q, kvt, n, H, p->sliding_window));
+            TRY(o->rope_kv_write_rows(be, l, b->q, b->k, b->v, n, H, theta));
+            TRY(o->attention_rows(be, l, b->att, b->q, n, H, p->sliding_window));
         } else {
             TRY(o->rope_kv_write(be, d->kv[l], b->q, b->k, b->v, n, H, theta));
             TRY(o->attention(be, b->att, b->q, d->kv[l], n, H, p->sliding_window));
         }
         TRY(o->linear(be, b->x, b->att, L->wo, NULL, n, 1));
         if (rows)
-            TRY(o->rmsnorm_rows(be, b->h, b->x, L->ffn_norm, adat, n, dim, eps));
+            TRY(o->rmsnorm_rows(be, l, b->h, b->x, L->ffn_norm, n, dim, eps));
         else
             TRY(o->rmsnorm(be, b->h, b->x, L->ffn_norm, d->ada[l], n, dim, eps));
         TRY(o->linear_gated(be, b->f1, b->f3, b->h, L->w1, L->w3, n));
@@ -294,8 +288,14 @@ int vox_decoder_step_rows(vox_dec_bufs *b, vox_decoder_t *const *d, const float 
     size_t row = (size_t)m->p.dim * sizeof(float);
     if (n < 1 || n > VOX_MAX_ROWS || n > b->head_rows)
         return vox_fail(&be->err, VOX_EINTERNAL, "decoder step of %d streams. This is a bug; please report it", n);
-    for (int i = 0; i < n; i++) TRY(make_room(d[i], pos[i]));
-    TRY(o->set_rows(be, pos, n));
+    vox_kv_t *const *rings[VOX_MAX_ROWS];
+    const float *const *ada[VOX_MAX_ROWS];
+    for (int i = 0; i < n; i++) {
+        TRY(make_room(d[i], pos[i])); /* may move its rings: before set_rows */
+        rings[i] = d[i]->kv;
+        ada[i] = (const float *const *)d[i]->ada;
+    }
+    TRY(o->set_rows(be, pos, rings, ada, m->p.n_layers, n));
     for (int i = 0; i < n; i++) {
         if (pos[i] < d[i]->L - 1)
             return vox_fail(&be->err, VOX_EINTERNAL,

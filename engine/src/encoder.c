@@ -25,6 +25,8 @@ int vox_enc_bufs_init(vox_enc_bufs *b, const vox_model_t *m, int rows) {
 
 void vox_enc_bufs_free(vox_enc_bufs *b, const vox_model_t *m) {
     vox_backend_t *be = m->be;
+    for (size_t i = 0; i < sizeof b->pass / sizeof *b->pass; i++)
+        if (b->pass[i].graph) be->ops->graph_free(be, b->pass[i].graph);
     float *bufs[] = {b->x, b->h, b->q, b->att, b->k, b->v, b->f1, b->f3};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
         if (bufs[i]) be->ops->free(be, bufs[i]);
@@ -117,27 +119,24 @@ static int conv_stem(vox_encoder_t *e, const float *mel, int k, int *n1) {
     return 0;
 }
 
-/* Every layer over n rows of b->x. rows == NULL: the rows of encoder e at positions pos0.. (the
- * caller has set the position register; no allocation, no host sync, so graph-capturable once the
- * scratch has grown). Else row i belongs to encoder rows[i], at the position set_rows gave it, over
- * that encoder's KV rings. */
-static int layers(const vox_model_t *m, const vox_enc_bufs *b, int n, vox_encoder_t *e, vox_encoder_t *const *rows) {
+/* Every layer over n rows of b->x. e: the rows of encoder e at positions pos0.. (the caller has set
+ * the position register). e == NULL: row i at the position and over the KV rings set_rows gave it.
+ * No allocation, no host sync: graph-capturable once the scratch has grown. */
+static int layers(const vox_model_t *m, const vox_enc_bufs *b, int n, vox_encoder_t *e) {
     const vox_params_t *p = &m->p;
     vox_backend_t *be = m->be;
     const vox_backend_ops *o = be->ops;
     int d = p->enc_dim, H = p->enc_n_heads, W = p->enc_sliding_window;
     float eps = (float)p->enc_norm_eps, theta = (float)p->enc_rope_theta;
-    vox_kv_t *kvt[VOX_MAX_ROWS];
     for (int l = 0; l < p->enc_n_layers; l++) {
         const vox_enc_layer_backend_t *L = &m->enc[l];
         TRY(o->rmsnorm(be, b->h, b->x, L->attention_norm, NULL, n, d, eps));
         TRY(o->linear(be, b->q, b->h, L->wq, L->bq, n, 0));
         TRY(o->linear(be, b->k, b->h, L->wk, NULL, n, 0));
         TRY(o->linear(be, b->v, b->h, L->wv, L->bv, n, 0));
-        if (rows) {
-            for (int i = 0; i < n; i++) kvt[i] = rows[i]->kv[l];
-            TRY(o->rope_kv_write_rows(be, kvt, b->q, b->k, b->v, n, H, theta));
-            TRY(o->attention_rows(be, b->att, b->q, kvt, n, H, W));
+        if (!e) {
+            TRY(o->rope_kv_write_rows(be, l, b->q, b->k, b->v, n, H, theta));
+            TRY(o->attention_rows(be, l, b->att, b->q, n, H, W));
         } else {
             TRY(o->rope_kv_write(be, e->kv[l], b->q, b->k, b->v, n, H, theta));
             TRY(o->attention(be, b->att, b->q, e->kv[l], n, H, W));
@@ -170,13 +169,13 @@ static int graph_entry(vox_encoder_t *e, int n) {
 static int run_layers(vox_encoder_t *e, int n) {
     vox_backend_t *be = e->m->be;
     const vox_backend_ops *o = be->ops;
-    if (!o->graph_begin) return layers(e->m, &e->b, n, e, NULL);
+    if (!o->graph_begin) return layers(e->m, &e->b, n, e);
     int i = graph_entry(e, n);
     e->graphs[i].last = ++e->pushes;
-    if (e->graphs[i].uses++ == 0) return layers(e->m, &e->b, n, e, NULL);
+    if (e->graphs[i].uses++ == 0) return layers(e->m, &e->b, n, e);
     if (!e->graphs[i].graph) {
         TRY(o->graph_begin(be));
-        int rc = layers(e->m, &e->b, n, e, NULL);
+        int rc = layers(e->m, &e->b, n, e);
         vox_graph_t *g = NULL;
         int rc2 = o->graph_end(be, &g); /* always end the capture, even after a failure */
         TRY(rc);
@@ -207,6 +206,39 @@ int vox_encoder_run(vox_encoder_t *e, int n, float *out) {
     return 0;
 }
 
+/* A/B switch (engine/README.md): -DVOX_ENC_PASS_GRAPH=0 runs every pass op by op at its own size. */
+#ifndef VOX_ENC_PASS_GRAPH
+#define VOX_ENC_PASS_GRAPH 1
+#endif
+
+/* A pass's layers and final norm over n rows of g (the table set): g->h gets the outputs. */
+static int pass_body(const vox_model_t *m, const vox_enc_bufs *g, int n) {
+    const vox_params_t *p = &m->p;
+    vox_backend_t *be = m->be;
+    TRY(layers(m, g, n, NULL));
+    return be->ops->rmsnorm(be, g->h, g->x, m->enc_norm, NULL, n, p->enc_dim, (float)p->enc_norm_eps);
+}
+
+/* The pass of n rows: op by op its first time (scratch grows, GEMM plans are made), captured the
+ * second, replayed after (backends with graphs; n a multiple of VOX_PASS_STEP or g->rows). */
+static int run_pass(const vox_model_t *m, vox_enc_bufs *g, int n) {
+    vox_backend_t *be = m->be;
+    const vox_backend_ops *o = be->ops;
+    if (!o->graph_begin || !VOX_ENC_PASS_GRAPH) return pass_body(m, g, n);
+    int i = (n - 1) / VOX_PASS_STEP;
+    if (g->pass[i].uses++ == 0) return pass_body(m, g, n);
+    if (!g->pass[i].graph) {
+        TRY(o->graph_begin(be));
+        int rc = pass_body(m, g, n);
+        vox_graph_t *gr = NULL;
+        int rc2 = o->graph_end(be, &gr); /* always end the capture, even after a failure */
+        TRY(rc);
+        TRY(rc2);
+        g->pass[i].graph = gr;
+    }
+    return o->graph_launch(be, g->pass[i].graph);
+}
+
 int vox_encoder_run_rows(vox_enc_bufs *g, vox_encoder_t *const *e, const int *from, const int *n, float *const *out,
                          int count) {
     const vox_model_t *m = e[0]->m;
@@ -214,7 +246,7 @@ int vox_encoder_run_rows(vox_enc_bufs *g, vox_encoder_t *const *e, const int *fr
     vox_backend_t *be = m->be;
     const vox_backend_ops *o = be->ops;
     size_t row = (size_t)p->enc_dim * sizeof(float);
-    vox_encoder_t *who[VOX_MAX_ROWS];
+    vox_kv_t *const *rings[VOX_MAX_ROWS];
     int64_t pos[VOX_MAX_ROWS];
     int r = 0;
     for (int i = 0; i < count; i++) {
@@ -224,13 +256,22 @@ int vox_encoder_run_rows(vox_enc_bufs *g, vox_encoder_t *const *e, const int *fr
                             r, g->rows);
         TRY(o->copy(be, g->x + (size_t)r * p->enc_dim, e[i]->b.x + (size_t)from[i] * p->enc_dim, (size_t)n[i] * row));
         for (int j = 0; j < n[i]; j++, r++) {
-            who[r] = e[i];
+            rings[r] = e[i]->kv;
             pos[r] = e[i]->pos + j;
         }
     }
-    TRY(o->set_rows(be, pos, r));
-    TRY(layers(m, g, r, NULL, who));
-    TRY(o->rmsnorm(be, g->h, g->x, m->enc_norm, NULL, r, p->enc_dim, (float)p->enc_norm_eps));
+    /* With graphs, padding rows up to the pass's size (their rows of g hold whatever they held) */
+    int rows = r;
+    if (o->graph_begin && VOX_ENC_PASS_GRAPH) {
+        rows = (r + VOX_PASS_STEP - 1) / VOX_PASS_STEP * VOX_PASS_STEP;
+        if (rows > g->rows) rows = g->rows;
+    }
+    for (int i = r; i < rows; i++) {
+        rings[i] = NULL;
+        pos[i] = -1;
+    }
+    TRY(o->set_rows(be, pos, rings, NULL, p->enc_n_layers, rows));
+    TRY(run_pass(m, g, rows));
     r = 0;
     for (int i = 0; i < count; i++) {
         TRY(o->copy(be, out[i], g->h + (size_t)r * p->enc_dim, (size_t)n[i] * row));

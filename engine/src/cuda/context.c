@@ -95,6 +95,7 @@ static void cuda_destroy(vox_backend_t *be) {
             vox_cuda_mfree(be, c->xbf);
             vox_cuda_mfree(be, c->attn_part);
             vox_cuda_mfree(be, c->rows_part);
+            vox_cuda_rows_free(be);
             vox_cuda_mfree(be, c->argmax_part);
             vox_cuda_mfree(be, c->lt_ws);
             for (int i = 0; i < c->n_retired; i++) vox_cuda_mfree(be, c->retired[i]);

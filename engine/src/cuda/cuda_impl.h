@@ -97,6 +97,9 @@ typedef struct {
 #ifndef VOX_CUDA_GATED
 #define VOX_CUDA_GATED 1
 #endif
+/* Pinned slots the row table is staged in (rows.c). */
+#define VOX_ROWS_SLOTS 4
+
 /* Scratch buffers outgrown while a captured graph may still point at them are kept (freed
  * with the backend), at most this many times. */
 #define VOX_RETIRED_MAX 32
@@ -127,8 +130,15 @@ typedef struct {
     int n_algos, next_algo;
 
     int64_t *pos; /* [1] device position register (set_pos) */
-    int64_t rows_pos[VOX_MAX_ROWS];
-    int n_rows; /* set_rows (host copy; rows.c) */
+    /* set_rows (rows.c): the row table in device memory (kernels/rows_args.cuh), staged through
+     * VOX_ROWS_SLOTS pinned slots (a slot is refilled once its last upload has left); what the ops
+     * check it against: its rows, layers, every ring's width and the smallest ring. */
+    void *rows_tab;
+    void *rows_stage;
+    CUevent rows_staged[VOX_ROWS_SLOTS];
+    size_t rows_slot_bytes;
+    int rows_next, rows_layers_cap;
+    int n_rows, rows_layers, rows_kvh, rows_hd, rows_full;
     uint16_t *xbf;
     size_t xbf_cap; /* bf16 copy of a linear() input (elements) */
     float *attn_part;
@@ -266,15 +276,16 @@ int vox_cuda_attention(vox_backend_t *be, float *out, const float *q, const vox_
                        int window);
 
 /* rows.c: the row-table ops (per-row positions, rings, ada scales) and kv_bytes. */
-int vox_cuda_set_rows(vox_backend_t *be, const int64_t *pos, int n);
+int vox_cuda_set_rows(vox_backend_t *be, const int64_t *pos, vox_kv_t *const *const *rings,
+                      const float *const *const *ada, int layers, int n);
 int vox_cuda_rope_rows(vox_backend_t *be, float *x, int n, int n_heads, int head_dim, float theta);
-int vox_cuda_kv_write_rows(vox_backend_t *be, vox_kv_t *const *kv, const float *k, const float *v, int n);
-int vox_cuda_rope_kv_write_rows(vox_backend_t *be, vox_kv_t *const *kv, float *q, float *k, const float *v, int n,
-                                int n_heads, float theta);
-int vox_cuda_attention_rows(vox_backend_t *be, float *out, const float *q, vox_kv_t *const *kv, int n, int n_heads,
-                            int window);
-int vox_cuda_rmsnorm_rows(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w,
-                          const float *const *scale1p, int n, int dim, float eps);
+int vox_cuda_kv_write_rows(vox_backend_t *be, int layer, const float *k, const float *v, int n);
+int vox_cuda_rope_kv_write_rows(vox_backend_t *be, int layer, float *q, float *k, const float *v, int n, int n_heads,
+                                float theta);
+int vox_cuda_attention_rows(vox_backend_t *be, int layer, float *out, const float *q, int n, int n_heads, int window);
+int vox_cuda_rmsnorm_rows(vox_backend_t *be, int layer, float *y, const float *x, const vox_bweight_t *w, int n,
+                          int dim, float eps);
+void vox_cuda_rows_free(vox_backend_t *be); /* the row table and its staging (destroy) */
 size_t vox_cuda_kv_bytes(vox_backend_t *be, const vox_kv_t *kv);
 
 int vox_cuda_graph_begin(vox_backend_t *be);

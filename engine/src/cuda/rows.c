@@ -1,95 +1,165 @@
 /* rows.c — the CUDA backend's row-table ops (backend.h: set_rows, rope_rows, kv_write_rows,
- * attention_rows, rmsnorm_rows) and kv_bytes. Each launch carries a vox_rows_args block by value
- * (kernels/rows_args.cuh) built from the positions set_rows kept on the host and the rings or
- * scales of the call, so these ops refuse to run inside a graph capture (a captured launch would
- * freeze the positions). Built, and checked by dev/opcheck.c against a CPU reference in double;
- * verified on the H200 (gpu-check: tokens identical to single steps, memcheck/racecheck clean). */
+ * attention_rows, rmsnorm_rows) and kv_bytes. set_rows writes the table (kernels/rows_args.cuh:
+ * every row's position, and per layer its ring and ada scale) into a pinned slot and uploads it to
+ * the one device table in stream order; the kernels read it there, so a graph captured over these
+ * ops replays with the rows of the set_rows before its launch (serve's encoder passes). Built, and
+ * checked by dev/opcheck.c against a CPU reference in double; verified on the H200 (gpu-check:
+ * tokens identical to single steps, memcheck/racecheck clean). */
 #include <math.h>
 #include <string.h>
 
 #include "cuda_impl.h"
 #include "../../kernels/rows_args.cuh"
 
-#if VOX_ROWS_ARGS_MAX != VOX_MAX_ROWS
-#error "kernels/rows_args.cuh VOX_ROWS_ARGS_MAX must equal VOX_MAX_ROWS (backend.h)"
-#endif
+/* Bytes of a table of n rows over `layers` layers. */
+static size_t tab_bytes(int n, int layers) {
+    return (size_t)n * sizeof(long long) + (size_t)layers * n * sizeof(vox_row_ring);
+}
 
-static int rows_args(vox_backend_t *be, const char *op, int n, vox_rows_args *a) {
+void vox_cuda_rows_free(vox_backend_t *be) {
     vox_cuda_t *c = vox_cuda(be);
-    if (c->capturing)
+    vox_cuda_mfree(be, c->rows_tab);
+    if (c->rows_stage) c->api.cuMemFreeHost(c->rows_stage);
+    for (int i = 0; i < VOX_ROWS_SLOTS; i++)
+        if (c->rows_staged[i]) c->api.cuEventDestroy_v2(c->rows_staged[i]);
+    c->rows_tab = c->rows_stage = NULL;
+    memset(c->rows_staged, 0, sizeof c->rows_staged);
+    c->rows_layers_cap = 0;
+}
+
+/* The table for `layers` layers: made at the first set_rows for at least 64 layers (the real
+ * model's encoder has 32, its decoder 26), so it never moves under a captured graph; a model with
+ * more layers makes it again while no graph exists. */
+static int tab_reserve(vox_backend_t *be, int layers) {
+    vox_cuda_t *c = vox_cuda(be);
+    if (layers <= c->rows_layers_cap) return 0;
+    if (c->graphs > 0 && c->rows_tab)
         return vox_fail(&be->err, VOX_EINTERNAL,
-                        "%s inside a graph capture (its positions travel by value). This is a bug; please report it",
-                        op);
-    if (n < 1 || n > c->n_rows)
-        return vox_fail(&be->err, VOX_EINTERNAL,
-                        "%s: %d rows but set_rows gave %d positions. This is a bug; please report it", op, n,
-                        c->n_rows);
-    memset(a, 0, sizeof *a);
-    a->n = n;
-    for (int i = 0; i < n; i++) a->pos[i] = c->rows_pos[i];
+                        "set_rows over %d layers after graphs captured the table of %d. This is a bug; please report it",
+                        layers, c->rows_layers_cap);
+    CU_CHECK(be, c->api.cuStreamSynchronize(c->stream)); /* queued work may still read the old table */
+    vox_cuda_rows_free(be);
+    int cap = layers > 64 ? layers : 64;
+    size_t bytes = tab_bytes(VOX_MAX_ROWS, cap);
+    if (!(c->rows_tab = vox_cuda_malloc(be, bytes))) return be->err.code;
+    CUresult r = c->api.cuMemAllocHost_v2(&c->rows_stage, bytes * VOX_ROWS_SLOTS);
+    for (int i = 0; r == CUDA_SUCCESS && i < VOX_ROWS_SLOTS; i++)
+        r = c->api.cuEventCreate(&c->rows_staged[i], CU_EVENT_DISABLE_TIMING);
+    if (r != CUDA_SUCCESS) {
+        vox_cuda_rows_free(be);
+        return vox_cuda_fail_cu(be, r, "cuMemAllocHost (the row table's pinned slots)", __FILE__, __LINE__);
+    }
+    c->rows_slot_bytes = bytes;
+    c->rows_layers_cap = cap;
     return 0;
 }
 
-int vox_cuda_set_rows(vox_backend_t *be, const int64_t *pos, int n) {
+int vox_cuda_set_rows(vox_backend_t *be, const int64_t *pos, vox_kv_t *const *const *rings,
+                      const float *const *const *ada, int layers, int n) {
     vox_cuda_t *c = vox_cuda(be);
-    if (n < 0 || n > VOX_MAX_ROWS)
-        return vox_fail(&be->err, VOX_EINTERNAL, "set_rows: %d rows, at most %d. This is a bug; please report it", n,
-                        VOX_MAX_ROWS);
-    for (int i = 0; i < n; i++) c->rows_pos[i] = pos[i];
+    int rc;
+    if (c->capturing)
+        return vox_fail(&be->err, VOX_EINTERNAL,
+                        "set_rows inside a graph capture (the table is uploaded). This is a bug; please report it");
+    if (n < 1 || n > VOX_MAX_ROWS || layers < 1)
+        return vox_fail(&be->err, VOX_EINTERNAL,
+                        "set_rows: %d rows (at most %d) over %d layers. This is a bug; please report it", n,
+                        VOX_MAX_ROWS, layers);
+    if ((rc = tab_reserve(be, layers))) return rc;
+    int slot = c->rows_next;
+    c->rows_next = (slot + 1) % VOX_ROWS_SLOTS;
+    CU_CHECK(be, c->api.cuEventSynchronize(c->rows_staged[slot])); /* its last upload has left */
+    char *host = (char *)c->rows_stage + (size_t)slot * c->rows_slot_bytes;
+    long long *tp = (long long *)host;
+    vox_row_ring *tr = (vox_row_ring *)(host + (size_t)n * sizeof(long long));
+    int kvh = 0, hd = 0, full = 0, real = 0;
+    for (int i = 0; i < n; i++) {
+        tp[i] = pos[i] < 0 ? -1 : pos[i];
+        for (int l = 0; l < layers; l++) {
+            vox_row_ring *e = &tr[(size_t)l * n + i];
+            memset(e, 0, sizeof *e);
+            e->cap = 1;
+            if (pos[i] < 0) continue;
+            const vox_kv_t *kv = rings[i][l];
+            if (!real++) {
+                kvh = kv->n_kv_heads;
+                hd = kv->head_dim;
+                full = kv->full;
+            }
+            if (kv->n_kv_heads != kvh || kv->head_dim != hd)
+                return vox_fail(&be->err, VOX_EINTERNAL,
+                                "set_rows: row %d layer %d ring is %d x %d wide, the first %d x %d. This is a bug; "
+                                "please report it",
+                                i, l, kv->n_kv_heads, kv->head_dim, kvh, hd);
+            if (kv->full < full) full = kv->full;
+            e->k = kv->k;
+            e->v = kv->v;
+            e->cap = kv->capacity;
+            e->scale = ada && ada[i] ? ada[i][l] : NULL;
+        }
+    }
+    CU_CHECK(be, c->api.cuCtxSetCurrent(c->ctx));
+    CU_CHECK(be, c->api.cuMemcpyHtoDAsync_v2((CUdeviceptr)(uintptr_t)c->rows_tab, host, tab_bytes(n, layers),
+                                             c->stream));
+    CU_CHECK(be, c->api.cuEventRecord(c->rows_staged[slot], c->stream));
     c->n_rows = n;
+    c->rows_layers = layers;
+    c->rows_kvh = kvh;
+    c->rows_hd = hd;
+    c->rows_full = real ? full : 1 << 30;
+    return 0;
+}
+
+/* The device table's positions and, for `layer` (-1: none), its rings; checks n and layer. */
+static int tab_of(vox_backend_t *be, const char *op, int n, int layer, const long long **pos,
+                  const vox_row_ring **ring) {
+    vox_cuda_t *c = vox_cuda(be);
+    if (n < 1 || n != c->n_rows || layer >= c->rows_layers)
+        return vox_fail(&be->err, VOX_EINTERNAL,
+                        "%s: %d rows, layer %d, but set_rows gave %d rows of %d layers. This is a bug; please report "
+                        "it",
+                        op, n, layer, c->n_rows, c->rows_layers);
+    *pos = (const long long *)c->rows_tab;
+    if (ring) *ring = (const vox_row_ring *)((const char *)c->rows_tab + (size_t)n * sizeof(long long)) + (size_t)layer * n;
     return 0;
 }
 
 int vox_cuda_rope_rows(vox_backend_t *be, float *x, int n, int n_heads, int head_dim, float theta) {
     vox_cuda_t *c = vox_cuda(be);
-    vox_rows_args a;
-    int rc = rows_args(be, "rope_rows", n, &a);
-    if (rc) return rc;
+    const long long *pos;
+    int rc;
+    if ((rc = tab_of(be, "rope_rows", n, -1, &pos, NULL))) return rc;
     if (head_dim % 2) return vox_fail(&be->err, VOX_EINTERNAL, "rope_rows: odd head_dim %d", head_dim);
-    void *args[] = {&x, &a, &n_heads, &head_dim, &theta};
+    void *args[] = {&x, &pos, &n, &n_heads, &head_dim, &theta};
     return vox_cuda_launch(be, c->k.k_rope_rows, vox_cuda_grid(c, (size_t)n * n_heads * head_dim / 2), 1, 1, 256, args);
 }
 
-/* The row table of a K/V write: positions from set_rows, ring i of row i (all rings as wide as ring 0). */
-static int rings_args(vox_backend_t *be, const char *op, vox_kv_t *const *kv, int n, vox_rows_args *a) {
-    int rc = rows_args(be, op, n, a);
-    if (rc) return rc;
-    for (int i = 0; i < n; i++) {
-        if (kv[i]->n_kv_heads != kv[0]->n_kv_heads || kv[i]->head_dim != kv[0]->head_dim)
-            return vox_fail(&be->err, VOX_EINTERNAL,
-                            "%s: ring %d is %d x %d wide, ring 0 %d x %d. This is a bug; please report it", op, i,
-                            kv[i]->n_kv_heads, kv[i]->head_dim, kv[0]->n_kv_heads, kv[0]->head_dim);
-        a->k[i] = kv[i]->k;
-        a->v[i] = kv[i]->v;
-        a->cap[i] = kv[i]->capacity;
-    }
-    return 0;
-}
-
-int vox_cuda_kv_write_rows(vox_backend_t *be, vox_kv_t *const *kv, const float *k, const float *v, int n) {
+int vox_cuda_kv_write_rows(vox_backend_t *be, int layer, const float *k, const float *v, int n) {
     vox_cuda_t *c = vox_cuda(be);
-    vox_rows_args a;
-    int rc = rings_args(be, "kv_write_rows", kv, n, &a);
-    if (rc) return rc;
-    int kvd = kv[0]->n_kv_heads * kv[0]->head_dim;
-    void *args[] = {&a, &k, &v, &kvd};
+    const long long *pos;
+    const vox_row_ring *ring;
+    int rc;
+    if ((rc = tab_of(be, "kv_write_rows", n, layer, &pos, &ring))) return rc;
+    int kvd = c->rows_kvh * c->rows_hd;
+    void *args[] = {&pos, &ring, &n, &k, &v, &kvd};
     return vox_cuda_launch(be, c->k.k_kv_write_rows, vox_cuda_grid(c, (size_t)n * kvd), 1, 1, 256, args);
 }
 
-int vox_cuda_rope_kv_write_rows(vox_backend_t *be, vox_kv_t *const *kv, float *q, float *k, const float *v, int n,
-                                int n_heads, float theta) {
+int vox_cuda_rope_kv_write_rows(vox_backend_t *be, int layer, float *q, float *k, const float *v, int n, int n_heads,
+                                float theta) {
     vox_cuda_t *c = vox_cuda(be);
-    vox_rows_args a;
-    int rc = rings_args(be, "rope_kv_write_rows", kv, n, &a);
-    if (rc) return rc;
-    int kvh = kv[0]->n_kv_heads, hd = kv[0]->head_dim;
+    const long long *pos;
+    const vox_row_ring *ring;
+    int rc;
+    if ((rc = tab_of(be, "rope_kv_write_rows", n, layer, &pos, &ring))) return rc;
+    int kvh = c->rows_kvh, hd = c->rows_hd;
     if (!VOX_CUDA_FUSE_ROPE_KV) { /* A/B builds: the three launches */
-        rc = vox_cuda_rope_rows(be, q, n, n_heads, hd, theta);
-        if (!rc) rc = vox_cuda_rope_rows(be, k, n, kvh, hd, theta);
-        return rc ? rc : vox_cuda_kv_write_rows(be, kv, k, v, n);
+        if ((rc = vox_cuda_rope_rows(be, q, n, n_heads, hd, theta))) return rc;
+        if ((rc = vox_cuda_rope_rows(be, k, n, kvh, hd, theta))) return rc;
+        return vox_cuda_kv_write_rows(be, layer, k, v, n);
     }
     if (hd % 2) return vox_fail(&be->err, VOX_EINTERNAL, "rope_kv_write_rows: odd head_dim %d", hd);
-    void *args[] = {&q, &k, &v, &a, &n_heads, &kvh, &hd, &theta};
+    void *args[] = {&q, &k, &v, &pos, &ring, &n, &n_heads, &kvh, &hd, &theta};
     return vox_cuda_launch(be, c->k.k_rope_kv_write_rows, vox_cuda_grid(c, (size_t)n * (n_heads + kvh) * hd / 2), 1, 1,
                            256, args);
 }
@@ -99,27 +169,18 @@ int vox_cuda_rope_kv_write_rows(vox_backend_t *be, vox_kv_t *const *kv, float *q
  * the keys split (flash-decoding) until rows x tiles x KV heads x splits give 4 blocks per SM.
  * Partials go to their own buffer (rows_part), never to the single step's attn_part, whose address
  * captured decode graphs hold. */
-int vox_cuda_attention_rows(vox_backend_t *be, float *out, const float *q, vox_kv_t *const *kv, int n, int n_heads,
-                            int window) {
+int vox_cuda_attention_rows(vox_backend_t *be, int layer, float *out, const float *q, int n, int n_heads, int window) {
     vox_cuda_t *c = vox_cuda(be);
-    vox_rows_args a;
-    int rc = rows_args(be, "attention_rows", n, &a);
-    if (rc) return rc;
-    int kvh = kv[0]->n_kv_heads, hd = kv[0]->head_dim;
-    if (n_heads % kvh || hd % 2 || hd > 128)
+    const long long *pos;
+    const vox_row_ring *ring;
+    int rc;
+    if ((rc = tab_of(be, "attention_rows", n, layer, &pos, &ring))) return rc;
+    int kvh = c->rows_kvh, hd = c->rows_hd;
+    if (kvh < 1 || n_heads % kvh || hd % 2 || hd > 128 || c->rows_full < window)
         return vox_fail(&be->err, VOX_EINTERNAL,
-                        "attention_rows: %d heads over %d KV heads, head_dim %d (needs a multiple, even, <= 128)",
-                        n_heads, kvh, hd);
-    for (int i = 0; i < n; i++) {
-        if (kv[i]->n_kv_heads != kvh || kv[i]->head_dim != hd || kv[i]->full < window)
-            return vox_fail(
-                &be->err, VOX_EINTERNAL,
-                "attention_rows: ring %d (%d slots, %d x %d) for window %d. This is a bug; please report it", i,
-                kv[i]->full, kv[i]->n_kv_heads, kv[i]->head_dim, window);
-        a.k[i] = kv[i]->k;
-        a.v[i] = kv[i]->v;
-        a.cap[i] = kv[i]->capacity;
-    }
+                        "attention_rows: %d heads over %d KV heads, head_dim %d (needs a multiple, even, <= 128), "
+                        "window %d over rings of %d slots. This is a bug; please report it",
+                        n_heads, kvh, hd, window, c->rows_full);
     int tiles = (n_heads / kvh + 3) / 4;
     int nsplit = vox_cuda_attn_splits((long long)n * tiles * kvh, 4LL * c->sm_count, (window + 63) / 64);
     if (nsplit > 1) {
@@ -128,26 +189,23 @@ int vox_cuda_attention_rows(vox_backend_t *be, float *out, const float *q, vox_k
         if (rc) return rc;
     }
     float scale_log2 = (float)(1.4426950408889634 / sqrt((double)hd)); /* log2(e)/sqrt(hd) */
-    void *args[] = {&out, &c->rows_part, &q, &a, &n_heads, &kvh, &hd, &window, &scale_log2};
+    void *args[] = {&out, &c->rows_part, &q, &pos, &ring, &n, &n_heads, &kvh, &hd, &window, &scale_log2};
     rc = vox_cuda_launch(be, hd <= 64 ? c->k.k_attn_rows_d64 : c->k.k_attn_rows_d128, (unsigned)(n * tiles),
                          (unsigned)kvh, (unsigned)nsplit, 128, args);
     return rc || nsplit == 1 ? rc : vox_cuda_attn_combine(be, out, c->rows_part, n * n_heads, hd, nsplit);
 }
 
-int vox_cuda_rmsnorm_rows(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w,
-                          const float *const *scale1p, int n, int dim, float eps) {
+int vox_cuda_rmsnorm_rows(vox_backend_t *be, int layer, float *y, const float *x, const vox_bweight_t *w, int n,
+                          int dim, float eps) {
     vox_cuda_t *c = vox_cuda(be);
+    const long long *pos;
+    const vox_row_ring *ring;
+    int rc;
+    if ((rc = tab_of(be, "rmsnorm_rows", n, layer, &pos, &ring))) return rc;
     if (!w->is_f32 || w->rows != dim)
         return vox_fail(&be->err, VOX_EINTERNAL, "rmsnorm_rows: weight of %lld values for dim %d", (long long)w->rows,
                         dim);
-    if (n < 1 || n > VOX_MAX_ROWS)
-        return vox_fail(&be->err, VOX_EINTERNAL, "rmsnorm_rows: %d rows, at most %d. This is a bug; please report it",
-                        n, VOX_MAX_ROWS);
-    vox_rows_args a;
-    memset(&a, 0, sizeof a);
-    a.n = n;
-    for (int i = 0; i < n; i++) a.scale[i] = scale1p[i];
-    void *args[] = {&y, &x, (void *)&w->d, &a, &dim, &eps};
+    void *args[] = {&y, &x, (void *)&w->d, &ring, &dim, &eps};
     return vox_cuda_launch(be, c->k.k_rmsnorm_rows, (unsigned)n, 1, 1, dim >= 1024 ? 512 : 128, args);
 }
 
