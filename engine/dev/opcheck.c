@@ -528,6 +528,66 @@ static void check_rope_kv(int n, int H, int KVH, int hd, int window, long long p
     free(v);
 }
 
+/* Row runs (serve's encoder passes): the rows of stream A (6 consecutive positions), of stream B
+ * (4) and 2 padding rows in one row table, written and attended through the row ops (a stream's
+ * consecutive rows share attention tiles where every KV head serves one query head), against each
+ * stream's rows through kv_write + attention over an identical ring; the padding rows' output zero. */
+static void check_row_runs(int H, int KVH, int hd, int window) {
+    enum { NA = 6, NB = 4, N = NA + NB + 2 };
+    const long long pa = 1000, pb = 37;
+    int kvd = KVH * hd;
+    size_t qn = (size_t)N * H * hd, kn = (size_t)N * kvd;
+    float *q = malloc(qn * 4), *k = malloc(kn * 4), *v = malloc(kn * 4);
+    for (size_t i = 0; i < qn; i++) q[i] = frand();
+    for (size_t i = 0; i < kn; i++) {
+        k[i] = frand();
+        v[i] = frand();
+    }
+    vox_kv_t *ring[2][2]; /* [path][stream] */
+    for (int p = 0; p < 2; p++)
+        for (int st = 0; st < 2; st++) {
+            long long at = st ? pb : pa;
+            if (!(ring[p][st] = o->kv_new(be, window + 16, window + 16, KVH, hd))) die_if(1, "kv_new");
+            fill_history(ring[p][st], at - window + 1, at, kvd);
+        }
+    float *dq = dev_from(q, qn), *dk = dev_from(k, kn), *dv = dev_from(v, kn), *rows = dev_poison(qn),
+          *plain = dev_poison(qn);
+    int64_t pos[N];
+    vox_kv_t *const *rings[N];
+    for (int i = 0; i < N; i++) {
+        int st = i >= NA;
+        pos[i] = i < NA ? pa + i : i < NA + NB ? pb + (i - NA) : -1;
+        rings[i] = i < NA + NB ? &ring[0][st] : NULL;
+    }
+    die_if(o->set_rows(be, pos, rings, NULL, 1, N), "set_rows");
+    die_if(o->kv_write_rows(be, 0, dk, dv, N), "kv_write_rows");
+    die_if(o->attention_rows(be, 0, rows, dq, N, H, window), "attention_rows");
+    for (int st = 0; st < 2; st++) {
+        int r0 = st ? NA : 0, m = st ? NB : NA;
+        size_t qo = (size_t)r0 * H * hd, ko = (size_t)r0 * kvd;
+        die_if(o->set_pos(be, st ? pb : pa), "set_pos");
+        die_if(o->kv_write(be, ring[1][st], dk + ko, dv + ko, m), "kv_write");
+        die_if(o->attention(be, plain + qo, dq + qo, ring[1][st], m, H, window), "attention");
+    }
+    float *got = host_of(rows, qn), *ref32 = host_of(plain, qn);
+    size_t real = (size_t)(NA + NB) * H * hd;
+    double *ref = malloc(qn * 8);
+    for (size_t i = 0; i < qn; i++) ref[i] = i < real ? ref32[i] : 0.0;
+    char what[128];
+    snprintf(what, sizeof what, "attention_rows runs 6+4+2 padding H=%d KVH=%d hd=%d win=%d", H, KVH, hd, window);
+    report(what, got, ref, qn, tol.fp32);
+    free(got);
+    free(ref32);
+    free(ref);
+    for (int p = 0; p < 2; p++)
+        for (int st = 0; st < 2; st++) o->kv_free(be, ring[p][st]);
+    float *bufs[] = {dq, dk, dv, rows, plain};
+    for (int i = 0; i < 5; i++) o->free(be, bufs[i]);
+    free(q);
+    free(k);
+    free(v);
+}
+
 static void check_im2col_embed_argmax(void) {
     int n_out = 37, c_in = 40, stride = 2, rows = (n_out - 1) * stride + 3;
     float *x = malloc((size_t)rows * c_in * 4);
@@ -1363,6 +1423,8 @@ int main(int argc, char **argv) {
     check_rows(12, 32, 8, 128, 8192, 40, 0);       /* more than 8 rows: fewer key splits per row */
     check_rows(VOX_MAX_ROWS, 6, 2, 16, 24, 77, 0); /* the widest forward, tiny shapes */
     check_rows(8, 32, 32, 64, 750, 900, 1);        /* encoder shapes with padding rows */
+    check_row_runs(32, 32, 64, 750);               /* encoder shapes: runs share tiles */
+    check_row_runs(6, 2, 16, 24);                  /* GQA: a row's heads per tile */
     check_rows(2, 4, 2, 32, 8192, 38, 0);
     printf("%s: %d check(s) failed\n", failures ? "FAIL" : "PASS", failures);
     if (!quick) speed();

@@ -271,21 +271,33 @@ ATTN_KERNEL(vox_attn_d128_q16, 128, 16)
 ATTN_KERNEL(vox_attn_d64_q4, 64, 4)
 ATTN_KERNEL(vox_attn_d128_q4, 128, 4)
 
-/* Rows that each belong to their own stream (rows_args.cuh: position, ring): one query per row.
- * Grid (rows * tiles per row, KV heads, key splits), tiles of TQ = 4 of the row's G query heads, so
- * the G heads that share a KV head read each K/V tile once, and every row's window is cut into the
- * same splits as a single step's (merged by vox_attn_combine over the rows * H outputs). A padding
- * row (negative position) has no keys: its output is zero. */
+/* Rows that each belong to their own stream (rows_args.cuh: position, ring). Grid (query tiles,
+ * KV heads, key splits), tiles of TQ = 4 query rows sharing a KV head, so each K/V tile is read once
+ * for all of them: tiles == NULL, the G = H / KVH heads of one row (G >= 4: G / 4 tiles per row);
+ * else tiles[blockIdx.x], a run of up to 4 consecutive positions of one stream (G = 1, an encoder
+ * push; blocks past the last run return). Every row's window is cut into the same splits as a single
+ * step's (merged by vox_attn_combine over the rows * H outputs). A padding row (negative position)
+ * has no keys: its output is zero. */
 #define ATTN_ROWS_KERNEL(name, HDP)                                                                                    \
     VOX_KERNEL void __launch_bounds__(ATT_THREADS)                                                                     \
-        name(float *out, float *part, const float *q, const long long *pos, const vox_row_ring *ring, int n, int H,    \
-             int KVH, int hd, int window, float scale_log2) {                                                          \
+        name(float *out, float *part, const float *q, const long long *pos, const vox_row_ring *ring,                  \
+             const vox_row_tile *tiles, int n, int H, int KVH, int hd, int window, float scale_log2) {                 \
         VOX_PDL_ENTER();                                                                                               \
-        const int tiles = (H / KVH + 3) / 4, row = blockIdx.x / tiles;                                                 \
+        int row, nq = 1, tile = 0;                                                                                     \
+        if (tiles) {                                                                                                   \
+            const vox_row_tile t = tiles[blockIdx.x];                                                                  \
+            if (t.n == 0) return;                                                                                      \
+            row = t.row;                                                                                               \
+            nq = t.n;                                                                                                  \
+        } else {                                                                                                       \
+            const int per = (H / KVH + 3) / 4;                                                                         \
+            row = blockIdx.x / per;                                                                                    \
+            tile = blockIdx.x % per;                                                                                   \
+        }                                                                                                              \
         const long long at = (long long)row * H * hd;                                                                  \
         attn_tile<HDP, 4>(out + at, part + (long long)row * H * (2 + hd), (long long)n * H, q + at, ring[row].k,       \
-                          ring[row].v, pos[row], 1, H, KVH, hd, (int)ring[row].cap, window, scale_log2,                \
-                          blockIdx.x % tiles, blockIdx.y, blockIdx.z, gridDim.z);                                      \
+                          ring[row].v, pos[row], nq, H, KVH, hd, (int)ring[row].cap, window, scale_log2, tile,         \
+                          blockIdx.y, blockIdx.z, gridDim.z);                                                          \
     }
 ATTN_ROWS_KERNEL(vox_attn_rows_d64, 64)
 ATTN_ROWS_KERNEL(vox_attn_rows_d128, 128)

@@ -7,7 +7,10 @@
  * ring (bf16 K and V [cap, kvd], position p in slot p % cap) and ada scale (f32 [dim] or NULL). The
  * table lives in device memory, written by set_rows in stream order, so a graph captured over the
  * row ops replays with the rows of the set_rows before its launch:
- *   long long pos[n];  vox_row_ring ring[layers][n];     (n = the rows of that set_rows) */
+ *   long long pos[n];  vox_row_ring ring[layers][n];  vox_row_tile tile[n];   (n = its rows)
+ * tile[t]: the t-th run of up to VOX_ROW_TILE consecutive rows of one stream at consecutive
+ * positions (an encoder push: the attention reads their keys once for all of them, when each
+ * KV head serves one query head); entries past the last run have n = 0. */
 #ifndef VOX_ROWS_ARGS_CUH
 #define VOX_ROWS_ARGS_CUH
 #include <stdint.h>
@@ -17,4 +20,9 @@ typedef struct {
     const float *scale;
     long long cap;
 } vox_row_ring;
+
+#define VOX_ROW_TILE 4
+typedef struct {
+    int row, n;
+} vox_row_tile;
 #endif

@@ -138,7 +138,7 @@ typedef struct {
     CUevent rows_staged[VOX_ROWS_SLOTS];
     size_t rows_slot_bytes;
     int rows_next, rows_layers_cap;
-    int n_rows, rows_layers, rows_kvh, rows_hd, rows_full;
+    int n_rows, rows_layers, rows_kvh, rows_hd, rows_full, rows_cap;
     uint16_t *xbf;
     size_t xbf_cap; /* bf16 copy of a linear() input (elements) */
     float *attn_part;

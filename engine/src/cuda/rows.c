@@ -11,10 +11,15 @@
 #include "cuda_impl.h"
 #include "../../kernels/rows_args.cuh"
 
-/* Bytes of a table of n rows over `layers` layers. */
-static size_t tab_bytes(int n, int layers) {
-    return (size_t)n * sizeof(long long) + (size_t)layers * n * sizeof(vox_row_ring);
-}
+/* A/B switch (engine/README.md): -DVOX_CUDA_ROW_RUNS=0 gives every row its own attention tiles. */
+#ifndef VOX_CUDA_ROW_RUNS
+#define VOX_CUDA_ROW_RUNS 1
+#endif
+
+/* Bytes of a table of n rows over `layers` layers; where its rings and tiles begin. */
+static size_t rings_at(int n) { return (size_t)n * sizeof(long long); }
+static size_t tiles_at(int n, int layers) { return rings_at(n) + (size_t)layers * n * sizeof(vox_row_ring); }
+static size_t tab_bytes(int n, int layers) { return tiles_at(n, layers) + (size_t)n * sizeof(vox_row_tile); }
 
 void vox_cuda_rows_free(vox_backend_t *be) {
     vox_cuda_t *c = vox_cuda(be);
@@ -71,8 +76,9 @@ int vox_cuda_set_rows(vox_backend_t *be, const int64_t *pos, vox_kv_t *const *co
     CU_CHECK(be, c->api.cuEventSynchronize(c->rows_staged[slot])); /* its last upload has left */
     char *host = (char *)c->rows_stage + (size_t)slot * c->rows_slot_bytes;
     long long *tp = (long long *)host;
-    vox_row_ring *tr = (vox_row_ring *)(host + (size_t)n * sizeof(long long));
-    int kvh = 0, hd = 0, full = 0, real = 0;
+    vox_row_ring *tr = (vox_row_ring *)(host + rings_at(n));
+    vox_row_tile *tt = (vox_row_tile *)(host + tiles_at(n, layers));
+    int kvh = 0, hd = 0, full = 0, cap = 0, real = 0, tiles = 0;
     for (int i = 0; i < n; i++) {
         tp[i] = pos[i] < 0 ? -1 : pos[i];
         for (int l = 0; l < layers; l++) {
@@ -85,6 +91,7 @@ int vox_cuda_set_rows(vox_backend_t *be, const int64_t *pos, vox_kv_t *const *co
                 kvh = kv->n_kv_heads;
                 hd = kv->head_dim;
                 full = kv->full;
+                cap = kv->capacity;
             }
             if (kv->n_kv_heads != kvh || kv->head_dim != hd)
                 return vox_fail(&be->err, VOX_EINTERNAL,
@@ -92,12 +99,21 @@ int vox_cuda_set_rows(vox_backend_t *be, const int64_t *pos, vox_kv_t *const *co
                                 "please report it",
                                 i, l, kv->n_kv_heads, kv->head_dim, kvh, hd);
             if (kv->full < full) full = kv->full;
+            if (kv->capacity < cap) cap = kv->capacity;
             e->k = kv->k;
             e->v = kv->v;
             e->cap = kv->capacity;
             e->scale = ada && ada[i] ? ada[i][l] : NULL;
         }
+        /* row i extends the last tile when it is the next position of the same stream */
+        vox_row_tile *last = tiles ? &tt[tiles - 1] : NULL;
+        if (last && pos[i] >= 0 && last->n < VOX_ROW_TILE && rings[i] == rings[last->row] &&
+            pos[i] == pos[last->row] + last->n)
+            last->n++;
+        else
+            tt[tiles++] = (vox_row_tile){i, 1};
     }
+    for (int t = tiles; t < n; t++) tt[t] = (vox_row_tile){0, 0};
     CU_CHECK(be, c->api.cuCtxSetCurrent(c->ctx));
     CU_CHECK(be, c->api.cuMemcpyHtoDAsync_v2((CUdeviceptr)(uintptr_t)c->rows_tab, host, tab_bytes(n, layers),
                                              c->stream));
@@ -107,6 +123,7 @@ int vox_cuda_set_rows(vox_backend_t *be, const int64_t *pos, vox_kv_t *const *co
     c->rows_kvh = kvh;
     c->rows_hd = hd;
     c->rows_full = real ? full : 1 << 30;
+    c->rows_cap = real ? cap : 1 << 30;
     return 0;
 }
 
@@ -120,7 +137,7 @@ static int tab_of(vox_backend_t *be, const char *op, int n, int layer, const lon
                         "it",
                         op, n, layer, c->n_rows, c->rows_layers);
     *pos = (const long long *)c->rows_tab;
-    if (ring) *ring = (const vox_row_ring *)((const char *)c->rows_tab + (size_t)n * sizeof(long long)) + (size_t)layer * n;
+    if (ring) *ring = (const vox_row_ring *)((const char *)c->rows_tab + rings_at(n)) + (size_t)layer * n;
     return 0;
 }
 
@@ -181,15 +198,21 @@ int vox_cuda_attention_rows(vox_backend_t *be, int layer, float *out, const floa
                         "attention_rows: %d heads over %d KV heads, head_dim %d (needs a multiple, even, <= 128), "
                         "window %d over rings of %d slots. This is a bug; please report it",
                         n_heads, kvh, hd, window, c->rows_full);
-    int tiles = (n_heads / kvh + 3) / 4;
-    int nsplit = vox_cuda_attn_splits((long long)n * tiles * kvh, 4LL * c->sm_count, (window + 63) / 64);
+    /* one KV head per query head: runs of a stream's consecutive rows share a tile (their keys read
+     * once), where the rings hold the run's keys (window + 3 positions); else a row's heads per tile */
+    const vox_row_tile *runs = NULL;
+    if (n_heads == kvh && VOX_CUDA_ROW_RUNS && c->rows_cap >= window + VOX_ROW_TILE - 1)
+        runs = (const vox_row_tile *)((const char *)c->rows_tab + tiles_at(n, c->rows_layers));
+    int tiles = runs ? 1 : (n_heads / kvh + 3) / 4;
+    int nsplit = vox_cuda_attn_splits((long long)n * tiles * kvh / (runs ? VOX_ROW_TILE : 1), 4LL * c->sm_count,
+                                      (window + 63) / 64);
     if (nsplit > 1) {
         size_t need = (size_t)nsplit * n * n_heads * (hd + 2) * sizeof(float);
         rc = vox_cuda_reserve(be, (void **)&c->rows_part, &c->rows_part_cap, need, "attention_rows");
         if (rc) return rc;
     }
     float scale_log2 = (float)(1.4426950408889634 / sqrt((double)hd)); /* log2(e)/sqrt(hd) */
-    void *args[] = {&out, &c->rows_part, &q, &pos, &ring, &n, &n_heads, &kvh, &hd, &window, &scale_log2};
+    void *args[] = {&out, &c->rows_part, &q, &pos, &ring, &runs, &n, &n_heads, &kvh, &hd, &window, &scale_log2};
     rc = vox_cuda_launch(be, hd <= 64 ? c->k.k_attn_rows_d64 : c->k.k_attn_rows_d128, (unsigned)(n * tiles),
                          (unsigned)kvh, (unsigned)nsplit, 128, args);
     return rc || nsplit == 1 ? rc : vox_cuda_attn_combine(be, out, c->rows_part, n * n_heads, hd, nsplit);
