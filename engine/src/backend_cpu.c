@@ -280,8 +280,8 @@ static int cpu_rope_kv_write(vox_backend_t *be, vox_kv_t *kv, float *q, float *k
     return rc ? rc : vox_cpu_kv_write(be, kv, k, v, n);
 }
 
-static int cpu_rope_kv_write_rows(vox_backend_t *be, int layer, float *q, float *k, const float *v, int n,
-                                  int n_heads, float theta) {
+static int cpu_rope_kv_write_rows(vox_backend_t *be, int layer, float *q, float *k, const float *v, int n, int n_heads,
+                                  float theta) {
     const vox_kv_t *kv = vox_cpu_rows_ring(be, layer);
     if (!kv) return rows_check(be, "rope_kv_write_rows", -1, layer);
     int hd = kv->head_dim, rc = cpu_rope_rows(be, q, n, n_heads, hd, theta);

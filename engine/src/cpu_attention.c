@@ -223,8 +223,7 @@ int vox_cpu_attention(vox_backend_t *be, float *out, const float *q, const vox_k
     return 0;
 }
 
-int vox_cpu_attention_rows(vox_backend_t *be, int layer, float *out, const float *q, int n, int n_heads,
-                           int window) {
+int vox_cpu_attention_rows(vox_backend_t *be, int layer, float *out, const float *q, int n, int n_heads, int window) {
     cpu_t *c = vox_cpu(be);
     if (n != c->n_rows || layer < 0 || layer >= c->rows_layers || n > VOX_MAX_SPEC)
         return vox_fail(&be->err, VOX_EINTERNAL,
@@ -243,7 +242,8 @@ int vox_cpu_attention_rows(vox_backend_t *be, int layer, float *out, const float
                             i, n_heads, window, kv[i]->cap, kv[i]->n_kv_heads);
     }
     if (!kv0)
-        return vox_fail(&be->err, VOX_EINTERNAL, "attention_rows: every row is padding. This is a bug; please report it");
+        return vox_fail(&be->err, VOX_EINTERNAL,
+                        "attention_rows: every row is padding. This is a bug; please report it");
     int rc = scores_reserve(be, n, (size_t)(n_heads / kv0->n_kv_heads), window);
     if (rc) return rc;
     att_job j = {c, out, q, NULL, kv, kv0, c->rows_pos, n, n_heads, window};

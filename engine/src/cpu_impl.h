@@ -52,7 +52,6 @@ int vox_cpu_attention(vox_backend_t *be, float *out, const float *q, const vox_k
 /* The ring of the first real row of the row table in this layer (its widths are every row's), or NULL. */
 const vox_kv_t *vox_cpu_rows_ring(vox_backend_t *be, int layer);
 int vox_cpu_kv_write_rows(vox_backend_t *be, int layer, const float *k, const float *v, int n);
-int vox_cpu_attention_rows(vox_backend_t *be, int layer, float *out, const float *q, int n, int n_heads,
-                           int window);
+int vox_cpu_attention_rows(vox_backend_t *be, int layer, float *out, const float *q, int n, int n_heads, int window);
 size_t vox_cpu_kv_bytes(vox_backend_t *be, const vox_kv_t *kv);
 #endif

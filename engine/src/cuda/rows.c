@@ -39,9 +39,10 @@ static int tab_reserve(vox_backend_t *be, int layers) {
     vox_cuda_t *c = vox_cuda(be);
     if (layers <= c->rows_layers_cap) return 0;
     if (c->graphs > 0 && c->rows_tab)
-        return vox_fail(&be->err, VOX_EINTERNAL,
-                        "set_rows over %d layers after graphs captured the table of %d. This is a bug; please report it",
-                        layers, c->rows_layers_cap);
+        return vox_fail(
+            &be->err, VOX_EINTERNAL,
+            "set_rows over %d layers after graphs captured the table of %d. This is a bug; please report it", layers,
+            c->rows_layers_cap);
     CU_CHECK(be, c->api.cuStreamSynchronize(c->stream)); /* queued work may still read the old table */
     vox_cuda_rows_free(be);
     int cap = layers > 64 ? layers : 64;
@@ -115,8 +116,8 @@ int vox_cuda_set_rows(vox_backend_t *be, const int64_t *pos, vox_kv_t *const *co
     }
     for (int t = tiles; t < n; t++) tt[t] = (vox_row_tile){0, 0};
     CU_CHECK(be, c->api.cuCtxSetCurrent(c->ctx));
-    CU_CHECK(be, c->api.cuMemcpyHtoDAsync_v2((CUdeviceptr)(uintptr_t)c->rows_tab, host, tab_bytes(n, layers),
-                                             c->stream));
+    CU_CHECK(be,
+             c->api.cuMemcpyHtoDAsync_v2((CUdeviceptr)(uintptr_t)c->rows_tab, host, tab_bytes(n, layers), c->stream));
     CU_CHECK(be, c->api.cuEventRecord(c->rows_staged[slot], c->stream));
     c->n_rows = n;
     c->rows_layers = layers;
