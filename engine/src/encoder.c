@@ -164,25 +164,33 @@ static int graph_entry(vox_encoder_t *e, int n) {
     return pick;
 }
 
-/* The layers over n positions: the first push of n runs them op by op (scratch grows, GEMM plans
- * are made), the second captures them as a graph, and every later one replays it. */
-static int run_layers(vox_encoder_t *e, int n) {
-    vox_backend_t *be = e->m->be;
+/* What a graph of the encoder holds: the layers of encoder e (pushes), or a pass (e == NULL). */
+typedef int (*graph_body)(const vox_model_t *m, const vox_enc_bufs *b, int n, vox_encoder_t *e);
+
+/* body over n rows: op by op at its first use (scratch grows, GEMM plans are made), captured at the
+ * second into *graph, replayed after; op by op always on backends without graphs. */
+static int run_captured(const vox_model_t *m, graph_body body, const vox_enc_bufs *b, int n, vox_encoder_t *e,
+                        int *uses, vox_graph_t **graph) {
+    vox_backend_t *be = m->be;
     const vox_backend_ops *o = be->ops;
-    if (!o->graph_begin) return layers(e->m, &e->b, n, e);
-    int i = graph_entry(e, n);
-    e->graphs[i].last = ++e->pushes;
-    if (e->graphs[i].uses++ == 0) return layers(e->m, &e->b, n, e);
-    if (!e->graphs[i].graph) {
+    if (!o->graph_begin || (*uses)++ == 0) return body(m, b, n, e);
+    if (!*graph) {
         TRY(o->graph_begin(be));
-        int rc = layers(e->m, &e->b, n, e);
+        int rc = body(m, b, n, e);
         vox_graph_t *g = NULL;
         int rc2 = o->graph_end(be, &g); /* always end the capture, even after a failure */
         TRY(rc);
         TRY(rc2);
-        e->graphs[i].graph = g;
+        *graph = g;
     }
-    return o->graph_launch(be, e->graphs[i].graph);
+    return o->graph_launch(be, *graph);
+}
+
+/* The layers over n positions of a push, with the graph entry for n. */
+static int run_layers(vox_encoder_t *e, int n) {
+    int i = graph_entry(e, n);
+    e->graphs[i].last = ++e->pushes;
+    return run_captured(e->m, layers, &e->b, n, e, &e->graphs[i].uses, &e->graphs[i].graph);
 }
 
 int vox_encoder_stem(vox_encoder_t *e, const float *mel, int k, int *n_out) {
@@ -212,31 +220,20 @@ int vox_encoder_run(vox_encoder_t *e, int n, float *out) {
 #endif
 
 /* A pass's layers and final norm over n rows of g (the table set): g->h gets the outputs. */
-static int pass_body(const vox_model_t *m, const vox_enc_bufs *g, int n) {
+static int pass_body(const vox_model_t *m, const vox_enc_bufs *g, int n, vox_encoder_t *unused) {
     const vox_params_t *p = &m->p;
     vox_backend_t *be = m->be;
+    (void)unused;
     TRY(layers(m, g, n, NULL));
     return be->ops->rmsnorm(be, g->h, g->x, m->enc_norm, NULL, n, p->enc_dim, (float)p->enc_norm_eps);
 }
 
-/* The pass of n rows: op by op its first time (scratch grows, GEMM plans are made), captured the
- * second, replayed after (backends with graphs; n a multiple of VOX_PASS_STEP or g->rows). */
+/* The pass of n rows (on backends with graphs a multiple of VOX_PASS_STEP, or g->rows): one graph per
+ * size, as run_captured makes them. */
 static int run_pass(const vox_model_t *m, vox_enc_bufs *g, int n) {
-    vox_backend_t *be = m->be;
-    const vox_backend_ops *o = be->ops;
-    if (!o->graph_begin || !VOX_ENC_PASS_GRAPH) return pass_body(m, g, n);
+    if (!VOX_ENC_PASS_GRAPH) return pass_body(m, g, n, NULL);
     int i = (n - 1) / VOX_PASS_STEP;
-    if (g->pass[i].uses++ == 0) return pass_body(m, g, n);
-    if (!g->pass[i].graph) {
-        TRY(o->graph_begin(be));
-        int rc = pass_body(m, g, n);
-        vox_graph_t *gr = NULL;
-        int rc2 = o->graph_end(be, &gr); /* always end the capture, even after a failure */
-        TRY(rc);
-        TRY(rc2);
-        g->pass[i].graph = gr;
-    }
-    return o->graph_launch(be, g->pass[i].graph);
+    return run_captured(m, pass_body, g, n, NULL, &g->pass[i].uses, &g->pass[i].graph);
 }
 
 int vox_encoder_run_rows(vox_enc_bufs *g, vox_encoder_t *const *e, const int *from, const int *n, float *const *out,
