@@ -282,8 +282,9 @@ static int cpu_rope_kv_write(vox_backend_t *be, vox_kv_t *kv, float *q, float *k
 
 static int cpu_rope_kv_write_rows(vox_backend_t *be, int layer, float *q, float *k, const float *v, int n, int n_heads,
                                   float theta) {
+    int rc0 = rows_check(be, "rope_kv_write_rows", n, layer);
     const vox_kv_t *kv = vox_cpu_rows_ring(be, layer);
-    if (!kv) return rows_check(be, "rope_kv_write_rows", -1, layer);
+    if (rc0 || !kv) return rc0; /* every row padding: nothing to write */
     int hd = kv->head_dim, rc = cpu_rope_rows(be, q, n, n_heads, hd, theta);
     if (!rc) rc = cpu_rope_rows(be, k, n, kv->n_kv_heads, hd, theta);
     return rc ? rc : vox_cpu_kv_write_rows(be, layer, k, v, n);

@@ -241,7 +241,7 @@ int vox_cpu_attention_rows(vox_backend_t *be, int layer, float *out, const float
                             "is a bug; please report it",
                             i, n_heads, window, kv[i]->cap, kv[i]->n_kv_heads);
     }
-    if (!kv0)
+    if (!kv0) /* every row padding: no ring gives the head width */
         return vox_fail(&be->err, VOX_EINTERNAL,
                         "attention_rows: every row is padding. This is a bug; please report it");
     int rc = scores_reserve(be, n, (size_t)(n_heads / kv0->n_kv_heads), window);

@@ -93,7 +93,7 @@ function leftovers(dir: string): string[] {
 const privateTmp = mkdtempSync(join(tmpdir(), "vox-npm-test-"));
 // Audio clients (ffmpeg's and Chromium's libpulse) keep runtime files under XDG_RUNTIME_DIR, else
 // in TMPDIR: give them a runtime folder of their own, removed after the run, not counted as leftovers.
-const runtimeDir = mkdtempSync(join(tmpdir(), "vox-npm-runtime-"));
+const runtimeDir = process.env.XDG_RUNTIME_DIR ? null : mkdtempSync(join(tmpdir(), "vox-npm-runtime-"));
 console.log(`> node --test (${files.length} files), TMPDIR=${privateTmp}`);
 const run = spawnSync(
   process.execPath,
@@ -101,12 +101,12 @@ const run = spawnSync(
   {
     stdio: "inherit",
     cwd: root,
-    env: { ...process.env, TMPDIR: privateTmp, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? runtimeDir },
+    env: { ...process.env, TMPDIR: privateTmp, ...(runtimeDir ? { XDG_RUNTIME_DIR: runtimeDir } : {}) },
   },
 );
 const left = leftovers(privateTmp);
 rmSync(privateTmp, { recursive: true, force: true });
-rmSync(runtimeDir, { recursive: true, force: true });
+if (runtimeDir) rmSync(runtimeDir, { recursive: true, force: true });
 if (left.length > 0) {
   console.error(
     `npm test: the tests left ${left.length} entries in $TMPDIR (removed now); each test must remove what it creates:`,

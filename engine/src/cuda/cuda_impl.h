@@ -136,7 +136,6 @@ typedef struct {
     void *rows_tab;
     void *rows_stage;
     CUevent rows_staged[VOX_ROWS_SLOTS];
-    size_t rows_slot_bytes;
     int rows_next, rows_layers_cap;
     int n_rows, rows_layers, rows_kvh, rows_hd, rows_full, rows_cap;
     uint16_t *xbf;

@@ -55,7 +55,6 @@ static int tab_reserve(vox_backend_t *be, int layers) {
         vox_cuda_rows_free(be);
         return vox_cuda_fail_cu(be, r, "cuMemAllocHost (the row table's pinned slots)", __FILE__, __LINE__);
     }
-    c->rows_slot_bytes = bytes;
     c->rows_layers_cap = cap;
     return 0;
 }
@@ -75,7 +74,7 @@ int vox_cuda_set_rows(vox_backend_t *be, const int64_t *pos, vox_kv_t *const *co
     int slot = c->rows_next;
     c->rows_next = (slot + 1) % VOX_ROWS_SLOTS;
     CU_CHECK(be, c->api.cuEventSynchronize(c->rows_staged[slot])); /* its last upload has left */
-    char *host = (char *)c->rows_stage + (size_t)slot * c->rows_slot_bytes;
+    char *host = (char *)c->rows_stage + (size_t)slot * tab_bytes(VOX_MAX_ROWS, c->rows_layers_cap);
     long long *tp = (long long *)host;
     vox_row_ring *tr = (vox_row_ring *)(host + rings_at(n));
     vox_row_tile *tt = (vox_row_tile *)(host + tiles_at(n, layers));
