@@ -56,7 +56,7 @@ struct serve {
     vox_batch_t *batch; /* one decoder forward per step for every ready stream, or NULL */
     vox_pool_t *pool;   /* the round's mel work, or NULL (one core, or no threads): on this thread */
     size_t rounds;      /* serve_step calls; the wall ms in frames, mel, turns and batched steps (--debug) */
-    double ms_frames, ms_mel, ms_feed, ms_steps;
+    double ms_frames, ms_open, ms_mel, ms_feed, ms_steps; /* ms_open: of ms_frames, in opening streams */
 };
 
 /* ---------------- frames ---------------- */
@@ -328,7 +328,9 @@ static int stream_audio(serve_t *S, sstream *x, const unsigned char *p, size_t n
 static void handle(serve_t *S, const vox_serve_frame *fr) {
     vox_error_t e = {0, ""};
     if (fr->type == 'O') {
+        double t = vox_now_ms();
         if (stream_open(S, fr, &e)) ev_error(S->out, fr->stream, &e);
+        S->ms_open += vox_now_ms() - t;
         return;
     }
     sstream *x = find(S, fr->stream);
@@ -563,9 +565,10 @@ int vox_serve_run(const vox_model_t *m, const vox_serve_opts *o, int in_fd, FILE
     free(in);
     if (m->be->debug) {
         fprintf(stderr,
-                "voxtral: debug: serve: %zu rounds; wall ms: reading and handling frames %.0f, the streams' mel "
-                "(on %d threads) %.0f, feeding the streams (conv stem) %.0f, batched steps %.0f\n",
-                S.rounds, S.ms_frames, S.pool ? vox_pool_size(S.pool) : 1, S.ms_mel, S.ms_feed, S.ms_steps);
+                "voxtral: debug: serve: %zu rounds; wall ms: reading and handling frames %.0f (opening streams "
+                "%.0f), the streams' mel (on %d threads) %.0f, feeding the streams (conv stem) %.0f, batched steps "
+                "%.0f\n",
+                S.rounds, S.ms_frames, S.ms_open, S.pool ? vox_pool_size(S.pool) : 1, S.ms_mel, S.ms_feed, S.ms_steps);
         vox_batch_stats st;
         if (S.batch) {
             vox_batch_stats_get(S.batch, &st);

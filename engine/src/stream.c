@@ -204,7 +204,7 @@ static int decode_queued(vox_stream_t *s, vox_error_t *err) {
         if (s->qcount < L - 1 || s->done) return 0;
         double t = vox_now_ms();
         rc = vox_decoder_prefill(&s->dec, s->q);
-        be->ops->sync(be);
+        if (!s->o.defer) be->ops->sync(be); /* (timing only: deferred streams keep the queue going) */
         s->t.prefill += vox_now_ms() - t;
         if (rc) return vox_model_error(be, rc, err);
         s->prefilled = 1;

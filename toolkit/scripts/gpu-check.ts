@@ -563,7 +563,11 @@ function findSanitizer(): string | null {
 async function sanitize(tool: string, label: string, args: string[], file: string, binary = BIN): Promise<void> {
   const cs = findSanitizer();
   if (!cs) return record({ name: tool, status: "FAIL", detail: "compute-sanitizer not found" });
-  const r = await run(cs, ["--tool", tool, "--error-exitcode", "9", binary, ...args], { timeout: "450s" });
+  // VOX_CUDA_HEAP=0: every device buffer its own driver allocation, so the bounds checks see each one
+  const r = await run(cs, ["--tool", tool, "--error-exitcode", "9", binary, ...args], {
+    timeout: "450s",
+    env: { ...process.env, VOX_CUDA_HEAP: "0" },
+  });
   writeFileSync(join(OUT, file), r.stdout + r.stderr);
   const summary =
     (r.stdout + r.stderr)

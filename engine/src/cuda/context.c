@@ -100,6 +100,7 @@ static void cuda_destroy(vox_backend_t *be) {
             vox_cuda_mfree(be, c->lt_ws);
             for (int i = 0; i < c->n_retired; i++) vox_cuda_mfree(be, c->retired[i]);
             vox_cuda_gemm_cache_clear(be);
+            vox_cuda_heap_destroy(c);
             if (c->lt) c->api.cublasLtDestroy(c->lt);
             if (c->module) c->api.cuModuleUnload(c->module);
             if (c->stream) c->api.cuStreamDestroy_v2(c->stream);
@@ -231,6 +232,7 @@ int vox_backend_cuda_create(const vox_backend_opts *o, vox_backend_t **out, vox_
     be->ops = &k_cuda_ops;
     be->impl = c;
     be->debug = o->debug;
+    vox_cuda_heap_init(c);
 
     char reason[700];
     if (vox_cu_load(&c->api, 1, reason, sizeof reason) != 0) {

@@ -104,6 +104,21 @@ typedef struct {
  * with the backend), at most this many times. */
 #define VOX_RETIRED_MAX 32
 
+/* The device heap (heap.c): live blocks by address, freed blocks by size, the slabs small blocks
+ * are carved from. */
+struct vox_heap_bin;
+typedef struct {
+    int on;                   /* 0: every buffer its own driver allocation (VOX_CUDA_HEAP=0) */
+    CUdeviceptr *key;         /* live blocks: address (0 = empty slot) ... */
+    size_t *len, cap, n;      /* ... and rounded size; slots (a power of 2), entries */
+    struct vox_heap_bin *bin; /* freed blocks kept, one bin per size */
+    int n_bin, cap_bin;
+    CUdeviceptr *slab; /* slabs taken from the driver */
+    int n_slab, cap_slab;
+    CUdeviceptr next; /* the current slab's unused tail */
+    size_t left;
+} vox_heap;
+
 typedef struct {
     vox_cu_api api;
     CUdevice dev;
@@ -153,7 +168,8 @@ typedef struct {
     int stage_next;
     struct vox_pool *stage_pool;
 
-    size_t bytes_in_use; /* device bytes allocated by this backend */
+    vox_heap heap;
+    size_t bytes_in_use; /* device bytes of this backend's live buffers (rounded as the heap does) */
     int capturing;       /* between graph_begin and graph_end */
     int graphs;          /* captured graphs alive: they hold scratch pointers */
     void *retired[VOX_RETIRED_MAX];
@@ -202,9 +218,14 @@ int vox_cuda_fail_blas(vox_backend_t *be, cublasStatus_t s, const char *call, co
 /* Launch f on the backend's stream with the kernel arguments args[] (pointers to values). */
 int vox_cuda_launch(vox_backend_t *be, CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned block,
                     void **args);
-/* cuMemAlloc with accounting; NULL and be->err (VOX_ENOMEM with numbers) on failure. */
+/* Device buffers (heap.c): NULL and be->err (VOX_ENOMEM with numbers) on failure; freeing one
+ * needs no wait (later work reuses it in stream order). heap_init reads VOX_CUDA_HEAP; destroy
+ * gives everything back, after every buffer was freed. */
 void *vox_cuda_malloc(vox_backend_t *be, size_t bytes);
 void vox_cuda_mfree(vox_backend_t *be, void *p);
+void vox_cuda_mfree_block(vox_cuda_t *c, CUdeviceptr p, size_t size);
+void vox_cuda_heap_init(vox_cuda_t *c);
+void vox_cuda_heap_destroy(vox_cuda_t *c);
 /* Make sure a device scratch buffer holds `need` bytes; refused while capturing a graph. The
  * outgrown buffer is freed, or kept until destroy while captured graphs exist (they replay
  * with the pointers they were captured with). */

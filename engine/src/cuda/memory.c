@@ -14,38 +14,6 @@
 
 #include "../cpu_pool.h"
 
-void *vox_cuda_malloc(vox_backend_t *be, size_t bytes) {
-    vox_cuda_t *c = vox_cuda(be);
-    CUdeviceptr p = 0;
-    if (bytes == 0) bytes = 16;
-    if (c->capturing) {
-        vox_fail(&be->err, VOX_EINTERNAL,
-                 "device allocation of %zu bytes during graph capture. "
-                 "Allocate buffers before graph_begin",
-                 bytes);
-        return NULL;
-    }
-    CUresult r = c->api.cuCtxSetCurrent(c->ctx);
-    if (r == CUDA_SUCCESS) r = c->api.cuMemAlloc_v2(&p, bytes);
-    if (r != CUDA_SUCCESS) {
-        vox_cuda_fail_cu(be, r, "cuMemAlloc_v2", __FILE__, __LINE__);
-        return NULL;
-    }
-    c->bytes_in_use += bytes;
-    return (void *)(uintptr_t)p;
-}
-
-void vox_cuda_mfree(vox_backend_t *be, void *p) {
-    vox_cuda_t *c = vox_cuda(be);
-    if (!p) return;
-    CUdeviceptr base = 0;
-    size_t size = 0;
-    c->api.cuCtxSetCurrent(c->ctx);
-    if (c->api.cuMemGetAddressRange_v2(&base, &size, (CUdeviceptr)(uintptr_t)p) == CUDA_SUCCESS)
-        c->bytes_in_use -= size <= c->bytes_in_use ? size : c->bytes_in_use;
-    c->api.cuMemFree_v2((CUdeviceptr)(uintptr_t)p);
-}
-
 int vox_cuda_reserve(vox_backend_t *be, void **buf, size_t *cap_bytes, size_t need, const char *what) {
     vox_cuda_t *c = vox_cuda(be);
     if (need <= *cap_bytes) return 0;
@@ -283,7 +251,7 @@ vox_kv_t *vox_cuda_kv_new(vox_backend_t *be, int capacity, int room, int n_kv_he
 }
 
 /* New buffers of at least twice the slots (or the whole ring), the written slots copied in stream
- * order; the old ones are freed after the queued work that may read them. */
+ * order; the old ones are freed at once (heap.c: reused only by work queued after the copies). */
 int64_t vox_cuda_kv_grow(vox_backend_t *be, vox_kv_t *kv, int64_t positions) {
     vox_cuda_t *c = vox_cuda(be);
     if (positions <= kv->capacity || kv->capacity == kv->full) return kv->capacity;
@@ -293,8 +261,6 @@ int64_t vox_cuda_kv_grow(vox_backend_t *be, vox_kv_t *kv, int64_t positions) {
     uint16_t *k = vox_cuda_malloc(be, (size_t)cap * row), *v = k ? vox_cuda_malloc(be, (size_t)cap * row) : NULL;
     int rc = v ? vox_cuda_copy(be, k, kv->k, old) : be->err.code;
     if (!rc) rc = vox_cuda_copy(be, v, kv->v, old);
-    CUresult r = rc ? CUDA_SUCCESS : c->api.cuStreamSynchronize(c->stream);
-    if (r != CUDA_SUCCESS) rc = vox_cuda_fail_cu(be, r, "cuStreamSynchronize", __FILE__, __LINE__);
     if (rc) {
         vox_cuda_mfree(be, k);
         vox_cuda_mfree(be, v);
