@@ -104,19 +104,20 @@ typedef struct {
  * with the backend), at most this many times. */
 #define VOX_RETIRED_MAX 32
 
-/* The device heap (heap.c): live blocks by address, freed blocks by size, the slabs small blocks
- * are carved from. */
+/* The device heap (heap.c): live blocks by address, freed blocks by size, the chunks blocks are
+ * carved from. */
 struct vox_heap_bin;
+struct vox_heap_chunk;
 typedef struct {
     int on;                   /* 0: every buffer its own driver allocation (VOX_CUDA_HEAP=0) */
     CUdeviceptr *key;         /* live blocks: address (0 = empty slot) ... */
-    size_t *len, cap, n;      /* ... and rounded size; slots (a power of 2), entries */
+    size_t *len;              /* ... rounded size ... */
+    int *chunk_of;            /* ... and chunk (-1: a driver allocation of its own) */
+    size_t cap, n;            /* slots (a power of 2), entries */
     struct vox_heap_bin *bin; /* freed blocks kept, one bin per size */
     int n_bin, cap_bin;
-    CUdeviceptr *slab; /* slabs taken from the driver */
-    int n_slab, cap_slab;
-    CUdeviceptr next; /* the current slab's unused tail */
-    size_t left;
+    struct vox_heap_chunk *chunk;
+    int n_chunk, cap_chunk;
 } vox_heap;
 
 typedef struct {
@@ -223,7 +224,6 @@ int vox_cuda_launch(vox_backend_t *be, CUfunction f, unsigned gx, unsigned gy, u
  * gives everything back, after every buffer was freed. */
 void *vox_cuda_malloc(vox_backend_t *be, size_t bytes);
 void vox_cuda_mfree(vox_backend_t *be, void *p);
-void vox_cuda_mfree_block(vox_cuda_t *c, CUdeviceptr p, size_t size);
 void vox_cuda_heap_init(vox_cuda_t *c);
 void vox_cuda_heap_destroy(vox_cuda_t *c);
 /* Make sure a device scratch buffer holds `need` bytes; refused while capturing a graph. The
