@@ -108,6 +108,43 @@ static int encode_held(vox_batch_t *b, vox_stream_t *const *s, int n, int *statu
     }
 }
 
+/* A/B switch (engine/README.md): -DVOX_BATCH_PREFILL=0 prefills every stream alone. */
+#ifndef VOX_BATCH_PREFILL
+#define VOX_BATCH_PREFILL 1
+#endif
+
+/* Prefill the streams whose prompt embeddings are queued: as many together as their rows fit in a
+ * forward (streams that open together: one read of the decoder weights for several prompts); a
+ * group of one, or a prompt longer than a forward takes, runs the single-stream prefill. */
+static int prefill_ready(vox_batch_t *b, vox_stream_t *const *s, int n, const int *status, vox_error_t *err) {
+    vox_backend_t *be = b->m->be;
+    int together = b->rows > 1 && VOX_BATCH_PREFILL;
+    for (int i = 0;;) {
+        vox_decoder_t *d[VOX_MAX_ROWS];
+        const float *emb[VOX_MAX_ROWS];
+        int idx[VOX_MAX_ROWS], k = 0, rows = 0;
+        for (; i < n; i++) {
+            vox_decoder_t *di;
+            const float *ei;
+            if ((status && status[i]) || !vox_stream_prefill_ready(s[i], &di, &ei)) continue;
+            if (k > 0 && (!together || rows + di->L - 1 > b->rows)) break; /* it starts the next group */
+            d[k] = di;
+            emb[k] = ei;
+            idx[k++] = i;
+            rows += di->L - 1;
+        }
+        if (k == 0) return 0;
+        double t = vox_now_ms();
+        int rc = k == 1 ? vox_decoder_prefill(d[0], emb[0]) : vox_decoder_prefill_rows(&b->b, d, emb, k);
+        if (rc) return vox_model_error(be, rc, err);
+        double ms = vox_now_ms() - t;
+        b->st.prefills++;
+        b->st.prefill_ms += ms;
+        if (k > b->st.prefill_widest) b->st.prefill_widest = k;
+        for (int j = 0; j < k; j++) vox_stream_prefilled(s[idx[j]], ms / k);
+    }
+}
+
 int vox_streams_step(vox_batch_t *b, vox_stream_t *const *s, int n, int *status, vox_error_t *errs, int *decided,
                      vox_error_t *err) {
     vox_backend_t *be = b->m->be;
@@ -115,6 +152,7 @@ int vox_streams_step(vox_batch_t *b, vox_stream_t *const *s, int n, int *status,
     int count = 0;
     if (status) memset(status, 0, (size_t)n * sizeof *status);
     TRY(encode_held(b, s, n, status, errs, err));
+    TRY(prefill_ready(b, s, n, status, err));
     for (int i0 = 0; i0 < n;) {
         /* The next group: up to b->rows streams with a ready position. */
         vox_decoder_t *d[VOX_MAX_ROWS];

@@ -4,7 +4,8 @@
  * Streams opened with vox_stream_opts.defer = 1 run their conv stem as audio arrives
  * (vox_stream_feed / vox_stream_flush) and hold its rows; vox_streams_step first runs the encoder
  * layers of every stream's held rows in passes of up to `rows` rows together (one read of the
- * encoder weights for many streams), with each stream's prefill as its embeddings arrive, then
+ * encoder weights for many streams), then the prefills of the streams whose prompt embeddings have
+ * arrived (several in one forward where their rows fit), then
  * decides one ready position of each, up to VOX_MAX_ROWS streams per forward, each row at its own position
  * over its own KV rings and with its own delay's ada scale. Streams join and leave between steps
  * (pass whichever are open). The tokens of every stream are exactly its solo tokens (on the CPU
@@ -27,14 +28,17 @@ int vox_streams_step(vox_batch_t *b, vox_stream_t *const *s, int n, int *status,
                      vox_error_t *err);
 /* What a batch has run so far (for tests and --debug). */
 typedef struct {
-    size_t forwards;   /* decoder forwards of several streams */
-    int widest;        /* the most streams in one */
-    size_t enc_passes; /* encoder passes over held rows of several streams */
-    int enc_widest;    /* the most streams in one */
-    size_t enc_alone;  /* pushes whose encoder layers ran alone */
-    double enc_ms;     /* wall ms in the encoder (passes and alone, with each stream's adapter and prefill) */
-    double enc_run_ms; /* of which in the passes' layers (vox_encoder_run_rows: launches, no wait) */
-    double dec_ms;     /* wall ms in the decoder forwards (tokens downloaded) */
+    size_t forwards;    /* decoder forwards of several streams */
+    int widest;         /* the most streams in one */
+    size_t enc_passes;  /* encoder passes over held rows of several streams */
+    int enc_widest;     /* the most streams in one */
+    size_t enc_alone;   /* pushes whose encoder layers ran alone */
+    double enc_ms;      /* wall ms in the encoder (passes and alone, with each stream's adapter and next conv stem) */
+    double enc_run_ms;  /* of which in the passes' layers (vox_encoder_run_rows: launches, no wait) */
+    double dec_ms;      /* wall ms in the decoder forwards (tokens downloaded) */
+    size_t prefills;    /* prefill forwards (of one stream or several) */
+    int prefill_widest; /* the most streams in one */
+    double prefill_ms;  /* wall ms in them (launches, no wait) */
 } vox_batch_stats;
 void vox_batch_stats_get(const vox_batch_t *b, vox_batch_stats *st);
 #endif

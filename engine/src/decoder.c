@@ -314,6 +314,36 @@ int vox_decoder_step_rows(vox_dec_bufs *b, vox_decoder_t *const *d, const float 
     return o->download(be, out, b->out, (size_t)n * sizeof(int32_t));
 }
 
+int vox_decoder_prefill_rows(vox_dec_bufs *b, vox_decoder_t *const *d, const float *const *emb, int n) {
+    const vox_model_t *m = d[0]->m;
+    vox_backend_t *be = m->be;
+    const vox_backend_ops *o = be->ops;
+    size_t row = (size_t)m->p.dim * sizeof(float);
+    int64_t pos[VOX_MAX_ROWS];
+    vox_kv_t *const *rings[VOX_MAX_ROWS];
+    const float *const *ada[VOX_MAX_ROWS];
+    int rows = 0;
+    for (int i = 0; i < n; i++) {
+        int L1 = d[i]->L - 1;
+        if (L1 < 1 || rows + L1 > b->rows || rows + L1 > VOX_MAX_ROWS)
+            return vox_fail(&be->err, VOX_EINTERNAL,
+                            "prefill of %d streams over %d rows. This is a bug; please report it", n, b->rows);
+        for (int j = 0; j < L1; j++, rows++) { /* the rings hold the prompt from the start */
+            pos[rows] = j;
+            rings[rows] = d[i]->kv;
+            ada[rows] = (const float *const *)d[i]->ada;
+        }
+    }
+    if (rows == 0) return vox_fail(&be->err, VOX_EINTERNAL, "prefill of no stream. This is a bug; please report it");
+    TRY(o->set_rows(be, pos, rings, ada, m->p.n_layers, rows));
+    for (int i = 0, r = 0; i < n; r += d[i]->L - 1, i++) {
+        TRY(o->copy(be, b->x + (size_t)r * m->p.dim, emb[i], (size_t)(d[i]->L - 1) * row));
+        TRY(o->copy(be, b->in + r, d[i]->ids, (size_t)(d[i]->L - 1) * sizeof(int32_t)));
+    }
+    TRY(o->embed(be, b->x, m->tok_embeddings, b->in, rows, 1));
+    return layers(m, b, rows, NULL, d);
+}
+
 size_t vox_decoder_kv_bytes(const vox_decoder_t *d) {
     vox_backend_t *be = d->m->be;
     size_t s = 0;

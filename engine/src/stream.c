@@ -201,10 +201,10 @@ static int decode_queued(vox_stream_t *s, vox_error_t *err) {
     vox_backend_t *be = s->m->be;
     int L = s->dec.L, rc = 0;
     if (!s->prefilled) {
-        if (s->qcount < L - 1 || s->done) return 0;
+        if (s->qcount < L - 1 || s->done || s->o.defer) return 0; /* deferred: vox_streams_step prefills */
         double t = vox_now_ms();
         rc = vox_decoder_prefill(&s->dec, s->q);
-        if (!s->o.defer) be->ops->sync(be); /* (timing only: deferred streams keep the queue going) */
+        be->ops->sync(be); /* (timing only) */
         s->t.prefill += vox_now_ms() - t;
         if (rc) return vox_model_error(be, rc, err);
         s->prefilled = 1;
@@ -356,7 +356,7 @@ int vox_stream_flush(vox_stream_t *s, vox_error_t *err) {
     free(zeros);
     if (rc) return oom(err);
     TRY(pump(s, err));
-    if (!s->prefilled && !s->enc_held)
+    if (!s->prefilled && !s->enc_held && s->qcount < s->dec.L - 1)
         return vox_fail(err, VOX_EINTERNAL,
                         "only %lld audio positions for a prompt of %d. This is a bug; please report it",
                         (long long)s->n_audio, s->dec.L);
@@ -389,6 +389,19 @@ int vox_stream_ready(vox_stream_t *s, vox_decoder_t **d, const float **emb, int6
     *emb = s->q + (size_t)(s->next - s->qbase) * s->m->p.dim;
     *pos = s->next;
     return 1;
+}
+
+int vox_stream_prefill_ready(vox_stream_t *s, vox_decoder_t **d, const float **emb) {
+    if (!s->o.defer || s->prefilled || s->done || s->qcount < s->dec.L - 1) return 0;
+    *d = &s->dec;
+    *emb = s->q; /* nothing is dropped from the queue before the prefill: row 0 is position 0 */
+    return 1;
+}
+
+void vox_stream_prefilled(vox_stream_t *s, double ms) {
+    s->t.prefill += ms;
+    s->prefilled = 1;
+    s->next = s->dec.L - 1;
 }
 
 int vox_stream_decided(vox_stream_t *s, int token, const float *logits, double ms, vox_error_t *err) {

@@ -114,6 +114,11 @@ int vox_stream_decided(vox_stream_t *s, int token, const float *logits, double m
  * prefill) and the next pushes of the audio it has, up to the next held rows. */
 int vox_stream_held(vox_stream_t *s, vox_encoder_t **e, int *from, float **out);
 int vox_stream_encoded(vox_stream_t *s, int rows, double ms, vox_error_t *err);
+/* For batch.c: a deferred stream whose prompt embeddings are queued and not prefilled (1, with its
+ * decoder and those embeddings: backend [L-1, dim]), or 0; vox_streams_step prefills several such
+ * streams in one forward, then calls vox_stream_prefilled (ms: the stream's share of that time). */
+int vox_stream_prefill_ready(vox_stream_t *s, vox_decoder_t **d, const float **emb);
+void vox_stream_prefilled(vox_stream_t *s, double ms);
 /* Positions queued and not yet decided, or encoder rows held (0 once EOS is seen). */
 int64_t vox_stream_pending(const vox_stream_t *s);
 #endif

@@ -44,7 +44,17 @@ test("gpu-check --backend cpu: every CPU check passes on the fixtures, CUDA-only
   const failed = log.checks.filter((c) => c.status === "FAIL");
   assert.deepEqual(failed, []);
   const fixtures = ["tiny-delay", "tiny-real-windows", "tiny-small-windows"];
-  for (const name of ["golden", "streaming", "2streams", "2procs", "speculate", "spec-gold", "batched", "serve"]) {
+  for (const name of [
+    "golden",
+    "streaming",
+    "2streams",
+    "2procs",
+    "speculate",
+    "spec-gold",
+    "batched",
+    "prefills",
+    "serve",
+  ]) {
     const passed = log.checks.filter((c) => c.name === name && c.status === "PASS").map((c) => c.detail);
     for (const fx of fixtures)
       assert.ok(

@@ -477,15 +477,31 @@ async function checkBatched(
     return skip("batched", `${name}: no batch_streams harness built`);
   const spec = (start: number, chunk: number) =>
     `wav=${fx.audio},off=0,len=-1,delay=${fx.delayMs},start=${start},chunk=${chunk}`;
-  const r = await run(harness, [
-    "-d",
-    fx.dir,
-    "--backend",
-    BACKEND,
+  await batchedRun(fx, offline, nearTie, "batched", [
     "--rows",
     "16",
     ...BATCH_CHUNKS.map((chunk, i) => spec(i % 5 === 0 ? 0 : i, chunk)),
   ]);
+  // Streams that open together and are fed alike reach their prompts together: their prefills share
+  // forwards where the rows fit (the backend's rows per forward; the CPU's 16 take no prompt).
+  await batchedRun(fx, offline, nearTie, "prefills", [
+    ...[0, 0, 0, 0, 0, 3].map((start) => spec(start, 4099)),
+    spec(0, 1280),
+  ]);
+}
+
+/** One batch_streams run of `args` (on the fixture, this backend): every stream must give the solo
+ *  offline tokens; "prefills" must also have put two streams' prefills in one forward on CUDA. */
+async function batchedRun(
+  fx: Fixture,
+  offline: number[],
+  nearTie: ReturnType<typeof nearTieOf>,
+  check: "batched" | "prefills",
+  args: string[],
+): Promise<void> {
+  const name = basename(fx.dir);
+  const harness = join(BUILD_DIR, "batch_streams");
+  const r = await run(harness, ["-d", fx.dir, "--backend", BACKEND, ...args]);
   const lines = r.stdout
     .split("\n")
     .filter((l) => l.startsWith("{"))
@@ -496,23 +512,27 @@ async function checkBatched(
     error?: string;
   }[];
   const counts = lines.find((l) => l.forwards !== undefined) as
-    | { forwards: number; widest: number; ticks: number }
+    | { forwards: number; widest: number; prefills: number; prefill_widest: number; ticks: number }
     | undefined;
-  if (r.exitCode !== 0 || streams.length !== BATCH_CHUNKS.length || streams.some((x) => x.status !== "done")) {
+  const want = args.filter((a) => a.startsWith("wav=")).length;
+  if (r.exitCode !== 0 || streams.length !== want || streams.some((x) => x.status !== "done")) {
     return record({
-      name: "batched",
+      name: check,
       status: "FAIL",
       detail: `${name}: ${failureOf(r) ?? streams.map((x) => x.error ?? x.status).join("; ")}`,
     });
   }
   const res = judgeIdentical(
-    "batched",
+    check,
     `${name} ${BACKEND} ${streams.length} streams stepped together (${counts?.forwards} forwards, ` +
-      `widest ${counts?.widest} rows) vs offline`,
+      `widest ${counts?.widest} rows; ${counts?.prefills} prefill forwards, widest ${counts?.prefill_widest} ` +
+      `streams) vs offline`,
     offline,
     streams.map((x) => x.tokens),
     nearTie,
   );
+  if (check === "prefills" && CUDA && res.status === "PASS" && !((counts?.prefill_widest ?? 0) >= 2))
+    return record({ ...res, status: "FAIL", detail: `${res.detail}: no two prefills shared a forward` });
   record(res);
 }
 
