@@ -48,6 +48,7 @@ typedef struct {
 struct serve {
     const vox_model_t *m;
     vox_serve_opts o;
+    int in_fd, eof; /* the frames' input, and whether it has ended */
     FILE *out;
     sstream **st;
     size_t n_st, cap_st;
@@ -412,8 +413,24 @@ static void stream_turn(serve_t *S, sstream *x) {
     stream_fail(S, x, &e);
 }
 
-/* Batched decoding: decide every ready position, one forward per step for all the streams that
- * have one (vox_streams_step); then the flushed streams with nothing left are done. */
+/* A/B switch (engine/README.md): -DVOX_SERVE_YIELD=0 decides every ready position before frames are
+ * read again. */
+#ifndef VOX_SERVE_YIELD
+#define VOX_SERVE_YIELD 1
+#endif
+
+/* Whether frames wait on the input that this loop would read now. */
+static int frames_waiting(const serve_t *S) {
+    if (S->eof || S->pending >= PENDING_CAP) return 0;
+    struct pollfd p = {S->in_fd, POLLIN, 0};
+    return poll(&p, 1, 0) > 0;
+}
+
+/* Batched decoding: decide the ready positions, one forward per step for all the streams that have
+ * one (vox_streams_step), step after step until none is left or frames wait on the input: a stream
+ * with many positions at once (its flush's padding, a client ahead of real time) then goes on in the
+ * next rounds, and the other streams' audio is not held up behind it. Then the flushed streams with
+ * nothing left are done. */
 static void batch_steps(serve_t *S) {
     size_t n = S->n_st;
     vox_stream_t **v = malloc((n ? n : 1) * sizeof *v);
@@ -446,6 +463,7 @@ static void batch_steps(serve_t *S) {
         }
         for (int j = 0; j < k; j++)
             if (status[j]) stream_fail(S, who[j], &errs[j]);
+        if (VOX_SERVE_YIELD && frames_waiting(S)) break;
     }
     for (size_t i = 0; i < n; i++) {
         sstream *x = S->st[i];
@@ -483,8 +501,10 @@ static void serve_step(serve_t *S) {
 }
 
 static int has_work(const serve_t *S) {
-    for (size_t i = 0; i < S->n_st; i++)
-        if (S->st[i]->finishing || S->st[i]->n_pcm > S->st[i]->head) return 1;
+    for (size_t i = 0; i < S->n_st; i++) {
+        const sstream *x = S->st[i];
+        if (x->finishing || x->n_pcm > x->head || (S->batch && !x->ended && vox_stream_steppable(x->s))) return 1;
+    }
     return 0;
 }
 
@@ -493,6 +513,7 @@ int vox_serve_run(const vox_model_t *m, const vox_serve_opts *o, int in_fd, FILE
     memset(&S, 0, sizeof S);
     S.m = m;
     S.o = *o;
+    S.in_fd = in_fd;
     S.out = out;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     if (cores > 1) S.pool = vox_pool_new(cores < MEL_THREADS ? (int)cores : MEL_THREADS);
@@ -514,11 +535,11 @@ int vox_serve_run(const vox_model_t *m, const vox_serve_opts *o, int in_fd, FILE
         return vox_fail(err, VOX_ENOMEM, "out of host memory starting serve mode. Free some memory and retry");
     }
     ev_ready(&S);
-    int eof = 0, rc = 0, truncated = 0;
+    int rc = 0, truncated = 0;
     while (!rc) {
         int work = has_work(&S);
-        if (eof && !work) break;
-        if (!eof && S.pending < PENDING_CAP) {
+        if (S.eof && !work) break;
+        if (!S.eof && S.pending < PENDING_CAP) {
             struct pollfd p = {in_fd, POLLIN, 0};
             int r = poll(&p, 1, work ? 0 : -1);
             if (r < 0 && errno != EINTR) {
@@ -530,7 +551,7 @@ int vox_serve_run(const vox_model_t *m, const vox_serve_opts *o, int in_fd, FILE
                 ssize_t got = read(in_fd, in + n_in, cap - n_in);
                 if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
                 if (got <= 0) {
-                    eof = 1;
+                    S.eof = 1;
                     for (size_t i = 0; i < S.n_st; i++) S.st[i]->finishing = 1;
                     if (n_in) { /* reported now; the open streams are still finished */
                         truncated = vox_fail(err, VOX_EUSAGE,

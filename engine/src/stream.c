@@ -410,6 +410,13 @@ int vox_stream_decided(vox_stream_t *s, int token, const float *logits, double m
     return record(s, token, logits, ms, err);
 }
 
+int vox_stream_steppable(const vox_stream_t *s) {
+    if (s->done) return 0;
+    if (s->enc_held) return 1;
+    if (!s->prefilled) return s->qcount >= s->dec.L - 1;
+    return s->next < s->qbase + s->qcount;
+}
+
 int64_t vox_stream_pending(const vox_stream_t *s) {
     if (s->done) return 0;
     if (s->enc_held) return s->enc_held - s->enc_ran; /* encoder rows held: positions will follow */

@@ -119,6 +119,9 @@ int vox_stream_encoded(vox_stream_t *s, int rows, double ms, vox_error_t *err);
  * streams in one forward, then calls vox_stream_prefilled (ms: the stream's share of that time). */
 int vox_stream_prefill_ready(vox_stream_t *s, vox_decoder_t **d, const float **emb);
 void vox_stream_prefilled(vox_stream_t *s, double ms);
+/* For serve mode: whether vox_streams_step has work for this deferred stream now (held encoder rows,
+ * a prompt to prefill or a ready position). */
+int vox_stream_steppable(const vox_stream_t *s);
 /* Positions queued and not yet decided, or encoder rows held (0 once EOS is seen). */
 int64_t vox_stream_pending(const vox_stream_t *s);
 #endif
