@@ -19,13 +19,13 @@ struct vox_stream {
     vox_adapter_t ad;
     vox_decoder_t dec;
     int delay_tokens;
-    int chunk;           /* encoder positions per push at most: VOX_STREAM_CHUNK, or VOX_DEFER_CHUNK */
-    float *frames;       /* host [2*chunk, n_mels] mel frames taken for one encoder call */
-    float *q;            /* backend [qcap, dim]: audio embeddings not yet decoded */
-    int qcap, qcount;    /* rows held; row 0 is decoder position qbase */
-    int64_t qbase, next; /* next: next decoder position to run (L-1 after prefill) */
-    int prefilled, done, flushed;
-    int enc_held, enc_ran; /* deferred streams: conv stem rows held for vox_streams_step, those run */
+    int chunk;                            /* encoder positions per push at most: VOX_STREAM_CHUNK, or VOX_DEFER_CHUNK */
+    float *frames;                        /* host [2*chunk, n_mels] mel frames taken for one encoder call */
+    float *q;                             /* backend [qcap, dim]: audio embeddings not yet decoded */
+    int qcap, qcount;                     /* rows held; row 0 is decoder position qbase */
+    int64_t qbase, next;                  /* next: next decoder position to run (L-1 after prefill) */
+    int padded, prefilled, done, flushed; /* padded: the left padding is in the mel */
+    int enc_held, enc_ran;                /* deferred streams: conv stem rows held for vox_streams_step, those run */
     size_t n_samples;
     int64_t n_audio;
     int32_t *tokens;
@@ -99,20 +99,20 @@ int vox_stream_new(const vox_model_t *m, const vox_stream_opts *o, vox_token_fn 
         vox_stream_free(s);
         return be->err.code ? vox_model_error(be, be->err.code, err) : oom(err);
     }
-    /* Left padding: 32 tokens of silence, pushed by the stream itself. */
-    float *zeros = calloc((size_t)VOX_LEFT_PAD_TOKENS * VOX_SAMPLES_PER_TOKEN, sizeof(float));
-    if (!zeros) {
-        vox_stream_free(s);
-        return oom(err);
-    }
-    rc = vox_mel_push(s->mel, zeros, (size_t)VOX_LEFT_PAD_TOKENS * VOX_SAMPLES_PER_TOKEN);
-    free(zeros);
-    if (rc) {
-        vox_stream_free(s);
-        return oom(err);
-    }
     *out = s;
     return 0;
+}
+
+/* Left padding: 32 tokens of silence, pushed by the stream itself before its first samples (in the
+ * first push, not at open: a server's pushes run on worker threads, its opens on the serving one). */
+static int left_pad(vox_stream_t *s) {
+    if (s->padded) return 0;
+    float *zeros = calloc((size_t)VOX_LEFT_PAD_TOKENS * VOX_SAMPLES_PER_TOKEN, sizeof(float));
+    if (!zeros) return VOX_ENOMEM;
+    int rc = vox_mel_push(s->mel, zeros, (size_t)VOX_LEFT_PAD_TOKENS * VOX_SAMPLES_PER_TOKEN);
+    free(zeros);
+    s->padded = rc == 0;
+    return rc;
 }
 
 static int emit(vox_stream_t *s, int token, int64_t pos) {
@@ -325,7 +325,8 @@ int vox_stream_push(vox_stream_t *s, const float *x, size_t n, vox_error_t *err)
     s->n_samples += n;
     if (s->done && !s->o.dump) return 0;
     double t = vox_now_ms();
-    int rc = vox_mel_push(s->mel, x, n);
+    int rc = left_pad(s);
+    if (!rc) rc = vox_mel_push(s->mel, x, n);
     s->t.mel += vox_now_ms() - t;
     return rc ? oom(err) : 0;
 }
@@ -350,7 +351,8 @@ int vox_stream_flush(vox_stream_t *s, vox_error_t *err) {
     float *zeros = calloc(pad, sizeof(float));
     if (!zeros) return oom(err);
     double t = vox_now_ms();
-    int rc = vox_mel_push(s->mel, zeros, pad);
+    int rc = left_pad(s);
+    if (!rc) rc = vox_mel_push(s->mel, zeros, pad);
     if (!rc) rc = vox_mel_finish(s->mel);
     s->t.mel += vox_now_ms() - t;
     free(zeros);
