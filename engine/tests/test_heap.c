@@ -2,7 +2,8 @@
  * a set size that hands out address ranges and records every allocation and free. It checks what
  * the heap promises: live blocks never overlap and stay inside what the driver gave; a freed size is
  * reused without a driver call; blocks up to 64 MiB are carved from 256 MiB chunks; a full device
- * gets the unused chunks and kept blocks back and the allocation retried; VOX_CUDA_HEAP=0 makes each
+ * gets the unused chunks and kept blocks back and the allocation retried, a block that fits where a
+ * chunk does not is allocated alone; VOX_CUDA_HEAP=0 makes each
  * buffer its own allocation, freed at once; destroy gives back every allocation exactly once; the
  * accounting (bytes_in_use) follows a long random run. Exit 0 when all pass. */
 #define _POSIX_C_SOURCE 200809L
@@ -205,6 +206,21 @@ static void test_full_device(void) {
           n_allocs, bad_frees);
 }
 
+/* A device with room for the block but not for another chunk: the block is allocated alone. */
+static void test_no_room_for_chunk(void) {
+    fresh(1, (size_t)300 << 20);
+    CUdeviceptr a[4];
+    for (int i = 0; i < 4; i++) a[i] = al((size_t)60 << 20); /* 240 MiB of the first chunk */
+    CUdeviceptr z = al((size_t)40 << 20);
+    CHECK(a[3] && z && n_allocs == 2 && owner(z, (size_t)40 << 20) == 1 && drv[1].n == ((size_t)40 << 20),
+          "a 40 MiB block without room for a second chunk: %s, %d driver allocations", z ? "allocated" : "refused",
+          n_allocs);
+    for (int i = 0; i < 4; i++) fr(a[i]);
+    fr(z);
+    vox_cuda_heap_destroy(&cu);
+    CHECK(n_frees == n_allocs && bad_frees == 0, "destroy: %d of %d freed, %d bad", n_frees, n_allocs, bad_frees);
+}
+
 static void test_heap_off(void) {
     fresh(0, (size_t)64 << 30);
     CUdeviceptr a = al(12288), b = al(3600000);
@@ -278,6 +294,7 @@ static void test_random(void) {
 int main(void) {
     test_reuse();
     test_full_device();
+    test_no_room_for_chunk();
     test_heap_off();
     test_misuse();
     test_random();

@@ -5,7 +5,8 @@
  * microseconds or more each, and cuMemFree waits for the device: on the H200, opening 128 streams
  * at once took 1.4 s, and closing them stalled the streams still running. So:
  *  - blocks up to VOX_HEAP_CARVED bytes are carved from chunks of VOX_HEAP_CHUNK bytes (the first
- *    chunk with room), larger ones are driver allocations of their own;
+ *    chunk with room; a block alone when the device has no room for another chunk), larger ones are
+ *    driver allocations of their own;
  *  - a freed block is kept for the next request of its (rounded) size; nothing goes back to the
  *    driver until the backend is destroyed, or an allocation finds the device full: then the kept
  *    blocks of their own and the chunks without a live block are released and it is retried.
@@ -255,6 +256,8 @@ void *vox_cuda_malloc(vox_backend_t *be, size_t bytes) {
         if (ch >= 0) h->chunk[ch].live++;
     } else if (h->on && size <= VOX_HEAP_CARVED) {
         r = carve(c, size, &p, &ch);
+        if (r == CUDA_ERROR_OUT_OF_MEMORY) /* no room for a chunk (what is unused was released): the block alone */
+            r = c->api.cuMemAlloc_v2(&p, size);
     } else {
         r = driver_alloc(c, &p, size);
     }
