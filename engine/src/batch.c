@@ -8,6 +8,7 @@ struct vox_batch {
     const vox_model_t *m;
     int rows;         /* streams per forward */
     vox_dec_bufs b;   /* scratch of `rows` rows */
+    vox_dec_bufs pre; /* prefill scratch of VOX_MAX_ROWS rows (no LM head), made at the first shared prefill */
     vox_enc_bufs enc; /* encoder scratch of `rows` rows, made at the first encoder pass */
     vox_batch_stats st;
 };
@@ -32,6 +33,7 @@ int vox_batch_new(const vox_model_t *m, int rows, vox_batch_t **out, vox_error_t
 void vox_batch_free(vox_batch_t *b) {
     if (!b) return;
     if (b->rows > 1) vox_dec_bufs_free(&b->b, b->m);
+    if (b->pre.rows) vox_dec_bufs_free(&b->pre, b->m);
     if (b->enc.rows) vox_enc_bufs_free(&b->enc, b->m);
     free(b);
 }
@@ -113,9 +115,10 @@ static int encode_held(vox_batch_t *b, vox_stream_t *const *s, int n, int *statu
 #define VOX_BATCH_PREFILL 1
 #endif
 
-/* Prefill the streams whose prompt embeddings are queued: as many together as their rows fit in a
- * forward (streams that open together: one read of the decoder weights for several prompts); a
- * group of one, or a prompt longer than a forward takes, runs the single-stream prefill. */
+/* Prefill the streams whose prompt embeddings are queued: as many together as their rows fit in
+ * VOX_MAX_ROWS (streams that open together: one read of the decoder weights for several prompts; a
+ * prompt is 33..62 rows, so on the CPU too, whose decode forwards take 16, the prefill's linears are
+ * GEMMs either way); a group of one runs the single-stream prefill. b->rows == 1: each alone. */
 static int prefill_ready(vox_batch_t *b, vox_stream_t *const *s, int n, const int *status, vox_error_t *err) {
     vox_backend_t *be = b->m->be;
     int together = b->rows > 1 && VOX_BATCH_PREFILL;
@@ -127,15 +130,19 @@ static int prefill_ready(vox_batch_t *b, vox_stream_t *const *s, int n, const in
             vox_decoder_t *di;
             const float *ei;
             if ((status && status[i]) || !vox_stream_prefill_ready(s[i], &di, &ei)) continue;
-            if (k > 0 && (!together || rows + di->L - 1 > b->rows)) break; /* it starts the next group */
+            if (k > 0 && (!together || rows + di->L - 1 > VOX_MAX_ROWS)) break; /* it starts the next group */
             d[k] = di;
             emb[k] = ei;
             idx[k++] = i;
             rows += di->L - 1;
         }
         if (k == 0) return 0;
+        if (k > 1 && !b->pre.rows) {
+            int rc = vox_dec_bufs_init(&b->pre, b->m, VOX_MAX_ROWS, 1);
+            if (rc) return vox_model_error(be, rc, err);
+        }
         double t = vox_now_ms();
-        int rc = k == 1 ? vox_decoder_prefill(d[0], emb[0]) : vox_decoder_prefill_rows(&b->b, d, emb, k);
+        int rc = k == 1 ? vox_decoder_prefill(d[0], emb[0]) : vox_decoder_prefill_rows(&b->pre, d, emb, k);
         if (rc) return vox_model_error(be, rc, err);
         double ms = vox_now_ms() - t;
         b->st.prefills++;

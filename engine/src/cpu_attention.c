@@ -156,8 +156,8 @@ static void att_worker(void *arg, int t, int nt) {
     att_job *j = arg;
     const vox_kv_t *kv0 = j->kv0;
     int hd = kv0->head_dim, kvh = kv0->n_kv_heads, group = j->n_heads / kvh, ldq = j->n_heads * hd;
-    if (j->n <= VOX_MAX_SPEC) {
-        /* Row by row: the group's query heads of a row are contiguous [group, hd], so each kv
+    if (j->n <= VOX_MAX_SPEC || j->kvs) {
+        /* Row by row (and always for the row table's rows, each over its own ring): the group's query heads of a row are contiguous [group, hd], so each kv
          * head's K/V is read once for all of them. */
         for (int item = t; item < j->n * kvh; item += nt) {
             int i = item / kvh, g = item % kvh;
@@ -181,10 +181,10 @@ static void att_worker(void *arg, int t, int nt) {
 }
 
 /* Scores scratch for n rows of a window (per thread). */
-static int scores_reserve(vox_backend_t *be, int n, size_t group, int window) {
+static int scores_reserve(vox_backend_t *be, int n, size_t group, int window, int by_row) {
     cpu_t *c = vox_cpu(be);
     size_t rows = (size_t)(n < ATT_ROWS ? n : ATT_ROWS), need = rows * ((size_t)window + rows - 1);
-    if (n <= VOX_MAX_SPEC) need = group * (size_t)window;
+    if (n <= VOX_MAX_SPEC || by_row) need = group * (size_t)window;
     if (need > c->scores_n) {
         for (int t = 0; t < c->n_threads; t++) {
             free(c->scores[t]);
@@ -216,7 +216,7 @@ int vox_cpu_attention(vox_backend_t *be, float *out, const float *q, const vox_k
                         "attention: %d rows, %d heads, window %d over a ring of %d slots and %d kv heads. This is a "
                         "bug; please report it",
                         n, n_heads, window, kv->cap, kv->n_kv_heads);
-    int rc = scores_reserve(be, n, (size_t)(n_heads / kv->n_kv_heads), window);
+    int rc = scores_reserve(be, n, (size_t)(n_heads / kv->n_kv_heads), window, 0);
     if (rc) return rc;
     att_job j = {c, out, q, kv, NULL, kv, NULL, n, n_heads, window};
     att_run(be, &j);
@@ -225,11 +225,11 @@ int vox_cpu_attention(vox_backend_t *be, float *out, const float *q, const vox_k
 
 int vox_cpu_attention_rows(vox_backend_t *be, int layer, float *out, const float *q, int n, int n_heads, int window) {
     cpu_t *c = vox_cpu(be);
-    if (n != c->n_rows || layer < 0 || layer >= c->rows_layers || n > VOX_MAX_SPEC)
+    if (n != c->n_rows || layer < 0 || layer >= c->rows_layers)
         return vox_fail(&be->err, VOX_EINTERNAL,
-                        "attention_rows: %d rows (at most %d here), layer %d, but set_rows gave %d rows of %d layers. "
-                        "This is a bug; please report it",
-                        n, VOX_MAX_SPEC, layer, c->n_rows, c->rows_layers);
+                        "attention_rows: %d rows, layer %d, but set_rows gave %d rows of %d layers. This is a bug; "
+                        "please report it",
+                        n, layer, c->n_rows, c->rows_layers);
     vox_kv_t *kv[VOX_MAX_ROWS];
     const vox_kv_t *kv0 = vox_cpu_rows_ring(be, layer);
     for (int i = 0; i < n; i++) {
@@ -244,7 +244,7 @@ int vox_cpu_attention_rows(vox_backend_t *be, int layer, float *out, const float
     if (!kv0) /* every row padding: no ring gives the head width */
         return vox_fail(&be->err, VOX_EINTERNAL,
                         "attention_rows: every row is padding. This is a bug; please report it");
-    int rc = scores_reserve(be, n, (size_t)(n_heads / kv0->n_kv_heads), window);
+    int rc = scores_reserve(be, n, (size_t)(n_heads / kv0->n_kv_heads), window, 1);
     if (rc) return rc;
     att_job j = {c, out, q, NULL, kv, kv0, c->rows_pos, n, n_heads, window};
     att_run(be, &j);

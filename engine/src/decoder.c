@@ -336,11 +336,11 @@ int vox_decoder_prefill_rows(vox_dec_bufs *b, vox_decoder_t *const *d, const flo
     }
     if (rows == 0) return vox_fail(&be->err, VOX_EINTERNAL, "prefill of no stream. This is a bug; please report it");
     TRY(o->set_rows(be, pos, rings, ada, m->p.n_layers, rows));
-    for (int i = 0, r = 0; i < n; r += d[i]->L - 1, i++) {
-        TRY(o->copy(be, b->x + (size_t)r * m->p.dim, emb[i], (size_t)(d[i]->L - 1) * row));
-        TRY(o->copy(be, b->in + r, d[i]->ids, (size_t)(d[i]->L - 1) * sizeof(int32_t)));
+    for (int i = 0, r = 0; i < n; r += d[i]->L - 1, i++) { /* audio embeddings + the prompt's tokens */
+        float *x = b->x + (size_t)r * m->p.dim;
+        TRY(o->copy(be, x, emb[i], (size_t)(d[i]->L - 1) * row));
+        TRY(o->embed(be, x, m->tok_embeddings, d[i]->ids, d[i]->L - 1, 1));
     }
-    TRY(o->embed(be, b->x, m->tok_embeddings, b->in, rows, 1));
     return layers(m, b, rows, NULL, d);
 }
 

@@ -71,7 +71,8 @@ int vox_decoder_accept(vox_decoder_t *d, int a);
 int vox_decoder_step_rows(vox_dec_bufs *scratch, vox_decoder_t *const *d, const float *const *emb, const int64_t *pos,
                           int n, int32_t *out);
 /* The prefills (positions 0..L-2) of n >= 1 distinct decoders in one forward of their rows together
- * (sum of their L-1 <= scratch->rows): emb[i] is decoder i's backend [L-1, dim] embeddings. */
+ * (sum of their L-1 <= scratch->rows, <= VOX_MAX_ROWS; no LM head: scratch may have 1 head row):
+ * emb[i] is decoder i's backend [L-1, dim] embeddings. */
 int vox_decoder_prefill_rows(vox_dec_bufs *scratch, vox_decoder_t *const *d, const float *const *emb, int n);
 /* Bytes of this decoder's KV rings now (they grow with the positions on the CPU). */
 size_t vox_decoder_kv_bytes(const vox_decoder_t *d);

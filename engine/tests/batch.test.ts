@@ -6,7 +6,8 @@
 // widest forward must have had B rows and some encoder pass at least 2 streams (they really shared
 // forwards and passes over the encoder weights). With a stream closed mid-way
 // (freed without a flush) and one failing (audio shorter than one token, at its flush), the other
-// six are unchanged and the closed one got a prefix of its solo tokens. --rows 1 (streams one after
+// six are unchanged and the closed one got a prefix of its solo tokens. Streams whose prompts arrive
+// together share a prefill forward and keep their solo tokens. --rows 1 (streams one after
 // another, the path backends without verified multi-row ops take) gives the same tokens. And
 // `voxtral --serve` (which steps its streams with the same batched step on the CPU): three streams
 // with interleaved frames give their solo tokens, and --debug reports forwards and encoder passes
@@ -44,6 +45,8 @@ interface Counts {
   widest: number;
   enc_passes: number;
   enc_widest: number;
+  prefills: number;
+  prefill_widest: number;
   ticks: number;
 }
 
@@ -143,6 +146,20 @@ for (const name of names) {
       });
     }
 
+    test("streams whose prompts arrive together share a prefill forward; their tokens stay their solo ones", () => {
+      // two streams of the same audio and delay opened at the same tick and fed alike, and one of
+      // another delay (a prompt of another length) opened with them
+      const specs = [SPECS[0]!, SPECS[0]!, { ...SPECS[1]!, start: 0, chunk: 4099 }];
+      const { streams, counts } = runHarness(dir, specs);
+      const want = [solo[0], solo[0], solo[1]];
+      for (const s of streams) {
+        assert.equal(s.status, "done", `stream ${s.stream}: ${s.status} ${s.error}`);
+        assert.deepEqual(s.tokens, want[s.stream], `stream ${s.stream} differs from its solo run`);
+      }
+      assert.ok(counts.prefill_widest >= 2, `no two prefills shared a forward: ${JSON.stringify(counts)}`);
+      assert.ok(counts.prefills < 3, `three prefills in ${counts.prefills} forwards`);
+    });
+
     test("a stream closed mid-way and one failing leave the others unchanged", () => {
       const specs = SPECS.map((s, i) => (i === 3 ? { ...s, close: 10 } : i === 5 ? { ...s, len: 1000 } : s));
       const { streams } = runHarness(dir, specs);
@@ -201,6 +218,7 @@ for (const name of names) {
       for (const s of streams) assert.deepEqual(s.tokens, solo[s.stream], `stream ${s.stream} differs (rows 1)`);
       assert.equal(counts.widest, 1);
       assert.equal(counts.enc_passes, 0, "--rows 1 still ran encoder passes of several streams");
+      assert.equal(counts.prefill_widest, 1, "--rows 1 still prefilled several streams together");
     });
   });
 }
