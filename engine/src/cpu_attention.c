@@ -96,7 +96,8 @@ int vox_cpu_kv_write_rows(vox_backend_t *be, int layer, const float *k, const fl
 }
 
 /* Work item = (query head h, block of up to ATT_ROWS query rows), or, for n <= VOX_MAX_SPEC
- * rows (decode steps, speculation blocks, several streams), one (row, kv head): the row's query
+ * rows (decode steps, speculation blocks) and for the row table's rows at any n (several streams,
+ * shared prefills), one (row, kv head): the row's query
  * heads of that kv head against its own window, exactly as a single position is computed. The keys the block can see, positions lo..Pn, sit in
  * the ring as at most two contiguous runs of slots; for each run
  *   S[rows, run] = scale · Q_h[rows, hd] · K_run[run, hd]ᵀ            (cblas_sgemm)
@@ -157,8 +158,8 @@ static void att_worker(void *arg, int t, int nt) {
     const vox_kv_t *kv0 = j->kv0;
     int hd = kv0->head_dim, kvh = kv0->n_kv_heads, group = j->n_heads / kvh, ldq = j->n_heads * hd;
     if (j->n <= VOX_MAX_SPEC || j->kvs) {
-        /* Row by row (and always for the row table's rows, each over its own ring): the group's query heads of a row are contiguous [group, hd], so each kv
-         * head's K/V is read once for all of them. */
+        /* Row by row (always for the row table's rows, each over its own ring): the group's query
+         * heads of a row are contiguous [group, hd], so each kv head's K/V is read once for all of them. */
         for (int item = t; item < j->n * kvh; item += nt) {
             int i = item / kvh, g = item % kvh;
             size_t off = (size_t)i * ldq + (size_t)g * group * hd;

@@ -19,13 +19,14 @@ struct vox_stream {
     vox_adapter_t ad;
     vox_decoder_t dec;
     int delay_tokens;
-    int chunk;                            /* encoder positions per push at most: VOX_STREAM_CHUNK, or VOX_DEFER_CHUNK */
-    float *frames;                        /* host [2*chunk, n_mels] mel frames taken for one encoder call */
-    float *q;                             /* backend [qcap, dim]: audio embeddings not yet decoded */
-    int qcap, qcount;                     /* rows held; row 0 is decoder position qbase */
-    int64_t qbase, next;                  /* next: next decoder position to run (L-1 after prefill) */
-    int padded, prefilled, done, flushed; /* padded: the left padding is in the mel */
-    int enc_held, enc_ran;                /* deferred streams: conv stem rows held for vox_streams_step, those run */
+    int chunk;           /* encoder positions per push at most: VOX_STREAM_CHUNK, or VOX_DEFER_CHUNK */
+    float *frames;       /* host [2*chunk, n_mels] mel frames taken for one encoder call */
+    float *q;            /* backend [qcap, dim]: audio embeddings not yet decoded */
+    int qcap, qcount;    /* rows held; row 0 is decoder position qbase */
+    int64_t qbase, next; /* next: next decoder position to run (L-1 after prefill) */
+    int prefilled, done, flushed;
+    int padded;            /* the left padding is in the mel */
+    int enc_held, enc_ran; /* deferred streams: conv stem rows held for vox_streams_step, those run */
     size_t n_samples;
     int64_t n_audio;
     int32_t *tokens;
