@@ -419,9 +419,12 @@ static void stream_turn(serve_t *S, sstream *x) {
 #define VOX_SERVE_YIELD 1
 #endif
 
+/* Whether the loop reads the input now: it has not ended and not too much audio waits. */
+static int reading(const serve_t *S) { return !S->eof && S->pending < PENDING_CAP; }
+
 /* Whether frames wait on the input that this loop would read now. */
 static int frames_waiting(const serve_t *S) {
-    if (S->eof || S->pending >= PENDING_CAP) return 0;
+    if (!reading(S)) return 0;
     struct pollfd p = {S->in_fd, POLLIN, 0};
     return poll(&p, 1, 0) > 0;
 }
@@ -539,7 +542,7 @@ int vox_serve_run(const vox_model_t *m, const vox_serve_opts *o, int in_fd, FILE
     while (!rc) {
         int work = has_work(&S);
         if (S.eof && !work) break;
-        if (!S.eof && S.pending < PENDING_CAP) {
+        if (reading(&S)) {
             struct pollfd p = {in_fd, POLLIN, 0};
             int r = poll(&p, 1, work ? 0 : -1);
             if (r < 0 && errno != EINTR) {

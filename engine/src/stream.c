@@ -386,8 +386,16 @@ void vox_stream_result_get(const vox_stream_t *s, vox_stream_result *r) {
     r->kv_bytes = vox_decoder_kv_bytes(&s->dec);
 }
 
+/* A deferred stream's prompt embeddings are all queued and it is not prefilled yet. */
+static int prompt_ready(const vox_stream_t *s) {
+    return s->o.defer && !s->prefilled && !s->done && s->qcount >= s->dec.L - 1;
+}
+
+/* A prefilled stream has a queued position not decided yet. */
+static int position_ready(const vox_stream_t *s) { return s->prefilled && !s->done && s->next < s->qbase + s->qcount; }
+
 int vox_stream_ready(vox_stream_t *s, vox_decoder_t **d, const float **emb, int64_t *pos) {
-    if (!s->prefilled || s->done || s->next >= s->qbase + s->qcount) return 0;
+    if (!position_ready(s)) return 0;
     *d = &s->dec;
     *emb = s->q + (size_t)(s->next - s->qbase) * s->m->p.dim;
     *pos = s->next;
@@ -395,7 +403,7 @@ int vox_stream_ready(vox_stream_t *s, vox_decoder_t **d, const float **emb, int6
 }
 
 int vox_stream_prefill_ready(vox_stream_t *s, vox_decoder_t **d, const float **emb) {
-    if (!s->o.defer || s->prefilled || s->done || s->qcount < s->dec.L - 1) return 0;
+    if (!prompt_ready(s)) return 0;
     *d = &s->dec;
     *emb = s->q; /* nothing is dropped from the queue before the prefill: row 0 is position 0 */
     return 1;
@@ -414,10 +422,7 @@ int vox_stream_decided(vox_stream_t *s, int token, const float *logits, double m
 }
 
 int vox_stream_steppable(const vox_stream_t *s) {
-    if (s->done) return 0;
-    if (s->enc_held) return 1;
-    if (!s->prefilled) return s->qcount >= s->dec.L - 1;
-    return s->next < s->qbase + s->qcount;
+    return (!s->done && s->enc_held) || prompt_ready(s) || position_ready(s);
 }
 
 int64_t vox_stream_pending(const vox_stream_t *s) {

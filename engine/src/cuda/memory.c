@@ -22,7 +22,7 @@ int vox_cuda_reserve(vox_backend_t *be, void **buf, size_t *cap_bytes, size_t ne
                         "%s needs %zu bytes more scratch during graph capture. "
                         "Run the same step once before graph_begin",
                         what, need);
-    CU_CHECK(be, c->api.cuStreamSynchronize(c->stream)); /* queued work may still read it */
+    /* no wait for queued work that may still read it: the heap reuses it only in stream order */
     if (c->graphs > 0 && *buf) {
         if (c->n_retired == VOX_RETIRED_MAX)
             return vox_fail(&be->err, VOX_EINTERNAL,
