@@ -10,6 +10,8 @@ struct vox_batch {
     vox_dec_bufs b;   /* scratch of `rows` rows */
     vox_dec_bufs pre; /* prefill scratch of VOX_MAX_ROWS rows (no LM head), made at the first shared prefill */
     vox_enc_bufs enc; /* encoder scratch of `rows` rows, made at the first encoder pass */
+    int *taken;       /* [cap] encoder rows each stream ran in this step (the quota) */
+    int cap;
     vox_batch_stats st;
 };
 
@@ -35,6 +37,7 @@ void vox_batch_free(vox_batch_t *b) {
     if (b->rows > 1) vox_dec_bufs_free(&b->b, b->m);
     if (b->pre.rows) vox_dec_bufs_free(&b->pre, b->m);
     if (b->enc.rows) vox_enc_bufs_free(&b->enc, b->m);
+    free(b->taken);
     free(b);
 }
 
@@ -55,18 +58,54 @@ static int stream_failed(int i, int rc, const vox_error_t *e, int *status, vox_e
 #ifndef VOX_BATCH_ENCODER
 #define VOX_BATCH_ENCODER 1
 #endif
+/* A/B switch (engine/README.md): -DVOX_ENC_QUOTA=0 runs all held rows of every stream in each step. */
+#ifndef VOX_ENC_QUOTA
+#define VOX_ENC_QUOTA 1
+#endif
 
-/* Run the encoder rows the streams hold until none holds any. A push of more rows than a pass takes
- * (a stream's first, with its left padding, or a client ahead of real time) runs alone, as offline:
- * one read of the weights for all its rows. The others share passes of up to b->rows rows, one read
- * of the encoder weights for all of them: each pass takes the held rows of the streams in turn, the
- * last one's only as many as fit (its next rows go first in the next pass). A stream whose push has
- * run goes on with it (adapter, prefill) and with its next pushes, which may hold rows for the next
- * pass. b->rows == 1 (or -DVOX_BATCH_ENCODER=0): every push alone. */
+/* The encoder rows a prefilled stream may run in one step when `holding` streams hold rows: a pass's
+ * share, in whole tokens, at least one token. A step decides one position per stream, so rows beyond
+ * that only hold back the step's decoder forward: a flush holds its right padding at once (17 tokens,
+ * 68 rows, at the default delay), and at 128 streams flushing together all their 34 passes ran before
+ * the first padding position was decided; with the quota 2 passes run per step, each stream's next
+ * token among them. A pass still fills when few streams hold rows (one stream: a whole pass). */
+static int step_quota(const vox_batch_t *b, int holding) {
+    int g = b->m->p.downsample_factor, q = b->rows / (holding > 0 ? holding : 1) / g * g;
+    return q > g ? q : g;
+}
+
+/* Run the encoder rows the streams hold until none holds any it may run in this step. A push of more
+ * rows than a pass takes (a stream's first, with its left padding, or a client ahead of real time)
+ * runs alone, as offline: one read of the weights for all its rows. The others share passes of up to
+ * b->rows rows, one read of the encoder weights for all of them: each pass takes the held rows of the
+ * streams in turn, the last one's only as many as fit (its next rows go first in the next pass), a
+ * prefilled stream's only up to its quota for the step (step_quota; the rest waits for the next step).
+ * A stream whose rows have run goes on with them (adapter, prefill) and, once its push has run, with
+ * its next pushes, which may hold rows for the next pass. b->rows == 1 (or -DVOX_BATCH_ENCODER=0):
+ * every push alone. */
 static int encode_held(vox_batch_t *b, vox_stream_t *const *s, int n, int *status, vox_error_t *errs,
                        vox_error_t *err) {
     vox_backend_t *be = b->m->be;
-    int share = b->rows > 1 && VOX_BATCH_ENCODER;
+    int share = b->rows > 1 && VOX_BATCH_ENCODER, quota = 0;
+    if (share && VOX_ENC_QUOTA) {
+        if (n > b->cap) {
+            int *t = realloc(b->taken, (size_t)n * sizeof *t);
+            if (!t)
+                return vox_fail(err, VOX_ENOMEM,
+                                "out of host memory for the stream batch. Use a machine with more RAM");
+            b->taken = t;
+            b->cap = n;
+        }
+        int holding = 0;
+        for (int i = 0; i < n; i++) {
+            vox_encoder_t *e;
+            float *o;
+            int f;
+            b->taken[i] = 0;
+            holding += !(status && status[i]) && vox_stream_held(s[i], &e, &f, &o) > 0;
+        }
+        quota = step_quota(b, holding);
+    }
     for (;;) {
         vox_encoder_t *e[VOX_MAX_ROWS];
         float *out[VOX_MAX_ROWS];
@@ -74,8 +113,8 @@ static int encode_held(vox_batch_t *b, vox_stream_t *const *s, int n, int *statu
         for (int i = 0; i < n && used < b->rows; i++) {
             int h = (status && status[i]) ? 0 : vox_stream_held(s[i], &e[k], &from[k], &out[k]);
             if (!h) continue;
-            held++;
             if (!share || h > b->rows) { /* alone (its rows were never split: from is 0) */
+                held++;
                 double t = vox_now_ms();
                 if (vox_encoder_run(e[k], h, out[k])) return vox_model_error(be, be->err.code, err);
                 vox_error_t es = {0, ""};
@@ -85,8 +124,18 @@ static int encode_held(vox_batch_t *b, vox_stream_t *const *s, int n, int *statu
                 if (rc) TRY(stream_failed(i, rc, &es, status, errs, err));
                 continue;
             }
+            if (quota && vox_stream_is_prefilled(s[i])) {
+                int left = quota - b->taken[i];
+                if (left <= 0) continue; /* its quota is spent: the rest waits for the next step */
+                if (h > left) {
+                    h = left;
+                    b->st.enc_quota_held++;
+                }
+            }
+            held++;
             rows[k] = h < b->rows - used ? h : b->rows - used;
             used += rows[k];
+            if (quota) b->taken[i] += rows[k];
             idx[k++] = i;
         }
         if (!held) return 0;

@@ -3,8 +3,9 @@
  *
  * Streams opened with vox_stream_opts.defer = 1 run their conv stem as audio arrives
  * (vox_stream_feed / vox_stream_flush) and hold its rows; vox_streams_step first runs the encoder
- * layers of every stream's held rows in passes of up to `rows` rows together (one read of the
- * encoder weights for many streams), then the prefills of the streams whose prompt embeddings have
+ * layers of the streams' held rows in passes of up to `rows` rows together (one read of the
+ * encoder weights for many streams; a prefilled stream runs up to a pass's share of them per step,
+ * the rest in the next steps), then the prefills of the streams whose prompt embeddings have
  * arrived (several in one forward where their rows fit), then
  * decides one ready position of each, up to VOX_MAX_ROWS streams per forward, each row at its own position
  * over its own KV rings and with its own delay's ada scale. Streams join and leave between steps
@@ -28,11 +29,12 @@ int vox_streams_step(vox_batch_t *b, vox_stream_t *const *s, int n, int *status,
                      vox_error_t *err);
 /* What a batch has run so far (for tests and --debug). */
 typedef struct {
-    size_t forwards;    /* decoder forwards of several streams */
-    int widest;         /* the most streams in one */
-    size_t enc_passes;  /* encoder passes over held rows of several streams */
-    int enc_widest;     /* the most streams in one */
-    size_t enc_alone;   /* pushes whose encoder layers ran alone */
+    size_t forwards;       /* decoder forwards of several streams */
+    int widest;            /* the most streams in one */
+    size_t enc_passes;     /* encoder passes over held rows of several streams */
+    int enc_widest;        /* the most streams in one */
+    size_t enc_alone;      /* pushes whose encoder layers ran alone */
+    size_t enc_quota_held; /* times a prefilled stream's held rows were cut at its step quota */
     double enc_ms;      /* wall ms in the encoder (passes and alone, with each stream's adapter and next conv stem) */
     double enc_run_ms;  /* of which in the passes' layers (vox_encoder_run_rows: launches, no wait) */
     double dec_ms;      /* wall ms in the decoder forwards (tokens downloaded) */

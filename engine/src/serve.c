@@ -599,10 +599,10 @@ int vox_serve_run(const vox_model_t *m, const vox_serve_opts *o, int in_fd, FILE
             fprintf(stderr,
                     "voxtral: debug: serve: %zu batched decoder forwards, the widest of %d streams, %.0f ms; %zu "
                     "encoder passes, the widest of %d streams, and %zu pushes alone, %.0f ms (the passes' layers "
-                    "%.0f, the rest each stream's adapter and next conv stem); %zu prefill forwards, the widest "
-                    "of %d streams, %.0f ms\n",
+                    "%.0f, the rest each stream's adapter and next conv stem), %zu held rows cut at a step's "
+                    "quota; %zu prefill forwards, the widest of %d streams, %.0f ms\n",
                     st.forwards, st.widest, st.dec_ms, st.enc_passes, st.enc_widest, st.enc_alone, st.enc_ms,
-                    st.enc_run_ms, st.prefills, st.prefill_widest, st.prefill_ms);
+                    st.enc_run_ms, st.enc_quota_held, st.prefills, st.prefill_widest, st.prefill_ms);
         }
     }
     vox_batch_free(S.batch);

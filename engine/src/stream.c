@@ -246,7 +246,8 @@ static int queue_room(vox_stream_t *s, int more, vox_error_t *err) {
     return 0;
 }
 
-/* The n encoder outputs of a push are in the adapter's slot: the adapter, the queue, decoding. */
+/* n new encoder outputs (a push, or the part of a held push run so far) are in the adapter's slot:
+ * the adapter, the queue, decoding. */
 static int encoded(vox_stream_t *s, int n_enc, vox_error_t *err) {
     const vox_model_t *m = s->m;
     vox_backend_t *be = m->be;
@@ -308,18 +309,20 @@ int vox_stream_held(vox_stream_t *s, vox_encoder_t **e, int *from, float **out) 
     if (!s->enc_held || (s->done && !s->o.dump)) return 0;
     *e = &s->enc;
     *from = s->enc_ran;
-    *out = vox_adapter_slot(&s->ad) + (size_t)s->enc_ran * s->m->p.enc_dim;
+    *out = vox_adapter_slot(&s->ad); /* the rows run so far went through the adapter */
     return s->enc_held - s->enc_ran;
 }
 
 int vox_stream_encoded(vox_stream_t *s, int rows, double ms, vox_error_t *err) {
     s->t.encoder += ms;
-    if ((s->enc_ran += rows) < s->enc_held) return 0;
-    int n = s->enc_held;
+    s->enc_ran += rows;
+    TRY(encoded(s, rows, err)); /* their whole tokens are queued now, the push's rest may wait a step */
+    if (s->enc_ran < s->enc_held) return 0;
     s->enc_held = s->enc_ran = 0;
-    TRY(encoded(s, n, err));
     return pump(s, err);
 }
+
+int vox_stream_is_prefilled(const vox_stream_t *s) { return s->prefilled; }
 
 int vox_stream_push(vox_stream_t *s, const float *x, size_t n, vox_error_t *err) {
     if (s->flushed) return vox_fail(err, VOX_EINTERNAL, "samples fed after flush. This is a bug; please report it");

@@ -110,10 +110,12 @@ int vox_stream_ready(vox_stream_t *s, vox_decoder_t **d, const float **emb, int6
 int vox_stream_decided(vox_stream_t *s, int token, const float *logits, double ms, vox_error_t *err);
 /* For batch.c: the encoder rows a deferred stream holds and has not run (its encoder, the first of
  * them in the push, and where their outputs go), or 0; then, after the next `rows` of them ran (ms:
- * the stream's share of that time), and once all have, the rest of the push (adapter, queue,
- * prefill) and the next pushes of the audio it has, up to the next held rows. */
+ * the stream's share of that time), their adapter (the whole tokens among the rows run so far are
+ * queued), and once all have, the next pushes of the audio it has, up to the next held rows. */
 int vox_stream_held(vox_stream_t *s, vox_encoder_t **e, int *from, float **out);
 int vox_stream_encoded(vox_stream_t *s, int rows, double ms, vox_error_t *err);
+/* Whether the stream is prefilled: each whole token its encoder rows give is a position to decide. */
+int vox_stream_is_prefilled(const vox_stream_t *s);
 /* For batch.c: a deferred stream whose prompt embeddings are queued and not prefilled (1, with its
  * decoder and those embeddings: backend [L-1, dim]), or 0; vox_streams_step prefills several such
  * streams in one forward, then calls vox_stream_prefilled (ms: the stream's share of that time). */

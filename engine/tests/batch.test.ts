@@ -4,7 +4,8 @@
 // engine/tests/batch_streams.c, one decoder forward per tick for every stream with a ready position;
 // each stream's tokens must equal its solo run (`voxtral -i SLICE.wav --no-speculation`), and the
 // widest forward must have had B rows and some encoder pass at least 2 streams (they really shared
-// forwards and passes over the encoder weights). With a stream closed mid-way
+// forwards and passes over the encoder weights), and with 8 some stream's held rows were cut at its
+// step's encoder quota (their rest ran in later steps). With a stream closed mid-way
 // (freed without a flush) and one failing (audio shorter than one token, at its flush), the other
 // six are unchanged and the closed one got a prefix of its solo tokens. Streams whose prompts arrive
 // together share a prefill forward and keep their solo tokens. --rows 1 (streams one after
@@ -45,6 +46,7 @@ interface Counts {
   widest: number;
   enc_passes: number;
   enc_widest: number;
+  enc_quota_held: number;
   prefills: number;
   prefill_widest: number;
   ticks: number;
@@ -143,6 +145,10 @@ for (const name of names) {
         assert.equal(counts.widest, B, `the ${B} streams never shared one forward`);
         // Their 80-ms-sized pushes share encoder passes too (the 16000-sample one is too big and runs alone).
         assert.ok(counts.enc_widest >= 2, `the ${B} streams never shared an encoder pass: ${JSON.stringify(counts)}`);
+        // With 8 streams holding rows a prefilled stream runs one token's rows per step (a pass of 16 rows
+        // shared 8 ways), so pushes of 8-16 rows are cut and finish in the next steps, tokens unchanged.
+        if (B === 8)
+          assert.ok(counts.enc_quota_held > 0, `no held rows were cut at a step's quota: ${JSON.stringify(counts)}`);
       });
     }
 

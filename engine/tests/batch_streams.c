@@ -12,7 +12,8 @@
  * whose feed, flush or token fails is freed with its error. The run ends when every stream is
  * done (flushed, nothing pending), closed or failed. Prints one JSON line per stream,
  *   {"stream":i,"status":"done|closed|error","tokens":[...],"error":"...","kv_mb":X}
- * then {"forwards":F,"widest":W,"enc_passes":P,"enc_widest":E,"prefills":R,"prefill_widest":Q,"ticks":T}
+ * then {"forwards":F,"widest":W,"enc_passes":P,"enc_widest":E,"enc_quota_held":H,"prefills":R,
+ *       "prefill_widest":Q,"ticks":T}
  * (vox_batch_stats). Exit 0, or 2 for a bad command line / model. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -193,9 +194,10 @@ int main(int argc, char **argv) {
     }
     vox_batch_stats st;
     vox_batch_stats_get(b, &st);
-    printf("{\"forwards\":%zu,\"widest\":%d,\"enc_passes\":%zu,\"enc_widest\":%d,\"prefills\":%zu,"
-           "\"prefill_widest\":%d,\"ticks\":%ld}\n",
-           st.forwards, st.widest, st.enc_passes, st.enc_widest, st.prefills, st.prefill_widest, tick);
+    printf("{\"forwards\":%zu,\"widest\":%d,\"enc_passes\":%zu,\"enc_widest\":%d,\"enc_quota_held\":%zu,"
+           "\"prefills\":%zu,\"prefill_widest\":%d,\"ticks\":%ld}\n",
+           st.forwards, st.widest, st.enc_passes, st.enc_widest, st.enc_quota_held, st.prefills, st.prefill_widest,
+           tick);
     free(open);
     free(who);
     free(status);
