@@ -170,6 +170,18 @@ typedef struct {
     size_t (*mem_used)(vox_backend_t *be); /* device bytes in use (0 on CPU) */
 } vox_backend_ops;
 
+/* Row-table forwards (encoder passes, batched decoder forwards) on backends with graphs run a
+ * multiple of this many rows, the rest padding rows (position -1: nothing written, attention zero),
+ * so that a few sizes cover every forward and each replays as a graph. */
+#define VOX_ROWS_STEP   32
+#define VOX_ROWS_GRAPHS ((VOX_MAX_ROWS + VOX_ROWS_STEP - 1) / VOX_ROWS_STEP)
+
+/* One op sequence replayed as a graph (vox_run_captured). */
+typedef struct {
+    int uses;
+    vox_graph_t *graph;
+} vox_captured;
+
 struct vox_backend {
     const vox_backend_ops *ops;
     void *impl;          /* backend private state */
@@ -200,6 +212,11 @@ static inline int vox_linear_gated_parts(vox_backend_t *be, float *y, float *tmp
  * with the reason (no libcuda, no GPU, no kernels for this GPU, ...). */
 int vox_backend_create(const vox_backend_opts *o, vox_backend_t **out, vox_error_t *err);
 void vox_backend_destroy(vox_backend_t *be);
+/* body(ctx): op by op at its first use (scratch grows, GEMM plans are made), captured into c->graph
+ * at the second, replayed after; op by op always on backends without graphs. body must do the
+ * same ops over the same buffers at every call. vox_captured_free drops the graph (c is reset). */
+int vox_run_captured(vox_backend_t *be, int (*body)(void *ctx), void *ctx, vox_captured *c);
+void vox_captured_free(vox_backend_t *be, vox_captured *c);
 
 /* Per-backend constructors (backend_cpu.c, cuda/context.c). */
 int vox_backend_cpu_create(const vox_backend_opts *o, vox_backend_t **out, vox_error_t *err);

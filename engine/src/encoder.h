@@ -15,9 +15,6 @@
 #include "model.h"
 
 #define VOX_ENC_GRAPHS 4
-/* Passes of several encoders on backends with graphs run a multiple of this many rows (the rest
- * padding), so that a few sizes cover every pass and each replays as a graph. */
-#define VOX_PASS_STEP 32
 
 /* The layers' activations over `rows` rows: one encoder's pushes, or the rows of several encoders
  * run together (vox_encoder_run_rows). */
@@ -28,12 +25,8 @@ typedef struct {
     float *q, *att; /* [rows, n_heads*head_dim] */
     float *k, *v;   /* [rows, n_kv_heads*head_dim] */
     float *f1, *f3; /* [rows, enc_hidden] */
-    /* Passes (vox_encoder_run_rows) of (i + 1) * VOX_PASS_STEP rows: run op by op the first time,
-     * captured the second, replayed after. */
-    struct {
-        int uses;
-        vox_graph_t *graph;
-    } pass[(VOX_MAX_ROWS + VOX_PASS_STEP - 1) / VOX_PASS_STEP];
+    /* Passes (vox_encoder_run_rows) of (i + 1) * VOX_ROWS_STEP rows (vox_run_captured). */
+    vox_captured pass[VOX_ROWS_GRAPHS];
 } vox_enc_bufs;
 
 int vox_enc_bufs_init(vox_enc_bufs *b, const vox_model_t *m, int rows);
@@ -54,9 +47,9 @@ typedef struct {
      * positions, for the last VOX_ENC_GRAPHS distinct n: full chunks offline, the few sizes live
      * audio arrives in (80 ms appends give 4 positions; a turn of the server up to 16). */
     struct {
-        int n, uses;    /* uses: pushes of n positions since the entry was made; n = 0: free */
+        int n;          /* n = 0: free */
         long long last; /* push count at its last use (the least recent goes first) */
-        vox_graph_t *graph;
+        vox_captured cap;
     } graphs[VOX_ENC_GRAPHS];
     long long pushes;
 } vox_encoder_t;
