@@ -170,12 +170,6 @@ typedef struct {
     size_t (*mem_used)(vox_backend_t *be); /* device bytes in use (0 on CPU) */
 } vox_backend_ops;
 
-/* Row-table forwards (encoder passes, batched decoder forwards) on backends with graphs run a
- * multiple of this many rows, the rest padding rows (position -1: nothing written, attention zero),
- * so that a few sizes cover every forward and each replays as a graph. */
-#define VOX_ROWS_STEP   32
-#define VOX_ROWS_GRAPHS ((VOX_MAX_ROWS + VOX_ROWS_STEP - 1) / VOX_ROWS_STEP)
-
 /* One op sequence replayed as a graph (vox_run_captured). */
 typedef struct {
     int uses;

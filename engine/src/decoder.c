@@ -72,20 +72,13 @@ int vox_dec_bufs_init(vox_dec_bufs *b, const vox_model_t *m, int rows, int head_
     b->logits = o->alloc(be, (size_t)head_rows * p->vocab_size);
     b->in = o->alloc_i32(be, (size_t)head_rows);
     b->out = o->alloc_i32(be, (size_t)head_rows);
-    int32_t *zero = calloc((size_t)head_rows, sizeof *zero);
-    if (zero && b->x && b->h && b->q && b->att && b->k && b->v && b->f1 && b->f3 && b->logits && b->in && b->out &&
-        o->upload(be, b->in, zero, (size_t)head_rows * sizeof *zero) == 0) {
-        free(zero);
-        return 0;
-    }
-    free(zero);
+    if (b->x && b->h && b->q && b->att && b->k && b->v && b->f1 && b->f3 && b->logits && b->in && b->out) return 0;
     vox_dec_bufs_free(b, m);
     return be->err.code ? be->err.code : VOX_ENOMEM;
 }
 
 void vox_dec_bufs_free(vox_dec_bufs *b, const vox_model_t *m) {
     vox_backend_t *be = m->be;
-    for (int i = 0; i < VOX_ROWS_GRAPHS; i++) vox_captured_free(be, &b->fwd[i]);
     void *bufs[] = {b->x, b->h, b->q, b->att, b->k, b->v, b->f1, b->f3, b->logits, b->in, b->out};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
         if (bufs[i]) be->ops->free(be, bufs[i]);
@@ -287,28 +280,6 @@ int vox_decoder_accept(vox_decoder_t *d, int a) {
     return be->ops->copy(be, d->tok, d->b.out + (a - 1), sizeof(int32_t));
 }
 
-/* A/B switch (engine/README.md): -DVOX_DEC_ROWS_GRAPH=0 runs every batched forward op by op at its own size. */
-#ifndef VOX_DEC_ROWS_GRAPH
-#define VOX_DEC_ROWS_GRAPH 1
-#endif
-
-/* What a batched forward's graph holds: the input tokens' embeddings, the layers and the head over
- * n rows of b (the row table set). */
-typedef struct {
-    const vox_model_t *m;
-    vox_dec_bufs *b;
-    int n;
-    vox_decoder_t *const *d;
-} rows_body_args;
-
-static int rows_body(void *ctx) {
-    const rows_body_args *a = ctx;
-    vox_backend_t *be = a->m->be;
-    TRY(be->ops->embed(be, a->b->x, a->m->tok_embeddings, a->b->in, a->n, 1));
-    TRY(layers(a->m, a->b, a->n, NULL, a->d));
-    return head(a->m, a->b, a->n, a->b->out);
-}
-
 int vox_decoder_step_rows(vox_dec_bufs *b, vox_decoder_t *const *d, const float *const *emb, const int64_t *pos, int n,
                           int32_t *out) {
     const vox_model_t *m = d[0]->m;
@@ -317,29 +288,14 @@ int vox_decoder_step_rows(vox_dec_bufs *b, vox_decoder_t *const *d, const float 
     size_t row = (size_t)m->p.dim * sizeof(float);
     if (n < 1 || n > VOX_MAX_ROWS || n > b->head_rows)
         return vox_fail(&be->err, VOX_EINTERNAL, "decoder step of %d streams. This is a bug; please report it", n);
-    /* With graphs, forwards of 3 rows or more are padded to a multiple of VOX_ROWS_STEP rows (their rows
-     * of b hold whatever they held, their input tokens valid ids) and replayed as a graph for the size. */
-    int rows = n, graph = o->graph_begin && VOX_DEC_ROWS_GRAPH && n > 2;
-    if (graph) {
-        rows = (n + VOX_ROWS_STEP - 1) / VOX_ROWS_STEP * VOX_ROWS_STEP;
-        if (rows > b->head_rows) rows = b->head_rows;
-    }
-    int64_t at[VOX_MAX_ROWS];
     vox_kv_t *const *rings[VOX_MAX_ROWS];
     const float *const *ada[VOX_MAX_ROWS];
-    for (int i = 0; i < rows; i++) {
-        if (i >= n) { /* padding */
-            at[i] = -1;
-            rings[i] = NULL;
-            ada[i] = NULL;
-            continue;
-        }
+    for (int i = 0; i < n; i++) {
         TRY(make_room(d[i], pos[i])); /* may move its rings: before set_rows */
-        at[i] = pos[i];
         rings[i] = d[i]->kv;
         ada[i] = (const float *const *)d[i]->ada;
     }
-    TRY(o->set_rows(be, at, rings, ada, m->p.n_layers, rows));
+    TRY(o->set_rows(be, pos, rings, ada, m->p.n_layers, n));
     for (int i = 0; i < n; i++) {
         if (pos[i] < d[i]->L - 1)
             return vox_fail(&be->err, VOX_EINTERNAL,
@@ -351,11 +307,9 @@ int vox_decoder_step_rows(vox_dec_bufs *b, vox_decoder_t *const *d, const float 
         else
             TRY(o->copy(be, b->in + i, d[i]->tok, sizeof(int32_t)));
     }
-    rows_body_args a = {m, b, rows, d};
-    if (graph)
-        TRY(vox_run_captured(be, rows_body, &a, &b->fwd[(rows - 1) / VOX_ROWS_STEP]));
-    else
-        TRY(rows_body(&a));
+    TRY(o->embed(be, b->x, m->tok_embeddings, b->in, n, 1));
+    TRY(layers(m, b, n, NULL, d));
+    TRY(head(m, b, n, b->out));
     for (int i = 0; i < n; i++) TRY(o->copy(be, d[i]->tok, b->out + i, sizeof(int32_t)));
     return o->download(be, out, b->out, (size_t)n * sizeof(int32_t));
 }

@@ -26,9 +26,7 @@ typedef struct {
     float *f1, *f3;    /* backend [rows, hidden_dim] */
     int head_rows;     /* rows that get logits (the LM head): <= rows */
     float *logits;     /* backend [head_rows, vocab] of the last forward */
-    int32_t *in, *out; /* backend [head_rows]: input tokens (0 at first: padding rows read them), argmax of each row */
-    /* Batched forwards (vox_decoder_step_rows) of (i + 1) * VOX_ROWS_STEP rows (vox_run_captured). */
-    vox_captured fwd[VOX_ROWS_GRAPHS];
+    int32_t *in, *out; /* backend [head_rows]: input tokens, argmax of each row */
 } vox_dec_bufs;
 
 int vox_dec_bufs_init(vox_dec_bufs *b, const vox_model_t *m, int rows, int head_rows);

@@ -217,12 +217,12 @@ static int pass_body(void *ctx) {
     return be->ops->rmsnorm(be, g->b->h, g->b->x, g->m->enc_norm, NULL, g->n, p->enc_dim, (float)p->enc_norm_eps);
 }
 
-/* The pass of n rows (on backends with graphs a multiple of VOX_ROWS_STEP, or b->rows): one graph per
+/* The pass of n rows (on backends with graphs a multiple of VOX_PASS_STEP, or b->rows): one graph per
  * size (vox_run_captured). */
 static int run_pass(const vox_model_t *m, vox_enc_bufs *b, int n) {
     graph_body g = {m, b, n, NULL};
     if (!VOX_ENC_PASS_GRAPH) return pass_body(&g);
-    return vox_run_captured(m->be, pass_body, &g, &b->pass[(n - 1) / VOX_ROWS_STEP]);
+    return vox_run_captured(m->be, pass_body, &g, &b->pass[(n - 1) / VOX_PASS_STEP]);
 }
 
 int vox_encoder_run_rows(vox_enc_bufs *g, vox_encoder_t *const *e, const int *from, const int *n, float *const *out,
@@ -249,7 +249,7 @@ int vox_encoder_run_rows(vox_enc_bufs *g, vox_encoder_t *const *e, const int *fr
     /* With graphs, padding rows up to the pass's size (their rows of g hold whatever they held) */
     int rows = r;
     if (o->graph_begin && VOX_ENC_PASS_GRAPH) {
-        rows = (r + VOX_ROWS_STEP - 1) / VOX_ROWS_STEP * VOX_ROWS_STEP;
+        rows = (r + VOX_PASS_STEP - 1) / VOX_PASS_STEP * VOX_PASS_STEP;
         if (rows > g->rows) rows = g->rows;
     }
     for (int i = r; i < rows; i++) {

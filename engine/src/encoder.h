@@ -15,6 +15,9 @@
 #include "model.h"
 
 #define VOX_ENC_GRAPHS 4
+/* Passes of several encoders on backends with graphs run a multiple of this many rows (the rest
+ * padding), so that a few sizes cover every pass and each replays as a graph. */
+#define VOX_PASS_STEP 32
 
 /* The layers' activations over `rows` rows: one encoder's pushes, or the rows of several encoders
  * run together (vox_encoder_run_rows). */
@@ -25,8 +28,8 @@ typedef struct {
     float *q, *att; /* [rows, n_heads*head_dim] */
     float *k, *v;   /* [rows, n_kv_heads*head_dim] */
     float *f1, *f3; /* [rows, enc_hidden] */
-    /* Passes (vox_encoder_run_rows) of (i + 1) * VOX_ROWS_STEP rows (vox_run_captured). */
-    vox_captured pass[VOX_ROWS_GRAPHS];
+    /* Passes (vox_encoder_run_rows) of (i + 1) * VOX_PASS_STEP rows (vox_run_captured). */
+    vox_captured pass[(VOX_MAX_ROWS + VOX_PASS_STEP - 1) / VOX_PASS_STEP];
 } vox_enc_bufs;
 
 int vox_enc_bufs_init(vox_enc_bufs *b, const vox_model_t *m, int rows);
