@@ -2,7 +2,8 @@
 // On the tiny-small-windows fixture, two or three streams whose frames are interleaved in ragged
 // pieces (odd byte counts that split samples between frames) must each give the tokens of a solo
 // run of the same audio (-i FILE, or raw PCM on --stdin for the cut clips); broken streams (bad
-// open JSON, unknown id, duplicate open, close mid-way, audio after finish, an odd last byte)
+// open JSON, unknown id, duplicate open, close mid-way, audio after finish, an odd last byte,
+// finished before one token of audio)
 // get their error event and leave the others' tokens unchanged; stdin EOF finishes every stream;
 // framing errors that cannot be stepped over end the process with a "stream": null error, exit 2.
 // Every event line is validated against checks/schemas/events.schema.json. With --debug the engine
@@ -189,6 +190,9 @@ test("broken streams get an error event and leave the other streams' tokens unch
     openFrame(9),
     ...audioFrames(9, tail),
     encodeFrame("F", 9),
+    openFrame(10),
+    ...audioFrames(10, pcm.subarray(0, 500)), // 250 samples, finished before one token (its flush fails)
+    encodeFrame("F", 10),
   ];
   const r = await serve(Buffer.concat(frames));
   assert.equal(r.code, 0, r.stderr);
@@ -199,10 +203,12 @@ test("broken streams get an error event and leave the other streams' tokens unch
   assert.match(String(errorsOf(r.events, 77)[0]?.message), /no open stream 77/);
   assert.match(String(errorsOf(r.events, 4)[0]?.message), /odd number of audio bytes/);
   assert.equal(errorsOf(r.events, 4)[0]?.code, "audio");
+  assert.match(String(errorsOf(r.events, 10)[0]?.message), /shorter than one token: 250 samples/);
+  assert.equal(errorsOf(r.events, 10)[0]?.code, "audio");
   assert.match(String(errorsOf(r.events, 8)[0]?.message), /after its finish frame/);
   assert.match(String(errorsOf(r.events, 1)[0]?.message), /already open/);
   assert.ok(r.events.some((e) => e.type === "closed" && e.stream === 3));
-  for (const id of [1, 3, 4, 5, 6, 8]) assert.equal(doneOf(r.events, id), undefined, `stream ${id} has no done`);
+  for (const id of [1, 3, 4, 5, 6, 8, 10]) assert.equal(doneOf(r.events, id), undefined, `stream ${id} has no done`);
   for (const id of [5, 6, 77])
     assert.equal(
       r.events.some((e) => e.type === "opened" && e.stream === id),
