@@ -38,9 +38,8 @@ typedef struct {
     unsigned char odd;             /* low byte of a sample split between two frames */
     int finishing, ended, flushed; /* flushed: batched streams wait for their last positions */
     size_t n_fed, n_tok;
-    size_t turn_n;  /* samples pushed into the stream's mel this round (push_audio), 0: none */
-    int turn_flush; /* or, finishing with none left, its flush's mel done this round (push_audio) */
-    int turn_rc;    /* and the push's result, turn_err its error */
+    size_t turn_n; /* samples pushed into the stream's mel this round (push_audio), 0: none */
+    int turn_rc;   /* and the push's result, turn_err its error */
     vox_error_t turn_err;
     double last_progress, t_open;
     vox_utf8_carry carry; /* a UTF-8 character split between two token events */
@@ -360,34 +359,20 @@ static void push_one(sstream *x) {
     x->turn_err = (vox_error_t){0, ""};
     x->turn_rc = vox_stream_push(x->s, buf, x->turn_n, &x->turn_err);
 }
-/* Thread t of n pushes the streams t, t + n, ... that have audio this round, or their flush's mel. */
+/* Thread t of n pushes the streams t, t + n, ... that have audio this round. */
 static void push_part(void *ctx, int t, int n) {
     serve_t *S = ctx;
-    for (size_t i = (size_t)t; i < S->n_st; i += (size_t)n) {
-        sstream *x = S->st[i];
-        if (x->turn_n)
-            push_one(x);
-        else if (x->turn_flush) {
-            x->turn_err = (vox_error_t){0, ""};
-            x->turn_rc = vox_stream_flush_push(x->s, &x->turn_err);
-        }
-    }
+    for (size_t i = (size_t)t; i < S->n_st; i += (size_t)n)
+        if (S->st[i]->turn_n) push_one(S->st[i]);
 }
-/* A/B switch (engine/README.md): -DVOX_SERVE_FLUSH_POOL=0 runs each flush's mel on the serving thread. */
-#ifndef VOX_SERVE_FLUSH_POOL
-#define VOX_SERVE_FLUSH_POOL 1
-#endif
-
-/* The pushes of a round, on the pool when several streams have audio or flush (the flushes of
- * streams that end together: each one's right padding is 1.4 s of mel at the default delay). */
+/* The pushes of a round, on the pool when several streams have audio. */
 static void push_audio(serve_t *S) {
     size_t pushing = 0;
     for (size_t i = 0; i < S->n_st; i++) {
         sstream *x = S->st[i];
         size_t n = x->ended ? 0 : x->n_pcm - x->head;
         x->turn_n = n > TURN_SAMPLES ? TURN_SAMPLES : n;
-        x->turn_flush = VOX_SERVE_FLUSH_POOL && !x->ended && !n && x->finishing && !x->flushed && !x->has_odd;
-        pushing += x->turn_n > 0 || x->turn_flush;
+        pushing += x->turn_n > 0;
     }
     if (pushing > 1 && S->pool)
         vox_pool_run(S->pool, push_part, S);
@@ -413,11 +398,7 @@ static void stream_turn(serve_t *S, sstream *x) {
         return;
     }
     if (!x->finishing || x->flushed) return;
-    int flush_rc = x->turn_flush ? x->turn_rc : 0; /* its mel's half, run by push_audio */
-    x->turn_flush = 0;
-    if (flush_rc)
-        e = x->turn_err;
-    else if (x->has_odd)
+    if (x->has_odd)
         vox_fail(&e, VOX_EAUDIO,
                  "stream %u finished after an odd number of audio bytes (s16le samples are 2 bytes). "
                  "Send whole samples",

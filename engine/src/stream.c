@@ -25,7 +25,6 @@ struct vox_stream {
     int qcap, qcount;    /* rows held; row 0 is decoder position qbase */
     int64_t qbase, next; /* next: next decoder position to run (L-1 after prefill) */
     int prefilled, done, flushed;
-    int mel_done;          /* the right padding is in the mel and the mel finished (vox_stream_flush_push) */
     int padded;            /* the left padding is in the mel */
     int enc_held, enc_ran; /* deferred streams: conv stem rows held for vox_streams_step, those run */
     size_t n_samples;
@@ -326,8 +325,7 @@ int vox_stream_encoded(vox_stream_t *s, int rows, double ms, vox_error_t *err) {
 int vox_stream_is_prefilled(const vox_stream_t *s) { return s->prefilled; }
 
 int vox_stream_push(vox_stream_t *s, const float *x, size_t n, vox_error_t *err) {
-    if (s->flushed || s->mel_done)
-        return vox_fail(err, VOX_EINTERNAL, "samples fed after flush. This is a bug; please report it");
+    if (s->flushed) return vox_fail(err, VOX_EINTERNAL, "samples fed after flush. This is a bug; please report it");
     s->n_samples += n;
     if (s->done && !s->o.dump) return 0;
     double t = vox_now_ms();
@@ -344,9 +342,9 @@ int vox_stream_feed(vox_stream_t *s, const float *x, size_t n, vox_error_t *err)
     return pump(s, err);
 }
 
-int vox_stream_flush_push(vox_stream_t *s, vox_error_t *err) {
-    if (s->mel_done) return 0;
-    s->mel_done = 1;
+int vox_stream_flush(vox_stream_t *s, vox_error_t *err) {
+    if (s->flushed) return 0;
+    s->flushed = 1;
     if (s->n_samples < VOX_SAMPLES_PER_TOKEN)
         return vox_fail(err, VOX_EAUDIO,
                         "the audio is shorter than one token: %zu samples at 16 kHz, at least %d (80 ms) are needed. "
@@ -362,13 +360,7 @@ int vox_stream_flush_push(vox_stream_t *s, vox_error_t *err) {
     if (!rc) rc = vox_mel_finish(s->mel);
     s->t.mel += vox_now_ms() - t;
     free(zeros);
-    return rc ? oom(err) : 0;
-}
-
-int vox_stream_flush(vox_stream_t *s, vox_error_t *err) {
-    if (s->flushed) return 0;
-    s->flushed = 1;
-    TRY(vox_stream_flush_push(s, err));
+    if (rc) return oom(err);
     TRY(pump(s, err));
     if (!s->prefilled && !s->enc_held && s->qcount < s->dec.L - 1)
         return vox_fail(err, VOX_EINTERNAL,

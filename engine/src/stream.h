@@ -93,10 +93,6 @@ int vox_stream_pump(vox_stream_t *s, vox_error_t *err);
 /* End of input: right padding, finish the mel, decode the rest. Audio shorter than one token
  * (1280 samples) is VOX_EAUDIO. */
 int vox_stream_flush(vox_stream_t *s, vox_error_t *err);
-/* vox_stream_flush's host half, as vox_stream_push is feed's (streams may run it on several threads
- * at once): the right padding into the mel, the mel finished. vox_stream_flush then runs only the rest;
- * no samples may be pushed after it. */
-int vox_stream_flush_push(vox_stream_t *s, vox_error_t *err);
 /* The first decoded position, L-1 (step k of a token = pos - this). */
 int64_t vox_stream_first_pos(const vox_stream_t *s);
 void vox_stream_result_get(const vox_stream_t *s, vox_stream_result *r);
