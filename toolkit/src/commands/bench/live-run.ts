@@ -65,7 +65,14 @@ export function renderLiveTable(r: LiveReport): string {
     "",
   ]);
   const s = r.settings;
-  return `vox-bench --live ${s.streams}: ${s.audioSeconds.toFixed(1)} s of audio per stream at real time (${CHUNK_MS} ms appends), delay ${s.delayMs} ms, ${s.backend} on ${s.device}\n${t.toString()}\n`;
+  return `vox-bench --live ${s.streams}: ${s.audioSeconds.toFixed(1)} s of audio per stream at real time (${CHUNK_MS} ms appends), delay ${s.delayMs} ms, ${s.backend} on ${s.device}\n${t.toString()}\n${perSecond(r)}\n`;
+}
+
+/** One line: p50 / p95 of every stream's deltas in each second of audio (where a session is late: its
+ *  opening, its close, or a load that grows). */
+export function perSecond(r: LiveReport): string {
+  const cells = r.timeline.map((pt) => `${pt.second}: ${ms(pt.pooledMs, "p50")}/${ms(pt.pooledMs, "p95")}`);
+  return `p50/p95 ms of all streams' deltas per second of audio: ${cells.join(", ")}`;
 }
 
 export function liveChart(r: LiveReport): ChartSpec {
@@ -95,6 +102,7 @@ export function renderLiveHtml(r: LiveReport): string {
       ["stream", "deltas", "p50 ms", "p95 ms", "max ms", "server p50 ms", "behind", "first delta ms", "errors"],
       rows,
     ),
+    `<p>${e(perSecond(r))}</p>`,
     `<p>Pooled: ${r.pooled.deltas} deltas, p50 ${ms(r.pooled.latencyMs, "p50")} ms, p95 ${ms(r.pooled.latencyMs, "p95")} ms, max ${ms(r.pooled.latencyMs, "max")} ms, ${r.pooled.behindSteps} behind.</p>`,
     r.notes.length ? `<ul>${r.notes.map((n) => `<li class="note">${e(n)}</li>`).join("")}</ul>` : "",
   ].join("\n");

@@ -19,8 +19,8 @@ const CHUNK_SAMPLES = (16_000 * CHUNK_MS) / 1000;
 export type LiveStream = LiveSchema["streams"][number];
 /** p50 / p95 / max of a latency list */
 export type Percentiles = NonNullable<LiveStream["latencyMs"]>;
-/** second of audio (deltas whose end_ms falls in [second, second + 1)) and each stream's median client
- *  latency in it (null: no delta) */
+/** second of audio (deltas whose end_ms falls in [second, second + 1)), each stream's median client
+ *  latency in it (null: no delta), and the percentiles of all the streams' deltas in it */
 export type LiveTimelinePoint = LiveSchema["timeline"][number];
 
 /** Nearest-rank percentile of a non-empty list. */
@@ -68,14 +68,15 @@ export function timeline(runs: readonly RealtimeRun[]): LiveTimelinePoint[] {
   const last = Math.max(0, ...runs.flatMap((r) => r.deltas.map((d) => Math.floor(d.end_ms / 1000))));
   const points: LiveTimelinePoint[] = [];
   for (let second = 0; second <= last; second++) {
+    const each = runs.map((r, i) =>
+      r.deltas
+        .map((d, k) => (Math.floor(d.end_ms / 1000) === second ? lat[i]![k]! : null))
+        .filter((x): x is number => x !== null),
+    );
     points.push({
       second,
-      latencyMs: runs.map((r, i) => {
-        const xs = r.deltas
-          .map((d, k) => (Math.floor(d.end_ms / 1000) === second ? lat[i]![k]! : null))
-          .filter((x): x is number => x !== null);
-        return xs.length ? percentile(xs, 50) : null;
-      }),
+      latencyMs: each.map((xs) => (xs.length ? percentile(xs, 50) : null)),
+      pooledMs: percentiles(each.flat()),
     });
   }
   return points;

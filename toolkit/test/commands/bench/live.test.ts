@@ -1,6 +1,7 @@
 // vox-bench --live N on the tiny-small-windows fixture model (CPU): N = 1 and 4 concurrent real-time
 // sessions through vox serve. The report must match live.schema.json, hold one entry per stream with
-// deltas and ordered percentiles, a timeline with one value per stream, the HTML with its chart; the
+// deltas and ordered percentiles, a timeline with one value per stream and every stream's deltas'
+// percentiles per second (the worst second holding the run's max), the HTML with its chart; the
 // text table names every stream. Timings are never asserted (they depend on the machine's load).
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -68,7 +69,21 @@ for (const n of [1, 4]) {
       r.report.streams.reduce((a, s) => a + s.deltas, 0),
     );
     assert.ok(r.report.timeline.length >= 3);
-    for (const pt of r.report.timeline) assert.equal(pt.latencyMs.length, n);
+    for (const pt of r.report.timeline) {
+      assert.equal(pt.latencyMs.length, n);
+      // a second's pooled percentiles cover its streams' medians, and some stream had a delta in it
+      const medians = pt.latencyMs.filter((x): x is number => x !== null);
+      const p = pt.pooledMs;
+      assert.equal(p === null, medians.length === 0, `second ${pt.second}: pooled ${JSON.stringify(p)}`);
+      if (p) {
+        assert.ok(p.p50 <= p.p95 && p.p95 <= p.max);
+        assert.ok(Math.max(...medians) <= p.max && Math.min(...medians) <= p.p95);
+      }
+    }
+    // every delta falls in one second: the worst second's max is the whole run's max
+    const maxes = r.report.timeline.flatMap((pt) => (pt.pooledMs ? [pt.pooledMs.max] : []));
+    assert.equal(Math.max(...maxes), r.report.pooled.latencyMs?.max);
+    assert.match(r.stdout, /p50\/p95 ms of all streams' deltas per second of audio: 0: \d+\/\d+, 1: /);
     assert.match(r.html, /id="chart-latency"/);
     assert.match(r.html, /"id":"chart-latency"/);
     for (let i = 0; i < n; i++) assert.match(r.stdout, new RegExp(`│ ${i} `));
