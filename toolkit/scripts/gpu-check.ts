@@ -969,6 +969,7 @@ async function checkLive(counts: number[]): Promise<void> {
     const { rep, errors } = got;
     const p = rep.pooled;
     const goal = rep.settings.delayMs + 100;
+    const late = rep.timeline.filter((pt) => pt.pooledMs && pt.pooledMs.p95 > goal);
     record({
       name: "live",
       status: errors ? "FAIL" : "PASS",
@@ -977,7 +978,8 @@ async function checkLive(counts: number[]): Promise<void> {
         `${n} session(s) through vox serve on ${basename(model)}: delta latency p50 / p95 ` +
         `${latencyOf(rep)} (goal: delay + 100 = ${goal} ms, ` +
         `${p.latencyMs && p.latencyMs.p95 <= goal ? "met" : "not met"}), ${p.behindSteps} of ${p.deltas} deltas ` +
-        `behind, ${errors} session(s) with errors or no delta`,
+        `behind, ${errors} session(s) with errors or no delta; seconds of audio over the goal at p95: ` +
+        (late.length ? late.map((pt) => `${pt.second} (${pt.pooledMs?.p95})`).join(", ") : "none"),
     });
     if (errors) break;
   }
