@@ -20,24 +20,3 @@ int vox_backend_create(const vox_backend_opts *o, vox_backend_t **out, vox_error
 void vox_backend_destroy(vox_backend_t *be) {
     if (be) be->ops->destroy(be);
 }
-
-int vox_run_captured(vox_backend_t *be, int (*body)(void *ctx), void *ctx, vox_captured *c) {
-    const vox_backend_ops *o = be->ops;
-    if (!o->graph_begin || c->uses++ == 0) return body(ctx);
-    if (!c->graph) {
-        int rc = o->graph_begin(be);
-        if (rc) return rc;
-        rc = body(ctx);
-        vox_graph_t *g = NULL;
-        int rc2 = o->graph_end(be, &g); /* always end the capture, even after a failure */
-        if (rc || rc2) return rc ? rc : rc2;
-        c->graph = g;
-    }
-    return o->graph_launch(be, c->graph);
-}
-
-void vox_captured_free(vox_backend_t *be, vox_captured *c) {
-    if (c->graph) be->ops->graph_free(be, c->graph);
-    c->graph = NULL;
-    c->uses = 0;
-}

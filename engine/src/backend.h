@@ -170,12 +170,6 @@ typedef struct {
     size_t (*mem_used)(vox_backend_t *be); /* device bytes in use (0 on CPU) */
 } vox_backend_ops;
 
-/* One op sequence replayed as a graph (vox_run_captured). */
-typedef struct {
-    int uses;
-    vox_graph_t *graph;
-} vox_captured;
-
 struct vox_backend {
     const vox_backend_ops *ops;
     void *impl;          /* backend private state */
@@ -206,11 +200,6 @@ static inline int vox_linear_gated_parts(vox_backend_t *be, float *y, float *tmp
  * with the reason (no libcuda, no GPU, no kernels for this GPU, ...). */
 int vox_backend_create(const vox_backend_opts *o, vox_backend_t **out, vox_error_t *err);
 void vox_backend_destroy(vox_backend_t *be);
-/* body(ctx): op by op at its first use (scratch grows, GEMM plans are made), captured into c->graph
- * at the second, replayed after; op by op always on backends without graphs. body must do the
- * same ops over the same buffers at every call. vox_captured_free drops the graph (c is reset). */
-int vox_run_captured(vox_backend_t *be, int (*body)(void *ctx), void *ctx, vox_captured *c);
-void vox_captured_free(vox_backend_t *be, vox_captured *c);
 
 /* Per-backend constructors (backend_cpu.c, cuda/context.c). */
 int vox_backend_cpu_create(const vox_backend_opts *o, vox_backend_t **out, vox_error_t *err);

@@ -25,7 +25,8 @@ int vox_enc_bufs_init(vox_enc_bufs *b, const vox_model_t *m, int rows) {
 
 void vox_enc_bufs_free(vox_enc_bufs *b, const vox_model_t *m) {
     vox_backend_t *be = m->be;
-    for (size_t i = 0; i < sizeof b->pass / sizeof *b->pass; i++) vox_captured_free(be, &b->pass[i]);
+    for (size_t i = 0; i < sizeof b->pass / sizeof *b->pass; i++)
+        if (b->pass[i].graph) be->ops->graph_free(be, b->pass[i].graph);
     float *bufs[] = {b->x, b->h, b->q, b->att, b->k, b->v, b->f1, b->f3};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
         if (bufs[i]) be->ops->free(be, bufs[i]);
@@ -70,7 +71,8 @@ int vox_encoder_init(vox_encoder_t *e, const vox_model_t *m, int chunk, vox_erro
 void vox_encoder_free(vox_encoder_t *e) {
     if (!e->m) return;
     vox_backend_t *be = e->m->be;
-    for (int i = 0; i < VOX_ENC_GRAPHS; i++) vox_captured_free(be, &e->graphs[i].cap);
+    for (int i = 0; i < VOX_ENC_GRAPHS; i++)
+        if (e->graphs[i].graph) be->ops->graph_free(be, e->graphs[i].graph);
     float *bufs[] = {e->mel_in, e->cols, e->c0};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
         if (bufs[i]) be->ops->free(be, bufs[i]);
@@ -155,31 +157,40 @@ static int graph_entry(vox_encoder_t *e, int n) {
         if (e->graphs[i].n == n) return i;
         if (e->graphs[i].last < e->graphs[pick].last) pick = i;
     }
-    vox_captured_free(e->m->be, &e->graphs[pick].cap);
+    if (e->graphs[pick].graph) e->m->be->ops->graph_free(e->m->be, e->graphs[pick].graph);
+    e->graphs[pick].graph = NULL;
     e->graphs[pick].n = n;
+    e->graphs[pick].uses = 0;
     return pick;
 }
 
-/* What a graph of the encoder holds: the layers over n rows of b, of encoder e (pushes) or of the
- * rows set_rows gave (a pass: e == NULL, then the final norm too: b->h gets the outputs). */
-typedef struct {
-    const vox_model_t *m;
-    const vox_enc_bufs *b;
-    int n;
-    vox_encoder_t *e;
-} graph_body;
+/* What a graph of the encoder holds: the layers of encoder e (pushes), or a pass (e == NULL). */
+typedef int (*graph_body)(const vox_model_t *m, const vox_enc_bufs *b, int n, vox_encoder_t *e);
 
-static int push_body(void *ctx) {
-    const graph_body *g = ctx;
-    return layers(g->m, g->b, g->n, g->e);
+/* body over n rows: op by op at its first use (scratch grows, GEMM plans are made), captured at the
+ * second into *graph, replayed after; op by op always on backends without graphs. */
+static int run_captured(const vox_model_t *m, graph_body body, const vox_enc_bufs *b, int n, vox_encoder_t *e,
+                        int *uses, vox_graph_t **graph) {
+    vox_backend_t *be = m->be;
+    const vox_backend_ops *o = be->ops;
+    if (!o->graph_begin || (*uses)++ == 0) return body(m, b, n, e);
+    if (!*graph) {
+        TRY(o->graph_begin(be));
+        int rc = body(m, b, n, e);
+        vox_graph_t *g = NULL;
+        int rc2 = o->graph_end(be, &g); /* always end the capture, even after a failure */
+        TRY(rc);
+        TRY(rc2);
+        *graph = g;
+    }
+    return o->graph_launch(be, *graph);
 }
 
 /* The layers over n positions of a push, with the graph entry for n. */
 static int run_layers(vox_encoder_t *e, int n) {
     int i = graph_entry(e, n);
     e->graphs[i].last = ++e->pushes;
-    graph_body g = {e->m, &e->b, n, e};
-    return vox_run_captured(e->m->be, push_body, &g, &e->graphs[i].cap);
+    return run_captured(e->m, layers, &e->b, n, e, &e->graphs[i].uses, &e->graphs[i].graph);
 }
 
 int vox_encoder_stem(vox_encoder_t *e, const float *mel, int k, int *n_out) {
@@ -208,21 +219,21 @@ int vox_encoder_run(vox_encoder_t *e, int n, float *out) {
 #define VOX_ENC_PASS_GRAPH 1
 #endif
 
-/* A pass's layers and final norm over n rows of g->b (the table set): g->b->h gets the outputs. */
-static int pass_body(void *ctx) {
-    const graph_body *g = ctx;
-    const vox_params_t *p = &g->m->p;
-    vox_backend_t *be = g->m->be;
-    TRY(layers(g->m, g->b, g->n, NULL));
-    return be->ops->rmsnorm(be, g->b->h, g->b->x, g->m->enc_norm, NULL, g->n, p->enc_dim, (float)p->enc_norm_eps);
+/* A pass's layers and final norm over n rows of g (the table set): g->h gets the outputs. */
+static int pass_body(const vox_model_t *m, const vox_enc_bufs *g, int n, vox_encoder_t *unused) {
+    const vox_params_t *p = &m->p;
+    vox_backend_t *be = m->be;
+    (void)unused;
+    TRY(layers(m, g, n, NULL));
+    return be->ops->rmsnorm(be, g->h, g->x, m->enc_norm, NULL, n, p->enc_dim, (float)p->enc_norm_eps);
 }
 
-/* The pass of n rows (on backends with graphs a multiple of VOX_PASS_STEP, or b->rows): one graph per
- * size (vox_run_captured). */
-static int run_pass(const vox_model_t *m, vox_enc_bufs *b, int n) {
-    graph_body g = {m, b, n, NULL};
-    if (!VOX_ENC_PASS_GRAPH) return pass_body(&g);
-    return vox_run_captured(m->be, pass_body, &g, &b->pass[(n - 1) / VOX_PASS_STEP]);
+/* The pass of n rows (on backends with graphs a multiple of VOX_PASS_STEP, or g->rows): one graph per
+ * size, as run_captured makes them. */
+static int run_pass(const vox_model_t *m, vox_enc_bufs *g, int n) {
+    if (!VOX_ENC_PASS_GRAPH) return pass_body(m, g, n, NULL);
+    int i = (n - 1) / VOX_PASS_STEP;
+    return run_captured(m, pass_body, g, n, NULL, &g->pass[i].uses, &g->pass[i].graph);
 }
 
 int vox_encoder_run_rows(vox_enc_bufs *g, vox_encoder_t *const *e, const int *from, const int *n, float *const *out,

@@ -28,8 +28,12 @@ typedef struct {
     float *q, *att; /* [rows, n_heads*head_dim] */
     float *k, *v;   /* [rows, n_kv_heads*head_dim] */
     float *f1, *f3; /* [rows, enc_hidden] */
-    /* Passes (vox_encoder_run_rows) of (i + 1) * VOX_PASS_STEP rows (vox_run_captured). */
-    vox_captured pass[(VOX_MAX_ROWS + VOX_PASS_STEP - 1) / VOX_PASS_STEP];
+    /* Passes (vox_encoder_run_rows) of (i + 1) * VOX_PASS_STEP rows: run op by op the first time,
+     * captured the second, replayed after. */
+    struct {
+        int uses;
+        vox_graph_t *graph;
+    } pass[(VOX_MAX_ROWS + VOX_PASS_STEP - 1) / VOX_PASS_STEP];
 } vox_enc_bufs;
 
 int vox_enc_bufs_init(vox_enc_bufs *b, const vox_model_t *m, int rows);
@@ -50,9 +54,9 @@ typedef struct {
      * positions, for the last VOX_ENC_GRAPHS distinct n: full chunks offline, the few sizes live
      * audio arrives in (80 ms appends give 4 positions; a turn of the server up to 16). */
     struct {
-        int n;          /* n = 0: free */
+        int n, uses;    /* uses: pushes of n positions since the entry was made; n = 0: free */
         long long last; /* push count at its last use (the least recent goes first) */
-        vox_captured cap;
+        vox_graph_t *graph;
     } graphs[VOX_ENC_GRAPHS];
     long long pushes;
 } vox_encoder_t;
