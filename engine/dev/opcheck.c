@@ -157,6 +157,20 @@ static void mat_free(hmat *m) {
     free(m->val);
 }
 
+/* The path linear_path takes for these weights at n rows when asked for `path`. */
+static int path_taken(int path, const vox_bweight_t *const *w, int count, int n) {
+    if (path == VOX_LINEAR_GEMV && n > VOX_GEMV_MAX_ROWS) return VOX_LINEAR_LT;
+    if (path == VOX_LINEAR_TC && !vox_cuda_gemv_tc_fits(count, w, n)) return VOX_LINEAR_LT;
+    return path;
+}
+static const char *path_name(int path) {
+    return path == VOX_LINEAR_GEMV ? "gemv" : path == VOX_LINEAR_TC ? "gemv-tc" : "cublasLt";
+}
+/* The engine's own choice (gemm.c linear_pick), as opcheck labels its checks. */
+static int path_engine(const vox_bweight_t *const *w, int count, int n) {
+    return n <= VOX_GEMV_MAX_ROWS ? VOX_LINEAR_GEMV : path_taken(VOX_LINEAR_TC, w, count, n);
+}
+
 static void check_linear(int n, int in, int out, int bias, int acc, int path) {
     hmat W = mat_new(out, in, 1.f / sqrtf((float)in));
     vox_bweight_t *w, *b = NULL;
@@ -167,7 +181,7 @@ static void check_linear(int n, int in, int out, int bias, int acc, int path) {
     for (size_t i = 0; i < (size_t)n * out; i++) y0[i] = acc ? frand() : NAN;
     if (bias) b = vec_upload(bv, out);
     float *dx = dev_from(x, (size_t)n * in), *dy = dev_from(y0, (size_t)n * out);
-    path = path && n <= VOX_GEMV_MAX_ROWS; /* linear_path takes the GEMV only up to there */
+    path = path_taken(path, (const vox_bweight_t *const *)&w, 1, n);
     die_if(vox_cuda_linear_path(be, dy, dx, w, b, n, acc, path), "linear");
     float *got = host_of(dy, (size_t)n * out);
     double *ref = malloc((size_t)n * out * 8);
@@ -178,9 +192,8 @@ static void check_linear(int n, int in, int out, int bias, int acc, int path) {
             ref[(size_t)r * out + j] = s;
         }
     char what[128];
-    snprintf(what, sizeof what, "linear %-7s n=%d in=%d out=%d bias=%d acc=%d", path ? "gemv" : "cublasLt", n, in, out,
-             bias, acc);
-    report(what, got, ref, (size_t)n * out, path ? tol.fp32 : tol.tensor_core);
+    snprintf(what, sizeof what, "linear %-8s n=%d in=%d out=%d bias=%d acc=%d", path_name(path), n, in, out, bias, acc);
+    report(what, got, ref, (size_t)n * out, path == VOX_LINEAR_GEMV ? tol.fp32 : tol.tensor_core);
     o->free(be, dx);
     o->free(be, dy);
     o->weight_free(be, w);
@@ -275,15 +288,17 @@ static void check_linear_multi(int n, int in, int count, const int *outs) {
         mat_free(&W[i]);
     }
     char what[128];
-    int len = snprintf(what, sizeof what,
-                       "linear_multi %-8s n=%d in=%d out=", n <= VOX_GEMV_MAX_ROWS ? "gemv" : "cublasLt", n, in);
+    int path = path_engine((const vox_bweight_t *const *)w, count < VOX_GEMV_SEGS ? count : VOX_GEMV_SEGS, n);
+    int len = snprintf(what, sizeof what, "linear_multi %-8s n=%d in=%d out=", path_name(path), n, in);
     for (int i = 0; i < count && len < (int)sizeof what - 8; i++)
         len += snprintf(what + len, sizeof what - len, i ? "+%d" : "%d", outs[i]);
-    report(what, got, ref, total, n <= VOX_GEMV_MAX_ROWS ? tol.fp32 : tol.tensor_core);
-    if (n <= VOX_GEMV_MAX_ROWS) { /* same kernel, same per-row arithmetic: bit-identical to linear() */
+    report(what, got, ref, total, path == VOX_LINEAR_GEMV ? tol.fp32 : tol.tensor_core);
+    if (path != VOX_LINEAR_LT) { /* same kernel, same per-row arithmetic: bit-identical to linear() */
         failures += differ != 0;
         printf("%-4s %-58s %d of %d outputs differ from linear()\n", differ ? "FAIL" : "ok",
                "  ... bits vs separate linear()", differ, count);
+    }
+    if (n <= VOX_GEMV_MAX_ROWS) {
         failures += differ_grid != 0;
         printf("%-4s %-58s %d of %d outputs differ\n", differ_grid ? "FAIL" : "ok",
                "  ... bits vs one row per warp / all resident warps", differ_grid, 2 * count);
@@ -322,9 +337,13 @@ static void check_linear_gated(int n, int in, int out) {
             ref[(size_t)r * out + j] = a / (1.0 + exp(-a)) * b;
         }
     char what[96];
-    snprintf(what, sizeof what, "linear_gated %-8s n=%d in=%d out=%d", n <= VOX_GEMV_GATED_ROWS ? "gemv" : "parts", n,
-             in, out);
-    report(what, got, ref, m, n <= VOX_GEMV_MAX_ROWS ? tol.fp32 : tol.tensor_core);
+    int ppath = path_engine((const vox_bweight_t *const *)w, 2, n);
+    snprintf(what, sizeof what, "linear_gated %-8s n=%d in=%d out=%d",
+             n <= VOX_GEMV_GATED_ROWS ? "gemv"
+             : ppath == VOX_LINEAR_TC ? "parts-tc"
+                                      : "parts",
+             n, in, out);
+    report(what, got, ref, m, ppath == VOX_LINEAR_GEMV ? tol.fp32 : tol.tensor_core);
     size_t differ = 0;
     for (size_t i = 0; i < m; i++) differ += memcmp(&got[i], &parts[i], 4) != 0;
     failures += differ != 0;
@@ -1149,6 +1168,38 @@ static void speed(void) {
     printf("  decoder GEMVs per step (%d layers + head), separate: %.3f ms; floor %.2f GB / copy bw = %.3f ms\n", L,
            step_ms, (double)floor_bytes / 1e9, (double)floor_bytes / (copy_gbs * 1e9) * 1e3);
 
+    /* batched streams' forwards and speculation blocks: n rows on the tensor-core GEMV against cuBLASLt */
+    enum { TN = 4 };
+    const int tn[TN] = {4, 8, 16, 32};
+    double fwd[TN][2] = {{0}};
+    printf("decoder linear at n rows: tensor-core GEMV vs cuBLASLt, us (weights GB/s)\n");
+    for (size_t s = 0; s < sizeof shp / sizeof *shp; s++) {
+        vox_bweight_t *w = rand_w(shp[s].out, shp[s].in);
+        float *x = dev_poison(32 * (size_t)shp[s].in), *y = dev_poison(32 * (size_t)shp[s].out);
+        float *hx = malloc(32 * (size_t)shp[s].in * 4);
+        for (size_t i = 0; i < 32 * (size_t)shp[s].in; i++) hx[i] = frand();
+        die_if(o->upload(be, x, hx, 32 * (size_t)shp[s].in * 4), "upload");
+        free(hx);
+        double wb = 2.0 * shp[s].in * shp[s].out;
+        int per_layer = s == 1 || s == 3 ? 2 : 1, times = s == 5 ? 1 : L * per_layer;
+        printf("  %-8s", shp[s].name);
+        for (int i = 0; i < TN; i++) {
+            lin_ctx a = {y, x, w, tn[i], VOX_LINEAR_TC}, b = {y, x, w, tn[i], VOX_LINEAR_LT};
+            double tt = time_op(lin_op, &a, 20), tl = time_op(lin_op, &b, 20);
+            fwd[i][0] += times * tt;
+            fwd[i][1] += times * tl;
+            printf(" | n=%d %6.1f (%4.0f) %6.1f (%4.0f)", tn[i], tt * 1e3, wb / tt / 1e6, tl * 1e3, wb / tl / 1e6);
+        }
+        printf("\n");
+        o->free(be, x);
+        o->free(be, y);
+        o->weight_free(be, w);
+    }
+    for (int i = 0; i < TN; i++)
+        printf(
+            "  decoder linears per forward of %2d rows: tensor-core GEMV %.3f ms, cuBLASLt %.3f ms (floor %.3f ms)\n",
+            tn[i], fwd[i][0], fwd[i][1], (double)floor_bytes / (copy_gbs * 1e9) * 1e3);
+
     /* the decoder's groups on one input: one linear_multi launch vs separate linear() calls */
     struct {
         const char *name;
@@ -1377,21 +1428,36 @@ int main(int argc, char **argv) {
     check_linear(16, 384, 256, 1, 0, 0);
     check_linear(100, 1280, 512, 1, 1, 0);
     check_linear(37, 100, 60, 0, 1, 0);
+    /* the tensor-core GEMV: 1..4 tiles of 8 rows, partial tiles, blocks of 16 rows (m1) and 32 (m2,
+     * from 2 blocks per SM up), warps' ranges of 1, 3 and 36 chunks of 32 columns, bias, residual */
+    check_linear(3, 3072, 1024, 0, 0, VOX_LINEAR_TC);
+    check_linear(9, 3072, 4096, 1, 1, VOX_LINEAR_TC);
+    check_linear(20, 4096, 3072, 0, 1, VOX_LINEAR_TC); /* wo of a batched forward, residual */
+    check_linear(32, 9216, 3072, 0, 1, VOX_LINEAR_TC); /* w2 */
+    check_linear(17, 3072, 9216, 1, 0, VOX_LINEAR_TC); /* m2 */
+    check_linear(32, 512, 16384, 1, 1, VOX_LINEAR_TC); /* m2, 4 tiles */
+    check_linear(5, 256, 8448, 0, 1, VOX_LINEAR_TC);   /* m2, one chunk per warp */
+    check_linear(12, 768, 64, 1, 0, VOX_LINEAR_TC);    /* m1, 3 chunks per warp */
+    check_linear(24, 1280, 5120, 1, 1, VOX_LINEAR_TC); /* an encoder pass's w1 */
     int qkv[] = {4096, 1024, 1024}, odd[] = {60, 17, 33}, five[] = {40, 8, 1, 70, 9}, big[] = {1024, 512};
     check_linear_multi(1, 3072, 3, qkv); /* the decode step's q/k/v */
     check_linear_multi(8, 3072, 3, qkv);
     check_linear_multi(2, 100, 3, odd);   /* scalar GEMV, segments ending mid-block */
     check_linear_multi(2, 256, 5, five);  /* more weights than one launch takes */
     check_linear_multi(38, 3072, 2, big); /* prefill: a GEMM per weight */
+    check_linear_multi(20, 3072, 3, qkv); /* a batched forward's q/k/v: one tensor-core launch */
+    int wide[] = {9216, 9216, 32, 4096, 64};
+    check_linear_multi(11, 3072, 5, wide); /* m2 over 4 segments, then one more launch */
     int many[] = {20000, 13, 9001}, many2[] = {30000, 77};
     check_linear_multi(1, 256, 3, many); /* more rows than resident warps: several per warp */
     check_linear_multi(2, 256, 3, many);
     check_linear_multi(2, 100, 2, many2); /* the same on the scalar GEMV */
     check_linear_gated(1, 3072, 9216);    /* the decode step's w1/w3 */
     check_linear_gated(2, 3072, 9216);
-    check_linear_gated(1, 256, 20000); /* more rows than resident warps */
-    check_linear_gated(4, 1280, 5120); /* the encoder's live pushes: the two calls */
-    check_linear_gated(1, 100, 60);    /* in % 8 != 0: the two calls */
+    check_linear_gated(1, 256, 20000);  /* more rows than resident warps */
+    check_linear_gated(4, 1280, 5120);  /* the encoder's live pushes: the two calls */
+    check_linear_gated(20, 3072, 9216); /* a batched forward: tensor-core w1/w3, then silu_mul */
+    check_linear_gated(1, 100, 60);     /* in % 8 != 0: the two calls */
     check_pointwise();
     check_rmsnorm(7, 3072, 0);
     check_rmsnorm(5, 96, 1);

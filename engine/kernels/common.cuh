@@ -67,6 +67,24 @@ __device__ __forceinline__ void rope_kv_pair(float *q, float *k, const float *v,
     vc[d + 1] = f_bf16(w.y);
 }
 
+/* A 16-byte load of data read once (streamed weights): through the non-coherent path, not kept in L1. */
+__device__ __forceinline__ uint4 ld_stream(const uint4 *p) {
+    uint4 r;
+    asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0,%1,%2,%3}, [%4];"
+                 : "=r"(r.x), "=r"(r.y), "=r"(r.z), "=r"(r.w)
+                 : "l"(p));
+    return r;
+}
+
+/* c[16 x 8] += a[16 x 16] · b[16 x 8] on tensor cores: BF16 operands in mma.sync's fragment
+ * layout (a row-major, b column-major), FP32 accumulate (attention_tc.cu, gemv_tc.cu). sm_80+. */
+__device__ __forceinline__ void mma16816(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, "
+                 "{%8,%9}, {%0,%1,%2,%3};"
+                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
 __device__ __forceinline__ float warp_sum(float v) {
     for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
     return v;

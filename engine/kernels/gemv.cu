@@ -25,14 +25,6 @@
 
 #define GEMV_WARPS VOX_GEMV_WARPS
 
-__device__ __forceinline__ uint4 ld_stream(const uint4 *p) {
-    uint4 r;
-    asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0,%1,%2,%3}, [%4];"
-                 : "=r"(r.x), "=r"(r.y), "=r"(r.z), "=r"(r.w)
-                 : "l"(p));
-    return r;
-}
-
 template <int N> __device__ __forceinline__ void dot8(float (&s)[N], uint4 w, const float *x, int in, int c) {
 #pragma unroll
     for (int t = 0; t < N; t++) {
@@ -51,16 +43,6 @@ template <int N> __device__ __forceinline__ void dot8(float (&s)[N], uint4 w, co
         acc = fmaf(bf16_hi(w.w), x3.y, acc);
         s[t] = acc;
     }
-}
-
-/* v[seg] with constant indices only, so the argument block stays in the parameter bank (no
- * local copy), and is read where it is used (the outputs only at the store: fewer registers). */
-template <typename T> __device__ __forceinline__ T pick(const T (&v)[VOX_GEMV_SEGS], int seg) {
-    T r = v[0];
-#pragma unroll
-    for (int i = 1; i < VOX_GEMV_SEGS; i++)
-        if (seg == i) r = v[i];
-    return r;
 }
 
 template <int N>
@@ -150,19 +132,6 @@ template <int N> __device__ void gemv_gated(const vox_gemv_args &a, int row, con
         float v = warp_sum(s1[t]), b = warp_sum(s3[t]);
         if (lane == 0) a.y[0][(long long)t * out + row] = v / (1.0f + expf(-v)) * b;
     }
-}
-
-/* Segment of global row g: the last one whose rows start at or before g; *first = its first row. */
-__device__ __forceinline__ int find_seg(const vox_gemv_args &a, int g, int *first) {
-    int seg = 0;
-    *first = 0;
-#pragma unroll
-    for (int i = 1; i < VOX_GEMV_SEGS; i++)
-        if (i < a.count && g >= a.row_end[i - 1]) {
-            seg = i;
-            *first = a.row_end[i - 1];
-        }
-    return seg;
 }
 
 /* The rows of this warp: g = its index in the grid, then every gridDim.x * GEMV_WARPS-th. */

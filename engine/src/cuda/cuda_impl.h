@@ -30,6 +30,8 @@
     X(k_gemv_vec, "vox_gemv_bf16_vec")                                                                                 \
     X(k_gemv_scalar, "vox_gemv_bf16_scalar")                                                                           \
     X(k_gemv_gated, "vox_gemv_bf16_gated")                                                                             \
+    X(k_gemv_tc_m1, "vox_gemv_tc_m1")                                                                                  \
+    X(k_gemv_tc_m2, "vox_gemv_tc_m2")                                                                                  \
     X(k_attn_d32_q16, "vox_attn_d32_q16")                                                                              \
     X(k_attn_d64_q16, "vox_attn_d64_q16")                                                                              \
     X(k_attn_d128_q16, "vox_attn_d128_q16")                                                                            \
@@ -84,7 +86,8 @@ typedef struct {
 #define VOX_GEMM_ALGOS 256
 /* A/B switches of the host code (engine/README.md, "A/B switches"; gpu-check --ab), each 1 unless the
  * build passes -D...=0: dependent launches (context.c), pinned weight staging (memory.c), RoPE and the
- * K/V write in one launch (ops.c, rows.c), the FFN gate in the w1/w3 GEMV (gemm.c). */
+ * K/V write in one launch (ops.c, rows.c), the FFN gate in the w1/w3 GEMV (gemm.c), the tensor-core
+ * GEMV for 3..32 rows instead of cuBLASLt (gemm.c). */
 #ifndef VOX_CUDA_PDL
 #define VOX_CUDA_PDL 1
 #endif
@@ -96,6 +99,9 @@ typedef struct {
 #endif
 #ifndef VOX_CUDA_GATED
 #define VOX_CUDA_GATED 1
+#endif
+#ifndef VOX_CUDA_GEMV_TC
+#define VOX_CUDA_GEMV_TC 1
 #endif
 /* Pinned slots the row table is staged in (rows.c). */
 #define VOX_ROWS_SLOTS 4
@@ -254,14 +260,23 @@ int vox_cuda_linear_multi(vox_backend_t *be, int count, float *const *y, const f
  * linear_multi + silu_mul. */
 int vox_cuda_linear_gated(vox_backend_t *be, float *y, float *tmp, const float *x, const vox_bweight_t *w1,
                           const vox_bweight_t *w3, int n);
-/* linear() with the path forced (engine/dev measures both): use_gemv 1 = GEMV kernel, 0 = cuBLASLt. */
+/* linear() with the path forced (engine/dev measures each): the GEMV kernel (n <= VOX_GEMV_MAX_ROWS),
+ * the tensor-core GEMV (where vox_cuda_gemv_tc_fits) or cuBLASLt; a path that cannot take n is cuBLASLt. */
+enum { VOX_LINEAR_LT = 0, VOX_LINEAR_GEMV = 1, VOX_LINEAR_TC = 2 };
 int vox_cuda_linear_path(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w, const vox_bweight_t *b,
-                         int n, int accumulate, int use_gemv);
+                         int n, int accumulate, int path);
 
 /* One GEMV launch (gemv.c): y[i] (+)= x · w[i]ᵀ (+ bias[i]) for i < count (<= VOX_GEMV_SEGS), all w[i]
  * `in` wide, n <= VOX_GEMV_MAX_ROWS rows. blocks 0 = the engine's grid; dev/opcheck passes others. */
 int vox_cuda_gemv(vox_backend_t *be, int count, float *const *y, const float *x, const vox_bweight_t *const *w,
                   const float *const *bias, int n, int accumulate, unsigned blocks);
+/* One tensor-core GEMV launch (gemv.c, kernels/gemv_tc.cu): as vox_cuda_gemv, for n up to
+ * VOX_GEMV_TC_MAX_ROWS, where vox_cuda_gemv_tc_fits says the shapes suit it. */
+int vox_cuda_gemv_tc(vox_backend_t *be, int count, float *const *y, const float *x, const vox_bweight_t *const *w,
+                     const float *const *bias, int n, int accumulate);
+int vox_cuda_gemv_tc_fits(int count, const vox_bweight_t *const *w, int n);
+/* x [elems] f32 rounded to bf16 into the GEMM input buffer (c->xbf), which *xb then points to. */
+int vox_cuda_stage_bf16(vox_backend_t *be, const float *x, size_t elems, const uint16_t **xb);
 /* One gated GEMV launch: y[n, out] = silu(x · w1ᵀ) ⊙ (x · w3ᵀ), in % 8 == 0, x 16-byte aligned. */
 int vox_cuda_gemv_gated(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w1, const vox_bweight_t *w3,
                         int n);

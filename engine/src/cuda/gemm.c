@@ -1,8 +1,10 @@
 /* gemm.c — linear(): y[n, out] (+)= x[n, in] · Wᵀ (+ b), W bf16 [out, in], x/y f32; the cuBLASLt side.
  *
  * n <= VOX_GEMV_MAX_ROWS (the decode step) goes to the GEMV kernel (gemv.c); so does linear_multi
- * (several weights on one x: q/k/v, w1/w3), as ONE GEMV launch over the rows of all of them. With
- * more rows linear_multi is one cuBLASLt GEMM per weight.
+ * (several weights on one x: q/k/v, w1/w3), as ONE GEMV launch over the rows of all of them. Up to
+ * VOX_GEMV_TC_MAX_ROWS rows (batched streams' forwards, speculation), the same on the tensor-core
+ * GEMV where the shapes suit it (widths of 256k, rows of 32k). Beyond, linear_multi is one
+ * cuBLASLt GEMM per weight.
  * Larger n (encoder, adapter, prefill): x is rounded to bf16 by a kernel, then cuBLASLt
  * computes with BF16 operands and FP32 accumulation into the f32 y (beta = 1 for the fused
  * residual). Row-major y[n,out] is column-major Y[out,n] = op(A)·B with A = W viewed
@@ -229,16 +231,23 @@ static int find_plan(vox_backend_t *be, int out, int n, int in, int accumulate, 
     return 0;
 }
 
-static int linear_lt(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w, const float *bias, int n,
-                     int accumulate) {
+int vox_cuda_stage_bf16(vox_backend_t *be, const float *x, size_t elems, const uint16_t **xb) {
     vox_cuda_t *c = vox_cuda(be);
-    int out = (int)w->rows, in = (int)w->cols;
-    size_t elems = (size_t)n * in;
     int rc = vox_cuda_reserve(be, (void **)&c->xbf, &c->xbf_cap, elems * 2, "GEMM input (bf16)");
     if (rc) return rc;
     long long ne = (long long)elems;
     void *cargs[] = {&c->xbf, &x, &ne};
-    if ((rc = vox_cuda_launch(be, c->k.k_f32_to_bf16, vox_cuda_grid(c, elems), 1, 1, 256, cargs))) return rc;
+    *xb = c->xbf;
+    return vox_cuda_launch(be, c->k.k_f32_to_bf16, vox_cuda_grid(c, elems), 1, 1, 256, cargs);
+}
+
+static int linear_lt(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w, const float *bias, int n,
+                     int accumulate) {
+    vox_cuda_t *c = vox_cuda(be);
+    int out = (int)w->rows, in = (int)w->cols;
+    const uint16_t *xb;
+    int rc = vox_cuda_stage_bf16(be, x, (size_t)n * in, &xb);
+    if (rc) return rc;
     vox_gemm_plan *p;
     if ((rc = find_plan(be, out, n, in, accumulate, bias, &p))) return rc;
     float alpha = 1.f, beta = accumulate ? 1.f : 0.f;
@@ -249,7 +258,7 @@ static int linear_lt(vox_backend_t *be, float *y, const float *x, const vox_bwei
                    c->api.cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof bias));
     }
     CU_CHECK(be, c->api.cuCtxSetCurrent(c->ctx));
-    BLAS_CHECK(be, c->api.cublasLtMatmul(c->lt, desc, &alpha, w->d, p->la, c->xbf, p->lb, &beta, y, p->lc, y, p->lc,
+    BLAS_CHECK(be, c->api.cublasLtMatmul(c->lt, desc, &alpha, w->d, p->la, xb, p->lb, &beta, y, p->lc, y, p->lc,
                                          &p->algo, c->lt_ws, c->lt_ws_bytes, c->stream));
     if (bias && !p->fused_bias) {
         long long rows = n;
@@ -269,7 +278,7 @@ int vox_cuda_gemm_warmup(vox_backend_t *be) {
     float *xy = vox_cuda_malloc(be, sizeof(float) * 2 * D * D);
     w.d = vox_cuda_malloc(be, 2 * D * D);
     int rc = (xy && w.d) ? 0 : be->err.code;
-    if (!rc) rc = vox_cuda_linear_path(be, xy + D * D, xy, &w, NULL, D, 0, 0);
+    if (!rc) rc = vox_cuda_linear_path(be, xy + D * D, xy, &w, NULL, D, 0, VOX_LINEAR_LT);
     if (!rc) {
         CUresult r = c->api.cuStreamSynchronize(c->stream);
         if (r != CUDA_SUCCESS) rc = vox_cuda_fail_cu(be, r, "cuStreamSynchronize", __FILE__, __LINE__);
@@ -283,16 +292,18 @@ int vox_cuda_gemm_warmup(vox_backend_t *be) {
 int vox_cuda_prepare_linear(vox_backend_t *be, const vox_bweight_t *w, const vox_bweight_t *b, int min_rows,
                             int max_rows, int accumulate) {
     vox_cuda_t *c = vox_cuda(be);
-    if (max_rows <= VOX_GEMV_MAX_ROWS) return 0; /* the GEMV kernel: loaded at create */
+    /* rows the GEMV kernels take (loaded at create) need no cuBLASLt kernel */
+    int lo = vox_cuda_gemv_tc_fits(1, &w, VOX_GEMV_TC_MAX_ROWS) ? VOX_GEMV_TC_MAX_ROWS : VOX_GEMV_MAX_ROWS;
+    if (max_rows <= lo) return 0;
     int top = bucket_rows(max_rows);
-    int first = bucket_rows(min_rows > VOX_GEMV_MAX_ROWS ? min_rows : VOX_GEMV_MAX_ROWS + 1);
+    int first = bucket_rows(min_rows > lo ? min_rows : lo + 1);
     double t0 = vox_now_ms();
     /* Scratch in and out, contents never initialised: only the kernels' first launch matters. */
     float *x = vox_cuda_malloc(be, sizeof(float) * (size_t)top * (size_t)w->cols);
     float *y = x ? vox_cuda_malloc(be, sizeof(float) * (size_t)top * (size_t)w->rows) : NULL;
     int rc = y ? 0 : be->err.code;
     for (int rows = first; !rc && rows <= top; rows *= 2)
-        rc = vox_cuda_linear_path(be, y, x, w, b, rows, accumulate, 0);
+        rc = vox_cuda_linear_path(be, y, x, w, b, rows, accumulate, VOX_LINEAR_LT);
     if (!rc) {
         CUresult r = c->api.cuStreamSynchronize(c->stream);
         if (r != CUDA_SUCCESS) rc = vox_cuda_fail_cu(be, r, "cuStreamSynchronize", __FILE__, __LINE__);
@@ -308,7 +319,7 @@ int vox_cuda_prepare_linear(vox_backend_t *be, const vox_bweight_t *w, const vox
 }
 
 int vox_cuda_linear_path(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w, const vox_bweight_t *b,
-                         int n, int accumulate, int use_gemv) {
+                         int n, int accumulate, int path) {
     if (w->is_f32) return vox_fail(&be->err, VOX_EINTERNAL, "linear: weight is a vector, not a matrix");
     if (b && (!b->is_f32 || b->rows != w->rows))
         return vox_fail(&be->err, VOX_EINTERNAL, "linear: bias of %lld values for %lld outputs", (long long)b->rows,
@@ -316,13 +327,23 @@ int vox_cuda_linear_path(vox_backend_t *be, float *y, const float *x, const vox_
     if (n <= 0) return 0;
     const float *bias = b ? b->d : NULL;
     accumulate = accumulate ? 1 : 0;
-    if (use_gemv && n <= VOX_GEMV_MAX_ROWS) return vox_cuda_gemv(be, 1, &y, x, &w, &bias, n, accumulate, 0);
+    if (path == VOX_LINEAR_GEMV && n <= VOX_GEMV_MAX_ROWS)
+        return vox_cuda_gemv(be, 1, &y, x, &w, &bias, n, accumulate, 0);
+    if (path == VOX_LINEAR_TC && vox_cuda_gemv_tc_fits(1, &w, n))
+        return vox_cuda_gemv_tc(be, 1, &y, x, &w, &bias, n, accumulate);
     return linear_lt(be, y, x, w, bias, n, accumulate);
+}
+
+/* The engine's path for n rows: the GEMV up to VOX_GEMV_MAX_ROWS, then the tensor-core GEMV where
+ * the shape suits it (up to VOX_GEMV_TC_MAX_ROWS), then cuBLASLt. */
+static int linear_pick(const vox_bweight_t *const *w, int count, int n) {
+    if (n <= VOX_GEMV_MAX_ROWS) return VOX_LINEAR_GEMV;
+    return vox_cuda_gemv_tc_fits(count, w, n) ? VOX_LINEAR_TC : VOX_LINEAR_LT;
 }
 
 int vox_cuda_linear(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w, const vox_bweight_t *b, int n,
                     int accumulate) {
-    return vox_cuda_linear_path(be, y, x, w, b, n, accumulate, n <= VOX_GEMV_MAX_ROWS);
+    return vox_cuda_linear_path(be, y, x, w, b, n, accumulate, linear_pick(&w, 1, n));
 }
 
 int vox_cuda_linear_gated(vox_backend_t *be, float *y, float *tmp, const float *x, const vox_bweight_t *w1,
@@ -343,11 +364,14 @@ int vox_cuda_linear_multi(vox_backend_t *be, int count, float *const *y, const f
                             w[i]->is_f32 ? "a vector" : "of another width", (long long)w[0]->cols);
     if (n <= 0) return 0;
     int rc = 0;
-    if (n > VOX_GEMV_MAX_ROWS) /* cuBLASLt: a GEMM per weight (each one fills the GPU) */
-        for (int i = 0; !rc && i < count; i++) rc = linear_lt(be, y[i], x, w[i], NULL, n, 0);
-    else /* up to VOX_GEMV_SEGS weights per GEMV launch */
-        for (int i = 0; !rc && i < count; i += VOX_GEMV_SEGS)
-            rc = vox_cuda_gemv(be, count - i < VOX_GEMV_SEGS ? count - i : VOX_GEMV_SEGS, y + i, x, w + i, NULL, n, 0,
-                               0);
+    for (int i = 0; !rc && i < count; i += VOX_GEMV_SEGS) { /* up to VOX_GEMV_SEGS weights per GEMV launch */
+        int k = count - i < VOX_GEMV_SEGS ? count - i : VOX_GEMV_SEGS, path = linear_pick(w + i, k, n);
+        if (path == VOX_LINEAR_GEMV)
+            rc = vox_cuda_gemv(be, k, y + i, x, w + i, NULL, n, 0, 0);
+        else if (path == VOX_LINEAR_TC)
+            rc = vox_cuda_gemv_tc(be, k, y + i, x, w + i, NULL, n, 0);
+        else /* cuBLASLt: a GEMM per weight (each one fills the GPU) */
+            for (int j = i; !rc && j < i + k; j++) rc = linear_lt(be, y[j], x, w[j], NULL, n, 0);
+    }
     return rc;
 }

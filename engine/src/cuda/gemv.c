@@ -1,4 +1,5 @@
-/* gemv.c — linear() for n <= VOX_GEMV_MAX_ROWS (the decode step): the host side of the GEMV kernel.
+/* gemv.c — linear() for n <= VOX_GEMV_MAX_ROWS (the decode step): the host side of the GEMV kernel;
+ * and for a few more rows (up to VOX_GEMV_TC_MAX_ROWS) the host side of its tensor-core form.
  *
  * kernels/gemv.cu reads W once with 16-byte loads straight from f32 x: bandwidth-bound, no
  * staging; its grid spreads the rows evenly over the warps that fit on the GPU (gemv_blocks).
@@ -62,4 +63,42 @@ int vox_cuda_gemv_gated(vox_backend_t *be, float *y, const float *x, const vox_b
     a.count = 2;
     void *args[] = {&a, &x, &n, &in, &zero};
     return vox_cuda_launch(be, c->k.k_gemv_gated, gemv_blocks(c, a.rows), 1, 1, VOX_GEMV_WARPS * 32, args);
+}
+
+/* The tensor-core GEMV takes these weights at n rows: n up to VOX_GEMV_TC_MAX_ROWS, every weight's
+ * width a multiple of the block's warps x 32 columns and its rows a multiple of 32 (a block's
+ * 16 or 32 rows lie in one segment), at most VOX_GEMV_SEGS weights. */
+int vox_cuda_gemv_tc_fits(int count, const vox_bweight_t *const *w, int n) {
+    if (!VOX_CUDA_GEMV_TC || n < 1 || n > VOX_GEMV_TC_MAX_ROWS || count < 1 || count > VOX_GEMV_SEGS) return 0;
+    for (int i = 0; i < count; i++)
+        if (w[i]->is_f32 || w[i]->cols != w[0]->cols || w[i]->cols % (VOX_GEMV_TC_WARPS * 32) || w[i]->rows % 32 ||
+            ((uintptr_t)w[i]->d & 15))
+            return 0;
+    return 1;
+}
+
+/* Blocks of 32 rows where that still gives two per SM, else of 16 (twice the blocks). */
+int vox_cuda_gemv_tc(vox_backend_t *be, int count, float *const *y, const float *x, const vox_bweight_t *const *w,
+                     const float *const *bias, int n, int accumulate) {
+    vox_cuda_t *c = vox_cuda(be);
+    vox_gemv_args a;
+    memset(&a, 0, sizeof a);
+    int in = (int)w[0]->cols, rows = 0;
+    for (int i = 0; i < count; i++) {
+        a.w[i] = w[i]->d;
+        a.y[i] = y[i];
+        a.bias[i] = bias ? bias[i] : NULL;
+        a.out[i] = (int)w[i]->rows;
+        rows += a.out[i];
+        a.row_end[i] = rows;
+    }
+    a.rows = rows;
+    a.count = count;
+    const uint16_t *xb;
+    int rc = vox_cuda_stage_bf16(be, x, (size_t)n * in, &xb);
+    if (rc) return rc;
+    int wide = rows / 32 >= 2 * c->sm_count;
+    void *args[] = {&a, &xb, &n, &in, &accumulate};
+    return vox_cuda_launch(be, wide ? c->k.k_gemv_tc_m2 : c->k.k_gemv_tc_m1, (unsigned)(rows / (wide ? 32 : 16)), 1, 1,
+                           VOX_GEMV_TC_WARPS * 32, args);
 }
