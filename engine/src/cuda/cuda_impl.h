@@ -100,8 +100,8 @@ typedef struct {
 #ifndef VOX_CUDA_GATED
 #define VOX_CUDA_GATED 1
 #endif
-#ifndef VOX_CUDA_GEMV_TC
-#define VOX_CUDA_GEMV_TC 1
+#ifndef VOX_CUDA_GEMV_TC /* the most rows the tensor-core GEMV takes (0: none, all to cuBLASLt) */
+#define VOX_CUDA_GEMV_TC VOX_GEMV_TC_MAX_ROWS
 #endif
 /* Pinned slots the row table is staged in (rows.c). */
 #define VOX_ROWS_SLOTS 4

@@ -69,7 +69,7 @@ int vox_cuda_gemv_gated(vox_backend_t *be, float *y, const float *x, const vox_b
  * width a multiple of the block's warps x 32 columns and its rows a multiple of 32 (a block's
  * 16 or 32 rows lie in one segment), at most VOX_GEMV_SEGS weights. */
 int vox_cuda_gemv_tc_fits(int count, const vox_bweight_t *const *w, int n) {
-    if (!VOX_CUDA_GEMV_TC || n < 1 || n > VOX_GEMV_TC_MAX_ROWS || count < 1 || count > VOX_GEMV_SEGS) return 0;
+    if (n < 1 || n > VOX_CUDA_GEMV_TC || n > VOX_GEMV_TC_MAX_ROWS || count < 1 || count > VOX_GEMV_SEGS) return 0;
     for (int i = 0; i < count; i++)
         if (w[i]->is_f32 || w[i]->cols != w[0]->cols || w[i]->cols % (VOX_GEMV_TC_WARPS * 32) || w[i]->rows % 32 ||
             ((uintptr_t)w[i]->d & 15))
