@@ -26,22 +26,30 @@ static unsigned gemv_blocks(const vox_cuda_t *c, int rows) {
     return (unsigned)((warps + VOX_GEMV_WARPS - 1) / VOX_GEMV_WARPS);
 }
 
+/* The argument block of `count` weights on one input, their rows numbered one after the other; returns
+ * the rows of all. */
+static int fill_args(vox_gemv_args *a, int count, float *const *y, const vox_bweight_t *const *w,
+                     const float *const *bias) {
+    memset(a, 0, sizeof *a);
+    int rows = 0;
+    for (int i = 0; i < count; i++) {
+        a->w[i] = w[i]->d;
+        a->y[i] = y[i];
+        a->bias[i] = bias ? bias[i] : NULL;
+        a->out[i] = (int)w[i]->rows;
+        rows += a->out[i];
+        a->row_end[i] = rows;
+    }
+    a->rows = rows;
+    a->count = count;
+    return rows;
+}
+
 int vox_cuda_gemv(vox_backend_t *be, int count, float *const *y, const float *x, const vox_bweight_t *const *w,
                   const float *const *bias, int n, int accumulate, unsigned blocks) {
     vox_cuda_t *c = vox_cuda(be);
     vox_gemv_args a;
-    memset(&a, 0, sizeof a);
-    int in = (int)w[0]->cols, rows = 0;
-    for (int i = 0; i < count; i++) {
-        a.w[i] = w[i]->d;
-        a.y[i] = y[i];
-        a.bias[i] = bias ? bias[i] : NULL;
-        a.out[i] = (int)w[i]->rows;
-        rows += a.out[i];
-        a.row_end[i] = rows;
-    }
-    a.rows = rows;
-    a.count = count;
+    int in = (int)w[0]->cols, rows = fill_args(&a, count, y, w, bias);
     int vec = in % 8 == 0 && ((uintptr_t)x & 15) == 0;
     void *args[] = {&a, &x, &n, &in, &accumulate};
     if (!blocks) blocks = gemv_blocks(c, rows);
@@ -82,18 +90,7 @@ int vox_cuda_gemv_tc(vox_backend_t *be, int count, float *const *y, const float 
                      const float *const *bias, int n, int accumulate) {
     vox_cuda_t *c = vox_cuda(be);
     vox_gemv_args a;
-    memset(&a, 0, sizeof a);
-    int in = (int)w[0]->cols, rows = 0;
-    for (int i = 0; i < count; i++) {
-        a.w[i] = w[i]->d;
-        a.y[i] = y[i];
-        a.bias[i] = bias ? bias[i] : NULL;
-        a.out[i] = (int)w[i]->rows;
-        rows += a.out[i];
-        a.row_end[i] = rows;
-    }
-    a.rows = rows;
-    a.count = count;
+    int in = (int)w[0]->cols, rows = fill_args(&a, count, y, w, bias);
     const uint16_t *xb;
     int rc = vox_cuda_stage_bf16(be, x, (size_t)n * in, &xb);
     if (rc) return rc;
