@@ -16,9 +16,6 @@
 #define VOX_GEMV_GATED_ROWS  2  /* the most input rows of the gated launch (gemv.cu) */
 #define VOX_GEMV_TC_WARPS    8  /* warps per block of the tensor-core GEMV (gemv_tc.cu), splitting `in` */
 #define VOX_GEMV_TC_MAX_ROWS 32 /* the most input rows of the tensor-core GEMV: 4 tiles of 8 */
-#ifndef VOX_GEMV_TC_GROUPS      /* row groups per tensor-core GEMV block, 1 or 2 (-D for A/B builds of */
-#define VOX_GEMV_TC_GROUPS 2    /* kernels and host alike): groups share their input reads */
-#endif
 
 typedef struct {
     const uint16_t *w[VOX_GEMV_SEGS]; /* bf16 [out, in] */

@@ -19,29 +19,22 @@
  * tile past n read row n - 1 and are never stored.
  * The warps' partial sums meet in shared memory and are added in warp order, then bias and the
  * residual (accumulate): the bits depend only on n, in and the weights, not on the grid or timing.
- * A block holds VOX_GEMV_TC_GROUPS row groups of these rows, each its own warps over the same slices.
- *   vox_gemv_tc_m1  16 rows per group (more blocks: the narrow weights, wo / w2 / q,k,v)
- *   vox_gemv_tc_m2  32 rows per group (each lane keeps twice the weights in flight) */
+ *   vox_gemv_tc_m1  16 rows per block (more blocks: the narrow weights, wo / w2 / q,k,v)
+ *   vox_gemv_tc_m2  32 rows per block (each lane keeps twice the weights in flight) */
 #include "common.cuh"
 #include "gemv_args.cuh"
 
-#define TC_WARPS  VOX_GEMV_TC_WARPS          /* warps splitting `in`, per row group */
-#define TC_GROUPS VOX_GEMV_TC_GROUPS         /* row groups per block */
-#define TC_NT     (VOX_GEMV_TC_MAX_ROWS / 8) /* 8-row tiles of x at most */
+#define TC_WARPS VOX_GEMV_TC_WARPS
+#define TC_NT    (VOX_GEMV_TC_MAX_ROWS / 8) /* 8-row tiles of x at most */
 
-/* The block's rows: TC_GROUPS groups of MT tiles of 16 from global row row0 of segment seg, NT tiles of
- * 8 input rows. Warp w takes slice w % TC_WARPS of `in` for row group w / TC_WARPS: the groups' warps of
- * one slice read the same x at about the same time, so the later ones find it in L1, and each row's sum
- * is the same whatever the number of groups (the same slices, added in the same order). */
+/* The block's rows: MT tiles of 16 from global row row0 of segment seg, NT tiles of 8 input rows. */
 template <int MT, int NT>
 __device__ __forceinline__ void gemv_tc(const vox_gemv_args &a, const uint16_t *x, int n, int in, int accumulate,
                                         float *red) {
     constexpr int ROWS = MT * 16, STRIDE = ROWS + 4; /* + 4: the fragments' stores hit 32 banks */
     constexpr int U = 4 / MT;                        /* chunks of 32 columns in flight per lane */
-    int lane = (int)threadIdx.x & 31, g = lane >> 2, t = lane & 3;
-    int warp = ((int)threadIdx.x >> 5) % TC_WARPS, group = ((int)threadIdx.x >> 5) / TC_WARPS;
-    int block0 = (int)blockIdx.x * TC_GROUPS * ROWS, first, seg = find_seg(a, block0, &first);
-    int row0 = block0 + group * ROWS;
+    int warp = (int)threadIdx.x >> 5, lane = (int)threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+    int row0 = (int)blockIdx.x * ROWS, first, seg = find_seg(a, row0, &first);
     const uint16_t *w = pick(a.w, seg) + (long long)(row0 - first) * in;
     int span = in / TC_WARPS, k0 = warp * span + 8 * t, k1 = k0 + span;
     /* lane's weights: rows g + 8h of tile m at wg + (2m + h) * in8; its inputs: row j*8 + g of x */
@@ -93,44 +86,36 @@ __device__ __forceinline__ void gemv_tc(const vox_gemv_args &a, const uint16_t *
             }
         }
 
-    /* One row group at a time: its warps' sums into `red`, then the block adds them and stores.
-     * c fragment: c0, c1 = (row g, inputs 2t, 2t+1), c2, c3 = (row g + 8, the same inputs). */
+    /* c fragment: c0, c1 = (row g, inputs 2t, 2t+1), c2, c3 = (row g + 8, the same inputs). */
+    float *mine = red + warp * (TC_NT * 8 * STRIDE);
+#pragma unroll
+    for (int m = 0; m < MT; m++)
+#pragma unroll
+        for (int j = 0; j < NT; j++) {
+            int o = m * 16 + g, r = j * 8 + 2 * t;
+            mine[r * STRIDE + o] = acc[m][j][0];
+            mine[(r + 1) * STRIDE + o] = acc[m][j][1];
+            mine[r * STRIDE + o + 8] = acc[m][j][2];
+            mine[(r + 1) * STRIDE + o + 8] = acc[m][j][3];
+        }
+    __syncthreads();
     float *y = pick(a.y, seg);
     const float *bias = pick(a.bias, seg);
-    int out = pick(a.out, seg);
-    for (int q = 0; q < TC_GROUPS; q++) {
-        if (q) __syncthreads(); /* the previous group's sums are read */
-        if (group == q) {
-            float *mine = red + warp * (TC_NT * 8 * STRIDE);
+    int out = pick(a.out, seg), orow = row0 - first;
+    for (int i = (int)threadIdx.x; i < n * ROWS; i += TC_WARPS * 32) {
+        int r = i / ROWS, o = i - r * ROWS;
+        float v = 0.f;
 #pragma unroll
-            for (int m = 0; m < MT; m++)
-#pragma unroll
-                for (int j = 0; j < NT; j++) {
-                    int o = m * 16 + g, r = j * 8 + 2 * t;
-                    mine[r * STRIDE + o] = acc[m][j][0];
-                    mine[(r + 1) * STRIDE + o] = acc[m][j][1];
-                    mine[r * STRIDE + o + 8] = acc[m][j][2];
-                    mine[(r + 1) * STRIDE + o + 8] = acc[m][j][3];
-                }
-        }
-        __syncthreads();
-        int orow = block0 + q * ROWS - first;
-        for (int i = (int)threadIdx.x; i < n * ROWS; i += TC_GROUPS * TC_WARPS * 32) {
-            int r = i / ROWS, o = i - r * ROWS;
-            float v = 0.f;
-#pragma unroll
-            for (int k = 0; k < TC_WARPS; k++) v += red[k * (TC_NT * 8 * STRIDE) + r * STRIDE + o];
-            if (bias) v += bias[orow + o];
-            float *yp = y + (long long)r * out + orow + o;
-            *yp = accumulate ? *yp + v : v;
-        }
+        for (int q = 0; q < TC_WARPS; q++) v += red[q * (TC_NT * 8 * STRIDE) + r * STRIDE + o];
+        if (bias) v += bias[orow + o];
+        float *yp = y + (long long)r * out + orow + o;
+        *yp = accumulate ? *yp + v : v;
     }
 }
 
-/* Block: TC_GROUPS * TC_WARPS * 32 threads; grid: a.rows / (TC_GROUPS * MT * 16) blocks; n in
- * 1..VOX_GEMV_TC_MAX_ROWS. At most 128 registers a thread: 16 warps per SM. */
+/* Block: TC_WARPS * 32 threads; grid: a.rows / (MT * 16) blocks; n in 1..VOX_GEMV_TC_MAX_ROWS. */
 #define GEMV_TC_KERNEL(name, MT)                                                                                       \
-    VOX_KERNEL void __launch_bounds__(TC_GROUPS *TC_WARPS * 32, 2 / TC_GROUPS)                                         \
+    VOX_KERNEL void __launch_bounds__(TC_WARPS * 32, 2)                                                                \
         name(vox_gemv_args a, const uint16_t *x, int n, int in, int accumulate) {                                      \
         __shared__ float red[TC_WARPS * TC_NT * 8 * (MT * 16 + 4)];                                                    \
         VOX_PDL_ENTER();                                                                                               \

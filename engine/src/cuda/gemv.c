@@ -74,19 +74,18 @@ int vox_cuda_gemv_gated(vox_backend_t *be, float *y, const float *x, const vox_b
 }
 
 /* The tensor-core GEMV takes these weights at n rows: n up to VOX_GEMV_TC_MAX_ROWS, every weight's
- * width a multiple of a group's warps x 32 columns and its rows a multiple of 32 and of the narrow
- * blocks' rows (a block's rows lie in one segment), at most VOX_GEMV_SEGS weights. */
+ * width a multiple of the block's warps x 32 columns and its rows a multiple of 32 (a block's
+ * 16 or 32 rows lie in one segment), at most VOX_GEMV_SEGS weights. */
 int vox_cuda_gemv_tc_fits(int count, const vox_bweight_t *const *w, int n) {
     if (n < 1 || n > VOX_CUDA_GEMV_TC || n > VOX_GEMV_TC_MAX_ROWS || count < 1 || count > VOX_GEMV_SEGS) return 0;
     for (int i = 0; i < count; i++)
-        if (w[i]->is_f32 || w[i]->cols != w[0]->cols || w[i]->cols % (VOX_GEMV_TC_WARPS * 32) ||
-            w[i]->rows % (16 * VOX_GEMV_TC_GROUPS) || w[i]->rows % 32 || ((uintptr_t)w[i]->d & 15))
+        if (w[i]->is_f32 || w[i]->cols != w[0]->cols || w[i]->cols % (VOX_GEMV_TC_WARPS * 32) || w[i]->rows % 32 ||
+            ((uintptr_t)w[i]->d & 15))
             return 0;
     return 1;
 }
 
-/* Row groups of 32 rows where that still gives two groups per SM and every segment is whole groups,
- * else of 16 (twice the blocks); VOX_GEMV_TC_GROUPS groups per block. */
+/* Blocks of 32 rows where that still gives two per SM, else of 16 (twice the blocks). */
 int vox_cuda_gemv_tc(vox_backend_t *be, int count, float *const *y, const float *x, const vox_bweight_t *const *w,
                      const float *const *bias, int n, int accumulate) {
     vox_cuda_t *c = vox_cuda(be);
@@ -96,9 +95,7 @@ int vox_cuda_gemv_tc(vox_backend_t *be, int count, float *const *y, const float 
     int rc = vox_cuda_stage_bf16(be, x, (size_t)n * in, &xb);
     if (rc) return rc;
     int wide = rows / 32 >= 2 * c->sm_count;
-    for (int i = 0; i < count; i++) wide = wide && a.out[i] % (32 * VOX_GEMV_TC_GROUPS) == 0;
     void *args[] = {&a, &xb, &n, &in, &accumulate};
-    return vox_cuda_launch(be, wide ? c->k.k_gemv_tc_m2 : c->k.k_gemv_tc_m1,
-                           (unsigned)(rows / ((wide ? 32 : 16) * VOX_GEMV_TC_GROUPS)), 1, 1,
-                           VOX_GEMV_TC_GROUPS * VOX_GEMV_TC_WARPS * 32, args);
+    return vox_cuda_launch(be, wide ? c->k.k_gemv_tc_m2 : c->k.k_gemv_tc_m1, (unsigned)(rows / (wide ? 32 : 16)), 1, 1,
+                           VOX_GEMV_TC_WARPS * 32, args);
 }
