@@ -16,10 +16,6 @@
 #define VOX_GEMV_GATED_ROWS  2  /* the most input rows of the gated launch (gemv.cu) */
 #define VOX_GEMV_TC_WARPS    8  /* warps per block of the tensor-core GEMV (gemv_tc.cu), splitting `in` */
 #define VOX_GEMV_TC_MAX_ROWS 32 /* the most input rows of the tensor-core GEMV: 4 tiles of 8 */
-#ifndef VOX_GEMV_TC_PIPE        /* 1: the tensor-core GEMV's loads go through a ring in shared memory (cp.async), */
-#define VOX_GEMV_TC_PIPE 1      /* 0: into registers (-D on kernels and host alike, for A/B builds) */
-#endif
-#define VOX_GEMV_TC_SMEM (96 * 1024) /* its dynamic shared memory per block with the ring */
 
 typedef struct {
     const uint16_t *w[VOX_GEMV_SEGS]; /* bf16 [out, in] */

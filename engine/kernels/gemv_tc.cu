@@ -27,34 +27,16 @@
 #define TC_WARPS VOX_GEMV_TC_WARPS
 #define TC_NT    (VOX_GEMV_TC_MAX_ROWS / 8) /* 8-row tiles of x at most */
 
-#if VOX_GEMV_TC_PIPE
-/* 16 bytes from global to shared memory without passing through registers (sm_80+), in groups that
- * a thread waits for: its own copies are then complete and visible to it. */
-__device__ __forceinline__ void cp_async16(uint4 *dst, const void *src) {
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"((unsigned)__cvta_generic_to_shared(dst)), "l"(src)
-                 : "memory");
-}
-__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
-template <int N> __device__ __forceinline__ void cp_async_wait() {
-    asm volatile("cp.async.wait_group %0;" ::"n"(N) : "memory");
-}
-/* Stages of a warp's ring: chunks of 32 columns in flight while one is computed. */
-template <int MT> struct tc_ring {
-    static constexpr int stages = MT == 1 ? 4 : 3;
-    static constexpr int slots = 2 * MT + TC_NT; /* 16-byte slots per lane and stage: W rows, x tiles */
-    static constexpr int warp_uint4 = stages * slots * 32;
-};
-#endif
-
 /* The block's rows: MT tiles of 16 from global row row0 of segment seg, NT tiles of 8 input rows. */
 template <int MT, int NT>
 __device__ __forceinline__ void gemv_tc(const vox_gemv_args &a, const uint16_t *x, int n, int in, int accumulate,
                                         float *red) {
     constexpr int ROWS = MT * 16, STRIDE = ROWS + 4; /* + 4: the fragments' stores hit 32 banks */
+    constexpr int U = 4 / MT;                        /* chunks of 32 columns in flight per lane */
     int warp = (int)threadIdx.x >> 5, lane = (int)threadIdx.x & 31, g = lane >> 2, t = lane & 3;
     int row0 = (int)blockIdx.x * ROWS, first, seg = find_seg(a, row0, &first);
     const uint16_t *w = pick(a.w, seg) + (long long)(row0 - first) * in;
-    int span = in / TC_WARPS, k0 = warp * span + 8 * t;
+    int span = in / TC_WARPS, k0 = warp * span + 8 * t, k1 = k0 + span;
     /* lane's weights: rows g + 8h of tile m at wg + (2m + h) * in8; its inputs: row j*8 + g of x */
     const uint16_t *wg = w + (long long)g * in, *xr[NT];
     int in8 = 8 * in;
@@ -66,58 +48,7 @@ __device__ __forceinline__ void gemv_tc(const vox_gemv_args &a, const uint16_t *
 #pragma unroll
         for (int j = 0; j < NT; j++) acc[m][j][0] = acc[m][j][1] = acc[m][j][2] = acc[m][j][3] = 0.f;
 
-#if VOX_GEMV_TC_PIPE
-    /* A ring of stages per warp in shared memory (the block's dynamic shared memory, `red` after the
-     * loop): each lane copies its own fragments (W rows g, g + 8 of each tile, x row g of each tile)
-     * and reads back only those, so the warp's lanes need no barrier; the chunks of the next stages
-     * stay in flight while one is multiplied. */
-    typedef tc_ring<MT> R;
-    constexpr int SL = 2 * MT + NT;
-    static_assert(TC_WARPS * R::warp_uint4 * 16 <= VOX_GEMV_TC_SMEM, "the rings fit the shared memory");
-    uint4 *ring = (uint4 *)red + warp * R::warp_uint4 + lane;
-    int chunks = span / 32;
-#pragma unroll
-    for (int c = 0; c < R::stages - 1; c++) {
-        if (c < chunks) {
-            uint4 *st = ring + c * SL * 32;
-#pragma unroll
-            for (int q = 0; q < 2 * MT; q++) cp_async16(st + q * 32, wg + q * in8 + k0 + 32 * c);
-#pragma unroll
-            for (int j = 0; j < NT; j++) cp_async16(st + (2 * MT + j) * 32, xr[j] + k0 + 32 * c);
-        }
-        cp_async_commit();
-    }
-    for (int c = 0, s = 0; c < chunks; c++, s = s + 1 == R::stages ? 0 : s + 1) {
-        cp_async_wait<R::stages - 2>(); /* chunk c has arrived */
-        int next = c + R::stages - 1;   /* into the stage chunk c - 1 left */
-        if (next < chunks) {
-            uint4 *st = ring + (s == 0 ? R::stages - 1 : s - 1) * SL * 32;
-#pragma unroll
-            for (int q = 0; q < 2 * MT; q++) cp_async16(st + q * 32, wg + q * in8 + k0 + 32 * next);
-#pragma unroll
-            for (int j = 0; j < NT; j++) cp_async16(st + (2 * MT + j) * 32, xr[j] + k0 + 32 * next);
-        }
-        cp_async_commit();
-        const uint4 *st = ring + s * SL * 32;
-        uint4 xv[NT];
-#pragma unroll
-        for (int j = 0; j < NT; j++) xv[j] = st[(2 * MT + j) * 32];
-#pragma unroll
-        for (int m = 0; m < MT; m++) {
-            uint4 lo = st[(2 * m) * 32], hi = st[(2 * m + 1) * 32];
-            const uint32_t f0[4] = {lo.x, hi.x, lo.y, hi.y}, f1[4] = {lo.z, hi.z, lo.w, hi.w};
-#pragma unroll
-            for (int j = 0; j < NT; j++) {
-                mma16816(acc[m][j], f0, xv[j].x, xv[j].y);
-                mma16816(acc[m][j], f1, xv[j].z, xv[j].w);
-            }
-        }
-    }
-    cp_async_wait<0>();
-    __syncthreads(); /* every warp is done with its ring: `red` takes its place */
-#else
-    constexpr int U = 4 / MT; /* chunks of 32 columns in flight per lane */
-    int k = k0, k1 = k0 + span;
+    int k = k0;
     for (; k + 32 * (U - 1) < k1; k += 32 * U) {
         uint4 wv[U][MT][2];
 #pragma unroll
@@ -155,8 +86,6 @@ __device__ __forceinline__ void gemv_tc(const vox_gemv_args &a, const uint16_t *
             }
         }
 
-#endif
-
     /* c fragment: c0, c1 = (row g, inputs 2t, 2t+1), c2, c3 = (row g + 8, the same inputs). */
     float *mine = red + warp * (TC_NT * 8 * STRIDE);
 #pragma unroll
@@ -184,21 +113,11 @@ __device__ __forceinline__ void gemv_tc(const vox_gemv_args &a, const uint16_t *
     }
 }
 
-/* The warps' sums (and with VOX_GEMV_TC_PIPE first their rings: VOX_GEMV_TC_SMEM bytes of dynamic shared
- * memory, which the host asks for at launch). */
-#if VOX_GEMV_TC_PIPE
-#define TC_SHARED(MT)                                                                                                  \
-    extern __shared__ __align__(16) float red[];                                                                       \
-    static_assert(TC_WARPS * TC_NT * 8 * (MT * 16 + 4) * 4 <= VOX_GEMV_TC_SMEM, "the sums fit the rings' memory")
-#else
-#define TC_SHARED(MT) __shared__ float red[TC_WARPS * TC_NT * 8 * (MT * 16 + 4)]
-#endif
-
 /* Block: TC_WARPS * 32 threads; grid: a.rows / (MT * 16) blocks; n in 1..VOX_GEMV_TC_MAX_ROWS. */
 #define GEMV_TC_KERNEL(name, MT)                                                                                       \
     VOX_KERNEL void __launch_bounds__(TC_WARPS * 32, 2)                                                                \
         name(vox_gemv_args a, const uint16_t *x, int n, int in, int accumulate) {                                      \
-        TC_SHARED(MT);                                                                                                 \
+        __shared__ float red[TC_WARPS * TC_NT * 8 * (MT * 16 + 4)];                                                    \
         VOX_PDL_ENTER();                                                                                               \
         switch ((n + 7) / 8) {                                                                                         \
         case 1: gemv_tc<MT, 1>(a, x, n, in, accumulate, red); break;                                                   \

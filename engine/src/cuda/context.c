@@ -44,21 +44,16 @@ int vox_cuda_fail_blas(vox_backend_t *be, cublasStatus_t s, const char *call, co
  * before it drains; each kernel's first statement waits for that one (kernels/common.cuh). */
 int vox_cuda_launch(vox_backend_t *be, CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned block,
                     void **args) {
-    return vox_cuda_launch_shared(be, f, gx, gy, gz, block, 0, args);
-}
-
-int vox_cuda_launch_shared(vox_backend_t *be, CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned block,
-                           unsigned shared, void **args) {
     vox_cuda_t *c = vox_cuda(be);
     if (gx == 0 || gy == 0 || gz == 0) return 0; /* nothing to do (n == 0) */
     CU_CHECK(be, c->api.cuCtxSetCurrent(c->ctx));
     if (!c->pdl) {
-        CU_CHECK(be, c->api.cuLaunchKernel(f, gx, gy, gz, block, 1, 1, shared, c->stream, args, NULL));
+        CU_CHECK(be, c->api.cuLaunchKernel(f, gx, gy, gz, block, 1, 1, 0, c->stream, args, NULL));
         return 0;
     }
     CUlaunchAttribute attr = {.id = CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION};
     attr.value.programmaticStreamSerializationAllowed = 1;
-    CUlaunchConfig cfg = {gx, gy, gz, block, 1, 1, shared, c->stream, &attr, 1};
+    CUlaunchConfig cfg = {gx, gy, gz, block, 1, 1, 0, c->stream, &attr, 1};
     CU_CHECK(be, c->api.cuLaunchKernelEx(&cfg, f, args, NULL));
     return 0;
 }
@@ -212,12 +207,6 @@ static int cuda_init_device(vox_backend_t *be, int index) {
 #define GETK(field, sym) CU_CHECK(be, a->cuModuleGetFunction(&c->k.field, c->module, sym));
     VOX_KERNELS(GETK)
 #undef GETK
-    if (VOX_GEMV_TC_PIPE) /* the tensor-core GEMV's ring: more than the default 48 KB, and room for two */
-        for (int i = 0; i < 2; i++) {
-            CUfunction f = i ? c->k.k_gemv_tc_m2 : c->k.k_gemv_tc_m1;
-            CU_CHECK(be, a->cuFuncSetAttribute(f, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, VOX_GEMV_TC_SMEM));
-            CU_CHECK(be, a->cuFuncSetAttribute(f, CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT, 100));
-        }
     int gemv_blocks_per_sm = 0; /* register-bound: 4 blocks of 256 threads on sm_90 */
     CU_CHECK(be, a->cuOccupancyMaxActiveBlocksPerMultiprocessor(&gemv_blocks_per_sm, c->k.k_gemv_vec,
                                                                 VOX_GEMV_WARPS * 32, 0));

@@ -34,8 +34,6 @@ enum {
     CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76,
 };
 enum { CU_STREAM_NON_BLOCKING = 1 };
-/* cuFuncSetAttribute: the dynamic shared memory a launch may ask for, the shared-memory share of L1 (%). */
-enum { CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8, CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT = 9 };
 enum { CU_EVENT_DISABLE_TIMING = 2 };
 /* CUstreamCaptureMode: GLOBAL 0, THREAD_LOCAL 1, RELAXED 2. CUstreamCaptureStatus: NONE 0, ACTIVE 1. */
 enum { CU_STREAM_CAPTURE_MODE_THREAD_LOCAL = 1 };
@@ -130,7 +128,6 @@ enum { VOX_LIBPROP_MAJOR = 0, VOX_LIBPROP_MINOR = 1, VOX_LIBPROP_PATCH = 2 }; /*
     X(cuModuleLoadData, CUresult, (CUmodule * m, const void *image))                                                   \
     X(cuModuleUnload, CUresult, (CUmodule m))                                                                          \
     X(cuModuleGetFunction, CUresult, (CUfunction * f, CUmodule m, const char *name))                                   \
-    X(cuFuncSetAttribute, CUresult, (CUfunction f, int attrib, int value))                                             \
     X(cuOccupancyMaxActiveBlocksPerMultiprocessor, CUresult,                                                           \
       (int *blocks, CUfunction f, int block_size, size_t dyn_smem))                                                    \
     X(cuLaunchKernel, CUresult,                                                                                        \

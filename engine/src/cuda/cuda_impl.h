@@ -225,9 +225,6 @@ int vox_cuda_fail_blas(vox_backend_t *be, cublasStatus_t s, const char *call, co
 /* Launch f on the backend's stream with the kernel arguments args[] (pointers to values). */
 int vox_cuda_launch(vox_backend_t *be, CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned block,
                     void **args);
-/* The same with `shared` bytes of dynamic shared memory per block. */
-int vox_cuda_launch_shared(vox_backend_t *be, CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned block,
-                           unsigned shared, void **args);
 /* Device buffers (heap.c): NULL and be->err (VOX_ENOMEM with numbers) on failure; freeing one
  * needs no wait (later work reuses it in stream order). heap_init reads VOX_CUDA_HEAP; destroy
  * gives everything back, after every buffer was freed. */

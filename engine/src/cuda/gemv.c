@@ -96,6 +96,6 @@ int vox_cuda_gemv_tc(vox_backend_t *be, int count, float *const *y, const float 
     if (rc) return rc;
     int wide = rows / 32 >= 2 * c->sm_count;
     void *args[] = {&a, &xb, &n, &in, &accumulate};
-    return vox_cuda_launch_shared(be, wide ? c->k.k_gemv_tc_m2 : c->k.k_gemv_tc_m1, (unsigned)(rows / (wide ? 32 : 16)),
-                                  1, 1, VOX_GEMV_TC_WARPS * 32, VOX_GEMV_TC_PIPE ? VOX_GEMV_TC_SMEM : 0, args);
+    return vox_cuda_launch(be, wide ? c->k.k_gemv_tc_m2 : c->k.k_gemv_tc_m1, (unsigned)(rows / (wide ? 32 : 16)), 1, 1,
+                           VOX_GEMV_TC_WARPS * 32, args);
 }
