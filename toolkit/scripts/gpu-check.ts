@@ -1152,6 +1152,11 @@ async function main(): Promise<number> {
         );
       }
     }
+    // the GEMV kernels at full-size shapes (the fixtures' are too small for the tensor-core GEMV)
+    const opcheck = join(BUILD_DIR, "opcheck");
+    if (existsSync(opcheck))
+      for (const tool of ["memcheck", "racecheck"])
+        await sanitize(tool, "opcheck --linear", ["--linear"], `${tool}-linear.txt`, opcheck);
   } else if (!CUDA) {
     skip("sanitizer", "compute-sanitizer memcheck and racecheck: need --backend cuda");
   }
