@@ -86,6 +86,13 @@ static float *dev_from(const float *h, size_t n) {
     die_if(o->upload(be, d, h, n * 4), "upload");
     return d;
 }
+static float *dev_random(size_t n) { /* n values of frand() on the device */
+    float *h = malloc(n * 4);
+    for (size_t i = 0; i < n; i++) h[i] = frand();
+    float *d = dev_from(h, n);
+    free(h);
+    return d;
+}
 static float *dev_poison(size_t n) {
     float *h = malloc(n * 4);
     for (size_t i = 0; i < n; i++) h[i] = NAN;
@@ -158,18 +165,8 @@ static void mat_free(hmat *m) {
     free(m->val);
 }
 
-/* The path linear_path takes for these weights at n rows when asked for `path`. */
-static int path_taken(int path, const vox_bweight_t *const *w, int count, int n) {
-    if (path == VOX_LINEAR_GEMV && n > VOX_GEMV_MAX_ROWS) return VOX_LINEAR_LT;
-    if (path == VOX_LINEAR_TC && !vox_cuda_gemv_tc_fits(count, w, n)) return VOX_LINEAR_LT;
-    return path;
-}
 static const char *path_name(int path) {
     return path == VOX_LINEAR_GEMV ? "gemv" : path == VOX_LINEAR_TC ? "gemv-tc" : "cublasLt";
-}
-/* The engine's own choice (gemm.c linear_pick), as opcheck labels its checks. */
-static int path_engine(const vox_bweight_t *const *w, int count, int n) {
-    return n <= VOX_GEMV_MAX_ROWS ? VOX_LINEAR_GEMV : path_taken(VOX_LINEAR_TC, w, count, n);
 }
 
 static void check_linear(int n, int in, int out, int bias, int acc, int path) {
@@ -182,7 +179,7 @@ static void check_linear(int n, int in, int out, int bias, int acc, int path) {
     for (size_t i = 0; i < (size_t)n * out; i++) y0[i] = acc ? frand() : NAN;
     if (bias) b = vec_upload(bv, out);
     float *dx = dev_from(x, (size_t)n * in), *dy = dev_from(y0, (size_t)n * out);
-    path = path_taken(path, (const vox_bweight_t *const *)&w, 1, n);
+    path = vox_cuda_linear_route(path, (const vox_bweight_t *const *)&w, 1, n);
     die_if(vox_cuda_linear_path(be, dy, dx, w, b, n, acc, path), "linear");
     float *got = host_of(dy, (size_t)n * out);
     double *ref = malloc((size_t)n * out * 8);
@@ -289,7 +286,8 @@ static void check_linear_multi(int n, int in, int count, const int *outs) {
         mat_free(&W[i]);
     }
     char what[128];
-    int path = path_engine((const vox_bweight_t *const *)w, count < VOX_GEMV_SEGS ? count : VOX_GEMV_SEGS, n);
+    int path = vox_cuda_linear_route(VOX_LINEAR_AUTO, (const vox_bweight_t *const *)w,
+                                     count < VOX_GEMV_SEGS ? count : VOX_GEMV_SEGS, n);
     int len = snprintf(what, sizeof what, "linear_multi %-8s n=%d in=%d out=", path_name(path), n, in);
     for (int i = 0; i < count && len < (int)sizeof what - 8; i++)
         len += snprintf(what + len, sizeof what - len, i ? "+%d" : "%d", outs[i]);
@@ -338,7 +336,7 @@ static void check_linear_gated(int n, int in, int out) {
             ref[(size_t)r * out + j] = a / (1.0 + exp(-a)) * b;
         }
     char what[96];
-    int ppath = path_engine((const vox_bweight_t *const *)w, 2, n);
+    int ppath = vox_cuda_linear_route(VOX_LINEAR_AUTO, (const vox_bweight_t *const *)w, 2, n);
     snprintf(what, sizeof what, "linear_gated %-8s n=%d in=%d out=%d",
              n <= VOX_GEMV_GATED_ROWS ? "gemv"
              : ppath == VOX_LINEAR_TC ? "parts-tc"
@@ -1140,9 +1138,9 @@ static void speed(void) {
 
     struct {
         const char *name;
-        int in, out;
-    } shp[] = {{"wq", 3072, 4096},    {"wk/wv", 3072, 1024}, {"wo", 4096, 3072},
-               {"w1/w3", 3072, 9216}, {"w2", 9216, 3072},    {"lm head", 3072, 131072}};
+        int in, out, per_step; /* per_step: launches of the shape in a decoder step */
+    } shp[] = {{"wq", 3072, 4096, L},        {"wk/wv", 3072, 1024, 2 * L}, {"wo", 4096, 3072, L},
+               {"w1/w3", 3072, 9216, 2 * L}, {"w2", 9216, 3072, L},        {"lm head", 3072, 131072, 1}};
     double step_ms = 0;
     printf("decoder GEMV (n=1): weights GB/s, kernel vs cuBLASLt\n");
     for (size_t s = 0; s < sizeof shp / sizeof *shp; s++) {
@@ -1150,18 +1148,13 @@ static void speed(void) {
         vox_bweight_t *w;
         die_if(o->weight_upload(be, &W.t, &w), "weight_upload");
         mat_free(&W);
-        float *x = dev_poison(8 * (size_t)shp[s].in), *y = dev_poison(8 * (size_t)shp[s].out);
-        float *hx = malloc(8 * (size_t)shp[s].in * 4);
-        for (size_t i = 0; i < 8 * (size_t)shp[s].in; i++) hx[i] = frand();
-        die_if(o->upload(be, x, hx, 8 * (size_t)shp[s].in * 4), "upload");
-        free(hx);
+        float *x = dev_random(8 * (size_t)shp[s].in), *y = dev_poison(8 * (size_t)shp[s].out);
         double wb = 2.0 * shp[s].in * shp[s].out;
         lin_ctx a = {y, x, w, 1, 1}, b = {y, x, w, 1, 0}, c8 = {y, x, w, 8, 1};
         double tg = time_op(lin_op, &a, 20), tl = time_op(lin_op, &b, 20), t8 = time_op(lin_op, &c8, 20);
         printf("  %-8s %5d -> %6d: gemv %7.1f us %5.0f GB/s | cublasLt %7.1f us %5.0f GB/s | gemv n=8 %7.1f us\n",
                shp[s].name, shp[s].in, shp[s].out, tg * 1e3, wb / tg / 1e6, tl * 1e3, wb / tl / 1e6, t8 * 1e3);
-        int per_layer = s == 1 || s == 3 ? 2 : 1;
-        step_ms += (s == 5 ? 1 : L * per_layer) * (tg < tl ? tg : tl);
+        step_ms += shp[s].per_step * (tg < tl ? tg : tl);
         o->free(be, x);
         o->free(be, y);
         o->weight_free(be, w);
@@ -1176,19 +1169,14 @@ static void speed(void) {
     printf("decoder linear at n rows: tensor-core GEMV vs cuBLASLt, us (weights GB/s)\n");
     for (size_t s = 0; s < sizeof shp / sizeof *shp; s++) {
         vox_bweight_t *w = rand_w(shp[s].out, shp[s].in);
-        float *x = dev_poison(32 * (size_t)shp[s].in), *y = dev_poison(32 * (size_t)shp[s].out);
-        float *hx = malloc(32 * (size_t)shp[s].in * 4);
-        for (size_t i = 0; i < 32 * (size_t)shp[s].in; i++) hx[i] = frand();
-        die_if(o->upload(be, x, hx, 32 * (size_t)shp[s].in * 4), "upload");
-        free(hx);
+        float *x = dev_random(32 * (size_t)shp[s].in), *y = dev_poison(32 * (size_t)shp[s].out);
         double wb = 2.0 * shp[s].in * shp[s].out;
-        int per_layer = s == 1 || s == 3 ? 2 : 1, times = s == 5 ? 1 : L * per_layer;
         printf("  %-8s", shp[s].name);
         for (int i = 0; i < TN; i++) {
             lin_ctx a = {y, x, w, tn[i], VOX_LINEAR_TC}, b = {y, x, w, tn[i], VOX_LINEAR_LT};
             double tt = time_op(lin_op, &a, 20), tl = time_op(lin_op, &b, 20);
-            fwd[i][0] += times * tt;
-            fwd[i][1] += times * tl;
+            fwd[i][0] += shp[s].per_step * tt;
+            fwd[i][1] += shp[s].per_step * tl;
             printf(" | n=%d %6.1f (%4.0f) %6.1f (%4.0f)", tn[i], tt * 1e3, wb / tt / 1e6, tl * 1e3, wb / tl / 1e6);
         }
         printf("\n");

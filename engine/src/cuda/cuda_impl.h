@@ -260,9 +260,13 @@ int vox_cuda_linear_multi(vox_backend_t *be, int count, float *const *y, const f
  * linear_multi + silu_mul. */
 int vox_cuda_linear_gated(vox_backend_t *be, float *y, float *tmp, const float *x, const vox_bweight_t *w1,
                           const vox_bweight_t *w3, int n);
-/* linear() with the path forced (engine/dev measures each): the GEMV kernel (n <= VOX_GEMV_MAX_ROWS),
- * the tensor-core GEMV (where vox_cuda_gemv_tc_fits) or cuBLASLt; a path that cannot take n is cuBLASLt. */
-enum { VOX_LINEAR_LT = 0, VOX_LINEAR_GEMV = 1, VOX_LINEAR_TC = 2 };
+/* linear()'s paths: the GEMV kernel (n <= VOX_GEMV_MAX_ROWS), the tensor-core GEMV (where
+ * vox_cuda_gemv_tc_fits), cuBLASLt; AUTO = the engine's choice, the first of the three that takes n. */
+enum { VOX_LINEAR_AUTO = -1, VOX_LINEAR_LT = 0, VOX_LINEAR_GEMV = 1, VOX_LINEAR_TC = 2 };
+/* The path linear() takes for `count` weights on one input at n rows when asked for `path`: the one
+ * asked for when it can take them, else cuBLASLt. */
+int vox_cuda_linear_route(int path, const vox_bweight_t *const *w, int count, int n);
+/* linear() with the path forced (engine/dev measures each), routed as above. */
 int vox_cuda_linear_path(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w, const vox_bweight_t *b,
                          int n, int accumulate, int path);
 

@@ -327,23 +327,22 @@ int vox_cuda_linear_path(vox_backend_t *be, float *y, const float *x, const vox_
     if (n <= 0) return 0;
     const float *bias = b ? b->d : NULL;
     accumulate = accumulate ? 1 : 0;
-    if (path == VOX_LINEAR_GEMV && n <= VOX_GEMV_MAX_ROWS)
-        return vox_cuda_gemv(be, 1, &y, x, &w, &bias, n, accumulate, 0);
-    if (path == VOX_LINEAR_TC && vox_cuda_gemv_tc_fits(1, &w, n))
-        return vox_cuda_gemv_tc(be, 1, &y, x, &w, &bias, n, accumulate);
+    path = vox_cuda_linear_route(path, &w, 1, n);
+    if (path == VOX_LINEAR_GEMV) return vox_cuda_gemv(be, 1, &y, x, &w, &bias, n, accumulate, 0);
+    if (path == VOX_LINEAR_TC) return vox_cuda_gemv_tc(be, 1, &y, x, &w, &bias, n, accumulate);
     return linear_lt(be, y, x, w, bias, n, accumulate);
 }
 
-/* The engine's path for n rows: the GEMV up to VOX_GEMV_MAX_ROWS, then the tensor-core GEMV where
- * the shape suits it (up to VOX_GEMV_TC_MAX_ROWS), then cuBLASLt. */
-static int linear_pick(const vox_bweight_t *const *w, int count, int n) {
-    if (n <= VOX_GEMV_MAX_ROWS) return VOX_LINEAR_GEMV;
-    return vox_cuda_gemv_tc_fits(count, w, n) ? VOX_LINEAR_TC : VOX_LINEAR_LT;
+int vox_cuda_linear_route(int path, const vox_bweight_t *const *w, int count, int n) {
+    if (path == VOX_LINEAR_AUTO) path = n <= VOX_GEMV_MAX_ROWS ? VOX_LINEAR_GEMV : VOX_LINEAR_TC;
+    if (path == VOX_LINEAR_GEMV && n > VOX_GEMV_MAX_ROWS) return VOX_LINEAR_LT;
+    if (path == VOX_LINEAR_TC && !vox_cuda_gemv_tc_fits(count, w, n)) return VOX_LINEAR_LT;
+    return path;
 }
 
 int vox_cuda_linear(vox_backend_t *be, float *y, const float *x, const vox_bweight_t *w, const vox_bweight_t *b, int n,
                     int accumulate) {
-    return vox_cuda_linear_path(be, y, x, w, b, n, accumulate, linear_pick(&w, 1, n));
+    return vox_cuda_linear_path(be, y, x, w, b, n, accumulate, VOX_LINEAR_AUTO);
 }
 
 int vox_cuda_linear_gated(vox_backend_t *be, float *y, float *tmp, const float *x, const vox_bweight_t *w1,
@@ -365,7 +364,8 @@ int vox_cuda_linear_multi(vox_backend_t *be, int count, float *const *y, const f
     if (n <= 0) return 0;
     int rc = 0;
     for (int i = 0; !rc && i < count; i += VOX_GEMV_SEGS) { /* up to VOX_GEMV_SEGS weights per GEMV launch */
-        int k = count - i < VOX_GEMV_SEGS ? count - i : VOX_GEMV_SEGS, path = linear_pick(w + i, k, n);
+        int k = count - i < VOX_GEMV_SEGS ? count - i : VOX_GEMV_SEGS,
+            path = vox_cuda_linear_route(VOX_LINEAR_AUTO, w + i, k, n);
         if (path == VOX_LINEAR_GEMV)
             rc = vox_cuda_gemv(be, k, y + i, x, w + i, NULL, n, 0, 0);
         else if (path == VOX_LINEAR_TC)
