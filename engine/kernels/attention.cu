@@ -271,6 +271,177 @@ ATTN_KERNEL(vox_attn_d128_q16, 128, 16)
 ATTN_KERNEL(vox_attn_d64_q4, 64, 4)
 ATTN_KERNEL(vox_attn_d128_q4, 128, 4)
 
+/* The decode step's attention: one query (n = 1) whose KV head serves exactly 4 q heads, head_dim 128
+ * (the real model's shape). Grid (splits, KV heads), 4 warps; block `split` takes the keys
+ * vox_attn_block_span gives it (the same cut as attn_tile's), a warp 8 of them per round (round t, warp w:
+ * keys start + (4t + w) * 8 + 0..7). Lane l holds dimensions 4l..4l+3 of the 4 heads' queries and of each
+ * key's K and V row (8-byte loads), so a key's row is one 256-byte read of the warp and no shared memory
+ * is needed until the warps merge. A round's 32 (key, head) partial dots are summed over the warp in
+ * 31 shuffles that leave lane l with the score of key l / 4, head l % 4; its probability then reaches
+ * every lane for P·V by one shuffle per (key, head). The warps' running (max, sum, P·V) are merged in
+ * shared memory and written as the split's partial, merged over the splits by vox_attn_combine (or,
+ * with one split, normalised into out).
+ * Every key before the query's own was written by an earlier step, so round 0's K/V loads of those keys
+ * are issued before the dependency wait, while the RoPE + K/V write kernel before is still running; the
+ * query and the newest key are read after it. Same span and arithmetic per key for any grid. */
+#define DEC_G    4
+#define DEC_HD   128
+#define DEC_KEYS 8 /* keys per warp per round: DEC_KEYS x DEC_G = 32 scores, one per lane */
+
+/* Loads of a warp's round: keys j0 .. j0 + 7 below `lim` (others zero). */
+__device__ __forceinline__ void dec_load(uint2 (&kr)[DEC_KEYS], uint2 (&vr)[DEC_KEYS], const uint16_t *kc,
+                                         const uint16_t *vc, long long j0, long long lim, int cap, int kvd, int g,
+                                         int lane) {
+#pragma unroll
+    for (int k = 0; k < DEC_KEYS; k++) {
+        kr[k] = vr[k] = make_uint2(0, 0);
+        if (j0 + k < lim) {
+            long long off = vox_kv_slot(j0 + k, cap, kvd, g, DEC_HD) + 4 * lane;
+            kr[k] = __ldg((const uint2 *)(kc + off));
+            vr[k] = __ldg((const uint2 *)(vc + off));
+        }
+    }
+}
+
+/* One stage of the transposing butterfly over v[0 .. 2 O): a lane keeps the half of its values whose
+ * index bit O matches its lane bit O, each summed with its partner's (lane ^ O) value of the same index;
+ * after the stages 16, 8, 4, 2, 1 lane l holds the warp's sum of index l in v[0]. */
+template <int O> __device__ __forceinline__ void dec_fold(float (&v)[DEC_KEYS * DEC_G], int lane) {
+    const bool up = lane & O;
+#pragma unroll
+    for (int i = 0; i < O; i++) {
+        float send = up ? v[i] : v[i + O], keep = up ? v[i + O] : v[i];
+        v[i] = keep + __shfl_xor_sync(0xffffffffu, send, O);
+    }
+}
+
+VOX_KERNEL void __launch_bounds__(128)
+    vox_attn_dec_g4_d128(float *out, float *part, const float *q, const uint16_t *kc, const uint16_t *vc,
+                         const long long *pos_reg, int H, int KVH, int cap, int window, float scale_log2) {
+    __shared__ float sm_m[4][DEC_G], sm_l[4][DEC_G];
+    __shared__ __align__(16) float sm_acc[4][DEC_G][DEC_HD];
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = blockIdx.y, split = blockIdx.x;
+    const int kvd = KVH * DEC_HD;
+    /* The position register was set before the step's first kernel, which every kernel since has waited on. */
+    const long long P = *pos_reg;
+    const vox_attn_span span = vox_attn_block_span(0, DEC_G, DEC_G, 1, P, window, split, gridDim.x);
+    uint2 kr[DEC_KEYS], vr[DEC_KEYS];
+    long long j0 = span.start + (long long)warp * DEC_KEYS;
+    dec_load(kr, vr, kc, vc, j0, min(span.end, P), cap, kvd, g, lane); /* keys before the query's own */
+    VOX_PDL_ENTER();
+    if (span.end > P) { /* the newest key, just written (constant indices: the rounds stay in registers) */
+        const long long off = vox_kv_slot(P, cap, kvd, g, DEC_HD) + 4 * lane;
+#pragma unroll
+        for (int k = 0; k < DEC_KEYS; k++)
+            if (j0 + k == P) {
+                kr[k] = __ldg((const uint2 *)(kc + off));
+                vr[k] = __ldg((const uint2 *)(vc + off));
+            }
+    }
+    float4 qv[DEC_G];
+#pragma unroll
+    for (int h = 0; h < DEC_G; h++) {
+        qv[h] = __ldg((const float4 *)(q + (long long)(g * DEC_G + h) * DEC_HD) + lane);
+        qv[h].x *= scale_log2;
+        qv[h].y *= scale_log2;
+        qv[h].z *= scale_log2;
+        qv[h].w *= scale_log2;
+    }
+    float m = -INFINITY, l = 0.f; /* of head lane % 4 */
+    float4 acc[DEC_G];
+#pragma unroll
+    for (int h = 0; h < DEC_G; h++) acc[h] = make_float4(0.f, 0.f, 0.f, 0.f);
+    for (; j0 < span.end; j0 += 4 * DEC_KEYS) {
+        /* v[k * 4 + h]: this lane's part of key k's dot with head h */
+        float v[DEC_KEYS * DEC_G];
+#pragma unroll
+        for (int k = 0; k < DEC_KEYS; k++) {
+            float k0 = bf16_lo(kr[k].x), k1 = bf16_hi(kr[k].x), k2 = bf16_lo(kr[k].y), k3 = bf16_hi(kr[k].y);
+#pragma unroll
+            for (int h = 0; h < DEC_G; h++)
+                v[k * DEC_G + h] = fmaf(qv[h].w, k3, fmaf(qv[h].z, k2, fmaf(qv[h].y, k1, qv[h].x * k0)));
+        }
+        dec_fold<16>(v, lane);
+        dec_fold<8>(v, lane);
+        dec_fold<4>(v, lane);
+        dec_fold<2>(v, lane);
+        dec_fold<1>(v, lane);
+        const long long j = j0 + (lane >> 2);
+        float sc = j < span.end ? v[0] : -INFINITY;
+        float mx = sc;
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 4));
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 8));
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 16));
+        const float m_new = fmaxf(m, mx);
+        const float p = m_new == -INFINITY ? 0.f : exp2f(sc - m_new);
+        const float corr = m_new == -INFINITY ? 1.f : exp2f(m - m_new);
+        float ps = p;
+        ps += __shfl_xor_sync(0xffffffffu, ps, 4);
+        ps += __shfl_xor_sync(0xffffffffu, ps, 8);
+        ps += __shfl_xor_sync(0xffffffffu, ps, 16);
+        l = l * corr + ps;
+        m = m_new;
+        /* next round's loads in flight while this one's P·V runs */
+        uint2 kn[DEC_KEYS], vn[DEC_KEYS];
+        dec_load(kn, vn, kc, vc, j0 + 4 * DEC_KEYS, span.end, cap, kvd, g, lane);
+#pragma unroll
+        for (int h = 0; h < DEC_G; h++) {
+            const float c = __shfl_sync(0xffffffffu, corr, h);
+            acc[h].x *= c;
+            acc[h].y *= c;
+            acc[h].z *= c;
+            acc[h].w *= c;
+        }
+#pragma unroll
+        for (int k = 0; k < DEC_KEYS; k++) {
+            float v0 = bf16_lo(vr[k].x), v1 = bf16_hi(vr[k].x), v2 = bf16_lo(vr[k].y), v3 = bf16_hi(vr[k].y);
+#pragma unroll
+            for (int h = 0; h < DEC_G; h++) {
+                const float pk = __shfl_sync(0xffffffffu, p, k * DEC_G + h);
+                acc[h].x = fmaf(pk, v0, acc[h].x);
+                acc[h].y = fmaf(pk, v1, acc[h].y);
+                acc[h].z = fmaf(pk, v2, acc[h].z);
+                acc[h].w = fmaf(pk, v3, acc[h].w);
+            }
+        }
+#pragma unroll
+        for (int k = 0; k < DEC_KEYS; k++) {
+            kr[k] = kn[k];
+            vr[k] = vn[k];
+        }
+    }
+    /* merge the 4 warps: lanes 0..3 hold heads 0..3's (m, l) */
+    if (lane < DEC_G) {
+        sm_m[warp][lane] = m;
+        sm_l[warp][lane] = l;
+    }
+#pragma unroll
+    for (int h = 0; h < DEC_G; h++) *(float4 *)&sm_acc[warp][h][4 * lane] = acc[h];
+    __syncthreads();
+    const int d = threadIdx.x; /* 128 threads: one dimension of every head */
+#pragma unroll
+    for (int h = 0; h < DEC_G; h++) {
+        float M = fmaxf(fmaxf(sm_m[0][h], sm_m[1][h]), fmaxf(sm_m[2][h], sm_m[3][h])), L = 0.f, A = 0.f;
+#pragma unroll
+        for (int w = 0; w < 4; w++) {
+            const float wt = sm_m[w][h] == -INFINITY ? 0.f : exp2f(sm_m[w][h] - M);
+            L = fmaf(sm_l[w][h], wt, L);
+            A = fmaf(sm_acc[w][h][d], wt, A);
+        }
+        const long long orow = (long long)g * DEC_G + h;
+        if (gridDim.x == 1) {
+            out[orow * DEC_HD + d] = L > 0.f ? A / L : 0.f;
+        } else {
+            float *pp = part + ((long long)split * H + orow) * (2 + DEC_HD);
+            if (d == 0) {
+                pp[0] = M;
+                pp[1] = L;
+            }
+            pp[2 + d] = A;
+        }
+    }
+}
+
 /* Rows that each belong to their own stream (rows_args.cuh: position, ring). Grid (query tiles,
  * KV heads, key splits), tiles of TQ = 4 query rows sharing a KV head, so each K/V tile is read once
  * for all of them: tiles == NULL, the G = H / KVH heads of one row (G >= 4: G / 4 tiles per row);

@@ -61,8 +61,11 @@ __device__ __forceinline__ void store_rows(float (&s)[N], const vox_gemv_args &a
     }
 }
 
-template <int N>
-__device__ void gemv_vec(const vox_gemv_args &a, int seg, int row, const float *x, int in, int accumulate) {
+/* PRE: pre holds the row's first four chunks (lane, lane + 32, lane + 64, lane + 96), already loaded by
+ * the caller (gemv_rows, before the kernel's dependency wait). The sums take the same order either way. */
+template <int N, bool PRE>
+__device__ void gemv_vec(const vox_gemv_args &a, int seg, int row, const float *x, int in, int accumulate,
+                         const uint4 (&pre)[4]) {
     int lane = threadIdx.x & 31;
     int in8 = in >> 3;
     const uint4 *wr = (const uint4 *)(pick(a.w, seg) + (long long)row * in);
@@ -70,6 +73,13 @@ __device__ void gemv_vec(const vox_gemv_args &a, int seg, int row, const float *
 #pragma unroll
     for (int t = 0; t < N; t++) s[t] = 0.f;
     int c = lane;
+    if (PRE) {
+        dot8<N>(s, pre[0], x, in, c);
+        dot8<N>(s, pre[1], x, in, c + 32);
+        dot8<N>(s, pre[2], x, in, c + 64);
+        dot8<N>(s, pre[3], x, in, c + 96);
+        c += 128;
+    }
     for (; c + 96 < in8; c += 128) {
         uint4 w0 = ld_stream(wr + c), w1 = ld_stream(wr + c + 32);
         uint4 w2 = ld_stream(wr + c + 64), w3 = ld_stream(wr + c + 96);
@@ -99,7 +109,8 @@ __device__ void gemv_scalar(const vox_gemv_args &a, int seg, int row, const floa
 
 /* Row `row` of the gate (vec layout): s1 over w1's row and s3 over w3's, each in the order of
  * gemv_vec (lane, lane + 32, ... : the same fmaf sequence per lane), two loads of each in flight. */
-template <int N> __device__ void gemv_gated(const vox_gemv_args &a, int row, const float *x, int in) {
+template <int N, bool PRE>
+__device__ void gemv_gated(const vox_gemv_args &a, int row, const float *x, int in, const uint4 (&pre)[8]) {
     int lane = threadIdx.x & 31;
     int in8 = in >> 3;
     const uint4 *w1 = (const uint4 *)(a.w[0] + (long long)row * in);
@@ -108,6 +119,14 @@ template <int N> __device__ void gemv_gated(const vox_gemv_args &a, int row, con
 #pragma unroll
     for (int t = 0; t < N; t++) s1[t] = s3[t] = 0.f;
     int c = lane;
+    if (PRE) { /* pre[0..3]: w1's first four chunks, pre[4..7]: w3's */
+#pragma unroll
+        for (int u = 0; u < 4; u++) {
+            dot8<N>(s1, pre[u], x, in, c + 32 * u);
+            dot8<N>(s3, pre[4 + u], x, in, c + 32 * u);
+        }
+        c += 128;
+    }
     for (; c + 96 < in8; c += 128) {
         uint4 p0 = ld_stream(w1 + c), q0 = ld_stream(w3 + c);
         uint4 p1 = ld_stream(w1 + c + 32), q1 = ld_stream(w3 + c + 32);
@@ -134,14 +153,42 @@ template <int N> __device__ void gemv_gated(const vox_gemv_args &a, int row, con
     }
 }
 
-/* The rows of this warp: g = its index in the grid, then every gridDim.x * GEMV_WARPS-th. */
+#define VOX_GEMV_PRELOAD_ROWS 1 /* one input row only: more would spill registers */
+
+/* This warp's first chunks of weight `seg`'s row `row`, four per weight from segment `seg` on
+ * (NW weights: 1, or 2 for the gate's w1 and w3), into pre; only when the row is whole chunks of
+ * 128 lanes' loads (in8 >= 128), which gemv_vec then starts from. Returns whether it loaded. */
+template <int NW>
+__device__ __forceinline__ bool gemv_preload(const vox_gemv_args &a, int g, int in, uint4 (&pre)[4 * NW]) {
+    if (!VOX_GEMV_PRELOAD || g >= a.rows || (in >> 3) < 128) return false;
+    int first, seg = find_seg(a, g, &first), lane = threadIdx.x & 31;
+#pragma unroll
+    for (int i = 0; i < NW; i++) {
+        const uint4 *wr = (const uint4 *)(pick(a.w, seg + i) + (long long)(g - first) * in) + lane;
+#pragma unroll
+        for (int u = 0; u < 4; u++) pre[4 * i + u] = ld_stream(wr + 32 * u);
+    }
+    return true;
+}
+
+/* The rows of this warp: g = its index in the grid, then every gridDim.x * GEMV_WARPS-th. The kernel's
+ * dependency wait is here, after the first row's preload. */
 template <int N, bool VEC>
 __device__ __forceinline__ void gemv_rows(const vox_gemv_args &a, const float *x, int in, int accumulate) {
     int warps = (int)gridDim.x * GEMV_WARPS;
-    for (int g = (int)blockIdx.x * GEMV_WARPS + (int)(threadIdx.x >> 5); g < a.rows; g += warps) {
+    int g = (int)blockIdx.x * GEMV_WARPS + (int)(threadIdx.x >> 5);
+    uint4 pre[4];
+    bool have = VEC && N <= VOX_GEMV_PRELOAD_ROWS && gemv_preload<1>(a, g, in, pre);
+    VOX_PDL_ENTER();
+    if (have) { /* the first row, from its preloaded chunks */
+        int first, seg = find_seg(a, g, &first);
+        gemv_vec<N, true>(a, seg, g - first, x, in, accumulate, pre);
+        g += warps;
+    }
+    for (; g < a.rows; g += warps) {
         int first, seg = find_seg(a, g, &first);
         if (VEC)
-            gemv_vec<N>(a, seg, g - first, x, in, accumulate);
+            gemv_vec<N, false>(a, seg, g - first, x, in, accumulate, pre);
         else
             gemv_scalar<N>(a, seg, g - first, x, in, accumulate);
     }
@@ -161,27 +208,35 @@ __device__ __forceinline__ void gemv_rows(const vox_gemv_args &a, const float *x
     }
 
 VOX_KERNEL void __launch_bounds__(GEMV_WARPS * 32)
-    vox_gemv_bf16_vec(vox_gemv_args a, const float *x, int n, int in, int accumulate) {
-    VOX_PDL_ENTER();
-    GEMV_DISPATCH(true)
-}
+    vox_gemv_bf16_vec(vox_gemv_args a, const float *x, int n, int in, int accumulate){
+        GEMV_DISPATCH(true) /* gemv_rows waits */
+    }
 
 VOX_KERNEL void __launch_bounds__(GEMV_WARPS * 32)
-    vox_gemv_bf16_scalar(vox_gemv_args a, const float *x, int n, int in, int accumulate) {
-    VOX_PDL_ENTER();
-    GEMV_DISPATCH(false)
-}
+    vox_gemv_bf16_scalar(vox_gemv_args a, const float *x, int n, int in, int accumulate){
+        GEMV_DISPATCH(false) /* gemv_rows waits */
+    }
 
 /* The gate: a.rows = w1's rows, segments 0 (w1) and 1 (w3); n = 1 or 2 (VOX_GEMV_GATED_ROWS: more
  * rows would not fit 4 blocks per SM), in % 8 == 0, x aligned. */
 VOX_KERNEL void __launch_bounds__(GEMV_WARPS * 32, 4)
     vox_gemv_bf16_gated(vox_gemv_args a, const float *x, int n, int in, int accumulate) {
-    VOX_PDL_ENTER();
     (void)accumulate;
     int warps = (int)gridDim.x * GEMV_WARPS;
-    for (int g = (int)blockIdx.x * GEMV_WARPS + (int)(threadIdx.x >> 5); g < a.rows; g += warps)
+    int g = (int)blockIdx.x * GEMV_WARPS + (int)(threadIdx.x >> 5);
+    uint4 pre[8];
+    bool have = gemv_preload<2>(a, g, in, pre); /* w1's and w3's (segments 0, 1) */
+    VOX_PDL_ENTER();
+    if (have) {
         if (n == 1)
-            gemv_gated<1>(a, g, x, in);
+            gemv_gated<1, true>(a, g, x, in, pre);
         else
-            gemv_gated<2>(a, g, x, in);
+            gemv_gated<2, true>(a, g, x, in, pre);
+        g += warps;
+    }
+    for (; g < a.rows; g += warps)
+        if (n == 1)
+            gemv_gated<1, false>(a, g, x, in, pre);
+        else
+            gemv_gated<2, false>(a, g, x, in, pre);
 }

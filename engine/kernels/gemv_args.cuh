@@ -16,6 +16,14 @@
 #define VOX_GEMV_GATED_ROWS  2  /* the most input rows of the gated launch (gemv.cu) */
 #define VOX_GEMV_TC_WARPS    8  /* warps per block of the tensor-core GEMV (gemv_tc.cu), splitting `in` */
 #define VOX_GEMV_TC_MAX_ROWS 32 /* the most input rows of the tensor-core GEMV: 4 tiles of 8 */
+/* Whether the GEMV kernels issue their first weight loads before the kernel's dependency wait (default
+ * on; -DVOX_GEMV_PRELOAD=0 in NVCCFLAGS for A/B builds). No kernel writes a weight, so they may be read
+ * while the kernel before is still running: the first loads of a GEMV that follows a small kernel (an
+ * RMSNorm, the attention merge, the input's BF16 staging) are in flight during it instead of after it.
+ * The same bits either way. */
+#ifndef VOX_GEMV_PRELOAD
+#define VOX_GEMV_PRELOAD 0 /* off until measured on the GPU; 1 to try */
+#endif
 
 typedef struct {
     const uint16_t *w[VOX_GEMV_SEGS]; /* bf16 [out, in] */

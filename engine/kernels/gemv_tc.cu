@@ -48,16 +48,26 @@ __device__ __forceinline__ void gemv_tc(const vox_gemv_args &a, const uint16_t *
 #pragma unroll
         for (int j = 0; j < NT; j++) acc[m][j][0] = acc[m][j][1] = acc[m][j][2] = acc[m][j][3] = 0.f;
 
+    /* The weights of the first U chunks are loaded before the kernel's dependency wait (gemv.cu,
+     * VOX_GEMV_PRELOAD: no kernel writes a weight), so they are in flight while the kernel before (the
+     * input's BF16 staging) runs; x is read after it. Each round then loads the next round's weights
+     * once it has used its own. */
     int k = k0;
-    for (; k + 32 * (U - 1) < k1; k += 32 * U) {
-        uint4 wv[U][MT][2];
+    uint4 wv[U][MT][2];
+    auto load_w = [&](int at) {
 #pragma unroll
         for (int u = 0; u < U; u++)
 #pragma unroll
             for (int m = 0; m < MT; m++) {
-                wv[u][m][0] = ld_stream((const uint4 *)(wg + (2 * m) * in8 + k + 32 * u));
-                wv[u][m][1] = ld_stream((const uint4 *)(wg + (2 * m + 1) * in8 + k + 32 * u));
+                wv[u][m][0] = ld_stream((const uint4 *)(wg + (2 * m) * in8 + at + 32 * u));
+                wv[u][m][1] = ld_stream((const uint4 *)(wg + (2 * m + 1) * in8 + at + 32 * u));
             }
+    };
+    bool more = k + 32 * (U - 1) < k1;
+    if (VOX_GEMV_PRELOAD && more) load_w(k);
+    VOX_PDL_ENTER();
+    for (; more; k += 32 * U) {
+        if (!VOX_GEMV_PRELOAD) load_w(k);
 #pragma unroll
         for (int u = 0; u < U; u++)
 #pragma unroll
@@ -71,6 +81,8 @@ __device__ __forceinline__ void gemv_tc(const vox_gemv_args &a, const uint16_t *
                     mma16816(acc[m][j], f1, xv.z, xv.w);
                 }
             }
+        more = k + 32 * U + 32 * (U - 1) < k1;
+        if (VOX_GEMV_PRELOAD && more) load_w(k + 32 * U);
     }
     for (; k < k1; k += 32) /* ranges that are not a multiple of U chunks */
 #pragma unroll
@@ -118,7 +130,7 @@ __device__ __forceinline__ void gemv_tc(const vox_gemv_args &a, const uint16_t *
     VOX_KERNEL void __launch_bounds__(TC_WARPS * 32, 2)                                                                \
         name(vox_gemv_args a, const uint16_t *x, int n, int in, int accumulate) {                                      \
         __shared__ float red[TC_WARPS * TC_NT * 8 * (MT * 16 + 4)];                                                    \
-        VOX_PDL_ENTER();                                                                                               \
+        /* gemv_tc waits, after its first weight loads */                                                              \
         switch ((n + 7) / 8) {                                                                                         \
         case 1: gemv_tc<MT, 1>(a, x, n, in, accumulate, red); break;                                                   \
         case 2: gemv_tc<MT, 2>(a, x, n, in, accumulate, red); break;                                                   \

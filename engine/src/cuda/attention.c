@@ -10,7 +10,10 @@
  * exceed 2 * target * TQ * (hd + 2) floats: for the FP32 kernel <= 4 * SMs * 16 * (hd + 2),
  * which kv_new reserved (decode needs no allocation); the tensor-core path may grow it once.
  * The caller keeps the ring's capacity >= window + n - 1 (backend.h), so every key a query
- * may see is still in it. */
+ * may see is still in it.
+ * The decode step of the real model's shape (one query, 4 q heads per KV head, head_dim 128) has a
+ * kernel of its own, vox_attn_dec_g4_d128: warps instead of tiles, no shared memory until the merge,
+ * VOX_CUDA_ATTN_DEC blocks per SM (0: the FP32 kernel's TQ 4 tiles instead, for A/B builds). */
 #include "cuda_impl.h"
 
 #include <math.h>
@@ -39,6 +42,20 @@ int vox_cuda_attention(vox_backend_t *be, float *out, const float *q, const vox_
                         "(needs a multiple, even, <= 128)",
                         n_heads, kvh, hd);
     int G = n_heads / kvh, rows = n * G;
+    float scale_log2 = (float)(1.4426950408889634 / sqrt((double)hd)); /* log2(e)/sqrt(hd) */
+    int cap = kv->capacity;
+    if (VOX_CUDA_ATTN_DEC > 0 && n == 1 && G == 4 && hd == 128) {
+        int nsplit = vox_cuda_attn_splits(kvh, (long long)VOX_CUDA_ATTN_DEC * c->sm_count, (window + 31) / 32);
+        if (nsplit > 1) {
+            size_t need = (size_t)nsplit * n_heads * (hd + 2) * sizeof(float);
+            int rc = vox_cuda_reserve(be, (void **)&c->attn_part, &c->attn_part_cap, need, "attention");
+            if (rc) return rc;
+        }
+        void *args[] = {&out,     &c->attn_part, &q,   (void *)&kv->k, (void *)&kv->v, &c->pos,
+                        &n_heads, &kvh,          &cap, &window,        &scale_log2};
+        int rc = vox_cuda_launch(be, c->k.k_attn_dec_g4_d128, (unsigned)nsplit, (unsigned)kvh, 1, 128, args);
+        return rc || nsplit == 1 ? rc : vox_cuda_attn_combine(be, out, c->attn_part, n_heads, hd, nsplit);
+    }
     int hdp = hd <= 32 ? 32 : hd <= 64 ? 64 : 128;
     int tc = (hd == 64 || hd == 128) && rows >= 64;
     int tq = tc ? 64 : (rows <= 8 && hdp >= 64) ? 4 : 16;
@@ -56,8 +73,6 @@ int vox_cuda_attention(vox_backend_t *be, float *out, const float *q, const vox_
         int rc = vox_cuda_reserve(be, (void **)&c->attn_part, &c->attn_part_cap, need, "attention");
         if (rc) return rc;
     }
-    float scale_log2 = (float)(1.4426950408889634 / sqrt((double)hd)); /* log2(e)/sqrt(hd) */
-    int cap = kv->capacity;
     void *args[] = {&out,     &c->attn_part, &q,  (void *)&kv->k, (void *)&kv->v, &c->pos,    &n,
                     &n_heads, &kvh,          &hd, &cap,           &window,        &scale_log2};
     int rc = vox_cuda_launch(be, f, (unsigned)tiles, (unsigned)kvh, (unsigned)nsplit, 128, args);

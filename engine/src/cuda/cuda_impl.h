@@ -37,6 +37,7 @@
     X(k_attn_d128_q16, "vox_attn_d128_q16")                                                                            \
     X(k_attn_d64_q4, "vox_attn_d64_q4")                                                                                \
     X(k_attn_d128_q4, "vox_attn_d128_q4")                                                                              \
+    X(k_attn_dec_g4_d128, "vox_attn_dec_g4_d128")                                                                      \
     X(k_attn_tc_d64, "vox_attn_tc_d64")                                                                                \
     X(k_attn_tc_d128, "vox_attn_tc_d128")                                                                              \
     X(k_rope_rows, "vox_rope_rows")                                                                                    \
@@ -87,7 +88,8 @@ typedef struct {
 /* A/B switches of the host code (engine/README.md, "A/B switches"; gpu-check --ab), each 1 unless the
  * build passes -D...=0: dependent launches (context.c), pinned weight staging (memory.c), RoPE and the
  * K/V write in one launch (ops.c, rows.c), the FFN gate in the w1/w3 GEMV (gemm.c), the tensor-core
- * GEMV for 3..32 rows instead of cuBLASLt (gemm.c). */
+ * GEMV for 3..32 rows instead of cuBLASLt (gemm.c); the decode step's attention kernel, by its blocks per SM
+ * (attention.c: 0 = the FP32 tile kernel instead). */
 #ifndef VOX_CUDA_PDL
 #define VOX_CUDA_PDL 1
 #endif
@@ -99,6 +101,9 @@ typedef struct {
 #endif
 #ifndef VOX_CUDA_GATED
 #define VOX_CUDA_GATED 1
+#endif
+#ifndef VOX_CUDA_ATTN_DEC
+#define VOX_CUDA_ATTN_DEC 0 /* off until measured on the GPU; 4 to try */
 #endif
 #ifndef VOX_CUDA_GEMV_TC /* the most rows the tensor-core GEMV takes (0: none, all to cuBLASLt) */
 #define VOX_CUDA_GEMV_TC VOX_GEMV_TC_MAX_ROWS
