@@ -74,10 +74,8 @@ __device__ void gemv_vec(const vox_gemv_args &a, int seg, int row, const float *
     for (int t = 0; t < N; t++) s[t] = 0.f;
     int c = lane;
     if (PRE) {
-        dot8<N>(s, pre[0], x, in, c);
-        dot8<N>(s, pre[1], x, in, c + 32);
-        dot8<N>(s, pre[2], x, in, c + 64);
-        dot8<N>(s, pre[3], x, in, c + 96);
+#pragma unroll
+        for (int u = 0; u < 4; u++) dot8<N>(s, pre[u], x, in, c + 32 * u);
         c += 128;
     }
     for (; c + 96 < in8; c += 128) {

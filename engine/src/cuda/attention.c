@@ -31,6 +31,14 @@ int vox_cuda_attn_combine(vox_backend_t *be, float *out, float *part, int orows,
     return vox_cuda_launch(be, c->k.k_attn_combine, (unsigned)orows, 1, 1, 256, args);
 }
 
+/* Room for nsplit > 1 splits' partials of n queries x n_heads (kv_new reserved the decode step's). */
+static int reserve_part(vox_backend_t *be, int nsplit, int n, int n_heads, int hd) {
+    vox_cuda_t *c = vox_cuda(be);
+    if (nsplit <= 1) return 0;
+    size_t need = (size_t)nsplit * n * n_heads * (hd + 2) * sizeof(float);
+    return vox_cuda_reserve(be, (void **)&c->attn_part, &c->attn_part_cap, need, "attention");
+}
+
 int vox_cuda_attention(vox_backend_t *be, float *out, const float *q, const vox_kv_t *kv, int n, int n_heads,
                        int window) {
     vox_cuda_t *c = vox_cuda(be);
@@ -43,38 +51,30 @@ int vox_cuda_attention(vox_backend_t *be, float *out, const float *q, const vox_
                         n_heads, kvh, hd);
     int G = n_heads / kvh, rows = n * G;
     float scale_log2 = (float)(1.4426950408889634 / sqrt((double)hd)); /* log2(e)/sqrt(hd) */
-    int cap = kv->capacity;
-    if (VOX_CUDA_ATTN_DEC > 0 && n == 1 && G == 4 && hd == 128) {
-        int nsplit = vox_cuda_attn_splits(kvh, (long long)VOX_CUDA_ATTN_DEC * c->sm_count, (window + 31) / 32);
-        if (nsplit > 1) {
-            size_t need = (size_t)nsplit * n_heads * (hd + 2) * sizeof(float);
-            int rc = vox_cuda_reserve(be, (void **)&c->attn_part, &c->attn_part_cap, need, "attention");
-            if (rc) return rc;
-        }
+    int cap = kv->capacity, nsplit, rc;
+    if (VOX_CUDA_ATTN_DEC > 0 && n == 1 && G == 4 && hd == 128) { /* the decode kernel: grid (splits, KV heads) */
+        nsplit = vox_cuda_attn_splits(kvh, (long long)VOX_CUDA_ATTN_DEC * c->sm_count, (window + 31) / 32);
+        if ((rc = reserve_part(be, nsplit, n, n_heads, hd))) return rc;
         void *args[] = {&out,     &c->attn_part, &q,   (void *)&kv->k, (void *)&kv->v, &c->pos,
                         &n_heads, &kvh,          &cap, &window,        &scale_log2};
-        int rc = vox_cuda_launch(be, c->k.k_attn_dec_g4_d128, (unsigned)nsplit, (unsigned)kvh, 1, 128, args);
-        return rc || nsplit == 1 ? rc : vox_cuda_attn_combine(be, out, c->attn_part, n_heads, hd, nsplit);
+        rc = vox_cuda_launch(be, c->k.k_attn_dec_g4_d128, (unsigned)nsplit, (unsigned)kvh, 1, 128, args);
+    } else {
+        int hdp = hd <= 32 ? 32 : hd <= 64 ? 64 : 128;
+        int tc = (hd == 64 || hd == 128) && rows >= 64;
+        int tq = tc ? 64 : (rows <= 8 && hdp >= 64) ? 4 : 16;
+        CUfunction f = tc        ? (hd == 64 ? c->k.k_attn_tc_d64 : c->k.k_attn_tc_d128)
+                       : tq == 4 ? (hdp == 64 ? c->k.k_attn_d64_q4 : c->k.k_attn_d128_q4)
+                                 : (hdp == 32   ? c->k.k_attn_d32_q16
+                                    : hdp == 64 ? c->k.k_attn_d64_q16
+                                                : c->k.k_attn_d128_q16);
+        int tiles = (rows + tq - 1) / tq;
+        /* blocks wanted: 2 per SM; 4 for the light decode tiles (TQ 4), which wait on memory */
+        nsplit =
+            vox_cuda_attn_splits((long long)tiles * kvh, (tq == 4 ? 4LL : 2LL) * c->sm_count, (window + tq + 63) / 64);
+        if ((rc = reserve_part(be, nsplit, n, n_heads, hd))) return rc;
+        void *args[] = {&out,     &c->attn_part, &q,  (void *)&kv->k, (void *)&kv->v, &c->pos,    &n,
+                        &n_heads, &kvh,          &hd, &cap,           &window,        &scale_log2};
+        rc = vox_cuda_launch(be, f, (unsigned)tiles, (unsigned)kvh, (unsigned)nsplit, 128, args);
     }
-    int hdp = hd <= 32 ? 32 : hd <= 64 ? 64 : 128;
-    int tc = (hd == 64 || hd == 128) && rows >= 64;
-    int tq = tc ? 64 : (rows <= 8 && hdp >= 64) ? 4 : 16;
-    CUfunction f = tc        ? (hd == 64 ? c->k.k_attn_tc_d64 : c->k.k_attn_tc_d128)
-                   : tq == 4 ? (hdp == 64 ? c->k.k_attn_d64_q4 : c->k.k_attn_d128_q4)
-                             : (hdp == 32   ? c->k.k_attn_d32_q16
-                                : hdp == 64 ? c->k.k_attn_d64_q16
-                                            : c->k.k_attn_d128_q16);
-    int tiles = (rows + tq - 1) / tq;
-    /* blocks wanted: 2 per SM; 4 for the light decode tiles (TQ 4), which wait on memory */
-    int nsplit =
-        vox_cuda_attn_splits((long long)tiles * kvh, (tq == 4 ? 4LL : 2LL) * c->sm_count, (window + tq + 63) / 64);
-    if (nsplit > 1) {
-        size_t need = (size_t)nsplit * n * n_heads * (hd + 2) * sizeof(float);
-        int rc = vox_cuda_reserve(be, (void **)&c->attn_part, &c->attn_part_cap, need, "attention");
-        if (rc) return rc;
-    }
-    void *args[] = {&out,     &c->attn_part, &q,  (void *)&kv->k, (void *)&kv->v, &c->pos,    &n,
-                    &n_heads, &kvh,          &hd, &cap,           &window,        &scale_log2};
-    int rc = vox_cuda_launch(be, f, (unsigned)tiles, (unsigned)kvh, (unsigned)nsplit, 128, args);
     return rc || nsplit == 1 ? rc : vox_cuda_attn_combine(be, out, c->attn_part, n * n_heads, hd, nsplit);
 }
