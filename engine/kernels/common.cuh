@@ -11,8 +11,10 @@
  * serialization (context.c), so a kernel may start while the one before it in the stream is still
  * finishing: griddepcontrol.wait holds it until that kernel has completed and its writes are
  * visible, then launch_dependents lets the next kernel start early in turn. Nothing may be read
- * or written before it. (Prefetching the GEMV's first weights into L2 before the wait was tried
- * on the H200 and made the step slower: engine/PERF.md.) Without that launch attribute (older
+ * or written before it, except data no kernel of the step writes: the GEMVs' weights (gemv_args.cuh,
+ * VOX_GEMV_PRELOAD) and the decode attention's older keys (attention.cu, vox_attn_dec_g4_d128), both
+ * off by default until measured. (Prefetching the GEMV's first weights into L2 before the wait was
+ * tried on the H200 and made the step slower: engine/PERF.md.) Without that launch attribute (older
  * GPUs, -DVOX_CUDA_PDL=0) both are no-ops. */
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
 #define VOX_PDL_ENTER() asm volatile("griddepcontrol.wait;\n\tgriddepcontrol.launch_dependents;" ::: "memory")
